@@ -1,0 +1,316 @@
+//! Public keys, secret keys and key ids, with their text forms.
+
+use std::fmt;
+use std::str::FromStr;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use sha2::{Digest, Sha256};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::error::FormatError;
+
+/// Domain separator for key ids.
+const KEY_ID_DOMAIN: &[u8] = b"i3lic/key-id/v1\0";
+/// Tag of the one key line in a public key file.
+pub const PUBLIC_KEY_TAG: &str = "i3lic-public-key-v1";
+/// Tag of the one key line in an unencrypted secret key file.
+pub const SECRET_KEY_TAG: &str = "i3lic-secret-key-v1";
+
+/// The 8-byte id of a public key: the first 8 bytes of
+/// `SHA-256("i3lic/key-id/v1\0" || public key)`, written as 16 lower-case hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId(pub [u8; 8]);
+
+impl KeyId {
+    /// Derive the id of a raw ed25519 public key.
+    pub fn derive(public_key: &[u8; 32]) -> KeyId {
+        let d = Sha256::new()
+            .chain_update(KEY_ID_DOMAIN)
+            .chain_update(public_key)
+            .finalize();
+        let mut id = [0u8; 8];
+        id.copy_from_slice(&d[..8]);
+        KeyId(id)
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyId({self})")
+    }
+}
+
+impl FromStr for KeyId {
+    type Err = FormatError;
+
+    fn from_str(s: &str) -> Result<KeyId, FormatError> {
+        let bytes = decode_hex(s).filter(|b| b.len() == 8).ok_or_else(|| {
+            FormatError::InvalidValue {
+                field: "key id".into(),
+                reason: format!("'{}' is not 16 lower-case hex digits", s.escape_debug()),
+            }
+        })?;
+        let mut id = [0u8; 8];
+        id.copy_from_slice(&bytes);
+        Ok(KeyId(id))
+    }
+}
+
+/// Decode lower-case hex (the only spelling this crate writes).
+pub(crate) fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 || !s.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
+}
+
+/// A vendor's ed25519 public key, as trusted by servers.
+///
+/// Text form (a `#` line is a comment and is ignored):
+/// ```text
+/// # i3lic public key "vendor" (key id 1f0c6e5f3a9d2b74)
+/// i3lic-public-key-v1 <base64 of the 32-byte key>
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct PublicKey {
+    key: VerifyingKey,
+    id: KeyId,
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({})", self.id)
+    }
+}
+
+impl PublicKey {
+    /// From the raw 32 bytes. Refuses encodings that are not points on the curve and keys of
+    /// small order (which would let anyone forge signatures).
+    pub fn from_bytes(bytes: &[u8; 32]) -> Result<PublicKey, FormatError> {
+        let key = VerifyingKey::from_bytes(bytes).map_err(|_| FormatError::MalformedKey {
+            kind: "public",
+            reason: "not a valid ed25519 point".into(),
+        })?;
+        if key.is_weak() {
+            return Err(FormatError::MalformedKey {
+                kind: "public",
+                reason: "a weak (small-order) ed25519 key".into(),
+            });
+        }
+        Ok(PublicKey {
+            key,
+            id: KeyId::derive(bytes),
+        })
+    }
+
+    /// The raw 32 bytes.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
+    /// The key id derived from this key.
+    pub fn key_id(&self) -> KeyId {
+        self.id
+    }
+
+    /// Strict ed25519 verification (`verify_strict`: canonical `S`, no small-order `R` or key).
+    /// `signature` must be exactly 64 bytes.
+    pub fn verify_strict(&self, message: &[u8], signature: &[u8]) -> Result<(), FormatError> {
+        let sig = Signature::from_slice(signature).map_err(|_| FormatError::SignatureInvalid {
+            key_id: self.id,
+        })?;
+        self.key
+            .verify_strict(message, &sig)
+            .map_err(|_| FormatError::SignatureInvalid { key_id: self.id })
+    }
+
+    /// The text form, with a comment naming the key.
+    pub fn to_text(&self, name: &str) -> String {
+        format!(
+            "# i3lic public key \"{}\" (key id {})\n{PUBLIC_KEY_TAG} {}\n",
+            name.escape_debug(),
+            self.id,
+            STANDARD.encode(self.key.as_bytes())
+        )
+    }
+
+    /// Parse the text form.
+    pub fn from_text(text: &str) -> Result<PublicKey, FormatError> {
+        let body = key_line(text, PUBLIC_KEY_TAG, "public")?;
+        let raw = STANDARD
+            .decode(body)
+            .map_err(|e| FormatError::MalformedKey {
+                kind: "public",
+                reason: format!("bad base64: {e}"),
+            })?;
+        let bytes: [u8; 32] = raw.try_into().map_err(|v: Vec<u8>| FormatError::MalformedKey {
+            kind: "public",
+            reason: format!("{} bytes, expected 32", v.len()),
+        })?;
+        PublicKey::from_bytes(&bytes)
+    }
+}
+
+/// Find the single `TAG value` line of a key file (comments and blank lines ignored).
+fn key_line<'a>(text: &'a str, tag: &str, kind: &'static str) -> Result<&'a str, FormatError> {
+    if text.len() > 64 * 1024 {
+        return Err(FormatError::MalformedKey {
+            kind,
+            reason: "the key file is larger than 64 KiB".into(),
+        });
+    }
+    let mut found = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some(rest) = line.strip_prefix(tag).and_then(|r| r.strip_prefix(' ')) else {
+            let other = if kind == "public" {
+                SECRET_KEY_TAG
+            } else {
+                PUBLIC_KEY_TAG
+            };
+            let reason = if line.starts_with(other) {
+                format!("this is a {} key file, not a {kind} key file", if kind == "public" { "secret" } else { "public" })
+            } else {
+                format!("expected a line starting with '{tag}'")
+            };
+            return Err(FormatError::MalformedKey { kind, reason });
+        };
+        if found.replace(rest.trim()).is_some() {
+            return Err(FormatError::MalformedKey {
+                kind,
+                reason: "more than one key line".into(),
+            });
+        }
+    }
+    found.ok_or(FormatError::MalformedKey {
+        kind,
+        reason: format!("no '{tag}' line"),
+    })
+}
+
+/// A vendor's ed25519 secret key. Never shown by `Debug` or `Display`; wiped from memory when
+/// dropped.
+///
+/// Unencrypted text form (the issuer also writes a passphrase-encrypted form):
+/// ```text
+/// # i3lic secret key "vendor" (key id 1f0c6e5f3a9d2b74) - keep private
+/// i3lic-secret-key-v1 <base64 of the 32-byte seed>
+/// ```
+pub struct SecretKey {
+    // ed25519-dalek's SigningKey zeroizes itself on drop (feature "zeroize").
+    key: SigningKey,
+    public: PublicKey,
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretKey({}, <redacted>)", self.public.id)
+    }
+}
+
+impl SecretKey {
+    /// A new key from the operating system's random number generator.
+    pub fn generate() -> SecretKey {
+        let mut seed = Zeroizing::new([0u8; 32]);
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, seed.as_mut());
+        SecretKey::from_seed(&seed)
+    }
+
+    /// From a 32-byte seed. The caller should wipe its copy.
+    pub fn from_seed(seed: &[u8; 32]) -> SecretKey {
+        let key = SigningKey::from_bytes(seed);
+        let pk = key.verifying_key().to_bytes();
+        let public = PublicKey {
+            key: key.verifying_key(),
+            id: KeyId::derive(&pk),
+        };
+        SecretKey { key, public }
+    }
+
+    /// The seed, in a buffer wiped on drop.
+    pub fn seed(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.key.to_bytes())
+    }
+
+    /// The matching public key.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.public
+    }
+
+    /// The key id of the matching public key.
+    pub fn key_id(&self) -> KeyId {
+        self.public.id
+    }
+
+    /// Sign raw bytes (ed25519).
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.key.sign(message).to_bytes()
+    }
+
+    /// The unencrypted text form, in a buffer wiped on drop.
+    pub fn to_text(&self, name: &str) -> Zeroizing<String> {
+        let seed = self.seed();
+        let mut b64 = STANDARD.encode(seed.as_ref());
+        let text = format!(
+            "# i3lic secret key \"{}\" (key id {}) - keep private\n{SECRET_KEY_TAG} {b64}\n",
+            name.escape_debug(),
+            self.public.id
+        );
+        b64.zeroize();
+        Zeroizing::new(text)
+    }
+
+    /// Parse the unencrypted text form.
+    pub fn from_text(text: &str) -> Result<SecretKey, FormatError> {
+        let body = key_line(text, SECRET_KEY_TAG, "secret")?;
+        let raw = Zeroizing::new(STANDARD.decode(body).map_err(|_| FormatError::MalformedKey {
+            kind: "secret",
+            reason: "bad base64".into(),
+        })?);
+        if raw.len() != 32 {
+            return Err(FormatError::MalformedKey {
+                kind: "secret",
+                reason: format!("{} bytes, expected 32", raw.len()),
+            });
+        }
+        let mut seed = Zeroizing::new([0u8; 32]);
+        seed.copy_from_slice(&raw);
+        Ok(SecretKey::from_seed(&seed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_forms_round_trip_and_hide_secrets() {
+        let sk = SecretKey::generate();
+        let pk = PublicKey::from_text(&sk.public_key().to_text("t")).unwrap();
+        assert_eq!(&pk, sk.public_key());
+        let again = SecretKey::from_text(&sk.to_text("t")).unwrap();
+        assert_eq!(again.key_id(), sk.key_id());
+        let seed_b64 = STANDARD.encode(sk.seed().as_ref());
+        assert!(!format!("{sk:?}").contains(&seed_b64));
+        assert!(PublicKey::from_text(&sk.to_text("t")).is_err());
+        assert!(SecretKey::from_text(&sk.public_key().to_text("t")).is_err());
+        assert_eq!(sk.key_id().to_string().parse::<KeyId>().unwrap(), sk.key_id());
+    }
+}

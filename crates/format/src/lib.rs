@@ -1,0 +1,78 @@
+//! The i3lic activation file: data model, text encoding, signing and strict verification.
+//!
+//! A file is UTF-8 text an administrator can read in an editor. Everything readable between
+//! the begin marker and the signature block is signed; the signature is checked over the
+//! received lines after normalising line endings and trailing blanks, never over a
+//! re-encoding of the parsed contents. See `docs/FORMAT.md` for the byte-level specification.
+//!
+//! ```
+//! use format::{sign, Activation, FileId, Host, LicenseCount, LicenseType, SecretKey, Timestamp,
+//!              UnverifiedFile};
+//! use hostid::{Components, HostId};
+//!
+//! let key = SecretKey::generate();
+//! let host = HostId::from_components(&Components {
+//!     machine_id: Some("0f1e2d3c4b5a69788796a5b4c3d2e1f0".into()),
+//!     macs: vec![[0x00, 0x1b, 0x21, 0x3a, 0x4b, 0x5c]],
+//!     ..Default::default()
+//! })?;
+//! let now = Timestamp::now();
+//! let activation = Activation {
+//!     file_id: FileId::random(),
+//!     supersedes: None,
+//!     product: "CIC".into(),
+//!     product_version: "4.0".into(),
+//!     license_type: LicenseType::Production,
+//!     issued_at: now,
+//!     valid_from: now,
+//!     expires_at: Timestamp::PERPETUAL,
+//!     grace_days: 30,
+//!     generated_by: "Work Test80".into(),
+//!     sold_to: "Contoso".into(),
+//!     install_site: "HQ".into(),
+//!     primary_host: Host { host_id: host, machine: "ic1".into() },
+//!     switchover_host: None,
+//!     system_type: "Media Server Based (4.0+ only)".into(),
+//!     mail_connector: "Microsoft Exchange Server".into(),
+//!     bundle: "CIC 4.0 Production Bundle".into(),
+//!     description: "Used in production settings.".into(),
+//!     features: vec!["I3_FEATURE_SIP".into()],
+//!     licenses: vec![LicenseCount { name: "I3_ACCESS_CLIENT".into(), assigned: 170, pooled: 0 }],
+//!     ordered_items: vec![],
+//!     restrictions: vec![],
+//! };
+//! let text = sign(&activation, &key)?;
+//!
+//! // A server: parse without trusting, then verify against its trusted keys.
+//! let verified = UnverifiedFile::parse(text.replace('\n', "\r\n").as_bytes())?
+//!     .verify_with([key.public_key()])?;
+//! assert_eq!(verified.activation(), &activation);
+//!
+//! // Any change to a signed value is refused.
+//! let forged = text.replace("\"ic1\"", "\"ic2\"");
+//! assert!(UnverifiedFile::parse(forged.as_bytes())?.verify(key.public_key()).is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod error;
+mod file;
+mod keys;
+mod model;
+mod time;
+
+pub use error::FormatError;
+pub use file::{
+    sign, sign_payload_text, verify_bytes, UnverifiedFile, VerifiedFile, BEGIN_MARKER, END_MARKER,
+    FORMAT_VERSION, MAX_FILE_SIZE, SIGNATURE_MARKER, SIGNING_CONTEXT,
+};
+pub use keys::{KeyId, PublicKey, SecretKey, PUBLIC_KEY_TAG, SECRET_KEY_TAG};
+pub use model::{
+    Activation, FileId, Host, LicenseCount, LicenseType, OrderedItem, Restriction, MAX_COUNT,
+    MAX_LIST_LEN, MAX_TEXT_LEN,
+};
+pub use time::{Timestamp, DAY};
+
+/// Re-export of the host-ID code type used in files.
+pub use hostid::HostId;

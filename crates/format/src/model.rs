@@ -1,0 +1,468 @@
+//! The activation file's data model: what a file licenses.
+
+use std::fmt;
+use std::str::FromStr;
+
+use hostid::HostId;
+use serde::{Deserialize, Serialize};
+
+use crate::error::FormatError;
+use crate::keys::decode_hex;
+use crate::time::Timestamp;
+
+/// Longest text value accepted in a file (names, descriptions).
+pub const MAX_TEXT_LEN: usize = 512;
+/// Most entries in any list (features, licenses, ordered items).
+pub const MAX_LIST_LEN: usize = 4096;
+/// Largest count or quantity.
+pub const MAX_COUNT: u32 = 10_000_000;
+
+/// A file's id: 128 random bits, written as 32 lower-case hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub [u8; 16]);
+
+impl FileId {
+    /// A fresh id from the operating system's random number generator.
+    pub fn random() -> FileId {
+        let mut b = [0u8; 16];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
+        FileId(b)
+    }
+}
+
+impl fmt::Display for FileId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for FileId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FileId({self})")
+    }
+}
+
+impl FromStr for FileId {
+    type Err = FormatError;
+
+    fn from_str(s: &str) -> Result<FileId, FormatError> {
+        let bytes = decode_hex(s)
+            .filter(|b| b.len() == 16)
+            .ok_or_else(|| FormatError::InvalidValue {
+                field: "file id".into(),
+                reason: format!("'{}' is not 32 lower-case hex digits", s.escape_debug()),
+            })?;
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&bytes);
+        Ok(FileId(id))
+    }
+}
+
+impl Serialize for FileId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for FileId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<FileId, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Server license types (DESIGN.md, "License types").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LicenseType {
+    /// Production: perpetual, may carry a switchover host.
+    Production,
+    /// The switchover server of a production pair, licensed on its own.
+    Switchover,
+    /// Small development system (one year when ordered; included with a server part otherwise).
+    DevelopmentSmall,
+    /// Large development system.
+    DevelopmentLarge,
+    /// Trial: 60 days, components may be added, no grace period.
+    Trial,
+    /// Evaluation: a fixed configuration.
+    Evaluation,
+    /// Disaster recovery: counts never above the related production file's.
+    DisasterRecovery,
+    /// Media server.
+    MediaServer,
+    /// Multi-site administration.
+    MultiSiteAdministration,
+    /// e-FAQ production.
+    EfaqProduction,
+    /// Trial system.
+    TrialSystem,
+}
+
+impl LicenseType {
+    /// Every license type, in a fixed order.
+    pub const ALL: [LicenseType; 11] = [
+        LicenseType::Production,
+        LicenseType::Switchover,
+        LicenseType::DevelopmentSmall,
+        LicenseType::DevelopmentLarge,
+        LicenseType::Trial,
+        LicenseType::Evaluation,
+        LicenseType::DisasterRecovery,
+        LicenseType::MediaServer,
+        LicenseType::MultiSiteAdministration,
+        LicenseType::EfaqProduction,
+        LicenseType::TrialSystem,
+    ];
+
+    /// The name used in files and on command lines (`production`, `development-small`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LicenseType::Production => "production",
+            LicenseType::Switchover => "switchover",
+            LicenseType::DevelopmentSmall => "development-small",
+            LicenseType::DevelopmentLarge => "development-large",
+            LicenseType::Trial => "trial",
+            LicenseType::Evaluation => "evaluation",
+            LicenseType::DisasterRecovery => "disaster-recovery",
+            LicenseType::MediaServer => "media-server",
+            LicenseType::MultiSiteAdministration => "multi-site-administration",
+            LicenseType::EfaqProduction => "e-faq-production",
+            LicenseType::TrialSystem => "trial-system",
+        }
+    }
+
+    /// A human-readable name (`Development (small)`).
+    pub fn label(self) -> &'static str {
+        match self {
+            LicenseType::Production => "Production",
+            LicenseType::Switchover => "Switchover",
+            LicenseType::DevelopmentSmall => "Development (small)",
+            LicenseType::DevelopmentLarge => "Development (large)",
+            LicenseType::Trial => "Trial",
+            LicenseType::Evaluation => "Evaluation",
+            LicenseType::DisasterRecovery => "Disaster Recovery",
+            LicenseType::MediaServer => "Media Server",
+            LicenseType::MultiSiteAdministration => "Multi-site Administration",
+            LicenseType::EfaqProduction => "e-FAQ Production",
+            LicenseType::TrialSystem => "Trial System",
+        }
+    }
+
+    /// Whether this is one of the development types.
+    pub fn is_development(self) -> bool {
+        matches!(
+            self,
+            LicenseType::DevelopmentSmall | LicenseType::DevelopmentLarge
+        )
+    }
+}
+
+impl fmt::Display for LicenseType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for LicenseType {
+    type Err = FormatError;
+
+    fn from_str(s: &str) -> Result<LicenseType, FormatError> {
+        let norm = s.trim().to_ascii_lowercase().replace(['_', ' '], "-");
+        LicenseType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == norm || (norm == "efaq-production" && *t == LicenseType::EfaqProduction))
+            .ok_or_else(|| FormatError::InvalidValue {
+                field: "license type".into(),
+                reason: format!(
+                    "'{}' is not one of: {}",
+                    s.escape_debug(),
+                    LicenseType::ALL.map(|t| t.as_str()).join(", ")
+                ),
+            })
+    }
+}
+
+/// Restrictions a license type imposes, carried in the file so a server can enforce them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Restriction {
+    /// Development systems: interactions are disconnected every hour.
+    HourlyDisconnect,
+    /// Not for production traffic (development, trial, evaluation).
+    NotForProduction,
+}
+
+impl Restriction {
+    /// What the restriction means, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Restriction::HourlyDisconnect => "interactions are disconnected every hour",
+            Restriction::NotForProduction => "not licensed for production use",
+        }
+    }
+}
+
+/// A licensed server: its host-ID code and machine name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Host {
+    /// The code `gethostid` printed on the server.
+    pub host_id: HostId,
+    /// The server's machine name.
+    pub machine: String,
+}
+
+/// A license key and its counts (`I3_ACCESS_CLIENT (170 assigned, 0 pooled)`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicenseCount {
+    /// `I3_ACCESS_*` or `I3_LICENSE_*`.
+    pub name: String,
+    /// Licenses that can be assigned to users or stations.
+    pub assigned: u32,
+    /// Licenses shared concurrently from a pool.
+    pub pooled: u32,
+}
+
+/// An ordered item this file uses (`SW-001-4.0-AL02 Business Client (50)`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderedItem {
+    /// Part number.
+    pub part: String,
+    /// The part's description.
+    pub description: String,
+    /// Units of the part used by this file.
+    pub quantity: u32,
+}
+
+/// Everything an activation file licenses: the signed payload.
+///
+/// Field order here is the order in the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Activation {
+    /// Random 128-bit id.
+    pub file_id: FileId,
+    /// The file this one replaces, if any.
+    pub supersedes: Option<FileId>,
+    /// Product line (`CIC`).
+    pub product: String,
+    /// Product version (`4.0`).
+    pub product_version: String,
+    /// Server license type.
+    pub license_type: LicenseType,
+    /// When the file was generated.
+    pub issued_at: Timestamp,
+    /// Not valid before this instant.
+    pub valid_from: Timestamp,
+    /// Not valid after this instant ([`Timestamp::PERPETUAL`] for perpetual licenses).
+    pub expires_at: Timestamp,
+    /// Days after `expires_at` during which a server keeps running with a warning (0: none).
+    pub grace_days: u32,
+    /// Who generated the file.
+    pub generated_by: String,
+    /// The customer (company name).
+    pub sold_to: String,
+    /// The install site.
+    pub install_site: String,
+    /// The licensed server.
+    pub primary_host: Host,
+    /// The switchover partner, if the file covers a pair.
+    pub switchover_host: Option<Host>,
+    /// Machine / system type (`Media Server Based (4.0+ only)`).
+    pub system_type: String,
+    /// Mail connector (`Microsoft Exchange Server`).
+    pub mail_connector: String,
+    /// Bundle (`CIC 4.0 Production Bundle`).
+    pub bundle: String,
+    /// What the license type means.
+    pub description: String,
+    /// Enabled features (`I3_FEATURE_*`).
+    pub features: Vec<String>,
+    /// License keys with counts.
+    pub licenses: Vec<LicenseCount>,
+    /// Ordered items used.
+    pub ordered_items: Vec<OrderedItem>,
+    /// Restrictions implied by the license type.
+    pub restrictions: Vec<Restriction>,
+}
+
+fn check_text(field: &str, v: &str, allow_empty: bool) -> Result<(), FormatError> {
+    let bad = |reason: String| FormatError::InvalidValue {
+        field: field.into(),
+        reason,
+    };
+    if !allow_empty && v.trim().is_empty() {
+        return Err(bad("must not be empty".into()));
+    }
+    if v.len() > MAX_TEXT_LEN {
+        return Err(bad(format!("{} bytes, at most {MAX_TEXT_LEN}", v.len())));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(bad("contains a control character".into()));
+    }
+    if v != v.trim() {
+        return Err(bad("has leading or trailing blanks".into()));
+    }
+    Ok(())
+}
+
+fn check_name(field: &str, v: &str, prefixes: &[&str]) -> Result<(), FormatError> {
+    let ok = prefixes.iter().any(|p| {
+        v.strip_prefix(p).is_some_and(|rest| {
+            !rest.is_empty()
+                && rest
+                    .bytes()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+        })
+    }) && v.len() <= 128;
+    if ok {
+        Ok(())
+    } else {
+        Err(FormatError::InvalidValue {
+            field: field.into(),
+            reason: format!(
+                "'{}' is not a name of the form {}",
+                v.escape_debug(),
+                prefixes
+                    .iter()
+                    .map(|p| format!("{p}NAME"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+        })
+    }
+}
+
+fn check_count(field: &str, v: u32) -> Result<(), FormatError> {
+    if v > MAX_COUNT {
+        return Err(FormatError::InvalidValue {
+            field: field.into(),
+            reason: format!("{v} is above the limit of {MAX_COUNT}"),
+        });
+    }
+    Ok(())
+}
+
+fn check_list<T>(field: &str, v: &[T]) -> Result<(), FormatError> {
+    if v.len() > MAX_LIST_LEN {
+        return Err(FormatError::InvalidValue {
+            field: field.into(),
+            reason: format!("{} entries, at most {MAX_LIST_LEN}", v.len()),
+        });
+    }
+    Ok(())
+}
+
+fn check_unique<'a>(field: &str, names: impl Iterator<Item = &'a str>) -> Result<(), FormatError> {
+    let mut seen = std::collections::HashSet::new();
+    for n in names {
+        if !seen.insert(n) {
+            return Err(FormatError::InvalidValue {
+                field: field.into(),
+                reason: format!("'{n}' appears twice"),
+            });
+        }
+    }
+    Ok(())
+}
+
+impl Activation {
+    /// Check every value's range and shape: bounded text without control characters, feature
+    /// and license names of the documented form, no duplicates, counts within limits,
+    /// `valid_from <= expires_at`, and a switchover host different from the primary host.
+    /// Signing and parsing both call this, so no file that breaks these rules is made or
+    /// accepted.
+    pub fn validate(&self) -> Result<(), FormatError> {
+        check_text("product", &self.product, false)?;
+        check_text("product_version", &self.product_version, false)?;
+        check_text("generated_by", &self.generated_by, false)?;
+        check_text("sold_to", &self.sold_to, false)?;
+        check_text("install_site", &self.install_site, false)?;
+        check_text("primary_host.machine", &self.primary_host.machine, false)?;
+        if let Some(s) = &self.switchover_host {
+            check_text("switchover_host.machine", &s.machine, false)?;
+            if s.host_id == self.primary_host.host_id {
+                return Err(FormatError::InvalidValue {
+                    field: "switchover_host".into(),
+                    reason: "the switchover host has the same host ID as the primary host".into(),
+                });
+            }
+        }
+        if self.supersedes == Some(self.file_id) {
+            return Err(FormatError::InvalidValue {
+                field: "supersedes".into(),
+                reason: "a file cannot supersede itself".into(),
+            });
+        }
+        check_text("system_type", &self.system_type, true)?;
+        check_text("mail_connector", &self.mail_connector, true)?;
+        check_text("bundle", &self.bundle, true)?;
+        check_text("description", &self.description, true)?;
+        if self.valid_from > self.expires_at {
+            return Err(FormatError::InvalidValue {
+                field: "valid_from".into(),
+                reason: format!(
+                    "{} is after expires_at {}",
+                    self.valid_from, self.expires_at
+                ),
+            });
+        }
+        if self.grace_days > 3660 {
+            return Err(FormatError::InvalidValue {
+                field: "grace_days".into(),
+                reason: format!("{} days, at most 3660", self.grace_days),
+            });
+        }
+        check_list("features", &self.features)?;
+        check_list("licenses", &self.licenses)?;
+        check_list("ordered_items", &self.ordered_items)?;
+        check_list("restrictions", &self.restrictions)?;
+        for f in &self.features {
+            check_name("features", f, &["I3_FEATURE_"])?;
+        }
+        check_unique("features", self.features.iter().map(String::as_str))?;
+        for l in &self.licenses {
+            check_name("licenses", &l.name, &["I3_ACCESS_", "I3_LICENSE_"])?;
+            check_count(&format!("licenses {} assigned", l.name), l.assigned)?;
+            check_count(&format!("licenses {} pooled", l.name), l.pooled)?;
+        }
+        check_unique("licenses", self.licenses.iter().map(|l| l.name.as_str()))?;
+        for o in &self.ordered_items {
+            check_text("ordered_items part", &o.part, false)?;
+            check_text("ordered_items description", &o.description, true)?;
+            check_count(&format!("ordered_items {} quantity", o.part), o.quantity)?;
+        }
+        check_unique("ordered_items", self.ordered_items.iter().map(|o| o.part.as_str()))?;
+        let mut r = self.restrictions.clone();
+        r.sort();
+        r.dedup();
+        if r.len() != self.restrictions.len() {
+            return Err(FormatError::InvalidValue {
+                field: "restrictions".into(),
+                reason: "a restriction appears twice".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The license count for a key name, if the file grants it.
+    pub fn license(&self, name: &str) -> Option<&LicenseCount> {
+        self.licenses.iter().find(|l| l.name == name)
+    }
+
+    /// Whether the file enables a feature.
+    pub fn has_feature(&self, name: &str) -> bool {
+        self.features.iter().any(|f| f == name)
+    }
+
+    /// Whether the license never expires (expiry at [`Timestamp::PERPETUAL`] or later).
+    pub fn is_perpetual(&self) -> bool {
+        self.expires_at >= Timestamp::PERPETUAL
+    }
+}

@@ -1,0 +1,1 @@
+//! The i3lic issuer: keys, catalog, ledger and issuing activation files.

@@ -1,0 +1,1 @@
+//! What a licensed server links: load and verify an activation file, reload it, query it.
