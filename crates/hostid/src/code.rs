@@ -107,10 +107,18 @@ impl Components {
     /// The component kinds present (non-empty), in a fixed order.
     pub fn kinds(&self) -> Vec<ComponentKind> {
         let mut v = Vec::new();
-        if self.machine_id.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+        if self
+            .machine_id
+            .as_deref()
+            .is_some_and(|s| !s.trim().is_empty())
+        {
             v.push(ComponentKind::MachineId);
         }
-        if self.dmi_uuid.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+        if self
+            .dmi_uuid
+            .as_deref()
+            .is_some_and(|s| !s.trim().is_empty())
+        {
             v.push(ComponentKind::DmiUuid);
         }
         if !self.macs.is_empty() {
@@ -342,7 +350,10 @@ fn decode_char(c: char) -> Option<u8> {
         'I' | 'L' => '1',
         u => u,
     };
-    ALPHABET.iter().position(|&a| a as char == u).map(|p| p as u8)
+    ALPHABET
+        .iter()
+        .position(|&a| a as char == u)
+        .map(|p| p as u8)
 }
 
 impl FromStr for HostId {
@@ -504,7 +515,10 @@ pub fn match_codes(expected: &HostId, found: &HostId) -> MatchReport {
             cmp(both(F_DMI), expected.dmi == found.dmi),
         ),
         (ComponentKind::Mac, cmp(both(F_MAC1), mac_equal)),
-        (ComponentKind::Cpu, cmp(both(F_CPU), expected.cpu == found.cpu)),
+        (
+            ComponentKind::Cpu,
+            cmp(both(F_CPU), expected.cpu == found.cpu),
+        ),
     ];
     let strong_equal = components
         .iter()
@@ -533,7 +547,10 @@ mod tests {
         Components {
             machine_id: Some("4c4c4544004b4b10804bb4c04f4d3732".into()),
             dmi_uuid: Some("4C4C4544-004B-4B10-804B-B4C04F4D3732".into()),
-            macs: vec![[0x00, 0x1b, 0x21, 0x3a, 0x4b, 0x5c], [0x00, 0x1b, 0x21, 0x3a, 0x4b, 0x5d]],
+            macs: vec![
+                [0x00, 0x1b, 0x21, 0x3a, 0x4b, 0x5c],
+                [0x00, 0x1b, 0x21, 0x3a, 0x4b, 0x5d],
+            ],
             cpu: Some("GenuineIntel Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz".into()),
         }
     }

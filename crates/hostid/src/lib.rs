@@ -23,9 +23,13 @@
 
 mod code;
 mod error;
+#[cfg(feature = "machine")]
+pub mod machine;
 
 pub use code::{
     match_codes, validate, ComponentKind, ComponentMatch, Components, HostId, MatchReport,
     ALPHABET, CODE_VERSION, MAX_INPUT_LEN, MIN_STRONG_COMPONENTS, SYMBOLS,
 };
 pub use error::CodeError;
+#[cfg(feature = "machine")]
+pub use machine::current;

@@ -1,0 +1,149 @@
+//! `gethostid`: print this machine's host-ID code, or check a typed one.
+//!
+//! Exit codes (as for every i3lic binary): 0 success, 1 internal error, 2 usage error,
+//! 3 malformed host-ID code, 4 too few stable machine components to make a safe code.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use hostid::machine::{self, Probe};
+use hostid::{CodeError, HostId};
+
+const AFTER_HELP: &str = "\
+Examples:
+  gethostid                      print this server's host ID, e.g. 1G0Z5-4M9QA-8C2KD-XW7PE-R3N5B
+  gethostid --json               the code, the component kinds found and the environment
+  gethostid --check 1g0z5-4m9qa-8c2kd-xw7pe-r3n5b
+                                 check a typed code (case, dashes and O/I/L look-alikes are forgiven)
+
+Type the printed code into the order form. It is made of hashes of this machine's identity,
+firmware UUID, network adapters and CPU model; it reveals none of them.
+
+Exit codes: 0 ok, 2 usage error, 3 the checked code is malformed, 4 too few stable machine
+components to make a safe code, 1 internal error.";
+
+/// Print this machine's host-ID code, or check a typed one.
+#[derive(Debug, Parser)]
+#[command(name = "gethostid", version, about, after_help = AFTER_HELP)]
+struct Cli {
+    /// Print JSON: the code, which component kinds were found (never their values), the
+    /// detected environment and warnings.
+    #[arg(long)]
+    json: bool,
+
+    /// Check a typed code instead of reading this machine: exit 0 if it is well formed,
+    /// 3 with what is wrong otherwise.
+    #[arg(long, value_name = "CODE")]
+    check: Option<String>,
+}
+
+/// Everything that ends the program early; mapped to an exit code in one place.
+#[derive(Debug)]
+enum Failure {
+    /// The code passed to `--check` is malformed.
+    BadCode(CodeError),
+    /// This machine has too few stable components.
+    TooFew(CodeError),
+    /// Writing the output failed (other than the reader going away).
+    Output(io::Error),
+    /// Serialising JSON failed.
+    Internal(String),
+}
+
+impl Failure {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Internal(_) => 1,
+            Failure::BadCode(_) => 3,
+            Failure::TooFew(_) | Failure::Output(_) => 4,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Failure::BadCode(e) => format!("invalid host ID: {e}"),
+            Failure::TooFew(e) => format!(
+                "cannot make a safe host ID on this machine: {e}. No code was printed. \
+                 Run it as root (the firmware UUID is root-only), on the host rather than in a \
+                 container, or make sure /etc/machine-id exists."
+            ),
+            Failure::Output(e) => format!("cannot write the output: {e}"),
+            Failure::Internal(e) => format!("internal error: {e}"),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        // The reader closed the pipe (`gethostid | head -c0`): nothing left to say.
+        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(f) => {
+            let _ = writeln!(io::stderr(), "gethostid: {}", f.message());
+            ExitCode::from(f.exit_code())
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<(), Failure> {
+    match &cli.check {
+        Some(code) => check(code, cli.json),
+        None => print_current(cli.json),
+    }
+}
+
+fn check(code: &str, json: bool) -> Result<(), Failure> {
+    let id: HostId = hostid::validate(code).map_err(Failure::BadCode)?;
+    let kinds: Vec<&str> = id.kinds().iter().map(|k| k.name()).collect();
+    let text = if json {
+        json_line(&serde_json::json!({
+            "valid": true,
+            "code": id.to_string(),
+            "components": kinds,
+        }))?
+    } else {
+        format!(
+            "valid host ID {id} (version {}, components: {})",
+            id.version(),
+            kinds.join(", ")
+        )
+    };
+    write_stdout(&text)
+}
+
+fn print_current(json: bool) -> Result<(), Failure> {
+    let probe: Probe = machine::probe();
+    for w in &probe.warnings {
+        let _ = writeln!(io::stderr(), "gethostid: warning: {w}");
+    }
+    let id = probe.host_id().map_err(|e| match e {
+        e @ CodeError::TooFewComponents { .. } => Failure::TooFew(e),
+        e => Failure::Internal(e.to_string()),
+    })?;
+    let text = if json {
+        let kinds: Vec<&str> = probe.kinds().iter().map(|k| k.name()).collect();
+        let warnings: Vec<String> = probe.warnings.iter().map(|w| w.to_string()).collect();
+        json_line(&serde_json::json!({
+            "code": id.to_string(),
+            "components": kinds,
+            "environment": probe.environment.name(),
+            "warnings": warnings,
+        }))?
+    } else {
+        id.to_string()
+    };
+    write_stdout(&text)
+}
+
+fn json_line(v: &serde_json::Value) -> Result<String, Failure> {
+    serde_json::to_string_pretty(v).map_err(|e| Failure::Internal(e.to_string()))
+}
+
+fn write_stdout(text: &str) -> Result<(), Failure> {
+    let mut out = io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(Failure::Output)
+}
