@@ -106,6 +106,13 @@ pub enum FormatError {
         /// The field's name.
         field: String,
     },
+    /// A field the format version requires is absent from the signed payload (optional values
+    /// are written as `null`, never left out).
+    #[error("the signed payload has no field '{field}'")]
+    MissingField {
+        /// The field's name.
+        field: String,
+    },
     /// The signed payload is not valid JSON of the expected shape.
     #[error("the signed payload is malformed at line {line}, column {column}: {reason}")]
     MalformedPayload {

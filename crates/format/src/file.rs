@@ -23,6 +23,15 @@ pub const END_MARKER: &str = "-----END I3LIC ACTIVATION FILE-----";
 /// The context string that starts the signed bytes (format name, version, NUL).
 pub const SIGNING_CONTEXT: &[u8] = b"i3lic-activation/1\0";
 
+/// The format name shared by every version (`Format: i3lic-activation/N`).
+const FORMAT_NAME: &str = "i3lic-activation/";
+/// Raw length of a key id inside the signed bytes.
+const KEY_ID_LEN: usize = 8;
+/// Length of a 64-byte signature in padded base64.
+const SIGNATURE_B64_LEN: usize = 88;
+/// Longest signature block accepted (characters of base64, all lines together).
+const MAX_SIGNATURE_TEXT: usize = 256;
+
 const FORMAT_HEADER: &str = "Format: ";
 const KEY_ID_HEADER: &str = "Key-Id: ";
 
@@ -31,7 +40,7 @@ const KEY_ID_HEADER: &str = "Key-Id: ";
 /// CR, spaces and tabs removed and terminated by a single LF.
 fn signed_bytes(key_id: &KeyId, body_lines: &[&str]) -> Vec<u8> {
     let len: usize = body_lines.iter().map(|l| l.len() + 1).sum();
-    let mut out = Vec::with_capacity(SIGNING_CONTEXT.len() + 8 + len);
+    let mut out = Vec::with_capacity(SIGNING_CONTEXT.len() + KEY_ID_LEN + len);
     out.extend_from_slice(SIGNING_CONTEXT);
     out.extend_from_slice(&key_id.0);
     for l in body_lines {
@@ -89,9 +98,33 @@ pub struct UnverifiedFile {
     signature: [u8; 64],
 }
 
-/// Remove trailing CR, spaces and tabs.
+/// Remove trailing CR, spaces and tabs: the only normalisation applied to received lines.
 fn norm(line: &str) -> &str {
     line.trim_end_matches([' ', '\t', '\r'])
+}
+
+/// The input's lines split at LF and normalised, numbered from 1, each flagged when it is the
+/// last line of the input (the only one a truncation can have cut short).
+struct Lines<'a> {
+    inner: std::iter::Peekable<std::iter::Enumerate<std::str::Split<'a, char>>>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Lines<'a> {
+        Lines {
+            inner: text.split('\n').enumerate().peekable(),
+        }
+    }
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = (usize, &'a str, bool);
+
+    fn next(&mut self) -> Option<(usize, &'a str, bool)> {
+        let (i, l) = self.inner.next()?;
+        let last = self.inner.peek().is_none();
+        Some((i + 1, norm(l), last))
+    }
 }
 
 impl UnverifiedFile {
@@ -109,37 +142,57 @@ impl UnverifiedFile {
         })?;
         // A byte-order mark added by an editor is not part of the file.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        if text.trim().is_empty() {
+        if text
+            .bytes()
+            .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        {
             return Err(FormatError::Empty);
         }
 
-        let mut lines = text.split('\n').map(norm).enumerate().map(|(i, l)| (i + 1, l));
+        // Each item: (1-based line number, normalised line, whether it is the last line of
+        // the input). The last line is the only one that can have been cut short.
+        let mut lines = Lines::new(text);
 
         // Leading blank lines, then the begin marker.
-        let first = loop {
+        let (_, first, first_last) = loop {
             match lines.next() {
-                Some((_, "")) => continue,
+                Some((_, "", _)) => continue,
                 Some(x) => break x,
                 None => return Err(FormatError::Empty),
             }
         };
-        if first.1 != BEGIN_MARKER {
+        if first != BEGIN_MARKER {
+            if first_last && BEGIN_MARKER.starts_with(first) {
+                return Err(FormatError::Truncated {
+                    expected: "the end of the begin marker",
+                });
+            }
             return Err(FormatError::MissingSection {
                 section: "begin marker (-----BEGIN I3LIC ACTIVATION FILE-----)",
             });
         }
 
         // Headers: Format first, then Key-Id.
-        let (fline, format) = lines.next().ok_or(FormatError::Truncated {
+        let (fline, format, format_last) = lines.next().ok_or(FormatError::Truncated {
             expected: "the Format header",
         })?;
-        let version = format
-            .strip_prefix(FORMAT_HEADER)
-            .ok_or(FormatError::MissingSection {
+        let Some(version) = format.strip_prefix(FORMAT_HEADER) else {
+            if format_last && FORMAT_HEADER.starts_with(format) {
+                return Err(FormatError::Truncated {
+                    expected: "the Format header",
+                });
+            }
+            return Err(FormatError::MissingSection {
                 section: "Format header (Format: i3lic-activation/1)",
-            })?;
+            });
+        };
         if version != FORMAT_VERSION {
-            if version.starts_with("i3lic-activation/") {
+            if format_last && FORMAT_VERSION.starts_with(version) {
+                return Err(FormatError::Truncated {
+                    expected: "the end of the Format header",
+                });
+            }
+            if version.starts_with(FORMAT_NAME) {
                 return Err(FormatError::UnsupportedVersion {
                     found: version.chars().take(64).collect(),
                     supported: FORMAT_VERSION,
@@ -153,24 +206,52 @@ impl UnverifiedFile {
                 ),
             });
         }
-        let (kline, key_line) = lines.next().ok_or(FormatError::Truncated {
+        let (kline, key_line, key_last) = lines.next().ok_or(FormatError::Truncated {
             expected: "the Key-Id header",
         })?;
-        let kid = key_line.strip_prefix(KEY_ID_HEADER).ok_or(FormatError::MissingSection {
-            section: "Key-Id header",
-        })?;
-        let key_id: KeyId = kid.parse().map_err(|_| FormatError::MalformedHeader {
-            line: kline,
-            reason: "the Key-Id header is not 16 lower-case hex digits".into(),
-        })?;
+        let Some(kid) = key_line.strip_prefix(KEY_ID_HEADER) else {
+            if key_last && KEY_ID_HEADER.starts_with(key_line) {
+                return Err(FormatError::Truncated {
+                    expected: "the Key-Id header",
+                });
+            }
+            if key_line.starts_with(FORMAT_HEADER) {
+                return Err(FormatError::DuplicateSection {
+                    section: "Format header",
+                    line: kline,
+                });
+            }
+            return Err(FormatError::MissingSection {
+                section: "Key-Id header",
+            });
+        };
+        let key_id: KeyId = match kid.parse() {
+            Ok(k) => k,
+            Err(_) if key_last && kid.len() < 16 && kid.bytes().all(|c| c.is_ascii_hexdigit()) => {
+                return Err(FormatError::Truncated {
+                    expected: "the end of the Key-Id header",
+                })
+            }
+            Err(_) => {
+                return Err(FormatError::MalformedHeader {
+                    line: kline,
+                    reason: format!(
+                        "the Key-Id header '{}' is not 16 lower-case hex digits",
+                        kid.chars().take(64).collect::<String>().escape_debug()
+                    ),
+                })
+            }
+        };
 
         // Body lines up to the signature marker.
-        let mut body: Vec<&str> = vec![format, key_line];
-        let mut sig_line = None;
-        for (n, l) in lines.by_ref() {
+        let mut body: Vec<&str> = Vec::with_capacity(64);
+        body.push(format);
+        body.push(key_line);
+        let mut found_signature = false;
+        for (n, l, _) in lines.by_ref() {
             match l {
                 SIGNATURE_MARKER => {
-                    sig_line = Some(n);
+                    found_signature = true;
                     break;
                 }
                 BEGIN_MARKER => {
@@ -199,21 +280,19 @@ impl UnverifiedFile {
                 _ => body.push(l),
             }
         }
-        if sig_line.is_none() {
+        if !found_signature {
             return Err(FormatError::Truncated {
                 expected: "the signature block",
             });
         }
-        if body.len() == 2 {
-            return Err(FormatError::MissingSection {
-                section: "payload",
-            });
+        if body.iter().skip(2).all(|l| l.is_empty()) {
+            return Err(FormatError::MissingSection { section: "payload" });
         }
 
-        // Signature (one or more base64 lines), then the end marker.
-        let mut b64 = String::new();
+        // Signature (base64, possibly wrapped over several lines), then the end marker.
+        let mut b64 = String::with_capacity(SIGNATURE_B64_LEN);
         let mut ended = false;
-        for (n, l) in lines.by_ref() {
+        for (n, l, _) in lines.by_ref() {
             match l {
                 END_MARKER => {
                     ended = true;
@@ -232,12 +311,14 @@ impl UnverifiedFile {
                     })
                 }
                 _ => {
-                    if b64.len() + l.len() > 256 {
+                    if b64.len() + l.len() > MAX_SIGNATURE_TEXT {
                         return Err(FormatError::MalformedSignature {
-                            reason: "the signature block is too long".into(),
+                            reason: format!(
+                                "the signature block is longer than {MAX_SIGNATURE_TEXT} characters"
+                            ),
                         });
                     }
-                    b64.push_str(l.trim());
+                    b64.push_str(l);
                 }
             }
         }
@@ -246,7 +327,7 @@ impl UnverifiedFile {
                 expected: "the end marker",
             });
         }
-        for (n, l) in lines {
+        for (n, l, _) in lines {
             if !l.is_empty() {
                 return Err(if l == BEGIN_MARKER {
                     FormatError::DuplicateSection {
@@ -261,6 +342,11 @@ impl UnverifiedFile {
                 });
             }
         }
+        if b64.is_empty() {
+            return Err(FormatError::MissingSection {
+                section: "signature",
+            });
+        }
         let raw = STANDARD
             .decode(b64.as_bytes())
             .map_err(|e| FormatError::MalformedSignature {
@@ -273,7 +359,8 @@ impl UnverifiedFile {
                 })?;
 
         let signed = signed_bytes(&key_id, &body);
-        let payload_offset = SIGNING_CONTEXT.len() + 8 + body[0].len() + 1 + body[1].len() + 1;
+        let payload_offset =
+            SIGNING_CONTEXT.len() + KEY_ID_LEN + format.len() + 1 + key_line.len() + 1;
         Ok(UnverifiedFile {
             key_id,
             signed,
@@ -310,47 +397,59 @@ impl UnverifiedFile {
         })
     }
 
-    /// Check the signature with whichever of `trusted` carries the file's key id.
+    /// Check the signature with the trusted key that carries the file's key id. Fails with
+    /// [`FormatError::UntrustedKey`] when no trusted key has that id. (Should two trusted keys
+    /// ever share an id, each is tried.)
     pub fn verify_with<'a>(
         &self,
         trusted: impl IntoIterator<Item = &'a PublicKey>,
     ) -> Result<VerifiedFile, FormatError> {
-        let key = trusted
-            .into_iter()
-            .find(|k| k.key_id() == self.key_id)
-            .ok_or(FormatError::UntrustedKey {
-                key_id: self.key_id,
-            })?;
-        self.verify(key)
+        let mut last = None;
+        for key in trusted.into_iter().filter(|k| k.key_id() == self.key_id) {
+            match self.verify(key) {
+                Ok(v) => return Ok(v),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or(FormatError::UntrustedKey {
+            key_id: self.key_id,
+        }))
     }
 }
 
+/// Read the signed payload (JSON) into the model and check every value.
 fn parse_payload(payload: &[u8]) -> Result<Activation, FormatError> {
-    let activation: Activation = serde_json::from_slice(payload).map_err(|e| {
-        let msg = e.to_string();
-        let field = |prefix: &str| {
-            msg.strip_prefix(prefix)
-                .and_then(|r| r.split('`').next())
-                .map(str::to_owned)
-        };
-        if let Some(f) = field("unknown field `") {
-            FormatError::UnknownField { field: f }
-        } else if let Some(f) = field("duplicate field `") {
-            FormatError::DuplicateField { field: f }
-        } else {
-            let reason = match msg.rfind(" at line ") {
-                Some(i) => msg[..i].to_owned(),
-                None => msg,
-            };
-            FormatError::MalformedPayload {
-                line: e.line(),
-                column: e.column(),
-                reason,
-            }
-        }
-    })?;
+    let activation: Activation = serde_json::from_slice(payload).map_err(payload_error)?;
     activation.validate()?;
     Ok(activation)
+}
+
+/// Sort a JSON error into the variant that names what is wrong.
+fn payload_error(e: serde_json::Error) -> FormatError {
+    let msg = e.to_string();
+    // serde's messages name the field between backticks: "unknown field `x`, expected ...".
+    let field = |prefix: &str| {
+        msg.strip_prefix(prefix)
+            .and_then(|r| r.split('`').next())
+            .map(str::to_owned)
+    };
+    if let Some(f) = field("unknown field `") {
+        FormatError::UnknownField { field: f }
+    } else if let Some(f) = field("duplicate field `") {
+        FormatError::DuplicateField { field: f }
+    } else if let Some(f) = field("missing field `") {
+        FormatError::MissingField { field: f }
+    } else {
+        let reason = match msg.rfind(" at line ") {
+            Some(i) => msg.get(..i).unwrap_or(&msg).to_owned(),
+            None => msg.clone(),
+        };
+        FormatError::MalformedPayload {
+            line: e.line(),
+            column: e.column(),
+            reason,
+        }
+    }
 }
 
 /// A file whose signature was checked by a known key. Only [`UnverifiedFile::verify`] makes one.

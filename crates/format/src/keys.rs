@@ -55,12 +55,13 @@ impl FromStr for KeyId {
     type Err = FormatError;
 
     fn from_str(s: &str) -> Result<KeyId, FormatError> {
-        let bytes = decode_hex(s).filter(|b| b.len() == 8).ok_or_else(|| {
-            FormatError::InvalidValue {
-                field: "key id".into(),
-                reason: format!("'{}' is not 16 lower-case hex digits", s.escape_debug()),
-            }
-        })?;
+        let bytes =
+            decode_hex(s)
+                .filter(|b| b.len() == 8)
+                .ok_or_else(|| FormatError::InvalidValue {
+                    field: "key id".into(),
+                    reason: format!("'{}' is not 16 lower-case hex digits", s.escape_debug()),
+                })?;
         let mut id = [0u8; 8];
         id.copy_from_slice(&bytes);
         Ok(KeyId(id))
@@ -130,9 +131,8 @@ impl PublicKey {
     /// Strict ed25519 verification (`verify_strict`: canonical `S`, no small-order `R` or key).
     /// `signature` must be exactly 64 bytes.
     pub fn verify_strict(&self, message: &[u8], signature: &[u8]) -> Result<(), FormatError> {
-        let sig = Signature::from_slice(signature).map_err(|_| FormatError::SignatureInvalid {
-            key_id: self.id,
-        })?;
+        let sig = Signature::from_slice(signature)
+            .map_err(|_| FormatError::SignatureInvalid { key_id: self.id })?;
         self.key
             .verify_strict(message, &sig)
             .map_err(|_| FormatError::SignatureInvalid { key_id: self.id })
@@ -157,10 +157,12 @@ impl PublicKey {
                 kind: "public",
                 reason: format!("bad base64: {e}"),
             })?;
-        let bytes: [u8; 32] = raw.try_into().map_err(|v: Vec<u8>| FormatError::MalformedKey {
-            kind: "public",
-            reason: format!("{} bytes, expected 32", v.len()),
-        })?;
+        let bytes: [u8; 32] = raw
+            .try_into()
+            .map_err(|v: Vec<u8>| FormatError::MalformedKey {
+                kind: "public",
+                reason: format!("{} bytes, expected 32", v.len()),
+            })?;
         PublicKey::from_bytes(&bytes)
     }
 }
@@ -186,7 +188,10 @@ fn key_line<'a>(text: &'a str, tag: &str, kind: &'static str) -> Result<&'a str,
                 PUBLIC_KEY_TAG
             };
             let reason = if line.starts_with(other) {
-                format!("this is a {} key file, not a {kind} key file", if kind == "public" { "secret" } else { "public" })
+                format!(
+                    "this is a {} key file, not a {kind} key file",
+                    if kind == "public" { "secret" } else { "public" }
+                )
             } else {
                 format!("expected a line starting with '{tag}'")
             };
@@ -280,10 +285,14 @@ impl SecretKey {
     /// Parse the unencrypted text form.
     pub fn from_text(text: &str) -> Result<SecretKey, FormatError> {
         let body = key_line(text, SECRET_KEY_TAG, "secret")?;
-        let raw = Zeroizing::new(STANDARD.decode(body).map_err(|_| FormatError::MalformedKey {
-            kind: "secret",
-            reason: "bad base64".into(),
-        })?);
+        let raw = Zeroizing::new(
+            STANDARD
+                .decode(body)
+                .map_err(|_| FormatError::MalformedKey {
+                    kind: "secret",
+                    reason: "bad base64".into(),
+                })?,
+        );
         if raw.len() != 32 {
             return Err(FormatError::MalformedKey {
                 kind: "secret",
@@ -311,6 +320,9 @@ mod tests {
         assert!(!format!("{sk:?}").contains(&seed_b64));
         assert!(PublicKey::from_text(&sk.to_text("t")).is_err());
         assert!(SecretKey::from_text(&sk.public_key().to_text("t")).is_err());
-        assert_eq!(sk.key_id().to_string().parse::<KeyId>().unwrap(), sk.key_id());
+        assert_eq!(
+            sk.key_id().to_string().parse::<KeyId>().unwrap(),
+            sk.key_id()
+        );
     }
 }

@@ -49,12 +49,13 @@ impl FromStr for FileId {
     type Err = FormatError;
 
     fn from_str(s: &str) -> Result<FileId, FormatError> {
-        let bytes = decode_hex(s)
-            .filter(|b| b.len() == 16)
-            .ok_or_else(|| FormatError::InvalidValue {
-                field: "file id".into(),
-                reason: format!("'{}' is not 32 lower-case hex digits", s.escape_debug()),
-            })?;
+        let bytes =
+            decode_hex(s)
+                .filter(|b| b.len() == 16)
+                .ok_or_else(|| FormatError::InvalidValue {
+                    field: "file id".into(),
+                    reason: format!("'{}' is not 32 lower-case hex digits", s.escape_debug()),
+                })?;
         let mut id = [0u8; 16];
         id.copy_from_slice(&bytes);
         Ok(FileId(id))
@@ -174,7 +175,10 @@ impl FromStr for LicenseType {
         let norm = s.trim().to_ascii_lowercase().replace(['_', ' '], "-");
         LicenseType::ALL
             .into_iter()
-            .find(|t| t.as_str() == norm || (norm == "efaq-production" && *t == LicenseType::EfaqProduction))
+            .find(|t| {
+                t.as_str() == norm
+                    || (norm == "efaq-production" && *t == LicenseType::EfaqProduction)
+            })
             .ok_or_else(|| FormatError::InvalidValue {
                 field: "license type".into(),
                 reason: format!(
@@ -249,6 +253,7 @@ pub struct Activation {
     /// Random 128-bit id.
     pub file_id: FileId,
     /// The file this one replaces, if any.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub supersedes: Option<FileId>,
     /// Product line (`CIC`).
     pub product: String,
@@ -273,6 +278,7 @@ pub struct Activation {
     /// The licensed server.
     pub primary_host: Host,
     /// The switchover partner, if the file covers a pair.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub switchover_host: Option<Host>,
     /// Machine / system type (`Media Server Based (4.0+ only)`).
     pub system_type: String,
@@ -292,6 +298,15 @@ pub struct Activation {
     pub restrictions: Vec<Restriction>,
 }
 
+/// Zero-width and bidirectional formatting characters: they would let two values that read
+/// the same in an editor differ, or make a value read differently from what is signed.
+fn is_invisible_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}'
+    )
+}
+
 fn check_text(field: &str, v: &str, allow_empty: bool) -> Result<(), FormatError> {
     let bad = |reason: String| FormatError::InvalidValue {
         field: field.into(),
@@ -305,6 +320,12 @@ fn check_text(field: &str, v: &str, allow_empty: bool) -> Result<(), FormatError
     }
     if v.chars().any(char::is_control) {
         return Err(bad("contains a control character".into()));
+    }
+    if let Some(c) = v.chars().find(|&c| is_invisible_format_char(c)) {
+        return Err(bad(format!(
+            "contains the invisible formatting character U+{:04X}",
+            u32::from(c)
+        )));
     }
     if v != v.trim() {
         return Err(bad("has leading or trailing blanks".into()));
@@ -438,7 +459,10 @@ impl Activation {
             check_text("ordered_items description", &o.description, true)?;
             check_count(&format!("ordered_items {} quantity", o.part), o.quantity)?;
         }
-        check_unique("ordered_items", self.ordered_items.iter().map(|o| o.part.as_str()))?;
+        check_unique(
+            "ordered_items",
+            self.ordered_items.iter().map(|o| o.part.as_str()),
+        )?;
         let mut r = self.restrictions.clone();
         r.sort();
         r.dedup();

@@ -42,7 +42,11 @@ impl Timestamp {
 
     /// This instant plus `days` days, saturating at the largest representable instant.
     pub fn plus_days(self, days: i64) -> Timestamp {
-        Timestamp(self.0.saturating_add(days.saturating_mul(DAY)).clamp(0, MAX_SECS))
+        Timestamp(
+            self.0
+                .saturating_add(days.saturating_mul(DAY))
+                .clamp(0, MAX_SECS),
+        )
     }
 
     /// This instant plus `secs` seconds (negative to go back), clamped to the valid range.
@@ -118,7 +122,10 @@ impl FromStr for Timestamp {
     fn from_str(s: &str) -> Result<Timestamp, FormatError> {
         let bad = || FormatError::InvalidValue {
             field: "timestamp".into(),
-            reason: format!("'{}' is not a UTC time like 2100-01-01T00:00:00Z", s.escape_debug()),
+            reason: format!(
+                "'{}' is not a UTC time like 2100-01-01T00:00:00Z",
+                s.escape_debug()
+            ),
         };
         let b = s.as_bytes();
         let num = |r: std::ops::Range<usize>| -> Result<i64, FormatError> {
@@ -196,7 +203,10 @@ mod tests {
 
     #[test]
     fn round_trips_every_day_boundary_sample() {
-        for secs in (0..MAX_SECS).step_by(7_777_777).chain([0, MAX_SECS, 951_782_400]) {
+        for secs in (0..MAX_SECS)
+            .step_by(7_777_777)
+            .chain([0, MAX_SECS, 951_782_400])
+        {
             let t = Timestamp(secs);
             assert_eq!(t.to_string().parse::<Timestamp>().unwrap(), t, "{t}");
         }
