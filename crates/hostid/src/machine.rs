@@ -15,7 +15,7 @@
 use std::fmt;
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::code::{ComponentKind, Components, HostId};
 use crate::error::CodeError;
@@ -31,6 +31,13 @@ const CPUINFO_LIMIT: usize = 64 * 1024;
 /// [`CodeError::TooFewComponents`] when fewer than two stable components can be read (for
 /// example a container with neither a machine identity nor a physical network adapter):
 /// a code from so little would be too easy to reproduce elsewhere.
+///
+/// ```
+/// match hostid::current() {
+///     Ok(code) => println!("this server: {code}"),
+///     Err(e) => eprintln!("no host ID on this machine: {e}"),
+/// }
+/// ```
 pub fn current() -> Result<HostId, CodeError> {
     probe().host_id()
 }
@@ -139,9 +146,52 @@ impl Probe {
 
 /// Read this machine's components and environment.
 pub fn probe() -> Probe {
-    let cpu = read_cpu();
-    let environment = detect_environment(cpu.hypervisor);
-    let interfaces = list_interfaces();
+    probe_source(&Source {
+        root: Path::new("/"),
+        live: true,
+    })
+}
+
+/// Read the components of a Linux file tree mounted at `root` (its `etc/machine-id`,
+/// `sys/class/dmi/id`, `sys/class/net`, `proc/cpuinfo`, ...) instead of this machine's.
+///
+/// For tests and for inspecting a mounted system. Unlike [`probe`], nothing of the running
+/// process is consulted: no sysinfo fallbacks and no `container` environment variable.
+/// [`current`] always reads `/`.
+pub fn probe_at(root: &Path) -> Probe {
+    probe_source(&Source { root, live: false })
+}
+
+/// Where the probe reads from.
+struct Source<'a> {
+    root: &'a Path,
+    /// The running machine: sysinfo fallbacks and the process environment may be used.
+    live: bool,
+}
+
+impl Source<'_> {
+    fn path(&self, p: &str) -> PathBuf {
+        self.root.join(p.trim_start_matches('/'))
+    }
+
+    /// Linux file layout: always for a given root, else on Linux only.
+    fn linux(&self) -> bool {
+        !self.live || cfg!(target_os = "linux")
+    }
+
+    fn read(&self, p: &str) -> Option<String> {
+        read_small(self.path(p))
+    }
+
+    fn exists(&self, p: &str) -> bool {
+        self.path(p).exists()
+    }
+}
+
+fn probe_source(src: &Source<'_>) -> Probe {
+    let cpu = read_cpu(src);
+    let environment = detect_environment(src, cpu.hypervisor);
+    let interfaces = list_interfaces(src);
     let selection = select_macs(&interfaces);
 
     let mut warnings = Vec::new();
@@ -159,8 +209,8 @@ pub fn probe() -> Probe {
 
     Probe {
         components: Components {
-            machine_id: read_machine_id(),
-            dmi_uuid: read_dmi_uuid(),
+            machine_id: read_machine_id(src),
+            dmi_uuid: read_dmi_uuid(src),
             macs: selection.macs,
             cpu: cpu.identity,
         },
@@ -185,16 +235,16 @@ fn read_small(path: impl AsRef<Path>) -> Option<String> {
 
 // ---------------------------------------------------------------- machine identity
 
-fn read_machine_id() -> Option<String> {
-    const CANDIDATES: &[&str] = if cfg!(target_os = "linux") {
+fn read_machine_id(src: &Source<'_>) -> Option<String> {
+    let candidates: &[&str] = if src.linux() {
         &["/etc/machine-id", "/var/lib/dbus/machine-id"]
     } else {
         // FreeBSD / NetBSD / DragonFly write the host UUID here at first boot.
         &["/etc/hostid", "/etc/machine-id", "/var/lib/dbus/machine-id"]
     };
-    CANDIDATES
+    candidates
         .iter()
-        .find_map(|p| read_small(p).and_then(|s| normalise_machine_id(&s)))
+        .find_map(|p| src.read(p).and_then(|s| normalise_machine_id(&s)))
 }
 
 /// Accept a machine identity: 32 hex digits (dashes allowed, as in `/etc/hostid`), not all
@@ -219,11 +269,12 @@ fn hex_digits(raw: &str) -> Option<String> {
 
 // ---------------------------------------------------------------- DMI
 
-fn read_dmi_uuid() -> Option<String> {
-    if !cfg!(target_os = "linux") {
+fn read_dmi_uuid(src: &Source<'_>) -> Option<String> {
+    if !src.linux() {
         return None;
     }
-    read_small("/sys/class/dmi/id/product_uuid").and_then(|s| normalise_dmi_uuid(&s))
+    src.read("/sys/class/dmi/id/product_uuid")
+        .and_then(|s| normalise_dmi_uuid(&s))
 }
 
 /// Accept a DMI product UUID unless it is a firmware placeholder: all one digit (all-zero,
@@ -249,16 +300,20 @@ struct CpuInfo {
     hypervisor: bool,
 }
 
-fn read_cpu() -> CpuInfo {
-    if cfg!(target_os = "linux") {
-        if let Ok(f) = fs::File::open("/proc/cpuinfo") {
-            let info = parse_cpuinfo(BufReader::new(f));
-            if info.identity.is_some() {
-                return info;
-            }
+fn read_cpu(src: &Source<'_>) -> CpuInfo {
+    let mut info = CpuInfo {
+        identity: None,
+        hypervisor: false,
+    };
+    if src.linux() {
+        if let Ok(f) = fs::File::open(src.path("/proc/cpuinfo")) {
+            info = parse_cpuinfo(BufReader::new(f));
         }
     }
-    read_cpu_sysinfo()
+    if info.identity.is_none() && src.live {
+        info.identity = read_cpu_sysinfo();
+    }
+    info
 }
 
 /// Read the first processor block of `/proc/cpuinfo`: vendor, brand, and whether the
@@ -316,44 +371,40 @@ fn cpu_identity(vendor: Option<&str>, brand: Option<&str>) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" "))
 }
 
-fn read_cpu_sysinfo() -> CpuInfo {
+fn read_cpu_sysinfo() -> Option<String> {
     use sysinfo::{CpuRefreshKind, RefreshKind, System};
     // CPU list only, without usage or frequency.
     let sys =
         System::new_with_specifics(RefreshKind::nothing().with_cpu(CpuRefreshKind::nothing()));
-    let identity = sys
-        .cpus()
+    sys.cpus()
         .first()
-        .and_then(|c| cpu_identity(Some(c.vendor_id()), Some(c.brand())));
-    CpuInfo {
-        identity,
-        hypervisor: false,
-    }
+        .and_then(|c| cpu_identity(Some(c.vendor_id()), Some(c.brand())))
 }
 
 // ---------------------------------------------------------------- environment
 
-fn detect_environment(cpu_hypervisor: bool) -> Environment {
-    if in_container() {
+fn detect_environment(src: &Source<'_>, cpu_hypervisor: bool) -> Environment {
+    if in_container(src) {
         Environment::Container
-    } else if cpu_hypervisor || dmi_says_vm() {
+    } else if cpu_hypervisor || dmi_says_vm(src) {
         Environment::VirtualMachine
     } else {
         Environment::BareMetal
     }
 }
 
-fn in_container() -> bool {
-    if Path::new("/.dockerenv").exists() || Path::new("/run/.containerenv").exists() {
+fn in_container(src: &Source<'_>) -> bool {
+    if src.exists("/.dockerenv") || src.exists("/run/.containerenv") {
         return true;
     }
-    if std::env::var_os("container").is_some_and(|v| !v.is_empty()) {
+    // systemd-nspawn, LXC and podman set `container` for init and its children.
+    if src.live && std::env::var_os("container").is_some_and(|v| !v.is_empty()) {
         return true;
     }
-    if !cfg!(target_os = "linux") {
+    if !src.linux() {
         return false;
     }
-    let Ok(f) = fs::File::open("/proc/1/cgroup") else {
+    let Ok(f) = fs::File::open(src.path("/proc/1/cgroup")) else {
         return false;
     };
     let mut s = String::new();
@@ -383,12 +434,14 @@ pub(crate) fn cgroup_says_container(cgroup: &str) -> bool {
     })
 }
 
-fn dmi_says_vm() -> bool {
-    if !cfg!(target_os = "linux") {
+fn dmi_says_vm(src: &Source<'_>) -> bool {
+    if !src.linux() {
         return false;
     }
-    let vendor = read_small("/sys/class/dmi/id/sys_vendor").unwrap_or_default();
-    let product = read_small("/sys/class/dmi/id/product_name").unwrap_or_default();
+    let vendor = src.read("/sys/class/dmi/id/sys_vendor").unwrap_or_default();
+    let product = src
+        .read("/sys/class/dmi/id/product_name")
+        .unwrap_or_default();
     dmi_names_vm(&vendor, &product)
 }
 
@@ -645,17 +698,22 @@ pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
     parts.next().is_none().then_some(out)
 }
 
-fn list_interfaces() -> Vec<Interface> {
-    if cfg!(target_os = "linux") {
-        if let Some(v) = list_interfaces_sysfs() {
+fn list_interfaces(src: &Source<'_>) -> Vec<Interface> {
+    if src.linux() {
+        if let Some(v) = list_interfaces_sysfs(src) {
             return v;
         }
     }
-    list_interfaces_sysinfo()
+    if src.live {
+        list_interfaces_sysinfo()
+    } else {
+        Vec::new()
+    }
 }
 
-fn list_interfaces_sysfs() -> Option<Vec<Interface>> {
-    let dir = Path::new("/sys/class/net");
+fn list_interfaces_sysfs(src: &Source<'_>) -> Option<Vec<Interface>> {
+    let dir = src.path("/sys/class/net");
+    let dir = dir.as_path();
     let entries = fs::read_dir(dir).ok()?;
     let mut out = Vec::new();
     for e in entries.flatten() {
@@ -708,4 +766,106 @@ fn list_interfaces_sysinfo() -> Vec<Interface> {
         .iter()
         .map(|(name, data)| Interface::new(name.clone(), data.mac_address().0))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpuinfo_first_block_x86_with_hypervisor_flag() {
+        let text = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\n\
+                    model name\t: AMD EPYC 7B13\nflags\t\t: fpu vme hypervisor lahf_lm\n\n\
+                    processor\t: 1\nvendor_id\t: GenuineIntel\nmodel name\t: other\n";
+        let info = parse_cpuinfo(text.as_bytes());
+        assert_eq!(info.identity.as_deref(), Some("AuthenticAMD AMD EPYC 7B13"));
+        assert!(info.hypervisor);
+    }
+
+    #[test]
+    fn cpuinfo_without_hypervisor_flag_and_arm_spelling() {
+        let text = "processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd evtstrm\n\
+                    CPU implementer\t: 0x41\nCPU part\t: 0xd0c\n\n";
+        let info = parse_cpuinfo(text.as_bytes());
+        assert_eq!(info.identity.as_deref(), Some("0x41 0xd0c"));
+        assert!(!info.hypervisor);
+        // `hypervisor_x` is not the flag.
+        let info = parse_cpuinfo("vendor_id: X\nflags: hypervisor_x\n".as_bytes());
+        assert!(!info.hypervisor);
+        assert!(parse_cpuinfo("".as_bytes()).identity.is_none());
+    }
+
+    #[test]
+    fn dmi_placeholders_are_refused() {
+        for p in [
+            "00000000-0000-0000-0000-000000000000",
+            "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF",
+            "ffffffff-ffff-ffff-ffff-ffffffffffff",
+            "03000200-0400-0500-0006-000700080009",
+            "Not Settable",
+            "",
+            "1234",
+        ] {
+            assert_eq!(normalise_dmi_uuid(p), None, "{p}");
+        }
+        assert_eq!(
+            normalise_dmi_uuid(" 4C4C4544-004B-4B10-804B-B4C04F4D3732\n").as_deref(),
+            Some("4c4c4544004b4b10804bb4c04f4d3732")
+        );
+    }
+
+    #[test]
+    fn machine_id_validation() {
+        assert_eq!(normalise_machine_id("uninitialized"), None);
+        assert_eq!(normalise_machine_id(&"0".repeat(32)), None);
+        assert_eq!(normalise_machine_id("abc"), None);
+        assert_eq!(
+            normalise_machine_id("3D1219C7C4C5404AAA1F6D2A48ADFDA4\n").as_deref(),
+            Some("3d1219c7c4c5404aaa1f6d2a48adfda4")
+        );
+    }
+
+    #[test]
+    fn cgroup_markers() {
+        assert!(cgroup_says_container(
+            "0::/system.slice/docker-3f2a.scope\n"
+        ));
+        assert!(cgroup_says_container(
+            "12:memory:/kubepods/besteffort/pod1/abc\n"
+        ));
+        assert!(!cgroup_says_container("0::/init.scope\n"));
+        assert!(!cgroup_says_container("0::/\n1:cpu:/\n"));
+        // A path component elsewhere than the cgroup path does not count.
+        assert!(!cgroup_says_container("0:/docker:/\n"));
+    }
+
+    #[test]
+    fn dmi_vm_names() {
+        assert!(dmi_names_vm("QEMU", "Standard PC (Q35 + ICH9, 2009)"));
+        assert!(dmi_names_vm("Microsoft Corporation", "Virtual Machine"));
+        assert!(dmi_names_vm("innotek GmbH", "VirtualBox"));
+        assert!(!dmi_names_vm("Dell Inc.", "PowerEdge R640"));
+        assert!(!dmi_names_vm("", ""));
+    }
+
+    #[test]
+    fn mac_text() {
+        assert_eq!(
+            parse_mac("00:1b:21:3A:4b:5c\n"),
+            Some([0x00, 0x1b, 0x21, 0x3a, 0x4b, 0x5c])
+        );
+        assert_eq!(
+            parse_mac("00-1b-21-3a-4b-5c"),
+            Some([0, 0x1b, 0x21, 0x3a, 0x4b, 0x5c])
+        );
+        assert_eq!(parse_mac("00:1b:21:3a:4b"), None);
+        assert_eq!(parse_mac("00:1b:21:3a:4b:5c:6d"), None);
+        assert_eq!(parse_mac("0:1b:21:3a:4b:5c"), None);
+        assert_eq!(parse_mac("zz:1b:21:3a:4b:5c"), None);
+        // InfiniBand: 20 bytes.
+        assert_eq!(
+            parse_mac("80:00:02:08:fe:80:00:00:00:00:00:00:00:02:c9:03:00:0a:bb:cc"),
+            None
+        );
+    }
 }

@@ -4,6 +4,7 @@
 //! 3 malformed host-ID code, 4 too few stable machine components to make a safe code.
 
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -36,6 +37,11 @@ struct Cli {
     /// 3 with what is wrong otherwise.
     #[arg(long, value_name = "CODE")]
     check: Option<String>,
+
+    /// Read the Linux machine files under DIR (a test tree or a mounted system) instead of
+    /// this machine. Not needed in normal use.
+    #[arg(long, value_name = "DIR", hide = true, conflicts_with = "check")]
+    root: Option<PathBuf>,
 }
 
 /// Everything that ends the program early; mapped to an exit code in one place.
@@ -43,8 +49,8 @@ struct Cli {
 enum Failure {
     /// The code passed to `--check` is malformed.
     BadCode(CodeError),
-    /// This machine has too few stable components.
-    TooFew(CodeError),
+    /// This machine has too few stable components (the kinds it found are listed).
+    TooFew(CodeError, Vec<&'static str>),
     /// Writing the output failed (other than the reader going away).
     Output(io::Error),
     /// Serialising JSON failed.
@@ -56,18 +62,22 @@ impl Failure {
         match self {
             Failure::Internal(_) => 1,
             Failure::BadCode(_) => 3,
-            Failure::TooFew(_) | Failure::Output(_) => 4,
+            Failure::TooFew(..) | Failure::Output(_) => 4,
         }
     }
 
     fn message(&self) -> String {
         match self {
             Failure::BadCode(e) => format!("invalid host ID: {e}"),
-            Failure::TooFew(e) => format!(
-                "cannot make a safe host ID on this machine: {e}. No code was printed. \
-                 Run it as root (the firmware UUID is root-only), on the host rather than in a \
-                 container, or make sure /etc/machine-id exists."
-            ),
+            Failure::TooFew(e, kinds) => {
+                format!(
+                "cannot make a safe host ID on this machine: {e} (found: {}; the CPU model does \
+                 not count). No code was printed. Run gethostid as root (the firmware UUID is \
+                 root-only), on the host rather than in a container, or make sure \
+                 /etc/machine-id exists.",
+                if kinds.is_empty() { "nothing".to_owned() } else { kinds.join(", ") }
+            )
+            }
             Failure::Output(e) => format!("cannot write the output: {e}"),
             Failure::Internal(e) => format!("internal error: {e}"),
         }
@@ -90,7 +100,7 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<(), Failure> {
     match &cli.check {
         Some(code) => check(code, cli.json),
-        None => print_current(cli.json),
+        None => print_current(cli.json, cli.root.as_deref()),
     }
 }
 
@@ -113,17 +123,20 @@ fn check(code: &str, json: bool) -> Result<(), Failure> {
     write_stdout(&text)
 }
 
-fn print_current(json: bool) -> Result<(), Failure> {
-    let probe: Probe = machine::probe();
+fn print_current(json: bool, root: Option<&Path>) -> Result<(), Failure> {
+    let probe: Probe = match root {
+        Some(dir) => machine::probe_at(dir),
+        None => machine::probe(),
+    };
     for w in &probe.warnings {
         let _ = writeln!(io::stderr(), "gethostid: warning: {w}");
     }
+    let kinds: Vec<&'static str> = probe.kinds().iter().map(|k| k.name()).collect();
     let id = probe.host_id().map_err(|e| match e {
-        e @ CodeError::TooFewComponents { .. } => Failure::TooFew(e),
+        e @ CodeError::TooFewComponents { .. } => Failure::TooFew(e, kinds.clone()),
         e => Failure::Internal(e.to_string()),
     })?;
     let text = if json {
-        let kinds: Vec<&str> = probe.kinds().iter().map(|k| k.name()).collect();
         let warnings: Vec<String> = probe.warnings.iter().map(|w| w.to_string()).collect();
         json_line(&serde_json::json!({
             "code": id.to_string(),
