@@ -1,0 +1,263 @@
+//! `licverify`: check an activation file as a server would, and show what it licenses.
+//!
+//! ```text
+//! licverify FILE --trust PUB [--trust PUB ...] [--host-id CODE] [--product P --version V]
+//!           [--at TIME] [--state FILE] [--json]
+//! ```
+//! Exit codes follow DESIGN.md (see the `verify` crate documentation).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+use format::{FormatError, PublicKey, Timestamp};
+use hostid::{CodeError, HostId};
+use verify::{HostSource, License, ProductCheck, StateFile, TrustStore, Verifier, VerifyError};
+
+/// Check an i3lic activation file as a server would: signature, trusted key, product and
+/// version, host binding, validity window. Prints what the file licenses when it is valid.
+#[derive(Debug, Parser)]
+#[command(name = "licverify", version, about, long_about = None)]
+struct Cli {
+    /// The activation file (.i3lic).
+    file: PathBuf,
+    /// A trusted public key file (.pub); repeat for several keys (rotation).
+    #[arg(long = "trust", value_name = "PUB", required = true)]
+    trust: Vec<PathBuf>,
+    /// Check as the machine with this host-ID code instead of this machine.
+    #[arg(long = "host-id", value_name = "CODE")]
+    host_id: Option<String>,
+    /// The product the file must license (with --version).
+    #[arg(long, value_name = "P", requires = "version")]
+    product: Option<String>,
+    /// The server version the file must license (with --product).
+    #[arg(long, value_name = "V", requires = "product")]
+    version: Option<String>,
+    /// Check at this UTC time (2001-01-01T00:00:00Z or 2001-01-01) instead of now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    at: Option<Timestamp>,
+    /// A server state file: refuse a clock set back or an older / superseded file, and
+    /// record the accepted file (nothing is recorded when --at is given).
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// Print one JSON object: {valid, error: {code, kind, message}, license}.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_time(s: &str) -> Result<Timestamp, String> {
+    s.parse::<Timestamp>().map_err(|e| e.to_string())
+}
+
+/// Everything that can stop `licverify`, each with one exit code.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+    #[error("cannot read trusted key {}: {source}", path.display())]
+    KeyIo {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("trusted key {} is not a public key: {source}", path.display())]
+    KeyMalformed { path: PathBuf, source: FormatError },
+    #[error("--host-id: {0}")]
+    BadHostId(CodeError),
+}
+
+impl CliError {
+    fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Verify(e) => e.exit_code(),
+            CliError::KeyIo { .. } => 4,
+            CliError::KeyMalformed { .. } | CliError::BadHostId(_) => 3,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            CliError::Verify(e) => e.kind(),
+            CliError::KeyIo { .. } => "trusted-key-io",
+            CliError::KeyMalformed { .. } => "trusted-key-malformed",
+            CliError::BadHostId(_) => "bad-host-id",
+        }
+    }
+}
+
+fn read_key(path: &Path) -> Result<PublicKey, CliError> {
+    let io = |source| CliError::KeyIo {
+        path: path.to_owned(),
+        source,
+    };
+    let mut buf = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(64 * 1024 + 1).read_to_end(&mut buf))
+        .map_err(io)?;
+    let text = String::from_utf8(buf).map_err(|_| CliError::KeyMalformed {
+        path: path.to_owned(),
+        source: FormatError::MalformedKey {
+            kind: "public",
+            reason: "not UTF-8 text".into(),
+        },
+    })?;
+    PublicKey::from_text(&text).map_err(|source| CliError::KeyMalformed {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn run(cli: &Cli) -> Result<License, CliError> {
+    let keys = cli
+        .trust
+        .iter()
+        .map(|p| read_key(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let trust = TrustStore::new(keys)?;
+    let product = match (&cli.product, &cli.version) {
+        (Some(p), Some(v)) => ProductCheck::Expect {
+            product: p.clone(),
+            version: v.clone(),
+        },
+        _ => ProductCheck::Any,
+    };
+    let mut verifier = Verifier::new(trust, product);
+    if let Some(code) = &cli.host_id {
+        let id: HostId = code.parse().map_err(CliError::BadHostId)?;
+        verifier = verifier.host(HostSource::Code(id));
+    }
+    if let Some(at) = cli.at {
+        verifier = verifier.at(at);
+    }
+    if let Some(state) = &cli.state {
+        verifier = verifier.state_file(StateFile::new(state));
+        if cli.at.is_some() {
+            verifier = verifier.state_read_only();
+        }
+    }
+    Ok(verifier.load_file(&cli.file)?)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = run(&cli);
+    let code = match &result {
+        Ok(_) => 0,
+        Err(e) => e.exit_code(),
+    };
+    if cli.json {
+        let value = match &result {
+            Ok(l) => serde_json::json!({ "valid": true, "error": null, "license": l }),
+            Err(e) => serde_json::json!({
+                "valid": false,
+                "error": { "code": e.exit_code(), "kind": e.kind(), "message": e.to_string() },
+                "license": null,
+            }),
+        };
+        match serde_json::to_string_pretty(&value) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("licverify: internal error: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        match &result {
+            Ok(l) => print!("{}", describe(&cli.file, l)),
+            Err(e) => eprintln!("licverify: {}: {e}", cli.file.display()),
+        }
+    }
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// The human-readable report of a valid file.
+fn describe(path: &Path, l: &License) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let a = l.activation();
+    let _ = writeln!(o, "VALID: {}", path.display());
+    let _ = writeln!(o, "  file id        {}", a.file_id);
+    if let Some(s) = a.supersedes {
+        let _ = writeln!(o, "  supersedes     {s}");
+    }
+    let _ = writeln!(o, "  product        {} {}", a.product, a.product_version);
+    let _ = writeln!(
+        o,
+        "  license type   {} ({})",
+        a.license_type.label(),
+        a.license_type
+    );
+    if !a.description.is_empty() {
+        let _ = writeln!(o, "  description    {}", a.description);
+    }
+    let _ = writeln!(o, "  sold to        {}", a.sold_to);
+    let _ = writeln!(o, "  install site   {}", a.install_site);
+    let _ = writeln!(o, "  generated by   {}", a.generated_by);
+    let _ = writeln!(o, "  issued         {}", a.issued_at);
+    let _ = writeln!(o, "  valid from     {}", a.valid_from);
+    let expiry = match l.days_left() {
+        None => "never (perpetual)".to_string(),
+        Some(d) if d >= 0 => format!("{} ({d} day(s) left)", a.expires_at),
+        Some(_) => format!("{} (expired; grace until {})", a.expires_at, l.grace_ends()),
+    };
+    let _ = writeln!(o, "  expires        {expiry}");
+    if a.grace_days > 0 {
+        let _ = writeln!(o, "  grace period   {} day(s) after expiry", a.grace_days);
+    }
+    let _ = writeln!(o, "  signed by      key {}", l.key_id());
+    let _ = writeln!(o, "  checked at     {}", l.checked_at());
+    for (role, h) in l.hosts() {
+        let matched = if role == l.role() {
+            "  <- this machine"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            o,
+            "  {:<14} {} ({}){matched}",
+            format!("{role} host"),
+            h.machine,
+            h.host_id
+        );
+    }
+    for (label, v) in [
+        ("system type", &a.system_type),
+        ("mail connector", &a.mail_connector),
+        ("bundle", &a.bundle),
+    ] {
+        if !v.is_empty() {
+            let _ = writeln!(o, "  {label:<14} {v}");
+        }
+    }
+    if a.restrictions.is_empty() {
+        let _ = writeln!(o, "  restrictions   none");
+    } else {
+        for (i, r) in a.restrictions.iter().enumerate() {
+            let label = if i == 0 { "restrictions" } else { "" };
+            let _ = writeln!(o, "  {label:<14} {}", r.describe());
+        }
+    }
+    let _ = writeln!(o, "  features ({})", a.features.len());
+    for f in &a.features {
+        let _ = writeln!(o, "    {f}");
+    }
+    let _ = writeln!(o, "  licenses ({})", a.licenses.len());
+    let width = a.licenses.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    for c in &a.licenses {
+        let _ = writeln!(
+            o,
+            "    {:<width$}  {:>8} assigned  {:>8} pooled",
+            c.name, c.assigned, c.pooled
+        );
+    }
+    if !a.ordered_items.is_empty() {
+        let _ = writeln!(o, "  ordered items ({})", a.ordered_items.len());
+        for i in &a.ordered_items {
+            let _ = writeln!(o, "    {}  {} ({})", i.part, i.description, i.quantity);
+        }
+    }
+    for w in l.warnings() {
+        let _ = writeln!(o, "warning: {w}");
+    }
+    o
+}

@@ -1,0 +1,311 @@
+//! The optional state file a server keeps: the latest time seen and the newest file accepted.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use format::{Activation, FileId, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::error::VerifyError;
+
+/// How far the clock may go back behind the latest time seen before loads are refused with
+/// [`VerifyError::ClockSetBack`]: 24 hours, so that an NTP correction or a time-zone mistake
+/// fixed by hand is not an outage, while setting the clock back to stretch an expiry is.
+pub const DEFAULT_CLOCK_TOLERANCE_SECS: i64 = 24 * 3600;
+
+/// Largest state file read (64 KiB). A larger file is reported as corrupt.
+pub const MAX_STATE_SIZE: usize = 64 * 1024;
+
+/// Most superseded file ids remembered; the oldest are dropped beyond this (they are older
+/// than the newest file, so [`VerifyError::OlderFile`] still refuses them).
+pub const MAX_SUPERSEDED: usize = 1000;
+
+/// The first field of every state file.
+pub const STATE_FORMAT: &str = "i3lic-verify-state/1";
+
+/// The newest file accepted, as recorded in the state file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptedFile {
+    /// The file's id.
+    pub file_id: FileId,
+    /// When it was issued.
+    pub issued_at: Timestamp,
+}
+
+/// The contents of a state file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    format: String,
+    latest_seen: Timestamp,
+    newest: Option<AcceptedFile>,
+    superseded: Vec<FileId>,
+}
+
+impl State {
+    fn fresh(now: Timestamp) -> State {
+        State {
+            format: STATE_FORMAT.into(),
+            latest_seen: now,
+            newest: None,
+            superseded: Vec::new(),
+        }
+    }
+
+    /// The latest time seen.
+    pub fn latest_seen(&self) -> Timestamp {
+        self.latest_seen
+    }
+
+    /// The newest file accepted.
+    pub fn newest(&self) -> Option<AcceptedFile> {
+        self.newest
+    }
+
+    /// Ids of files superseded by accepted files (at most [`MAX_SUPERSEDED`], newest last).
+    pub fn superseded(&self) -> &[FileId] {
+        &self.superseded
+    }
+
+    /// Refuse a clock set back more than `tolerance_secs` behind the latest time seen.
+    pub(crate) fn check_clock(
+        &self,
+        now: Timestamp,
+        tolerance_secs: i64,
+        path: &Path,
+    ) -> Result<(), VerifyError> {
+        if now.plus_secs(tolerance_secs) < self.latest_seen {
+            return Err(VerifyError::ClockSetBack {
+                now,
+                latest_seen: self.latest_seen,
+                tolerance_secs,
+                path: path.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuse a file superseded by, or older than, the newest file accepted. The newest file
+    /// itself may be loaded again.
+    pub(crate) fn check_file(&self, a: &Activation) -> Result<(), VerifyError> {
+        if self.superseded.contains(&a.file_id) {
+            return Err(VerifyError::Superseded { file_id: a.file_id });
+        }
+        if let Some(n) = self.newest {
+            if n.file_id != a.file_id && a.issued_at < n.issued_at {
+                return Err(VerifyError::OlderFile {
+                    file_id: a.file_id,
+                    issued_at: a.issued_at,
+                    newest_id: n.file_id,
+                    newest_issued_at: n.issued_at,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Record an accepted file (already checked with [`State::check_file`]) and the time.
+    pub(crate) fn record(&mut self, now: Timestamp, a: &Activation) {
+        self.latest_seen = self.latest_seen.max(now);
+        let newer = match self.newest {
+            None => true,
+            Some(n) => a.issued_at >= n.issued_at,
+        };
+        if newer {
+            if let Some(old) = a.supersedes {
+                if !self.superseded.contains(&old) {
+                    self.superseded.push(old);
+                }
+            }
+            self.newest = Some(AcceptedFile {
+                file_id: a.file_id,
+                issued_at: a.issued_at,
+            });
+        }
+        if self.superseded.len() > MAX_SUPERSEDED {
+            let extra = self.superseded.len() - MAX_SUPERSEDED;
+            self.superseded.drain(..extra);
+        }
+    }
+
+    /// Record the time only (a periodic check while running).
+    pub(crate) fn record_time(&mut self, now: Timestamp) {
+        self.latest_seen = self.latest_seen.max(now);
+    }
+}
+
+/// Where a server keeps its state, and how much the clock may go back.
+///
+/// A missing file is a first start: it is created on the first successful load. A file that
+/// exists but cannot be parsed is [`VerifyError::StateCorrupt`], never reset silently.
+/// Writes go to a temporary file in the same folder, are flushed to disk, then renamed over
+/// the old file, so a crash leaves either the old or the new state. One server process owns
+/// a state file; concurrent writers from several processes are not coordinated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateFile {
+    path: PathBuf,
+    tolerance_secs: i64,
+}
+
+impl StateFile {
+    /// A state file at `path` with the default tolerance
+    /// ([`DEFAULT_CLOCK_TOLERANCE_SECS`]).
+    pub fn new(path: impl Into<PathBuf>) -> StateFile {
+        StateFile {
+            path: path.into(),
+            tolerance_secs: DEFAULT_CLOCK_TOLERANCE_SECS,
+        }
+    }
+
+    /// Allow the clock to go back this many seconds behind the latest time seen (negative
+    /// values count as 0).
+    pub fn with_tolerance_secs(mut self, secs: i64) -> StateFile {
+        self.tolerance_secs = secs.max(0);
+        self
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The tolerance in seconds.
+    pub fn tolerance_secs(&self) -> i64 {
+        self.tolerance_secs
+    }
+
+    /// Read the state; `None` when the file does not exist yet.
+    pub fn read(&self) -> Result<Option<State>, VerifyError> {
+        let corrupt = |reason: String| VerifyError::StateCorrupt {
+            path: self.path.clone(),
+            reason,
+        };
+        let file = match std::fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(VerifyError::StateIo {
+                    action: "read",
+                    path: self.path.clone(),
+                    source,
+                })
+            }
+        };
+        let mut buf = Vec::new();
+        file.take(MAX_STATE_SIZE as u64 + 1)
+            .read_to_end(&mut buf)
+            .map_err(|source| VerifyError::StateIo {
+                action: "read",
+                path: self.path.clone(),
+                source,
+            })?;
+        if buf.len() > MAX_STATE_SIZE {
+            return Err(corrupt(format!("larger than {MAX_STATE_SIZE} bytes")));
+        }
+        if buf.iter().all(u8::is_ascii_whitespace) {
+            return Err(corrupt("the file is empty".into()));
+        }
+        let state: State = serde_json::from_slice(&buf).map_err(|e| corrupt(e.to_string()))?;
+        if state.format != STATE_FORMAT {
+            return Err(corrupt(format!(
+                "format '{}' is not {STATE_FORMAT}",
+                state
+                    .format
+                    .chars()
+                    .take(64)
+                    .collect::<String>()
+                    .escape_debug()
+            )));
+        }
+        if state.superseded.len() > MAX_SUPERSEDED {
+            return Err(corrupt(format!(
+                "{} superseded ids, at most {MAX_SUPERSEDED}",
+                state.superseded.len()
+            )));
+        }
+        Ok(Some(state))
+    }
+
+    /// Read the state, or a fresh one at `now` when there is no file yet.
+    pub(crate) fn read_or_fresh(&self, now: Timestamp) -> Result<State, VerifyError> {
+        Ok(self.read()?.unwrap_or_else(|| State::fresh(now)))
+    }
+
+    /// Write atomically: temporary file in the same folder, fsync, rename, fsync the folder.
+    pub(crate) fn write(&self, state: &State) -> Result<(), VerifyError> {
+        let io = |source: std::io::Error| VerifyError::StateIo {
+            action: "write",
+            path: self.path.clone(),
+            source,
+        };
+        let dir = match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        let mut json = serde_json::to_vec_pretty(state).map_err(|e| io(e.into()))?;
+        json.push(b'\n');
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".i3lic-state-")
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(io)?;
+        tmp.write_all(&json).map_err(io)?;
+        tmp.as_file().sync_all().map_err(io)?;
+        tmp.persist(&self.path).map_err(|e| io(e.error))?;
+        #[cfg(unix)]
+        {
+            std::fs::File::open(&dir)
+                .and_then(|d| d.sync_all())
+                .map_err(io)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_is_none_corrupt_is_an_error_and_writes_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let sf = StateFile::new(dir.path().join("state.json"));
+        assert!(sf.read().unwrap().is_none());
+        let mut st = State::fresh(Timestamp::from_unix(1_700_000_000).unwrap());
+        st.record_time(Timestamp::from_unix(1_700_000_100).unwrap());
+        sf.write(&st).unwrap();
+        assert_eq!(sf.read().unwrap(), Some(st));
+        // Only the state file is left behind (no temporary files).
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+        for bad in [
+            &b""[..],
+            b"{",
+            b"{\"format\":\"other/1\",\"latest_seen\":\"2024-01-01T00:00:00Z\",\"newest\":null,\"superseded\":[]}",
+            b"{\"format\":\"i3lic-verify-state/1\",\"latest_seen\":\"yesterday\",\"newest\":null,\"superseded\":[]}",
+            b"{\"format\":\"i3lic-verify-state/1\",\"latest_seen\":\"2024-01-01T00:00:00Z\",\"newest\":null,\"superseded\":[],\"x\":1}",
+        ] {
+            std::fs::write(sf.path(), bad).unwrap();
+            assert!(
+                matches!(sf.read(), Err(VerifyError::StateCorrupt { .. })),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        std::fs::write(sf.path(), vec![b' '; MAX_STATE_SIZE + 10]).unwrap();
+        assert!(matches!(sf.read(), Err(VerifyError::StateCorrupt { .. })));
+    }
+
+    #[test]
+    fn clock_tolerance_is_inclusive() {
+        let t = |s: i64| Timestamp::from_unix(1_700_000_000 + s).unwrap();
+        let st = State::fresh(t(0));
+        let p = Path::new("s");
+        assert!(st.check_clock(t(-3600), 3600, p).is_ok());
+        assert!(matches!(
+            st.check_clock(t(-3601), 3600, p),
+            Err(VerifyError::ClockSetBack { .. })
+        ));
+    }
+}
