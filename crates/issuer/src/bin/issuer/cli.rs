@@ -1,0 +1,244 @@
+//! Command-line surface of `issuer` (DESIGN.md, "CLI surface").
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Issue and keep track of i3lic activation files.
+#[derive(Debug, Parser)]
+#[command(name = "issuer", version, about, long_about = None)]
+pub struct Cli {
+    /// Ledger file (default: $I3LIC_DB, else $XDG_DATA_HOME/i3lic/ledger.db, else
+    /// ~/.local/share/i3lic/ledger.db).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Product catalog to use instead of the built-in one.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a signing key pair: DIR/NAME.key (0600) and DIR/NAME.pub (0644).
+    Keygen {
+        /// Key name (file name stem, and the name written in the key files).
+        #[arg(long, value_name = "NAME")]
+        kid: String,
+        /// Folder to write the two files to.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Store the secret key unencrypted (demos and tests only).
+        #[arg(long)]
+        unencrypted: bool,
+        /// Replace existing key files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Accounts (companies that order and are sold to).
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Install sites of an account.
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// Ordered items of an account.
+    #[command(subcommand)]
+    Order(OrderCommand),
+    /// Total, used and available units per part, for the account and per install site.
+    Summary {
+        /// The account.
+        #[arg(long)]
+        account: String,
+        /// Only this install site.
+        #[arg(long)]
+        site: Option<String>,
+        /// JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generate a new activation file; prints its id.
+    Issue(Box<IssueArgs>),
+    /// Write an issued file again, byte for byte.
+    Download {
+        /// The file id.
+        id: String,
+        /// Where to write it ('-' for standard output).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// The product catalog.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Add an account.
+    Add {
+        /// Its name.
+        name: String,
+    },
+    /// List accounts.
+    List {
+        /// JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Add an install site.
+    Add {
+        /// The account.
+        #[arg(long)]
+        account: String,
+        /// Site name.
+        #[arg(long)]
+        name: String,
+        /// An address line (up to three).
+        #[arg(long, value_name = "LINE")]
+        address: Vec<String>,
+        /// City.
+        #[arg(long, default_value = "")]
+        city: String,
+        /// State.
+        #[arg(long, default_value = "")]
+        state: String,
+        /// Country.
+        #[arg(long, default_value = "")]
+        country: String,
+        /// Postal code.
+        #[arg(long, default_value = "")]
+        postal_code: String,
+    },
+    /// List an account's install sites.
+    List {
+        /// The account.
+        #[arg(long)]
+        account: String,
+        /// JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deactivate an install site (no more files are issued to it).
+    Deactivate {
+        /// The account.
+        #[arg(long)]
+        account: String,
+        /// Site name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Activate an install site again.
+    Activate {
+        /// The account.
+        #[arg(long)]
+        account: String,
+        /// Site name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrderCommand {
+    /// Record ordered units of a part.
+    Add {
+        /// The account.
+        #[arg(long)]
+        account: String,
+        /// Part number from the catalog.
+        #[arg(long)]
+        part: String,
+        /// Units ordered (at least 1).
+        #[arg(long)]
+        quantity: u32,
+        /// Perpetual units (the default).
+        #[arg(long, conflicts_with = "non_perpetual")]
+        perpetual: bool,
+        /// Non-perpetual units (usable by time-limited files only).
+        #[arg(long)]
+        non_perpetual: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Check a catalog and list its parts.
+    List {
+        /// JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `issuer issue`. Every value may instead come from `--request FILE` (JSON with the same
+/// names, `type` for the license type and `add` as a list of {"part", "quantity"}); a flag
+/// given on the command line overrides the request file.
+#[derive(Debug, Args)]
+pub struct IssueArgs {
+    /// Request file (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub request: Option<PathBuf>,
+    /// The account (sold to).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// The install site.
+    #[arg(long)]
+    pub site: Option<String>,
+    /// Product line (CIC).
+    #[arg(long)]
+    pub product: Option<String>,
+    /// Product version (4.0).
+    #[arg(long)]
+    pub version: Option<String>,
+    /// License type: production, switchover, development-small, development-large, trial,
+    /// evaluation, disaster-recovery, media-server, multi-site-administration,
+    /// e-faq-production, trial-system.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub license_type: Option<String>,
+    /// The server's host-ID code (from gethostid).
+    #[arg(long, value_name = "CODE")]
+    pub host_id: Option<String>,
+    /// The server's machine name.
+    #[arg(long, value_name = "NAME")]
+    pub machine: Option<String>,
+    /// Host-ID code of the switchover server (omit to give it later).
+    #[arg(long, value_name = "CODE")]
+    pub switchover_host_id: Option<String>,
+    /// Machine name of the switchover server.
+    #[arg(long, value_name = "NAME")]
+    pub switchover_machine: Option<String>,
+    /// Switchover server item to use for the pair.
+    #[arg(long, value_name = "PART")]
+    pub switchover_part: Option<String>,
+    /// The server item.
+    #[arg(long, value_name = "PART")]
+    pub server_part: Option<String>,
+    /// An add-on item and how many units (repeatable).
+    #[arg(long, value_name = "PART=QTY")]
+    pub add: Vec<String>,
+    /// System type, for example "Media Server Based (4.0+ only)".
+    #[arg(long)]
+    pub system_type: Option<String>,
+    /// Mail connector, for example "Microsoft Exchange Server".
+    #[arg(long)]
+    pub mail_connector: Option<String>,
+    /// Who generates the file (default: $USER).
+    #[arg(long, value_name = "NAME")]
+    pub generated_by: Option<String>,
+    /// Generated by a certified partner (non-ordered development files: 30 days, no units used).
+    #[arg(long)]
+    pub partner: bool,
+    /// Disaster recovery: the related production file's id.
+    #[arg(long, value_name = "ID")]
+    pub related: Option<String>,
+    /// Secret key to sign with.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Where to write the new file.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}

@@ -1,0 +1,34 @@
+//! The binary's one error type and its exit codes.
+
+use issuer::IssuerError;
+
+/// Everything `issuer` can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Flags that do not make a command.
+    #[error("{0}")]
+    Usage(String),
+    /// Writing to standard output failed.
+    #[error("writing output: {0}")]
+    Output(#[from] std::io::Error),
+    /// The library refused or failed.
+    #[error(transparent)]
+    Issuer(#[from] IssuerError),
+}
+
+impl CliError {
+    /// DESIGN.md's exit codes, decided here and nowhere else.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Usage(_) => 2,
+            CliError::Output(_) => 4,
+            CliError::Issuer(e) => e.exit_code(),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for CliError {
+    fn from(e: rusqlite::Error) -> Self {
+        CliError::Issuer(IssuerError::Database(e))
+    }
+}

@@ -1,0 +1,241 @@
+//! The issuer's one error type.
+
+use std::path::PathBuf;
+
+use format::{FormatError, LicenseType};
+
+use crate::catalog::CatalogError;
+
+/// Why an issuer operation was refused or failed. Each variant names what is wrong; match on
+/// the variant, not on the message. [`IssuerError::exit_code`] maps each to DESIGN.md's table.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IssuerError {
+    /// A file or folder could not be read, written or created.
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        /// What was being done (`reading`, `writing`, ...).
+        action: &'static str,
+        /// The path involved.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file that must not be replaced already exists (keygen without `--force`).
+    #[error("{} already exists (use --force to replace it)", path.display())]
+    AlreadyExists {
+        /// The existing file.
+        path: PathBuf,
+    },
+    /// A secret key file readable or writable by group or others.
+    #[error("secret key {} has mode {mode:04o}: it must not be accessible to group or others (chmod 600 it)", path.display())]
+    KeyTooOpen {
+        /// The key file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// A key file whose content is not a key.
+    #[error("key file {}: {reason}", path.display())]
+    MalformedKey {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An encrypted secret key that does not open with the passphrase given.
+    #[error("secret key {} cannot be decrypted: wrong passphrase, or the file was altered", path.display())]
+    KeyDecrypt {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// No usable passphrase (no terminal and no `I3LIC_KEY_PASSPHRASE`, empty, or the two
+    /// entries differ).
+    #[error("passphrase: {reason}")]
+    Passphrase {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The product catalog is malformed.
+    #[error("catalog {source_name}: {error}")]
+    Catalog {
+        /// `built-in` or the catalog file's path.
+        source_name: String,
+        /// The first problem found.
+        #[source]
+        error: CatalogError,
+    },
+    /// A host-ID code that does not parse.
+    #[error("{flag}: {source}")]
+    HostId {
+        /// Which input held the code (`--host-id`, `--switchover-host-id`).
+        flag: &'static str,
+        /// Why the code was refused.
+        #[source]
+        source: hostid::CodeError,
+    },
+    /// A request file, or a request value, that is malformed.
+    #[error("request: {reason}")]
+    MalformedRequest {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A part number the catalog does not know.
+    #[error("unknown part number '{part}': it is not in the catalog")]
+    UnknownPart {
+        /// The part number given.
+        part: String,
+    },
+    /// A known part used where it does not fit (another product version, not a server item).
+    #[error("part {part}: {reason}")]
+    PartMismatch {
+        /// The part number.
+        part: String,
+        /// Why it does not fit.
+        reason: String,
+    },
+    /// The request breaks a rule of its license type.
+    #[error("{} file: {reason}", license_type.label())]
+    Rule {
+        /// The license type asked for.
+        license_type: LicenseType,
+        /// The rule and how the request breaks it.
+        reason: String,
+    },
+    /// The activation could not be encoded or signed (a value out of range).
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    /// No such account.
+    #[error("unknown account '{name}'")]
+    UnknownAccount {
+        /// The name given.
+        name: String,
+    },
+    /// No such install site for the account.
+    #[error("account '{account}' has no install site '{name}'")]
+    UnknownSite {
+        /// The account.
+        account: String,
+        /// The site name given.
+        name: String,
+    },
+    /// The install site exists but has been deactivated.
+    #[error("install site '{name}' of account '{account}' is inactive")]
+    InactiveSite {
+        /// The account.
+        account: String,
+        /// The site.
+        name: String,
+    },
+    /// An account, site or other named record that already exists.
+    #[error("{what} '{name}' already exists")]
+    Duplicate {
+        /// What kind of record (`account`, `install site`).
+        what: &'static str,
+        /// Its name.
+        name: String,
+    },
+    /// No issued file with this id.
+    #[error("unknown activation file {id}")]
+    UnknownFile {
+        /// The id given.
+        id: String,
+    },
+    /// The file exists but is no longer active.
+    #[error("activation file {id} is inactive")]
+    InactiveFile {
+        /// The file id.
+        id: String,
+    },
+    /// More units of a part asked than the account has available.
+    #[error("not enough {part} available for account '{account}': asked {asked}, available {available}{note}")]
+    NotEnough {
+        /// The account.
+        account: String,
+        /// The part number.
+        part: String,
+        /// Units asked.
+        asked: u64,
+        /// Units available.
+        available: u64,
+        /// Extra detail (for example: only perpetual units count).
+        note: String,
+    },
+    /// A disaster-recovery file asking more than its production file has.
+    #[error("disaster recovery counts may not exceed the related production file {production}: {what} asks {asked}, production has {allowed}")]
+    ExceedsProduction {
+        /// The related production file.
+        production: String,
+        /// What is compared (a license key's assigned or pooled count, or a part).
+        what: String,
+        /// Asked by the disaster-recovery file.
+        asked: u64,
+        /// The production file's count.
+        allowed: u64,
+    },
+    /// The ledger was written by a newer build, or is not a ledger.
+    #[error("ledger {}: {reason}", path.display())]
+    LedgerFormat {
+        /// The ledger file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The database engine failed.
+    #[error("ledger: {0}")]
+    Database(#[from] rusqlite::Error),
+}
+
+impl IssuerError {
+    /// The process exit code (DESIGN.md): 2 usage / rule of the license type, 3 malformed
+    /// input, 4 I/O, 20 ledger refused, 1 anything unexpected.
+    pub fn exit_code(&self) -> i32 {
+        use rusqlite::ErrorCode as C;
+        match self {
+            IssuerError::Io { .. } | IssuerError::AlreadyExists { .. } => 4,
+            IssuerError::KeyTooOpen { .. } => 4,
+            IssuerError::MalformedKey { .. } | IssuerError::KeyDecrypt { .. } => 3,
+            IssuerError::Passphrase { .. } => 2,
+            IssuerError::Catalog { .. }
+            | IssuerError::HostId { .. }
+            | IssuerError::MalformedRequest { .. }
+            | IssuerError::UnknownPart { .. }
+            | IssuerError::PartMismatch { .. }
+            | IssuerError::LedgerFormat { .. } => 3,
+            IssuerError::Format(e) => e.exit_code(),
+            IssuerError::Rule { .. } => 2,
+            IssuerError::UnknownAccount { .. }
+            | IssuerError::UnknownSite { .. }
+            | IssuerError::InactiveSite { .. }
+            | IssuerError::Duplicate { .. }
+            | IssuerError::UnknownFile { .. }
+            | IssuerError::InactiveFile { .. }
+            | IssuerError::NotEnough { .. }
+            | IssuerError::ExceedsProduction { .. } => 20,
+            IssuerError::Database(e) => match e.sqlite_error_code() {
+                Some(
+                    C::CannotOpen
+                    | C::PermissionDenied
+                    | C::ReadOnly
+                    | C::SystemIoFailure
+                    | C::DiskFull,
+                ) => 4,
+                Some(C::NotADatabase | C::DatabaseCorrupt) => 3,
+                _ => 1,
+            },
+        }
+    }
+
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
+        IssuerError::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}

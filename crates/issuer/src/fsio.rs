@@ -1,0 +1,126 @@
+//! Small file helpers: atomic replacement, bounded reads.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+#[cfg(unix)]
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::IssuerError;
+
+/// A complete, synced file under a temporary name in the folder of its final path. It becomes
+/// the final file with [`PendingFile::persist`] (an atomic rename); dropped without that, it is
+/// removed.
+#[derive(Debug)]
+pub struct PendingFile {
+    temp: PathBuf,
+    target: PathBuf,
+    done: bool,
+}
+
+fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+impl PendingFile {
+    /// Write `bytes` to `.<name>.<tag>.tmp` next to `target` (created new, with `mode` on Unix)
+    /// and flush them to disk.
+    pub fn write(
+        target: &Path,
+        tag: &str,
+        bytes: &[u8],
+        mode: u32,
+    ) -> Result<PendingFile, IssuerError> {
+        let name = target.file_name().ok_or_else(|| {
+            IssuerError::io(
+                "writing",
+                target,
+                std::io::Error::other("the path names no file"),
+            )
+        })?;
+        let temp = parent_of(target).join(format!(".{}.{tag}.tmp", name.to_string_lossy()));
+        let mut opts = OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        opts.mode(mode);
+        #[cfg(not(unix))]
+        let _ = mode;
+        let mut f = opts
+            .open(&temp)
+            .map_err(|e| IssuerError::io("creating", &temp, e))?;
+        let pending = PendingFile {
+            temp,
+            target: target.to_path_buf(),
+            done: false,
+        };
+        f.write_all(bytes)
+            .and_then(|()| f.sync_all())
+            .map_err(|e| IssuerError::io("writing", &pending.temp, e))?;
+        Ok(pending)
+    }
+
+    /// The temporary path holding the complete bytes.
+    pub fn temp_path(&self) -> &Path {
+        &self.temp
+    }
+
+    /// Rename onto the final path (replacing it) and sync the folder so the rename survives a
+    /// power cut.
+    pub fn persist(mut self) -> Result<(), IssuerError> {
+        std::fs::rename(&self.temp, &self.target)
+            .map_err(|e| IssuerError::io("renaming onto", &self.target, e))?;
+        self.done = true;
+        sync_dir(parent_of(&self.target));
+        Ok(())
+    }
+}
+
+impl Drop for PendingFile {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Best-effort fsync of a folder (makes a rename or a new entry durable on Linux).
+pub fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Replace `target` atomically with `bytes` (temporary file in the same folder, fsync, rename).
+pub fn write_atomic(target: &Path, bytes: &[u8], mode: u32) -> Result<(), IssuerError> {
+    let mut tag = [0u8; 8];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut tag);
+    let tag: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+    PendingFile::write(target, &tag, bytes, mode)?.persist()
+}
+
+/// Read a whole file of at most `max` bytes.
+pub fn read_bounded(path: &Path, max: usize, what: &str) -> Result<Vec<u8>, IssuerError> {
+    let f = File::open(path).map_err(|e| IssuerError::io("opening", path, e))?;
+    read_handle(f, path, max, what)
+}
+
+pub(crate) fn read_handle(
+    f: File,
+    path: &Path,
+    max: usize,
+    what: &str,
+) -> Result<Vec<u8>, IssuerError> {
+    let mut buf = Vec::new();
+    f.take(max as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| IssuerError::io("reading", path, e))?;
+    if buf.len() > max {
+        return Err(IssuerError::MalformedRequest {
+            reason: format!("{what} {} is larger than {max} bytes", path.display()),
+        });
+    }
+    Ok(buf)
+}

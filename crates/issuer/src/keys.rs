@@ -1,0 +1,448 @@
+//! Signing keys: generation, passphrase encryption at rest, loading with a permission check.
+//!
+//! Encrypted secret key file (one key line; `#` lines are comments):
+//! ```text
+//! # i3lic secret key "vendor" (key id 1f0c6e5f3a9d2b74) - passphrase-encrypted, keep private
+//! i3lic-encrypted-secret-key-v1 <key id> argon2id <m KiB> <t> <p> <salt b64> <nonce b64> <sealed seed b64>
+//! ```
+//! The 32-byte ChaCha20-Poly1305 key is argon2id(passphrase, salt, m, t, p); the sealed seed is
+//! the 32-byte ed25519 seed plus its 16-byte tag, with everything on the line before it as
+//! associated data, so no parameter or the key id can be changed unnoticed.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+#[cfg(unix)]
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::ChaCha20Poly1305;
+use format::{SecretKey, SECRET_KEY_TAG};
+use zeroize::Zeroizing;
+
+use crate::error::IssuerError;
+use crate::fsio;
+
+/// Tag of the key line of a passphrase-encrypted secret key.
+pub const ENCRYPTED_KEY_TAG: &str = "i3lic-encrypted-secret-key-v1";
+/// Environment variable read for the passphrase before asking on the terminal.
+pub const PASSPHRASE_ENV: &str = "I3LIC_KEY_PASSPHRASE";
+/// Largest key file read.
+pub const MAX_KEY_FILE: usize = 64 * 1024;
+
+/// argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KdfParams {
+    /// Memory in KiB.
+    pub m_kib: u32,
+    /// Passes.
+    pub t: u32,
+    /// Lanes.
+    pub p: u32,
+}
+
+impl KdfParams {
+    /// What `keygen` uses: 64 MiB, 3 passes, 1 lane (about 0.1 s on a server core).
+    pub const DEFAULT: KdfParams = KdfParams {
+        m_kib: 64 * 1024,
+        t: 3,
+        p: 1,
+    };
+    /// Upper bounds accepted when loading, so a crafted key file cannot exhaust the machine.
+    const MAX: KdfParams = KdfParams {
+        m_kib: 1024 * 1024,
+        t: 64,
+        p: 16,
+    };
+}
+
+/// Where a passphrase comes from: `I3LIC_KEY_PASSPHRASE`, else the terminal (asked twice when
+/// `confirm`). Empty passphrases are refused.
+pub fn passphrase_from_env_or_prompt(confirm: bool) -> Result<Zeroizing<String>, IssuerError> {
+    if let Ok(p) = std::env::var(PASSPHRASE_ENV) {
+        let p = Zeroizing::new(p);
+        if p.is_empty() {
+            return Err(IssuerError::Passphrase {
+                reason: format!("{PASSPHRASE_ENV} is empty"),
+            });
+        }
+        return Ok(p);
+    }
+    let ask = |prompt: &str| {
+        rpassword::prompt_password(prompt)
+            .map(Zeroizing::new)
+            .map_err(|e| IssuerError::Passphrase {
+                reason: format!("cannot ask on the terminal ({e}); set {PASSPHRASE_ENV} instead"),
+            })
+    };
+    let first = ask("Passphrase for the secret key: ")?;
+    if first.is_empty() {
+        return Err(IssuerError::Passphrase {
+            reason: "an empty passphrase is not accepted".into(),
+        });
+    }
+    if confirm {
+        let second = ask("Same passphrase again: ")?;
+        if *second != *first {
+            return Err(IssuerError::Passphrase {
+                reason: "the two entries differ".into(),
+            });
+        }
+    }
+    Ok(first)
+}
+
+fn derive(pass: &[u8], salt: &[u8], params: KdfParams) -> Result<Zeroizing<[u8; 32]>, String> {
+    let p = argon2::Params::new(params.m_kib, params.t, params.p, Some(32))
+        .map_err(|e| e.to_string())?;
+    let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, p);
+    let mut out = Zeroizing::new([0u8; 32]);
+    a.hash_password_into(pass, salt, out.as_mut())
+        .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// The encrypted text form of a secret key.
+pub fn encrypt_secret_key(
+    key: &SecretKey,
+    name: &str,
+    passphrase: &str,
+    params: KdfParams,
+) -> Result<Zeroizing<String>, IssuerError> {
+    let mut salt = [0u8; 16];
+    let mut nonce = [0u8; 12];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut salt);
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut nonce);
+    let k = derive(passphrase.as_bytes(), &salt, params)
+        .map_err(|reason| IssuerError::Passphrase { reason })?;
+    let head = format!(
+        "{ENCRYPTED_KEY_TAG} {} argon2id {} {} {} {} {}",
+        key.key_id(),
+        params.m_kib,
+        params.t,
+        params.p,
+        STANDARD.encode(salt),
+        STANDARD.encode(nonce)
+    );
+    let cipher = ChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(k.as_ref()));
+    let seed = key.seed();
+    let sealed = cipher
+        .encrypt(
+            chacha20poly1305::Nonce::from_slice(&nonce),
+            Payload {
+                msg: seed.as_ref(),
+                aad: head.as_bytes(),
+            },
+        )
+        .map_err(|_| IssuerError::Passphrase {
+            reason: "encryption failed".into(),
+        })?;
+    Ok(Zeroizing::new(format!(
+        "# i3lic secret key \"{}\" (key id {}) - passphrase-encrypted, keep private\n{head} {}\n",
+        name.escape_debug(),
+        key.key_id(),
+        STANDARD.encode(sealed)
+    )))
+}
+
+/// Parse a secret key file's text: the unencrypted form, or the encrypted form opened with
+/// the passphrase `ask` returns (called only for encrypted keys).
+pub fn parse_secret_key(
+    path: &Path,
+    text: &str,
+    ask: &mut dyn FnMut() -> Result<Zeroizing<String>, IssuerError>,
+) -> Result<SecretKey, IssuerError> {
+    let malformed = |reason: String| IssuerError::MalformedKey {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .ok_or_else(|| malformed("no key line".into()))?;
+    if line.starts_with(SECRET_KEY_TAG) {
+        return SecretKey::from_text(text).map_err(|e| malformed(e.to_string()));
+    }
+    let Some(rest) = line
+        .strip_prefix(ENCRYPTED_KEY_TAG)
+        .and_then(|r| r.strip_prefix(' '))
+    else {
+        return Err(malformed(format!(
+            "not a secret key (expected '{SECRET_KEY_TAG}' or '{ENCRYPTED_KEY_TAG}')"
+        )));
+    };
+    let f: Vec<&str> = rest.split(' ').collect();
+    let [kid, alg, m, t, p, salt, nonce, sealed] = f[..] else {
+        return Err(malformed(format!(
+            "the {ENCRYPTED_KEY_TAG} line has {} fields, expected 8",
+            f.len()
+        )));
+    };
+    if alg != "argon2id" {
+        return Err(malformed(format!("unknown key derivation '{alg}'")));
+    }
+    let num = |s: &str, max: u32, what: &str| -> Result<u32, IssuerError> {
+        s.parse::<u32>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| malformed(format!("argon2id {what} '{s}' is not between 1 and {max}")))
+    };
+    let params = KdfParams {
+        m_kib: num(m, KdfParams::MAX.m_kib, "memory")?,
+        t: num(t, KdfParams::MAX.t, "passes")?,
+        p: num(p, KdfParams::MAX.p, "lanes")?,
+    };
+    let b64 = |s: &str, what: &str| {
+        STANDARD
+            .decode(s)
+            .map_err(|_| malformed(format!("{what} is not base64")))
+    };
+    let salt = b64(salt, "salt")?;
+    let nonce = b64(nonce, "nonce")?;
+    let sealed = b64(sealed, "sealed seed")?;
+    if nonce.len() != 12 || sealed.len() != 48 || salt.len() < 8 {
+        return Err(malformed(
+            "salt, nonce or sealed seed has the wrong length".into(),
+        ));
+    }
+    let head_len = line.len() - f[7].len() - 1;
+    let head = &line[..head_len];
+    let pass = ask()?;
+    let k = derive(pass.as_bytes(), &salt, params)
+        .map_err(|e| malformed(format!("argon2id parameters: {e}")))?;
+    let cipher = ChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(k.as_ref()));
+    let seed = Zeroizing::new(
+        cipher
+            .decrypt(
+                chacha20poly1305::Nonce::from_slice(&nonce),
+                Payload {
+                    msg: &sealed,
+                    aad: head.as_bytes(),
+                },
+            )
+            .map_err(|_| IssuerError::KeyDecrypt {
+                path: path.to_path_buf(),
+            })?,
+    );
+    let mut s = Zeroizing::new([0u8; 32]);
+    s.copy_from_slice(&seed);
+    let key = SecretKey::from_seed(&s);
+    if key.key_id().to_string() != kid {
+        return Err(malformed(format!(
+            "key id {kid} does not match the key inside ({})",
+            key.key_id()
+        )));
+    }
+    Ok(key)
+}
+
+/// Load a secret key file, refusing one that group or others can access (checked on the
+/// opened file, so a swap between check and read cannot slip through).
+pub fn load_secret_key(
+    path: &Path,
+    ask: &mut dyn FnMut() -> Result<Zeroizing<String>, IssuerError>,
+) -> Result<SecretKey, IssuerError> {
+    let f =
+        std::fs::File::open(path).map_err(|e| IssuerError::io("opening secret key", path, e))?;
+    let meta = f
+        .metadata()
+        .map_err(|e| IssuerError::io("reading secret key", path, e))?;
+    if !meta.is_file() {
+        return Err(IssuerError::MalformedKey {
+            path: path.into(),
+            reason: "not a regular file".into(),
+        });
+    }
+    #[cfg(unix)]
+    {
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o077 != 0 {
+            return Err(IssuerError::KeyTooOpen {
+                path: path.into(),
+                mode,
+            });
+        }
+    }
+    let bytes = Zeroizing::new(
+        fsio::read_handle(f, path, MAX_KEY_FILE, "secret key").map_err(|e| match e {
+            IssuerError::MalformedRequest { reason } => IssuerError::MalformedKey {
+                path: path.into(),
+                reason,
+            },
+            other => other,
+        })?,
+    );
+    let text = std::str::from_utf8(&bytes).map_err(|_| IssuerError::MalformedKey {
+        path: path.into(),
+        reason: "not UTF-8 text".into(),
+    })?;
+    parse_secret_key(path, text, ask)
+}
+
+/// What `keygen` wrote.
+#[derive(Debug)]
+pub struct GeneratedKey {
+    /// The secret key file (mode 0600).
+    pub secret_path: PathBuf,
+    /// The public key file (mode 0644).
+    pub public_path: PathBuf,
+    /// The new key's id.
+    pub key_id: format::KeyId,
+}
+
+/// Whether a key name is usable as a file name: 1-64 of `A-Z a-z 0-9 . _ -`, not starting with `.`.
+pub fn valid_kid(kid: &str) -> bool {
+    (1..=64).contains(&kid.len())
+        && !kid.starts_with('.')
+        && kid
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+}
+
+/// Generate a key pair into `dir`: `<kid>.key` (encrypted with `passphrase` unless `None`) and
+/// `<kid>.pub`. Without `force`, existing files are never replaced.
+pub fn keygen(
+    dir: &Path,
+    kid: &str,
+    passphrase: Option<&str>,
+    params: KdfParams,
+    force: bool,
+) -> Result<GeneratedKey, IssuerError> {
+    if !dir.is_dir() {
+        let mut b = std::fs::DirBuilder::new();
+        b.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        b.create(dir)
+            .map_err(|e| IssuerError::io("creating the key folder", dir, e))?;
+    }
+    let secret_path = dir.join(format!("{kid}.key"));
+    let public_path = dir.join(format!("{kid}.pub"));
+    if !force {
+        for p in [&secret_path, &public_path] {
+            if p.symlink_metadata().is_ok() {
+                return Err(IssuerError::AlreadyExists { path: p.clone() });
+            }
+        }
+    }
+    let key = SecretKey::generate();
+    let secret_text = match passphrase {
+        Some(pass) => encrypt_secret_key(&key, kid, pass, params)?,
+        None => key.to_text(kid),
+    };
+    if force {
+        fsio::write_atomic(&secret_path, secret_text.as_bytes(), 0o600)?;
+    } else {
+        let mut opts = OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        opts.mode(0o600);
+        let mut f = opts.open(&secret_path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => IssuerError::AlreadyExists {
+                path: secret_path.clone(),
+            },
+            _ => IssuerError::io("creating", &secret_path, e),
+        })?;
+        f.write_all(secret_text.as_bytes())
+            .and_then(|()| f.sync_all())
+            .map_err(|e| IssuerError::io("writing", &secret_path, e))?;
+        fsio::sync_dir(dir);
+    }
+    let public_text = key.public_key().to_text(kid);
+    fsio::write_atomic(&public_path, public_text.as_bytes(), 0o644)?;
+    #[cfg(unix)]
+    std::fs::set_permissions(&public_path, std::fs::Permissions::from_mode(0o644))
+        .map_err(|e| IssuerError::io("setting the mode of", &public_path, e))?;
+    Ok(GeneratedKey {
+        secret_path,
+        public_path,
+        key_id: key.key_id(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAST: KdfParams = KdfParams {
+        m_kib: 64,
+        t: 1,
+        p: 1,
+    };
+
+    fn pass(s: &'static str) -> impl FnMut() -> Result<Zeroizing<String>, IssuerError> {
+        move || Ok(Zeroizing::new(s.to_string()))
+    }
+
+    #[test]
+    fn encrypted_key_round_trips_and_refuses_wrong_passphrase_or_edits() {
+        let key = SecretKey::generate();
+        let text = encrypt_secret_key(&key, "t", "correct horse", FAST).unwrap();
+        let seed_b64 = STANDARD.encode(key.seed().as_ref());
+        assert!(!text.contains(&seed_b64));
+        let p = Path::new("k.key");
+        let back = parse_secret_key(p, &text, &mut pass("correct horse")).unwrap();
+        assert_eq!(back.key_id(), key.key_id());
+        assert!(matches!(
+            parse_secret_key(p, &text, &mut pass("wrong")),
+            Err(IssuerError::KeyDecrypt { .. })
+        ));
+        // Lowering the cost parameters is caught by the associated data.
+        let weakened = text.replace(" argon2id 64 1 1 ", " argon2id 65 1 1 ");
+        assert_ne!(weakened, *text);
+        assert!(matches!(
+            parse_secret_key(p, &weakened, &mut pass("correct horse")),
+            Err(IssuerError::KeyDecrypt { .. })
+        ));
+        // Absurd parameters are refused before any work.
+        let huge = text.replace(" argon2id 64 1 1 ", " argon2id 4000000000 1 1 ");
+        assert!(matches!(
+            parse_secret_key(p, &huge, &mut pass("x")),
+            Err(IssuerError::MalformedKey { .. })
+        ));
+    }
+
+    #[test]
+    fn unencrypted_key_never_asks() {
+        let key = SecretKey::generate();
+        let mut asked = false;
+        let back = parse_secret_key(Path::new("k"), &key.to_text("t"), &mut || {
+            asked = true;
+            Ok(Zeroizing::new(String::new()))
+        })
+        .unwrap();
+        assert_eq!(back.key_id(), key.key_id());
+        assert!(!asked);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn keygen_modes_no_overwrite_and_open_key_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = keygen(dir.path(), "v", Some("pw"), FAST, false).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&g.secret_path), 0o600);
+        assert_eq!(mode(&g.public_path), 0o644);
+        assert!(matches!(
+            keygen(dir.path(), "v", None, FAST, false),
+            Err(IssuerError::AlreadyExists { .. })
+        ));
+        let k = load_secret_key(&g.secret_path, &mut pass("pw")).unwrap();
+        assert_eq!(k.key_id(), g.key_id);
+        std::fs::set_permissions(&g.secret_path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(matches!(
+            load_secret_key(&g.secret_path, &mut pass("pw")),
+            Err(IssuerError::KeyTooOpen { mode: 0o640, .. })
+        ));
+        let again = keygen(dir.path(), "v", None, FAST, true).unwrap();
+        assert_eq!(mode(&again.secret_path), 0o600);
+        assert_ne!(again.key_id, g.key_id);
+        assert!(matches!(
+            load_secret_key(&dir.path().join("missing.key"), &mut pass("pw")),
+            Err(IssuerError::Io { .. })
+        ));
+    }
+}

@@ -1,0 +1,1042 @@
+//! The ledger: accounts, install sites, ordered items and issued files, in SQLite.
+//!
+//! Every write is one `BEGIN IMMEDIATE` transaction (the write lock is taken before anything
+//! is read, so two issuers never both see the same units available), in WAL mode with
+//! `synchronous=FULL` (a committed transaction survives a power cut). Used and available
+//! counts are computed from the active files' usage rows, never stored.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use format::{FileId, LicenseCount, LicenseType, SecretKey, Timestamp};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use sha2::{Digest, Sha256};
+
+use crate::catalog::{Catalog, Grant};
+use crate::error::IssuerError;
+use crate::fsio::PendingFile;
+use crate::rules::{self, IssueRequest, Plan};
+
+/// Schema version stored in `PRAGMA user_version`.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// How long a writer waits for another one to finish before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+const SCHEMA: &str = r#"
+CREATE TABLE accounts (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    active      INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    created_at  INTEGER NOT NULL
+);
+CREATE TABLE sites (
+    id          INTEGER PRIMARY KEY,
+    account_id  INTEGER NOT NULL REFERENCES accounts(id),
+    name        TEXT NOT NULL,
+    address1    TEXT NOT NULL DEFAULT '',
+    address2    TEXT NOT NULL DEFAULT '',
+    address3    TEXT NOT NULL DEFAULT '',
+    city        TEXT NOT NULL DEFAULT '',
+    state       TEXT NOT NULL DEFAULT '',
+    country     TEXT NOT NULL DEFAULT '',
+    postal_code TEXT NOT NULL DEFAULT '',
+    active      INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    created_at  INTEGER NOT NULL,
+    UNIQUE (account_id, name)
+);
+-- One row per order line. An upgrade (3.0 -> 4.0) retires a row (active = 0) and adds its
+-- successor with upgraded_from set; a server's included development system points at it.
+CREATE TABLE orders (
+    id            INTEGER PRIMARY KEY,
+    account_id    INTEGER NOT NULL REFERENCES accounts(id),
+    part          TEXT NOT NULL,
+    quantity      INTEGER NOT NULL CHECK (quantity > 0),
+    perpetual     INTEGER NOT NULL CHECK (perpetual IN (0, 1)),
+    mirrored      INTEGER NOT NULL DEFAULT 0 CHECK (mirrored IN (0, 1)),
+    active        INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    upgraded_from INTEGER REFERENCES orders(id),
+    included_with INTEGER REFERENCES orders(id),
+    added_at      INTEGER NOT NULL,
+    added_by      TEXT NOT NULL
+);
+CREATE INDEX orders_account_part ON orders (account_id, part);
+-- Issued files. `bytes` is the exact file handed out; `issuer download` returns it.
+-- A file replaced by an update names what it supersedes; only one file may supersede another.
+CREATE TABLE files (
+    seq                INTEGER PRIMARY KEY,
+    id                 TEXT NOT NULL UNIQUE,
+    account_id         INTEGER NOT NULL REFERENCES accounts(id),
+    site_id            INTEGER NOT NULL REFERENCES sites(id),
+    license_type       TEXT NOT NULL,
+    product            TEXT NOT NULL,
+    version            TEXT NOT NULL,
+    server_part        TEXT NOT NULL,
+    primary_host       TEXT NOT NULL,
+    primary_machine    TEXT NOT NULL,
+    switchover_host    TEXT,
+    switchover_machine TEXT,
+    system_type        TEXT NOT NULL,
+    mail_connector     TEXT NOT NULL,
+    generated_by       TEXT NOT NULL,
+    partner            INTEGER NOT NULL CHECK (partner IN (0, 1)),
+    generated_at       INTEGER NOT NULL,
+    expires_at         INTEGER NOT NULL,
+    active             INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    supersedes         INTEGER UNIQUE REFERENCES files(seq),
+    related_production INTEGER REFERENCES files(seq),
+    deactivated_at     INTEGER,
+    deactivated_by     TEXT,
+    key_id             TEXT NOT NULL,
+    sha256             TEXT NOT NULL,
+    bytes              BLOB NOT NULL
+);
+CREATE INDEX files_account ON files (account_id, generated_at);
+CREATE INDEX files_site ON files (site_id);
+-- Ordered units each file uses (only active files count as used).
+CREATE TABLE file_usage (
+    file_seq INTEGER NOT NULL REFERENCES files(seq),
+    order_id INTEGER NOT NULL REFERENCES orders(id),
+    quantity INTEGER NOT NULL CHECK (quantity > 0),
+    PRIMARY KEY (file_seq, order_id)
+) WITHOUT ROWID;
+CREATE INDEX file_usage_order ON file_usage (order_id, file_seq);
+-- License keys and counts each file grants (for disaster recovery limits and `show`).
+CREATE TABLE file_licenses (
+    file_seq INTEGER NOT NULL REFERENCES files(seq),
+    name     TEXT NOT NULL,
+    assigned INTEGER NOT NULL,
+    pooled   INTEGER NOT NULL,
+    PRIMARY KEY (file_seq, name)
+) WITHOUT ROWID;
+-- Append-only, hash-chained log of every change: hash = SHA-256 of the domain string, the
+-- previous row's hash and this row's fields (see `audit_hash`).
+CREATE TABLE audit (
+    seq       INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    subject   TEXT NOT NULL,
+    before    TEXT,
+    after     TEXT,
+    prev_hash BLOB NOT NULL,
+    hash      BLOB NOT NULL
+);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER files_immutable BEFORE UPDATE OF seq, id, account_id, site_id, license_type,
+    product, version, primary_host, switchover_host, generated_at, expires_at, supersedes,
+    key_id, sha256, bytes ON files
+    BEGIN SELECT RAISE(ABORT, 'an issued file is immutable; issue a new one'); END;
+CREATE TRIGGER files_no_delete BEFORE DELETE ON files
+    BEGIN SELECT RAISE(ABORT, 'issued files are never deleted; deactivate them'); END;
+"#;
+
+/// Domain separator of the audit hash chain.
+pub const AUDIT_DOMAIN: &[u8] = b"i3lic/audit/v1\0";
+
+/// The hash of one audit row: SHA-256 over the domain, the previous hash, the row's sequence
+/// number and time (8 bytes big-endian each) and each text field as an 8-byte big-endian
+/// length and its bytes (an absent `before`/`after` is the length `u64::MAX`).
+#[allow(clippy::too_many_arguments)]
+pub fn audit_hash(
+    prev: &[u8],
+    seq: i64,
+    at: i64,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(AUDIT_DOMAIN);
+    h.update(prev);
+    h.update(seq.to_be_bytes());
+    h.update(at.to_be_bytes());
+    for f in [Some(actor), Some(action), Some(subject), before, after] {
+        match f {
+            Some(s) => {
+                h.update((s.len() as u64).to_be_bytes());
+                h.update(s.as_bytes());
+            }
+            None => h.update(u64::MAX.to_be_bytes()),
+        }
+    }
+    h.finalize().into()
+}
+
+/// Address and details of an install site.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SiteDetails {
+    /// Up to three address lines.
+    pub address: Vec<String>,
+    /// City.
+    pub city: String,
+    /// State.
+    pub state: String,
+    /// Country.
+    pub country: String,
+    /// Postal code.
+    pub postal_code: String,
+}
+
+/// An install site as listed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Site {
+    /// Name.
+    pub name: String,
+    /// Address and details.
+    #[serde(flatten)]
+    pub details: SiteDetails,
+    /// Whether files may be issued to it.
+    pub active: bool,
+}
+
+/// One row of the account summary.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PartSummary {
+    /// Part number.
+    pub part: String,
+    /// Product category (`CIC 4.0`).
+    pub category: String,
+    /// Description.
+    pub description: String,
+    /// License keys each unit grants.
+    pub grants: Vec<Grant>,
+    /// Perpetual units ordered.
+    pub perpetual: u64,
+    /// Non-perpetual units ordered.
+    pub non_perpetual: u64,
+    /// Units ordered.
+    pub total: u64,
+    /// Units used by active files (at the site, in a site's list).
+    pub used: u64,
+    /// Units still available to the account.
+    pub available: u64,
+}
+
+/// Use of the account's items at one install site.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SiteSummary {
+    /// The site.
+    pub site: String,
+    /// Whether it is active.
+    pub active: bool,
+    /// Every ordered part with `used` counting only this site's active files.
+    pub parts: Vec<PartSummary>,
+}
+
+/// The seed's Account Summary: per part for the account, then per install site.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// The account.
+    pub account: String,
+    /// Per part, for the whole account.
+    pub parts: Vec<PartSummary>,
+    /// Per install site.
+    pub sites: Vec<SiteSummary>,
+}
+
+/// A newly issued file.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// Its id.
+    pub file_id: FileId,
+    /// The exact bytes recorded (and written to the output, if any).
+    pub bytes: Vec<u8>,
+    /// When it expires.
+    pub expires_at: Timestamp,
+}
+
+/// An open ledger.
+#[derive(Debug)]
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+impl Ledger {
+    /// Open (creating it and its schema on first use, mode 0600) the ledger at `path`.
+    pub fn open(path: &Path) -> Result<Ledger, IssuerError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.exists() {
+                let mut b = std::fs::DirBuilder::new();
+                b.recursive(true);
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+                b.create(dir)
+                    .map_err(|e| IssuerError::io("creating the ledger folder", dir, e))?;
+            }
+        }
+        if !path.exists() {
+            let mut o = std::fs::OpenOptions::new();
+            o.write(true).create(true).truncate(false);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+            o.open(path)
+                .map_err(|e| IssuerError::io("creating the ledger", path, e))?;
+        }
+        let conn = Connection::open(path).map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::CannotOpen) => IssuerError::io(
+                "opening the ledger",
+                path,
+                std::io::Error::other(e.to_string()),
+            ),
+            _ => IssuerError::Database(e),
+        })?;
+        let not_a_ledger = |e: rusqlite::Error| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase) => IssuerError::LedgerFormat {
+                path: path.to_path_buf(),
+                reason: "not an SQLite database".into(),
+            },
+            _ => IssuerError::Database(e),
+        };
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let _: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(not_a_ledger)?;
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        let mut ledger = Ledger {
+            conn,
+            path: path.to_path_buf(),
+        };
+        ledger.migrate()?;
+        Ok(ledger)
+    }
+
+    fn migrate(&mut self) -> Result<(), IssuerError> {
+        let v: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if v == SCHEMA_VERSION {
+            return Ok(());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let v: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        match v {
+            0 => {
+                let tables: i64 =
+                    tx.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+                if tables != 0 {
+                    return Err(IssuerError::LedgerFormat {
+                        path: self.path.clone(),
+                        reason: "an SQLite database that is not an i3lic ledger".into(),
+                    });
+                }
+                tx.execute_batch(SCHEMA)?;
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            }
+            v if v == SCHEMA_VERSION => {}
+            v => {
+                return Err(IssuerError::LedgerFormat {
+                    path: self.path.clone(),
+                    reason: format!(
+                        "schema version {v}; this build reads version {SCHEMA_VERSION}"
+                    ),
+                })
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The underlying connection, for reports and tests that read the tables directly.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn append_audit(
+        tx: &Connection,
+        at: i64,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        before: Option<&str>,
+        after: Option<&str>,
+    ) -> Result<(), IssuerError> {
+        let last: Option<(i64, Vec<u8>)> = tx
+            .query_row(
+                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (seq, prev) = match last {
+            Some((s, h)) => (s + 1, h),
+            None => (1, vec![0u8; 32]),
+        };
+        let hash = audit_hash(&prev, seq, at, actor, action, subject, before, after);
+        tx.execute(
+            "INSERT INTO audit (seq, at, actor, action, subject, before, after, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![seq, at, actor, action, subject, before, after, prev, hash.as_slice()],
+        )?;
+        Ok(())
+    }
+
+    fn account_id(conn: &Connection, name: &str) -> Result<i64, IssuerError> {
+        conn.query_row("SELECT id FROM accounts WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .ok_or_else(|| IssuerError::UnknownAccount {
+            name: name.to_string(),
+        })
+    }
+
+    fn site_id(
+        conn: &Connection,
+        account: &str,
+        account_id: i64,
+        name: &str,
+    ) -> Result<(i64, bool), IssuerError> {
+        conn.query_row(
+            "SELECT id, active FROM sites WHERE account_id = ?1 AND name = ?2",
+            params![account_id, name],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| IssuerError::UnknownSite {
+            account: account.to_string(),
+            name: name.to_string(),
+        })
+    }
+
+    fn active_site(
+        conn: &Connection,
+        account: &str,
+        site: &str,
+    ) -> Result<(i64, i64), IssuerError> {
+        let a = Self::account_id(conn, account)?;
+        let (s, active) = Self::site_id(conn, account, a, site)?;
+        if !active {
+            return Err(IssuerError::InactiveSite {
+                account: account.to_string(),
+                name: site.to_string(),
+            });
+        }
+        Ok((a, s))
+    }
+
+    /// Add an account.
+    pub fn add_account(&mut self, name: &str, actor: &str) -> Result<(), IssuerError> {
+        check_name("account name", name)?;
+        let now = Timestamp::now().unix();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM accounts WHERE name = ?1)",
+            [name],
+            |r| r.get(0),
+        )?;
+        if exists {
+            return Err(IssuerError::Duplicate {
+                what: "account",
+                name: name.to_string(),
+            });
+        }
+        tx.execute(
+            "INSERT INTO accounts (name, created_at) VALUES (?1, ?2)",
+            params![name, now],
+        )?;
+        Self::append_audit(
+            &tx,
+            now,
+            actor,
+            "account.add",
+            name,
+            None,
+            Some(&serde_json::json!({ "name": name }).to_string()),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every account name, sorted.
+    pub fn accounts(&self) -> Result<Vec<String>, IssuerError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT name FROM accounts ORDER BY name")?;
+        let names = st
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(names)
+    }
+
+    /// Add an install site to an account.
+    pub fn add_site(
+        &mut self,
+        account: &str,
+        name: &str,
+        d: &SiteDetails,
+        actor: &str,
+    ) -> Result<(), IssuerError> {
+        check_name("site name", name)?;
+        if d.address.len() > 3 {
+            return Err(IssuerError::MalformedRequest {
+                reason: "at most three address lines".into(),
+            });
+        }
+        for (what, v) in d.address.iter().map(|a| ("address", a)).chain([
+            ("city", &d.city),
+            ("state", &d.state),
+            ("country", &d.country),
+            ("postal code", &d.postal_code),
+        ]) {
+            check_text(what, v)?;
+        }
+        let line = |i: usize| d.address.get(i).map(String::as_str).unwrap_or("");
+        let now = Timestamp::now().unix();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let a = Self::account_id(&tx, account)?;
+        if Self::site_id(&tx, account, a, name).is_ok() {
+            return Err(IssuerError::Duplicate {
+                what: "install site",
+                name: name.to_string(),
+            });
+        }
+        tx.execute(
+            "INSERT INTO sites (account_id, name, address1, address2, address3, city, state, country, postal_code, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![a, name, line(0), line(1), line(2), d.city, d.state, d.country, d.postal_code, now],
+        )?;
+        let after =
+            serde_json::json!({ "account": account, "name": name, "details": d }).to_string();
+        Self::append_audit(
+            &tx,
+            now,
+            actor,
+            "site.add",
+            &format!("{account}/{name}"),
+            None,
+            Some(&after),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Activate or deactivate an install site (no file can be issued to an inactive site).
+    pub fn set_site_active(
+        &mut self,
+        account: &str,
+        name: &str,
+        active: bool,
+        actor: &str,
+    ) -> Result<(), IssuerError> {
+        let now = Timestamp::now().unix();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let a = Self::account_id(&tx, account)?;
+        let (s, was) = Self::site_id(&tx, account, a, name)?;
+        if was != active {
+            tx.execute(
+                "UPDATE sites SET active = ?1 WHERE id = ?2",
+                params![active, s],
+            )?;
+            let j = |v: bool| serde_json::json!({ "active": v }).to_string();
+            Self::append_audit(
+                &tx,
+                now,
+                actor,
+                "site.set-active",
+                &format!("{account}/{name}"),
+                Some(&j(was)),
+                Some(&j(active)),
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The install sites of an account, by name.
+    pub fn sites(&self, account: &str) -> Result<Vec<Site>, IssuerError> {
+        let a = Self::account_id(&self.conn, account)?;
+        let mut st = self.conn.prepare(
+            "SELECT name, address1, address2, address3, city, state, country, postal_code, active
+             FROM sites WHERE account_id = ?1 ORDER BY name",
+        )?;
+        let rows = st
+            .query_map([a], |r| {
+                let address = [r.get::<_, String>(1)?, r.get(2)?, r.get(3)?]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                Ok(Site {
+                    name: r.get(0)?,
+                    details: SiteDetails {
+                        address,
+                        city: r.get(4)?,
+                        state: r.get(5)?,
+                        country: r.get(6)?,
+                        postal_code: r.get(7)?,
+                    },
+                    active: r.get(8)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Record an order line. A server part that includes a development system adds it too
+    /// (quantity 1 per server unit, at no cost); the included part is returned.
+    pub fn add_order(
+        &mut self,
+        catalog: &Catalog,
+        account: &str,
+        part: &str,
+        quantity: u32,
+        perpetual: bool,
+        actor: &str,
+    ) -> Result<Option<String>, IssuerError> {
+        let p = catalog.part(part).ok_or_else(|| IssuerError::UnknownPart {
+            part: part.to_string(),
+        })?;
+        if quantity == 0 {
+            return Err(IssuerError::MalformedRequest {
+                reason: format!("quantity of {part} is zero"),
+            });
+        }
+        if quantity > format::MAX_COUNT {
+            return Err(IssuerError::MalformedRequest {
+                reason: format!("quantity of {part} is above {}", format::MAX_COUNT),
+            });
+        }
+        let includes = p.server.as_ref().and_then(|s| s.includes.clone());
+        let now = Timestamp::now().unix();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let a = Self::account_id(&tx, account)?;
+        tx.execute(
+            "INSERT INTO orders (account_id, part, quantity, perpetual, added_at, added_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![a, part, quantity, perpetual, now, actor],
+        )?;
+        let id = tx.last_insert_rowid();
+        let after = serde_json::json!({ "order": id, "account": account, "part": part, "quantity": quantity, "perpetual": perpetual });
+        Self::append_audit(
+            &tx,
+            now,
+            actor,
+            "order.add",
+            &format!("{account}/{part}"),
+            None,
+            Some(&after.to_string()),
+        )?;
+        if let Some(inc) = &includes {
+            tx.execute(
+                "INSERT INTO orders (account_id, part, quantity, perpetual, included_with, added_at, added_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![a, inc, quantity, perpetual, id, now, actor],
+            )?;
+            let after = serde_json::json!({ "order": tx.last_insert_rowid(), "account": account, "part": inc, "quantity": quantity, "perpetual": perpetual, "included_with": id });
+            Self::append_audit(
+                &tx,
+                now,
+                actor,
+                "order.add",
+                &format!("{account}/{inc}"),
+                None,
+                Some(&after.to_string()),
+            )?;
+        }
+        tx.commit()?;
+        Ok(includes)
+    }
+
+    /// The account summary, optionally for one install site only.
+    pub fn summary(
+        &self,
+        catalog: &Catalog,
+        account: &str,
+        site: Option<&str>,
+    ) -> Result<Summary, IssuerError> {
+        let a = Self::account_id(&self.conn, account)?;
+        let mut st = self.conn.prepare(
+            "SELECT part, SUM(quantity), SUM(CASE WHEN perpetual = 1 THEN quantity ELSE 0 END)
+             FROM orders WHERE account_id = ?1 AND active = 1 GROUP BY part ORDER BY part",
+        )?;
+        let ordered: Vec<(String, i64, i64)> = st
+            .query_map([a], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        let used_by = |site_id: Option<i64>| -> Result<Vec<(String, i64)>, IssuerError> {
+            let mut st = self.conn.prepare_cached(
+                "SELECT o.part, SUM(u.quantity) FROM file_usage u
+                 JOIN files f ON f.seq = u.file_seq JOIN orders o ON o.id = u.order_id
+                 WHERE o.account_id = ?1 AND f.active = 1 AND (?2 IS NULL OR f.site_id = ?2)
+                 GROUP BY o.part",
+            )?;
+            let v = st
+                .query_map(params![a, site_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            Ok(v)
+        };
+        let account_used = used_by(None)?;
+        let lookup = |v: &[(String, i64)], p: &str| {
+            v.iter()
+                .find(|(q, _)| q == p)
+                .map_or(0, |(_, n)| to_u64(*n))
+        };
+        let rows = |used: &[(String, i64)]| -> Vec<PartSummary> {
+            ordered
+                .iter()
+                .map(|(part, total, perp)| {
+                    let c = catalog.part(part);
+                    let total = to_u64(*total);
+                    PartSummary {
+                        part: part.clone(),
+                        category: c.map(|c| c.category.clone()).unwrap_or_default(),
+                        description: c
+                            .map(|c| c.description.clone())
+                            .unwrap_or_else(|| "(not in this catalog)".into()),
+                        grants: c.map(|c| c.grants.clone()).unwrap_or_default(),
+                        perpetual: to_u64(*perp),
+                        non_perpetual: total.saturating_sub(to_u64(*perp)),
+                        total,
+                        used: lookup(used, part),
+                        available: total.saturating_sub(lookup(&account_used, part)),
+                    }
+                })
+                .collect()
+        };
+        let mut sites = Vec::new();
+        for s in self.sites(account)? {
+            if site.is_some_and(|n| n != s.name) {
+                continue;
+            }
+            let (sid, _) = Self::site_id(&self.conn, account, a, &s.name)?;
+            sites.push(SiteSummary {
+                site: s.name,
+                active: s.active,
+                parts: rows(&used_by(Some(sid))?),
+            });
+        }
+        if let Some(n) = site {
+            if sites.is_empty() {
+                return Err(IssuerError::UnknownSite {
+                    account: account.to_string(),
+                    name: n.to_string(),
+                });
+            }
+        }
+        Ok(Summary {
+            account: account.to_string(),
+            parts: rows(&account_used),
+            sites,
+        })
+    }
+
+    /// The exact bytes of an issued file.
+    pub fn file_bytes(&self, id: &str) -> Result<Vec<u8>, IssuerError> {
+        let fid: FileId = id
+            .parse()
+            .map_err(|_| IssuerError::UnknownFile { id: id.to_string() })?;
+        self.conn
+            .query_row(
+                "SELECT bytes FROM files WHERE id = ?1",
+                [fid.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| IssuerError::UnknownFile { id: id.to_string() })
+    }
+
+    /// Check a request without changing anything: the catalog, the type's rules, and that
+    /// the account and an active install site exist (availability is checked when issuing).
+    pub fn check(&self, catalog: &Catalog, req: &IssueRequest) -> Result<Plan, IssuerError> {
+        let plan = rules::plan(catalog, req)?;
+        Self::active_site(&self.conn, &req.account, &req.site)?;
+        Ok(plan)
+    }
+
+    /// Issue a file: check the request against the catalog and the type's rules, sign it, and
+    /// record it with the units it uses in one transaction. With `out`, the file is also
+    /// written there atomically.
+    ///
+    /// Crash ordering: (1) the signed bytes are written and synced to a temporary file beside
+    /// `out`; (2) the ledger transaction checks availability and commits the record with those
+    /// bytes (durable on return, `synchronous=FULL`); (3) the temporary file is renamed onto
+    /// `out`. Killed before (2) commits: the ledger is unchanged and `out` untouched (at most a
+    /// `.NAME.ID.tmp` file is left). Killed between (2) and (3): the record is complete and the
+    /// complete bytes are in the temporary file; `issuer download ID` writes them again.
+    /// `out` itself never holds a partial file.
+    pub fn issue(
+        &mut self,
+        catalog: &Catalog,
+        req: &IssueRequest,
+        key: &SecretKey,
+        out: Option<&Path>,
+        now: Timestamp,
+    ) -> Result<Issued, IssuerError> {
+        let plan = self.check(catalog, req)?;
+        let file_id = FileId::random();
+        let activation = rules::activation(req, &plan, file_id, now);
+        let text = format::sign(&activation, key)?;
+        let bytes = text.into_bytes();
+        let pending = match out {
+            Some(p) => Some(PendingFile::write(p, &file_id.to_string(), &bytes, 0o644)?),
+            None => None,
+        };
+        self.record(req, &plan, &activation, key, &bytes)?;
+        if let Some(p) = pending {
+            p.persist()?;
+        }
+        Ok(Issued {
+            file_id,
+            bytes,
+            expires_at: activation.expires_at,
+        })
+    }
+
+    fn record(
+        &mut self,
+        req: &IssueRequest,
+        plan: &Plan,
+        a: &format::Activation,
+        key: &SecretKey,
+        bytes: &[u8],
+    ) -> Result<(), IssuerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (account_id, site_id) = Self::active_site(&tx, &req.account, &req.site)?;
+        let related = match plan.related {
+            Some(id) => Some(Self::check_disaster_recovery(
+                &tx,
+                account_id,
+                id,
+                &plan.licenses,
+            )?),
+            None => None,
+        };
+        let mut usage: Vec<(i64, u32)> = Vec::new();
+        for c in &plan.consume {
+            usage.extend(Self::allocate(
+                &tx,
+                &req.account,
+                account_id,
+                &c.part,
+                c.quantity,
+                plan.perpetual_only,
+                a.license_type,
+            )?);
+        }
+        let host = |h: &Option<format::Host>| {
+            h.as_ref()
+                .map(|h| (h.host_id.to_string(), h.machine.clone()))
+        };
+        let sw = host(&a.switchover_host);
+        tx.execute(
+            "INSERT INTO files (id, account_id, site_id, license_type, product, version, server_part, primary_host,
+                 primary_machine, switchover_host, switchover_machine, system_type, mail_connector, generated_by,
+                 partner, generated_at, expires_at, related_production, key_id, sha256, bytes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+            params![
+                a.file_id.to_string(),
+                account_id,
+                site_id,
+                a.license_type.as_str(),
+                a.product,
+                a.product_version,
+                req.server_part,
+                a.primary_host.host_id.to_string(),
+                a.primary_host.machine,
+                sw.as_ref().map(|s| s.0.clone()),
+                sw.as_ref().map(|s| s.1.clone()),
+                a.system_type,
+                a.mail_connector,
+                a.generated_by,
+                req.partner,
+                a.issued_at.unix(),
+                a.expires_at.unix(),
+                related,
+                key.key_id().to_string(),
+                hex(&Sha256::digest(bytes)),
+                bytes,
+            ],
+        )?;
+        let seq = tx.last_insert_rowid();
+        {
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO file_usage (file_seq, order_id, quantity) VALUES (?1, ?2, ?3)",
+            )?;
+            for (order, q) in &usage {
+                ins.execute(params![seq, order, q])?;
+            }
+            let mut ins = tx.prepare_cached("INSERT INTO file_licenses (file_seq, name, assigned, pooled) VALUES (?1, ?2, ?3, ?4)")?;
+            for l in &a.licenses {
+                ins.execute(params![seq, l.name, l.assigned, l.pooled])?;
+            }
+        }
+        let after = serde_json::json!({
+            "id": a.file_id.to_string(),
+            "type": a.license_type.as_str(),
+            "account": req.account,
+            "site": req.site,
+            "product": format!("{} {}", a.product, a.product_version),
+            "machine": a.primary_host.machine,
+            "expires_at": a.expires_at.to_string(),
+            "ordered_items": a.ordered_items.iter().map(|o| (o.part.clone(), o.quantity)).collect::<Vec<_>>(),
+            "sha256": hex(&Sha256::digest(bytes)),
+        });
+        Self::append_audit(
+            &tx,
+            a.issued_at.unix(),
+            &a.generated_by,
+            "file.issue",
+            &a.file_id.to_string(),
+            None,
+            Some(&after.to_string()),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Take `quantity` units of `part` from the account's order lines (non-perpetual lines
+    /// first unless only perpetual ones may be used), or refuse naming what is available.
+    fn allocate(
+        tx: &Connection,
+        account: &str,
+        account_id: i64,
+        part: &str,
+        quantity: u32,
+        perpetual_only: bool,
+        t: LicenseType,
+    ) -> Result<Vec<(i64, u32)>, IssuerError> {
+        let mut st = tx.prepare_cached(
+            "SELECT o.id, o.perpetual, o.quantity - COALESCE((SELECT SUM(u.quantity) FROM file_usage u
+                 JOIN files f ON f.seq = u.file_seq WHERE u.order_id = o.id AND f.active = 1), 0)
+             FROM orders o WHERE o.account_id = ?1 AND o.part = ?2 AND o.active = 1
+             ORDER BY o.perpetual, o.id",
+        )?;
+        let lines: Vec<(i64, bool, i64)> = st
+            .query_map(params![account_id, part], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let usable: Vec<(i64, u64)> = lines
+            .iter()
+            .filter(|(_, perp, _)| *perp || !perpetual_only)
+            .map(|(id, _, avail)| (*id, to_u64(*avail)))
+            .filter(|(_, avail)| *avail > 0)
+            .collect();
+        let available: u64 = usable.iter().map(|(_, a)| a).sum();
+        if available < u64::from(quantity) {
+            let elsewhere: u64 = lines
+                .iter()
+                .filter(|(_, perp, _)| !*perp && perpetual_only)
+                .map(|(_, _, a)| to_u64(*a))
+                .sum();
+            let note = if elsewhere > 0 {
+                format!(" (a {t} file uses perpetual units only; {elsewhere} non-perpetual units not counted)")
+            } else {
+                String::new()
+            };
+            return Err(IssuerError::NotEnough {
+                account: account.to_string(),
+                part: part.to_string(),
+                asked: quantity.into(),
+                available,
+                note,
+            });
+        }
+        let mut left = u64::from(quantity);
+        let mut out = Vec::new();
+        for (id, avail) in usable {
+            if left == 0 {
+                break;
+            }
+            let take = left.min(avail);
+            left -= take;
+            out.push((id, u32::try_from(take).unwrap_or(u32::MAX)));
+        }
+        Ok(out)
+    }
+
+    /// A disaster-recovery file's related production file must be this account's, active and
+    /// of type production, and no license count may exceed it. Returns its row.
+    fn check_disaster_recovery(
+        tx: &Connection,
+        account_id: i64,
+        id: FileId,
+        licenses: &[LicenseCount],
+    ) -> Result<i64, IssuerError> {
+        let ids = id.to_string();
+        let row: Option<(i64, i64, String, bool)> = tx
+            .query_row(
+                "SELECT seq, account_id, license_type, active FROM files WHERE id = ?1",
+                [&ids],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let (seq, acct, t, active) = match row {
+            Some(r) if r.1 == account_id => r,
+            _ => return Err(IssuerError::UnknownFile { id: ids }),
+        };
+        debug_assert_eq!(acct, account_id);
+        if !active {
+            return Err(IssuerError::InactiveFile { id: ids });
+        }
+        if t != LicenseType::Production.as_str() {
+            return Err(IssuerError::Rule {
+                license_type: LicenseType::DisasterRecovery,
+                reason: format!("the related file {ids} is a {t} file, not a production file"),
+            });
+        }
+        let mut st = tx.prepare_cached(
+            "SELECT assigned, pooled FROM file_licenses WHERE file_seq = ?1 AND name = ?2",
+        )?;
+        for l in licenses {
+            let (pa, pp): (i64, i64) = st
+                .query_row(params![seq, l.name], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?
+                .unwrap_or((0, 0));
+            for (what, asked, allowed) in [("assigned", l.assigned, pa), ("pooled", l.pooled, pp)] {
+                if u64::from(asked) > to_u64(allowed) {
+                    return Err(IssuerError::ExceedsProduction {
+                        production: ids,
+                        what: format!("{} {what}", l.name),
+                        asked: asked.into(),
+                        allowed: to_u64(allowed),
+                    });
+                }
+            }
+        }
+        Ok(seq)
+    }
+}
+
+fn check_text(what: &str, v: &str) -> Result<(), IssuerError> {
+    if v.len() > format::MAX_TEXT_LEN || v.chars().any(char::is_control) || v != v.trim() {
+        return Err(IssuerError::MalformedRequest {
+            reason: format!(
+                "{what} must be at most {} printable characters without leading or trailing blanks",
+                format::MAX_TEXT_LEN
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn check_name(what: &str, v: &str) -> Result<(), IssuerError> {
+    if v.is_empty() {
+        return Err(IssuerError::MalformedRequest {
+            reason: format!("{what} is empty"),
+        });
+    }
+    check_text(what, v)
+}
