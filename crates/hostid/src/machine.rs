@@ -307,7 +307,8 @@ fn read_cpu(src: &Source<'_>) -> CpuInfo {
     };
     if src.linux() {
         if let Ok(f) = fs::File::open(src.path("/proc/cpuinfo")) {
-            info = parse_cpuinfo(BufReader::new(f));
+            // Small reads: the kernel formats records on demand, and only the first is needed.
+            info = parse_cpuinfo(BufReader::with_capacity(1024, f));
         }
     }
     if info.identity.is_none() && src.live {
@@ -725,21 +726,23 @@ fn list_interfaces_sysfs(src: &Source<'_>) -> Option<Vec<Interface>> {
             continue;
         }
         let base = dir.join(&name);
-        // ARPHRD_ETHER (1) covers Ethernet and Wi-Fi; loopback, tunnels, InfiniBand differ.
-        if read_small(base.join("type")).as_deref() != Some("1") {
+        // Six-byte addresses only: loopback (all zero), tunnels (none), InfiniBand (20 bytes)
+        // and FireWire (8 bytes) end here.
+        let Some(address) = read_small(base.join("address")).and_then(|s| parse_mac(&s)) else {
             continue;
+        };
+        let mut origin =
+            MacOrigin::from_assign_type(read_small(base.join("addr_assign_type")).as_deref());
+        let mut mac = address;
+        if matches!(origin, MacOrigin::Set | MacOrigin::Stolen) {
+            // A bond member shows the bond's MAC; its own is kept in `perm_hwaddr`.
+            if let Some(perm) =
+                read_small(base.join("bonding_slave/perm_hwaddr")).and_then(|s| parse_mac(&s))
+            {
+                mac = perm;
+                origin = MacOrigin::Permanent;
+            }
         }
-        let perm = read_small(base.join("bonding_slave/perm_hwaddr")).and_then(|s| parse_mac(&s));
-        let Some(mac) =
-            perm.or_else(|| read_small(base.join("address")).and_then(|s| parse_mac(&s)))
-        else {
-            continue;
-        };
-        let origin = if perm.is_some() {
-            MacOrigin::Permanent
-        } else {
-            MacOrigin::from_assign_type(read_small(base.join("addr_assign_type")).as_deref())
-        };
         let virtual_device = base.join("bridge").exists()
             || base.join("bonding").exists()
             || base.join("tun_flags").exists();
