@@ -52,6 +52,9 @@ CREATE TABLE orders (
     account_id    INTEGER NOT NULL REFERENCES accounts(id),
     part          TEXT NOT NULL,
     quantity      INTEGER NOT NULL CHECK (quantity > 0),
+    -- Units used by active files: kept in step with file_usage in the same transaction, so
+    -- the database itself refuses more than ordered (Ledger::verify_usage recomputes it).
+    used          INTEGER NOT NULL DEFAULT 0 CHECK (used >= 0 AND used <= quantity),
     perpetual     INTEGER NOT NULL CHECK (perpetual IN (0, 1)),
     mirrored      INTEGER NOT NULL DEFAULT 0 CHECK (mirrored IN (0, 1)),
     active        INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
@@ -740,6 +743,22 @@ impl Ledger {
         })
     }
 
+    /// Order lines whose `used` counter differs from the sum of their active files' usage, as
+    /// `(order id, part, counter, recomputed)`. Empty on a healthy ledger.
+    pub fn verify_usage(&self) -> Result<Vec<(i64, String, u64, u64)>, IssuerError> {
+        let mut st = self.conn.prepare(
+            "SELECT o.id, o.part, o.used, COALESCE((SELECT SUM(u.quantity) FROM file_usage u
+                 JOIN files f ON f.seq = u.file_seq WHERE u.order_id = o.id AND f.active = 1), 0) AS real
+             FROM orders o WHERE o.used != real ORDER BY o.id",
+        )?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, to_u64(r.get(2)?), to_u64(r.get(3)?)))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     /// The exact bytes of an issued file.
     pub fn file_bytes(&self, id: &str) -> Result<Vec<u8>, IssuerError> {
         let fid: FileId = id
@@ -874,8 +893,10 @@ impl Ledger {
             let mut ins = tx.prepare_cached(
                 "INSERT INTO file_usage (file_seq, order_id, quantity) VALUES (?1, ?2, ?3)",
             )?;
+            let mut up = tx.prepare_cached("UPDATE orders SET used = used + ?2 WHERE id = ?1")?;
             for (order, q) in &usage {
                 ins.execute(params![seq, order, q])?;
+                up.execute(params![order, q])?;
             }
             let mut ins = tx.prepare_cached("INSERT INTO file_licenses (file_seq, name, assigned, pooled) VALUES (?1, ?2, ?3, ?4)")?;
             for l in &a.licenses {
@@ -918,10 +939,8 @@ impl Ledger {
         t: LicenseType,
     ) -> Result<Vec<(i64, u32)>, IssuerError> {
         let mut st = tx.prepare_cached(
-            "SELECT o.id, o.perpetual, o.quantity - COALESCE((SELECT SUM(u.quantity) FROM file_usage u
-                 JOIN files f ON f.seq = u.file_seq WHERE u.order_id = o.id AND f.active = 1), 0)
-             FROM orders o WHERE o.account_id = ?1 AND o.part = ?2 AND o.active = 1
-             ORDER BY o.perpetual, o.id",
+            "SELECT id, perpetual, quantity - used FROM orders
+             WHERE account_id = ?1 AND part = ?2 AND active = 1 ORDER BY perpetual, id",
         )?;
         let lines: Vec<(i64, bool, i64)> = st
             .query_map(params![account_id, part], |r| {

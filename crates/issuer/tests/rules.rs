@@ -131,6 +131,12 @@ fn production_reproduces_the_seed_view_license() {
     assert_eq!(used(&l, &c, "SW-001-4.0-PL09"), (169, 120, 49));
     assert_eq!(used(&l, &c, "SW-001-4.0-SL03"), (1, 1, 0));
     assert_eq!(used(&l, &c, "SW-001-4.0-IDS1"), (1, 0, 1));
+    assert_eq!(l.verify_usage().unwrap(), vec![]);
+    // The database refuses a counter above the ordered quantity, whatever the caller does.
+    assert!(l
+        .connection()
+        .execute("UPDATE orders SET used = quantity + 1", [])
+        .is_err());
 }
 
 #[test]
