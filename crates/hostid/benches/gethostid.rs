@@ -45,7 +45,7 @@ fn in_process(c: &mut Criterion) {
     });
     g.bench_function("current", |b| b.iter(|| black_box(hostid::current())));
     g.bench_function("probe", |b| b.iter(|| black_box(hostid::machine::probe())));
-    let typed = "1nkrg-23ooo-oo2b3-bwooo-oggj";
+    let typed = "1q2h4-74kmz-kwxdv-8kooo-ookzq";
     g.bench_function("parse", |b| {
         b.iter(|| black_box(typed).parse::<hostid::HostId>())
     });

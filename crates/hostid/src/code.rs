@@ -152,7 +152,7 @@ fn normalise_text(s: &str) -> String {
 /// Build one from a machine with [`HostId::from_components`] (or `hostid::current()`), or
 /// parse a typed code with [`str::parse`]. [`Display`](fmt::Display) gives the canonical form:
 /// 25 Crockford base32 symbols in five dash-separated groups, for example
-/// `1H0ZT-4M9QA-8C2KD-XW7PE-R3N5B` (the first symbol is the version, the last the check).
+/// `1Q2H4-74KMZ-KWXDV-8K000-00KZQ` (the first symbol is the version, the last the check).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HostId {
     flags: u8,

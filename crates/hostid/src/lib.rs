@@ -6,7 +6,7 @@
 //!
 //! # The code
 //!
-//! `1NKRG-23000-002B3-BW000-00GGJ`: 25 Crockford base32 symbols in five groups of five.
+//! `1Q2H4-74KMZ-KWXDV-8K000-00KZQ`: 25 Crockford base32 symbols in five groups of five.
 //!
 //! | symbols | content |
 //! | --- | --- |
@@ -66,6 +66,7 @@
 //!     cpu: Some("GenuineIntel Xeon Gold 6230".into()),
 //! };
 //! let ordered = HostId::from_components(&server)?;
+//! assert_eq!(ordered.to_string(), "1Q2H4-74KMZ-KWXDV-8K000-00KZQ"); // the wire format is fixed
 //!
 //! // What the customer typed into the order form: lower case, still the same code.
 //! let typed: HostId = ordered.to_string().to_lowercase().parse()?;

@@ -166,6 +166,19 @@ fn help_shows_an_example() {
     assert!(help.contains("Examples:"), "{help}");
     assert!(help.contains("gethostid --check"), "{help}");
     assert!(help.contains("--json"));
+    // The example code in the help is a valid code.
+    let example = help
+        .split("gethostid --check ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_default();
+    let out = run(&["--check", example]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{example}: {}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

@@ -13,13 +13,13 @@ use hostid::{CodeError, HostId};
 
 const AFTER_HELP: &str = "\
 Examples:
-  gethostid                      print this server's host ID, e.g. 1G0Z5-4M9QA-8C2KD-XW7PE-R3N5B
+  gethostid                      print this server's host ID, e.g. 1Q2H4-74KMZ-KWXDV-8K000-00KZQ
   gethostid --json               the code, the component kinds found and the environment
-  gethostid --check 1g0z5-4m9qa-8c2kd-xw7pe-r3n5b
+  gethostid --check 1q2h4-74kmz-kwxdv-8k000-00kzq
                                  check a typed code (case, dashes and O/I/L look-alikes are forgiven)
 
 Type the printed code into the order form. It is made of hashes of this machine's identity,
-firmware UUID, network adapters and CPU model; it reveals none of them.
+firmware UUID, network adapters and CPU model; the identifiers themselves are not in it.
 
 Exit codes: 0 ok, 2 usage error, 3 the checked code is malformed, 4 too few stable machine
 components to make a safe code, 1 internal error.";
