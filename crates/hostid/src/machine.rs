@@ -9,7 +9,7 @@
 //! | MAC addresses | `/sys/class/net/*` | sysinfo's network list (no statistics refresh) |
 //! | CPU vendor + brand | first block of `/proc/cpuinfo` | sysinfo's CPU list (no usage refresh) |
 //!
-//! The whole probe takes well under a millisecond (see `benches/probe.rs`), so a server can
+//! The whole probe takes well under a millisecond (see `benches/gethostid.rs`), so a server can
 //! call [`current`] every time it loads an activation file.
 
 use std::fmt;

@@ -70,13 +70,17 @@ impl Failure {
         match self {
             Failure::BadCode(e) => format!("invalid host ID: {e}"),
             Failure::TooFew(e, kinds) => {
+                let found = if kinds.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    kinds.join(", ")
+                };
                 format!(
-                "cannot make a safe host ID on this machine: {e} (found: {}; the CPU model does \
-                 not count). No code was printed. Run gethostid as root (the firmware UUID is \
-                 root-only), on the host rather than in a container, or make sure \
-                 /etc/machine-id exists.",
-                if kinds.is_empty() { "nothing".to_owned() } else { kinds.join(", ") }
-            )
+                    "cannot make a safe host ID on this machine: {e} (found: {found}; the CPU \
+                     model does not count). No code was printed. Run gethostid as root (the \
+                     firmware UUID is root-only), on the host rather than in a container, or \
+                     make sure /etc/machine-id exists."
+                )
             }
             Failure::Output(e) => format!("cannot write the output: {e}"),
             Failure::Internal(e) => format!("internal error: {e}"),
