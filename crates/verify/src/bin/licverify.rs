@@ -18,7 +18,7 @@ use verify::{HostSource, License, ProductCheck, StateFile, TrustStore, Verifier,
 /// Check an i3lic activation file as a server would: signature, trusted key, product and
 /// version, host binding, validity window. Prints what the file licenses when it is valid.
 #[derive(Debug, Parser)]
-#[command(name = "licverify", version, about, long_about = None)]
+#[command(name = "licverify", about, long_about = None, disable_version_flag = true)]
 struct Cli {
     /// The activation file (.i3lic).
     file: PathBuf,

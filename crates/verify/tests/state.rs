@@ -1,0 +1,153 @@
+//! The state file across a server's life: newer files, rollbacks, clock steps.
+
+mod common;
+
+use format::{Activation, Timestamp};
+use verify::{
+    HostSource, StateFile, TrustStore, Verifier, VerifyError, DEFAULT_CLOCK_TOLERANCE_SECS,
+};
+
+use common::*;
+
+fn verifier(state: &StateFile, at: Timestamp) -> Verifier {
+    Verifier::for_product(
+        TrustStore::new([vendor_key().public_key().clone()]).unwrap(),
+        "CIC",
+        "4.0",
+    )
+    .host(HostSource::Code(host_a()))
+    .at(at)
+    .state_file(state.clone())
+}
+
+fn file(n: u8, issued: &str, supersedes: Option<u8>) -> Vec<u8> {
+    let a = Activation {
+        file_id: file_id(n),
+        supersedes: supersedes.map(file_id),
+        issued_at: ts(issued),
+        valid_from: ts(issued),
+        ..base()
+    };
+    signed(&a, &vendor_key()).into_bytes()
+}
+
+#[test]
+fn newer_files_are_accepted_and_rollbacks_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let sf = StateFile::new(dir.path().join("state.json"));
+    let f1 = file(1, "2024-01-01T00:00:00Z", None);
+    let f2 = file(2, "2024-02-01T00:00:00Z", Some(1));
+    let f3 = file(3, "2024-01-15T00:00:00Z", None);
+    let at = ts("2024-03-01T00:00:00Z");
+
+    verifier(&sf, at).load(&f1).unwrap();
+    let st = sf.read().unwrap().unwrap();
+    assert_eq!(st.newest().unwrap().file_id, file_id(1));
+    assert_eq!(st.latest_seen(), at);
+
+    // The same file again is fine (a restart).
+    verifier(&sf, at).load(&f1).unwrap();
+    // A newer file that supersedes it.
+    verifier(&sf, at).load(&f2).unwrap();
+    let st = sf.read().unwrap().unwrap();
+    assert_eq!(st.newest().unwrap().file_id, file_id(2));
+    assert_eq!(st.superseded(), &[file_id(1)]);
+
+    // The superseded file, and an older unrelated file, are refused; state unchanged.
+    let before = std::fs::read(sf.path()).unwrap();
+    assert!(matches!(
+        verifier(&sf, at).load(&f1),
+        Err(VerifyError::Superseded { file_id: id }) if id == file_id(1)
+    ));
+    match verifier(&sf, at).load(&f3) {
+        Err(VerifyError::OlderFile {
+            file_id: id,
+            newest_id,
+            ..
+        }) => {
+            assert_eq!(id, file_id(3));
+            assert_eq!(newest_id, file_id(2));
+        }
+        r => panic!("{r:?}"),
+    }
+    assert_eq!(std::fs::read(sf.path()).unwrap(), before);
+    // Exit codes: rollback has its own.
+    assert_eq!(verifier(&sf, at).load(&f3).unwrap_err().exit_code(), 16);
+}
+
+#[test]
+fn a_clock_set_back_is_refused_beyond_the_tolerance_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let sf = StateFile::new(dir.path().join("state.json"));
+    let f = file(1, "2024-01-01T00:00:00Z", None);
+    let seen = ts("2024-12-31T00:00:00Z");
+    verifier(&sf, seen).load(&f).unwrap();
+
+    // 12 hours back: accepted, and judged at the latest time seen.
+    let l = verifier(&sf, seen.plus_secs(-12 * 3600)).load(&f).unwrap();
+    assert_eq!(l.checked_at(), seen);
+    // Exactly the tolerance back: accepted.
+    verifier(&sf, seen.plus_secs(-DEFAULT_CLOCK_TOLERANCE_SECS))
+        .load(&f)
+        .unwrap();
+    // A second more: refused, with both times named.
+    match verifier(&sf, seen.plus_secs(-DEFAULT_CLOCK_TOLERANCE_SECS - 1)).load(&f) {
+        Err(e @ VerifyError::ClockSetBack { .. }) => {
+            assert_eq!(e.exit_code(), 14);
+            if let VerifyError::ClockSetBack { latest_seen, .. } = e {
+                assert_eq!(latest_seen, seen);
+            }
+        }
+        r => panic!("{r:?}"),
+    }
+    // Setting the clock back cannot stretch an expiry: the file expires 2025-01-01 with 30
+    // days of grace; once 2025-02-15 was seen, a clock at 2025-02-14 still finds it expired.
+    let late = ts("2025-02-15T00:00:00Z");
+    assert!(matches!(
+        verifier(&sf, late).load(&f),
+        Err(VerifyError::Expired { .. })
+    ));
+    verifier(&sf, late).record_time().unwrap();
+    assert!(matches!(
+        verifier(&sf, late.plus_secs(-86_000)).load(&f),
+        Err(VerifyError::Expired { now, .. }) if now == late
+    ));
+    // A custom tolerance.
+    let strict = sf.clone().with_tolerance_secs(60);
+    let v = verifier(&strict, late.plus_secs(-61));
+    assert!(matches!(
+        v.record_time(),
+        Err(VerifyError::ClockSetBack { .. })
+    ));
+}
+
+#[test]
+fn a_corrupt_state_file_is_an_error_not_a_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let sf = StateFile::new(dir.path().join("state.json"));
+    std::fs::write(sf.path(), b"\x00\x01garbage").unwrap();
+    let f = file(1, "2024-01-01T00:00:00Z", None);
+    let e = verifier(&sf, mid()).load(&f).unwrap_err();
+    assert!(matches!(e, VerifyError::StateCorrupt { .. }), "{e:?}");
+    assert_eq!(e.exit_code(), 3);
+    assert_eq!(std::fs::read(sf.path()).unwrap(), b"\x00\x01garbage");
+}
+
+#[test]
+fn an_unwritable_state_folder_is_an_io_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let sf = StateFile::new(dir.path().join("missing-folder").join("state.json"));
+    let f = file(1, "2024-01-01T00:00:00Z", None);
+    let e = verifier(&sf, mid()).load(&f).unwrap_err();
+    assert!(matches!(e, VerifyError::StateIo { .. }), "{e:?}");
+    assert_eq!(e.exit_code(), 4);
+}
+
+#[test]
+fn read_only_state_checks_without_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let sf = StateFile::new(dir.path().join("state.json"));
+    let f = file(1, "2024-01-01T00:00:00Z", None);
+    verifier(&sf, mid()).state_read_only().load(&f).unwrap();
+    assert!(sf.read().unwrap().is_none());
+}
