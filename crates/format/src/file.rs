@@ -244,11 +244,25 @@ impl UnverifiedFile {
         };
 
         // Body lines up to the signature marker.
-        let mut body: Vec<&str> = Vec::with_capacity(64);
-        body.push(format);
-        body.push(key_line);
+        // The signed bytes are built as the lines are read (no second pass, no re-encoding).
+        let mut signed = Vec::with_capacity(SIGNING_CONTEXT.len() + KEY_ID_LEN + text.len());
+        signed.extend_from_slice(SIGNING_CONTEXT);
+        signed.extend_from_slice(&key_id.0);
+        for l in [format, key_line] {
+            signed.extend_from_slice(l.as_bytes());
+            signed.push(b'\n');
+        }
+        let payload_offset = signed.len();
+        let mut payload_blank = true;
         let mut found_signature = false;
         for (n, l, _) in lines.by_ref() {
+            // Payload lines (JSON) never start with the first byte of a marker or a header.
+            if !matches!(l.as_bytes().first(), Some(b'-' | b'F' | b'K')) {
+                payload_blank &= l.is_empty();
+                signed.extend_from_slice(l.as_bytes());
+                signed.push(b'\n');
+                continue;
+            }
             match l {
                 SIGNATURE_MARKER => {
                     found_signature = true;
@@ -277,7 +291,11 @@ impl UnverifiedFile {
                         line: n,
                     })
                 }
-                _ => body.push(l),
+                _ => {
+                    payload_blank &= l.is_empty();
+                    signed.extend_from_slice(l.as_bytes());
+                    signed.push(b'\n');
+                }
             }
         }
         if !found_signature {
@@ -285,7 +303,7 @@ impl UnverifiedFile {
                 expected: "the signature block",
             });
         }
-        if body.iter().skip(2).all(|l| l.is_empty()) {
+        if payload_blank {
             return Err(FormatError::MissingSection { section: "payload" });
         }
 
@@ -358,9 +376,6 @@ impl UnverifiedFile {
                     reason: format!("{} bytes, expected 64", v.len()),
                 })?;
 
-        let signed = signed_bytes(&key_id, &body);
-        let payload_offset =
-            SIGNING_CONTEXT.len() + KEY_ID_LEN + format.len() + 1 + key_line.len() + 1;
         Ok(UnverifiedFile {
             key_id,
             signed,
@@ -419,7 +434,13 @@ impl UnverifiedFile {
 
 /// Read the signed payload (JSON) into the model and check every value.
 fn parse_payload(payload: &[u8]) -> Result<Activation, FormatError> {
-    let activation: Activation = serde_json::from_slice(payload).map_err(payload_error)?;
+    // The payload was built from `&str` lines, so this only fails if that invariant breaks.
+    let text = std::str::from_utf8(payload).map_err(|e| FormatError::MalformedPayload {
+        line: 0,
+        column: 0,
+        reason: format!("not UTF-8 at byte {}", e.valid_up_to()),
+    })?;
+    let activation: Activation = serde_json::from_str(text).map_err(payload_error)?;
     activation.validate()?;
     Ok(activation)
 }

@@ -312,22 +312,26 @@ fn check_text(field: &str, v: &str, allow_empty: bool) -> Result<(), FormatError
         field: field.into(),
         reason,
     };
-    if !allow_empty && v.trim().is_empty() {
-        return Err(bad("must not be empty".into()));
-    }
     if v.len() > MAX_TEXT_LEN {
         return Err(bad(format!("{} bytes, at most {MAX_TEXT_LEN}", v.len())));
     }
-    if v.chars().any(char::is_control) {
-        return Err(bad("contains a control character".into()));
+    let blank_edge = v.starts_with(char::is_whitespace) || v.ends_with(char::is_whitespace);
+    if !allow_empty && (v.is_empty() || (blank_edge && v.trim().is_empty())) {
+        return Err(bad("must not be empty".into()));
     }
-    if let Some(c) = v.chars().find(|&c| is_invisible_format_char(c)) {
-        return Err(bad(format!(
-            "contains the invisible formatting character U+{:04X}",
-            u32::from(c)
-        )));
+    // One pass over the characters (this runs for every value of every file read).
+    for c in v.chars() {
+        if c.is_control() {
+            return Err(bad("contains a control character".into()));
+        }
+        if is_invisible_format_char(c) {
+            return Err(bad(format!(
+                "contains the invisible formatting character U+{:04X}",
+                u32::from(c)
+            )));
+        }
     }
-    if v != v.trim() {
+    if blank_edge {
         return Err(bad("has leading or trailing blanks".into()));
     }
     Ok(())
@@ -360,10 +364,11 @@ fn check_name(field: &str, v: &str, prefixes: &[&str]) -> Result<(), FormatError
     }
 }
 
-fn check_count(field: &str, v: u32) -> Result<(), FormatError> {
+/// Check a count; the field name is only built when the count is refused.
+fn check_count(field: impl FnOnce() -> String, v: u32) -> Result<(), FormatError> {
     if v > MAX_COUNT {
         return Err(FormatError::InvalidValue {
-            field: field.into(),
+            field: field(),
             reason: format!("{v} is above the limit of {MAX_COUNT}"),
         });
     }
@@ -381,16 +386,15 @@ fn check_list<T>(field: &str, v: &[T]) -> Result<(), FormatError> {
 }
 
 fn check_unique<'a>(field: &str, names: impl Iterator<Item = &'a str>) -> Result<(), FormatError> {
-    let mut seen = std::collections::HashSet::new();
-    for n in names {
-        if !seen.insert(n) {
-            return Err(FormatError::InvalidValue {
-                field: field.into(),
-                reason: format!("'{n}' appears twice"),
-            });
-        }
+    let mut sorted: Vec<&str> = names.collect();
+    sorted.sort_unstable();
+    match sorted.windows(2).find(|w| w[0] == w[1]) {
+        Some(w) => Err(FormatError::InvalidValue {
+            field: field.into(),
+            reason: format!("'{}' appears twice", w[0]),
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 impl Activation {
@@ -450,14 +454,14 @@ impl Activation {
         check_unique("features", self.features.iter().map(String::as_str))?;
         for l in &self.licenses {
             check_name("licenses", &l.name, &["I3_ACCESS_", "I3_LICENSE_"])?;
-            check_count(&format!("licenses {} assigned", l.name), l.assigned)?;
-            check_count(&format!("licenses {} pooled", l.name), l.pooled)?;
+            check_count(|| format!("licenses {} assigned", l.name), l.assigned)?;
+            check_count(|| format!("licenses {} pooled", l.name), l.pooled)?;
         }
         check_unique("licenses", self.licenses.iter().map(|l| l.name.as_str()))?;
         for o in &self.ordered_items {
             check_text("ordered_items part", &o.part, false)?;
             check_text("ordered_items description", &o.description, true)?;
-            check_count(&format!("ordered_items {} quantity", o.part), o.quantity)?;
+            check_count(|| format!("ordered_items {} quantity", o.part), o.quantity)?;
         }
         check_unique(
             "ordered_items",
