@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The i3lic demo: issue a real activation file for this machine with the example keys, and
+# verify it as this machine, telling each step as the vendor's staff would.
+#
+#   ./demo.sh [FOLDER]
+#
+# Everything the demo makes (ledger, key copy, activation files) goes into FOLDER (default:
+# a new temporary folder); nothing else is touched apart from the build in ./target.
+set -euo pipefail
+cd "$(dirname "$0")"
+. scripts/toolchain.sh
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Show a command as typed (binary names without their folder, the demo folder as $DEMO), then run it.
+run() {
+    local shown
+    shown="$(printf '%q ' "$@")"
+    shown="${shown//"$BIN/"/}"
+    printf '$ %s\n' "${shown//"$DEMO"/\$DEMO}"
+    "$@"
+}
+
+say "Building gethostid, issuer and licverify (release)"
+cargo build --release --locked --quiet --bins -p i3lic-hostid -p i3lic-issuer -p i3lic-verify
+BIN="$(pwd)/target/release"
+
+DEMO="${1:-$(mktemp -d "${TMPDIR:-/tmp}/i3lic-demo.XXXXXX")}"
+mkdir -p "$DEMO"
+DEMO="$(cd "$DEMO" && pwd)"
+export I3LIC_DB="$DEMO/ledger.db"
+echo "Working folder: $DEMO (ledger: \$DEMO/ledger.db)"
+if [ -e "$I3LIC_DB" ]; then
+    echo "The folder already holds a ledger; use a new folder for the demo." >&2
+    exit 2
+fi
+
+ACCOUNT="Contoso Contact Center"
+SITE="Indianapolis HQ"
+# The second server of the switchover pair. On a real pair you would run gethostid on it;
+# here it is the example code from the hostid documentation.
+PARTNER="1Q2H4-74KMZ-KWXDV-8K000-00KZQ"
+
+say "1. The customer runs gethostid on the server before ordering"
+echo '$ gethostid'
+if HOST="$("$BIN/gethostid")"; then
+    echo "$HOST"
+    echo "This server's host ID is $HOST: the customer types it into the order."
+    echo "It is made of hashes of these components (never their values):"
+    "$BIN/gethostid" --json 2>/dev/null | sed -n '/"components"/,/]/p'
+    AS_THIS_MACHINE=()
+else
+    HOST="1NKRG-23000-002B3-BW000-00GGJ"
+    echo "This machine has too few stable components for a host ID (see the message above);"
+    echo "the demo goes on with the example host ID $HOST and checks the file as that host."
+    AS_THIS_MACHINE=(--host-id "$HOST")
+fi
+
+say "2. Vendor staff take the public demo signing key (never for real customers)"
+mkdir -p "$DEMO/keys"
+cp keys-example/demo.key keys-example/demo.pub "$DEMO/keys/"
+chmod 600 "$DEMO/keys/demo.key"
+echo "Copied keys-example/demo.key to \$DEMO/keys with mode 0600: issuer refuses secret keys others can read."
+
+say "3. Vendor staff record the customer's account and install site"
+run "$BIN/issuer" account add "$ACCOUNT"
+run "$BIN/issuer" site add --account "$ACCOUNT" --name "$SITE" \
+    --address "7601 Interactive Way" --city Indianapolis --state IN --country US --postal-code 46278
+
+say "4. The customer's order arrives: a server pair, clients and sessions"
+for item in SL03=1 SS03=1 AL02=50 AL06=120 PL04=100 PL06=100 PL09=120; do
+    run "$BIN/issuer" order add --account "$ACCOUNT" --part "SW-001-4.0-${item%=*}" --quantity "${item#*=}"
+done
+run "$BIN/issuer" summary --account "$ACCOUNT"
+
+say "5. Vendor staff generate the production activation file for the pair"
+run "$BIN/issuer" issue --account "$ACCOUNT" --site "$SITE" --product CIC --version 4.0 \
+    --type production --host-id "$HOST" --machine ic1 \
+    --switchover-host-id "$PARTNER" --switchover-machine ic2 --switchover-part SW-001-4.0-SS03 \
+    --server-part SW-001-4.0-SL03 \
+    --add SW-001-4.0-AL02=50 --add SW-001-4.0-AL06=120 \
+    --add SW-001-4.0-PL04=100 --add SW-001-4.0-PL06=100 --add SW-001-4.0-PL09=120 \
+    --system-type "Media Server Based (4.0+ only)" --mail-connector "Microsoft Exchange Server" \
+    --key "$DEMO/keys/demo.key" --out "$DEMO/ic1.i3lic"
+echo
+echo "The file is readable text; every line above the signature is signed:"
+sed -n '1,12p' "$DEMO/ic1.i3lic"
+echo "   ..."
+
+say "6. The seats are now used: the account summary shows what is left"
+run "$BIN/issuer" summary --account "$ACCOUNT" --site "$SITE"
+
+say "7. The server loads the file at startup (checked as this machine)"
+run "$BIN/licverify" "$DEMO/ic1.i3lic" --trust "$DEMO/keys/demo.pub" \
+    --product CIC --version 4.0 "${AS_THIS_MACHINE[@]}"
+
+say "8. The switchover partner accepts the same file, in its switchover role"
+run "$BIN/licverify" "$DEMO/ic1.i3lic" --trust "$DEMO/keys/demo.pub" --host-id "$PARTNER" \
+    | grep -E '^[$] |^VALID|host '
+
+say "9. A file edited by hand is refused"
+sed 's/"machine": "ic1"/"machine": "ic9"/' "$DEMO/ic1.i3lic" > "$DEMO/edited.i3lic"
+set +e
+run "$BIN/licverify" "$DEMO/edited.i3lic" --trust "$DEMO/keys/demo.pub" "${AS_THIS_MACHINE[@]}"
+code=$?
+set -e
+echo "(exit code $code: signature invalid)"
+[ "$code" = 10 ] || { echo "expected exit code 10" >&2; exit 1; }
+
+say "Done"
+echo "Everything the demo made is in $DEMO:"
+ls -l "$DEMO"
+echo "Remove it with: rm -r '$DEMO'"
