@@ -1,1 +1,160 @@
-fn main() {}
+//! Issuing speed.
+//!
+//! `sign/*`: files signed per second on the signing path alone (building the activation from
+//! a checked plan, encoding and signing it) against bare ed25519 signatures over a message of
+//! the same length, in the same run.
+//!
+//! `ledger/*`: whole durable issue transactions per second into a real ledger file
+//! (WAL, synchronous=FULL), against a bare durable one-row SQLite commit on the same disk.
+//!
+//! Run: `cargo bench -p i3lic-issuer --bench issue`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use format::{FileId, LicenseType, SecretKey, Timestamp};
+use hostid::{Components, HostId};
+use issuer::{rules, Catalog, IssueRequest, Ledger, PartQuantity, SiteDetails};
+
+fn request(t: LicenseType, server: &str, add: &[(&str, u32)]) -> IssueRequest {
+    let host = HostId::from_components(&Components {
+        machine_id: Some("0f1e2d3c4b5a69788796a5b4c3d2e1f0".into()),
+        macs: vec![[0x00, 0x1b, 0x21, 0x3a, 0x4b, 0x5c]],
+        ..Default::default()
+    })
+    .expect("host id");
+    IssueRequest {
+        account: "Contoso".into(),
+        site: "HQ".into(),
+        product: "CIC".into(),
+        version: "4.0".into(),
+        license_type: t,
+        host_id: host.to_string(),
+        machine: "ic1".into(),
+        switchover_host_id: None,
+        switchover_machine: None,
+        switchover_part: None,
+        server_part: server.into(),
+        add: add
+            .iter()
+            .map(|(p, q)| PartQuantity {
+                part: (*p).into(),
+                quantity: *q,
+            })
+            .collect(),
+        system_type: Some("Media Server Based (4.0+ only)".into()),
+        mail_connector: Some("Microsoft Exchange Server".into()),
+        generated_by: "bench".into(),
+        partner: false,
+        related: None,
+    }
+}
+
+fn signing(c: &mut Criterion) {
+    let catalog = Catalog::built_in().expect("catalog");
+    let key = SecretKey::generate();
+    // The seed's View License configuration.
+    let req = request(
+        LicenseType::Production,
+        "SW-001-4.0-SL03",
+        &[
+            ("SW-001-4.0-AL02", 50),
+            ("SW-001-4.0-AL06", 120),
+            ("SW-001-4.0-PL04", 100),
+            ("SW-001-4.0-PL06", 100),
+            ("SW-001-4.0-PL09", 120),
+        ],
+    );
+    let plan = rules::plan(&catalog, &req).expect("plan");
+    let now = Timestamp::now();
+    let len = format::sign(&rules::activation(&req, &plan, FileId::random(), now), &key)
+        .expect("sign")
+        .len();
+    let msg = vec![0x5a_u8; len];
+    let mut g = c.benchmark_group("sign");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("ed25519_bare", |b| b.iter(|| key.sign(black_box(&msg))));
+    let built = rules::activation(&req, &plan, FileId::random(), now);
+    g.bench_function("format_sign_only", |b| {
+        b.iter(|| format::sign(black_box(&built), &key).expect("sign"))
+    });
+    g.bench_function("activation_file", |b| {
+        b.iter(|| {
+            let a = rules::activation(&req, &plan, FileId::random(), now);
+            format::sign(black_box(&a), &key).expect("sign")
+        })
+    });
+    g.bench_function("plan_and_activation_file", |b| {
+        b.iter(|| {
+            let plan = rules::plan(&catalog, black_box(&req)).expect("plan");
+            let a = rules::activation(&req, &plan, FileId::random(), now);
+            format::sign(&a, &key).expect("sign")
+        })
+    });
+    g.finish();
+}
+
+fn ledger(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let catalog = Catalog::built_in().expect("catalog");
+    let mut l = Ledger::open(&dir.path().join("ledger.db")).expect("ledger");
+    l.add_account("Contoso", "bench").expect("account");
+    l.add_site("Contoso", "HQ", &SiteDetails::default(), "bench")
+        .expect("site");
+    for part in ["SW-001-4.0-TR01", "SW-001-4.0-AL02"] {
+        l.add_order(&catalog, "Contoso", part, format::MAX_COUNT, false, "bench")
+            .expect("order");
+    }
+    let key = SecretKey::generate();
+    let req = request(
+        LicenseType::Trial,
+        "SW-001-4.0-TR01",
+        &[("SW-001-4.0-AL02", 1)],
+    );
+    let out = dir.path().join("out.i3lic");
+
+    // Baseline: the cheapest durable commit this disk allows, same pragmas.
+    let bare = rusqlite::Connection::open(dir.path().join("bare.db")).expect("bare");
+    let _: String = bare
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .expect("wal");
+    bare.execute_batch("PRAGMA synchronous = FULL; CREATE TABLE t (x BLOB);")
+        .expect("bare schema");
+    let blob = vec![0x5a_u8; 2048];
+
+    let mut g = c.benchmark_group("ledger");
+    g.throughput(Throughput::Elements(1));
+    g.sample_size(20);
+    g.measurement_time(Duration::from_secs(10));
+    g.bench_function("bare_durable_commit", |b| {
+        b.iter(|| {
+            bare.execute_batch("BEGIN IMMEDIATE").expect("begin");
+            bare.execute("INSERT INTO t (x) VALUES (?1)", [&blob])
+                .expect("insert");
+            bare.execute_batch("COMMIT").expect("commit");
+        })
+    });
+    g.bench_function("issue", |b| {
+        b.iter(|| {
+            l.issue(&catalog, black_box(&req), &key, None, Timestamp::now())
+                .expect("issue")
+        })
+    });
+    g.bench_function("issue_with_output_file", |b| {
+        b.iter(|| {
+            l.issue(
+                &catalog,
+                black_box(&req),
+                &key,
+                Some(&out),
+                Timestamp::now(),
+            )
+            .expect("issue")
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, signing, ledger);
+criterion_main!(benches);
