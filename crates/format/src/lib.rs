@@ -3,7 +3,33 @@
 //! A file is UTF-8 text an administrator can read in an editor. Everything readable between
 //! the begin marker and the signature block is signed; the signature is checked over the
 //! received lines after normalising line endings and trailing blanks, never over a
-//! re-encoding of the parsed contents. See `docs/FORMAT.md` for the byte-level specification.
+//! re-encoding of the parsed contents. See `docs/FORMAT.md` in the repository for the
+//! byte-level specification (enough to write a verifier in another language).
+//!
+//! # Reading a file
+//!
+//! [`UnverifiedFile::parse`] checks the armor only (size at most [`MAX_FILE_SIZE`], UTF-8,
+//! markers, headers, signature encoding) and trusts nothing; [`UnverifiedFile::verify`] or
+//! [`UnverifiedFile::verify_with`] checks the ed25519 signature strictly and only then reads the
+//! payload into an [`Activation`]. [`VerifiedFile`] has no public constructor: holding one means
+//! the signature was good. Each way a file can be wrong is its own [`FormatError`] variant.
+//!
+//! # Normalisation
+//!
+//! Received lines (split at LF) lose trailing spaces, tabs and CRs, and one leading byte-order
+//! mark is dropped; nothing else is changed. So a file still verifies after CRLF conversion or
+//! added trailing blanks, and any other change to a signed character makes it fail.
+//!
+//! # Versions and unknown fields
+//!
+//! The format version (`i3lic-activation/1`, [`FORMAT_VERSION`]) is in the `Format:` header and
+//! in the signed bytes. A file of another version is refused with
+//! [`FormatError::UnsupportedVersion`], never read by guesswork. **Version 1 is closed**: a
+//! payload member it does not define is refused with [`FormatError::UnknownField`] even when the
+//! signature is good, a member given twice with [`FormatError::DuplicateField`] and a member
+//! left out with [`FormatError::MissingField`] (optional values are written as `null`). New
+//! fields are only ever added together with a new format version, so a server never silently
+//! ignores a license term it does not understand.
 //!
 //! ```
 //! use format::{sign, Activation, FileId, Host, LicenseCount, LicenseType, SecretKey, Timestamp,

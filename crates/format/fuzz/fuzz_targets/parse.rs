@@ -1,0 +1,12 @@
+//! Any bytes through the activation-file parser and verifier.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+#[path = "checks.rs"]
+mod checks;
+
+fuzz_target!(|data: &[u8]| {
+    thread_local!(static KEY: format::SecretKey = checks::fuzz_key());
+    KEY.with(|key| checks::check_file(data, key));
+});
