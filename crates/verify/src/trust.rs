@@ -85,7 +85,14 @@ impl TrustStore {
 
 /// Whether `key` is the published demonstration key.
 pub(crate) fn is_demo_key(key: &PublicKey) -> bool {
-    PublicKey::from_text(DEMO_PUBLIC_KEY).is_ok_and(|demo| demo.to_bytes() == key.to_bytes())
+    // Parsed once: decoding a point costs about as much as a tenth of a signature check.
+    static DEMO: std::sync::OnceLock<Option<[u8; 32]>> = std::sync::OnceLock::new();
+    DEMO.get_or_init(|| {
+        PublicKey::from_text(DEMO_PUBLIC_KEY)
+            .ok()
+            .map(|k| k.to_bytes())
+    })
+    .is_some_and(|demo| demo == key.to_bytes())
 }
 
 #[cfg(test)]

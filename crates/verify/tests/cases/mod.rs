@@ -124,7 +124,7 @@ impl Vector {
             cmd.push_str(" --state state.json");
         }
         format!(
-            "# {}\n\n{}\n\nOutcome: {outcome}.\n\n```sh\n{cmd}\n```\n\nMade by `tests/vectors/mod.rs`; `case.txt` holds the same in machine-readable form.\n",
+            "# {}\n\n{}\n\nOutcome: {outcome}.\n\n```sh\n{cmd}\n```\n\nMade by `tests/cases/mod.rs`; `case.txt` holds the same in machine-readable form.\n",
             self.name,
             self.about.trim()
         )
