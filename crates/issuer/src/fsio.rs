@@ -93,6 +93,18 @@ pub fn sync_dir(dir: &Path) {
     }
 }
 
+/// Create `dir` and missing parents with mode 0700 (Unix) unless it is already a folder.
+pub fn create_private_dir(dir: &Path, action: &'static str) -> Result<(), IssuerError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir).map_err(|e| IssuerError::io(action, dir, e))
+}
+
 /// Replace `target` atomically with `bytes` (temporary file in the same folder, fsync, rename).
 pub fn write_atomic(target: &Path, bytes: &[u8], mode: u32) -> Result<(), IssuerError> {
     let mut tag = [0u8; 8];

@@ -311,14 +311,7 @@ pub fn keygen(
     params: KdfParams,
     force: bool,
 ) -> Result<GeneratedKey, IssuerError> {
-    if !dir.is_dir() {
-        let mut b = std::fs::DirBuilder::new();
-        b.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-        b.create(dir)
-            .map_err(|e| IssuerError::io("creating the key folder", dir, e))?;
-    }
+    fsio::create_private_dir(dir, "creating the key folder")?;
     let secret_path = dir.join(format!("{kid}.key"));
     let public_path = dir.join(format!("{kid}.pub"));
     if !force {

@@ -273,14 +273,7 @@ impl Ledger {
     /// Open (creating it and its schema on first use, mode 0600) the ledger at `path`.
     pub fn open(path: &Path) -> Result<Ledger, IssuerError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.exists() {
-                let mut b = std::fs::DirBuilder::new();
-                b.recursive(true);
-                #[cfg(unix)]
-                std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-                b.create(dir)
-                    .map_err(|e| IssuerError::io("creating the ledger folder", dir, e))?;
-            }
+            crate::fsio::create_private_dir(dir, "creating the ledger folder")?;
         }
         if !path.exists() {
             let mut o = std::fs::OpenOptions::new();
@@ -762,6 +755,8 @@ impl Ledger {
     /// The exact bytes of an issued file.
     pub fn file_bytes(&self, id: &str) -> Result<Vec<u8>, IssuerError> {
         let fid: FileId = id
+            .trim()
+            .to_ascii_lowercase()
             .parse()
             .map_err(|_| IssuerError::UnknownFile { id: id.to_string() })?;
         self.conn

@@ -462,6 +462,10 @@ fn download_is_byte_identical_after_reopening_and_the_audit_chain_links() {
     let l = issuer::Ledger::open(&dir.path().join("ledger.db")).unwrap();
     let id = issued.file_id.to_string();
     assert_eq!(l.file_bytes(&id).unwrap(), std::fs::read(&out).unwrap());
+    assert_eq!(
+        l.file_bytes(&id.to_uppercase()).unwrap(),
+        l.file_bytes(&id).unwrap()
+    );
     assert!(matches!(
         l.file_bytes(&"ab".repeat(16)),
         Err(IssuerError::UnknownFile { .. })
