@@ -71,7 +71,7 @@ pub enum VerifyError {
         found: String,
     },
     /// Neither the primary nor the switchover host of the file matches this machine.
-    #[error("the file is for host {primary}{}, not for this machine ({found})", switchover.map(|s| format!(" or switchover host {s}")).unwrap_or_default())]
+    #[error("the file is for host {primary}{}, but the machine checked has host ID {found}", switchover.map(|s| format!(" or switchover host {s}")).unwrap_or_default())]
     HostMismatch {
         /// The host-ID code of the machine checking the file.
         found: HostId,

@@ -69,7 +69,7 @@ fn valid_file_prints_what_it_licenses() {
         "HQ",
         "never (perpetual)",
         "ic1",
-        "<- this machine",
+        "<- matched",
         "switchover host",
         "ic2",
         "I3_FEATURE_SIP",
