@@ -330,6 +330,46 @@ impl Sandbox {
     }
 }
 
+/// `ts` (`YYYY-MM-DDTHH:MM:SSZ`, UTC) moved by `secs` seconds, in the same form. For `--at`
+/// times just before or after a file's dates.
+pub fn shift_time(ts: &str, secs: i64) -> String {
+    let num = |r: std::ops::Range<usize>| -> i64 {
+        ts.get(r)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("not a UTC timestamp: {ts:?}"))
+    };
+    assert!(
+        ts.len() == 20 && ts.ends_with('Z'),
+        "not a UTC timestamp: {ts:?}"
+    );
+    let (y, m, d) = (num(0..4), num(5..7), num(8..10));
+    // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+    let y0 = if m <= 2 { y - 1 } else { y };
+    let era = y0.div_euclid(400);
+    let yoe = y0 - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let t = days * 86_400 + num(11..13) * 3600 + num(14..16) * 60 + num(17..19) + secs;
+    // And back (civil_from_days).
+    let (days, rem) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 /// Set a file's permission bits.
 pub fn set_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
@@ -367,7 +407,20 @@ fn is_hex(s: &str) -> bool {
         .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-fn classify(w: &str) -> String {
+fn classify(word: &str) -> String {
+    // A word may end in a ':' or '-' of the sentence around it ("at 2026-11-24T00:28:45Z: the").
+    let w = word.trim_end_matches([':', '-']);
+    let tail = &word[w.len()..];
+    let mut out = classify_token(w);
+    out.push_str(tail);
+    out
+}
+
+fn is_code_symbol(c: u8) -> bool {
+    c.is_ascii_digit() || c.is_ascii_uppercase()
+}
+
+fn classify_token(w: &str) -> String {
     let b = w.as_bytes();
     if w.len() == 32 && is_hex(w) {
         return "[FILE-ID]".into();
@@ -375,14 +428,16 @@ fn classify(w: &str) -> String {
     if w.len() == 16 && is_hex(w) && w.bytes().any(|c| c.is_ascii_digit()) {
         return "[KEY-ID]".into();
     }
-    // Host-ID codes: five groups of five Crockford symbols.
+    // Host-ID codes: five groups of five symbols; also a code with a symbol missing or extra
+    // (as typed by a user), at least 20 symbols in four or more groups. Part numbers
+    // ("SW-001-4.0-AL02") are cut at the '.' and never reach this length.
     let groups: Vec<&str> = w.split('-').collect();
-    if groups.len() == 5
-        && groups.iter().all(|g| {
-            g.len() == 5
-                && g.bytes()
-                    .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
-        })
+    let symbols: usize = groups.iter().map(|g| g.len()).sum();
+    if groups.len() >= 4
+        && symbols >= 20
+        && groups
+            .iter()
+            .all(|g| !g.is_empty() && g.len() <= 6 && g.bytes().all(is_code_symbol))
     {
         return "[HOST-ID]".into();
     }
@@ -415,10 +470,37 @@ mod tests {
     #[test]
     fn redacts_variable_tokens_only() {
         let s = "file 0123456789abcdef0123456789abcdef host 1H0ZT-4M9QA-8C2KD-XW7PE-R3N5B at \
-                 2026-11-23T23:51:24Z until 2100-01-01T00:00:00Z key 7eaf4b54563d793c seats 98";
+                 2026-11-23T23:51:24Z until 2100-01-01T00:00:00Z key 7eaf4b54563d793c seats 98 \
+                 issued at 2026-11-24T00:28:45Z: key 7eaf4b54563d793c: typed 1QG7B-XQR3G-5ZVT4-5C000-00YH \
+                 part SW-001-4.0-AL02 until 2026-11-24.";
         assert_eq!(
             redact_words(s),
-            "file [FILE-ID] host [HOST-ID] at [TIME] until 2100-01-01T00:00:00Z key [KEY-ID] seats 98"
+            "file [FILE-ID] host [HOST-ID] at [TIME] until 2100-01-01T00:00:00Z key [KEY-ID] seats 98 \
+             issued at [TIME]: key [KEY-ID]: typed [HOST-ID] part SW-001-4.0-AL02 until [DATE]."
+        );
+    }
+
+    #[test]
+    fn shifts_times_across_days_months_years_and_leap_days() {
+        assert_eq!(
+            shift_time("2026-11-23T23:59:59Z", 1),
+            "2026-11-24T00:00:00Z"
+        );
+        assert_eq!(
+            shift_time("2026-12-31T23:59:59Z", 1),
+            "2027-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            shift_time("2028-03-01T00:00:00Z", -1),
+            "2028-02-29T23:59:59Z"
+        );
+        assert_eq!(
+            shift_time("2100-01-01T00:00:00Z", 0),
+            "2100-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            shift_time("1970-01-01T00:00:00Z", 86_400 * 365),
+            "1971-01-01T00:00:00Z"
         );
     }
 }
