@@ -997,11 +997,10 @@ impl Ledger {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
-        let (seq, acct, t, active) = match row {
+        let (seq, _, t, active) = match row {
             Some(r) if r.1 == account_id => r,
             _ => return Err(IssuerError::UnknownFile { id: ids }),
         };
-        debug_assert_eq!(acct, account_id);
         if !active {
             return Err(IssuerError::InactiveFile { id: ids });
         }
