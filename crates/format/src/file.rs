@@ -64,7 +64,9 @@ pub fn sign(activation: &Activation, key: &SecretKey) -> Result<String, FormatEr
 /// Sign an arbitrary JSON payload text as a version-1 file. Used by [`sign`]; public so that
 /// test vectors (for example a payload with an unknown field) can be produced. A file made
 /// this way from a payload that is not a valid [`Activation`] fails verification with a
-/// payload error after its signature checks out.
+/// payload error after its signature checks out. Each line of `json` is written (and signed)
+/// without its trailing blanks; a payload line that is a marker or starts with `Format: ` or
+/// `Key-Id: ` gives a file the parser refuses, which JSON written by [`sign`] never contains.
 pub fn sign_payload_text(json: &str, key: &SecretKey) -> String {
     let key_id = key.key_id();
     let format_line = format!("{FORMAT_HEADER}{FORMAT_VERSION}");
@@ -404,7 +406,7 @@ impl UnverifiedFile {
             });
         }
         key.verify_strict(&self.signed, &self.signature)?;
-        let payload = &self.signed[self.payload_offset..];
+        let payload = self.signed.get(self.payload_offset..).unwrap_or_default();
         let activation = parse_payload(payload)?;
         Ok(VerifiedFile {
             key_id: self.key_id,
