@@ -120,24 +120,6 @@ pub fn sample() -> Activation {
     }
 }
 
-/// A small activation that still has every kind of value (null, object, list, number), for
-/// tests that check each byte of a file.
-pub fn small_sample() -> Activation {
-    let mut a = sample();
-    a.supersedes = None;
-    a.switchover_host = None;
-    a.system_type = String::new();
-    a.mail_connector = "None".into();
-    a.bundle = String::new();
-    a.description = "Flip test".into();
-    a.sold_to = "Contoso".into();
-    a.install_site = "HQ".into();
-    a.features.truncate(1);
-    a.licenses.truncate(1);
-    a.ordered_items.truncate(1);
-    a
-}
-
 /// A typical larger file: `licenses` license keys and two hosts.
 pub fn typical(licenses: usize) -> Activation {
     let mut a = sample();
