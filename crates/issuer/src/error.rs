@@ -148,6 +148,28 @@ pub enum IssuerError {
         /// The file id.
         id: String,
     },
+    /// The file was deactivated or superseded, so it cannot be updated or deactivated again.
+    #[error("activation file {id} is not active: {reason}")]
+    NotActive {
+        /// The file id.
+        id: String,
+        /// How it stopped being active (deactivated when and by whom, or superseded by which file).
+        reason: String,
+    },
+    /// An update that would change nothing.
+    #[error("update of {id} changes nothing: give a new host, switchover server, --add, --set, system type or mail connector")]
+    NoChange {
+        /// The file id.
+        id: String,
+    },
+    /// An upgrade with nothing to move.
+    #[error("nothing to upgrade for account '{account}': {reason}")]
+    NothingToUpgrade {
+        /// The account.
+        account: String,
+        /// Why (no ordered item with an upgrade option, or a named part not ordered).
+        reason: String,
+    },
     /// More units of a part asked than the account has available.
     #[error("not enough {part} available for account '{account}': asked {asked}, available {available}{note}")]
     NotEnough {
@@ -204,13 +226,15 @@ impl IssuerError {
             | IssuerError::PartMismatch { .. }
             | IssuerError::LedgerFormat { .. } => 3,
             IssuerError::Format(e) => e.exit_code(),
-            IssuerError::Rule { .. } => 2,
+            IssuerError::Rule { .. } | IssuerError::NoChange { .. } => 2,
             IssuerError::UnknownAccount { .. }
             | IssuerError::UnknownSite { .. }
             | IssuerError::InactiveSite { .. }
             | IssuerError::Duplicate { .. }
             | IssuerError::UnknownFile { .. }
             | IssuerError::InactiveFile { .. }
+            | IssuerError::NotActive { .. }
+            | IssuerError::NothingToUpgrade { .. }
             | IssuerError::NotEnough { .. }
             | IssuerError::ExceedsProduction { .. } => 20,
             IssuerError::Database(e) => match e.sqlite_error_code() {

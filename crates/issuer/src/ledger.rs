@@ -17,8 +17,17 @@ use crate::error::IssuerError;
 use crate::fsio::PendingFile;
 use crate::rules::{self, IssueRequest, Plan};
 
+mod audit;
+mod lifecycle;
+
+pub use audit::{AuditProblem, AuditReport};
+pub use lifecycle::{
+    Activity, ActivityFilter, ActivityRow, FileDetails, UpdateRequest, UpgradeSelection,
+    UpgradedLine,
+};
+
 /// Schema version stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// How long a writer waits for another one to finish before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -92,7 +101,9 @@ CREATE TABLE files (
     deactivated_by     TEXT,
     key_id             TEXT NOT NULL,
     sha256             TEXT NOT NULL,
-    bytes              BLOB NOT NULL
+    bytes              BLOB NOT NULL,
+    -- The signed payload as JSON (schema 2 on; NULL for files recorded by schema 1).
+    activation         TEXT
 );
 CREATE INDEX files_account ON files (account_id, generated_at);
 CREATE INDEX files_site ON files (site_id);
@@ -131,10 +142,20 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER files_immutable BEFORE UPDATE OF seq, id, account_id, site_id, license_type,
     product, version, primary_host, switchover_host, generated_at, expires_at, supersedes,
-    key_id, sha256, bytes ON files
+    key_id, sha256, bytes, activation ON files
     BEGIN SELECT RAISE(ABORT, 'an issued file is immutable; issue a new one'); END;
 CREATE TRIGGER files_no_delete BEFORE DELETE ON files
     BEGIN SELECT RAISE(ABORT, 'issued files are never deleted; deactivate them'); END;
+"#;
+
+/// From schema 1: the `activation` column, and the immutability trigger that covers it.
+const MIGRATE_1_TO_2: &str = r#"
+ALTER TABLE files ADD COLUMN activation TEXT;
+DROP TRIGGER files_immutable;
+CREATE TRIGGER files_immutable BEFORE UPDATE OF seq, id, account_id, site_id, license_type,
+    product, version, primary_host, switchover_host, generated_at, expires_at, supersedes,
+    key_id, sha256, bytes, activation ON files
+    BEGIN SELECT RAISE(ABORT, 'an issued file is immutable; issue a new one'); END;
 "#;
 
 /// Domain separator of the audit hash chain.
@@ -333,6 +354,11 @@ impl Ledger {
                     });
                 }
                 tx.execute_batch(SCHEMA)?;
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            }
+            1 => {
+                // Schema 2 keeps each file's signed payload as JSON (for `show` and `update`).
+                tx.execute_batch(MIGRATE_1_TO_2)?;
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             }
             v if v == SCHEMA_VERSION => {}
@@ -816,7 +842,10 @@ impl Ledger {
         })
     }
 
-    fn record(
+    /// Record a signed file in one transaction: availability (after returning the units of
+    /// the file it supersedes, if any), the file row with its bytes, usage, licenses, the
+    /// order counters and the audit row. Nothing is changed unless everything is.
+    pub(crate) fn record(
         &mut self,
         req: &IssueRequest,
         plan: &Plan,
@@ -828,6 +857,21 @@ impl Ledger {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (account_id, site_id) = Self::active_site(&tx, &req.account, &req.site)?;
+        // An update: the old file must still be active; its units return before the new
+        // file's are taken, in this same transaction, so `used` never counts both.
+        let mut touched: Vec<i64> = Vec::new();
+        let superseded = match a.supersedes {
+            Some(old) => {
+                let old = lifecycle::FileRow::load(&tx, &old.to_string())?;
+                if old.account_id != account_id {
+                    return Err(IssuerError::UnknownFile { id: old.id.clone() });
+                }
+                old.require_active(&tx)?;
+                touched.extend(Self::file_orders(&tx, old.seq)?);
+                Some(old)
+            }
+            None => None,
+        };
         let related = match plan.related {
             Some(id) => Some(Self::check_disaster_recovery(
                 &tx,
@@ -838,6 +882,13 @@ impl Ledger {
             None => None,
         };
         let mut usage: Vec<(i64, u32)> = Vec::new();
+        let before_orders = |tx: &Connection, ids: &[i64]| Self::order_counters(tx, ids);
+        // Counters before anything moves (the allocation below may touch more lines; they
+        // are read again for the audit row, with the ones already read).
+        let mut before = before_orders(&tx, &touched)?;
+        if let Some(old) = &superseded {
+            Self::release(&tx, old.seq, a.issued_at.unix(), &a.generated_by)?;
+        }
         for c in &plan.consume {
             usage.extend(Self::allocate(
                 &tx,
@@ -849,16 +900,30 @@ impl Ledger {
                 a.license_type,
             )?);
         }
+        let fresh: Vec<i64> = usage
+            .iter()
+            .map(|(o, _)| *o)
+            .filter(|o| !touched.contains(o))
+            .collect();
+        // Lines only the new file touches have not changed yet: read them now.
+        before.extend(before_orders(&tx, &fresh)?);
+        touched.extend(fresh);
+        touched.sort_unstable();
+        touched.dedup();
+        before.sort_by_key(|v| v["order"].as_i64());
         let host = |h: &Option<format::Host>| {
             h.as_ref()
                 .map(|h| (h.host_id.to_string(), h.machine.clone()))
         };
         let sw = host(&a.switchover_host);
+        let payload = serde_json::to_string(a).map_err(|e| IssuerError::MalformedRequest {
+            reason: format!("encoding the payload: {e}"),
+        })?;
         tx.execute(
             "INSERT INTO files (id, account_id, site_id, license_type, product, version, server_part, primary_host,
                  primary_machine, switchover_host, switchover_machine, system_type, mail_connector, generated_by,
-                 partner, generated_at, expires_at, related_production, key_id, sha256, bytes)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+                 partner, generated_at, expires_at, related_production, key_id, sha256, bytes, supersedes, activation)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
             params![
                 a.file_id.to_string(),
                 account_id,
@@ -881,6 +946,8 @@ impl Ledger {
                 key.key_id().to_string(),
                 hex(&Sha256::digest(bytes)),
                 bytes,
+                superseded.as_ref().map(|o| o.seq),
+                payload,
             ],
         )?;
         let seq = tx.last_insert_rowid();
@@ -898,28 +965,128 @@ impl Ledger {
                 ins.execute(params![seq, l.name, l.assigned, l.pooled])?;
             }
         }
-        let after = serde_json::json!({
-            "id": a.file_id.to_string(),
-            "type": a.license_type.as_str(),
-            "account": req.account,
-            "site": req.site,
-            "product": format!("{} {}", a.product, a.product_version),
-            "machine": a.primary_host.machine,
-            "expires_at": a.expires_at.to_string(),
-            "ordered_items": a.ordered_items.iter().map(|o| (o.part.clone(), o.quantity)).collect::<Vec<_>>(),
-            "sha256": hex(&Sha256::digest(bytes)),
-        });
+        let file_json = |id: &str, active: bool, items: Vec<(String, u32)>, sha: &str| {
+            serde_json::json!({
+                "id": id,
+                "active": active,
+                "type": a.license_type.as_str(),
+                "account": req.account,
+                "site": req.site,
+                "product": format!("{} {}", a.product, a.product_version),
+                "machine": a.primary_host.machine,
+                "switchover_machine": a.switchover_host.as_ref().map(|h| h.machine.clone()),
+                "ordered_items": items,
+                "sha256": sha,
+            })
+        };
+        let new_file = {
+            let mut f = file_json(
+                &a.file_id.to_string(),
+                true,
+                a.ordered_items
+                    .iter()
+                    .map(|o| (o.part.clone(), o.quantity))
+                    .collect(),
+                &hex(&Sha256::digest(bytes)),
+            );
+            f["expires_at"] = a.expires_at.to_string().into();
+            f["supersedes"] = superseded.as_ref().map(|o| o.id.clone()).into();
+            f
+        };
+        let after_orders = Self::order_counters(&tx, &touched)?;
+        let (action, subject, before, after) = match &superseded {
+            None => (
+                "file.issue",
+                a.file_id.to_string(),
+                serde_json::json!({ "orders": before }),
+                serde_json::json!({ "file": new_file, "orders": after_orders }),
+            ),
+            Some(old) => (
+                "file.update",
+                a.file_id.to_string(),
+                serde_json::json!({ "file": old.audit_json(true), "orders": before }),
+                serde_json::json!({
+                    "file": new_file,
+                    "superseded": old.audit_json(false),
+                    "orders": after_orders,
+                }),
+            ),
+        };
         Self::append_audit(
             &tx,
             a.issued_at.unix(),
             &a.generated_by,
-            "file.issue",
-            &a.file_id.to_string(),
-            None,
+            action,
+            &subject,
+            Some(&before.to_string()),
             Some(&after.to_string()),
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// The order lines a file's usage rows point at.
+    pub(crate) fn file_orders(tx: &Connection, file_seq: i64) -> Result<Vec<i64>, IssuerError> {
+        let mut st =
+            tx.prepare_cached("SELECT order_id FROM file_usage WHERE file_seq = ?1 ORDER BY 1")?;
+        let v = st
+            .query_map([file_seq], |r| r.get(0))?
+            .collect::<Result<Vec<i64>, _>>()?;
+        Ok(v)
+    }
+
+    /// `{order, part, quantity, used}` of each order line, for audit rows.
+    pub(crate) fn order_counters(
+        tx: &Connection,
+        ids: &[i64],
+    ) -> Result<Vec<serde_json::Value>, IssuerError> {
+        let mut st =
+            tx.prepare_cached("SELECT part, quantity, used, active FROM orders WHERE id = ?1")?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let (part, quantity, used, active): (String, i64, i64, bool) =
+                st.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            out.push(serde_json::json!({
+                "order": id, "part": part, "quantity": quantity, "used": used, "active": active,
+            }));
+        }
+        Ok(out)
+    }
+
+    /// Mark a file inactive and return its units to the order lines it used.
+    pub(crate) fn release(
+        tx: &Connection,
+        file_seq: i64,
+        at: i64,
+        actor: &str,
+    ) -> Result<Vec<(String, u64)>, IssuerError> {
+        let mut st = tx.prepare_cached(
+            "SELECT o.part, u.order_id, u.quantity FROM file_usage u JOIN orders o ON o.id = u.order_id
+             WHERE u.file_seq = ?1 ORDER BY o.part",
+        )?;
+        let rows: Vec<(String, i64, i64)> = st
+            .query_map([file_seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut up = tx.prepare_cached("UPDATE orders SET used = used - ?2 WHERE id = ?1")?;
+        let mut returned: Vec<(String, u64)> = Vec::new();
+        for (part, order, q) in rows {
+            up.execute(params![order, q])?;
+            match returned.last_mut() {
+                Some((p, n)) if *p == part => *n += to_u64(q),
+                _ => returned.push((part, to_u64(q))),
+            }
+        }
+        let changed = tx.execute(
+            "UPDATE files SET active = 0, deactivated_at = ?2, deactivated_by = ?3 WHERE seq = ?1 AND active = 1",
+            params![file_seq, at, actor],
+        )?;
+        if changed != 1 {
+            // Checked by the caller inside this same transaction; never reached.
+            return Err(IssuerError::Database(
+                rusqlite::Error::StatementChangedRows(changed),
+            ));
+        }
+        Ok(returned)
     }
 
     /// Take `quantity` units of `part` from the account's order lines (non-perpetual lines

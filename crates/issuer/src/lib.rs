@@ -65,7 +65,11 @@ pub mod rules;
 
 pub use catalog::{Catalog, CatalogError};
 pub use error::IssuerError;
-pub use ledger::{Issued, Ledger, PartSummary, Site, SiteDetails, SiteSummary, Summary};
+pub use ledger::{
+    Activity, ActivityFilter, ActivityRow, AuditProblem, AuditReport, FileDetails, Issued, Ledger,
+    PartSummary, Site, SiteDetails, SiteSummary, Summary, UpdateRequest, UpgradeSelection,
+    UpgradedLine,
+};
 pub use rules::{IssueRequest, PartQuantity, Plan, Term, TypeRule};
 
 /// Where the ledger lives when neither `--db` nor `I3LIC_DB` says:

@@ -70,6 +70,155 @@ pub enum Command {
     /// The product catalog.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Issue a new file that supersedes an active one, with changes (the switchover server
+    /// given later, more or fewer units, a new host); prints the new file's id.
+    Update(Box<UpdateArgs>),
+    /// Deactivate a file: its units are available again.
+    Deactivate {
+        /// The file id.
+        id: String,
+    },
+    /// Activation File Activity: issued, updated and deactivated files, newest first.
+    Activity(ActivityArgs),
+    /// View License: everything one file says, and its state in the ledger.
+    Show {
+        /// The file id.
+        id: String,
+        /// JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Upgrade Software: move ordered items to a newer version per the catalog's mapping.
+    Upgrade(UpgradeArgs),
+    /// The append-only, hash-chained audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Re-compute the hash chain and check it against the files; exit 3 naming each row or
+    /// file at fault.
+    Verify {
+        /// A head noted earlier (`issuer audit head`), which must still be in the chain.
+        #[arg(long, value_name = "SEQ:HASH")]
+        head: Option<String>,
+        /// JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the last row's sequence number and hash (SEQ:HASH), to note elsewhere.
+    Head,
+}
+
+/// `issuer update ID`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The active file to replace.
+    pub id: String,
+    /// A new host-ID code for the primary server.
+    #[arg(long, value_name = "CODE")]
+    pub host_id: Option<String>,
+    /// A new machine name for the primary server.
+    #[arg(long, value_name = "NAME")]
+    pub machine: Option<String>,
+    /// Host-ID code of the switchover server (with --switchover-machine).
+    #[arg(long, value_name = "CODE", requires = "switchover_machine")]
+    pub switchover_host_id: Option<String>,
+    /// Machine name of the switchover server (with --switchover-host-id).
+    #[arg(long, value_name = "NAME", requires = "switchover_host_id")]
+    pub switchover_machine: Option<String>,
+    /// Switchover server item to use for the pair.
+    #[arg(long, value_name = "PART")]
+    pub switchover_part: Option<String>,
+    /// Drop the switchover server from the file.
+    #[arg(long, conflicts_with_all = ["switchover_host_id", "switchover_part"])]
+    pub remove_switchover: bool,
+    /// Add units of a part to the file (repeatable): its quantity grows by QTY.
+    #[arg(long, value_name = "PART=QTY")]
+    pub add: Vec<String>,
+    /// Set the file's quantity of a part (repeatable); 0 removes the part.
+    #[arg(long, value_name = "PART=QTY")]
+    pub set: Vec<String>,
+    /// A new system type.
+    #[arg(long)]
+    pub system_type: Option<String>,
+    /// A new mail connector.
+    #[arg(long)]
+    pub mail_connector: Option<String>,
+    /// Who makes the update (default: $USER).
+    #[arg(long, value_name = "NAME")]
+    pub generated_by: Option<String>,
+    /// Secret key to sign with.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Where to write the new file.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// `issuer activity`: the filters of the Activation File Activity tab.
+#[derive(Debug, Args)]
+pub struct ActivityArgs {
+    /// Sold-to account (default: every account).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Install site.
+    #[arg(long)]
+    pub site: Option<String>,
+    /// Generated on or after DATE (YYYY-MM-DD, or a full UTC time).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Generated on or before DATE (YYYY-MM-DD: the whole day, or a full UTC time).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Active files (yes, the default), inactive ones (no), or both (all).
+    #[arg(long, value_name = "yes|no|all", default_value = "yes")]
+    pub active: String,
+    /// Product line: CIC, or CIC 4.0 for one version.
+    #[arg(long, value_name = "P")]
+    pub product_line: Option<String>,
+    /// License type.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub license_type: Option<String>,
+    /// Who generated the file.
+    #[arg(long, value_name = "NAME")]
+    pub generated_by: Option<String>,
+    /// Machine name (primary or switchover server).
+    #[arg(long, value_name = "NAME")]
+    pub machine: Option<String>,
+    /// JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `issuer upgrade`.
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// The account.
+    #[arg(long)]
+    pub account: String,
+    /// Product line.
+    #[arg(long, default_value = "CIC")]
+    pub product: String,
+    /// Version upgraded from (3.0).
+    #[arg(long, value_name = "VERSION")]
+    pub from: String,
+    /// Version upgraded to (4.0).
+    #[arg(long, value_name = "VERSION")]
+    pub to: String,
+    /// Mirror: upgrade every ordered item that has an upgrade option.
+    #[arg(long, conflicts_with = "part", required_unless_present = "part")]
+    pub mirror: bool,
+    /// An ordered item of the old version to upgrade (repeatable).
+    #[arg(long, value_name = "PART")]
+    pub part: Vec<String>,
+    /// Show what would move without changing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

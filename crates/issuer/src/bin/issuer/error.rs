@@ -11,6 +11,9 @@ pub enum CliError {
     /// Writing to standard output failed.
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
+    /// `audit verify` found problems (each printed on standard output).
+    #[error("the audit log is not intact: {0} problem(s) found")]
+    AuditBroken(usize),
     /// The library refused or failed.
     #[error(transparent)]
     Issuer(#[from] IssuerError),
@@ -22,6 +25,8 @@ impl CliError {
         match self {
             CliError::Usage(_) => 2,
             CliError::Output(_) => 4,
+            // A ledger whose audit log fails its checks is malformed input (DESIGN.md: 3).
+            CliError::AuditBroken(_) => 3,
             CliError::Issuer(e) => e.exit_code(),
         }
     }

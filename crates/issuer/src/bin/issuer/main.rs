@@ -12,8 +12,12 @@ use format::{LicenseType, Timestamp};
 use issuer::keys::{self, KdfParams};
 use issuer::{Catalog, IssueRequest, IssuerError, Ledger, PartQuantity, SiteDetails, Summary};
 
-use cli::{AccountCommand, CatalogCommand, Cli, Command, IssueArgs, OrderCommand, SiteCommand};
+use cli::{
+    AccountCommand, ActivityArgs, AuditCommand, CatalogCommand, Cli, Command, IssueArgs,
+    OrderCommand, SiteCommand, UpdateArgs, UpgradeArgs,
+};
 use error::CliError;
+use issuer::{ActivityFilter, FileDetails, UpdateRequest, UpgradeSelection};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -313,6 +317,92 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 issued.expires_at
             );
         }
+        Command::Update(args) => {
+            let catalog = load_catalog(cli.catalog.as_deref())?;
+            let u = update_request(args)?;
+            let mut ledger = Ledger::open(&ledger_path(&cli))?;
+            // Everything that can be checked without the key is checked before asking for
+            // a passphrase.
+            let req = ledger.check_update(&catalog, &args.id, &u)?;
+            let key = keys::load_secret_key(&args.key, &mut || {
+                keys::passphrase_from_env_or_prompt(false)
+            })?;
+            let issued = ledger.update(
+                &catalog,
+                &args.id,
+                &u,
+                &key,
+                Some(&args.out),
+                Timestamp::now(),
+            )?;
+            drop(key);
+            writeln!(out, "{}", issued.file_id)?;
+            eprintln!(
+                "issuer: wrote {} ({} file, expires {}); it supersedes {}, which is now inactive",
+                args.out.display(),
+                req.license_type.label(),
+                issued.expires_at,
+                args.id.trim().to_ascii_lowercase()
+            );
+        }
+        Command::Deactivate { id } => {
+            let returned =
+                Ledger::open(&ledger_path(&cli))?.deactivate(id, &actor(), Timestamp::now())?;
+            writeln!(out, "deactivated {}", id.trim().to_ascii_lowercase())?;
+            if returned.is_empty() {
+                writeln!(out, "it used no ordered units")?;
+            }
+            for (part, n) in returned {
+                writeln!(out, "returned {n} x {part}")?;
+            }
+        }
+        Command::Activity(args) => {
+            let filter = activity_filter(args)?;
+            let rows = Ledger::open(&ledger_path(&cli))?.activity(&filter)?;
+            if args.json {
+                serde_json::to_writer_pretty(&mut out, &rows).map_err(std::io::Error::from)?;
+                writeln!(out)?;
+            } else {
+                print_activity(&mut out, &rows)?;
+            }
+        }
+        Command::Show { id, json } => {
+            let catalog = load_catalog(cli.catalog.as_deref())?;
+            let d = Ledger::open(&ledger_path(&cli))?.show(&catalog, id)?;
+            if *json {
+                serde_json::to_writer_pretty(&mut out, &d).map_err(std::io::Error::from)?;
+                writeln!(out)?;
+            } else {
+                print_details(&mut out, &d)?;
+            }
+        }
+        Command::Upgrade(args) => upgrade(&cli, args, &mut out)?,
+        Command::Audit(AuditCommand::Head) => {
+            let (seq, hash) = Ledger::open(&ledger_path(&cli))?.audit_head()?;
+            writeln!(out, "{seq}:{}", hex(&hash))?;
+        }
+        Command::Audit(AuditCommand::Verify { head, json }) => {
+            let head = head.as_deref().map(parse_head).transpose()?;
+            let report = Ledger::open(&ledger_path(&cli))?.verify_audit(head)?;
+            if *json {
+                serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::from)?;
+                writeln!(out)?;
+            } else if report.intact() {
+                writeln!(
+                    out,
+                    "audit log intact: {} rows, head {}:{}",
+                    report.rows, report.head_seq, report.head_hash
+                )?;
+            } else {
+                for p in &report.problems {
+                    writeln!(out, "{p}")?;
+                }
+            }
+            if !report.intact() {
+                out.flush()?;
+                return Err(CliError::AuditBroken(report.problems.len()));
+            }
+        }
         Command::Download { id, out: path } => {
             let bytes = Ledger::open(&ledger_path(&cli))?.file_bytes(id)?;
             if path.as_os_str() == "-" {
@@ -327,36 +417,98 @@ fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 fn print_summary(out: &mut impl Write, s: &Summary, site_only: bool) -> std::io::Result<()> {
-    let table = |out: &mut dyn Write,
-                 parts: &[issuer::PartSummary],
-                 used_label: &str|
-     -> std::io::Result<()> {
-        writeln!(
-            out,
-            "{:<18} {:<9} {:<48} {:>7} {:>7} {:>9}",
-            "Part Number", "Category", "Description", "Total", used_label, "Available"
-        )?;
+    // Columns are sized to their content (long descriptions such as IDS1's "... - Included
+    // w/ Server" keep the numbers aligned); a part's per-unit license keys follow on their
+    // own line, under the description.
+    let table = |out: &mut dyn Write, parts: &[issuer::PartSummary]| -> std::io::Result<()> {
+        let mut rows = Vec::new();
         for p in parts {
-            writeln!(
-                out,
-                "{:<18} {:<9} {:<48} {:>7} {:>7} {:>9}",
-                p.part, p.category, p.description, p.total, p.used, p.available
-            )?;
+            rows.push(vec![
+                p.part.clone(),
+                p.category.clone(),
+                p.description.clone(),
+                p.total.to_string(),
+                p.used.to_string(),
+                p.available.to_string(),
+            ]);
             let grants: Vec<String> = p
                 .grants
                 .iter()
                 .map(|g| format!("{} ({} assigned, {} pooled)", g.key, g.assigned, g.pooled))
                 .collect();
             if !grants.is_empty() {
-                writeln!(out, "{:<18} per unit: {}", "", grants.join(", "))?;
+                rows.push(vec![
+                    String::new(),
+                    String::new(),
+                    format!("per unit: {}", grants.join(", ")),
+                ]);
             }
+        }
+        // Grant lines may be long: they do not widen the description column.
+        let width_rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                if r.len() == 3 {
+                    vec![String::new(); 3]
+                } else {
+                    r.clone()
+                }
+            })
+            .collect();
+        let headers = [
+            "Part Number",
+            "Category",
+            "Description",
+            "Total",
+            "Used",
+            "Available",
+        ];
+        let mut w: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+        for r in &width_rows {
+            for (i, c) in r.iter().enumerate() {
+                w[i] = w[i].max(c.chars().count());
+            }
+        }
+        let line = |out: &mut dyn Write, r: &[&str]| -> std::io::Result<()> {
+            let mut l = String::new();
+            for (i, c) in r.iter().enumerate() {
+                if i > 0 {
+                    l.push_str("  ");
+                }
+                let pad = w[i].saturating_sub(c.chars().count());
+                if i >= 3 {
+                    l.push_str(&" ".repeat(pad));
+                    l.push_str(c);
+                } else if i + 1 == r.len() {
+                    l.push_str(c);
+                } else {
+                    l.push_str(c);
+                    l.push_str(&" ".repeat(pad));
+                }
+            }
+            writeln!(out, "{}", l.trim_end())
+        };
+        line(out, &headers)?;
+        for r in &rows {
+            line(out, &r.iter().map(String::as_str).collect::<Vec<_>>())?;
         }
         Ok(())
     };
-    writeln!(out, "Account: {}", s.account)?;
-    if !site_only {
-        table(out, &s.parts, "Used")?;
+    if site_only {
+        for site in &s.sites {
+            writeln!(
+                out,
+                "Account: {}  Install site: {}{}",
+                s.account,
+                site.site,
+                if site.active { "" } else { " (inactive)" }
+            )?;
+            table(out, &site.parts)?;
+        }
+        return Ok(());
     }
+    writeln!(out, "Account: {}", s.account)?;
+    table(out, &s.parts)?;
     for site in &s.sites {
         writeln!(out)?;
         writeln!(
@@ -365,9 +517,384 @@ fn print_summary(out: &mut impl Write, s: &Summary, site_only: bool) -> std::io:
             site.site,
             if site.active { "" } else { " (inactive)" }
         )?;
-        table(out, &site.parts, "Used")?;
+        table(out, &site.parts)?;
     }
     Ok(())
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn parse_head(s: &str) -> Result<(i64, [u8; 32]), CliError> {
+    let bad = || {
+        CliError::Usage(format!(
+            "--head '{s}': expected SEQ:HASH (from `issuer audit head`)"
+        ))
+    };
+    let (seq, h) = s.trim().split_once(':').ok_or_else(bad)?;
+    let seq: i64 = seq.parse().map_err(|_| bad())?;
+    if h.len() != 64 || !h.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    let mut hash = [0u8; 32];
+    for (i, b) in hash.iter_mut().enumerate() {
+        *b = u8::from_str_radix(h.get(2 * i..2 * i + 2).ok_or_else(bad)?, 16).map_err(|_| bad())?;
+    }
+    Ok((seq, hash))
+}
+
+/// A table with columns sized to their content; `right` marks right-aligned columns.
+fn print_table(
+    out: &mut dyn Write,
+    headers: &[&str],
+    rows: &[Vec<String>],
+    right: &[usize],
+) -> std::io::Result<()> {
+    let width = |s: &str| s.chars().count();
+    let mut w: Vec<usize> = headers.iter().map(|h| width(h)).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            if let Some(x) = w.get_mut(i) {
+                *x = (*x).max(width(c));
+            }
+        }
+    }
+    let line =
+        |out: &mut dyn Write, cells: &mut dyn Iterator<Item = &str>| -> std::io::Result<()> {
+            let mut l = String::new();
+            for (i, (c, w)) in cells.zip(&w).enumerate() {
+                if i > 0 {
+                    l.push_str("  ");
+                }
+                let pad = w.saturating_sub(width(c));
+                if right.contains(&i) {
+                    l.push_str(&" ".repeat(pad));
+                    l.push_str(c);
+                } else {
+                    l.push_str(c);
+                    l.push_str(&" ".repeat(pad));
+                }
+            }
+            writeln!(out, "{}", l.trim_end())
+        };
+    line(out, &mut headers.iter().copied())?;
+    for r in rows {
+        line(out, &mut r.iter().map(String::as_str))?;
+    }
+    Ok(())
+}
+
+fn print_activity(out: &mut impl Write, rows: &[issuer::ActivityRow]) -> std::io::Result<()> {
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let t: LicenseType = r.license_type.parse().unwrap_or(LicenseType::Production);
+            let mut notes = Vec::new();
+            if let Some(n) = &r.superseded_by {
+                notes.push(format!("superseded by {n}"));
+            } else if let (false, Some(d)) = (r.active, r.deactivated_at) {
+                notes.push(format!("deactivated {}", d.date()));
+            }
+            if let Some(p) = &r.supersedes {
+                notes.push(format!("supersedes {p}"));
+            }
+            vec![
+                r.generated_at.date(),
+                r.expires_at.date(),
+                if r.active { "Yes" } else { "No" }.to_string(),
+                r.install_site.clone(),
+                r.generated_by.clone(),
+                match &r.switchover_machine {
+                    Some(s) => format!("{} + {s}", r.machine),
+                    None => r.machine.clone(),
+                },
+                r.product.clone(),
+                t.label().to_string(),
+                r.sold_to.clone(),
+                r.id.clone(),
+                notes.join("; "),
+            ]
+        })
+        .collect();
+    print_table(
+        out,
+        &[
+            "Generated",
+            "Expires",
+            "Active",
+            "Install Site",
+            "Generated By",
+            "Machine",
+            "Product",
+            "Type",
+            "Sold To",
+            "File Id",
+            "Notes",
+        ],
+        &table,
+        &[],
+    )?;
+    writeln!(out, "Number of total results: {}", rows.len())
+}
+
+fn print_details(out: &mut impl Write, d: &FileDetails) -> std::io::Result<()> {
+    let a = &d.activation;
+    let state = match d.status {
+        "superseded" => format!(
+            "superseded by {} on {}",
+            d.superseded_by.as_deref().unwrap_or("?"),
+            d.deactivated_at.map(|t| t.to_string()).unwrap_or_default()
+        ),
+        "deactivated" => format!(
+            "deactivated on {} by {}",
+            d.deactivated_at.map(|t| t.to_string()).unwrap_or_default(),
+            d.deactivated_by.as_deref().unwrap_or("?")
+        ),
+        s => s.to_string(),
+    };
+    let mut fields: Vec<(&str, String)> = vec![
+        ("File Id", d.id.clone()),
+        ("State", state),
+        ("Product", format!("{} {}", a.product, a.product_version)),
+        ("License Type", a.license_type.label().to_string()),
+        ("Generation Date", a.issued_at.to_string()),
+        ("Expiration Date", a.expires_at.to_string()),
+        ("Grace Period", format!("{} days", a.grace_days)),
+        ("Generated By", a.generated_by.clone()),
+        ("Company Name", a.sold_to.clone()),
+        ("Site Name", a.install_site.clone()),
+    ];
+    if let Some(p) = &d.supersedes {
+        fields.push(("Supersedes", p.clone()));
+    }
+    if let Some(r) = &d.related_production {
+        fields.push(("Related Production", r.clone()));
+    }
+    fields.extend([
+        ("Machine Type", a.system_type.clone()),
+        ("Mail Connector", a.mail_connector.clone()),
+        ("Description", a.description.clone()),
+        ("Bundle", a.bundle.clone()),
+        ("Signing Key", d.key_id.clone()),
+        ("SHA-256", d.sha256.clone()),
+    ]);
+    if !a.restrictions.is_empty() {
+        fields.push((
+            "Restrictions",
+            a.restrictions
+                .iter()
+                .map(|r| r.describe())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ));
+    }
+    let w = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in &fields {
+        writeln!(out, "{k:<w$}  {v}")?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Server Info")?;
+    let mut hosts = vec![vec![
+        "primary".to_string(),
+        a.primary_host.host_id.to_string(),
+        a.primary_host.machine.clone(),
+    ]];
+    match &a.switchover_host {
+        Some(h) => hosts.push(vec![
+            "switchover".into(),
+            h.host_id.to_string(),
+            h.machine.clone(),
+        ]),
+        None if a.license_type == LicenseType::Production => hosts.push(vec![
+            "switchover".into(),
+            "(not given yet: add it with issuer update --switchover-host-id)".into(),
+            String::new(),
+        ]),
+        None => {}
+    }
+    print_table(out, &["Server", "Host Id", "Machine Name"], &hosts, &[])?;
+    writeln!(out)?;
+    writeln!(out, "Features")?;
+    for f in &a.features {
+        writeln!(out, "  {f}")?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Licenses")?;
+    for l in &a.licenses {
+        writeln!(
+            out,
+            "  {} ({} assigned, {} pooled)",
+            l.name, l.assigned, l.pooled
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Ordered Items Used")?;
+    if a.ordered_items.is_empty() {
+        writeln!(out, "  (none)")?;
+    }
+    for o in &a.ordered_items {
+        writeln!(out, "  {} {} ({})", o.part, o.description, o.quantity)?;
+    }
+    Ok(())
+}
+
+fn upgrade(cli: &Cli, args: &UpgradeArgs, out: &mut impl Write) -> Result<(), CliError> {
+    let catalog = load_catalog(cli.catalog.as_deref())?;
+    let selection = if args.mirror {
+        UpgradeSelection::Mirror
+    } else {
+        UpgradeSelection::Parts(args.part.iter().map(|p| p.trim().to_string()).collect())
+    };
+    let moved = Ledger::open(&ledger_path(cli))?.upgrade(
+        &catalog,
+        &args.account,
+        &args.product,
+        &args.from,
+        &args.to,
+        &selection,
+        args.dry_run,
+        &actor(),
+    )?;
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &moved).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = moved
+        .iter()
+        .map(|m| {
+            vec![
+                m.from_part.clone(),
+                m.to_part.clone(),
+                m.description.clone(),
+                m.quantity.to_string(),
+                m.used.to_string(),
+                if m.perpetual { "Yes" } else { "No" }.into(),
+            ]
+        })
+        .collect();
+    print_table(
+        out,
+        &["From", "To", "Description", "Quantity", "Used", "Perpetual"],
+        &rows,
+        &[3, 4],
+    )?;
+    writeln!(
+        out,
+        "{} {} order line(s) {} {} {} -> {}{}",
+        if args.dry_run {
+            "would upgrade"
+        } else {
+            "upgraded"
+        },
+        moved.len(),
+        if args.mirror {
+            "(mirrored)"
+        } else {
+            "(selected parts)"
+        },
+        args.product,
+        args.from,
+        args.to,
+        if args.dry_run {
+            "; nothing was changed"
+        } else {
+            ""
+        }
+    )?;
+    Ok(())
+}
+
+/// A date filter: `YYYY-MM-DD` (the start of that day, or with `end`, the start of the next)
+/// or a full UTC time.
+fn parse_date(flag: &str, s: &str, end: bool) -> Result<Timestamp, CliError> {
+    let s = s.trim();
+    if let Ok(t) = s.parse::<Timestamp>() {
+        return Ok(if end { t.plus_secs(1) } else { t });
+    }
+    let day: Timestamp = format!("{s}T00:00:00Z").parse().map_err(|_| {
+        CliError::Usage(format!(
+            "{flag} '{s}': expected a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM:SSZ"
+        ))
+    })?;
+    Ok(if end { day.plus_days(1) } else { day })
+}
+
+fn activity_filter(a: &ActivityArgs) -> Result<ActivityFilter, CliError> {
+    let active = match a.active.trim().to_ascii_lowercase().as_str() {
+        "yes" => Some(true),
+        "no" => Some(false),
+        "all" => None,
+        other => {
+            return Err(CliError::Usage(format!(
+                "--active '{other}': expected yes, no or all"
+            )))
+        }
+    };
+    let license_type = a
+        .license_type
+        .as_deref()
+        .map(|t| {
+            t.parse::<LicenseType>()
+                .map_err(|e| CliError::Usage(format!("--type: {e}")))
+        })
+        .transpose()?;
+    Ok(ActivityFilter {
+        account: a.account.clone(),
+        site: a.site.clone(),
+        from: a
+            .from
+            .as_deref()
+            .map(|d| parse_date("--from", d, false))
+            .transpose()?,
+        to: a
+            .to
+            .as_deref()
+            .map(|d| parse_date("--to", d, true))
+            .transpose()?,
+        active,
+        product_line: a.product_line.clone(),
+        license_type,
+        generated_by: a.generated_by.clone(),
+        machine: a.machine.clone(),
+    })
+}
+
+fn parse_pairs(flag: &str, values: &[String]) -> Result<Vec<PartQuantity>, CliError> {
+    values
+        .iter()
+        .map(|s| {
+            let (part, q) = s
+                .split_once('=')
+                .ok_or_else(|| CliError::Usage(format!("{flag} '{s}': expected PART=QUANTITY")))?;
+            let quantity = q.trim().parse::<u32>().map_err(|_| {
+                CliError::Usage(format!("{flag} '{s}': '{q}' is not a whole number"))
+            })?;
+            Ok(PartQuantity {
+                part: part.trim().to_string(),
+                quantity,
+            })
+        })
+        .collect()
+}
+
+fn update_request(a: &UpdateArgs) -> Result<UpdateRequest, CliError> {
+    Ok(UpdateRequest {
+        host_id: a.host_id.clone(),
+        machine: a.machine.clone(),
+        switchover_host_id: a.switchover_host_id.clone(),
+        switchover_machine: a.switchover_machine.clone(),
+        switchover_part: a.switchover_part.clone(),
+        remove_switchover: a.remove_switchover,
+        add: parse_pairs("--add", &a.add)?,
+        set: parse_pairs("--set", &a.set)?,
+        system_type: a.system_type.clone(),
+        mail_connector: a.mail_connector.clone(),
+        generated_by: a.generated_by.clone().or_else(user_name).ok_or_else(|| {
+            CliError::Usage("missing --generated-by (and $USER is not set)".into())
+        })?,
+    })
 }
 
 fn pick(flag: &Option<String>, file: Option<String>, name: &str) -> Result<String, CliError> {
@@ -420,21 +947,7 @@ fn issue_request(a: &IssueArgs) -> Result<IssueRequest, CliError> {
     let add = if a.add.is_empty() {
         f.add
     } else {
-        a.add
-            .iter()
-            .map(|s| {
-                let (part, q) = s.split_once('=').ok_or_else(|| {
-                    CliError::Usage(format!("--add '{s}': expected PART=QUANTITY"))
-                })?;
-                let quantity = q.trim().parse::<u32>().map_err(|_| {
-                    CliError::Usage(format!("--add '{s}': '{q}' is not a whole number"))
-                })?;
-                Ok(PartQuantity {
-                    part: part.trim().to_string(),
-                    quantity,
-                })
-            })
-            .collect::<Result<Vec<_>, CliError>>()?
+        parse_pairs("--add", &a.add)?
     };
     let generated_by = a
         .generated_by
