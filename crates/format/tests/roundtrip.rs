@@ -141,7 +141,7 @@ fn activation() -> impl Strategy<Value = Activation> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
     fn sign_parse_verify_gives_back_the_same_model(a in activation(), seed in any::<[u8; 32]>()) {
