@@ -55,3 +55,27 @@ fn payload_corpus_replays_without_panic() {
         assert!(outcome.is_ok(), "{} panicked", path.display());
     }
 }
+
+#[test]
+fn keys_corpus_replays_without_panic() {
+    let files = corpus("keys");
+    assert!(
+        files.len() >= 10,
+        "the keys corpus has {} files",
+        files.len()
+    );
+    let mut public = 0;
+    let mut secret = 0;
+    for (path, bytes) in &files {
+        let outcome = std::panic::catch_unwind(|| checks::check_keys(bytes));
+        assert!(outcome.is_ok(), "{} panicked", path.display());
+        let text = String::from_utf8_lossy(bytes);
+        public += usize::from(format::PublicKey::from_text(&text).is_ok());
+        secret += usize::from(format::SecretKey::from_text(&text).is_ok());
+    }
+    // The corpus must keep reaching the accepted-key checks of both kinds.
+    assert!(
+        public >= 3 && secret >= 2,
+        "{public} public, {secret} secret keys parse"
+    );
+}

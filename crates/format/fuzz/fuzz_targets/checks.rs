@@ -4,7 +4,7 @@
 // Each fuzz target uses one of the checks.
 #![allow(dead_code)]
 
-use format::{sign, sign_payload_text, SecretKey, UnverifiedFile, MAX_FILE_SIZE};
+use format::{sign, sign_payload_text, PublicKey, SecretKey, UnverifiedFile, MAX_FILE_SIZE};
 
 /// The fixed key the fuzz checks sign and verify with (test use only).
 pub fn fuzz_key() -> SecretKey {
@@ -44,4 +44,51 @@ pub fn check_payload(data: &[u8], key: &SecretKey) {
         .verify(key.public_key())
         .expect("sign() output verifies");
     assert_eq!(reread.activation(), verified.activation());
+}
+
+/// Any bytes as a key file (`licverify --trust`, `issuer --key`): parsing must return, never
+/// panic. An accepted key must survive its text form unchanged, even when the name written in
+/// the comment is the input itself (a name must never be able to add a key line), and a
+/// secret key must sign what its public key verifies.
+pub fn check_keys(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let name: String = text.chars().take(64).collect();
+    if let Ok(pk) = PublicKey::from_text(text) {
+        let again = PublicKey::from_text(&pk.to_text(&name)).expect("to_text() output parses");
+        assert_eq!(again, pk);
+        assert_eq!(again.key_id(), pk.key_id());
+        assert_eq!(
+            PublicKey::from_bytes(&pk.to_bytes()).expect("to_bytes() output is a key"),
+            pk
+        );
+        assert!(
+            SecretKey::from_text(text).is_err(),
+            "both a public and a secret key"
+        );
+    }
+    if let Ok(sk) = SecretKey::from_text(text) {
+        let again = SecretKey::from_text(&sk.to_text(&name)).expect("to_text() output parses");
+        assert_eq!(again.key_id(), sk.key_id());
+        assert_eq!(*again.seed(), *sk.seed());
+        let shown = format!("{sk:?}");
+        assert!(!shown.contains(&base64_seed(&sk)), "Debug shows the seed");
+        let signature = sk.sign(data);
+        assert!(sk.public_key().verify_strict(data, &signature).is_ok());
+        let public_text = sk.public_key().to_text(&name);
+        assert_eq!(
+            PublicKey::from_text(&public_text).as_ref(),
+            Ok(sk.public_key())
+        );
+    }
+}
+
+fn base64_seed(sk: &SecretKey) -> String {
+    // The unencrypted text form's key line is the tag and the base64 seed.
+    let text = sk.to_text("");
+    text.lines()
+        .find_map(|l| l.strip_prefix("i3lic-secret-key-v1 "))
+        .map(str::to_string)
+        .expect("to_text() has a key line")
 }
