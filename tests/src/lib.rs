@@ -411,9 +411,22 @@ fn classify(word: &str) -> String {
     // A word may end in a ':' or '-' of the sentence around it ("at 2026-11-24T00:28:45Z: the").
     let w = word.trim_end_matches([':', '-']);
     let tail = &word[w.len()..];
-    let mut out = classify_token(w);
+    let mut out = if w.contains(':') && !is_timestamp(w) {
+        // "SEQ:HASH" (the audit head) and the like: each part on its own.
+        w.split(':')
+            .map(classify_token)
+            .collect::<Vec<_>>()
+            .join(":")
+    } else {
+        classify_token(w)
+    };
     out.push_str(tail);
     out
+}
+
+fn is_timestamp(w: &str) -> bool {
+    let b = w.as_bytes();
+    w.len() == 20 && b[4] == b'-' && b[10] == b'T' && b[19] == b'Z'
 }
 
 fn is_code_symbol(c: u8) -> bool {
@@ -422,6 +435,9 @@ fn is_code_symbol(c: u8) -> bool {
 
 fn classify_token(w: &str) -> String {
     let b = w.as_bytes();
+    if w.len() == 64 && is_hex(w) {
+        return "[SHA-256]".into();
+    }
     if w.len() == 32 && is_hex(w) {
         return "[FILE-ID]".into();
     }
@@ -442,7 +458,7 @@ fn classify_token(w: &str) -> String {
         return "[HOST-ID]".into();
     }
     // 2026-11-23T23:51:24Z and 2026-11-23 (the perpetual date stays visible).
-    if w.len() == 20 && b[4] == b'-' && b[10] == b'T' && b[19] == b'Z' {
+    if is_timestamp(w) {
         return if w.starts_with("2100-01-01") {
             w.into()
         } else {
@@ -472,11 +488,14 @@ mod tests {
         let s = "file 0123456789abcdef0123456789abcdef host 1H0ZT-4M9QA-8C2KD-XW7PE-R3N5B at \
                  2026-11-23T23:51:24Z until 2100-01-01T00:00:00Z key 7eaf4b54563d793c seats 98 \
                  issued at 2026-11-24T00:28:45Z: key 7eaf4b54563d793c: typed 1QG7B-XQR3G-5ZVT4-5C000-00YH \
-                 part SW-001-4.0-AL02 until 2026-11-24.";
+                 part SW-001-4.0-AL02 until 2026-11-24. \
+                 head 9:78112744b8a698fabc990beb477284ec8a225e8afc42edf31fd47bec0d4a51f9 \
+                 SHA-256 cd57152791a4d95ea28ed6bbd2031d2725bd6a4896b31cbe65788b8e2b43e7f1";
         assert_eq!(
             redact_words(s),
             "file [FILE-ID] host [HOST-ID] at [TIME] until 2100-01-01T00:00:00Z key [KEY-ID] seats 98 \
-             issued at [TIME]: key [KEY-ID]: typed [HOST-ID] part SW-001-4.0-AL02 until [DATE]."
+             issued at [TIME]: key [KEY-ID]: typed [HOST-ID] part SW-001-4.0-AL02 until [DATE]. \
+             head 9:[SHA-256] SHA-256 [SHA-256]"
         );
     }
 

@@ -240,4 +240,163 @@ fn full_story_issue_verify_on_both_hosts_download() {
         .ok("issuer", ["summary", "--account", ACCOUNT, "--json"])
         .json();
     assert_eq!(v, v2);
+
+    // 7. The customer buys more clients: the file is updated with 5 more seats. The new file
+    //    supersedes the old one, which becomes inactive; used never counts both.
+    let r = sb.ok(
+        "issuer",
+        [
+            "update",
+            &id,
+            "--add",
+            "SW-001-4.0-AL02=5",
+            "--key",
+            "demo.key",
+            "--out",
+            "ic1-v2.i3lic",
+        ],
+    );
+    insta::assert_snapshot!("update_add_seats", sb.transcript(&r));
+    let new_id = r.stdout.trim().to_string();
+    assert!(
+        new_id.len() == 32 && new_id != id,
+        "update prints the new file's id"
+    );
+    let updated = std::fs::read(sb.file("ic1-v2.i3lic")).expect("updated file");
+    let v = sb
+        .ok("issuer", ["summary", "--account", ACCOUNT, "--json"])
+        .json();
+    assert_eq!(units(&v["parts"], "SW-001-4.0-AL02"), (50, 45, 5));
+    assert_eq!(units(&v["parts"], "SW-001-4.0-SL03"), (1, 1, 0));
+    assert_eq!(units(&v["parts"], "SW-001-4.0-SS03"), (1, 1, 0));
+    assert_eq!(units(&v["parts"], "SW-001-4.0-PL04"), (100, 100, 0));
+
+    // Both servers accept the new file; it names the file it replaces.
+    for (code, role) in [(&host[..], "primary"), (PARTNER, "switchover")] {
+        let v = sb
+            .ok(
+                "licverify",
+                [
+                    "ic1-v2.i3lic",
+                    "--trust",
+                    "demo.pub",
+                    "--host-id",
+                    code,
+                    "--json",
+                ],
+            )
+            .json();
+        assert_eq!(v["license"]["role"], role, "{v}");
+        let a = &v["license"]["activation"];
+        assert_eq!(a["file_id"], new_id.as_str());
+        assert_eq!(a["supersedes"], id.as_str());
+        let clients = a["licenses"]
+            .as_array()
+            .and_then(|l| l.iter().find(|l| l["name"] == "I3_ACCESS_CLIENT"))
+            .unwrap_or_else(|| panic!("clients in {a}"));
+        assert_eq!(clients["assigned"], 45);
+    }
+    // A server that accepted the new file refuses the old one afterwards (exit 16, rollback).
+    let state = [
+        "--trust",
+        "demo.pub",
+        "--host-id",
+        &host,
+        "--state",
+        "server-state",
+    ];
+    sb.ok("licverify", [&["ic1-v2.i3lic"][..], &state].concat());
+    let r = sb
+        .run("licverify", [&["ic1.i3lic"][..], &state].concat())
+        .expect_code(16);
+    insta::assert_snapshot!("licverify_superseded", sb.transcript(&r));
+    // The old file can no longer be updated.
+    let r = sb
+        .run(
+            "issuer",
+            [
+                "update",
+                &id,
+                "--add",
+                "SW-001-4.0-AL02=1",
+                "--key",
+                "demo.key",
+                "--out",
+                "x.i3lic",
+            ],
+        )
+        .expect_code(20);
+    insta::assert_snapshot!("update_superseded", sb.transcript(&r));
+    assert!(!sb.file("x.i3lic").exists());
+
+    // 8. What staff see: the file's page and the account's activity (old and new).
+    let r = sb.ok("issuer", ["show", &new_id]);
+    insta::assert_snapshot!("show_updated", sb.transcript(&r));
+    let r = sb.ok(
+        "issuer",
+        ["activity", "--account", ACCOUNT, "--active", "all"],
+    );
+    insta::assert_snapshot!("activity_after_update", sb.transcript(&r));
+    let act = sb
+        .ok(
+            "issuer",
+            [
+                "activity",
+                "--account",
+                ACCOUNT,
+                "--active",
+                "all",
+                "--json",
+            ],
+        )
+        .json();
+    let rows = act.as_array().expect("activity rows");
+    assert_eq!(rows.len(), 2, "{act}");
+    let row = |fid: &str| {
+        rows.iter()
+            .find(|r| r["id"] == fid)
+            .unwrap_or_else(|| panic!("{fid} in {act}"))
+    };
+    assert_eq!(row(&id)["active"], false);
+    assert_eq!(row(&id)["superseded_by"], new_id.as_str());
+    assert_eq!(row(&new_id)["active"], true);
+    assert_eq!(row(&new_id)["supersedes"], id.as_str());
+
+    // 9. The pair is decommissioned: deactivating returns every unit, once.
+    let r = sb.ok("issuer", ["deactivate", &new_id]);
+    insta::assert_snapshot!("deactivate", sb.transcript(&r));
+    let r = sb.ok("issuer", ["summary", "--account", ACCOUNT]);
+    insta::assert_snapshot!("summary_after_deactivate", sb.transcript(&r));
+    let v = sb
+        .ok("issuer", ["summary", "--account", ACCOUNT, "--json"])
+        .json();
+    for (part, total) in [("AL02", 50), ("PL04", 100), ("SL03", 1), ("SS03", 1)] {
+        let part = format!("SW-001-4.0-{part}");
+        assert_eq!(
+            units(&v["parts"], &part),
+            (total, 0, total),
+            "{part} returned"
+        );
+    }
+    let r = sb.run("issuer", ["deactivate", &new_id]).expect_code(20);
+    insta::assert_snapshot!("deactivate_twice", sb.transcript(&r));
+    let again = sb
+        .ok("issuer", ["summary", "--account", ACCOUNT, "--json"])
+        .json();
+    assert_eq!(again, v, "a second deactivation returns nothing");
+    assert!(sb
+        .ok("issuer", ["activity", "--account", ACCOUNT, "--json"])
+        .json()
+        .as_array()
+        .is_some_and(|a| a.is_empty()));
+
+    // 10. Every file ever issued still downloads byte-identical, active or not.
+    sb.ok("issuer", ["download", &id, "--out", "old-again.i3lic"]);
+    sb.ok("issuer", ["download", &new_id, "--out", "new-again.i3lic"]);
+    assert!(std::fs::read(sb.file("old-again.i3lic")).expect("old") == issued);
+    assert!(std::fs::read(sb.file("new-again.i3lic")).expect("new") == updated);
+
+    // 11. The audit log holds every change, unbroken.
+    let r = sb.ok("issuer", ["audit", "verify"]);
+    insta::assert_snapshot!("audit_verify", sb.transcript(&r));
 }
