@@ -400,3 +400,96 @@ fn full_story_issue_verify_on_both_hosts_download() {
     let r = sb.ok("issuer", ["audit", "verify"]);
     insta::assert_snapshot!("audit_verify", sb.transcript(&r));
 }
+
+#[test]
+fn upgrade_from_3_0_then_issue_a_4_0_file() {
+    let sb = Sandbox::new();
+    sb.demo_keys();
+    sb.ok("issuer", ["account", "add", ACCOUNT]);
+    sb.ok(
+        "issuer",
+        ["site", "add", "--account", ACCOUNT, "--name", SITE],
+    );
+    for (part, qty) in [("SW-001-3.0-SL03", "1"), ("SW-001-3.0-AL02", "20")] {
+        sb.ok(
+            "issuer",
+            [
+                "order",
+                "add",
+                "--account",
+                ACCOUNT,
+                "--part",
+                part,
+                "--quantity",
+                qty,
+            ],
+        );
+    }
+    let r = sb.ok(
+        "issuer",
+        [
+            "upgrade",
+            "--account",
+            ACCOUNT,
+            "--from",
+            "3.0",
+            "--to",
+            "4.0",
+            "--mirror",
+        ],
+    );
+    insta::assert_snapshot!("upgrade_mirror", sb.transcript(&r));
+    let v = sb
+        .ok("issuer", ["summary", "--account", ACCOUNT, "--json"])
+        .json();
+    assert_eq!(units(&v["parts"], "SW-001-4.0-SL03"), (1, 0, 1));
+    assert_eq!(units(&v["parts"], "SW-001-4.0-AL02"), (20, 0, 20));
+    assert!(
+        v["parts"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().all(|p| p["total"] == 0
+                || !p["part"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with("SW-001-3.0-"))),
+        "no 3.0 units left: {v}"
+    );
+    let r = sb
+        .run(
+            "issuer",
+            [
+                "upgrade",
+                "--account",
+                ACCOUNT,
+                "--from",
+                "3.0",
+                "--to",
+                "4.0",
+                "--mirror",
+            ],
+        )
+        .expect_code(20);
+    insta::assert_snapshot!("upgrade_twice", sb.transcript(&r));
+
+    // The upgraded items make a 4.0 file that a 4.0 server accepts and a 3.0 server refuses.
+    let host = host_code("ic1");
+    sb.issue_production(&host, 20, "ic1.i3lic");
+    let check = |version: &str| {
+        sb.run(
+            "licverify",
+            [
+                "ic1.i3lic",
+                "--trust",
+                "demo.pub",
+                "--host-id",
+                &host,
+                "--product",
+                "CIC",
+                "--version",
+                version,
+            ],
+        )
+    };
+    check("4.0").expect_code(0);
+    check("3.0").expect_code(15);
+}
