@@ -61,7 +61,7 @@ fn update_adds_the_switchover_server_later_and_supersedes_the_old_file() {
         .unwrap();
     let a = format::UnverifiedFile::parse(&std::fs::read(&out).unwrap())
         .unwrap()
-        .verify(&key.public_key())
+        .verify(key.public_key())
         .unwrap()
         .into_activation();
     assert_eq!(a.supersedes.map(|s| s.to_string()), Some(old.clone()));
@@ -575,7 +575,8 @@ fn every_change_appends_an_audit_row_with_before_and_after() {
         .connection()
         .prepare("SELECT action, actor, at, before, after FROM audit ORDER BY seq")
         .unwrap();
-    let rows: Vec<(String, String, i64, Option<String>, Option<String>)> = st
+    type AuditRow = (String, String, i64, Option<String>, Option<String>);
+    let rows: Vec<AuditRow> = st
         .query_map([], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })

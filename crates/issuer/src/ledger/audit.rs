@@ -149,17 +149,29 @@ impl Ledger {
             let after: Option<String> = r.get(6)?;
             let prev: Vec<u8> = r.get(7)?;
             let hash: Vec<u8> = r.get(8)?;
-            let own = audit_hash(
-                &prev,
-                seq,
-                at,
-                &actor,
-                &action,
-                &subject,
-                before.as_deref(),
-                after.as_deref(),
-            );
-            let own_ok = own.as_slice() == hash.as_slice();
+            let hash_at = |n: i64| {
+                audit_hash(
+                    &prev,
+                    n,
+                    at,
+                    &actor,
+                    &action,
+                    &subject,
+                    before.as_deref(),
+                    after.as_deref(),
+                )
+            };
+            // The content is intact if the hash matches at this sequence number, or at a
+            // neighbouring one (the row itself is unchanged but was renumbered when a row was
+            // inserted before it, +1, or deleted before it, -1).
+            let shift = if hash_at(seq).as_slice() == hash.as_slice() {
+                Some(0)
+            } else {
+                [1i64, -1]
+                    .into_iter()
+                    .find(|d| hash_at(seq - d).as_slice() == hash.as_slice())
+            };
+            let own_ok = shift.is_some();
             match action.as_str() {
                 "file.issue" | "file.update" => {
                     recorded.insert(subject.clone());
@@ -203,6 +215,12 @@ impl Ledger {
                         problems.push(AuditProblem::Inserted { seq: p.seq })
                     }
                     Some(p) if !p.own_ok => {} // already reported as edited
+                    // Renumbered down by one and linking to a row no longer there: the row
+                    // that had this number was deleted.
+                    _ if shift == Some(-1) => problems.push(AuditProblem::Deleted {
+                        from_seq: seq,
+                        to_seq: seq,
+                    }),
                     _ => problems.push(AuditProblem::BrokenLink { seq }),
                 }
             }

@@ -1,0 +1,330 @@
+//! Tampering with the audit log directly in SQLite (triggers dropped, as someone with write
+//! access to the file could) is found by `audit verify`, which names the row.
+
+mod common;
+
+use std::path::Path;
+
+use common::{ledger, request, run};
+use format::{LicenseType, SecretKey, Timestamp};
+use issuer::{ledger::audit_hash, AuditProblem, Ledger, UpdateRequest};
+use rusqlite::{params, Connection};
+
+/// A ledger with accounts, sites, orders, two issued files, an update and a deactivation
+/// (12 audit rows). Returns the ids of the issued files, in order.
+fn busy_ledger(dir: &Path) -> Vec<String> {
+    let (mut l, c) = ledger(dir);
+    l.add_order(&c, "Contoso", "SW-001-4.0-SL03", 3, true, "t")
+        .unwrap();
+    l.add_order(&c, "Contoso", "SW-001-4.0-AL02", 50, true, "t")
+        .unwrap();
+    let key = SecretKey::generate();
+    let r = request(
+        LicenseType::Production,
+        "SW-001-4.0-SL03",
+        &[("SW-001-4.0-AL02", 10)],
+    );
+    let a = l.issue(&c, &r, &key, None, Timestamp::now()).unwrap();
+    let b = l.issue(&c, &r, &key, None, Timestamp::now()).unwrap();
+    let u = UpdateRequest {
+        machine: Some("ic9".into()),
+        generated_by: "t".into(),
+        ..Default::default()
+    };
+    let a2 = l
+        .update(&c, &a.file_id.to_string(), &u, &key, None, Timestamp::now())
+        .unwrap();
+    l.deactivate(&b.file_id.to_string(), "t", Timestamp::now())
+        .unwrap();
+    let c2 = l.issue(&c, &r, &key, None, Timestamp::now()).unwrap();
+    assert!(l.verify_audit(None).unwrap().intact());
+    [a, b, a2, c2]
+        .iter()
+        .map(|i| i.file_id.to_string())
+        .collect()
+}
+
+/// Open the ledger as an attacker would: raw SQLite, append-only triggers dropped.
+fn attacker(db: &Path) -> Connection {
+    let c = Connection::open(db).unwrap();
+    c.execute_batch("DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;")
+        .unwrap();
+    c
+}
+
+fn problems(db: &Path) -> Vec<AuditProblem> {
+    Ledger::open(db)
+        .unwrap()
+        .verify_audit(None)
+        .unwrap()
+        .problems
+}
+
+fn rows(c: &Connection) -> i64 {
+    c.query_row("SELECT MAX(seq) FROM audit", [], |r| r.get(0))
+        .unwrap()
+}
+
+type Row = (i64, String, String, String, Option<String>, Option<String>);
+
+fn row(c: &Connection, seq: i64) -> (Row, Vec<u8>) {
+    c.query_row(
+        "SELECT at, actor, action, subject, before, after, hash FROM audit WHERE seq = ?1",
+        [seq],
+        |r| {
+            Ok((
+                (
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ),
+                r.get(6)?,
+            ))
+        },
+    )
+    .unwrap()
+}
+
+/// Insert a row at `seq` whose hash follows the chain's rule from `prev` exactly.
+fn insert_valid(c: &Connection, seq: i64, prev: &[u8], r: &Row) {
+    let h = audit_hash(
+        prev,
+        seq,
+        r.0,
+        &r.1,
+        &r.2,
+        &r.3,
+        r.4.as_deref(),
+        r.5.as_deref(),
+    );
+    c.execute(
+        "INSERT INTO audit (seq, at, actor, action, subject, before, after, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![seq, r.0, r.1, r.2, r.3, r.4, r.5, prev, h.as_slice()],
+    )
+    .unwrap();
+}
+
+#[test]
+fn an_intact_log_verifies_from_the_cli_with_exit_0() {
+    let dir = tempfile::tempdir().unwrap();
+    busy_ledger(dir.path());
+    let o = run(&dir.path().join("ledger.db"), &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("audit log intact: 12 rows"));
+}
+
+#[test]
+fn the_triggers_refuse_edits_and_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    busy_ledger(dir.path());
+    let c = Connection::open(dir.path().join("ledger.db")).unwrap();
+    assert!(c
+        .execute("UPDATE audit SET actor = 'x' WHERE seq = 1", [])
+        .is_err());
+    assert!(c.execute("DELETE FROM audit WHERE seq = 1", []).is_err());
+}
+
+#[test]
+fn an_edited_row_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    busy_ledger(dir.path());
+    let db = dir.path().join("ledger.db");
+    let c = attacker(&db);
+    c.execute(
+        "UPDATE audit SET after = replace(after, '50', '500') WHERE seq = 7",
+        [],
+    )
+    .unwrap();
+    assert_eq!(problems(&db), vec![AuditProblem::Edited { seq: 7 }]);
+    let o = run(&db, &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(3));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("row 7") && out.contains("edited"), "{out}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not intact"));
+}
+
+#[test]
+fn an_edited_actor_or_time_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    busy_ledger(dir.path());
+    let db = dir.path().join("ledger.db");
+    let c = attacker(&db);
+    c.execute("UPDATE audit SET actor = 'mallory' WHERE seq = 2", [])
+        .unwrap();
+    c.execute("UPDATE audit SET at = at - 86400 WHERE seq = 11", [])
+        .unwrap();
+    assert_eq!(
+        problems(&db),
+        vec![
+            AuditProblem::Edited { seq: 2 },
+            AuditProblem::Edited { seq: 11 }
+        ]
+    );
+}
+
+#[test]
+fn a_row_inserted_in_the_middle_with_a_valid_hash_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    busy_ledger(dir.path());
+    let db = dir.path().join("ledger.db");
+    let c = attacker(&db);
+    // Make room at 6 (renumbering the rows after it) and insert a well-formed row there.
+    c.execute_batch(
+        "UPDATE audit SET seq = seq + 1000000 WHERE seq >= 6;
+         UPDATE audit SET seq = seq - 999999 WHERE seq >= 1000000;",
+    )
+    .unwrap();
+    let (mut fake, _) = row(&c, 5);
+    fake.1 = "mallory".into();
+    let (_, prev) = row(&c, 5);
+    insert_valid(&c, 6, &prev, &fake);
+    assert_eq!(problems(&db), vec![AuditProblem::Inserted { seq: 6 }]);
+    let o = run(&db, &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("row 6: not part of the chain (inserted)"));
+}
+
+#[test]
+fn a_row_appended_with_a_made_up_hash_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    busy_ledger(dir.path());
+    let db = dir.path().join("ledger.db");
+    let c = attacker(&db);
+    let last = rows(&c);
+    let (_, prev) = row(&c, last);
+    c.execute(
+        "INSERT INTO audit (seq, at, actor, action, subject, before, after, prev_hash, hash)
+         VALUES (?1, 1, 'mallory', 'order.add', 'Contoso/X', NULL, '{}', ?2, zeroblob(32))",
+        params![last + 1, prev],
+    )
+    .unwrap();
+    assert_eq!(problems(&db), vec![AuditProblem::Edited { seq: last + 1 }]);
+}
+
+#[test]
+fn a_forged_deactivation_appended_with_a_valid_hash_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = busy_ledger(dir.path());
+    let db = dir.path().join("ledger.db");
+    let c = attacker(&db);
+    let last = rows(&c);
+    let (_, prev) = row(&c, last);
+    let fake: Row = (
+        1,
+        "mallory".into(),
+        "file.deactivate".into(),
+        ids[3].clone(),
+        Some("{}".into()),
+        Some("{}".into()),
+    );
+    insert_valid(&c, last + 1, &prev, &fake);
+    assert_eq!(
+        problems(&db),
+        vec![AuditProblem::DeactivationNotApplied {
+            seq: last + 1,
+            file: ids[3].clone()
+        }]
+    );
+}
+
+#[test]
+fn a_deleted_row_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    busy_ledger(dir.path());
+    let db = dir.path().join("ledger.db");
+    let c = attacker(&db);
+    c.execute("DELETE FROM audit WHERE seq = 4", []).unwrap();
+    assert_eq!(
+        problems(&db),
+        vec![AuditProblem::Deleted {
+            from_seq: 4,
+            to_seq: 4
+        }]
+    );
+    let o = run(&db, &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("row 4: missing (deleted)"));
+}
+
+#[test]
+fn a_deleted_row_whose_successors_were_renumbered_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    busy_ledger(dir.path());
+    let db = dir.path().join("ledger.db");
+    let c = attacker(&db);
+    c.execute_batch(
+        "DELETE FROM audit WHERE seq = 5;
+         UPDATE audit SET seq = seq - 1 WHERE seq > 5;",
+    )
+    .unwrap();
+    assert_eq!(
+        problems(&db),
+        vec![AuditProblem::Deleted {
+            from_seq: 5,
+            to_seq: 5
+        }]
+    );
+}
+
+#[test]
+fn deleting_the_last_rows_leaves_files_no_row_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = busy_ledger(dir.path());
+    let db = dir.path().join("ledger.db");
+    let c = attacker(&db);
+    let last = rows(&c);
+    // The last row issued ids[3]; the one before deactivated ids[1].
+    c.execute("DELETE FROM audit WHERE seq >= ?1", [last - 1])
+        .unwrap();
+    assert_eq!(
+        problems(&db),
+        vec![
+            AuditProblem::UnrecordedDeactivation {
+                file: ids[1].clone()
+            },
+            AuditProblem::Unrecorded {
+                file: ids[3].clone()
+            },
+        ]
+    );
+}
+
+#[test]
+fn a_chain_rewritten_end_to_end_is_caught_by_a_head_noted_earlier() {
+    let dir = tempfile::tempdir().unwrap();
+    busy_ledger(dir.path());
+    let db = dir.path().join("ledger.db");
+    let head = Ledger::open(&db).unwrap().audit_head().unwrap();
+    let c = attacker(&db);
+    // Someone who knows the rule edits row 3 and recomputes every hash after it.
+    c.execute("UPDATE audit SET actor = 'mallory' WHERE seq = 3", [])
+        .unwrap();
+    let last = rows(&c);
+    for seq in 3..=last {
+        let (r, _) = row(&c, seq);
+        let (_, prev) = row(&c, seq - 1);
+        c.execute("DELETE FROM audit WHERE seq = ?1", [seq])
+            .unwrap();
+        insert_valid(&c, seq, &prev, &r);
+    }
+    assert_eq!(problems(&db), vec![], "the chain alone is consistent again");
+    let report = Ledger::open(&db).unwrap().verify_audit(Some(head)).unwrap();
+    assert_eq!(
+        report.problems,
+        vec![AuditProblem::BrokenLink { seq: head.0 }]
+    );
+    let noted = format!(
+        "{}:{}",
+        head.0,
+        head.1
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let o = run(&db, &["audit", "verify", "--head", &noted]);
+    assert_eq!(o.status.code(), Some(3));
+}
