@@ -151,3 +151,219 @@ fn eight_processes_asking_seven_of_a_hundred_issue_exactly_fourteen() {
         assert_eq!(&std::fs::read(out).unwrap(), &l.file_bytes(id).unwrap());
     }
 }
+
+/// One `issuer` process; returns its exit code and stdout.
+fn issuer(db: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let o = std::process::Command::new(bin())
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("USER", "tester")
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn active_ids(db: &std::path::Path) -> Vec<String> {
+    let (code, out, err) = issuer(db, &["activity", "--account", "Contoso", "--json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn updates_and_deactivations_racing_with_issues_keep_used_within_total() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.db");
+    ok(&db, &["account", "add", "Contoso"]);
+    ok(
+        &db,
+        &["site", "add", "--account", "Contoso", "--name", "HQ"],
+    );
+    for (part, q) in [("SW-001-4.0-SL03", "1000"), ("SW-001-4.0-AL02", "60")] {
+        ok(
+            &db,
+            &[
+                "order",
+                "add",
+                "--account",
+                "Contoso",
+                "--part",
+                part,
+                "--quantity",
+                q,
+            ],
+        );
+    }
+    let key = unencrypted_key(dir.path());
+    let (h, k) = (host(6), key.clone());
+    let issue = move |db: &std::path::Path, out: &std::path::Path, q: u32| {
+        issuer(
+            db,
+            &[
+                "issue",
+                "--account",
+                "Contoso",
+                "--site",
+                "HQ",
+                "--product",
+                "CIC",
+                "--version",
+                "4.0",
+                "--type",
+                "production",
+                "--host-id",
+                &h,
+                "--machine",
+                "m",
+                "--server-part",
+                "SW-001-4.0-SL03",
+                "--add",
+                &format!("SW-001-4.0-AL02={q}"),
+                "--key",
+                k.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        )
+    };
+    for i in 0..4 {
+        let (code, _, err) = issue(&db, &dir.path().join(format!("seed{i}.i3lic")), 5);
+        assert_eq!(code, Some(0), "{err}");
+    }
+    // A reader watching the counters while the writers race.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (db, stop) = (db.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let l = issuer::Ledger::open(&db).unwrap();
+            let catalog = issuer::Catalog::built_in().unwrap();
+            let mut looks = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let s = l.summary(&catalog, "Contoso", None).unwrap();
+                for p in &s.parts {
+                    assert!(p.used <= p.total, "{p:?}");
+                    assert_eq!(p.available, p.total - p.used, "{p:?}");
+                }
+                looks += 1;
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            looks
+        })
+    };
+    let start = Arc::new(Barrier::new(6));
+    let workers: Vec<_> = (0..6)
+        .map(|w| {
+            let (db, dir, start, key) = (
+                db.clone(),
+                dir.path().to_path_buf(),
+                start.clone(),
+                key.clone(),
+            );
+            let issue = issue.clone();
+            std::thread::spawn(move || {
+                start.wait();
+                let mut codes = Vec::new();
+                for i in 0..12 {
+                    let out = dir.join(format!("w{w}-{i}.i3lic"));
+                    let (code, _, err) = match w % 3 {
+                        0 => issue(&db, &out, 7),
+                        1 => match active_ids(&db).get(i % 3) {
+                            Some(id) => issuer(
+                                &db,
+                                &[
+                                    "update",
+                                    id,
+                                    "--add",
+                                    "SW-001-4.0-AL02=3",
+                                    "--key",
+                                    key.to_str().unwrap(),
+                                    "--out",
+                                    out.to_str().unwrap(),
+                                ],
+                            ),
+                            None => continue,
+                        },
+                        _ => match active_ids(&db).last() {
+                            Some(id) => issuer(&db, &["deactivate", id]),
+                            None => continue,
+                        },
+                    };
+                    assert!(
+                        matches!(code, Some(0 | 20)),
+                        "worker {w}: exit {code:?}: {err}"
+                    );
+                    if code == Some(20) {
+                        assert!(
+                            err.contains("not active") || err.contains("not enough"),
+                            "{err}"
+                        );
+                        assert!(!out.exists(), "a refused command leaves no file");
+                    }
+                    codes.push(code);
+                }
+                codes
+            })
+        })
+        .collect();
+    let codes: Vec<Option<i32>> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(watcher.join().unwrap() > 0);
+    assert!(
+        codes.contains(&Some(0)) && codes.contains(&Some(20)),
+        "{codes:?}"
+    );
+
+    let l = issuer::Ledger::open(&db).unwrap();
+    let catalog = issuer::Catalog::built_in().unwrap();
+    assert_eq!(
+        l.verify_usage().unwrap(),
+        vec![],
+        "counters match active files"
+    );
+    // `used` is exactly what the active files say they use, from their own payloads.
+    let mut from_files = 0u64;
+    for id in active_ids(&db) {
+        let d = l.show(&catalog, &id).unwrap();
+        from_files += d
+            .activation
+            .ordered_items
+            .iter()
+            .filter(|o| o.part == "SW-001-4.0-AL02")
+            .map(|o| u64::from(o.quantity))
+            .sum::<u64>();
+    }
+    let s = l.summary(&catalog, "Contoso", None).unwrap();
+    let al02 = s
+        .parts
+        .iter()
+        .find(|p| p.part == "SW-001-4.0-AL02")
+        .unwrap();
+    assert_eq!(al02.used, from_files);
+    assert!(al02.used <= 60);
+    // No file is superseded twice, and the audit chain verifies after the race.
+    let twice: i64 = l
+        .connection()
+        .query_row(
+            "SELECT COUNT(*) FROM (SELECT supersedes FROM files WHERE supersedes IS NOT NULL GROUP BY supersedes HAVING COUNT(*) > 1)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(twice, 0);
+    let report = l.verify_audit(None).unwrap();
+    assert!(report.intact(), "{:?}", report.problems);
+    let (code, out, _) = issuer(&db, &["audit", "verify"]);
+    assert_eq!(code, Some(0), "{out}");
+}
