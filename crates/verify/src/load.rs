@@ -219,6 +219,8 @@ impl Verifier {
         let role = self.check_host(&activation)?;
         // 6. Clock against the state file.
         let now = self.now();
+        // Held from reading the state to writing it (dropped at the end of this function).
+        let _state_lock = self.state.as_ref().map(StateFile::lock);
         let mut state = match &self.state {
             Some(sf) => {
                 let st = sf.read_or_fresh(now)?;
@@ -283,6 +285,7 @@ impl Verifier {
             return Ok(());
         };
         let now = self.now();
+        let _lock = sf.lock();
         let mut st = sf.read_or_fresh(now)?;
         st.check_clock(now, sf.tolerance_secs(), sf.path())?;
         if self.record {

@@ -2,6 +2,7 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use format::{Activation, FileId, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -140,8 +141,10 @@ impl State {
 /// A missing file is a first start: it is created on the first successful load. A file that
 /// exists but cannot be parsed is [`VerifyError::StateCorrupt`], never reset silently.
 /// Writes go to a temporary file in the same folder, are flushed to disk, then renamed over
-/// the old file, so a crash leaves either the old or the new state. One server process owns
-/// a state file; concurrent writers from several processes are not coordinated.
+/// the old file, so a crash leaves either the old or the new state. Within a process, each
+/// update (read, check, write) holds one lock, so threads never overwrite each other's
+/// updates. One server process owns a state file; concurrent writers from several processes
+/// are not coordinated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateFile {
     path: PathBuf,
@@ -225,6 +228,18 @@ impl StateFile {
             )));
         }
         Ok(Some(state))
+    }
+
+    /// Hold this from reading the state to writing it back. Every load and
+    /// [`crate::Verifier::record_time`] in this process takes it, so two threads (a timer
+    /// recording the time, a reload) cannot each write back what they read and lose the
+    /// other's update, which would forget the newest file accepted.
+    pub(crate) fn lock(&self) -> MutexGuard<'static, ()> {
+        // One lock for every state file of the process: updates are rare and short.
+        static LOCK: Mutex<()> = Mutex::new(());
+        // A panic while holding it leaves at worst an unwritten update; the file itself is
+        // only ever replaced whole.
+        LOCK.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Read the state, or a fresh one at `now` when there is no file yet.

@@ -151,3 +151,39 @@ fn read_only_state_checks_without_recording() {
     verifier(&sf, mid()).state_read_only().load(&f).unwrap();
     assert!(sf.read().unwrap().is_none());
 }
+
+#[test]
+fn record_time_on_another_thread_never_loses_an_accepted_file() {
+    // A server records the time from a timer thread while an administrator's reload runs on
+    // another: each is a read-modify-write of the same state file, and an interleaving that
+    // writes back a stale read would forget the newest file (and what it superseded), so an
+    // older file would be accepted again.
+    let dir = tempfile::tempdir().unwrap();
+    let sf = StateFile::new(dir.path().join("state.json"));
+    let at = ts("2024-06-01T00:00:00Z");
+    let files: Vec<Vec<u8>> = (1..=40u8)
+        .map(|n| {
+            let issued = Timestamp::from_unix(ts("2024-01-01T00:00:00Z").unix() + i64::from(n))
+                .unwrap()
+                .to_string();
+            file(n, &issued, (n > 1).then(|| n - 1))
+        })
+        .collect();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let v = verifier(&sf, at);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                v.record_time().unwrap();
+            }
+        });
+        let v = verifier(&sf, at);
+        for f in &files {
+            v.load(f).unwrap();
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let st = sf.read().unwrap().unwrap();
+    assert_eq!(st.newest().unwrap().file_id, file_id(40));
+    assert_eq!(st.superseded(), (1..40u8).map(file_id).collect::<Vec<_>>());
+}
