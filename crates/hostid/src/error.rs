@@ -16,7 +16,7 @@ pub enum CodeError {
         max: usize,
     },
     /// A character outside the code alphabet (Crockford base32, dashes and spaces).
-    #[error("character {position} ('{character}') is not part of a host ID; codes use 0-9 and A-Z without I, L, O, U")]
+    #[error("character {position} ('{}') is not part of a host ID; codes use 0-9 and A-Z without I, L, O, U", character.escape_debug())]
     InvalidCharacter {
         /// The offending character.
         character: char,

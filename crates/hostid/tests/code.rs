@@ -550,3 +550,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_control_character_is_named_escaped_never_echoed() {
+    // A typed code is echoed in the error: a terminal escape or carriage return in it must not
+    // reach the administrator's terminal or a log line as it is.
+    let e = "1AB\u{1b}[2J\rCD".parse::<HostId>().unwrap_err();
+    assert_eq!(
+        e,
+        CodeError::InvalidCharacter {
+            character: '\u{1b}',
+            position: 4
+        }
+    );
+    let msg = e.to_string();
+    assert!(!msg.chars().any(char::is_control), "{msg:?}");
+    assert!(msg.contains("\\u{1b}"), "{msg}");
+}
