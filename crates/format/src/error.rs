@@ -55,7 +55,7 @@ pub enum FormatError {
     /// A format version this build does not read.
     #[error("activation file format '{found}' is not supported (this build reads {supported})")]
     UnsupportedVersion {
-        /// The version string found.
+        /// The version string found (at most 64 characters, control characters escaped).
         found: String,
         /// The version this build reads.
         supported: &'static str,

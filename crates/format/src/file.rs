@@ -195,8 +195,15 @@ impl UnverifiedFile {
                 });
             }
             if version.starts_with(FORMAT_NAME) {
+                // Unsigned text: escaped, so it cannot carry control characters into a
+                // terminal or log line.
                 return Err(FormatError::UnsupportedVersion {
-                    found: version.chars().take(64).collect(),
+                    found: version
+                        .chars()
+                        .take(64)
+                        .collect::<String>()
+                        .escape_debug()
+                        .to_string(),
                     supported: FORMAT_VERSION,
                 });
             }
@@ -454,7 +461,7 @@ fn payload_error(e: serde_json::Error) -> FormatError {
     let field = |prefix: &str| {
         msg.strip_prefix(prefix)
             .and_then(|r| r.split('`').next())
-            .map(str::to_owned)
+            .map(|f| f.escape_debug().to_string())
     };
     if let Some(f) = field("unknown field `") {
         FormatError::UnknownField { field: f }

@@ -244,3 +244,25 @@ fn an_untrusted_or_mismatched_key_is_named() {
         Err(FormatError::UntrustedKey { key_id }) if key_id == key_a().key_id()
     ));
 }
+
+#[test]
+fn unsigned_header_text_is_escaped_in_errors() {
+    // The Format header is read before any signature check: whatever it holds is attacker
+    // text, and must not reach a terminal or log line with its control characters (an escape
+    // sequence, or a carriage return that overwrites the line).
+    let text = format!(
+        "{}\nFormat: i3lic-activation/2\u{1b}[2K\rall good\nKey-Id: 0011223344556677\n{{}}\n",
+        format::BEGIN_MARKER
+    );
+    let e = format::UnverifiedFile::parse(text.as_bytes()).unwrap_err();
+    let format::FormatError::UnsupportedVersion { found, .. } = &e else {
+        panic!("{e:?}");
+    };
+    assert!(!found.chars().any(char::is_control), "{found:?}");
+    let msg = e.to_string();
+    assert!(!msg.chars().any(char::is_control), "{msg:?}");
+    assert!(
+        msg.contains("i3lic-activation/2\\u{1b}[2K\\rall good"),
+        "{msg}"
+    );
+}
