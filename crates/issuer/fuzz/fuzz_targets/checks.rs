@@ -109,7 +109,10 @@ fn check_consistent(catalog: &Catalog) {
                 assert_eq!(part.kind, PartKind::Server);
                 assert!(!spec.types.is_empty());
                 for f in &spec.features {
-                    assert!(pv.features.contains(f), "{f} is not a feature of the version");
+                    assert!(
+                        pv.features.contains(f),
+                        "{f} is not a feature of the version"
+                    );
                 }
                 if let Some(inc) = &spec.includes {
                     let included = catalog.part(inc).and_then(|p| p.server.as_ref());
@@ -215,7 +218,10 @@ fn check_planned(catalog: &Catalog, req: &IssueRequest, p: &Plan, sign: bool) {
     let server = catalog
         .part(&req.server_part)
         .expect("a planned server part exists");
-    let spec = server.server.as_ref().expect("a planned server is a server");
+    let spec = server
+        .server
+        .as_ref()
+        .expect("a planned server is a server");
     assert!(spec.types.contains(&req.license_type));
     assert_eq!(p.features, spec.features);
     assert_eq!(
@@ -298,8 +304,7 @@ fn check_key_round_trip(key: &SecretKey, text: &str) {
     })
     .expect("to_text() output reads");
     assert_eq!(*again.seed(), *key.seed());
-    let sealed =
-        encrypt_secret_key(key, &name, PASSPHRASE, CHEAP_KDF).expect("a key encrypts");
+    let sealed = encrypt_secret_key(key, &name, PASSPHRASE, CHEAP_KDF).expect("a key encrypts");
     let opened = parse_secret_key(path, &sealed, &mut || {
         Ok(Zeroizing::new(PASSPHRASE.to_string()))
     })
