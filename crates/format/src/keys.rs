@@ -99,13 +99,20 @@ impl fmt::Debug for PublicKey {
 }
 
 impl PublicKey {
-    /// From the raw 32 bytes. Refuses encodings that are not points on the curve and keys of
+    /// From the raw 32 bytes. Refuses encodings that are not points on the curve, a second
+    /// (non-canonical) spelling of a point, which would give one key two key ids, and keys of
     /// small order (which would let anyone forge signatures).
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<PublicKey, FormatError> {
         let key = VerifyingKey::from_bytes(bytes).map_err(|_| FormatError::MalformedKey {
             kind: "public",
             reason: "not a valid ed25519 point".into(),
         })?;
+        if key.to_edwards().compress().to_bytes() != *bytes {
+            return Err(FormatError::MalformedKey {
+                kind: "public",
+                reason: "not the canonical encoding of an ed25519 point".into(),
+            });
+        }
         if key.is_weak() {
             return Err(FormatError::MalformedKey {
                 kind: "public",
