@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::error::FormatError;
 
@@ -279,14 +279,27 @@ impl SecretKey {
     /// The unencrypted text form, in a buffer wiped on drop.
     pub fn to_text(&self, name: &str) -> Zeroizing<String> {
         let seed = self.seed();
-        let mut b64 = STANDARD.encode(seed.as_ref());
-        let text = format!(
-            "# i3lic secret key \"{}\" (key id {}) - keep private\n{SECRET_KEY_TAG} {b64}\n",
-            name.escape_debug(),
-            self.public.id
-        );
-        b64.zeroize();
-        Zeroizing::new(text)
+        let b64 = Zeroizing::new(STANDARD.encode(seed.as_ref()));
+        let name = name.escape_debug().to_string();
+        let id = self.public.id.to_string();
+        let parts = [
+            "# i3lic secret key \"",
+            &name,
+            "\" (key id ",
+            &id,
+            ") - keep private\n",
+            SECRET_KEY_TAG,
+            " ",
+            &b64,
+            "\n",
+        ];
+        // Written into a buffer of its final size: a buffer that grew would leave a copy of
+        // the seed in freed memory that nothing wipes.
+        let mut text = Zeroizing::new(String::with_capacity(parts.iter().map(|p| p.len()).sum()));
+        for p in parts {
+            text.push_str(p);
+        }
+        text
     }
 
     /// Parse the unencrypted text form.
@@ -315,6 +328,18 @@ impl SecretKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_text_is_built_in_one_buffer() {
+        // A buffer that grows while being written leaves its old copy, seed included, in
+        // freed memory that nothing wipes: the text must be written into its final buffer.
+        let sk = SecretKey::generate();
+        for name in ["", "k", "vendor-2024", &"n".repeat(200), "名前 \"q\""] {
+            let text = sk.to_text(name);
+            assert_eq!(text.capacity(), text.len(), "name {name:?}");
+            assert_eq!(SecretKey::from_text(&text).unwrap().key_id(), sk.key_id());
+        }
+    }
 
     #[test]
     fn text_forms_round_trip_and_hide_secrets() {
