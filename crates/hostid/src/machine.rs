@@ -325,7 +325,8 @@ fn parse_cpuinfo(r: impl BufRead) -> CpuInfo {
     let mut brand = None;
     let mut hypervisor = false;
     let mut read = 0usize;
-    for line in r.lines() {
+    // Bounded before any line is allocated: a line is read whole, however long it is.
+    for line in r.take(CPUINFO_LIMIT as u64).lines() {
         let Ok(line) = line else { break };
         read += line.len() + 1;
         if line.trim().is_empty() {
@@ -783,6 +784,30 @@ mod tests {
         let info = parse_cpuinfo(text.as_bytes());
         assert_eq!(info.identity.as_deref(), Some("AuthenticAMD AMD EPYC 7B13"));
         assert!(info.hypervisor);
+    }
+
+    #[test]
+    fn cpuinfo_reads_are_bounded_even_without_a_line_break() {
+        // An endless line (a tree whose proc/cpuinfo is /dev/zero) must not be read whole.
+        struct Endless<'a>(&'a std::cell::Cell<usize>);
+        impl Read for Endless<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.get() > 16 * CPUINFO_LIMIT {
+                    return Err(std::io::Error::other("read far past the limit"));
+                }
+                buf.fill(b'a');
+                self.0.set(self.0.get() + buf.len());
+                Ok(buf.len())
+            }
+        }
+        let consumed = std::cell::Cell::new(0);
+        let info = parse_cpuinfo(BufReader::with_capacity(1024, Endless(&consumed)));
+        assert!(info.identity.is_none());
+        assert!(
+            consumed.get() <= CPUINFO_LIMIT + 1024,
+            "{} bytes read",
+            consumed.get()
+        );
     }
 
     #[test]
