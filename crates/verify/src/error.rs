@@ -113,7 +113,7 @@ pub enum VerifyError {
     },
     /// The clock reads earlier than the latest time recorded in the state file, by more than
     /// the tolerance.
-    #[error("the clock reads {now}, but {latest_seen} was already seen (state file {}); the clock was set back by more than the {}-hour tolerance", path.display(), tolerance_secs / 3600)]
+    #[error("the clock reads {now}, but {latest_seen} was already seen (state file {}); the clock was set back by more than the {} tolerance", path.display(), tolerance_words(*tolerance_secs))]
     ClockSetBack {
         /// The time the file was checked at.
         now: Timestamp,
@@ -179,6 +179,15 @@ pub enum VerifyError {
         #[source]
         source: FormatError,
     },
+}
+
+/// `24-hour` for whole hours, else `90-second`: a tolerance under an hour is not `0-hour`.
+fn tolerance_words(secs: i64) -> String {
+    if secs > 0 && secs % 3600 == 0 {
+        format!("{}-hour", secs / 3600)
+    } else {
+        format!("{secs}-second")
+    }
 }
 
 fn list_keys(keys: &[KeyId]) -> String {

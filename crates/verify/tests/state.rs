@@ -112,13 +112,21 @@ fn a_clock_set_back_is_refused_beyond_the_tolerance_only() {
         verifier(&sf, late.plus_secs(-86_000)).load(&f),
         Err(VerifyError::Expired { now, .. }) if now == late
     ));
-    // A custom tolerance.
+    // A custom tolerance, named as it is in the message (not as a '0-hour' one).
     let strict = sf.clone().with_tolerance_secs(60);
     let v = verifier(&strict, late.plus_secs(-61));
-    assert!(matches!(
-        v.record_time(),
-        Err(VerifyError::ClockSetBack { .. })
-    ));
+    let e = v.record_time().unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerifyError::ClockSetBack {
+                tolerance_secs: 60,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("the 60-second tolerance"), "{e}");
 }
 
 #[test]
