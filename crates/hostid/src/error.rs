@@ -8,7 +8,7 @@ pub enum CodeError {
     #[error("the host ID is empty")]
     Empty,
     /// Far longer than any code; refused before decoding.
-    #[error("the host ID is {len} characters long; a code has at most {max}")]
+    #[error("the host ID is {len} bytes long; a code has at most {max}")]
     TooLong {
         /// Length of the input in bytes.
         len: usize,
@@ -24,7 +24,7 @@ pub enum CodeError {
         position: usize,
     },
     /// Too few or too many symbols.
-    #[error("the host ID has {found} symbols (dashes not counted); it should have {expected}, a character is missing or extra")]
+    #[error("the host ID has {found} symbols (dashes not counted); it should have {expected}: {}", length_hint(*found, *expected))]
     WrongLength {
         /// Symbols found.
         found: usize,
@@ -51,4 +51,14 @@ pub enum CodeError {
         /// Strong components needed.
         needed: usize,
     },
+}
+
+/// What a wrong symbol count most likely means, in words.
+fn length_hint(found: usize, expected: usize) -> &'static str {
+    match found.abs_diff(expected) {
+        1 if found < expected => "a character is missing",
+        1 => "a character is extra",
+        _ if found < expected => "part of the code is missing",
+        _ => "this is longer than a host ID",
+    }
 }

@@ -34,7 +34,7 @@ pub enum VerifyError {
     },
     /// The file names a signing key that is not in the trust store.
     #[error(
-        "the file was signed by key {key_id}, which is not trusted here (trusted: {})",
+        "the file names key {key_id} as its signer, which is not trusted here (trusted: {})",
         list_keys(trusted)
     )]
     UntrustedKey {

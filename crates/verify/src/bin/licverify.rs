@@ -90,18 +90,19 @@ fn read_key(path: &Path) -> Result<PublicKey, CliError> {
         path: path.to_owned(),
         source,
     };
-    let mut buf = Vec::new();
+    // Wiped on drop: an administrator may point --trust at a secret key file by mistake.
+    let mut buf = zeroize::Zeroizing::new(Vec::new());
     std::fs::File::open(path)
         .and_then(|f| f.take(64 * 1024 + 1).read_to_end(&mut buf))
         .map_err(io)?;
-    let text = String::from_utf8(buf).map_err(|_| CliError::KeyMalformed {
+    let text = std::str::from_utf8(&buf).map_err(|_| CliError::KeyMalformed {
         path: path.to_owned(),
         source: FormatError::MalformedKey {
             kind: "public",
             reason: "not UTF-8 text".into(),
         },
     })?;
-    PublicKey::from_text(&text).map_err(|source| CliError::KeyMalformed {
+    PublicKey::from_text(text).map_err(|source| CliError::KeyMalformed {
         path: path.to_owned(),
         source,
     })
