@@ -196,6 +196,38 @@ pub enum IssuerError {
         /// The production file's count.
         allowed: u64,
     },
+    /// An update of a production file would leave an active disaster-recovery file that
+    /// points at it with a count above the new file's.
+    #[error("disaster recovery file {recovery} has {what} {has}, above the {allowed} of the updated production file: update or deactivate {recovery} first")]
+    RecoveryAboveProduction {
+        /// The disaster-recovery file.
+        recovery: String,
+        /// The license key and count compared (`I3_ACCESS_CLIENT assigned`).
+        what: String,
+        /// Its count in the disaster-recovery file.
+        has: u64,
+        /// The count in the new production file.
+        allowed: u64,
+    },
+    /// A batch never replaces an existing output file.
+    #[error("{} already exists: a batch never replaces a file (move it away or choose another --out-dir)", path.display())]
+    OutputExists {
+        /// The existing file.
+        path: PathBuf,
+    },
+    /// One request of a batch was refused; nothing of the batch was recorded or written.
+    #[error("request {position} of {count} (machine '{machine}'): {source}; nothing of the batch was issued")]
+    Batch {
+        /// The request's position in the batch, counting from 1.
+        position: usize,
+        /// How many requests the batch holds.
+        count: usize,
+        /// The request's machine name.
+        machine: String,
+        /// Why it was refused.
+        #[source]
+        source: Box<IssuerError>,
+    },
     /// The ledger was written by a newer build, or is not a ledger.
     #[error("ledger {}: {reason}", path.display())]
     LedgerFormat {
@@ -236,7 +268,10 @@ impl IssuerError {
             | IssuerError::NotActive { .. }
             | IssuerError::NothingToUpgrade { .. }
             | IssuerError::NotEnough { .. }
-            | IssuerError::ExceedsProduction { .. } => 20,
+            | IssuerError::ExceedsProduction { .. }
+            | IssuerError::RecoveryAboveProduction { .. } => 20,
+            IssuerError::OutputExists { .. } => 4,
+            IssuerError::Batch { source, .. } => source.exit_code(),
             IssuerError::Database(e) => match e.sqlite_error_code() {
                 Some(
                     C::CannotOpen

@@ -13,6 +13,7 @@ use crate::error::IssuerError;
 /// removed.
 #[derive(Debug)]
 pub struct PendingFile {
+    file: File,
     temp: PathBuf,
     target: PathBuf,
     done: bool,
@@ -27,8 +28,23 @@ fn parent_of(path: &Path) -> &Path {
 
 impl PendingFile {
     /// Write `bytes` to `.<name>.<tag>.tmp` next to `target` (created new, with `mode` on Unix)
-    /// and flush them to disk.
+    /// and flush them to disk. An error names `target` (the path the user gave), never the
+    /// temporary name.
     pub fn write(
+        target: &Path,
+        tag: &str,
+        bytes: &[u8],
+        mode: u32,
+    ) -> Result<PendingFile, IssuerError> {
+        let pending = PendingFile::write_unsynced(target, tag, bytes, mode)?;
+        pending.sync()?;
+        Ok(pending)
+    }
+
+    /// [`PendingFile::write`] without the flush to disk: the caller must call
+    /// [`PendingFile::sync`] before anything depends on the bytes being durable (a batch
+    /// writes every file first, then flushes them together).
+    pub fn write_unsynced(
         target: &Path,
         tag: &str,
         bytes: &[u8],
@@ -48,18 +64,32 @@ impl PendingFile {
         opts.mode(mode);
         #[cfg(not(unix))]
         let _ = mode;
-        let mut f = opts
+        let f = opts
             .open(&temp)
-            .map_err(|e| IssuerError::io("creating", &temp, e))?;
-        let pending = PendingFile {
+            .map_err(|e| IssuerError::io("writing", target, e))?;
+        let mut pending = PendingFile {
+            file: f,
             temp,
             target: target.to_path_buf(),
             done: false,
         };
-        f.write_all(bytes)
-            .and_then(|()| f.sync_all())
-            .map_err(|e| IssuerError::io("writing", &pending.temp, e))?;
+        pending
+            .file
+            .write_all(bytes)
+            .map_err(|e| IssuerError::io("writing", target, e))?;
         Ok(pending)
+    }
+
+    /// Flush the temporary file's bytes to disk.
+    pub fn sync(&self) -> Result<(), IssuerError> {
+        self.file
+            .sync_all()
+            .map_err(|e| IssuerError::io("writing", &self.target, e))
+    }
+
+    /// The final path.
+    pub fn target(&self) -> &Path {
+        &self.target
     }
 
     /// The temporary path holding the complete bytes.
@@ -69,11 +99,19 @@ impl PendingFile {
 
     /// Rename onto the final path (replacing it) and sync the folder so the rename survives a
     /// power cut.
-    pub fn persist(mut self) -> Result<(), IssuerError> {
+    pub fn persist(self) -> Result<(), IssuerError> {
+        let dir = parent_of(&self.target).to_path_buf();
+        self.rename()?;
+        sync_dir(&dir);
+        Ok(())
+    }
+
+    /// Rename onto the final path (replacing it) without syncing the folder: the caller
+    /// syncs it once after renaming several files ([`sync_dir`]).
+    pub fn rename(mut self) -> Result<(), IssuerError> {
         std::fs::rename(&self.temp, &self.target)
             .map_err(|e| IssuerError::io("renaming onto", &self.target, e))?;
         self.done = true;
-        sync_dir(parent_of(&self.target));
         Ok(())
     }
 }
@@ -84,6 +122,38 @@ impl Drop for PendingFile {
             let _ = std::fs::remove_file(&self.temp);
         }
     }
+}
+
+/// Flush several pending files to disk, a few threads at a time: the file system commits
+/// flushes that wait together in one journal write, so a batch costs a few disk flushes
+/// rather than one per file. The first error is returned.
+pub fn sync_all(files: &[PendingFile]) -> Result<(), IssuerError> {
+    const THREADS: usize = 8;
+    if files.len() < 2 {
+        return files.iter().try_for_each(PendingFile::sync);
+    }
+    let chunk = files.len().div_ceil(THREADS);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().try_for_each(PendingFile::sync)))
+            .collect();
+        let mut result = Ok(());
+        for (w, c) in workers.into_iter().zip(files.chunks(chunk)) {
+            let r = w.join().unwrap_or_else(|_| {
+                let path = c.first().map_or_else(PathBuf::new, |p| p.target.clone());
+                Err(IssuerError::io(
+                    "writing",
+                    path,
+                    std::io::Error::other("the flushing thread stopped"),
+                ))
+            });
+            if result.is_ok() {
+                result = r;
+            }
+        }
+        result
+    })
 }
 
 /// Best-effort fsync of a folder (makes a rename or a new entry durable on Linux).

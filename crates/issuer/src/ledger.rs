@@ -842,6 +842,129 @@ impl Ledger {
         })
     }
 
+    /// Check a batch without changing anything: each request as [`Ledger::check`] does, and
+    /// with `out_dir`, that the folder exists and each request's output file
+    /// ([`batch_file_name`]) is a usable name that no other request of the batch shares and
+    /// no existing file holds. Availability is checked when the batch is recorded. A refusal
+    /// is [`IssuerError::Batch`], naming the request.
+    pub fn check_batch(
+        &self,
+        catalog: &Catalog,
+        reqs: &[IssueRequest],
+        out_dir: Option<&Path>,
+    ) -> Result<Vec<Plan>, IssuerError> {
+        if reqs.is_empty() {
+            return Err(IssuerError::MalformedRequest {
+                reason: "the batch holds no requests".into(),
+            });
+        }
+        if reqs.len() > MAX_BATCH {
+            return Err(IssuerError::MalformedRequest {
+                reason: format!(
+                    "the batch holds {} requests; at most {MAX_BATCH} are issued at once",
+                    reqs.len()
+                ),
+            });
+        }
+        if let Some(dir) = out_dir {
+            if !dir.is_dir() {
+                let e = std::fs::metadata(dir)
+                    .err()
+                    .unwrap_or_else(|| std::io::Error::other("not a folder"));
+                return Err(IssuerError::io("writing into", dir, e));
+            }
+        }
+        let mut names: Vec<String> = Vec::with_capacity(reqs.len());
+        let mut plans = Vec::with_capacity(reqs.len());
+        for (i, req) in reqs.iter().enumerate() {
+            let mut one = || -> Result<Plan, IssuerError> {
+                let plan = self.check(catalog, req)?;
+                if let Some(dir) = out_dir {
+                    let name = batch_file_name(&req.machine)?;
+                    let folded = name.to_lowercase();
+                    if let Some(j) = names.iter().position(|n| *n == folded) {
+                        return Err(IssuerError::MalformedRequest {
+                            reason: format!(
+                                "its output file {name} would also be request {}'s: machine names in a batch must differ",
+                                j + 1
+                            ),
+                        });
+                    }
+                    let path = dir.join(&name);
+                    if path.symlink_metadata().is_ok() {
+                        return Err(IssuerError::OutputExists { path });
+                    }
+                    names.push(folded);
+                }
+                Ok(plan)
+            };
+            plans.push(one().map_err(|e| batch_error(i, reqs, e))?);
+        }
+        Ok(plans)
+    }
+
+    /// Issue several files at once, all or nothing: every request is checked
+    /// ([`Ledger::check_batch`]) and signed, then one `BEGIN IMMEDIATE` transaction checks
+    /// availability request after request (units taken by an earlier request of the batch
+    /// are no longer available to a later one), records every file with its usage and audit
+    /// row, and commits once (`synchronous=FULL`: one durable commit for the whole batch).
+    /// If any request is refused nothing is recorded and no output file is left; the error
+    /// is [`IssuerError::Batch`], naming the request (position and machine) and why.
+    ///
+    /// With `out_dir`, each file is written to `out_dir/<machine>.i3lic` with the crash
+    /// ordering of [`Ledger::issue`]: every file is written under its temporary name and
+    /// synced before the commit, renamed after it, and the folder is synced once at the end.
+    /// Returns the files in request order.
+    pub fn issue_batch(
+        &mut self,
+        catalog: &Catalog,
+        reqs: &[IssueRequest],
+        key: &SecretKey,
+        out_dir: Option<&Path>,
+        now: Timestamp,
+    ) -> Result<Vec<Issued>, IssuerError> {
+        let plans = self.check_batch(catalog, reqs, out_dir)?;
+        let mut signed = Vec::with_capacity(reqs.len());
+        for (i, (req, plan)) in reqs.iter().zip(&plans).enumerate() {
+            let a = rules::activation(req, plan, FileId::random(), now);
+            let bytes = format::sign(&a, key)
+                .map_err(|e| batch_error(i, reqs, e.into()))?
+                .into_bytes();
+            signed.push((a, bytes));
+        }
+        let mut pending = Vec::new();
+        if let Some(dir) = out_dir {
+            for (i, (req, (a, bytes))) in reqs.iter().zip(&signed).enumerate() {
+                let path = dir.join(batch_file_name(&req.machine)?);
+                let p = PendingFile::write_unsynced(&path, &a.file_id.to_string(), bytes, 0o644)
+                    .map_err(|e| batch_error(i, reqs, e))?;
+                pending.push(p);
+            }
+            crate::fsio::sync_all(&pending)?;
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (i, ((req, plan), (a, bytes))) in reqs.iter().zip(&plans).zip(&signed).enumerate() {
+            Self::record_in(&tx, req, plan, a, key, bytes).map_err(|e| batch_error(i, reqs, e))?;
+        }
+        tx.commit()?;
+        if let Some(dir) = out_dir {
+            let renamed: Result<(), IssuerError> =
+                pending.into_iter().try_for_each(PendingFile::rename);
+            crate::fsio::sync_dir(dir);
+            renamed?;
+        }
+        Ok(signed
+            .into_iter()
+            .map(|(a, bytes)| Issued {
+                file_id: a.file_id,
+                bytes,
+                expires_at: a.expires_at,
+            })
+            .collect())
+    }
+
     /// Record a signed file in one transaction: availability (after returning the units of
     /// the file it supersedes, if any), the file row with its bytes, usage, licenses, the
     /// order counters and the audit row. Nothing is changed unless everything is.
@@ -856,25 +979,41 @@ impl Ledger {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (account_id, site_id) = Self::active_site(&tx, &req.account, &req.site)?;
+        Self::record_in(&tx, req, plan, a, key, bytes)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// [`Ledger::record`]'s work inside a transaction the caller opened (`BEGIN IMMEDIATE`)
+    /// and commits: availability is read from the order counters as this transaction has
+    /// changed them so far, so several files recorded in one transaction never share units.
+    fn record_in(
+        tx: &Connection,
+        req: &IssueRequest,
+        plan: &Plan,
+        a: &format::Activation,
+        key: &SecretKey,
+        bytes: &[u8],
+    ) -> Result<(), IssuerError> {
+        let (account_id, site_id) = Self::active_site(tx, &req.account, &req.site)?;
         // An update: the old file must still be active; its units return before the new
         // file's are taken, in this same transaction, so `used` never counts both.
         let mut touched: Vec<i64> = Vec::new();
         let superseded = match a.supersedes {
             Some(old) => {
-                let old = lifecycle::FileRow::load(&tx, &old.to_string())?;
+                let old = lifecycle::FileRow::load(tx, &old.to_string())?;
                 if old.account_id != account_id {
                     return Err(IssuerError::UnknownFile { id: old.id.clone() });
                 }
-                old.require_active(&tx)?;
-                touched.extend(Self::file_orders(&tx, old.seq)?);
+                old.require_active(tx)?;
+                touched.extend(Self::file_orders(tx, old.seq)?);
                 Some(old)
             }
             None => None,
         };
         let related = match plan.related {
             Some(id) => Some(Self::check_disaster_recovery(
-                &tx,
+                tx,
                 account_id,
                 id,
                 &plan.licenses,
@@ -885,13 +1024,13 @@ impl Ledger {
         let before_orders = |tx: &Connection, ids: &[i64]| Self::order_counters(tx, ids);
         // Counters before anything moves (the allocation below may touch more lines; they
         // are read again for the audit row, with the ones already read).
-        let mut before = before_orders(&tx, &touched)?;
+        let mut before = before_orders(tx, &touched)?;
         if let Some(old) = &superseded {
-            Self::release(&tx, old.seq, a.issued_at.unix(), &a.generated_by)?;
+            Self::release(tx, old.seq, a.issued_at.unix(), &a.generated_by)?;
         }
         for c in &plan.consume {
             usage.extend(Self::allocate(
-                &tx,
+                tx,
                 &req.account,
                 account_id,
                 &c.part,
@@ -906,7 +1045,7 @@ impl Ledger {
             .filter(|o| !touched.contains(o))
             .collect();
         // Lines only the new file touches have not changed yet: read them now.
-        before.extend(before_orders(&tx, &fresh)?);
+        before.extend(before_orders(tx, &fresh)?);
         touched.extend(fresh);
         touched.sort_unstable();
         touched.dedup();
@@ -965,6 +1104,14 @@ impl Ledger {
                 ins.execute(params![seq, l.name, l.assigned, l.pooled])?;
             }
         }
+        // Disaster-recovery files of a production file follow it to the file that
+        // supersedes it (refused if one would then be above its production file).
+        let recovery_moved = match &superseded {
+            Some(old) if old.license_type == LicenseType::Production.as_str() => {
+                Self::move_recovery_files(tx, old.seq, seq, &a.licenses)?
+            }
+            _ => Vec::new(),
+        };
         let file_json = |id: &str, active: bool, items: Vec<(String, u32)>, sha: &str| {
             serde_json::json!({
                 "id": id,
@@ -993,7 +1140,7 @@ impl Ledger {
             f["supersedes"] = superseded.as_ref().map(|o| o.id.clone()).into();
             f
         };
-        let after_orders = Self::order_counters(&tx, &touched)?;
+        let after_orders = Self::order_counters(tx, &touched)?;
         let (action, subject, before, after) = match &superseded {
             None => (
                 "file.issue",
@@ -1005,15 +1152,21 @@ impl Ledger {
                 "file.update",
                 a.file_id.to_string(),
                 serde_json::json!({ "file": old.audit_json(true), "orders": before }),
-                serde_json::json!({
-                    "file": new_file,
-                    "superseded": old.audit_json(false),
-                    "orders": after_orders,
-                }),
+                {
+                    let mut after = serde_json::json!({
+                        "file": new_file,
+                        "superseded": old.audit_json(false),
+                        "orders": after_orders,
+                    });
+                    if !recovery_moved.is_empty() {
+                        after["disaster_recovery_moved"] = recovery_moved.into();
+                    }
+                    after
+                },
             ),
         };
         Self::append_audit(
-            &tx,
+            tx,
             a.issued_at.unix(),
             &a.generated_by,
             action,
@@ -1021,8 +1174,51 @@ impl Ledger {
             Some(&before.to_string()),
             Some(&after.to_string()),
         )?;
-        tx.commit()?;
         Ok(())
+    }
+
+    /// Point the active disaster-recovery files related to production file `old_seq` at
+    /// `new_seq`, the file that supersedes it, whose licenses are `licenses`. Refuses
+    /// ([`IssuerError::RecoveryAboveProduction`]) when one of them has a count above the new
+    /// file's. Returns the ids moved.
+    fn move_recovery_files(
+        tx: &Connection,
+        old_seq: i64,
+        new_seq: i64,
+        licenses: &[LicenseCount],
+    ) -> Result<Vec<String>, IssuerError> {
+        let mut st = tx.prepare_cached(
+            "SELECT seq, id FROM files WHERE related_production = ?1 AND active = 1 ORDER BY seq",
+        )?;
+        let recovery: Vec<(i64, String)> = st
+            .query_map([old_seq], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut counts = tx.prepare_cached(
+            "SELECT name, assigned, pooled FROM file_licenses WHERE file_seq = ?1 ORDER BY name",
+        )?;
+        let mut up =
+            tx.prepare_cached("UPDATE files SET related_production = ?2 WHERE seq = ?1")?;
+        for (seq, id) in &recovery {
+            let rows: Vec<(String, i64, i64)> = counts
+                .query_map([seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()?;
+            for (name, assigned, pooled) in rows {
+                let new = licenses.iter().find(|l| l.name == name);
+                let (na, np) = new.map_or((0, 0), |l| (l.assigned, l.pooled));
+                for (what, has, allowed) in [("assigned", assigned, na), ("pooled", pooled, np)] {
+                    if to_u64(has) > u64::from(allowed) {
+                        return Err(IssuerError::RecoveryAboveProduction {
+                            recovery: id.clone(),
+                            what: format!("{name} {what}"),
+                            has: to_u64(has),
+                            allowed: allowed.into(),
+                        });
+                    }
+                }
+            }
+            up.execute(params![seq, new_seq])?;
+        }
+        Ok(recovery.into_iter().map(|(_, id)| id).collect())
     }
 
     /// The order lines a file's usage rows point at.
@@ -1197,6 +1393,41 @@ impl Ledger {
             }
         }
         Ok(seq)
+    }
+}
+
+/// The most requests one batch may hold.
+pub const MAX_BATCH: usize = 10_000;
+
+/// The output file name of a request in a batch: `<machine>.i3lic`. Refused (malformed
+/// request) when the machine name cannot be a file name: empty, starting with `.`, holding
+/// `/`, a backslash or a control character, or longer than 200 bytes.
+pub fn batch_file_name(machine: &str) -> Result<String, IssuerError> {
+    const MAX_NAME: usize = 200;
+    if machine.is_empty()
+        || machine.starts_with('.')
+        || machine.len() > MAX_NAME
+        || machine
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control())
+    {
+        return Err(IssuerError::MalformedRequest {
+            reason: format!(
+                "machine name '{}' cannot name its output file (<machine>.i3lic): it must be 1 to {MAX_NAME} bytes, not start with '.', and hold no '/', '\\' or control character",
+                machine.escape_debug()
+            ),
+        });
+    }
+    Ok(format!("{machine}.i3lic"))
+}
+
+/// Wrap a refusal of request `i` of a batch.
+fn batch_error(i: usize, reqs: &[IssueRequest], e: IssuerError) -> IssuerError {
+    IssuerError::Batch {
+        position: i + 1,
+        count: reqs.len(),
+        machine: reqs.get(i).map(|r| r.machine.clone()).unwrap_or_default(),
+        source: Box::new(e),
     }
 }
 

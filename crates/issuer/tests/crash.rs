@@ -232,3 +232,144 @@ fn sigkill_at_random_points_leaves_no_trace_or_a_complete_record_and_file() {
         "the kills should land both before and after the commit"
     );
 }
+
+/// A batch killed with SIGKILL at random points: for each run either no file of the batch is
+/// recorded and no output file exists, or every file is recorded with its complete bytes at
+/// the output path or under its temporary name beside it.
+#[test]
+fn sigkill_during_a_batch_leaves_no_trace_or_every_file() {
+    const BATCH: usize = 5;
+    const RUNS: usize = 30;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.db");
+    ok(&db, &["account", "add", "Contoso"]);
+    ok(
+        &db,
+        &["site", "add", "--account", "Contoso", "--name", "HQ"],
+    );
+    for (part, q) in [("SW-001-4.0-TR01", "10000"), ("SW-001-4.0-AL02", "100000")] {
+        ok(
+            &db,
+            &[
+                "order",
+                "add",
+                "--account",
+                "Contoso",
+                "--part",
+                part,
+                "--quantity",
+                q,
+                "--non-perpetual",
+            ],
+        );
+    }
+    let key = unencrypted_key(dir.path());
+    let batch = |run: &str| -> std::path::PathBuf {
+        let requests: Vec<serde_json::Value> = (0..BATCH)
+            .map(|j| serde_json::json!({ "machine": format!("{run}-{j}"), "host_id": host(j as u8 + 1) }))
+            .collect();
+        let body = serde_json::json!({
+            "defaults": {
+                "account": "Contoso", "site": "HQ", "product": "CIC", "version": "4.0",
+                "type": "trial", "server_part": "SW-001-4.0-TR01",
+                "add": [{"part": "SW-001-4.0-AL02", "quantity": 3}],
+            },
+            "requests": requests,
+        });
+        let p = dir.path().join(format!("{run}.json"));
+        std::fs::write(&p, body.to_string()).unwrap();
+        p
+    };
+    let spawn = |run: &str| {
+        let out = dir.path().join(run);
+        std::fs::create_dir(&out).unwrap();
+        std::process::Command::new(bin())
+            .args(["--db", db.to_str().unwrap(), "issue", "--request"])
+            .arg(batch(run))
+            .args(["--key", key.to_str().unwrap(), "--out-dir"])
+            .arg(&out)
+            .env("USER", "tester")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let t = std::time::Instant::now();
+    assert!(spawn("warmup").wait().unwrap().success());
+    let span = t.elapsed().as_micros().max(1000) as u64 * 3 / 2;
+
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for i in 0..RUNS {
+        let mut child = spawn(&format!("b{i}"));
+        std::thread::sleep(Duration::from_micros(next() % span));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+    }
+
+    let l = issuer::Ledger::open(&db).unwrap();
+    assert_eq!(l.verify_usage().unwrap(), vec![]);
+    assert!(l.verify_audit(None).unwrap().intact());
+    let conn = l.connection();
+    let mut st = conn
+        .prepare("SELECT primary_machine, id, bytes FROM files")
+        .unwrap();
+    let records: HashMap<String, (String, Vec<u8>)> = st
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let (mut none, mut all) = (0, 0);
+    for i in 0..RUNS {
+        let run = format!("b{i}");
+        let out = dir.path().join(&run);
+        let recorded = (0..BATCH)
+            .filter(|j| records.contains_key(&format!("{run}-{j}")))
+            .count();
+        if recorded == 0 {
+            let outputs: Vec<String> = std::fs::read_dir(&out)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.ends_with(".tmp"))
+                .collect();
+            assert!(
+                outputs.is_empty(),
+                "run {i}: output files without records: {outputs:?}"
+            );
+            none += 1;
+            continue;
+        }
+        assert_eq!(recorded, BATCH, "run {i}: part of a batch recorded");
+        for j in 0..BATCH {
+            let m = format!("{run}-{j}");
+            let (id, bytes) = &records[&m];
+            let path = out.join(format!("{m}.i3lic"));
+            let temp = out.join(format!(".{m}.i3lic.{id}.tmp"));
+            let on_disk = std::fs::read(&path)
+                .or_else(|_| std::fs::read(&temp))
+                .unwrap_or_else(|_| panic!("run {i}: {m} recorded but no complete file"));
+            assert_eq!(&on_disk, bytes, "run {i}: {m} differs from its record");
+        }
+        all += 1;
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&ok(&db, &["summary", "--account", "Contoso", "--json"])).unwrap();
+    let al02 = summary["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["part"] == "SW-001-4.0-AL02")
+        .unwrap()
+        .clone();
+    assert_eq!(al02["used"].as_u64(), Some(3 * records.len() as u64));
+    eprintln!("{RUNS} batch kills: {none} left no trace, {all} recorded every file");
+    assert!(
+        none > 0 && all > 0,
+        "the kills should land both before and after the commit"
+    );
+}

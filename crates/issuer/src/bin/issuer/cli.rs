@@ -325,10 +325,12 @@ pub enum CatalogCommand {
 
 /// `issuer issue`. Every value may instead come from `--request FILE` (JSON with the same
 /// names, `type` for the license type and `add` as a list of {"part", "quantity"}); a flag
-/// given on the command line overrides the request file.
+/// given on the command line overrides the request file. A request file of the form
+/// `{"defaults": {...}, "requests": [{...}, ...]}` is a batch: all its files are issued in
+/// one transaction, all or nothing, into `--out-dir`.
 #[derive(Debug, Args)]
 pub struct IssueArgs {
-    /// Request file (JSON).
+    /// Request file (JSON): one request, or a batch {"defaults": {...}, "requests": [...]}.
     #[arg(long, value_name = "FILE")]
     pub request: Option<PathBuf>,
     /// The account (sold to).
@@ -388,6 +390,10 @@ pub struct IssueArgs {
     #[arg(long, value_name = "FILE")]
     pub key: PathBuf,
     /// Where to write the new file.
-    #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "out_dir")]
+    pub out: Option<PathBuf>,
+    /// A folder to write each file into as <machine>.i3lic (required for a batch; an
+    /// existing file is never replaced).
+    #[arg(long, value_name = "DIR", conflicts_with = "out")]
+    pub out_dir: Option<PathBuf>,
 }

@@ -167,14 +167,14 @@ fn run(cli: Cli) -> Result<(), CliError> {
                         .upgrade_of(&p.number)
                         .map(|u| format!("  (upgrades to {u})"))
                         .unwrap_or_default();
-                    writeln!(
-                        out,
+                    let line = format!(
                         "{:<18} {:<8} {:<8} {}{up}",
                         p.number,
                         p.category,
                         format!("{:?}", p.kind).to_lowercase(),
                         p.description
-                    )?;
+                    );
+                    writeln!(out, "{}", line.trim_end())?;
                 }
             }
         }
@@ -299,20 +299,36 @@ fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Issue(args) => {
             let catalog = load_catalog(cli.catalog.as_deref())?;
-            let req = issue_request(args)?;
+            let (reqs, batch) = issue_requests(args)?;
+            let (out_path, req) =
+                match (&args.out, &args.out_dir, reqs.first()) {
+                    (Some(p), None, Some(req)) if !batch => (p, req),
+                    (Some(_), _, _) => return Err(CliError::Usage(
+                        "a batch writes one file per request: give --out-dir DIR instead of --out"
+                            .into(),
+                    )),
+                    (None, Some(dir), _) => {
+                        return issue_into(&cli, &catalog, args, &reqs, dir, &mut out);
+                    }
+                    _ => {
+                        return Err(CliError::Usage(
+                            "missing --out FILE or --out-dir DIR".into(),
+                        ))
+                    }
+                };
             let mut ledger = Ledger::open(&ledger_path(&cli))?;
             // Everything that can be checked without the key is checked before asking for
             // a passphrase.
-            ledger.check(&catalog, &req)?;
+            ledger.check(&catalog, req)?;
             let key = keys::load_secret_key(&args.key, &mut || {
                 keys::passphrase_from_env_or_prompt(false)
             })?;
-            let issued = ledger.issue(&catalog, &req, &key, Some(&args.out), Timestamp::now())?;
+            let issued = ledger.issue(&catalog, req, &key, Some(out_path), Timestamp::now())?;
             drop(key);
             writeln!(out, "{}", issued.file_id)?;
             eprintln!(
                 "issuer: wrote {} ({} file, expires {})",
-                args.out.display(),
+                out_path.display(),
                 req.license_type.label(),
                 issued.expires_at
             );
@@ -409,10 +425,47 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 out.write_all(&bytes)?;
             } else {
                 issuer::fsio::write_atomic(path, &bytes, 0o644)?;
+                eprintln!(
+                    "issuer: wrote {} (file {}, {} bytes)",
+                    path.display(),
+                    id.trim().to_ascii_lowercase(),
+                    bytes.len()
+                );
             }
         }
     }
     out.flush()?;
+    Ok(())
+}
+
+/// `issuer issue --out-dir DIR`: every request (a batch, or one) in one transaction, each
+/// file written to `DIR/<machine>.i3lic`; prints `ID PATH` per file, in request order.
+fn issue_into(
+    cli: &Cli,
+    catalog: &Catalog,
+    args: &IssueArgs,
+    reqs: &[IssueRequest],
+    dir: &Path,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let mut ledger = Ledger::open(&ledger_path(cli))?;
+    // Everything that can be checked without the key is checked before asking for a
+    // passphrase.
+    ledger.check_batch(catalog, reqs, Some(dir))?;
+    let key = keys::load_secret_key(&args.key, &mut || {
+        keys::passphrase_from_env_or_prompt(false)
+    })?;
+    let issued = ledger.issue_batch(catalog, reqs, &key, Some(dir), Timestamp::now())?;
+    drop(key);
+    for (req, f) in reqs.iter().zip(&issued) {
+        let path = dir.join(issuer::batch_file_name(&req.machine)?);
+        writeln!(out, "{} {}", f.file_id, path.display())?;
+    }
+    eprintln!(
+        "issuer: wrote {} file(s) into {}, recorded in one transaction",
+        issued.len(),
+        dir.display()
+    );
     Ok(())
 }
 
@@ -691,6 +744,12 @@ fn print_details(out: &mut impl Write, d: &FileDetails) -> std::io::Result<()> {
     }
     let w = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, v) in &fields {
+        // A value not given (no machine type, no mail connector) reads `-`.
+        let v = if v.trim().is_empty() {
+            "-"
+        } else {
+            v.trim_end()
+        };
         writeln!(out, "{k:<w$}  {v}")?;
     }
     writeln!(out)?;
@@ -905,41 +964,108 @@ fn pick(flag: &Option<String>, file: Option<String>, name: &str) -> Result<Strin
     })
 }
 
-/// The request from `--request` (if any) with command-line flags taking precedence.
-fn issue_request(a: &IssueArgs) -> Result<IssueRequest, CliError> {
-    #[derive(Default, serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct FileReq {
-        account: Option<String>,
-        site: Option<String>,
-        product: Option<String>,
-        version: Option<String>,
-        #[serde(rename = "type")]
-        license_type: Option<String>,
-        host_id: Option<String>,
-        machine: Option<String>,
-        switchover_host_id: Option<String>,
-        switchover_machine: Option<String>,
-        switchover_part: Option<String>,
-        server_part: Option<String>,
-        #[serde(default)]
-        add: Vec<PartQuantity>,
-        system_type: Option<String>,
-        mail_connector: Option<String>,
-        generated_by: Option<String>,
-        #[serde(default)]
-        partner: bool,
-        related: Option<String>,
-    }
-    let f: FileReq = match &a.request {
-        None => FileReq::default(),
-        Some(p) => {
-            let bytes = issuer::fsio::read_bounded(p, 1024 * 1024, "request file")?;
-            serde_json::from_slice(&bytes).map_err(|e| IssuerError::MalformedRequest {
-                reason: format!("{}: {e}", p.display()),
-            })?
-        }
+/// One request as a request file gives it (every value optional: flags may supply it).
+#[derive(Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileReq {
+    account: Option<String>,
+    site: Option<String>,
+    product: Option<String>,
+    version: Option<String>,
+    #[serde(rename = "type")]
+    license_type: Option<String>,
+    host_id: Option<String>,
+    machine: Option<String>,
+    switchover_host_id: Option<String>,
+    switchover_machine: Option<String>,
+    switchover_part: Option<String>,
+    server_part: Option<String>,
+    #[serde(default)]
+    add: Vec<PartQuantity>,
+    system_type: Option<String>,
+    mail_connector: Option<String>,
+    generated_by: Option<String>,
+    #[serde(default)]
+    partner: bool,
+    related: Option<String>,
+}
+
+/// A batch request file: values shared by every request, and the requests.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchFile {
+    #[serde(default)]
+    defaults: serde_json::Map<String, serde_json::Value>,
+    requests: Vec<serde_json::Value>,
+}
+
+/// The requests of `issuer issue` (one, or a batch from `--request`) with command-line flags
+/// taking precedence, and whether they came as a batch.
+fn issue_requests(a: &IssueArgs) -> Result<(Vec<IssueRequest>, bool), CliError> {
+    let Some(p) = &a.request else {
+        return Ok((vec![issue_request(a, FileReq::default())?], false));
     };
+    let bytes = issuer::fsio::read_bounded(p, REQUEST_FILE_MAX, "request file")?;
+    let malformed = |reason: String| IssuerError::MalformedRequest {
+        reason: format!("{}: {reason}", p.display()),
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| malformed(e.to_string()))?;
+    let is_batch = value
+        .as_object()
+        .is_some_and(|o| o.contains_key("requests"));
+    if !is_batch {
+        let f: FileReq = serde_json::from_value(value).map_err(|e| malformed(e.to_string()))?;
+        return Ok((vec![issue_request(a, f)?], false));
+    }
+    let b: BatchFile = serde_json::from_value(value).map_err(|e| malformed(e.to_string()))?;
+    for (flag, given) in [
+        ("--host-id", a.host_id.is_some()),
+        ("--machine", a.machine.is_some()),
+        ("--switchover-host-id", a.switchover_host_id.is_some()),
+        ("--switchover-machine", a.switchover_machine.is_some()),
+    ] {
+        if given {
+            return Err(CliError::Usage(format!(
+                "{flag} names one server: give it in each request of the batch {}",
+                p.display()
+            )));
+        }
+    }
+    let count = b.requests.len();
+    let mut reqs = Vec::with_capacity(count);
+    for (i, r) in b.requests.into_iter().enumerate() {
+        let serde_json::Value::Object(fields) = r else {
+            return Err(malformed(format!("request {} of {count} is not an object", i + 1)).into());
+        };
+        let mut merged = b.defaults.clone();
+        merged.extend(fields);
+        let machine = merged
+            .get("machine")
+            .and_then(|m| m.as_str())
+            .unwrap_or("")
+            .to_string();
+        let within = |reason: String| {
+            format!(
+                "request {} of {count} (machine '{machine}'): {reason}",
+                i + 1
+            )
+        };
+        let f: FileReq = serde_json::from_value(serde_json::Value::Object(merged))
+            .map_err(|e| malformed(within(e.to_string())))?;
+        reqs.push(issue_request(a, f).map_err(|e| match e {
+            CliError::Usage(m) => CliError::Usage(within(m)),
+            other => other,
+        })?);
+    }
+    Ok((reqs, true))
+}
+
+/// The largest request file read.
+const REQUEST_FILE_MAX: usize = 4 * 1024 * 1024;
+
+/// One request from a request file's values, command-line flags taking precedence.
+fn issue_request(a: &IssueArgs, f: FileReq) -> Result<IssueRequest, CliError> {
     let t = pick(&a.license_type, f.license_type, "type")?;
     let license_type: LicenseType = t
         .parse()
