@@ -6,6 +6,8 @@
 //!
 //! `ledger/*`: whole durable issue transactions per second into a real ledger file
 //! (WAL, synchronous=FULL), against a bare durable one-row SQLite commit on the same disk.
+//! `ledger/issue_batch_100` issues 100 files in one durable transaction (group commit,
+//! `Ledger::issue_batch`), measured per batch: files/s = 100 / its time, against `ledger/issue`.
 //!
 //! Run: `cargo bench -p i3lic-issuer --bench issue`.
 
@@ -95,6 +97,9 @@ fn signing(c: &mut Criterion) {
     g.finish();
 }
 
+/// Files per batch in `ledger/issue_batch_100`.
+const BATCH: usize = 100;
+
 fn ledger(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     let catalog = Catalog::built_in().expect("catalog");
@@ -141,6 +146,57 @@ fn ledger(c: &mut Criterion) {
                 .expect("issue")
         })
     });
+    g.finish();
+
+    // Group commit: 100 files in one durable transaction, measured per batch (files/s =
+    // 100 / batch time), next to the single-file `issue` above.
+    let batch: Vec<IssueRequest> = (0..BATCH)
+        .map(|i| {
+            let mut r = req.clone();
+            r.machine = format!("ms{i}");
+            r
+        })
+        .collect();
+    let mut g = c.benchmark_group("ledger");
+    g.throughput(Throughput::Elements(BATCH as u64));
+    g.sample_size(20);
+    g.measurement_time(Duration::from_secs(10));
+    g.bench_function("issue_batch_100", |b| {
+        b.iter(|| {
+            l.issue_batch(&catalog, black_box(&batch), &key, None, Timestamp::now())
+                .expect("batch")
+        })
+    });
+    // The same with every output file written (synced temporary files, renames, one
+    // folder sync); each iteration writes into a fresh folder.
+    let mut n = 0u64;
+    g.bench_function("issue_batch_100_with_output_files", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                let d = dir.path().join(format!("batch{n}"));
+                std::fs::create_dir(&d).expect("folder");
+                d
+            },
+            |d| {
+                l.issue_batch(
+                    &catalog,
+                    black_box(&batch),
+                    &key,
+                    Some(&d),
+                    Timestamp::now(),
+                )
+                .expect("batch")
+            },
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("ledger");
+    g.throughput(Throughput::Elements(1));
+    g.sample_size(20);
+    g.measurement_time(Duration::from_secs(10));
     g.bench_function("issue_with_output_file", |b| {
         b.iter(|| {
             l.issue(
