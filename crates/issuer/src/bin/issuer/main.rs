@@ -426,10 +426,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
             } else {
                 issuer::fsio::write_atomic(path, &bytes, 0o644)?;
                 eprintln!(
-                    "issuer: wrote {} (file {}, {} bytes)",
+                    "issuer: wrote {} (activation file {}, as recorded)",
                     path.display(),
-                    id.trim().to_ascii_lowercase(),
-                    bytes.len()
+                    id.trim().to_ascii_lowercase()
                 );
             }
         }

@@ -1,0 +1,144 @@
+//! What the CLI prints: `show` with values not given, `download`, and a missing `--out` folder.
+
+mod common;
+
+use common::{host, ok, run, unencrypted_key};
+
+fn issued(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, String) {
+    let db = dir.join("ledger.db");
+    ok(&db, &["account", "add", "Contoso"]);
+    ok(
+        &db,
+        &["site", "add", "--account", "Contoso", "--name", "HQ"],
+    );
+    ok(
+        &db,
+        &[
+            "order",
+            "add",
+            "--account",
+            "Contoso",
+            "--part",
+            "SW-001-4.0-MS01",
+            "--quantity",
+            "2",
+        ],
+    );
+    let key = unencrypted_key(dir);
+    let h = host(3);
+    let out = dir.join("ms1.i3lic");
+    let id = ok(
+        &db,
+        &[
+            "issue",
+            "--account",
+            "Contoso",
+            "--site",
+            "HQ",
+            "--product",
+            "CIC",
+            "--version",
+            "4.0",
+            "--type",
+            "media-server",
+            "--host-id",
+            &h,
+            "--machine",
+            "ms1",
+            "--server-part",
+            "SW-001-4.0-MS01",
+            "--key",
+            key.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    (db, key, id.trim().to_string())
+}
+
+#[test]
+fn show_prints_a_dash_for_values_not_given_and_no_trailing_blanks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _, id) = issued(dir.path());
+    let shown = ok(&db, &["show", &id]);
+    for line in shown.lines() {
+        assert_eq!(line, line.trim_end(), "trailing blanks: {line:?}");
+    }
+    let value = |k: &str| {
+        shown
+            .lines()
+            .find_map(|l| l.strip_prefix(k))
+            .map(str::trim)
+            .unwrap_or_else(|| panic!("no {k} line in\n{shown}"))
+            .to_string()
+    };
+    assert_eq!(value("Machine Type"), "-");
+    assert_eq!(value("Mail Connector"), "-");
+    for cmd in [&["catalog", "list"][..], &["activity"][..]] {
+        for line in ok(&db, cmd).lines() {
+            assert_eq!(line, line.trim_end(), "{cmd:?}: trailing blanks: {line:?}");
+        }
+    }
+}
+
+#[test]
+fn download_says_what_it_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _, id) = issued(dir.path());
+    let again = dir.path().join("again.i3lic");
+    let o = run(&db, &["download", &id, "--out", again.to_str().unwrap()]);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("wrote {}", again.display())) && err.contains(&id),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&again).unwrap(),
+        std::fs::read(dir.path().join("ms1.i3lic")).unwrap()
+    );
+}
+
+#[test]
+fn a_missing_out_folder_is_named_as_typed_not_the_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, key, _) = issued(dir.path());
+    let h = host(4);
+    let out = dir.path().join("no").join("such").join("ms2.i3lic");
+    let o = run(
+        &db,
+        &[
+            "issue",
+            "--account",
+            "Contoso",
+            "--site",
+            "HQ",
+            "--product",
+            "CIC",
+            "--version",
+            "4.0",
+            "--type",
+            "media-server",
+            "--host-id",
+            &h,
+            "--machine",
+            "ms2",
+            "--server-part",
+            "SW-001-4.0-MS01",
+            "--key",
+            key.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&out.display().to_string()) && !err.contains(".ms2.i3lic."),
+        "{err}"
+    );
+    // Nothing was recorded.
+    let s: serde_json::Value =
+        serde_json::from_str(&ok(&db, &["summary", "--account", "Contoso", "--json"])).unwrap();
+    assert_eq!(s["parts"][0]["used"].as_u64(), Some(1));
+}
