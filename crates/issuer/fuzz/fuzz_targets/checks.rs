@@ -4,7 +4,7 @@
 // Each fuzz target uses some of the checks; the replay test uses the constants too.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Component, Path};
 use std::sync::OnceLock;
 
 use format::{FileId, LicenseType, SecretKey, Timestamp, UnverifiedFile, MAX_COUNT};
@@ -196,7 +196,8 @@ fn plan_every_server_part(catalog: &Catalog) {
 // ---- issue request ----
 
 /// Any bytes as an issue request (JSON with the field names of `issuer issue`). Parsing
-/// must return, never panic; an accepted request survives its JSON form unchanged; planned
+/// must return, never panic; an accepted request survives its JSON form unchanged, its
+/// machine name gives a batch output name inside the output folder or a refusal; planned
 /// against the built-in catalog it must not panic, and a plan whose file is valid signs,
 /// parses and verifies back to the same activation.
 pub fn check_request(data: &[u8]) {
@@ -206,9 +207,31 @@ pub fn check_request(data: &[u8]) {
     let json = serde_json::to_vec(&req).expect("a request serialises");
     let again: IssueRequest = serde_json::from_slice(&json).expect("a written request reads");
     assert_eq!(again, req);
+    check_batch_file_name(&req.machine);
     let catalog = built_in();
     if let Ok(p) = plan(catalog, &req) {
         check_planned(catalog, &req, &p, true);
+    }
+}
+
+/// A batch writes each request's file as `<machine>.i3lic` in the output folder: a name it
+/// accepts must be one plain path component, so no machine name can write outside the folder.
+fn check_batch_file_name(machine: &str) {
+    match issuer::ledger::batch_file_name(machine) {
+        Ok(name) => {
+            assert_eq!(name, format!("{machine}.i3lic"));
+            let mut parts = Path::new(&name).components();
+            assert!(
+                matches!(parts.next(), Some(Component::Normal(_))),
+                "{name:?}"
+            );
+            assert!(
+                parts.next().is_none(),
+                "{name:?} is more than one component"
+            );
+        }
+        Err(IssuerError::MalformedRequest { .. }) => {}
+        Err(other) => panic!("unexpected error for a machine name: {other:?}"),
     }
 }
 
