@@ -5,19 +5,21 @@ mod common;
 
 use std::path::Path;
 
-use common::{ledger, request, run};
+use common::{add_orders, audit_rows, ledger, request, run, update_by, AuditRow, Units};
 use format::{LicenseType, SecretKey, Timestamp};
-use issuer::{ledger::audit_hash, AuditProblem, Ledger, UpdateRequest};
+use issuer::{AuditProblem, Ledger, UpdateRequest};
 use rusqlite::{params, Connection};
 
 /// A ledger with accounts, sites, orders, two issued files, an update and a deactivation
 /// (12 audit rows). Returns the ids of the issued files, in order.
 fn busy_ledger(dir: &Path) -> Vec<String> {
     let (mut l, c) = ledger(dir);
-    l.add_order(&c, "Contoso", "SW-001-4.0-SL03", 3, true, "t")
-        .unwrap();
-    l.add_order(&c, "Contoso", "SW-001-4.0-AL02", 50, true, "t")
-        .unwrap();
+    add_orders(
+        &mut l,
+        &c,
+        &[("SW-001-4.0-SL03", 3), ("SW-001-4.0-AL02", 50)],
+        Units::Perpetual,
+    );
     let key = SecretKey::generate();
     let r = request(
         LicenseType::Production,
@@ -28,8 +30,7 @@ fn busy_ledger(dir: &Path) -> Vec<String> {
     let b = l.issue(&c, &r, &key, None, Timestamp::now()).unwrap();
     let u = UpdateRequest {
         machine: Some("ic9".into()),
-        generated_by: "t".into(),
-        ..Default::default()
+        ..update_by("t")
     };
     let a2 = l
         .update(&c, &a.file_id.to_string(), &u, &key, None, Timestamp::now())
@@ -65,45 +66,28 @@ fn rows(c: &Connection) -> i64 {
         .unwrap()
 }
 
-type Row = (i64, String, String, String, Option<String>, Option<String>);
-
-fn row(c: &Connection, seq: i64) -> (Row, Vec<u8>) {
-    c.query_row(
-        "SELECT at, actor, action, subject, before, after, hash FROM audit WHERE seq = ?1",
-        [seq],
-        |r| {
-            Ok((
-                (
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ),
-                r.get(6)?,
-            ))
-        },
-    )
-    .unwrap()
+/// The audit row at `seq`.
+fn row(c: &Connection, seq: i64) -> AuditRow {
+    audit_rows(c).into_iter().find(|r| r.seq == seq).unwrap()
 }
 
-/// Insert a row at `seq` whose hash follows the chain's rule from `prev` exactly.
-fn insert_valid(c: &Connection, seq: i64, prev: &[u8], r: &Row) {
-    let h = audit_hash(
-        prev,
-        seq,
-        r.0,
-        &r.1,
-        &r.2,
-        &r.3,
-        r.4.as_deref(),
-        r.5.as_deref(),
-    );
+/// Insert `r` as it is but for its hash, which follows the chain's rule exactly.
+fn insert_valid(c: &Connection, r: &AuditRow) {
+    let h = r.expected_hash();
     c.execute(
         "INSERT INTO audit (seq, at, actor, action, subject, before, after, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![seq, r.0, r.1, r.2, r.3, r.4, r.5, prev, h.as_slice()],
+        params![
+            r.seq,
+            r.at,
+            r.actor,
+            r.action,
+            r.subject,
+            r.before,
+            r.after,
+            r.prev_hash,
+            h.as_slice()
+        ],
     )
     .unwrap();
 }
@@ -178,10 +162,11 @@ fn a_row_inserted_in_the_middle_with_a_valid_hash_is_named() {
          UPDATE audit SET seq = seq - 999999 WHERE seq >= 1000000;",
     )
     .unwrap();
-    let (mut fake, _) = row(&c, 5);
-    fake.1 = "mallory".into();
-    let (_, prev) = row(&c, 5);
-    insert_valid(&c, 6, &prev, &fake);
+    let mut fake = row(&c, 5);
+    fake.actor = "mallory".into();
+    fake.seq = 6;
+    fake.prev_hash = row(&c, 5).hash;
+    insert_valid(&c, &fake);
     assert_eq!(problems(&db), vec![AuditProblem::Inserted { seq: 6 }]);
     let o = run(&db, &["audit", "verify"]);
     assert_eq!(o.status.code(), Some(3));
@@ -195,7 +180,7 @@ fn a_row_appended_with_a_made_up_hash_is_named() {
     let db = dir.path().join("ledger.db");
     let c = attacker(&db);
     let last = rows(&c);
-    let (_, prev) = row(&c, last);
+    let prev = row(&c, last).hash;
     c.execute(
         "INSERT INTO audit (seq, at, actor, action, subject, before, after, prev_hash, hash)
          VALUES (?1, 1, 'mallory', 'order.add', 'Contoso/X', NULL, '{}', ?2, zeroblob(32))",
@@ -212,16 +197,18 @@ fn a_forged_deactivation_appended_with_a_valid_hash_is_named() {
     let db = dir.path().join("ledger.db");
     let c = attacker(&db);
     let last = rows(&c);
-    let (_, prev) = row(&c, last);
-    let fake: Row = (
-        1,
-        "mallory".into(),
-        "file.deactivate".into(),
-        ids[3].clone(),
-        Some("{}".into()),
-        Some("{}".into()),
-    );
-    insert_valid(&c, last + 1, &prev, &fake);
+    let fake = AuditRow {
+        seq: last + 1,
+        at: 1,
+        actor: "mallory".into(),
+        action: "file.deactivate".into(),
+        subject: ids[3].clone(),
+        before: Some("{}".into()),
+        after: Some("{}".into()),
+        prev_hash: row(&c, last).hash,
+        hash: Vec::new(),
+    };
+    insert_valid(&c, &fake);
     assert_eq!(
         problems(&db),
         vec![AuditProblem::DeactivationNotApplied {
@@ -305,11 +292,11 @@ fn a_chain_rewritten_end_to_end_is_caught_by_a_head_noted_earlier() {
         .unwrap();
     let last = rows(&c);
     for seq in 3..=last {
-        let (r, _) = row(&c, seq);
-        let (_, prev) = row(&c, seq - 1);
+        let mut r = row(&c, seq);
+        r.prev_hash = row(&c, seq - 1).hash;
         c.execute("DELETE FROM audit WHERE seq = ?1", [seq])
             .unwrap();
-        insert_valid(&c, seq, &prev, &r);
+        insert_valid(&c, &r);
     }
     assert_eq!(problems(&db), vec![], "the chain alone is consistent again");
     let report = Ledger::open(&db).unwrap().verify_audit(Some(head)).unwrap();

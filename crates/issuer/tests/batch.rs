@@ -5,7 +5,10 @@ mod common;
 
 use std::path::Path;
 
-use common::{bin, host, ledger, ok, request, run, unencrypted_key};
+use common::{
+    add_orders, bin, cli_ledger, counts, host, ledger, ok, request, run, summary_json,
+    summary_part, summary_text, unencrypted_key, Units,
+};
 use format::{LicenseType, SecretKey, Timestamp};
 use issuer::{IssueRequest, IssuerError, Ledger};
 
@@ -25,10 +28,10 @@ fn media_servers(n: u8, each: u32) -> Vec<IssueRequest> {
         .collect()
 }
 
+/// `(used, available)` of a part Contoso has.
 fn used(l: &Ledger, c: &issuer::Catalog, part: &str) -> (u64, u64) {
-    let s = l.summary(c, "Contoso", None).unwrap();
-    let p = s.parts.iter().find(|p| p.part == part).unwrap();
-    (p.used, p.available)
+    let (_, used, available) = counts(l, c, part).unwrap();
+    (used, available)
 }
 
 /// Everything observable that a refused batch must leave as it was.
@@ -48,10 +51,12 @@ fn snapshot(l: &Ledger, dir: &Path) -> (i64, i64, i64, Vec<String>) {
 }
 
 fn media_orders(l: &mut Ledger, c: &issuer::Catalog, servers: u32, al02: u32) {
-    l.add_order(c, "Contoso", "SW-001-4.0-MS01", servers, true, "t")
-        .unwrap();
-    l.add_order(c, "Contoso", "SW-001-4.0-AL02", al02, true, "t")
-        .unwrap();
+    add_orders(
+        l,
+        c,
+        &[("SW-001-4.0-MS01", servers), ("SW-001-4.0-AL02", al02)],
+        Units::Perpetual,
+    );
 }
 
 #[test]
@@ -259,31 +264,19 @@ fn batch_file(dir: &Path, machines: &[(&str, u32)]) -> std::path::PathBuf {
     p
 }
 
-fn cli_setup(db: &Path, al02: &str) {
-    ok(db, &["account", "add", "Contoso"]);
-    ok(db, &["site", "add", "--account", "Contoso", "--name", "HQ"]);
-    for (part, q) in [("SW-001-4.0-MS01", "10"), ("SW-001-4.0-AL02", al02)] {
-        ok(
-            db,
-            &[
-                "order",
-                "add",
-                "--account",
-                "Contoso",
-                "--part",
-                part,
-                "--quantity",
-                q,
-            ],
-        );
-    }
+/// Through the CLI: Contoso at HQ with MS01 ×10 and AL02 × `al02`. Returns the ledger's path.
+fn cli_setup(dir: &Path, al02: u32) -> std::path::PathBuf {
+    cli_ledger(
+        dir,
+        &[("SW-001-4.0-MS01", 10), ("SW-001-4.0-AL02", al02)],
+        Units::Perpetual,
+    )
 }
 
 #[test]
 fn cli_batch_writes_each_file_and_prints_id_and_path() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("ledger.db");
-    cli_setup(&db, "100");
+    let db = cli_setup(dir.path(), 100);
     let key = unencrypted_key(dir.path());
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
@@ -311,14 +304,8 @@ fn cli_batch_writes_each_file_and_prints_id_and_path() {
         assert_eq!(dl.as_bytes(), std::fs::read(path).unwrap());
     }
     assert!(String::from_utf8_lossy(&o.stderr).contains("3 file(s)"));
-    let s: serde_json::Value =
-        serde_json::from_str(&ok(&db, &["summary", "--account", "Contoso", "--json"])).unwrap();
-    let al02 = s["parts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["part"] == "SW-001-4.0-AL02")
-        .unwrap();
+    let s = summary_json(&db);
+    let al02 = summary_part(&s, "SW-001-4.0-AL02");
     assert_eq!(
         (al02["used"].as_u64(), al02["available"].as_u64()),
         (Some(60), Some(40))
@@ -328,13 +315,12 @@ fn cli_batch_writes_each_file_and_prints_id_and_path() {
 #[test]
 fn cli_batch_refused_by_its_last_request_exits_20_naming_it_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("ledger.db");
-    cli_setup(&db, "50");
+    let db = cli_setup(dir.path(), 50);
     let key = unencrypted_key(dir.path());
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     let req = batch_file(dir.path(), &[("ms1", 10), ("ms2", 20), ("ms3", 30)]);
-    let summary = ok(&db, &["summary", "--account", "Contoso", "--json"]);
+    let summary = summary_text(&db);
     let head = ok(&db, &["audit", "head"]);
     let o = run(
         &db,
@@ -358,18 +344,14 @@ fn cli_batch_refused_by_its_last_request_exits_20_naming_it_and_leaves_nothing()
     );
     assert!(o.stdout.is_empty());
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
-    assert_eq!(
-        ok(&db, &["summary", "--account", "Contoso", "--json"]),
-        summary
-    );
+    assert_eq!(summary_text(&db), summary);
     assert_eq!(ok(&db, &["audit", "head"]), head);
 }
 
 #[test]
 fn cli_batch_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("ledger.db");
-    cli_setup(&db, "50");
+    let db = cli_setup(dir.path(), 50);
     let key = unencrypted_key(dir.path());
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
@@ -429,8 +411,7 @@ fn cli_batch_usage_errors() {
 #[test]
 fn a_single_request_file_still_issues_one_file() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("ledger.db");
-    cli_setup(&db, "50");
+    let db = cli_setup(dir.path(), 50);
     let key = unencrypted_key(dir.path());
     let req = dir.path().join("one.json");
     std::fs::write(

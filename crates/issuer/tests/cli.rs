@@ -4,8 +4,12 @@ mod common;
 
 use std::path::Path;
 
-use common::{bin, host, ok, run, unencrypted_key};
+use common::{
+    cli_order, command, host, ok, passphrase, run, set_mode, summary_part, summary_text,
+    unencrypted_key, IssueFlags, Units,
+};
 
+/// Contoso with a detailed site "HQ", an inactive site "Old", SL03 ×1 and AL02 ×50.
 fn setup(dir: &Path) -> std::path::PathBuf {
     let db = dir.join("ledger.db");
     ok(&db, &["account", "add", "Contoso"]);
@@ -45,65 +49,23 @@ fn setup(dir: &Path) -> std::path::PathBuf {
             "Old",
         ],
     );
-    ok(
-        &db,
-        &[
-            "order",
-            "add",
-            "--account",
-            "Contoso",
-            "--part",
-            "SW-001-4.0-SL03",
-            "--quantity",
-            "1",
-        ],
-    );
-    ok(
-        &db,
-        &[
-            "order",
-            "add",
-            "--account",
-            "Contoso",
-            "--part",
-            "SW-001-4.0-AL02",
-            "--quantity",
-            "50",
-        ],
-    );
+    cli_order(&db, "SW-001-4.0-SL03", 1, Units::Perpetual);
+    cli_order(&db, "SW-001-4.0-AL02", 50, Units::Perpetual);
     db
 }
 
+/// A production file for SL03 on machine "ic1".
 fn issue_args<'a>(h: &'a str, key: &'a str, out: &'a str, add: &'a str) -> Vec<&'a str> {
-    vec![
-        "issue",
-        "--account",
-        "Contoso",
-        "--site",
-        "HQ",
-        "--product",
-        "CIC",
-        "--version",
-        "4.0",
-        "--type",
-        "production",
-        "--host-id",
-        h,
-        "--machine",
-        "ic1",
-        "--server-part",
-        "SW-001-4.0-SL03",
-        "--add",
-        add,
-        "--key",
+    IssueFlags {
+        license_type: "production",
+        host_id: h,
+        machine: "ic1",
+        server_part: "SW-001-4.0-SL03",
+        add: Some(add),
         key,
-        "--out",
         out,
-    ]
-}
-
-fn summary(db: &Path) -> String {
-    ok(db, &["summary", "--account", "Contoso", "--json"])
+    }
+    .args()
 }
 
 #[test]
@@ -149,7 +111,7 @@ fn contract_flow_issue_refuse_download() {
     assert_eq!(a.file_id.to_string(), id);
     assert_eq!(a.generated_by, "tester");
 
-    let before = summary(&db);
+    let before = summary_text(&db);
     let out2 = dir.path().join("server2.i3lic");
     let o = run(
         &db,
@@ -167,7 +129,7 @@ fn contract_flow_issue_refuse_download() {
         "{err}"
     );
     assert!(!out2.exists());
-    assert_eq!(summary(&db), before);
+    assert_eq!(summary_text(&db), before);
 
     let again = dir.path().join("again.i3lic");
     ok(&db, &["download", id, "--out", again.to_str().unwrap()]);
@@ -184,12 +146,7 @@ fn contract_flow_issue_refuse_download() {
     assert_eq!(o.status.code(), Some(20));
 
     let s: serde_json::Value = serde_json::from_str(&before).unwrap();
-    let al02 = s["parts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["part"] == "SW-001-4.0-AL02")
-        .unwrap();
+    let al02 = summary_part(&s, "SW-001-4.0-AL02");
     assert_eq!(
         (
             al02["total"].as_u64(),
@@ -204,12 +161,7 @@ fn contract_flow_issue_refuse_download() {
         .iter()
         .find(|x| x["site"] == "HQ")
         .unwrap();
-    let hq_al02 = hq["parts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["part"] == "SW-001-4.0-AL02")
-        .unwrap();
+    let hq_al02 = summary_part(hq, "SW-001-4.0-AL02");
     assert_eq!(hq_al02["used"].as_u64(), Some(50));
 }
 
@@ -224,18 +176,10 @@ fn bad_input_is_refused_with_its_exit_code_and_changes_nothing() {
     let o = out.to_str().unwrap();
     let open_key = dir.path().join("open.key");
     std::fs::copy(&key, &open_key).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&open_key, std::fs::Permissions::from_mode(0o644)).unwrap();
-    }
+    set_mode(&open_key, 0o644);
     let garbage_key = dir.path().join("garbage.key");
     std::fs::write(&garbage_key, "hello\n").unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&garbage_key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
+    set_mode(&garbage_key, 0o600);
     let bad_catalog = dir.path().join("bad.catalog");
     std::fs::write(&bad_catalog, "license | I3_ACCESS_CLIENT | C\nversion | CIC | 4.0 | features=I3_FEATURE_SIP\naccess | SW-1 | CIC 4.0 | X | grants=I3_ACCESS_CLIENT:0/0\n").unwrap();
     let bad_request = dir.path().join("req.json");
@@ -332,7 +276,7 @@ fn bad_input_is_refused_with_its_exit_code_and_changes_nothing() {
             "no/such/dir",
         ),
     ];
-    let before = summary(&db);
+    let before = summary_text(&db);
     for (name, args, code, needle) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let r = run(&db, &args);
@@ -340,7 +284,7 @@ fn bad_input_is_refused_with_its_exit_code_and_changes_nothing() {
         assert_eq!(r.status.code(), Some(code), "{name}: {err}");
         assert!(err.contains(needle), "{name}: {err}");
         assert!(!out.exists(), "{name} left an output file");
-        assert_eq!(summary(&db), before, "{name} changed the ledger");
+        assert_eq!(summary_text(&db), before, "{name} changed the ledger");
     }
     // Request and catalog problems.
     let mut args: Vec<&str> = issue_args(&h, k, o, "SW-001-4.0-AL02=5");
@@ -421,7 +365,7 @@ fn bad_input_is_refused_with_its_exit_code_and_changes_nothing() {
         (vec!["frobnicate"], 2),
     ] {
         assert_eq!(run(&db, &args).status.code(), Some(code), "{args:?}");
-        assert_eq!(summary(&db), before, "{args:?} changed the ledger");
+        assert_eq!(summary_text(&db), before, "{args:?} changed the ledger");
     }
     assert!(!out.exists());
 }
@@ -463,28 +407,22 @@ fn request_file_issues_like_flags() {
 #[cfg(unix)]
 #[test]
 fn encrypted_keygen_and_issue_with_the_passphrase() {
-    use std::os::unix::fs::PermissionsExt;
+    use common::mode;
     let dir = tempfile::tempdir().unwrap();
     let db = setup(dir.path());
     let keys = dir.path().join("keys");
     let k = keys.to_str().unwrap();
+    // As the user running the tests (no USER override), with stdin closed.
+    let with_passphrase = |args: &[&str], pass: Option<&str>| {
+        passphrase(command(&db).args(args), pass)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
     let gen = |extra: &[&str], pass: Option<&str>| {
-        let mut c = std::process::Command::new(bin());
-        c.args([
-            "--db",
-            db.to_str().unwrap(),
-            "keygen",
-            "--kid",
-            "v",
-            "--out",
-            k,
-        ])
-        .args(extra);
-        match pass {
-            Some(p) => c.env("I3LIC_KEY_PASSPHRASE", p),
-            None => c.env_remove("I3LIC_KEY_PASSPHRASE"),
-        };
-        c.stdin(std::process::Stdio::null()).output().unwrap()
+        let mut args = vec!["keygen", "--kid", "v", "--out", k];
+        args.extend(extra);
+        with_passphrase(&args, pass)
     };
     let g = gen(&[], Some("s3cret"));
     assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
@@ -492,22 +430,8 @@ fn encrypted_keygen_and_issue_with_the_passphrase() {
     assert!(
         text.contains("i3lic-encrypted-secret-key-v1") && !text.contains("i3lic-secret-key-v1")
     );
-    assert_eq!(
-        std::fs::metadata(keys.join("v.key"))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777,
-        0o600
-    );
-    assert_eq!(
-        std::fs::metadata(keys.join("v.pub"))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777,
-        0o644
-    );
+    assert_eq!(mode(&keys.join("v.key")), 0o600);
+    assert_eq!(mode(&keys.join("v.pub")), 0o644);
     // No overwrite without --force.
     assert_eq!(gen(&[], Some("s3cret")).status.code(), Some(4));
     assert_eq!(std::fs::read_to_string(keys.join("v.key")).unwrap(), text);
@@ -516,20 +440,17 @@ fn encrypted_keygen_and_issue_with_the_passphrase() {
     let key = keys.join("v.key");
     let out = dir.path().join("e.i3lic");
     let issue = |pass: Option<&str>| {
-        let mut c = std::process::Command::new(bin());
-        c.args(["--db", db.to_str().unwrap()]).args(issue_args(
-            &h,
-            key.to_str().unwrap(),
-            out.to_str().unwrap(),
-            "SW-001-4.0-AL02=5",
-        ));
-        match pass {
-            Some(p) => c.env("I3LIC_KEY_PASSPHRASE", p),
-            None => c.env_remove("I3LIC_KEY_PASSPHRASE"),
-        };
-        c.stdin(std::process::Stdio::null()).output().unwrap()
+        with_passphrase(
+            &issue_args(
+                &h,
+                key.to_str().unwrap(),
+                out.to_str().unwrap(),
+                "SW-001-4.0-AL02=5",
+            ),
+            pass,
+        )
     };
-    let before = summary(&db);
+    let before = summary_text(&db);
     let wrong = issue(Some("nope"));
     assert_eq!(
         wrong.status.code(),
@@ -538,7 +459,7 @@ fn encrypted_keygen_and_issue_with_the_passphrase() {
         String::from_utf8_lossy(&wrong.stderr)
     );
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong passphrase"));
-    assert_eq!(summary(&db), before);
+    assert_eq!(summary_text(&db), before);
     let right = issue(Some("s3cret"));
     assert!(
         right.status.success(),

@@ -4,42 +4,17 @@ mod common;
 
 use std::sync::{Arc, Barrier};
 
-use common::{bin, host, ok, unencrypted_key};
+use common::{
+    cli_ledger, host, summary_json, summary_part, tester, unencrypted_key, IssueFlags, Units,
+};
 
 #[test]
 fn eight_processes_asking_seven_of_a_hundred_issue_exactly_fourteen() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("ledger.db");
-    ok(&db, &["account", "add", "Contoso"]);
-    ok(
-        &db,
-        &["site", "add", "--account", "Contoso", "--name", "HQ"],
-    );
-    ok(
-        &db,
-        &[
-            "order",
-            "add",
-            "--account",
-            "Contoso",
-            "--part",
-            "SW-001-4.0-SL03",
-            "--quantity",
-            "1000",
-        ],
-    );
-    ok(
-        &db,
-        &[
-            "order",
-            "add",
-            "--account",
-            "Contoso",
-            "--part",
-            "SW-001-4.0-AL02",
-            "--quantity",
-            "100",
-        ],
+    let db = cli_ledger(
+        dir.path(),
+        &[("SW-001-4.0-SL03", 1000), ("SW-001-4.0-AL02", 100)],
+        Units::Perpetual,
     );
     let key = unencrypted_key(dir.path());
     let h = host(5);
@@ -59,43 +34,17 @@ fn eight_processes_asking_seven_of_a_hundred_issue_exactly_fourteen() {
                 // Each worker keeps issuing until the ledger refuses it.
                 for attempt in 0..100 {
                     let out = dir.join(format!("w{w}-{attempt}.i3lic"));
-                    let o = std::process::Command::new(bin())
-                        .args([
-                            "--db",
-                            db.to_str().unwrap(),
-                            "issue",
-                            "--account",
-                            "Contoso",
-                            "--site",
-                            "HQ",
-                        ])
-                        .args([
-                            "--product",
-                            "CIC",
-                            "--version",
-                            "4.0",
-                            "--type",
-                            "production",
-                            "--host-id",
-                            &h,
-                        ])
-                        .args([
-                            "--machine",
-                            &format!("w{w}"),
-                            "--server-part",
-                            "SW-001-4.0-SL03",
-                        ])
-                        .args([
-                            "--add",
-                            "SW-001-4.0-AL02=7",
-                            "--key",
-                            key.to_str().unwrap(),
-                            "--out",
-                            out.to_str().unwrap(),
-                        ])
-                        .env("USER", "tester")
-                        .output()
-                        .unwrap();
+                    let machine = format!("w{w}");
+                    let flags = IssueFlags {
+                        license_type: "production",
+                        host_id: &h,
+                        machine: &machine,
+                        server_part: "SW-001-4.0-SL03",
+                        add: Some("SW-001-4.0-AL02=7"),
+                        key: key.to_str().unwrap(),
+                        out: out.to_str().unwrap(),
+                    };
+                    let o = tester(&db).args(flags.args()).output().unwrap();
                     match o.status.code() {
                         Some(0) => issued
                             .push((String::from_utf8(o.stdout).unwrap().trim().to_string(), out)),
@@ -127,14 +76,8 @@ fn eight_processes_asking_seven_of_a_hundred_issue_exactly_fourteen() {
     }
     assert_eq!(issued.len(), 14, "successes");
     assert_eq!(refused, 8, "every worker ends refused");
-    let summary: serde_json::Value =
-        serde_json::from_str(&ok(&db, &["summary", "--account", "Contoso", "--json"])).unwrap();
-    let al02 = summary["parts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["part"] == "SW-001-4.0-AL02")
-        .unwrap();
+    let summary = summary_json(&db);
+    let al02 = summary_part(&summary, "SW-001-4.0-AL02");
     assert_eq!(al02["used"].as_u64(), Some(98));
     assert_eq!(al02["available"].as_u64(), Some(2));
     let mut ids: Vec<&str> = issued.iter().map(|(id, _)| id.as_str()).collect();
@@ -152,15 +95,9 @@ fn eight_processes_asking_seven_of_a_hundred_issue_exactly_fourteen() {
     }
 }
 
-/// One `issuer` process; returns its exit code and stdout.
+/// One `issuer` process; returns its exit code, stdout and stderr.
 fn issuer(db: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let o = std::process::Command::new(bin())
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env("USER", "tester")
-        .output()
-        .unwrap();
+    let o = tester(db).args(args).output().unwrap();
     (
         o.status.code(),
         String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -182,58 +119,25 @@ fn active_ids(db: &std::path::Path) -> Vec<String> {
 #[test]
 fn updates_and_deactivations_racing_with_issues_keep_used_within_total() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("ledger.db");
-    ok(&db, &["account", "add", "Contoso"]);
-    ok(
-        &db,
-        &["site", "add", "--account", "Contoso", "--name", "HQ"],
+    let db = cli_ledger(
+        dir.path(),
+        &[("SW-001-4.0-SL03", 1000), ("SW-001-4.0-AL02", 60)],
+        Units::Perpetual,
     );
-    for (part, q) in [("SW-001-4.0-SL03", "1000"), ("SW-001-4.0-AL02", "60")] {
-        ok(
-            &db,
-            &[
-                "order",
-                "add",
-                "--account",
-                "Contoso",
-                "--part",
-                part,
-                "--quantity",
-                q,
-            ],
-        );
-    }
     let key = unencrypted_key(dir.path());
     let (h, k) = (host(6), key.clone());
     let issue = move |db: &std::path::Path, out: &std::path::Path, q: u32| {
-        issuer(
-            db,
-            &[
-                "issue",
-                "--account",
-                "Contoso",
-                "--site",
-                "HQ",
-                "--product",
-                "CIC",
-                "--version",
-                "4.0",
-                "--type",
-                "production",
-                "--host-id",
-                &h,
-                "--machine",
-                "m",
-                "--server-part",
-                "SW-001-4.0-SL03",
-                "--add",
-                &format!("SW-001-4.0-AL02={q}"),
-                "--key",
-                k.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-            ],
-        )
+        let add = format!("SW-001-4.0-AL02={q}");
+        let flags = IssueFlags {
+            license_type: "production",
+            host_id: &h,
+            machine: "m",
+            server_part: "SW-001-4.0-SL03",
+            add: Some(&add),
+            key: k.to_str().unwrap(),
+            out: out.to_str().unwrap(),
+        };
+        issuer(db, &flags.args())
     };
     for i in 0..4 {
         let (code, _, err) = issue(&db, &dir.path().join(format!("seed{i}.i3lic")), 5);

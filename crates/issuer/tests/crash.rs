@@ -9,127 +9,68 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{bin, host, ok, unencrypted_key};
+use common::{
+    cli_ledger, host, ok, summary_json, summary_part, tester, unencrypted_key, IssueFlags, Units,
+};
+
+/// How long to wait before a kill at most: one and a half times `elapsed`, at least 1.5 ms.
+fn kill_span(elapsed: Duration) -> u64 {
+    elapsed.as_micros().max(1000) as u64 * 3 / 2
+}
+
+/// A xorshift generator starting from `seed`: the same kill points on every run.
+fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}
+
+/// A trial file for TR01 with AL02 ×3 on `machine`.
+fn trial<'a>(host_id: &'a str, machine: &'a str, key: &'a str, out: &'a str) -> IssueFlags<'a> {
+    IssueFlags {
+        license_type: "trial",
+        host_id,
+        machine,
+        server_part: "SW-001-4.0-TR01",
+        add: Some("SW-001-4.0-AL02=3"),
+        key,
+        out,
+    }
+}
 
 #[test]
 fn sigkill_at_random_points_leaves_no_trace_or_a_complete_record_and_file() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("ledger.db");
     let outs = dir.path().join("out");
     std::fs::create_dir(&outs).unwrap();
-    ok(&db, &["account", "add", "Contoso"]);
-    ok(
-        &db,
-        &["site", "add", "--account", "Contoso", "--name", "HQ"],
-    );
-    ok(
-        &db,
-        &[
-            "order",
-            "add",
-            "--account",
-            "Contoso",
-            "--part",
-            "SW-001-4.0-TR01",
-            "--quantity",
-            "10000",
-            "--non-perpetual",
-        ],
-    );
-    ok(
-        &db,
-        &[
-            "order",
-            "add",
-            "--account",
-            "Contoso",
-            "--part",
-            "SW-001-4.0-AL02",
-            "--quantity",
-            "100000",
-            "--non-perpetual",
-        ],
+    let db = cli_ledger(
+        dir.path(),
+        &[("SW-001-4.0-TR01", 10000), ("SW-001-4.0-AL02", 100000)],
+        Units::NonPerpetual,
     );
     let key = unencrypted_key(dir.path());
     let h = host(6);
 
     // How long an uninterrupted issue takes here, to spread the kills over its whole run.
+    let k = key.to_str().unwrap();
     let t = std::time::Instant::now();
+    let warmup = dir.path().join("warmup.i3lic");
     ok(
         &db,
-        &[
-            "issue",
-            "--account",
-            "Contoso",
-            "--site",
-            "HQ",
-            "--product",
-            "CIC",
-            "--version",
-            "4.0",
-            "--type",
-            "trial",
-            "--host-id",
-            &h,
-            "--machine",
-            "warmup",
-            "--server-part",
-            "SW-001-4.0-TR01",
-            "--add",
-            "SW-001-4.0-AL02=3",
-            "--key",
-            key.to_str().unwrap(),
-            "--out",
-            dir.path().join("warmup.i3lic").to_str().unwrap(),
-        ],
+        &trial(&h, "warmup", k, warmup.to_str().unwrap()).args(),
     );
-    let span = t.elapsed().as_micros().max(1000) as u64 * 3 / 2;
+    let span = kill_span(t.elapsed());
 
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
     const RUNS: usize = 120;
     for i in 0..RUNS {
         let out = outs.join(format!("f{i}.i3lic"));
-        let mut child = std::process::Command::new(bin())
-            .args([
-                "--db",
-                db.to_str().unwrap(),
-                "issue",
-                "--account",
-                "Contoso",
-                "--site",
-                "HQ",
-            ])
-            .args([
-                "--product",
-                "CIC",
-                "--version",
-                "4.0",
-                "--type",
-                "trial",
-                "--host-id",
-                &h,
-            ])
-            .args([
-                "--machine",
-                &format!("m{i}"),
-                "--server-part",
-                "SW-001-4.0-TR01",
-            ])
-            .args([
-                "--add",
-                "SW-001-4.0-AL02=3",
-                "--key",
-                key.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-            ])
-            .env("USER", "tester")
+        let machine = format!("m{i}");
+        let mut child = tester(&db)
+            .args(trial(&h, &machine, k, out.to_str().unwrap()).args())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -208,17 +149,8 @@ fn sigkill_at_random_points_leaves_no_trace_or_a_complete_record_and_file() {
         assert!(name.ends_with(".i3lic") || name.ends_with(".tmp"), "{name}");
     }
     // Seats: exactly what the records use, nothing lost or leaked.
-    let summary: serde_json::Value =
-        serde_json::from_str(&ok(&db, &["summary", "--account", "Contoso", "--json"])).unwrap();
-    let part = |p: &str| {
-        summary["parts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["part"] == p)
-            .unwrap()
-            .clone()
-    };
+    let summary = summary_json(&db);
+    let part = |p: &str| summary_part(&summary, p);
     let n = records.len() as u64 + 1;
     assert_eq!(part("SW-001-4.0-TR01")["used"].as_u64(), Some(n));
     assert_eq!(part("SW-001-4.0-AL02")["used"].as_u64(), Some(3 * n));
@@ -241,28 +173,11 @@ fn sigkill_during_a_batch_leaves_no_trace_or_every_file() {
     const BATCH: usize = 5;
     const RUNS: usize = 30;
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("ledger.db");
-    ok(&db, &["account", "add", "Contoso"]);
-    ok(
-        &db,
-        &["site", "add", "--account", "Contoso", "--name", "HQ"],
+    let db = cli_ledger(
+        dir.path(),
+        &[("SW-001-4.0-TR01", 10000), ("SW-001-4.0-AL02", 100000)],
+        Units::NonPerpetual,
     );
-    for (part, q) in [("SW-001-4.0-TR01", "10000"), ("SW-001-4.0-AL02", "100000")] {
-        ok(
-            &db,
-            &[
-                "order",
-                "add",
-                "--account",
-                "Contoso",
-                "--part",
-                part,
-                "--quantity",
-                q,
-                "--non-perpetual",
-            ],
-        );
-    }
     let key = unencrypted_key(dir.path());
     let batch = |run: &str| -> std::path::PathBuf {
         let requests: Vec<serde_json::Value> = (0..BATCH)
@@ -283,8 +198,8 @@ fn sigkill_during_a_batch_leaves_no_trace_or_every_file() {
     let spawn = |run: &str| {
         let out = dir.path().join(run);
         std::fs::create_dir(&out).unwrap();
-        std::process::Command::new(bin())
-            .args(["--db", db.to_str().unwrap(), "issue", "--request"])
+        tester(&db)
+            .args(["issue", "--request"])
             .arg(batch(run))
             .args(["--key", key.to_str().unwrap(), "--out-dir"])
             .arg(&out)
@@ -296,15 +211,9 @@ fn sigkill_during_a_batch_leaves_no_trace_or_every_file() {
     };
     let t = std::time::Instant::now();
     assert!(spawn("warmup").wait().unwrap().success());
-    let span = t.elapsed().as_micros().max(1000) as u64 * 3 / 2;
+    let span = kill_span(t.elapsed());
 
-    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = xorshift(0x2545_f491_4f6c_dd1d);
     for i in 0..RUNS {
         let mut child = spawn(&format!("b{i}"));
         std::thread::sleep(Duration::from_micros(next() % span));
@@ -357,15 +266,8 @@ fn sigkill_during_a_batch_leaves_no_trace_or_every_file() {
         }
         all += 1;
     }
-    let summary: serde_json::Value =
-        serde_json::from_str(&ok(&db, &["summary", "--account", "Contoso", "--json"])).unwrap();
-    let al02 = summary["parts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["part"] == "SW-001-4.0-AL02")
-        .unwrap()
-        .clone();
+    let summary = summary_json(&db);
+    let al02 = summary_part(&summary, "SW-001-4.0-AL02");
     assert_eq!(al02["used"].as_u64(), Some(3 * records.len() as u64));
     eprintln!("{RUNS} batch kills: {none} left no trace, {all} recorded every file");
     assert!(

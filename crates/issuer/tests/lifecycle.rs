@@ -2,50 +2,30 @@
 
 mod common;
 
-use common::{host, ledger, ok, request, run, unencrypted_key};
-use format::{LicenseType, SecretKey, Timestamp};
-use issuer::{
-    ActivityFilter, Catalog, IssuerError, Ledger, PartQuantity, UpdateRequest, UpgradeSelection,
+use common::{
+    add_orders, audit_rows, cli_ledger, counts, host, issued_production, ledger, ok, pq, request,
+    run, unencrypted_key, update_by, AuditRow, IssueFlags, Units, AL02, AL06, SL03,
 };
+use format::{LicenseType, SecretKey, Timestamp};
+use issuer::{ActivityFilter, Catalog, IssuerError, Ledger, UpdateRequest, UpgradeSelection};
 
-const SL03: &str = "SW-001-4.0-SL03";
-const AL02: &str = "SW-001-4.0-AL02";
-const AL06: &str = "SW-001-4.0-AL06";
-
+/// `(total, used, available)` of a part Contoso has.
 fn part(l: &Ledger, c: &Catalog, p: &str) -> (u64, u64, u64) {
-    let s = l.summary(c, "Contoso", None).unwrap();
-    let r = s.parts.iter().find(|x| x.part == p).unwrap();
-    (r.total, r.used, r.available)
+    counts(l, c, p).unwrap()
 }
 
 fn upd() -> UpdateRequest {
-    UpdateRequest {
-        generated_by: "Updater".into(),
-        ..Default::default()
-    }
-}
-
-fn pq(p: &str, q: u32) -> PartQuantity {
-    PartQuantity {
-        part: p.into(),
-        quantity: q,
-    }
+    update_by("Updater")
 }
 
 /// Contoso with SL03 ×2, AL02 ×50, AL06 ×10 and one production file (AL02 ×40).
 fn setup(dir: &std::path::Path) -> (Ledger, Catalog, SecretKey, String) {
-    let (mut l, c) = ledger(dir);
-    l.add_order(&c, "Contoso", SL03, 2, true, "t").unwrap();
-    l.add_order(&c, "Contoso", AL02, 50, true, "t").unwrap();
-    l.add_order(&c, "Contoso", AL06, 10, true, "t").unwrap();
-    let key = SecretKey::generate();
-    let req = request(LicenseType::Production, SL03, &[(AL02, 40)]);
-    let id = l
-        .issue(&c, &req, &key, None, Timestamp::now())
-        .unwrap()
-        .file_id
-        .to_string();
-    (l, c, key, id)
+    issued_production(
+        dir,
+        &[(SL03, 2), (AL02, 50), (AL06, 10)],
+        &[(AL02, 40)],
+        Timestamp::now(),
+    )
 }
 
 #[test]
@@ -204,9 +184,12 @@ fn an_update_that_changes_nothing_is_refused() {
 fn an_update_never_renews_a_time_limited_file() {
     let dir = tempfile::tempdir().unwrap();
     let (mut l, c) = ledger(dir.path());
-    l.add_order(&c, "Contoso", "SW-001-4.0-TR01", 1, false, "t")
-        .unwrap();
-    l.add_order(&c, "Contoso", AL02, 10, false, "t").unwrap();
+    add_orders(
+        &mut l,
+        &c,
+        &[("SW-001-4.0-TR01", 1), (AL02, 10)],
+        Units::NonPerpetual,
+    );
     let key = SecretKey::generate();
     let issued_at = Timestamp::now().plus_days(-20);
     let t = l
@@ -259,9 +242,12 @@ fn activity_filters_like_the_seed_tab() {
     let (mut l, c) = ledger(dir.path());
     l.add_site("Contoso", "Lab", &Default::default(), "t")
         .unwrap();
-    l.add_order(&c, "Contoso", SL03, 5, true, "t").unwrap();
-    l.add_order(&c, "Contoso", "SW-001-4.0-DS1", 1, true, "t")
-        .unwrap();
+    add_orders(
+        &mut l,
+        &c,
+        &[(SL03, 5), ("SW-001-4.0-DS1", 1)],
+        Units::Perpetual,
+    );
     let key = SecretKey::generate();
     let day = |d: &str| -> Timestamp { format!("{d}T12:00:00Z").parse().unwrap() };
     let mut a = request(LicenseType::Production, SL03, &[]);
@@ -355,10 +341,12 @@ fn activity_filters_like_the_seed_tab() {
 fn show_is_the_view_license_page() {
     let dir = tempfile::tempdir().unwrap();
     let (mut l, c) = ledger(dir.path());
-    l.add_order(&c, "Contoso", SL03, 1, true, "t").unwrap();
-    l.add_order(&c, "Contoso", "SW-001-4.0-SS03", 1, true, "t")
-        .unwrap();
-    l.add_order(&c, "Contoso", AL02, 50, true, "t").unwrap();
+    add_orders(
+        &mut l,
+        &c,
+        &[(SL03, 1), ("SW-001-4.0-SS03", 1), (AL02, 50)],
+        Units::Perpetual,
+    );
     let key = SecretKey::generate();
     let mut r = request(LicenseType::Production, SL03, &[(AL02, 50)]);
     r.switchover_host_id = Some(host(2));
@@ -396,12 +384,16 @@ fn show_is_the_view_license_page() {
 /// Contoso with 3.0 items (SL03 ×1 + its IDS1, AL02 ×35, AL04 ×9) and a 3.0 file using AL02 ×20.
 fn three_oh(dir: &std::path::Path) -> (Ledger, Catalog, SecretKey, String) {
     let (mut l, c) = ledger(dir);
-    l.add_order(&c, "Contoso", "SW-001-3.0-SL03", 1, true, "t")
-        .unwrap();
-    l.add_order(&c, "Contoso", "SW-001-3.0-AL02", 35, true, "t")
-        .unwrap();
-    l.add_order(&c, "Contoso", "SW-001-3.0-AL04", 9, true, "t")
-        .unwrap();
+    add_orders(
+        &mut l,
+        &c,
+        &[
+            ("SW-001-3.0-SL03", 1),
+            ("SW-001-3.0-AL02", 35),
+            ("SW-001-3.0-AL04", 9),
+        ],
+        Units::Perpetual,
+    );
     let key = SecretKey::generate();
     let mut r = request(
         LicenseType::Production,
@@ -571,19 +563,8 @@ fn every_change_appends_an_audit_row_with_before_and_after() {
         "t",
     )
     .unwrap();
-    let mut st = l
-        .connection()
-        .prepare("SELECT action, actor, at, before, after FROM audit ORDER BY seq")
-        .unwrap();
-    type AuditRow = (String, String, i64, Option<String>, Option<String>);
-    let rows: Vec<AuditRow> = st
-        .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let actions: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let rows = audit_rows(l.connection());
+    let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
     for a in [
         "account.add",
         "site.add",
@@ -596,7 +577,15 @@ fn every_change_appends_an_audit_row_with_before_and_after() {
     ] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
-    for (action, actor, at, before, after) in &rows {
+    for AuditRow {
+        action,
+        actor,
+        at,
+        before,
+        after,
+        ..
+    } in &rows
+    {
         assert!(!actor.is_empty() && *at > 0, "{action}");
         assert!(after.is_some(), "{action} has no after");
         if [
@@ -614,7 +603,7 @@ fn every_change_appends_an_audit_row_with_before_and_after() {
     let json = |s: &Option<String>| {
         serde_json::from_str::<serde_json::Value>(s.as_deref().unwrap()).unwrap()
     };
-    let d = rows.iter().find(|r| r.0 == "file.deactivate").unwrap();
+    let d = rows.iter().find(|r| r.action == "file.deactivate").unwrap();
     let used = |v: &serde_json::Value| {
         v["orders"]
             .as_array()
@@ -624,7 +613,7 @@ fn every_change_appends_an_audit_row_with_before_and_after() {
             .sum::<i64>()
     };
     assert_eq!(
-        used(&json(&d.3)) - used(&json(&d.4)),
+        used(&json(&d.before)) - used(&json(&d.after)),
         22,
         "before/after counters of SL03 + 21 AL02"
     );
@@ -634,82 +623,28 @@ fn every_change_appends_an_audit_row_with_before_and_after() {
 #[test]
 fn cli_update_deactivate_activity_show_upgrade_and_audit() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("ledger.db");
     let key = unencrypted_key(dir.path());
     let k = key.to_str().unwrap();
-    ok(&db, &["account", "add", "Contoso"]);
-    ok(
-        &db,
-        &["site", "add", "--account", "Contoso", "--name", "HQ"],
-    );
-    ok(
-        &db,
-        &[
-            "order",
-            "add",
-            "--account",
-            "Contoso",
-            "--part",
-            SL03,
-            "--quantity",
-            "1",
-        ],
-    );
-    ok(
-        &db,
-        &[
-            "order",
-            "add",
-            "--account",
-            "Contoso",
-            "--part",
-            AL02,
-            "--quantity",
-            "50",
-        ],
-    );
-    ok(
-        &db,
-        &[
-            "order",
-            "add",
-            "--account",
-            "Contoso",
-            "--part",
-            "SW-001-3.0-AL04",
-            "--quantity",
-            "9",
-        ],
+    let db = cli_ledger(
+        dir.path(),
+        &[(SL03, 1), (AL02, 50), ("SW-001-3.0-AL04", 9)],
+        Units::Perpetual,
     );
     let (h1, h2) = (host(1), host(2));
     let o1 = dir.path().join("1.i3lic");
+    let add = format!("{AL02}=40");
     let id = ok(
         &db,
-        &[
-            "issue",
-            "--account",
-            "Contoso",
-            "--site",
-            "HQ",
-            "--product",
-            "CIC",
-            "--version",
-            "4.0",
-            "--type",
-            "production",
-            "--host-id",
-            &h1,
-            "--machine",
-            "ic1",
-            "--server-part",
-            SL03,
-            "--add",
-            &format!("{AL02}=40"),
-            "--key",
-            k,
-            "--out",
-            o1.to_str().unwrap(),
-        ],
+        &IssueFlags {
+            license_type: "production",
+            host_id: &h1,
+            machine: "ic1",
+            server_part: SL03,
+            add: Some(&add),
+            key: k,
+            out: o1.to_str().unwrap(),
+        }
+        .args(),
     );
     let id = id.trim();
     let o2 = dir.path().join("2.i3lic");
@@ -815,38 +750,7 @@ fn cli_update_deactivate_activity_show_upgrade_and_audit() {
 #[test]
 fn summary_for_one_site_has_one_header_and_aligned_columns() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("ledger.db");
-    ok(&db, &["account", "add", "Contoso"]);
-    ok(
-        &db,
-        &["site", "add", "--account", "Contoso", "--name", "HQ"],
-    );
-    ok(
-        &db,
-        &[
-            "order",
-            "add",
-            "--account",
-            "Contoso",
-            "--part",
-            SL03,
-            "--quantity",
-            "1",
-        ],
-    );
-    ok(
-        &db,
-        &[
-            "order",
-            "add",
-            "--account",
-            "Contoso",
-            "--part",
-            AL02,
-            "--quantity",
-            "50",
-        ],
-    );
+    let db = cli_ledger(dir.path(), &[(SL03, 1), (AL02, 50)], Units::Perpetual);
     let s = ok(&db, &["summary", "--account", "Contoso", "--site", "HQ"]);
     let lines: Vec<&str> = s.lines().collect();
     assert_eq!(lines[0], "Account: Contoso  Install site: HQ", "{s}");

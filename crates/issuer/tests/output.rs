@@ -2,56 +2,35 @@
 
 mod common;
 
-use common::{host, ok, run, unencrypted_key};
+use common::{cli_ledger, host, ok, run, summary_json, unencrypted_key, IssueFlags, Units};
 
+/// A media-server file for MS01 on `machine`, without add-ons.
+fn media_server<'a>(
+    host_id: &'a str,
+    machine: &'a str,
+    key: &'a str,
+    out: &'a str,
+) -> IssueFlags<'a> {
+    IssueFlags {
+        license_type: "media-server",
+        host_id,
+        machine,
+        server_part: "SW-001-4.0-MS01",
+        add: None,
+        key,
+        out,
+    }
+}
+
+/// Contoso with MS01 ×2 and one media-server file "ms1.i3lic"; returns the ledger, key and id.
 fn issued(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, String) {
-    let db = dir.join("ledger.db");
-    ok(&db, &["account", "add", "Contoso"]);
-    ok(
-        &db,
-        &["site", "add", "--account", "Contoso", "--name", "HQ"],
-    );
-    ok(
-        &db,
-        &[
-            "order",
-            "add",
-            "--account",
-            "Contoso",
-            "--part",
-            "SW-001-4.0-MS01",
-            "--quantity",
-            "2",
-        ],
-    );
+    let db = cli_ledger(dir, &[("SW-001-4.0-MS01", 2)], Units::Perpetual);
     let key = unencrypted_key(dir);
     let h = host(3);
     let out = dir.join("ms1.i3lic");
     let id = ok(
         &db,
-        &[
-            "issue",
-            "--account",
-            "Contoso",
-            "--site",
-            "HQ",
-            "--product",
-            "CIC",
-            "--version",
-            "4.0",
-            "--type",
-            "media-server",
-            "--host-id",
-            &h,
-            "--machine",
-            "ms1",
-            "--server-part",
-            "SW-001-4.0-MS01",
-            "--key",
-            key.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
+        &media_server(&h, "ms1", key.to_str().unwrap(), out.to_str().unwrap()).args(),
     );
     (db, key, id.trim().to_string())
 }
@@ -107,29 +86,7 @@ fn a_missing_out_folder_is_named_as_typed_not_the_temporary_file() {
     let out = dir.path().join("no").join("such").join("ms2.i3lic");
     let o = run(
         &db,
-        &[
-            "issue",
-            "--account",
-            "Contoso",
-            "--site",
-            "HQ",
-            "--product",
-            "CIC",
-            "--version",
-            "4.0",
-            "--type",
-            "media-server",
-            "--host-id",
-            &h,
-            "--machine",
-            "ms2",
-            "--server-part",
-            "SW-001-4.0-MS01",
-            "--key",
-            key.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
+        &media_server(&h, "ms2", key.to_str().unwrap(), out.to_str().unwrap()).args(),
     );
     assert_eq!(o.status.code(), Some(4));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -138,7 +95,6 @@ fn a_missing_out_folder_is_named_as_typed_not_the_temporary_file() {
         "{err}"
     );
     // Nothing was recorded.
-    let s: serde_json::Value =
-        serde_json::from_str(&ok(&db, &["summary", "--account", "Contoso", "--json"])).unwrap();
+    let s = summary_json(&db);
     assert_eq!(s["parts"][0]["used"].as_u64(), Some(1));
 }

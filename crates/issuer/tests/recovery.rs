@@ -2,33 +2,23 @@
 
 mod common;
 
-use common::{host, ledger, request};
-use format::{LicenseType, SecretKey, Timestamp};
-use issuer::{IssuerError, PartQuantity, UpdateRequest};
+use common::{host, issued_production, pq, request, update_by, AL02, SL03};
+use format::{LicenseType, Timestamp};
+use issuer::{IssuerError, UpdateRequest};
 
 #[test]
 fn updating_a_production_file_points_its_recovery_files_at_the_new_file() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut l, c) = ledger(dir.path());
-    for (p, q) in [("SL03", 1), ("DR03", 2), ("AL02", 200)] {
-        l.add_order(&c, "Contoso", &format!("SW-001-4.0-{p}"), q, true, "t")
-            .unwrap();
-    }
-    let key = SecretKey::generate();
-    let prod = request(
-        LicenseType::Production,
-        "SW-001-4.0-SL03",
-        &[("SW-001-4.0-AL02", 40)],
+    let (mut l, c, key, prod_id) = issued_production(
+        dir.path(),
+        &[(SL03, 1), ("SW-001-4.0-DR03", 2), (AL02, 200)],
+        &[(AL02, 40)],
+        Timestamp::now(),
     );
-    let prod_id = l
-        .issue(&c, &prod, &key, None, Timestamp::now())
-        .unwrap()
-        .file_id
-        .to_string();
     let mut dr = request(
         LicenseType::DisasterRecovery,
         "SW-001-4.0-DR03",
-        &[("SW-001-4.0-AL02", 30)],
+        &[(AL02, 30)],
     );
     dr.host_id = host(9);
     dr.machine = "dr1".into();
@@ -41,12 +31,8 @@ fn updating_a_production_file_points_its_recovery_files_at_the_new_file() {
 
     // Lowering production below the recovery file's counts is refused; nothing changes.
     let lower = UpdateRequest {
-        set: vec![PartQuantity {
-            part: "SW-001-4.0-AL02".into(),
-            quantity: 20,
-        }],
-        generated_by: "t".into(),
-        ..Default::default()
+        set: vec![pq(AL02, 20)],
+        ..update_by("t")
     };
     match l.update(&c, &prod_id, &lower, &key, None, Timestamp::now()) {
         Err(IssuerError::RecoveryAboveProduction {
@@ -65,12 +51,8 @@ fn updating_a_production_file_points_its_recovery_files_at_the_new_file() {
 
     // A compatible update moves the recovery file to the new production file.
     let more = UpdateRequest {
-        add: vec![PartQuantity {
-            part: "SW-001-4.0-AL02".into(),
-            quantity: 10,
-        }],
-        generated_by: "t".into(),
-        ..Default::default()
+        add: vec![pq(AL02, 10)],
+        ..update_by("t")
     };
     let new_id = l
         .update(&c, &prod_id, &more, &key, None, Timestamp::now())
@@ -98,12 +80,8 @@ fn updating_a_production_file_points_its_recovery_files_at_the_new_file() {
 
     // The recovery file can now be updated against the active production file.
     let dr_more = UpdateRequest {
-        add: vec![PartQuantity {
-            part: "SW-001-4.0-AL02".into(),
-            quantity: 20,
-        }],
-        generated_by: "t".into(),
-        ..Default::default()
+        add: vec![pq(AL02, 20)],
+        ..update_by("t")
     };
     let dr2 = l
         .update(&c, &dr_id, &dr_more, &key, None, Timestamp::now())

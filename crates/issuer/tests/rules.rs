@@ -2,25 +2,12 @@
 
 mod common;
 
-use common::{host, ledger, request};
+use common::{add_orders, audit_rows, counts, host, issued_production, ledger, request, Units};
 use format::{LicenseType, Restriction, SecretKey, Timestamp, UnverifiedFile};
 use issuer::rules::{self, Term};
 use issuer::IssuerError;
 
 type ErrCheck = fn(&IssuerError) -> bool;
-
-/// One audit row: seq, at, actor, action, subject, before, after, prev_hash, hash.
-type AuditRow = (
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Vec<u8>,
-    Vec<u8>,
-);
 
 const T0: &str = "2024-03-01T12:00:00Z";
 
@@ -37,22 +24,21 @@ fn parse(bytes: &[u8], key: &SecretKey) -> format::Activation {
         .clone()
 }
 
+/// `(total, used, available)` of `part`; all zero when Contoso does not have the part.
 fn used(l: &issuer::Ledger, c: &issuer::Catalog, part: &str) -> (u64, u64, u64) {
-    let s = l.summary(c, "Contoso", None).unwrap();
-    s.parts
-        .iter()
-        .find(|p| p.part == part)
-        .map_or((0, 0, 0), |p| (p.total, p.used, p.available))
+    counts(l, c, part).unwrap_or((0, 0, 0))
 }
 
 #[test]
 fn production_is_perpetual_with_grace_and_optional_switchover() {
     let dir = tempfile::tempdir().unwrap();
     let (mut l, c) = ledger(dir.path());
-    l.add_order(&c, "Contoso", "SW-001-4.0-SL03", 2, true, "t")
-        .unwrap();
-    l.add_order(&c, "Contoso", "SW-001-4.0-SS03", 1, true, "t")
-        .unwrap();
+    add_orders(
+        &mut l,
+        &c,
+        &[("SW-001-4.0-SL03", 2), ("SW-001-4.0-SS03", 1)],
+        Units::Perpetual,
+    );
     let key = SecretKey::generate();
     // Switchover information left for later.
     let req = request(LicenseType::Production, "SW-001-4.0-SL03", &[]);
@@ -87,17 +73,19 @@ fn production_is_perpetual_with_grace_and_optional_switchover() {
 fn production_reproduces_the_seed_view_license() {
     let dir = tempfile::tempdir().unwrap();
     let (mut l, c) = ledger(dir.path());
-    for (p, q) in [
-        ("SL03", 1),
-        ("AL02", 50),
-        ("AL06", 125),
-        ("PL04", 101),
-        ("PL06", 101),
-        ("PL09", 169),
-    ] {
-        l.add_order(&c, "Contoso", &format!("SW-001-4.0-{p}"), q, true, "t")
-            .unwrap();
-    }
+    add_orders(
+        &mut l,
+        &c,
+        &[
+            ("SW-001-4.0-SL03", 1),
+            ("SW-001-4.0-AL02", 50),
+            ("SW-001-4.0-AL06", 125),
+            ("SW-001-4.0-PL04", 101),
+            ("SW-001-4.0-PL06", 101),
+            ("SW-001-4.0-PL09", 169),
+        ],
+        Units::Perpetual,
+    );
     let key = SecretKey::generate();
     let adds = [
         ("SW-001-4.0-AL02", 50),
@@ -143,10 +131,12 @@ fn production_reproduces_the_seed_view_license() {
 fn trial_runs_sixty_days_without_grace_and_takes_add_ons() {
     let dir = tempfile::tempdir().unwrap();
     let (mut l, c) = ledger(dir.path());
-    l.add_order(&c, "Contoso", "SW-001-4.0-TR01", 1, false, "t")
-        .unwrap();
-    l.add_order(&c, "Contoso", "SW-001-4.0-AL02", 5, false, "t")
-        .unwrap();
+    add_orders(
+        &mut l,
+        &c,
+        &[("SW-001-4.0-TR01", 1), ("SW-001-4.0-AL02", 5)],
+        Units::NonPerpetual,
+    );
     let key = SecretKey::generate();
     let req = request(
         LicenseType::Trial,
@@ -194,12 +184,16 @@ fn perpetual_files_use_perpetual_units_only() {
 fn ordered_development_runs_one_year_disconnects_hourly_and_has_fixed_counts() {
     let dir = tempfile::tempdir().unwrap();
     let (mut l, c) = ledger(dir.path());
-    l.add_order(&c, "Contoso", "SW-001-4.0-DS1", 1, true, "t")
-        .unwrap();
-    l.add_order(&c, "Contoso", "SW-001-4.0-DS2", 1, true, "t")
-        .unwrap();
-    l.add_order(&c, "Contoso", "SW-001-4.0-AL02", 5, true, "t")
-        .unwrap();
+    add_orders(
+        &mut l,
+        &c,
+        &[
+            ("SW-001-4.0-DS1", 1),
+            ("SW-001-4.0-DS2", 1),
+            ("SW-001-4.0-AL02", 5),
+        ],
+        Units::Perpetual,
+    );
     let key = SecretKey::generate();
     let small = request(LicenseType::DevelopmentSmall, "SW-001-4.0-DS1", &[]);
     let a = parse(&l.issue(&c, &small, &key, None, t0()).unwrap().bytes, &key);
@@ -278,10 +272,12 @@ fn non_ordered_development_comes_with_the_server_and_partners_get_thirty_days() 
 fn evaluation_is_a_fixed_configuration() {
     let dir = tempfile::tempdir().unwrap();
     let (mut l, c) = ledger(dir.path());
-    l.add_order(&c, "Contoso", "SW-001-4.0-EV01", 1, false, "t")
-        .unwrap();
-    l.add_order(&c, "Contoso", "SW-001-4.0-AL02", 5, false, "t")
-        .unwrap();
+    add_orders(
+        &mut l,
+        &c,
+        &[("SW-001-4.0-EV01", 1), ("SW-001-4.0-AL02", 5)],
+        Units::NonPerpetual,
+    );
     let key = SecretKey::generate();
     let with_add = request(
         LicenseType::Evaluation,
@@ -305,22 +301,16 @@ fn evaluation_is_a_fixed_configuration() {
 #[test]
 fn disaster_recovery_never_exceeds_its_production_file() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut l, c) = ledger(dir.path());
-    for (p, q) in [("SL03", 1), ("DR03", 2), ("AL02", 100)] {
-        l.add_order(&c, "Contoso", &format!("SW-001-4.0-{p}"), q, true, "t")
-            .unwrap();
-    }
-    let key = SecretKey::generate();
-    let prod = request(
-        LicenseType::Production,
-        "SW-001-4.0-SL03",
+    let (mut l, c, key, prod_id) = issued_production(
+        dir.path(),
+        &[
+            ("SW-001-4.0-SL03", 1),
+            ("SW-001-4.0-DR03", 2),
+            ("SW-001-4.0-AL02", 100),
+        ],
         &[("SW-001-4.0-AL02", 40)],
+        t0(),
     );
-    let prod_id = l
-        .issue(&c, &prod, &key, None, t0())
-        .unwrap()
-        .file_id
-        .to_string();
 
     let mut dr = request(
         LicenseType::DisasterRecovery,
@@ -472,41 +462,17 @@ fn download_is_byte_identical_after_reopening_and_the_audit_chain_links() {
     ));
 
     let conn = l.connection();
-    let mut st = conn.prepare("SELECT seq, at, actor, action, subject, before, after, prev_hash, hash FROM audit ORDER BY seq").unwrap();
-    let rows: Vec<AuditRow> = st
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-            ))
-        })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let rows = audit_rows(conn);
     let mut prev = vec![0u8; 32];
-    for (seq, at, actor, action, subject, before, after, prev_hash, hash) in &rows {
-        assert_eq!(prev_hash, &prev);
-        let h = issuer::ledger::audit_hash(
-            &prev,
-            *seq,
-            *at,
-            actor,
-            action,
-            subject,
-            before.as_deref(),
-            after.as_deref(),
-        );
-        assert_eq!(hash.as_slice(), h.as_slice(), "row {seq}");
-        prev = hash.clone();
+    for r in &rows {
+        assert_eq!(r.prev_hash, prev);
+        let h = r.expected_hash();
+        assert_eq!(r.hash.as_slice(), h.as_slice(), "row {}", r.seq);
+        prev = r.hash.clone();
     }
-    assert!(rows.iter().any(|r| r.3 == "file.issue" && r.4 == id));
+    assert!(rows
+        .iter()
+        .any(|r| r.action == "file.issue" && r.subject == id));
     assert!(conn.execute("DELETE FROM audit", []).is_err());
     assert!(conn.execute("UPDATE files SET bytes = x'00'", []).is_err());
 }

@@ -1,12 +1,22 @@
-//! Shared helpers for the issuer's integration tests.
+//! Shared setup for the issuer's integration tests: ledgers made through the library or
+//! through the `issuer` binary, keys, requests, `issue` flags and `summary --json` lookups.
+//! Each test file uses a part of it.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use format::LicenseType;
+use format::{LicenseType, SecretKey, Timestamp};
 use hostid::{Components, HostId};
-use issuer::{Catalog, IssueRequest, Ledger, PartQuantity, SiteDetails};
+use issuer::keys::PASSPHRASE_ENV;
+use issuer::{Catalog, IssueRequest, Ledger, PartQuantity, SiteDetails, UpdateRequest};
+
+/// The 4.0 production server.
+pub const SL03: &str = "SW-001-4.0-SL03";
+/// The 4.0 business client add-on.
+pub const AL02: &str = "SW-001-4.0-AL02";
+/// The 4.0 ACD media add-on.
+pub const AL06: &str = "SW-001-4.0-AL06";
 
 /// A valid host-ID code, different for each `n`.
 pub fn host(n: u8) -> String {
@@ -18,6 +28,24 @@ pub fn host(n: u8) -> String {
     .expect("two strong components make a code")
     .to_string()
 }
+
+/// Whether ordered units may go into perpetual files.
+#[derive(Clone, Copy, Debug)]
+pub enum Units {
+    /// Perpetual units (the CLI's default).
+    Perpetual,
+    /// Non-perpetual units (`--non-perpetual`).
+    NonPerpetual,
+}
+
+impl Units {
+    fn perpetual(self) -> bool {
+        matches!(self, Units::Perpetual)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Through the library.
 
 /// A ledger with account "Contoso", active site "HQ" and inactive site "Old".
 pub fn ledger(dir: &Path) -> (Ledger, Catalog) {
@@ -32,7 +60,61 @@ pub fn ledger(dir: &Path) -> (Ledger, Catalog) {
     (l, catalog)
 }
 
-/// A production request for SL03 with the given add-ons.
+/// Order each `(part, quantity)` for Contoso, in the order given.
+pub fn add_orders(l: &mut Ledger, c: &Catalog, orders: &[(&str, u32)], units: Units) {
+    for (part, quantity) in orders {
+        l.add_order(c, "Contoso", part, *quantity, units.perpetual(), "t")
+            .unwrap();
+    }
+}
+
+/// [`ledger`] with perpetual `orders` and one production file for SL03 with the add-ons `add`,
+/// issued at `at`. Returns the ledger, catalog, the signing key and the file's id.
+pub fn issued_production(
+    dir: &Path,
+    orders: &[(&str, u32)],
+    add: &[(&str, u32)],
+    at: Timestamp,
+) -> (Ledger, Catalog, SecretKey, String) {
+    let (mut l, c) = ledger(dir);
+    add_orders(&mut l, &c, orders, Units::Perpetual);
+    let key = SecretKey::generate();
+    let req = request(LicenseType::Production, SL03, add);
+    let id = l
+        .issue(&c, &req, &key, None, at)
+        .unwrap()
+        .file_id
+        .to_string();
+    (l, c, key, id)
+}
+
+/// `(total, used, available)` of `part` in Contoso's summary, if the account has the part.
+pub fn counts(l: &Ledger, c: &Catalog, part: &str) -> Option<(u64, u64, u64)> {
+    let s = l.summary(c, "Contoso", None).unwrap();
+    s.parts
+        .iter()
+        .find(|p| p.part == part)
+        .map(|p| (p.total, p.used, p.available))
+}
+
+/// A part and its quantity.
+pub fn pq(part: &str, quantity: u32) -> PartQuantity {
+    PartQuantity {
+        part: part.into(),
+        quantity,
+    }
+}
+
+/// An update that changes nothing yet, made by `generated_by`.
+pub fn update_by(generated_by: &str) -> UpdateRequest {
+    UpdateRequest {
+        generated_by: generated_by.into(),
+        ..Default::default()
+    }
+}
+
+/// A request of type `t` for `server` with the add-ons `add`: Contoso at HQ, CIC 4.0, host 1
+/// as machine "ic1".
 pub fn request(t: LicenseType, server: &str, add: &[(&str, u32)]) -> IssueRequest {
     IssueRequest {
         account: "Contoso".into(),
@@ -46,13 +128,7 @@ pub fn request(t: LicenseType, server: &str, add: &[(&str, u32)]) -> IssueReques
         switchover_machine: None,
         switchover_part: None,
         server_part: server.into(),
-        add: add
-            .iter()
-            .map(|(p, q)| PartQuantity {
-                part: (*p).into(),
-                quantity: *q,
-            })
-            .collect(),
+        add: add.iter().map(|(p, q)| pq(p, *q)).collect(),
         system_type: Some("Media Server Based (4.0+ only)".into()),
         mail_connector: Some("Microsoft Exchange Server".into()),
         generated_by: "Work Test80".into(),
@@ -61,19 +137,39 @@ pub fn request(t: LicenseType, server: &str, add: &[(&str, u32)]) -> IssueReques
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Through the `issuer` binary.
+
 /// The issuer binary.
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_issuer"))
 }
 
-/// Run the issuer against `db` with `args`.
+/// The issuer against `db`, with this process's environment as it is.
+pub fn command(db: &Path) -> Command {
+    let mut c = Command::new(bin());
+    c.arg("--db").arg(db);
+    c
+}
+
+/// The issuer against `db` as user "tester"; `I3LIC_KEY_PASSPHRASE` as in this process.
+pub fn tester(db: &Path) -> Command {
+    let mut c = command(db);
+    c.env("USER", "tester");
+    c
+}
+
+/// Give the child `passphrase` in `I3LIC_KEY_PASSPHRASE`, or remove the variable for `None`.
+pub fn passphrase<'c>(c: &'c mut Command, passphrase: Option<&str>) -> &'c mut Command {
+    match passphrase {
+        Some(p) => c.env(PASSPHRASE_ENV, p),
+        None => c.env_remove(PASSPHRASE_ENV),
+    }
+}
+
+/// Run the issuer against `db` with `args` as user "tester", without a passphrase.
 pub fn run(db: &Path, args: &[&str]) -> Output {
-    Command::new(bin())
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("I3LIC_KEY_PASSPHRASE")
-        .env("USER", "tester")
+    passphrase(tester(db).args(args), None)
         .output()
         .expect("run issuer")
 }
@@ -89,15 +185,200 @@ pub fn ok(db: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// Write the demo-style unencrypted key with mode 0600 into `dir` and return its path.
-pub fn unencrypted_key(dir: &Path) -> PathBuf {
-    let key = format::SecretKey::generate();
-    let path = dir.join("vendor.key");
-    std::fs::write(&path, key.to_text("vendor").as_bytes()).unwrap();
+/// `issuer order add` for Contoso.
+pub fn cli_order(db: &Path, part: &str, quantity: u32, units: Units) {
+    let quantity = quantity.to_string();
+    let mut args = vec![
+        "order",
+        "add",
+        "--account",
+        "Contoso",
+        "--part",
+        part,
+        "--quantity",
+        &quantity,
+    ];
+    if !units.perpetual() {
+        args.push("--non-perpetual");
+    }
+    ok(db, &args);
+}
+
+/// Through the CLI, `dir/ledger.db` with account "Contoso", site "HQ" (no details) and
+/// `orders`, in the order given. Returns the ledger's path.
+pub fn cli_ledger(dir: &Path, orders: &[(&str, u32)], units: Units) -> PathBuf {
+    let db = dir.join("ledger.db");
+    ok(&db, &["account", "add", "Contoso"]);
+    ok(
+        &db,
+        &["site", "add", "--account", "Contoso", "--name", "HQ"],
+    );
+    for (part, quantity) in orders {
+        cli_order(&db, part, *quantity, units);
+    }
+    db
+}
+
+/// The flags of one `issuer issue` for Contoso at HQ, CIC 4.0.
+#[derive(Clone, Copy, Debug)]
+pub struct IssueFlags<'a> {
+    /// `--type`.
+    pub license_type: &'a str,
+    /// `--host-id`.
+    pub host_id: &'a str,
+    /// `--machine`.
+    pub machine: &'a str,
+    /// `--server-part`.
+    pub server_part: &'a str,
+    /// `--add`, when given.
+    pub add: Option<&'a str>,
+    /// `--key`.
+    pub key: &'a str,
+    /// `--out`.
+    pub out: &'a str,
+}
+
+impl<'a> IssueFlags<'a> {
+    /// The arguments, starting with `issue`.
+    pub fn args(&self) -> Vec<&'a str> {
+        let mut v = vec![
+            "issue",
+            "--account",
+            "Contoso",
+            "--site",
+            "HQ",
+            "--product",
+            "CIC",
+            "--version",
+            "4.0",
+            "--type",
+            self.license_type,
+            "--host-id",
+            self.host_id,
+            "--machine",
+            self.machine,
+            "--server-part",
+            self.server_part,
+        ];
+        if let Some(add) = self.add {
+            v.extend(["--add", add]);
+        }
+        v.extend(["--key", self.key, "--out", self.out]);
+        v
+    }
+}
+
+/// The text of `issuer summary --account Contoso --json`.
+pub fn summary_text(db: &Path) -> String {
+    ok(db, &["summary", "--account", "Contoso", "--json"])
+}
+
+/// `issuer summary --account Contoso --json`, parsed.
+pub fn summary_json(db: &Path) -> serde_json::Value {
+    serde_json::from_str(&summary_text(db)).unwrap()
+}
+
+/// The entry for `part` in the `parts` array of a summary (or of one of its sites).
+pub fn summary_part<'v>(summary: &'v serde_json::Value, part: &str) -> &'v serde_json::Value {
+    summary["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["part"] == part)
+        .unwrap()
+}
+
+/// One row of the ledger's audit table.
+#[derive(Clone, Debug)]
+pub struct AuditRow {
+    /// Position in the chain.
+    pub seq: i64,
+    /// Unix seconds.
+    pub at: i64,
+    /// Who made the change.
+    pub actor: String,
+    /// What was done, e.g. `file.issue`.
+    pub action: String,
+    /// What it was done to.
+    pub subject: String,
+    /// JSON state before, where there was one.
+    pub before: Option<String>,
+    /// JSON state after.
+    pub after: Option<String>,
+    /// The previous row's hash.
+    pub prev_hash: Vec<u8>,
+    /// This row's hash.
+    pub hash: Vec<u8>,
+}
+
+impl AuditRow {
+    /// The hash the chain's rule gives this row's content after its `prev_hash`.
+    pub fn expected_hash(&self) -> [u8; 32] {
+        issuer::ledger::audit_hash(
+            &self.prev_hash,
+            self.seq,
+            self.at,
+            &self.actor,
+            &self.action,
+            &self.subject,
+            self.before.as_deref(),
+            self.after.as_deref(),
+        )
+    }
+}
+
+/// Every row of the audit table in `conn`, by `seq`.
+pub fn audit_rows(conn: &rusqlite::Connection) -> Vec<AuditRow> {
+    let mut st = conn
+        .prepare(
+            "SELECT seq, at, actor, action, subject, before, after, prev_hash, hash
+             FROM audit ORDER BY seq",
+        )
+        .unwrap();
+    st.query_map([], |r| {
+        Ok(AuditRow {
+            seq: r.get(0)?,
+            at: r.get(1)?,
+            actor: r.get(2)?,
+            action: r.get(3)?,
+            subject: r.get(4)?,
+            before: r.get(5)?,
+            after: r.get(6)?,
+            prev_hash: r.get(7)?,
+            hash: r.get(8)?,
+        })
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files.
+
+/// Set the permission bits of `path` (nothing to do off Unix).
+pub fn set_mode(path: &Path, mode: u32) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
     }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+}
+
+/// The permission bits of `path`.
+#[cfg(unix)]
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Write the demo-style unencrypted key with mode 0600 into `dir` and return its path.
+pub fn unencrypted_key(dir: &Path) -> PathBuf {
+    let key = SecretKey::generate();
+    let path = dir.join("vendor.key");
+    std::fs::write(&path, key.to_text("vendor").as_bytes()).unwrap();
+    set_mode(&path, 0o600);
     path
 }
