@@ -435,7 +435,7 @@ pub fn plan(catalog: &Catalog, req: &IssueRequest) -> Result<Plan, IssuerError> 
         used(part, *q);
     }
 
-    Ok(Plan {
+    let plan = Plan {
         rule,
         term,
         consume,
@@ -447,7 +447,14 @@ pub fn plan(catalog: &Catalog, req: &IssueRequest) -> Result<Plan, IssuerError> 
         primary,
         switchover,
         related,
-    })
+    };
+    // Everything the file will say must also pass the format's own checks (text lengths,
+    // a switchover host other than the primary, ...): refuse the request here, before a key
+    // is loaded or a passphrase asked, rather than when signing.
+    activation(req, &plan, FileId([0; 16]), Timestamp::now())
+        .validate()
+        .map_err(|e| bad(e.to_string()))?;
+    Ok(plan)
 }
 
 /// The activation a plan describes, issued at `now`.

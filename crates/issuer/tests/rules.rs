@@ -476,3 +476,40 @@ fn download_is_byte_identical_after_reopening_and_the_audit_chain_links() {
     assert!(conn.execute("DELETE FROM audit", []).is_err());
     assert!(conn.execute("UPDATE files SET bytes = x'00'", []).is_err());
 }
+
+/// A request whose file the format would refuse is refused when planned, before any key is
+/// loaded: a switchover host equal to the primary host.
+#[test]
+fn switchover_host_equal_to_primary_is_refused_when_planned() {
+    let catalog = issuer::Catalog::built_in().unwrap();
+    let mut req = request(LicenseType::Production, "SW-001-4.0-SL03", &[]);
+    req.switchover_host_id = Some(req.host_id.clone());
+    req.switchover_machine = Some("ic2".into());
+    let err = rules::plan(&catalog, &req).unwrap_err();
+    assert!(
+        matches!(&err, IssuerError::MalformedRequest { reason } if reason.contains("switchover_host")),
+        "{err:?}"
+    );
+    assert_eq!(err.exit_code(), 3);
+}
+
+/// A catalog may name a product so long that the bundle name the file would carry exceeds
+/// the format's text limit: refused when planned, naming the field.
+#[test]
+fn bundle_name_over_the_format_limit_is_refused_when_planned() {
+    let long = "P".repeat(500);
+    let text = issuer::catalog::BUILT_IN
+        .replace(
+            "version | CIC | 4.0 |",
+            &format!("version | {long} | 4.0 |"),
+        )
+        .replace("| CIC 4.0 |", &format!("| {long} 4.0 |"));
+    let catalog = issuer::Catalog::parse(&text).unwrap();
+    let mut req = request(LicenseType::Production, "SW-001-4.0-SL03", &[]);
+    req.product = long;
+    let err = rules::plan(&catalog, &req).unwrap_err();
+    assert!(
+        matches!(&err, IssuerError::MalformedRequest { reason } if reason.contains("bundle")),
+        "{err:?}"
+    );
+}
