@@ -50,12 +50,18 @@ impl KdfParams {
         t: 3,
         p: 1,
     };
-    /// Upper bounds accepted when loading, so a crafted key file cannot exhaust the machine.
-    const MAX: KdfParams = KdfParams {
-        m_kib: 1024 * 1024,
-        t: 64,
-        p: 16,
+    /// Upper bounds accepted when loading, so a crafted key file cannot make the issuer
+    /// allocate gigabytes or spin for minutes before the passphrase is even checked:
+    /// 256 MiB, 16 passes, 8 lanes each, and memory times passes at most 1 GiB (about
+    /// 5 times the work of [`KdfParams::DEFAULT`], well under a second or two).
+    pub const MAX: KdfParams = KdfParams {
+        m_kib: 256 * 1024,
+        t: 16,
+        p: 8,
     };
+    /// Upper bound of `m_kib * t` accepted when loading (KiB times passes: 1 GiB of memory
+    /// filled once, or 256 MiB four times).
+    pub const MAX_WORK: u64 = 1024 * 1024;
 }
 
 /// Where a passphrase comes from: `I3LIC_KEY_PASSPHRASE`, else the terminal (asked twice when
@@ -195,6 +201,14 @@ pub fn parse_secret_key(
         t: num(t, KdfParams::MAX.t, "passes")?,
         p: num(p, KdfParams::MAX.p, "lanes")?,
     };
+    if u64::from(params.m_kib) * u64::from(params.t) > KdfParams::MAX_WORK {
+        return Err(malformed(format!(
+            "argon2id memory {} KiB times {} passes is above {} (refused before any work)",
+            params.m_kib,
+            params.t,
+            KdfParams::MAX_WORK
+        )));
+    }
     let b64 = |s: &str, what: &str| {
         STANDARD
             .decode(s)
@@ -396,6 +410,39 @@ mod tests {
             parse_secret_key(p, &huge, &mut pass("x")),
             Err(IssuerError::MalformedKey { .. })
         ));
+    }
+
+    #[test]
+    fn crafted_kdf_cost_is_refused_before_the_passphrase_is_asked() {
+        let key = SecretKey::generate();
+        let text = encrypt_secret_key(&key, "t", "pw", FAST).unwrap();
+        let never = || -> Result<Zeroizing<String>, IssuerError> {
+            panic!("the passphrase must not be asked for a key file refused on its parameters")
+        };
+        // Each of these would allocate a gigabyte or more, or run for minutes.
+        for (m, t, p) in [
+            ("1048576", "1", "1"),   // 1 GiB
+            ("262145", "1", "1"),    // just above 256 MiB
+            ("262144", "5", "1"),    // 256 MiB x 5 passes
+            ("65536", "17", "1"),    // too many passes
+            ("1048576", "64", "16"), // the largest accepted before
+            ("65536", "3", "9"),     // too many lanes
+        ] {
+            let crafted = text.replace(" argon2id 64 1 1 ", &format!(" argon2id {m} {t} {p} "));
+            assert!(
+                matches!(
+                    parse_secret_key(Path::new("k"), &crafted, &mut never.clone()),
+                    Err(IssuerError::MalformedKey { .. })
+                ),
+                "m={m} t={t} p={p} accepted"
+            );
+        }
+        // The bounds still admit the default and a key four times as costly.
+        const {
+            let d = KdfParams::DEFAULT;
+            assert!(d.m_kib <= KdfParams::MAX.m_kib);
+            assert!(d.m_kib as u64 * d.t as u64 * 4 <= KdfParams::MAX_WORK);
+        }
     }
 
     #[test]
