@@ -460,3 +460,66 @@ fn a_refused_batch_leaves_the_ledger_usable_for_the_next_one() {
     assert_eq!(ok.len(), 2);
     assert_eq!(used(&l, &c, "SW-001-4.0-AL02"), (20, 0));
 }
+
+/// Runs `issuer issue --request FILE --out-dir DIR` on `body`; the ledger and folder must be
+/// untouched, and it must exit 3 with `expect` in its message.
+fn refused_as_malformed(body: &serde_json::Value, expect: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = cli_setup(dir.path(), 100);
+    let key = unencrypted_key(dir.path());
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let req = dir.path().join("batch.json");
+    std::fs::write(&req, body.to_string()).unwrap();
+    assert!(std::fs::metadata(&req).unwrap().len() <= 4 * 1024 * 1024);
+    let head = ok(&db, &["audit", "head"]);
+    let o = run(
+        &db,
+        &[
+            "issue",
+            "--request",
+            req.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--out-dir",
+            out.to_str().unwrap(),
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains(expect), "{err}");
+    assert_eq!(ok(&db, &["audit", "head"]), head);
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
+}
+
+#[test]
+fn cli_batch_over_the_request_limit_is_refused_before_any_request_is_built() {
+    // Empty requests: were they built first, the first would fail on its missing values
+    // (exit 2) and a large default would be copied into every one.
+    let requests = vec![serde_json::json!({}); issuer::ledger::MAX_BATCH + 1];
+    refused_as_malformed(
+        &serde_json::json!({ "requests": requests }),
+        "the batch holds 10001 requests; at most 10000",
+    );
+}
+
+#[test]
+fn cli_request_values_longer_than_any_field_are_refused_before_being_copied() {
+    // A default is copied into every request: 3 MiB of it over 1,000 requests would be
+    // 3 GiB in memory before any check.
+    let big = "x".repeat(3 * 1024 * 1024);
+    let requests = vec![serde_json::json!({}); 1000];
+    refused_as_malformed(
+        &serde_json::json!({ "defaults": { "type": big }, "requests": requests }),
+        "defaults, 'type': a text of 3145728 bytes; at most 512",
+    );
+    let add = vec![serde_json::json!({"part": "SW-001-4.0-AL02", "quantity": 1}); 4097];
+    refused_as_malformed(
+        &serde_json::json!({ "defaults": { "add": add }, "requests": [{}] }),
+        "defaults, 'add': a list of 4097 entries; at most 4096",
+    );
+    refused_as_malformed(
+        &serde_json::json!({ "requests": [{}, { "machine": "m".repeat(513) }] }),
+        "request 2 of 2, 'machine': a text of 513 bytes",
+    );
+}

@@ -1013,6 +1013,28 @@ fn issue_requests(a: &IssueArgs) -> Result<(Vec<IssueRequest>, bool), CliError> 
     let is_batch = value
         .as_object()
         .is_some_and(|o| o.contains_key("requests"));
+    // Bounded before anything is copied: a batch's defaults go into every request, so a
+    // 4 MiB default would otherwise become gigabytes over 10,000 requests.
+    match value.get("requests").and_then(|r| r.as_array()) {
+        Some(r) if is_batch => {
+            if r.len() > issuer::ledger::MAX_BATCH {
+                return Err(malformed(format!(
+                    "the batch holds {} requests; at most {} are issued at once",
+                    r.len(),
+                    issuer::ledger::MAX_BATCH
+                ))
+                .into());
+            }
+            if let Some(d) = value.get("defaults") {
+                check_value_sizes(d, "defaults").map_err(malformed)?;
+            }
+            for (i, req) in r.iter().enumerate() {
+                check_value_sizes(req, &format!("request {} of {}", i + 1, r.len()))
+                    .map_err(malformed)?;
+            }
+        }
+        _ => check_value_sizes(&value, "the request").map_err(malformed)?,
+    }
     if !is_batch {
         let f: FileReq = serde_json::from_value(value).map_err(|e| malformed(e.to_string()))?;
         return Ok((vec![issue_request(a, f)?], false));
@@ -1062,6 +1084,29 @@ fn issue_requests(a: &IssueArgs) -> Result<(Vec<IssueRequest>, bool), CliError> 
 
 /// The largest request file read.
 const REQUEST_FILE_MAX: usize = 4 * 1024 * 1024;
+
+/// Refuse a value no request can use: a text longer than any field of an activation file
+/// may be, or a list longer than one may hold. `at` names the value in the error.
+fn check_value_sizes(v: &serde_json::Value, at: &str) -> Result<(), String> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if s.len() > format::MAX_TEXT_LEN => Err(format!(
+            "{at}: a text of {} bytes; at most {} are accepted",
+            s.len(),
+            format::MAX_TEXT_LEN
+        )),
+        Value::Array(a) if a.len() > format::MAX_LIST_LEN => Err(format!(
+            "{at}: a list of {} entries; at most {} are accepted",
+            a.len(),
+            format::MAX_LIST_LEN
+        )),
+        Value::Array(a) => a.iter().try_for_each(|x| check_value_sizes(x, at)),
+        Value::Object(o) => o
+            .iter()
+            .try_for_each(|(k, x)| check_value_sizes(x, &format!("{at}, '{k}'"))),
+        _ => Ok(()),
+    }
+}
 
 /// One request from a request file's values, command-line flags taking precedence.
 fn issue_request(a: &IssueArgs, f: FileReq) -> Result<IssueRequest, CliError> {
