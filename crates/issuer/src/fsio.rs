@@ -106,6 +106,23 @@ impl PendingFile {
         Ok(())
     }
 
+    /// Give the complete file its final name only if nothing holds that name yet (a hard
+    /// link, which fails rather than replaces), then drop the temporary name and sync the
+    /// folder. An existing file is [`IssuerError::AlreadyExists`]; the final name never
+    /// holds a partial file, even if the process dies while writing.
+    pub fn persist_new(mut self) -> Result<(), IssuerError> {
+        std::fs::hard_link(&self.temp, &self.target).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => IssuerError::AlreadyExists {
+                path: self.target.clone(),
+            },
+            _ => IssuerError::io("creating", &self.target, e),
+        })?;
+        self.done = true;
+        let _ = std::fs::remove_file(&self.temp);
+        sync_dir(parent_of(&self.target));
+        Ok(())
+    }
+
     /// Rename onto the final path (replacing it) without syncing the folder: the caller
     /// syncs it once after renaming several files ([`sync_dir`]).
     pub fn rename(mut self) -> Result<(), IssuerError> {
@@ -177,10 +194,15 @@ pub fn create_private_dir(dir: &Path, action: &'static str) -> Result<(), Issuer
 
 /// Replace `target` atomically with `bytes` (temporary file in the same folder, fsync, rename).
 pub fn write_atomic(target: &Path, bytes: &[u8], mode: u32) -> Result<(), IssuerError> {
+    write_pending(target, bytes, mode)?.persist()
+}
+
+/// [`PendingFile::write`] under a random temporary name.
+pub fn write_pending(target: &Path, bytes: &[u8], mode: u32) -> Result<PendingFile, IssuerError> {
     let mut tag = [0u8; 8];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut tag);
     let tag: String = tag.iter().map(|b| format!("{b:02x}")).collect();
-    PendingFile::write(target, &tag, bytes, mode)?.persist()
+    PendingFile::write(target, &tag, bytes, mode)
 }
 
 /// Read a whole file of at most `max` bytes.

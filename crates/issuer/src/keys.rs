@@ -9,10 +9,8 @@
 //! the 32-byte ed25519 seed plus its 16-byte tag, with everything on the line before it as
 //! associated data, so no parameter or the key id can be changed unnoticed.
 
-use std::fs::OpenOptions;
-use std::io::Write;
 #[cfg(unix)]
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::STANDARD;
@@ -340,29 +338,27 @@ pub fn keygen(
         Some(pass) => encrypt_secret_key(&key, kid, pass, params)?,
         None => key.to_text(kid),
     };
-    if force {
-        fsio::write_atomic(&secret_path, secret_text.as_bytes(), 0o600)?;
-    } else {
-        let mut opts = OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        opts.mode(0o600);
-        let mut f = opts.open(&secret_path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => IssuerError::AlreadyExists {
-                path: secret_path.clone(),
-            },
-            _ => IssuerError::io("creating", &secret_path, e),
-        })?;
-        f.write_all(secret_text.as_bytes())
-            .and_then(|()| f.sync_all())
-            .map_err(|e| IssuerError::io("writing", &secret_path, e))?;
-        fsio::sync_dir(dir);
-    }
+    // Both files are complete and synced under temporary names (the secret one created
+    // 0600) before either final name is touched, so a crash never leaves a truncated key or
+    // a secret key without its public half under the final names.
+    let secret = fsio::write_pending(&secret_path, secret_text.as_bytes(), 0o600)?;
     let public_text = key.public_key().to_text(kid);
-    fsio::write_atomic(&public_path, public_text.as_bytes(), 0o644)?;
+    let public = fsio::write_pending(&public_path, public_text.as_bytes(), 0o644)?;
     #[cfg(unix)]
-    std::fs::set_permissions(&public_path, std::fs::Permissions::from_mode(0o644))
+    std::fs::set_permissions(public.temp_path(), std::fs::Permissions::from_mode(0o644))
         .map_err(|e| IssuerError::io("setting the mode of", &public_path, e))?;
+    if force {
+        secret.persist()?;
+        public.persist()?;
+    } else {
+        // Never replaces a file that appeared since the check above.
+        secret.persist_new()?;
+        public.persist_new().inspect_err(|_| {
+            // The public half could not be placed: take back the secret key just created
+            // (nothing else can have used it yet), so a retry starts clean.
+            let _ = std::fs::remove_file(&secret_path);
+        })?;
+    }
     Ok(GeneratedKey {
         secret_path,
         public_path,

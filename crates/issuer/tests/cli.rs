@@ -469,3 +469,45 @@ fn encrypted_keygen_and_issue_with_the_passphrase() {
     assert!(!String::from_utf8_lossy(&right.stdout).contains("s3cret"));
     assert!(out.exists());
 }
+
+/// A keygen killed while writing (here by the file-size limit: SIGXFSZ at the first byte)
+/// leaves no truncated key under the final names, so the next keygen is not refused and no
+/// empty or partial `.key` is mistaken for a key.
+#[cfg(unix)]
+#[test]
+fn keygen_killed_while_writing_leaves_no_partial_key() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys");
+    std::fs::create_dir(&keys).unwrap();
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -f 0 && exec \"$0\" keygen --kid v --out \"$1\" --unencrypted")
+        .arg(common::bin())
+        .arg(&keys)
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "keygen succeeded under ulimit -f 0");
+    assert_eq!(o.status.signal(), Some(25), "not killed by SIGXFSZ: {o:?}");
+    for name in ["v.key", "v.pub"] {
+        assert!(
+            keys.join(name).symlink_metadata().is_err(),
+            "{name} exists after a keygen killed while writing"
+        );
+    }
+    let db = dir.path().join("ledger.db");
+    ok(
+        &db,
+        &[
+            "keygen",
+            "--kid",
+            "v",
+            "--out",
+            keys.to_str().unwrap(),
+            "--unencrypted",
+        ],
+    );
+    assert!(
+        format::SecretKey::from_text(&std::fs::read_to_string(keys.join("v.key")).unwrap()).is_ok()
+    );
+}
