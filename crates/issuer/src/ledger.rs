@@ -320,6 +320,13 @@ impl Ledger {
             _ => IssuerError::Database(e),
         };
         conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Identify the file before changing anything in it: switching to WAL rewrites the
+        // header of whatever database `path` names, so another program's file is refused
+        // first and left byte for byte as it was.
+        Self::identify(&conn, path).map_err(|e| match e {
+            IssuerError::Database(e) => not_a_ledger(e),
+            other => other,
+        })?;
         let _: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(not_a_ledger)?;
@@ -337,7 +344,7 @@ impl Ledger {
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if v == SCHEMA_VERSION {
-            return Ok(());
+            return Self::require_ledger_tables(&self.conn, &self.path);
         }
         let tx = self
             .conn
@@ -357,11 +364,12 @@ impl Ledger {
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             }
             1 => {
+                Self::require_ledger_tables(&tx, &self.path)?;
                 // Schema 2 keeps each file's signed payload as JSON (for `show` and `update`).
                 tx.execute_batch(MIGRATE_1_TO_2)?;
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             }
-            v if v == SCHEMA_VERSION => {}
+            v if v == SCHEMA_VERSION => Self::require_ledger_tables(&tx, &self.path)?,
             v => {
                 return Err(IssuerError::LedgerFormat {
                     path: self.path.clone(),
@@ -372,6 +380,59 @@ impl Ledger {
             }
         }
         tx.commit()?;
+        Ok(())
+    }
+
+    /// Whether the database at `path` is an i3lic ledger (or empty, to become one), read
+    /// without writing anything.
+    fn identify(conn: &Connection, path: &Path) -> Result<(), IssuerError> {
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        match v {
+            0 => {
+                let objects: i64 =
+                    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+                if objects != 0 {
+                    return Err(IssuerError::LedgerFormat {
+                        path: path.to_path_buf(),
+                        reason: "an SQLite database that is not an i3lic ledger".into(),
+                    });
+                }
+                Ok(())
+            }
+            1..=SCHEMA_VERSION => Self::require_ledger_tables(conn, path),
+            v => Err(IssuerError::LedgerFormat {
+                path: path.to_path_buf(),
+                reason: format!("schema version {v}; this build reads version {SCHEMA_VERSION}"),
+            }),
+        }
+    }
+
+    /// Refuse a database whose `user_version` claims a ledger schema but that lacks the
+    /// ledger's tables (another program's SQLite file): a clear error (exit 3) instead of
+    /// an engine failure at the first query.
+    fn require_ledger_tables(conn: &Connection, path: &Path) -> Result<(), IssuerError> {
+        const TABLES: [&str; 7] = [
+            "accounts",
+            "sites",
+            "orders",
+            "files",
+            "file_usage",
+            "file_licenses",
+            "audit",
+        ];
+        let mut st = conn.prepare_cached(
+            "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+        )?;
+        for t in TABLES {
+            if !st.query_row([t], |r| r.get::<_, bool>(0))? {
+                return Err(IssuerError::LedgerFormat {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "an SQLite database that is not an i3lic ledger (no table '{t}')"
+                    ),
+                });
+            }
+        }
         Ok(())
     }
 

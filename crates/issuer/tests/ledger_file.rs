@@ -1,0 +1,87 @@
+//! What `--db` may point at: a new ledger is private, and anything that is not an i3lic
+//! ledger is refused with a clear error (exit 3), never an engine failure, and left as it was.
+
+mod common;
+
+use std::path::Path;
+
+use issuer::{IssuerError, Ledger};
+
+/// Opening `path` must be refused as [`IssuerError::LedgerFormat`] (exit 3 through the
+/// binary) and leave its bytes unchanged.
+fn refused(path: &Path, why: &str) {
+    let before = std::fs::read(path).unwrap();
+    match Ledger::open(path) {
+        Err(e @ IssuerError::LedgerFormat { .. }) => {
+            assert_eq!(e.exit_code(), 3);
+            assert!(e.to_string().contains(why), "{e}");
+        }
+        other => panic!("{}: expected LedgerFormat, got {other:?}", path.display()),
+    }
+    let o = common::run(path, &["account", "list"]);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains(why));
+    assert_eq!(
+        std::fs::read(path).unwrap(),
+        before,
+        "{} was changed",
+        path.display()
+    );
+}
+
+/// Another program's SQLite database with `user_version` set to `version`.
+fn other_database(path: &Path, version: i64) {
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me');")
+        .unwrap();
+    c.pragma_update(None, "user_version", version).unwrap();
+}
+
+#[test]
+fn a_text_file_is_not_a_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("notes.db");
+    std::fs::write(&p, "not a database at all\n".repeat(200)).unwrap();
+    refused(&p, "not an SQLite database");
+}
+
+#[test]
+fn another_programs_database_is_not_a_ledger_whatever_its_user_version() {
+    let dir = tempfile::tempdir().unwrap();
+    for version in [0, 1, issuer::ledger::SCHEMA_VERSION] {
+        let p = dir.path().join(format!("other-{version}.db"));
+        other_database(&p, version);
+        refused(&p, "not an i3lic ledger");
+    }
+}
+
+#[test]
+fn a_ledger_of_a_later_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("ledger.db");
+    drop(Ledger::open(&p).unwrap());
+    let c = rusqlite::Connection::open(&p).unwrap();
+    c.pragma_update(None, "user_version", 99).unwrap();
+    drop(c);
+    refused(&p, "schema version 99");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_new_ledger_and_its_folder_are_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("new").join("ledger.db");
+    let mut l = Ledger::open(&p).unwrap();
+    l.add_account("Contoso", "t").unwrap();
+    assert_eq!(common::mode(&p), 0o600);
+    assert_eq!(common::mode(p.parent().unwrap()), 0o700);
+    // SQLite gives its WAL and shared-memory files the database file's mode.
+    for side in ["ledger.db-wal", "ledger.db-shm"] {
+        assert_eq!(common::mode(&p.with_file_name(side)), 0o600, "{side}");
+    }
+}
