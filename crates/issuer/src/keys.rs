@@ -257,6 +257,17 @@ pub fn load_secret_key(
     path: &Path,
     ask: &mut dyn FnMut() -> Result<Zeroizing<String>, IssuerError>,
 ) -> Result<SecretKey, IssuerError> {
+    // Opening a FIFO or a device would block (or read forever) before the checks on the
+    // opened file below: refuse anything that is not a regular file first. The checks on the
+    // open descriptor still decide; this one only keeps a misnamed path from hanging.
+    let by_path =
+        std::fs::metadata(path).map_err(|e| IssuerError::io("opening secret key", path, e))?;
+    if !by_path.is_file() {
+        return Err(IssuerError::MalformedKey {
+            path: path.into(),
+            reason: "not a regular file".into(),
+        });
+    }
     let f =
         std::fs::File::open(path).map_err(|e| IssuerError::io("opening secret key", path, e))?;
     let meta = f
@@ -452,6 +463,31 @@ mod tests {
         .unwrap();
         assert_eq!(back.key_id(), key.key_id());
         assert!(!asked);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_or_folder_named_as_key_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("k.key");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        std::fs::set_permissions(&fifo, std::fs::Permissions::from_mode(0o600)).unwrap();
+        for p in [fifo, dir.path().to_path_buf()] {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let q = p.clone();
+            std::thread::spawn(move || {
+                let _ = tx.send(load_secret_key(&q, &mut pass("pw")));
+            });
+            match rx.recv_timeout(std::time::Duration::from_secs(5)) {
+                Ok(Err(IssuerError::MalformedKey { .. })) => {}
+                Ok(other) => panic!("{}: {other:?}", p.display()),
+                Err(_) => panic!("loading {} blocked", p.display()),
+            }
+        }
     }
 
     #[cfg(unix)]
