@@ -315,3 +315,33 @@ fn a_chain_rewritten_end_to_end_is_caught_by_a_head_noted_earlier() {
     let o = run(&db, &["audit", "verify", "--head", &noted]);
     assert_eq!(o.status.code(), Some(3));
 }
+
+#[test]
+fn a_files_row_whose_bytes_were_replaced_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = busy_ledger(dir.path());
+    let db = dir.path().join("ledger.db");
+    // The audit log itself is untouched: the recorded bytes of the second file are replaced
+    // by the first file's (validly signed, so `download` would hand them out unnoticed), and
+    // the sha256 column is rewritten to match, as a careful forger would.
+    let c = Connection::open(&db).unwrap();
+    c.execute_batch("DROP TRIGGER files_immutable;").unwrap();
+    c.execute(
+        "UPDATE files SET bytes = (SELECT bytes FROM files WHERE id = ?1),
+                          sha256 = (SELECT sha256 FROM files WHERE id = ?1) WHERE id = ?2",
+        params![ids[0], ids[1]],
+    )
+    .unwrap();
+    drop(c);
+    assert_eq!(
+        problems(&db),
+        vec![AuditProblem::FileAltered {
+            file: ids[1].clone()
+        }]
+    );
+    let o = run(&db, &["audit", "verify", "--json"]);
+    assert_eq!(o.status.code(), Some(3));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["problems"][0]["problem"], "file-altered");
+    assert_eq!(report["problems"][0]["file"], ids[1].as_str());
+}

@@ -1,6 +1,8 @@
 //! Checking the audit log: the hash chain, and the files it must account for.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+
+use sha2::{Digest, Sha256};
 use std::fmt;
 
 use super::{audit_hash, hex, Ledger};
@@ -42,6 +44,12 @@ pub enum AuditProblem {
         /// The file id.
         file: String,
     },
+    /// An issued file whose recorded bytes no longer hash to the SHA-256 its audit row
+    /// records (the `files` row was rewritten: `issuer download` would hand out other bytes).
+    FileAltered {
+        /// The file id.
+        file: String,
+    },
     /// An inactive file that no audit row deactivates or supersedes.
     UnrecordedDeactivation {
         /// The file id.
@@ -79,6 +87,10 @@ impl fmt::Display for AuditProblem {
             AuditProblem::Unrecorded { file } => write!(
                 f,
                 "file {file}: issued but no audit row records it (its row was deleted)"
+            ),
+            AuditProblem::FileAltered { file } => write!(
+                f,
+                "file {file}: its recorded bytes do not match the SHA-256 its audit row records (altered)"
             ),
             AuditProblem::UnrecordedDeactivation { file } => write!(
                 f,
@@ -134,7 +146,8 @@ impl Ledger {
         let mut rows = st.query([])?;
         let mut problems = Vec::new();
         let mut window: Vec<Row> = Vec::with_capacity(3);
-        let mut recorded: HashSet<String> = HashSet::new();
+        // Each issued file's id and the SHA-256 of its bytes, as its audit row records them.
+        let mut recorded: HashMap<String, Option<String>> = HashMap::new();
         let mut deactivations: Vec<(i64, String)> = Vec::new();
         let mut count = 0u64;
         let mut head_ok = head.is_none();
@@ -174,7 +187,11 @@ impl Ledger {
             let own_ok = shift.is_some();
             match action.as_str() {
                 "file.issue" | "file.update" => {
-                    recorded.insert(subject.clone());
+                    let sha = after
+                        .as_deref()
+                        .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
+                        .and_then(|v| v["file"]["sha256"].as_str().map(str::to_string));
+                    recorded.insert(subject.clone(), sha);
                     // An update's row also records the file it superseded.
                     if let Some(old) = before
                         .as_deref()
@@ -242,14 +259,26 @@ impl Ledger {
         // Every file must be recorded, and every inactive file deactivated or superseded.
         let mut st = self
             .conn
-            .prepare("SELECT id, active FROM files ORDER BY seq")?;
-        let files = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))?;
+            .prepare("SELECT id, active, bytes FROM files ORDER BY seq")?;
+        let files = st.query_map([], |r| {
+            let bytes: Vec<u8> = r.get(2)?;
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, bool>(1)?,
+                hex(&Sha256::digest(&bytes)),
+            ))
+        })?;
         let deactivated: HashSet<&str> = deactivations.iter().map(|(_, f)| f.as_str()).collect();
         let mut active: HashSet<String> = HashSet::new();
         for f in files {
-            let (id, is_active) = f?;
-            if !recorded.contains(&id) {
-                problems.push(AuditProblem::Unrecorded { file: id.clone() });
+            let (id, is_active, sha) = f?;
+            match recorded.get(&id) {
+                None => problems.push(AuditProblem::Unrecorded { file: id.clone() }),
+                Some(Some(r)) if *r != sha => {
+                    problems.push(AuditProblem::FileAltered { file: id.clone() })
+                }
+                // Recorded with its hash, or by a row without one (left to the chain check).
+                Some(_) => {}
             }
             if !is_active && !deactivated.contains(id.as_str()) {
                 problems.push(AuditProblem::UnrecordedDeactivation { file: id.clone() });
