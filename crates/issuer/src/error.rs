@@ -228,6 +228,17 @@ pub enum IssuerError {
         #[source]
         source: Box<IssuerError>,
     },
+    /// A file was issued and its record committed, but writing its output file failed
+    /// afterwards: nothing is lost (`issuer download ID` writes the recorded bytes), and
+    /// issuing again would use more units.
+    #[error("activation file {id} was issued and recorded, but {source}; issuing it again would use more units: `issuer download {id} --out FILE` writes it")]
+    RecordedNotWritten {
+        /// The recorded file's id.
+        id: String,
+        /// Why its output file could not be written.
+        #[source]
+        source: Box<IssuerError>,
+    },
     /// The ledger was written by a newer build, or is not a ledger.
     #[error("ledger {}: {reason}", path.display())]
     LedgerFormat {
@@ -272,6 +283,7 @@ impl IssuerError {
             | IssuerError::RecoveryAboveProduction { .. } => 20,
             IssuerError::OutputExists { .. } => 4,
             IssuerError::Batch { source, .. } => source.exit_code(),
+            IssuerError::RecordedNotWritten { source, .. } => source.exit_code(),
             IssuerError::Database(e) => match e.sqlite_error_code() {
                 Some(
                     C::CannotOpen

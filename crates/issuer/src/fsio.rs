@@ -57,6 +57,15 @@ impl PendingFile {
                 std::io::Error::other("the path names no file"),
             )
         })?;
+        // A folder at the final path would make the rename fail only after the caller has
+        // committed what the file records: refuse it now, while nothing has happened.
+        if target.is_dir() {
+            return Err(IssuerError::io(
+                "writing",
+                target,
+                std::io::Error::other("it is a folder; name a file"),
+            ));
+        }
         let temp = parent_of(target).join(format!(".{}.{tag}.tmp", name.to_string_lossy()));
         let mut opts = OpenOptions::new();
         opts.write(true).create_new(true);

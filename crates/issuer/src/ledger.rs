@@ -894,7 +894,10 @@ impl Ledger {
         };
         self.record(req, &plan, &activation, key, &bytes)?;
         if let Some(p) = pending {
-            p.persist()?;
+            p.persist().map_err(|e| IssuerError::RecordedNotWritten {
+                id: file_id.to_string(),
+                source: Box::new(e),
+            })?;
         }
         Ok(Issued {
             file_id,
@@ -1011,10 +1014,21 @@ impl Ledger {
         }
         tx.commit()?;
         if let Some(dir) = out_dir {
-            let renamed: Result<(), IssuerError> =
-                pending.into_iter().try_for_each(PendingFile::rename);
+            // Every file is recorded now: rename them all even if one fails, and name the
+            // first that could not be written (the others are in place).
+            let mut first_error = None;
+            for (p, (a, _)) in pending.into_iter().zip(&signed) {
+                if let Err(e) = p.rename() {
+                    first_error.get_or_insert(IssuerError::RecordedNotWritten {
+                        id: a.file_id.to_string(),
+                        source: Box::new(e),
+                    });
+                }
+            }
             crate::fsio::sync_dir(dir);
-            renamed?;
+            if let Some(e) = first_error {
+                return Err(e);
+            }
         }
         Ok(signed
             .into_iter()

@@ -98,3 +98,51 @@ fn a_missing_out_folder_is_named_as_typed_not_the_temporary_file() {
     let s = summary_json(&db);
     assert_eq!(s["parts"][0]["used"].as_u64(), Some(1));
 }
+
+/// An `--out` that names a folder used to fail at the rename, after the commit: exit 4 with
+/// the units taken, the file recorded, and neither its id nor a way back in the message (a
+/// retry took the units again). It is refused before anything is recorded, for `issue`,
+/// `update` and `download`.
+#[test]
+fn an_out_that_is_a_folder_is_refused_before_anything_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, key, id) = issued(dir.path());
+    let folder = dir.path().join("out");
+    std::fs::create_dir(&folder).unwrap();
+    let head = ok(&db, &["audit", "head"]);
+    let h = host(4);
+    let o = run(
+        &db,
+        &media_server(&h, "ms2", key.to_str().unwrap(), folder.to_str().unwrap()).args(),
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains(&folder.display().to_string()) && err.contains("folder"),
+        "{err}"
+    );
+    assert_eq!(ok(&db, &["audit", "head"]), head, "something was recorded");
+    assert_eq!(
+        summary_json(&db)["parts"][0]["used"].as_u64(),
+        Some(1),
+        "units were taken"
+    );
+    let o = run(
+        &db,
+        &[
+            "update",
+            &id,
+            "--machine",
+            "ms9",
+            "--key",
+            key.to_str().unwrap(),
+            "--out",
+            folder.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(4));
+    assert_eq!(ok(&db, &["audit", "head"]), head, "the update was recorded");
+    let o = run(&db, &["download", &id, "--out", folder.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(folder.is_dir() && std::fs::read_dir(&folder).unwrap().count() == 0);
+}

@@ -582,7 +582,10 @@ impl Ledger {
         };
         self.record(&req, &plan, &activation, key, &bytes)?;
         if let Some(p) = pending {
-            p.persist()?;
+            p.persist().map_err(|e| IssuerError::RecordedNotWritten {
+                id: new_id.to_string(),
+                source: Box::new(e),
+            })?;
         }
         Ok(Issued {
             file_id: new_id,
