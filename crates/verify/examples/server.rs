@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use format::Timestamp;
-use verify::{HostSource, License, LicenseHandle, StateFile, TrustStore, Verifier};
+use verify::{HostSource, License, LicenseHandle, StateFile, TrustStore, Verifier, VerifyError};
 
 /// The vendor keys this server trusts, compiled in. Several allow key rotation.
 const TRUSTED_KEYS: &[&str] = &[verify::DEMO_PUBLIC_KEY];
@@ -170,9 +170,17 @@ fn main() -> ExitCode {
                 eprintln!("server: the license is no longer valid (expired past its grace period); stopping");
                 return ExitCode::from(13);
             }
-            if let Err(e) = handle.verifier().record_time() {
-                eprintln!("server: {e}; stopping");
-                return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1));
+            match handle.verifier().record_time() {
+                Ok(()) => {}
+                // Another process (an administrator's licverify) held the state lock too
+                // long: nothing was recorded; try again at the next check.
+                Err(e @ VerifyError::StateLocked { .. }) => {
+                    eprintln!("server: {e}; will retry in a minute");
+                }
+                Err(e) => {
+                    eprintln!("server: {e}; stopping");
+                    return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1));
+                }
             }
         }
         if args

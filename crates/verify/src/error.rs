@@ -153,13 +153,24 @@ pub enum VerifyError {
     /// The state file could not be read or written.
     #[error("cannot {action} state file {}: {source}", path.display())]
     StateIo {
-        /// `read` or `write`.
+        /// `read`, `write` or `lock`.
         action: &'static str,
         /// The state file.
         path: PathBuf,
         /// The operating system's reason.
         #[source]
         source: std::io::Error,
+    },
+    /// Another process (or thread) held the state file's lock for longer than the lock
+    /// timeout: it is updating the state and hangs, or was stopped while holding it.
+    #[error("state file {} is locked: its lock file {} was not released within {:.1} s (another server or licverify is updating it, or hangs holding it); try again", path.display(), lock_path.display(), waited.as_secs_f64())]
+    StateLocked {
+        /// The state file.
+        path: PathBuf,
+        /// The lock file ([`crate::StateFile::lock_path`]).
+        lock_path: PathBuf,
+        /// How long the lock was waited for.
+        waited: std::time::Duration,
     },
     /// A trust store with no key.
     #[error("the trust store holds no key")]
@@ -215,7 +226,9 @@ impl VerifyError {
             | VerifyError::EmptyTrustStore
             | VerifyError::DuplicateTrustedKey { .. }
             | VerifyError::BadTrustedKey { .. } => 3,
-            VerifyError::Io { .. } | VerifyError::StateIo { .. } => 4,
+            VerifyError::Io { .. }
+            | VerifyError::StateIo { .. }
+            | VerifyError::StateLocked { .. } => 4,
             VerifyError::SignatureInvalid { .. } => 10,
             VerifyError::UntrustedKey { .. } => 11,
             VerifyError::HostMismatch { .. } | VerifyError::HostUnreadable(_) => 12,
@@ -249,6 +262,7 @@ impl VerifyError {
             VerifyError::Superseded { .. } => "superseded",
             VerifyError::StateCorrupt { .. } => "state-corrupt",
             VerifyError::StateIo { .. } => "state-io",
+            VerifyError::StateLocked { .. } => "state-locked",
             VerifyError::EmptyTrustStore => "empty-trust-store",
             VerifyError::DuplicateTrustedKey { .. } => "duplicate-trusted-key",
             VerifyError::BadTrustedKey { .. } => "bad-trusted-key",

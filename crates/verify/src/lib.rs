@@ -79,7 +79,7 @@
 //! | code | errors |
 //! | --- | --- |
 //! | 3 | [`VerifyError::Malformed`], [`VerifyError::UnsupportedVersion`], [`VerifyError::StateCorrupt`], trust store errors |
-//! | 4 | [`VerifyError::Io`], [`VerifyError::StateIo`] |
+//! | 4 | [`VerifyError::Io`], [`VerifyError::StateIo`], [`VerifyError::StateLocked`] |
 //! | 10 | [`VerifyError::SignatureInvalid`] |
 //! | 11 | [`VerifyError::UntrustedKey`] |
 //! | 12 | [`VerifyError::HostMismatch`], [`VerifyError::HostUnreadable`] |
@@ -99,6 +99,13 @@
 //! file, is refused ([`VerifyError::Superseded`], [`VerifyError::OlderFile`]); the newest
 //! file itself may be loaded again. Writes are atomic (temporary file, fsync, rename); a
 //! missing file is a first start; a corrupt one is an error, never reset silently.
+//!
+//! Several processes may share a state file (a server and `licverify --state`): each update
+//! holds an exclusive OS lock on a lock file beside it ([`StateFile::lock_path`],
+//! `STATE.lock`, created 0600) from reading the state to writing it back, so no update is
+//! lost; read-only checks hold a shared lock. A lock not released within
+//! [`DEFAULT_LOCK_TIMEOUT`] (10 s, [`StateFile::with_lock_timeout`]) is
+//! [`VerifyError::StateLocked`] (exit 4), never a hang.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -114,7 +121,7 @@ pub use handle::LicenseHandle;
 pub use license::{HostRole, License, Warning, EXPIRING_SOON_DAYS};
 pub use load::{version_matches, HostSource, ProductCheck, Verifier};
 pub use state::{
-    AcceptedFile, State, StateFile, DEFAULT_CLOCK_TOLERANCE_SECS, MAX_STATE_SIZE, MAX_SUPERSEDED,
-    STATE_FORMAT,
+    AcceptedFile, State, StateFile, DEFAULT_CLOCK_TOLERANCE_SECS, DEFAULT_LOCK_TIMEOUT,
+    MAX_STATE_SIZE, MAX_SUPERSEDED, STATE_FORMAT,
 };
 pub use trust::{TrustStore, DEMO_PUBLIC_KEY};

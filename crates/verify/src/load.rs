@@ -7,7 +7,7 @@ use format::{Activation, HostId, Timestamp, UnverifiedFile, MAX_FILE_SIZE};
 
 use crate::error::{from_format, VerifyError};
 use crate::license::{grace_end, HostRole, License, Warning};
-use crate::state::StateFile;
+use crate::state::{LockMode, StateFile};
 use crate::trust::{is_demo_key, TrustStore};
 
 /// Which machine the host binding is checked against.
@@ -188,7 +188,9 @@ impl Verifier {
     ///    ([`VerifyError::ClockBeforeIssuance`]), not before `valid_from`, not after
     ///    `expires_at` plus the signed grace period (in grace: accepted with a warning);
     /// 8. with a state file: the file is not superseded by, or older than, the newest
-    ///    accepted file; then the state is recorded (atomically).
+    ///    accepted file; then the state is recorded (atomically). Steps 6 to 8 hold the
+    ///    state lock ([`crate::StateFile::lock_path`]), exclusive when recording, shared for
+    ///    [`Verifier::state_read_only`], so other processes' updates are never lost.
     ///
     /// Emits a `tracing` event for the outcome (loaded / rejected) and one per warning.
     pub fn load(&self, bytes: &[u8]) -> Result<License, VerifyError> {
@@ -220,7 +222,12 @@ impl Verifier {
         // 6. Clock against the state file.
         let now = self.now();
         // Held from reading the state to writing it (dropped at the end of this function).
-        let _state_lock = self.state.as_ref().map(StateFile::lock);
+        let mode = if self.record {
+            LockMode::Update
+        } else {
+            LockMode::Check
+        };
+        let _state_lock = self.state.as_ref().map(|sf| sf.lock(mode)).transpose()?;
         let mut state = match &self.state {
             Some(sf) => {
                 let st = sf.read_or_fresh(now)?;
@@ -285,7 +292,11 @@ impl Verifier {
             return Ok(());
         };
         let now = self.now();
-        let _lock = sf.lock();
+        let _lock = sf.lock(if self.record {
+            LockMode::Update
+        } else {
+            LockMode::Check
+        })?;
         let mut st = sf.read_or_fresh(now)?;
         st.check_clock(now, sf.tolerance_secs(), sf.path())?;
         if self.record {

@@ -1,8 +1,10 @@
 //! The optional state file a server keeps: the latest time seen and the newest file accepted.
 
+use std::fs::TryLockError;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use format::{Activation, FileId, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -20,6 +22,13 @@ pub const MAX_STATE_SIZE: usize = 64 * 1024;
 /// Most superseded file ids remembered; the oldest are dropped beyond this (they are older
 /// than the newest file, so [`VerifyError::OlderFile`] still refuses them).
 pub const MAX_SUPERSEDED: usize = 1000;
+
+/// How long an update waits for another process's (or thread's) update of the same state
+/// file to finish before giving up with [`VerifyError::StateLocked`]: 10 seconds. An update
+/// holds the lock for a read and an fsynced write, milliseconds even on a busy disk, so a
+/// lock held longer belongs to a process that hangs or was stopped; a server's reload then
+/// reports it instead of hanging with it.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The first field of every state file.
 pub const STATE_FORMAT: &str = "i3lic-verify-state/1";
@@ -141,23 +150,44 @@ impl State {
 /// A missing file is a first start: it is created on the first successful load. A file that
 /// exists but cannot be parsed is [`VerifyError::StateCorrupt`], never reset silently.
 /// Writes go to a temporary file in the same folder, are flushed to disk, then renamed over
-/// the old file, so a crash leaves either the old or the new state. Within a process, each
-/// update (read, check, write) holds one lock, so threads never overwrite each other's
-/// updates. One server process owns a state file; concurrent writers from several processes
-/// are not coordinated.
+/// the old file, so a crash leaves either the old or the new state.
+///
+/// Each update (read, check, write) holds an exclusive OS file lock on a lock file beside
+/// the state file ([`StateFile::lock_path`]), so updates from threads and from processes
+/// (a server and an administrator's `licverify --state`) run one after the other and never
+/// overwrite each other. A read-only check holds a shared lock. An update that cannot take
+/// the lock within [`StateFile::lock_timeout`] fails with [`VerifyError::StateLocked`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateFile {
     path: PathBuf,
     tolerance_secs: i64,
+    lock_timeout: Duration,
+}
+
+/// Which lock [`StateFile::lock`] takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LockMode {
+    /// Read, check and write back: exclusive.
+    Update,
+    /// Read and check only: shared.
+    Check,
+}
+
+/// A held state lock; released when dropped (the lock file is closed, then the mutex).
+#[derive(Debug)]
+pub(crate) struct StateLock {
+    _file: Option<std::fs::File>,
+    _threads: MutexGuard<'static, ()>,
 }
 
 impl StateFile {
     /// A state file at `path` with the default tolerance
-    /// ([`DEFAULT_CLOCK_TOLERANCE_SECS`]).
+    /// ([`DEFAULT_CLOCK_TOLERANCE_SECS`]) and lock timeout ([`DEFAULT_LOCK_TIMEOUT`]).
     pub fn new(path: impl Into<PathBuf>) -> StateFile {
         StateFile {
             path: path.into(),
             tolerance_secs: DEFAULT_CLOCK_TOLERANCE_SECS,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
         }
     }
 
@@ -230,16 +260,123 @@ impl StateFile {
         Ok(Some(state))
     }
 
-    /// Hold this from reading the state to writing it back. Every load and
-    /// [`crate::Verifier::record_time`] in this process takes it, so two threads (a timer
-    /// recording the time, a reload) cannot each write back what they read and lose the
-    /// other's update, which would forget the newest file accepted.
-    pub(crate) fn lock(&self) -> MutexGuard<'static, ()> {
-        // One lock for every state file of the process: updates are rare and short.
-        static LOCK: Mutex<()> = Mutex::new(());
-        // A panic while holding it leaves at worst an unwritten update; the file itself is
+    /// The lock file beside the state file: the state file's name with `.lock` appended
+    /// (`license-state.json.lock`). Updates lock it, not the state file, because the state
+    /// file is replaced by a rename at every write: a lock on the old file would not stop a
+    /// second writer from opening the new one.
+    pub fn lock_path(&self) -> PathBuf {
+        let mut name = self
+            .path
+            .file_name()
+            .map(std::ffi::OsStr::to_os_string)
+            .unwrap_or_default();
+        name.push(".lock");
+        self.path.with_file_name(name)
+    }
+
+    /// Wait at most this long for the lock of another process or thread to be released
+    /// before giving up with [`VerifyError::StateLocked`] (default
+    /// [`DEFAULT_LOCK_TIMEOUT`]).
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> StateFile {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// How long an update waits for the lock.
+    pub fn lock_timeout(&self) -> Duration {
+        self.lock_timeout
+    }
+
+    /// Take the state lock, held until the returned guard is dropped: hold it from reading
+    /// the state to writing it back. Every load and [`crate::Verifier::record_time`] takes
+    /// it, in this process and in every other one (a server, `licverify --state`), so no two
+    /// updates each write back what they read and lose the other's (which would forget the
+    /// newest file accepted and the ids it superseded).
+    ///
+    /// Two locks, in this order: a mutex for the threads of this process (they queue on it
+    /// rather than poll, so a busy timer thread cannot starve a reload), then the lock
+    /// file's OS lock for other processes ([`StateFile::lock_file`]).
+    pub(crate) fn lock(&self, mode: LockMode) -> Result<StateLock, VerifyError> {
+        // One mutex for every state file of the process: updates are rare and short. A
+        // panic while holding it leaves at worst an unwritten update; the file itself is
         // only ever replaced whole.
-        LOCK.lock().unwrap_or_else(PoisonError::into_inner)
+        static THREADS: Mutex<()> = Mutex::new(());
+        let threads = THREADS.lock().unwrap_or_else(PoisonError::into_inner);
+        let file = self.lock_file(mode)?;
+        Ok(StateLock {
+            _file: file,
+            _threads: threads,
+        })
+    }
+
+    /// The lock file's OS lock (`std::fs::File::lock`), which serialises updates across
+    /// processes; every handle has its own, so threads holding separate handles exclude each
+    /// other too.
+    ///
+    /// [`LockMode::Update`] is exclusive and creates the lock file (mode 0600) when missing.
+    /// [`LockMode::Check`] is shared: it waits for an update in progress, and runs alongside
+    /// other checks. A check does not create the lock file; when it is missing or cannot be
+    /// opened (a user who may read the folder but not write it), the check reads without the
+    /// lock: the state file is only ever replaced whole, so the read still sees one complete
+    /// state.
+    ///
+    /// Polls with `try_lock` (1 ms, doubling up to 16 ms) for at most
+    /// [`StateFile::lock_timeout`], then fails with [`VerifyError::StateLocked`]: a server's
+    /// reload or timer never hangs behind a stopped process that holds the lock.
+    pub(crate) fn lock_file(&self, mode: LockMode) -> Result<Option<std::fs::File>, VerifyError> {
+        let lock_path = self.lock_path();
+        let io = |source: std::io::Error| VerifyError::StateIo {
+            action: "lock",
+            path: lock_path.clone(),
+            source,
+        };
+        let file = match mode {
+            LockMode::Update => {
+                let mut options = std::fs::OpenOptions::new();
+                options.read(true).write(true).create(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    options.mode(0o600);
+                }
+                options.open(&lock_path).map_err(io)?
+            }
+            LockMode::Check => match std::fs::File::open(&lock_path) {
+                Ok(f) => f,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+                    ) =>
+                {
+                    return Ok(None);
+                }
+                Err(e) => return Err(io(e)),
+            },
+        };
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(1);
+        loop {
+            let attempt = match mode {
+                LockMode::Update => file.try_lock(),
+                LockMode::Check => file.try_lock_shared(),
+            };
+            match attempt {
+                Ok(()) => return Ok(Some(file)),
+                Err(TryLockError::WouldBlock) => {}
+                Err(TryLockError::Error(e)) => return Err(io(e)),
+            }
+            let waited = started.elapsed();
+            if waited >= self.lock_timeout {
+                return Err(VerifyError::StateLocked {
+                    path: self.path.clone(),
+                    lock_path,
+                    waited,
+                });
+            }
+            std::thread::sleep(pause.min(self.lock_timeout - waited));
+            pause = (pause * 2).min(Duration::from_millis(16));
+        }
     }
 
     /// Read the state, or a fresh one at `now` when there is no file yet.
@@ -281,6 +418,7 @@ impl StateFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use format::FileId;
 
     #[test]
     fn missing_is_none_corrupt_is_an_error_and_writes_round_trip() {
@@ -322,5 +460,85 @@ mod tests {
             st.check_clock(t(-3601), 3600, p),
             Err(VerifyError::ClockSetBack { .. })
         ));
+    }
+
+    #[test]
+    fn two_updates_holding_the_file_lock_serialise() {
+        // Two updates that share no in-process mutex, as two processes do: each reads,
+        // pauses while the other starts, then writes back what it read plus its own id.
+        // Each opens its own handle on the lock file; without the OS lock both read the
+        // empty list and the second write forgets the first id.
+        let dir = tempfile::tempdir().unwrap();
+        let sf = StateFile::new(dir.path().join("state.json"));
+        sf.write(&State::fresh(Timestamp::from_unix(1_700_000_000).unwrap()))
+            .unwrap();
+        let start = std::sync::Barrier::new(2);
+        std::thread::scope(|s| {
+            for n in 1..=2u8 {
+                let (sf, start) = (sf.clone(), &start);
+                s.spawn(move || {
+                    start.wait();
+                    let _lock = sf.lock_file(LockMode::Update).unwrap();
+                    let mut st = sf.read().unwrap().unwrap();
+                    std::thread::sleep(Duration::from_millis(150));
+                    st.superseded.push(FileId([n; 16]));
+                    sf.write(&st).unwrap();
+                });
+            }
+        });
+        let mut ids = sf.read().unwrap().unwrap().superseded;
+        ids.sort_by_key(|id| id.0);
+        assert_eq!(ids, [FileId([1; 16]), FileId([2; 16])]);
+    }
+
+    #[test]
+    fn a_held_lock_makes_updates_and_checks_wait_then_time_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let sf = StateFile::new(dir.path().join("state.json"))
+            .with_lock_timeout(Duration::from_millis(200));
+        assert_eq!(sf.lock_path(), dir.path().join("state.json.lock"));
+        // A check does not create the lock file, and reads unlocked without one.
+        drop(sf.lock_file(LockMode::Check).unwrap());
+        assert!(!sf.lock_path().exists());
+
+        // The first update creates it, readable and writable by the owner only.
+        let held = sf.lock_file(LockMode::Update).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(sf.lock_path())
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // While it is held, another update and a check each wait the timeout and give up.
+        for mode in [LockMode::Update, LockMode::Check] {
+            let started = Instant::now();
+            match sf.lock(mode) {
+                Err(VerifyError::StateLocked {
+                    path,
+                    lock_path,
+                    waited,
+                }) => {
+                    assert_eq!(path, sf.path());
+                    assert_eq!(lock_path, sf.lock_path());
+                    assert!(waited >= Duration::from_millis(200), "{waited:?}");
+                }
+                r => panic!("{mode:?}: {r:?}"),
+            }
+            assert!(started.elapsed() >= Duration::from_millis(200));
+        }
+        drop(held);
+        // Released: taken at once; checks share the lock, an update excludes them.
+        let a = sf.lock_file(LockMode::Check).unwrap();
+        let b = sf.lock_file(LockMode::Check).unwrap();
+        assert!(matches!(
+            sf.lock_file(LockMode::Update),
+            Err(VerifyError::StateLocked { .. })
+        ));
+        drop((a, b));
+        let e = sf.lock_file(LockMode::Update).unwrap();
+        drop(e);
     }
 }

@@ -38,7 +38,8 @@ struct Cli {
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Option<Timestamp>,
     /// A server state file: refuse a clock set back or an older / superseded file, and
-    /// record the accepted file (nothing is recorded when --at is given).
+    /// record the accepted file (nothing is recorded when --at is given). Updates lock
+    /// FILE.lock, so a running server sharing the state file loses nothing.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
     /// Print one JSON object: {valid, error: {code, kind, message}, license}.
