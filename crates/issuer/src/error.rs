@@ -209,6 +209,16 @@ pub enum IssuerError {
         /// The count in the new production file.
         allowed: u64,
     },
+    /// A production file that active disaster-recovery files still name as their related
+    /// production file, deactivated alone: refused, so no recovery file is left pointing at
+    /// an inactive production file.
+    #[error("production file {id} has active disaster recovery file(s) {} that name it (--related): deactivate them first, or deactivate {id} with --with-recovery to deactivate it and them together", recovery.join(", "))]
+    ActiveRecovery {
+        /// The production file.
+        id: String,
+        /// The active disaster-recovery files naming it, in the order they were issued.
+        recovery: Vec<String>,
+    },
     /// A batch never replaces an existing output file.
     #[error("{} already exists: a batch never replaces a file (move it away or choose another --out-dir)", path.display())]
     OutputExists {
@@ -280,7 +290,8 @@ impl IssuerError {
             | IssuerError::NothingToUpgrade { .. }
             | IssuerError::NotEnough { .. }
             | IssuerError::ExceedsProduction { .. }
-            | IssuerError::RecoveryAboveProduction { .. } => 20,
+            | IssuerError::RecoveryAboveProduction { .. }
+            | IssuerError::ActiveRecovery { .. } => 20,
             IssuerError::OutputExists { .. } => 4,
             IssuerError::Batch { source, .. } => source.exit_code(),
             IssuerError::RecordedNotWritten { source, .. } => source.exit_code(),

@@ -22,8 +22,8 @@ mod lifecycle;
 
 pub use audit::{AuditProblem, AuditReport};
 pub use lifecycle::{
-    Activity, ActivityFilter, ActivityRow, FileDetails, UpdateRequest, UpgradeSelection,
-    UpgradedLine,
+    Activity, ActivityFilter, ActivityRow, Deactivated, FileDetails, UpdateRequest,
+    UpgradeSelection, UpgradedLine,
 };
 
 /// Schema version stored in `PRAGMA user_version`.
@@ -275,11 +275,41 @@ pub struct Issued {
     pub expires_at: Timestamp,
 }
 
+/// An existing ledger file whose permissions let group or others open it. It holds
+/// customer data, so `issuer` warns (it does not refuse: a vendor may share a ledger with a
+/// group on purpose). Its `Display` is the warning, naming the file, its mode and the fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoosePermissions {
+    /// The ledger file.
+    pub path: PathBuf,
+    /// Its permission bits (`0o644`, ...).
+    pub mode: u32,
+}
+
+impl std::fmt::Display for LoosePermissions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let who = match (self.mode & 0o070 != 0, self.mode & 0o007 != 0) {
+            (true, true) => "group and others",
+            (true, false) => "its group",
+            _ => "others",
+        };
+        write!(
+            f,
+            "ledger {} has mode {:04o}: {who} can open it, and it holds customer data; \
+             `chmod 600 {}` keeps it to its owner (SQLite gives its -wal and -shm files the same mode)",
+            self.path.display(),
+            self.mode,
+            self.path.display()
+        )
+    }
+}
+
 /// An open ledger.
 #[derive(Debug)]
 pub struct Ledger {
     conn: Connection,
     path: PathBuf,
+    loose: Option<LoosePermissions>,
 }
 
 fn hex(b: &[u8]) -> String {
@@ -334,6 +364,7 @@ impl Ledger {
         let mut ledger = Ledger {
             conn,
             path: path.to_path_buf(),
+            loose: Self::loose_permissions_of(path),
         };
         ledger.migrate()?;
         Ok(ledger)
@@ -434,6 +465,29 @@ impl Ledger {
             }
         }
         Ok(())
+    }
+
+    /// The ledger file's permissions when group or others may open it (any of the bits
+    /// `0o077`), as found when it was opened; `None` when only its owner may (always `None`
+    /// off Unix).
+    pub fn loose_permissions(&self) -> Option<&LoosePermissions> {
+        self.loose.as_ref()
+    }
+
+    #[cfg(unix)]
+    fn loose_permissions_of(path: &Path) -> Option<LoosePermissions> {
+        use std::os::unix::fs::PermissionsExt;
+        // The file the path leads to (a symbolic link is followed, as SQLite follows it).
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o7777;
+        (mode & 0o077 != 0).then(|| LoosePermissions {
+            path: path.to_path_buf(),
+            mode,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn loose_permissions_of(_path: &Path) -> Option<LoosePermissions> {
+        None
     }
 
     /// The underlying connection, for reports and tests that read the tables directly.

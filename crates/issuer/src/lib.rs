@@ -66,9 +66,9 @@ pub mod rules;
 pub use catalog::{Catalog, CatalogError};
 pub use error::IssuerError;
 pub use ledger::{
-    batch_file_name, Activity, ActivityFilter, ActivityRow, AuditProblem, AuditReport, FileDetails,
-    Issued, Ledger, PartSummary, Site, SiteDetails, SiteSummary, Summary, UpdateRequest,
-    UpgradeSelection, UpgradedLine,
+    batch_file_name, Activity, ActivityFilter, ActivityRow, AuditProblem, AuditReport, Deactivated,
+    FileDetails, Issued, Ledger, LoosePermissions, PartSummary, Site, SiteDetails, SiteSummary,
+    Summary, UpdateRequest, UpgradeSelection, UpgradedLine,
 };
 pub use rules::{IssueRequest, PartQuantity, Plan, Term, TypeRule};
 

@@ -85,3 +85,61 @@ fn a_new_ledger_and_its_folder_are_private() {
         assert_eq!(common::mode(&p.with_file_name(side)), 0o600, "{side}");
     }
 }
+
+/// `issuer summary` against `db`; returns (exit code, stderr).
+#[cfg(unix)]
+fn summary_stderr(db: &Path) -> (Option<i32>, String) {
+    let r = common::run(db, &["summary", "--account", "Contoso"]);
+    (
+        r.status.code(),
+        String::from_utf8_lossy(&r.stderr).into_owned(),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn a_ledger_open_to_group_or_others_is_used_with_one_warning_naming_its_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::cli_ledger(dir.path(), &[(common::AL02, 5)], common::Units::Perpetual);
+    let (code, err) = summary_stderr(&db);
+    assert_eq!(code, Some(0));
+    assert!(!err.contains("warning"), "a private ledger warns: {err}");
+    assert!(Ledger::open(&db).unwrap().loose_permissions().is_none());
+
+    for (mode, who) in [
+        (0o644, "group and others"),
+        (0o640, "its group"),
+        (0o604, "others"),
+        (0o620, "its group"),
+    ] {
+        common::set_mode(&db, mode);
+        let loose = Ledger::open(&db).unwrap().loose_permissions().cloned();
+        assert_eq!(loose.as_ref().map(|l| l.mode), Some(mode));
+        let (code, err) = summary_stderr(&db);
+        assert_eq!(code, Some(0), "a loose ledger is used, not refused: {err}");
+        let warnings: Vec<&str> = err.lines().filter(|l| l.contains("warning")).collect();
+        assert_eq!(warnings.len(), 1, "once per command: {err}");
+        let w = warnings[0];
+        for s in [
+            db.to_str().unwrap(),
+            &format!("{mode:04o}"),
+            who,
+            &format!("chmod 600 {}", db.display()),
+        ] {
+            assert!(w.contains(s), "{s:?} missing from {w}");
+        }
+        // The mode is reported, never changed.
+        assert_eq!(common::mode(&db), mode);
+    }
+
+    // A command that writes warns the same way and still succeeds.
+    common::set_mode(&db, 0o644);
+    let r = common::run(&db, &["account", "add", "Fabrikam"]);
+    assert_eq!(r.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(err.matches("warning").count(), 1, "{err}");
+
+    common::set_mode(&db, 0o600);
+    let (_, err) = summary_stderr(&db);
+    assert!(!err.contains("warning"), "{err}");
+}

@@ -380,6 +380,17 @@ pub struct UpgradedLine {
     pub mirrored: bool,
 }
 
+/// One file deactivated and the units it returned.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Deactivated {
+    /// The file id.
+    pub id: String,
+    /// Its license type (`production`, `disaster-recovery`, ...).
+    pub license_type: String,
+    /// Units returned to available, by part.
+    pub returned: Vec<(String, u64)>,
+}
+
 impl Ledger {
     /// `(part, units)` a file uses, by part.
     pub(crate) fn usage_by_part(
@@ -596,28 +607,99 @@ impl Ledger {
 
     /// Deactivate a file: it becomes inactive and its units are available again. Returns the
     /// units returned, by part. A file already inactive is refused ([`IssuerError::NotActive`]),
-    /// never returned twice.
+    /// never returned twice. A production file that active disaster-recovery files name as
+    /// their related production file is refused ([`IssuerError::ActiveRecovery`], naming
+    /// them) and nothing changes: [`Ledger::deactivate_with_recovery`] deactivates them
+    /// together.
     pub fn deactivate(
         &mut self,
         id: &str,
         actor: &str,
         now: Timestamp,
     ) -> Result<Vec<(String, u64)>, IssuerError> {
+        let done = self.deactivate_files(id, false, actor, now)?;
+        Ok(done
+            .into_iter()
+            .next()
+            .map(|d| d.returned)
+            .unwrap_or_default())
+    }
+
+    /// Deactivate a file and, when it is a production file, every active disaster-recovery
+    /// file that names it (`--related`), in one transaction: each returns its units and gets
+    /// its own `file.deactivate` audit row. Returns the files deactivated, the one named
+    /// first, then its disaster-recovery files in the order they were issued.
+    pub fn deactivate_with_recovery(
+        &mut self,
+        id: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Deactivated>, IssuerError> {
+        self.deactivate_files(id, true, actor, now)
+    }
+
+    fn deactivate_files(
+        &mut self,
+        id: &str,
+        with_recovery: bool,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Deactivated>, IssuerError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let f = FileRow::load(&tx, id)?;
         f.require_active(&tx)?;
-        let orders = Self::file_orders(&tx, f.seq)?;
-        let before = Self::order_counters(&tx, &orders)?;
-        let returned = Self::release(&tx, f.seq, now.unix(), actor)?;
-        let after = Self::order_counters(&tx, &orders)?;
+        let recovery: Vec<String> = {
+            let mut st = tx.prepare_cached(
+                "SELECT id FROM files WHERE related_production = ?1 AND active = 1 ORDER BY seq",
+            )?;
+            let ids = st
+                .query_map([f.seq], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            ids
+        };
+        if !recovery.is_empty() && !with_recovery {
+            return Err(IssuerError::ActiveRecovery {
+                id: f.id.clone(),
+                recovery,
+            });
+        }
+        let mut done = Vec::with_capacity(1 + recovery.len());
+        let extra = (!recovery.is_empty())
+            .then(|| ("disaster_recovery_deactivated", serde_json::json!(recovery)));
+        done.push(Self::deactivate_row(&tx, &f, extra, actor, now)?);
+        for r in &recovery {
+            let dr = FileRow::load(&tx, r)?;
+            let extra = Some(("with_production", serde_json::json!(f.id)));
+            done.push(Self::deactivate_row(&tx, &dr, extra, actor, now)?);
+        }
+        tx.commit()?;
+        Ok(done)
+    }
+
+    /// Deactivate one active file inside `tx`: return its units and append its audit row,
+    /// whose `after.file` carries `extra` (a key and value) when given.
+    fn deactivate_row(
+        tx: &Connection,
+        f: &FileRow,
+        extra: Option<(&str, serde_json::Value)>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Deactivated, IssuerError> {
+        let orders = Self::file_orders(tx, f.seq)?;
+        let before = Self::order_counters(tx, &orders)?;
+        let returned = Self::release(tx, f.seq, now.unix(), actor)?;
+        let after = Self::order_counters(tx, &orders)?;
         let mut gone = f.audit_json(false);
         gone["deactivated_at"] = now.to_string().into();
         gone["deactivated_by"] = actor.into();
         gone["returned"] = serde_json::json!(returned);
+        if let Some((k, v)) = extra {
+            gone[k] = v;
+        }
         Self::append_audit(
-            &tx,
+            tx,
             now.unix(),
             actor,
             "file.deactivate",
@@ -625,8 +707,11 @@ impl Ledger {
             Some(&serde_json::json!({ "file": f.audit_json(true), "orders": before }).to_string()),
             Some(&serde_json::json!({ "file": gone, "orders": after }).to_string()),
         )?;
-        tx.commit()?;
-        Ok(returned)
+        Ok(Deactivated {
+            id: f.id.clone(),
+            license_type: f.license_type.clone(),
+            returned,
+        })
     }
 
     /// The Activation File Activity list, newest first.

@@ -73,10 +73,15 @@ pub enum Command {
     /// Issue a new file that supersedes an active one, with changes (the switchover server
     /// given later, more or fewer units, a new host); prints the new file's id.
     Update(Box<UpdateArgs>),
-    /// Deactivate a file: its units are available again.
+    /// Deactivate a file: its units are available again. A production file that active
+    /// disaster-recovery files name is refused (exit 20) unless --with-recovery is given.
     Deactivate {
         /// The file id.
         id: String,
+        /// Also deactivate the active disaster-recovery files that name this production file
+        /// (--related), in the same transaction; each returns its units.
+        #[arg(long)]
+        with_recovery: bool,
     },
     /// Activation File Activity: issued, updated and deactivated files, newest first.
     Activity(ActivityArgs),

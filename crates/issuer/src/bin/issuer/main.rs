@@ -59,6 +59,21 @@ fn ledger_path(cli: &Cli) -> PathBuf {
         .unwrap_or_else(issuer::default_ledger_path)
 }
 
+/// Open the ledger the command names. An existing ledger that group or others may open is
+/// used, with a warning on standard error (printed once per command, however often the
+/// ledger is opened): it holds customer data, but a vendor may share it with a group on
+/// purpose, so it is not refused.
+fn open_ledger(cli: &Cli) -> Result<Ledger, IssuerError> {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let ledger = Ledger::open(&ledger_path(cli))?;
+    if let Some(loose) = ledger.loose_permissions() {
+        if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            eprintln!("issuer: warning: {loose}");
+        }
+    }
+    Ok(ledger)
+}
+
 fn load_catalog(path: Option<&Path>) -> Result<Catalog, IssuerError> {
     match path {
         None => Catalog::built_in().map_err(|error| IssuerError::Catalog {
@@ -179,11 +194,11 @@ fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Account(AccountCommand::Add { name }) => {
-            Ledger::open(&ledger_path(&cli))?.add_account(name, &actor())?;
+            open_ledger(&cli)?.add_account(name, &actor())?;
             writeln!(out, "added account {name}")?;
         }
         Command::Account(AccountCommand::List { json }) => {
-            let names = Ledger::open(&ledger_path(&cli))?.accounts()?;
+            let names = open_ledger(&cli)?.accounts()?;
             if *json {
                 writeln!(
                     out,
@@ -212,11 +227,11 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 country: country.clone(),
                 postal_code: postal_code.clone(),
             };
-            Ledger::open(&ledger_path(&cli))?.add_site(account, name, &d, &actor())?;
+            open_ledger(&cli)?.add_site(account, name, &d, &actor())?;
             writeln!(out, "added install site {name} to {account}")?;
         }
         Command::Site(SiteCommand::List { account, json }) => {
-            let sites = Ledger::open(&ledger_path(&cli))?.sites(account)?;
+            let sites = open_ledger(&cli)?.sites(account)?;
             if *json {
                 writeln!(
                     out,
@@ -248,7 +263,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Site(SiteCommand::Deactivate { account, name })
         | Command::Site(SiteCommand::Activate { account, name }) => {
             let active = matches!(cli.command, Command::Site(SiteCommand::Activate { .. }));
-            Ledger::open(&ledger_path(&cli))?.set_site_active(account, name, active, &actor())?;
+            open_ledger(&cli)?.set_site_active(account, name, active, &actor())?;
             writeln!(
                 out,
                 "install site {name} of {account} is {}",
@@ -263,7 +278,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             non_perpetual,
         }) => {
             let catalog = load_catalog(cli.catalog.as_deref())?;
-            let included = Ledger::open(&ledger_path(&cli))?.add_order(
+            let included = open_ledger(&cli)?.add_order(
                 &catalog,
                 account,
                 part,
@@ -285,8 +300,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             json,
         } => {
             let catalog = load_catalog(cli.catalog.as_deref())?;
-            let s =
-                Ledger::open(&ledger_path(&cli))?.summary(&catalog, account, site.as_deref())?;
+            let s = open_ledger(&cli)?.summary(&catalog, account, site.as_deref())?;
             if *json {
                 writeln!(
                     out,
@@ -316,7 +330,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
                         ))
                     }
                 };
-            let mut ledger = Ledger::open(&ledger_path(&cli))?;
+            let mut ledger = open_ledger(&cli)?;
             // Everything that can be checked without the key is checked before asking for
             // a passphrase.
             ledger.check(&catalog, req)?;
@@ -336,7 +350,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Update(args) => {
             let catalog = load_catalog(cli.catalog.as_deref())?;
             let u = update_request(args)?;
-            let mut ledger = Ledger::open(&ledger_path(&cli))?;
+            let mut ledger = open_ledger(&cli)?;
             // Everything that can be checked without the key is checked before asking for
             // a passphrase.
             let req = ledger.check_update(&catalog, &args.id, &u)?;
@@ -361,20 +375,39 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 args.id.trim().to_ascii_lowercase()
             );
         }
-        Command::Deactivate { id } => {
-            let returned =
-                Ledger::open(&ledger_path(&cli))?.deactivate(id, &actor(), Timestamp::now())?;
-            writeln!(out, "deactivated {}", id.trim().to_ascii_lowercase())?;
-            if returned.is_empty() {
-                writeln!(out, "it used no ordered units")?;
-            }
-            for (part, n) in returned {
-                writeln!(out, "returned {n} x {part}")?;
+        Command::Deactivate { id, with_recovery } => {
+            let mut ledger = open_ledger(&cli)?;
+            let done = if *with_recovery {
+                ledger.deactivate_with_recovery(id, &actor(), Timestamp::now())?
+            } else {
+                let returned = ledger.deactivate(id, &actor(), Timestamp::now())?;
+                vec![issuer::Deactivated {
+                    id: id.trim().to_ascii_lowercase(),
+                    license_type: String::new(),
+                    returned,
+                }]
+            };
+            for (i, d) in done.iter().enumerate() {
+                if i == 0 {
+                    writeln!(out, "deactivated {}", d.id)?;
+                } else {
+                    writeln!(
+                        out,
+                        "deactivated {} (disaster recovery, with {})",
+                        d.id, done[0].id
+                    )?;
+                }
+                if d.returned.is_empty() {
+                    writeln!(out, "it used no ordered units")?;
+                }
+                for (part, n) in &d.returned {
+                    writeln!(out, "returned {n} x {part}")?;
+                }
             }
         }
         Command::Activity(args) => {
             let filter = activity_filter(args)?;
-            let rows = Ledger::open(&ledger_path(&cli))?.activity(&filter)?;
+            let rows = open_ledger(&cli)?.activity(&filter)?;
             if args.json {
                 serde_json::to_writer_pretty(&mut out, &rows).map_err(std::io::Error::from)?;
                 writeln!(out)?;
@@ -384,7 +417,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Show { id, json } => {
             let catalog = load_catalog(cli.catalog.as_deref())?;
-            let d = Ledger::open(&ledger_path(&cli))?.show(&catalog, id)?;
+            let d = open_ledger(&cli)?.show(&catalog, id)?;
             if *json {
                 serde_json::to_writer_pretty(&mut out, &d).map_err(std::io::Error::from)?;
                 writeln!(out)?;
@@ -394,12 +427,12 @@ fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Upgrade(args) => upgrade(&cli, args, &mut out)?,
         Command::Audit(AuditCommand::Head) => {
-            let (seq, hash) = Ledger::open(&ledger_path(&cli))?.audit_head()?;
+            let (seq, hash) = open_ledger(&cli)?.audit_head()?;
             writeln!(out, "{seq}:{}", hex(&hash))?;
         }
         Command::Audit(AuditCommand::Verify { head, json }) => {
             let head = head.as_deref().map(parse_head).transpose()?;
-            let report = Ledger::open(&ledger_path(&cli))?.verify_audit(head)?;
+            let report = open_ledger(&cli)?.verify_audit(head)?;
             if *json {
                 serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::from)?;
                 writeln!(out)?;
@@ -420,7 +453,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Download { id, out: path } => {
-            let bytes = Ledger::open(&ledger_path(&cli))?.file_bytes(id)?;
+            let bytes = open_ledger(&cli)?.file_bytes(id)?;
             if path.as_os_str() == "-" {
                 out.write_all(&bytes)?;
             } else {
@@ -447,7 +480,7 @@ fn issue_into(
     dir: &Path,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
-    let mut ledger = Ledger::open(&ledger_path(cli))?;
+    let mut ledger = open_ledger(cli)?;
     // Everything that can be checked without the key is checked before asking for a
     // passphrase.
     ledger.check_batch(catalog, reqs, Some(dir))?;
@@ -804,7 +837,7 @@ fn upgrade(cli: &Cli, args: &UpgradeArgs, out: &mut impl Write) -> Result<(), Cl
     } else {
         UpgradeSelection::Parts(args.part.iter().map(|p| p.trim().to_string()).collect())
     };
-    let moved = Ledger::open(&ledger_path(cli))?.upgrade(
+    let moved = open_ledger(cli)?.upgrade(
         &catalog,
         &args.account,
         &args.product,
