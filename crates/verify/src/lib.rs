@@ -52,7 +52,7 @@
 //! let license = verifier.load(file.as_bytes())?;
 //! assert!(license.hourly_disconnect());
 //! assert_eq!((license.assigned("I3_ACCESS_CLIENT"), license.pooled("I3_ACCESS_CLIENT")), (5, 2));
-//! assert_eq!(license.days_left(), Some(365));
+//! assert_eq!(license.days_left_at(now), Some(365));
 //!
 //! // While running: a tampered file is refused and the current license stays.
 //! let handle = LicenseHandle::new(verifier, license);
