@@ -20,7 +20,7 @@ use crate::rules::{self, IssueRequest, Plan};
 mod audit;
 mod lifecycle;
 
-pub use audit::{AuditProblem, AuditReport};
+pub use audit::{format_head, parse_head, AuditProblem, AuditReport};
 pub use lifecycle::{
     Activity, ActivityFilter, ActivityRow, Deactivated, FileDetails, UpdateRequest,
     UpgradeSelection, UpgradedLine,

@@ -320,3 +320,24 @@ impl Ledger {
         })
     }
 }
+
+/// The text form of an audit head, `SEQ:HASH` (the hash as 64 lower-case hex digits): what
+/// `issuer audit head` prints and `issuer audit verify --head` takes back.
+pub fn format_head(seq: i64, hash: &[u8; 32]) -> String {
+    format!("{seq}:{}", hex(hash))
+}
+
+/// Read an audit head written by [`format_head`] (hex digits in either case); `None` when it
+/// is not of that form.
+pub fn parse_head(s: &str) -> Option<(i64, [u8; 32])> {
+    let (seq, h) = s.trim().split_once(':')?;
+    let seq: i64 = seq.parse().ok()?;
+    if h.len() != 64 || !h.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut hash = [0u8; 32];
+    for (i, b) in hash.iter_mut().enumerate() {
+        *b = u8::from_str_radix(h.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some((seq, hash))
+}

@@ -428,7 +428,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Upgrade(args) => upgrade(&cli, args, &mut out)?,
         Command::Audit(AuditCommand::Head) => {
             let (seq, hash) = open_ledger(&cli)?.audit_head()?;
-            writeln!(out, "{seq}:{}", hex(&hash))?;
+            writeln!(out, "{}", issuer::ledger::format_head(seq, &hash))?;
         }
         Command::Audit(AuditCommand::Verify { head, json }) => {
             let head = head.as_deref().map(parse_head).transpose()?;
@@ -607,26 +607,12 @@ fn print_summary(out: &mut impl Write, s: &Summary, site_only: bool) -> std::io:
     Ok(())
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 fn parse_head(s: &str) -> Result<(i64, [u8; 32]), CliError> {
-    let bad = || {
+    issuer::ledger::parse_head(s).ok_or_else(|| {
         CliError::Usage(format!(
             "--head '{s}': expected SEQ:HASH (from `issuer audit head`)"
         ))
-    };
-    let (seq, h) = s.trim().split_once(':').ok_or_else(bad)?;
-    let seq: i64 = seq.parse().map_err(|_| bad())?;
-    if h.len() != 64 || !h.bytes().all(|c| c.is_ascii_hexdigit()) {
-        return Err(bad());
-    }
-    let mut hash = [0u8; 32];
-    for (i, b) in hash.iter_mut().enumerate() {
-        *b = u8::from_str_radix(h.get(2 * i..2 * i + 2).ok_or_else(bad)?, 16).map_err(|_| bad())?;
-    }
-    Ok((seq, hash))
+    })
 }
 
 /// A table with columns sized to their content; `right` marks right-aligned columns.
