@@ -1187,6 +1187,8 @@ impl Ledger {
         let payload = serde_json::to_string(a).map_err(|e| IssuerError::MalformedRequest {
             reason: format!("encoding the payload: {e}"),
         })?;
+        // Recorded in the row and in its audit entry (which `audit verify` checks it against).
+        let sha256 = hex(&Sha256::digest(bytes));
         tx.execute(
             "INSERT INTO files (id, account_id, site_id, license_type, product, version, server_part, primary_host,
                  primary_machine, switchover_host, switchover_machine, system_type, mail_connector, generated_by,
@@ -1212,7 +1214,7 @@ impl Ledger {
                 a.expires_at.unix(),
                 related,
                 key.key_id().to_string(),
-                hex(&Sha256::digest(bytes)),
+                sha256,
                 bytes,
                 superseded.as_ref().map(|o| o.seq),
                 payload,
@@ -1263,7 +1265,7 @@ impl Ledger {
                     .iter()
                     .map(|o| (o.part.clone(), o.quantity))
                     .collect(),
-                &hex(&Sha256::digest(bytes)),
+                &sha256,
             );
             f["expires_at"] = a.expires_at.to_string().into();
             f["supersedes"] = superseded.as_ref().map(|o| o.id.clone()).into();
