@@ -222,12 +222,11 @@ impl Verifier {
         // 6. Clock against the state file.
         let now = self.now();
         // Held from reading the state to writing it (dropped at the end of this function).
-        let mode = if self.record {
-            LockMode::Update
-        } else {
-            LockMode::Check
-        };
-        let _state_lock = self.state.as_ref().map(|sf| sf.lock(mode)).transpose()?;
+        let _state_lock = self
+            .state
+            .as_ref()
+            .map(|sf| sf.lock(self.lock_mode()))
+            .transpose()?;
         let mut state = match &self.state {
             Some(sf) => {
                 let st = sf.read_or_fresh(now)?;
@@ -250,6 +249,15 @@ impl Verifier {
             }
         }
         Ok(License::new(activation, key_id, role, effective, demo))
+    }
+
+    /// Exclusive when this verifier records into its state file, shared when it only checks.
+    fn lock_mode(&self) -> LockMode {
+        if self.record {
+            LockMode::Update
+        } else {
+            LockMode::Check
+        }
     }
 
     fn check_product(&self, a: &Activation) -> Result<(), VerifyError> {
@@ -292,11 +300,7 @@ impl Verifier {
             return Ok(());
         };
         let now = self.now();
-        let _lock = sf.lock(if self.record {
-            LockMode::Update
-        } else {
-            LockMode::Check
-        })?;
+        let _lock = sf.lock(self.lock_mode())?;
         let mut st = sf.read_or_fresh(now)?;
         st.check_clock(now, sf.tolerance_secs(), sf.path())?;
         if self.record {
