@@ -239,13 +239,23 @@ impl Sandbox {
     /// one switchover server (SS03), 50 business clients (AL02) and one trial server (TR01).
     pub fn with_account(&self) {
         self.demo_keys();
+        self.account_with_orders(&[
+            ("SW-001-4.0-SL03", "1"),
+            ("SW-001-4.0-SS03", "1"),
+            ("SW-001-4.0-AL02", "50"),
+            ("SW-001-4.0-TR01", "1"),
+        ]);
+    }
+
+    /// The account [`ACCOUNT`] with its install site [`SITE`] and the given ordered items
+    /// (full part number, quantity), each command required to succeed.
+    pub fn account_with_orders(&self, orders: &[(&str, &str)]) {
         self.ok("issuer", ["account", "add", ACCOUNT]);
         self.ok(
             "issuer",
             ["site", "add", "--account", ACCOUNT, "--name", SITE],
         );
-        for (part, qty) in [("SL03", "1"), ("SS03", "1"), ("AL02", "50"), ("TR01", "1")] {
-            let part = format!("SW-001-4.0-{part}");
+        for &(part, qty) in orders {
             self.ok(
                 "issuer",
                 [
@@ -254,7 +264,7 @@ impl Sandbox {
                     "--account",
                     ACCOUNT,
                     "--part",
-                    &part,
+                    part,
                     "--quantity",
                     qty,
                 ],

@@ -59,26 +59,7 @@ fn contract_smoke() {
         secret
     );
 
-    sb.ok("issuer", ["account", "add", ACCOUNT]);
-    sb.ok(
-        "issuer",
-        ["site", "add", "--account", ACCOUNT, "--name", SITE],
-    );
-    for (part, qty) in [("SW-001-4.0-SL03", "1"), ("SW-001-4.0-AL02", "50")] {
-        sb.ok(
-            "issuer",
-            [
-                "order",
-                "add",
-                "--account",
-                ACCOUNT,
-                "--part",
-                part,
-                "--quantity",
-                qty,
-            ],
-        );
-    }
+    sb.account_with_orders(&[("SW-001-4.0-SL03", "1"), ("SW-001-4.0-AL02", "50")]);
     let issue = |clients: &str, out: &str| {
         let add = format!("SW-001-4.0-AL02={clients}");
         sb.run(

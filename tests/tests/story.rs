@@ -405,26 +405,7 @@ fn full_story_issue_verify_on_both_hosts_download() {
 fn upgrade_from_3_0_then_issue_a_4_0_file() {
     let sb = Sandbox::new();
     sb.demo_keys();
-    sb.ok("issuer", ["account", "add", ACCOUNT]);
-    sb.ok(
-        "issuer",
-        ["site", "add", "--account", ACCOUNT, "--name", SITE],
-    );
-    for (part, qty) in [("SW-001-3.0-SL03", "1"), ("SW-001-3.0-AL02", "20")] {
-        sb.ok(
-            "issuer",
-            [
-                "order",
-                "add",
-                "--account",
-                ACCOUNT,
-                "--part",
-                part,
-                "--quantity",
-                qty,
-            ],
-        );
-    }
+    sb.account_with_orders(&[("SW-001-3.0-SL03", "1"), ("SW-001-3.0-AL02", "20")]);
     let r = sb.ok(
         "issuer",
         [
