@@ -86,6 +86,7 @@ mod error;
 mod file;
 mod keys;
 mod model;
+mod rules;
 mod time;
 
 pub use error::FormatError;
@@ -97,6 +98,10 @@ pub use keys::{KeyId, PublicKey, SecretKey, PUBLIC_KEY_TAG, SECRET_KEY_TAG};
 pub use model::{
     Activation, FileId, Host, LicenseCount, LicenseType, OrderedItem, Restriction, MAX_COUNT,
     MAX_LIST_LEN, MAX_TEXT_LEN,
+};
+pub use rules::{
+    is_key_name, Excludes, Holder, Implies, KeyRule, Method, Requires, Rules, ALL_HOLDERS,
+    ALL_METHODS,
 };
 pub use time::{Timestamp, DAY};
 

@@ -1,0 +1,518 @@
+//! License rules: who may hold a license key, how it may be allocated, and the rules between
+//! keys (`requires`, `implies`, `excludes`). The vendor's catalog declares them; a version-2
+//! file carries, signed, the ones that apply to its license keys; the server's allocator
+//! enforces them on every allocation.
+//!
+//! ```
+//! use format::{Excludes, Holder, Implies, KeyRule, Method, Requires, Rules};
+//!
+//! let rules = Rules {
+//!     keys: vec![KeyRule {
+//!         key: "I3_LICENSE_BASIC_STATION".into(),
+//!         holders: vec![Holder::Station],
+//!         methods: vec![Method::Assignable],
+//!     }],
+//!     requires: vec![Requires {
+//!         key: "I3_ACCESS_ANALYZER".into(),
+//!         any_of: vec!["I3_ACCESS_RECORDER".into()],
+//!     }],
+//!     implies: vec![Implies { key: "FREEDOM".into(), implied: "CTI".into() }],
+//!     excludes: vec![Excludes { keys: vec!["FREEDOM".into(), "SERVICE_CLOUD_VOICE".into()] }],
+//! };
+//! rules.validate()?;
+//! assert_eq!(rules.holders("I3_LICENSE_BASIC_STATION"), &[Holder::Station]);
+//! assert_eq!(rules.holders("I3_ACCESS_CLIENT"), &[Holder::User, Holder::Station]); // default
+//! assert_eq!(rules.implied_by_closure("FREEDOM"), vec!["CTI"]);
+//! # Ok::<(), format::FormatError>(())
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::FormatError;
+use crate::model::MAX_LIST_LEN;
+
+/// Who may hold a license key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Holder {
+    /// A named user.
+    User,
+    /// A station (workstation, remote station, stand-alone phone or fax).
+    Station,
+}
+
+impl Holder {
+    /// The name used in files and catalogs (`user`, `station`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Holder::User => "user",
+            Holder::Station => "station",
+        }
+    }
+}
+
+impl fmt::Display for Holder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a license key may be allocated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// Allocated to a named user or station and consumed while allocated.
+    Assignable,
+    /// Configured on a user and acquired from the pool at logon.
+    Concurrent,
+}
+
+impl Method {
+    /// The name used in files and catalogs (`assignable`, `concurrent`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Assignable => "assignable",
+            Method::Concurrent => "concurrent",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Every holder, the default for a key without a [`KeyRule`].
+pub const ALL_HOLDERS: &[Holder] = &[Holder::User, Holder::Station];
+/// Every method, the default for a key without a [`KeyRule`].
+pub const ALL_METHODS: &[Method] = &[Method::Assignable, Method::Concurrent];
+
+/// Who may hold one key and how it may be allocated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRule {
+    /// The license key.
+    pub key: String,
+    /// Who may hold it: one or both of `user`, `station`, each at most once, in that order.
+    pub holders: Vec<Holder>,
+    /// How it may be allocated: one or both of `assignable`, `concurrent`, in that order.
+    pub methods: Vec<Method>,
+}
+
+/// Holding `key` needs holding at least one of `any_of` (on the same holder).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requires {
+    /// The key that needs another.
+    pub key: String,
+    /// The keys of which the holder needs at least one.
+    pub any_of: Vec<String>,
+}
+
+/// Allocating `key` allocates `implied` with it; removing `key` removes `implied`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Implies {
+    /// The key that brings another.
+    pub key: String,
+    /// The key it brings.
+    pub implied: String,
+}
+
+/// No holder holds two of `keys` at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Excludes {
+    /// At least two distinct keys.
+    pub keys: Vec<String>,
+}
+
+/// A set of license rules (the `rules` member of a version-2 file). Empty lists are valid and
+/// mean no rule: every key may be held by users and stations, by either method.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// Per-key holders and methods; a key appears at most once.
+    pub keys: Vec<KeyRule>,
+    /// `requires` rules; several for one key must all hold.
+    pub requires: Vec<Requires>,
+    /// `implies` rules; no cycles.
+    pub implies: Vec<Implies>,
+    /// `excludes` sets.
+    pub excludes: Vec<Excludes>,
+}
+
+/// Whether `v` is a license-key name: `A-Z` first, then `A-Z`, `0-9`, `_`, at most 128 bytes.
+pub fn is_key_name(v: &str) -> bool {
+    v.len() <= 128
+        && v.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+        && v.bytes()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+}
+
+fn bad(field: &str, reason: String) -> FormatError {
+    FormatError::InvalidValue {
+        field: format!("rules.{field}"),
+        reason,
+    }
+}
+
+fn check_key(field: &str, v: &str) -> Result<(), FormatError> {
+    if is_key_name(v) {
+        Ok(())
+    } else {
+        Err(bad(
+            field,
+            format!(
+                "'{}' is not a license-key name (A-Z first, then A-Z, 0-9, _; at most 128 bytes)",
+                v.chars().take(64).collect::<String>().escape_debug()
+            ),
+        ))
+    }
+}
+
+fn check_len<T>(field: &str, v: &[T]) -> Result<(), FormatError> {
+    if v.len() > MAX_LIST_LEN {
+        return Err(bad(
+            field,
+            format!("{} entries, at most {MAX_LIST_LEN}", v.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// A non-empty list of distinct values in ascending order (the one spelling of a set).
+fn check_set<T: Ord + fmt::Display>(field: &str, v: &[T]) -> Result<(), FormatError> {
+    if v.is_empty() {
+        return Err(bad(field, "must not be empty".into()));
+    }
+    if let Some(w) = v.windows(2).find(|w| w[0] >= w[1]) {
+        return Err(bad(
+            field,
+            if w[0] == w[1] {
+                format!("'{}' appears twice", w[0])
+            } else {
+                format!("'{}' comes after '{}': list them in order", w[1], w[0])
+            },
+        ));
+    }
+    Ok(())
+}
+
+impl Rules {
+    /// True when there is no rule at all.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+            && self.requires.is_empty()
+            && self.implies.is_empty()
+            && self.excludes.is_empty()
+    }
+
+    /// Check the rules' shape and consistency: key names of the documented form; holders,
+    /// methods, `any_of` and `excludes` sets non-empty, without duplicates and in ascending
+    /// order (one spelling per set); at most one [`KeyRule`] per key; no rule repeated; no key
+    /// requiring or implying itself; no cycle of `implies`; an `excludes` set of at least two
+    /// keys; and no key that implies (directly or through other keys) a key it excludes.
+    pub fn validate(&self) -> Result<(), FormatError> {
+        check_len("keys", &self.keys)?;
+        check_len("requires", &self.requires)?;
+        check_len("implies", &self.implies)?;
+        check_len("excludes", &self.excludes)?;
+        let mut seen = BTreeSet::new();
+        for k in &self.keys {
+            check_key("keys", &k.key)?;
+            check_set(&format!("keys {} holders", k.key), &k.holders)?;
+            check_set(&format!("keys {} methods", k.key), &k.methods)?;
+            if !seen.insert(k.key.as_str()) {
+                return Err(bad("keys", format!("'{}' has two entries", k.key)));
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for r in &self.requires {
+            check_key("requires", &r.key)?;
+            check_len("requires any_of", &r.any_of)?;
+            for y in &r.any_of {
+                check_key("requires any_of", y)?;
+            }
+            check_set(&format!("requires {} any_of", r.key), &r.any_of)?;
+            if r.any_of.contains(&r.key) {
+                return Err(bad("requires", format!("'{}' requires itself", r.key)));
+            }
+            if !seen.insert((r.key.as_str(), &r.any_of)) {
+                return Err(bad(
+                    "requires",
+                    format!("a rule for '{}' appears twice", r.key),
+                ));
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for i in &self.implies {
+            check_key("implies", &i.key)?;
+            check_key("implies", &i.implied)?;
+            if i.key == i.implied {
+                return Err(bad("implies", format!("'{}' implies itself", i.key)));
+            }
+            if !seen.insert((i.key.as_str(), i.implied.as_str())) {
+                return Err(bad(
+                    "implies",
+                    format!("'{}' implies '{}' twice", i.key, i.implied),
+                ));
+            }
+        }
+        for e in &self.excludes {
+            check_len("excludes", &e.keys)?;
+            for k in &e.keys {
+                check_key("excludes", k)?;
+            }
+            check_set("excludes", &e.keys)?;
+            if e.keys.len() < 2 {
+                return Err(bad(
+                    "excludes",
+                    format!("a set needs two keys or more, found only '{}'", e.keys[0]),
+                ));
+            }
+        }
+        if let Some(cycle) = self.implies_cycle() {
+            return Err(bad(
+                "implies",
+                format!("the rules form a cycle: {}", cycle.join(" implies ")),
+            ));
+        }
+        for k in self.implies.iter().map(|i| i.key.as_str()) {
+            for y in self.implied_by_closure(k) {
+                if self.excluded_with(k).contains(&y) {
+                    return Err(bad(
+                        "implies",
+                        format!("'{k}' implies '{y}', and the two exclude each other"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A cycle of `implies`, as the keys along it (first key repeated at the end), if any.
+    fn implies_cycle(&self) -> Option<Vec<String>> {
+        let mut graph: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for i in &self.implies {
+            graph.entry(&i.key).or_default().push(&i.implied);
+        }
+        // Iterative depth-first search; 0 unvisited, 1 on the path, 2 done.
+        let mut mark: BTreeMap<&str, u8> = BTreeMap::new();
+        for &start in graph.keys() {
+            if mark.get(start).copied().unwrap_or(0) != 0 {
+                continue;
+            }
+            let mut path: Vec<(&str, usize)> = vec![(start, 0)];
+            mark.insert(start, 1);
+            while let Some((node, next)) = path.last_mut() {
+                let node: &str = node;
+                let succ = graph.get(node).map(Vec::as_slice).unwrap_or_default();
+                if let Some(&child) = succ.get(*next) {
+                    *next += 1;
+                    match mark.get(child).copied().unwrap_or(0) {
+                        0 => {
+                            mark.insert(child, 1);
+                            path.push((child, 0));
+                        }
+                        1 => {
+                            let from = path.iter().position(|(n, _)| *n == child).unwrap_or(0);
+                            let mut cycle: Vec<String> =
+                                path[from..].iter().map(|(n, _)| n.to_string()).collect();
+                            cycle.push(child.to_string());
+                            return Some(cycle);
+                        }
+                        _ => {}
+                    }
+                } else {
+                    mark.insert(node, 2);
+                    path.pop();
+                }
+            }
+        }
+        None
+    }
+
+    /// Who may hold `key` (both holders when no rule names it).
+    pub fn holders(&self, key: &str) -> &[Holder] {
+        self.keys
+            .iter()
+            .find(|k| k.key == key)
+            .map_or(ALL_HOLDERS, |k| k.holders.as_slice())
+    }
+
+    /// How `key` may be allocated (both methods when no rule names it).
+    pub fn methods(&self, key: &str) -> &[Method] {
+        self.keys
+            .iter()
+            .find(|k| k.key == key)
+            .map_or(ALL_METHODS, |k| k.methods.as_slice())
+    }
+
+    /// The `requires` rules of `key`: each entry is a set of which the holder needs one; all
+    /// entries must hold.
+    pub fn requires(&self, key: &str) -> Vec<&[String]> {
+        self.requires
+            .iter()
+            .filter(|r| r.key == key)
+            .map(|r| r.any_of.as_slice())
+            .collect()
+    }
+
+    /// The keys `key` implies directly.
+    pub fn implies(&self, key: &str) -> Vec<&str> {
+        self.implies
+            .iter()
+            .filter(|i| i.key == key)
+            .map(|i| i.implied.as_str())
+            .collect()
+    }
+
+    /// Every key `key` brings with it, directly or through other keys, sorted, without
+    /// `key` itself.
+    pub fn implied_by_closure(&self, key: &str) -> Vec<&str> {
+        let mut out = BTreeSet::new();
+        let mut todo = vec![key];
+        while let Some(k) = todo.pop() {
+            for i in self.implies.iter().filter(|i| i.key == k) {
+                if i.implied != key && out.insert(i.implied.as_str()) {
+                    todo.push(&i.implied);
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    /// The `excludes` sets that contain `key`.
+    pub fn excludes(&self, key: &str) -> Vec<&[String]> {
+        self.excludes
+            .iter()
+            .filter(|e| e.keys.iter().any(|k| k == key))
+            .map(|e| e.keys.as_slice())
+            .collect()
+    }
+
+    /// Every key that may not be held together with `key` (sorted, without `key`).
+    pub fn excluded_with(&self, key: &str) -> Vec<&str> {
+        let set: BTreeSet<&str> = self
+            .excludes(key)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .filter(|k| *k != key)
+            .collect();
+        set.into_iter().collect()
+    }
+
+    /// Every key any rule names, sorted.
+    pub fn keys_named(&self) -> Vec<&str> {
+        let mut set = BTreeSet::new();
+        set.extend(self.keys.iter().map(|k| k.key.as_str()));
+        for r in &self.requires {
+            set.insert(r.key.as_str());
+            set.extend(r.any_of.iter().map(String::as_str));
+        }
+        for i in &self.implies {
+            set.insert(i.key.as_str());
+            set.insert(i.implied.as_str());
+        }
+        set.extend(
+            self.excludes
+                .iter()
+                .flat_map(|e| e.keys.iter().map(String::as_str)),
+        );
+        set.into_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn implies(pairs: &[(&str, &str)]) -> Rules {
+        Rules {
+            implies: pairs
+                .iter()
+                .map(|(a, b)| Implies {
+                    key: (*a).into(),
+                    implied: (*b).into(),
+                })
+                .collect(),
+            ..Rules::default()
+        }
+    }
+
+    #[test]
+    fn empty_rules_are_valid_and_default_to_everything() {
+        let r = Rules::default();
+        r.validate().unwrap();
+        assert!(r.is_empty());
+        assert_eq!(r.holders("X"), ALL_HOLDERS);
+        assert_eq!(r.methods("X"), ALL_METHODS);
+        assert!(r.requires("X").is_empty());
+    }
+
+    #[test]
+    fn implies_cycles_are_refused() {
+        let r = implies(&[("A", "B"), ("B", "C"), ("C", "A")]);
+        let e = r.validate().unwrap_err().to_string();
+        assert!(e.contains("cycle"), "{e}");
+        assert!(e.contains("A implies B implies C implies A"), "{e}");
+        implies(&[("A", "B"), ("B", "C"), ("A", "C")])
+            .validate()
+            .unwrap();
+        assert!(implies(&[("A", "A")]).validate().is_err());
+    }
+
+    #[test]
+    fn implying_an_excluded_key_is_refused_through_the_closure() {
+        let mut r = implies(&[("A", "B"), ("B", "C")]);
+        r.excludes.push(Excludes {
+            keys: vec!["A".into(), "C".into()],
+        });
+        let e = r.validate().unwrap_err().to_string();
+        assert!(e.contains("'A' implies 'C'"), "{e}");
+    }
+
+    #[test]
+    fn sets_have_one_spelling() {
+        let mut r = Rules::default();
+        r.keys.push(KeyRule {
+            key: "A".into(),
+            holders: vec![Holder::Station, Holder::User],
+            methods: vec![Method::Assignable],
+        });
+        assert!(r.validate().is_err(), "holders out of order");
+        r.keys[0].holders = vec![Holder::User, Holder::User];
+        assert!(r.validate().is_err(), "holder twice");
+        r.keys[0].holders = vec![];
+        assert!(r.validate().is_err(), "no holder");
+        r.keys[0].holders = vec![Holder::User];
+        r.validate().unwrap();
+        r.excludes.push(Excludes {
+            keys: vec!["B".into(), "A".into()],
+        });
+        assert!(r.validate().is_err(), "excludes out of order");
+        r.excludes[0].keys = vec!["A".into()];
+        assert!(r.validate().is_err(), "excludes of one key");
+    }
+
+    #[test]
+    fn bad_names_and_self_requirements_are_refused() {
+        let mut r = Rules::default();
+        r.requires.push(Requires {
+            key: "A".into(),
+            any_of: vec!["A".into(), "B".into()],
+        });
+        assert!(r.validate().is_err());
+        r.requires[0].any_of = vec!["b".into()];
+        assert!(r.validate().is_err());
+        r.requires[0].any_of = vec!["B".into()];
+        r.validate().unwrap();
+        assert_eq!(r.requires("A"), vec![&["B".to_string()][..]]);
+    }
+}
