@@ -7,7 +7,7 @@ mod common;
 use std::fs;
 use std::path::PathBuf;
 
-use format::{sign, KeyId, PublicKey, SecretKey, UnverifiedFile};
+use format::{KeyId, PublicKey, SecretKey, UnverifiedFile};
 use sha2::{Digest, Sha256};
 
 fn repo_file(path: &str) -> String {
@@ -57,7 +57,7 @@ fn the_example_in_format_md_verifies_and_is_what_the_crate_writes() {
     contents.restrictions.clear();
     assert_eq!(verified.activation(), &contents);
     assert_eq!(
-        sign(&contents, &demo).expect("sign"),
+        format::sign_v1(&contents, &demo).expect("sign"),
         file,
         "FORMAT.md's example is stale"
     );

@@ -136,6 +136,22 @@ pub enum VerifyError {
         /// Its issuance.
         newest_issued_at: Timestamp,
     },
+    /// A version-2 file of a lower generation than one already accepted from its lineage (an
+    /// update chain) was loaded, or another file of the same generation: rollback, decided by
+    /// generation whatever the clocks say.
+    #[error("file {file_id} is generation {generation} of lineage {lineage}, and generation {accepted_generation} (file {accepted_id}) was already accepted here; loading an earlier file of the chain is refused")]
+    OlderGeneration {
+        /// The file being loaded.
+        file_id: FileId,
+        /// Its lineage.
+        lineage: FileId,
+        /// Its generation.
+        generation: u32,
+        /// The newest generation of that lineage accepted.
+        accepted_generation: u32,
+        /// The file accepted at that generation.
+        accepted_id: FileId,
+    },
     /// A file that a newer accepted file superseded was loaded again.
     #[error("file {file_id} was superseded by a file already accepted here; loading it again is refused")]
     Superseded {
@@ -237,7 +253,9 @@ impl VerifyError {
             | VerifyError::ClockBeforeIssuance { .. }
             | VerifyError::ClockSetBack { .. } => 14,
             VerifyError::ProductMismatch { .. } | VerifyError::VersionMismatch { .. } => 15,
-            VerifyError::OlderFile { .. } | VerifyError::Superseded { .. } => EXIT_ROLLBACK,
+            VerifyError::OlderFile { .. }
+            | VerifyError::OlderGeneration { .. }
+            | VerifyError::Superseded { .. } => EXIT_ROLLBACK,
         }
     }
 
@@ -259,6 +277,7 @@ impl VerifyError {
             VerifyError::ClockBeforeIssuance { .. } => "clock-before-issuance",
             VerifyError::ClockSetBack { .. } => "clock-set-back",
             VerifyError::OlderFile { .. } => "older-file",
+            VerifyError::OlderGeneration { .. } => "older-generation",
             VerifyError::Superseded { .. } => "superseded",
             VerifyError::StateCorrupt { .. } => "state-corrupt",
             VerifyError::StateIo { .. } => "state-io",

@@ -8,7 +8,7 @@
 //! in a new file atomically only when it verifies.
 //!
 //! ```
-//! use format::{sign, Activation, FileId, Host, LicenseCount, LicenseType, Restriction,
+//! use format::{sign, Activation, Chain, FileId, Host, LicenseCount, LicenseType, Restriction,
 //!              SecretKey, Timestamp};
 //! use hostid::{Components, HostId};
 //! use verify::{HostSource, LicenseHandle, TrustStore, Verifier, VerifyError};
@@ -20,9 +20,11 @@
 //! })?;
 //! let vendor = SecretKey::generate();
 //! let now = Timestamp::now();
+//! let id = FileId::random();
 //! let activation = Activation {
-//!     file_id: FileId::random(),
+//!     file_id: id,
 //!     supersedes: None,
+//!     chain: Some(Chain::first(id)),
 //!     product: "CIC".into(),
 //!     product_version: "4.0".into(),
 //!     license_type: LicenseType::DevelopmentSmall,
@@ -43,6 +45,7 @@
 //!     licenses: vec![LicenseCount { name: "I3_ACCESS_CLIENT".into(), assigned: 5, pooled: 2 }],
 //!     ordered_items: vec![],
 //!     restrictions: vec![Restriction::HourlyDisconnect],
+//!     rules: Default::default(),
 //! };
 //! let file = sign(&activation, &vendor)?;
 //!

@@ -48,7 +48,7 @@ pub fn version_matches(file: &str, server: &str) -> bool {
 /// The checks a server (or `licverify`) applies, and the only way to a [`License`].
 ///
 /// ```
-/// use format::{sign, Activation, FileId, Host, LicenseCount, LicenseType, SecretKey, Timestamp};
+/// use format::{sign, Activation, Chain, FileId, Host, LicenseCount, LicenseType, SecretKey, Timestamp};
 /// use hostid::{Components, HostId};
 /// use verify::{HostRole, HostSource, TrustStore, Verifier, VerifyError};
 ///
@@ -60,8 +60,9 @@ pub fn version_matches(file: &str, server: &str) -> bool {
 /// let host = HostId::from_components(&components)?;
 /// # let key = SecretKey::generate();
 /// # let now = Timestamp::now();
+/// # let id = FileId::random();
 /// # let activation = Activation {
-/// #     file_id: FileId::random(), supersedes: None,
+/// #     file_id: id, supersedes: None, chain: Some(Chain::first(id)),
 /// #     product: "CIC".into(), product_version: "4.0".into(),
 /// #     license_type: LicenseType::Production, issued_at: now, valid_from: now,
 /// #     expires_at: Timestamp::PERPETUAL, grace_days: 0, generated_by: "Work Test80".into(),
@@ -70,7 +71,7 @@ pub fn version_matches(file: &str, server: &str) -> bool {
 /// #     system_type: String::new(), mail_connector: String::new(), bundle: String::new(),
 /// #     description: String::new(), features: vec!["I3_FEATURE_SIP".into()],
 /// #     licenses: vec![LicenseCount { name: "I3_ACCESS_CLIENT".into(), assigned: 170, pooled: 5 }],
-/// #     ordered_items: vec![], restrictions: vec![],
+/// #     ordered_items: vec![], restrictions: vec![], rules: Default::default(),
 /// # };
 /// let file = sign(&activation, &key)?; // what the vendor sends
 ///
@@ -187,8 +188,11 @@ impl Verifier {
     /// 7. validity window at `max(now, latest time seen)`: not before issuance
     ///    ([`VerifyError::ClockBeforeIssuance`]), not before `valid_from`, not after
     ///    `expires_at` plus the signed grace period (in grace: accepted with a warning);
-    /// 8. with a state file: the file is not superseded by, or older than, the newest
-    ///    accepted file; then the state is recorded (atomically). Steps 6 to 8 hold the
+    /// 8. with a state file: rollback. The file is not superseded by an accepted file; a
+    ///    version-2 file's generation is not below (nor, as another file, equal to) the
+    ///    newest accepted from its lineage, whatever the timestamps say; a version-1 file is
+    ///    not issued before the newest file accepted. Then the state is recorded
+    ///    (atomically). Steps 6 to 8 hold the
     ///    state lock ([`crate::StateFile::lock_path`]), exclusive when recording, shared for
     ///    [`Verifier::state_read_only`], so other processes' updates are never lost.
     ///
@@ -214,6 +218,7 @@ impl Verifier {
         // 3. Signature (strict), then the payload.
         let verified = unverified.verify(key).map_err(from_format)?;
         let demo = is_demo_key(key);
+        let version = verified.version();
         let activation = verified.into_activation();
         // 4. Product and version.
         self.check_product(&activation)?;
@@ -248,7 +253,9 @@ impl Verifier {
                 sf.write(st)?;
             }
         }
-        Ok(License::new(activation, key_id, role, effective, demo))
+        Ok(License::new(
+            version, activation, key_id, role, effective, demo,
+        ))
     }
 
     /// Exclusive when this verifier records into its state file, shared when it only checks.

@@ -30,8 +30,26 @@ pub const MAX_SUPERSEDED: usize = 1000;
 /// reports it instead of hanging with it.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The first field of every state file.
-pub const STATE_FORMAT: &str = "i3lic-verify-state/1";
+/// Most lineages whose newest generation is remembered; beyond this the one updated longest
+/// ago is dropped (a server loads files of a handful of lineages in its life).
+pub const MAX_LINEAGES: usize = 100;
+
+/// The first field of every state file this build writes.
+pub const STATE_FORMAT: &str = "i3lic-verify-state/2";
+/// The previous state format (no lineages), still read.
+pub const STATE_FORMAT_V1: &str = "i3lic-verify-state/1";
+
+/// The newest generation accepted from one lineage (version-2 files).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptedGeneration {
+    /// The lineage (the id of its first file).
+    pub lineage: FileId,
+    /// The highest generation accepted.
+    pub generation: u32,
+    /// The file accepted at that generation.
+    pub file_id: FileId,
+}
 
 /// The newest file accepted, as recorded in the state file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +69,8 @@ pub struct State {
     latest_seen: Timestamp,
     newest: Option<AcceptedFile>,
     superseded: Vec<FileId>,
+    #[serde(default)]
+    lineages: Vec<AcceptedGeneration>,
 }
 
 impl State {
@@ -60,7 +80,14 @@ impl State {
             latest_seen: now,
             newest: None,
             superseded: Vec::new(),
+            lineages: Vec::new(),
         }
+    }
+
+    /// The newest generation accepted per lineage (at most [`MAX_LINEAGES`], the one
+    /// updated last at the end).
+    pub fn lineages(&self) -> &[AcceptedGeneration] {
+        &self.lineages
     }
 
     /// The latest time seen.
@@ -96,11 +123,29 @@ impl State {
         Ok(())
     }
 
-    /// Refuse a file superseded by, or older than, the newest file accepted. The newest file
-    /// itself may be loaded again.
+    /// Refuse a rollback. Every file: one superseded by an accepted file. A version-2 file
+    /// (with a chain): one of a lower generation than the newest accepted from its lineage,
+    /// or another file of that generation, whatever the timestamps say. A version-1 file:
+    /// one issued before the newest file accepted. The file accepted last may be loaded again.
     pub(crate) fn check_file(&self, a: &Activation) -> Result<(), VerifyError> {
         if self.superseded.contains(&a.file_id) {
             return Err(VerifyError::Superseded { file_id: a.file_id });
+        }
+        if let Some(c) = a.chain {
+            if let Some(g) = self.lineages.iter().find(|g| g.lineage == c.lineage) {
+                if c.generation < g.generation
+                    || (c.generation == g.generation && a.file_id != g.file_id)
+                {
+                    return Err(VerifyError::OlderGeneration {
+                        file_id: a.file_id,
+                        lineage: c.lineage,
+                        generation: c.generation,
+                        accepted_generation: g.generation,
+                        accepted_id: g.file_id,
+                    });
+                }
+            }
+            return Ok(());
         }
         if let Some(n) = self.newest {
             if n.file_id != a.file_id && a.issued_at < n.issued_at {
@@ -117,7 +162,26 @@ impl State {
 
     /// Record an accepted file (already checked with [`State::check_file`]) and the time.
     pub(crate) fn record(&mut self, now: Timestamp, a: &Activation) {
+        // A state read in the previous format is written in this one.
+        self.format = STATE_FORMAT.into();
         self.latest_seen = self.latest_seen.max(now);
+        if let Some(c) = a.chain {
+            self.lineages.retain(|g| g.lineage != c.lineage);
+            self.lineages.push(AcceptedGeneration {
+                lineage: c.lineage,
+                generation: c.generation,
+                file_id: a.file_id,
+            });
+            if self.lineages.len() > MAX_LINEAGES {
+                let extra = self.lineages.len() - MAX_LINEAGES;
+                self.lineages.drain(..extra);
+            }
+            if let Some(old) = a.supersedes {
+                if !self.superseded.contains(&old) {
+                    self.superseded.push(old);
+                }
+            }
+        }
         let newer = match self.newest {
             None => true,
             Some(n) => a.issued_at >= n.issued_at,
@@ -141,6 +205,7 @@ impl State {
 
     /// Record the time only (a periodic check while running).
     pub(crate) fn record_time(&mut self, now: Timestamp) {
+        self.format = STATE_FORMAT.into();
         self.latest_seen = self.latest_seen.max(now);
     }
 }
@@ -240,15 +305,21 @@ impl StateFile {
             return Err(corrupt("the file is empty".into()));
         }
         let state: State = serde_json::from_slice(&buf).map_err(|e| corrupt(e.to_string()))?;
-        if state.format != STATE_FORMAT {
+        if state.format != STATE_FORMAT && state.format != STATE_FORMAT_V1 {
             return Err(corrupt(format!(
-                "format '{}' is not {STATE_FORMAT}",
+                "format '{}' is not {STATE_FORMAT} (or {STATE_FORMAT_V1})",
                 state
                     .format
                     .chars()
                     .take(64)
                     .collect::<String>()
                     .escape_debug()
+            )));
+        }
+        if state.lineages.len() > MAX_LINEAGES {
+            return Err(corrupt(format!(
+                "{} lineages, at most {MAX_LINEAGES}",
+                state.lineages.len()
             )));
         }
         if state.superseded.len() > MAX_SUPERSEDED {
