@@ -94,15 +94,17 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod canonical;
 mod code;
 mod error;
 #[cfg(feature = "machine")]
 pub mod machine;
 
 pub use code::{
-    match_codes, validate, ComponentKind, ComponentMatch, Components, HostId, MatchReport,
-    ALPHABET, CODE_VERSION, MAX_INPUT_LEN, MIN_STRONG_COMPONENTS, SYMBOLS,
+    match_codes, validate, CodeForm, ComponentKind, ComponentMatch, Components, HostId,
+    MatchReport, ALPHABET, CODE_VERSION, MAX_INPUT_LEN, MIN_STRONG_COMPONENTS, STRONG_CODE_VERSION,
+    STRONG_SYMBOLS, SYMBOLS,
 };
-pub use error::CodeError;
+pub use error::{CodeError, SpellingDifference};
 #[cfg(feature = "machine")]
-pub use machine::current;
+pub use machine::{current, current_strong};
