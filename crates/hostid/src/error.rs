@@ -24,7 +24,7 @@ pub enum CodeError {
         position: usize,
     },
     /// Too few or too many symbols: neither a short code (25) nor a strong one (60).
-    #[error("the host ID has {found} symbols (dashes not counted); a {} host ID has {expected}: {}", form_of_len(*expected), length_hint(*found, *expected))]
+    #[error("the host ID has {found} symbols (dashes not counted); it should have {expected}{}: {}", form_note(*expected), length_hint(*found, *expected))]
     WrongLength {
         /// Symbols found.
         found: usize,
@@ -96,12 +96,13 @@ impl std::fmt::Display for SpellingDifference {
     }
 }
 
-/// `short` or `strong`, by the symbol count of the form.
-fn form_of_len(expected: usize) -> &'static str {
+/// Which form a symbol count belongs to, in words: nothing for the short form (whose message
+/// predates the strong one and is kept as it was), a note for the strong form.
+fn form_note(expected: usize) -> &'static str {
     if expected == crate::code::STRONG_SYMBOLS {
-        "strong"
+        " (a strong host ID)"
     } else {
-        "short"
+        ""
     }
 }
 

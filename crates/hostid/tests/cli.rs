@@ -154,7 +154,10 @@ fn check_accepts_a_strong_code_and_says_so() {
     let out = run(&["--check", &plain[..59]]);
     assert_eq!(out.status.code(), Some(3));
     let err = text(&out.stderr);
-    assert!(err.contains("a strong host ID has 60"), "{err}");
+    assert!(
+        err.contains("it should have 60 (a strong host ID)"),
+        "{err}"
+    );
     assert!(err.contains("a character is missing"), "{err}");
 }
 

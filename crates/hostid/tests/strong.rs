@@ -183,7 +183,11 @@ fn forms_are_told_apart_by_length_and_version_symbol() {
         })
     );
     let msg = text[..59].parse::<HostId>().map(|_| ()).unwrap_err();
-    assert!(msg.to_string().contains("a strong host ID has 60"), "{msg}");
+    assert!(
+        msg.to_string()
+            .contains("it should have 60 (a strong host ID)"),
+        "{msg}"
+    );
     assert!(msg.to_string().contains("a character is missing"), "{msg}");
     // No version symbol to go by: the nearer length.
     assert_eq!(
