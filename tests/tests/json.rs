@@ -276,7 +276,10 @@ fn gethostid_json_for_a_given_machine_tree() {
     )
     .expect("write");
     let v = sb.ok("gethostid", ["--root", &root_arg, "--json"]).json();
-    assert_eq!(keys(&v), ["code", "components", "environment", "warnings"]);
+    assert_eq!(
+        keys(&v),
+        ["code", "components", "environment", "form", "warnings"]
+    );
     assert_eq!(
         v["components"],
         serde_json::json!(["machine-id", "dmi-uuid"])
@@ -289,7 +292,7 @@ fn gethostid_json_for_a_given_machine_tree() {
     let c = sb
         .ok("gethostid", ["--check", &code.to_lowercase(), "--json"])
         .json();
-    assert_eq!(keys(&c), ["code", "components", "valid"]);
+    assert_eq!(keys(&c), ["code", "components", "form", "valid"]);
     assert_eq!(c["valid"], true);
     assert_eq!(
         c["code"], code,

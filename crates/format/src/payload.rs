@@ -180,27 +180,19 @@ fn time(field: &str, v: &str) -> Result<Timestamp, FormatError> {
     })
 }
 
-/// A host-ID code exactly as `gethostid` prints it.
+/// A host-ID code exactly as `gethostid` prints it (either form).
 fn host_id(field: &str, v: &str) -> Result<hostid::HostId, FormatError> {
-    let code: hostid::HostId = v
-        .parse()
-        .map_err(|e| invalid(field, format!("'{}' is not a host-ID code: {e}", shown(v))))?;
-    let printed = code.to_string();
-    if printed != v {
-        return Err(invalid(
+    hostid::HostId::parse_canonical(v).map_err(|e| {
+        invalid(
             field,
-            format!(
-                "'{}' is not written as printed: the one spelling of this code is {printed}",
-                shown(v)
-            ),
-        ));
-    }
-    Ok(code)
+            format!("'{}' is not a host-ID code as printed: {e}", shown(v)),
+        )
+    })
 }
 
 /// The name of a code's form in the file (`short`, the typed code; `strong`, the pasted one).
-fn form_name(_code: &hostid::HostId) -> &'static str {
-    "short"
+fn form_name(code: &hostid::HostId) -> &'static str {
+    code.form().as_str()
 }
 
 fn host(field: &str, raw: RawHost, version: FormatVersion) -> Result<Host, FormatError> {

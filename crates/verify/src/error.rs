@@ -70,8 +70,10 @@ pub enum VerifyError {
         /// The version in the file.
         found: String,
     },
-    /// Neither the primary nor the switchover host of the file matches this machine.
-    #[error("the file is for host {primary}{}, but the machine checked has host ID {found}", switchover.map(|s| format!(" or switchover host {s}")).unwrap_or_default())]
+    /// Neither the primary nor the switchover host of the file matches this machine. When the
+    /// file binds a strong host-ID code and the machine was given as a short code, the short
+    /// code cannot prove the binding: the message asks for the strong code.
+    #[error("the file is for host {primary}{}, but the machine checked has host ID {found}{}", switchover.map(|s| format!(" or switchover host {s}")).unwrap_or_default(), if found.form() == hostid::CodeForm::Short && (primary.form() == hostid::CodeForm::Strong || switchover.is_some_and(|s| s.form() == hostid::CodeForm::Strong)) { " (the file binds a strong host ID, which a short code cannot prove: check with the strong code, `gethostid --strong`)" } else { "" })]
     HostMismatch {
         /// The host-ID code of the machine checking the file.
         found: HostId,

@@ -13,7 +13,8 @@ use crate::trust::{is_demo_key, TrustStore};
 /// Which machine the host binding is checked against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostSource {
-    /// This machine, read with `hostid::current()` at every load (the default).
+    /// This machine, read with `hostid::current_strong()` at every load (the default): its
+    /// strong code, which checks files bound to either form.
     ThisMachine,
     /// A given host-ID code (`licverify --host-id`, tests, or a server that probed once).
     Code(HostId),
@@ -289,7 +290,11 @@ impl Verifier {
     fn check_host(&self, a: &Activation) -> Result<HostRole, VerifyError> {
         let found = match self.host {
             HostSource::Code(c) => c,
-            HostSource::ThisMachine => hostid::current().map_err(VerifyError::HostUnreadable)?,
+            // The strong code checks both kinds of binding: a short binding is compared
+            // with the short code it contains (`hostid::match_codes`).
+            HostSource::ThisMachine => {
+                hostid::current_strong().map_err(VerifyError::HostUnreadable)?
+            }
         };
         host_role(a, &found).ok_or_else(|| VerifyError::HostMismatch {
             found,
