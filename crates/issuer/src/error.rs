@@ -219,8 +219,8 @@ pub enum IssuerError {
         /// The active disaster-recovery files naming it, in the order they were issued.
         recovery: Vec<String>,
     },
-    /// A batch never replaces an existing output file.
-    #[error("{} already exists: a batch never replaces a file (move it away or choose another --out-dir)", path.display())]
+    /// `--out-dir` (one file or a batch) never replaces an existing output file.
+    #[error("{} already exists: --out-dir never replaces a file (move it away or choose another --out-dir)", path.display())]
     OutputExists {
         /// The existing file.
         path: PathBuf,

@@ -1031,8 +1031,9 @@ impl Ledger {
     ///
     /// With `out_dir`, each file is written to `out_dir/<machine>.i3lic` with the crash
     /// ordering of [`Ledger::issue`]: every file is written under its temporary name and
-    /// synced before the commit, renamed after it, and the folder is synced once at the end.
-    /// Returns the files in request order.
+    /// synced before the commit, linked into place after it (never replacing a file that
+    /// took its name meanwhile: [`IssuerError::RecordedNotWritten`] names the recorded file),
+    /// and the folder is synced once at the end. Returns the files in request order.
     pub fn issue_batch(
         &mut self,
         catalog: &Catalog,
@@ -1068,11 +1069,12 @@ impl Ledger {
         }
         tx.commit()?;
         if let Some(dir) = out_dir {
-            // Every file is recorded now: rename them all even if one fails, and name the
-            // first that could not be written (the others are in place).
+            // Every file is recorded now: place them all even if one fails, and name the
+            // first that could not be written (the others are in place). A name taken since
+            // the check (another issuer writing the same machine's file) is never replaced.
             let mut first_error = None;
             for (p, (a, _)) in pending.into_iter().zip(&signed) {
-                if let Err(e) = p.rename() {
+                if let Err(e) = p.link_new() {
                     first_error.get_or_insert(IssuerError::RecordedNotWritten {
                         id: a.file_id.to_string(),
                         source: Box::new(e),
