@@ -515,6 +515,10 @@ impl Ledger {
             Some((s, h)) => (s + 1, h),
             None => (1, vec![0u8; 32]),
         };
+        // Every change passes here in its transaction, so this one check covers each place
+        // the actor is stored (the audit row, `orders.added_by`, `files.deactivated_by`):
+        // a refusal rolls the whole change back.
+        check_name("the name recorded as who made the change", actor)?;
         let hash = audit_hash(&prev, seq, at, actor, action, subject, before, after);
         tx.execute(
             "INSERT INTO audit (seq, at, actor, action, subject, before, after, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -1564,7 +1568,11 @@ fn batch_error(i: usize, reqs: &[IssueRequest], e: IssuerError) -> IssuerError {
     }
 }
 
-fn check_text(what: &str, v: &str) -> Result<(), IssuerError> {
+/// The one check of a text the ledger stores (names, addresses, who made a change): at most
+/// [`format::MAX_TEXT_LEN`] bytes, no control character (so no terminal escape sequence
+/// reaches the ledger), no blanks at either end. A refusal is
+/// [`IssuerError::MalformedRequest`] naming `what`.
+pub fn check_text(what: &str, v: &str) -> Result<(), IssuerError> {
     if v.len() > format::MAX_TEXT_LEN || v.chars().any(char::is_control) || v != v.trim() {
         return Err(IssuerError::MalformedRequest {
             reason: format!(
