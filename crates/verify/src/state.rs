@@ -10,6 +10,7 @@ use format::{Activation, FileId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::error::VerifyError;
+use crate::fsio::OpenError;
 
 /// How far the clock may go back behind the latest time seen before loads are refused with
 /// [`VerifyError::ClockSetBack`]: 24 hours, so that an NTP correction or a time-zone mistake
@@ -214,15 +215,19 @@ impl StateFile {
             path: self.path.clone(),
             reason,
         };
-        let file = match std::fs::File::open(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(VerifyError::StateIo {
-                    action: "read",
-                    path: self.path.clone(),
-                    source,
-                })
+        // Anything but a regular file (a FIFO would block while the state lock is held, a
+        // device such as /dev/null reads as an empty file) is refused before it is opened.
+        let file = match crate::fsio::open_regular(&self.path) {
+            Ok((f, _)) => f,
+            Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(e.into_verify("state file", &self.path, |source| {
+                    VerifyError::StateIo {
+                        action: "read",
+                        path: self.path.clone(),
+                        source,
+                    }
+                }))
             }
         };
         let mut buf = Vec::new();
@@ -330,8 +335,15 @@ impl StateFile {
             path: lock_path.clone(),
             source,
         };
+        let not_regular = |e: OpenError| e.into_verify("state lock file", &lock_path, io);
+        // Only a regular file is opened: a FIFO would block a check's read-only open.
         let file = match mode {
             LockMode::Update => {
+                let before = match crate::fsio::regular_metadata(&lock_path) {
+                    Ok(m) => Some(m),
+                    Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => return Err(not_regular(e)),
+                };
                 let mut options = std::fs::OpenOptions::new();
                 options.read(true).write(true).create(true);
                 #[cfg(unix)]
@@ -339,11 +351,13 @@ impl StateFile {
                     use std::os::unix::fs::OpenOptionsExt;
                     options.mode(0o600);
                 }
-                options.open(&lock_path).map_err(io)?
+                let f = options.open(&lock_path).map_err(io)?;
+                crate::fsio::check_opened(&f, before.as_ref()).map_err(not_regular)?;
+                f
             }
-            LockMode::Check => match std::fs::File::open(&lock_path) {
-                Ok(f) => f,
-                Err(e)
+            LockMode::Check => match crate::fsio::open_regular(&lock_path) {
+                Ok((f, _)) => f,
+                Err(OpenError::Io(e))
                     if matches!(
                         e.kind(),
                         std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
@@ -351,7 +365,7 @@ impl StateFile {
                 {
                     return Ok(None);
                 }
-                Err(e) => return Err(io(e)),
+                Err(e) => return Err(not_regular(e)),
             },
         };
         let started = Instant::now();

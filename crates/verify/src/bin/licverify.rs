@@ -93,9 +93,12 @@ fn read_key(path: &Path) -> Result<PublicKey, CliError> {
     };
     // Wiped on drop: an administrator may point --trust at a secret key file by mistake.
     let mut buf = zeroize::Zeroizing::new(Vec::new());
-    std::fs::File::open(path)
-        .and_then(|f| f.take(64 * 1024 + 1).read_to_end(&mut buf))
-        .map_err(io)?;
+    // Only a regular file: a FIFO would block, a device never end.
+    let file = verify::open_regular_file(path, "trusted key").map_err(|e| match e {
+        VerifyError::Io { source, .. } => io(source),
+        other => CliError::Verify(other),
+    })?;
+    file.take(64 * 1024 + 1).read_to_end(&mut buf).map_err(io)?;
     let text = std::str::from_utf8(&buf).map_err(|_| CliError::KeyMalformed {
         path: path.to_owned(),
         source: FormatError::MalformedKey {
