@@ -271,3 +271,66 @@ fn values_edited_into_the_ledger_print_escaped() {
         std::fs::read(dir.path().join("ms1.i3lic")).unwrap()
     );
 }
+
+/// A standard output whose reader is already gone: writing to it fails with a broken pipe.
+fn closed_stdout() -> std::process::Stdio {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    writer.into()
+}
+
+/// `issuer activity | head -1` used to exit 4 with "writing output: Broken pipe". A reader
+/// that went away ends the output quietly: the command keeps the status it would have had
+/// (what it did, such as issuing a file, is done), and says nothing about the pipe.
+#[test]
+fn a_closed_output_pipe_ends_quietly_with_the_commands_own_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, key, id) = issued(dir.path());
+    let quiet = |args: &[&str]| {
+        let o = common::tester(&db)
+            .args(args)
+            .stdout(closed_stdout())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(
+            !err.contains("Broken pipe")
+                && !err.contains("writing output")
+                && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+        (o.status.code(), err)
+    };
+    for args in [
+        &["activity"][..],
+        &["activity", "--json"],
+        &["show", &id],
+        &["account", "list"],
+        &["summary", "--account", "Contoso"],
+        &["audit", "verify"],
+        &["download", &id, "--out", "-"],
+    ] {
+        assert_eq!(quiet(args), (Some(0), String::new()), "{args:?}");
+    }
+    // A refusal keeps its own status.
+    assert_eq!(quiet(&["show", "0123"]).0, Some(20));
+    // An issue whose id could not be printed is still issued and written.
+    let h = host(5);
+    let out = dir.path().join("ms2.i3lic");
+    let (code, err) =
+        quiet(&media_server(&h, "ms2", key.to_str().unwrap(), out.to_str().unwrap()).args());
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.exists());
+    assert_eq!(summary_json(&db)["parts"][0]["used"].as_u64(), Some(2));
+    // Any other failure to write is still an I/O error.
+    #[cfg(target_os = "linux")]
+    if let Ok(full) = std::fs::File::create("/dev/full") {
+        let o = common::tester(&db)
+            .args(["account", "list"])
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(4));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("writing output"));
+    }
+}

@@ -508,3 +508,64 @@ fn fifos_devices_and_folders_are_refused_as_not_regular_files() {
     // Nothing was written in place of the state FIFO or device.
     assert!(!state.exists());
 }
+
+/// A standard output whose reader is already gone: writing to it fails with a broken pipe.
+fn closed_stdout() -> std::process::Stdio {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    writer.into()
+}
+
+/// `licverify F --json | head -1` used to panic (exit 101, a backtrace). A reader that went
+/// away ends the output quietly, and the exit status stays the verdict on the file.
+#[test]
+fn a_closed_output_pipe_keeps_the_verdict_and_prints_nothing_else() {
+    let s = setup();
+    for (trust, expected) in [(&s.vendor, 0), (&s.other, 11)] {
+        for json in [false, true] {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_licverify"));
+            c.arg(&s.file)
+                .arg("--trust")
+                .arg(trust)
+                .args(["--host-id", &s.host]);
+            if json {
+                c.arg("--json");
+            }
+            let o = c.stdout(closed_stdout()).output().unwrap();
+            assert_eq!(code(&o), expected, "json {json}: {}", stderr(&o));
+            let err = stderr(&o);
+            assert!(
+                !err.contains("panicked") && !err.contains("Broken pipe"),
+                "{err}"
+            );
+            if expected == 0 || json {
+                assert_eq!(err, "", "json {json}");
+            }
+        }
+    }
+}
+
+/// Any other failure to write the output (a full disk) is an I/O error, exit 4.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_output_that_cannot_be_written_is_exit_4() {
+    let Ok(full) = std::fs::File::create("/dev/full") else {
+        eprintln!("note: skipping: no /dev/full");
+        return;
+    };
+    let s = setup();
+    let o = Command::new(env!("CARGO_BIN_EXE_licverify"))
+        .arg(&s.file)
+        .arg("--trust")
+        .arg(&s.vendor)
+        .args(["--host-id", &s.host, "--json"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 4, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot write the output"),
+        "{}",
+        stderr(&o)
+    );
+}

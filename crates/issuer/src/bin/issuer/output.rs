@@ -2,6 +2,11 @@
 //! error through [`eprint_line`]. Both escape control characters, so a value that holds a
 //! terminal escape sequence (a ledger edited directly in SQLite, a file name) is shown as
 //! `\u{1b}]0;...` instead of acting on the terminal. Only a line break passes as it is.
+//!
+//! A reader that went away (`issuer activity | head -1`: the pipe is closed) is not an
+//! error of the command: the output ends there, quietly, and the command finishes with the
+//! exit status it would have had (0 when it succeeded; what it did, such as issuing a file,
+//! is done either way). Any other failure to write is still an error (exit 4).
 
 use std::io::{self, Write};
 
@@ -37,6 +42,8 @@ pub struct Out<W: Write> {
     inner: W,
     /// The start of a UTF-8 sequence whose remaining bytes have not been written yet.
     partial: Vec<u8>,
+    /// The reader went away (broken pipe): everything else written is dropped.
+    closed: bool,
 }
 
 impl Out<io::StdoutLock<'static>> {
@@ -52,13 +59,15 @@ impl<W: Write> Out<W> {
         Out {
             inner,
             partial: Vec::new(),
+            closed: false,
         }
     }
 
     /// Write `bytes` unchanged (the recorded bytes of an activation file, `download --out -`).
     pub fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.flush_partial()?;
-        self.inner.write_all(bytes)
+        let r = self.inner.write_all(bytes);
+        self.quiet_if_closed(r)
     }
 
     fn flush_partial(&mut self) -> io::Result<()> {
@@ -69,12 +78,28 @@ impl<W: Write> Out<W> {
         for b in std::mem::take(&mut self.partial) {
             s.push_str(&format!("\\x{b:02x}"));
         }
-        self.inner.write_all(s.as_bytes())
+        let r = self.inner.write_all(s.as_bytes());
+        self.quiet_if_closed(r)
+    }
+
+    /// A broken pipe ends the output without an error; any other error is returned.
+    fn quiet_if_closed(&mut self, r: io::Result<()>) -> io::Result<()> {
+        match r {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                self.partial.clear();
+                Ok(())
+            }
+            other => other,
+        }
     }
 }
 
 impl<W: Write> Write for Out<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
         let mut data = std::mem::take(&mut self.partial);
         data.extend_from_slice(buf);
         let mut s = String::with_capacity(data.len());
@@ -105,13 +130,18 @@ impl<W: Write> Write for Out<W> {
                 }
             }
         }
-        self.inner.write_all(s.as_bytes())?;
+        let r = self.inner.write_all(s.as_bytes());
+        self.quiet_if_closed(r)?;
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
         self.flush_partial()?;
-        self.inner.flush()
+        let r = self.inner.flush();
+        self.quiet_if_closed(r)
     }
 }
 
@@ -125,6 +155,41 @@ pub fn eprint_line(line: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reader that went away after `room` bytes.
+    struct Closing {
+        room: usize,
+        got: Vec<u8>,
+    }
+
+    impl Write for Closing {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.room == 0 {
+                return Err(io::Error::from(io::ErrorKind::BrokenPipe));
+            }
+            let n = buf.len().min(self.room);
+            self.got.extend_from_slice(&buf[..n]);
+            self.room -= n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_reader_ends_the_output_quietly() {
+        let mut out = Out::new(Closing {
+            room: 4,
+            got: Vec::new(),
+        });
+        for _ in 0..1000 {
+            writeln!(out, "a line").unwrap();
+        }
+        out.write_raw(b"raw").unwrap();
+        out.flush().unwrap();
+        assert_eq!(out.inner.got, b"a li");
+    }
 
     #[test]
     fn control_characters_are_escaped_and_line_breaks_and_text_kept() {
