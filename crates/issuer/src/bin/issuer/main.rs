@@ -65,8 +65,32 @@ fn ledger_path(cli: &Cli) -> PathBuf {
 /// ledger is opened): it holds customer data, but a vendor may share it with a group on
 /// purpose, so it is not refused.
 fn open_ledger(cli: &Cli) -> Result<Ledger, IssuerError> {
+    warn_if_loose(Ledger::open(&ledger_path(cli))?)
+}
+
+/// Read from the ledger the command names, opened for reading only
+/// ([`Ledger::open_read_only`]): commands that only read work for a user who may only read
+/// the ledger, and never create one. Where the ledger had to be read without SQLite's locks
+/// and changed meanwhile ([`Ledger::check_unchanged`]), the read is made again (at most three
+/// times in all).
+fn read_ledger<T>(
+    cli: &Cli,
+    read: impl Fn(&Ledger) -> Result<T, IssuerError>,
+) -> Result<T, IssuerError> {
+    let mut attempt = 1;
+    loop {
+        let ledger = warn_if_loose(Ledger::open_read_only(&ledger_path(cli))?)?;
+        let result = read(&ledger);
+        match ledger.check_unchanged() {
+            Ok(()) => return result,
+            Err(e) if attempt >= 3 => return Err(e),
+            Err(_) => attempt += 1,
+        }
+    }
+}
+
+fn warn_if_loose(ledger: Ledger) -> Result<Ledger, IssuerError> {
     static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    let ledger = Ledger::open(&ledger_path(cli))?;
     if let Some(loose) = ledger.loose_permissions() {
         if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
             output::eprint_line(&format!("issuer: warning: {loose}"));
@@ -235,7 +259,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             writeln!(out, "added account {name}")?;
         }
         Command::Account(AccountCommand::List { json }) => {
-            let names = open_ledger(&cli)?.accounts()?;
+            let names = read_ledger(&cli, |l| l.accounts())?;
             if *json {
                 writeln!(
                     out,
@@ -268,7 +292,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             writeln!(out, "added install site {name} to {account}")?;
         }
         Command::Site(SiteCommand::List { account, json }) => {
-            let sites = open_ledger(&cli)?.sites(account)?;
+            let sites = read_ledger(&cli, |l| l.sites(account))?;
             if *json {
                 writeln!(
                     out,
@@ -337,7 +361,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             json,
         } => {
             let catalog = load_catalog(cli.catalog.as_deref())?;
-            let s = open_ledger(&cli)?.summary(&catalog, account, site.as_deref())?;
+            let s = read_ledger(&cli, |l| l.summary(&catalog, account, site.as_deref()))?;
             if *json {
                 writeln!(
                     out,
@@ -444,7 +468,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Activity(args) => {
             let filter = activity_filter(args)?;
-            let rows = open_ledger(&cli)?.activity(&filter)?;
+            let rows = read_ledger(&cli, |l| l.activity(&filter))?;
             if args.json {
                 serde_json::to_writer_pretty(&mut out, &rows).map_err(std::io::Error::from)?;
                 writeln!(out)?;
@@ -454,7 +478,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Show { id, json } => {
             let catalog = load_catalog(cli.catalog.as_deref())?;
-            let d = open_ledger(&cli)?.show(&catalog, id)?;
+            let d = read_ledger(&cli, |l| l.show(&catalog, id))?;
             if *json {
                 serde_json::to_writer_pretty(&mut out, &d).map_err(std::io::Error::from)?;
                 writeln!(out)?;
@@ -464,12 +488,12 @@ fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Upgrade(args) => upgrade(&cli, args, &mut out)?,
         Command::Audit(AuditCommand::Head) => {
-            let (seq, hash) = open_ledger(&cli)?.audit_head()?;
+            let (seq, hash) = read_ledger(&cli, |l| l.audit_head())?;
             writeln!(out, "{}", issuer::ledger::format_head(seq, &hash))?;
         }
         Command::Audit(AuditCommand::Verify { head, json }) => {
             let head = head.as_deref().map(parse_head).transpose()?;
-            let report = open_ledger(&cli)?.verify_audit(head)?;
+            let report = read_ledger(&cli, |l| l.verify_audit(head))?;
             if *json {
                 serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::from)?;
                 writeln!(out)?;
@@ -490,7 +514,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Download { id, out: path } => {
-            let bytes = open_ledger(&cli)?.file_bytes(id)?;
+            let bytes = read_ledger(&cli, |l| l.file_bytes(id))?;
             if path.as_os_str() == "-" {
                 out.write_raw(&bytes)?;
             } else {
