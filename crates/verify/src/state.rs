@@ -353,6 +353,16 @@ impl StateFile {
                 }
                 let f = options.open(&lock_path).map_err(io)?;
                 crate::fsio::check_opened(&f, before.as_ref()).map_err(not_regular)?;
+                if before.is_none() {
+                    // Created now, perhaps by root checking a server's state: give it to the
+                    // state file's owner, or the server could not take the lock any more.
+                    // Only root can; anyone else creates a lock file of their own.
+                    #[cfg(unix)]
+                    if let Ok(state) = std::fs::metadata(&self.path) {
+                        use std::os::unix::fs::MetadataExt;
+                        let _ = std::os::unix::fs::fchown(&f, Some(state.uid()), Some(state.gid()));
+                    }
+                }
                 f
             }
             LockMode::Check => match crate::fsio::open_regular(&lock_path) {
@@ -399,11 +409,22 @@ impl StateFile {
     }
 
     /// Write atomically: temporary file in the same folder, fsync, rename, fsync the folder.
+    ///
+    /// The new file keeps the owner, group and mode of the one it replaces (a new state file
+    /// is the writer's, mode 0600): an administrator checking as root must not leave the
+    /// server's own state file `root:root 0600`, which the server could no longer read. When
+    /// the owner cannot be kept (a user who may write the folder but is not root), nothing is
+    /// written and the error says why.
     pub(crate) fn write(&self, state: &State) -> Result<(), VerifyError> {
         let io = |source: std::io::Error| VerifyError::StateIo {
             action: "write",
             path: self.path.clone(),
             source,
+        };
+        let existing = match std::fs::metadata(&self.path) {
+            Ok(m) => Some(m),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io(e)),
         };
         let dir = match self.path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
@@ -416,6 +437,9 @@ impl StateFile {
             .suffix(".tmp")
             .tempfile_in(&dir)
             .map_err(io)?;
+        if let Some(old) = &existing {
+            keep_owner_and_mode(tmp.as_file(), old).map_err(io)?;
+        }
         tmp.write_all(&json).map_err(io)?;
         tmp.as_file().sync_all().map_err(io)?;
         tmp.persist(&self.path).map_err(|e| io(e.error))?;
@@ -427,6 +451,32 @@ impl StateFile {
         }
         Ok(())
     }
+}
+
+/// Give `file` (the new state, not yet in place) the owner, group and mode of `old`.
+#[cfg(unix)]
+fn keep_owner_and_mode(file: &std::fs::File, old: &std::fs::Metadata) -> std::io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let new = file.metadata()?;
+    if (new.uid(), new.gid()) != (old.uid(), old.gid()) {
+        std::os::unix::fs::fchown(file, Some(old.uid()), Some(old.gid())).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot give the new state file the owner {}:{} of the one it replaces ({e}); nothing was written: run as that user or as root",
+                    old.uid(),
+                    old.gid()
+                ),
+            )
+        })?;
+    }
+    // After the owner: changing it may clear the set-id bits.
+    file.set_permissions(std::fs::Permissions::from_mode(old.mode() & 0o7777))
+}
+
+#[cfg(not(unix))]
+fn keep_owner_and_mode(file: &std::fs::File, old: &std::fs::Metadata) -> std::io::Result<()> {
+    file.set_permissions(old.permissions())
 }
 
 #[cfg(test)]
