@@ -13,6 +13,17 @@ use std::path::{Path, PathBuf};
 
 use crate::error::VerifyError;
 
+/// What to do when the path itself is a symbolic link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Links {
+    /// Follow it: the file it leads to must be a regular file (the activation file, keys).
+    Follow,
+    /// Refuse it: the path itself must be a regular file (the state file and its lock file,
+    /// which are written, and where a link would let whoever may write the folder send the
+    /// write elsewhere).
+    Refuse,
+}
+
 /// Why [`open_regular`] did not open a file.
 #[derive(Debug)]
 pub(crate) enum OpenError {
@@ -69,10 +80,14 @@ pub(crate) fn describe(meta: &Metadata) -> &'static str {
     }
 }
 
-/// The metadata of the file `path` leads to (a symbolic link is followed), if it is a
-/// regular file.
-pub(crate) fn regular_metadata(path: &Path) -> Result<Metadata, OpenError> {
-    let meta = std::fs::metadata(path).map_err(OpenError::Io)?;
+/// The metadata of `path` (of the file it leads to, or of the link itself, as `links`
+/// says), if it is a regular file.
+pub(crate) fn regular_metadata(path: &Path, links: Links) -> Result<Metadata, OpenError> {
+    let meta = match links {
+        Links::Follow => std::fs::metadata(path),
+        Links::Refuse => std::fs::symlink_metadata(path),
+    }
+    .map_err(OpenError::Io)?;
     if meta.is_file() {
         Ok(meta)
     } else {
@@ -109,9 +124,10 @@ pub(crate) fn check_opened(file: &File, before: Option<&Metadata>) -> Result<Met
 }
 
 /// Open `path` for reading if it is a regular file (checked before opening, and on the
-/// opened file), with its metadata.
-pub(crate) fn open_regular(path: &Path) -> Result<(File, Metadata), OpenError> {
-    let before = regular_metadata(path)?;
+/// opened file), with its metadata. With [`Links::Refuse`], a link swapped in between the
+/// check and the open leads to another file and is refused as replaced.
+pub(crate) fn open_regular(path: &Path, links: Links) -> Result<(File, Metadata), OpenError> {
+    let before = regular_metadata(path, links)?;
     let file = File::open(path).map_err(OpenError::Io)?;
     let meta = check_opened(&file, Some(&before))?;
     Ok((file, meta))
@@ -128,10 +144,12 @@ pub(crate) fn open_regular(path: &Path) -> Result<(File, Metadata), OpenError> {
 /// opened, which a caller reading something other than an activation file may map to its
 /// own error.
 pub fn open_regular_file(path: &Path, what: &'static str) -> Result<File, VerifyError> {
-    open_regular(path).map(|(f, _)| f).map_err(|e| {
-        e.into_verify(what, path, |source| VerifyError::Io {
-            path: PathBuf::from(path),
-            source,
+    open_regular(path, Links::Follow)
+        .map(|(f, _)| f)
+        .map_err(|e| {
+            e.into_verify(what, path, |source| VerifyError::Io {
+                path: PathBuf::from(path),
+                source,
+            })
         })
-    })
 }

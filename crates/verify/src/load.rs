@@ -355,8 +355,8 @@ pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>, VerifyError> {
         path: path.to_owned(),
         source,
     };
-    let (file, meta) =
-        crate::fsio::open_regular(path).map_err(|e| e.into_verify("activation file", path, io))?;
+    let (file, meta) = crate::fsio::open_regular(path, crate::fsio::Links::Follow)
+        .map_err(|e| e.into_verify("activation file", path, io))?;
     let mut buf = Vec::new();
     file.take(MAX_FILE_SIZE as u64 + 1)
         .read_to_end(&mut buf)

@@ -10,7 +10,7 @@ use format::{Activation, FileId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::error::VerifyError;
-use crate::fsio::OpenError;
+use crate::fsio::{Links, OpenError};
 
 /// How far the clock may go back behind the latest time seen before loads are refused with
 /// [`VerifyError::ClockSetBack`]: 24 hours, so that an NTP correction or a time-zone mistake
@@ -149,7 +149,9 @@ impl State {
 /// Where a server keeps its state, and how much the clock may go back.
 ///
 /// A missing file is a first start: it is created on the first successful load. A file that
-/// exists but cannot be parsed is [`VerifyError::StateCorrupt`], never reset silently.
+/// exists but cannot be parsed is [`VerifyError::StateCorrupt`], never reset silently. A path
+/// that is not a regular file (a symbolic link, a FIFO, a device) is
+/// [`VerifyError::NotRegularFile`], for the state file and its lock file.
 /// Writes go to a temporary file in the same folder, are flushed to disk, then renamed over
 /// the old file, so a crash leaves either the old or the new state.
 ///
@@ -216,8 +218,9 @@ impl StateFile {
             reason,
         };
         // Anything but a regular file (a FIFO would block while the state lock is held, a
-        // device such as /dev/null reads as an empty file) is refused before it is opened.
-        let file = match crate::fsio::open_regular(&self.path) {
+        // device such as /dev/null reads as an empty file) is refused before it is opened,
+        // and so is a symbolic link: every write replaces the file at this path.
+        let file = match crate::fsio::open_regular(&self.path, Links::Refuse) {
             Ok((f, _)) => f,
             Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
@@ -338,34 +341,8 @@ impl StateFile {
         let not_regular = |e: OpenError| e.into_verify("state lock file", &lock_path, io);
         // Only a regular file is opened: a FIFO would block a check's read-only open.
         let file = match mode {
-            LockMode::Update => {
-                let before = match crate::fsio::regular_metadata(&lock_path) {
-                    Ok(m) => Some(m),
-                    Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
-                    Err(e) => return Err(not_regular(e)),
-                };
-                let mut options = std::fs::OpenOptions::new();
-                options.read(true).write(true).create(true);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::OpenOptionsExt;
-                    options.mode(0o600);
-                }
-                let f = options.open(&lock_path).map_err(io)?;
-                crate::fsio::check_opened(&f, before.as_ref()).map_err(not_regular)?;
-                if before.is_none() {
-                    // Created now, perhaps by root checking a server's state: give it to the
-                    // state file's owner, or the server could not take the lock any more.
-                    // Only root can; anyone else creates a lock file of their own.
-                    #[cfg(unix)]
-                    if let Ok(state) = std::fs::metadata(&self.path) {
-                        use std::os::unix::fs::MetadataExt;
-                        let _ = std::os::unix::fs::fchown(&f, Some(state.uid()), Some(state.gid()));
-                    }
-                }
-                f
-            }
-            LockMode::Check => match crate::fsio::open_regular(&lock_path) {
+            LockMode::Update => self.open_update_lock(&lock_path).map_err(not_regular)?,
+            LockMode::Check => match crate::fsio::open_regular(&lock_path, Links::Refuse) {
                 Ok((f, _)) => f,
                 Err(OpenError::Io(e))
                     if matches!(
@@ -403,6 +380,48 @@ impl StateFile {
         }
     }
 
+    /// The lock file opened for an update: a regular file, not a symbolic link; a missing
+    /// one is created new (mode 0600, `O_EXCL`, which never follows a link that appeared
+    /// meanwhile) and given the state file's owner and group where that is allowed (root
+    /// checking a server's state must not leave a lock file the server cannot open).
+    fn open_update_lock(&self, lock_path: &Path) -> Result<std::fs::File, OpenError> {
+        // A second round when another process created the lock file meanwhile.
+        for _ in 0..2 {
+            let before = match crate::fsio::regular_metadata(lock_path, Links::Refuse) {
+                Ok(m) => Some(m),
+                Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(e),
+            };
+            let mut options = std::fs::OpenOptions::new();
+            options.read(true).write(true).create_new(before.is_none());
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let file = match options.open(lock_path) {
+                Ok(f) => f,
+                Err(e) if before.is_none() && e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    continue
+                }
+                Err(e) => return Err(OpenError::Io(e)),
+            };
+            crate::fsio::check_opened(&file, before.as_ref())?;
+            #[cfg(unix)]
+            if before.is_none() {
+                use std::os::unix::fs::MetadataExt;
+                if let Ok(state) = std::fs::symlink_metadata(&self.path) {
+                    // Only root may; anyone else keeps a lock file of their own.
+                    let _ = std::os::unix::fs::fchown(&file, Some(state.uid()), Some(state.gid()));
+                }
+            }
+            return Ok(file);
+        }
+        Err(OpenError::Io(std::io::Error::other(
+            "it was created and removed while being opened; try again",
+        )))
+    }
+
     /// Read the state, or a fresh one at `now` when there is no file yet.
     pub(crate) fn read_or_fresh(&self, now: Timestamp) -> Result<State, VerifyError> {
         Ok(self.read()?.unwrap_or_else(|| State::fresh(now)))
@@ -421,10 +440,12 @@ impl StateFile {
             path: self.path.clone(),
             source,
         };
-        let existing = match std::fs::metadata(&self.path) {
+        // The file replaced must be a regular file, not a link (whose target would go stale
+        // behind the new file) nor a device.
+        let existing = match crate::fsio::regular_metadata(&self.path, Links::Refuse) {
             Ok(m) => Some(m),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io(e)),
+            Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e.into_verify("state file", &self.path, io)),
         };
         let dir = match self.path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_owned(),

@@ -317,3 +317,61 @@ fn a_rewrite_that_cannot_keep_the_owner_writes_nothing() {
     assert_eq!(std::fs::read(sf.path()).unwrap(), before);
     assert_eq!(owner_and_mode(sf.path()), (0, 0, 0o644));
 }
+
+/// A state path that is a symbolic link used to be read through the link and then replaced
+/// by a regular file on the first write, leaving the link's target stale (and a dangling
+/// link let the write create a file wherever it pointed). Links are refused, for the state
+/// file and its lock file, by updates and read-only checks alike, and left as they are.
+#[cfg(unix)]
+#[test]
+fn a_state_path_that_is_a_symbolic_link_is_refused_and_left_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = ts("2024-03-01T00:00:00Z");
+    let f1 = file(1, "2024-01-01T00:00:00Z", None);
+    let target = dir.path().join("real-state.json");
+    let link = dir.path().join("state.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let through_link = StateFile::new(&link);
+    let refused =
+        |r: Result<verify::License, VerifyError>, what: &str, path: &std::path::Path| match r {
+            Err(
+                e @ VerifyError::NotRegularFile {
+                    what: w,
+                    file_type: "a symbolic link",
+                    ..
+                },
+            ) => {
+                assert_eq!(w, what);
+                assert_eq!(e.exit_code(), 4);
+                assert!(e.to_string().contains(&path.display().to_string()), "{e}");
+            }
+            other => panic!("{other:?}"),
+        };
+    // Dangling: nothing is created where it points.
+    refused(verifier(&through_link, at).load(&f1), "state file", &link);
+    assert!(!target.exists());
+    // Pointing at a real state file: neither is changed, by an update or a check.
+    verifier(&StateFile::new(&target), at).load(&f1).unwrap();
+    let before = std::fs::read(&target).unwrap();
+    refused(verifier(&through_link, at).load(&f1), "state file", &link);
+    refused(
+        verifier(&through_link, at).state_read_only().load(&f1),
+        "state file",
+        &link,
+    );
+    assert_eq!(std::fs::read(&target).unwrap(), before);
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    // A lock file that is a link.
+    let sf = StateFile::new(dir.path().join("other.json"));
+    let elsewhere = dir.path().join("elsewhere");
+    std::os::unix::fs::symlink(&elsewhere, sf.lock_path()).unwrap();
+    refused(
+        verifier(&sf, at).load(&f1),
+        "state lock file",
+        &sf.lock_path(),
+    );
+    assert!(!elsewhere.exists() && !sf.path().exists());
+}
