@@ -21,6 +21,19 @@ pub enum VerifyError {
         #[source]
         source: std::io::Error,
     },
+    /// A path the verifier reads (the activation file, a trusted key, the state file or its
+    /// lock file) is not a regular file: a FIFO (opening it would block until a writer
+    /// appears), a device (`/dev/zero` never ends), a socket or a folder. Refused before
+    /// anything is read from it.
+    #[error("{what} {} is not a regular file (it is {file_type})", path.display())]
+    NotRegularFile {
+        /// Which file (`activation file`, `trusted key`, `state file`, `state lock file`).
+        what: &'static str,
+        /// The path given.
+        path: PathBuf,
+        /// What it is instead (`a FIFO (named pipe)`, `a character device`, `a folder`, ...).
+        file_type: &'static str,
+    },
     /// The file is not a well-formed activation file (size, UTF-8, armor, payload, values).
     #[error("malformed activation file: {0}")]
     Malformed(#[source] FormatError),
@@ -245,6 +258,7 @@ impl VerifyError {
             | VerifyError::DuplicateTrustedKey { .. }
             | VerifyError::BadTrustedKey { .. } => 3,
             VerifyError::Io { .. }
+            | VerifyError::NotRegularFile { .. }
             | VerifyError::StateIo { .. }
             | VerifyError::StateLocked { .. } => 4,
             VerifyError::SignatureInvalid { .. } => 10,
@@ -266,6 +280,7 @@ impl VerifyError {
     pub fn kind(&self) -> &'static str {
         match self {
             VerifyError::Io { .. } => "io",
+            VerifyError::NotRegularFile { .. } => "not-regular-file",
             VerifyError::Malformed(_) => "malformed",
             VerifyError::UnsupportedVersion { .. } => "unsupported-version",
             VerifyError::UntrustedKey { .. } => "untrusted-key",

@@ -82,7 +82,7 @@
 //! | code | errors |
 //! | --- | --- |
 //! | 3 | [`VerifyError::Malformed`], [`VerifyError::UnsupportedVersion`], [`VerifyError::StateCorrupt`], trust store errors |
-//! | 4 | [`VerifyError::Io`], [`VerifyError::StateIo`], [`VerifyError::StateLocked`] |
+//! | 4 | [`VerifyError::Io`], [`VerifyError::NotRegularFile`], [`VerifyError::StateIo`], [`VerifyError::StateLocked`] |
 //! | 10 | [`VerifyError::SignatureInvalid`] |
 //! | 11 | [`VerifyError::UntrustedKey`] |
 //! | 12 | [`VerifyError::HostMismatch`], [`VerifyError::HostUnreadable`] |
@@ -113,6 +113,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod fsio;
 mod handle;
 mod license;
 mod load;
@@ -120,6 +121,7 @@ mod state;
 mod trust;
 
 pub use error::{VerifyError, EXIT_ROLLBACK};
+pub use fsio::open_regular_file;
 pub use handle::LicenseHandle;
 pub use license::{HostRole, License, Warning, EXPIRING_SOON_DAYS};
 pub use load::{version_matches, HostSource, ProductCheck, Verifier};

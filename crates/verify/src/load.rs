@@ -360,21 +360,23 @@ fn check_window(a: &Activation, now: Timestamp) -> Result<(), VerifyError> {
 }
 
 /// Read at most [`MAX_FILE_SIZE`] + 1 bytes, so an oversized file is refused without being
-/// read whole.
+/// read whole. Anything but a regular file (a FIFO, which would block, or a device such as
+/// `/dev/zero`) is refused before it is opened ([`VerifyError::NotRegularFile`]).
 pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>, VerifyError> {
     let io = |source| VerifyError::Io {
         path: path.to_owned(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(io)?;
+    let (file, meta) = crate::fsio::open_regular(path, crate::fsio::Links::Follow)
+        .map_err(|e| e.into_verify("activation file", path, io))?;
     let mut buf = Vec::new();
     file.take(MAX_FILE_SIZE as u64 + 1)
         .read_to_end(&mut buf)
         .map_err(io)?;
     if buf.len() > MAX_FILE_SIZE {
-        let size = std::fs::metadata(path)
+        let size = usize::try_from(meta.len())
             .ok()
-            .and_then(|m| usize::try_from(m.len()).ok())
+            .filter(|s| *s > MAX_FILE_SIZE)
             .unwrap_or(buf.len());
         return Err(VerifyError::Malformed(format::FormatError::TooLarge {
             size,

@@ -10,6 +10,7 @@ use format::{Activation, FileId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::error::VerifyError;
+use crate::fsio::{Links, OpenError};
 
 /// How far the clock may go back behind the latest time seen before loads are refused with
 /// [`VerifyError::ClockSetBack`]: 24 hours, so that an NTP correction or a time-zone mistake
@@ -213,7 +214,9 @@ impl State {
 /// Where a server keeps its state, and how much the clock may go back.
 ///
 /// A missing file is a first start: it is created on the first successful load. A file that
-/// exists but cannot be parsed is [`VerifyError::StateCorrupt`], never reset silently.
+/// exists but cannot be parsed is [`VerifyError::StateCorrupt`], never reset silently. A path
+/// that is not a regular file (a symbolic link, a FIFO, a device) is
+/// [`VerifyError::NotRegularFile`], for the state file and its lock file.
 /// Writes go to a temporary file in the same folder, are flushed to disk, then renamed over
 /// the old file, so a crash leaves either the old or the new state.
 ///
@@ -279,15 +282,20 @@ impl StateFile {
             path: self.path.clone(),
             reason,
         };
-        let file = match std::fs::File::open(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(VerifyError::StateIo {
-                    action: "read",
-                    path: self.path.clone(),
-                    source,
-                })
+        // Anything but a regular file (a FIFO would block while the state lock is held, a
+        // device such as /dev/null reads as an empty file) is refused before it is opened,
+        // and so is a symbolic link: every write replaces the file at this path.
+        let file = match crate::fsio::open_regular(&self.path, Links::Refuse) {
+            Ok((f, _)) => f,
+            Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(e.into_verify("state file", &self.path, |source| {
+                    VerifyError::StateIo {
+                        action: "read",
+                        path: self.path.clone(),
+                        source,
+                    }
+                }))
             }
         };
         let mut buf = Vec::new();
@@ -401,20 +409,13 @@ impl StateFile {
             path: lock_path.clone(),
             source,
         };
+        let not_regular = |e: OpenError| e.into_verify("state lock file", &lock_path, io);
+        // Only a regular file is opened: a FIFO would block a check's read-only open.
         let file = match mode {
-            LockMode::Update => {
-                let mut options = std::fs::OpenOptions::new();
-                options.read(true).write(true).create(true);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::OpenOptionsExt;
-                    options.mode(0o600);
-                }
-                options.open(&lock_path).map_err(io)?
-            }
-            LockMode::Check => match std::fs::File::open(&lock_path) {
-                Ok(f) => f,
-                Err(e)
+            LockMode::Update => self.open_update_lock(&lock_path).map_err(not_regular)?,
+            LockMode::Check => match crate::fsio::open_regular(&lock_path, Links::Refuse) {
+                Ok((f, _)) => f,
+                Err(OpenError::Io(e))
                     if matches!(
                         e.kind(),
                         std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
@@ -422,7 +423,7 @@ impl StateFile {
                 {
                     return Ok(None);
                 }
-                Err(e) => return Err(io(e)),
+                Err(e) => return Err(not_regular(e)),
             },
         };
         let started = Instant::now();
@@ -450,17 +451,72 @@ impl StateFile {
         }
     }
 
+    /// The lock file opened for an update: a regular file, not a symbolic link; a missing
+    /// one is created new (mode 0600, `O_EXCL`, which never follows a link that appeared
+    /// meanwhile) and given the state file's owner and group where that is allowed (root
+    /// checking a server's state must not leave a lock file the server cannot open).
+    fn open_update_lock(&self, lock_path: &Path) -> Result<std::fs::File, OpenError> {
+        // A second round when another process created the lock file meanwhile.
+        for _ in 0..2 {
+            let before = match crate::fsio::regular_metadata(lock_path, Links::Refuse) {
+                Ok(m) => Some(m),
+                Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(e),
+            };
+            let mut options = std::fs::OpenOptions::new();
+            options.read(true).write(true).create_new(before.is_none());
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let file = match options.open(lock_path) {
+                Ok(f) => f,
+                Err(e) if before.is_none() && e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    continue
+                }
+                Err(e) => return Err(OpenError::Io(e)),
+            };
+            crate::fsio::check_opened(&file, before.as_ref())?;
+            #[cfg(unix)]
+            if before.is_none() {
+                use std::os::unix::fs::MetadataExt;
+                if let Ok(state) = std::fs::symlink_metadata(&self.path) {
+                    // Only root may; anyone else keeps a lock file of their own.
+                    let _ = std::os::unix::fs::fchown(&file, Some(state.uid()), Some(state.gid()));
+                }
+            }
+            return Ok(file);
+        }
+        Err(OpenError::Io(std::io::Error::other(
+            "it was created and removed while being opened; try again",
+        )))
+    }
+
     /// Read the state, or a fresh one at `now` when there is no file yet.
     pub(crate) fn read_or_fresh(&self, now: Timestamp) -> Result<State, VerifyError> {
         Ok(self.read()?.unwrap_or_else(|| State::fresh(now)))
     }
 
     /// Write atomically: temporary file in the same folder, fsync, rename, fsync the folder.
+    ///
+    /// The new file keeps the owner, group and mode of the one it replaces (a new state file
+    /// is the writer's, mode 0600): an administrator checking as root must not leave the
+    /// server's own state file `root:root 0600`, which the server could no longer read. When
+    /// the owner cannot be kept (a user who may write the folder but is not root), nothing is
+    /// written and the error says why.
     pub(crate) fn write(&self, state: &State) -> Result<(), VerifyError> {
         let io = |source: std::io::Error| VerifyError::StateIo {
             action: "write",
             path: self.path.clone(),
             source,
+        };
+        // The file replaced must be a regular file, not a link (whose target would go stale
+        // behind the new file) nor a device.
+        let existing = match crate::fsio::regular_metadata(&self.path, Links::Refuse) {
+            Ok(m) => Some(m),
+            Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e.into_verify("state file", &self.path, io)),
         };
         let dir = match self.path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
@@ -473,6 +529,9 @@ impl StateFile {
             .suffix(".tmp")
             .tempfile_in(&dir)
             .map_err(io)?;
+        if let Some(old) = &existing {
+            keep_owner_and_mode(tmp.as_file(), old).map_err(io)?;
+        }
         tmp.write_all(&json).map_err(io)?;
         tmp.as_file().sync_all().map_err(io)?;
         tmp.persist(&self.path).map_err(|e| io(e.error))?;
@@ -484,6 +543,32 @@ impl StateFile {
         }
         Ok(())
     }
+}
+
+/// Give `file` (the new state, not yet in place) the owner, group and mode of `old`.
+#[cfg(unix)]
+fn keep_owner_and_mode(file: &std::fs::File, old: &std::fs::Metadata) -> std::io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let new = file.metadata()?;
+    if (new.uid(), new.gid()) != (old.uid(), old.gid()) {
+        std::os::unix::fs::fchown(file, Some(old.uid()), Some(old.gid())).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot give the new state file the owner {}:{} of the one it replaces ({e}); nothing was written: run as that user or as root",
+                    old.uid(),
+                    old.gid()
+                ),
+            )
+        })?;
+    }
+    // After the owner: changing it may clear the set-id bits.
+    file.set_permissions(std::fs::Permissions::from_mode(old.mode() & 0o7777))
+}
+
+#[cfg(not(unix))]
+fn keep_owner_and_mode(file: &std::fs::File, old: &std::fs::Metadata) -> std::io::Result<()> {
+    file.set_permissions(old.permissions())
 }
 
 #[cfg(test)]

@@ -93,9 +93,12 @@ fn read_key(path: &Path) -> Result<PublicKey, CliError> {
     };
     // Wiped on drop: an administrator may point --trust at a secret key file by mistake.
     let mut buf = zeroize::Zeroizing::new(Vec::new());
-    std::fs::File::open(path)
-        .and_then(|f| f.take(64 * 1024 + 1).read_to_end(&mut buf))
-        .map_err(io)?;
+    // Only a regular file: a FIFO would block, a device never end.
+    let file = verify::open_regular_file(path, "trusted key").map_err(|e| match e {
+        VerifyError::Io { source, .. } => io(source),
+        other => CliError::Verify(other),
+    })?;
+    file.take(64 * 1024 + 1).read_to_end(&mut buf).map_err(io)?;
     let text = std::str::from_utf8(&buf).map_err(|_| CliError::KeyMalformed {
         path: path.to_owned(),
         source: FormatError::MalformedKey {
@@ -157,19 +160,69 @@ fn main() -> ExitCode {
             }),
         };
         match serde_json::to_string_pretty(&value) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => {
+                if let Err(e) = print_stdout(&format!("{s}\n")) {
+                    return output_failed(&e);
+                }
+            }
             Err(e) => {
-                eprintln!("licverify: internal error: {e}");
+                print_stderr(&format!("licverify: internal error: {e}"));
                 return ExitCode::from(1);
             }
         }
     } else {
         match &result {
-            Ok(l) => print!("{}", describe(&cli.file, l)),
-            Err(e) => eprintln!("licverify: {}: {e}", cli.file.display()),
+            Ok(l) => {
+                if let Err(e) = print_stdout(&describe(&cli.file, l)) {
+                    return output_failed(&e);
+                }
+            }
+            Err(e) => print_stderr(&format!("licverify: {}: {e}", cli.file.display())),
         }
     }
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// `text` with every control character except the line break written as in a Rust string
+/// literal (`\u{1b}`): a file name or a value quoted in an error cannot act on the terminal.
+fn escape_controls(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' {
+            s.extend(c.escape_debug());
+        } else {
+            s.push(c);
+        }
+    }
+    s
+}
+
+/// Everything `licverify` prints on standard output goes through here, control characters
+/// escaped. A reader that went away (`licverify F --json | head -1`: a closed pipe) is not an
+/// error: the output ends quietly and the exit status stays the verdict on the file. Any
+/// other failure to write is returned.
+fn print_stdout(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out
+        .write_all(escape_controls(text).as_bytes())
+        .and_then(|()| out.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// One line on standard error, control characters escaped; dropped if it cannot be written.
+fn print_stderr(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{}", escape_controls(line));
+}
+
+/// Standard output could not be written (other than a closed pipe): exit 4 (I/O).
+fn output_failed(e: &std::io::Error) -> ExitCode {
+    print_stderr(&format!("licverify: cannot write the output: {e}"));
+    ExitCode::from(4)
 }
 
 /// The human-readable report of a valid file.
