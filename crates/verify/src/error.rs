@@ -86,14 +86,14 @@ pub enum VerifyError {
     /// Neither the primary nor the switchover host of the file matches this machine. When the
     /// file binds a strong host-ID code and the machine was given as a short code, the short
     /// code cannot prove the binding: the message asks for the strong code.
-    #[error("the file is for host {primary}{}, but the machine checked has host ID {found}{}", switchover.map(|s| format!(" or switchover host {s}")).unwrap_or_default(), if found.form() == hostid::CodeForm::Short && (primary.form() == hostid::CodeForm::Strong || switchover.is_some_and(|s| s.form() == hostid::CodeForm::Strong)) { " (the file binds a strong host ID, which a short code cannot prove: check with the strong code, `gethostid --strong`)" } else { "" })]
+    #[error("the file is for host {primary}{}, but the machine checked has host ID {found}{}", switchover.as_ref().map(|s| format!(" or switchover host {s}")).unwrap_or_default(), if found.form() == hostid::CodeForm::Short && (primary.form() == hostid::CodeForm::Strong || switchover.as_ref().is_some_and(|s| s.form() == hostid::CodeForm::Strong)) { " (the file binds a strong host ID, which a short code cannot prove: check with the strong code, `gethostid --strong`)" } else { "" })]
     HostMismatch {
         /// The host-ID code of the machine checking the file.
-        found: HostId,
+        found: Box<HostId>,
         /// The file's primary host.
-        primary: HostId,
+        primary: Box<HostId>,
         /// The file's switchover host, if any.
-        switchover: Option<HostId>,
+        switchover: Option<Box<HostId>>,
     },
     /// This machine's host-ID code could not be read, so the file cannot be bound to it.
     #[error("cannot read this machine's host ID: {0}")]

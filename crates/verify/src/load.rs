@@ -297,9 +297,9 @@ impl Verifier {
             }
         };
         host_role(a, &found).ok_or_else(|| VerifyError::HostMismatch {
-            found,
-            primary: a.primary_host.host_id,
-            switchover: a.switchover_host.as_ref().map(|h| h.host_id),
+            found: Box::new(found),
+            primary: Box::new(a.primary_host.host_id),
+            switchover: a.switchover_host.as_ref().map(|h| Box::new(h.host_id)),
         })
     }
 
