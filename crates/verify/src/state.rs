@@ -129,9 +129,6 @@ impl State {
     /// or another file of that generation, whatever the timestamps say. A version-1 file:
     /// one issued before the newest file accepted. The file accepted last may be loaded again.
     pub(crate) fn check_file(&self, a: &Activation) -> Result<(), VerifyError> {
-        if self.superseded.contains(&a.file_id) {
-            return Err(VerifyError::Superseded { file_id: a.file_id });
-        }
         if let Some(c) = a.chain {
             if let Some(g) = self.lineages.iter().find(|g| g.lineage == c.lineage) {
                 if c.generation < g.generation
@@ -146,6 +143,11 @@ impl State {
                     });
                 }
             }
+        }
+        if self.superseded.contains(&a.file_id) {
+            return Err(VerifyError::Superseded { file_id: a.file_id });
+        }
+        if a.chain.is_some() {
             return Ok(());
         }
         if let Some(n) = self.newest {

@@ -49,6 +49,16 @@ pub fn host_a() -> HostId {
     code(&components(0xa1))
 }
 
+/// Host A's strong host-ID code (`gethostid --strong` on it).
+pub fn host_a_strong() -> HostId {
+    HostId::strong_from_components(&components(0xa1)).expect("host id")
+}
+
+/// Host B's strong host-ID code.
+pub fn host_b_strong() -> HostId {
+    HostId::strong_from_components(&components(0xb2)).expect("host id")
+}
+
 /// Host A with its network card replaced: still host A under the tolerant rule.
 pub fn host_a_new_nic() -> HostId {
     let mut c = components(0xa1);
