@@ -84,8 +84,40 @@ fn sign_as(
     version: FormatVersion,
 ) -> Result<String, FormatError> {
     activation.validate_for(version)?;
-    let json = payload::write(activation, version)?;
-    Ok(sign_payload_text_as(&json, key, version))
+    // The signed bytes are built once, the payload written straight into them, and the file
+    // is cut from the same buffer: the writer's JSON has no trailing blanks and no line that
+    // looks like a marker or header, so its lines are already normalised.
+    let key_id = key.key_id();
+    let context = signing_context(version);
+    let mut signed = Vec::with_capacity(4096);
+    signed.extend_from_slice(context);
+    signed.extend_from_slice(&key_id.0);
+    let body_start = signed.len();
+    signed.extend_from_slice(FORMAT_HEADER.as_bytes());
+    signed.extend_from_slice(version.as_str().as_bytes());
+    signed.push(b'\n');
+    signed.extend_from_slice(KEY_ID_HEADER.as_bytes());
+    signed.extend_from_slice(key_id.to_string().as_bytes());
+    signed.push(b'\n');
+    payload::write_into(&mut signed, activation, version)?;
+    signed.push(b'\n');
+    let sig = key.sign(&signed);
+    let body =
+        std::str::from_utf8(&signed[body_start..]).map_err(|e| FormatError::InvalidValue {
+            field: "activation".into(),
+            reason: e.to_string(),
+        })?;
+    let mut out = String::with_capacity(body.len() + 200);
+    out.push_str(BEGIN_MARKER);
+    out.push('\n');
+    out.push_str(body);
+    out.push_str(SIGNATURE_MARKER);
+    out.push('\n');
+    STANDARD.encode_string(sig, &mut out);
+    out.push('\n');
+    out.push_str(END_MARKER);
+    out.push('\n');
+    Ok(out)
 }
 
 /// Sign an arbitrary JSON payload text as a version-2 file; see [`sign_payload_text_as`].

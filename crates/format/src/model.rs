@@ -379,6 +379,9 @@ pub struct Activation {
 /// is fixed here (Unicode 15.1's Cf, plus U+2065, which lies inside the bidirectional block),
 /// so readers in other languages do not depend on their Unicode tables.
 pub fn is_refused_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
     c.is_control()
         || matches!(
             c,

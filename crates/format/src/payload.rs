@@ -150,15 +150,17 @@ fn shown(v: &str) -> String {
         .to_string()
 }
 
-fn int(field: &str, v: RawInt, max: u32) -> Result<u32, FormatError> {
+/// A count in `0..=max`; `field` names it, built only for an error (this runs for every
+/// count of every file read).
+fn int(field: impl FnOnce() -> String, v: RawInt, max: u32) -> Result<u32, FormatError> {
     match v {
-        RawInt::Unsigned(n) => u32::try_from(n)
-            .ok()
-            .filter(|n| *n <= max)
-            .ok_or_else(|| invalid(field, format!("{n} is above the limit of {max}"))),
-        RawInt::Negative(n) => Err(invalid(field, format!("{n} is negative"))),
+        RawInt::Unsigned(n) => match u32::try_from(n) {
+            Ok(n) if n <= max => Ok(n),
+            _ => Err(invalid(field(), format!("{n} is above the limit of {max}"))),
+        },
+        RawInt::Negative(n) => Err(invalid(field(), format!("{n} is negative"))),
         RawInt::Fraction => Err(invalid(
-            field,
+            field(),
             format!("not an integer from 0 to {max} (no fraction, no exponent)"),
         )),
     }
@@ -342,7 +344,7 @@ impl RawPayload {
         let chain = match (self.lineage, self.generation) {
             (Some(l), Some(g)) => Some(Chain {
                 lineage: file_id("lineage", &l)?,
-                generation: int("generation", g, crate::model::MAX_COUNT)?,
+                generation: int(|| "generation".into(), g, crate::model::MAX_COUNT)?,
             }),
             _ => None,
         };
@@ -360,7 +362,7 @@ impl RawPayload {
             issued_at: time("issued_at", &self.issued_at)?,
             valid_from: time("valid_from", &self.valid_from)?,
             expires_at: time("expires_at", &self.expires_at)?,
-            grace_days: int("grace_days", self.grace_days, 3660)?,
+            grace_days: int(|| "grace_days".into(), self.grace_days, 3660)?,
             generated_by: self.generated_by,
             sold_to: self.sold_to,
             install_site: self.install_site,
@@ -380,12 +382,12 @@ impl RawPayload {
                 .map(|l| {
                     Ok(LicenseCount {
                         assigned: int(
-                            &format!("licenses {} assigned", shown(&l.name)),
+                            || format!("licenses {} assigned", shown(&l.name)),
                             l.assigned,
                             crate::model::MAX_COUNT,
                         )?,
                         pooled: int(
-                            &format!("licenses {} pooled", shown(&l.name)),
+                            || format!("licenses {} pooled", shown(&l.name)),
                             l.pooled,
                             crate::model::MAX_COUNT,
                         )?,
@@ -399,7 +401,7 @@ impl RawPayload {
                 .map(|o| {
                     Ok(OrderedItem {
                         quantity: int(
-                            &format!("ordered_items {} quantity", shown(&o.part)),
+                            || format!("ordered_items {} quantity", shown(&o.part)),
                             o.quantity,
                             crate::model::MAX_COUNT,
                         )?,
@@ -426,6 +428,10 @@ impl RawPayload {
 /// zero). The text is valid JSON already (serde read it).
 fn check_spelling(text: &str) -> Result<(), FormatError> {
     let bytes = text.as_bytes();
+    // Most payloads have neither a backslash nor "-0": two fast searches, no scan.
+    if !bytes.contains(&b'\\') && !text.contains("-0") {
+        return Ok(());
+    }
     let mut i = 0;
     let mut in_string = false;
     // The last member name seen, to name the field in the error.
@@ -588,9 +594,13 @@ struct PayloadOut<'a> {
     rules: Option<&'a Rules>,
 }
 
-/// The payload text of `a` as a file of `version` (pretty-printed, two-space indentation).
-/// `a` must have been validated for `version`.
-pub(crate) fn write(a: &Activation, version: FormatVersion) -> Result<String, FormatError> {
+/// Append the payload text of `a` as a file of `version` (pretty-printed, two-space
+/// indentation, no final line break) to `buf`. `a` must have been validated for `version`.
+pub(crate) fn write_into(
+    buf: &mut Vec<u8>,
+    a: &Activation,
+    version: FormatVersion,
+) -> Result<(), FormatError> {
     let v2 = version == FormatVersion::V2;
     let out = PayloadOut {
         file_id: a.file_id,
@@ -619,7 +629,7 @@ pub(crate) fn write(a: &Activation, version: FormatVersion) -> Result<String, Fo
         restrictions: &a.restrictions,
         rules: v2.then_some(&a.rules),
     };
-    serde_json::to_string_pretty(&out).map_err(|e| invalid("activation", e.to_string()))
+    serde_json::to_writer_pretty(buf, &out).map_err(|e| invalid("activation", e.to_string()))
 }
 
 #[cfg(test)]
