@@ -584,6 +584,21 @@ impl Activation {
         if version == FormatVersion::V1 && !self.rules.is_empty() {
             return Err(bad("rules", "a version-1 file carries no rules".into()));
         }
+        if version == FormatVersion::V1 {
+            let hosts = std::iter::once(("primary_host.host_id", &self.primary_host)).chain(
+                self.switchover_host
+                    .iter()
+                    .map(|h| ("switchover_host.host_id", h)),
+            );
+            for (field, h) in hosts {
+                if h.host_id.form() != hostid::CodeForm::Short {
+                    return Err(bad(
+                        field,
+                        "a version-1 file binds short host-ID codes only (readers of version 1 know no other form)".into(),
+                    ));
+                }
+            }
+        }
         check_text("product", &self.product, false)?;
         check_text("product_version", &self.product_version, false)?;
         check_text("generated_by", &self.generated_by, false)?;

@@ -49,6 +49,26 @@ impl<'de> Deserialize<'de> for RawInt {
     }
 }
 
+/// A JSON object read into `T`, refusing the JSON array that serde's derived structs also
+/// take (members by position): an object has one spelling.
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Object<T>, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData)).map(Object)
+    }
+}
+
 /// Deserialize a member that must be present (its value may itself be `null` when `T` is an
 /// `Option`): with `#[serde(default)]`, an absent member stays `None`.
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
@@ -91,10 +111,10 @@ struct RawKeyRule {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRules {
-    keys: Vec<RawKeyRule>,
-    requires: Vec<Requires>,
-    implies: Vec<Implies>,
-    excludes: Vec<Excludes>,
+    keys: Vec<Object<RawKeyRule>>,
+    requires: Vec<Object<Requires>>,
+    implies: Vec<Object<Implies>>,
+    excludes: Vec<Object<Excludes>>,
 }
 
 /// The payload of either version, as JSON types. Members of version 2 only are `Some` when
@@ -119,19 +139,19 @@ struct RawPayload {
     generated_by: String,
     sold_to: String,
     install_site: String,
-    primary_host: RawHost,
+    primary_host: Object<RawHost>,
     #[serde(deserialize_with = "Option::deserialize")]
-    switchover_host: Option<RawHost>,
+    switchover_host: Option<Object<RawHost>>,
     system_type: String,
     mail_connector: String,
     bundle: String,
     description: String,
     features: Vec<String>,
-    licenses: Vec<RawLicense>,
-    ordered_items: Vec<RawItem>,
+    licenses: Vec<Object<RawLicense>>,
+    ordered_items: Vec<Object<RawItem>>,
     restrictions: Vec<String>,
     #[serde(default, deserialize_with = "present")]
-    rules: Option<RawRules>,
+    rules: Option<Object<RawRules>>,
 }
 
 fn invalid(field: impl Into<String>, reason: impl Into<String>) -> FormatError {
@@ -175,11 +195,23 @@ fn file_id(field: &str, v: &str) -> Result<FileId, FormatError> {
     })
 }
 
+/// A time exactly as written: `YYYY-MM-DDTHH:MM:SSZ` (the parser also takes a bare date,
+/// which a file may not use).
 fn time(field: &str, v: &str) -> Result<Timestamp, FormatError> {
-    v.parse::<Timestamp>().map_err(|e| match e {
+    let t = v.parse::<Timestamp>().map_err(|e| match e {
         FormatError::InvalidValue { reason, .. } => invalid(field, reason),
         other => other,
-    })
+    })?;
+    if t.to_string() != v {
+        return Err(invalid(
+            field,
+            format!(
+                "'{}' is not written as a file writes it: the one spelling of this time is {t}",
+                shown(v)
+            ),
+        ));
+    }
+    Ok(t)
 }
 
 /// A host-ID code exactly as `gethostid` prints it (either form).
@@ -297,7 +329,7 @@ fn rules(raw: RawRules) -> Result<Rules, FormatError> {
     let keys = raw
         .keys
         .into_iter()
-        .map(|k| {
+        .map(|Object(k)| {
             Ok(KeyRule {
                 holders: k
                     .holders
@@ -315,9 +347,9 @@ fn rules(raw: RawRules) -> Result<Rules, FormatError> {
         .collect::<Result<_, FormatError>>()?;
     Ok(Rules {
         keys,
-        requires: raw.requires,
-        implies: raw.implies,
-        excludes: raw.excludes,
+        requires: raw.requires.into_iter().map(|Object(r)| r).collect(),
+        implies: raw.implies.into_iter().map(|Object(i)| i).collect(),
+        excludes: raw.excludes.into_iter().map(|Object(e)| e).collect(),
     })
 }
 
@@ -366,10 +398,10 @@ impl RawPayload {
             generated_by: self.generated_by,
             sold_to: self.sold_to,
             install_site: self.install_site,
-            primary_host: host("primary_host", self.primary_host, version)?,
+            primary_host: host("primary_host", self.primary_host.0, version)?,
             switchover_host: self
                 .switchover_host
-                .map(|h| host("switchover_host", h, version))
+                .map(|h| host("switchover_host", h.0, version))
                 .transpose()?,
             system_type: self.system_type,
             mail_connector: self.mail_connector,
@@ -379,7 +411,7 @@ impl RawPayload {
             licenses: self
                 .licenses
                 .into_iter()
-                .map(|l| {
+                .map(|Object(l)| {
                     Ok(LicenseCount {
                         assigned: int(
                             || format!("licenses {} assigned", shown(&l.name)),
@@ -398,7 +430,7 @@ impl RawPayload {
             ordered_items: self
                 .ordered_items
                 .into_iter()
-                .map(|o| {
+                .map(|Object(o)| {
                     Ok(OrderedItem {
                         quantity: int(
                             || format!("ordered_items {} quantity", shown(&o.part)),
@@ -415,7 +447,11 @@ impl RawPayload {
                 .iter()
                 .map(|r| restriction(r))
                 .collect::<Result<_, _>>()?,
-            rules: self.rules.map(rules).transpose()?.unwrap_or_default(),
+            rules: self
+                .rules
+                .map(|Object(r)| rules(r))
+                .transpose()?
+                .unwrap_or_default(),
         };
         a.validate_for(version)?;
         Ok(a)
@@ -507,7 +543,7 @@ pub(crate) fn parse(payload: &[u8], version: FormatVersion) -> Result<Activation
         column: 0,
         reason: format!("not UTF-8 at byte {}", e.valid_up_to()),
     })?;
-    let raw: RawPayload = serde_json::from_str(text).map_err(payload_error)?;
+    let Object(raw): Object<RawPayload> = serde_json::from_str(text).map_err(payload_error)?;
     check_spelling(text)?;
     raw.into_activation(version)
 }

@@ -89,7 +89,7 @@
 //! | 13 | [`VerifyError::Expired`] |
 //! | 14 | [`VerifyError::NotYetValid`], [`VerifyError::ClockBeforeIssuance`], [`VerifyError::ClockSetBack`] |
 //! | 15 | [`VerifyError::ProductMismatch`], [`VerifyError::VersionMismatch`] |
-//! | 16 | [`VerifyError::OlderFile`], [`VerifyError::Superseded`] (rollback; [`EXIT_ROLLBACK`]) |
+//! | 16 | [`VerifyError::OlderGeneration`], [`VerifyError::Superseded`], [`VerifyError::OlderFile`] (rollback; [`EXIT_ROLLBACK`]) |
 //!
 //! # State file
 //!

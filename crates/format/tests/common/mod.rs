@@ -845,6 +845,23 @@ fn v1_only(v: &mut Vec<Vector>, json: &str, signed: &dyn Fn(&str) -> String) {
         "UnknownField",
         "a version-1 payload with the version-2 member lineage",
     ));
+    let strong = hostid::HostId::strong_from_components(&Components {
+        machine_id: Some("0f1e2d3c4b5a69788796a5b4c3d2e1f0".into()),
+        dmi_uuid: Some("4C4C4544-004B-4B10-804B-B4C04F4D375C".into()),
+        macs: vec![[0x00, 0x1b, 0x21, 0x3a, 0x4b, 0x5c]],
+        cpu: Some("GenuineIntel Xeon Gold 6230".into()),
+    })
+    .expect("fixed components");
+    v.push(Vector::file(
+        "v1-strong-host",
+        signed(&replace_once(
+            json,
+            &sample().primary_host.host_id.to_string(),
+            &strong.to_string(),
+        )),
+        "InvalidValue",
+        "a version-1 payload binding a strong host-ID code (version 1 has short codes only)",
+    ));
     one_spelling(v, json, signed);
 }
 
@@ -909,6 +926,26 @@ fn one_spelling(v: &mut Vec<Vector>, json: &str, signed: &dyn Fn(&str) -> String
             note,
         ));
     }
+    v.push(Vector::file(
+        "spelling-bare-date",
+        signed(&json.replacen(
+            "\"valid_from\": \"2018-08-30T00:00:00Z\"",
+            "\"valid_from\": \"2018-08-30\"",
+            1,
+        )),
+        "InvalidValue",
+        "a time written as a bare date (one spelling: YYYY-MM-DDTHH:MM:SSZ)",
+    ));
+    v.push(Vector::file(
+        "spelling-object-as-array",
+        signed(&json.replacen(
+            "{\n      \"name\": \"I3_ACCESS_CLIENT\",\n      \"assigned\": 170,\n      \"pooled\": 0\n    }",
+            "[\"I3_ACCESS_CLIENT\", 170, 0]",
+            1,
+        )),
+        "MalformedPayload",
+        "a license written as an array of its values (JSON objects only)",
+    ));
 }
 
 /// Rules only version 2 has: the chain, the rules, the host forms.
@@ -991,6 +1028,13 @@ fn v2_only(v: &mut Vec<Vector>, json: &str, signed: &dyn Fn(&str) -> String) {
             "\"implied\": \"I3_ACCESS_CLIENT\"\n    },\n    {\n      \"key\": \"I3_ACCESS_CLIENT\",\n      \"implied\": \"I3_ACCESS_ACD_AGENT\"",
             "InvalidValue",
             "two keys that imply each other",
+        ),
+        (
+            "rules-excludes-repeated",
+            "\"excludes\": [\n      {",
+            "\"excludes\": [\n      {\n        \"keys\": [\n          \"I3_ACCESS_ACD_MEDIA_1\",\n          \"I3_ACCESS_ACD_MEDIA_2\"\n        ]\n      },\n      {",
+            "InvalidValue",
+            "the same excludes set twice",
         ),
         (
             "rules-wrong-type",
