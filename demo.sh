@@ -10,7 +10,12 @@ set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/toolchain.sh
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold headings only on a terminal, and never when NO_COLOR is set (https://no-color.org).
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+    say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+    say() { printf '\n== %s\n' "$*"; }
+fi
 # Show a command as typed (binary names without their folder, the demo folder as $DEMO), then run it.
 run() {
     local shown
@@ -22,7 +27,13 @@ run() {
 
 say "Building gethostid, issuer and licverify (release)"
 cargo build --release --locked --quiet --bins -p i3lic-hostid -p i3lic-issuer -p i3lic-verify
-BIN="$(pwd)/target/release"
+# Wherever cargo puts the build (CARGO_TARGET_DIR, a config file, or ./target).
+TARGET_DIR="$(cargo metadata --format-version 1 --no-deps --locked |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+BIN="${TARGET_DIR:-$(pwd)/target}/release"
+for b in gethostid issuer licverify; do
+    [ -x "$BIN/$b" ] || { echo "demo: $BIN/$b was not built" >&2; exit 1; }
+done
 
 DEMO="${1:-$(mktemp -d "${TMPDIR:-/tmp}/i3lic-demo.XXXXXX")}"
 mkdir -p "$DEMO"

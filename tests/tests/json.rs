@@ -162,8 +162,9 @@ fn licverify_json_valid_and_refused() {
     assert_eq!(keys(&v), ["error", "license", "valid"]);
     assert_eq!(v["valid"], false);
     assert!(v["license"].is_null());
-    assert_eq!(keys(&v["error"]), ["code", "kind", "message"]);
+    assert_eq!(keys(&v["error"]), ["code", "exit_code", "kind", "message"]);
     assert_eq!(v["error"]["code"], 12);
+    assert_eq!(v["error"]["exit_code"], 12);
     assert!(v["error"]["kind"].as_str().is_some_and(|k| !k.is_empty()));
     let message = v["error"]["message"].as_str().expect("message");
     assert!(

@@ -6,6 +6,7 @@ use format::{
     Activation, FileId, FormatVersion, Host, KeyId, LicenseCount, LicenseType, OrderedItem,
     Restriction, Rules, Timestamp, DAY,
 };
+use hostid::MatchReport;
 use serde::Serialize;
 
 /// Days before expiry from which a license reports [`Warning::ExpiringSoon`].
@@ -95,6 +96,7 @@ pub struct License {
     activation: Activation,
     key_id: KeyId,
     role: HostRole,
+    host_match: MatchReport,
     checked_at: Timestamp,
     demo_key: bool,
     warnings: Vec<Warning>,
@@ -106,7 +108,7 @@ impl License {
         version: FormatVersion,
         activation: Activation,
         key_id: KeyId,
-        role: HostRole,
+        (role, host_match): (HostRole, MatchReport),
         checked_at: Timestamp,
         demo_key: bool,
     ) -> License {
@@ -136,6 +138,7 @@ impl License {
             activation,
             key_id,
             role,
+            host_match,
             checked_at,
             demo_key,
             warnings,
@@ -145,6 +148,13 @@ impl License {
     /// Everything the file says, as signed.
     pub fn activation(&self) -> &Activation {
         &self.activation
+    }
+
+    /// How this machine's code matched the host it was taken for: per component kind, equal,
+    /// different or not compared. A tolerant match (one component changed, such as a replaced
+    /// network card) shows here as one `Different`.
+    pub fn host_match(&self) -> &MatchReport {
+        &self.host_match
     }
 
     /// The file's format version (1 or 2).
@@ -372,11 +382,12 @@ pub(crate) fn grace_end(a: &Activation) -> Timestamp {
 impl Serialize for License {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("License", 11)?;
+        let mut st = s.serialize_struct("License", 12)?;
         st.serialize_field("format_version", &self.version.number())?;
         st.serialize_field("activation", &self.activation)?;
         st.serialize_field("key_id", &self.key_id.to_string())?;
         st.serialize_field("role", &self.role)?;
+        st.serialize_field("host_match", &self.host_match)?;
         st.serialize_field("checked_at", &self.checked_at)?;
         st.serialize_field("days_left", &self.days_left())?;
         st.serialize_field("in_grace", &self.in_grace())?;

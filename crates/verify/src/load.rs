@@ -4,6 +4,7 @@ use std::io::Read;
 use std::path::Path;
 
 use format::{Activation, HostId, Timestamp, UnverifiedFile, MAX_FILE_SIZE};
+use hostid::MatchReport;
 
 use crate::error::{from_format, VerifyError};
 use crate::license::{grace_end, HostRole, License, Warning};
@@ -224,7 +225,7 @@ impl Verifier {
         // 4. Product and version.
         self.check_product(&activation)?;
         // 5. Host binding.
-        let role = self.check_host(&activation)?;
+        let (role, host_match) = self.check_host(&activation)?;
         // 6. Clock against the state file.
         let now = self.now();
         // Held from reading the state to writing it (dropped at the end of this function).
@@ -255,7 +256,12 @@ impl Verifier {
             }
         }
         Ok(License::new(
-            version, activation, key_id, role, effective, demo,
+            version,
+            activation,
+            key_id,
+            (role, host_match),
+            effective,
+            demo,
         ))
     }
 
@@ -287,7 +293,7 @@ impl Verifier {
         Ok(())
     }
 
-    fn check_host(&self, a: &Activation) -> Result<HostRole, VerifyError> {
+    fn check_host(&self, a: &Activation) -> Result<(HostRole, MatchReport), VerifyError> {
         let found = match self.host {
             HostSource::Code(c) => c,
             // The strong code checks both kinds of binding: a short binding is compared
@@ -323,15 +329,17 @@ impl Verifier {
     }
 }
 
-/// The role `found` matches in the file, the primary host first.
-fn host_role(a: &Activation, found: &HostId) -> Option<HostRole> {
-    if hostid::match_codes(&a.primary_host.host_id, found).is_match() {
-        return Some(HostRole::Primary);
+/// The role `found` matches in the file, the primary host first, with how it matched.
+fn host_role(a: &Activation, found: &HostId) -> Option<(HostRole, MatchReport)> {
+    let primary = hostid::match_codes(&a.primary_host.host_id, found);
+    if primary.is_match() {
+        return Some((HostRole::Primary, primary));
     }
     a.switchover_host
         .as_ref()
-        .filter(|s| hostid::match_codes(&s.host_id, found).is_match())
-        .map(|_| HostRole::Switchover)
+        .map(|s| hostid::match_codes(&s.host_id, found))
+        .filter(MatchReport::is_match)
+        .map(|r| (HostRole::Switchover, r))
 }
 
 fn check_window(a: &Activation, now: Timestamp) -> Result<(), VerifyError> {

@@ -569,3 +569,78 @@ fn an_output_that_cannot_be_written_is_exit_4() {
         stderr(&o)
     );
 }
+
+#[test]
+fn dash_v_prints_the_program_version_and_version_stays_the_product_version() {
+    let out = licverify(&[&"-V"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("licverify {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    // --version still names the product version the file must license.
+    let s = setup();
+    let out = licverify(&[
+        &s.file,
+        &"--trust",
+        &s.vendor,
+        &"--host-id",
+        &s.host,
+        &"--product",
+        &"CIC",
+        &"--version",
+        &"4.1",
+    ]);
+    assert_eq!(out.status.code(), Some(15), "{out:?}");
+}
+
+#[test]
+fn a_dash_reads_the_file_from_standard_input() {
+    use std::io::Write as _;
+    let s = setup();
+    let bytes = std::fs::read(&s.file).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_licverify"))
+        .args(["-", "--trust"])
+        .arg(&s.vendor)
+        .args(["--host-id", &s.host, "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], true);
+}
+
+#[test]
+fn a_tolerant_host_match_says_which_components_matched() {
+    let s = setup();
+    // Host A with its network card replaced: one component differs.
+    let nic = host_a_new_nic().to_string();
+    let out = licverify(&[&s.file, &"--trust", &s.vendor, &"--host-id", &nic]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("host match       tolerant match: 1 component(s) differ")
+            && text.contains("mac DIFFERENT")
+            && text.contains("machine-id equal"),
+        "{text}"
+    );
+    let out = licverify(&[
+        &s.file,
+        &"--trust",
+        &s.vendor,
+        &"--host-id",
+        &nic,
+        &"--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let m = &v["license"]["host_match"];
+    assert_eq!(m["differing"], 1, "{m}");
+    assert!(m["strong_equal"].as_u64().unwrap() >= 2, "{m}");
+    // The exact host: no component differs.
+    let out = licverify(&[&s.file, &"--trust", &s.vendor, &"--host-id", &s.host]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("host match       exact match"));
+}

@@ -20,11 +20,19 @@ use verify::{HostSource, License, ProductCheck, StateFile, TrustStore, Verifier,
 #[derive(Debug, Parser)]
 #[command(name = "licverify", about, long_about = None, disable_version_flag = true)]
 struct Cli {
-    /// The activation file (.i3lic).
-    file: PathBuf,
+    /// The activation file (.i3lic); `-` reads it from standard input.
+    #[arg(required_unless_present = "program_version")]
+    file: Option<PathBuf>,
     /// A trusted public key file (.pub); repeat for several keys (rotation).
-    #[arg(long = "trust", value_name = "PUB", required = true)]
+    #[arg(
+        long = "trust",
+        value_name = "PUB",
+        required_unless_present = "program_version"
+    )]
     trust: Vec<PathBuf>,
+    /// Print licverify's own version and exit (`--version` is the product version).
+    #[arg(short = 'V', action = clap::ArgAction::SetTrue)]
+    program_version: bool,
     /// Check as the machine with this host-ID code instead of this machine.
     #[arg(long = "host-id", value_name = "CODE")]
     host_id: Option<String>,
@@ -42,7 +50,8 @@ struct Cli {
     /// FILE.lock, so a running server sharing the state file loses nothing.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
-    /// Print one JSON object: {valid, error: {code, kind, message}, license}.
+    /// Print one JSON object: {valid, error: {exit_code, code, kind, message}, license}
+    /// (`code` is the exit code too, kept for scripts written before `exit_code`).
     #[arg(long)]
     json: bool,
 }
@@ -140,11 +149,43 @@ fn run(cli: &Cli) -> Result<License, CliError> {
             verifier = verifier.state_read_only();
         }
     }
-    Ok(verifier.load_file(&cli.file)?)
+    match cli.file.as_deref() {
+        Some(p) if p == Path::new("-") => {
+            // Standard input: read at most one byte more than a file may have.
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .take(format::MAX_FILE_SIZE as u64 + 1)
+                .read_to_end(&mut buf)
+                .map_err(|source| VerifyError::Io {
+                    path: PathBuf::from("-"),
+                    source,
+                })?;
+            if buf.len() > format::MAX_FILE_SIZE {
+                return Err(VerifyError::Malformed(FormatError::TooLarge {
+                    size: buf.len(),
+                    max: format::MAX_FILE_SIZE,
+                })
+                .into());
+            }
+            Ok(verifier.load(&buf)?)
+        }
+        Some(p) => Ok(verifier.load_file(p)?),
+        None => Err(CliError::Verify(VerifyError::Io {
+            path: PathBuf::new(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no file given"),
+        })),
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.program_version {
+        if let Err(e) = print_stdout(&format!("licverify {}\n", env!("CARGO_PKG_VERSION"))) {
+            return output_failed(&e);
+        }
+        return ExitCode::SUCCESS;
+    }
+    let file = cli.file.clone().unwrap_or_default();
     let result = run(&cli);
     let code = match &result {
         Ok(_) => 0,
@@ -155,7 +196,12 @@ fn main() -> ExitCode {
             Ok(l) => serde_json::json!({ "valid": true, "error": null, "license": l }),
             Err(e) => serde_json::json!({
                 "valid": false,
-                "error": { "code": e.exit_code(), "kind": e.kind(), "message": e.to_string() },
+                "error": {
+                    "exit_code": e.exit_code(),
+                    "code": e.exit_code(),
+                    "kind": e.kind(),
+                    "message": e.to_string(),
+                },
                 "license": null,
             }),
         };
@@ -173,11 +219,11 @@ fn main() -> ExitCode {
     } else {
         match &result {
             Ok(l) => {
-                if let Err(e) = print_stdout(&describe(&cli.file, l)) {
+                if let Err(e) = print_stdout(&describe(&file, l)) {
                     return output_failed(&e);
                 }
             }
-            Err(e) => print_stderr(&format!("licverify: {}: {e}", cli.file.display())),
+            Err(e) => print_stderr(&format!("licverify: {}: {e}", file.display())),
         }
     }
     ExitCode::from(u8::try_from(code).unwrap_or(1))
@@ -265,10 +311,52 @@ fn describe(path: &Path, l: &License) -> String {
         let matched = if role == l.role() { "  <- matched" } else { "" };
         let _ = writeln!(
             o,
-            "  {:<16} {} ({}){matched}",
+            "  {:<16} {} ({}, {} code){matched}",
             format!("{role} host"),
             h.machine,
-            h.host_id
+            h.host_id,
+            h.host_id.form()
+        );
+    }
+    let m = l.host_match();
+    let parts: Vec<String> = m
+        .components
+        .iter()
+        .map(|(kind, how)| {
+            let how = match how {
+                hostid::ComponentMatch::Equal => "equal",
+                hostid::ComponentMatch::Different => "DIFFERENT",
+                hostid::ComponentMatch::NotCompared => "not compared",
+            };
+            format!("{} {how}", kind.name())
+        })
+        .collect();
+    let verdict = if m.differing == 0 {
+        "exact match".to_string()
+    } else {
+        format!(
+            "tolerant match: {} component(s) differ, {} strong equal",
+            m.differing, m.strong_equal
+        )
+    };
+    let _ = writeln!(o, "  host match       {verdict} ({})", parts.join(", "));
+    if let Some(g) = l.generation() {
+        let _ = writeln!(
+            o,
+            "  update chain     generation {g} of lineage {} (format {})",
+            l.lineage(),
+            l.format_version()
+        );
+    }
+    let r = l.rules();
+    if !r.is_empty() {
+        let _ = writeln!(
+            o,
+            "  rules            {} key rule(s), {} requires, {} implies, {} excludes (--json lists them)",
+            r.keys.len(),
+            r.requires.len(),
+            r.implies.len(),
+            r.excludes.len()
         );
     }
     for (label, v) in [
