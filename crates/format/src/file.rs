@@ -472,6 +472,15 @@ impl UnverifiedFile {
         self.version
     }
 
+    /// What the payload claims, read **without** checking the signature: for support staff
+    /// looking at a customer's file (`licverify inspect`), never for deciding anything. The
+    /// values pass the same checks as a verified file's; only the signature is not checked,
+    /// so anyone could have written them.
+    pub fn claims_unverified(&self) -> Result<Activation, FormatError> {
+        let payload = self.signed.get(self.payload_offset..).unwrap_or_default();
+        payload::parse(payload, self.version)
+    }
+
     /// The key id the file claims to be signed by (unverified).
     pub fn key_id(&self) -> KeyId {
         self.key_id

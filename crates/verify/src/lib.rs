@@ -124,7 +124,7 @@ pub use error::{VerifyError, EXIT_ROLLBACK};
 pub use fsio::open_regular_file;
 pub use handle::LicenseHandle;
 pub use license::{HostRole, License, Warning, EXPIRING_SOON_DAYS};
-pub use load::{version_matches, HostSource, ProductCheck, Verifier};
+pub use load::{read_file, version_matches, HostSource, ProductCheck, Verifier};
 pub use state::{
     AcceptedFile, State, StateFile, DEFAULT_CLOCK_TOLERANCE_SECS, DEFAULT_LOCK_TIMEOUT,
     MAX_STATE_SIZE, MAX_SUPERSEDED, STATE_FORMAT,

@@ -367,9 +367,14 @@ fn check_window(a: &Activation, now: Timestamp) -> Result<(), VerifyError> {
     Ok(())
 }
 
-/// Read at most [`MAX_FILE_SIZE`] + 1 bytes, so an oversized file is refused without being
-/// read whole. Anything but a regular file (a FIFO, which would block, or a device such as
-/// `/dev/zero`) is refused before it is opened ([`VerifyError::NotRegularFile`]).
+/// Read an activation file as [`Verifier::load_file`] does: at most [`MAX_FILE_SIZE`] + 1
+/// bytes, so an oversized file is refused without being read whole; anything but a regular
+/// file (a FIFO, which would block, or a device such as `/dev/zero`) is refused before it is
+/// opened ([`VerifyError::NotRegularFile`]).
+pub fn read_file(path: &Path) -> Result<Vec<u8>, VerifyError> {
+    read_bounded(path)
+}
+
 pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>, VerifyError> {
     let io = |source| VerifyError::Io {
         path: path.to_owned(),

@@ -644,3 +644,41 @@ fn a_tolerant_host_match_says_which_components_matched() {
     let out = licverify(&[&s.file, &"--trust", &s.vendor, &"--host-id", &s.host]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("host match       exact match"));
 }
+
+#[test]
+fn inspect_shows_what_a_file_says_labelled_unverified() {
+    let s = setup();
+    // An altered copy: its signature fails, and inspect still shows what it claims.
+    let text = std::fs::read_to_string(&s.file).unwrap();
+    let altered = s.file.with_file_name("altered.i3lic");
+    std::fs::write(
+        &altered,
+        text.replace("\"sold_to\": \"Contoso\"", "\"sold_to\": \"Fabrikam\""),
+    )
+    .unwrap();
+    assert_eq!(
+        licverify(&[&altered, &"--trust", &s.vendor, &"--host-id", &s.host])
+            .status
+            .code(),
+        Some(10)
+    );
+    let out = licverify(&[&"inspect", &altered]);
+    assert!(out.status.success(), "{out:?}");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.starts_with("UNVERIFIED: "), "{shown}");
+    assert!(
+        shown.contains("NOT checked") && shown.contains("Fabrikam"),
+        "{shown}"
+    );
+    let out = licverify(&[&"inspect", &altered, &"--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verified"], false);
+    assert_eq!(v["activation"]["sold_to"], "Fabrikam");
+    // What cannot be read at all keeps its exit code.
+    let empty = s.file.with_file_name("empty.i3lic");
+    std::fs::write(&empty, "").unwrap();
+    let out = licverify(&[&"inspect", &empty, &"--json"]);
+    assert_eq!(out.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["exit_code"], 3);
+}

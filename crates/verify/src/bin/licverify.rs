@@ -177,7 +177,136 @@ fn run(cli: &Cli) -> Result<License, CliError> {
     }
 }
 
+/// `licverify inspect FILE [--json]`: what a file says, shown without trusting it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "licverify inspect",
+    about = "Show what an activation file says WITHOUT checking its signature, key, host or dates \
+             (for support staff reading a customer's file). Nothing shown is verified.",
+    after_help = "Examples:\n  licverify inspect customer.i3lic\n  licverify inspect - --json < customer.i3lic"
+)]
+struct InspectCli {
+    /// The activation file; `-` reads standard input.
+    file: PathBuf,
+    /// Print one JSON object: {verified: false, format_version, key_id, activation} or
+    /// {error: {exit_code, kind, message}}.
+    #[arg(long)]
+    json: bool,
+}
+
+fn read_input(path: &Path) -> Result<Vec<u8>, VerifyError> {
+    if path != Path::new("-") {
+        return verify::read_file(path);
+    }
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .take(format::MAX_FILE_SIZE as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|source| VerifyError::Io {
+            path: PathBuf::from("-"),
+            source,
+        })?;
+    if buf.len() > format::MAX_FILE_SIZE {
+        return Err(VerifyError::Malformed(FormatError::TooLarge {
+            size: buf.len(),
+            max: format::MAX_FILE_SIZE,
+        }));
+    }
+    Ok(buf)
+}
+
+fn inspect(cli: &InspectCli) -> ExitCode {
+    let result = read_input(&cli.file).and_then(|bytes| {
+        let parsed = format::UnverifiedFile::parse(&bytes).map_err(VerifyError::Malformed)?;
+        let a = parsed.claims_unverified().map_err(VerifyError::Malformed)?;
+        Ok((parsed.version(), parsed.key_id(), a))
+    });
+    let (text, code) = match (&result, cli.json) {
+        (Ok((v, k, a)), true) => (
+            serde_json::to_string_pretty(&serde_json::json!({
+                "verified": false,
+                "format_version": v.number(),
+                "key_id": k.to_string(),
+                "activation": a,
+            }))
+            .map(|s| s + "\n")
+            .unwrap_or_default(),
+            0,
+        ),
+        (Ok((v, k, a)), false) => {
+            use std::fmt::Write as _;
+            let mut o = String::new();
+            let _ = writeln!(
+                o,
+                "UNVERIFIED: {} (what the file says; its signature, key, host and dates were NOT checked)",
+                cli.file.display()
+            );
+            let _ = writeln!(o, "  format           {v}");
+            let _ = writeln!(o, "  claims key       {k}");
+            let _ = writeln!(o, "  file id          {}", a.file_id);
+            if let Some(g) = a.generation() {
+                let _ = writeln!(
+                    o,
+                    "  update chain     generation {g} of lineage {}",
+                    a.lineage()
+                );
+            }
+            let _ = writeln!(o, "  product          {} {}", a.product, a.product_version);
+            let _ = writeln!(o, "  license type     {}", a.license_type);
+            let _ = writeln!(o, "  sold to          {}", a.sold_to);
+            let _ = writeln!(o, "  install site     {}", a.install_site);
+            let _ = writeln!(o, "  issued           {}", a.issued_at);
+            let _ = writeln!(o, "  expires          {}", a.expires_at);
+            let _ = writeln!(
+                o,
+                "  primary host     {} ({}, {} code)",
+                a.primary_host.machine,
+                a.primary_host.host_id,
+                a.primary_host.host_id.form()
+            );
+            if let Some(h) = &a.switchover_host {
+                let _ = writeln!(
+                    o,
+                    "  switchover host  {} ({}, {} code)",
+                    h.machine,
+                    h.host_id,
+                    h.host_id.form()
+                );
+            }
+            let _ = writeln!(o, "  licenses ({})", a.licenses.len());
+            for l in &a.licenses {
+                let _ = writeln!(
+                    o,
+                    "    {:<40} {:>8} assigned {:>8} pooled",
+                    l.name, l.assigned, l.pooled
+                );
+            }
+            (o, 0)
+        }
+        (Err(e), true) => (
+            serde_json::to_string_pretty(&serde_json::json!({
+                "error": { "exit_code": e.exit_code(), "kind": e.kind(), "message": e.to_string() }
+            }))
+            .map(|s| s + "\n")
+            .unwrap_or_default(),
+            e.exit_code(),
+        ),
+        (Err(e), false) => {
+            print_stderr(&format!("licverify inspect: {}: {e}", cli.file.display()));
+            (String::new(), e.exit_code())
+        }
+    };
+    if let Err(e) = print_stdout(&text) {
+        return output_failed(&e);
+    }
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
 fn main() -> ExitCode {
+    if std::env::args_os().nth(1).is_some_and(|a| a == "inspect") {
+        let args = std::env::args_os().skip(1);
+        return inspect(&InspectCli::parse_from(args));
+    }
     let cli = Cli::parse();
     if cli.program_version {
         if let Err(e) = print_stdout(&format!("licverify {}\n", env!("CARGO_PKG_VERSION"))) {
