@@ -114,6 +114,16 @@ pub enum IssuerError {
         /// The rule and how the request breaks it.
         reason: String,
     },
+    /// The file's license counts break a license rule of the catalog (`requires`,
+    /// `implies`, `needs`, or a key's methods): refused before a key is loaded or anything
+    /// recorded.
+    #[error("license rule {rule}: {detail}")]
+    RuleViolated {
+        /// The rule as the catalog writes it, with its catalog line.
+        rule: String,
+        /// The counts and why they break it.
+        detail: String,
+    },
     /// The activation could not be encoded or signed (a value out of range).
     #[error(transparent)]
     Format(#[from] FormatError),
@@ -275,7 +285,8 @@ pub enum IssuerError {
 
 impl IssuerError {
     /// The process exit code (DESIGN.md): 2 usage / rule of the license type, 3 malformed
-    /// input, 4 I/O, 20 ledger refused, 1 anything unexpected.
+    /// input, 4 I/O, 20 ledger refused, 22 a license rule of the catalog, 1 anything
+    /// unexpected.
     pub fn exit_code(&self) -> i32 {
         use rusqlite::ErrorCode as C;
         match self {
@@ -291,6 +302,7 @@ impl IssuerError {
             | IssuerError::LedgerFormat { .. } => 3,
             IssuerError::Format(e) => e.exit_code(),
             IssuerError::Rule { .. } | IssuerError::NoChange { .. } => 2,
+            IssuerError::RuleViolated { .. } => 22,
             IssuerError::UnknownAccount { .. }
             | IssuerError::UnknownSite { .. }
             | IssuerError::InactiveSite { .. }

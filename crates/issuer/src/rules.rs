@@ -1,7 +1,5 @@
 //! The rules of each license type, and turning an issue request into what the file grants.
 
-use std::collections::BTreeMap;
-
 use format::{
     Activation, Chain, FileId, Host, HostId, LicenseCount, LicenseType, OrderedItem, Restriction,
     Rules, Timestamp,
@@ -173,6 +171,9 @@ pub struct Plan {
     pub switchover: Option<Host>,
     /// The related production file (disaster recovery).
     pub related: Option<FileId>,
+    /// The catalog's license rules that apply to the file's license keys
+    /// ([`Catalog::rules_for`]): what a version-2 file carries, so the server enforces them.
+    pub rules: format::Rules,
 }
 
 fn rule_err(t: LicenseType, reason: impl Into<String>) -> IssuerError {
@@ -372,30 +373,10 @@ pub fn plan(catalog: &Catalog, req: &IssueRequest) -> Result<Plan, IssuerError> 
     }
 
     // Licenses: the server's own grants, N of each access and session key for development
-    // systems, then each add-on's grants times its quantity.
-    let mut counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    let mut add_grant = |key: &str, a: u64, p: u64| {
-        let e = counts.entry(key.to_string()).or_insert((0, 0));
-        e.0 += a;
-        e.1 += p;
-    };
-    for g in &server.grants {
-        add_grant(&g.key, g.assigned.into(), g.pooled.into());
-    }
-    if let Some(n) = spec.each {
-        for key in catalog.access_and_session_keys(&category) {
-            add_grant(key, n.into(), 0);
-        }
-    }
-    for (part, q) in &adds {
-        for g in &part.grants {
-            add_grant(
-                &g.key,
-                u64::from(g.assigned) * u64::from(*q),
-                u64::from(g.pooled) * u64::from(*q),
-            );
-        }
-    }
+    // systems, then each add-on's grants times its quantity; features: the server's, then
+    // those its add-ons enable.
+    let counts = catalog.file_counts(server, &adds);
+    let features = catalog.file_features(server, &adds);
     let mut licenses = Vec::with_capacity(counts.len());
     for (name, (assigned, pooled)) in counts {
         let fit = |v: u64| u32::try_from(v).ok().filter(|v| *v <= format::MAX_COUNT);
@@ -411,6 +392,19 @@ pub fn plan(catalog: &Catalog, req: &IssueRequest) -> Result<Plan, IssuerError> 
             pooled,
         });
     }
+
+    // The catalog's license rules, on the counts of the whole file (Catalog::check_counts
+    // gives the count semantics), before anything is recorded or a key loaded.
+    catalog
+        .check_counts(&licenses, &features)
+        .map_err(|v| IssuerError::RuleViolated {
+            rule: v.rule,
+            detail: v.detail,
+        })?;
+    let rules = catalog.rules_for(licenses.iter().map(|l| l.name.as_str()));
+    rules
+        .validate()
+        .map_err(|e| bad(format!("the catalog's rules for this file: {e}")))?;
 
     let mut consume = Vec::new();
     let mut ordered_items = Vec::new();
@@ -442,11 +436,12 @@ pub fn plan(catalog: &Catalog, req: &IssueRequest) -> Result<Plan, IssuerError> 
         perpetual_only: term == Term::Perpetual,
         ordered_items,
         licenses,
-        features: spec.features.clone(),
+        features,
         bundle: format!("{category} {} Bundle", t.label()),
         primary,
         switchover,
         related,
+        rules,
     };
     // Everything the file will say must also pass the format's own checks (text lengths,
     // a switchover host other than the primary, ...): refuse the request here, before a key

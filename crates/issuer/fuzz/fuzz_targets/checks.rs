@@ -8,7 +8,7 @@ use std::path::{Component, Path};
 use std::sync::OnceLock;
 
 use format::{FileId, LicenseType, SecretKey, Timestamp, UnverifiedFile, MAX_COUNT};
-use issuer::catalog::{Development, PartKind};
+use issuer::catalog::{Development, Part, PartKind};
 use issuer::keys::{encrypt_secret_key, parse_secret_key, KdfParams, ENCRYPTED_KEY_TAG};
 use issuer::rules::{activation, plan, rule};
 use issuer::{Catalog, CatalogError, IssueRequest, IssuerError, PartQuantity, Plan};
@@ -48,46 +48,82 @@ pub fn built_in() -> &'static Catalog {
 // ---- catalog ----
 
 /// Any bytes as a catalog file. Parsing must return, never panic; a refusal names a line
-/// that exists; an accepted catalog is consistent (every reference resolves), and every
-/// server part of it can be planned into a file without a panic.
+/// that exists and quotes no long run of any line (a key file given as a catalog is named as
+/// such); an accepted catalog is consistent (every reference resolves), its rules pass the
+/// format's checks whole and cut to any set of keys, and every server part of it can be
+/// planned into a file without a panic, the plan carrying the rules of its keys.
 pub fn check_catalog(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
     match Catalog::parse(text) {
         Ok(catalog) => {
+            assert!(
+                !text.lines().any(is_key_line),
+                "a key file was accepted as a catalog"
+            );
             check_consistent(&catalog);
+            check_rules(&catalog);
             plan_every_server_part(&catalog);
         }
         Err(e) => check_catalog_error(text, &e),
     }
 }
 
+/// Whether a line is the key line of a key file (a tag family of `issuer keygen`'s files).
+fn is_key_line(line: &str) -> bool {
+    let t = line.trim_start();
+    [
+        "i3lic-public-key-",
+        "i3lic-secret-key-",
+        "i3lic-encrypted-secret-key-",
+    ]
+    .iter()
+    .any(|f| t.starts_with(f))
+}
+
+/// Runs of a line an error message may not repeat: this long, unless made only of the
+/// characters of a license-key name (names are quoted whole; a key's base64 is not one).
+const ECHO_LIMIT: usize = 64;
+
 fn check_catalog_error(text: &str, e: &CatalogError) {
-    let line = match e {
-        CatalogError::Syntax { line, .. }
-        | CatalogError::UnknownRecord { line, .. }
-        | CatalogError::UnknownAttribute { line, .. }
-        | CatalogError::UnknownLicenseKey { line, .. }
-        | CatalogError::UnknownFeature { line, .. }
-        | CatalogError::ZeroCount { line, .. }
-        | CatalogError::UnknownPart { line, .. }
-        | CatalogError::UnknownCategory { line, .. } => Some(*line),
-        CatalogError::Duplicate {
-            line, first_line, ..
-        } => {
-            assert!(first_line <= line, "{e}");
-            Some(*line)
-        }
-        _ => None,
-    };
-    if let Some(line) = line {
+    let lines = text.lines().count();
+    if let Some(line) = e.line() {
+        assert!((1..=lines).contains(&line), "{e}: no such line");
+    }
+    if let CatalogError::Duplicate {
+        line, first_line, ..
+    } = e
+    {
+        assert!(first_line <= line, "{e}");
+    }
+    if text.lines().any(is_key_line) {
         assert!(
-            (1..=text.lines().count()).contains(&line),
-            "{e}: no such line"
+            matches!(e, CatalogError::KeyFile { .. }),
+            "a key file refused as {e:?}"
         );
     }
-    assert!(!e.to_string().is_empty());
+    let msg = e.to_string();
+    assert!(!msg.is_empty());
+    let debug = format!("{e:?}");
+    for l in text.lines() {
+        let chars: Vec<char> = l.chars().collect();
+        // Every run of ECHO_LIMIT characters holds a window of ECHO_LIMIT - 16 starting at a
+        // multiple of 16: checking those is enough.
+        let w = ECHO_LIMIT - 16;
+        let mut start = 0;
+        while start + w <= chars.len() {
+            let window: String = chars[start..start + w].iter().collect();
+            let name_like = window
+                .bytes()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_');
+            if !name_like {
+                assert!(!msg.contains(&window), "{msg:?} echoes the input");
+                assert!(!debug.contains(&window), "{debug:?} echoes the input");
+            }
+            start += 16;
+        }
+    }
 }
 
 fn check_consistent(catalog: &Catalog) {
@@ -103,6 +139,13 @@ fn check_consistent(catalog: &Catalog) {
             assert!(catalog.license_description(&g.key).is_some(), "{}", g.key);
             assert!(g.assigned > 0 || g.pooled > 0);
             assert!(g.assigned <= MAX_COUNT && g.pooled <= MAX_COUNT);
+        }
+        for f in &part.features {
+            assert!(
+                pv.features.contains(f),
+                "{f} is not a feature of the version"
+            );
+            assert_eq!(part.kind, PartKind::Addon);
         }
         match &part.server {
             Some(spec) => {
@@ -124,7 +167,7 @@ fn check_consistent(catalog: &Catalog) {
             }
             None => {
                 assert_ne!(part.kind, PartKind::Server);
-                assert!(!part.grants.is_empty());
+                assert!(!part.grants.is_empty() || !part.features.is_empty());
             }
         }
     }
@@ -133,11 +176,125 @@ fn check_consistent(catalog: &Catalog) {
         assert!(catalog.part(from).is_some() && catalog.part(to).is_some());
         assert_eq!(catalog.upgrade_of(from), Some(to));
     }
+    for l in catalog.licenses() {
+        assert!(format::is_key_name(&l.key));
+        assert!(
+            !catalog.has_feature(&l.key),
+            "{} is a key and a feature",
+            l.key
+        );
+        assert!(!l.holders.is_empty() && !l.methods.is_empty());
+    }
+}
+
+/// The catalog's rules: every name resolves, the whole set and any cut of it pass
+/// `Rules::validate`, the cut is the same whatever the order (and repeats) of the keys given,
+/// and a file a development or fixed server part always makes keeps the rules.
+fn check_rules(catalog: &Catalog) {
+    let all = catalog.rules();
+    let rules = all.to_rules();
+    rules.validate().expect("the catalog's rules validate");
+    for k in rules.keys_named() {
+        assert!(catalog.license(k).is_some(), "{k} is not declared");
+    }
+    for n in &all.needs {
+        for name in std::iter::once(&n.rule.key).chain(&n.rule.any_of) {
+            assert!(catalog.license(name).is_some() || catalog.has_feature(name));
+        }
+    }
+    let keys: Vec<&str> = catalog.licenses().map(|l| l.key.as_str()).collect();
+    let whole = catalog.rules_for(keys.iter().copied());
+    whole.validate().expect("rules_for(every key) validates");
+    // Every key granted: nothing is cut, so the per-holder rules are the catalog's own.
+    assert_eq!(whole.requires, rules.requires);
+    assert_eq!(whole.implies, rules.implies);
+    assert_eq!(whole.excludes, rules.excludes);
+    assert_eq!(whole.keys, rules.keys);
+    // Cuts: every other key, and each part's keys, given backwards and twice.
+    let half: Vec<&str> = keys.iter().copied().step_by(2).collect();
+    let cuts = std::iter::once(half).chain(
+        catalog
+            .parts()
+            .take(16)
+            .map(|p| p.grants.iter().map(|g| g.key.as_str()).collect()),
+    );
+    for cut in cuts {
+        let r = catalog.rules_for(cut.iter().copied());
+        r.validate().expect("rules_for(some keys) validates");
+        let backwards = catalog.rules_for(cut.iter().rev().chain(cut.iter()).copied());
+        assert_eq!(r, backwards, "rules_for depends on the order of the keys");
+        for k in r.keys_named() {
+            assert!(catalog.license(k).is_some());
+        }
+        for k in &r.keys {
+            assert!(cut.contains(&k.key.as_str()));
+        }
+        for e in &r.excludes {
+            assert!(e.keys.len() >= 2 && e.keys.iter().all(|k| cut.contains(&k.as_str())));
+        }
+    }
+    for part in catalog.parts() {
+        let Some(spec) = &part.server else { continue };
+        if !spec.takes_no_add_ons() {
+            continue;
+        }
+        let licenses: Vec<format::LicenseCount> = catalog
+            .file_counts(part, &[])
+            .into_iter()
+            .map(|(name, (a, p))| format::LicenseCount {
+                name,
+                assigned: u32::try_from(a).unwrap_or(u32::MAX),
+                pooled: u32::try_from(p).unwrap_or(u32::MAX),
+            })
+            .collect();
+        let features = catalog.file_features(part, &[]);
+        assert_eq!(
+            catalog.check_counts(&licenses, &features),
+            Ok(()),
+            "{} breaks a rule",
+            part.number
+        );
+    }
+}
+
+/// Up to four add-on items of `category`, one unit each, that keep the file of `server`
+/// within the catalog's rules (items that would break one are skipped; at most sixteen are
+/// tried).
+fn items_within_rules<'c>(catalog: &'c Catalog, server: &'c Part) -> Vec<&'c Part> {
+    let mut chosen: Vec<&Part> = Vec::new();
+    let candidates = catalog
+        .parts()
+        .filter(|p| p.category == server.category && p.server.is_none())
+        .take(16);
+    for p in candidates {
+        if chosen.len() == 4 {
+            break;
+        }
+        let mut with: Vec<(&Part, u32)> = chosen.iter().map(|c| (*c, 1)).collect();
+        with.push((p, 1));
+        let licenses: Vec<format::LicenseCount> = catalog
+            .file_counts(server, &with)
+            .into_iter()
+            .map(|(name, (a, q))| format::LicenseCount {
+                name,
+                assigned: u32::try_from(a).unwrap_or(u32::MAX),
+                pooled: u32::try_from(q).unwrap_or(u32::MAX),
+            })
+            .collect();
+        if catalog
+            .check_counts(&licenses, &catalog.file_features(server, &with))
+            .is_ok()
+        {
+            chosen.push(p);
+        }
+    }
+    chosen
 }
 
 /// A request for `server` as `t` that satisfies the type's rules as far as the request can:
 /// a switchover host where the type takes one, the related file for disaster recovery, and
-/// one unit of up to four items of the category where add-ons are allowed.
+/// one unit of up to four items of the category where add-ons are allowed (chosen to keep
+/// the catalog's license rules).
 pub fn request_for(catalog: &Catalog, server: &str, t: LicenseType) -> Option<IssueRequest> {
     let part = catalog.part(server)?;
     let spec = part.server.as_ref()?;
@@ -145,10 +302,8 @@ pub fn request_for(catalog: &Catalog, server: &str, t: LicenseType) -> Option<Is
     let add = if spec.fixed || !r.add_ons {
         Vec::new()
     } else {
-        catalog
-            .parts()
-            .filter(|p| p.category == part.category && p.server.is_none())
-            .take(4)
+        items_within_rules(catalog, part)
+            .into_iter()
             .map(|p| PartQuantity {
                 part: p.number.clone(),
                 quantity: 1,
@@ -186,8 +341,13 @@ fn plan_every_server_part(catalog: &Catalog) {
             let Some(req) = request_for(catalog, &part.number, t) else {
                 continue;
             };
-            if let Ok(p) = plan(catalog, &req) {
-                check_planned(catalog, &req, &p, false);
+            match plan(catalog, &req) {
+                Ok(p) => check_planned(catalog, &req, &p, false),
+                // Items were chosen to keep the rules: a plan never breaks one.
+                Err(e @ IssuerError::RuleViolated { .. }) => {
+                    panic!("{}: {e}", part.number)
+                }
+                Err(_) => {}
             }
         }
     }
@@ -246,7 +406,24 @@ fn check_planned(catalog: &Catalog, req: &IssueRequest, p: &Plan, sign: bool) {
         .as_ref()
         .expect("a planned server is a server");
     assert!(spec.types.contains(&req.license_type));
-    assert_eq!(p.features, spec.features);
+    let adds: Vec<(&Part, u32)> = req
+        .add
+        .iter()
+        .map(|a| {
+            (
+                catalog.part(&a.part).expect("a planned item exists"),
+                a.quantity,
+            )
+        })
+        .collect();
+    assert_eq!(p.features, catalog.file_features(server, &adds));
+    // The file keeps the catalog's rules and carries those of its keys.
+    assert_eq!(catalog.check_counts(&p.licenses, &p.features), Ok(()));
+    assert_eq!(
+        p.rules,
+        catalog.rules_for(p.licenses.iter().map(|l| l.name.as_str()))
+    );
+    p.rules.validate().expect("a plan's rules validate");
     assert_eq!(
         req.host_id.parse::<hostid::HostId>().as_ref(),
         Ok(&p.primary.host_id)

@@ -326,6 +326,22 @@ pub enum CatalogCommand {
         #[arg(long)]
         json: bool,
     },
+    /// What a part grants (license keys with per-unit counts, who may hold them and how,
+    /// features, license types) and the license rules that apply to its keys.
+    Show {
+        /// The part number.
+        part: String,
+        /// JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every license rule of the catalog, grouped: key attributes, requires, implies,
+    /// excludes and needs, each with its catalog line.
+    Rules {
+        /// JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `issuer issue`. Every value may instead come from `--request FILE` (JSON with the same

@@ -1,5 +1,6 @@
 //! `issuer`: keys, catalog, ledger and activation files for vendor staff.
 
+mod catalog_cmd;
 mod cli;
 mod error;
 mod output;
@@ -253,6 +254,14 @@ fn run(cli: Cli) -> Result<(), CliError> {
                     writeln!(out, "{}", line.trim_end())?;
                 }
             }
+        }
+        Command::Catalog(CatalogCommand::Show { part, json }) => {
+            let catalog = load_catalog(cli.catalog.as_deref())?;
+            catalog_cmd::show(&catalog, part, *json, &mut out)?;
+        }
+        Command::Catalog(CatalogCommand::Rules { json }) => {
+            let catalog = load_catalog(cli.catalog.as_deref())?;
+            catalog_cmd::rules(&catalog, *json, &mut out)?;
         }
         Command::Account(AccountCommand::Add { name }) => {
             open_ledger(&cli)?.add_account(name, &actor())?;
