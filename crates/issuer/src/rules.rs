@@ -2,7 +2,7 @@
 
 use format::{
     Activation, Chain, FileId, Host, HostId, LicenseCount, LicenseType, OrderedItem, Restriction,
-    Rules, Timestamp,
+    Timestamp,
 };
 
 use crate::catalog::{Catalog, Development, Part, PartKind};
@@ -482,6 +482,6 @@ pub fn activation(req: &IssueRequest, plan: &Plan, file_id: FileId, now: Timesta
         licenses: plan.licenses.clone(),
         ordered_items: plan.ordered_items.clone(),
         restrictions: plan.rule.restrictions.to_vec(),
-        rules: Rules::default(),
+        rules: plan.rules.clone(),
     }
 }

@@ -63,6 +63,7 @@ fn updating_a_version_1_file_writes_version_2_of_the_same_lineage() {
         issued_production(dir.path(), &[(SL03, 1), (AL02, 50)], &[(AL02, 10)], now);
     let mut a = read(&l.file_bytes(&old).unwrap(), &key).into_activation();
     a.chain = None;
+    a.rules = Default::default();
     let v1 = format::sign_v1(&a, &key).unwrap();
     let json = serde_json::to_string(&a).unwrap();
     assert!(!json.contains("\"chain\":{"), "{json}");
