@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""Compare the independent verifier (i3lic_verify.py, written from docs/FORMAT.md) with the
+reference binaries on every test vector, every verifier case and generated host-binding cases.
+
+Usage: python3 scripts/conformance/run.py [--host-cases N] [--seed S] [-v]
+Exit 0 when everything agrees, 1 otherwise.
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import i3lic_verify as V  # noqa: E402
+
+LICVERIFY = os.path.join(ROOT, 'target/release/licverify')
+GETHOSTID = os.path.join(ROOT, 'target/release/gethostid')
+FORMAT_KINDS = {'malformed', 'unsupported-version', 'untrusted-key', 'signature-invalid'}
+DEFAULT_CODE = '1Q2H4-74KMZ-KWXDV-8K000-00KZQ'
+
+disagreements = []
+counts = {}
+
+
+def note(section, ok, desc):
+    counts.setdefault(section, [0, 0])
+    counts[section][0] += 1
+    if not ok:
+        counts[section][1] += 1
+        disagreements.append((section, desc))
+
+
+def licverify(path, trust, host_id, at=None, product=None, version=None, state=None):
+    cmd = [LICVERIFY, path, '--json', '--host-id', host_id]
+    for t in trust:
+        cmd += ['--trust', t]
+    if at:
+        cmd += ['--at', at]
+    if product is not None:
+        cmd += ['--product', product, '--version', version]
+    if state:
+        cmd += ['--state', state]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    kind, msg, lic = None, '', None
+    try:
+        j = json.loads(p.stdout)
+        if j.get('error'):
+            kind = j['error'].get('kind')
+            msg = j['error'].get('message', '')
+        lic = j.get('license')
+    except Exception:
+        kind = 'no-json'
+        msg = p.stdout + p.stderr
+    return p.returncode, kind, msg, lic
+
+
+def read_kv(path):
+    out = {}
+    for line in open(path, encoding='utf-8'):
+        line = line.rstrip('\n')
+        if not line or line.startswith('#') or ':' not in line:
+            continue
+        k, v = line.split(':', 1)
+        out.setdefault(k.strip(), []).append(v.strip())
+    return out
+
+# ------------------------------------------------------------------ 1a. format vectors
+
+
+def plain(act):
+    """The activation's contents as comparable values (numbers by value, hosts by code)."""
+    def conv(v):
+        if isinstance(v, V.Num):
+            return ('num', int(v.text))
+        if isinstance(v, dict):
+            return {k: conv(x) for k, x in v.items() if k not in ('hosts', 'key_id')}
+        if isinstance(v, list):
+            return [conv(x) for x in v]
+        return v
+    return conv(act)
+
+
+def run_format_vectors(verbose):
+    tmp = tempfile.mkdtemp(prefix='i3lic-conf-')
+    for folder in ('crates/format/tests/vectors', 'crates/format/tests/vectors-v2'):
+        d = os.path.join(ROOT, folder)
+        trust = [os.path.join(d, 'key-a.pub'), os.path.join(d, 'key-b.pub')]
+        keys = [V.parse_public_key_text(open(t, 'rb').read()) for t in trust]
+        valid_act = V.read_file(open(os.path.join(d, 'valid.i3lic'), 'rb').read(), keys)
+        for name in sorted(os.listdir(d)):
+            if not name.endswith('.expect'):
+                continue
+            case = name[:-len('.expect')]
+            exp = read_kv(os.path.join(d, name))
+            want, want_exit = exp['expect'][0], int(exp['exit'][0])
+            if 'source' in exp:
+                data = open(os.path.join(d, exp['source'][0]), 'rb').read()
+                pad = int(exp['pad-to'][0])
+                data = data + b'\n' * (pad - len(data))
+                path = os.path.join(tmp, f'{os.path.basename(folder)}-{case}.i3lic')
+                with open(path, 'wb') as f:
+                    f.write(data)
+            else:
+                path = os.path.join(d, case + '.i3lic')
+                data = open(path, 'rb').read()
+            # ours
+            act = None
+            try:
+                act = V.read_file(data, keys)
+                mine = 'ok'
+            except V.FormatError as e:
+                mine = e.kind
+            mine_exit = 0 if mine == 'ok' else V.EXIT_FORMAT[mine]
+            mine_vkind = None if mine == 'ok' else V.format_kind_to_verify(mine)
+            ok_ours = (mine == want and mine_exit == want_exit)
+            if mine == 'ok' and act is not None:
+                same = plain(act) == plain(valid_act)
+                ok_ours = ok_ours and same
+            # reference
+            host = act['primary_host']['host_id'] if act else DEFAULT_CODE
+            at = V.format_time(max(act['issued_at_t'], act['valid_from_t'])) if act else '2024-06-01T00:00:00Z'
+            rc, kind, msg, _ = licverify(path, trust, host, at)
+            ref = 'ok' if (kind is None or kind not in FORMAT_KINDS) else kind
+            ref_exit = rc if ref != 'ok' else 0
+            agree_ref = (ref == ('ok' if mine == 'ok' else mine_vkind)) and (ref_exit == mine_exit) and \
+                        (mine != 'ok' or rc == 0)
+            ok = ok_ours and agree_ref and ref_exit == want_exit
+            desc = (f'{folder}/{case}: expect={want}/{want_exit} mine={mine}/{mine_exit} '
+                    f'ref={kind}/{rc} ({msg[:160]})')
+            note('format-vectors', ok, desc)
+            if verbose:
+                print(('OK   ' if ok else 'DIFF ') + desc)
+    shutil.rmtree(tmp)
+
+# ------------------------------------------------------------------ 1b. verifier cases
+
+
+def run_verify_cases(verbose):
+    d = os.path.join(ROOT, 'crates/verify/tests/data')
+    for case in sorted(os.listdir(d)):
+        cdir = os.path.join(d, case)
+        if not os.path.isfile(os.path.join(cdir, 'case.txt')):
+            continue
+        c = read_kv(os.path.join(cdir, 'case.txt'))
+        trust = [os.path.join(d, 'keys', t) for t in c.get('trust', [])]
+        host = c['host-id'][0]
+        at = c['at'][0]
+        product = c.get('product', [None])[0]
+        version = c.get('version', [None])[0]
+        tmp = tempfile.mkdtemp(prefix='i3lic-conf-')
+        state = None
+        if 'state' in c:
+            state = os.path.join(tmp, 'state.json')
+            shutil.copy(os.path.join(cdir, c['state'][0]), state)
+        path = os.path.join(cdir, 'license.i3lic')
+        # ours
+        extra = ''
+        try:
+            keys = [V.parse_public_key_text(open(t, 'rb').read()) for t in trust]
+            hid = V.parse_lenient(host)
+            sb = open(state, 'rb').read() if state else None
+            r = V.verify(open(path, 'rb').read(V.MAX_SIZE + 1), keys, hid, V.parse_time(at), product, version,
+                         sb, state is not None)
+            mine = 'ok'
+            extra = f"role={r['role']} in-grace={str(r['in_grace']).lower()} demo-key={str(r['demo_key']).lower()}"
+        except V.VerifyError as e:
+            mine = e.kind
+        except V.FormatError:
+            mine = 'trusted-key-malformed'
+        except V.HostIdError:
+            mine = 'bad-host-id'
+        mine_exit = 0 if mine == 'ok' else V.EXIT_KIND[mine]
+        rc, kind, msg, lic = licverify(path, trust, host, at, product, version, state)
+        ref = kind or 'ok'
+        ref_extra = ''
+        if lic:
+            ref_extra = (f"role={lic.get('role')} in-grace={str(lic.get('in_grace')).lower()} "
+                         f"demo-key={str(lic.get('signed_with_demo_key')).lower()}")
+        want = c['expect'][0]
+        want_exit = int(c['exit'][0])
+        want_extra = ''
+        if want == 'ok':
+            want_extra = f"role={c['role'][0]} in-grace={c['in-grace'][0]} demo-key={c['demo-key'][0]}"
+        ok = (mine == want == ref and mine_exit == want_exit == rc and extra == want_extra == ref_extra)
+        desc = (f'verify/{case}: expect={want}/{want_exit} {want_extra} | mine={mine}/{mine_exit} {extra} | '
+                f'ref={ref}/{rc} {ref_extra} ({msg[:160]})')
+        note('verify-cases', ok, desc)
+        if verbose:
+            print(('OK   ' if ok else 'DIFF ') + desc)
+        shutil.rmtree(tmp)
+
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--host-cases', type=int, default=240)
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('-v', '--verbose', action='store_true')
+    args = ap.parse_args()
+    run_format_vectors(args.verbose)
+    run_verify_cases(args.verbose)
+    try:
+        import hostcases
+        hostcases.run(args, note, licverify, V)
+    except ImportError:
+        pass
+    print()
+    for s, (n, bad) in counts.items():
+        print(f'{s}: {n} compared, {bad} disagreements')
+    for s, dsc in disagreements:
+        print(f'DISAGREE [{s}] {dsc}')
+    sys.exit(1 if disagreements else 0)
