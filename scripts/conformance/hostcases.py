@@ -102,6 +102,9 @@ def check_ref(code):
             mm = re.search(r'character (\d+)', out)
             if k == 'invalid-character' and mm:
                 pos = mm.group(1)
+            mm = re.search(r'has (\d+) symbols.*should have (\d+)', out)
+            if k == 'wrong-length' and mm:
+                pos = f'{mm.group(1)} symbols, {mm.group(2)} expected'
             return k, pos, out
     return 'unknown', None, out
 
@@ -130,6 +133,9 @@ def typo_variants(rng, code):
     out.append(code.replace('-', '--'))
     out.append(code.replace('-', '\u00a0'))
     out.append(code.upper().replace('A', '\uff21'))
+    for first in '0123Z':
+        for n in (1, 24, 26, 42, 43, 59, 61):
+            out.append(first + raw[1:n] if n <= len(raw) else first + (raw[1:] * 3)[:n - 1])
     # different version symbol with a valid check symbol
     syms = [alpha.index(c) for c in raw[:-1]]
     syms[0] = 2 if syms[0] == 1 else 1
@@ -238,6 +244,8 @@ def run(args, note, licverify, V):
                 mine, mine_extra = e.kind, None
                 if e.kind == 'invalid-character':
                     mine_extra = re.search(r'\d+', str(e)).group(0)
+                if e.kind == 'wrong-length':
+                    mine_extra = str(e).split(': ', 1)[1]
             ref, ref_extra, out = check_ref(code)
             note('host-lenient-parse', (mine, mine_extra) == (ref, ref_extra),
                  f'{code!r}: mine={mine} {mine_extra} ref={ref} {ref_extra} ({out.strip()[:200]})')
@@ -250,6 +258,9 @@ def run(args, note, licverify, V):
             try:
                 other = machine(rng)
                 switch = code_of(V, other, exp_strong if version == 2 else False)
+                if rng.random() < 0.5:
+                    # check on (a variant of) the switchover machine instead
+                    F = code_of(V, variant(rng, other, kind), found_strong)
             except V.HostIdError:
                 switch = None
         payload = base_payload(V, version, E, switch)

@@ -910,7 +910,13 @@ def parse_lenient(text):
         syms.append(SYM[u])
     n = len(syms)
     if n not in (25, 60):
-        raise HostIdError('wrong-length', f'{n}')
+        if syms and syms[0] == 1:
+            want = 25
+        elif syms and syms[0] == 2:
+            want = 60
+        else:
+            want = 25 if n <= 42 else 60
+        raise HostIdError('wrong-length', f'{n} symbols, {want} expected')
     if check_residue(syms) != 0:
         raise HostIdError('check-failed')
     if syms[0] != (1 if n == 25 else 2):
