@@ -1307,7 +1307,44 @@ def verify(data, trusted, host_code, at, product=None, pversion=None, state_byte
             n = st['newest']
             if n is not None and act['file_id'] != n[0] and act['issued_at_t'] < n[1]:
                 raise VerifyError('older-file')
-    return {'role': role, 'in_grace': in_grace, 'demo_key': act['key_id'] == DEMO_KEY_ID, 'activation': act}
+    warnings = []
+    if in_grace:
+        warnings.append(('in-grace', (end - t) // 86400))
+    elif E != PERPETUAL and E <= t + 30 * 86400:
+        warnings.append(('expiring-soon', (E - t) // 86400))
+    if act['key_id'] == DEMO_KEY_ID:
+        warnings.append(('demo-key', None))
+    return {'role': role, 'in_grace': in_grace, 'demo_key': act['key_id'] == DEMO_KEY_ID, 'activation': act,
+            'warnings': sorted(warnings, key=str)}
+
+def record(st, act, now):
+    """Section 13.3: the state after accepting `act` at `now` (st as parse_state returns, or None
+    for a first start). Returns the state as the JSON object section 13.4 shows."""
+    if st is None:
+        st = {'latest_seen': now, 'newest': None, 'superseded': [], 'lineages': []}
+    latest = max(st['latest_seen'], now)
+    sup = list(st['superseded'])
+    lins = list(st['lineages'])
+    newest = st['newest']
+
+    def add(i):
+        # guess: an id already held is not added a second time
+        if i is not None and i not in sup:
+            sup.append(i)
+    if act['version'] == 2:
+        lins = [e for e in lins if e[0] != act['lineage']] + [(act['lineage'], act['generation'], act['file_id'])]
+        if len(lins) > 100:
+            lins = lins[len(lins) - 100:]
+        add(act['supersedes'])
+    if newest is None or act['issued_at_t'] >= newest[1]:
+        add(act['supersedes'])
+        newest = (act['file_id'], act['issued_at_t'])
+    if len(sup) > 1000:
+        sup = sup[len(sup) - 1000:]
+    return {'format': 'i3lic-verify-state/2', 'latest_seen': format_time(latest),
+            'newest': None if newest is None else {'file_id': newest[0], 'issued_at': format_time(newest[1])},
+            'superseded': sup,
+            'lineages': [{'lineage': a, 'generation': g, 'file_id': f} for a, g, f in lins]}
 
 # ---------------------------------------------------------------- writer (sections 4, 5, 7.3)
 

@@ -411,6 +411,17 @@ def armor_probes(V, good):
           ('trailing-blanks-lines-after-end', good + b'\n \t\r\n\n'),
           ('trailing-formfeed-after-end', good + b'\f\n'),
           ('vt-after-end', good + b'\x0b\n'),
+          ('keyid-empty-value-last', (V.BEGIN + '\nFormat: i3lic-activation/2\nKey-Id: ').encode()),
+          ('keyid-empty-value-lf', (V.BEGIN + '\nFormat: i3lic-activation/2\nKey-Id: \n').encode()),
+          ('format-v1-extra', t.replace('activation/2\n', 'activation/2 x\n', 1).encode()),
+          ('format-2x', t.replace('activation/2\n', 'activation/2x\n', 1).encode()),
+          ('format-v1-trunc-last', (V.BEGIN + '\nFormat: i3lic-activation/1').encode()),
+          ('format-line-in-sig', L(lines[:sig_i + 1] + ['Format: x'] + lines[sig_i + 1:])),
+          ('keyid-line-in-sig', L(lines[:sig_i + 1] + ['Key-Id: x'] + lines[sig_i + 1:])),
+          ('end-marker-with-trailing-tab', t.replace(V.END, V.END + '\t').encode()),
+          ('not-utf8-after-bom', b'\xef\xbb\xbf' + good.replace(b'"CIC"', b'"C\xff"')),
+          ('not-utf8-in-first-line', b'-----BEGIN \xff'),
+          ('not-utf8-before-begin', b'\n\xc3\n' + good),
           ('payload-line-trailing-nbsp', t.replace('"CIC",\n', '"CIC",\u00a0\n').encode()),
           ]
     return P
@@ -482,6 +493,7 @@ def run(args, note, licverify, V):
                 f.write(state)
         # ours
         mvar = None
+        mine_msg = ''
         try:
             keys = []
             for tp in trust_paths:
@@ -491,24 +503,29 @@ def run(args, note, licverify, V):
             hid = V.parse_lenient(host)
             r = V.verify(data, keys, hid, V.parse_time(at), product, version,
                          state if state is not None else None, state is not None)
-            mine = 'ok:' + r['role'] + (':grace' if r['in_grace'] else '')
+            mine = 'ok:' + r['role'] + (':grace' if r['in_grace'] else '') + ':' + str(r['warnings'])
         except V.VerifyError as e:
-            mine, mvar = e.kind, e.fmt
+            mine, mvar, mine_msg = e.kind, e.fmt, e.msg
         except V.FormatError as e:
             mine = 'trusted-key-malformed'
         except V.HostIdError:
             mine = 'bad-host-id'
+        import run as RUN
         rc, kind, msg, lic = licverify(path, trust_paths, host, at, product, version,
                                        stpath if state is not None else None)
         if rc == 0 and lic:
-            ref = 'ok:' + lic.get('role') + (':grace' if lic.get('in_grace') else '')
+            ref = 'ok:' + lic.get('role') + (':grace' if lic.get('in_grace') else '') + ':' + str(RUN.ref_warnings(lic))
         else:
             ref = kind or f'rc{rc}'
         import run as RUN
         rvar = RUN.ref_variant(kind, msg)
         mexit = 0 if mine.startswith('ok') else V.EXIT_KIND.get(mine, -1)
         ok = mine == ref and mexit == rc and (mvar is None or rvar is None or mvar == rvar)
-        note(section, ok, f'{name}: mine={mine}:{mvar}/{mexit} ref={ref}:{rvar}/{rc} ({msg[:220]})')
+        mmsg = ''
+        if mvar == 'NotUtf8':
+            mmsg = ' mine-offset=' + str(RUN.ref_offset(mine_msg)) + ' ref-offset=' + str(RUN.ref_offset(msg))
+            ok = ok and RUN.ref_offset(mine_msg) == RUN.ref_offset(msg)
+        note(section, ok, f'{name}: mine={mine}:{mvar}/{mexit} ref={ref}:{rvar}/{rc}{mmsg} ({msg[:220]})')
         if getattr(args, 'verbose', False):
             print(('OK   ' if ok else 'DIFF ') + f'[{section}] {name}: mine={mine}:{mvar} ref={ref}:{rvar}/{rc} {msg[:150]}')
 
@@ -573,6 +590,9 @@ def run(args, note, licverify, V):
     for a in ['2024-06-01T00:00:00Z', '2024-06-01T00:00:01Z', '2024-07-01T00:00:00Z', '2024-07-01T00:00:01Z',
               '2023-12-31T23:59:59Z', '2024-01-01T00:00:00Z']:
         compare('probe-verifier', f'expiry E=2024-06-01 grace=30 at={a}', f1, [pubpath], at=a)
+    for a in ['2024-05-02T00:00:00Z', '2024-05-01T23:59:59Z', '2024-05-31T00:00:01Z', '2024-05-31T23:59:59Z',
+              '2024-06-30T00:00:01Z', '2024-06-30T23:59:59Z', '2024-06-02T00:00:00Z']:
+        compare('probe-verifier', f'warnings E=2024-06-01 grace=30 at={a}', f1, [pubpath], at=a)
     f0 = signed(exp('2024-06-01T00:00:00Z', 0))
     for a in ['2024-06-01T00:00:00Z', '2024-06-01T00:00:01Z']:
         compare('probe-verifier', f'expiry grace=0 at={a}', f0, [pubpath], at=a)
@@ -690,4 +710,52 @@ def run(args, note, licverify, V):
          ]
     for name, f, sb in S:
         compare('probe-state', name, f, [pubpath], state=sb)
+    # recording (section 13.3): licverify without --at records at the real clock
+    import time
+    import run as RUN
+    recs = [('first start', g3, None),
+            ('empty state', g3, st()),
+            ('v2 new lineage, newer than newest', g3, st(newest={'file_id': 'c' * 32, 'issued_at': '2023-01-01T00:00:00Z'})),
+            ('v2 older than newest', g3, st(newest={'file_id': 'c' * 32, 'issued_at': '2025-01-01T00:00:00Z'})),
+            ('v2 lineage moves to end', g3, st(lineages=[{'lineage': lin, 'generation': 2, 'file_id': 'c' * 32},
+                                                          {'lineage': 'd' * 32, 'generation': 1, 'file_id': 'd' * 32}])),
+            ('v2 101st lineage', g3, st(lineages=[{'lineage': '%032x' % i, 'generation': 1, 'file_id': '%032x' % i} for i in range(100)])),
+            ('v2 supersedes already held', g3, st(superseded=['b' * 32])),
+            ('1001st superseded', g3, st(superseded=['%032x' % i for i in range(1000)])),
+            ('v1 newer', signed(lambda p: p.update(supersedes='e' * 32), v=1), st(newest={'file_id': 'c' * 32, 'issued_at': '2023-01-01T00:00:00Z'})),
+            ('v1 same issued as newest', signed(lambda p: p.update(supersedes='e' * 32), v=1), st(newest={'file_id': 'c' * 32, 'issued_at': '2024-01-01T00:00:00Z'})),
+            ('state /1 upgraded', signed(v=1), st(format='i3lic-verify-state/1', lineages='<absent>')),
+            ('latest in future within tolerance', g3, st(latest_seen=V.format_time(int(time.time()) + 3600))),
+            ]
+    for name, f, sb in recs:
+        path = os.path.join(tmp, 'rec.i3lic')
+        with open(path, 'wb') as fh:
+            fh.write(f)
+        stpath = os.path.join(tmp, 'rec-state.json')
+        for x in (stpath, stpath + '.lock'):
+            if os.path.exists(x):
+                os.remove(x)
+        if sb is not None:
+            with open(stpath, 'wb') as fh:
+                fh.write(sb)
+        now0 = int(time.time())
+        rc, kind, msg, lic = licverify(path, [pubpath], SHORT, None, 'CIC', '4.0', stpath)
+        now1 = int(time.time())
+        try:
+            got = json.load(open(stpath))
+        except Exception as e:
+            got = f'unreadable: {e}'
+        act = V.read_file(f, [pub])
+        before = V.parse_state(sb) if sb is not None else None
+        want = V.record(before, act, now0)
+        ok = rc == 0 and isinstance(got, dict)
+        if ok:
+            lt = V.parse_time(got['latest_seen'])
+            lo = max(before['latest_seen'], now0) if before else now0
+            hi = max(before['latest_seen'], now1) if before else now1
+            ok = lo <= lt <= hi
+            got2 = dict(got, latest_seen=None)
+            want2 = dict(want, latest_seen=None)
+            ok = ok and got2 == want2
+        note('probe-record', ok, f'{name}: rc={rc} {kind} {msg[:100]} | mine={json.dumps(want)[:600]} | ref={json.dumps(got)[:600]}')
     shutil.rmtree(tmp)
