@@ -91,7 +91,16 @@ def switch(code, machine='backup', form=True, version=2):
     return R(SW_LINE, f'  "switchover_host": {{\n    "host_id": "{code}",{f}\n    "machine": "{machine}"\n  }},')
 
 
+def _code(V, syms):
+    syms = list(syms)
+    syms.append(V.xmul(V.check_residue(syms)))
+    return V.printed(syms)
+
+
 def payload_probes(V):
+    one = _code(V, [1, 1] + [5] * 5 + [0] * 17)            # machine identity only: too few components
+    mac2only = _code(V, [1, 1 | 2 | 8] + [5] * 10 + [0] * 5 + [7] * 5 + [0, 0])   # MAC 2 without MAC 1
+    zero_field = _code(V, [1, 1 | 2] + [0] * 5 + [5] * 5 + [0] * 12)   # a present component with a zero field
     mid2 = dict(EX, dmi='aaaa', macs=[bytes.fromhex('020000000001')], cpu='Other CPU')  # shares machine id only
     two_cpu = dict(EX, macs=[bytes.fromhex('020000000001')], cpu='Other CPU')  # machine id + dmi equal, MAC and CPU differ
     two = dict(EX, macs=[bytes.fromhex('020000000001')])  # machine id + dmi equal, MAC differs
@@ -107,6 +116,13 @@ def payload_probes(V):
           ('grace-1e400', both, raw_value('grace_days', '1e400')),
           ('grace-2^64', both, raw_value('grace_days', '18446744073709551616')),
           ('grace-huge-int', both, raw_value('grace_days', '1' + '0' * 400)),
+          ('grace-1e-400', both, raw_value('grace_days', '1e-400')),
+          ('grace-neg-1e400', both, raw_value('grace_days', '-1e400')),
+          ('grace-neg-fraction', both, raw_value('grace_days', '-1.5')),
+          ('grace-10^19', both, raw_value('grace_days', '10000000000000000000')),
+          ('grace-10^300-int', both, raw_value('grace_days', '1' + '0' * 300)),
+          ('features-4096', (2,), R('"I3_FEATURE_ACD"', ', '.join(f'"F{i}"' for i in range(4096)))),
+          ('features-4097', (2,), R('"I3_FEATURE_ACD"', ', '.join(f'"F{i}"' for i in range(4097)))),
           ('grace-negative', both, raw_value('grace_days', '-1')),
           ('grace-minus-zero', both, raw_value('grace_days', '-0')),
           ('grace-minus-zero-fraction', both, raw_value('grace_days', '-0.0')),
@@ -261,6 +277,9 @@ def payload_probes(V):
           ('license-name-license-prefix', both, R('"I3_ACCESS_CLIENT"', '"I3_LICENSE_X"')),
           ('part-twice', both, R('"ordered_items": [', '"ordered_items": [{"part": "SW-1", "description": "", "quantity": 2},')),
           ('host-lower', both, R(SHORT, SHORT.lower())),
+          ('host-too-few-components', both, R(SHORT, one)),
+          ('host-mac2-without-mac1', both, R(SHORT, mac2only)),
+          ('host-present-zero-field', both, R(SHORT, zero_field)),
           ('host-space-around', both, R(SHORT, ' ' + SHORT)),
           ('host-strong-form-short', (2,), R(f'"{SHORT}"', f'"{STRONG}"')),
           ('host-strong-in-v1', (1,), R(SHORT, STRONG)),
