@@ -62,6 +62,16 @@ def run(args, note, licverify, V):
     os.mkfifo(st + '.lock')
     case('lock file is a FIFO', 'not-regular-file', 4, state=st)
     os.remove(st + '.lock')
+    # a read-only load (--at) of a state file that does not exist: a first start, nothing written
+    ro = os.path.join(tmp, 'ro', 'state.json')
+    os.mkdir(os.path.dirname(ro))
+    case('read-only load, no state file yet', 'ok', 0, state=ro)
+    note('probe-files', not os.path.exists(ro), f'read-only first start left a state file: {os.path.exists(ro)}')
+    print(f'[lock probe] read-only first start created the lock file: {os.path.exists(ro + ".lock")}')
+    open(ro, 'w').write('{"format": "i3lic-verify-state/2", "latest_seen": "2024-05-01T00:00:00Z", "newest": null, "superseded": [], "lineages": []}')
+    case('read-only load, state file without lock file', 'ok', 0, state=ro)
+    note('probe-files', os.path.exists(ro + '.lock'),
+         f'read-only lock file: created={os.path.exists(ro + ".lock")}, FORMAT.md 13.4: "(created with mode 0600 when missing)"')
     # first start without --at records the state and creates the lock file 0600
     case('first start (records)', 'ok', 0, at=None, state=st)
     mode = stat.S_IMODE(os.stat(st + '.lock').st_mode) if os.path.exists(st + '.lock') else None

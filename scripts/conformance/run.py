@@ -33,6 +33,9 @@ SPEC_GAPS = {
                                  'lineages be absent',
     'state /2 without newest': '13.4: "newest is null before the first file" - the reference also takes an absent newest as null',
     'state /1 without newest': '13.4: as above, for a /1 state file',
+    'read-only lock file': '13.4: "Every load with a state file holds a lock ... (created with mode 0600 when '
+                           'missing) ... shared for a read-only one" - a read-only load (--at) does not create a '
+                           'missing lock file (with one present it takes a shared flock)',
     'state lineage gen 0': '13.4: no range is given for a lineage generation; the reference accepts 0',
     'state lineage gen 10M+1': '13.4: no range is given for a lineage generation; the reference accepts values '
                                'no file can have (above 10,000,000) and uses them',
