@@ -5,6 +5,7 @@ import hashlib
 import os
 import stat
 import subprocess
+import shutil
 import tempfile
 import time
 
@@ -106,3 +107,4 @@ def run(args, note, licverify, V):
     note('probe-files', rc == 0, f'flock shared lock held, read-only load (shared): {kind or "ok"}/{rc} after {dt1:.1f}s')
     note('probe-files', kind2 == 'state-locked' and rc2 == 4,
          f'flock shared lock held, recording load (exclusive): {kind2 or "ok"}/{rc2} after {dt2:.1f}s, spec state-locked/4 after 10 s')
+    shutil.rmtree(tmp, ignore_errors=True)

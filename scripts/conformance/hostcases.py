@@ -6,6 +6,7 @@ import os
 import random
 import re
 import subprocess
+import shutil
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -316,3 +317,4 @@ def run(args, note, licverify, V):
         ref = ('ok:' + lic.get('role')) if rc == 0 and lic else (k or f'rc{rc}')
         note('host-matching', mine == ref and rc == V.EXIT_KIND.get(mine.split(':')[0], 0),
              f'{kind} v{version} expected={E} found={F}: mine={mine} ref={ref}/{rc} ({msg[:200]})')
+    shutil.rmtree(tmp, ignore_errors=True)
