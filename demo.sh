@@ -10,7 +10,12 @@ set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/toolchain.sh
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold headings only on a terminal, and never when NO_COLOR is set (https://no-color.org).
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+    say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+    say() { printf '\n== %s\n' "$*"; }
+fi
 # Show a command as typed (binary names without their folder, the demo folder as $DEMO), then run it.
 run() {
     local shown
@@ -22,7 +27,13 @@ run() {
 
 say "Building gethostid, issuer and licverify (release)"
 cargo build --release --locked --quiet --bins -p i3lic-hostid -p i3lic-issuer -p i3lic-verify
-BIN="$(pwd)/target/release"
+# Wherever cargo puts the build (CARGO_TARGET_DIR, a config file, or ./target).
+TARGET_DIR="$(cargo metadata --format-version 1 --no-deps --locked |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+BIN="${TARGET_DIR:-$(pwd)/target}/release"
+for b in gethostid issuer licverify; do
+    [ -x "$BIN/$b" ] || { echo "demo: $BIN/$b was not built" >&2; exit 1; }
+done
 
 DEMO="${1:-$(mktemp -d "${TMPDIR:-/tmp}/i3lic-demo.XXXXXX")}"
 mkdir -p "$DEMO"
@@ -47,6 +58,12 @@ if HOST="$("$BIN/gethostid")"; then
     echo "This server's host ID is $HOST: the customer types it into the order."
     echo "It is made of hashes of these components (never their values):"
     "$BIN/gethostid" --json 2>/dev/null | sed -n '/"components"/,/]/p'
+    echo '$ gethostid --strong'
+    STRONG="$("$BIN/gethostid" --strong 2>/dev/null)"
+    echo "$STRONG"
+    echo "The strong form carries 65-bit fingerprints: pasted rather than typed, it binds the file"
+    echo "so that no machine can be built from the code to match it. The file below binds it."
+    HOST="$STRONG"
     AS_THIS_MACHINE=()
 else
     HOST="1NKRG-23000-002B3-BW000-00GGJ"

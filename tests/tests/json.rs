@@ -162,8 +162,9 @@ fn licverify_json_valid_and_refused() {
     assert_eq!(keys(&v), ["error", "license", "valid"]);
     assert_eq!(v["valid"], false);
     assert!(v["license"].is_null());
-    assert_eq!(keys(&v["error"]), ["code", "kind", "message"]);
+    assert_eq!(keys(&v["error"]), ["code", "exit_code", "kind", "message"]);
     assert_eq!(v["error"]["code"], 12);
+    assert_eq!(v["error"]["exit_code"], 12);
     assert!(v["error"]["kind"].as_str().is_some_and(|k| !k.is_empty()));
     let message = v["error"]["message"].as_str().expect("message");
     assert!(
@@ -276,7 +277,10 @@ fn gethostid_json_for_a_given_machine_tree() {
     )
     .expect("write");
     let v = sb.ok("gethostid", ["--root", &root_arg, "--json"]).json();
-    assert_eq!(keys(&v), ["code", "components", "environment", "warnings"]);
+    assert_eq!(
+        keys(&v),
+        ["code", "components", "environment", "form", "warnings"]
+    );
     assert_eq!(
         v["components"],
         serde_json::json!(["machine-id", "dmi-uuid"])
@@ -289,7 +293,7 @@ fn gethostid_json_for_a_given_machine_tree() {
     let c = sb
         .ok("gethostid", ["--check", &code.to_lowercase(), "--json"])
         .json();
-    assert_eq!(keys(&c), ["code", "components", "valid"]);
+    assert_eq!(keys(&c), ["code", "components", "form", "valid"]);
     assert_eq!(c["valid"], true);
     assert_eq!(
         c["code"], code,

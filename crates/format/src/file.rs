@@ -5,13 +5,14 @@ use base64::Engine as _;
 
 use crate::error::FormatError;
 use crate::keys::{KeyId, PublicKey, SecretKey};
-use crate::model::Activation;
+use crate::model::{Activation, FormatVersion};
+use crate::payload;
 
 /// Largest file accepted, in bytes (1 MiB).
 pub const MAX_FILE_SIZE: usize = 1024 * 1024;
 
-/// The format name and version this build writes and reads.
-pub const FORMAT_VERSION: &str = "i3lic-activation/1";
+/// The format name and version this build writes (it reads this and `i3lic-activation/1`).
+pub const FORMAT_VERSION: &str = "i3lic-activation/2";
 
 /// First line of every file.
 pub const BEGIN_MARKER: &str = "-----BEGIN I3LIC ACTIVATION FILE-----";
@@ -20,8 +21,18 @@ pub const SIGNATURE_MARKER: &str = "-----BEGIN I3LIC SIGNATURE-----";
 /// Last line of every file.
 pub const END_MARKER: &str = "-----END I3LIC ACTIVATION FILE-----";
 
-/// The context string that starts the signed bytes (format name, version, NUL).
-pub const SIGNING_CONTEXT: &[u8] = b"i3lic-activation/1\0";
+/// The context string that starts the signed bytes of a version-2 file (format name,
+/// version, NUL); see [`signing_context`] for each version.
+pub const SIGNING_CONTEXT: &[u8] = b"i3lic-activation/2\0";
+
+/// The domain separator that starts the signed bytes of a file of `version`: the version's
+/// name followed by one NUL byte.
+pub fn signing_context(version: FormatVersion) -> &'static [u8] {
+    match version {
+        FormatVersion::V1 => b"i3lic-activation/1\0",
+        FormatVersion::V2 => SIGNING_CONTEXT,
+    }
+}
 
 /// The format name shared by every version (`Format: i3lic-activation/N`).
 const FORMAT_NAME: &str = "i3lic-activation/";
@@ -33,15 +44,18 @@ const SIGNATURE_B64_LEN: usize = 88;
 const MAX_SIGNATURE_TEXT: usize = 256;
 
 const FORMAT_HEADER: &str = "Format: ";
+/// The versions this build reads, for [`FormatError::UnsupportedVersion`].
+const SUPPORTED_VERSIONS: &str = "i3lic-activation/1 and i3lic-activation/2";
 const KEY_ID_HEADER: &str = "Key-Id: ";
 
 /// Bytes the signature covers: `SIGNING_CONTEXT || key id (8 raw bytes) || body`, where the
 /// body is every line between the begin marker and the signature marker, each with trailing
 /// CR, spaces and tabs removed and terminated by a single LF.
-fn signed_bytes(key_id: &KeyId, body_lines: &[&str]) -> Vec<u8> {
+fn signed_bytes(version: FormatVersion, key_id: &KeyId, body_lines: &[&str]) -> Vec<u8> {
+    let context = signing_context(version);
     let len: usize = body_lines.iter().map(|l| l.len() + 1).sum();
-    let mut out = Vec::with_capacity(SIGNING_CONTEXT.len() + KEY_ID_LEN + len);
-    out.extend_from_slice(SIGNING_CONTEXT);
+    let mut out = Vec::with_capacity(context.len() + KEY_ID_LEN + len);
+    out.extend_from_slice(context);
     out.extend_from_slice(&key_id.0);
     for l in body_lines {
         out.extend_from_slice(l.as_bytes());
@@ -50,30 +64,80 @@ fn signed_bytes(key_id: &KeyId, body_lines: &[&str]) -> Vec<u8> {
     out
 }
 
-/// Sign an activation: validate it, write its text form and sign the normalised body.
-/// Returns the complete file.
+/// Sign an activation as a version-2 file: validate it, write its text form and sign the
+/// normalised body. Returns the complete file.
 pub fn sign(activation: &Activation, key: &SecretKey) -> Result<String, FormatError> {
-    activation.validate()?;
-    let json = serde_json::to_string_pretty(activation).map_err(|e| FormatError::InvalidValue {
-        field: "activation".into(),
-        reason: e.to_string(),
-    })?;
-    Ok(sign_payload_text(&json, key))
+    sign_as(activation, key, FormatVersion::V2)
 }
 
-/// Sign an arbitrary JSON payload text as a version-1 file. Used by [`sign`]; public so that
-/// test vectors (for example a payload with an unknown field) can be produced. A file made
-/// this way from a payload that is not a valid [`Activation`] fails verification with a
+/// Sign an activation as a version-1 file, for servers in the field that read only version
+/// 1, and for tests of the version-1 reader. Refused (`InvalidValue`) when the activation
+/// uses anything version 1 cannot say: an update chain, rules, names without the version-1
+/// prefixes.
+pub fn sign_v1(activation: &Activation, key: &SecretKey) -> Result<String, FormatError> {
+    sign_as(activation, key, FormatVersion::V1)
+}
+
+fn sign_as(
+    activation: &Activation,
+    key: &SecretKey,
+    version: FormatVersion,
+) -> Result<String, FormatError> {
+    activation.validate_for(version)?;
+    // The signed bytes are built once, the payload written straight into them, and the file
+    // is cut from the same buffer: the writer's JSON has no trailing blanks and no line that
+    // looks like a marker or header, so its lines are already normalised.
+    let key_id = key.key_id();
+    let context = signing_context(version);
+    let mut signed = Vec::with_capacity(4096);
+    signed.extend_from_slice(context);
+    signed.extend_from_slice(&key_id.0);
+    let body_start = signed.len();
+    signed.extend_from_slice(FORMAT_HEADER.as_bytes());
+    signed.extend_from_slice(version.as_str().as_bytes());
+    signed.push(b'\n');
+    signed.extend_from_slice(KEY_ID_HEADER.as_bytes());
+    signed.extend_from_slice(key_id.to_string().as_bytes());
+    signed.push(b'\n');
+    payload::write_into(&mut signed, activation, version)?;
+    signed.push(b'\n');
+    let sig = key.sign(&signed);
+    let body =
+        std::str::from_utf8(&signed[body_start..]).map_err(|e| FormatError::InvalidValue {
+            field: "activation".into(),
+            reason: e.to_string(),
+        })?;
+    let mut out = String::with_capacity(body.len() + 200);
+    out.push_str(BEGIN_MARKER);
+    out.push('\n');
+    out.push_str(body);
+    out.push_str(SIGNATURE_MARKER);
+    out.push('\n');
+    STANDARD.encode_string(sig, &mut out);
+    out.push('\n');
+    out.push_str(END_MARKER);
+    out.push('\n');
+    Ok(out)
+}
+
+/// Sign an arbitrary JSON payload text as a version-2 file; see [`sign_payload_text_as`].
+pub fn sign_payload_text(json: &str, key: &SecretKey) -> String {
+    sign_payload_text_as(json, key, FormatVersion::V2)
+}
+
+/// Sign an arbitrary JSON payload text as a file of `version`. Used by [`sign`]; public so
+/// that test vectors (for example a payload with an unknown field) can be produced. A file
+/// made this way from a payload that is not a valid [`Activation`] fails verification with a
 /// payload error after its signature checks out. Each line of `json` is written (and signed)
 /// without its trailing blanks; a payload line that is a marker or starts with `Format: ` or
 /// `Key-Id: ` gives a file the parser refuses, which JSON written by [`sign`] never contains.
-pub fn sign_payload_text(json: &str, key: &SecretKey) -> String {
+pub fn sign_payload_text_as(json: &str, key: &SecretKey, version: FormatVersion) -> String {
     let key_id = key.key_id();
-    let format_line = format!("{FORMAT_HEADER}{FORMAT_VERSION}");
+    let format_line = format!("{FORMAT_HEADER}{}", version.as_str());
     let key_line = format!("{KEY_ID_HEADER}{key_id}");
     let mut body: Vec<&str> = vec![&format_line, &key_line];
     body.extend(json.lines().map(|l| l.trim_end_matches([' ', '\t', '\r'])));
-    let sig = key.sign(&signed_bytes(&key_id, &body));
+    let sig = key.sign(&signed_bytes(version, &key_id, &body));
     let mut out = String::with_capacity(json.len() + 256);
     out.push_str(BEGIN_MARKER);
     out.push('\n');
@@ -94,6 +158,7 @@ pub fn sign_payload_text(json: &str, key: &SecretKey) -> String {
 /// trusted; the only way to its contents is [`UnverifiedFile::verify`].
 #[derive(Debug, Clone)]
 pub struct UnverifiedFile {
+    version: FormatVersion,
     key_id: KeyId,
     signed: Vec<u8>,
     payload_offset: usize,
@@ -185,11 +250,18 @@ impl UnverifiedFile {
                 });
             }
             return Err(FormatError::MissingSection {
-                section: "Format header (Format: i3lic-activation/1)",
+                section: "Format header (Format: i3lic-activation/2)",
             });
         };
-        if version != FORMAT_VERSION {
-            if format_last && FORMAT_VERSION.starts_with(version) {
+        let known = [FormatVersion::V2, FormatVersion::V1]
+            .into_iter()
+            .find(|v| v.as_str() == version);
+        let Some(file_version) = known else {
+            if format_last
+                && [FormatVersion::V2, FormatVersion::V1]
+                    .iter()
+                    .any(|v| v.as_str().starts_with(version))
+            {
                 return Err(FormatError::Truncated {
                     expected: "the end of the Format header",
                 });
@@ -204,7 +276,7 @@ impl UnverifiedFile {
                         .collect::<String>()
                         .escape_debug()
                         .to_string(),
-                    supported: FORMAT_VERSION,
+                    supported: SUPPORTED_VERSIONS,
                 });
             }
             return Err(FormatError::MalformedHeader {
@@ -214,7 +286,8 @@ impl UnverifiedFile {
                     version.chars().take(64).collect::<String>().escape_debug()
                 ),
             });
-        }
+        };
+        let context = signing_context(file_version);
         let (kline, key_line, key_last) = lines.next().ok_or(FormatError::Truncated {
             expected: "the Key-Id header",
         })?;
@@ -254,8 +327,8 @@ impl UnverifiedFile {
 
         // Body lines up to the signature marker.
         // The signed bytes are built as the lines are read (no second pass, no re-encoding).
-        let mut signed = Vec::with_capacity(SIGNING_CONTEXT.len() + KEY_ID_LEN + text.len());
-        signed.extend_from_slice(SIGNING_CONTEXT);
+        let mut signed = Vec::with_capacity(context.len() + KEY_ID_LEN + text.len());
+        signed.extend_from_slice(context);
         signed.extend_from_slice(&key_id.0);
         for l in [format, key_line] {
             signed.extend_from_slice(l.as_bytes());
@@ -386,11 +459,26 @@ impl UnverifiedFile {
                 })?;
 
         Ok(UnverifiedFile {
+            version: file_version,
             key_id,
             signed,
             payload_offset,
             signature,
         })
+    }
+
+    /// The format version named by the file's `Format:` header (covered by the signature).
+    pub fn version(&self) -> FormatVersion {
+        self.version
+    }
+
+    /// What the payload claims, read **without** checking the signature: for support staff
+    /// looking at a customer's file (`licverify inspect`), never for deciding anything. The
+    /// values pass the same checks as a verified file's; only the signature is not checked,
+    /// so anyone could have written them.
+    pub fn claims_unverified(&self) -> Result<Activation, FormatError> {
+        let payload = self.signed.get(self.payload_offset..).unwrap_or_default();
+        payload::parse(payload, self.version)
     }
 
     /// The key id the file claims to be signed by (unverified).
@@ -414,8 +502,9 @@ impl UnverifiedFile {
         }
         key.verify_strict(&self.signed, &self.signature)?;
         let payload = self.signed.get(self.payload_offset..).unwrap_or_default();
-        let activation = parse_payload(payload)?;
+        let activation = payload::parse(payload, self.version)?;
         Ok(VerifiedFile {
+            version: self.version,
             key_id: self.key_id,
             activation,
         })
@@ -441,55 +530,20 @@ impl UnverifiedFile {
     }
 }
 
-/// Read the signed payload (JSON) into the model and check every value.
-fn parse_payload(payload: &[u8]) -> Result<Activation, FormatError> {
-    // The payload was built from `&str` lines, so this only fails if that invariant breaks.
-    let text = std::str::from_utf8(payload).map_err(|e| FormatError::MalformedPayload {
-        line: 0,
-        column: 0,
-        reason: format!("not UTF-8 at byte {}", e.valid_up_to()),
-    })?;
-    let activation: Activation = serde_json::from_str(text).map_err(payload_error)?;
-    activation.validate()?;
-    Ok(activation)
-}
-
-/// Sort a JSON error into the variant that names what is wrong.
-fn payload_error(e: serde_json::Error) -> FormatError {
-    let msg = e.to_string();
-    // serde's messages name the field between backticks: "unknown field `x`, expected ...".
-    let field = |prefix: &str| {
-        msg.strip_prefix(prefix)
-            .and_then(|r| r.split('`').next())
-            .map(|f| f.escape_debug().to_string())
-    };
-    if let Some(f) = field("unknown field `") {
-        FormatError::UnknownField { field: f }
-    } else if let Some(f) = field("duplicate field `") {
-        FormatError::DuplicateField { field: f }
-    } else if let Some(f) = field("missing field `") {
-        FormatError::MissingField { field: f }
-    } else {
-        let reason = match msg.rfind(" at line ") {
-            Some(i) => msg.get(..i).unwrap_or(&msg).to_owned(),
-            None => msg.clone(),
-        };
-        FormatError::MalformedPayload {
-            line: e.line(),
-            column: e.column(),
-            reason,
-        }
-    }
-}
-
 /// A file whose signature was checked by a known key. Only [`UnverifiedFile::verify`] makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedFile {
+    version: FormatVersion,
     key_id: KeyId,
     activation: Activation,
 }
 
 impl VerifiedFile {
+    /// The file's format version.
+    pub fn version(&self) -> FormatVersion {
+        self.version
+    }
+
     /// The key that signed it.
     pub fn key_id(&self) -> KeyId {
         self.key_id

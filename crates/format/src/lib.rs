@@ -22,18 +22,25 @@
 //!
 //! # Versions and unknown fields
 //!
-//! The format version (`i3lic-activation/1`, [`FORMAT_VERSION`]) is in the `Format:` header and
-//! in the signed bytes. A file of another version is refused with
-//! [`FormatError::UnsupportedVersion`], never read by guesswork. **Version 1 is closed**: a
-//! payload member it does not define is refused with [`FormatError::UnknownField`] even when the
-//! signature is good, a member given twice with [`FormatError::DuplicateField`] and a member
-//! left out with [`FormatError::MissingField`] (optional values are written as `null`). New
-//! fields are only ever added together with a new format version, so a server never silently
-//! ignores a license term it does not understand.
+//! The format version is in the `Format:` header and in the signed bytes. This build writes
+//! `i3lic-activation/2` ([`FORMAT_VERSION`], [`sign`]) and reads versions 1 and 2
+//! ([`FormatVersion`]); [`sign_v1`] still writes version 1 for servers that read only it. A
+//! file of another version is refused with [`FormatError::UnsupportedVersion`], never read by
+//! guesswork. **Each version is closed**: a payload member it does not define is refused with
+//! [`FormatError::UnknownField`] even when the signature is good, a member given twice with
+//! [`FormatError::DuplicateField`] and a member left out with [`FormatError::MissingField`]
+//! (optional values are written as `null`). New members only ever come with a new format
+//! version, so a server never silently ignores a license term it does not understand.
+//! Version 2 adds the update chain ([`Chain`]: `lineage` and `generation`, which decide
+//! rollback), the license [`Rules`] of the file's keys, and the form of each host's code.
+//!
+//! Every value has one spelling: a reader refuses what no writer writes (a host-ID code not
+//! in its printed form, `-0`, a JSON escape other than `\"` and `\\`, refused characters,
+//! an unsorted rule set, an expiry after [`Timestamp::PERPETUAL`]).
 //!
 //! ```
-//! use format::{sign, Activation, FileId, Host, LicenseCount, LicenseType, SecretKey, Timestamp,
-//!              UnverifiedFile};
+//! use format::{sign, Activation, Chain, FileId, FormatVersion, Host, LicenseCount, LicenseType,
+//!              SecretKey, Timestamp, UnverifiedFile};
 //! use hostid::{Components, HostId};
 //!
 //! let key = SecretKey::generate();
@@ -43,9 +50,11 @@
 //!     ..Default::default()
 //! })?;
 //! let now = Timestamp::now();
+//! let id = FileId::random();
 //! let activation = Activation {
-//!     file_id: FileId::random(),
+//!     file_id: id,
 //!     supersedes: None,
+//!     chain: Some(Chain::first(id)),
 //!     product: "CIC".into(),
 //!     product_version: "4.0".into(),
 //!     license_type: LicenseType::Production,
@@ -66,6 +75,7 @@
 //!     licenses: vec![LicenseCount { name: "I3_ACCESS_CLIENT".into(), assigned: 170, pooled: 0 }],
 //!     ordered_items: vec![],
 //!     restrictions: vec![],
+//!     rules: Default::default(),
 //! };
 //! let text = sign(&activation, &key)?;
 //!
@@ -73,6 +83,7 @@
 //! let verified = UnverifiedFile::parse(text.replace('\n', "\r\n").as_bytes())?
 //!     .verify_with([key.public_key()])?;
 //! assert_eq!(verified.activation(), &activation);
+//! assert_eq!(verified.version(), FormatVersion::V2);
 //!
 //! // Any change to a signed value is refused.
 //! let forged = text.replace("\"ic1\"", "\"ic2\"");
@@ -86,18 +97,20 @@ mod error;
 mod file;
 mod keys;
 mod model;
+mod payload;
 mod rules;
 mod time;
 
 pub use error::FormatError;
 pub use file::{
-    sign, sign_payload_text, verify_bytes, UnverifiedFile, VerifiedFile, BEGIN_MARKER, END_MARKER,
-    FORMAT_VERSION, MAX_FILE_SIZE, SIGNATURE_MARKER, SIGNING_CONTEXT,
+    sign, sign_payload_text, sign_payload_text_as, sign_v1, signing_context, verify_bytes,
+    UnverifiedFile, VerifiedFile, BEGIN_MARKER, END_MARKER, FORMAT_VERSION, MAX_FILE_SIZE,
+    SIGNATURE_MARKER, SIGNING_CONTEXT,
 };
 pub use keys::{KeyId, PublicKey, SecretKey, PUBLIC_KEY_TAG, SECRET_KEY_TAG};
 pub use model::{
-    Activation, FileId, Host, LicenseCount, LicenseType, OrderedItem, Restriction, MAX_COUNT,
-    MAX_LIST_LEN, MAX_TEXT_LEN,
+    is_refused_char, Activation, Chain, FileId, FormatVersion, Host, LicenseCount, LicenseType,
+    OrderedItem, Restriction, MAX_COUNT, MAX_LIST_LEN, MAX_TEXT_LEN,
 };
 pub use rules::{
     is_key_name, Excludes, Holder, Implies, KeyRule, Method, Requires, Rules, ALL_HOLDERS,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::FormatError;
 use crate::keys::decode_hex;
+use crate::rules::{is_key_name, Rules};
 use crate::time::Timestamp;
 
 /// Longest text value accepted in a file (names, descriptions).
@@ -244,9 +245,75 @@ pub struct OrderedItem {
     pub quantity: u32,
 }
 
+/// Where a file stands in its update chain (version 2): the chain's first file and this
+/// file's place in it. A server refuses a file of a lower generation than one it accepted
+/// from the same lineage, whatever the clocks say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Chain {
+    /// The id of the first file of the chain (a new file's own id).
+    pub lineage: FileId,
+    /// 1 for a new file, one more for each update.
+    pub generation: u32,
+}
+
+impl Chain {
+    /// The chain of a new file: its own lineage, generation 1.
+    pub fn first(file_id: FileId) -> Chain {
+        Chain {
+            lineage: file_id,
+            generation: 1,
+        }
+    }
+
+    /// The chain of the file that updates this one: same lineage, next generation.
+    pub fn next(self) -> Chain {
+        Chain {
+            lineage: self.lineage,
+            generation: self.generation.saturating_add(1),
+        }
+    }
+}
+
+/// The format versions this build reads. Writers write [`FormatVersion::V2`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FormatVersion {
+    /// `i3lic-activation/1`: closed; read, and written only by [`crate::sign_v1`].
+    V1,
+    /// `i3lic-activation/2`: adds the update chain, license rules and host-ID forms.
+    V2,
+}
+
+impl FormatVersion {
+    /// The version's name in the `Format:` header (`i3lic-activation/2`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormatVersion::V1 => "i3lic-activation/1",
+            FormatVersion::V2 => "i3lic-activation/2",
+        }
+    }
+
+    /// The version number (1 or 2).
+    pub fn number(self) -> u8 {
+        match self {
+            FormatVersion::V1 => 1,
+            FormatVersion::V2 => 2,
+        }
+    }
+}
+
+impl fmt::Display for FormatVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Everything an activation file licenses: the signed payload.
 ///
-/// Field order here is the order in the file.
+/// Field order here is the order in the file. This type's own serde form (used to store an
+/// activation, for example in the issuer's ledger) is not the file's payload: files are
+/// written by [`crate::sign`] and read by [`crate::UnverifiedFile::verify`], which follow
+/// `docs/FORMAT.md` exactly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Activation {
@@ -255,6 +322,10 @@ pub struct Activation {
     /// The file this one replaces, if any.
     #[serde(deserialize_with = "Option::deserialize")]
     pub supersedes: Option<FileId>,
+    /// The update chain (version 2: `lineage` and `generation`); `None` only for a file read
+    /// from version 1, which has none.
+    #[serde(default)]
+    pub chain: Option<Chain>,
     /// Product line (`CIC`).
     pub product: String,
     /// Product version (`4.0`).
@@ -265,7 +336,7 @@ pub struct Activation {
     pub issued_at: Timestamp,
     /// Not valid before this instant.
     pub valid_from: Timestamp,
-    /// Not valid after this instant ([`Timestamp::PERPETUAL`] for perpetual licenses).
+    /// Not valid after this instant; [`Timestamp::PERPETUAL`] means never expires.
     pub expires_at: Timestamp,
     /// Days after `expires_at` during which a server keeps running with a warning (0: none).
     pub grace_days: u32,
@@ -288,7 +359,7 @@ pub struct Activation {
     pub bundle: String,
     /// What the license type means.
     pub description: String,
-    /// Enabled features (`I3_FEATURE_*`).
+    /// Enabled features (`I3_FEATURE_*` in version 1; any feature name in version 2).
     pub features: Vec<String>,
     /// License keys with counts.
     pub licenses: Vec<LicenseCount>,
@@ -296,15 +367,45 @@ pub struct Activation {
     pub ordered_items: Vec<OrderedItem>,
     /// Restrictions implied by the license type.
     pub restrictions: Vec<Restriction>,
+    /// The license rules that apply to the file's keys (version 2; empty for version 1).
+    #[serde(default)]
+    pub rules: Rules,
 }
 
-/// Zero-width and bidirectional formatting characters: they would let two values that read
-/// the same in an editor differ, or make a value read differently from what is signed.
-fn is_invisible_format_char(c: char) -> bool {
-    matches!(
-        c,
-        '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}'
-    )
+/// Whether a character is refused in text values: Unicode general categories Cc (controls),
+/// Cf (invisible formatting: zero-width, bidirectional controls, soft hyphen, tags ...), Zl
+/// and Zp (line and paragraph separators). Each would let a value read differently in an
+/// editor or a terminal from what is signed, or two different values read the same. The list
+/// is fixed here (Unicode 15.1's Cf, plus U+2065, which lies inside the bidirectional block),
+/// so readers in other languages do not depend on their Unicode tables.
+pub fn is_refused_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{0600}'..='\u{0605}'
+                | '\u{061C}'
+                | '\u{06DD}'
+                | '\u{070F}'
+                | '\u{0890}'..='\u{0891}'
+                | '\u{08E2}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{110BD}'
+                | '\u{110CD}'
+                | '\u{13430}'..='\u{1343F}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0001}'
+                | '\u{E0020}'..='\u{E007F}'
+        )
 }
 
 fn check_text(field: &str, v: &str, allow_empty: bool) -> Result<(), FormatError> {
@@ -321,14 +422,15 @@ fn check_text(field: &str, v: &str, allow_empty: bool) -> Result<(), FormatError
     }
     // One pass over the characters (this runs for every value of every file read).
     for c in v.chars() {
-        if c.is_control() {
-            return Err(bad("contains a control character".into()));
-        }
-        if is_invisible_format_char(c) {
-            return Err(bad(format!(
-                "contains the invisible formatting character U+{:04X}",
-                u32::from(c)
-            )));
+        if is_refused_char(c) {
+            return Err(bad(if c.is_control() {
+                format!("contains the control character U+{:04X}", u32::from(c))
+            } else {
+                format!(
+                    "contains the invisible formatting character U+{:04X}",
+                    u32::from(c)
+                )
+            }));
         }
     }
     if blank_edge {
@@ -337,31 +439,45 @@ fn check_text(field: &str, v: &str, allow_empty: bool) -> Result<(), FormatError
     Ok(())
 }
 
-fn check_name(field: &str, v: &str, prefixes: &[&str]) -> Result<(), FormatError> {
-    let ok = prefixes.iter().any(|p| {
-        v.strip_prefix(p).is_some_and(|rest| {
-            !rest.is_empty()
-                && rest
-                    .bytes()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
-        })
-    }) && v.len() <= 128;
+/// Feature and license names: in version 1 a fixed prefix then `A-Z`, `0-9`, `_`; in version
+/// 2 any license-key name ([`is_key_name`]).
+fn check_name(
+    field: &str,
+    v: &str,
+    version: FormatVersion,
+    prefixes: &[&str],
+) -> Result<(), FormatError> {
+    let ok = match version {
+        FormatVersion::V1 => {
+            prefixes.iter().any(|p| {
+                v.strip_prefix(p).is_some_and(|rest| {
+                    !rest.is_empty()
+                        && rest
+                            .bytes()
+                            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+                })
+            }) && v.len() <= 128
+        }
+        FormatVersion::V2 => is_key_name(v),
+    };
     if ok {
-        Ok(())
-    } else {
-        Err(FormatError::InvalidValue {
-            field: field.into(),
-            reason: format!(
-                "'{}' is not a name of the form {}",
-                v.escape_debug(),
-                prefixes
-                    .iter()
-                    .map(|p| format!("{p}NAME"))
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            ),
-        })
+        return Ok(());
     }
+    let form = match version {
+        FormatVersion::V1 => prefixes
+            .iter()
+            .map(|p| format!("{p}NAME"))
+            .collect::<Vec<_>>()
+            .join(" or "),
+        FormatVersion::V2 => "A-Z first, then A-Z, 0-9, _ (at most 128 bytes)".into(),
+    };
+    Err(FormatError::InvalidValue {
+        field: field.into(),
+        reason: format!(
+            "'{}' is not a name of the form {form}",
+            v.chars().take(64).collect::<String>().escape_debug()
+        ),
+    })
 }
 
 /// Check a count; the field name is only built when the count is refused.
@@ -398,12 +514,91 @@ fn check_unique<'a>(field: &str, names: impl Iterator<Item = &'a str>) -> Result
 }
 
 impl Activation {
-    /// Check every value's range and shape: bounded text without control characters, feature
-    /// and license names of the documented form, no duplicates, counts within limits,
-    /// `valid_from <= expires_at`, and a switchover host different from the primary host.
+    /// Check every value's range and shape for a version-2 file (what [`crate::sign`]
+    /// writes): see [`Activation::validate_for`].
+    pub fn validate(&self) -> Result<(), FormatError> {
+        self.validate_for(FormatVersion::V2)
+    }
+
+    /// Check every value's range and shape for a file of `version`: bounded text without
+    /// refused characters ([`is_refused_char`]), feature and license names of the version's
+    /// form, no duplicates, counts within limits, `valid_from <= expires_at <=`
+    /// [`Timestamp::PERPETUAL`], a switchover host that does not match the primary host under
+    /// the tolerant rule (so the role a server reports is never ambiguous), a consistent
+    /// update chain and valid rules (version 2), and neither a chain nor rules in version 1.
     /// Signing and parsing both call this, so no file that breaks these rules is made or
     /// accepted.
-    pub fn validate(&self) -> Result<(), FormatError> {
+    pub fn validate_for(&self, version: FormatVersion) -> Result<(), FormatError> {
+        let bad = |field: &str, reason: String| FormatError::InvalidValue {
+            field: field.into(),
+            reason,
+        };
+        match (version, &self.chain) {
+            (FormatVersion::V1, Some(_)) => {
+                return Err(bad(
+                    "lineage",
+                    "a version-1 file has no update chain (lineage and generation)".into(),
+                ))
+            }
+            (FormatVersion::V2, None) => {
+                return Err(bad(
+                    "lineage",
+                    "a version-2 file needs its lineage and generation".into(),
+                ))
+            }
+            (FormatVersion::V2, Some(c)) => {
+                if c.generation == 0 || c.generation > MAX_COUNT {
+                    return Err(bad(
+                        "generation",
+                        format!("{} is not between 1 and {MAX_COUNT}", c.generation),
+                    ));
+                }
+                if c.generation == 1 && c.lineage != self.file_id {
+                    return Err(bad(
+                        "lineage",
+                        "a file of generation 1 starts its lineage: the lineage must be its own file_id"
+                            .into(),
+                    ));
+                }
+                if c.generation > 1 && c.lineage == self.file_id {
+                    return Err(bad(
+                        "lineage",
+                        format!(
+                            "a file of generation {} continues a lineage another file started: the lineage cannot be its own file_id",
+                            c.generation
+                        ),
+                    ));
+                }
+                if c.generation > 1 && self.supersedes.is_none() {
+                    return Err(bad(
+                        "supersedes",
+                        format!(
+                            "a file of generation {} replaces the file before it: supersedes cannot be null",
+                            c.generation
+                        ),
+                    ));
+                }
+            }
+            (FormatVersion::V1, None) => {}
+        }
+        if version == FormatVersion::V1 && !self.rules.is_empty() {
+            return Err(bad("rules", "a version-1 file carries no rules".into()));
+        }
+        if version == FormatVersion::V1 {
+            let hosts = std::iter::once(("primary_host.host_id", &self.primary_host)).chain(
+                self.switchover_host
+                    .iter()
+                    .map(|h| ("switchover_host.host_id", h)),
+            );
+            for (field, h) in hosts {
+                if h.host_id.form() != hostid::CodeForm::Short {
+                    return Err(bad(
+                        field,
+                        "a version-1 file binds short host-ID codes only (readers of version 1 know no other form)".into(),
+                    ));
+                }
+            }
+        }
         check_text("product", &self.product, false)?;
         check_text("product_version", &self.product_version, false)?;
         check_text("generated_by", &self.generated_by, false)?;
@@ -413,47 +608,66 @@ impl Activation {
         if let Some(s) = &self.switchover_host {
             check_text("switchover_host.machine", &s.machine, false)?;
             if s.host_id == self.primary_host.host_id {
-                return Err(FormatError::InvalidValue {
-                    field: "switchover_host".into(),
-                    reason: "the switchover host has the same host ID as the primary host".into(),
-                });
+                return Err(bad(
+                    "switchover_host",
+                    "the switchover host has the same host ID as the primary host".into(),
+                ));
+            }
+            let report = hostid::match_codes(&self.primary_host.host_id, &s.host_id);
+            if report.is_match()
+                || hostid::match_codes(&s.host_id, &self.primary_host.host_id).is_match()
+            {
+                return Err(bad(
+                    "switchover_host",
+                    format!(
+                        "the switchover host {} matches the primary host {} under the tolerant host-ID rule, so a server could not tell which of the two it is",
+                        s.host_id, self.primary_host.host_id
+                    ),
+                ));
             }
         }
         if self.supersedes == Some(self.file_id) {
-            return Err(FormatError::InvalidValue {
-                field: "supersedes".into(),
-                reason: "a file cannot supersede itself".into(),
-            });
+            return Err(bad("supersedes", "a file cannot supersede itself".into()));
         }
         check_text("system_type", &self.system_type, true)?;
         check_text("mail_connector", &self.mail_connector, true)?;
         check_text("bundle", &self.bundle, true)?;
         check_text("description", &self.description, true)?;
         if self.valid_from > self.expires_at {
-            return Err(FormatError::InvalidValue {
-                field: "valid_from".into(),
-                reason: format!(
+            return Err(bad(
+                "valid_from",
+                format!(
                     "{} is after expires_at {}",
                     self.valid_from, self.expires_at
                 ),
-            });
+            ));
+        }
+        if self.expires_at > Timestamp::PERPETUAL {
+            return Err(bad(
+                "expires_at",
+                format!(
+                    "{} is after {}, which already means perpetual (never expires)",
+                    self.expires_at,
+                    Timestamp::PERPETUAL
+                ),
+            ));
         }
         if self.grace_days > 3660 {
-            return Err(FormatError::InvalidValue {
-                field: "grace_days".into(),
-                reason: format!("{} days, at most 3660", self.grace_days),
-            });
+            return Err(bad(
+                "grace_days",
+                format!("{} days, at most 3660", self.grace_days),
+            ));
         }
         check_list("features", &self.features)?;
         check_list("licenses", &self.licenses)?;
         check_list("ordered_items", &self.ordered_items)?;
         check_list("restrictions", &self.restrictions)?;
         for f in &self.features {
-            check_name("features", f, &["I3_FEATURE_"])?;
+            check_name("features", f, version, &["I3_FEATURE_"])?;
         }
         check_unique("features", self.features.iter().map(String::as_str))?;
         for l in &self.licenses {
-            check_name("licenses", &l.name, &["I3_ACCESS_", "I3_LICENSE_"])?;
+            check_name("licenses", &l.name, version, &["I3_ACCESS_", "I3_LICENSE_"])?;
             check_count(|| format!("licenses {} assigned", l.name), l.assigned)?;
             check_count(|| format!("licenses {} pooled", l.name), l.pooled)?;
         }
@@ -471,12 +685,21 @@ impl Activation {
         r.sort();
         r.dedup();
         if r.len() != self.restrictions.len() {
-            return Err(FormatError::InvalidValue {
-                field: "restrictions".into(),
-                reason: "a restriction appears twice".into(),
-            });
+            return Err(bad("restrictions", "a restriction appears twice".into()));
         }
+        self.rules.validate()?;
         Ok(())
+    }
+
+    /// The update chain's lineage: the chain's first file (a version-1 file, which has no
+    /// chain, is its own lineage).
+    pub fn lineage(&self) -> FileId {
+        self.chain.map_or(self.file_id, |c| c.lineage)
+    }
+
+    /// The file's generation in its lineage (`None` for a version-1 file).
+    pub fn generation(&self) -> Option<u32> {
+        self.chain.map(|c| c.generation)
     }
 
     /// The license count for a key name, if the file grants it.
@@ -489,8 +712,8 @@ impl Activation {
         self.features.iter().any(|f| f == name)
     }
 
-    /// Whether the license never expires (expiry at [`Timestamp::PERPETUAL`] or later).
+    /// Whether the license never expires (expiry at [`Timestamp::PERPETUAL`]).
     pub fn is_perpetual(&self) -> bool {
-        self.expires_at >= Timestamp::PERPETUAL
+        self.expires_at == Timestamp::PERPETUAL
     }
 }

@@ -263,7 +263,14 @@ impl Rules {
                 ));
             }
         }
+        let mut seen = BTreeSet::new();
         for e in &self.excludes {
+            if !seen.insert(&e.keys) {
+                return Err(bad(
+                    "excludes",
+                    format!("the set {} appears twice", e.keys.join(", ")),
+                ));
+            }
             check_len("excludes", &e.keys)?;
             for k in &e.keys {
                 check_key("excludes", k)?;

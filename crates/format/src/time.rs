@@ -21,6 +21,9 @@ impl Timestamp {
     /// The expiry written for perpetual licenses: 2100-01-01T00:00:00Z.
     pub const PERPETUAL: Timestamp = Timestamp(4_102_444_800);
 
+    /// The latest instant there is: 9999-12-31T23:59:59Z.
+    pub const LATEST: Timestamp = Timestamp(253_402_300_799);
+
     /// From seconds since the Unix epoch; `None` outside 1970..=9999.
     pub fn from_unix(secs: i64) -> Option<Timestamp> {
         (0..=MAX_SECS).contains(&secs).then_some(Timestamp(secs))

@@ -2,8 +2,9 @@
 //! after CRLF conversion and trailing blanks.
 
 use format::{
-    sign, Activation, FileId, Host, LicenseCount, LicenseType, OrderedItem, Restriction, SecretKey,
-    Timestamp, UnverifiedFile,
+    sign, sign_v1, Activation, Chain, Excludes, FileId, FormatVersion, Holder, Host, Implies,
+    KeyRule, LicenseCount, LicenseType, Method, OrderedItem, Requires, Restriction, Rules,
+    SecretKey, Timestamp, UnverifiedFile,
 };
 use hostid::{Components, HostId};
 use proptest::prelude::*;
@@ -33,7 +34,8 @@ fn host() -> impl Strategy<Value = HostId> {
 }
 
 fn timestamp() -> impl Strategy<Value = Timestamp> {
-    (0i64..=253_402_300_799).prop_map(|s| Timestamp::from_unix(s).expect("in range"))
+    // Up to the perpetual expiry, the latest a file may name.
+    (0i64..=Timestamp::PERPETUAL.unix()).prop_map(|s| Timestamp::from_unix(s).expect("in range"))
 }
 
 fn names(prefix: &'static str, max: usize) -> impl Strategy<Value = Vec<String>> {
@@ -44,8 +46,39 @@ fn names(prefix: &'static str, max: usize) -> impl Strategy<Value = Vec<String>>
     })
 }
 
+/// Rules over the generated access keys: none, or one of each kind.
+fn rules() -> impl Strategy<Value = Rules> {
+    prop_oneof![
+        Just(Rules::default()),
+        Just(Rules {
+            keys: vec![KeyRule {
+                key: "I3_LICENSE_BASIC_STATION".into(),
+                holders: vec![Holder::Station],
+                methods: vec![Method::Assignable],
+            }],
+            requires: vec![Requires {
+                key: "X_ANALYZER".into(),
+                any_of: vec!["X_RECORDER".into(), "X_SUPERVISOR".into()],
+            }],
+            implies: vec![Implies {
+                key: "X_FREEDOM".into(),
+                implied: "X_CTI".into(),
+            }],
+            excludes: vec![Excludes {
+                keys: vec!["X_FREEDOM".into(), "X_VOICE".into()],
+            }],
+        }),
+    ]
+}
+
 fn activation() -> impl Strategy<Value = Activation> {
-    let ids = (any::<[u8; 16]>(), proptest::option::of(any::<[u8; 16]>()));
+    let ids = (
+        any::<[u8; 16]>(),
+        proptest::option::of(any::<[u8; 16]>()),
+        any::<[u8; 16]>(),
+        1u32..5,
+        rules(),
+    );
     let times = (timestamp(), timestamp(), timestamp(), 0u32..=3660);
     let texts = (text(), text(), text(), text(), text());
     let hosts = (host(), text(), proptest::option::of((host(), text())));
@@ -81,7 +114,7 @@ fn activation() -> impl Strategy<Value = Activation> {
         .prop_filter_map(
             "switchover host equal to primary, or a file superseding itself",
             |(
-                (id, sup),
+                (id, sup, lineage, generation, rules),
                 (t1, t2, t3, grace),
                 (product, version, by, sold, site),
                 (ph, pm, sw),
@@ -93,6 +126,14 @@ fn activation() -> impl Strategy<Value = Activation> {
                 let a = Activation {
                     file_id: FileId(id),
                     supersedes: sup.map(FileId),
+                    chain: Some(if generation == 1 {
+                        Chain::first(FileId(id))
+                    } else {
+                        Chain {
+                            lineage: FileId(lineage),
+                            generation,
+                        }
+                    }),
                     product,
                     product_version: version,
                     license_type,
@@ -134,6 +175,7 @@ fn activation() -> impl Strategy<Value = Activation> {
                         })
                         .collect(),
                     restrictions,
+                    rules,
                 };
                 a.validate().is_ok().then_some(a)
             },
@@ -161,5 +203,20 @@ proptest! {
             .verify_with([key.public_key()])
             .expect("verifies");
         prop_assert_eq!(again.activation(), &a);
+    }
+
+    #[test]
+    fn version_1_files_still_round_trip(a in activation(), seed in any::<[u8; 32]>()) {
+        // What version 1 can say: no chain, no rules.
+        let a = Activation { chain: None, rules: Rules::default(), ..a };
+        let key = SecretKey::from_seed(&seed);
+        let text = sign_v1(&a, &key).expect("a valid model signs as version 1");
+        prop_assert!(text.contains("Format: i3lic-activation/1\n"));
+        let verified = UnverifiedFile::parse(text.as_bytes())
+            .expect("parses")
+            .verify(key.public_key())
+            .expect("verifies");
+        prop_assert_eq!(verified.version(), FormatVersion::V1);
+        prop_assert_eq!(verified.activation(), &a);
     }
 }

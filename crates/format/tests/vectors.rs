@@ -7,8 +7,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::fs;
 
-use common::{key_a, key_b, sample, variant, vectors, vectors_dir};
-use format::{verify_bytes, FormatError, PublicKey, UnverifiedFile};
+use common::{key_a, key_b, sample_for, variant, vectors, vectors_dir, VERSIONS};
+use format::{verify_bytes, FormatError, FormatVersion, PublicKey, UnverifiedFile};
 
 /// The `key: value` lines of an `.expect` file.
 fn expect_fields(text: &str) -> BTreeMap<String, String> {
@@ -18,27 +18,28 @@ fn expect_fields(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn trust_store() -> Vec<PublicKey> {
+fn trust_store(version: FormatVersion) -> Vec<PublicKey> {
     ["key-a.pub", "key-b.pub"]
         .iter()
         .map(|f| {
-            let text = fs::read_to_string(vectors_dir().join(f)).expect("read public key");
+            let text = fs::read_to_string(vectors_dir(version).join(f)).expect("read public key");
             PublicKey::from_text(&text).expect("public key parses")
         })
         .collect()
 }
 
 /// The input of a vector: its `.i3lic` file, or the file its recipe pads.
-fn input_of(name: &str, fields: &BTreeMap<String, String>) -> Vec<u8> {
+fn input_of(version: FormatVersion, name: &str, fields: &BTreeMap<String, String>) -> Vec<u8> {
     match (fields.get("source"), fields.get("pad-to")) {
         (Some(source), Some(pad_to)) => {
-            let mut bytes = fs::read(vectors_dir().join(source)).expect("read recipe source");
+            let mut bytes =
+                fs::read(vectors_dir(version).join(source)).expect("read recipe source");
             let len: usize = pad_to.parse().expect("pad-to is a number");
             assert!(bytes.len() <= len, "{name}: source longer than pad-to");
             bytes.resize(len, b'\n');
             bytes
         }
-        (None, None) => fs::read(vectors_dir().join(format!("{name}.i3lic")))
+        (None, None) => fs::read(vectors_dir(version).join(format!("{name}.i3lic")))
             .unwrap_or_else(|e| panic!("{name}.i3lic: {e}")),
         _ => panic!("{name}: a recipe needs both source and pad-to"),
     }
@@ -46,10 +47,16 @@ fn input_of(name: &str, fields: &BTreeMap<String, String>) -> Vec<u8> {
 
 #[test]
 fn every_vector_has_its_expected_outcome() {
-    let trusted = trust_store();
+    for version in VERSIONS {
+        check_vectors(version);
+    }
+}
+
+fn check_vectors(version: FormatVersion) {
+    let trusted = trust_store(version);
     let mut count = 0;
     let mut outcomes = BTreeMap::<String, usize>::new();
-    let mut entries: Vec<_> = fs::read_dir(vectors_dir())
+    let mut entries: Vec<_> = fs::read_dir(vectors_dir(version))
         .expect("vectors folder")
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "expect"))
@@ -65,12 +72,17 @@ fn every_vector_has_its_expected_outcome() {
             .get("exit")
             .and_then(|e| e.parse().ok())
             .unwrap_or_else(|| panic!("{name}: no exit line"));
-        let bytes = input_of(name, &fields);
+        let bytes = input_of(version, name, &fields);
         match verify_bytes(&bytes, &trusted) {
             Ok(verified) => {
                 assert_eq!(expect, "ok", "{name}: accepted, expected {expect}");
                 assert_eq!(exit, 0, "{name}");
-                assert_eq!(verified.activation(), &sample(), "{name}: contents differ");
+                assert_eq!(verified.version(), version, "{name}: version");
+                assert_eq!(
+                    verified.activation(),
+                    &sample_for(version),
+                    "{name}: contents differ"
+                );
             }
             Err(e) => {
                 assert_eq!(variant(&e), expect, "{name}: got {e:?}");
@@ -82,8 +94,8 @@ fn every_vector_has_its_expected_outcome() {
     }
     assert_eq!(
         count,
-        vectors().len(),
-        "every generated vector is committed"
+        vectors(version).len(),
+        "every generated vector of {version} is committed"
     );
     for needed in [
         "ok",
@@ -98,14 +110,23 @@ fn every_vector_has_its_expected_outcome() {
         "MissingSection",
         "DuplicateSection",
     ] {
-        assert!(outcomes.contains_key(needed), "no vector expects {needed}");
+        assert!(
+            outcomes.contains_key(needed),
+            "no {version} vector expects {needed}"
+        );
     }
 }
 
 #[test]
 fn committed_vectors_are_what_the_generator_makes() {
-    let dir = vectors_dir();
-    for v in vectors() {
+    for version in VERSIONS {
+        committed_vectors_of(version);
+    }
+}
+
+fn committed_vectors_of(version: FormatVersion) {
+    let dir = vectors_dir(version);
+    for v in vectors(version) {
         let expect = fs::read_to_string(dir.join(format!("{}.expect", v.name)))
             .unwrap_or_else(|e| panic!("{}.expect: {e}", v.name));
         assert_eq!(expect, v.expect_text(), "{}.expect is stale", v.name);
@@ -133,12 +154,18 @@ fn committed_vectors_are_what_the_generator_makes() {
     }
 }
 
-/// Rewrites `tests/vectors/` from the generator in `tests/common/mod.rs`:
-/// `cargo test -p i3lic-format --test vectors -- --ignored regenerate`.
+/// Rewrites `tests/vectors/` and `tests/vectors-v2/` from the generator in
+/// `tests/common/mod.rs`: `cargo test -p i3lic-format --test vectors -- --ignored regenerate`.
 #[test]
 #[ignore = "writes the committed vectors; run by hand after changing the generator"]
 fn regenerate() {
-    let dir = vectors_dir();
+    for version in VERSIONS {
+        regenerate_version(version);
+    }
+}
+
+fn regenerate_version(version: FormatVersion) {
+    let dir = vectors_dir(version);
     fs::create_dir_all(&dir).expect("create vectors folder");
     for entry in fs::read_dir(&dir).expect("vectors folder") {
         let path = entry.expect("dir entry").path();
@@ -149,7 +176,7 @@ fn regenerate() {
             fs::remove_file(&path).expect("remove old vector");
         }
     }
-    for v in vectors() {
+    for v in vectors(version) {
         if let Some(b) = &v.bytes {
             fs::write(dir.join(format!("{}.i3lic", v.name)), b).expect("write vector");
         }
@@ -207,7 +234,7 @@ fn every_single_bit_flip_of_a_signed_file_is_refused() {
     // The file as sign() writes it has no trailing blanks and no CR, so no flip can be
     // normalised away: a flip either breaks the armor or changes the signed bytes (a byte
     // turned into a trailing blank is removed, which changes them too). Every one is refused.
-    let text = format::sign(&sample(), &key_a()).expect("sign");
+    let text = format::sign(&common::sample_v2(), &key_a()).expect("sign");
     let trusted = [key_a().public_key().clone()];
     let all: Vec<usize> = (0..text.len()).collect();
     assert_eq!(flip_bits(text.as_bytes(), &all, &trusted), 0);
@@ -218,7 +245,7 @@ fn bit_flips_of_a_mangled_file_pass_only_when_normalised_away() {
     // With a CR and a trailing tab on every line, a flip that turns one removable trailing
     // byte into another leaves the normalised bytes identical; those are the only flips that
     // may verify, and flip_bits checks they give the original signed bytes and contents.
-    let text = format::sign(&sample(), &key_a()).expect("sign");
+    let text = format::sign(&common::sample_v2(), &key_a()).expect("sign");
     let mangled: String = text.lines().map(|l| format!("{l}\t\r\n")).collect();
     let trusted = [key_a().public_key().clone()];
     let all: Vec<usize> = (0..mangled.len()).collect();
@@ -233,7 +260,7 @@ fn bit_flips_of_a_mangled_file_pass_only_when_normalised_away() {
 
 #[test]
 fn an_untrusted_or_mismatched_key_is_named() {
-    let text = format::sign(&sample(), &key_a()).expect("sign");
+    let text = format::sign(&common::sample_v2(), &key_a()).expect("sign");
     let parsed = UnverifiedFile::parse(text.as_bytes()).expect("parse");
     assert!(matches!(
         parsed.verify(key_b().public_key()),

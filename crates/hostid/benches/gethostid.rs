@@ -3,7 +3,8 @@
 //! - `process/trivial` vs `process/gethostid`: a whole process start, print, exit. The
 //!   baseline is `gethostid-baseline`, built in the same profile, which only prints a code.
 //! - `in-process/sha256-64B` vs `in-process/current`: the probe the verifier runs when it
-//!   loads an activation file, against one SHA-256 of 64 bytes.
+//!   loads an activation file, against one SHA-256 of 64 bytes; `in-process/probe_strong` is
+//!   the same probe giving the strong code (`current_strong`), and `parse_strong` parses one.
 //!
 //! Run: `cargo bench -p i3lic-hostid --bench gethostid`; ratios are the quotient of the
 //! reported means (`target/criterion/<group>/<name>/new/estimates.json`).
@@ -45,9 +46,16 @@ fn in_process(c: &mut Criterion) {
     });
     g.bench_function("current", |b| b.iter(|| black_box(hostid::current())));
     g.bench_function("probe", |b| b.iter(|| black_box(hostid::machine::probe())));
+    g.bench_function("probe_strong", |b| {
+        b.iter(|| black_box(hostid::current_strong()))
+    });
     let typed = "1q2h4-74kmz-kwxdv-8kooo-ookzq";
     g.bench_function("parse", |b| {
         b.iter(|| black_box(typed).parse::<hostid::HostId>())
+    });
+    let typed_strong = "2q2h4-74ba6-jqbb1-kmzkw-hy4w2-we9xd-v8kfm-bkswp-a0000-00000-0000k-zwj4t";
+    g.bench_function("parse_strong", |b| {
+        b.iter(|| black_box(typed_strong).parse::<hostid::HostId>())
     });
     g.finish();
 }

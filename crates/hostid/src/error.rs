@@ -23,8 +23,8 @@ pub enum CodeError {
         /// Its 1-based position in the trimmed input.
         position: usize,
     },
-    /// Too few or too many symbols.
-    #[error("the host ID has {found} symbols (dashes not counted); it should have {expected}: {}", length_hint(*found, *expected))]
+    /// Too few or too many symbols: neither a short code (25) nor a strong one (60).
+    #[error("the host ID has {found} symbols (dashes not counted); it should have {expected}{}: {}", form_note(*expected), length_hint(*found, *expected))]
     WrongLength {
         /// Symbols found.
         found: usize,
@@ -34,8 +34,9 @@ pub enum CodeError {
     /// The check symbol does not agree: a character was mistyped or two neighbours swapped.
     #[error("the host ID's check character does not match: a character was mistyped or two neighbouring characters were swapped")]
     CheckFailed,
-    /// A well-formed code of a version this build does not know.
-    #[error("host ID version '{found}' is not supported (this build reads version 1)")]
+    /// A code whose version symbol is not the one its length calls for (`1` for 25 symbols,
+    /// `2` for 60), but whose check symbol agrees: a version this build does not know.
+    #[error("host ID version '{found}' is not supported (this build reads version 1, 25 symbols, and version 2, 60 symbols)")]
     UnsupportedVersion {
         /// The version symbol found.
         found: char,
@@ -43,6 +44,20 @@ pub enum CodeError {
     /// Passes the check but describes an impossible component set.
     #[error("the host ID is not one gethostid could have printed (inconsistent component fields)")]
     Inconsistent,
+    /// A well-formed code not written exactly as it is printed (only from
+    /// [`HostId::parse_canonical`](crate::HostId::parse_canonical), which activation files use).
+    #[error("the host ID is not in its printed form: character {position} {difference}; it is written {expected}")]
+    NotCanonical {
+        /// The printed (canonical) form of the same code.
+        expected: String,
+        /// 1-based position, in the input, of the first character that differs from it.
+        position: usize,
+        /// What kind of difference that is.
+        difference: SpellingDifference,
+    },
+    /// A code form other than `short` or `strong`.
+    #[error("a host-ID form is `short` or `strong`")]
+    UnknownForm,
     /// Fewer strong components than a safe code needs.
     #[error("only {found} stable machine component(s) found; a host ID needs at least {needed}")]
     TooFewComponents {
@@ -51,6 +66,44 @@ pub enum CodeError {
         /// Strong components needed.
         needed: usize,
     },
+}
+
+/// How a well-formed code's spelling departs from the printed form
+/// ([`CodeError::NotCanonical`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SpellingDifference {
+    /// Spaces or line breaks before or after the code.
+    Whitespace,
+    /// A lower-case letter; the printed form is upper case.
+    LowerCase,
+    /// `O`, `I` or `L` (either case) for `0`, `1`, `1`.
+    LookAlike,
+    /// A dash missing, extra or misplaced, or a space instead of a dash.
+    Separator,
+}
+
+impl std::fmt::Display for SpellingDifference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SpellingDifference::Whitespace => "is white space around the code",
+            SpellingDifference::LowerCase => "is lower case",
+            SpellingDifference::LookAlike => "is a look-alike letter (O, I or L) for a digit",
+            SpellingDifference::Separator => {
+                "does not follow the grouping (groups of five symbols joined by single dashes)"
+            }
+        })
+    }
+}
+
+/// Which form a symbol count belongs to, in words: nothing for the short form (whose message
+/// predates the strong one and is kept as it was), a note for the strong form.
+fn form_note(expected: usize) -> &'static str {
+    if expected == crate::code::STRONG_SYMBOLS {
+        " (a strong host ID)"
+    } else {
+        ""
+    }
 }
 
 /// What a wrong symbol count most likely means, in words.

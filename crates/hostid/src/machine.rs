@@ -10,7 +10,9 @@
 //! | CPU vendor + brand | first block of `/proc/cpuinfo` | sysinfo's CPU list (no usage refresh) |
 //!
 //! The whole probe takes well under a millisecond (see `benches/gethostid.rs`), so a server can
-//! call [`current`] every time it loads an activation file.
+//! call [`current`] or [`current_strong`] every time it loads an activation file. One probe
+//! gives both forms: [`Probe::strong_host_id`], then [`HostId::to_short`] for the short code
+//! (the same as [`Probe::host_id`]).
 
 use std::fmt;
 use std::fs;
@@ -40,6 +42,20 @@ const CPUINFO_LIMIT: usize = 64 * 1024;
 /// ```
 pub fn current() -> Result<HostId, CodeError> {
     probe().host_id()
+}
+
+/// The strong code of this machine: the same probe and refusal as [`current`], with 65-bit
+/// fingerprints. Its [`HostId::to_short`] is what [`current`] returns, so a server that
+/// checks files bound to either form probes once, with this.
+///
+/// ```
+/// match hostid::current_strong() {
+///     Ok(code) => println!("this server: {code} (short: {})", code.to_short()),
+///     Err(e) => eprintln!("no host ID on this machine: {e}"),
+/// }
+/// ```
+pub fn current_strong() -> Result<HostId, CodeError> {
+    probe().strong_host_id()
 }
 
 /// Where the probe ran.
@@ -138,9 +154,15 @@ impl Probe {
         self.components.kinds()
     }
 
-    /// The code built from what was found.
+    /// The short code built from what was found.
     pub fn host_id(&self) -> Result<HostId, CodeError> {
         HostId::from_components(&self.components)
+    }
+
+    /// The strong code built from what was found; its [`HostId::to_short`] is
+    /// [`Probe::host_id`].
+    pub fn strong_host_id(&self) -> Result<HostId, CodeError> {
+        HostId::strong_from_components(&self.components)
     }
 }
 

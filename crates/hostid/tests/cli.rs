@@ -4,7 +4,7 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use hostid::HostId;
+use hostid::{CodeForm, HostId};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gethostid");
 
@@ -24,14 +24,22 @@ fn json(out: &Output) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out.stdout)))
 }
 
-/// A valid sample code, computed through the library.
-fn sample() -> HostId {
-    HostId::from_components(&hostid::Components {
+fn sample_components() -> hostid::Components {
+    hostid::Components {
         machine_id: Some("3d1219c7c4c5404aaa1f6d2a48adfda4".into()),
         macs: vec![[0x00, 0x1b, 0x21, 0x3a, 0x4b, 0x5c]],
         ..Default::default()
-    })
-    .unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+/// A valid sample code, computed through the library.
+fn sample() -> HostId {
+    HostId::from_components(&sample_components()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The strong code of the same components.
+fn strong_sample() -> HostId {
+    HostId::strong_from_components(&sample_components()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
@@ -109,13 +117,89 @@ fn check_accepts_a_typed_code() {
     let typed = id.to_string().to_lowercase().replace('0', "o");
     let out = run(&["--check", &typed]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).starts_with(&format!("valid host ID {id}")));
+    assert!(text(&out.stdout).starts_with(&format!("valid host ID {id} (short form, version 1")));
     let out = run(&["--check", &id.to_string(), "--json"]);
     assert_eq!(out.status.code(), Some(0));
     let v = json(&out);
     assert_eq!(v["valid"], true);
     assert_eq!(v["code"], id.to_string());
+    assert_eq!(v["form"], "short");
     assert_eq!(v["components"], serde_json::json!(["machine-id", "mac"]));
+    assert!(v.get("short_code").is_none(), "{v}");
+}
+
+#[test]
+fn check_accepts_a_strong_code_and_says_so() {
+    let id = strong_sample();
+    let typed = id.to_string().to_lowercase().replace('-', " ");
+    let out = run(&["--check", &typed]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "valid host ID {id} (strong form, version 2, components: machine-id, mac; its short \
+             code is {})\n",
+            sample()
+        )
+    );
+    let out = run(&["--check", &id.to_string(), "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["code"], id.to_string());
+    assert_eq!(v["form"], "strong");
+    assert_eq!(v["short_code"], sample().to_string());
+    // One symbol short: the version symbol says a strong code was meant.
+    let plain: String = id.to_string().chars().filter(|&c| c != '-').collect();
+    let out = run(&["--check", &plain[..59]]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("it should have 60 (a strong host ID)"),
+        "{err}"
+    );
+    assert!(err.contains("a character is missing"), "{err}");
+}
+
+#[test]
+fn strong_prints_the_strong_code_alone() {
+    let out = run(&["--strong"]);
+    let plain = run(&[]);
+    assert_eq!(out.status.code(), plain.status.code());
+    match hostid::current_strong() {
+        Ok(id) => {
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+            assert_eq!(text(&out.stdout), format!("{id}\n"));
+            assert_eq!(plain.stdout, format!("{}\n", id.to_short()).into_bytes());
+        }
+        Err(_) => {
+            assert_eq!(out.status.code(), Some(4));
+            assert!(out.stdout.is_empty());
+            return;
+        }
+    }
+    let out = run(&["--strong", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    let code: HostId = v["code"]
+        .as_str()
+        .unwrap_or_default()
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}: {v}"));
+    assert_eq!(code.form(), CodeForm::Strong);
+    assert_eq!(v["form"], "strong");
+    assert_eq!(v["short_code"], code.to_short().to_string());
+    assert_eq!(plain.stdout, format!("{}\n", code.to_short()).into_bytes());
+    let v = json(&run(&["--json"]));
+    assert_eq!(v["form"], "short");
+    assert!(v.get("short_code").is_none(), "{v}");
+}
+
+#[test]
+fn strong_does_not_combine_with_check() {
+    let out = run(&["--strong", "--check", &sample().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
 }
 
 #[test]
@@ -179,6 +263,17 @@ fn help_shows_an_example() {
         "{example}: {}",
         text(&out.stderr)
     );
+    // The strong example is a valid strong code, of the same machine as the short examples.
+    assert!(help.contains("gethostid --strong"), "{help}");
+    let strong = help
+        .split_whitespace()
+        .find(|w| w.starts_with('2') && w.len() == CodeForm::Strong.printed_len())
+        .unwrap_or_else(|| panic!("no strong example in {help}"));
+    let strong = HostId::parse_canonical(strong).unwrap_or_else(|e| panic!("{strong}: {e}"));
+    assert_eq!(strong.form(), CodeForm::Strong);
+    let short: HostId = example.parse().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(strong.to_short(), short);
+    assert!(help.contains(&format!("e.g. {short}")), "{help}");
 }
 
 #[test]
@@ -215,6 +310,15 @@ fn too_few_components_exit_4_without_a_code() {
             p.host_id().unwrap_or_else(|e| panic!("{e}"))
         })
     );
+    let out = run(&["--root", &root_arg, "--strong"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!("{}\n", {
+            let p = hostid::machine::probe_at(root);
+            p.strong_host_id().unwrap_or_else(|e| panic!("{e}"))
+        })
+    );
     // In a container the same tree warns on stderr, and the code stays on stdout alone.
     write(root, ".dockerenv", "");
     let out = run(&["--root", &root_arg, "--json"]);
@@ -233,20 +337,23 @@ fn write(root: &Path, rel: &str, content: &str) {
 
 #[test]
 fn a_closed_stdout_pipe_is_not_a_crash() {
-    let mut child = Command::new(BIN)
-        .args(["--check", &sample().to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
-    drop(child.stdout.take()); // the reader goes away at once
-    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(out.status.code(), Some(0));
-    assert!(
-        !text(&out.stderr).contains("panicked"),
-        "{}",
-        text(&out.stderr)
-    );
+    for json in [false, true] {
+        // The reader is gone before the child starts, so its write surely meets a closed pipe.
+        let (reader, writer) = std::io::pipe().unwrap_or_else(|e| panic!("{e}"));
+        drop(reader);
+        let mut c = Command::new(BIN);
+        c.args(["--check", &sample().to_string()]);
+        if json {
+            c.arg("--json");
+        }
+        let out = c
+            .stdout(Stdio::from(writer))
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(text(&out.stderr), "", "json {json}");
+    }
 }
 
 #[cfg(target_os = "linux")]

@@ -27,36 +27,49 @@ fn matches(a: &Components, b: &Components) -> bool {
     match_codes(&code(a), &code(b)).is_match()
 }
 
-/// Codes of differing shapes: all components, no DMI, one MAC, no CPU, and the smallest code.
+/// Codes of differing shapes: all components, no DMI, one MAC, no CPU, and the smallest code;
+/// each in both forms.
 fn samples() -> Vec<HostId> {
+    let short = sample_components().iter().map(code).collect::<Vec<_>>();
+    let strong = sample_components()
+        .iter()
+        .map(|c| match HostId::strong_from_components(c) {
+            Ok(id) => id,
+            Err(e) => panic!("sample components refused: {e}"),
+        })
+        .collect::<Vec<_>>();
+    short.into_iter().chain(strong).collect()
+}
+
+fn sample_components() -> Vec<Components> {
     let s = server();
     vec![
-        code(&s),
-        code(&Components {
+        s.clone(),
+        Components {
             dmi_uuid: None,
             ..s.clone()
-        }),
-        code(&Components {
+        },
+        Components {
             macs: vec![[0x02, 0xfc, 0, 0, 0, 1]],
             dmi_uuid: None,
             ..s.clone()
-        }),
-        code(&Components {
+        },
+        Components {
             cpu: None,
             ..s.clone()
-        }),
-        code(&Components {
+        },
+        Components {
             machine_id: Some("3d1219c7c4c5404aaa1f6d2a48adfda4".into()),
             dmi_uuid: Some("9b1e3f00-1111-4a2b-9c3d-0123456789ab".into()),
             macs: vec![],
             cpu: None,
-        }),
-        code(&Components {
+        },
+        Components {
             machine_id: None,
             dmi_uuid: Some("9b1e3f00-1111-4a2b-9c3d-0123456789ab".into()),
             macs: vec![[0x00, 0x50, 0x56, 0xaa, 0xbb, 0xcc]],
             cpu: Some("AuthenticAMD AMD EPYC".into()),
-        }),
+        },
     ]
 }
 
@@ -100,7 +113,9 @@ fn every_single_substitution_is_refused_by_the_parser() {
             }
         }
     }
-    assert_eq!(tried, samples().len() * 25 * 31);
+    let symbols_tried: usize = samples().iter().map(|id| id.form().symbols()).sum();
+    assert_eq!(tried, symbols_tried * 31);
+    assert_eq!(symbols_tried, 6 * 25 + 6 * 60);
 }
 
 #[test]
@@ -123,7 +138,7 @@ fn every_adjacent_swap_is_refused_by_the_parser() {
             tried += 1;
         }
     }
-    assert!(tried > 60, "only {tried} swaps tried");
+    assert!(tried > 300, "only {tried} swaps tried");
 }
 
 #[test]
@@ -143,8 +158,16 @@ fn parse_edge_cases_name_what_is_wrong() {
     assert_eq!("".parse::<HostId>(), Err(CodeError::Empty));
     assert_eq!("  \t ".parse::<HostId>(), Err(CodeError::Empty));
     assert!(matches!(
-        "1".repeat(65).parse::<HostId>(),
-        Err(CodeError::TooLong { len: 65, max: 64 })
+        "1".repeat(129).parse::<HostId>(),
+        Err(CodeError::TooLong { len: 129, max: 128 })
+    ));
+    // Up to the limit, the input is read: 128 symbols are the wrong number, not too long.
+    assert!(matches!(
+        "1".repeat(128).parse::<HostId>(),
+        Err(CodeError::WrongLength {
+            found: 128,
+            expected: 25
+        })
     ));
     assert!(matches!(
         good[..good.len() - 1].parse::<HostId>(),
@@ -205,7 +228,7 @@ fn case_spacing_and_look_alikes_are_forgiven() {
 
 /// Build a text code from raw symbol values, computing a valid check symbol the way the
 /// format defines it (GF(32), x^5 + x^2 + 1, weights powers of x).
-fn with_check(payload: &[u8; 24]) -> String {
+fn with_check(payload: &[u8]) -> String {
     let mul2 = |x: u8| {
         let y = x << 1;
         if y & 0x20 != 0 {
@@ -224,26 +247,27 @@ fn with_check(payload: &[u8; 24]) -> String {
     )
 }
 
+/// A code's symbol values (0..32), check symbol included.
+fn values(id: &HostId) -> Vec<u8> {
+    symbols(id)
+        .iter()
+        .map(|s| ALPHABET.iter().position(|a| a == s).map_or(0, |v| v as u8))
+        .collect()
+}
+
 #[test]
 fn check_symbol_construction_agrees_with_display() {
     for id in samples() {
-        let syms = symbols(&id);
-        let mut payload = [0u8; 24];
-        for (p, s) in payload.iter_mut().zip(&syms) {
-            *p = ALPHABET.iter().position(|a| a == s).map_or(0, |v| v as u8);
-        }
-        assert_eq!(with_check(&payload), id.to_string());
+        let v = values(&id);
+        assert_eq!(with_check(&v[..v.len() - 1]), id.to_string());
     }
 }
 
 #[test]
 fn unsupported_version_and_inconsistent_flags() {
     let id = code(&server());
-    let syms = symbols(&id);
     let mut payload = [0u8; 24];
-    for (p, s) in payload.iter_mut().zip(&syms) {
-        *p = ALPHABET.iter().position(|a| a == s).map_or(0, |v| v as u8);
-    }
+    payload.copy_from_slice(&values(&id)[..24]);
     // Version 2, otherwise the same code, with a valid check symbol.
     let mut v2 = payload;
     v2[0] = 2;

@@ -22,14 +22,23 @@ fn code_corpus_replays_without_panic() {
         files.len()
     );
     let mut accepted = 0;
+    let mut strong = 0;
     for path in &files {
         let bytes = fs::read(path).expect("read corpus file");
         let outcome = std::panic::catch_unwind(|| checks::check_code(&bytes));
         assert!(outcome.is_ok(), "{} panicked", path.display());
-        if std::str::from_utf8(&bytes).is_ok_and(|t| t.parse::<hostid::HostId>().is_ok()) {
+        if let Some(id) = std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|t| t.parse::<hostid::HostId>().ok())
+        {
             accepted += 1;
+            strong += usize::from(id.form() == hostid::CodeForm::Strong);
         }
     }
     // The corpus must keep reaching the accepted-code checks, not only the refusals.
     assert!(accepted >= 5, "only {accepted} corpus codes parse");
+    assert!(
+        strong >= 5,
+        "only {strong} corpus codes parse as strong codes"
+    );
 }

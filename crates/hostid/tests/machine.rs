@@ -8,7 +8,7 @@ use hostid::machine::{
     is_locally_administered, is_virtual_name, probe_at, select_macs, DeviceLink, Environment,
     Interface, MacOrigin, Warning,
 };
-use hostid::{match_codes, CodeError, ComponentKind, HostId};
+use hostid::{match_codes, CodeError, CodeForm, ComponentKind, HostId};
 
 const NIC1: [u8; 6] = [0x00, 0x1b, 0x21, 0x3a, 0x4b, 0x5c];
 const NIC2: [u8; 6] = [0x3c, 0xec, 0xef, 0x10, 0x20, 0x30];
@@ -436,4 +436,40 @@ fn current_is_stable_within_a_process() {
     assert_eq!(a, b);
     let p = hostid::machine::probe();
     assert_eq!(p.host_id(), a);
+}
+
+#[test]
+fn one_probe_gives_both_forms() {
+    let t = Tree::new();
+    t.server();
+    let p = probe_at(t.root());
+    let strong = p.strong_host_id().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(strong.form(), CodeForm::Strong);
+    assert_eq!(Ok(strong.to_short()), p.host_id());
+    assert_eq!(probe_at(t.root()).strong_host_id(), Ok(strong));
+    // An unprivileged strong reading still matches the root one, and checks the short code.
+    fs::remove_file(t.root().join("sys/class/dmi/id/product_uuid"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let user = probe_at(t.root())
+        .strong_host_id()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(match_codes(&strong, &user).is_match());
+    assert!(match_codes(&strong.to_short(), &user).is_match());
+    // Too few components: refused in both forms alike.
+    let empty = Tree::new();
+    empty.file("proc/cpuinfo", "vendor_id\t: GenuineIntel\n\n");
+    let p = probe_at(empty.root());
+    assert_eq!(p.strong_host_id().map(|_| ()), p.host_id().map(|_| ()));
+}
+
+#[test]
+fn current_strong_is_current_in_the_strong_form() {
+    let strong = hostid::current_strong();
+    let short = hostid::current();
+    match (&strong, &short) {
+        (Ok(l), Ok(s)) => assert_eq!(&l.to_short(), s),
+        (Err(a), Err(b)) => assert_eq!(a, b),
+        _ => panic!("the forms disagree: {strong:?} vs {short:?}"),
+    }
+    assert_eq!(hostid::machine::current_strong(), strong);
 }

@@ -36,6 +36,17 @@ pub enum IssuerError {
         /// Its permission bits.
         mode: u32,
     },
+    /// A secret key file owned by another user than the one running the issuer (as OpenSSH
+    /// refuses such a key): someone else could replace the key this user signs with.
+    #[error("secret key {} is owned by uid {owner}, not by uid {uid} that runs the issuer: a secret key must belong to the user who uses it (chown it, or run as its owner)", path.display())]
+    KeyNotOwned {
+        /// The key file.
+        path: PathBuf,
+        /// Its owner's user id.
+        owner: u32,
+        /// The effective user id running the issuer.
+        uid: u32,
+    },
     /// A key file whose content is not a key.
     #[error("key file {}: {reason}", path.display())]
     MalformedKey {
@@ -229,8 +240,8 @@ pub enum IssuerError {
         /// The active disaster-recovery files naming it, in the order they were issued.
         recovery: Vec<String>,
     },
-    /// A batch never replaces an existing output file.
-    #[error("{} already exists: a batch never replaces a file (move it away or choose another --out-dir)", path.display())]
+    /// `--out-dir` (one file or a batch) never replaces an existing output file.
+    #[error("{} already exists: --out-dir never replaces a file (move it away or choose another --out-dir)", path.display())]
     OutputExists {
         /// The existing file.
         path: PathBuf,
@@ -280,7 +291,7 @@ impl IssuerError {
         use rusqlite::ErrorCode as C;
         match self {
             IssuerError::Io { .. } | IssuerError::AlreadyExists { .. } => 4,
-            IssuerError::KeyTooOpen { .. } => 4,
+            IssuerError::KeyTooOpen { .. } | IssuerError::KeyNotOwned { .. } => 4,
             IssuerError::MalformedKey { .. } | IssuerError::KeyDecrypt { .. } => 3,
             IssuerError::Passphrase { .. } => 2,
             IssuerError::Catalog { .. }

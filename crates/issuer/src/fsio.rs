@@ -119,16 +119,32 @@ impl PendingFile {
     /// link, which fails rather than replaces), then drop the temporary name and sync the
     /// folder. An existing file is [`IssuerError::AlreadyExists`]; the final name never
     /// holds a partial file, even if the process dies while writing.
-    pub fn persist_new(mut self) -> Result<(), IssuerError> {
+    pub fn persist_new(self) -> Result<(), IssuerError> {
+        let dir = parent_of(&self.target).to_path_buf();
+        self.link_new().map_err(|e| match e {
+            IssuerError::OutputExists { path } => IssuerError::AlreadyExists { path },
+            other => other,
+        })?;
+        sync_dir(&dir);
+        Ok(())
+    }
+
+    /// Give the complete file its final name only if nothing holds that name yet, without
+    /// syncing the folder (the caller syncs it once after placing several files,
+    /// [`sync_dir`]). The name is taken with a hard link, which the file system refuses
+    /// atomically when the name exists (a file, a folder, a dangling symbolic link), so of
+    /// two processes placing the same name exactly one succeeds and the other's file is never
+    /// renamed over it; then the temporary name is dropped. An existing name is
+    /// [`IssuerError::OutputExists`] (the temporary file is removed).
+    pub fn link_new(mut self) -> Result<(), IssuerError> {
         std::fs::hard_link(&self.temp, &self.target).map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => IssuerError::AlreadyExists {
+            std::io::ErrorKind::AlreadyExists => IssuerError::OutputExists {
                 path: self.target.clone(),
             },
             _ => IssuerError::io("creating", &self.target, e),
         })?;
         self.done = true;
         let _ = std::fs::remove_file(&self.temp);
-        sync_dir(parent_of(&self.target));
         Ok(())
     }
 

@@ -251,8 +251,9 @@ pub fn parse_secret_key(
     Ok(key)
 }
 
-/// Load a secret key file, refusing one that group or others can access (checked on the
-/// opened file, so a swap between check and read cannot slip through).
+/// Load a secret key file, refusing one owned by another user than the one running the
+/// issuer, or that group or others can access (both checked on the opened file, so a swap
+/// between check and read cannot slip through).
 pub fn load_secret_key(
     path: &Path,
     ask: &mut dyn FnMut() -> Result<Zeroizing<String>, IssuerError>,
@@ -281,6 +282,15 @@ pub fn load_secret_key(
     }
     #[cfg(unix)]
     {
+        use std::os::unix::fs::MetadataExt;
+        let (owner, uid) = (meta.uid(), rustix::process::geteuid().as_raw());
+        if owner != uid {
+            return Err(IssuerError::KeyNotOwned {
+                path: path.into(),
+                owner,
+                uid,
+            });
+        }
         let mode = meta.permissions().mode() & 0o7777;
         if mode & 0o077 != 0 {
             return Err(IssuerError::KeyTooOpen {

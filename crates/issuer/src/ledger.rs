@@ -310,6 +310,116 @@ pub struct Ledger {
     conn: Connection,
     path: PathBuf,
     loose: Option<LoosePermissions>,
+    /// Opened read-only without SQLite's locks (see [`Ledger::open_read_only`]): the ledger
+    /// file as it was, to tell whether it changed while being read.
+    unlocked: Option<FileStamp>,
+}
+
+/// What tells whether a ledger file changed: its identity, size and times, and whether its
+/// write-ahead log exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileStamp {
+    file: (u64, u64, u64, i64, i64, i64, i64),
+    wal: bool,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> std::io::Result<FileStamp> {
+        let m = std::fs::metadata(path)?;
+        #[cfg(unix)]
+        let file = {
+            use std::os::unix::fs::MetadataExt;
+            (
+                m.dev(),
+                m.ino(),
+                m.len(),
+                m.mtime(),
+                m.mtime_nsec(),
+                m.ctime(),
+                m.ctime_nsec(),
+            )
+        };
+        #[cfg(not(unix))]
+        let file = {
+            let t = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .unwrap_or_default();
+            (
+                0,
+                0,
+                m.len(),
+                t.as_secs() as i64,
+                i64::from(t.subsec_nanos()),
+                0,
+                0,
+            )
+        };
+        Ok(FileStamp {
+            file,
+            wal: wal_path(path).symlink_metadata().is_ok(),
+        })
+    }
+}
+
+/// The write-ahead log beside a ledger (`ledger.db-wal`).
+fn wal_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+/// `path` as an SQLite URI filename (`file:...`), every byte but unreserved ones and `/`
+/// percent-encoded.
+fn uri_of(path: &Path) -> String {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
+    #[cfg(not(unix))]
+    let bytes = path.to_string_lossy().replace('\\', "/").into_bytes();
+    let mut uri = String::from("file:");
+    for b in bytes {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'.' | b'_' | b'~') {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri
+}
+
+/// An error of `Connection::open`: a file SQLite cannot open is an I/O error naming it.
+fn open_error(path: &Path, e: rusqlite::Error) -> IssuerError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::CannotOpen) => IssuerError::io(
+            "opening the ledger",
+            path,
+            std::io::Error::other(e.to_string()),
+        ),
+        _ => IssuerError::Database(e),
+    }
+}
+
+/// An error while a ledger is identified, switched to WAL or migrated: a file that is not a
+/// database is [`IssuerError::LedgerFormat`], and one that cannot be read or written (its
+/// folder, its `-wal` or `-shm` file) an I/O error naming the ledger.
+fn setup_error(path: &Path, e: IssuerError) -> IssuerError {
+    use rusqlite::ErrorCode as C;
+    match e {
+        IssuerError::Database(e) => match e.sqlite_error_code() {
+            Some(C::NotADatabase) => IssuerError::LedgerFormat {
+                path: path.to_path_buf(),
+                reason: "not an SQLite database".into(),
+            },
+            Some(C::ReadOnly | C::CannotOpen | C::PermissionDenied) => IssuerError::io(
+                "opening the ledger",
+                path,
+                std::io::Error::new(std::io::ErrorKind::PermissionDenied, e.to_string()),
+            ),
+            _ => IssuerError::Database(e),
+        },
+        other => other,
+    }
 }
 
 fn hex(b: &[u8]) -> String {
@@ -334,40 +444,184 @@ impl Ledger {
             o.open(path)
                 .map_err(|e| IssuerError::io("creating the ledger", path, e))?;
         }
-        let conn = Connection::open(path).map_err(|e| match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::CannotOpen) => IssuerError::io(
-                "opening the ledger",
+        let conn = Connection::open(path).map_err(|e| open_error(path, e))?;
+        // SQLite opens a file this user may not write read-only without saying so; every
+        // write would then fail with "attempt to write a readonly database", naming nothing.
+        if conn.is_readonly(rusqlite::DatabaseName::Main)? {
+            return Err(IssuerError::io(
+                "opening the ledger for writing",
                 path,
-                std::io::Error::other(e.to_string()),
-            ),
-            _ => IssuerError::Database(e),
-        })?;
-        let not_a_ledger = |e: rusqlite::Error| match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::NotADatabase) => IssuerError::LedgerFormat {
-                path: path.to_path_buf(),
-                reason: "not an SQLite database".into(),
-            },
-            _ => IssuerError::Database(e),
-        };
+                std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    "this user may only read it (commands that only read, such as `issuer summary`, still work)",
+                ),
+            ));
+        }
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // Identify the file before changing anything in it: switching to WAL rewrites the
         // header of whatever database `path` names, so another program's file is refused
         // first and left byte for byte as it was.
-        Self::identify(&conn, path).map_err(|e| match e {
-            IssuerError::Database(e) => not_a_ledger(e),
-            other => other,
-        })?;
+        Self::identify(&conn, path).map_err(|e| setup_error(path, e))?;
         let _: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(not_a_ledger)?;
+            .map_err(|e| setup_error(path, e.into()))?;
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
         let mut ledger = Ledger {
             conn,
             path: path.to_path_buf(),
             loose: Self::loose_permissions_of(path),
+            unlocked: None,
         };
-        ledger.migrate()?;
+        ledger.migrate().map_err(|e| setup_error(path, e))?;
         Ok(ledger)
+    }
+
+    /// Open an existing ledger for reading only (`SQLITE_OPEN_READ_ONLY`, and `query_only`):
+    /// what the commands that only read use (`account list`, `summary`, `show`, `activity`,
+    /// `audit verify`, `download`, ...). Nothing is created or written: a missing ledger is
+    /// [`IssuerError::Io`] naming the path (no file and no folder is made), and a user who
+    /// may read the ledger but not write it (nor its folder) can use it.
+    ///
+    /// SQLite reads a ledger in WAL mode through its `-wal` and `-shm` files. When they exist
+    /// (a writer has the ledger open) they are read, even where this user may not write
+    /// them. When they do not exist and this user may not create them (a folder this user
+    /// may not write), the ledger file alone holds every committed change (the last writer
+    /// to close folded the log into it and removed them): it is read as it is, without
+    /// SQLite's locks (`immutable`), and [`Ledger::check_unchanged`] tells afterwards whether
+    /// a writer changed it meanwhile, in which case the caller reads again.
+    ///
+    /// A ledger of an older schema is opened with [`Ledger::open`] once, to be migrated; a
+    /// user who may only read it gets [`IssuerError::LedgerFormat`] saying so.
+    pub fn open_read_only(path: &Path) -> Result<Ledger, IssuerError> {
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => {
+                return Err(IssuerError::io(
+                    "reading the ledger",
+                    path,
+                    std::io::Error::other("it is a folder; name the ledger file"),
+                ))
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(IssuerError::io(
+                    "reading the ledger",
+                    path,
+                    std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "there is no ledger there (a command that only reads never creates one; give --db or $I3LIC_DB, or create it with `issuer account add`)",
+                    ),
+                ))
+            }
+            Err(e) => return Err(IssuerError::io("reading the ledger", path, e)),
+        }
+        let flags =
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mut unlocked = None;
+        let conn = match Self::identify(&conn, path) {
+            Ok(()) => conn,
+            // SQLite reads a WAL ledger through its -wal and -shm files, and a read-only
+            // connection cannot create them where this user may not write the folder. With
+            // no -wal file, the ledger file holds every committed change: read it as it is,
+            // without locks (`immutable`), and tell afterwards whether it changed meanwhile
+            // (`check_unchanged`).
+            Err(IssuerError::Database(e))
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen)
+                ) && !wal_path(path).exists() =>
+            {
+                drop(conn);
+                let (conn, stamp) = Self::open_unlocked(path)?;
+                unlocked = Some(stamp);
+                conn
+            }
+            Err(e) => return Err(setup_error(path, e)),
+        };
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| setup_error(path, e.into()))?;
+        if v == 0 {
+            return Err(IssuerError::LedgerFormat {
+                path: path.to_path_buf(),
+                reason: "an empty database: no ledger has been created in it yet".into(),
+            });
+        }
+        if v < SCHEMA_VERSION {
+            drop(conn);
+            return Ledger::open(path).map_err(|e| match e {
+                IssuerError::Io { .. } => IssuerError::LedgerFormat {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "schema version {v}: it is migrated to version {SCHEMA_VERSION} the first time a user who may write it runs any issuer command ({e})"
+                    ),
+                },
+                other => other,
+            });
+        }
+        conn.execute_batch("PRAGMA query_only = ON; PRAGMA foreign_keys = ON;")?;
+        Ok(Ledger {
+            conn,
+            path: path.to_path_buf(),
+            loose: Self::loose_permissions_of(path),
+            unlocked,
+        })
+    }
+
+    /// The ledger file opened read-only without SQLite's locks or its write-ahead log
+    /// (`immutable`), and how it was just before.
+    fn open_unlocked(path: &Path) -> Result<(Connection, FileStamp), IssuerError> {
+        let stamp =
+            FileStamp::of(path).map_err(|e| IssuerError::io("reading the ledger", path, e))?;
+        if stamp.wal {
+            // Committed changes may be in the log only: not readable without it.
+            return Err(IssuerError::io(
+                "reading the ledger",
+                path,
+                std::io::Error::other(
+                    "an issuer started writing it while it was being opened, and this user may not open its -wal and -shm files; try again",
+                ),
+            ));
+        }
+        let conn = Connection::open_with_flags(
+            format!("{}?mode=ro&immutable=1", uri_of(path)),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(|e| open_error(path, e))?;
+        Self::identify(&conn, path).map_err(|e| setup_error(path, e))?;
+        Ok((conn, stamp))
+    }
+
+    /// After reading from a ledger opened with [`Ledger::open_read_only`]: whether what was
+    /// read is one consistent ledger. Always so when SQLite's locks were used; when the
+    /// ledger was read without them (this user may not create its -wal and -shm files), an
+    /// error if the ledger file changed or its write-ahead log appeared since it was opened:
+    /// a writer was active, and the reads may mix two states. Read again then.
+    pub fn check_unchanged(&self) -> Result<(), IssuerError> {
+        let Some(before) = &self.unlocked else {
+            return Ok(());
+        };
+        let now = FileStamp::of(&self.path)
+            .map_err(|e| IssuerError::io("reading the ledger", &self.path, e))?;
+        if now == *before {
+            return Ok(());
+        }
+        Err(IssuerError::io(
+            "reading the ledger",
+            &self.path,
+            std::io::Error::other(
+                "it changed while being read without locks (another issuer was writing it, and this user may not create its -wal and -shm files); try again",
+            ),
+        ))
+    }
+
+    /// Whether this ledger was opened read-only without SQLite's locks
+    /// ([`Ledger::open_read_only`] where this user may not create the -wal and -shm files).
+    pub fn read_without_locks(&self) -> bool {
+        self.unlocked.is_some()
     }
 
     fn migrate(&mut self) -> Result<(), IssuerError> {
@@ -515,6 +769,10 @@ impl Ledger {
             Some((s, h)) => (s + 1, h),
             None => (1, vec![0u8; 32]),
         };
+        // Every change passes here in its transaction, so this one check covers each place
+        // the actor is stored (the audit row, `orders.added_by`, `files.deactivated_by`):
+        // a refusal rolls the whole change back.
+        check_name("the name recorded as who made the change", actor)?;
         let hash = audit_hash(&prev, seq, at, actor, action, subject, before, after);
         tx.execute(
             "INSERT INTO audit (seq, at, actor, action, subject, before, after, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -1031,8 +1289,9 @@ impl Ledger {
     ///
     /// With `out_dir`, each file is written to `out_dir/<machine>.i3lic` with the crash
     /// ordering of [`Ledger::issue`]: every file is written under its temporary name and
-    /// synced before the commit, renamed after it, and the folder is synced once at the end.
-    /// Returns the files in request order.
+    /// synced before the commit, linked into place after it (never replacing a file that
+    /// took its name meanwhile: [`IssuerError::RecordedNotWritten`] names the recorded file),
+    /// and the folder is synced once at the end. Returns the files in request order.
     pub fn issue_batch(
         &mut self,
         catalog: &Catalog,
@@ -1068,11 +1327,12 @@ impl Ledger {
         }
         tx.commit()?;
         if let Some(dir) = out_dir {
-            // Every file is recorded now: rename them all even if one fails, and name the
-            // first that could not be written (the others are in place).
+            // Every file is recorded now: place them all even if one fails, and name the
+            // first that could not be written (the others are in place). A name taken since
+            // the check (another issuer writing the same machine's file) is never replaced.
             let mut first_error = None;
             for (p, (a, _)) in pending.into_iter().zip(&signed) {
-                if let Err(e) = p.rename() {
+                if let Err(e) = p.link_new() {
                     first_error.get_or_insert(IssuerError::RecordedNotWritten {
                         id: a.file_id.to_string(),
                         source: Box::new(e),
@@ -1562,7 +1822,11 @@ fn batch_error(i: usize, reqs: &[IssueRequest], e: IssuerError) -> IssuerError {
     }
 }
 
-fn check_text(what: &str, v: &str) -> Result<(), IssuerError> {
+/// The one check of a text the ledger stores (names, addresses, who made a change): at most
+/// [`format::MAX_TEXT_LEN`] bytes, no control character (so no terminal escape sequence
+/// reaches the ledger), no blanks at either end. A refusal is
+/// [`IssuerError::MalformedRequest`] naming `what`.
+pub fn check_text(what: &str, v: &str) -> Result<(), IssuerError> {
     if v.len() > format::MAX_TEXT_LEN || v.chars().any(char::is_control) || v != v.trim() {
         return Err(IssuerError::MalformedRequest {
             reason: format!(
@@ -1581,4 +1845,57 @@ fn check_name(what: &str, v: &str) -> Result<(), IssuerError> {
         });
     }
     check_text(what, v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A ledger read without SQLite's locks (as where this user may not create its -wal and
+    /// -shm files) tells when a writer changed it while it was being read.
+    #[test]
+    fn a_read_without_locks_notices_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.db");
+        Ledger::open(&path)
+            .unwrap()
+            .add_account("Contoso", "t")
+            .unwrap();
+        assert!(!wal_path(&path).exists(), "the last writer removes the log");
+        let unlocked = |path: &Path| {
+            let (conn, stamp) = Ledger::open_unlocked(path).unwrap();
+            Ledger {
+                conn,
+                path: path.to_path_buf(),
+                loose: None,
+                unlocked: Some(stamp),
+            }
+        };
+        let reader = unlocked(&path);
+        assert!(reader.read_without_locks());
+        assert_eq!(reader.accounts().unwrap(), ["Contoso"]);
+        assert!(reader.check_unchanged().is_ok());
+        assert!(!wal_path(&path).exists(), "an unlocked read creates no log");
+        // A writer's log appears while it runs; its changes reach the ledger file when it
+        // closes (and removes the log).
+        let mut writer = Ledger::open(&path).unwrap();
+        writer.add_account("Fabrikam", "t").unwrap();
+        assert!(reader.check_unchanged().is_err());
+        // Not opened without locks while the log exists: committed changes may be in it only.
+        assert!(Ledger::open_unlocked(&path).is_err());
+        drop(writer);
+        assert!(!wal_path(&path).exists());
+        assert!(reader.check_unchanged().is_err(), "the file changed");
+        let reader = unlocked(&path);
+        assert_eq!(reader.accounts().unwrap(), ["Contoso", "Fabrikam"]);
+        assert!(reader.check_unchanged().is_ok());
+    }
+
+    #[test]
+    fn uri_filenames_escape_what_sqlite_would_read_as_syntax() {
+        assert_eq!(
+            uri_of(Path::new("/srv/i3lic/a b?c#d%e.db")),
+            "file:/srv/i3lic/a%20b%3Fc%23d%25e.db"
+        );
+    }
 }

@@ -1,8 +1,8 @@
 //! The rules of each license type, and turning an issue request into what the file grants.
 
 use format::{
-    Activation, FileId, Host, HostId, LicenseCount, LicenseType, OrderedItem, Restriction,
-    Timestamp,
+    Activation, Chain, FileId, Host, HostId, LicenseCount, LicenseType, OrderedItem, Restriction,
+    Rules, Timestamp,
 };
 
 use crate::catalog::{Catalog, Development, Part, PartKind};
@@ -461,6 +461,7 @@ pub fn activation(req: &IssueRequest, plan: &Plan, file_id: FileId, now: Timesta
     Activation {
         file_id,
         supersedes: None,
+        chain: Some(Chain::first(file_id)),
         product: req.product.clone(),
         product_version: req.version.clone(),
         license_type: req.license_type,
@@ -481,5 +482,6 @@ pub fn activation(req: &IssueRequest, plan: &Plan, file_id: FileId, now: Timesta
         licenses: plan.licenses.clone(),
         ordered_items: plan.ordered_items.clone(),
         restrictions: plan.rule.restrictions.to_vec(),
+        rules: Rules::default(),
     }
 }

@@ -511,3 +511,67 @@ fn keygen_killed_while_writing_leaves_no_partial_key() {
         format::SecretKey::from_text(&std::fs::read_to_string(keys.join("v.key")).unwrap()).is_ok()
     );
 }
+
+/// A secret key owned by another user (here `nobody`, mode 0600) used to be used. It is
+/// refused, as OpenSSH refuses one, naming its owner and the user running the issuer (exit
+/// 4), before the passphrase is asked and before anything is recorded.
+#[cfg(unix)]
+#[test]
+fn a_secret_key_owned_by_another_user_is_refused() {
+    let me = common::current_uid();
+    if me != 0 {
+        eprintln!("note: skipped: giving the key to another user needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    let key = common::unencrypted_key(dir.path());
+    std::os::unix::fs::chown(&key, Some(common::NOBODY), Some(common::NOBODY)).unwrap();
+    assert_eq!(common::mode(&key), 0o600);
+    let head = ok(&db, &["audit", "head"]);
+    let h = host(4);
+    let out = dir.path().join("ic1.i3lic");
+    let o = run(
+        &db,
+        &issue_args(
+            &h,
+            key.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "SW-001-4.0-AL02=5",
+        ),
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains(key.to_str().unwrap())
+            && err.contains(&format!("owned by uid {}", common::NOBODY))
+            && err.contains(&format!("not by uid {me}")),
+        "{err}"
+    );
+    assert!(!out.exists());
+    assert_eq!(ok(&db, &["audit", "head"]), head, "something was recorded");
+    // The library refuses it the same way.
+    match issuer::keys::load_secret_key(&key, &mut || {
+        panic!("the passphrase must not be asked for a key that is refused")
+    }) {
+        Err(e @ issuer::IssuerError::KeyNotOwned { .. }) => assert_eq!(e.exit_code(), 4),
+        other => panic!("{other:?}"),
+    }
+    // Given back to this user, it works.
+    std::os::unix::fs::chown(&key, Some(me), None).unwrap();
+    let o = run(
+        &db,
+        &issue_args(
+            &h,
+            key.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "SW-001-4.0-AL02=5",
+        ),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -271,3 +271,113 @@ fn updates_and_deactivations_racing_with_issues_keep_used_within_total() {
     let (code, out, _) = issuer(&db, &["audit", "verify"]);
     assert_eq!(code, Some(0), "{out}");
 }
+
+/// Two `issuer issue --machine ms1 --out-dir D` at once: both may pass the check for an
+/// existing `D/ms1.i3lic` before either has signed, but only one may take the name. The other
+/// never replaces it: it exits 4, and if it got as far as recording its file, it says so,
+/// naming the id and how to download it.
+#[test]
+fn two_processes_issuing_into_the_same_out_dir_never_replace_each_others_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = cli_ledger(dir.path(), &[("SW-001-4.0-MS01", 100)], Units::Perpetual);
+    let key = unencrypted_key(dir.path());
+    let h = host(7);
+    let mut recorded_losers = 0;
+    for round in 0..8 {
+        let out_dir = dir.path().join(format!("round{round}"));
+        std::fs::create_dir(&out_dir).unwrap();
+        let start = Arc::new(Barrier::new(2));
+        let racers: Vec<_> = (0..2)
+            .map(|_| {
+                let (db, key, h, out_dir, start) = (
+                    db.clone(),
+                    key.clone(),
+                    h.clone(),
+                    out_dir.clone(),
+                    start.clone(),
+                );
+                std::thread::spawn(move || {
+                    let args = [
+                        "issue",
+                        "--account",
+                        "Contoso",
+                        "--site",
+                        "HQ",
+                        "--product",
+                        "CIC",
+                        "--version",
+                        "4.0",
+                        "--type",
+                        "media-server",
+                        "--host-id",
+                        &h,
+                        "--machine",
+                        "ms1",
+                        "--server-part",
+                        "SW-001-4.0-MS01",
+                        "--key",
+                        key.to_str().unwrap(),
+                        "--out-dir",
+                        out_dir.to_str().unwrap(),
+                    ];
+                    let mut c = tester(&db);
+                    c.args(args);
+                    start.wait();
+                    let o = c.output().unwrap();
+                    (
+                        o.status.code(),
+                        String::from_utf8_lossy(&o.stdout).into_owned(),
+                        String::from_utf8_lossy(&o.stderr).into_owned(),
+                    )
+                })
+            })
+            .collect();
+        let runs: Vec<_> = racers.into_iter().map(|r| r.join().unwrap()).collect();
+        let winners: Vec<_> = runs.iter().filter(|r| r.0 == Some(0)).collect();
+        assert_eq!(
+            winners.len(),
+            1,
+            "round {round}: exactly one wins: {runs:#?}"
+        );
+        let loser = runs.iter().find(|r| r.0 != Some(0)).unwrap();
+        assert_eq!(loser.0, Some(4), "round {round}: {loser:?}");
+        let target = out_dir.join("ms1.i3lic");
+        assert!(loser.2.contains(target.to_str().unwrap()), "{loser:?}");
+        assert!(loser.2.contains("never replaces"), "{loser:?}");
+        let l = issuer::Ledger::open(&db).unwrap();
+        // The file in place is the winner's, byte for byte.
+        let winner_id = winners[0].1.split_whitespace().next().unwrap();
+        assert_eq!(
+            std::fs::read(&target).unwrap(),
+            l.file_bytes(winner_id).unwrap()
+        );
+        if loser.2.contains("was issued and recorded") {
+            // Recorded after the winner took the name: its id and the way to its bytes.
+            let id = loser
+                .2
+                .split_whitespace()
+                .find(|w| w.len() == 32 && w.bytes().all(|b| b.is_ascii_hexdigit()))
+                .unwrap_or_else(|| panic!("no file id in {}", loser.2));
+            assert_ne!(id, winner_id);
+            assert!(
+                loser
+                    .2
+                    .contains(&format!("issuer download {id} --out FILE")),
+                "{}",
+                loser.2
+            );
+            assert!(!l.file_bytes(id).unwrap().is_empty());
+            recorded_losers += 1;
+        }
+        // Nothing else is left in the folder (no temporary file).
+        let names: Vec<_> = std::fs::read_dir(&out_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["ms1.i3lic"], "round {round}");
+    }
+    // Every recorded file, winners and recorded losers, took its unit; nothing more.
+    let summary = summary_json(&db);
+    let ms01 = summary_part(&summary, "SW-001-4.0-MS01");
+    assert_eq!(ms01["used"].as_u64(), Some(8 + recorded_losers));
+}

@@ -143,3 +143,138 @@ fn a_ledger_open_to_group_or_others_is_used_with_one_warning_naming_its_mode() {
     let (_, err) = summary_stderr(&db);
     assert!(!err.contains("warning"), "{err}");
 }
+
+/// A ledger this user may only read, in a folder this user may not write (so SQLite cannot
+/// create the -wal and -shm files): every command that only read used to exit 4 ("attempt
+/// to write a readonly database"). They work, change nothing and create nothing; a command
+/// that writes fails clearly, naming the ledger. Run as `nobody` when the test runs as root.
+#[cfg(unix)]
+#[test]
+fn commands_that_only_read_work_on_a_ledger_this_user_may_only_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(base) = common::as_other_user(dir.path(), &common::bin()) else {
+        return;
+    };
+    let folder = dir.path().join("ro");
+    std::fs::create_dir(&folder).unwrap();
+    let db = common::cli_ledger(
+        &folder,
+        &[(common::AL02, 5), (common::SL03, 1)],
+        common::Units::Perpetual,
+    );
+    let key = common::unencrypted_key(dir.path());
+    let out = dir.path().join("ic1.i3lic");
+    let h = common::host(1);
+    let id = common::ok(
+        &db,
+        &common::IssueFlags {
+            license_type: "production",
+            host_id: &h,
+            machine: "ic1",
+            server_part: common::SL03,
+            add: Some("SW-001-4.0-AL02=2"),
+            key: key.to_str().unwrap(),
+            out: out.to_str().unwrap(),
+        }
+        .args(),
+    );
+    let id = id.trim();
+    let names = |f: &Path| {
+        let mut v: Vec<_> = std::fs::read_dir(f)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        names(&folder),
+        ["ledger.db"],
+        "the writer left -wal/-shm files"
+    );
+    let before = std::fs::read(&db).unwrap();
+    common::set_mode(&db, 0o444);
+    common::set_mode(&folder, 0o555);
+
+    let db_arg = db.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(base.get_program())
+            .args(base.get_args())
+            .args(["--db", db_arg])
+            .args(args)
+            .env("USER", "reader")
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let reads = |when: &str| {
+        for (args, expect) in [
+            (&["account", "list"][..], "Contoso"),
+            (&["site", "list", "--account", "Contoso"], "HQ"),
+            (&["summary", "--account", "Contoso"], common::AL02),
+            (&["activity"], id),
+            (&["show", id], "ic1"),
+            (&["audit", "verify"], "audit log intact"),
+            (&["audit", "head"], ":"),
+            (&["download", id, "--out", "-"], "i3lic"),
+        ] {
+            let (code, stdout, stderr) = run(args);
+            assert_eq!(code, Some(0), "{when}: {args:?}: {stderr}");
+            assert!(stdout.contains(expect), "{when}: {args:?}: {stdout}");
+        }
+        // A command that writes is refused, naming the ledger, and writes nothing.
+        let (code, _, stderr) = run(&["account", "add", "Fabrikam"]);
+        assert_eq!(code, Some(4), "{when}: {stderr}");
+        assert!(
+            stderr.contains(db_arg) && stderr.contains("may only read"),
+            "{when}: {stderr}"
+        );
+        assert_eq!(std::fs::read(&db).unwrap(), before, "{when}");
+    };
+    // No -wal or -shm file: the ledger file alone is read.
+    reads("without -wal and -shm files");
+    assert_eq!(names(&folder), ["ledger.db"]);
+    // With the -wal and -shm files that a reader allowed to create them leaves behind (this
+    // user may not write them).
+    common::set_mode(&folder, 0o755);
+    common::ok(&db, &["account", "list"]);
+    common::set_mode(&folder, 0o555);
+    assert_eq!(
+        names(&folder),
+        ["ledger.db", "ledger.db-shm", "ledger.db-wal"]
+    );
+    reads("with -wal and -shm files");
+    // Let the temporary folder be removed by a test that does not run as root.
+    common::set_mode(&folder, 0o755);
+}
+
+/// A command that only reads used to create the ledger (and its folders) it was pointed at.
+/// It names the missing ledger instead (exit 4) and creates nothing.
+#[test]
+fn a_command_that_only_reads_never_creates_a_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("new").join("sub").join("ledger.db");
+    for args in [
+        &["account", "list"][..],
+        &["summary", "--account", "Contoso"],
+        &["activity"],
+        &["audit", "verify"],
+        &["download", "0123456789abcdef0123456789abcdef", "--out", "-"],
+    ] {
+        let o = common::run(&db, args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(4), "{args:?}: {err}");
+        assert!(
+            err.contains(db.to_str().unwrap()) && err.contains("no ledger there"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!dir.path().join("new").exists(), "a folder was created");
+    // A command that writes still creates it.
+    common::ok(&db, &["account", "add", "Contoso"]);
+    assert_eq!(common::ok(&db, &["account", "list"]), "Contoso\n");
+}

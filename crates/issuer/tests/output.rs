@@ -146,3 +146,191 @@ fn an_out_that_is_a_folder_is_refused_before_anything_is_recorded() {
     assert_eq!(o.status.code(), Some(4));
     assert!(folder.is_dir() && std::fs::read_dir(&folder).unwrap().count() == 0);
 }
+
+/// A terminal escape: sets the window title and clears the screen when printed raw.
+const ESCAPE: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J";
+
+/// No raw control character but the line break in what a command printed.
+fn assert_no_controls(what: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n'),
+        "{what} printed a raw control character: {text:?}"
+    );
+}
+
+/// `$USER` holding an escape sequence used to be stored as `deactivated_by` (every other name
+/// was checked) and printed raw by `show`. It is skipped with a warning: the name of the
+/// process's account is recorded instead.
+#[test]
+fn a_user_variable_holding_an_escape_is_not_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _, id) = issued(dir.path());
+    let o = common::command(&db)
+        .args(["deactivate", &id])
+        .env("USER", ESCAPE)
+        .env_remove("LOGNAME")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("$USER is not a usable name"), "{err}");
+    assert_no_controls("deactivate", &o.stderr);
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(&db, &["show", &id, "--json"])).unwrap();
+    let by = shown["deactivated_by"].as_str().unwrap();
+    assert!(!by.is_empty() && !by.contains('\u{1b}'), "{by:?}");
+    assert!(err.contains(&format!("recording '{by}' instead")), "{err}");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    for (table, column) in [("files", "deactivated_by"), ("audit", "actor")] {
+        let n: i64 = conn
+            .query_row(
+                &format!("SELECT count(*) FROM {table} WHERE instr({column}, char(27)) > 0"),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 0, "{table}.{column} holds an escape");
+    }
+}
+
+/// The library refuses such a name whatever the caller: every change's actor passes the one
+/// check of ledger texts, and the refused change leaves nothing behind.
+#[test]
+fn the_ledger_refuses_a_control_character_in_who_made_a_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _, id) = issued(dir.path());
+    let mut l = issuer::Ledger::open(&db).unwrap();
+    let catalog = issuer::Catalog::built_in().unwrap();
+    let refused = |r: Result<(), issuer::IssuerError>| match r {
+        Err(e @ issuer::IssuerError::MalformedRequest { .. }) => assert_eq!(e.exit_code(), 3),
+        other => panic!("{other:?}"),
+    };
+    refused(
+        l.deactivate(&id, ESCAPE, format::Timestamp::now())
+            .map(drop),
+    );
+    refused(l.add_account("Fabrikam", ESCAPE));
+    refused(
+        l.add_order(&catalog, "Contoso", "SW-001-4.0-MS01", 1, true, "bell\u{7}")
+            .map(drop),
+    );
+    refused(l.set_site_active("Contoso", "HQ", false, " padded"));
+    assert_eq!(l.show(&catalog, &id).unwrap().status, "active");
+    assert_eq!(l.accounts().unwrap(), ["Contoso"]);
+}
+
+/// Whatever the ledger holds (here edited directly in SQLite), the commands print control
+/// characters escaped: `show`, `site list`, `account list`, `activity`, and the errors that
+/// repeat a value given.
+#[test]
+fn values_edited_into_the_ledger_print_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _, id) = issued(dir.path());
+    ok(&db, &["deactivate", &id]);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("UPDATE files SET deactivated_by = ?1", [ESCAPE])
+        .unwrap();
+    conn.execute("UPDATE sites SET city = ?1", [ESCAPE])
+        .unwrap();
+    conn.execute("UPDATE accounts SET name = name || ?1", [ESCAPE])
+        .unwrap();
+    drop(conn);
+    let account = format!("Contoso{ESCAPE}");
+    for args in [
+        &["show", &id][..],
+        &["site", "list", "--account", &account],
+        &["account", "list"],
+        &["activity", "--active", "all"],
+    ] {
+        let o = run(&db, args);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_no_controls(&format!("{args:?}"), &o.stdout);
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("\\u{1b}]0;pwned\\u{7}\\u{1b}[2J"),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+    }
+    // An error naming a value given on the command line.
+    let o = run(&db, &["summary", "--account", &format!("Nobody{ESCAPE}")]);
+    assert_eq!(o.status.code(), Some(20));
+    assert_no_controls("summary", &o.stderr);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("Nobody\\u{1b}"));
+    // JSON stays JSON (serde escapes control characters itself), and download stays exact.
+    let json: serde_json::Value = serde_json::from_str(&ok(&db, &["show", &id, "--json"])).unwrap();
+    assert_eq!(json["deactivated_by"].as_str(), Some(ESCAPE));
+    let o = run(&db, &["download", &id, "--out", "-"]);
+    assert_eq!(
+        o.stdout,
+        std::fs::read(dir.path().join("ms1.i3lic")).unwrap()
+    );
+}
+
+/// A standard output whose reader is already gone: writing to it fails with a broken pipe.
+fn closed_stdout() -> std::process::Stdio {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    writer.into()
+}
+
+/// `issuer activity | head -1` used to exit 4 with "writing output: Broken pipe". A reader
+/// that went away ends the output quietly: the command keeps the status it would have had
+/// (what it did, such as issuing a file, is done), and says nothing about the pipe.
+#[test]
+fn a_closed_output_pipe_ends_quietly_with_the_commands_own_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, key, id) = issued(dir.path());
+    let quiet = |args: &[&str]| {
+        let o = common::tester(&db)
+            .args(args)
+            .stdout(closed_stdout())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(
+            !err.contains("Broken pipe")
+                && !err.contains("writing output")
+                && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+        (o.status.code(), err)
+    };
+    for args in [
+        &["activity"][..],
+        &["activity", "--json"],
+        &["show", &id],
+        &["account", "list"],
+        &["summary", "--account", "Contoso"],
+        &["audit", "verify"],
+        &["download", &id, "--out", "-"],
+    ] {
+        assert_eq!(quiet(args), (Some(0), String::new()), "{args:?}");
+    }
+    // A refusal keeps its own status.
+    assert_eq!(quiet(&["show", "0123"]).0, Some(20));
+    // An issue whose id could not be printed is still issued and written.
+    let h = host(5);
+    let out = dir.path().join("ms2.i3lic");
+    let (code, err) =
+        quiet(&media_server(&h, "ms2", key.to_str().unwrap(), out.to_str().unwrap()).args());
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.exists());
+    assert_eq!(summary_json(&db)["parts"][0]["used"].as_u64(), Some(2));
+    // Any other failure to write is still an I/O error.
+    #[cfg(target_os = "linux")]
+    if let Ok(full) = std::fs::File::create("/dev/full") {
+        let o = common::tester(&db)
+            .args(["account", "list"])
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(4));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("writing output"));
+    }
+}

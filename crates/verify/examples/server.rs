@@ -30,7 +30,26 @@ struct Args {
     run_for: Option<u64>,
 }
 
-fn parse_args() -> Result<Args, String> {
+const HELP: &str = "\
+A licensed server in miniature: loads FILE at startup (refusing to start on a bad file),
+reloads it on SIGHUP keeping the old license if the new file fails, and re-checks it while
+running.
+
+Usage: server FILE [--state STATE] [--host-id CODE] [--run-for SECS]
+
+Options:
+  --state STATE    the server's state file (clock and rollback guard)
+  --host-id CODE   check as the machine with this host-ID code instead of this machine
+  --run-for SECS   stop after SECS seconds (default: run until interrupted)
+  -h, --help       print this help
+
+Examples:
+  server /etc/cic/license.i3lic --state /var/lib/cic/license-state.json
+  kill -HUP <pid>      # after replacing the file
+";
+
+/// `Ok(None)` when help was asked for.
+fn parse_args() -> Result<Option<Args>, String> {
     let mut it = std::env::args().skip(1);
     let mut file = None;
     let mut args = Args {
@@ -42,6 +61,7 @@ fn parse_args() -> Result<Args, String> {
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
         match a.as_str() {
+            "-h" | "--help" => return Ok(None),
             "--state" => args.state = Some(value("--state")?.into()),
             "--host-id" => args.host_id = Some(value("--host-id")?),
             "--run-for" => {
@@ -56,9 +76,10 @@ fn parse_args() -> Result<Args, String> {
             _ => return Err("one activation file only".into()),
         }
     }
-    args.file =
-        file.ok_or("usage: server FILE [--state STATE] [--host-id CODE] [--run-for SECS]")?;
-    Ok(args)
+    args.file = file.ok_or(
+        "usage: server FILE [--state STATE] [--host-id CODE] [--run-for SECS] (--help for more)",
+    )?;
+    Ok(Some(args))
 }
 
 fn describe(l: &License) {
@@ -100,7 +121,11 @@ fn main() -> ExitCode {
         .with_target(false)
         .init();
     let args = match parse_args() {
-        Ok(a) => a,
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            print!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
         Err(e) => {
             eprintln!("server: {e}");
             return ExitCode::from(2);

@@ -21,6 +21,19 @@ pub enum VerifyError {
         #[source]
         source: std::io::Error,
     },
+    /// A path the verifier reads (the activation file, a trusted key, the state file or its
+    /// lock file) is not a regular file: a FIFO (opening it would block until a writer
+    /// appears), a device (`/dev/zero` never ends), a socket or a folder. Refused before
+    /// anything is read from it.
+    #[error("{what} {} is not a regular file (it is {file_type})", path.display())]
+    NotRegularFile {
+        /// Which file (`activation file`, `trusted key`, `state file`, `state lock file`).
+        what: &'static str,
+        /// The path given.
+        path: PathBuf,
+        /// What it is instead (`a FIFO (named pipe)`, `a character device`, `a folder`, ...).
+        file_type: &'static str,
+    },
     /// The file is not a well-formed activation file (size, UTF-8, armor, payload, values).
     #[error("malformed activation file: {0}")]
     Malformed(#[source] FormatError),
@@ -70,15 +83,17 @@ pub enum VerifyError {
         /// The version in the file.
         found: String,
     },
-    /// Neither the primary nor the switchover host of the file matches this machine.
-    #[error("the file is for host {primary}{}, but the machine checked has host ID {found}", switchover.map(|s| format!(" or switchover host {s}")).unwrap_or_default())]
+    /// Neither the primary nor the switchover host of the file matches this machine. When the
+    /// file binds a strong host-ID code and the machine was given as a short code, the short
+    /// code cannot prove the binding: the message asks for the strong code.
+    #[error("the file is for host {primary}{}, but the machine checked has host ID {found}{}", switchover.as_ref().map(|s| format!(" or switchover host {s}")).unwrap_or_default(), if found.form() == hostid::CodeForm::Short && (primary.form() == hostid::CodeForm::Strong || switchover.as_ref().is_some_and(|s| s.form() == hostid::CodeForm::Strong)) { " (the file binds a strong host ID, which a short code cannot prove: check with the strong code, `gethostid --strong`)" } else { "" })]
     HostMismatch {
         /// The host-ID code of the machine checking the file.
-        found: HostId,
+        found: Box<HostId>,
         /// The file's primary host.
-        primary: HostId,
+        primary: Box<HostId>,
         /// The file's switchover host, if any.
-        switchover: Option<HostId>,
+        switchover: Option<Box<HostId>>,
     },
     /// This machine's host-ID code could not be read, so the file cannot be bound to it.
     #[error("cannot read this machine's host ID: {0}")]
@@ -135,6 +150,22 @@ pub enum VerifyError {
         newest_id: FileId,
         /// Its issuance.
         newest_issued_at: Timestamp,
+    },
+    /// A version-2 file of a lower generation than one already accepted from its lineage (an
+    /// update chain) was loaded, or another file of the same generation: rollback, decided by
+    /// generation whatever the clocks say.
+    #[error("file {file_id} is generation {generation} of lineage {lineage}, and generation {accepted_generation} (file {accepted_id}) was already accepted here; loading an earlier file of the chain is refused")]
+    OlderGeneration {
+        /// The file being loaded.
+        file_id: FileId,
+        /// Its lineage.
+        lineage: FileId,
+        /// Its generation.
+        generation: u32,
+        /// The newest generation of that lineage accepted.
+        accepted_generation: u32,
+        /// The file accepted at that generation.
+        accepted_id: FileId,
     },
     /// A file that a newer accepted file superseded was loaded again.
     #[error("file {file_id} was superseded by a file already accepted here; loading it again is refused")]
@@ -227,6 +258,7 @@ impl VerifyError {
             | VerifyError::DuplicateTrustedKey { .. }
             | VerifyError::BadTrustedKey { .. } => 3,
             VerifyError::Io { .. }
+            | VerifyError::NotRegularFile { .. }
             | VerifyError::StateIo { .. }
             | VerifyError::StateLocked { .. } => 4,
             VerifyError::SignatureInvalid { .. } => 10,
@@ -237,7 +269,9 @@ impl VerifyError {
             | VerifyError::ClockBeforeIssuance { .. }
             | VerifyError::ClockSetBack { .. } => 14,
             VerifyError::ProductMismatch { .. } | VerifyError::VersionMismatch { .. } => 15,
-            VerifyError::OlderFile { .. } | VerifyError::Superseded { .. } => EXIT_ROLLBACK,
+            VerifyError::OlderFile { .. }
+            | VerifyError::OlderGeneration { .. }
+            | VerifyError::Superseded { .. } => EXIT_ROLLBACK,
         }
     }
 
@@ -246,6 +280,7 @@ impl VerifyError {
     pub fn kind(&self) -> &'static str {
         match self {
             VerifyError::Io { .. } => "io",
+            VerifyError::NotRegularFile { .. } => "not-regular-file",
             VerifyError::Malformed(_) => "malformed",
             VerifyError::UnsupportedVersion { .. } => "unsupported-version",
             VerifyError::UntrustedKey { .. } => "untrusted-key",
@@ -259,6 +294,7 @@ impl VerifyError {
             VerifyError::ClockBeforeIssuance { .. } => "clock-before-issuance",
             VerifyError::ClockSetBack { .. } => "clock-set-back",
             VerifyError::OlderFile { .. } => "older-file",
+            VerifyError::OlderGeneration { .. } => "older-generation",
             VerifyError::Superseded { .. } => "superseded",
             VerifyError::StateCorrupt { .. } => "state-corrupt",
             VerifyError::StateIo { .. } => "state-io",

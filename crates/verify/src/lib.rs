@@ -8,7 +8,7 @@
 //! in a new file atomically only when it verifies.
 //!
 //! ```
-//! use format::{sign, Activation, FileId, Host, LicenseCount, LicenseType, Restriction,
+//! use format::{sign, Activation, Chain, FileId, Host, LicenseCount, LicenseType, Restriction,
 //!              SecretKey, Timestamp};
 //! use hostid::{Components, HostId};
 //! use verify::{HostSource, LicenseHandle, TrustStore, Verifier, VerifyError};
@@ -20,9 +20,11 @@
 //! })?;
 //! let vendor = SecretKey::generate();
 //! let now = Timestamp::now();
+//! let id = FileId::random();
 //! let activation = Activation {
-//!     file_id: FileId::random(),
+//!     file_id: id,
 //!     supersedes: None,
+//!     chain: Some(Chain::first(id)),
 //!     product: "CIC".into(),
 //!     product_version: "4.0".into(),
 //!     license_type: LicenseType::DevelopmentSmall,
@@ -43,6 +45,7 @@
 //!     licenses: vec![LicenseCount { name: "I3_ACCESS_CLIENT".into(), assigned: 5, pooled: 2 }],
 //!     ordered_items: vec![],
 //!     restrictions: vec![Restriction::HourlyDisconnect],
+//!     rules: Default::default(),
 //! };
 //! let file = sign(&activation, &vendor)?;
 //!
@@ -79,14 +82,14 @@
 //! | code | errors |
 //! | --- | --- |
 //! | 3 | [`VerifyError::Malformed`], [`VerifyError::UnsupportedVersion`], [`VerifyError::StateCorrupt`], trust store errors |
-//! | 4 | [`VerifyError::Io`], [`VerifyError::StateIo`], [`VerifyError::StateLocked`] |
+//! | 4 | [`VerifyError::Io`], [`VerifyError::NotRegularFile`], [`VerifyError::StateIo`], [`VerifyError::StateLocked`] |
 //! | 10 | [`VerifyError::SignatureInvalid`] |
 //! | 11 | [`VerifyError::UntrustedKey`] |
 //! | 12 | [`VerifyError::HostMismatch`], [`VerifyError::HostUnreadable`] |
 //! | 13 | [`VerifyError::Expired`] |
 //! | 14 | [`VerifyError::NotYetValid`], [`VerifyError::ClockBeforeIssuance`], [`VerifyError::ClockSetBack`] |
 //! | 15 | [`VerifyError::ProductMismatch`], [`VerifyError::VersionMismatch`] |
-//! | 16 | [`VerifyError::OlderFile`], [`VerifyError::Superseded`] (rollback; [`EXIT_ROLLBACK`]) |
+//! | 16 | [`VerifyError::OlderGeneration`], [`VerifyError::Superseded`], [`VerifyError::OlderFile`] (rollback; [`EXIT_ROLLBACK`]) |
 //!
 //! # State file
 //!
@@ -110,6 +113,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod fsio;
 mod handle;
 mod license;
 mod load;
@@ -117,9 +121,10 @@ mod state;
 mod trust;
 
 pub use error::{VerifyError, EXIT_ROLLBACK};
+pub use fsio::open_regular_file;
 pub use handle::LicenseHandle;
 pub use license::{HostRole, License, Warning, EXPIRING_SOON_DAYS};
-pub use load::{version_matches, HostSource, ProductCheck, Verifier};
+pub use load::{read_file, version_matches, HostSource, ProductCheck, Verifier};
 pub use state::{
     AcceptedFile, State, StateFile, DEFAULT_CLOCK_TOLERANCE_SECS, DEFAULT_LOCK_TIMEOUT,
     MAX_STATE_SIZE, MAX_SUPERSEDED, STATE_FORMAT,

@@ -3,9 +3,10 @@
 use std::fmt;
 
 use format::{
-    Activation, FileId, Host, KeyId, LicenseCount, LicenseType, OrderedItem, Restriction,
-    Timestamp, DAY,
+    Activation, FileId, FormatVersion, Host, KeyId, LicenseCount, LicenseType, OrderedItem,
+    Restriction, Rules, Timestamp, DAY,
 };
+use hostid::MatchReport;
 use serde::Serialize;
 
 /// Days before expiry from which a license reports [`Warning::ExpiringSoon`].
@@ -91,9 +92,11 @@ impl fmt::Display for Warning {
 /// through every check (as rust-tuf's `Verified<T>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct License {
+    version: FormatVersion,
     activation: Activation,
     key_id: KeyId,
     role: HostRole,
+    host_match: MatchReport,
     checked_at: Timestamp,
     demo_key: bool,
     warnings: Vec<Warning>,
@@ -102,14 +105,15 @@ pub struct License {
 impl License {
     /// Only `verify` builds licenses: called by the verifier after every check passed.
     pub(crate) fn new(
+        version: FormatVersion,
         activation: Activation,
         key_id: KeyId,
-        role: HostRole,
+        (role, host_match): (HostRole, MatchReport),
         checked_at: Timestamp,
         demo_key: bool,
     ) -> License {
         let mut warnings = Vec::new();
-        if checked_at > activation.expires_at {
+        if !activation.is_perpetual() && checked_at > activation.expires_at {
             let grace_ends = grace_end(&activation);
             warnings.push(Warning::InGrace {
                 expired_at: activation.expires_at,
@@ -130,9 +134,11 @@ impl License {
             });
         }
         License {
+            version,
             activation,
             key_id,
             role,
+            host_match,
             checked_at,
             demo_key,
             warnings,
@@ -142,6 +148,37 @@ impl License {
     /// Everything the file says, as signed.
     pub fn activation(&self) -> &Activation {
         &self.activation
+    }
+
+    /// How this machine's code matched the host it was taken for: per component kind, equal,
+    /// different or not compared. A tolerant match (one component changed, such as a replaced
+    /// network card) shows here as one `Different`.
+    pub fn host_match(&self) -> &MatchReport {
+        &self.host_match
+    }
+
+    /// The file's format version (1 or 2).
+    pub fn format_version(&self) -> FormatVersion {
+        self.version
+    }
+
+    /// The update chain's lineage: the id of the chain's first file (a version-1 file is its
+    /// own lineage).
+    pub fn lineage(&self) -> FileId {
+        self.activation.lineage()
+    }
+
+    /// The file's generation in its lineage (`None` for a version-1 file).
+    pub fn generation(&self) -> Option<u32> {
+        self.activation.generation()
+    }
+
+    /// The license rules the vendor signed for the file's keys (empty for a version-1 file):
+    /// who may hold each key ([`Rules::holders`]), how it may be allocated
+    /// ([`Rules::methods`]), and what it requires, implies and excludes ([`Rules::requires`],
+    /// [`Rules::implies`], [`Rules::excludes`]). Read-only: a server enforces them.
+    pub fn rules(&self) -> &Rules {
+        &self.activation.rules
     }
 
     /// The file's id.
@@ -303,9 +340,10 @@ impl License {
         (!self.is_perpetual()).then(|| now.days_until(self.activation.expires_at))
     }
 
-    /// Whether the license had expired when checked and is running on its grace period.
+    /// Whether the license had expired when checked and is running on its grace period
+    /// (never for a perpetual license).
     pub fn in_grace(&self) -> bool {
-        self.checked_at > self.activation.expires_at
+        !self.is_perpetual() && self.checked_at > self.activation.expires_at
     }
 
     /// Whether the license is still usable at `now` (a server re-checks this periodically):
@@ -331,7 +369,12 @@ impl License {
 }
 
 /// `expires_at` plus the signed grace period.
+/// The last instant a file may be used: its expiry plus the grace period, or, for a
+/// perpetual file (which never expires), the latest instant there is.
 pub(crate) fn grace_end(a: &Activation) -> Timestamp {
+    if a.is_perpetual() {
+        return Timestamp::LATEST;
+    }
     a.expires_at.plus_secs(i64::from(a.grace_days) * DAY)
 }
 
@@ -339,10 +382,12 @@ pub(crate) fn grace_end(a: &Activation) -> Timestamp {
 impl Serialize for License {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("License", 10)?;
+        let mut st = s.serialize_struct("License", 12)?;
+        st.serialize_field("format_version", &self.version.number())?;
         st.serialize_field("activation", &self.activation)?;
         st.serialize_field("key_id", &self.key_id.to_string())?;
         st.serialize_field("role", &self.role)?;
+        st.serialize_field("host_match", &self.host_match)?;
         st.serialize_field("checked_at", &self.checked_at)?;
         st.serialize_field("days_left", &self.days_left())?;
         st.serialize_field("in_grace", &self.in_grace())?;

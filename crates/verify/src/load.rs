@@ -4,6 +4,7 @@ use std::io::Read;
 use std::path::Path;
 
 use format::{Activation, HostId, Timestamp, UnverifiedFile, MAX_FILE_SIZE};
+use hostid::MatchReport;
 
 use crate::error::{from_format, VerifyError};
 use crate::license::{grace_end, HostRole, License, Warning};
@@ -13,7 +14,8 @@ use crate::trust::{is_demo_key, TrustStore};
 /// Which machine the host binding is checked against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostSource {
-    /// This machine, read with `hostid::current()` at every load (the default).
+    /// This machine, read with `hostid::current_strong()` at every load (the default): its
+    /// strong code, which checks files bound to either form.
     ThisMachine,
     /// A given host-ID code (`licverify --host-id`, tests, or a server that probed once).
     Code(HostId),
@@ -48,7 +50,7 @@ pub fn version_matches(file: &str, server: &str) -> bool {
 /// The checks a server (or `licverify`) applies, and the only way to a [`License`].
 ///
 /// ```
-/// use format::{sign, Activation, FileId, Host, LicenseCount, LicenseType, SecretKey, Timestamp};
+/// use format::{sign, Activation, Chain, FileId, Host, LicenseCount, LicenseType, SecretKey, Timestamp};
 /// use hostid::{Components, HostId};
 /// use verify::{HostRole, HostSource, TrustStore, Verifier, VerifyError};
 ///
@@ -60,8 +62,9 @@ pub fn version_matches(file: &str, server: &str) -> bool {
 /// let host = HostId::from_components(&components)?;
 /// # let key = SecretKey::generate();
 /// # let now = Timestamp::now();
+/// # let id = FileId::random();
 /// # let activation = Activation {
-/// #     file_id: FileId::random(), supersedes: None,
+/// #     file_id: id, supersedes: None, chain: Some(Chain::first(id)),
 /// #     product: "CIC".into(), product_version: "4.0".into(),
 /// #     license_type: LicenseType::Production, issued_at: now, valid_from: now,
 /// #     expires_at: Timestamp::PERPETUAL, grace_days: 0, generated_by: "Work Test80".into(),
@@ -70,7 +73,7 @@ pub fn version_matches(file: &str, server: &str) -> bool {
 /// #     system_type: String::new(), mail_connector: String::new(), bundle: String::new(),
 /// #     description: String::new(), features: vec!["I3_FEATURE_SIP".into()],
 /// #     licenses: vec![LicenseCount { name: "I3_ACCESS_CLIENT".into(), assigned: 170, pooled: 5 }],
-/// #     ordered_items: vec![], restrictions: vec![],
+/// #     ordered_items: vec![], restrictions: vec![], rules: Default::default(),
 /// # };
 /// let file = sign(&activation, &key)?; // what the vendor sends
 ///
@@ -187,8 +190,11 @@ impl Verifier {
     /// 7. validity window at `max(now, latest time seen)`: not before issuance
     ///    ([`VerifyError::ClockBeforeIssuance`]), not before `valid_from`, not after
     ///    `expires_at` plus the signed grace period (in grace: accepted with a warning);
-    /// 8. with a state file: the file is not superseded by, or older than, the newest
-    ///    accepted file; then the state is recorded (atomically). Steps 6 to 8 hold the
+    /// 8. with a state file: rollback. The file is not superseded by an accepted file; a
+    ///    version-2 file's generation is not below (nor, as another file, equal to) the
+    ///    newest accepted from its lineage, whatever the timestamps say; a version-1 file is
+    ///    not issued before the newest file accepted. Then the state is recorded
+    ///    (atomically). Steps 6 to 8 hold the
     ///    state lock ([`crate::StateFile::lock_path`]), exclusive when recording, shared for
     ///    [`Verifier::state_read_only`], so other processes' updates are never lost.
     ///
@@ -214,11 +220,12 @@ impl Verifier {
         // 3. Signature (strict), then the payload.
         let verified = unverified.verify(key).map_err(from_format)?;
         let demo = is_demo_key(key);
+        let version = verified.version();
         let activation = verified.into_activation();
         // 4. Product and version.
         self.check_product(&activation)?;
         // 5. Host binding.
-        let role = self.check_host(&activation)?;
+        let (role, host_match) = self.check_host(&activation)?;
         // 6. Clock against the state file.
         let now = self.now();
         // Held from reading the state to writing it (dropped at the end of this function).
@@ -248,7 +255,14 @@ impl Verifier {
                 sf.write(st)?;
             }
         }
-        Ok(License::new(activation, key_id, role, effective, demo))
+        Ok(License::new(
+            version,
+            activation,
+            key_id,
+            (role, host_match),
+            effective,
+            demo,
+        ))
     }
 
     /// Exclusive when this verifier records into its state file, shared when it only checks.
@@ -279,15 +293,19 @@ impl Verifier {
         Ok(())
     }
 
-    fn check_host(&self, a: &Activation) -> Result<HostRole, VerifyError> {
+    fn check_host(&self, a: &Activation) -> Result<(HostRole, MatchReport), VerifyError> {
         let found = match self.host {
             HostSource::Code(c) => c,
-            HostSource::ThisMachine => hostid::current().map_err(VerifyError::HostUnreadable)?,
+            // The strong code checks both kinds of binding: a short binding is compared
+            // with the short code it contains (`hostid::match_codes`).
+            HostSource::ThisMachine => {
+                hostid::current_strong().map_err(VerifyError::HostUnreadable)?
+            }
         };
         host_role(a, &found).ok_or_else(|| VerifyError::HostMismatch {
-            found,
-            primary: a.primary_host.host_id,
-            switchover: a.switchover_host.as_ref().map(|h| h.host_id),
+            found: Box::new(found),
+            primary: Box::new(a.primary_host.host_id),
+            switchover: a.switchover_host.as_ref().map(|h| Box::new(h.host_id)),
         })
     }
 
@@ -311,15 +329,17 @@ impl Verifier {
     }
 }
 
-/// The role `found` matches in the file, the primary host first.
-fn host_role(a: &Activation, found: &HostId) -> Option<HostRole> {
-    if hostid::match_codes(&a.primary_host.host_id, found).is_match() {
-        return Some(HostRole::Primary);
+/// The role `found` matches in the file, the primary host first, with how it matched.
+fn host_role(a: &Activation, found: &HostId) -> Option<(HostRole, MatchReport)> {
+    let primary = hostid::match_codes(&a.primary_host.host_id, found);
+    if primary.is_match() {
+        return Some((HostRole::Primary, primary));
     }
     a.switchover_host
         .as_ref()
-        .filter(|s| hostid::match_codes(&s.host_id, found).is_match())
-        .map(|_| HostRole::Switchover)
+        .map(|s| hostid::match_codes(&s.host_id, found))
+        .filter(MatchReport::is_match)
+        .map(|r| (HostRole::Switchover, r))
 }
 
 fn check_window(a: &Activation, now: Timestamp) -> Result<(), VerifyError> {
@@ -347,22 +367,29 @@ fn check_window(a: &Activation, now: Timestamp) -> Result<(), VerifyError> {
     Ok(())
 }
 
-/// Read at most [`MAX_FILE_SIZE`] + 1 bytes, so an oversized file is refused without being
-/// read whole.
+/// Read an activation file as [`Verifier::load_file`] does: at most [`MAX_FILE_SIZE`] + 1
+/// bytes, so an oversized file is refused without being read whole; anything but a regular
+/// file (a FIFO, which would block, or a device such as `/dev/zero`) is refused before it is
+/// opened ([`VerifyError::NotRegularFile`]).
+pub fn read_file(path: &Path) -> Result<Vec<u8>, VerifyError> {
+    read_bounded(path)
+}
+
 pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>, VerifyError> {
     let io = |source| VerifyError::Io {
         path: path.to_owned(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(io)?;
+    let (file, meta) = crate::fsio::open_regular(path, crate::fsio::Links::Follow)
+        .map_err(|e| e.into_verify("activation file", path, io))?;
     let mut buf = Vec::new();
     file.take(MAX_FILE_SIZE as u64 + 1)
         .read_to_end(&mut buf)
         .map_err(io)?;
     if buf.len() > MAX_FILE_SIZE {
-        let size = std::fs::metadata(path)
+        let size = usize::try_from(meta.len())
             .ok()
-            .and_then(|m| usize::try_from(m.len()).ok())
+            .filter(|s| *s > MAX_FILE_SIZE)
             .unwrap_or(buf.len());
         return Err(VerifyError::Malformed(format::FormatError::TooLarge {
             size,

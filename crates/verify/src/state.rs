@@ -10,6 +10,7 @@ use format::{Activation, FileId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::error::VerifyError;
+use crate::fsio::{Links, OpenError};
 
 /// How far the clock may go back behind the latest time seen before loads are refused with
 /// [`VerifyError::ClockSetBack`]: 24 hours, so that an NTP correction or a time-zone mistake
@@ -30,8 +31,26 @@ pub const MAX_SUPERSEDED: usize = 1000;
 /// reports it instead of hanging with it.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The first field of every state file.
-pub const STATE_FORMAT: &str = "i3lic-verify-state/1";
+/// Most lineages whose newest generation is remembered; beyond this the one updated longest
+/// ago is dropped (a server loads files of a handful of lineages in its life).
+pub const MAX_LINEAGES: usize = 100;
+
+/// The first field of every state file this build writes.
+pub const STATE_FORMAT: &str = "i3lic-verify-state/2";
+/// The previous state format (no lineages), still read.
+pub const STATE_FORMAT_V1: &str = "i3lic-verify-state/1";
+
+/// The newest generation accepted from one lineage (version-2 files).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptedGeneration {
+    /// The lineage (the id of its first file).
+    pub lineage: FileId,
+    /// The highest generation accepted.
+    pub generation: u32,
+    /// The file accepted at that generation.
+    pub file_id: FileId,
+}
 
 /// The newest file accepted, as recorded in the state file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +70,8 @@ pub struct State {
     latest_seen: Timestamp,
     newest: Option<AcceptedFile>,
     superseded: Vec<FileId>,
+    #[serde(default)]
+    lineages: Vec<AcceptedGeneration>,
 }
 
 impl State {
@@ -60,7 +81,14 @@ impl State {
             latest_seen: now,
             newest: None,
             superseded: Vec::new(),
+            lineages: Vec::new(),
         }
+    }
+
+    /// The newest generation accepted per lineage (at most [`MAX_LINEAGES`], the one
+    /// updated last at the end).
+    pub fn lineages(&self) -> &[AcceptedGeneration] {
+        &self.lineages
     }
 
     /// The latest time seen.
@@ -96,11 +124,31 @@ impl State {
         Ok(())
     }
 
-    /// Refuse a file superseded by, or older than, the newest file accepted. The newest file
-    /// itself may be loaded again.
+    /// Refuse a rollback. Every file: one superseded by an accepted file. A version-2 file
+    /// (with a chain): one of a lower generation than the newest accepted from its lineage,
+    /// or another file of that generation, whatever the timestamps say. A version-1 file:
+    /// one issued before the newest file accepted. The file accepted last may be loaded again.
     pub(crate) fn check_file(&self, a: &Activation) -> Result<(), VerifyError> {
+        if let Some(c) = a.chain {
+            if let Some(g) = self.lineages.iter().find(|g| g.lineage == c.lineage) {
+                if c.generation < g.generation
+                    || (c.generation == g.generation && a.file_id != g.file_id)
+                {
+                    return Err(VerifyError::OlderGeneration {
+                        file_id: a.file_id,
+                        lineage: c.lineage,
+                        generation: c.generation,
+                        accepted_generation: g.generation,
+                        accepted_id: g.file_id,
+                    });
+                }
+            }
+        }
         if self.superseded.contains(&a.file_id) {
             return Err(VerifyError::Superseded { file_id: a.file_id });
+        }
+        if a.chain.is_some() {
+            return Ok(());
         }
         if let Some(n) = self.newest {
             if n.file_id != a.file_id && a.issued_at < n.issued_at {
@@ -117,7 +165,26 @@ impl State {
 
     /// Record an accepted file (already checked with [`State::check_file`]) and the time.
     pub(crate) fn record(&mut self, now: Timestamp, a: &Activation) {
+        // A state read in the previous format is written in this one.
+        self.format = STATE_FORMAT.into();
         self.latest_seen = self.latest_seen.max(now);
+        if let Some(c) = a.chain {
+            self.lineages.retain(|g| g.lineage != c.lineage);
+            self.lineages.push(AcceptedGeneration {
+                lineage: c.lineage,
+                generation: c.generation,
+                file_id: a.file_id,
+            });
+            if self.lineages.len() > MAX_LINEAGES {
+                let extra = self.lineages.len() - MAX_LINEAGES;
+                self.lineages.drain(..extra);
+            }
+            if let Some(old) = a.supersedes {
+                if !self.superseded.contains(&old) {
+                    self.superseded.push(old);
+                }
+            }
+        }
         let newer = match self.newest {
             None => true,
             Some(n) => a.issued_at >= n.issued_at,
@@ -141,6 +208,7 @@ impl State {
 
     /// Record the time only (a periodic check while running).
     pub(crate) fn record_time(&mut self, now: Timestamp) {
+        self.format = STATE_FORMAT.into();
         self.latest_seen = self.latest_seen.max(now);
     }
 }
@@ -148,7 +216,9 @@ impl State {
 /// Where a server keeps its state, and how much the clock may go back.
 ///
 /// A missing file is a first start: it is created on the first successful load. A file that
-/// exists but cannot be parsed is [`VerifyError::StateCorrupt`], never reset silently.
+/// exists but cannot be parsed is [`VerifyError::StateCorrupt`], never reset silently. A path
+/// that is not a regular file (a symbolic link, a FIFO, a device) is
+/// [`VerifyError::NotRegularFile`], for the state file and its lock file.
 /// Writes go to a temporary file in the same folder, are flushed to disk, then renamed over
 /// the old file, so a crash leaves either the old or the new state.
 ///
@@ -214,15 +284,20 @@ impl StateFile {
             path: self.path.clone(),
             reason,
         };
-        let file = match std::fs::File::open(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(VerifyError::StateIo {
-                    action: "read",
-                    path: self.path.clone(),
-                    source,
-                })
+        // Anything but a regular file (a FIFO would block while the state lock is held, a
+        // device such as /dev/null reads as an empty file) is refused before it is opened,
+        // and so is a symbolic link: every write replaces the file at this path.
+        let file = match crate::fsio::open_regular(&self.path, Links::Refuse) {
+            Ok((f, _)) => f,
+            Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(e.into_verify("state file", &self.path, |source| {
+                    VerifyError::StateIo {
+                        action: "read",
+                        path: self.path.clone(),
+                        source,
+                    }
+                }))
             }
         };
         let mut buf = Vec::new();
@@ -240,15 +315,21 @@ impl StateFile {
             return Err(corrupt("the file is empty".into()));
         }
         let state: State = serde_json::from_slice(&buf).map_err(|e| corrupt(e.to_string()))?;
-        if state.format != STATE_FORMAT {
+        if state.format != STATE_FORMAT && state.format != STATE_FORMAT_V1 {
             return Err(corrupt(format!(
-                "format '{}' is not {STATE_FORMAT}",
+                "format '{}' is not {STATE_FORMAT} (or {STATE_FORMAT_V1})",
                 state
                     .format
                     .chars()
                     .take(64)
                     .collect::<String>()
                     .escape_debug()
+            )));
+        }
+        if state.lineages.len() > MAX_LINEAGES {
+            return Err(corrupt(format!(
+                "{} lineages, at most {MAX_LINEAGES}",
+                state.lineages.len()
             )));
         }
         if state.superseded.len() > MAX_SUPERSEDED {
@@ -330,20 +411,13 @@ impl StateFile {
             path: lock_path.clone(),
             source,
         };
+        let not_regular = |e: OpenError| e.into_verify("state lock file", &lock_path, io);
+        // Only a regular file is opened: a FIFO would block a check's read-only open.
         let file = match mode {
-            LockMode::Update => {
-                let mut options = std::fs::OpenOptions::new();
-                options.read(true).write(true).create(true);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::OpenOptionsExt;
-                    options.mode(0o600);
-                }
-                options.open(&lock_path).map_err(io)?
-            }
-            LockMode::Check => match std::fs::File::open(&lock_path) {
-                Ok(f) => f,
-                Err(e)
+            LockMode::Update => self.open_update_lock(&lock_path).map_err(not_regular)?,
+            LockMode::Check => match crate::fsio::open_regular(&lock_path, Links::Refuse) {
+                Ok((f, _)) => f,
+                Err(OpenError::Io(e))
                     if matches!(
                         e.kind(),
                         std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
@@ -351,7 +425,7 @@ impl StateFile {
                 {
                     return Ok(None);
                 }
-                Err(e) => return Err(io(e)),
+                Err(e) => return Err(not_regular(e)),
             },
         };
         let started = Instant::now();
@@ -379,17 +453,72 @@ impl StateFile {
         }
     }
 
+    /// The lock file opened for an update: a regular file, not a symbolic link; a missing
+    /// one is created new (mode 0600, `O_EXCL`, which never follows a link that appeared
+    /// meanwhile) and given the state file's owner and group where that is allowed (root
+    /// checking a server's state must not leave a lock file the server cannot open).
+    fn open_update_lock(&self, lock_path: &Path) -> Result<std::fs::File, OpenError> {
+        // A second round when another process created the lock file meanwhile.
+        for _ in 0..2 {
+            let before = match crate::fsio::regular_metadata(lock_path, Links::Refuse) {
+                Ok(m) => Some(m),
+                Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(e),
+            };
+            let mut options = std::fs::OpenOptions::new();
+            options.read(true).write(true).create_new(before.is_none());
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let file = match options.open(lock_path) {
+                Ok(f) => f,
+                Err(e) if before.is_none() && e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    continue
+                }
+                Err(e) => return Err(OpenError::Io(e)),
+            };
+            crate::fsio::check_opened(&file, before.as_ref())?;
+            #[cfg(unix)]
+            if before.is_none() {
+                use std::os::unix::fs::MetadataExt;
+                if let Ok(state) = std::fs::symlink_metadata(&self.path) {
+                    // Only root may; anyone else keeps a lock file of their own.
+                    let _ = std::os::unix::fs::fchown(&file, Some(state.uid()), Some(state.gid()));
+                }
+            }
+            return Ok(file);
+        }
+        Err(OpenError::Io(std::io::Error::other(
+            "it was created and removed while being opened; try again",
+        )))
+    }
+
     /// Read the state, or a fresh one at `now` when there is no file yet.
     pub(crate) fn read_or_fresh(&self, now: Timestamp) -> Result<State, VerifyError> {
         Ok(self.read()?.unwrap_or_else(|| State::fresh(now)))
     }
 
     /// Write atomically: temporary file in the same folder, fsync, rename, fsync the folder.
+    ///
+    /// The new file keeps the owner, group and mode of the one it replaces (a new state file
+    /// is the writer's, mode 0600): an administrator checking as root must not leave the
+    /// server's own state file `root:root 0600`, which the server could no longer read. When
+    /// the owner cannot be kept (a user who may write the folder but is not root), nothing is
+    /// written and the error says why.
     pub(crate) fn write(&self, state: &State) -> Result<(), VerifyError> {
         let io = |source: std::io::Error| VerifyError::StateIo {
             action: "write",
             path: self.path.clone(),
             source,
+        };
+        // The file replaced must be a regular file, not a link (whose target would go stale
+        // behind the new file) nor a device.
+        let existing = match crate::fsio::regular_metadata(&self.path, Links::Refuse) {
+            Ok(m) => Some(m),
+            Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e.into_verify("state file", &self.path, io)),
         };
         let dir = match self.path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
@@ -402,6 +531,9 @@ impl StateFile {
             .suffix(".tmp")
             .tempfile_in(&dir)
             .map_err(io)?;
+        if let Some(old) = &existing {
+            keep_owner_and_mode(tmp.as_file(), old).map_err(io)?;
+        }
         tmp.write_all(&json).map_err(io)?;
         tmp.as_file().sync_all().map_err(io)?;
         tmp.persist(&self.path).map_err(|e| io(e.error))?;
@@ -413,6 +545,32 @@ impl StateFile {
         }
         Ok(())
     }
+}
+
+/// Give `file` (the new state, not yet in place) the owner, group and mode of `old`.
+#[cfg(unix)]
+fn keep_owner_and_mode(file: &std::fs::File, old: &std::fs::Metadata) -> std::io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let new = file.metadata()?;
+    if (new.uid(), new.gid()) != (old.uid(), old.gid()) {
+        std::os::unix::fs::fchown(file, Some(old.uid()), Some(old.gid())).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot give the new state file the owner {}:{} of the one it replaces ({e}); nothing was written: run as that user or as root",
+                    old.uid(),
+                    old.gid()
+                ),
+            )
+        })?;
+    }
+    // After the owner: changing it may clear the set-id bits.
+    file.set_permissions(std::fs::Permissions::from_mode(old.mode() & 0o7777))
+}
+
+#[cfg(not(unix))]
+fn keep_owner_and_mode(file: &std::fs::File, old: &std::fs::Metadata) -> std::io::Result<()> {
+    file.set_permissions(old.permissions())
 }
 
 #[cfg(test)]

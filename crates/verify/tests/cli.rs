@@ -341,3 +341,344 @@ fn state_file_is_checked_and_recorded() {
     assert!(stderr(&o).contains("state.json"), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&state).unwrap(), "{ not json");
 }
+
+/// `licverify` with `args`, killed (and the test failed) if it has not ended within 20 s:
+/// a regression that blocks on a FIFO fails instead of hanging the test run.
+fn licverify_within_limit(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    use std::process::Stdio;
+    let mut c = Command::new(env!("CARGO_BIN_EXE_licverify"));
+    for a in args {
+        c.arg(a);
+    }
+    let mut child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            let o = child.wait_with_output().unwrap();
+            panic!(
+                "licverify blocked for 20 s (killed): {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Make a FIFO at `path` with `mkfifo`; false (with a note) where there is no `mkfifo`.
+fn mkfifo(path: &Path) -> bool {
+    match Command::new("mkfifo").arg(path).status() {
+        Ok(s) if s.success() => true,
+        r => {
+            eprintln!("note: skipping the FIFO cases: mkfifo is not available ({r:?})");
+            false
+        }
+    }
+}
+
+/// A FIFO as the file, as `--trust` or as `--state` used to block `licverify` (with
+/// `--state`, while holding the exclusive state lock); `/dev/zero` as the file read as
+/// "too large", `/dev/null` as the state file as "corrupt". Each is refused at once as not a
+/// regular file, exit 4, naming what it is.
+#[test]
+fn fifos_devices_and_folders_are_refused_as_not_regular_files() {
+    let s = setup();
+    let fifo = s.file.with_file_name("fifo");
+    let state = s.file.with_file_name("state.json");
+    let folder = s.file.with_file_name("folder");
+    std::fs::create_dir(&folder).unwrap();
+    let h = &s.host;
+    let refused = |o: &Output, what: &str, path: &Path, kind: &str| {
+        let err = stderr(o);
+        assert_eq!(code(o), 4, "{err}");
+        assert!(
+            err.contains(&format!(
+                "{what} {} is not a regular file (it is {kind}",
+                path.display()
+            )),
+            "{err}"
+        );
+    };
+    let mut cases: Vec<(Output, &str, PathBuf, &str)> = Vec::new();
+    if mkfifo(&fifo) {
+        let fifo_kind = "a FIFO";
+        cases.push((
+            licverify_within_limit(&[&fifo, &"--trust", &s.vendor, &"--host-id", h]),
+            "activation file",
+            fifo.clone(),
+            fifo_kind,
+        ));
+        cases.push((
+            licverify_within_limit(&[&s.file, &"--trust", &fifo, &"--host-id", h]),
+            "trusted key",
+            fifo.clone(),
+            fifo_kind,
+        ));
+        // Twice: the first no longer holds the state lock while blocked, so the second is
+        // not refused as locked either.
+        for _ in 0..2 {
+            cases.push((
+                licverify_within_limit(&[
+                    &s.file,
+                    &"--trust",
+                    &s.vendor,
+                    &"--host-id",
+                    h,
+                    &"--state",
+                    &fifo,
+                ]),
+                "state file",
+                fifo.clone(),
+                fifo_kind,
+            ));
+        }
+        // A FIFO where the state lock file goes.
+        let lock = s.file.with_file_name("state.json.lock");
+        if mkfifo(&lock) {
+            for extra in [&[][..], &["--at", "2025-01-01"][..]] {
+                let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![
+                    &s.file,
+                    &"--trust",
+                    &s.vendor,
+                    &"--host-id",
+                    h,
+                    &"--state",
+                    &state,
+                ];
+                for a in extra {
+                    args.push(a);
+                }
+                cases.push((
+                    licverify_within_limit(&args),
+                    "state lock file",
+                    lock.clone(),
+                    fifo_kind,
+                ));
+            }
+        }
+    }
+    let zero = Path::new("/dev/zero");
+    let null = Path::new("/dev/null");
+    if zero.exists() && null.exists() {
+        cases.push((
+            licverify_within_limit(&[&zero, &"--trust", &s.vendor, &"--host-id", h]),
+            "activation file",
+            zero.to_path_buf(),
+            "a character device",
+        ));
+        cases.push((
+            licverify_within_limit(&[
+                &s.file,
+                &"--trust",
+                &s.vendor,
+                &"--host-id",
+                h,
+                &"--state",
+                &null,
+            ]),
+            "state file",
+            null.to_path_buf(),
+            "a character device",
+        ));
+    } else {
+        eprintln!("note: skipping the device cases: no /dev/zero or /dev/null");
+    }
+    cases.push((
+        licverify_within_limit(&[&folder, &"--trust", &s.vendor, &"--host-id", h]),
+        "activation file",
+        folder.clone(),
+        "a folder",
+    ));
+    for (o, what, path, kind) in &cases {
+        refused(o, what, path, kind);
+        assert!(!stderr(o).contains("at most 1048576"), "{}", stderr(o));
+        assert!(!stderr(o).contains("corrupt"), "{}", stderr(o));
+    }
+    // The kind scripts see.
+    let o = licverify_within_limit(&[&folder, &"--trust", &s.vendor, &"--host-id", h, &"--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "not-regular-file");
+    assert_eq!(v["error"]["code"], 4);
+    // Nothing was written in place of the state FIFO or device.
+    assert!(!state.exists());
+}
+
+/// A standard output whose reader is already gone: writing to it fails with a broken pipe.
+fn closed_stdout() -> std::process::Stdio {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    writer.into()
+}
+
+/// `licverify F --json | head -1` used to panic (exit 101, a backtrace). A reader that went
+/// away ends the output quietly, and the exit status stays the verdict on the file.
+#[test]
+fn a_closed_output_pipe_keeps_the_verdict_and_prints_nothing_else() {
+    let s = setup();
+    for (trust, expected) in [(&s.vendor, 0), (&s.other, 11)] {
+        for json in [false, true] {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_licverify"));
+            c.arg(&s.file)
+                .arg("--trust")
+                .arg(trust)
+                .args(["--host-id", &s.host]);
+            if json {
+                c.arg("--json");
+            }
+            let o = c.stdout(closed_stdout()).output().unwrap();
+            assert_eq!(code(&o), expected, "json {json}: {}", stderr(&o));
+            let err = stderr(&o);
+            assert!(
+                !err.contains("panicked") && !err.contains("Broken pipe"),
+                "{err}"
+            );
+            if expected == 0 || json {
+                assert_eq!(err, "", "json {json}");
+            }
+        }
+    }
+}
+
+/// Any other failure to write the output (a full disk) is an I/O error, exit 4.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_output_that_cannot_be_written_is_exit_4() {
+    let Ok(full) = std::fs::File::create("/dev/full") else {
+        eprintln!("note: skipping: no /dev/full");
+        return;
+    };
+    let s = setup();
+    let o = Command::new(env!("CARGO_BIN_EXE_licverify"))
+        .arg(&s.file)
+        .arg("--trust")
+        .arg(&s.vendor)
+        .args(["--host-id", &s.host, "--json"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 4, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot write the output"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn dash_v_prints_the_program_version_and_version_stays_the_product_version() {
+    let out = licverify(&[&"-V"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("licverify {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    // --version still names the product version the file must license.
+    let s = setup();
+    let out = licverify(&[
+        &s.file,
+        &"--trust",
+        &s.vendor,
+        &"--host-id",
+        &s.host,
+        &"--product",
+        &"CIC",
+        &"--version",
+        &"4.1",
+    ]);
+    assert_eq!(out.status.code(), Some(15), "{out:?}");
+}
+
+#[test]
+fn a_dash_reads_the_file_from_standard_input() {
+    use std::io::Write as _;
+    let s = setup();
+    let bytes = std::fs::read(&s.file).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_licverify"))
+        .args(["-", "--trust"])
+        .arg(&s.vendor)
+        .args(["--host-id", &s.host, "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], true);
+}
+
+#[test]
+fn a_tolerant_host_match_says_which_components_matched() {
+    let s = setup();
+    // Host A with its network card replaced: one component differs.
+    let nic = host_a_new_nic().to_string();
+    let out = licverify(&[&s.file, &"--trust", &s.vendor, &"--host-id", &nic]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("host match       tolerant match: 1 component(s) differ")
+            && text.contains("mac DIFFERENT")
+            && text.contains("machine-id equal"),
+        "{text}"
+    );
+    let out = licverify(&[
+        &s.file,
+        &"--trust",
+        &s.vendor,
+        &"--host-id",
+        &nic,
+        &"--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let m = &v["license"]["host_match"];
+    assert_eq!(m["differing"], 1, "{m}");
+    assert!(m["strong_equal"].as_u64().unwrap() >= 2, "{m}");
+    // The exact host: no component differs.
+    let out = licverify(&[&s.file, &"--trust", &s.vendor, &"--host-id", &s.host]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("host match       exact match"));
+}
+
+#[test]
+fn inspect_shows_what_a_file_says_labelled_unverified() {
+    let s = setup();
+    // An altered copy: its signature fails, and inspect still shows what it claims.
+    let text = std::fs::read_to_string(&s.file).unwrap();
+    let altered = s.file.with_file_name("altered.i3lic");
+    std::fs::write(
+        &altered,
+        text.replace("\"sold_to\": \"Contoso\"", "\"sold_to\": \"Fabrikam\""),
+    )
+    .unwrap();
+    assert_eq!(
+        licverify(&[&altered, &"--trust", &s.vendor, &"--host-id", &s.host])
+            .status
+            .code(),
+        Some(10)
+    );
+    let out = licverify(&[&"inspect", &altered]);
+    assert!(out.status.success(), "{out:?}");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.starts_with("UNVERIFIED: "), "{shown}");
+    assert!(
+        shown.contains("NOT checked") && shown.contains("Fabrikam"),
+        "{shown}"
+    );
+    let out = licverify(&[&"inspect", &altered, &"--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verified"], false);
+    assert_eq!(v["activation"]["sold_to"], "Fabrikam");
+    // What cannot be read at all keeps its exit code.
+    let empty = s.file.with_file_name("empty.i3lic");
+    std::fs::write(&empty, "").unwrap();
+    let out = licverify(&[&"inspect", &empty, &"--json"]);
+    assert_eq!(out.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["exit_code"], 3);
+}

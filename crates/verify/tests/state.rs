@@ -195,3 +195,183 @@ fn record_time_on_another_thread_never_loses_an_accepted_file() {
     assert_eq!(st.newest().unwrap().file_id, file_id(40));
     assert_eq!(st.superseded(), (1..40u8).map(file_id).collect::<Vec<_>>());
 }
+
+/// The uid this test runs as (the owner of a file it creates).
+#[cfg(unix)]
+fn current_uid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    let f = tempfile::tempfile().unwrap();
+    f.metadata().unwrap().uid()
+}
+
+#[cfg(unix)]
+fn owner_and_mode(p: &std::path::Path) -> (u32, u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(p).unwrap();
+    (m.uid(), m.gid(), m.mode() & 0o7777)
+}
+
+/// The server runs as its own user; root runs the documented `licverify --state` check. The
+/// rewrite used to leave the state file `root:root 0600`, and the server's next load failed
+/// with "Permission denied". It keeps the file's owner, group and mode.
+#[cfg(unix)]
+#[test]
+fn a_rewrite_keeps_the_state_files_owner_group_and_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let sf = StateFile::new(dir.path().join("state.json"));
+    verifier(&sf, ts("2024-03-01T00:00:00Z"))
+        .load(&file(1, "2024-01-01T00:00:00Z", None))
+        .unwrap();
+    // A new state file is private to its writer.
+    let me = current_uid();
+    assert_eq!(owner_and_mode(sf.path()).2, 0o600);
+    if me != 0 {
+        eprintln!("note: skipped the owner part: giving a file to nobody needs root");
+        return;
+    }
+    std::os::unix::fs::chown(sf.path(), Some(65534), Some(65534)).unwrap();
+    std::fs::set_permissions(sf.path(), std::fs::Permissions::from_mode(0o640)).unwrap();
+    // No lock file yet (the server has not updated it): the one root creates is the
+    // server's too, or the server could not take the lock any more.
+    std::fs::remove_file(sf.lock_path()).unwrap();
+    let before = std::fs::read(sf.path()).unwrap();
+    verifier(&sf, ts("2024-03-02T00:00:00Z"))
+        .load(&file(2, "2024-02-01T00:00:00Z", Some(1)))
+        .unwrap();
+    assert_ne!(std::fs::read(sf.path()).unwrap(), before, "not rewritten");
+    assert_eq!(owner_and_mode(sf.path()), (65534, 65534, 0o640));
+    assert_eq!(owner_and_mode(&sf.lock_path()), (65534, 65534, 0o600));
+    assert_eq!(
+        sf.read().unwrap().unwrap().newest().unwrap().file_id,
+        file_id(2)
+    );
+}
+
+/// A user who may write the folder but cannot give the new file the old one's owner (not
+/// root) writes nothing, and says why, rather than take the state file over.
+#[cfg(unix)]
+#[test]
+fn a_rewrite_that_cannot_keep_the_owner_writes_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::Command;
+    if current_uid() != 0 {
+        eprintln!(
+            "note: skipped: running a check as another user than the file's owner needs root"
+        );
+        return;
+    }
+    let setpriv = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+    if !Command::new("setpriv")
+        .args(setpriv)
+        .arg("true")
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        eprintln!("note: skipped: setpriv cannot run a command as nobody here");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let sf = StateFile::new(dir.path().join("state.json"));
+    verifier(&sf, ts("2024-03-01T00:00:00Z"))
+        .load(&file(1, "2024-01-01T00:00:00Z", None))
+        .unwrap();
+    std::fs::set_permissions(sf.path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    // The lock file is shared here, so only the owner stands in the way.
+    std::fs::set_permissions(sf.lock_path(), std::fs::Permissions::from_mode(0o666)).unwrap();
+    let before = std::fs::read(sf.path()).unwrap();
+    let f2 = dir.path().join("f2.i3lic");
+    let perpetual = Activation {
+        file_id: file_id(2),
+        supersedes: Some(file_id(1)),
+        issued_at: ts("2024-02-01T00:00:00Z"),
+        valid_from: ts("2024-02-01T00:00:00Z"),
+        expires_at: Timestamp::PERPETUAL,
+        ..base()
+    };
+    std::fs::write(&f2, signed(&perpetual, &vendor_key())).unwrap();
+    let trust = dir.path().join("vendor.pub");
+    std::fs::write(&trust, vendor_key().public_key().to_text("vendor")).unwrap();
+    let bin = dir.path().join("licverify");
+    std::fs::copy(env!("CARGO_BIN_EXE_licverify"), &bin).unwrap();
+    for p in [&f2, &trust, &bin] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let o = Command::new("setpriv")
+        .args(setpriv)
+        .arg(&bin)
+        .arg(&f2)
+        .arg("--trust")
+        .arg(&trust)
+        .args(["--host-id", &host_a().to_string(), "--state"])
+        .arg(sf.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("owner 0:0") && err.contains("nothing was written"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(sf.path()).unwrap(), before);
+    assert_eq!(owner_and_mode(sf.path()), (0, 0, 0o644));
+}
+
+/// A state path that is a symbolic link used to be read through the link and then replaced
+/// by a regular file on the first write, leaving the link's target stale (and a dangling
+/// link let the write create a file wherever it pointed). Links are refused, for the state
+/// file and its lock file, by updates and read-only checks alike, and left as they are.
+#[cfg(unix)]
+#[test]
+fn a_state_path_that_is_a_symbolic_link_is_refused_and_left_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = ts("2024-03-01T00:00:00Z");
+    let f1 = file(1, "2024-01-01T00:00:00Z", None);
+    let target = dir.path().join("real-state.json");
+    let link = dir.path().join("state.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let through_link = StateFile::new(&link);
+    let refused =
+        |r: Result<verify::License, VerifyError>, what: &str, path: &std::path::Path| match r {
+            Err(
+                e @ VerifyError::NotRegularFile {
+                    what: w,
+                    file_type: "a symbolic link",
+                    ..
+                },
+            ) => {
+                assert_eq!(w, what);
+                assert_eq!(e.exit_code(), 4);
+                assert!(e.to_string().contains(&path.display().to_string()), "{e}");
+            }
+            other => panic!("{other:?}"),
+        };
+    // Dangling: nothing is created where it points.
+    refused(verifier(&through_link, at).load(&f1), "state file", &link);
+    assert!(!target.exists());
+    // Pointing at a real state file: neither is changed, by an update or a check.
+    verifier(&StateFile::new(&target), at).load(&f1).unwrap();
+    let before = std::fs::read(&target).unwrap();
+    refused(verifier(&through_link, at).load(&f1), "state file", &link);
+    refused(
+        verifier(&through_link, at).state_read_only().load(&f1),
+        "state file",
+        &link,
+    );
+    assert_eq!(std::fs::read(&target).unwrap(), before);
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    // A lock file that is a link.
+    let sf = StateFile::new(dir.path().join("other.json"));
+    let elsewhere = dir.path().join("elsewhere");
+    std::os::unix::fs::symlink(&elsewhere, sf.lock_path()).unwrap();
+    refused(
+        verifier(&sf, at).load(&f1),
+        "state lock file",
+        &sf.lock_path(),
+    );
+    assert!(!elsewhere.exists() && !sf.path().exists());
+}

@@ -323,9 +323,9 @@ fn the_same_file_verifies_on_both_hosts_of_its_pair_and_on_neither_of_another() 
                 primary,
                 switchover,
             }) => {
-                assert_eq!(found, other);
-                assert_eq!(primary, host_a());
-                assert_eq!(switchover, Some(host_b()));
+                assert_eq!(*found, other);
+                assert_eq!(*primary, host_a());
+                assert_eq!(switchover.map(|s| *s), Some(host_b()));
             }
             r => panic!("{other}: {r:?}"),
         }

@@ -4,7 +4,10 @@
 // Each fuzz target uses one of the checks.
 #![allow(dead_code)]
 
-use format::{sign, sign_payload_text, PublicKey, SecretKey, UnverifiedFile, MAX_FILE_SIZE};
+use format::{
+    sign, sign_payload_text_as, sign_v1, signing_context, FormatVersion, PublicKey, SecretKey,
+    UnverifiedFile, MAX_FILE_SIZE,
+};
 
 /// The fixed key the fuzz checks sign and verify with (test use only).
 pub fn fuzz_key() -> SecretKey {
@@ -18,32 +21,43 @@ pub fn check_file(data: &[u8], key: &SecretKey) {
         return;
     };
     let signed = parsed.signed_bytes();
-    assert!(signed.starts_with(format::SIGNING_CONTEXT));
-    assert!(signed.len() <= format::SIGNING_CONTEXT.len() + 8 + data.len() + 2);
+    let context = signing_context(parsed.version());
+    assert!(signed.starts_with(context));
+    assert!(signed.len() <= context.len() + 8 + data.len() + 2);
     assert!(data.len() <= MAX_FILE_SIZE);
     let _ = parsed.verify(key.public_key());
     let _ = parsed.verify_with([key.public_key()]);
 }
 
-/// Any text as a signed payload: the signature then checks out, so the payload parser and
-/// the value checks are reached. Whatever verifies must survive a round trip through sign().
+/// Any text as a signed payload of each version: the signature then checks out, so the
+/// payload parser and the value checks are reached. Whatever verifies must survive a round
+/// trip through the writer of its version, byte for byte when the input was written as the
+/// writer writes (pretty-printed).
 pub fn check_payload(data: &[u8], key: &SecretKey) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let file = sign_payload_text(text, key);
-    let Ok(parsed) = UnverifiedFile::parse(file.as_bytes()) else {
-        return;
-    };
-    let Ok(verified) = parsed.verify(key.public_key()) else {
-        return;
-    };
-    let again = sign(verified.activation(), key).expect("a verified model signs again");
-    let reread = UnverifiedFile::parse(again.as_bytes())
-        .expect("sign() output parses")
-        .verify(key.public_key())
-        .expect("sign() output verifies");
-    assert_eq!(reread.activation(), verified.activation());
+    for version in [FormatVersion::V1, FormatVersion::V2] {
+        let file = sign_payload_text_as(text, key, version);
+        let Ok(parsed) = UnverifiedFile::parse(file.as_bytes()) else {
+            continue;
+        };
+        assert_eq!(parsed.version(), version);
+        let Ok(verified) = parsed.verify(key.public_key()) else {
+            continue;
+        };
+        let again = match version {
+            FormatVersion::V1 => sign_v1(verified.activation(), key),
+            FormatVersion::V2 => sign(verified.activation(), key),
+        }
+        .expect("a verified model signs again");
+        let reread = UnverifiedFile::parse(again.as_bytes())
+            .expect("the writer's output parses")
+            .verify(key.public_key())
+            .expect("the writer's output verifies");
+        assert_eq!(reread.activation(), verified.activation());
+        assert_eq!(reread.version(), version);
+    }
 }
 
 /// Any bytes as a key file (`licverify --trust`, `issuer --key`): parsing must return, never

@@ -8,14 +8,32 @@
 use std::path::PathBuf;
 
 use format::{
-    sign, sign_payload_text, Activation, FileId, FormatError, Host, LicenseCount, LicenseType,
-    OrderedItem, Restriction, SecretKey, Timestamp, MAX_FILE_SIZE,
+    sign, sign_payload_text_as, sign_v1, Activation, Chain, Excludes, FileId, FormatError,
+    FormatVersion, Holder, Host, Implies, KeyRule, LicenseCount, LicenseType, Method, OrderedItem,
+    Requires, Restriction, Rules, SecretKey, Timestamp, MAX_FILE_SIZE,
 };
 use hostid::{Components, HostId};
 
-/// The folder holding the committed vectors.
-pub fn vectors_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
+/// The folder holding the committed vectors of a format version: `tests/vectors` (version
+/// 1) and `tests/vectors-v2`.
+pub fn vectors_dir(version: FormatVersion) -> PathBuf {
+    let dir = match version {
+        FormatVersion::V1 => "tests/vectors",
+        FormatVersion::V2 => "tests/vectors-v2",
+    };
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir)
+}
+
+/// Both versions, oldest first.
+pub const VERSIONS: [FormatVersion; 2] = [FormatVersion::V1, FormatVersion::V2];
+
+/// Sign as a file of `version`.
+pub fn sign_for(version: FormatVersion, a: &Activation, key: &SecretKey) -> String {
+    match version {
+        FormatVersion::V1 => sign_v1(a, key),
+        FormatVersion::V2 => sign(a, key),
+    }
+    .expect("sample signs")
 }
 
 /// Test key A (trusted). Its seed is public: test use only.
@@ -48,8 +66,50 @@ fn ts(s: &str) -> Timestamp {
     s.parse().expect("fixed timestamp")
 }
 
-/// The sample activation every vector is built from: every field carries a value, so each
-/// can be changed on its own.
+/// The sample activation every vector of `version` is built from.
+pub fn sample_for(version: FormatVersion) -> Activation {
+    match version {
+        FormatVersion::V1 => sample(),
+        FormatVersion::V2 => sample_v2(),
+    }
+}
+
+/// The version-2 sample: the version-1 sample as generation 3 of a lineage, with rules.
+pub fn sample_v2() -> Activation {
+    let mut a = sample();
+    a.chain = Some(Chain {
+        lineage: FileId([
+            0x31, 0x7c, 0x2a, 0x90, 0x0e, 0x5b, 0x44, 0xd8, 0x9a, 0x12, 0x6f, 0x03, 0xbe, 0x77,
+            0x21, 0xc4,
+        ]),
+        generation: 3,
+    });
+    a.rules = Rules {
+        keys: vec![KeyRule {
+            key: "I3_LICENSE_BASIC_STATION".into(),
+            holders: vec![Holder::Station],
+            methods: vec![Method::Assignable],
+        }],
+        requires: vec![Requires {
+            key: "I3_ACCESS_ACD_AGENT".into(),
+            any_of: vec!["I3_ACCESS_CLIENT".into()],
+        }],
+        implies: vec![Implies {
+            key: "I3_ACCESS_ACD_AGENT".into(),
+            implied: "I3_ACCESS_CLIENT".into(),
+        }],
+        excludes: vec![Excludes {
+            keys: vec![
+                "I3_ACCESS_ACD_MEDIA_1".into(),
+                "I3_ACCESS_ACD_MEDIA_2".into(),
+            ],
+        }],
+    };
+    a
+}
+
+/// The version-1 sample activation: every field carries a value, so each can be changed on
+/// its own.
 pub fn sample() -> Activation {
     Activation {
         file_id: FileId([
@@ -60,6 +120,7 @@ pub fn sample() -> Activation {
             0x9d, 0x40, 0x71, 0xaa, 0x13, 0x6e, 0x2c, 0x05, 0xf8, 0x31, 0x5b, 0x62, 0xd7, 0x0e,
             0x84, 0x39,
         ])),
+        chain: None,
         product: "CIC".into(),
         product_version: "4.0".into(),
         license_type: LicenseType::Production,
@@ -117,12 +178,13 @@ pub fn sample() -> Activation {
             },
         ],
         restrictions: vec![Restriction::NotForProduction],
+        rules: Rules::default(),
     }
 }
 
-/// A typical larger file: `licenses` license keys and two hosts.
+/// A typical larger version-2 file: `licenses` license keys and two hosts.
 pub fn typical(licenses: usize) -> Activation {
-    let mut a = sample();
+    let mut a = sample_v2();
     a.licenses = (0..licenses)
         .map(|i| LicenseCount {
             name: format!("I3_ACCESS_MODULE_{i:03}"),
@@ -200,12 +262,16 @@ pub fn signature_line(text: &str) -> &str {
     &text[start..end]
 }
 
-/// Every vector, in a fixed order.
-pub fn vectors() -> Vec<Vector> {
+/// Every vector of `version`, in a fixed order.
+pub fn vectors(version: FormatVersion) -> Vec<Vector> {
     let a = key_a();
     let b = key_b();
     let c = key_c();
-    let model = sample();
+    let model = sample_for(version);
+    let sign = |m: &Activation, k: &SecretKey| -> Result<String, FormatError> {
+        Ok(sign_for(version, m, k))
+    };
+    let format_line = format!("Format: {}", version.as_str());
     let valid = sign(&model, &a).expect("sample signs");
     let json = payload_of(&valid);
     let mut v = Vec::new();
@@ -215,7 +281,10 @@ pub fn vectors() -> Vec<Vector> {
         "valid",
         valid.clone(),
         "ok",
-        "the sample, as written by sign()",
+        match version {
+            FormatVersion::V1 => "the sample, as written by sign_v1()",
+            FormatVersion::V2 => "the sample, as written by sign()",
+        },
     ));
     v.push(Vector::file(
         "valid-crlf",
@@ -275,7 +344,7 @@ pub fn vectors() -> Vec<Vector> {
     ));
 
     // ---- each signed value changed after signing ----
-    let changes: &[(&str, &str, &str)] = &[
+    let mut changes: Vec<(&str, &str, &str)> = vec![
         ("file-id", "\"file_id\": \"5e1f", "\"file_id\": \"5e1e"),
         (
             "supersedes",
@@ -398,6 +467,22 @@ pub fn vectors() -> Vec<Vector> {
             "\"hourly-disconnect\"",
         ),
     ];
+    if version == FormatVersion::V2 {
+        changes.extend([
+            ("lineage", "\"lineage\": \"317c", "\"lineage\": \"317d"),
+            ("generation", "\"generation\": 3", "\"generation\": 4"),
+            (
+                "rules-holder",
+                "\"holders\": [\n          \"station\"",
+                "\"holders\": [\n          \"user\"",
+            ),
+            (
+                "rules-requires",
+                "\"any_of\": [\n          \"I3_ACCESS_CLIENT\"",
+                "\"any_of\": [\n          \"I3_ACCESS_CLIENS\"",
+            ),
+        ]);
+    }
     for (name, from, to) in changes {
         v.push(Vector::file(
             &format!("changed-{name}"),
@@ -557,17 +642,13 @@ pub fn vectors() -> Vec<Vector> {
     });
     v.push(Vector::file(
         "unknown-version",
-        replace_once(
-            &valid,
-            "Format: i3lic-activation/1",
-            "Format: i3lic-activation/2",
-        ),
+        replace_once(&valid, &format_line, "Format: i3lic-activation/3"),
         "UnsupportedVersion",
         "a format version this build does not read",
     ));
     v.push(Vector::file(
         "not-a-format",
-        replace_once(&valid, "Format: i3lic-activation/1", "Format: other/1"),
+        replace_once(&valid, &format_line, "Format: other/1"),
         "MalformedHeader",
         "the Format header names something else",
     ));
@@ -609,7 +690,7 @@ pub fn vectors() -> Vec<Vector> {
     ));
     v.push(Vector::file(
         "missing-format-header",
-        replace_once(&valid, "Format: i3lic-activation/1\n", ""),
+        replace_once(&valid, &format!("{format_line}\n"), ""),
         "MissingSection",
         "no Format header",
     ));
@@ -651,8 +732,8 @@ pub fn vectors() -> Vec<Vector> {
         "duplicate-format-header",
         replace_once(
             &valid,
-            "Format: i3lic-activation/1\n",
-            "Format: i3lic-activation/1\nFormat: i3lic-activation/1\n",
+            &format!("{format_line}\n"),
+            &format!("{format_line}\n{format_line}\n"),
         ),
         "DuplicateSection",
         "the Format header twice",
@@ -682,8 +763,8 @@ pub fn vectors() -> Vec<Vector> {
         "unsigned text before the begin marker",
     ));
 
-    // ---- properly signed payloads that version 1 refuses ----
-    let signed = |payload: &str| sign_payload_text(payload, &a);
+    // ---- properly signed payloads that the version refuses ----
+    let signed = |payload: &str| sign_payload_text_as(payload, &a, version);
     v.push(Vector::file(
         "unknown-field",
         signed(&replace_once(
@@ -692,7 +773,7 @@ pub fn vectors() -> Vec<Vector> {
             "\n  \"seats\": 1000,\n  \"product\"",
         )),
         "UnknownField",
-        "a properly signed payload with a field version 1 does not define",
+        "a properly signed payload with a field the version does not define",
     ));
     v.push(Vector::file(
         "unknown-field-nested",
@@ -744,7 +825,253 @@ pub fn vectors() -> Vec<Vector> {
         "InvalidValue",
         "a properly signed payload whose valid_from is after expires_at",
     ));
+    match version {
+        FormatVersion::V1 => v1_only(&mut v, &json, &signed),
+        FormatVersion::V2 => v2_only(&mut v, &json, &signed),
+    }
     v
+}
+
+/// Properly signed payloads that break a rule every version has, and the version-2 members
+/// a version-1 file may not have.
+fn v1_only(v: &mut Vec<Vector>, json: &str, signed: &dyn Fn(&str) -> String) {
+    v.push(Vector::file(
+        "v2-member-in-v1",
+        signed(&replace_once(
+            json,
+            "\n  \"product\"",
+            "\n  \"lineage\": \"5e1f0c2b7d9a4410863fe2510bc49728\",\n  \"product\"",
+        )),
+        "UnknownField",
+        "a version-1 payload with the version-2 member lineage",
+    ));
+    let strong = hostid::HostId::strong_from_components(&Components {
+        machine_id: Some("0f1e2d3c4b5a69788796a5b4c3d2e1f0".into()),
+        dmi_uuid: Some("4C4C4544-004B-4B10-804B-B4C04F4D375C".into()),
+        macs: vec![[0x00, 0x1b, 0x21, 0x3a, 0x4b, 0x5c]],
+        cpu: Some("GenuineIntel Xeon Gold 6230".into()),
+    })
+    .expect("fixed components");
+    v.push(Vector::file(
+        "v1-strong-host",
+        signed(&replace_once(
+            json,
+            &sample().primary_host.host_id.to_string(),
+            &strong.to_string(),
+        )),
+        "InvalidValue",
+        "a version-1 payload binding a strong host-ID code (version 1 has short codes only)",
+    ));
+    one_spelling(v, json, signed);
+}
+
+/// The spellings no writer makes, refused in both versions.
+fn one_spelling(v: &mut Vec<Vector>, json: &str, signed: &dyn Fn(&str) -> String) {
+    let primary = sample().primary_host.host_id.to_string();
+    let cases: Vec<(&str, String, String, &str)> = vec![
+        (
+            "spelling-host-id-lower-case",
+            primary.clone(),
+            primary.to_lowercase(),
+            "the primary host ID in lower case (one spelling: as gethostid prints it)",
+        ),
+        (
+            "spelling-host-id-no-dashes",
+            primary.clone(),
+            primary.replace('-', ""),
+            "the primary host ID without its dashes",
+        ),
+        (
+            "spelling-minus-zero",
+            "\"pooled\": 0".into(),
+            "\"pooled\": -0".into(),
+            "a count written -0",
+        ),
+        (
+            "spelling-escape",
+            "\"product\": \"CIC\"".into(),
+            "\"product\": \"\\u0043IC\"".into(),
+            "a character written as a JSON escape (\\u0043 for C)",
+        ),
+        (
+            "invisible-character",
+            "\"sold_to\": \"Genesys Customer".into(),
+            "\"sold_to\": \"Genesys\u{00AD}Customer".into(),
+            "a soft hyphen (U+00AD, category Cf) in a text value",
+        ),
+        (
+            "expires-after-perpetual",
+            "\"expires_at\": \"2100-01-01T00:00:00Z\"".into(),
+            "\"expires_at\": \"2100-01-01T00:00:01Z\"".into(),
+            "an expiry after 2100-01-01T00:00:00Z, which already means perpetual",
+        ),
+        (
+            "count-too-large",
+            "\"assigned\": 170".into(),
+            "\"assigned\": 4294967296".into(),
+            "a count above the limit (and above 32 bits): a right JSON type breaking its range",
+        ),
+        (
+            "license-type-unknown",
+            "\"license_type\": \"production\"".into(),
+            "\"license_type\": \"Production\"".into(),
+            "a license type in another spelling: a string breaking its rule",
+        ),
+    ];
+    for (name, from, to, note) in cases {
+        v.push(Vector::file(
+            name,
+            signed(&json.replacen(&from, &to, 1)),
+            "InvalidValue",
+            note,
+        ));
+    }
+    v.push(Vector::file(
+        "spelling-bare-date",
+        signed(&json.replacen(
+            "\"valid_from\": \"2018-08-30T00:00:00Z\"",
+            "\"valid_from\": \"2018-08-30\"",
+            1,
+        )),
+        "InvalidValue",
+        "a time written as a bare date (one spelling: YYYY-MM-DDTHH:MM:SSZ)",
+    ));
+    v.push(Vector::file(
+        "spelling-object-as-array",
+        signed(&json.replacen(
+            "{\n      \"name\": \"I3_ACCESS_CLIENT\",\n      \"assigned\": 170,\n      \"pooled\": 0\n    }",
+            "[\"I3_ACCESS_CLIENT\", 170, 0]",
+            1,
+        )),
+        "MalformedPayload",
+        "a license written as an array of its values (JSON objects only)",
+    ));
+}
+
+/// Rules only version 2 has: the chain, the rules, the host forms.
+fn v2_only(v: &mut Vec<Vector>, json: &str, signed: &dyn Fn(&str) -> String) {
+    one_spelling(v, json, signed);
+    let cases: &[(&str, &str, &str, &str, &str)] = &[
+        (
+            "missing-generation",
+            "\n  \"generation\": 3,",
+            "",
+            "MissingField",
+            "a version-2 payload without generation",
+        ),
+        (
+            "rules-renamed",
+            ",\n  \"rules\": {",
+            ",\n  \"unused\": {",
+            "UnknownField",
+            "a version-2 payload whose rules member is renamed",
+        ),
+        (
+            "missing-host-form",
+            "\n    \"form\": \"short\",\n    \"machine\": \"testing\"\n",
+            "\n    \"machine\": \"testing\"\n",
+            "MissingField",
+            "a version-2 host without its form",
+        ),
+        (
+            "host-form-wrong",
+            "\"form\": \"short\",\n    \"machine\": \"testing\"\n",
+            "\"form\": \"strong\",\n    \"machine\": \"testing\"\n",
+            "InvalidValue",
+            "a short code described as strong",
+        ),
+        (
+            "generation-zero",
+            "\"generation\": 3",
+            "\"generation\": 0",
+            "InvalidValue",
+            "generation 0 (generations start at 1)",
+        ),
+        (
+            "generation-one-other-lineage",
+            "\"generation\": 3",
+            "\"generation\": 1",
+            "InvalidValue",
+            "generation 1 whose lineage is not its own file id",
+        ),
+        (
+            "lineage-not-hex",
+            "\"lineage\": \"317c",
+            "\"lineage\": \"317C",
+            "InvalidValue",
+            "a lineage in upper-case hex",
+        ),
+        (
+            "rules-unsorted",
+            "\"keys\": [\n          \"I3_ACCESS_ACD_MEDIA_1\",\n          \"I3_ACCESS_ACD_MEDIA_2\"",
+            "\"keys\": [\n          \"I3_ACCESS_ACD_MEDIA_2\",\n          \"I3_ACCESS_ACD_MEDIA_1\"",
+            "InvalidValue",
+            "an excludes set out of order (one spelling per set)",
+        ),
+        (
+            "rules-holder-unknown",
+            "\"station\"\n        ]",
+            "\"kiosk\"\n        ]",
+            "InvalidValue",
+            "a holder that is neither user nor station",
+        ),
+        (
+            "rules-implies-excluded",
+            "\"implied\": \"I3_ACCESS_CLIENT\"",
+            "\"implied\": \"I3_ACCESS_ACD_MEDIA_1\"\n    },\n    {\n      \"key\": \"I3_ACCESS_ACD_MEDIA_1\",\n      \"implied\": \"I3_ACCESS_ACD_MEDIA_2\"",
+            "InvalidValue",
+            "a key that implies a key it excludes",
+        ),
+        (
+            "rules-implies-cycle",
+            "\"implied\": \"I3_ACCESS_CLIENT\"",
+            "\"implied\": \"I3_ACCESS_CLIENT\"\n    },\n    {\n      \"key\": \"I3_ACCESS_CLIENT\",\n      \"implied\": \"I3_ACCESS_ACD_AGENT\"",
+            "InvalidValue",
+            "two keys that imply each other",
+        ),
+        (
+            "rules-excludes-repeated",
+            "\"excludes\": [\n      {",
+            "\"excludes\": [\n      {\n        \"keys\": [\n          \"I3_ACCESS_ACD_MEDIA_1\",\n          \"I3_ACCESS_ACD_MEDIA_2\"\n        ]\n      },\n      {",
+            "InvalidValue",
+            "the same excludes set twice",
+        ),
+        (
+            "rules-wrong-type",
+            "\"holders\": [\n          \"station\"\n        ]",
+            "\"holders\": \"station\"",
+            "MalformedPayload",
+            "holders as a string, not a list (a wrong JSON type)",
+        ),
+    ];
+    for (name, from, to, expect, note) in cases {
+        v.push(Vector::file(
+            name,
+            signed(&replace_once(json, from, to)),
+            expect,
+            note,
+        ));
+    }
+    // A switchover host that matches the primary under the tolerant rule: same machine id
+    // and DMI UUID, another network card.
+    let near = hostid::HostId::from_components(&Components {
+        machine_id: Some("0f1e2d3c4b5a69788796a5b4c3d2e1f0".into()),
+        dmi_uuid: Some("4C4C4544-004B-4B10-804B-B4C04F4D375C".into()),
+        macs: vec![[0x00, 0x1b, 0x21, 0x3a, 0x4b, 0x99]],
+        cpu: Some("GenuineIntel Xeon Gold 6230".into()),
+    })
+    .expect("fixed components");
+    let switchover = sample().switchover_host.expect("sample pair").host_id;
+    v.push(Vector::file(
+        "switchover-matches-primary",
+        signed(&replace_once(
+            json,
+            &switchover.to_string(),
+            &near.to_string(),
+        )),
+        "InvalidValue",
+        "a switchover host whose code matches the primary host's under the tolerant rule",
+    ));
 }
 
 /// `S + L` (the group order) in the upper half of a signature: the same point equation

@@ -9,17 +9,24 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use hostid::machine::{self, Probe};
-use hostid::{CodeError, HostId};
+use hostid::{CodeError, CodeForm, HostId};
 
 const AFTER_HELP: &str = "\
 Examples:
   gethostid                      print this server's host ID, e.g. 1Q2H4-74KMZ-KWXDV-8K000-00KZQ
-  gethostid --json               the code, the component kinds found and the environment
+  gethostid --strong             print its strong host ID (60 symbols, starts with 2), e.g.
+                                 2Q2H4-74BA6-JQBB1-KMZKW-HY4W2-WE9XD-V8KFM-BKSWP-A0000-00000-0000K-ZWJ4T
+  gethostid --json               the code, its form, the component kinds found and the environment
+  gethostid --strong --json      the same with the strong code (and its short code)
   gethostid --check 1q2h4-74kmz-kwxdv-8k000-00kzq
-                                 check a typed code (case, dashes and O/I/L look-alikes are forgiven)
+                                 check a typed code of either form and say which form it is
+                                 (case, dashes and O/I/L look-alikes are forgiven)
 
 Type the printed code into the order form. It is made of hashes of this machine's identity,
 firmware UUID, network adapters and CPU model; the identifiers themselves are not in it.
+Where the order form or portal takes a pasted or uploaded code, give the strong one: the short
+code printed in an activation file is enough to build another machine that matches it, the
+strong code is not.
 
 Exit codes: 0 ok, 2 usage error, 3 the checked code is malformed, 4 too few stable machine
 components to make a safe code, 1 internal error.";
@@ -28,13 +35,17 @@ components to make a safe code, 1 internal error.";
 #[derive(Debug, Parser)]
 #[command(name = "gethostid", version, about, after_help = AFTER_HELP)]
 struct Cli {
-    /// Print JSON: the code, which component kinds were found (never their values), the
-    /// detected environment and warnings.
+    /// Print JSON: the code, its form (`short` or `strong`), which component kinds were found
+    /// (never their values), the detected environment and warnings.
     #[arg(long)]
     json: bool,
 
-    /// Check a typed code instead of reading this machine: exit 0 if it is well formed,
-    /// 3 with what is wrong otherwise.
+    /// Print the strong code (60 symbols, version 2) instead of the short one.
+    #[arg(long, conflicts_with = "check")]
+    strong: bool,
+
+    /// Check a typed code of either form instead of reading this machine: exit 0 if it is
+    /// well formed (and say which form it is), 3 with what is wrong otherwise.
     #[arg(long, value_name = "CODE")]
     check: Option<String>,
 
@@ -104,7 +115,7 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<(), Failure> {
     match &cli.check {
         Some(code) => check(code, cli.json),
-        None => print_current(cli.json, cli.root.as_deref()),
+        None => print_current(cli.json, cli.strong, cli.root.as_deref()),
     }
 }
 
@@ -112,14 +123,24 @@ fn check(code: &str, json: bool) -> Result<(), Failure> {
     let id: HostId = hostid::validate(code).map_err(Failure::BadCode)?;
     let kinds: Vec<&str> = id.kinds().iter().map(|k| k.name()).collect();
     let text = if json {
-        json_line(&serde_json::json!({
+        let mut v = serde_json::json!({
             "valid": true,
             "code": id.to_string(),
+            "form": id.form().as_str(),
             "components": kinds,
-        }))?
+        });
+        if id.form() == CodeForm::Strong {
+            v["short_code"] = id.to_short().to_string().into();
+        }
+        json_line(&v)?
     } else {
+        let short = match id.form() {
+            CodeForm::Short => String::new(),
+            CodeForm::Strong => format!("; its short code is {}", id.to_short()),
+        };
         format!(
-            "valid host ID {id} (version {}, components: {})",
+            "valid host ID {id} ({} form, version {}, components: {}{short})",
+            id.form(),
             id.version(),
             kinds.join(", ")
         )
@@ -127,7 +148,7 @@ fn check(code: &str, json: bool) -> Result<(), Failure> {
     write_stdout(&text)
 }
 
-fn print_current(json: bool, root: Option<&Path>) -> Result<(), Failure> {
+fn print_current(json: bool, strong: bool, root: Option<&Path>) -> Result<(), Failure> {
     let probe: Probe = match root {
         Some(dir) => machine::probe_at(dir),
         None => machine::probe(),
@@ -136,18 +157,29 @@ fn print_current(json: bool, root: Option<&Path>) -> Result<(), Failure> {
         let _ = writeln!(io::stderr(), "gethostid: warning: {w}");
     }
     let kinds: Vec<&'static str> = probe.kinds().iter().map(|k| k.name()).collect();
-    let id = probe.host_id().map_err(|e| match e {
+    // One probe, one strong code; the short code is cut from it.
+    let strong_id = probe.strong_host_id().map_err(|e| match e {
         e @ CodeError::TooFewComponents { .. } => Failure::TooFew(e, kinds.clone()),
         e => Failure::Internal(e.to_string()),
     })?;
+    let id = if strong {
+        strong_id
+    } else {
+        strong_id.to_short()
+    };
     let text = if json {
         let warnings: Vec<String> = probe.warnings.iter().map(|w| w.to_string()).collect();
-        json_line(&serde_json::json!({
+        let mut v = serde_json::json!({
             "code": id.to_string(),
+            "form": id.form().as_str(),
             "components": kinds,
             "environment": probe.environment.name(),
             "warnings": warnings,
-        }))?
+        });
+        if strong {
+            v["short_code"] = id.to_short().to_string().into();
+        }
+        json_line(&v)?
     } else {
         id.to_string()
     };

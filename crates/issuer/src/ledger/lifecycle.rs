@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use format::{Activation, FileId, Host, LicenseCount, LicenseType, OrderedItem, Timestamp};
+use format::{Activation, Chain, FileId, Host, LicenseCount, LicenseType, OrderedItem, Timestamp};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{to_u64, Issued, Ledger};
@@ -201,6 +201,8 @@ impl FileRow {
         Ok(Activation {
             file_id: file_id(&self.id)?,
             supersedes: self.supersedes.as_deref().map(file_id).transpose()?,
+            // Schema-1 ledgers recorded only version-1 files, which have no chain.
+            chain: None,
             product: self.product.clone(),
             product_version: self.version.clone(),
             license_type: t,
@@ -225,7 +227,38 @@ impl FileRow {
             licenses,
             ordered_items,
             restrictions: rule.restrictions.to_vec(),
+            rules: Default::default(),
         })
+    }
+
+    /// The file's place in its update chain: as its payload records it (version-2 files), or,
+    /// for a version-1 file, which has none, derived from the ledger: a file that supersedes
+    /// none starts its lineage (generation 1), and each file after it is one generation
+    /// further. So the update of a version-1 file continues its lineage in version 2.
+    fn chain(&self, conn: &Connection, catalog: &Catalog) -> Result<Chain, IssuerError> {
+        // Walk back to the nearest file that knows its chain, or to the first file.
+        let mut steps: u32 = 0;
+        let mut row = self.clone();
+        loop {
+            if let Some(c) = row.payload(conn, catalog)?.chain {
+                return Ok(Chain {
+                    lineage: c.lineage,
+                    generation: c.generation.saturating_add(steps),
+                });
+            }
+            match &row.supersedes {
+                None => {
+                    return Ok(Chain {
+                        lineage: file_id(&row.id)?,
+                        generation: 1u32.saturating_add(steps),
+                    })
+                }
+                Some(prev) => {
+                    row = FileRow::load(conn, prev)?;
+                    steps = steps.saturating_add(1);
+                }
+            }
+        }
     }
 }
 
@@ -583,6 +616,8 @@ impl Ledger {
         let new_id = FileId::random();
         let mut activation = rules::activation(&req, &plan, new_id, now);
         activation.supersedes = Some(file_id(&old.id)?);
+        // Same lineage, next generation: a server refuses the old file after this one.
+        activation.chain = Some(old.chain(&self.conn, catalog)?.next());
         if activation.expires_at != Timestamp::PERPETUAL {
             activation.expires_at = ts(old.expires_at);
         }

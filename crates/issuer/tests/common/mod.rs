@@ -382,3 +382,54 @@ pub fn unencrypted_key(dir: &Path) -> PathBuf {
     set_mode(&path, 0o600);
     path
 }
+
+// ---------------------------------------------------------------------------------------------
+// Another user.
+
+/// The user id this test runs as (the owner of a file it creates).
+#[cfg(unix)]
+pub fn current_uid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    let f = tempfile::NamedTempFile::new().unwrap();
+    f.as_file().metadata().unwrap().uid()
+}
+
+/// The user tests run a command as when they run as root: `nobody`.
+pub const NOBODY: u32 = 65534;
+
+/// A command running `program` as a user whom file modes bind: as `nobody` (uid and gid
+/// 65534, no supplementary groups) through `setpriv`, else `runuser`, when this test runs as
+/// root (root ignores file modes); as this user otherwise. `program` is copied into `dir`
+/// first (opened to others, as `dir` is), so `nobody` can run it wherever the build lives.
+/// `None`, with a note on standard error, when this test runs as root and neither tool works.
+#[cfg(unix)]
+pub fn as_other_user(dir: &Path, program: &Path) -> Option<Command> {
+    set_mode(dir, 0o755);
+    let copy = dir.join(program.file_name().unwrap());
+    std::fs::copy(program, &copy).unwrap();
+    set_mode(&copy, 0o755);
+    if current_uid() != 0 {
+        return Some(Command::new(copy));
+    }
+    let id = NOBODY.to_string();
+    let setpriv = [
+        format!("--reuid={id}"),
+        format!("--regid={id}"),
+        "--clear-groups".to_string(),
+    ];
+    let works = |c: &mut Command| c.output().is_ok_and(|o| o.status.success());
+    if works(Command::new("setpriv").args(&setpriv).arg("true")) {
+        let mut c = Command::new("setpriv");
+        c.args(&setpriv).arg(copy);
+        return Some(c);
+    }
+    if works(Command::new("runuser").args(["-u", "nobody", "--", "true"])) {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "nobody", "--"]).arg(copy);
+        return Some(c);
+    }
+    eprintln!(
+        "note: skipped: this test runs as root and can run nothing as another user (no working setpriv or runuser)"
+    );
+    None
+}

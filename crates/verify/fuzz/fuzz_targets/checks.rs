@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use format::{sign, FileId, SecretKey, Timestamp, UnverifiedFile};
+use format::{sign_v1, FileId, SecretKey, Timestamp, UnverifiedFile};
 use hostid::HostId;
 use verify::{HostSource, StateFile, TrustStore, Verifier, VerifyError, MAX_SUPERSEDED};
 
@@ -66,7 +66,9 @@ pub fn fixture() -> &'static Fixture {
         a.issued_at = "2024-05-01T00:00:00Z".parse().expect("time");
         a.valid_from = a.issued_at;
         Fixture {
-            file: sign(&a, &key).expect("the fixture file signs"),
+            // A version-1 file: its rollback rule reads every part of the state (the newest
+            // file by issuance, the superseded ids); version-2 files read the lineages.
+            file: sign_v1(&a, &key).expect("the fixture file signs"),
             issued_at: a.issued_at,
             trust: TrustStore::new([key.public_key().clone()]).expect("trust store"),
             host: HOST_A.parse().expect("host A"),

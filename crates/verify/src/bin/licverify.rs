@@ -20,11 +20,19 @@ use verify::{HostSource, License, ProductCheck, StateFile, TrustStore, Verifier,
 #[derive(Debug, Parser)]
 #[command(name = "licverify", about, long_about = None, disable_version_flag = true)]
 struct Cli {
-    /// The activation file (.i3lic).
-    file: PathBuf,
+    /// The activation file (.i3lic); `-` reads it from standard input.
+    #[arg(required_unless_present = "program_version")]
+    file: Option<PathBuf>,
     /// A trusted public key file (.pub); repeat for several keys (rotation).
-    #[arg(long = "trust", value_name = "PUB", required = true)]
+    #[arg(
+        long = "trust",
+        value_name = "PUB",
+        required_unless_present = "program_version"
+    )]
     trust: Vec<PathBuf>,
+    /// Print licverify's own version and exit (`--version` is the product version).
+    #[arg(short = 'V', action = clap::ArgAction::SetTrue)]
+    program_version: bool,
     /// Check as the machine with this host-ID code instead of this machine.
     #[arg(long = "host-id", value_name = "CODE")]
     host_id: Option<String>,
@@ -42,7 +50,8 @@ struct Cli {
     /// FILE.lock, so a running server sharing the state file loses nothing.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
-    /// Print one JSON object: {valid, error: {code, kind, message}, license}.
+    /// Print one JSON object: {valid, error: {exit_code, code, kind, message}, license}
+    /// (`code` is the exit code too, kept for scripts written before `exit_code`).
     #[arg(long)]
     json: bool,
 }
@@ -93,9 +102,12 @@ fn read_key(path: &Path) -> Result<PublicKey, CliError> {
     };
     // Wiped on drop: an administrator may point --trust at a secret key file by mistake.
     let mut buf = zeroize::Zeroizing::new(Vec::new());
-    std::fs::File::open(path)
-        .and_then(|f| f.take(64 * 1024 + 1).read_to_end(&mut buf))
-        .map_err(io)?;
+    // Only a regular file: a FIFO would block, a device never end.
+    let file = verify::open_regular_file(path, "trusted key").map_err(|e| match e {
+        VerifyError::Io { source, .. } => io(source),
+        other => CliError::Verify(other),
+    })?;
+    file.take(64 * 1024 + 1).read_to_end(&mut buf).map_err(io)?;
     let text = std::str::from_utf8(&buf).map_err(|_| CliError::KeyMalformed {
         path: path.to_owned(),
         source: FormatError::MalformedKey {
@@ -137,11 +149,172 @@ fn run(cli: &Cli) -> Result<License, CliError> {
             verifier = verifier.state_read_only();
         }
     }
-    Ok(verifier.load_file(&cli.file)?)
+    match cli.file.as_deref() {
+        Some(p) if p == Path::new("-") => {
+            // Standard input: read at most one byte more than a file may have.
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .take(format::MAX_FILE_SIZE as u64 + 1)
+                .read_to_end(&mut buf)
+                .map_err(|source| VerifyError::Io {
+                    path: PathBuf::from("-"),
+                    source,
+                })?;
+            if buf.len() > format::MAX_FILE_SIZE {
+                return Err(VerifyError::Malformed(FormatError::TooLarge {
+                    size: buf.len(),
+                    max: format::MAX_FILE_SIZE,
+                })
+                .into());
+            }
+            Ok(verifier.load(&buf)?)
+        }
+        Some(p) => Ok(verifier.load_file(p)?),
+        None => Err(CliError::Verify(VerifyError::Io {
+            path: PathBuf::new(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no file given"),
+        })),
+    }
+}
+
+/// `licverify inspect FILE [--json]`: what a file says, shown without trusting it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "licverify inspect",
+    about = "Show what an activation file says WITHOUT checking its signature, key, host or dates \
+             (for support staff reading a customer's file). Nothing shown is verified.",
+    after_help = "Examples:\n  licverify inspect customer.i3lic\n  licverify inspect - --json < customer.i3lic"
+)]
+struct InspectCli {
+    /// The activation file; `-` reads standard input.
+    file: PathBuf,
+    /// Print one JSON object: {verified: false, format_version, key_id, activation} or
+    /// {error: {exit_code, kind, message}}.
+    #[arg(long)]
+    json: bool,
+}
+
+fn read_input(path: &Path) -> Result<Vec<u8>, VerifyError> {
+    if path != Path::new("-") {
+        return verify::read_file(path);
+    }
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .take(format::MAX_FILE_SIZE as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|source| VerifyError::Io {
+            path: PathBuf::from("-"),
+            source,
+        })?;
+    if buf.len() > format::MAX_FILE_SIZE {
+        return Err(VerifyError::Malformed(FormatError::TooLarge {
+            size: buf.len(),
+            max: format::MAX_FILE_SIZE,
+        }));
+    }
+    Ok(buf)
+}
+
+fn inspect(cli: &InspectCli) -> ExitCode {
+    let result = read_input(&cli.file).and_then(|bytes| {
+        let parsed = format::UnverifiedFile::parse(&bytes).map_err(VerifyError::Malformed)?;
+        let a = parsed.claims_unverified().map_err(VerifyError::Malformed)?;
+        Ok((parsed.version(), parsed.key_id(), a))
+    });
+    let (text, code) = match (&result, cli.json) {
+        (Ok((v, k, a)), true) => (
+            serde_json::to_string_pretty(&serde_json::json!({
+                "verified": false,
+                "format_version": v.number(),
+                "key_id": k.to_string(),
+                "activation": a,
+            }))
+            .map(|s| s + "\n")
+            .unwrap_or_default(),
+            0,
+        ),
+        (Ok((v, k, a)), false) => {
+            use std::fmt::Write as _;
+            let mut o = String::new();
+            let _ = writeln!(
+                o,
+                "UNVERIFIED: {} (what the file says; its signature, key, host and dates were NOT checked)",
+                cli.file.display()
+            );
+            let _ = writeln!(o, "  format           {v}");
+            let _ = writeln!(o, "  claims key       {k}");
+            let _ = writeln!(o, "  file id          {}", a.file_id);
+            if let Some(g) = a.generation() {
+                let _ = writeln!(
+                    o,
+                    "  update chain     generation {g} of lineage {}",
+                    a.lineage()
+                );
+            }
+            let _ = writeln!(o, "  product          {} {}", a.product, a.product_version);
+            let _ = writeln!(o, "  license type     {}", a.license_type);
+            let _ = writeln!(o, "  sold to          {}", a.sold_to);
+            let _ = writeln!(o, "  install site     {}", a.install_site);
+            let _ = writeln!(o, "  issued           {}", a.issued_at);
+            let _ = writeln!(o, "  expires          {}", a.expires_at);
+            let _ = writeln!(
+                o,
+                "  primary host     {} ({}, {} code)",
+                a.primary_host.machine,
+                a.primary_host.host_id,
+                a.primary_host.host_id.form()
+            );
+            if let Some(h) = &a.switchover_host {
+                let _ = writeln!(
+                    o,
+                    "  switchover host  {} ({}, {} code)",
+                    h.machine,
+                    h.host_id,
+                    h.host_id.form()
+                );
+            }
+            let _ = writeln!(o, "  licenses ({})", a.licenses.len());
+            for l in &a.licenses {
+                let _ = writeln!(
+                    o,
+                    "    {:<40} {:>8} assigned {:>8} pooled",
+                    l.name, l.assigned, l.pooled
+                );
+            }
+            (o, 0)
+        }
+        (Err(e), true) => (
+            serde_json::to_string_pretty(&serde_json::json!({
+                "error": { "exit_code": e.exit_code(), "kind": e.kind(), "message": e.to_string() }
+            }))
+            .map(|s| s + "\n")
+            .unwrap_or_default(),
+            e.exit_code(),
+        ),
+        (Err(e), false) => {
+            print_stderr(&format!("licverify inspect: {}: {e}", cli.file.display()));
+            (String::new(), e.exit_code())
+        }
+    };
+    if let Err(e) = print_stdout(&text) {
+        return output_failed(&e);
+    }
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
 fn main() -> ExitCode {
+    if std::env::args_os().nth(1).is_some_and(|a| a == "inspect") {
+        let args = std::env::args_os().skip(1);
+        return inspect(&InspectCli::parse_from(args));
+    }
     let cli = Cli::parse();
+    if cli.program_version {
+        if let Err(e) = print_stdout(&format!("licverify {}\n", env!("CARGO_PKG_VERSION"))) {
+            return output_failed(&e);
+        }
+        return ExitCode::SUCCESS;
+    }
+    let file = cli.file.clone().unwrap_or_default();
     let result = run(&cli);
     let code = match &result {
         Ok(_) => 0,
@@ -152,24 +325,79 @@ fn main() -> ExitCode {
             Ok(l) => serde_json::json!({ "valid": true, "error": null, "license": l }),
             Err(e) => serde_json::json!({
                 "valid": false,
-                "error": { "code": e.exit_code(), "kind": e.kind(), "message": e.to_string() },
+                "error": {
+                    "exit_code": e.exit_code(),
+                    "code": e.exit_code(),
+                    "kind": e.kind(),
+                    "message": e.to_string(),
+                },
                 "license": null,
             }),
         };
         match serde_json::to_string_pretty(&value) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => {
+                if let Err(e) = print_stdout(&format!("{s}\n")) {
+                    return output_failed(&e);
+                }
+            }
             Err(e) => {
-                eprintln!("licverify: internal error: {e}");
+                print_stderr(&format!("licverify: internal error: {e}"));
                 return ExitCode::from(1);
             }
         }
     } else {
         match &result {
-            Ok(l) => print!("{}", describe(&cli.file, l)),
-            Err(e) => eprintln!("licverify: {}: {e}", cli.file.display()),
+            Ok(l) => {
+                if let Err(e) = print_stdout(&describe(&file, l)) {
+                    return output_failed(&e);
+                }
+            }
+            Err(e) => print_stderr(&format!("licverify: {}: {e}", file.display())),
         }
     }
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// `text` with every control character except the line break written as in a Rust string
+/// literal (`\u{1b}`): a file name or a value quoted in an error cannot act on the terminal.
+fn escape_controls(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' {
+            s.extend(c.escape_debug());
+        } else {
+            s.push(c);
+        }
+    }
+    s
+}
+
+/// Everything `licverify` prints on standard output goes through here, control characters
+/// escaped. A reader that went away (`licverify F --json | head -1`: a closed pipe) is not an
+/// error: the output ends quietly and the exit status stays the verdict on the file. Any
+/// other failure to write is returned.
+fn print_stdout(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out
+        .write_all(escape_controls(text).as_bytes())
+        .and_then(|()| out.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// One line on standard error, control characters escaped; dropped if it cannot be written.
+fn print_stderr(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{}", escape_controls(line));
+}
+
+/// Standard output could not be written (other than a closed pipe): exit 4 (I/O).
+fn output_failed(e: &std::io::Error) -> ExitCode {
+    print_stderr(&format!("licverify: cannot write the output: {e}"));
+    ExitCode::from(4)
 }
 
 /// The human-readable report of a valid file.
@@ -212,10 +440,52 @@ fn describe(path: &Path, l: &License) -> String {
         let matched = if role == l.role() { "  <- matched" } else { "" };
         let _ = writeln!(
             o,
-            "  {:<16} {} ({}){matched}",
+            "  {:<16} {} ({}, {} code){matched}",
             format!("{role} host"),
             h.machine,
-            h.host_id
+            h.host_id,
+            h.host_id.form()
+        );
+    }
+    let m = l.host_match();
+    let parts: Vec<String> = m
+        .components
+        .iter()
+        .map(|(kind, how)| {
+            let how = match how {
+                hostid::ComponentMatch::Equal => "equal",
+                hostid::ComponentMatch::Different => "DIFFERENT",
+                hostid::ComponentMatch::NotCompared => "not compared",
+            };
+            format!("{} {how}", kind.name())
+        })
+        .collect();
+    let verdict = if m.differing == 0 {
+        "exact match".to_string()
+    } else {
+        format!(
+            "tolerant match: {} component(s) differ, {} strong equal",
+            m.differing, m.strong_equal
+        )
+    };
+    let _ = writeln!(o, "  host match       {verdict} ({})", parts.join(", "));
+    if let Some(g) = l.generation() {
+        let _ = writeln!(
+            o,
+            "  update chain     generation {g} of lineage {} (format {})",
+            l.lineage(),
+            l.format_version()
+        );
+    }
+    let r = l.rules();
+    if !r.is_empty() {
+        let _ = writeln!(
+            o,
+            "  rules            {} key rule(s), {} requires, {} implies, {} excludes (--json lists them)",
+            r.keys.len(),
+            r.requires.len(),
+            r.implies.len(),
+            r.excludes.len()
         );
     }
     for (label, v) in [

@@ -7,7 +7,16 @@
 
 use std::path::PathBuf;
 
-use format::{sign_payload_text, Activation, LicenseType, SecretKey, Timestamp};
+use format::{sign_payload_text_as, Activation, FormatVersion, LicenseType, SecretKey, Timestamp};
+
+/// The JSON payload of a signed file: the lines between the Key-Id header and the signature.
+fn payload_of(text: &str) -> String {
+    let start = text.find("\n{\n").expect("payload start") + 1;
+    let end = text
+        .find(format::SIGNATURE_MARKER)
+        .expect("signature marker");
+    text[start..end].to_owned()
+}
 use hostid::HostId;
 
 use crate::common::*;
@@ -389,8 +398,8 @@ pub fn all() -> Vec<Vector> {
     });
     v.push(Vector::err(
         "unsupported-format-version",
-        "A file claiming format i3lic-activation/2, which this build does not read.",
-        valid.replace("Format: i3lic-activation/1", "Format: i3lic-activation/2"),
+        "A file claiming format i3lic-activation/3, which this build does not read.",
+        valid.replace("Format: i3lic-activation/1", "Format: i3lic-activation/3"),
         "unsupported-version",
         3,
     ));
@@ -416,11 +425,10 @@ pub fn all() -> Vec<Vector> {
     v.push(Vector::err(
         "unknown-field",
         "A validly signed payload with a field this format version does not define.",
-        sign_payload_text(
-            &serde_json::to_string_pretty(&base())
-                .expect("json")
-                .replacen('{', "{\n  \"max_users_unlimited\": true,", 1),
+        sign_payload_text_as(
+            &payload_of(&valid).replacen('{', "{\n  \"max_users_unlimited\": true,", 1),
             &vendor,
+            FormatVersion::V1,
         ),
         "malformed",
         3,

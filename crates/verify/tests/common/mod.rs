@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 use format::{
-    sign, Activation, FileId, Host, LicenseCount, LicenseType, OrderedItem, Restriction, SecretKey,
-    Timestamp,
+    sign, sign_v1, Activation, Chain, FileId, Host, LicenseCount, LicenseType, OrderedItem,
+    Restriction, SecretKey, Timestamp,
 };
 use hostid::{Components, HostId};
 
@@ -47,6 +47,16 @@ fn code(c: &Components) -> HostId {
 /// The primary host of the test files.
 pub fn host_a() -> HostId {
     code(&components(0xa1))
+}
+
+/// Host A's strong host-ID code (`gethostid --strong` on it).
+pub fn host_a_strong() -> HostId {
+    HostId::strong_from_components(&components(0xa1)).expect("host id")
+}
+
+/// Host B's strong host-ID code.
+pub fn host_b_strong() -> HostId {
+    HostId::strong_from_components(&components(0xb2)).expect("host id")
 }
 
 /// Host A with its network card replaced: still host A under the tolerant rule.
@@ -104,6 +114,9 @@ pub fn activation(licenses: usize) -> Activation {
     Activation {
         file_id: file_id(1),
         supersedes: None,
+        // Most cases here are of version 1 (their rollback rule is the state file's newest
+        // file by issuance); `signed` writes a version-2 file when a chain is set.
+        chain: None,
         product: "CIC".into(),
         product_version: "4.0".into(),
         license_type: LicenseType::DevelopmentLarge,
@@ -151,6 +164,7 @@ pub fn activation(licenses: usize) -> Activation {
             },
         ],
         restrictions: vec![Restriction::HourlyDisconnect, Restriction::NotForProduction],
+        rules: Default::default(),
     }
 }
 
@@ -159,8 +173,31 @@ pub fn base() -> Activation {
     activation(3)
 }
 
+/// The file of `a`: version 2 when it has an update chain, else version 1.
 pub fn signed(a: &Activation, key: &SecretKey) -> String {
-    sign(a, key).expect("sign")
+    match a.chain {
+        Some(_) => sign(a, key),
+        None => sign_v1(a, key),
+    }
+    .expect("sign")
+}
+
+/// `a` as generation `generation` of the lineage started by file `lineage` (version 2),
+/// superseding file `supersedes` when given.
+pub fn in_chain(
+    mut a: Activation,
+    id: u8,
+    lineage: u8,
+    generation: u32,
+    supersedes: Option<u8>,
+) -> Activation {
+    a.file_id = file_id(id);
+    a.supersedes = supersedes.map(file_id);
+    a.chain = Some(Chain {
+        lineage: file_id(lineage),
+        generation,
+    });
+    a
 }
 
 /// A time when the base file is valid.

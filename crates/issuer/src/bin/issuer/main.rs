@@ -3,6 +3,7 @@
 mod catalog_cmd;
 mod cli;
 mod error;
+mod output;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -43,7 +44,7 @@ fn main() -> ExitCode {
                 last = t;
                 src = s.source();
             }
-            eprintln!("{msg}");
+            output::eprint_line(&msg);
             ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
         }
     }
@@ -65,11 +66,35 @@ fn ledger_path(cli: &Cli) -> PathBuf {
 /// ledger is opened): it holds customer data, but a vendor may share it with a group on
 /// purpose, so it is not refused.
 fn open_ledger(cli: &Cli) -> Result<Ledger, IssuerError> {
+    warn_if_loose(Ledger::open(&ledger_path(cli))?)
+}
+
+/// Read from the ledger the command names, opened for reading only
+/// ([`Ledger::open_read_only`]): commands that only read work for a user who may only read
+/// the ledger, and never create one. Where the ledger had to be read without SQLite's locks
+/// and changed meanwhile ([`Ledger::check_unchanged`]), the read is made again (at most three
+/// times in all).
+fn read_ledger<T>(
+    cli: &Cli,
+    read: impl Fn(&Ledger) -> Result<T, IssuerError>,
+) -> Result<T, IssuerError> {
+    let mut attempt = 1;
+    loop {
+        let ledger = warn_if_loose(Ledger::open_read_only(&ledger_path(cli))?)?;
+        let result = read(&ledger);
+        match ledger.check_unchanged() {
+            Ok(()) => return result,
+            Err(e) if attempt >= 3 => return Err(e),
+            Err(_) => attempt += 1,
+        }
+    }
+}
+
+fn warn_if_loose(ledger: Ledger) -> Result<Ledger, IssuerError> {
     static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    let ledger = Ledger::open(&ledger_path(cli))?;
     if let Some(loose) = ledger.loose_permissions() {
         if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
-            eprintln!("issuer: warning: {loose}");
+            output::eprint_line(&format!("issuer: warning: {loose}"));
         }
     }
     Ok(ledger)
@@ -103,14 +128,48 @@ fn load_catalog(path: Option<&Path>) -> Result<Catalog, IssuerError> {
 }
 
 /// Who is running the command: `$USER` / `$LOGNAME`, else the account name of this process's
-/// user id in /etc/passwd (Unix), else `uid N`.
+/// user id in /etc/passwd (Unix), else `uid N`. A variable whose value the ledger would
+/// refuse ([`issuer::ledger::check_text`]: a control character such as a terminal escape,
+/// blanks at its ends, more than 512 bytes, not UTF-8) is skipped with one warning naming the
+/// name recorded instead. Decided once per command.
 fn user_name() -> Option<String> {
-    if let Some(u) = ["USER", "LOGNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
-    {
-        return Some(u);
-    }
+    static NAME: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        let mut skipped = Vec::new();
+        let mut found = None;
+        for var in ["USER", "LOGNAME"] {
+            let Some(v) = std::env::var_os(var) else {
+                continue;
+            };
+            if v.to_string_lossy().trim().is_empty() {
+                continue;
+            }
+            match v.into_string() {
+                Ok(v) if issuer::ledger::check_text("$USER", &v).is_ok() => {
+                    found = Some(v);
+                    break;
+                }
+                _ => skipped.push(var),
+            }
+        }
+        let name = found.or_else(account_of_uid);
+        for var in skipped {
+            output::eprint_line(&format!(
+                "issuer: warning: ${var} is not a usable name (it holds a control character, \
+                 blanks at its ends, more than {} bytes or is not UTF-8): recording {} instead",
+                format::MAX_TEXT_LEN,
+                name.as_deref()
+                    .map_or_else(|| "'unknown'".to_string(), |n| format!("'{n}'"))
+            ));
+        }
+        name
+    })
+    .clone()
+}
+
+/// The account name of this process's user id in /etc/passwd (only one the ledger accepts),
+/// else `uid N`.
+fn account_of_uid() -> Option<String> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
@@ -121,7 +180,10 @@ fn user_name() -> Option<String> {
             let name = f.next()?;
             (f.nth(1)? == uid.to_string()).then(|| name.to_string())
         });
-        Some(name.unwrap_or_else(|| format!("uid {uid}")))
+        Some(
+            name.filter(|n| !n.is_empty() && issuer::ledger::check_text("name", n).is_ok())
+                .unwrap_or_else(|| format!("uid {uid}")),
+        )
     }
     #[cfg(not(unix))]
     None
@@ -132,8 +194,7 @@ fn actor() -> String {
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
-    let out = std::io::stdout();
-    let mut out = out.lock();
+    let mut out = output::Out::stdout();
     match &cli.command {
         Command::Keygen {
             kid,
@@ -207,7 +268,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             writeln!(out, "added account {name}")?;
         }
         Command::Account(AccountCommand::List { json }) => {
-            let names = open_ledger(&cli)?.accounts()?;
+            let names = read_ledger(&cli, |l| l.accounts())?;
             if *json {
                 writeln!(
                     out,
@@ -240,7 +301,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             writeln!(out, "added install site {name} to {account}")?;
         }
         Command::Site(SiteCommand::List { account, json }) => {
-            let sites = open_ledger(&cli)?.sites(account)?;
+            let sites = read_ledger(&cli, |l| l.sites(account))?;
             if *json {
                 writeln!(
                     out,
@@ -309,7 +370,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             json,
         } => {
             let catalog = load_catalog(cli.catalog.as_deref())?;
-            let s = open_ledger(&cli)?.summary(&catalog, account, site.as_deref())?;
+            let s = read_ledger(&cli, |l| l.summary(&catalog, account, site.as_deref()))?;
             if *json {
                 writeln!(
                     out,
@@ -349,12 +410,12 @@ fn run(cli: Cli) -> Result<(), CliError> {
             let issued = ledger.issue(&catalog, req, &key, Some(out_path), Timestamp::now())?;
             drop(key);
             writeln!(out, "{}", issued.file_id)?;
-            eprintln!(
+            output::eprint_line(&format!(
                 "issuer: wrote {} ({} file, expires {})",
                 out_path.display(),
                 req.license_type.label(),
                 issued.expires_at
-            );
+            ));
         }
         Command::Update(args) => {
             let catalog = load_catalog(cli.catalog.as_deref())?;
@@ -376,13 +437,13 @@ fn run(cli: Cli) -> Result<(), CliError> {
             )?;
             drop(key);
             writeln!(out, "{}", issued.file_id)?;
-            eprintln!(
+            output::eprint_line(&format!(
                 "issuer: wrote {} ({} file, expires {}); it supersedes {}, which is now inactive",
                 args.out.display(),
                 req.license_type.label(),
                 issued.expires_at,
                 args.id.trim().to_ascii_lowercase()
-            );
+            ));
         }
         Command::Deactivate { id, with_recovery } => {
             let mut ledger = open_ledger(&cli)?;
@@ -416,7 +477,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Activity(args) => {
             let filter = activity_filter(args)?;
-            let rows = open_ledger(&cli)?.activity(&filter)?;
+            let rows = read_ledger(&cli, |l| l.activity(&filter))?;
             if args.json {
                 serde_json::to_writer_pretty(&mut out, &rows).map_err(std::io::Error::from)?;
                 writeln!(out)?;
@@ -426,7 +487,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Show { id, json } => {
             let catalog = load_catalog(cli.catalog.as_deref())?;
-            let d = open_ledger(&cli)?.show(&catalog, id)?;
+            let d = read_ledger(&cli, |l| l.show(&catalog, id))?;
             if *json {
                 serde_json::to_writer_pretty(&mut out, &d).map_err(std::io::Error::from)?;
                 writeln!(out)?;
@@ -436,12 +497,12 @@ fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Upgrade(args) => upgrade(&cli, args, &mut out)?,
         Command::Audit(AuditCommand::Head) => {
-            let (seq, hash) = open_ledger(&cli)?.audit_head()?;
+            let (seq, hash) = read_ledger(&cli, |l| l.audit_head())?;
             writeln!(out, "{}", issuer::ledger::format_head(seq, &hash))?;
         }
         Command::Audit(AuditCommand::Verify { head, json }) => {
             let head = head.as_deref().map(parse_head).transpose()?;
-            let report = open_ledger(&cli)?.verify_audit(head)?;
+            let report = read_ledger(&cli, |l| l.verify_audit(head))?;
             if *json {
                 serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::from)?;
                 writeln!(out)?;
@@ -462,16 +523,16 @@ fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Download { id, out: path } => {
-            let bytes = open_ledger(&cli)?.file_bytes(id)?;
+            let bytes = read_ledger(&cli, |l| l.file_bytes(id))?;
             if path.as_os_str() == "-" {
-                out.write_all(&bytes)?;
+                out.write_raw(&bytes)?;
             } else {
                 issuer::fsio::write_atomic(path, &bytes, 0o644)?;
-                eprintln!(
+                output::eprint_line(&format!(
                     "issuer: wrote {} (activation file {}, as recorded)",
                     path.display(),
                     id.trim().to_ascii_lowercase()
-                );
+                ));
             }
         }
     }
@@ -502,11 +563,11 @@ fn issue_into(
         let path = dir.join(issuer::batch_file_name(&req.machine)?);
         writeln!(out, "{} {}", f.file_id, path.display())?;
     }
-    eprintln!(
+    output::eprint_line(&format!(
         "issuer: wrote {} file(s) into {}, recorded in one transaction",
         issued.len(),
         dir.display()
-    );
+    ));
     Ok(())
 }
 

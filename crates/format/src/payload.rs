@@ -1,0 +1,695 @@
+//! The signed payload's JSON: reading it (shape, then spelling, then values) and writing it,
+//! for each format version.
+//!
+//! Reading happens in three steps so that each error has the kind `docs/FORMAT.md` §7 gives
+//! it: serde reads the JSON into raw structs that only know JSON types (wrong JSON, a wrong
+//! type, an unknown, duplicated or missing member: `MalformedPayload`, `UnknownField`,
+//! `DuplicateField`, `MissingField`); a scan of the text refuses spellings no writer makes
+//! (escapes other than `\"` and `\\`, `-0`: `InvalidValue`); then every value is converted
+//! and checked (`InvalidValue`).
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+
+use crate::error::FormatError;
+use crate::model::{
+    Activation, Chain, FileId, FormatVersion, Host, LicenseCount, LicenseType, OrderedItem,
+    Restriction,
+};
+use crate::rules::{Excludes, Holder, Implies, KeyRule, Method, Requires, Rules};
+use crate::time::Timestamp;
+
+/// A JSON number as read, before its range is checked.
+#[derive(Debug, Clone, Copy)]
+enum RawInt {
+    Unsigned(u64),
+    Negative(i64),
+    Fraction,
+}
+
+impl<'de> Deserialize<'de> for RawInt {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RawInt, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RawInt;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an integer")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawInt, E> {
+                Ok(RawInt::Unsigned(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawInt, E> {
+                Ok(u64::try_from(v).map_or(RawInt::Negative(v), RawInt::Unsigned))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<RawInt, E> {
+                Ok(RawInt::Fraction)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A JSON object read into `T`, refusing the JSON array that serde's derived structs also
+/// take (members by position): an object has one spelling.
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Object<T>, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData)).map(Object)
+    }
+}
+
+/// Deserialize a member that must be present (its value may itself be `null` when `T` is an
+/// `Option`): with `#[serde(default)]`, an absent member stays `None`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHost {
+    host_id: String,
+    #[serde(default, deserialize_with = "present")]
+    form: Option<String>,
+    machine: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLicense {
+    name: String,
+    assigned: RawInt,
+    pooled: RawInt,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawItem {
+    part: String,
+    description: String,
+    quantity: RawInt,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKeyRule {
+    key: String,
+    holders: Vec<String>,
+    methods: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRules {
+    keys: Vec<Object<RawKeyRule>>,
+    requires: Vec<Object<Requires>>,
+    implies: Vec<Object<Implies>>,
+    excludes: Vec<Object<Excludes>>,
+}
+
+/// The payload of either version, as JSON types. Members of version 2 only are `Some` when
+/// present; which must be present or absent is checked per version afterwards.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPayload {
+    file_id: String,
+    #[serde(deserialize_with = "Option::deserialize")]
+    supersedes: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    lineage: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    generation: Option<RawInt>,
+    product: String,
+    product_version: String,
+    license_type: String,
+    issued_at: String,
+    valid_from: String,
+    expires_at: String,
+    grace_days: RawInt,
+    generated_by: String,
+    sold_to: String,
+    install_site: String,
+    primary_host: Object<RawHost>,
+    #[serde(deserialize_with = "Option::deserialize")]
+    switchover_host: Option<Object<RawHost>>,
+    system_type: String,
+    mail_connector: String,
+    bundle: String,
+    description: String,
+    features: Vec<String>,
+    licenses: Vec<Object<RawLicense>>,
+    ordered_items: Vec<Object<RawItem>>,
+    restrictions: Vec<String>,
+    #[serde(default, deserialize_with = "present")]
+    rules: Option<Object<RawRules>>,
+}
+
+fn invalid(field: impl Into<String>, reason: impl Into<String>) -> FormatError {
+    FormatError::InvalidValue {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+/// At most 64 characters of an untrusted value, escaped for a message.
+fn shown(v: &str) -> String {
+    v.chars()
+        .take(64)
+        .collect::<String>()
+        .escape_debug()
+        .to_string()
+}
+
+/// A count in `0..=max`; `field` names it, built only for an error (this runs for every
+/// count of every file read).
+fn int(field: impl FnOnce() -> String, v: RawInt, max: u32) -> Result<u32, FormatError> {
+    match v {
+        RawInt::Unsigned(n) => match u32::try_from(n) {
+            Ok(n) if n <= max => Ok(n),
+            _ => Err(invalid(field(), format!("{n} is above the limit of {max}"))),
+        },
+        RawInt::Negative(n) => Err(invalid(field(), format!("{n} is negative"))),
+        RawInt::Fraction => Err(invalid(
+            field(),
+            format!("not an integer from 0 to {max} (no fraction, no exponent)"),
+        )),
+    }
+}
+
+fn file_id(field: &str, v: &str) -> Result<FileId, FormatError> {
+    v.parse::<FileId>().map_err(|_| {
+        invalid(
+            field,
+            format!("'{}' is not 32 lower-case hex digits", shown(v)),
+        )
+    })
+}
+
+/// A time exactly as written: `YYYY-MM-DDTHH:MM:SSZ` (the parser also takes a bare date,
+/// which a file may not use).
+fn time(field: &str, v: &str) -> Result<Timestamp, FormatError> {
+    let t = v.parse::<Timestamp>().map_err(|e| match e {
+        FormatError::InvalidValue { reason, .. } => invalid(field, reason),
+        other => other,
+    })?;
+    if t.to_string() != v {
+        return Err(invalid(
+            field,
+            format!(
+                "'{}' is not written as a file writes it: the one spelling of this time is {t}",
+                shown(v)
+            ),
+        ));
+    }
+    Ok(t)
+}
+
+/// A host-ID code exactly as `gethostid` prints it (either form).
+fn host_id(field: &str, v: &str) -> Result<hostid::HostId, FormatError> {
+    hostid::HostId::parse_canonical(v).map_err(|e| {
+        invalid(
+            field,
+            format!("'{}' is not a host-ID code as printed: {e}", shown(v)),
+        )
+    })
+}
+
+/// The name of a code's form in the file (`short`, the typed code; `strong`, the pasted one).
+fn form_name(code: &hostid::HostId) -> &'static str {
+    code.form().as_str()
+}
+
+fn host(field: &str, raw: RawHost, version: FormatVersion) -> Result<Host, FormatError> {
+    let code = host_id(&format!("{field}.host_id"), &raw.host_id)?;
+    match (version, raw.form) {
+        (FormatVersion::V1, Some(_)) => {
+            return Err(FormatError::UnknownField {
+                field: "form".into(),
+            })
+        }
+        (FormatVersion::V2, None) => {
+            return Err(FormatError::MissingField {
+                field: "form".into(),
+            })
+        }
+        (FormatVersion::V2, Some(f)) => {
+            let expected = form_name(&code);
+            if f != expected {
+                return Err(invalid(
+                    format!("{field}.form"),
+                    format!(
+                        "'{}' does not describe the code {code}, which is a {expected} host-ID code",
+                        shown(&f)
+                    ),
+                ));
+            }
+        }
+        (FormatVersion::V1, None) => {}
+    }
+    Ok(Host {
+        host_id: code,
+        machine: raw.machine,
+    })
+}
+
+/// A license type's name in a file of `version`. Version 1 writers wrote the e-FAQ type as
+/// `efaq-production`; version 2 writes every type by [`LicenseType::as_str`].
+fn license_type_name(t: LicenseType, version: FormatVersion) -> &'static str {
+    match (t, version) {
+        (LicenseType::EfaqProduction, FormatVersion::V1) => "efaq-production",
+        _ => t.as_str(),
+    }
+}
+
+fn license_type(v: &str, version: FormatVersion) -> Result<LicenseType, FormatError> {
+    LicenseType::ALL
+        .into_iter()
+        .find(|t| license_type_name(*t, version) == v)
+        .ok_or_else(|| {
+            invalid(
+                "license_type",
+                format!(
+                    "'{}' is not one of: {}",
+                    shown(v),
+                    LicenseType::ALL
+                        .map(|t| license_type_name(t, version))
+                        .join(", ")
+                ),
+            )
+        })
+}
+
+fn restriction(v: &str) -> Result<Restriction, FormatError> {
+    match v {
+        "hourly-disconnect" => Ok(Restriction::HourlyDisconnect),
+        "not-for-production" => Ok(Restriction::NotForProduction),
+        _ => Err(invalid(
+            "restrictions",
+            format!(
+                "'{}' is not one of: hourly-disconnect, not-for-production",
+                shown(v)
+            ),
+        )),
+    }
+}
+
+fn holder(key: &str, v: &str) -> Result<Holder, FormatError> {
+    match v {
+        "user" => Ok(Holder::User),
+        "station" => Ok(Holder::Station),
+        _ => Err(invalid(
+            format!("rules.keys {key} holders"),
+            format!("'{}' is not one of: user, station", shown(v)),
+        )),
+    }
+}
+
+fn method(key: &str, v: &str) -> Result<Method, FormatError> {
+    match v {
+        "assignable" => Ok(Method::Assignable),
+        "concurrent" => Ok(Method::Concurrent),
+        _ => Err(invalid(
+            format!("rules.keys {key} methods"),
+            format!("'{}' is not one of: assignable, concurrent", shown(v)),
+        )),
+    }
+}
+
+fn rules(raw: RawRules) -> Result<Rules, FormatError> {
+    let keys = raw
+        .keys
+        .into_iter()
+        .map(|Object(k)| {
+            Ok(KeyRule {
+                holders: k
+                    .holders
+                    .iter()
+                    .map(|h| holder(&k.key, h))
+                    .collect::<Result<_, _>>()?,
+                methods: k
+                    .methods
+                    .iter()
+                    .map(|m| method(&k.key, m))
+                    .collect::<Result<_, _>>()?,
+                key: k.key,
+            })
+        })
+        .collect::<Result<_, FormatError>>()?;
+    Ok(Rules {
+        keys,
+        requires: raw.requires.into_iter().map(|Object(r)| r).collect(),
+        implies: raw.implies.into_iter().map(|Object(i)| i).collect(),
+        excludes: raw.excludes.into_iter().map(|Object(e)| e).collect(),
+    })
+}
+
+impl RawPayload {
+    /// Check which members the version defines, convert every value, and validate.
+    fn into_activation(self, version: FormatVersion) -> Result<Activation, FormatError> {
+        let v2_members = [
+            ("lineage", self.lineage.is_some()),
+            ("generation", self.generation.is_some()),
+            ("rules", self.rules.is_some()),
+        ];
+        for (name, there) in v2_members {
+            match version {
+                FormatVersion::V1 if there => {
+                    return Err(FormatError::UnknownField { field: name.into() })
+                }
+                FormatVersion::V2 if !there => {
+                    return Err(FormatError::MissingField { field: name.into() })
+                }
+                _ => {}
+            }
+        }
+        let id = file_id("file_id", &self.file_id)?;
+        let chain = match (self.lineage, self.generation) {
+            (Some(l), Some(g)) => Some(Chain {
+                lineage: file_id("lineage", &l)?,
+                generation: int(|| "generation".into(), g, crate::model::MAX_COUNT)?,
+            }),
+            _ => None,
+        };
+        let a = Activation {
+            file_id: id,
+            supersedes: self
+                .supersedes
+                .as_deref()
+                .map(|s| file_id("supersedes", s))
+                .transpose()?,
+            chain,
+            product: self.product,
+            product_version: self.product_version,
+            license_type: license_type(&self.license_type, version)?,
+            issued_at: time("issued_at", &self.issued_at)?,
+            valid_from: time("valid_from", &self.valid_from)?,
+            expires_at: time("expires_at", &self.expires_at)?,
+            grace_days: int(|| "grace_days".into(), self.grace_days, 3660)?,
+            generated_by: self.generated_by,
+            sold_to: self.sold_to,
+            install_site: self.install_site,
+            primary_host: host("primary_host", self.primary_host.0, version)?,
+            switchover_host: self
+                .switchover_host
+                .map(|h| host("switchover_host", h.0, version))
+                .transpose()?,
+            system_type: self.system_type,
+            mail_connector: self.mail_connector,
+            bundle: self.bundle,
+            description: self.description,
+            features: self.features,
+            licenses: self
+                .licenses
+                .into_iter()
+                .map(|Object(l)| {
+                    Ok(LicenseCount {
+                        assigned: int(
+                            || format!("licenses {} assigned", shown(&l.name)),
+                            l.assigned,
+                            crate::model::MAX_COUNT,
+                        )?,
+                        pooled: int(
+                            || format!("licenses {} pooled", shown(&l.name)),
+                            l.pooled,
+                            crate::model::MAX_COUNT,
+                        )?,
+                        name: l.name,
+                    })
+                })
+                .collect::<Result<_, FormatError>>()?,
+            ordered_items: self
+                .ordered_items
+                .into_iter()
+                .map(|Object(o)| {
+                    Ok(OrderedItem {
+                        quantity: int(
+                            || format!("ordered_items {} quantity", shown(&o.part)),
+                            o.quantity,
+                            crate::model::MAX_COUNT,
+                        )?,
+                        part: o.part,
+                        description: o.description,
+                    })
+                })
+                .collect::<Result<_, FormatError>>()?,
+            restrictions: self
+                .restrictions
+                .iter()
+                .map(|r| restriction(r))
+                .collect::<Result<_, _>>()?,
+            rules: self
+                .rules
+                .map(|Object(r)| rules(r))
+                .transpose()?
+                .unwrap_or_default(),
+        };
+        a.validate_for(version)?;
+        Ok(a)
+    }
+}
+
+/// Refuse the spellings of JSON values no writer produces: inside strings, any escape other
+/// than `\"` and `\\` (a writer writes every other character as itself, and refuses control
+/// characters); outside strings, the number `-0` (and any number with a minus sign before a
+/// zero). The text is valid JSON already (serde read it).
+fn check_spelling(text: &str) -> Result<(), FormatError> {
+    let bytes = text.as_bytes();
+    // Most payloads have neither a backslash nor "-0": two fast searches, no scan.
+    if !bytes.contains(&b'\\') && !text.contains("-0") {
+        return Ok(());
+    }
+    let mut i = 0;
+    let mut in_string = false;
+    // The last member name seen, to name the field in the error.
+    let mut string_start = 0;
+    let mut last_key = "";
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => {
+                    let next = bytes.get(i + 1).copied().unwrap_or(b' ');
+                    if next != b'"' && next != b'\\' {
+                        let esc: String = text
+                            .get(i..)
+                            .unwrap_or_default()
+                            .chars()
+                            .take(if next == b'u' { 6 } else { 2 })
+                            .collect();
+                        return Err(invalid(
+                            field_near(last_key),
+                            format!(
+                                "the escape {} is not the one spelling of its character: write the character itself (only \\\" and \\\\ are escaped)",
+                                esc.escape_debug()
+                            ),
+                        ));
+                    }
+                    i += 2;
+                    continue;
+                }
+                b'"' => {
+                    in_string = false;
+                    // A string followed by ':' is a member name.
+                    let rest = text.get(i + 1..).unwrap_or_default().trim_start();
+                    if rest.starts_with(':') {
+                        last_key = text.get(string_start..i).unwrap_or_default();
+                    }
+                }
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => {
+                    in_string = true;
+                    string_start = i + 1;
+                }
+                b'-' if bytes.get(i + 1) == Some(&b'0') => {
+                    return Err(invalid(
+                        field_near(last_key),
+                        "-0 is not the one spelling of 0: write 0",
+                    ));
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+fn field_near(key: &str) -> String {
+    if key.is_empty() {
+        "payload".into()
+    } else {
+        shown(key)
+    }
+}
+
+/// Read the signed payload (JSON) of a file of `version` into the model and check every value.
+pub(crate) fn parse(payload: &[u8], version: FormatVersion) -> Result<Activation, FormatError> {
+    // The payload was built from `&str` lines, so this only fails if that invariant breaks.
+    let text = std::str::from_utf8(payload).map_err(|e| FormatError::MalformedPayload {
+        line: 0,
+        column: 0,
+        reason: format!("not UTF-8 at byte {}", e.valid_up_to()),
+    })?;
+    let Object(raw): Object<RawPayload> = serde_json::from_str(text).map_err(payload_error)?;
+    check_spelling(text)?;
+    raw.into_activation(version)
+}
+
+/// Sort a JSON error into the variant that names what is wrong.
+fn payload_error(e: serde_json::Error) -> FormatError {
+    let msg = e.to_string();
+    // serde's messages name the field between backticks: "unknown field `x`, expected ...".
+    let field = |prefix: &str| {
+        msg.strip_prefix(prefix)
+            .and_then(|r| r.split('`').next())
+            .map(|f| f.escape_debug().to_string())
+    };
+    if let Some(f) = field("unknown field `") {
+        FormatError::UnknownField { field: f }
+    } else if let Some(f) = field("duplicate field `") {
+        FormatError::DuplicateField { field: f }
+    } else if let Some(f) = field("missing field `") {
+        FormatError::MissingField { field: f }
+    } else {
+        let reason = match msg.rfind(" at line ") {
+            Some(i) => msg.get(..i).unwrap_or(&msg).to_owned(),
+            None => msg.clone(),
+        };
+        FormatError::MalformedPayload {
+            line: e.line(),
+            column: e.column(),
+            reason,
+        }
+    }
+}
+
+// ---- writing ----
+
+#[derive(Serialize)]
+struct HostOut<'a> {
+    host_id: &'a hostid::HostId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    form: Option<&'static str>,
+    machine: &'a str,
+}
+
+impl<'a> HostOut<'a> {
+    fn new(h: &'a Host, version: FormatVersion) -> HostOut<'a> {
+        HostOut {
+            host_id: &h.host_id,
+            form: (version == FormatVersion::V2).then(|| form_name(&h.host_id)),
+            machine: &h.machine,
+        }
+    }
+}
+
+/// The payload as a writer writes it: members in the order of FORMAT.md's table, every
+/// member present (`null` for an absent value), version-2 members only in version 2.
+#[derive(Serialize)]
+struct PayloadOut<'a> {
+    file_id: FileId,
+    supersedes: Option<FileId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lineage: Option<FileId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generation: Option<u32>,
+    product: &'a str,
+    product_version: &'a str,
+    license_type: &'static str,
+    issued_at: Timestamp,
+    valid_from: Timestamp,
+    expires_at: Timestamp,
+    grace_days: u32,
+    generated_by: &'a str,
+    sold_to: &'a str,
+    install_site: &'a str,
+    primary_host: HostOut<'a>,
+    switchover_host: Option<HostOut<'a>>,
+    system_type: &'a str,
+    mail_connector: &'a str,
+    bundle: &'a str,
+    description: &'a str,
+    features: &'a [String],
+    licenses: &'a [LicenseCount],
+    ordered_items: &'a [OrderedItem],
+    restrictions: &'a [Restriction],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rules: Option<&'a Rules>,
+}
+
+/// Append the payload text of `a` as a file of `version` (pretty-printed, two-space
+/// indentation, no final line break) to `buf`. `a` must have been validated for `version`.
+pub(crate) fn write_into(
+    buf: &mut Vec<u8>,
+    a: &Activation,
+    version: FormatVersion,
+) -> Result<(), FormatError> {
+    let v2 = version == FormatVersion::V2;
+    let out = PayloadOut {
+        file_id: a.file_id,
+        supersedes: a.supersedes,
+        lineage: a.chain.filter(|_| v2).map(|c| c.lineage),
+        generation: a.chain.filter(|_| v2).map(|c| c.generation),
+        product: &a.product,
+        product_version: &a.product_version,
+        license_type: license_type_name(a.license_type, version),
+        issued_at: a.issued_at,
+        valid_from: a.valid_from,
+        expires_at: a.expires_at,
+        grace_days: a.grace_days,
+        generated_by: &a.generated_by,
+        sold_to: &a.sold_to,
+        install_site: &a.install_site,
+        primary_host: HostOut::new(&a.primary_host, version),
+        switchover_host: a.switchover_host.as_ref().map(|h| HostOut::new(h, version)),
+        system_type: &a.system_type,
+        mail_connector: &a.mail_connector,
+        bundle: &a.bundle,
+        description: &a.description,
+        features: &a.features,
+        licenses: &a.licenses,
+        ordered_items: &a.ordered_items,
+        restrictions: &a.restrictions,
+        rules: v2.then_some(&a.rules),
+    };
+    serde_json::to_writer_pretty(buf, &out).map_err(|e| invalid("activation", e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spelling_scan_refuses_escapes_and_minus_zero_only() {
+        check_spelling(r#"{"a": "x\"y\\z", "b": 10, "c": -5, "d": 0}"#).unwrap();
+        for bad in [
+            r#"{"a": "\u0041"}"#,
+            r#"{"a": "\/"}"#,
+            r#"{"a": "\n"}"#,
+            r#"{"grace_days": -0}"#,
+            r#"{"grace_days": -0.0}"#,
+        ] {
+            let e = check_spelling(bad).unwrap_err();
+            assert!(matches!(e, FormatError::InvalidValue { .. }), "{bad}: {e}");
+        }
+        let e = check_spelling(r#"{"grace_days": -0}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("grace_days"), "{e}");
+        // A minus sign inside a string is text, not a number.
+        check_spelling(r#"{"a": "-0"}"#).unwrap();
+    }
+}
