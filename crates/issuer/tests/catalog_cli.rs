@@ -518,7 +518,6 @@ fn a_key_file_given_as_catalog_is_refused_without_quoting_it() {
 /// `issuer --catalog FILE` issues from the example catalogs. Needs format version 2 (names
 /// without the I3_ prefixes).
 #[test]
-#[ignore = "needs format version 2 (license and feature names without the I3_ prefixes)"]
 fn files_are_issued_from_the_example_catalogs() {
     for (catalog, product, server, adds) in [
         (

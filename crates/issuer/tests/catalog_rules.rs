@@ -449,7 +449,6 @@ fn web_portal_licenses_need_the_organization_and_server_licenses_but_marquee() {
 /// Reports ("an outsourcer with 10 clients ... would need 10 Organization licenses").
 /// Needs format version 2 (the I3_TENANT_ key).
 #[test]
-#[ignore = "needs format version 2 (license and feature names without the I3_ prefixes)"]
 fn web_portal_with_organizations_is_issued() {
     let dir = tempfile::tempdir().unwrap();
     let items = [
@@ -777,7 +776,6 @@ fn vcc_accent_conversion_goes_with_a_vcc_licence() {
 /// supervisor users, and 15 to admin users", with Historical Analytics for the 55 others.
 /// Needs format version 2 (VCC_ names).
 #[test]
-#[ignore = "needs format version 2 (license and feature names without the I3_ prefixes)"]
 fn vcc_file_is_issued_from_the_example_catalog() {
     let dir = tempfile::tempdir().unwrap();
     let (mut l, c) = example_ledger(dir.path(), EXAMPLE_VCC, &VCC_PARTS);
@@ -897,7 +895,6 @@ fn natterbox_contact_center_requires_cloud_pbx() {
 /// A Natterbox file: Freedom users with Cloud PBX and Contact Center, a few on Service Cloud
 /// Voice, Record and Insight. Needs format version 2 (NB_ names).
 #[test]
-#[ignore = "needs format version 2 (license and feature names without the I3_ prefixes)"]
 fn natterbox_file_is_issued_from_the_example_catalog() {
     let dir = tempfile::tempdir().unwrap();
     let (mut l, c) = example_ledger(dir.path(), EXAMPLE_NATTERBOX, &NB_PARTS);

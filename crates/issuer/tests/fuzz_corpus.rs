@@ -124,6 +124,69 @@ fn write_seeds() {
         access | P-AC | P 1.0 | Client | grants=I3_ACCESS_CLIENT:1/2\n\
         upgrade | P-SRV | P-EV\n";
     write("catalog", "minimal.catalog", minimal.as_bytes());
+    write(
+        "catalog",
+        "example-vcc.catalog",
+        issuer::catalog::EXAMPLE_VCC.as_bytes(),
+    );
+    write(
+        "catalog",
+        "example-natterbox.catalog",
+        issuer::catalog::EXAMPLE_NATTERBOX.as_bytes(),
+    );
+    // Every kind of rule record and attribute, in a catalog that loads.
+    let ruled = format!(
+        "{minimal}license | I3_ACCESS_B | B | holders=user\n\
+         license | I3_ACCESS_C | C\n\
+         license | I3_LICENSE_S | S | holders=station | methods=assignable\n\
+         addon | P-B | P 1.0 | B | grants=I3_ACCESS_B:1/1,I3_ACCESS_C:1/1\n\
+         addon | P-F | P 1.0 | Feature B | features=I3_FEATURE_B\n\
+         access | P-S | P 1.0 | S | grants=I3_LICENSE_S:0/5\n\
+         requires | I3_ACCESS_B | I3_ACCESS_C,I3_ACCESS_CLIENT\n\
+         implies | I3_ACCESS_B | I3_ACCESS_C\n\
+         excludes | I3_ACCESS_CLIENT,I3_LICENSE_S\n\
+         needs | I3_ACCESS_B | I3_FEATURE_B\n"
+    );
+    Catalog::parse(&ruled).expect("the rules seed loads");
+    write("catalog", "rules.catalog", ruled.as_bytes());
+    let rule_variants = [
+        (
+            "rules-cycle",
+            format!("{ruled}implies | I3_ACCESS_C | I3_ACCESS_B\n"),
+        ),
+        (
+            "rules-implied-excluded",
+            format!("{ruled}excludes | I3_ACCESS_B,I3_ACCESS_C\n"),
+        ),
+        (
+            "rules-unknown-key",
+            format!("{ruled}requires | I3_ACCESS_B | I3_ACCESS_NOPE\n"),
+        ),
+        (
+            "rules-holder-mismatch",
+            format!("{ruled}implies | I3_ACCESS_B | I3_LICENSE_S\n"),
+        ),
+        (
+            "rules-station-concurrent",
+            ruled.replace("holders=station | methods=assignable", "holders=station"),
+        ),
+        (
+            "rules-dev-breaks",
+            ruled.replace("addon | P-B", "access | P-B"),
+        ),
+        (
+            "key-file",
+            format!(
+                "{ruled}{}",
+                format::SecretKey::from_seed(&[0x42; 32])
+                    .public_key()
+                    .to_text("vendor")
+            ),
+        ),
+    ];
+    for (name, text) in rule_variants {
+        write("catalog", &format!("{name}.catalog"), text.as_bytes());
+    }
     let variants = [
         (
             "duplicate-part",
