@@ -191,7 +191,7 @@ fn sequence(c: &mut Criterion) {
             .unwrap();
             for k in &KEYS[..4] {
                 tx.execute(
-                    "INSERT INTO user_grants (user_id, key, explicit) VALUES (?1, ?2, 1)",
+                    "INSERT INTO user_grants (user_id, key, explicit, consumes) VALUES (?1, ?2, 1, 0)",
                     params![i as i64 + 1, k],
                 )
                 .unwrap();
@@ -268,8 +268,8 @@ fn large(c: &mut Criterion) {
             .unwrap();
             for k in &KEYS[..2] {
                 tx.execute(
-                    "INSERT INTO user_grants (user_id, key, explicit) VALUES (?1, ?2, 1)",
-                    params![i + 1, k],
+                    "INSERT INTO user_grants (user_id, key, explicit, consumes) VALUES (?1, ?2, 1, ?3)",
+                    params![i + 1, k, i64::from(i % 2 == 0)],
                 )
                 .unwrap();
             }
@@ -290,7 +290,7 @@ fn large(c: &mut Criterion) {
             .unwrap();
             for k in ["I3_LICENSE_BASIC_STATION", "I3_ACCESS_CLIENT"] {
                 tx.execute(
-                    "INSERT INTO station_grants (station_id, key, explicit) VALUES (?1, ?2, 1)",
+                    "INSERT INTO station_grants (station_id, key, explicit, consumes) VALUES (?1, ?2, 1, 1)",
                     params![i + 1, k],
                 )
                 .unwrap();

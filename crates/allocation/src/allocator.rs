@@ -196,20 +196,14 @@ fn grants(c: &Connection, h: HolderId) -> Result<BTreeMap<String, bool>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-fn usage(c: &Connection, key: &str, now: i64) -> Result<Usage> {
-    let count = |sql: &str| -> Result<u32> {
-        let n: i64 = c
-            .prepare_cached(sql)?
-            .query_row(params![key, now], |r| r.get(0))?;
-        Ok(u32_of(n))
-    };
-    Ok(Usage {
-        assign_cfg: count("SELECT COUNT(*) FROM user_grants g JOIN users u ON u.id = g.user_id WHERE g.key = ?1 AND u.method = 'assignable' AND ?2 = ?2")?
-            + count("SELECT COUNT(*) FROM station_grants g JOIN stations s ON s.id = g.station_id WHERE g.key = ?1 AND s.enabled = 1 AND ?2 = ?2")?,
-        assign_dyn: count("SELECT COUNT(*) FROM session_licenses l JOIN sessions s ON s.id = l.session_id WHERE l.key = ?1 AND l.pool = 'assignable' AND s.expires_at > ?2")?,
-        conc_cfg: count("SELECT COUNT(*) FROM user_grants g JOIN users u ON u.id = g.user_id WHERE g.key = ?1 AND u.method = 'concurrent' AND ?2 = ?2")?,
-        conc_in_use: count("SELECT COUNT(*) FROM session_licenses l JOIN sessions s ON s.id = l.session_id WHERE l.key = ?1 AND l.pool = 'concurrent' AND s.expires_at > ?2")?,
-    })
+/// What is consumed of one count of a key (the trigger-kept counter; exact in a write
+/// transaction, after the purge of lapsed sessions).
+fn consumed(c: &Connection, key: &str, pool: Pool) -> Result<u32> {
+    let n: Option<i64> = c
+        .prepare_cached("SELECT n FROM usage_counts WHERE key = ?1 AND pool = ?2")?
+        .query_row(params![key, pool.as_str()], |r| r.get(0))
+        .optional()?;
+    Ok(n.map_or(0, u32_of))
 }
 
 fn usage_all(c: &Connection, now: i64) -> Result<BTreeMap<String, Usage>> {
@@ -268,10 +262,14 @@ fn check_take(
     pool: Pool,
     org: Option<&(i64, String)>,
 ) -> Result<()> {
-    let u = usage(c, key, now)?;
+    // In a write transaction, after the purge of lapsed sessions: the counters are exact.
+    let (assign_used, conc_in_use) = (
+        consumed(c, key, Pool::Assignable)?,
+        consumed(c, key, Pool::Concurrent)?,
+    );
     let (licensed, used) = match pool {
-        Pool::Assignable => (l.assigned(key), u.assign_used()),
-        Pool::Concurrent => (l.pooled(key), u.conc_in_use),
+        Pool::Assignable => (l.assigned(key), assign_used),
+        Pool::Concurrent => (l.pooled(key), conc_in_use),
     };
     if used >= licensed {
         return Err(AllocError::NoLicenseAvailable {
@@ -312,7 +310,7 @@ fn check_take(
     }
     if reserved > 0 {
         let total = l.assigned(key).saturating_add(l.pooled(key));
-        let free = total.saturating_sub(u.assign_used() + u.conc_in_use);
+        let free = total.saturating_sub(assign_used + conc_in_use);
         if free <= reserved {
             return Err(AllocError::Reserved {
                 key: key.into(),
@@ -764,9 +762,10 @@ impl Allocator {
                         )?;
                     }
                 } else {
+                    let consumes = method == Method::Assignable && enabled;
                     c.execute(
-                        &format!("INSERT INTO {table} ({col}, key, explicit) VALUES (?1, ?2, ?3)"),
-                        params![id, k, i64::from(explicit)],
+                        &format!("INSERT INTO {table} ({col}, key, explicit, consumes) VALUES (?1, ?2, ?3, ?4)"),
+                        params![id, k, i64::from(explicit), i64::from(consumes)],
                     )?;
                 }
             }
@@ -1350,6 +1349,28 @@ impl Allocator {
             let orgs = org_count(c)?;
             if orgs > organizations_allowed(&l).max(ceiling(ORGANIZATION_KEY, "organizations")) {
                 problems.push(format!("{orgs} organizations, {} allowed", organizations_allowed(&l)));
+            }
+            // The trigger-kept counters agree with the rows (sessions not yet purged count).
+            let mut st = c.prepare(
+                "SELECT key, pool, SUM(n) FROM (
+                     SELECT key, 'assignable' AS pool, 1 AS n FROM user_grants WHERE consumes = 1
+                     UNION ALL SELECT key, 'assignable', 1 FROM station_grants WHERE consumes = 1
+                     UNION ALL SELECT key, pool, 1 FROM session_licenses
+                     UNION ALL SELECT key, pool, -n FROM usage_counts)
+                 GROUP BY key, pool HAVING SUM(n) != 0",
+            )?;
+            for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))? {
+                let (k, p, d) = row?;
+                problems.push(format!("{k}: the {p} counter is off by {d}"));
+            }
+            let wrong: i64 = c.query_row(
+                "SELECT (SELECT COUNT(*) FROM user_grants g JOIN users u ON u.id = g.user_id WHERE g.consumes != (u.method = 'assignable'))
+                      + (SELECT COUNT(*) FROM station_grants g JOIN stations s ON s.id = g.station_id WHERE g.consumes != s.enabled)",
+                [],
+                |r| r.get(0),
+            )?;
+            if wrong > 0 {
+                problems.push(format!("{wrong} grant(s) counted against the wrong count"));
             }
             // Holder, method and set rules, per holder.
             let mut holders: Vec<(HolderId, String, Method)> = Vec::new();

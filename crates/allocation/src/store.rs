@@ -81,6 +81,7 @@ CREATE TABLE user_grants (
     user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     key TEXT NOT NULL,
     explicit INTEGER NOT NULL CHECK (explicit IN (0, 1)),
+    consumes INTEGER NOT NULL CHECK (consumes IN (0, 1)),
     PRIMARY KEY (user_id, key)
 ) WITHOUT ROWID;
 CREATE INDEX user_grants_key ON user_grants(key);
@@ -88,6 +89,7 @@ CREATE TABLE station_grants (
     station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
     key TEXT NOT NULL,
     explicit INTEGER NOT NULL CHECK (explicit IN (0, 1)),
+    consumes INTEGER NOT NULL CHECK (consumes IN (0, 1)),
     PRIMARY KEY (station_id, key)
 ) WITHOUT ROWID;
 CREATE INDEX station_grants_key ON station_grants(key);
@@ -108,6 +110,46 @@ CREATE TABLE session_licenses (
     PRIMARY KEY (session_id, key)
 ) WITHOUT ROWID;
 CREATE INDEX session_licenses_key ON session_licenses(key);
+CREATE INDEX org_limits_key ON org_limits(key);
+-- What is consumed of each count, kept by triggers so that an availability check is one
+-- lookup: grants that consume (assignable users, stations with licensing enabled) and the
+-- licenses of sessions not yet purged (every change purges lapsed sessions first).
+CREATE TABLE usage_counts (
+    key TEXT NOT NULL,
+    pool TEXT NOT NULL CHECK (pool IN ('assignable', 'concurrent')),
+    n INTEGER NOT NULL CHECK (n >= 0),
+    PRIMARY KEY (key, pool)
+) WITHOUT ROWID;
+CREATE TRIGGER user_grants_ins AFTER INSERT ON user_grants WHEN NEW.consumes = 1 BEGIN
+    INSERT INTO usage_counts (key, pool, n) VALUES (NEW.key, 'assignable', 1)
+        ON CONFLICT (key, pool) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER user_grants_del AFTER DELETE ON user_grants WHEN OLD.consumes = 1 BEGIN
+    UPDATE usage_counts SET n = n - 1 WHERE key = OLD.key AND pool = 'assignable';
+END;
+CREATE TRIGGER station_grants_ins AFTER INSERT ON station_grants WHEN NEW.consumes = 1 BEGIN
+    INSERT INTO usage_counts (key, pool, n) VALUES (NEW.key, 'assignable', 1)
+        ON CONFLICT (key, pool) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER station_grants_del AFTER DELETE ON station_grants WHEN OLD.consumes = 1 BEGIN
+    UPDATE usage_counts SET n = n - 1 WHERE key = OLD.key AND pool = 'assignable';
+END;
+CREATE TRIGGER station_grants_upd AFTER UPDATE OF consumes ON station_grants
+    WHEN NEW.consumes != OLD.consumes BEGIN
+    INSERT INTO usage_counts (key, pool, n) VALUES (NEW.key, 'assignable', NEW.consumes)
+        ON CONFLICT (key, pool) DO UPDATE SET n = n + NEW.consumes - OLD.consumes;
+END;
+CREATE TRIGGER stations_enabled AFTER UPDATE OF enabled ON stations
+    WHEN NEW.enabled != OLD.enabled BEGIN
+    UPDATE station_grants SET consumes = NEW.enabled WHERE station_id = NEW.id;
+END;
+CREATE TRIGGER session_licenses_ins AFTER INSERT ON session_licenses BEGIN
+    INSERT INTO usage_counts (key, pool, n) VALUES (NEW.key, NEW.pool, 1)
+        ON CONFLICT (key, pool) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER session_licenses_del AFTER DELETE ON session_licenses BEGIN
+    UPDATE usage_counts SET n = n - 1 WHERE key = OLD.key AND pool = OLD.pool;
+END;
 ";
 
 fn not_a_store(path: &Path, reason: impl Into<String>) -> AllocError {
