@@ -38,6 +38,12 @@ pub struct Allocator {
     cache: Mutex<Option<(i64, Arc<License>)>>,
 }
 
+// Threads may share one allocator.
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Allocator>();
+};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum HolderId {
     User(i64),

@@ -143,8 +143,9 @@
 //! `license` (the loaded file's bytes and chain position), `ceilings` (what was in use above
 //! the counts at the last load), `orgs`, `org_limits`, `users`, `stations`, `user_grants`
 //! and `station_grants` (key, explicit or implied), `sessions` (one per user and per station,
-//! with lease and expiry) and `session_licenses` (what each session acquired, from which
-//! count). Every change is one `BEGIN IMMEDIATE` transaction that first purges lapsed
+//! with lease and expiry), `session_licenses` (what each session acquired, from which
+//! count) and `usage_counts` (what is consumed of each count of each key, kept by triggers,
+//! so that deciding availability is one lookup whatever the number of users). Every change is one `BEGIN IMMEDIATE` transaction that first purges lapsed
 //! sessions, then checks and writes; other processes wait up to [`BUSY_TIMEOUT`]. So no
 //! sequence of operations from any number of threads or processes can make what is used of
 //! a count exceed it, or break a rule. [`Allocator::check`] verifies every invariant over the
