@@ -1,0 +1,1450 @@
+//! The allocator: every operation is one `BEGIN IMMEDIATE` transaction on the store.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use format::{Holder, Method, Rules};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use verify::{License, Verifier, VerifyError};
+
+use crate::error::{AllocError, Entity, RuleKind};
+use crate::model::{
+    validate_key, validate_name, validate_phone, Clock, ComplianceEvent, KeyCount, KeyReport,
+    LoadReport, Place, Pool, Preview, Report, Session, StationKind, SystemClock, Target, UserEntry,
+    UserFilter, UserList, BASIC_STATION, CLIENT_KEYS, DEFAULT_LEASE_SECS, MAX_LEASE_SECS,
+    ORGANIZATION_KEY,
+};
+use crate::store;
+
+type Result<T> = std::result::Result<T, AllocError>;
+/// A holder, its method, organization (id, name), and whether its licensing is on.
+type HolderInfo = (HolderId, Method, Option<(i64, String)>, bool);
+/// The stored file's id, product, lineage, generation, issuance and the file it superseded.
+type StoredFile = (String, String, String, Option<i64>, String, Option<String>);
+
+/// What a licensed server does with its license: users, stations, organizations, allocation,
+/// sessions, reports and compliance, kept in a store it owns. See the crate documentation.
+///
+/// An `Allocator` is `Send + Sync`; threads may share one, and any number of processes may
+/// open the same store: every change is one `BEGIN IMMEDIATE` transaction that checks and
+/// writes together.
+#[derive(Debug)]
+pub struct Allocator {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+    verifier: Verifier,
+    clock: Arc<dyn Clock>,
+    cache: Mutex<Option<(i64, Arc<License>)>>,
+}
+
+// Threads may share one allocator.
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Allocator>();
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HolderId {
+    User(i64),
+    Station(i64),
+}
+
+impl HolderId {
+    fn table(self) -> (&'static str, &'static str, i64) {
+        match self {
+            HolderId::User(id) => ("user_grants", "user_id", id),
+            HolderId::Station(id) => ("station_grants", "station_id", id),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct UserRow {
+    id: i64,
+    name: String,
+    method: Method,
+    org: Option<(i64, String)>,
+}
+
+#[derive(Debug, Clone)]
+struct StationRow {
+    id: i64,
+    name: String,
+    enabled: bool,
+}
+
+/// Per-key usage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Usage {
+    assign_cfg: u32,
+    assign_dyn: u32,
+    conc_cfg: u32,
+    conc_in_use: u32,
+}
+
+impl Usage {
+    fn assign_used(&self) -> u32 {
+        self.assign_cfg + self.assign_dyn
+    }
+}
+
+fn method_str(m: Method) -> &'static str {
+    m.as_str()
+}
+
+fn parse_method_col(s: &str) -> Method {
+    if s == "concurrent" {
+        Method::Concurrent
+    } else {
+        Method::Assignable
+    }
+}
+
+fn u32_of(v: i64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+fn unknown(what: Entity, name: &str) -> AllocError {
+    AllocError::Unknown {
+        what,
+        name: name.chars().take(64).collect(),
+    }
+}
+
+fn rule(rule: RuleKind, holder: &str, key: &str, detail: String) -> AllocError {
+    AllocError::Rule {
+        rule,
+        holder: holder.to_string(),
+        key: key.to_string(),
+        detail,
+    }
+}
+
+fn random_id() -> String {
+    use rand_core::RngCore;
+    let mut b = [0u8; 16];
+    rand_core::OsRng.fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn validate_session_id(id: &str) -> Result<()> {
+    if id.len() == 32
+        && id
+            .bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+    {
+        Ok(())
+    } else {
+        Err(AllocError::InvalidInput {
+            what: "session id",
+            reason: format!(
+                "{:?} is not a session id (32 lowercase hex digits)",
+                id.chars().take(40).collect::<String>()
+            ),
+        })
+    }
+}
+
+// ---- reads shared by the operations ----------------------------------------------------
+
+fn user_row(c: &Connection, name: &str) -> Result<UserRow> {
+    c.query_row(
+        "SELECT u.id, u.name, u.method, u.org_id, o.name FROM users u LEFT JOIN orgs o ON o.id = u.org_id WHERE u.name = ?1",
+        [name],
+        |r| {
+            let org_id: Option<i64> = r.get(3)?;
+            let org_name: Option<String> = r.get(4)?;
+            Ok(UserRow {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                method: parse_method_col(&r.get::<_, String>(2)?),
+                org: org_id.zip(org_name),
+            })
+        },
+    )
+    .optional()?
+    .ok_or_else(|| unknown(Entity::User, name))
+}
+
+fn station_row(c: &Connection, name: &str) -> Result<StationRow> {
+    c.query_row(
+        "SELECT id, name, enabled FROM stations WHERE name = ?1",
+        [name],
+        |r| {
+            Ok(StationRow {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                enabled: r.get::<_, i64>(2)? != 0,
+            })
+        },
+    )
+    .optional()?
+    .ok_or_else(|| unknown(Entity::Station, name))
+}
+
+fn org_id(c: &Connection, name: &str) -> Result<i64> {
+    c.query_row("SELECT id FROM orgs WHERE name = ?1", [name], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| unknown(Entity::Organization, name))
+}
+
+/// The keys a holder holds, with whether each was allocated explicitly (else it came by
+/// implication only).
+fn grants(c: &Connection, h: HolderId) -> Result<BTreeMap<String, bool>> {
+    let (table, col, id) = h.table();
+    let mut st = c.prepare_cached(&format!(
+        "SELECT key, explicit FROM {table} WHERE {col} = ?1"
+    ))?;
+    let rows = st.query_map([id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? != 0))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// What is consumed of one count of a key (the trigger-kept counter; exact in a write
+/// transaction, after the purge of lapsed sessions).
+fn consumed(c: &Connection, key: &str, pool: Pool) -> Result<u32> {
+    let n: Option<i64> = c
+        .prepare_cached("SELECT n FROM usage_counts WHERE key = ?1 AND pool = ?2")?
+        .query_row(params![key, pool.as_str()], |r| r.get(0))
+        .optional()?;
+    Ok(n.map_or(0, u32_of))
+}
+
+fn usage_all(c: &Connection, now: i64) -> Result<BTreeMap<String, Usage>> {
+    let mut out: BTreeMap<String, Usage> = BTreeMap::new();
+    let mut run = |sql: &str, f: &dyn Fn(&mut Usage, u32)| -> Result<()> {
+        let mut st = c.prepare_cached(sql)?;
+        let rows = st.query_map([now], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        for row in rows {
+            let (k, n) = row?;
+            f(out.entry(k).or_default(), u32_of(n));
+        }
+        Ok(())
+    };
+    run("SELECT g.key, COUNT(*) FROM user_grants g JOIN users u ON u.id = g.user_id WHERE u.method = 'assignable' AND ?1 = ?1 GROUP BY g.key", &|u, n| u.assign_cfg += n)?;
+    run("SELECT g.key, COUNT(*) FROM station_grants g JOIN stations s ON s.id = g.station_id WHERE s.enabled = 1 AND ?1 = ?1 GROUP BY g.key", &|u, n| u.assign_cfg += n)?;
+    run("SELECT g.key, COUNT(*) FROM user_grants g JOIN users u ON u.id = g.user_id WHERE u.method = 'concurrent' AND ?1 = ?1 GROUP BY g.key", &|u, n| u.conc_cfg += n)?;
+    run("SELECT l.key, COUNT(*) FROM session_licenses l JOIN sessions s ON s.id = l.session_id WHERE l.pool = 'assignable' AND s.expires_at > ?1 GROUP BY l.key", &|u, n| u.assign_dyn += n)?;
+    run("SELECT l.key, COUNT(*) FROM session_licenses l JOIN sessions s ON s.id = l.session_id WHERE l.pool = 'concurrent' AND s.expires_at > ?1 GROUP BY l.key", &|u, n| u.conc_in_use += n)?;
+    Ok(out)
+}
+
+/// What an organization's users use of a key: assignable allocations plus licenses held by
+/// live sessions.
+fn org_usage(c: &Connection, org: i64, key: &str, now: i64) -> Result<u32> {
+    let a: i64 = c.prepare_cached(
+        "SELECT COUNT(*) FROM user_grants g JOIN users u ON u.id = g.user_id WHERE u.org_id = ?1 AND u.method = 'assignable' AND g.key = ?2",
+    )?
+    .query_row(params![org, key], |r| r.get(0))?;
+    let b: i64 = c.prepare_cached(
+        "SELECT COUNT(*) FROM session_licenses l JOIN sessions s ON s.id = l.session_id JOIN users u ON u.id = s.user_id WHERE u.org_id = ?1 AND l.key = ?2 AND s.expires_at > ?3",
+    )?
+    .query_row(params![org, key, now], |r| r.get(0))?;
+    Ok(u32_of(a + b))
+}
+
+fn org_count(c: &Connection) -> Result<u32> {
+    Ok(u32_of(c.query_row(
+        "SELECT COUNT(*) FROM orgs",
+        [],
+        |r| r.get(0),
+    )?))
+}
+
+fn organizations_allowed(l: &License) -> u32 {
+    l.assigned(ORGANIZATION_KEY)
+        .saturating_add(l.pooled(ORGANIZATION_KEY))
+}
+
+/// Check that one more license of `key` may be taken from `pool` by a consumer in `org`
+/// (None: a station, or a user without organization).
+fn check_take(
+    c: &Connection,
+    l: &License,
+    now: i64,
+    key: &str,
+    pool: Pool,
+    org: Option<&(i64, String)>,
+) -> Result<()> {
+    // In a write transaction, after the purge of lapsed sessions: the counters are exact.
+    let (assign_used, conc_in_use) = (
+        consumed(c, key, Pool::Assignable)?,
+        consumed(c, key, Pool::Concurrent)?,
+    );
+    let (licensed, used) = match pool {
+        Pool::Assignable => (l.assigned(key), assign_used),
+        Pool::Concurrent => (l.pooled(key), conc_in_use),
+    };
+    if used >= licensed {
+        return Err(AllocError::NoLicenseAvailable {
+            key: key.into(),
+            pool,
+            licensed,
+            in_use: used,
+            out_of_compliance: used > licensed,
+        });
+    }
+    if let Some((org_id, org_name)) = org {
+        let max: Option<Option<i64>> = c
+            .prepare_cached("SELECT max FROM org_limits WHERE org_id = ?1 AND key = ?2")?
+            .query_row(params![org_id, key], |r| r.get(0))
+            .optional()?;
+        if let Some(Some(max)) = max {
+            if i64::from(org_usage(c, *org_id, key, now)?) >= max {
+                return Err(AllocError::OrganizationCap {
+                    org: org_name.clone(),
+                    key: key.into(),
+                    max: u32_of(max),
+                });
+            }
+        }
+    }
+    // Reservations of the other organizations, on the key's whole count.
+    let mut reserved: u32 = 0;
+    let mut st =
+        c.prepare_cached("SELECT org_id, min FROM org_limits WHERE key = ?1 AND min > 0")?;
+    let mins = st
+        .query_map([key], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for (o, min) in mins {
+        if org.is_some_and(|(id, _)| *id == o) {
+            continue;
+        }
+        reserved = reserved.saturating_add(u32_of(min).saturating_sub(org_usage(c, o, key, now)?));
+    }
+    if reserved > 0 {
+        let total = l.assigned(key).saturating_add(l.pooled(key));
+        let free = total.saturating_sub(assign_used + conc_in_use);
+        if free <= reserved {
+            return Err(AllocError::Reserved {
+                key: key.into(),
+                reserved,
+                free,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Holder and method rules of one key for one holder.
+fn check_holder_method(
+    rules: &Rules,
+    holder: &str,
+    h: HolderId,
+    method: Method,
+    key: &str,
+) -> Result<()> {
+    let kind = match h {
+        HolderId::User(_) => Holder::User,
+        HolderId::Station(_) => Holder::Station,
+    };
+    let station_only = key == BASIC_STATION;
+    if !rules.holders(key).contains(&kind) || (station_only && kind == Holder::User) {
+        return Err(rule(
+            RuleKind::Holder,
+            holder,
+            key,
+            format!(
+                "{key} may be held by {} only",
+                if station_only {
+                    "stations"
+                } else {
+                    rules.holders(key).first().map_or("nobody", |h| h.as_str())
+                }
+            ),
+        ));
+    }
+    if !rules.methods(key).contains(&method) || (station_only && method != Method::Assignable) {
+        return Err(rule(
+            RuleKind::Method,
+            holder,
+            key,
+            format!("{key} may not be allocated as {method}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Excludes and requires over a holder's final set of keys, for the keys in `changed`.
+fn check_set_rules(
+    rules: &Rules,
+    holder: &str,
+    set: &BTreeSet<String>,
+    changed: &BTreeSet<String>,
+) -> Result<()> {
+    for k in changed {
+        if let Some(other) = rules
+            .excluded_with(k)
+            .into_iter()
+            .find(|o| set.contains(*o))
+        {
+            return Err(rule(
+                RuleKind::Excludes,
+                holder,
+                k,
+                format!("{k} and {other} exclude each other"),
+            ));
+        }
+        for any_of in rules.requires(k) {
+            if !any_of.iter().any(|y| set.contains(y)) {
+                return Err(rule(
+                    RuleKind::Requires,
+                    holder,
+                    k,
+                    format!("{k} requires one of {}", any_of.join(", ")),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn purge_lapsed(c: &Connection, now: i64) -> Result<()> {
+    c.prepare_cached("DELETE FROM sessions WHERE expires_at <= ?1")?
+        .execute([now])?;
+    Ok(())
+}
+
+fn session_of(c: &Connection, id: &str, reused: bool) -> Result<Session> {
+    let (user, station, remote_number, lease, expires_at): (String, Option<String>, Option<String>, i64, i64) = c
+        .query_row(
+            "SELECT u.name, st.name, s.remote_number, s.lease, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN stations st ON st.id = s.station_id WHERE s.id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?;
+    let mut st =
+        c.prepare_cached("SELECT key FROM session_licenses WHERE session_id = ?1 ORDER BY key")?;
+    let acquired = st
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(Session {
+        id: id.into(),
+        user,
+        station,
+        remote_number,
+        lease_secs: u32_of(lease),
+        expires_at,
+        acquired,
+        reused,
+    })
+}
+
+impl Allocator {
+    /// Open (creating it on first use) the store at `path`, checking activation files with
+    /// `verifier` and timing leases with the system clock. The stored file, if any, is
+    /// re-verified when first needed (with the state file, if the verifier keeps one, only
+    /// read).
+    pub fn open(path: impl AsRef<Path>, verifier: Verifier) -> Result<Allocator> {
+        Allocator::open_with_clock(path, verifier, Arc::new(SystemClock))
+    }
+
+    /// [`Allocator::open`] with another clock for leases (tests make leases lapse with a
+    /// [`crate::ManualClock`]).
+    pub fn open_with_clock(
+        path: impl AsRef<Path>,
+        verifier: Verifier,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Allocator> {
+        let path = path.as_ref().to_path_buf();
+        let conn = store::open(&path)?;
+        Ok(Allocator {
+            conn: Mutex::new(conn),
+            path,
+            verifier,
+            clock,
+            cache: Mutex::new(None),
+        })
+    }
+
+    /// The store's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The time leases are measured with (Unix seconds).
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    fn tx<T>(&self, f: impl FnOnce(&Connection, i64) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = self.clock.now();
+        purge_lapsed(&tx, now)?;
+        let out = f(&tx, now)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection, i64) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        // A deferred transaction: one consistent snapshot for the whole read.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let now = self.clock.now();
+        let out = f(&tx, now)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// The stored license, verified (cached while the stored file is unchanged and usable).
+    fn license_in(&self, c: &Connection) -> Result<Arc<License>> {
+        let seq: Option<i64> = c
+            .query_row("SELECT seq FROM license WHERE id = 1", [], |r| r.get(0))
+            .optional()?;
+        let Some(seq) = seq else {
+            return Err(AllocError::NoLicenseLoaded);
+        };
+        {
+            let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some((s, l)) = cache.as_ref() {
+                if *s == seq && l.usable_at(self.verifier.now()) {
+                    return Ok(l.clone());
+                }
+            }
+        }
+        let bytes: Vec<u8> =
+            c.query_row("SELECT bytes FROM license WHERE id = 1", [], |r| r.get(0))?;
+        let l = Arc::new(self.verifier.clone().state_read_only().load(&bytes)?);
+        *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some((seq, l.clone()));
+        Ok(l)
+    }
+
+    /// The license the store holds, verified now.
+    pub fn license(&self) -> Result<Arc<License>> {
+        self.read(|c, _| self.license_in(c))
+    }
+
+    // ---- users, stations, organizations -----------------------------------------------
+
+    /// Add a user with its allocation method (all its licenses are of that method), in an
+    /// organization if given.
+    pub fn add_user(&self, name: &str, method: Method, org: Option<&str>) -> Result<()> {
+        validate_name("user name", name)?;
+        if let Some(o) = org {
+            validate_name("organization name", o)?;
+        }
+        self.tx(|c, _| {
+            let org_id = org.map(|o| org_id(c, o)).transpose()?;
+            if c.query_row("SELECT 1 FROM users WHERE name = ?1", [name], |_| Ok(()))
+                .optional()?
+                .is_some()
+            {
+                return Err(AllocError::AlreadyExists {
+                    what: Entity::User,
+                    name: name.into(),
+                });
+            }
+            c.execute(
+                "INSERT INTO users (name, method, org_id) VALUES (?1, ?2, ?3)",
+                params![name, method_str(method), org_id],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Delete a user: its assignable licenses are released and its session ends.
+    pub fn remove_user(&self, name: &str) -> Result<()> {
+        validate_name("user name", name)?;
+        self.tx(|c, _| {
+            let u = user_row(c, name)?;
+            c.execute("DELETE FROM users WHERE id = ?1", [u.id])?;
+            Ok(())
+        })
+    }
+
+    /// Add a station (licensing enabled, no license allocated).
+    pub fn add_station(&self, name: &str, kind: StationKind) -> Result<()> {
+        validate_name("station name", name)?;
+        self.tx(|c, _| {
+            if c.query_row("SELECT 1 FROM stations WHERE name = ?1", [name], |_| Ok(()))
+                .optional()?
+                .is_some()
+            {
+                return Err(AllocError::AlreadyExists {
+                    what: Entity::Station,
+                    name: name.into(),
+                });
+            }
+            c.execute(
+                "INSERT INTO stations (name, kind, enabled) VALUES (?1, ?2, 1)",
+                params![name, kind.as_str()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Delete a station: its licenses are released and a session at it ends.
+    pub fn remove_station(&self, name: &str) -> Result<()> {
+        validate_name("station name", name)?;
+        self.tx(|c, _| {
+            let s = station_row(c, name)?;
+            c.execute("DELETE FROM stations WHERE id = ?1", [s.id])?;
+            Ok(())
+        })
+    }
+
+    /// Turn a station's licensing off: its licenses are released (no longer counted) but its
+    /// settings are kept; a session at it ends.
+    pub fn disable_station(&self, name: &str) -> Result<()> {
+        validate_name("station name", name)?;
+        self.tx(|c, _| {
+            let s = station_row(c, name)?;
+            c.execute("UPDATE stations SET enabled = 0 WHERE id = ?1", [s.id])?;
+            c.execute("DELETE FROM sessions WHERE station_id = ?1", [s.id])?;
+            Ok(())
+        })
+    }
+
+    /// Turn a station's licensing on again: its kept licenses are consumed again, all or
+    /// nothing (refused when any is no longer available).
+    pub fn enable_station(&self, name: &str) -> Result<()> {
+        validate_name("station name", name)?;
+        self.tx(|c, now| {
+            let s = station_row(c, name)?;
+            if s.enabled {
+                return Ok(());
+            }
+            let held = grants(c, HolderId::Station(s.id))?;
+            if !held.is_empty() {
+                let l = self.license_in(c)?;
+                for k in held.keys() {
+                    check_take(c, &l, now, k, Pool::Assignable, None)?;
+                }
+            }
+            c.execute("UPDATE stations SET enabled = 1 WHERE id = ?1", [s.id])?;
+            Ok(())
+        })
+    }
+
+    /// Add an organization; the organization license's count (assigned plus pooled of
+    /// [`ORGANIZATION_KEY`]) limits how many may exist.
+    pub fn add_organization(&self, name: &str) -> Result<()> {
+        validate_name("organization name", name)?;
+        self.tx(|c, _| {
+            if c.query_row("SELECT 1 FROM orgs WHERE name = ?1", [name], |_| Ok(()))
+                .optional()?
+                .is_some()
+            {
+                return Err(AllocError::AlreadyExists {
+                    what: Entity::Organization,
+                    name: name.into(),
+                });
+            }
+            let l = self.license_in(c)?;
+            let licensed = organizations_allowed(&l);
+            let existing = org_count(c)?;
+            if existing >= licensed {
+                return Err(AllocError::OrganizationsExhausted {
+                    key: ORGANIZATION_KEY,
+                    licensed,
+                    existing,
+                });
+            }
+            c.execute("INSERT INTO orgs (name) VALUES (?1)", [name])?;
+            Ok(())
+        })
+    }
+
+    /// Set an organization's minimum (reserved for its users) and maximum (cap) of a key.
+    /// `None` leaves a bound as it was (a new limit starts at minimum 0, no maximum). The
+    /// maximum may not exceed the system's count of the key nor be below what the
+    /// organization uses already; the minimums of all organizations together may not exceed
+    /// the system's count.
+    pub fn set_organization_limit(
+        &self,
+        org: &str,
+        key: &str,
+        min: Option<u32>,
+        max: Option<u32>,
+    ) -> Result<()> {
+        validate_name("organization name", org)?;
+        validate_key(key)?;
+        self.tx(|c, now| {
+            let o = org_id(c, org)?;
+            let l = self.license_in(c)?;
+            let old: Option<(i64, Option<i64>)> = c
+                .query_row("SELECT min, max FROM org_limits WHERE org_id = ?1 AND key = ?2", params![o, key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let min = min.unwrap_or_else(|| old.map_or(0, |(m, _)| u32_of(m)));
+            let max = match max {
+                Some(m) => Some(m),
+                None => old.and_then(|(_, m)| m).map(u32_of),
+            };
+            let system = l.assigned(key).saturating_add(l.pooled(key));
+            let org_s = format!("organization '{org}'");
+            if let Some(max) = max {
+                if min > max {
+                    return Err(rule(RuleKind::Limit, &org_s, key, format!("minimum {min} is above maximum {max}")));
+                }
+                if max > system {
+                    return Err(rule(RuleKind::Limit, &org_s, key, format!("maximum {max} is above the {system} licensed")));
+                }
+                let used = org_usage(c, o, key, now)?;
+                if max < used {
+                    return Err(rule(RuleKind::Limit, &org_s, key, format!("maximum {max} is below the {used} the organization uses")));
+                }
+            }
+            let others: i64 = c.query_row(
+                "SELECT COALESCE(SUM(min), 0) FROM org_limits WHERE key = ?1 AND org_id != ?2",
+                params![key, o],
+                |r| r.get(0),
+            )?;
+            let total_min = u32_of(others).saturating_add(min);
+            if total_min > system {
+                return Err(rule(RuleKind::Limit, &org_s, key, format!("the organizations' minimums would total {total_min}, above the {system} licensed")));
+            }
+            c.execute(
+                "INSERT INTO org_limits (org_id, key, min, max) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (org_id, key) DO UPDATE SET min = excluded.min, max = excluded.max",
+                params![o, key, min, max],
+            )?;
+            Ok(())
+        })
+    }
+
+    // ---- allocation -------------------------------------------------------------------
+
+    /// Allocate keys to a user or a station, all or nothing. Returns the keys newly held,
+    /// including those that came by implication, sorted. See the crate documentation for
+    /// the rules applied.
+    pub fn allocate(&self, target: Target<'_>, keys: &[&str]) -> Result<Vec<String>> {
+        self.check_target(target)?;
+        for k in keys {
+            validate_key(k)?;
+        }
+        self.tx(|c, now| {
+            let (h, method, org, enabled) = self.holder(c, target)?;
+            let holder = target.to_string();
+            let l = self.license_in(c)?;
+            let rules = l.rules();
+            let held = grants(c, h)?;
+            let mut wanted: BTreeSet<String> = BTreeSet::new();
+            for k in keys {
+                wanted.insert((*k).to_string());
+                wanted.extend(rules.implied_by_closure(k).into_iter().map(String::from));
+            }
+            let new: BTreeSet<String> = wanted
+                .iter()
+                .filter(|k| !held.contains_key(*k))
+                .cloned()
+                .collect();
+            for k in &new {
+                check_holder_method(rules, &holder, h, method, k)?;
+            }
+            let mut set: BTreeSet<String> = held.keys().cloned().collect();
+            set.extend(new.iter().cloned());
+            check_set_rules(rules, &holder, &set, &new)?;
+            for k in &new {
+                match method {
+                    Method::Assignable if enabled => {
+                        check_take(c, &l, now, k, Pool::Assignable, org.as_ref())?
+                    }
+                    Method::Assignable => {}
+                    Method::Concurrent => {
+                        if l.pooled(k) == 0 {
+                            return Err(AllocError::NoLicenseAvailable {
+                                key: k.clone(),
+                                pool: Pool::Concurrent,
+                                licensed: 0,
+                                in_use: 0,
+                                out_of_compliance: false,
+                            });
+                        }
+                    }
+                }
+            }
+            let (table, col, id) = h.table();
+            for k in &wanted {
+                let explicit = keys.contains(&k.as_str());
+                if held.contains_key(k) {
+                    if explicit {
+                        c.execute(
+                            &format!(
+                                "UPDATE {table} SET explicit = 1 WHERE {col} = ?1 AND key = ?2"
+                            ),
+                            params![id, k],
+                        )?;
+                    }
+                } else {
+                    let consumes = method == Method::Assignable && enabled;
+                    c.execute(
+                        &format!("INSERT INTO {table} ({col}, key, explicit, consumes) VALUES (?1, ?2, ?3, ?4)"),
+                        params![id, k, i64::from(explicit), i64::from(consumes)],
+                    )?;
+                }
+            }
+            Ok(new.into_iter().collect())
+        })
+    }
+
+    /// Remove keys from a user or a station, all or nothing; keys that came only by
+    /// implication with a removed key go with it unless another held key still implies
+    /// them. Returns every key removed, sorted.
+    pub fn deallocate(&self, target: Target<'_>, keys: &[&str]) -> Result<Vec<String>> {
+        self.check_target(target)?;
+        for k in keys {
+            validate_key(k)?;
+        }
+        self.tx(|c, _| {
+            let (h, _, _, _) = self.holder(c, target)?;
+            let holder = target.to_string();
+            let held = grants(c, h)?;
+            for k in keys {
+                if !held.contains_key(*k) {
+                    return Err(AllocError::NotAllocated {
+                        holder: holder.clone(),
+                        key: (*k).into(),
+                    });
+                }
+            }
+            // Rules of the file in force; without a usable file, removals are still allowed
+            // (releasing never exceeds a license) under no rules.
+            let l = self.license_in(c).ok();
+            let empty = Rules::default();
+            let rules = l.as_deref().map_or(&empty, License::rules);
+            let mut removed: BTreeSet<String> = keys.iter().map(|k| (*k).to_string()).collect();
+            // Implied-only keys go with what brought them, unless something kept implies them.
+            loop {
+                let remaining: Vec<&String> =
+                    held.keys().filter(|k| !removed.contains(*k)).collect();
+                let still: BTreeSet<&str> = remaining
+                    .iter()
+                    .flat_map(|k| rules.implied_by_closure(k))
+                    .collect();
+                let extra: Vec<String> = remaining
+                    .iter()
+                    .filter(|k| !held[k.as_str()] && !still.contains(k.as_str()))
+                    .filter(|k| {
+                        removed
+                            .iter()
+                            .any(|r| rules.implied_by_closure(r).contains(&k.as_str()))
+                    })
+                    .map(|k| (*k).clone())
+                    .collect();
+                if extra.is_empty() {
+                    break;
+                }
+                removed.extend(extra);
+            }
+            let remaining: BTreeSet<String> = held
+                .keys()
+                .filter(|k| !removed.contains(*k))
+                .cloned()
+                .collect();
+            for r in &remaining {
+                if let Some(k) = rules
+                    .implied_by_closure(r)
+                    .into_iter()
+                    .find(|k| removed.contains(*k))
+                {
+                    return Err(rule(
+                        RuleKind::Implies,
+                        &holder,
+                        k,
+                        format!("{k} comes with {r}; deallocate {r} instead"),
+                    ));
+                }
+                for any_of in rules.requires(r) {
+                    if !any_of.iter().any(|y| remaining.contains(y)) {
+                        return Err(rule(
+                            RuleKind::Requires,
+                            &holder,
+                            r,
+                            format!(
+                                "{r} requires one of {}; deallocate {r} first",
+                                any_of.join(", ")
+                            ),
+                        ));
+                    }
+                }
+            }
+            let (table, col, id) = h.table();
+            for k in &removed {
+                c.execute(
+                    &format!("DELETE FROM {table} WHERE {col} = ?1 AND key = ?2"),
+                    params![id, k],
+                )?;
+            }
+            Ok(removed.into_iter().collect())
+        })
+    }
+
+    fn check_target(&self, t: Target<'_>) -> Result<()> {
+        match t {
+            Target::User(n) => validate_name("user name", n),
+            Target::Station(n) => validate_name("station name", n),
+        }
+    }
+
+    /// The holder, its method, organization, and whether its licensing is on.
+    fn holder(&self, c: &Connection, t: Target<'_>) -> Result<HolderInfo> {
+        Ok(match t {
+            Target::User(n) => {
+                let u = user_row(c, n)?;
+                (HolderId::User(u.id), u.method, u.org, true)
+            }
+            Target::Station(n) => {
+                let s = station_row(c, n)?;
+                (HolderId::Station(s.id), Method::Assignable, None, s.enabled)
+            }
+        })
+    }
+
+    // ---- sessions ---------------------------------------------------------------------
+
+    /// Log a user on (see the crate documentation): at a station, as a dynamic remote
+    /// station (a phone number), or without a station. A concurrent user acquires every
+    /// configured key at once, all or nothing. A live session of the user at the same place
+    /// is reused (its lease renewed); one elsewhere is ended first. `lease_secs` defaults to
+    /// [`DEFAULT_LEASE_SECS`].
+    pub fn login(&self, user: &str, place: Place, lease_secs: Option<u32>) -> Result<Session> {
+        validate_name("user name", user)?;
+        match &place {
+            Place::Station(s) => validate_name("station name", s)?,
+            Place::Remote(n) => validate_phone(n)?,
+            Place::Nowhere => {}
+        }
+        let lease = lease_secs.unwrap_or(DEFAULT_LEASE_SECS);
+        if lease == 0 || lease > MAX_LEASE_SECS {
+            return Err(AllocError::InvalidInput {
+                what: "lease",
+                reason: format!("{lease} seconds; a lease is 1 to {MAX_LEASE_SECS} seconds"),
+            });
+        }
+        self.tx(|c, now| {
+            let u = user_row(c, user)?;
+            let l = self.license_in(c)?;
+            let station = match &place {
+                Place::Station(s) => Some(station_row(c, s)?),
+                _ => None,
+            };
+            let existing: Option<(String, Option<i64>, Option<String>)> = c
+                .query_row("SELECT id, station_id, remote_number FROM sessions WHERE user_id = ?1", [u.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()?;
+            if let Some((id, st, num)) = &existing {
+                let same = match &place {
+                    Place::Nowhere => st.is_none() && num.is_none(),
+                    Place::Station(_) => *st == station.as_ref().map(|s| s.id),
+                    Place::Remote(n) => num.as_deref() == Some(n.as_str()),
+                };
+                if same {
+                    c.execute("UPDATE sessions SET expires_at = ?1, lease = ?2 WHERE id = ?3", params![now + i64::from(lease), lease, id])?;
+                    return session_of(c, id, true);
+                }
+                // Logging on at another computer ends the previous session.
+                c.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
+            }
+            let who = format!("user '{}'", u.name);
+            let user_keys = grants(c, HolderId::User(u.id))?;
+            let mut acquire: Vec<(String, Pool)> = Vec::new();
+            match &place {
+                Place::Station(_) => {
+                    let s = station.as_ref().ok_or_else(|| AllocError::Internal("station".into()))?;
+                    let sname = format!("station '{}'", s.name);
+                    if !s.enabled {
+                        return Err(rule(RuleKind::Station, &sname, BASIC_STATION, "the station's licensing is disabled".into()));
+                    }
+                    let skeys = grants(c, HolderId::Station(s.id))?;
+                    if !skeys.contains_key(BASIC_STATION) {
+                        return Err(rule(RuleKind::Station, &sname, BASIC_STATION, format!("a station needs a Basic Station license ({BASIC_STATION}) to be logged on")));
+                    }
+                    if !CLIENT_KEYS.iter().any(|k| skeys.contains_key(*k) || user_keys.contains_key(*k)) {
+                        return Err(rule(RuleKind::Access, &who, CLIENT_KEYS[0], format!("the user or station '{}' needs Client Access or ACD Access ({}) to run the client", s.name, CLIENT_KEYS.join(", "))));
+                    }
+                    let busy: Option<String> = c
+                        .query_row("SELECT u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.station_id = ?1", [s.id], |r| r.get(0))
+                        .optional()?;
+                    if let Some(other) = busy {
+                        return Err(AllocError::StationInUse { station: s.name.clone(), user: other });
+                    }
+                }
+                Place::Remote(_) => {
+                    // A dynamic remote station: a Basic Station from the pool, else one no
+                    // station holds, else refused.
+                    let pool = check_take(c, &l, now, BASIC_STATION, Pool::Concurrent, None)
+                        .map(|()| Pool::Concurrent)
+                        .or_else(|e| check_take(c, &l, now, BASIC_STATION, Pool::Assignable, None).map(|()| Pool::Assignable).map_err(|_| e))?;
+                    acquire.push((BASIC_STATION.into(), pool));
+                }
+                Place::Nowhere => {}
+            }
+            if u.method == Method::Concurrent {
+                for k in user_keys.keys() {
+                    check_take(c, &l, now, k, Pool::Concurrent, u.org.as_ref())?;
+                    acquire.push((k.clone(), Pool::Concurrent));
+                }
+            }
+            let id = random_id();
+            let remote = match &place {
+                Place::Remote(n) => Some(n.as_str()),
+                _ => None,
+            };
+            c.execute(
+                "INSERT INTO sessions (id, user_id, station_id, remote_number, lease, started_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![id, u.id, station.as_ref().map(|s| s.id), remote, lease, now, now + i64::from(lease)],
+            )?;
+            for (k, pool) in &acquire {
+                c.execute("INSERT INTO session_licenses (session_id, key, pool) VALUES (?1, ?2, ?3)", params![id, k, pool.as_str()])?;
+            }
+            session_of(c, &id, false)
+        })
+    }
+
+    /// Renew a live session's lease for another lease period.
+    pub fn heartbeat(&self, session: &str) -> Result<Session> {
+        validate_session_id(session)?;
+        self.tx(|c, now| {
+            let n = c.execute(
+                "UPDATE sessions SET expires_at = ?1 + lease WHERE id = ?2",
+                params![now, session],
+            )?;
+            if n == 0 {
+                return Err(unknown(Entity::Session, session));
+            }
+            session_of(c, session, true)
+        })
+    }
+
+    /// End a session: its licenses come back.
+    pub fn logout(&self, session: &str) -> Result<()> {
+        validate_session_id(session)?;
+        self.tx(|c, _| {
+            if c.execute("DELETE FROM sessions WHERE id = ?1", [session])? == 0 {
+                return Err(unknown(Entity::Session, session));
+            }
+            Ok(())
+        })
+    }
+
+    /// Live sessions, by user name.
+    pub fn sessions(&self) -> Result<Vec<Session>> {
+        self.read(|c, now| {
+            let mut st = c.prepare("SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.expires_at > ?1 ORDER BY u.name")?;
+            let ids = st.query_map([now], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+            ids.iter().map(|id| session_of(c, id, false)).collect()
+        })
+    }
+
+    // ---- reports ----------------------------------------------------------------------
+
+    /// Per key: assignable allowed and configured, concurrent allowed, configured and in
+    /// use, and notes when out of compliance.
+    pub fn report(&self) -> Result<Report> {
+        self.read(|c, now| {
+            let l = self.license_in(c)?;
+            let usage = usage_all(c, now)?;
+            let mut names: BTreeSet<String> = l.licenses().iter().map(|k| k.name.clone()).collect();
+            names.extend(usage.keys().cloned());
+            let keys = names
+                .into_iter()
+                .map(|name| {
+                    let u = usage.get(&name).copied().unwrap_or_default();
+                    let (a, p) = (l.assigned(&name), l.pooled(&name));
+                    let mut notes = Vec::new();
+                    if u.assign_used() > a {
+                        notes.push(format!(
+                            "assignable out of compliance by {}",
+                            u.assign_used() - a
+                        ));
+                    }
+                    if u.conc_in_use > p {
+                        notes.push(format!(
+                            "concurrent out of compliance by {}",
+                            u.conc_in_use - p
+                        ));
+                    }
+                    KeyReport {
+                        name,
+                        assignable_allowed: a,
+                        assignable_configured: u.assign_cfg,
+                        assignable_dynamic: u.assign_dyn,
+                        concurrent_allowed: p,
+                        concurrent_configured: u.conc_cfg,
+                        concurrent_in_use: u.conc_in_use,
+                        notes,
+                    }
+                })
+                .collect();
+            Ok(Report {
+                file_id: l.file_id().to_string(),
+                keys,
+                organizations: org_count(c)?,
+                organizations_allowed: organizations_allowed(&l),
+            })
+        })
+    }
+
+    /// Users (filtered), what each holds, and per key the counts allocated and available.
+    pub fn users(&self, filter: &UserFilter) -> Result<UserList> {
+        if let Some(k) = &filter.license {
+            validate_key(k)?;
+        }
+        self.read(|c, now| {
+            let l = self.license_in(c)?;
+            let usage = usage_all(c, now)?;
+            let mut st = c.prepare("SELECT u.id, u.name, u.method, o.name, s.id FROM users u LEFT JOIN orgs o ON o.id = u.org_id LEFT JOIN sessions s ON s.user_id = u.id AND s.expires_at > ?1 ORDER BY u.name")?;
+            let rows = st
+                .query_map([now], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?, r.get::<_, Option<String>>(4)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let needle = filter.name.as_ref().map(|n| n.to_lowercase());
+            let mut users = Vec::new();
+            let mut in_use_st = c.prepare("SELECT key FROM session_licenses WHERE session_id = ?1 ORDER BY key")?;
+            for (id, name, method, org, session) in rows {
+                if needle.as_ref().is_some_and(|n| !name.to_lowercase().contains(n.as_str())) {
+                    continue;
+                }
+                let licenses: Vec<String> = grants(c, HolderId::User(id))?.into_keys().collect();
+                let in_use: Vec<String> = match &session {
+                    Some(s) => in_use_st.query_map([s], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?,
+                    None => Vec::new(),
+                };
+                if let Some(k) = &filter.license {
+                    if !licenses.contains(k) && !in_use.contains(k) {
+                        continue;
+                    }
+                }
+                users.push(UserEntry { name, method: parse_method_col(&method), organization: org, licenses, in_use, session });
+            }
+            let mut names: BTreeSet<String> = l.licenses().iter().map(|k| k.name.clone()).collect();
+            names.extend(usage.keys().cloned());
+            let keys = names
+                .into_iter()
+                .filter(|k| filter.license.as_ref().is_none_or(|f| f == k))
+                .map(|key| {
+                    let u = usage.get(&key).copied().unwrap_or_default();
+                    let (a, p) = (l.assigned(&key), l.pooled(&key));
+                    KeyCount {
+                        allocated: u.assign_used() + u.conc_in_use,
+                        available: a.saturating_sub(u.assign_used()) + p.saturating_sub(u.conc_in_use),
+                        key,
+                    }
+                })
+                .collect();
+            Ok(UserList { users, keys })
+        })
+    }
+
+    fn exceeded(&self, c: &Connection, now: i64, l: &License) -> Result<Vec<ComplianceEvent>> {
+        let usage = usage_all(c, now)?;
+        let mut events = Vec::new();
+        for (key, u) in &usage {
+            let (a, p) = (l.assigned(key), l.pooled(key));
+            if u.assign_used() > a {
+                events.push(ComplianceEvent {
+                    key: key.clone(),
+                    count: "assignable",
+                    licensed: a,
+                    in_use: u.assign_used(),
+                });
+            }
+            if u.conc_in_use > p {
+                events.push(ComplianceEvent {
+                    key: key.clone(),
+                    count: "concurrent",
+                    licensed: p,
+                    in_use: u.conc_in_use,
+                });
+            }
+        }
+        let orgs = org_count(c)?;
+        let allowed = organizations_allowed(l);
+        if orgs > allowed {
+            events.push(ComplianceEvent {
+                key: ORGANIZATION_KEY.into(),
+                count: "organizations",
+                licensed: allowed,
+                in_use: orgs,
+            });
+        }
+        Ok(events)
+    }
+
+    /// The compliance check (a server runs it daily): one event per exceeded license, each
+    /// also emitted through `tracing` (target `i3lic::allocation`, event `out-of-compliance`,
+    /// fields `key`, `count`, `licensed`, `in_use`); nothing when compliant.
+    pub fn check_compliance(&self) -> Result<Vec<ComplianceEvent>> {
+        let events = self.read(|c, now| {
+            let l = self.license_in(c)?;
+            self.exceeded(c, now, &l)
+        })?;
+        for e in &events {
+            tracing::error!(
+                target: "i3lic::allocation",
+                event = "out-of-compliance",
+                key = %e.key,
+                count = e.count,
+                licensed = e.licensed,
+                in_use = e.in_use,
+                "{e}"
+            );
+        }
+        Ok(events)
+    }
+
+    fn verify_new(&self, bytes: &[u8], record: bool) -> Result<License> {
+        let v = if record {
+            self.verifier.clone()
+        } else {
+            self.verifier.clone().state_read_only()
+        };
+        Ok(v.load(bytes)?)
+    }
+
+    /// Store-side rollback and product checks against the current file.
+    fn check_replaces(c: &Connection, new: &License) -> Result<Option<String>> {
+        let cur: Option<StoredFile> = c
+            .query_row("SELECT file_id, product, lineage, generation, issued_at, supersedes FROM license WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+            .optional()?;
+        let Some((file_id, product, lineage, generation, issued_at, supersedes)) = cur else {
+            return Ok(None);
+        };
+        if new.product() != product {
+            return Err(VerifyError::ProductMismatch {
+                expected: product,
+                found: new.product().into(),
+            }
+            .into());
+        }
+        let new_id = new.file_id().to_string();
+        if supersedes.as_deref() == Some(new_id.as_str()) {
+            return Err(VerifyError::Superseded {
+                file_id: new.file_id(),
+            }
+            .into());
+        }
+        if new_id == file_id {
+            return Ok(Some(file_id));
+        }
+        let cur_id: format::FileId = file_id
+            .parse()
+            .map_err(|_| AllocError::Internal("stored file id".into()))?;
+        match (new.generation(), generation) {
+            (Some(g), Some(cg)) if new.lineage().to_string() == lineage && i64::from(g) <= cg => {
+                return Err(VerifyError::OlderGeneration {
+                    file_id: new.file_id(),
+                    lineage: new.lineage(),
+                    generation: g,
+                    accepted_generation: u32::try_from(cg).unwrap_or(0),
+                    accepted_id: cur_id,
+                }
+                .into());
+            }
+            (Some(_), Some(_)) => {}
+            _ => {
+                let cur_issued: format::Timestamp = issued_at
+                    .parse()
+                    .map_err(|_| AllocError::Internal("stored issuance".into()))?;
+                if new.issued_at() < cur_issued {
+                    return Err(VerifyError::OlderFile {
+                        file_id: new.file_id(),
+                        issued_at: new.issued_at(),
+                        newest_id: cur_id,
+                        newest_issued_at: cur_issued,
+                    }
+                    .into());
+                }
+            }
+        }
+        Ok(Some(file_id))
+    }
+
+    /// What loading `bytes` would leave out of compliance (the file is verified, nothing is
+    /// changed).
+    pub fn preview(&self, bytes: &[u8]) -> Result<Preview> {
+        let new = self.verify_new(bytes, false)?;
+        self.read(|c, now| {
+            Self::check_replaces(c, &new)?;
+            Ok(Preview {
+                file_id: new.file_id().to_string(),
+                out_of_compliance: self.exceeded(c, now, &new)?,
+            })
+        })
+    }
+
+    /// [`Allocator::preview`] of a file on disk.
+    pub fn preview_file(&self, path: impl AsRef<Path>) -> Result<Preview> {
+        self.preview(&read_file(path.as_ref())?)
+    }
+
+    /// Verify `bytes` and make it the store's license, keeping every allocation. On failure
+    /// the old license stays. Keys whose new count is below what is allocated or in use are
+    /// out of compliance: nothing is taken away, new allocations of them are refused, and
+    /// the report says by how much.
+    pub fn load(&self, bytes: &[u8]) -> Result<LoadReport> {
+        let new = self.verify_new(bytes, true)?;
+        let new = Arc::new(new);
+        let report = self.tx(|c, now| {
+            let replaced = Self::check_replaces(c, &new)?;
+            let events = self.exceeded(c, now, &new)?;
+            let seq: i64 = c.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM license", [], |r| r.get(0))?;
+            c.execute(
+                "INSERT INTO license (id, seq, bytes, file_id, product, lineage, generation, issued_at, supersedes, loaded_at)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, bytes = excluded.bytes, file_id = excluded.file_id,
+                   product = excluded.product, lineage = excluded.lineage, generation = excluded.generation,
+                   issued_at = excluded.issued_at, supersedes = excluded.supersedes, loaded_at = excluded.loaded_at",
+                params![
+                    seq,
+                    bytes,
+                    new.file_id().to_string(),
+                    new.product(),
+                    new.lineage().to_string(),
+                    new.generation(),
+                    new.issued_at().to_string(),
+                    new.supersedes().map(|s| s.to_string()),
+                    now
+                ],
+            )?;
+            c.execute("DELETE FROM ceilings", [])?;
+            for e in &events {
+                c.execute("INSERT INTO ceilings (key, pool, ceiling) VALUES (?1, ?2, ?3)", params![e.key, e.count, e.in_use])?;
+            }
+            *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some((seq, new.clone()));
+            Ok(LoadReport { file_id: new.file_id().to_string(), replaced: replaced.filter(|r| *r != new.file_id().to_string()), out_of_compliance: events })
+        });
+        if report.is_err() {
+            // The transaction rolled back: forget a cache entry it may have set.
+            *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        }
+        report
+    }
+
+    /// [`Allocator::load`] of a file on disk.
+    pub fn load_file(&self, path: impl AsRef<Path>) -> Result<LoadReport> {
+        self.load(&read_file(path.as_ref())?)
+    }
+
+    /// The consistency check: every invariant the allocator keeps, verified over the whole
+    /// store. Returns the broken ones (empty: consistent).
+    pub fn check(&self) -> Result<Vec<String>> {
+        self.read(|c, now| {
+            let mut problems = Vec::new();
+            let l = match self.license_in(c) {
+                Ok(l) => l,
+                Err(AllocError::NoLicenseLoaded) => {
+                    let n: i64 = c.query_row("SELECT (SELECT COUNT(*) FROM user_grants) + (SELECT COUNT(*) FROM station_grants) + (SELECT COUNT(*) FROM session_licenses)", [], |r| r.get(0))?;
+                    if n > 0 {
+                        problems.push(format!("{n} license(s) held without a license loaded"));
+                    }
+                    return Ok(problems);
+                }
+                Err(e) => return Err(e),
+            };
+            let rules = l.rules();
+            let mut ceilings: BTreeMap<(String, String), u32> = BTreeMap::new();
+            {
+                let mut st = c.prepare("SELECT key, pool, ceiling FROM ceilings")?;
+                for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))? {
+                    let (k, p, n) = row?;
+                    ceilings.insert((k, p), u32_of(n));
+                }
+            }
+            let ceiling = |k: &str, p: &str| ceilings.get(&(k.to_string(), p.to_string())).copied().unwrap_or(0);
+            for (key, u) in usage_all(c, now)? {
+                let a = l.assigned(&key).max(ceiling(&key, "assignable"));
+                if u.assign_used() > a {
+                    problems.push(format!("{key}: {} assignable in use, {a} allowed", u.assign_used()));
+                }
+                let p = l.pooled(&key).max(ceiling(&key, "concurrent"));
+                if u.conc_in_use > p {
+                    problems.push(format!("{key}: {} concurrent in use, {p} allowed", u.conc_in_use));
+                }
+            }
+            let orgs = org_count(c)?;
+            if orgs > organizations_allowed(&l).max(ceiling(ORGANIZATION_KEY, "organizations")) {
+                problems.push(format!("{orgs} organizations, {} allowed", organizations_allowed(&l)));
+            }
+            // The trigger-kept counters agree with the rows (sessions not yet purged count).
+            let mut st = c.prepare(
+                "SELECT key, pool, SUM(n) FROM (
+                     SELECT key, 'assignable' AS pool, 1 AS n FROM user_grants WHERE consumes = 1
+                     UNION ALL SELECT key, 'assignable', 1 FROM station_grants WHERE consumes = 1
+                     UNION ALL SELECT key, pool, 1 FROM session_licenses
+                     UNION ALL SELECT key, pool, -n FROM usage_counts)
+                 GROUP BY key, pool HAVING SUM(n) != 0",
+            )?;
+            for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))? {
+                let (k, p, d) = row?;
+                problems.push(format!("{k}: the {p} counter is off by {d}"));
+            }
+            let wrong: i64 = c.query_row(
+                "SELECT (SELECT COUNT(*) FROM user_grants g JOIN users u ON u.id = g.user_id WHERE g.consumes != (u.method = 'assignable'))
+                      + (SELECT COUNT(*) FROM station_grants g JOIN stations s ON s.id = g.station_id WHERE g.consumes != s.enabled)",
+                [],
+                |r| r.get(0),
+            )?;
+            if wrong > 0 {
+                problems.push(format!("{wrong} grant(s) counted against the wrong count"));
+            }
+            // Holder, method and set rules, per holder.
+            let mut holders: Vec<(HolderId, String, Method)> = Vec::new();
+            {
+                let mut st = c.prepare("SELECT id, name, method FROM users")?;
+                for row in st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))? {
+                    let (id, n, m) = row?;
+                    holders.push((HolderId::User(id), format!("user '{n}'"), parse_method_col(&m)));
+                }
+                let mut st = c.prepare("SELECT id, name FROM stations")?;
+                for row in st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+                    let (id, n) = row?;
+                    holders.push((HolderId::Station(id), format!("station '{n}'"), Method::Assignable));
+                }
+            }
+            for (h, name, method) in &holders {
+                let held = grants(c, *h)?;
+                let set: BTreeSet<String> = held.keys().cloned().collect();
+                for k in &set {
+                    if let Err(e) = check_holder_method(rules, name, *h, *method, k) {
+                        problems.push(e.to_string());
+                    }
+                    for y in rules.implied_by_closure(k) {
+                        if !set.contains(y) {
+                            problems.push(format!("{name}: {k} held without {y}, which it implies"));
+                        }
+                    }
+                }
+                if let Err(e) = check_set_rules(rules, name, &set, &set) {
+                    problems.push(e.to_string());
+                }
+            }
+            // Sessions at stations: enabled, with Basic Station.
+            let mut st = c.prepare("SELECT st.name, st.enabled, EXISTS (SELECT 1 FROM station_grants g WHERE g.station_id = st.id AND g.key = ?2) FROM sessions s JOIN stations st ON st.id = s.station_id WHERE s.expires_at > ?1")?;
+            for row in st.query_map(params![now, BASIC_STATION], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))? {
+                let (n, en, basic) = row?;
+                if en == 0 || basic == 0 {
+                    problems.push(format!("station '{n}' is logged on without enabled licensing and a Basic Station"));
+                }
+            }
+            // Organization caps.
+            let mut st = c.prepare("SELECT o.name, o.id, l.key, l.max FROM org_limits l JOIN orgs o ON o.id = l.org_id WHERE l.max IS NOT NULL")?;
+            let caps = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+            for (n, id, key, max) in caps {
+                let used = org_usage(c, id, &key, now)?;
+                if i64::from(used) > max {
+                    problems.push(format!("organization '{n}' uses {used} {key}, maximum {max}"));
+                }
+            }
+            Ok(problems)
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let io = |source| AllocError::Io {
+        action: "read",
+        path: path.to_owned(),
+        source,
+    };
+    let f = verify::open_regular_file(path, "activation file").map_err(|e| match e {
+        VerifyError::Io { source, .. } => io(source),
+        other => AllocError::License(other),
+    })?;
+    let mut buf = Vec::new();
+    f.take(format::MAX_FILE_SIZE as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(io)?;
+    Ok(buf)
+}

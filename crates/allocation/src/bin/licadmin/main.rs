@@ -1,0 +1,654 @@
+//! `licadmin`: a licensed server's license administration over its allocation store.
+//!
+//! ```text
+//! licadmin [--store PATH] [--trust PUB]... [--host-id CODE] [--product P --version V] COMMAND
+//! ```
+//! The global options are accepted before or after the command. Exit codes follow DESIGN.md
+//! (see the `allocation` crate documentation): 0 ok, 2 usage, 3 malformed input, 4 I/O,
+//! 10-16 the activation file refused, 20 unknown user / station / organization / session,
+//! 21 no license available, 22 a license rule, 23 out of compliance.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use allocation::{AllocError, Allocator, Method, Place, StationKind, Target, UserFilter};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use format::{PublicKey, SecretKey};
+use hostid::HostId;
+use verify::{HostSource, ProductCheck, TrustStore, Verifier, VerifyError};
+
+/// License administration of a licensed server: load its activation file, manage users,
+/// stations and organizations, allocate licenses, log users on and off, report, check
+/// compliance.
+#[derive(Debug, Parser)]
+#[command(name = "licadmin", about, long_about = None, disable_version_flag = true)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Global {
+    /// The allocation store (default: $I3LIC_STORE, else $XDG_DATA_HOME/i3lic/allocation.db,
+    /// else ~/.local/share/i3lic/allocation.db).
+    #[arg(long, value_name = "PATH", global = true)]
+    store: Option<PathBuf>,
+    /// A trusted vendor public key (.pub); repeat for several. Default: $I3LIC_TRUST
+    /// (colon-separated paths).
+    #[arg(long = "trust", value_name = "PUB", global = true)]
+    trust: Vec<PathBuf>,
+    /// Check files as the machine with this host-ID code (default: this machine).
+    #[arg(long = "host-id", value_name = "CODE", global = true)]
+    host_id: Option<String>,
+    /// The product the file must license (with --version; default: any, and the same as the
+    /// loaded file's).
+    #[arg(long, value_name = "P", global = true, requires = "version")]
+    product: Option<String>,
+    /// The server version the file must license (with --product).
+    #[arg(long, value_name = "V", global = true, requires = "product")]
+    version: Option<String>,
+    /// JSON output (errors as {"error": {"kind", "message", "exit_code"}} on stdout).
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Verify an activation file and make it the server's license (the old one stays on failure).
+    Load {
+        /// The activation file (.i3lic).
+        file: PathBuf,
+    },
+    /// Show which keys a file would leave out of compliance, and by how much, without loading it.
+    Preview {
+        /// The activation file (.i3lic).
+        file: PathBuf,
+    },
+    /// Users.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Stations.
+    #[command(subcommand)]
+    Station(StationCmd),
+    /// Organizations (tenants).
+    #[command(subcommand)]
+    Org(OrgCmd),
+    /// Allocate license keys to a user or a station (all or nothing).
+    Allocate {
+        #[command(flatten)]
+        holder: HolderArgs,
+        /// The keys (I3_ACCESS_CLIENT ...).
+        #[arg(required = true, value_name = "KEY")]
+        keys: Vec<String>,
+    },
+    /// Remove license keys from a user or a station (all or nothing).
+    Deallocate {
+        #[command(flatten)]
+        holder: HolderArgs,
+        /// The keys.
+        #[arg(required = true, value_name = "KEY")]
+        keys: Vec<String>,
+    },
+    /// Log a user on; prints the session id.
+    Login {
+        /// The user.
+        #[arg(long, value_name = "U")]
+        user: String,
+        /// At this station.
+        #[arg(long, value_name = "S", conflicts_with = "remote_number")]
+        station: Option<String>,
+        /// As a dynamic remote station at this phone number.
+        #[arg(long = "remote-number", value_name = "NUMBER")]
+        remote_number: Option<String>,
+        /// The lease in seconds (default 600).
+        #[arg(long, value_name = "SECONDS")]
+        lease: Option<u32>,
+    },
+    /// Renew a session's lease.
+    Heartbeat {
+        /// The session id.
+        session: String,
+    },
+    /// End a session.
+    Logout {
+        /// The session id.
+        session: String,
+    },
+    /// Per license key: assignable allowed and configured, concurrent allowed, configured and in use, notes.
+    Report,
+    /// One event per exceeded license; exit 23 when any.
+    Compliance,
+    /// Check every invariant of the store.
+    Check,
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+struct HolderArgs {
+    /// A user.
+    #[arg(long, value_name = "U")]
+    user: Option<String>,
+    /// A station.
+    #[arg(long, value_name = "S")]
+    station: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum MethodArg {
+    Assignable,
+    Concurrent,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum KindArg {
+    Workstation,
+    Remote,
+    Phone,
+    Fax,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCmd {
+    /// Add a user.
+    Add {
+        /// The user's name.
+        name: String,
+        /// How its licenses are allocated.
+        #[arg(long, value_enum, default_value = "assignable")]
+        method: MethodArg,
+        /// The user's organization.
+        #[arg(long, value_name = "ORG")]
+        org: Option<String>,
+    },
+    /// Remove a user (its licenses are released, its session ends).
+    Remove {
+        /// The user's name.
+        name: String,
+    },
+    /// List users, what they hold, and per key the counts allocated and available.
+    List {
+        /// Only users holding this key.
+        #[arg(long, value_name = "KEY")]
+        license: Option<String>,
+        /// Only users whose name contains this text (case-insensitive).
+        #[arg(long, value_name = "TEXT")]
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StationCmd {
+    /// Add a station.
+    Add {
+        /// The station's name.
+        name: String,
+        /// Its kind.
+        #[arg(long, value_enum, default_value = "workstation")]
+        kind: KindArg,
+    },
+    /// Remove a station (its licenses are released).
+    Remove {
+        /// The station's name.
+        name: String,
+    },
+    /// Turn the station's licensing off (licenses released, settings kept).
+    Disable {
+        /// The station's name.
+        name: String,
+    },
+    /// Turn the station's licensing on again.
+    Enable {
+        /// The station's name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCmd {
+    /// Add an organization.
+    Add {
+        /// The organization's name.
+        name: String,
+    },
+    /// Set an organization's minimum (reserved) and maximum (cap) of a key.
+    Limit {
+        /// The organization.
+        org: String,
+        /// The key.
+        key: String,
+        /// Reserved for the organization.
+        #[arg(long, value_name = "N")]
+        min: Option<u32>,
+        /// At most this many for the organization.
+        #[arg(long, value_name = "N")]
+        max: Option<u32>,
+    },
+}
+
+/// What can stop `licadmin`.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Alloc(#[from] AllocError),
+    #[error("cannot read trusted key {}: {source}", path.display())]
+    KeyIo {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("trusted key {} is not a public key: {reason}", path.display())]
+    KeyMalformed { path: PathBuf, reason: String },
+    #[error("--host-id: {0}")]
+    BadHostId(hostid::CodeError),
+    #[error("no trusted key: give --trust PUB (or I3LIC_TRUST=PUB:PUB...) to use the license")]
+    NoTrust,
+}
+
+impl CliError {
+    fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Alloc(e) => e.exit_code(),
+            CliError::KeyIo { .. } => 4,
+            CliError::KeyMalformed { .. } | CliError::BadHostId(_) => 3,
+            CliError::NoTrust => 2,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            CliError::Alloc(e) => e.kind(),
+            CliError::KeyIo { .. } => "trusted-key-io",
+            CliError::KeyMalformed { .. } => "trusted-key-malformed",
+            CliError::BadHostId(_) => "bad-host-id",
+            CliError::NoTrust => "no-trusted-key",
+        }
+    }
+}
+
+fn read_key(path: &Path) -> Result<PublicKey, CliError> {
+    let io = |source| CliError::KeyIo {
+        path: path.to_owned(),
+        source,
+    };
+    let file = verify::open_regular_file(path, "trusted key").map_err(|e| match e {
+        VerifyError::Io { source, .. } => io(source),
+        other => CliError::Alloc(other.into()),
+    })?;
+    let mut buf = Vec::new();
+    file.take(64 * 1024 + 1).read_to_end(&mut buf).map_err(io)?;
+    let malformed = |reason: String| CliError::KeyMalformed {
+        path: path.to_owned(),
+        reason,
+    };
+    let text = std::str::from_utf8(&buf).map_err(|_| malformed("not UTF-8 text".into()))?;
+    PublicKey::from_text(text).map_err(|e| malformed(e.to_string()))
+}
+
+/// The verifier: the keys given (or, without any, a throwaway key, so that commands that do
+/// not need the license still work and those that do say a key is missing).
+fn verifier(g: &Global) -> Result<(Verifier, bool), CliError> {
+    let mut paths = g.trust.clone();
+    if paths.is_empty() {
+        if let Some(v) = std::env::var_os("I3LIC_TRUST") {
+            paths = std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect();
+        }
+    }
+    let given = !paths.is_empty();
+    let keys = if given {
+        paths
+            .iter()
+            .map(|p| read_key(p))
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        vec![SecretKey::generate().public_key().clone()]
+    };
+    let trust = TrustStore::new(keys).map_err(|e| CliError::Alloc(e.into()))?;
+    let product = match (&g.product, &g.version) {
+        (Some(p), Some(v)) => ProductCheck::Expect {
+            product: p.clone(),
+            version: v.clone(),
+        },
+        _ => ProductCheck::Any,
+    };
+    let mut v = Verifier::new(trust, product);
+    if let Some(code) = &g.host_id {
+        let id: HostId = code.trim().parse().map_err(CliError::BadHostId)?;
+        v = v.host(HostSource::Code(id));
+    }
+    Ok((v, given))
+}
+
+/// What a command prints: text for people, a JSON value for `--json`.
+struct Output {
+    text: String,
+    json: serde_json::Value,
+    code: i32,
+}
+
+fn out(text: String, json: serde_json::Value) -> Output {
+    Output {
+        text,
+        json,
+        code: 0,
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+fn holder(h: &HolderArgs) -> Target<'_> {
+    match (&h.user, &h.station) {
+        (Some(u), _) => Target::User(u),
+        (None, Some(s)) => Target::Station(s),
+        // clap's group makes one of them required.
+        (None, None) => Target::User(""),
+    }
+}
+
+fn run(cli: &Cli) -> Result<Output, CliError> {
+    let (verifier, trusted) = verifier(&cli.global)?;
+    let path = cli
+        .global
+        .store
+        .clone()
+        .unwrap_or_else(allocation::default_store_path);
+    let a = Allocator::open(&path, verifier)?;
+    let result = exec(&a, &cli.command);
+    match result {
+        Err(CliError::Alloc(AllocError::License(VerifyError::UntrustedKey { .. }))) if !trusted => {
+            Err(CliError::NoTrust)
+        }
+        other => other,
+    }
+}
+
+fn exec(a: &Allocator, cmd: &Command) -> Result<Output, CliError> {
+    use std::fmt::Write as _;
+    let none = || out(String::new(), serde_json::json!({ "ok": true }));
+    Ok(match cmd {
+        Command::Load { file } => {
+            let r = a.load_file(file)?;
+            let mut t = format!("loaded {} ({})\n", file.display(), r.file_id);
+            for e in &r.out_of_compliance {
+                let _ = writeln!(t, "out of compliance by {}: {e}", e.excess());
+            }
+            out(t, to_json(&r))
+        }
+        Command::Preview { file } => {
+            let p = a.preview_file(file)?;
+            let mut t = String::new();
+            if p.out_of_compliance.is_empty() {
+                let _ = writeln!(t, "{}: nothing would be out of compliance", p.file_id);
+            }
+            for e in &p.out_of_compliance {
+                let _ = writeln!(
+                    t,
+                    "{} {}: {} licensed, {} in use: out of compliance by {}",
+                    e.key,
+                    e.count,
+                    e.licensed,
+                    e.in_use,
+                    e.excess()
+                );
+            }
+            out(t, to_json(&p))
+        }
+        Command::User(UserCmd::Add { name, method, org }) => {
+            let m = match method {
+                MethodArg::Assignable => Method::Assignable,
+                MethodArg::Concurrent => Method::Concurrent,
+            };
+            a.add_user(name, m, org.as_deref())?;
+            none()
+        }
+        Command::User(UserCmd::Remove { name }) => {
+            a.remove_user(name)?;
+            none()
+        }
+        Command::User(UserCmd::List { license, name }) => {
+            let l = a.users(&UserFilter {
+                license: license.clone(),
+                name: name.clone(),
+            })?;
+            let mut t = String::new();
+            for u in &l.users {
+                let _ = writeln!(
+                    t,
+                    "{}\t{}\t{}\t{}{}",
+                    u.name,
+                    u.method,
+                    u.organization.as_deref().unwrap_or("-"),
+                    if u.licenses.is_empty() {
+                        "-".to_string()
+                    } else {
+                        u.licenses.join(",")
+                    },
+                    if u.session.is_some() {
+                        format!("\tlogged on (in use: {})", u.in_use.join(","))
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+            for k in &l.keys {
+                let _ = writeln!(
+                    t,
+                    "{}: {} allocated, {} available",
+                    k.key, k.allocated, k.available
+                );
+            }
+            out(t, to_json(&l))
+        }
+        Command::Station(StationCmd::Add { name, kind }) => {
+            let k = match kind {
+                KindArg::Workstation => StationKind::Workstation,
+                KindArg::Remote => StationKind::Remote,
+                KindArg::Phone => StationKind::Phone,
+                KindArg::Fax => StationKind::Fax,
+            };
+            a.add_station(name, k)?;
+            none()
+        }
+        Command::Station(StationCmd::Remove { name }) => {
+            a.remove_station(name)?;
+            none()
+        }
+        Command::Station(StationCmd::Disable { name }) => {
+            a.disable_station(name)?;
+            none()
+        }
+        Command::Station(StationCmd::Enable { name }) => {
+            a.enable_station(name)?;
+            none()
+        }
+        Command::Org(OrgCmd::Add { name }) => {
+            a.add_organization(name)?;
+            none()
+        }
+        Command::Org(OrgCmd::Limit { org, key, min, max }) => {
+            a.set_organization_limit(org, key, *min, *max)?;
+            none()
+        }
+        Command::Allocate { holder: h, keys } => {
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let added = a.allocate(holder(h), &keys)?;
+            out(lines(&added), serde_json::json!({ "allocated": added }))
+        }
+        Command::Deallocate { holder: h, keys } => {
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let removed = a.deallocate(holder(h), &keys)?;
+            out(
+                lines(&removed),
+                serde_json::json!({ "deallocated": removed }),
+            )
+        }
+        Command::Login {
+            user,
+            station,
+            remote_number,
+            lease,
+        } => {
+            let place = match (station, remote_number) {
+                (Some(s), _) => Place::Station(s.clone()),
+                (None, Some(n)) => Place::Remote(n.clone()),
+                (None, None) => Place::Nowhere,
+            };
+            let s = a.login(user, place, *lease)?;
+            out(format!("{}\n", s.id), to_json(&s))
+        }
+        Command::Heartbeat { session } => {
+            let s = a.heartbeat(session)?;
+            out(String::new(), to_json(&s))
+        }
+        Command::Logout { session } => {
+            a.logout(session)?;
+            none()
+        }
+        Command::Report => {
+            let r = a.report()?;
+            let mut t = format!(
+                "{:<44} {:>10} {:>10} {:>10} {:>10} {:>10}  Notes\n",
+                "Name", "Asgn allow", "Asgn conf", "Conc allow", "Conc conf", "Conc used"
+            );
+            for k in &r.keys {
+                let mut notes = k.notes.clone();
+                if k.assignable_dynamic > 0 {
+                    notes.push(format!("{} dynamic remote", k.assignable_dynamic));
+                }
+                let _ = writeln!(
+                    t,
+                    "{:<44} {:>10} {:>10} {:>10} {:>10} {:>10}  {}",
+                    k.name,
+                    k.assignable_allowed,
+                    k.assignable_configured,
+                    k.concurrent_allowed,
+                    k.concurrent_configured,
+                    k.concurrent_in_use,
+                    notes.join("; ")
+                );
+            }
+            if r.organizations_allowed > 0 || r.organizations > 0 {
+                let _ = writeln!(
+                    t,
+                    "organizations: {} of {}",
+                    r.organizations, r.organizations_allowed
+                );
+            }
+            out(t, to_json(&r))
+        }
+        Command::Compliance => {
+            let events = a.check_compliance()?;
+            let mut t = String::new();
+            for e in &events {
+                let _ = writeln!(t, "{e}");
+            }
+            let compliant = events.is_empty();
+            let mut o = out(
+                t,
+                serde_json::json!({ "compliant": compliant, "events": events }),
+            );
+            if !compliant {
+                o.code = 23;
+            }
+            o
+        }
+        Command::Check => {
+            let problems = a.check()?;
+            let mut t = String::new();
+            if problems.is_empty() {
+                t.push_str("consistent\n");
+            }
+            for p in &problems {
+                let _ = writeln!(t, "{p}");
+            }
+            let consistent = problems.is_empty();
+            let mut o = out(
+                t,
+                serde_json::json!({ "consistent": consistent, "problems": problems }),
+            );
+            if !consistent {
+                o.code = 1;
+            }
+            o
+        }
+    })
+}
+
+fn lines(v: &[String]) -> String {
+    v.iter().map(|k| format!("{k}\n")).collect()
+}
+
+/// `text` with every control character except the line break and tab escaped: a name
+/// quoted in an error cannot act on the terminal.
+fn escape_controls(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            s.extend(c.escape_debug());
+        } else {
+            s.push(c);
+        }
+    }
+    s
+}
+
+/// Everything on standard output goes through here. A reader that went away (a closed
+/// pipe) ends the output quietly; any other failure is returned.
+fn print_stdout(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    match o
+        .write_all(escape_controls(text).as_bytes())
+        .and_then(|()| o.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+fn print_stderr(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{}", escape_controls(line));
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = run(&cli);
+    let (code, printed) = match &result {
+        Ok(o) => {
+            let text = if cli.global.json {
+                serde_json::to_string_pretty(&o.json)
+                    .map(|s| s + "\n")
+                    .unwrap_or_default()
+            } else {
+                o.text.clone()
+            };
+            (o.code, print_stdout(&text))
+        }
+        Err(e) => {
+            print_stderr(&format!("licadmin: {e}"));
+            let printed = if cli.global.json {
+                let v = serde_json::json!({
+                    "error": { "kind": e.kind(), "message": e.to_string(), "exit_code": e.exit_code() }
+                });
+                print_stdout(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&v).unwrap_or_default()
+                ))
+            } else {
+                Ok(())
+            };
+            (e.exit_code(), printed)
+        }
+    };
+    if let Err(e) = printed {
+        print_stderr(&format!("licadmin: cannot write the output: {e}"));
+        return ExitCode::from(4);
+    }
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}

@@ -1,0 +1,320 @@
+//! The one error type of the crate, each variant with its exit code and a stable kind.
+
+use std::path::PathBuf;
+
+use verify::VerifyError;
+
+use crate::model::{ComplianceEvent, Pool};
+
+/// What kind of thing an unknown name named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    /// A user.
+    User,
+    /// A station.
+    Station,
+    /// An organization.
+    Organization,
+    /// A session (ended, lapsed or never started).
+    Session,
+}
+
+impl Entity {
+    /// `user`, `station`, `organization`, `session`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::User => "user",
+            Entity::Station => "station",
+            Entity::Organization => "organization",
+            Entity::Session => "session",
+        }
+    }
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which license rule refused an allocation or logon (exit 22).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    /// The key may not be held by this kind of holder (a user, a station).
+    Holder,
+    /// The key may not be allocated by the holder's method (stations: assignable only).
+    Method,
+    /// Holding the key needs holding one of a set of other keys.
+    Requires,
+    /// The key comes with another key the holder holds and cannot be removed alone.
+    Implies,
+    /// The key may not be held together with another key the holder holds.
+    Excludes,
+    /// A logon at a station needs the station's licensing enabled and a Basic Station license.
+    Station,
+    /// A logon at a station needs Client Access or ACD Access on the user or the station.
+    Access,
+    /// An organization limit that cannot be set (minimum above maximum, above the license).
+    Limit,
+}
+
+impl RuleKind {
+    /// The stable name (`holder`, `method`, `requires`, `implies`, `excludes`, `station`,
+    /// `access`, `limit`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::Holder => "holder",
+            RuleKind::Method => "method",
+            RuleKind::Requires => "requires",
+            RuleKind::Implies => "implies",
+            RuleKind::Excludes => "excludes",
+            RuleKind::Station => "station",
+            RuleKind::Access => "access",
+            RuleKind::Limit => "limit",
+        }
+    }
+}
+
+impl std::fmt::Display for RuleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything that can go wrong, each variant with one exit code ([`AllocError::exit_code`])
+/// and a stable short name ([`AllocError::kind`]). A refused operation changed nothing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AllocError {
+    /// A name (user, station, organization) or a license key that is not valid.
+    #[error("{what} {value:?} is not valid: {reason}")]
+    InvalidName {
+        /// What the name names (`user name`, `license key`, ...).
+        what: &'static str,
+        /// The name given (control characters escaped when shown).
+        value: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// Another input that is not valid (a lease, a phone number, a session id, a limit).
+    #[error("invalid {what}: {reason}")]
+    InvalidInput {
+        /// Which input.
+        what: &'static str,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A user, station or organization of that name exists already.
+    #[error("{what} '{name}' already exists")]
+    AlreadyExists {
+        /// What kind of thing.
+        what: Entity,
+        /// Its name.
+        name: String,
+    },
+    /// A file could not be read, or the store's folder or file could not be created.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The store's database failed (locked for longer than the busy timeout, disk full, ...).
+    #[error("allocation store: {0}")]
+    Store(#[from] rusqlite::Error),
+    /// The file at the store path is not an allocation store (another program's database,
+    /// a newer schema, or damaged). It is left as it is.
+    #[error("{} is not a usable allocation store: {reason}", path.display())]
+    NotAStore {
+        /// The store path.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The activation file was refused (signature, key, host, product, validity, rollback);
+    /// on `load` the previous license stays.
+    #[error("activation file refused: {0}")]
+    License(#[from] VerifyError),
+    /// No activation file has been loaded into this store yet.
+    #[error("no activation file is loaded in this store (load one with `licadmin load FILE`)")]
+    NoLicenseLoaded,
+    /// A user, station, organization or session that does not exist.
+    #[error("unknown {what} '{name}'")]
+    Unknown {
+        /// What kind of thing.
+        what: Entity,
+        /// The name (or session id) given.
+        name: String,
+    },
+    /// Deallocating a key the holder does not hold.
+    #[error("{holder} does not hold {key}")]
+    NotAllocated {
+        /// `user 'alice'`, `station 'st1'`.
+        holder: String,
+        /// The key.
+        key: String,
+    },
+    /// No license of the key is left (assignable exhausted, pool in use, key not granted,
+    /// or the key is out of compliance after a smaller file was loaded).
+    #[error("no {pool} license of {key} available: {licensed} licensed, {in_use} in use{}", if *out_of_compliance { format!(" (out of compliance by {}: new allocations are refused until it is back within the license)", in_use.saturating_sub(*licensed)) } else { String::new() })]
+    NoLicenseAvailable {
+        /// The key.
+        key: String,
+        /// Which count was exhausted.
+        pool: Pool,
+        /// The count the file grants.
+        licensed: u32,
+        /// The count allocated or in use.
+        in_use: u32,
+        /// Whether more are in use than licensed (after loading a smaller file).
+        out_of_compliance: bool,
+    },
+    /// The organization has reached its maximum for the key.
+    #[error("organization '{org}' has reached its maximum of {max} {key} license(s)")]
+    OrganizationCap {
+        /// The organization.
+        org: String,
+        /// The key.
+        key: String,
+        /// Its maximum.
+        max: u32,
+    },
+    /// The licenses left of the key are reserved for organizations' minimums.
+    #[error("the {free} {key} license(s) left are reserved for organizations' minimums ({reserved} reserved)")]
+    Reserved {
+        /// The key.
+        key: String,
+        /// How many are reserved and not yet used by their organizations.
+        reserved: u32,
+        /// How many are free in all.
+        free: u32,
+    },
+    /// As many organizations exist as the organization license allows.
+    #[error("the license allows {licensed} organization(s) ({key}) and {existing} exist")]
+    OrganizationsExhausted {
+        /// The organization license key.
+        key: &'static str,
+        /// The count licensed.
+        licensed: u32,
+        /// The organizations that exist.
+        existing: u32,
+    },
+    /// Another user is logged on at the station and holds its licenses.
+    #[error("station '{station}' is in use: user '{user}' is logged on there")]
+    StationInUse {
+        /// The station.
+        station: String,
+        /// The user logged on there.
+        user: String,
+    },
+    /// A license rule refused the operation.
+    #[error("{holder}: {detail} ({rule} rule)")]
+    Rule {
+        /// Which rule.
+        rule: RuleKind,
+        /// `user 'alice'`, `station 'st1'`, `organization 'o'`.
+        holder: String,
+        /// The key concerned.
+        key: String,
+        /// What is wrong, in words.
+        detail: String,
+    },
+    /// The compliance check found exceeded licenses (`licadmin compliance`).
+    #[error("out of compliance: {}", events.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    OutOfCompliance {
+        /// One event per exceeded license.
+        events: Vec<ComplianceEvent>,
+    },
+    /// The consistency check found a broken invariant (never expected).
+    #[error("inconsistent store: {}", problems.join("; "))]
+    Inconsistent {
+        /// Each broken invariant.
+        problems: Vec<String>,
+    },
+    /// Something that should not happen.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AllocError {
+    /// The process exit code (DESIGN.md): 3 malformed input, 4 I/O, 10-16 the activation
+    /// file refused (as `licverify`), 20 unknown user / station / organization / session,
+    /// 21 no license available, 22 a license rule, 23 out of compliance, 1 internal.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            AllocError::InvalidName { .. }
+            | AllocError::InvalidInput { .. }
+            | AllocError::AlreadyExists { .. }
+            | AllocError::NotAStore { .. } => 3,
+            AllocError::Io { .. } | AllocError::Store(_) => 4,
+            AllocError::License(e) => e.exit_code(),
+            AllocError::Unknown { .. } | AllocError::NotAllocated { .. } => 20,
+            AllocError::NoLicenseLoaded
+            | AllocError::NoLicenseAvailable { .. }
+            | AllocError::OrganizationCap { .. }
+            | AllocError::Reserved { .. }
+            | AllocError::OrganizationsExhausted { .. }
+            | AllocError::StationInUse { .. } => 21,
+            AllocError::Rule { .. } => 22,
+            AllocError::OutOfCompliance { .. } => 23,
+            AllocError::Inconsistent { .. } | AllocError::Internal(_) => 1,
+        }
+    }
+
+    /// A stable short name for the error (`unknown-user`, `no-license-available`,
+    /// `rule-excludes`, ...), used in `--json` output; for a refused file, the verifier's
+    /// kind (`expired`, `host-mismatch`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AllocError::InvalidName { .. } => "invalid-name",
+            AllocError::InvalidInput { .. } => "invalid-input",
+            AllocError::AlreadyExists { .. } => "already-exists",
+            AllocError::Io { .. } => "io",
+            AllocError::Store(_) => "store",
+            AllocError::NotAStore { .. } => "not-a-store",
+            AllocError::License(e) => e.kind(),
+            AllocError::NoLicenseLoaded => "no-license-loaded",
+            AllocError::Unknown { what, .. } => match what {
+                Entity::User => "unknown-user",
+                Entity::Station => "unknown-station",
+                Entity::Organization => "unknown-organization",
+                Entity::Session => "unknown-session",
+            },
+            AllocError::NotAllocated { .. } => "not-allocated",
+            AllocError::NoLicenseAvailable {
+                out_of_compliance: true,
+                ..
+            } => "out-of-compliance",
+            AllocError::NoLicenseAvailable { .. } => "no-license-available",
+            AllocError::OrganizationCap { .. } => "organization-cap",
+            AllocError::Reserved { .. } => "reserved",
+            AllocError::OrganizationsExhausted { .. } => "organizations-exhausted",
+            AllocError::StationInUse { .. } => "station-in-use",
+            AllocError::Rule { rule, .. } => match rule {
+                RuleKind::Holder => "rule-holder",
+                RuleKind::Method => "rule-method",
+                RuleKind::Requires => "rule-requires",
+                RuleKind::Implies => "rule-implies",
+                RuleKind::Excludes => "rule-excludes",
+                RuleKind::Station => "rule-station",
+                RuleKind::Access => "rule-access",
+                RuleKind::Limit => "rule-limit",
+            },
+            AllocError::OutOfCompliance { .. } => "out-of-compliance",
+            AllocError::Inconsistent { .. } => "inconsistent",
+            AllocError::Internal(_) => "internal",
+        }
+    }
+
+    /// The rule that refused the operation, for [`AllocError::Rule`].
+    pub fn rule(&self) -> Option<RuleKind> {
+        match self {
+            AllocError::Rule { rule, .. } => Some(*rule),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! What a licensed server does with its license: users, stations, organizations, assignable
+//! and concurrent allocation, the license rules of the file, sessions with leases, reports
+//! and compliance checks (Interaction Administrator's license management, modelled on the
+//! PureConnect Licensing Technical Reference).
+//!
+//! An [`Allocator`] owns a store (one SQLite file). The activation file is loaded into it
+//! through a [`verify::Verifier`] ([`Allocator::load`]); its bytes are kept in the store and
+//! re-verified when the store is opened again, so a store never makes a server trust more
+//! than its verifier does.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use allocation::{Allocator, Method, Place, StationKind, Target};
+//! use format::{sign, Activation, Chain, FileId, Host, LicenseCount, LicenseType, SecretKey, Timestamp};
+//! use hostid::{Components, HostId};
+//! use verify::{HostSource, TrustStore, Verifier};
+//!
+//! let host = HostId::from_components(&Components {
+//!     machine_id: Some("0f1e2d3c4b5a69788796a5b4c3d2e1f0".into()),
+//!     macs: vec![[0x00, 0x1b, 0x21, 0x3a, 0x4b, 0x5c]],
+//!     ..Default::default()
+//! })?;
+//! let vendor = SecretKey::generate();
+//! let now = Timestamp::now();
+//! let id = FileId::random();
+//! let lic = |name: &str, assigned, pooled| LicenseCount { name: name.into(), assigned, pooled };
+//! let activation = Activation {
+//!     file_id: id, supersedes: None, chain: Some(Chain::first(id)),
+//!     product: "CIC".into(), product_version: "4.0".into(),
+//!     license_type: LicenseType::Production, issued_at: now, valid_from: now,
+//!     expires_at: Timestamp::PERPETUAL, grace_days: 0, generated_by: "Work Test80".into(),
+//!     sold_to: "Contoso".into(), install_site: "HQ".into(),
+//!     primary_host: Host { host_id: host, machine: "ic1".into() }, switchover_host: None,
+//!     system_type: String::new(), mail_connector: String::new(), bundle: String::new(),
+//!     description: String::new(), features: vec![],
+//!     licenses: vec![lic("I3_ACCESS_CLIENT", 5, 2), lic("I3_LICENSE_BASIC_STATION", 5, 2)],
+//!     ordered_items: vec![], restrictions: vec![], rules: Default::default(),
+//! };
+//! let file = sign(&activation, &vendor)?;
+//!
+//! // The server: its verifier, its store.
+//! let verifier = Verifier::for_product(TrustStore::new([vendor.public_key().clone()])?, "CIC", "4.0")
+//!     .host(HostSource::Code(host));
+//! let dir = tempfile::tempdir()?;
+//! let alloc = Allocator::open(dir.path().join("allocation.db"), verifier)?;
+//! alloc.load(file.as_bytes())?;
+//!
+//! alloc.add_station("desk-1", StationKind::Workstation)?;
+//! alloc.allocate(Target::Station("desk-1"), &["I3_LICENSE_BASIC_STATION"])?;
+//! alloc.add_user("alice", Method::Concurrent, None)?;
+//! alloc.allocate(Target::User("alice"), &["I3_ACCESS_CLIENT"])?; // configured, not consumed
+//! let session = alloc.login("alice", Place::Station("desk-1".into()), None)?;
+//! assert_eq!(session.acquired, ["I3_ACCESS_CLIENT"]);
+//!
+//! let report = alloc.report()?;
+//! let client = report.keys.iter().find(|k| k.name == "I3_ACCESS_CLIENT").unwrap();
+//! assert_eq!((client.concurrent_allowed, client.concurrent_configured, client.concurrent_in_use), (2, 1, 1));
+//! assert!(alloc.check_compliance()?.is_empty());
+//! alloc.logout(&session.id)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # The rules
+//!
+//! Counts come from the loaded file: `assigned` is *assignable allowed*, `pooled` is
+//! *concurrent allowed* for user licenses and, for Basic Station, the pool of dynamic remote
+//! station logons.
+//!
+//! - **Users and stations.** A user has one method, assignable or concurrent, and all its
+//!   licenses are of that method. Stations hold assignable licenses only. Basic Station
+//!   ([`BASIC_STATION`]) is always station-only and assignable-only (its pooled count is the
+//!   dynamic remote pool); any other key is station-only, user-only, assignable-only or
+//!   concurrent-only exactly as the file's rules say ([`format::Rules::holders`],
+//!   [`format::Rules::methods`]); a key without a rule may be held by both, by either method.
+//! - **Assignable** (assignable users, stations): consumed when allocated, whether or not
+//!   anyone is logged on; released when deallocated or when the user or station is removed.
+//!   A station's licensing can be disabled (its licenses stop counting, its settings are
+//!   kept) and enabled again (all its licenses must be available again, else refused).
+//! - **Concurrent** (concurrent users): allocating only *configures* a key (refused when the
+//!   file grants none pooled); nothing is consumed until logon. At logon every configured key
+//!   is acquired from the pool at once, all or nothing; the licenses come back at logoff or
+//!   when the session's lease lapses. A key configured during a session is acquired at the
+//!   next logon; one removed stays held by the live session until it ends.
+//! - **Sessions and leases.** Every logon has a lease ([`DEFAULT_LEASE_SECS`], 10 minutes,
+//!   at most [`MAX_LEASE_SECS`]) that [`Allocator::heartbeat`] renews; a session not renewed
+//!   in time lapses and counts for nothing (it is purged by the next change). A user has at
+//!   most one live session: logging on again at the same place (the same station, the same
+//!   remote number, or no station) reuses it and its licenses, renewing the lease; logging
+//!   on anywhere else ends the previous session first (in the same transaction).
+//! - **Stations.** A logon at a station needs the station's licensing enabled and a Basic
+//!   Station allocated to it, and Client Access or ACD Access ([`CLIENT_KEYS`]) on the user
+//!   or on the station; while logged on, the user holds the station exclusively (another
+//!   user's logon there is refused, exit 21).
+//! - **Dynamic remote** logons (a phone number, no station): a Basic Station from the pool,
+//!   else an assignable Basic Station no station holds, else refused (21). No Client Access
+//!   is needed.
+//! - **Organizations.** The organization license ([`ORGANIZATION_KEY`]; assigned plus
+//!   pooled) limits how many exist. Per organization and key, a *maximum* caps what its
+//!   users use (assignable allocations plus licenses held by live sessions) and may not be
+//!   above the system's count (assigned plus pooled) nor below current use; a *minimum* is
+//!   reserved: anyone outside the organization is refused the last licenses of the key's
+//!   whole count while they are needed to cover the organizations' unused minimums.
+//! - **requires** (X needs one of Y1..Yn): checked on the holder's keys after the change,
+//!   the keys being allocated included: for assignable holders what is allocated, for
+//!   concurrent users what is configured. Deallocating a Y that a held X still needs is
+//!   refused.
+//! - **implies** (X brings Y): allocating X allocates the whole closure of X to the same
+//!   holder, each implied key consumed and checked like X, all or nothing. The store records
+//!   whether a key was allocated explicitly or came by implication only: deallocating X
+//!   removes the keys that came only with X and that no remaining key implies; a key also
+//!   allocated on its own stays. Deallocating Y alone while a held X implies it is refused.
+//! - **excludes**: no holder holds two keys of a set; the closure of what is allocated is
+//!   checked against what the holder holds.
+//!
+//! Refusals: a rule is exit 22 ([`AllocError::Rule`], with its [`RuleKind`]); no license
+//! left is exit 21. A refused operation changes nothing.
+//!
+//! # Loading a new file, compliance
+//!
+//! [`Allocator::load`] verifies the file with the verifier (trusted key, signature, host,
+//! product and version, validity window, and, when the verifier keeps a state file, the
+//! clock and rollback), then checks it against the stored file: the same product, and no
+//! rollback (a file the stored one superseded, a lower generation of the same lineage, or,
+//! for version-1 files, an earlier issuance; exit 16). On failure the stored license stays
+//! and the error says why. On success every allocation and session is kept. A key whose new
+//! count is below what is allocated or in use is **out of compliance**: nothing is taken
+//! away, the [`LoadReport`] and the [`Report`]'s notes say by how much, and new allocations
+//! or acquisitions of that count are refused (21, kind `out-of-compliance`) until use is back
+//! within the license. [`Allocator::preview`] answers the same question for a file without
+//! loading it.
+//!
+//! [`Allocator::check_compliance`] returns one [`ComplianceEvent`] per exceeded count (key,
+//! which count, licensed, in use) and nothing when compliant; each event is also emitted as
+//! a `tracing` error with target **`i3lic::allocation`**, field `event = "out-of-compliance"`
+//! and fields `key`, `count`, `licensed`, `in_use`.
+//!
+//! # The store
+//!
+//! One SQLite file (WAL, `synchronous = FULL`, foreign keys, `application_id` "i3la" so
+//! another program's database is refused and left alone), created with mode 0600 in a 0700
+//! folder. The default path is [`default_store_path`]: `$I3LIC_STORE`, else
+//! `$XDG_DATA_HOME/i3lic/allocation.db`, else `~/.local/share/i3lic/allocation.db`. Tables:
+//! `license` (the loaded file's bytes and chain position), `ceilings` (what was in use above
+//! the counts at the last load), `orgs`, `org_limits`, `users`, `stations`, `user_grants`
+//! and `station_grants` (key, explicit or implied), `sessions` (one per user and per station,
+//! with lease and expiry), `session_licenses` (what each session acquired, from which
+//! count) and `usage_counts` (what is consumed of each count of each key, kept by triggers,
+//! so that deciding availability is one lookup whatever the number of users). Every change is one `BEGIN IMMEDIATE` transaction that first purges lapsed
+//! sessions, then checks and writes; other processes wait up to [`BUSY_TIMEOUT`]. So no
+//! sequence of operations from any number of threads or processes can make what is used of
+//! a count exceed it, or break a rule. [`Allocator::check`] verifies every invariant over the
+//! whole store.
+//!
+//! Names of users, stations and organizations are 1 to [`MAX_NAME_LEN`] bytes, without
+//! control characters or blanks at either end ([`validate_name`]).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod allocator;
+mod error;
+mod model;
+mod store;
+
+pub use allocator::Allocator;
+pub use error::{AllocError, Entity, RuleKind};
+pub use model::*;
+pub use store::{default_store_path, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA_VERSION};

@@ -1,0 +1,278 @@
+//! The store: one SQLite file owned by the server.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use crate::error::AllocError;
+
+/// `PRAGMA application_id` of an allocation store ("i3la"): another program's database is
+/// recognised and left alone.
+pub const APPLICATION_ID: i32 = 0x6933_6c61;
+/// The schema version (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i32 = 1;
+/// How long a transaction waits for another process's write lock before failing.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The default store path: `$I3LIC_STORE`, else `$XDG_DATA_HOME/i3lic/allocation.db`, else
+/// `~/.local/share/i3lic/allocation.db`, else `allocation.db` in the current folder.
+pub fn default_store_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("I3LIC_STORE").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|p| !p.is_empty()) {
+        return PathBuf::from(d).join("i3lic").join("allocation.db");
+    }
+    if let Some(h) = std::env::var_os("HOME").filter(|p| !p.is_empty()) {
+        return PathBuf::from(h)
+            .join(".local")
+            .join("share")
+            .join("i3lic")
+            .join("allocation.db");
+    }
+    PathBuf::from("allocation.db")
+}
+
+const SCHEMA: &str = "
+CREATE TABLE license (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    file_id TEXT NOT NULL,
+    product TEXT NOT NULL,
+    lineage TEXT NOT NULL,
+    generation INTEGER,
+    issued_at TEXT NOT NULL,
+    supersedes TEXT,
+    loaded_at INTEGER NOT NULL
+);
+CREATE TABLE ceilings (
+    key TEXT NOT NULL,
+    pool TEXT NOT NULL CHECK (pool IN ('assignable', 'concurrent', 'organizations')),
+    ceiling INTEGER NOT NULL,
+    PRIMARY KEY (key, pool)
+) WITHOUT ROWID;
+CREATE TABLE orgs (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE org_limits (
+    org_id INTEGER NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    min INTEGER NOT NULL CHECK (min >= 0),
+    max INTEGER CHECK (max IS NULL OR max >= min),
+    PRIMARY KEY (org_id, key)
+) WITHOUT ROWID;
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    method TEXT NOT NULL CHECK (method IN ('assignable', 'concurrent')),
+    org_id INTEGER REFERENCES orgs(id)
+);
+CREATE INDEX users_org ON users(org_id);
+CREATE TABLE stations (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('workstation', 'remote', 'phone', 'fax')),
+    enabled INTEGER NOT NULL CHECK (enabled IN (0, 1))
+);
+CREATE TABLE user_grants (
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    explicit INTEGER NOT NULL CHECK (explicit IN (0, 1)),
+    consumes INTEGER NOT NULL CHECK (consumes IN (0, 1)),
+    PRIMARY KEY (user_id, key)
+) WITHOUT ROWID;
+CREATE INDEX user_grants_key ON user_grants(key);
+CREATE TABLE station_grants (
+    station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    explicit INTEGER NOT NULL CHECK (explicit IN (0, 1)),
+    consumes INTEGER NOT NULL CHECK (consumes IN (0, 1)),
+    PRIMARY KEY (station_id, key)
+) WITHOUT ROWID;
+CREATE INDEX station_grants_key ON station_grants(key);
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL UNIQUE REFERENCES users(id) ON DELETE CASCADE,
+    station_id INTEGER UNIQUE REFERENCES stations(id) ON DELETE CASCADE,
+    remote_number TEXT,
+    lease INTEGER NOT NULL CHECK (lease > 0),
+    started_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sessions_expiry ON sessions(expires_at);
+CREATE TABLE session_licenses (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    pool TEXT NOT NULL CHECK (pool IN ('assignable', 'concurrent')),
+    PRIMARY KEY (session_id, key)
+) WITHOUT ROWID;
+CREATE INDEX session_licenses_key ON session_licenses(key);
+CREATE INDEX org_limits_key ON org_limits(key);
+-- What is consumed of each count, kept by triggers so that an availability check is one
+-- lookup: grants that consume (assignable users, stations with licensing enabled) and the
+-- licenses of sessions not yet purged (every change purges lapsed sessions first).
+CREATE TABLE usage_counts (
+    key TEXT NOT NULL,
+    pool TEXT NOT NULL CHECK (pool IN ('assignable', 'concurrent')),
+    n INTEGER NOT NULL CHECK (n >= 0),
+    PRIMARY KEY (key, pool)
+) WITHOUT ROWID;
+CREATE TRIGGER user_grants_ins AFTER INSERT ON user_grants WHEN NEW.consumes = 1 BEGIN
+    INSERT INTO usage_counts (key, pool, n) VALUES (NEW.key, 'assignable', 1)
+        ON CONFLICT (key, pool) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER user_grants_del AFTER DELETE ON user_grants WHEN OLD.consumes = 1 BEGIN
+    UPDATE usage_counts SET n = n - 1 WHERE key = OLD.key AND pool = 'assignable';
+END;
+CREATE TRIGGER station_grants_ins AFTER INSERT ON station_grants WHEN NEW.consumes = 1 BEGIN
+    INSERT INTO usage_counts (key, pool, n) VALUES (NEW.key, 'assignable', 1)
+        ON CONFLICT (key, pool) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER station_grants_del AFTER DELETE ON station_grants WHEN OLD.consumes = 1 BEGIN
+    UPDATE usage_counts SET n = n - 1 WHERE key = OLD.key AND pool = 'assignable';
+END;
+CREATE TRIGGER station_grants_upd AFTER UPDATE OF consumes ON station_grants
+    WHEN NEW.consumes != OLD.consumes BEGIN
+    INSERT INTO usage_counts (key, pool, n) VALUES (NEW.key, 'assignable', NEW.consumes)
+        ON CONFLICT (key, pool) DO UPDATE SET n = n + NEW.consumes - OLD.consumes;
+END;
+CREATE TRIGGER stations_enabled AFTER UPDATE OF enabled ON stations
+    WHEN NEW.enabled != OLD.enabled BEGIN
+    UPDATE station_grants SET consumes = NEW.enabled WHERE station_id = NEW.id;
+END;
+CREATE TRIGGER session_licenses_ins AFTER INSERT ON session_licenses BEGIN
+    INSERT INTO usage_counts (key, pool, n) VALUES (NEW.key, NEW.pool, 1)
+        ON CONFLICT (key, pool) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER session_licenses_del AFTER DELETE ON session_licenses BEGIN
+    UPDATE usage_counts SET n = n - 1 WHERE key = OLD.key AND pool = OLD.pool;
+END;
+";
+
+fn not_a_store(path: &Path, reason: impl Into<String>) -> AllocError {
+    AllocError::NotAStore {
+        path: path.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// Open (creating it, mode 0600, and its folder on first use) the store at `path`.
+pub(crate) fn open(path: &Path) -> Result<Connection, AllocError> {
+    if path.is_dir() {
+        return Err(AllocError::Io {
+            action: "open the store",
+            path: path.to_owned(),
+            source: std::io::Error::new(std::io::ErrorKind::IsADirectory, "it is a folder"),
+        });
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            let mut b = std::fs::DirBuilder::new();
+            b.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+            b.create(dir).map_err(|source| AllocError::Io {
+                action: "create the store's folder",
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+    }
+    if !path.exists() {
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+        o.open(path).map_err(|source| AllocError::Io {
+            action: "create the store",
+            path: path.to_owned(),
+            source,
+        })?;
+    } else if let Err(source) = std::fs::File::open(path) {
+        return Err(AllocError::Io {
+            action: "open the store",
+            path: path.to_owned(),
+            source,
+        });
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::CannotOpen
+                || f.code == rusqlite::ErrorCode::PermissionDenied
+                || f.code == rusqlite::ErrorCode::ReadOnly =>
+        {
+            AllocError::Io {
+                action: "open the store",
+                path: path.to_owned(),
+                source: std::io::Error::new(std::io::ErrorKind::PermissionDenied, e.to_string()),
+            }
+        }
+        other => not_a_store(path, other.to_string()),
+    })?;
+    if conn.is_readonly(rusqlite::DatabaseName::Main)? {
+        return Err(AllocError::Io {
+            action: "open the store for writing",
+            path: path.to_owned(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                "this user may only read it",
+            ),
+        });
+    }
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Identify the file before changing anything in it: another program's database is
+    // refused and left as it was.
+    let (app, version, tables) = identify(&conn).map_err(|e| not_a_store(path, e.to_string()))?;
+    let fresh = app == 0 && version == 0 && tables == 0;
+    if !fresh && app != APPLICATION_ID {
+        return Err(not_a_store(
+            path,
+            "it is another program's SQLite database (its application id is not i3lic's)",
+        ));
+    }
+    if version > SCHEMA_VERSION {
+        return Err(not_a_store(
+            path,
+            format!("schema version {version}; this build knows up to {SCHEMA_VERSION}"),
+        ));
+    }
+    let _: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(|e| not_a_store(path, e.to_string()))?;
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    migrate(&conn, path)?;
+    Ok(conn)
+}
+
+fn identify(conn: &Connection) -> rusqlite::Result<(i32, i32, i64)> {
+    let app: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    let version: i32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let tables: i64 = conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))?;
+    Ok((app, version, tables))
+}
+
+fn migrate(conn: &Connection, path: &Path) -> Result<(), AllocError> {
+    // Two processes opening a new store at once: the second waits for the first's
+    // transaction and then finds the schema in place.
+    let conn_tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    let version: i32 = conn_tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version == 0 {
+        let tables: i64 =
+            conn_tx.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))?;
+        if tables != 0 {
+            return Err(not_a_store(path, "it holds tables but no schema version"));
+        }
+        conn_tx.execute_batch(SCHEMA)?;
+        conn_tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        conn_tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    }
+    conn_tx.commit()?;
+    Ok(())
+}
