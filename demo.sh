@@ -25,13 +25,14 @@ run() {
     "$@"
 }
 
-say "Building gethostid, issuer and licverify (release)"
-cargo build --release --locked --quiet --bins -p i3lic-hostid -p i3lic-issuer -p i3lic-verify
+say "Building gethostid, issuer, licverify and licadmin (release)"
+cargo build --release --locked --quiet --bins -p i3lic-hostid -p i3lic-issuer -p i3lic-verify \
+    -p i3lic-allocation
 # Wherever cargo puts the build (CARGO_TARGET_DIR, a config file, or ./target).
 TARGET_DIR="$(cargo metadata --format-version 1 --no-deps --locked |
     sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 BIN="${TARGET_DIR:-$(pwd)/target}/release"
-for b in gethostid issuer licverify; do
+for b in gethostid issuer licverify licadmin; do
     [ -x "$BIN/$b" ] || { echo "demo: $BIN/$b was not built" >&2; exit 1; }
 done
 
@@ -122,6 +123,49 @@ code=$?
 set -e
 echo "(exit code $code: signature invalid)"
 [ "$code" = 10 ] || { echo "expected exit code 10" >&2; exit 1; }
+
+FILE_ID="$(sed -n 's/^  "file_id": "\([0-9a-f]*\)",$/\1/p' "$DEMO/ic1.i3lic")"
+STORE="$DEMO/allocation.db"
+LICADMIN=("$BIN/licadmin" --store "$STORE" --trust "$DEMO/keys/demo.pub" "${AS_THIS_MACHINE[@]}")
+
+say "10. The server administrator loads the file into the server's license store"
+run "${LICADMIN[@]}" load "$DEMO/ic1.i3lic"
+
+say "11. Users and a station get their licenses (Interaction Administrator's licensing)"
+run "${LICADMIN[@]}" station add desk-1 --kind workstation
+run "${LICADMIN[@]}" allocate --station desk-1 I3_LICENSE_BASIC_STATION
+for u in alice bob carol; do
+    run "${LICADMIN[@]}" user add "$u" --method assignable
+    run "${LICADMIN[@]}" allocate --user "$u" I3_ACCESS_CLIENT I3_ACCESS_ACD_MEDIA_3_PLUS
+done
+echo "A Basic Station is for stations only: giving one to a user is refused by a license rule."
+set +e
+run "${LICADMIN[@]}" allocate --user alice I3_LICENSE_BASIC_STATION
+code=$?
+set -e
+echo "(exit code $code: refused by a license rule)"
+[ "$code" = 22 ] || { echo "expected exit code 22" >&2; exit 1; }
+
+say "12. Alice logs on at the station; the report shows allowed, configured and in use"
+echo '$ licadmin ... login --user alice --station desk-1'
+SESSION="$("${LICADMIN[@]}" login --user alice --station desk-1)"
+echo "session $SESSION"
+run "${LICADMIN[@]}" report | grep -E '^[$] |^Name|^I3_ACCESS_CLIENT |^I3_ACCESS_ACD_MEDIA_3_PLUS|^I3_LICENSE_BASIC_STATION'
+run "${LICADMIN[@]}" logout "$SESSION"
+
+say "13. A smaller file arrives: two Contact Center Level 3 seats instead of 120"
+run "$BIN/issuer" update "$FILE_ID" --set SW-001-4.0-AL06=2 --generated-by "Demo" \
+    --key "$DEMO/keys/demo.key" --out "$DEMO/ic1-smaller.i3lic"
+echo "Before loading it, the administrator previews what it would leave out of compliance:"
+run "${LICADMIN[@]}" preview "$DEMO/ic1-smaller.i3lic"
+run "${LICADMIN[@]}" load "$DEMO/ic1-smaller.i3lic"
+echo "Nothing was taken away; the daily compliance check reports the exceeded license:"
+set +e
+run "${LICADMIN[@]}" compliance
+code=$?
+set -e
+echo "(exit code $code: out of compliance)"
+[ "$code" = 23 ] || { echo "expected exit code 23" >&2; exit 1; }
 
 say "Done"
 echo "Everything the demo made is in $DEMO:"
