@@ -464,18 +464,12 @@ impl RawPayload {
 /// characters); outside strings, the number `-0` (and any number with a minus sign before a
 /// zero). The text is valid JSON already (serde read it).
 fn check_spelling(text: &str) -> Result<(), FormatError> {
+    // One tight pass over the bytes (this runs for every file read); the member a problem is
+    // in is only looked for when there is one.
     let bytes = text.as_bytes();
-    // Most payloads have neither a backslash nor "-0": two fast searches, no scan.
-    if !bytes.contains(&b'\\') && !text.contains("-0") {
-        return Ok(());
-    }
     let mut i = 0;
     let mut in_string = false;
-    // The last member name seen, to name the field in the error.
-    let mut string_start = 0;
-    let mut last_key = "";
-    while i < bytes.len() {
-        let b = bytes[i];
+    while let Some(&b) = bytes.get(i) {
         if in_string {
             match b {
                 b'\\' => {
@@ -488,7 +482,7 @@ fn check_spelling(text: &str) -> Result<(), FormatError> {
                             .take(if next == b'u' { 6 } else { 2 })
                             .collect();
                         return Err(invalid(
-                            field_near(last_key),
+                            field_near(member_before(text, i)),
                             format!(
                                 "the escape {} is not the one spelling of its character: write the character itself (only \\\" and \\\\ are escaped)",
                                 esc.escape_debug()
@@ -498,25 +492,15 @@ fn check_spelling(text: &str) -> Result<(), FormatError> {
                     i += 2;
                     continue;
                 }
-                b'"' => {
-                    in_string = false;
-                    // A string followed by ':' is a member name.
-                    let rest = text.get(i + 1..).unwrap_or_default().trim_start();
-                    if rest.starts_with(':') {
-                        last_key = text.get(string_start..i).unwrap_or_default();
-                    }
-                }
+                b'"' => in_string = false,
                 _ => {}
             }
         } else {
             match b {
-                b'"' => {
-                    in_string = true;
-                    string_start = i + 1;
-                }
+                b'"' => in_string = true,
                 b'-' if bytes.get(i + 1) == Some(&b'0') => {
                     return Err(invalid(
-                        field_near(last_key),
+                        field_near(member_before(text, i)),
                         "-0 is not the one spelling of 0: write 0",
                     ));
                 }
@@ -526,6 +510,18 @@ fn check_spelling(text: &str) -> Result<(), FormatError> {
         i += 1;
     }
     Ok(())
+}
+
+/// The name of the last member whose name ends before byte `at` (`"name":`), or "".
+fn member_before(text: &str, at: usize) -> &str {
+    let head = text.get(..at).unwrap_or_default();
+    let Some(colon) = head.rfind("\":") else {
+        return "";
+    };
+    let name = head.get(..colon).unwrap_or_default();
+    name.rfind('"')
+        .and_then(|q| name.get(q + 1..))
+        .unwrap_or_default()
 }
 
 fn field_near(key: &str) -> String {
