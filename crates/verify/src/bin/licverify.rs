@@ -150,25 +150,8 @@ fn run(cli: &Cli) -> Result<License, CliError> {
         }
     }
     match cli.file.as_deref() {
-        Some(p) if p == Path::new("-") => {
-            // Standard input: read at most one byte more than a file may have.
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .take(format::MAX_FILE_SIZE as u64 + 1)
-                .read_to_end(&mut buf)
-                .map_err(|source| VerifyError::Io {
-                    path: PathBuf::from("-"),
-                    source,
-                })?;
-            if buf.len() > format::MAX_FILE_SIZE {
-                return Err(VerifyError::Malformed(FormatError::TooLarge {
-                    size: buf.len(),
-                    max: format::MAX_FILE_SIZE,
-                })
-                .into());
-            }
-            Ok(verifier.load(&buf)?)
-        }
+        // Standard input, read with the same bound as a file (`read_input`).
+        Some(p) if p == Path::new("-") => Ok(verifier.load(&read_input(p)?)?),
         Some(p) => Ok(verifier.load_file(p)?),
         None => Err(CliError::Verify(VerifyError::Io {
             path: PathBuf::new(),
