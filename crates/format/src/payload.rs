@@ -480,10 +480,7 @@ fn check_spelling(text: &str) -> Result<(), FormatError> {
                 .count();
             counted = at;
             if quotes.is_multiple_of(2) {
-                return Err(invalid(
-                    field_near(member_before(text, at)),
-                    "-0 is not the one spelling of 0: write 0",
-                ));
+                return Err(minus_zero(text, at));
             }
         }
         return Ok(());
@@ -522,10 +519,7 @@ fn check_spelling(text: &str) -> Result<(), FormatError> {
             match b {
                 b'"' => in_string = true,
                 b'-' if bytes.get(i + 1) == Some(&b'0') => {
-                    return Err(invalid(
-                        field_near(member_before(text, i)),
-                        "-0 is not the one spelling of 0: write 0",
-                    ));
+                    return Err(minus_zero(text, i));
                 }
                 _ => {}
             }
@@ -533,6 +527,14 @@ fn check_spelling(text: &str) -> Result<(), FormatError> {
         i += 1;
     }
     Ok(())
+}
+
+/// The refusal of a `-0` found at byte `at`.
+fn minus_zero(text: &str, at: usize) -> FormatError {
+    invalid(
+        field_near(member_before(text, at)),
+        "-0 is not the one spelling of 0: write 0",
+    )
 }
 
 /// The name of the last member whose name ends before byte `at` (`"name":`), or "".

@@ -172,7 +172,7 @@ impl Verifier {
 
     /// Read a file (at most [`format::MAX_FILE_SIZE`] bytes are read) and [`Verifier::load`] it.
     pub fn load_file(&self, path: impl AsRef<Path>) -> Result<License, VerifyError> {
-        let bytes = read_bounded(path.as_ref());
+        let bytes = read_file(path.as_ref());
         let result = bytes.and_then(|b| self.load_checked(&b));
         log_outcome(&result, Some(path.as_ref()));
         result
@@ -372,10 +372,6 @@ fn check_window(a: &Activation, now: Timestamp) -> Result<(), VerifyError> {
 /// file (a FIFO, which would block, or a device such as `/dev/zero`) is refused before it is
 /// opened ([`VerifyError::NotRegularFile`]).
 pub fn read_file(path: &Path) -> Result<Vec<u8>, VerifyError> {
-    read_bounded(path)
-}
-
-pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>, VerifyError> {
     let io = |source| VerifyError::Io {
         path: path.to_owned(),
         source,
