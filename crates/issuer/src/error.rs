@@ -177,6 +177,30 @@ pub enum IssuerError {
         /// How it stopped being active (deactivated when and by whom, or superseded by which file).
         reason: String,
     },
+    /// No portal user with this e-mail address.
+    #[error("unknown portal user '{email}'")]
+    UnknownPortalUser {
+        /// The address given.
+        email: String,
+    },
+    /// No live API token with this id.
+    #[error("no live API token {id} (unknown or already revoked)")]
+    UnknownToken {
+        /// The token's id.
+        id: i64,
+    },
+    /// No activation file request with this number.
+    #[error("unknown activation file request {number}")]
+    UnknownRequest {
+        /// The number given.
+        number: String,
+    },
+    /// The request was closed already.
+    #[error("activation file request {number} is already closed")]
+    RequestClosed {
+        /// The request's number.
+        number: String,
+    },
     /// An update that would change nothing.
     #[error("update of {id} changes nothing: give a new host, switchover server, --add, --set, system type or mail connector")]
     NoChange {
@@ -308,6 +332,10 @@ impl IssuerError {
             | IssuerError::InactiveSite { .. }
             | IssuerError::Duplicate { .. }
             | IssuerError::UnknownFile { .. }
+            | IssuerError::UnknownPortalUser { .. }
+            | IssuerError::UnknownToken { .. }
+            | IssuerError::UnknownRequest { .. }
+            | IssuerError::RequestClosed { .. }
             | IssuerError::InactiveFile { .. }
             | IssuerError::NotActive { .. }
             | IssuerError::NothingToUpgrade { .. }

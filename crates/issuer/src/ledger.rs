@@ -19,15 +19,21 @@ use crate::rules::{self, IssueRequest, Plan};
 
 mod audit;
 mod lifecycle;
+mod portal;
 
 pub use audit::{format_head, parse_head, AuditProblem, AuditReport};
 pub use lifecycle::{
     Activity, ActivityFilter, ActivityRow, Deactivated, FileDetails, UpdateRequest,
     UpgradeSelection, UpgradedLine,
 };
+pub use portal::{
+    attachment_type, check_email, parse_request_number, request_number, AccountRef, Attachment,
+    AttachmentInfo, NewRequest, PortalUser, RequestRecord, Role, ATTACHMENT_TYPES, MAX_ATTACHMENTS,
+    MAX_ATTACHMENT_BYTES, REQUEST_CATEGORIES, REQUEST_FILE_TYPES, REQUEST_TYPES,
+};
 
 /// Schema version stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// How long a writer waits for another one to finish before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -646,12 +652,17 @@ impl Ledger {
                     });
                 }
                 tx.execute_batch(SCHEMA)?;
+                tx.execute_batch(portal::PORTAL_SCHEMA)?;
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             }
-            1 => {
+            1 | 2 => {
                 Self::require_ledger_tables(&tx, &self.path)?;
-                // Schema 2 keeps each file's signed payload as JSON (for `show` and `update`).
-                tx.execute_batch(MIGRATE_1_TO_2)?;
+                if v == 1 {
+                    // Schema 2 keeps each file's signed payload as JSON (for `show` and `update`).
+                    tx.execute_batch(MIGRATE_1_TO_2)?;
+                }
+                // Schema 3 adds the portal's users, tokens and activation file requests.
+                tx.execute_batch(portal::PORTAL_SCHEMA)?;
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             }
             v if v == SCHEMA_VERSION => Self::require_ledger_tables(&tx, &self.path)?,

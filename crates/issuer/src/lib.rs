@@ -66,8 +66,9 @@ pub mod rules;
 pub use catalog::{Catalog, CatalogError};
 pub use error::IssuerError;
 pub use ledger::{
-    batch_file_name, Activity, ActivityFilter, ActivityRow, AuditProblem, AuditReport, Deactivated,
-    FileDetails, Issued, Ledger, LoosePermissions, PartSummary, Site, SiteDetails, SiteSummary,
+    batch_file_name, AccountRef, Activity, ActivityFilter, ActivityRow, Attachment, AttachmentInfo,
+    AuditProblem, AuditReport, Deactivated, FileDetails, Issued, Ledger, LoosePermissions,
+    NewRequest, PartSummary, PortalUser, RequestRecord, Role, Site, SiteDetails, SiteSummary,
     Summary, UpdateRequest, UpgradeSelection, UpgradedLine,
 };
 pub use rules::{IssueRequest, PartQuantity, Plan, Term, TypeRule};

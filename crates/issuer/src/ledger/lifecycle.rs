@@ -20,6 +20,13 @@ fn file_id(id: &str) -> Result<FileId, IssuerError> {
         .map_err(|_| IssuerError::UnknownFile { id: id.to_string() })
 }
 
+/// The columns of an activity row, in the order `activity_rows` reads them.
+const ACTIVITY_COLUMNS: &str =
+    "f.id, f.generated_at, f.expires_at, f.active, s.name, f.generated_by,
+                    f.primary_machine, f.switchover_machine, f.product, f.version, f.license_type,
+                    a.name, (SELECT p.id FROM files p WHERE p.seq = f.supersedes),
+                    (SELECT n.id FROM files n WHERE n.supersedes = f.seq), f.deactivated_at";
+
 fn ts(v: i64) -> Timestamp {
     Timestamp::from_unix(v).unwrap_or(Timestamp::PERPETUAL)
 }
@@ -751,13 +758,45 @@ impl Ledger {
 
     /// The Activation File Activity list, newest first.
     pub fn activity(&self, f: &ActivityFilter) -> Result<Activity, IssuerError> {
-        let mut sql = String::from(
-            "SELECT f.id, f.generated_at, f.expires_at, f.active, s.name, f.generated_by,
-                    f.primary_machine, f.switchover_machine, f.product, f.version, f.license_type,
-                    a.name, (SELECT p.id FROM files p WHERE p.seq = f.supersedes),
-                    (SELECT n.id FROM files n WHERE n.supersedes = f.seq), f.deactivated_at
+        let (sql, args) = self.activity_query(f)?;
+        self.activity_rows(
+            &format!("{sql} ORDER BY f.generated_at DESC, f.seq DESC"),
+            args,
+        )
+    }
+
+    /// One page of the Activation File Activity list, newest first: at most `limit` rows
+    /// after skipping `offset`, and how many rows the whole list has.
+    pub fn activity_page(
+        &self,
+        f: &ActivityFilter,
+        limit: u32,
+        offset: u64,
+    ) -> Result<(Activity, u64), IssuerError> {
+        let (sql, args) = self.activity_query(f)?;
+        let total: i64 = {
+            let count = sql.replacen(ACTIVITY_COLUMNS, "count(*)", 1);
+            let mut st = self.conn.prepare_cached(&count)?;
+            st.query_row(params_from_iter(args.iter()), |r| r.get(0))?
+        };
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let rows = self.activity_rows(
+            &format!(
+                "{sql} ORDER BY f.generated_at DESC, f.seq DESC LIMIT {limit} OFFSET {offset}"
+            ),
+            args,
+        )?;
+        Ok((rows, to_u64(total)))
+    }
+
+    fn activity_query(
+        &self,
+        f: &ActivityFilter,
+    ) -> Result<(String, Vec<rusqlite::types::Value>), IssuerError> {
+        let mut sql = format!(
+            "SELECT {ACTIVITY_COLUMNS}
              FROM files f JOIN accounts a ON a.id = f.account_id JOIN sites s ON s.id = f.site_id
-             WHERE 1",
+             WHERE 1"
         );
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
         let mut cond = |sql: &mut String, c: &str, v: rusqlite::types::Value| {
@@ -818,8 +857,15 @@ impl Ledger {
                 " AND (f.primary_machine = ?{n} COLLATE NOCASE OR f.switchover_machine = ?{n} COLLATE NOCASE)"
             ));
         }
-        sql.push_str(" ORDER BY f.generated_at DESC, f.seq DESC");
-        let mut st = self.conn.prepare_cached(&sql)?;
+        Ok((sql, args))
+    }
+
+    fn activity_rows(
+        &self,
+        sql: &str,
+        args: Vec<rusqlite::types::Value>,
+    ) -> Result<Activity, IssuerError> {
+        let mut st = self.conn.prepare_cached(sql)?;
         let rows = st
             .query_map(params_from_iter(args), |r| {
                 Ok(ActivityRow {

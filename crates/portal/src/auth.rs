@@ -1,0 +1,300 @@
+//! Who is calling: passwords (argon2id), browser sessions with their anti-forgery token,
+//! API tokens, and login throttling.
+//!
+//! Sessions live in the server's memory (a restart logs everyone out; nothing of a session
+//! is worth keeping across one). A session id is 32 random bytes from the operating system,
+//! sent only in an `HttpOnly; SameSite=Strict` cookie; the server keeps the SHA-256 of it, so
+//! even a memory dump gives no usable cookie. Each session has its own anti-forgery token,
+//! compared in constant time on every state-changing form. Logging in always starts a new
+//! session (the one before it, used for the login form, is dropped), so an id planted before
+//! login is worthless after it.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine as _;
+use rand_core::{OsRng, RngCore};
+use sha2::{Digest, Sha256};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "i3lic_session";
+/// A session ends after this long without a request.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// A session ends this long after login, whatever happens.
+pub const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(12 * 3600);
+/// The most sessions kept at once (anonymous ones, for the login form, included); beyond it
+/// the oldest are dropped.
+pub const MAX_SESSIONS: usize = 100_000;
+/// API tokens start with this, so they are recognised in logs and secret scanners.
+pub const TOKEN_PREFIX: &str = "i3lic_pt_";
+/// Failed logins allowed per account and per address within [`THROTTLE_WINDOW`].
+pub const MAX_FAILURES: u32 = 5;
+/// The window failed logins are counted over.
+pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// The shortest password accepted.
+pub const MIN_PASSWORD: usize = 10;
+
+fn random32() -> [u8; 32] {
+    let mut b = [0u8; 32];
+    OsRng.fill_bytes(&mut b);
+    b
+}
+
+fn b64(b: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// Hash a password with argon2id (the argon2 crate's defaults: 19 MiB, 2 passes) and a
+/// random salt, as a PHC string.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(format!(
+            "the password must have at least {MIN_PASSWORD} characters"
+        ));
+    }
+    if password.len() > 1024 {
+        return Err("the password must be at most 1024 bytes".into());
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| format!("hashing the password: {e}"))
+}
+
+/// Whether `password` matches a PHC hash made by [`hash_password`].
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    if password.len() > 1024 {
+        return false;
+    }
+    PasswordHash::new(phc)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash to check against when the e-mail address is unknown, so a login for an unknown
+/// user costs as much as one for a known user (no timing tells which addresses exist).
+pub fn dummy_hash() -> &'static str {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| hash_password("not a real password at all").unwrap_or_default())
+}
+
+/// A new API token (`i3lic_pt_` and 43 characters) and the digest the ledger keeps.
+pub fn new_token() -> (String, [u8; 32]) {
+    let t = format!("{TOKEN_PREFIX}{}", b64(&random32()));
+    let d = token_digest(&t);
+    (t, d)
+}
+
+/// The digest of a token as the ledger keeps it.
+pub fn token_digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Equal byte strings, compared in time that does not depend on where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// One session: anonymous (the login form) or of a user.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The portal user's id, once logged in.
+    pub user_id: Option<i64>,
+    /// The anti-forgery token every state-changing form of this session carries.
+    pub csrf: String,
+    /// When it started.
+    pub created: Instant,
+    /// When it was last used.
+    pub last_seen: Instant,
+}
+
+/// The sessions of this server.
+#[derive(Debug, Default)]
+pub struct Sessions {
+    map: Mutex<HashMap<[u8; 32], Session>>,
+}
+
+impl Sessions {
+    /// A new session (anonymous with `None`): returns the cookie value and the session.
+    pub fn create(&self, user_id: Option<i64>) -> (String, Session) {
+        let id = random32();
+        let now = Instant::now();
+        let s = Session {
+            user_id,
+            csrf: b64(&random32()),
+            created: now,
+            last_seen: now,
+        };
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_SESSIONS {
+            map.retain(|_, v| Self::live(v, now));
+            if map.len() >= MAX_SESSIONS {
+                if let Some(oldest) = map.iter().min_by_key(|(_, v)| v.last_seen).map(|(k, _)| *k) {
+                    map.remove(&oldest);
+                }
+            }
+        }
+        map.insert(Sha256::digest(id).into(), s.clone());
+        (b64(&id), s)
+    }
+
+    fn live(s: &Session, now: Instant) -> bool {
+        now.duration_since(s.last_seen) < IDLE_TIMEOUT
+            && now.duration_since(s.created) < ABSOLUTE_TIMEOUT
+    }
+
+    fn key(cookie: &str) -> Option<[u8; 32]> {
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(cookie)
+            .ok()?;
+        (raw.len() == 32).then(|| Sha256::digest(&raw).into())
+    }
+
+    /// The live session a cookie names (its last use is now), or `None`.
+    pub fn get(&self, cookie: &str) -> Option<Session> {
+        let key = Self::key(cookie)?;
+        let now = Instant::now();
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        match map.get_mut(&key) {
+            Some(s) if Self::live(s, now) => {
+                s.last_seen = now;
+                Some(s.clone())
+            }
+            Some(_) => {
+                map.remove(&key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// End the session a cookie names.
+    pub fn remove(&self, cookie: &str) {
+        if let Some(key) = Self::key(cookie) {
+            self.map
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&key);
+        }
+    }
+
+    /// End every session of a user (after they are disabled).
+    pub fn remove_user(&self, user_id: i64) {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, s| s.user_id != Some(user_id));
+    }
+}
+
+/// Failed logins, per account and per address.
+#[derive(Debug, Default)]
+pub struct Throttle {
+    map: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl Throttle {
+    fn keys(email: &str, addr: Option<IpAddr>) -> Vec<String> {
+        let mut k = vec![format!("u:{}", email.to_lowercase())];
+        if let Some(a) = addr {
+            k.push(format!("a:{a}"));
+        }
+        k
+    }
+
+    /// How long until another attempt is allowed, when either the account or the address
+    /// has had [`MAX_FAILURES`] failures in the window.
+    pub fn blocked(&self, email: &str, addr: Option<IpAddr>) -> Option<Duration> {
+        let now = Instant::now();
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        Self::keys(email, addr)
+            .iter()
+            .filter_map(|k| map.get(k))
+            .filter(|(n, since)| *n >= MAX_FAILURES && now.duration_since(*since) < THROTTLE_WINDOW)
+            .map(|(_, since)| THROTTLE_WINDOW.saturating_sub(now.duration_since(*since)))
+            .max()
+    }
+
+    /// Count a failed login.
+    pub fn failed(&self, email: &str, addr: Option<IpAddr>) {
+        let now = Instant::now();
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, (_, since)| now.duration_since(*since) < THROTTLE_WINDOW);
+        }
+        for k in Self::keys(email, addr) {
+            let e = map.entry(k).or_insert((0, now));
+            if now.duration_since(e.1) >= THROTTLE_WINDOW {
+                *e = (0, now);
+            }
+            e.0 += 1;
+        }
+    }
+
+    /// Forget the account's failures after a successful login (the address keeps its count).
+    pub fn succeeded(&self, email: &str) {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&format!("u:{}", email.to_lowercase()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("correct horse batterY", &h));
+        assert!(!verify_password("x", "not a hash"));
+        assert!(hash_password("short").is_err());
+    }
+
+    #[test]
+    fn sessions_are_found_by_cookie_and_ended() {
+        let s = Sessions::default();
+        let (cookie, sess) = s.create(Some(3));
+        assert_eq!(s.get(&cookie).unwrap().csrf, sess.csrf);
+        assert!(s.get("garbage").is_none());
+        assert!(s.get(&b64(&[0u8; 32])).is_none());
+        s.remove_user(3);
+        assert!(s.get(&cookie).is_none());
+    }
+
+    #[test]
+    fn the_fifth_failure_blocks_the_account_and_the_address() {
+        let t = Throttle::default();
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        for _ in 0..MAX_FAILURES {
+            assert!(t.blocked("ann@x.example", Some(a)).is_none());
+            t.failed("Ann@x.example", Some(a));
+        }
+        assert!(t.blocked("ann@x.example", None).is_some(), "per account");
+        assert!(t.blocked("bob@x.example", Some(a)).is_some(), "per address");
+        assert!(t.blocked("bob@x.example", None).is_none());
+    }
+
+    #[test]
+    fn tokens_have_a_prefix_and_a_digest() {
+        let (t, d) = new_token();
+        assert!(t.starts_with(TOKEN_PREFIX) && t.len() == TOKEN_PREFIX.len() + 43);
+        assert_eq!(token_digest(&t), d);
+        assert!(constant_time_eq(b"abc", b"abc") && !constant_time_eq(b"abc", b"abd"));
+    }
+}

@@ -1,0 +1,237 @@
+//! Who is calling, as axum extractors, and how refusals are answered: JSON for the API, an
+//! HTML page for the pages.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts, OptionalFromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+
+use crate::auth::{self, Session, SESSION_COOKIE};
+use crate::error::PortalError;
+use crate::service::{AppState, Caller};
+
+/// A refusal answered as JSON.
+#[derive(Debug)]
+pub struct ApiError(pub PortalError);
+
+impl From<PortalError> for ApiError {
+    fn from(e: PortalError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut r = (self.0.status, Json(self.0.to_json())).into_response();
+        if self.0.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"i3lic\""),
+            );
+        }
+        r
+    }
+}
+
+/// A refusal answered as a page.
+#[derive(Debug)]
+pub struct PageError(pub PortalError);
+
+impl From<PortalError> for PageError {
+    fn from(e: PortalError) -> Self {
+        PageError(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        (self.0.status, crate::pages::error_page(&self.0)).into_response()
+    }
+}
+
+/// The answer for an address nothing serves: JSON under `/api/`, a page elsewhere.
+pub async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError(PortalError::not_found()).into_response()
+    } else {
+        PageError(PortalError::not_found()).into_response()
+    }
+}
+
+/// The value of a cookie in a request.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The `Set-Cookie` value of a session cookie (or of its removal, with an empty value).
+pub fn session_cookie(state: &AppState, value: &str) -> String {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let age = if value.is_empty() { "; Max-Age=0" } else { "" };
+    format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict{secure}{age}")
+}
+
+/// The address a request came from (none in in-process tests).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+/// A browser session, logged in or not, with its cookie value.
+#[derive(Debug, Clone)]
+pub struct AnySession {
+    /// The cookie value.
+    pub cookie: String,
+    /// The session.
+    pub session: Session,
+}
+
+impl OptionalFromRequestParts<Arc<AppState>> for AnySession {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(cookie(&parts.headers, SESSION_COOKIE).and_then(|c| {
+            state.sessions.get(c).map(|s| AnySession {
+                cookie: c.to_string(),
+                session: s,
+            })
+        }))
+    }
+}
+
+/// A logged-in browser user; a page without one sends the browser to the login page.
+#[derive(Debug, Clone)]
+pub struct PageUser {
+    /// Who.
+    pub caller: Caller,
+    /// Their session (its anti-forgery token).
+    pub session: Session,
+    /// The session cookie's value.
+    pub cookie: String,
+}
+
+impl PageUser {
+    /// Refuse a form whose anti-forgery token is not this session's.
+    pub fn check_csrf(&self, token: &str) -> Result<(), PortalError> {
+        if auth::constant_time_eq(token.as_bytes(), self.session.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(PortalError::stale_form())
+        }
+    }
+}
+
+/// Sent to the login page.
+#[derive(Debug)]
+pub struct ToLogin(String);
+
+impl IntoResponse for ToLogin {
+    fn into_response(self) -> Response {
+        Redirect::to(&format!("/login?next={}", url_encode(&self.0))).into_response()
+    }
+}
+
+/// Percent-encode a query value (every byte but unreserved ones).
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+async fn load_user(state: &Arc<AppState>, id: i64) -> Option<Caller> {
+    let user = state
+        .read(move |l, _| Ok(l.portal_user(id)?))
+        .await
+        .ok()
+        .flatten()?;
+    user.active.then_some(Caller { user })
+}
+
+impl FromRequestParts<Arc<AppState>> for PageUser {
+    type Rejection = ToLogin;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let back = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        let back = if parts.method == axum::http::Method::GET {
+            back
+        } else {
+            "/accounts".into()
+        };
+        let s = <AnySession as OptionalFromRequestParts<_>>::from_request_parts(parts, state)
+            .await
+            .unwrap_or(None)
+            .ok_or_else(|| ToLogin(back.clone()))?;
+        let id = s.session.user_id.ok_or_else(|| ToLogin(back.clone()))?;
+        let caller = load_user(state, id).await.ok_or(ToLogin(back))?;
+        Ok(PageUser {
+            caller,
+            session: s.session,
+            cookie: s.cookie,
+        })
+    }
+}
+
+/// An API caller, by bearer token.
+#[derive(Debug, Clone)]
+pub struct ApiUser(pub Caller);
+
+impl FromRequestParts<Arc<AppState>> for ApiUser {
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| t.starts_with(auth::TOKEN_PREFIX) && t.len() < 200)
+            .ok_or(ApiError(PortalError::unauthorized()))?;
+        let digest = auth::token_digest(token);
+        let user = state
+            .read(move |l, _| Ok(l.portal_token_user(&digest)?))
+            .await?
+            .ok_or(ApiError(PortalError::unauthorized()))?;
+        Ok(ApiUser(Caller { user }))
+    }
+}

@@ -1,0 +1,175 @@
+//! The i3lic self-service portal: the Activation File Management Tool on the web, and its
+//! JSON API, over the issuer library and its ledger.
+//!
+//! Customers and partners log in to see what their accounts ordered, generate, update,
+//! download and deactivate activation files, manage install sites and send activation file
+//! requests; vendor staff do the same for every account and answer the requests. The pages
+//! (server-rendered HTML that works without JavaScript) and the API under `/api/v1/` share
+//! one set of operations ([`service`]), so both check the same things: another account's
+//! pages and resources answer 404, only certified users generate files, and every change is
+//! in the ledger's audit log as `portal:EMAIL`.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use portal::{router, service::{AppState, Config}};
+//! use tower::ServiceExt;
+//!
+//! # tokio::runtime::Runtime::new()?.block_on(async {
+//! let dir = tempfile::tempdir()?;
+//! let state = AppState::open(
+//!     &dir.path().join("ledger.db"),
+//!     issuer::Catalog::built_in()?,
+//!     format::SecretKey::generate(),
+//!     Config::default(),
+//! )?;
+//! let app = router(Arc::new(state));
+//! let req = axum::http::Request::get("/api/v1/accounts").body(axum::body::Body::empty())?;
+//! let res = app.oneshot(req).await?;
+//! assert_eq!(res.status(), 401, "the API needs a token");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+
+mod api;
+pub mod auth;
+pub mod error;
+mod http;
+pub mod openapi;
+mod pages;
+pub mod service;
+
+pub use error::PortalError;
+pub use service::{AppState, Caller, Config};
+
+/// The largest request body accepted (five 1 MiB attachments and the form around them).
+pub const MAX_BODY: usize = 6 * 1024 * 1024;
+
+/// The content security policy of every answer: nothing but this server's own scripts,
+/// styles and images; no inline script; no framing.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+async fn security_headers(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    req: Request<axum::body::Body>,
+    next: Next,
+) -> Response {
+    let static_asset = req.uri().path().starts_with("/static/");
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, k: header::HeaderName, v: &'static str| {
+        h.entry(k).or_insert(HeaderValue::from_static(v));
+    };
+    set(h, header::CONTENT_SECURITY_POLICY, CSP);
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::REFERRER_POLICY, "no-referrer");
+    if static_asset {
+        set(h, header::CACHE_CONTROL, "public, max-age=3600");
+    } else {
+        set(h, header::CACHE_CONTROL, "no-store");
+    }
+    if state.config.secure_cookies {
+        set(
+            h,
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        );
+    }
+    res
+}
+
+/// The whole portal: pages, API, static assets and the health route, with security headers
+/// and the body limit on every answer.
+pub fn router(state: Arc<AppState>) -> Router {
+    let pages = Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/accounts", get(pages::accounts))
+        .route("/accounts/{id}", get(pages::account_home))
+        .route("/accounts/{id}/summary", get(pages::summary))
+        .route("/accounts/{id}/software", get(pages::software))
+        .route("/accounts/{id}/activity", get(pages::activity))
+        .route(
+            "/accounts/{id}/new",
+            get(pages::new_file_form).post(pages::new_file),
+        )
+        .route(
+            "/accounts/{id}/upgrade",
+            get(pages::upgrade_form).post(pages::upgrade),
+        )
+        .route(
+            "/accounts/{id}/sites",
+            get(pages::sites).post(pages::add_site),
+        )
+        .route(
+            "/accounts/{id}/sites/{site}/active",
+            post(pages::set_site_active),
+        )
+        .route("/files/{file}", get(pages::file))
+        .route("/files/{file}/download", get(pages::download))
+        .route(
+            "/files/{file}/update",
+            get(pages::update_form).post(pages::update),
+        )
+        .route(
+            "/files/{file}/deactivate",
+            get(pages::deactivate_form).post(pages::deactivate),
+        )
+        .route("/requests", get(pages::requests).post(pages::add_request))
+        .route("/requests/new", get(pages::request_form))
+        .route("/requests/{number}", get(pages::request))
+        .route(
+            "/requests/{number}/attachments/{position}",
+            get(pages::attachment),
+        )
+        .route("/requests/{number}/close", post(pages::close_request))
+        .route("/hostid-check", get(pages::host_id_check));
+    let api = Router::new()
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/api/v1/accounts", get(api::accounts))
+        .route("/api/v1/accounts/{id}/summary", get(api::summary))
+        .route(
+            "/api/v1/accounts/{id}/files",
+            get(api::activity).post(api::issue),
+        )
+        .route(
+            "/api/v1/accounts/{id}/sites",
+            get(api::sites).post(api::add_site),
+        )
+        .route("/api/v1/files/{file}", get(api::file))
+        .route("/api/v1/files/{file}/download", get(api::download))
+        .route("/api/v1/files/{file}/update", post(api::update))
+        .route("/api/v1/files/{file}/deactivate", post(api::deactivate))
+        .route(
+            "/api/v1/requests",
+            get(api::requests).post(api::add_request),
+        )
+        .route("/api/v1/requests/{number}", get(api::request))
+        .route("/api/v1/hostid/check", get(api::host_id_check));
+    Router::new()
+        .merge(pages)
+        .merge(api)
+        .route("/health", get(|| async { "ok" }))
+        .route("/static/portal.css", get(pages::css))
+        .route("/static/portal.js", get(pages::js))
+        .fallback(http::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}

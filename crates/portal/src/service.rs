@@ -1,0 +1,618 @@
+//! What the portal does, once, for both the pages and the API: every operation takes the
+//! caller and checks what they may see and do before it touches the ledger. An account (or
+//! anything in it) the caller may not see answers exactly as one that does not exist.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+use format::{LicenseType, SecretKey, Timestamp};
+use issuer::{
+    AccountRef, ActivityFilter, ActivityRow, Attachment, Catalog, FileDetails, IssueRequest,
+    Issued, Ledger, NewRequest, PartQuantity, PortalUser, RequestRecord, Role, Site, SiteDetails,
+    Summary, UpdateRequest, UpgradeSelection, UpgradedLine,
+};
+
+use crate::auth::{Sessions, Throttle};
+use crate::error::PortalError;
+
+/// How the server was started.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Mark cookies `Secure` (served over TLS, or behind a proxy that terminates it).
+    pub secure_cookies: bool,
+}
+
+/// Everything a request handler reaches: the ledger (one writer, a few readers), the
+/// catalog, the signing key, sessions and the login throttle.
+pub struct AppState {
+    writer: Mutex<Ledger>,
+    readers: Vec<Mutex<Ledger>>,
+    next_reader: AtomicUsize,
+    /// The product catalog.
+    pub catalog: Catalog,
+    key: SecretKey,
+    /// Browser sessions.
+    pub sessions: Sessions,
+    /// Failed logins.
+    pub throttle: Throttle,
+    /// How the server was started.
+    pub config: Config,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("readers", &self.readers.len())
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Readers opened beside the writer, so pages are served while a file is being issued.
+pub const READERS: usize = 4;
+
+impl AppState {
+    /// Open the ledger at `path` (creating or migrating it) with [`READERS`] readers.
+    pub fn open(
+        path: &std::path::Path,
+        catalog: Catalog,
+        key: SecretKey,
+        config: Config,
+    ) -> Result<AppState, issuer::IssuerError> {
+        let writer = Ledger::open(path)?;
+        let readers = (0..READERS)
+            .map(|_| Ledger::open(path).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(AppState {
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+            catalog,
+            key,
+            sessions: Sessions::default(),
+            throttle: Throttle::default(),
+            config,
+        })
+    }
+
+    /// The public key's id (for the server log; the key itself is never served).
+    pub fn key_id(&self) -> String {
+        self.key.key_id().to_string()
+    }
+
+    /// Run a read on one of the readers, off the async threads.
+    pub async fn read<T, F>(self: &Arc<Self>, f: F) -> Result<T, PortalError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Ledger, &Catalog) -> Result<T, PortalError> + Send + 'static,
+    {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let n = me.next_reader.fetch_add(1, Ordering::Relaxed) % me.readers.len();
+            let l = me.readers[n].lock().unwrap_or_else(|e| e.into_inner());
+            f(&l, &me.catalog)
+        })
+        .await
+        .map_err(PortalError::internal)?
+    }
+
+    /// Run a change on the writer, off the async threads.
+    pub async fn write<T, F>(self: &Arc<Self>, f: F) -> Result<T, PortalError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Ledger, &Catalog, &SecretKey) -> Result<T, PortalError> + Send + 'static,
+    {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut l = me.writer.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut l, &me.catalog, &me.key)
+        })
+        .await
+        .map_err(PortalError::internal)?
+    }
+}
+
+/// The portal user behind a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The user, as the ledger has them now.
+    pub user: PortalUser,
+}
+
+impl Caller {
+    /// The name recorded in the audit log for this caller's changes: `portal:EMAIL`.
+    pub fn actor(&self) -> String {
+        format!("portal:{}", self.user.email)
+    }
+
+    /// Vendor staff.
+    pub fn is_staff(&self) -> bool {
+        self.user.role == Role::Staff
+    }
+
+    /// Staff, partners and certified customers generate, update and deactivate files.
+    pub fn may_generate(&self) -> bool {
+        match self.user.role {
+            Role::Staff | Role::Partner => true,
+            Role::Customer => self.user.certified,
+        }
+    }
+
+    fn sees(&self, a: &AccountRef) -> bool {
+        self.is_staff() || self.user.accounts.iter().any(|n| n == &a.name)
+    }
+
+    fn require_generate(&self) -> Result<(), PortalError> {
+        if self.may_generate() {
+            Ok(())
+        } else {
+            Err(PortalError::forbidden(
+                "Only certified users may generate, update or deactivate activation files. Send an activation file request instead, and the licensing team will do it for you.",
+            ))
+        }
+    }
+}
+
+/// The accounts the caller may see, by name.
+pub fn accounts(l: &Ledger, c: &Caller) -> Result<Vec<AccountRef>, PortalError> {
+    Ok(l.account_refs()?
+        .into_iter()
+        .filter(|a| c.sees(a))
+        .collect())
+}
+
+/// The account with this id, if the caller may see it; else 404.
+pub fn account(l: &Ledger, c: &Caller, id: i64) -> Result<AccountRef, PortalError> {
+    match l.account_by_id(id)? {
+        Some(a) if c.sees(&a) => Ok(a),
+        _ => Err(PortalError::not_found()),
+    }
+}
+
+/// The account a file belongs to, if the caller may see it; else 404.
+pub fn file_account(l: &Ledger, c: &Caller, file: &str) -> Result<AccountRef, PortalError> {
+    match l.file_account(file) {
+        Ok(a) if c.sees(&a) => Ok(a),
+        Ok(_) | Err(issuer::IssuerError::UnknownFile { .. }) => Err(PortalError::not_found()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The Account Summary, optionally for one install site and one product category
+/// (`CIC 4.0`): the account's rows keep only parts of that category.
+pub fn summary(
+    l: &Ledger,
+    cat: &Catalog,
+    c: &Caller,
+    id: i64,
+    site: Option<&str>,
+    category: Option<&str>,
+) -> Result<Summary, PortalError> {
+    let a = account(l, c, id)?;
+    let mut s = l.summary(cat, &a.name, site)?;
+    if let Some(k) = category {
+        s.parts.retain(|p| p.category.eq_ignore_ascii_case(k));
+        for site in &mut s.sites {
+            site.parts.retain(|p| p.category.eq_ignore_ascii_case(k));
+        }
+    }
+    Ok(s)
+}
+
+/// Filters of the Activation File Activity list as a page or the API takes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct ActivityQuery {
+    /// Install site.
+    pub site: Option<String>,
+    /// `yes`, `no` or `all` (the default).
+    pub active: Option<String>,
+    /// License type (`production`).
+    #[serde(rename = "type")]
+    pub license_type: Option<String>,
+    /// Product line, `CIC` or `CIC 4.0`.
+    pub product: Option<String>,
+    /// Generated on or after this date (`YYYY-MM-DD`).
+    pub from: Option<String>,
+    /// Generated on or before this date (`YYYY-MM-DD`, the whole day counts).
+    pub to: Option<String>,
+    /// Machine name of either server.
+    pub machine: Option<String>,
+    /// Page, from 1.
+    pub page: Option<u64>,
+}
+
+/// Rows per page of the activity list.
+pub const PAGE_SIZE: u32 = 50;
+
+fn date(flag: &str, s: &str, end: bool) -> Result<Timestamp, PortalError> {
+    let t: Timestamp = format!("{}T00:00:00Z", s.trim()).parse().map_err(|_| {
+        PortalError::bad_request(format!(
+            "{flag} '{}' is not a date: write it as YYYY-MM-DD",
+            s.escape_debug()
+        ))
+    })?;
+    Ok(if end { t.plus_days(1) } else { t })
+}
+
+fn nonempty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl ActivityQuery {
+    /// The ledger's filter for this query, for one account.
+    pub fn filter(&self, account: &str) -> Result<ActivityFilter, PortalError> {
+        let active = match nonempty(&self.active)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("all") => None,
+            Some("yes") => Some(true),
+            Some("no") => Some(false),
+            Some(other) => {
+                return Err(PortalError::bad_request(format!(
+                    "active '{}' is not one of yes, no, all",
+                    other.escape_debug()
+                )))
+            }
+        };
+        let license_type = nonempty(&self.license_type)
+            .map(|t| {
+                t.parse::<LicenseType>()
+                    .map_err(|e| PortalError::bad_request(format!("type: {e}")))
+            })
+            .transpose()?;
+        let from = nonempty(&self.from)
+            .map(|s| date("from", s, false))
+            .transpose()?;
+        let to = nonempty(&self.to)
+            .map(|s| date("to", s, true))
+            .transpose()?;
+        if let (Some(f), Some(t)) = (from, to) {
+            if f >= t {
+                return Err(PortalError::bad_request(
+                    "the 'from' date is after the 'to' date: nothing could match",
+                ));
+            }
+        }
+        Ok(ActivityFilter {
+            account: Some(account.to_string()),
+            site: nonempty(&self.site).map(String::from),
+            from,
+            to,
+            active,
+            product_line: nonempty(&self.product).map(String::from),
+            license_type,
+            generated_by: None,
+            machine: nonempty(&self.machine).map(String::from),
+        })
+    }
+}
+
+/// One page of the Activation File Activity list of an account, and the number of rows in
+/// all.
+pub fn activity(
+    l: &Ledger,
+    c: &Caller,
+    id: i64,
+    q: &ActivityQuery,
+) -> Result<(AccountRef, Vec<ActivityRow>, u64), PortalError> {
+    let a = account(l, c, id)?;
+    let f = q.filter(&a.name)?;
+    let page = q.page.unwrap_or(1).max(1);
+    let (rows, total) = l.activity_page(
+        &f,
+        PAGE_SIZE,
+        (page - 1).saturating_mul(u64::from(PAGE_SIZE)),
+    )?;
+    Ok((a, rows, total))
+}
+
+/// The View License page of a file.
+pub fn file(
+    l: &Ledger,
+    cat: &Catalog,
+    c: &Caller,
+    id: &str,
+) -> Result<(AccountRef, FileDetails), PortalError> {
+    let a = file_account(l, c, id)?;
+    Ok((a, l.show(cat, id)?))
+}
+
+/// The recorded bytes of a file and the name to download it as (`MACHINE.i3lic`).
+pub fn download(
+    l: &Ledger,
+    cat: &Catalog,
+    c: &Caller,
+    id: &str,
+) -> Result<(String, Vec<u8>), PortalError> {
+    let (_, f) = file(l, cat, c, id)?;
+    let name = issuer::batch_file_name(&f.activation.primary_host.machine)
+        .unwrap_or_else(|_| format!("{}.i3lic", f.id));
+    Ok((name, l.file_bytes(&f.id)?))
+}
+
+/// Issue a file for an account. The request's account must be the account's name (or
+/// empty); who generated it is the caller; a partner's files are marked as theirs.
+pub fn issue(
+    l: &mut Ledger,
+    cat: &Catalog,
+    key: &SecretKey,
+    c: &Caller,
+    id: i64,
+    mut req: IssueRequest,
+) -> Result<Issued, PortalError> {
+    let a = account(l, c, id)?;
+    c.require_generate()?;
+    if !req.account.is_empty() && req.account != a.name {
+        return Err(PortalError::bad_request(format!(
+            "the request names account '{}', but it was sent for account '{}'",
+            req.account.escape_debug(),
+            a.name.escape_debug()
+        )));
+    }
+    req.account = a.name;
+    req.generated_by = c.user.email.clone();
+    req.partner = c.user.role == Role::Partner;
+    let issued = l.issue(cat, &req, key, None, Timestamp::now())?;
+    tracing::info!(target: "i3lic::portal", file = %issued.file_id, by = %c.user.email, "issued");
+    Ok(issued)
+}
+
+/// What a page or the API asks an update to change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpdateForm {
+    /// Units to add, by part.
+    pub add: Vec<PartQuantity>,
+    /// The switchover server's host-ID code (given later than the first file).
+    pub switchover_host_id: Option<String>,
+    /// The switchover server's machine name.
+    pub switchover_machine: Option<String>,
+    /// The switchover server item.
+    pub switchover_part: Option<String>,
+    /// A new host-ID code for the primary server.
+    pub host_id: Option<String>,
+    /// A new machine name for the primary server.
+    pub machine: Option<String>,
+}
+
+/// Update a file: a new file supersedes it.
+pub fn update(
+    l: &mut Ledger,
+    cat: &Catalog,
+    key: &SecretKey,
+    c: &Caller,
+    id: &str,
+    u: UpdateForm,
+) -> Result<Issued, PortalError> {
+    file_account(l, c, id)?;
+    c.require_generate()?;
+    let opt = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let req = UpdateRequest {
+        host_id: opt(u.host_id),
+        machine: opt(u.machine),
+        switchover_host_id: opt(u.switchover_host_id),
+        switchover_machine: opt(u.switchover_machine),
+        switchover_part: opt(u.switchover_part),
+        add: u.add.into_iter().filter(|p| p.quantity > 0).collect(),
+        generated_by: c.user.email.clone(),
+        ..Default::default()
+    };
+    Ok(l.update(cat, id, &req, key, None, Timestamp::now())?)
+}
+
+/// Deactivate a file (with the disaster-recovery files that name it, when asked).
+pub fn deactivate(
+    l: &mut Ledger,
+    c: &Caller,
+    id: &str,
+    with_recovery: bool,
+) -> Result<Vec<issuer::Deactivated>, PortalError> {
+    file_account(l, c, id)?;
+    c.require_generate()?;
+    let actor = c.actor();
+    if with_recovery {
+        Ok(l.deactivate_with_recovery(id, &actor, Timestamp::now())?)
+    } else {
+        let returned = l.deactivate(id, &actor, Timestamp::now())?;
+        Ok(vec![issuer::Deactivated {
+            id: id.trim().to_ascii_lowercase(),
+            license_type: String::new(),
+            returned,
+        }])
+    }
+}
+
+/// The install sites of an account.
+pub fn sites(l: &Ledger, c: &Caller, id: i64) -> Result<(AccountRef, Vec<Site>), PortalError> {
+    let a = account(l, c, id)?;
+    let s = l.sites(&a.name)?;
+    Ok((a, s))
+}
+
+/// A new install site, as a form or the API sends it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSite {
+    /// Site name.
+    pub name: String,
+    /// Up to three address lines.
+    #[serde(default)]
+    pub address: Vec<String>,
+    /// City.
+    #[serde(default)]
+    pub city: String,
+    /// State.
+    #[serde(default)]
+    pub state: String,
+    /// Country.
+    #[serde(default)]
+    pub country: String,
+    /// Postal code.
+    #[serde(default)]
+    pub postal_code: String,
+}
+
+/// Add an install site to an account.
+pub fn add_site(l: &mut Ledger, c: &Caller, id: i64, s: &NewSite) -> Result<(), PortalError> {
+    let a = account(l, c, id)?;
+    let d = SiteDetails {
+        address: s
+            .address
+            .iter()
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect(),
+        city: s.city.trim().into(),
+        state: s.state.trim().into(),
+        country: s.country.trim().into(),
+        postal_code: s.postal_code.trim().into(),
+    };
+    Ok(l.add_site(&a.name, s.name.trim(), &d, &c.actor())?)
+}
+
+/// Activate or deactivate an install site.
+pub fn set_site_active(
+    l: &mut Ledger,
+    c: &Caller,
+    id: i64,
+    site: &str,
+    active: bool,
+) -> Result<(), PortalError> {
+    let a = account(l, c, id)?;
+    Ok(l.set_site_active(&a.name, site, active, &c.actor())?)
+}
+
+#[allow(clippy::too_many_arguments)]
+/// Upgrade an account's ordered items of a product from one version to another (every
+/// item with an upgrade option), or with `dry_run` show what would move.
+pub fn upgrade(
+    l: &mut Ledger,
+    cat: &Catalog,
+    c: &Caller,
+    id: i64,
+    product: &str,
+    from: &str,
+    to: &str,
+    dry_run: bool,
+) -> Result<Vec<UpgradedLine>, PortalError> {
+    let a = account(l, c, id)?;
+    if !dry_run {
+        c.require_generate()?;
+    }
+    Ok(l.upgrade(
+        cat,
+        &a.name,
+        product,
+        from,
+        to,
+        &UpgradeSelection::Mirror,
+        dry_run,
+        &c.actor(),
+    )?)
+}
+
+/// Send an activation file request for an account the caller may see.
+pub fn add_request(
+    l: &mut Ledger,
+    c: &Caller,
+    id: i64,
+    mut r: NewRequest,
+    attachments: &[Attachment],
+) -> Result<String, PortalError> {
+    let a = account(l, c, id)?;
+    r.account = a.name;
+    Ok(l.add_request(&r, attachments, &c.user.email)?)
+}
+
+/// The requests the caller may see, newest first.
+pub fn requests(l: &Ledger, c: &Caller) -> Result<Vec<RequestRecord>, PortalError> {
+    let all = l.requests(None)?;
+    Ok(all
+        .into_iter()
+        .filter(|r| c.is_staff() || c.user.accounts.contains(&r.account))
+        .collect())
+}
+
+/// One request, if the caller may see it.
+pub fn request(l: &Ledger, c: &Caller, number: &str) -> Result<RequestRecord, PortalError> {
+    match l.request(number) {
+        Ok(r) if c.is_staff() || c.user.accounts.contains(&r.account) => Ok(r),
+        Ok(_) | Err(issuer::IssuerError::UnknownRequest { .. }) => Err(PortalError::not_found()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One attachment of a request the caller may see.
+pub fn attachment(
+    l: &Ledger,
+    c: &Caller,
+    number: &str,
+    position: i64,
+) -> Result<Attachment, PortalError> {
+    request(l, c, number)?;
+    l.request_attachment(number, position)
+        .map_err(|_| PortalError::not_found())
+}
+
+/// Close a request with an answer (staff only).
+pub fn close_request(
+    l: &mut Ledger,
+    c: &Caller,
+    number: &str,
+    answer: &str,
+) -> Result<(), PortalError> {
+    request(l, c, number)?;
+    if !c.is_staff() {
+        return Err(PortalError::forbidden(
+            "Only the licensing team closes requests.",
+        ));
+    }
+    Ok(l.close_request(number, answer, &c.actor())?)
+}
+
+/// What the live host-ID check says about a code as typed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HostIdCheck {
+    /// Whether the code is valid.
+    pub valid: bool,
+    /// `short` or `strong` when valid.
+    pub form: Option<String>,
+    /// The code as it will be written (canonical form) when valid.
+    pub canonical: Option<String>,
+    /// What is wrong, in words, when not.
+    pub message: String,
+}
+
+/// Check a host-ID code as a customer typed it, explaining typos.
+pub fn check_host_id(code: &str) -> HostIdCheck {
+    match code.trim().parse::<hostid::HostId>() {
+        Ok(h) => HostIdCheck {
+            valid: true,
+            form: Some(format!("{:?}", h.form()).to_lowercase()),
+            canonical: Some(h.to_string()),
+            message: "This host ID is valid.".into(),
+        },
+        Err(e) => HostIdCheck {
+            valid: false,
+            form: None,
+            canonical: None,
+            message: e.to_string(),
+        },
+    }
+}
+
+/// A refusal for the form of an unknown product version.
+pub fn unknown_version(product: &str, version: &str) -> PortalError {
+    PortalError::new(
+        StatusCode::BAD_REQUEST,
+        "bad-request",
+        format!(
+            "the catalog has no product '{} {}'",
+            product.escape_debug(),
+            version.escape_debug()
+        ),
+    )
+}

@@ -1,0 +1,263 @@
+//! A portal over a fresh ledger with two accounts and a user of every role, called in
+//! process (no socket).
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use format::SecretKey;
+use hostid::{Components, HostId};
+use issuer::{Catalog, Ledger, Role, SiteDetails};
+use portal::service::{AppState, Config};
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Users: (email, role, certified, accounts).
+pub const USERS: &[(&str, Role, bool, &[&str])] = &[
+    ("staff@vendor.example", Role::Staff, false, &[]),
+    ("cert@contoso.example", Role::Customer, true, &["Contoso"]),
+    ("plain@contoso.example", Role::Customer, false, &["Contoso"]),
+    ("pat@partner.example", Role::Partner, false, &["Contoso"]),
+    ("fab@fabrikam.example", Role::Customer, true, &["Fabrikam"]),
+];
+
+pub struct Portal {
+    pub app: axum::Router,
+    pub state: Arc<AppState>,
+    pub dir: tempfile::TempDir,
+    pub key: SecretKey,
+    /// Account ids.
+    pub contoso: i64,
+    pub fabrikam: i64,
+}
+
+pub fn host(n: u8) -> String {
+    HostId::from_components(&Components {
+        machine_id: Some(format!("{n:02x}").repeat(16)),
+        macs: vec![[0x00, 0x1b, 0x21, 0x3a, 0x4b, n]],
+        ..Default::default()
+    })
+    .unwrap()
+    .to_string()
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+    pub fn header(&self, k: &str) -> Option<String> {
+        self.headers
+            .get(k)
+            .map(|v| v.to_str().unwrap_or("").to_string())
+    }
+}
+
+impl Portal {
+    pub fn new() -> Portal {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.db");
+        let catalog = Catalog::built_in().unwrap();
+        {
+            let mut l = Ledger::open(&path).unwrap();
+            for (a, site) in [("Contoso", "HQ"), ("Fabrikam", "Main")] {
+                l.add_account(a, "t").unwrap();
+                l.add_site(a, site, &SiteDetails::default(), "t").unwrap();
+            }
+            for (part, q) in [
+                ("SW-001-4.0-SL03", 2),
+                ("SW-001-4.0-SS03", 1),
+                ("SW-001-4.0-AL02", 50),
+                ("SW-001-4.0-AL06", 20),
+                ("SW-001-4.0-AL07", 5),
+            ] {
+                l.add_order(&catalog, "Contoso", part, q, true, "t")
+                    .unwrap();
+            }
+            l.add_order(&catalog, "Fabrikam", "SW-001-4.0-SL03", 1, true, "t")
+                .unwrap();
+            // One hash for all: argon2id is slow on purpose.
+            let hash = portal::auth::hash_password(PASSWORD).unwrap();
+            for (email, role, cert, accounts) in USERS {
+                let accounts: Vec<String> = accounts.iter().map(|s| s.to_string()).collect();
+                l.add_portal_user(email, *role, *cert, &accounts, &hash, "t")
+                    .unwrap();
+            }
+        }
+        let key = SecretKey::generate();
+        let key2 = SecretKey::from_seed(&key.seed());
+        let state = Arc::new(AppState::open(&path, catalog, key2, Config::default()).unwrap());
+        let (contoso, fabrikam) = {
+            let l = Ledger::open(&path).unwrap();
+            let refs = l.account_refs().unwrap();
+            let id = |n: &str| refs.iter().find(|a| a.name == n).unwrap().id;
+            (id("Contoso"), id("Fabrikam"))
+        };
+        Portal {
+            app: portal::router(state.clone()),
+            state,
+            dir,
+            key,
+            contoso,
+            fabrikam,
+        }
+    }
+
+    pub fn ledger(&self) -> Ledger {
+        Ledger::open(&self.dir.path().join("ledger.db")).unwrap()
+    }
+
+    pub async fn call(&self, req: Request<Body>) -> Answer {
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = http_body_util::BodyExt::collect(res.into_body())
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Answer {
+        let mut r = Request::get(path);
+        if let Some(c) = cookie {
+            r = r.header(header::COOKIE, format!("i3lic_session={c}"));
+        }
+        self.call(r.body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn post_form(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+        form: &[(&str, &str)],
+    ) -> Answer {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut r =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(c) = cookie {
+            r = r.header(header::COOKIE, format!("i3lic_session={c}"));
+        }
+        self.call(r.body(Body::from(body)).unwrap()).await
+    }
+
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> Answer {
+        let mut r = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            r = r.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let b = match body {
+            Some(v) => {
+                r = r.header(header::CONTENT_TYPE, "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.call(r.body(b).unwrap()).await
+    }
+
+    /// An API token for a user.
+    pub fn token(&self, email: &str) -> String {
+        let (t, d) = portal::auth::new_token();
+        self.ledger()
+            .add_portal_token(email, &d, "test", "t")
+            .unwrap();
+        t
+    }
+
+    /// Log in through the form; returns the session cookie and its anti-forgery token.
+    pub async fn login(&self, email: &str) -> (String, String) {
+        let form = self.get("/login", None).await;
+        let pre = cookie_of(&form).expect("login page sets a session cookie");
+        let csrf = csrf_of(&form.text());
+        let r = self
+            .post_form(
+                "/login",
+                Some(&pre),
+                &[("csrf", &csrf), ("email", email), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "login of {email}: {}",
+            r.text()
+        );
+        let c = cookie_of(&r).expect("login sets a new session cookie");
+        assert_ne!(c, pre, "a new session id at login");
+        let page = self.get("/accounts", Some(&c)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        (c, csrf_of(&page.text()))
+    }
+}
+
+pub fn enc(s: &str) -> String {
+    portal_url_encode(s)
+}
+
+fn portal_url_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+pub fn cookie_of(a: &Answer) -> Option<String> {
+    a.headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("i3lic_session="))
+        .map(|v| v.split(';').next().unwrap_or("").to_string())
+        .filter(|v| !v.is_empty())
+}
+
+pub fn csrf_of(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .unwrap_or_else(|| panic!("no csrf field in {html}"));
+    let rest = &html[at + 19..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+/// The issuer's request JSON for a production file of Contoso.
+pub fn production(host_id: &str, machine: &str, add: &[(&str, u32)]) -> serde_json::Value {
+    serde_json::json!({
+        "account": "Contoso", "site": "HQ", "product": "CIC", "version": "4.0",
+        "type": "production", "host_id": host_id, "machine": machine,
+        "server_part": "SW-001-4.0-SL03",
+        "add": add.iter().map(|(p, q)| serde_json::json!({"part": p, "quantity": q})).collect::<Vec<_>>(),
+    })
+}

@@ -1,0 +1,975 @@
+//! Every page and API call of the portal, in process: what each role may see and do, the
+//! stories of the issue, refusals that change nothing, sessions, CSRF and headers.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::*;
+use serde_json::json;
+
+/// A form post: address, fields, the status expected.
+type FormCase<'a> = (String, Vec<(&'a str, &'a str)>, u16);
+
+fn summary_of(p: &Portal, account: &str) -> issuer::Summary {
+    p.ledger()
+        .summary(&issuer::Catalog::built_in().unwrap(), account, None)
+        .unwrap()
+}
+
+fn verify_download(p: &Portal, bytes: &[u8], host_id: &str) -> verify::License {
+    let trust = verify::TrustStore::new([p.key.public_key().clone()]).unwrap();
+    verify::Verifier::for_product(trust, "CIC", "4.0")
+        .host(verify::HostSource::Code(host_id.parse().unwrap()))
+        .load(bytes)
+        .unwrap()
+}
+
+/// The story of a certified customer, through the API: issue a production file for a pair,
+/// download it (it verifies), update it to add seats, deactivate another; and every
+/// refusal (no seats, a rule, a wrong host ID, another account) changes nothing.
+#[tokio::test]
+async fn certified_customer_story_through_the_api() {
+    let p = Portal::new();
+    let t = p.token("cert@contoso.example");
+    let files = format!("/api/v1/accounts/{}/files", p.contoso);
+
+    let accounts = p.api("GET", "/api/v1/accounts", Some(&t), None).await;
+    assert_eq!(accounts.status, 200);
+    assert_eq!(
+        accounts.json()["accounts"],
+        json!([{"id": p.contoso, "name": "Contoso"}])
+    );
+
+    let mut pair = production(&host(1), "ic1", &[("SW-001-4.0-AL02", 10)]);
+    pair["switchover_host_id"] = json!(host(2));
+    pair["switchover_machine"] = json!("ic2");
+    pair["switchover_part"] = json!("SW-001-4.0-SS03");
+    let r = p.api("POST", &files, Some(&t), Some(pair)).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(r.header("location").unwrap(), format!("/api/v1/files/{id}"));
+
+    let d = p
+        .api(
+            "GET",
+            &format!("/api/v1/files/{id}/download"),
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(d.status, 200);
+    assert_eq!(d.header("cache-control").as_deref(), Some("no-store"));
+    assert_eq!(
+        d.body,
+        p.ledger().file_bytes(&id).unwrap(),
+        "the recorded bytes"
+    );
+    let lic = verify_download(&p, &d.body, &host(1));
+    assert_eq!(lic.assigned("I3_ACCESS_CLIENT"), 10);
+
+    let u = p
+        .api(
+            "POST",
+            &format!("/api/v1/files/{id}/update"),
+            Some(&t),
+            Some(json!({"add": [{"part": "SW-001-4.0-AL02", "quantity": 5}]})),
+        )
+        .await;
+    assert_eq!(u.status, 201, "{}", u.text());
+    let new_id = u.json()["id"].as_str().unwrap().to_string();
+    let nd = p
+        .api(
+            "GET",
+            &format!("/api/v1/files/{new_id}/download"),
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(
+        verify_download(&p, &nd.body, &host(1)).assigned("I3_ACCESS_CLIENT"),
+        15
+    );
+    let old = p
+        .api("GET", &format!("/api/v1/files/{id}"), Some(&t), None)
+        .await;
+    assert_eq!(old.json()["file"]["status"], "superseded");
+
+    let other = p
+        .api(
+            "POST",
+            &files,
+            Some(&t),
+            Some(production(&host(3), "lab", &[])),
+        )
+        .await;
+    assert_eq!(other.status, 201, "{}", other.text());
+    let other_id = other.json()["id"].as_str().unwrap().to_string();
+    let de = p
+        .api(
+            "POST",
+            &format!("/api/v1/files/{other_id}/deactivate"),
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(de.status, 200, "{}", de.text());
+    assert_eq!(
+        de.json()["deactivated"][0]["returned"][0]["part"],
+        "SW-001-4.0-SL03"
+    );
+    let again = p
+        .api(
+            "POST",
+            &format!("/api/v1/files/{other_id}/deactivate"),
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (again.status, again.json()["error"]["kind"].clone()),
+        (StatusCode::CONFLICT, json!("conflict"))
+    );
+
+    // Refusals: each changes nothing.
+    let before = summary_of(&p, "Contoso");
+    let audit_before = p.ledger().audit_head().unwrap();
+    let cases = [
+        (
+            production(&host(4), "big", &[("SW-001-4.0-AL02", 1000)]),
+            409,
+            "not-enough",
+            "not enough SW-001-4.0-AL02",
+        ),
+        (
+            production(&host(4), "social", &[("SW-001-4.0-AL07", 1)]),
+            422,
+            "rule",
+            "I3_ACCESS_ACD_SOCIAL_MEDIA",
+        ),
+        (
+            production("1NKRG-23000-002B3-BW000-00GGK", "typo", &[]),
+            400,
+            "bad-request",
+            "host",
+        ),
+    ];
+    for (body, status, kind, words) in cases {
+        let r = p.api("POST", &files, Some(&t), Some(body)).await;
+        assert_eq!(r.status.as_u16(), status, "{}", r.text());
+        let e = r.json();
+        assert_eq!(e["error"]["kind"], kind, "{e}");
+        let msg = e["error"]["message"].as_str().unwrap();
+        assert!(msg.contains(words), "{msg}");
+    }
+    let fab = p
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{}/files", p.fabrikam),
+            Some(&t),
+            Some(production(&host(5), "x", &[])),
+        )
+        .await;
+    assert_eq!(fab.status, 404, "another account's resources answer 404");
+    assert_eq!(summary_of(&p, "Contoso"), before, "nothing changed");
+    assert_eq!(
+        p.ledger().audit_head().unwrap(),
+        audit_before,
+        "no audit row either"
+    );
+    // Every change is in the audit log with the portal user.
+    let actors: Vec<String> = p
+        .ledger()
+        .connection()
+        .prepare("SELECT DISTINCT actor FROM audit WHERE action LIKE 'file.%'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        !actors.is_empty() && actors.iter().all(|a| a.ends_with("cert@contoso.example")),
+        "{actors:?}"
+    );
+}
+
+/// A partner generates a 30-day non-ordered development file for a served account; it uses
+/// no ordered item.
+#[tokio::test]
+async fn partner_generates_development_files_without_limit() {
+    let p = Portal::new();
+    let t = p.token("pat@partner.example");
+    let before = summary_of(&p, "Contoso");
+    for n in 0..3 {
+        let body = json!({
+            "account": "", "site": "HQ", "product": "CIC", "version": "4.0",
+            "type": "development-small", "host_id": host(10 + n), "machine": format!("dev{n}"),
+            "server_part": "SW-001-4.0-IDS1",
+        });
+        let r = p
+            .api(
+                "POST",
+                &format!("/api/v1/accounts/{}/files", p.contoso),
+                Some(&t),
+                Some(body),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let id = r.json()["id"].as_str().unwrap().to_string();
+        let f = p
+            .api("GET", &format!("/api/v1/files/{id}"), Some(&t), None)
+            .await
+            .json();
+        assert_eq!(f["file"]["partner"], true);
+        let issued = f["file"]["activation"]["issued_at"]
+            .as_str()
+            .unwrap()
+            .parse::<format::Timestamp>()
+            .unwrap();
+        let expires = f["file"]["activation"]["expires_at"]
+            .as_str()
+            .unwrap()
+            .parse::<format::Timestamp>()
+            .unwrap();
+        assert_eq!(issued.days_until(expires), 30);
+    }
+    assert_eq!(summary_of(&p, "Contoso"), before, "no ordered item used");
+}
+
+/// Every role × every route × own and other account: the exact status. Requests that would
+/// change something carry a body the checks refuse after access is decided, so the matrix
+/// changes nothing and each status shows which check answered.
+#[tokio::test]
+async fn authorization_matrix() {
+    let p = Portal::new();
+    // A file of each account, to address file routes.
+    let staff = p.token("staff@vendor.example");
+    let mk = |acct: i64, name: &str, h: u8| {
+        let mut b = production(&host(h), "m", &[]);
+        b["account"] = json!(name);
+        b["site"] = json!(if name == "Contoso" { "HQ" } else { "Main" });
+        (acct, b)
+    };
+    let mut file_of = std::collections::HashMap::new();
+    for (acct, body) in [mk(p.contoso, "Contoso", 40), mk(p.fabrikam, "Fabrikam", 41)] {
+        let r = p
+            .api(
+                "POST",
+                &format!("/api/v1/accounts/{acct}/files"),
+                Some(&staff),
+                Some(body),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        file_of.insert(acct, r.json()["id"].as_str().unwrap().to_string());
+    }
+    let req_body = |acct: i64| json!({"account_id": acct, "request": {"request_type": "Question", "subject": "", "date_needed": "2026-12-24"}});
+
+    // (role, may generate, sees Fabrikam)
+    let roles: &[(&str, bool, bool)] = &[
+        ("staff@vendor.example", true, true),
+        ("cert@contoso.example", true, false),
+        ("plain@contoso.example", false, false),
+        ("pat@partner.example", true, false),
+    ];
+    let audit_before = p.ledger().audit_head().unwrap();
+    for &(email, may, sees_other) in roles {
+        let t = p.token(email);
+        let (cookie, csrf) = p.login(email).await;
+        for (acct, own) in [(p.contoso, true), (p.fabrikam, false)] {
+            let visible = own || sees_other;
+            let seen = |ok: u16| if visible { ok } else { 404 };
+            let gen = |ok: u16| {
+                if !visible {
+                    404
+                } else if may {
+                    ok
+                } else {
+                    403
+                }
+            };
+            let f = &file_of[&acct];
+            let bad_issue = production("not a host id", "m", &[]);
+            let api_cases: Vec<(&str, String, Option<serde_json::Value>, u16)> = vec![
+                (
+                    "GET",
+                    format!("/api/v1/accounts/{acct}/summary"),
+                    None,
+                    seen(200),
+                ),
+                (
+                    "GET",
+                    format!("/api/v1/accounts/{acct}/files"),
+                    None,
+                    seen(200),
+                ),
+                (
+                    "POST",
+                    format!("/api/v1/accounts/{acct}/files"),
+                    Some(bad_issue.clone()),
+                    gen(400),
+                ),
+                (
+                    "GET",
+                    format!("/api/v1/accounts/{acct}/sites"),
+                    None,
+                    seen(200),
+                ),
+                (
+                    "POST",
+                    format!("/api/v1/accounts/{acct}/sites"),
+                    Some(json!({"name": ""})),
+                    seen(400),
+                ),
+                ("GET", format!("/api/v1/files/{f}"), None, seen(200)),
+                (
+                    "GET",
+                    format!("/api/v1/files/{f}/download"),
+                    None,
+                    seen(200),
+                ),
+                (
+                    "POST",
+                    format!("/api/v1/files/{f}/update"),
+                    Some(json!({})),
+                    gen(409),
+                ),
+                (
+                    "POST",
+                    format!("/api/v1/files/{f}/deactivate"),
+                    Some(json!({"unknown": 1})),
+                    400,
+                ),
+                (
+                    "POST",
+                    "/api/v1/requests".into(),
+                    Some(req_body(acct)),
+                    seen(400),
+                ),
+            ];
+            for (m, path, body, want) in api_cases {
+                let r = p.api(m, &path, Some(&t), body.clone()).await;
+                assert_eq!(r.status.as_u16(), want, "{email} {m} {path}: {}", r.text());
+                assert!(
+                    want < 300 || r.json()["error"].is_object(),
+                    "{email} {m} {path}"
+                );
+                let anon = p.api(m, &path, None, body).await;
+                assert_eq!(anon.status, 401, "anonymous {m} {path}");
+            }
+            let pages = [
+                format!("/accounts/{acct}/summary"),
+                format!("/accounts/{acct}/software"),
+                format!("/accounts/{acct}/activity"),
+                format!("/accounts/{acct}/new"),
+                format!("/accounts/{acct}/upgrade"),
+                format!("/accounts/{acct}/sites"),
+                format!("/files/{f}"),
+                format!("/files/{f}/download"),
+                format!("/files/{f}/update"),
+                format!("/files/{f}/deactivate"),
+            ];
+            for path in pages {
+                let r = p.get(&path, Some(&cookie)).await;
+                assert_eq!(r.status.as_u16(), seen(200), "{email} GET {path}");
+                let anon = p.get(&path, None).await;
+                assert_eq!(anon.status, StatusCode::SEE_OTHER, "anonymous GET {path}");
+                assert!(anon.header("location").unwrap().starts_with("/login?next="));
+            }
+            // State-changing forms: access first, then the permission, then the input.
+            let forms: Vec<FormCase> = vec![
+                (
+                    format!("/accounts/{acct}/new"),
+                    vec![("type", "production"), ("host_id", "nope")],
+                    if !visible {
+                        404
+                    } else if may {
+                        400
+                    } else {
+                        403
+                    },
+                ),
+                (
+                    format!("/accounts/{acct}/sites"),
+                    vec![("name", "")],
+                    seen(400),
+                ),
+                (format!("/files/{f}/update"), vec![], gen(409)),
+            ];
+            for (path, mut fields, want) in forms {
+                fields.push(("csrf", &csrf));
+                let r = p.post_form(&path, Some(&cookie), &fields).await;
+                assert_eq!(r.status.as_u16(), want, "{email} POST {path}: {}", r.text());
+            }
+        }
+        // Staff-only: closing a request.
+        let n = p
+            .ledger()
+            .add_request(
+                &issuer::NewRequest {
+                    account: "Contoso".into(),
+                    request_type: "Question".into(),
+                    subject: "Q".into(),
+                    date_needed: "2026-12-24".into(),
+                    ..Default::default()
+                },
+                &[],
+                "t",
+            )
+            .unwrap();
+        let r = p
+            .post_form(
+                &format!("/requests/{n}/close"),
+                Some(&cookie),
+                &[("csrf", &csrf), ("answer", "")],
+            )
+            .await;
+        let want = if email.starts_with("staff") { 400 } else { 403 };
+        assert_eq!(r.status.as_u16(), want, "{email} close: {}", r.text());
+    }
+    // Only the test's own request rows were added.
+    let changed: i64 = p.ledger().connection()
+        .query_row("SELECT count(*) FROM audit WHERE seq > ?1 AND action NOT IN ('request.add', 'portal-token.create')", [audit_before.0], |r| r.get(0)).unwrap();
+    assert_eq!(changed, 0, "the matrix changed nothing");
+}
+
+/// Pages: a certified customer reads the summary with its filters, generates a file for a
+/// pair through the form, downloads it, updates it and deactivates another.
+#[tokio::test]
+async fn certified_customer_story_through_the_pages() {
+    let p = Portal::new();
+    let (c, csrf) = p.login("cert@contoso.example").await;
+    let s = p
+        .get(&format!("/accounts/{}/summary", p.contoso), Some(&c))
+        .await;
+    assert_eq!(s.status, 200);
+    let html = s.text();
+    assert!(
+        html.contains("SW-001-4.0-AL02")
+            && html.contains("Clear Filters")
+            && html.contains("Number of Total Results # 6"),
+        "{html}"
+    );
+    let f = p
+        .get(
+            &format!("/accounts/{}/summary?site=HQ&category=CIC%204.0", p.contoso),
+            Some(&c),
+        )
+        .await;
+    assert!(f.text().contains("used at HQ"));
+
+    let step2 = p
+        .get(
+            &format!(
+                "/accounts/{}/new?site=HQ&product=CIC+4.0&type=production",
+                p.contoso
+            ),
+            Some(&c),
+        )
+        .await;
+    assert_eq!(step2.status, 200);
+    let t = step2.text();
+    assert!(
+        t.contains("Select One Valid Server Item")
+            && t.contains("Provide Switchover information at another time"),
+        "{t}"
+    );
+    let (h1, h2) = (host(20), host(21));
+    let r = p
+        .post_form(
+            &format!("/accounts/{}/new", p.contoso),
+            Some(&c),
+            &[
+                ("csrf", &csrf),
+                ("site", "HQ"),
+                ("product", "CIC"),
+                ("version", "4.0"),
+                ("type", "production"),
+                ("host_id", &h1),
+                ("machine", "ic1"),
+                ("system_type", "Media Server Based (4.0+ only)"),
+                ("mail_connector", "Microsoft Exchange Server"),
+                ("server_part", "SW-001-4.0-SL03"),
+                ("switchover_host_id", &h2),
+                ("switchover_machine", "ic2"),
+                ("switchover_part", "SW-001-4.0-SS03"),
+                ("add:SW-001-4.0-AL02", "12"),
+                ("add:SW-001-4.0-AL06", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let body = r.text();
+    let at = body.find("/files/").unwrap() + 7;
+    let id = body[at..at + body[at..].find('/').unwrap()].to_string();
+    let d = p.get(&format!("/files/{id}/download"), Some(&c)).await;
+    assert_eq!(
+        d.header("content-disposition").unwrap(),
+        "attachment; filename=\"ic1.i3lic\""
+    );
+    let lic = verify_download(&p, &d.body, &h2);
+    assert_eq!(
+        lic.assigned("I3_ACCESS_CLIENT"),
+        12,
+        "switchover host verifies too"
+    );
+    let act = p
+        .get(
+            &format!("/accounts/{}/activity?active=yes", p.contoso),
+            Some(&c),
+        )
+        .await
+        .text();
+    assert!(act.contains("Multiple Servers: ic2"), "the pair marker");
+    let view = p.get(&format!("/files/{id}"), Some(&c)).await.text();
+    assert!(view.contains("I3_ACCESS_CLIENT</code> (12 assigned, 0 pooled)"));
+
+    let u = p
+        .post_form(
+            &format!("/files/{id}/update"),
+            Some(&c),
+            &[("csrf", &csrf), ("add:SW-001-4.0-AL02", "3")],
+        )
+        .await;
+    assert_eq!(u.status, 200, "{}", u.text());
+    assert!(u.text().contains("replaces"));
+
+    // A refusal on the form: the page says why, and nothing changed.
+    let before = summary_of(&p, "Contoso");
+    let r = p
+        .post_form(
+            &format!("/accounts/{}/new", p.contoso),
+            Some(&c),
+            &[
+                ("csrf", &csrf),
+                ("site", "HQ"),
+                ("product", "CIC"),
+                ("version", "4.0"),
+                ("type", "production"),
+                ("host_id", &host(22)),
+                ("machine", "ic3"),
+                ("server_part", "SW-001-4.0-SL03"),
+                ("add:SW-001-4.0-AL02", "999"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 409);
+    assert!(
+        r.text().contains("not enough SW-001-4.0-AL02 available"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(summary_of(&p, "Contoso"), before);
+
+    // Deactivate another file from the activity list.
+    let t = p.token("cert@contoso.example");
+    let other = p
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{}/files", p.contoso),
+            Some(&t),
+            Some(production(&host(23), "lab", &[])),
+        )
+        .await;
+    let oid = other.json()["id"].as_str().unwrap().to_string();
+    let de = p
+        .post_form(
+            &format!("/files/{oid}/deactivate"),
+            Some(&c),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(de.status, 200, "{}", de.text());
+    assert!(de.text().contains("available again"));
+}
+
+/// Install sites: add, refuse a duplicate with a message, deactivate.
+#[tokio::test]
+async fn install_sites_are_added_and_deactivated() {
+    let p = Portal::new();
+    let (c, csrf) = p.login("plain@contoso.example").await;
+    let path = format!("/accounts/{}/sites", p.contoso);
+    let r = p
+        .post_form(
+            &path,
+            Some(&c),
+            &[
+                ("csrf", &csrf),
+                ("name", "Lab"),
+                ("address1", "1 Way"),
+                ("city", "Indy"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let dup = p
+        .post_form(&path, Some(&c), &[("csrf", &csrf), ("name", "Lab")])
+        .await;
+    assert_eq!(dup.status, 409);
+    assert!(
+        dup.text()
+            .contains("install site &#39;Lab&#39; already exists")
+            || dup.text().contains("install site 'Lab' already exists"),
+        "{}",
+        dup.text()
+    );
+    let off = p
+        .post_form(
+            &format!("{path}/Lab/active"),
+            Some(&c),
+            &[("csrf", &csrf), ("active", "no")],
+        )
+        .await;
+    assert_eq!(off.status, StatusCode::SEE_OTHER);
+    let sites = p.ledger().sites("Contoso").unwrap();
+    assert!(!sites.iter().find(|s| s.name == "Lab").unwrap().active);
+}
+
+/// Requests: a customer sends one with an attachment; staff see it and close it; the
+/// customer reads the answer. Another account's request answers 404.
+#[tokio::test]
+async fn activation_file_requests_are_numbered_answered_and_kept() {
+    let p = Portal::new();
+    let t = p.token("plain@contoso.example");
+    let body = json!({
+        "account_id": p.contoso,
+        "request": {"request_type": "Activation File Request", "category": "Activation File", "file_type": "Upgrade",
+                    "subject": "Move to 4.0", "date_needed": "2026-12-24", "date_reason": "cut-over"},
+        "attachments": [{"name": "old.i3lic", "content_base64": "aGVsbG8="}],
+    });
+    let r = p
+        .api("POST", "/api/v1/requests", Some(&t), Some(body.clone()))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["number"], "AFR-0000001");
+    let mut bad = body.clone();
+    bad["attachments"][0]["name"] = json!("run.exe");
+    let r = p.api("POST", "/api/v1/requests", Some(&t), Some(bad)).await;
+    assert_eq!(r.status, 400);
+    assert!(r.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not an accepted type"));
+
+    let (sc, scsrf) = p.login("staff@vendor.example").await;
+    let list = p.get("/requests", Some(&sc)).await.text();
+    assert!(list.contains("AFR-0000001") && list.contains("Move to 4.0"));
+    let att = p
+        .get("/requests/AFR-0000001/attachments/1", Some(&sc))
+        .await;
+    assert_eq!(
+        (att.status.as_u16(), att.body.as_slice()),
+        (200, b"hello".as_slice())
+    );
+    assert_eq!(
+        att.header("content-type").as_deref(),
+        Some("application/octet-stream")
+    );
+    let close = p
+        .post_form(
+            "/requests/AFR-0000001/close",
+            Some(&sc),
+            &[("csrf", &scsrf), ("answer", "Done <b>now</b>")],
+        )
+        .await;
+    assert_eq!(close.status, StatusCode::SEE_OTHER);
+    let (cc, _) = p.login("plain@contoso.example").await;
+    let page = p.get("/requests/AFR-0000001", Some(&cc)).await.text();
+    assert!(
+        page.contains("Done &lt;b&gt;now&lt;/b&gt;"),
+        "escaped answer: {page}"
+    );
+    let (fc, _) = p.login("fab@fabrikam.example").await;
+    assert_eq!(p.get("/requests/AFR-0000001", Some(&fc)).await.status, 404);
+    assert_eq!(
+        p.get("/requests/AFR-0000001/attachments/1", Some(&fc))
+            .await
+            .status,
+        404
+    );
+}
+
+/// The request form through the browser path: multipart with a file.
+#[tokio::test]
+async fn the_request_form_takes_multipart_attachments() {
+    let p = Portal::new();
+    let (c, csrf) = p.login("plain@contoso.example").await;
+    let b = "XBOUNDARYX";
+    let mut body = String::new();
+    for (k, v) in [
+        ("csrf", csrf.as_str()),
+        ("account_id", &p.contoso.to_string()),
+        ("request_type", "Question"),
+        ("subject", "How many seats?"),
+        ("date_needed", "2026-12-31"),
+    ] {
+        body.push_str(&format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{b}\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"notes.txt\"\r\nContent-Type: text/plain\r\n\r\nsome notes\r\n--{b}--\r\n"));
+    let req = axum::http::Request::post("/requests")
+        .header("content-type", format!("multipart/form-data; boundary={b}"))
+        .header("cookie", format!("i3lic_session={c}"))
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let r = p.call(req).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(
+        r.header("location").as_deref(),
+        Some("/requests/AFR-0000001")
+    );
+    let rec = p.ledger().request("AFR-0000001").unwrap();
+    assert_eq!(rec.attachments[0].name, "notes.txt");
+}
+
+/// CSRF: a form without the session's token, or with another session's, is refused and
+/// changes nothing.
+#[tokio::test]
+async fn forms_without_the_sessions_token_are_refused() {
+    let p = Portal::new();
+    let (c, _) = p.login("cert@contoso.example").await;
+    let (_, other_csrf) = p.login("plain@contoso.example").await;
+    let path = format!("/accounts/{}/sites", p.contoso);
+    for token in ["", "x", other_csrf.as_str()] {
+        let r = p
+            .post_form(&path, Some(&c), &[("csrf", token), ("name", "Evil")])
+            .await;
+        assert_eq!(r.status, 403, "token {token:?}");
+        assert!(r.text().contains("This form has expired"));
+    }
+    assert!(p
+        .ledger()
+        .sites("Contoso")
+        .unwrap()
+        .iter()
+        .all(|s| s.name != "Evil"));
+}
+
+/// Sessions: a new id at login (a planted id is worthless), the old id no longer works,
+/// logout ends the session; cookies are HttpOnly and SameSite=Strict.
+#[tokio::test]
+async fn sessions_are_fixation_safe_and_end_at_logout() {
+    let p = Portal::new();
+    let form = p.get("/login", None).await;
+    let set = form.header("set-cookie").unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"),
+        "{set}"
+    );
+    assert!(!set.contains("Secure"), "not over TLS unless configured");
+    let planted = cookie_of(&form).unwrap();
+    let csrf = csrf_of(&form.text());
+    let r = p
+        .post_form(
+            "/login",
+            Some(&planted),
+            &[
+                ("csrf", &csrf),
+                ("email", "cert@contoso.example"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let fresh = cookie_of(&r).unwrap();
+    assert_ne!(fresh, planted);
+    assert_eq!(
+        p.get("/accounts", Some(&planted)).await.status,
+        StatusCode::SEE_OTHER,
+        "the planted id is not logged in"
+    );
+    let page = p.get("/accounts", Some(&fresh)).await;
+    assert_eq!(page.status, 200);
+    let out = p
+        .post_form("/logout", Some(&fresh), &[("csrf", &csrf_of(&page.text()))])
+        .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        p.get("/accounts", Some(&fresh)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    // Open redirects are not followed.
+    let form = p.get("/login?next=//evil.example/", None).await;
+    assert!(form.text().contains("value=\"/accounts\""));
+}
+
+/// Login: a wrong password and an unknown user say the same; the sixth failure for an
+/// account is throttled; a disabled user cannot log in and their token stops working.
+#[tokio::test]
+async fn logins_are_throttled_and_disabled_users_refused() {
+    let p = Portal::new();
+    let form = p.get("/login", None).await;
+    let pre = cookie_of(&form).unwrap();
+    let csrf = csrf_of(&form.text());
+    let try_login = |email: &'static str, pw: &'static str| {
+        let (pre, csrf) = (pre.clone(), csrf.clone());
+        let p = &p;
+        async move {
+            p.post_form(
+                "/login",
+                Some(&pre),
+                &[("csrf", &csrf), ("email", email), ("password", pw)],
+            )
+            .await
+        }
+    };
+    let unknown = try_login("nobody@x.example", "whatever at all").await;
+    assert_eq!(unknown.status, 401);
+    assert!(unknown.text().contains("Wrong e-mail address or password."));
+    for _ in 0..auth_failures() {
+        let r = try_login("cert@contoso.example", "wrong password!").await;
+        assert_eq!(r.status, 401);
+        assert!(r.text().contains("Wrong e-mail address or password."));
+    }
+    let blocked = try_login("cert@contoso.example", PASSWORD).await;
+    assert_eq!(blocked.status, 429, "even the right password waits");
+    assert!(blocked.header("retry-after").is_some());
+
+    let t = p.token("plain@contoso.example");
+    assert_eq!(
+        p.api("GET", "/api/v1/accounts", Some(&t), None)
+            .await
+            .status,
+        200
+    );
+    let (c, _) = p.login("plain@contoso.example").await;
+    p.ledger()
+        .set_portal_user_active("plain@contoso.example", false, "t")
+        .unwrap();
+    assert_eq!(
+        p.api("GET", "/api/v1/accounts", Some(&t), None)
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        p.get("/accounts", Some(&c)).await.status,
+        StatusCode::SEE_OTHER,
+        "open session ends"
+    );
+}
+
+fn auth_failures() -> u32 {
+    portal::auth::MAX_FAILURES
+}
+
+/// Security headers on pages, API answers and errors; bodies are bounded.
+#[tokio::test]
+async fn answers_carry_security_headers_and_bodies_are_bounded() {
+    let p = Portal::new();
+    for path in [
+        "/login",
+        "/api/v1/accounts",
+        "/nowhere",
+        "/api/v1/nowhere",
+        "/health",
+    ] {
+        let r = p.get(path, None).await;
+        let csp = r.header("content-security-policy").unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'")
+                && csp.contains("script-src 'self'")
+                && !csp.contains("unsafe-inline"),
+            "{path}"
+        );
+        assert_eq!(r.header("x-frame-options").as_deref(), Some("DENY"));
+        assert_eq!(
+            r.header("x-content-type-options").as_deref(),
+            Some("nosniff")
+        );
+        assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
+    }
+    assert_eq!(
+        p.get("/api/v1/nowhere", None).await.json()["error"]["kind"],
+        "not-found"
+    );
+    let t = p.token("cert@contoso.example");
+    let huge = "x".repeat(portal::MAX_BODY + 10);
+    let r = p
+        .api(
+            "POST",
+            "/api/v1/requests",
+            Some(&t),
+            Some(json!({ "account_id": 1, "request": huge })),
+        )
+        .await;
+    assert_eq!(r.status, 413);
+    assert_eq!(r.json()["error"]["kind"], "payload-too-large");
+    let r = p
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{}/files", p.contoso),
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 415);
+}
+
+/// The live host-ID check explains a typo.
+#[tokio::test]
+async fn the_host_id_check_explains_typos() {
+    let p = Portal::new();
+    let t = p.token("cert@contoso.example");
+    let good = p
+        .api(
+            "GET",
+            &format!("/api/v1/hostid/check?code={}", host(1)),
+            Some(&t),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(good["valid"], true);
+    let mut typo = host(1);
+    let last = typo.pop().unwrap();
+    typo.push(if last == '0' { '1' } else { '0' });
+    let bad = p
+        .api(
+            "GET",
+            &format!("/api/v1/hostid/check?code={typo}"),
+            Some(&t),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(bad["valid"], false);
+    assert!(bad["message"].as_str().unwrap().contains("check"), "{bad}");
+    let (c, _) = p.login("cert@contoso.example").await;
+    let page = p
+        .get(&format!("/hostid-check?code={typo}"), Some(&c))
+        .await
+        .json();
+    assert_eq!(page["valid"], false);
+}
+
+/// Every route of the API is in the OpenAPI document, and every path in it answers.
+#[tokio::test]
+async fn the_openapi_document_matches_the_routes() {
+    let p = Portal::new();
+    let doc = p.get("/api/v1/openapi.json", None).await.json();
+    assert_eq!(doc["openapi"], "3.0.3");
+    let paths: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+    let src = include_str!("../src/lib.rs");
+    let routed: Vec<String> = src
+        .match_indices("\"/api/v1/")
+        .map(|(i, _)| src[i + 1..i + 1 + src[i + 1..].find('"').unwrap()].to_string())
+        .collect();
+    let mut a = paths.clone();
+    a.sort();
+    let mut b = routed.clone();
+    b.sort();
+    b.dedup();
+    assert_eq!(a, b, "document paths vs routes");
+    let t = p.token("staff@vendor.example");
+    for path in paths {
+        let concrete = path
+            .replace("{id}", &p.contoso.to_string())
+            .replace("{file}", "00000000000000000000000000000000")
+            .replace("{number}", "AFR-0000001");
+        for m in doc["paths"][&path].as_object().unwrap().keys() {
+            let r = p.api(&m.to_uppercase(), &concrete, Some(&t), None).await;
+            assert_ne!(r.status, 405, "{m} {path} is routed");
+            assert_ne!(r.status, 500, "{m} {path}");
+        }
+    }
+}
