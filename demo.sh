@@ -2,7 +2,9 @@
 # The i3lic demo: issue a real activation file for this machine with the example keys, and
 # verify it as this machine, telling each step as the vendor's staff would.
 #
-#   ./demo.sh [FOLDER]
+#   ./demo.sh [FOLDER]            run the whole story once, then stop
+#   ./demo.sh --portal [FOLDER]   the same, then keep the portal running on the demo ledger
+#                                 (port 8080, or I3LIC_DEMO_PORT) until Ctrl-C
 #
 # Everything the demo makes (ledger, key copy, activation files) goes into FOLDER (default:
 # a new temporary folder); nothing else is touched apart from the build in ./target.
@@ -25,14 +27,20 @@ run() {
     "$@"
 }
 
-say "Building gethostid, issuer, licverify and licadmin (release)"
+KEEP_PORTAL=
+if [ "${1:-}" = "--portal" ]; then
+    KEEP_PORTAL=1
+    shift
+fi
+
+say "Building gethostid, issuer, licverify, licadmin and portal (release)"
 cargo build --release --locked --quiet --bins -p i3lic-hostid -p i3lic-issuer -p i3lic-verify \
-    -p i3lic-allocation
+    -p i3lic-allocation -p i3lic-portal
 # Wherever cargo puts the build (CARGO_TARGET_DIR, a config file, or ./target).
 TARGET_DIR="$(cargo metadata --format-version 1 --no-deps --locked |
     sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 BIN="${TARGET_DIR:-$(pwd)/target}/release"
-for b in gethostid issuer licverify licadmin; do
+for b in gethostid issuer licverify licadmin portal; do
     [ -x "$BIN/$b" ] || { echo "demo: $BIN/$b was not built" >&2; exit 1; }
 done
 
@@ -166,6 +174,58 @@ code=$?
 set -e
 echo "(exit code $code: out of compliance)"
 [ "$code" = 23 ] || { echo "expected exit code 23" >&2; exit 1; }
+
+say "14. The customer's own portal: the Activation File Management Tool on the web"
+DEMO_USER="customer@contoso.example"
+DEMO_PASSWORD="demo-password-only"
+echo "A certified customer user and a licensing staff user (demo passwords, never for real use):"
+export I3LIC_PORTAL_PASSWORD="$DEMO_PASSWORD"
+run "$BIN/portal" user add "$DEMO_USER" --role customer --account "$ACCOUNT" --certified
+run "$BIN/portal" user add staff@vendor.example --role staff
+run "$BIN/portal" user list
+unset I3LIC_PORTAL_PASSWORD
+TOKEN="$("$BIN/portal" token create "$DEMO_USER" --label demo 2>/dev/null)"
+echo '$ portal token create customer@contoso.example   (an API token, printed once)'
+PORT_FILE="$DEMO/portal.out"
+"$BIN/portal" serve --key "$DEMO/keys/demo.key" --listen 127.0.0.1:0 >"$PORT_FILE" 2>"$DEMO/portal.log" &
+PORTAL_PID=$!
+trap 'kill "$PORTAL_PID" 2>/dev/null || true' EXIT
+URL=
+for _ in $(seq 1 100); do
+    URL="$(sed -n 's/^portal listening on //p' "$PORT_FILE")"
+    [ -n "$URL" ] && break
+    sleep 0.1
+done
+[ -n "$URL" ] || { echo "demo: the portal did not start:" >&2; cat "$DEMO/portal.log" >&2; exit 1; }
+echo "$ portal serve --key \$DEMO/keys/demo.key --listen 127.0.0.1:0"
+echo "portal listening on $URL"
+api() { python3 -c 'import json,sys,urllib.request as u
+r=u.Request(sys.argv[1], headers={"Authorization": "Bearer "+sys.argv[2]})
+print(json.dumps(json.load(u.urlopen(r)), indent=1)[:int(sys.argv[3])])' "$@"; }
+echo '$ curl -H "Authorization: Bearer $TOKEN" '"${URL}api/v1/accounts"
+api "${URL}api/v1/accounts" "$TOKEN" 400
+ACCOUNT_ID="$(python3 -c 'import json,sys,urllib.request as u
+r=u.Request(sys.argv[1], headers={"Authorization": "Bearer "+sys.argv[2]})
+print(json.load(u.urlopen(r))["accounts"][0]["id"])' "${URL}api/v1/accounts" "$TOKEN")"
+echo '$ curl -H "Authorization: Bearer $TOKEN" '"${URL}api/v1/accounts/$ACCOUNT_ID/files"
+api "${URL}api/v1/accounts/$ACCOUNT_ID/files" "$TOKEN" 700
+echo "   ..."
+echo "The same ledger serves the issuer CLI, the portal pages and the API."
+if [ -n "$KEEP_PORTAL" ]; then
+    kill "$PORTAL_PID" 2>/dev/null || true
+    wait "$PORTAL_PID" 2>/dev/null || true
+    PORT="${I3LIC_DEMO_PORT:-8080}"
+    say "The portal keeps running: open http://127.0.0.1:$PORT/ and log in"
+    echo "  e-mail:   $DEMO_USER   (or staff@vendor.example for the licensing team)"
+    echo "  password: $DEMO_PASSWORD"
+    echo "Stop it with Ctrl-C. Everything is in $DEMO."
+    trap - EXIT
+    exec "$BIN/portal" serve --key "$DEMO/keys/demo.key" --listen "127.0.0.1:$PORT"
+fi
+kill "$PORTAL_PID" 2>/dev/null || true
+wait "$PORTAL_PID" 2>/dev/null || true
+trap - EXIT
+echo "To click through it in a browser: ./demo.sh --portal (it prints the address and the login)."
 
 say "Done"
 echo "Everything the demo made is in $DEMO:"
