@@ -1071,6 +1071,32 @@ impl Ledger {
         account: &str,
         site: Option<&str>,
     ) -> Result<Summary, IssuerError> {
+        self.summary_of(catalog, account, site, true)
+    }
+
+    /// The rows of the account summary alone: account-wide, or with `site` the rows of that
+    /// site (`used` counting its files only), as [`Ledger::summary`] gives them, without
+    /// adding up the other sites.
+    pub fn summary_parts(
+        &self,
+        catalog: &Catalog,
+        account: &str,
+        site: Option<&str>,
+    ) -> Result<Vec<PartSummary>, IssuerError> {
+        let mut s = self.summary_of(catalog, account, site, site.is_some())?;
+        Ok(match site {
+            Some(_) => s.sites.pop().map(|x| x.parts).unwrap_or_default(),
+            None => s.parts,
+        })
+    }
+
+    fn summary_of(
+        &self,
+        catalog: &Catalog,
+        account: &str,
+        site: Option<&str>,
+        with_sites: bool,
+    ) -> Result<Summary, IssuerError> {
         let a = Self::account_id(&self.conn, account)?;
         let mut st = self.conn.prepare(
             "SELECT part, SUM(quantity), SUM(CASE WHEN perpetual = 1 THEN quantity ELSE 0 END)
@@ -1091,7 +1117,18 @@ impl Ledger {
                 .collect::<Result<_, _>>()?;
             Ok(v)
         };
-        let account_used = used_by(None)?;
+        // Account-wide use is each order line's `used` counter: kept in step with the active
+        // files' usage rows in every transaction (and checked by `verify_usage`), it gives the
+        // same sums without reading every file of the account.
+        let account_used: Vec<(String, i64)> = {
+            let mut st = self.conn.prepare_cached(
+                "SELECT part, SUM(used) FROM orders WHERE account_id = ?1 GROUP BY part",
+            )?;
+            let v = st
+                .query_map([a], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            v
+        };
         let lookup = |v: &[(String, i64)], p: &str| {
             v.iter()
                 .find(|(q, _)| q == p)
@@ -1120,7 +1157,7 @@ impl Ledger {
                 .collect()
         };
         let mut sites = Vec::new();
-        for s in self.sites(account)? {
+        for s in self.sites(account)?.into_iter().filter(|_| with_sites) {
             if site.is_some_and(|n| n != s.name) {
                 continue;
             }
@@ -1131,7 +1168,7 @@ impl Ledger {
                 parts: rows(&used_by(Some(sid))?),
             });
         }
-        if let Some(n) = site {
+        if let Some(n) = site.filter(|_| with_sites) {
             if sites.is_empty() {
                 return Err(IssuerError::UnknownSite {
                     account: account.to_string(),

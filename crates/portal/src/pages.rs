@@ -8,7 +8,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use format::{LicenseType, Timestamp};
-use issuer::{ActivityRow, Attachment, IssueRequest, NewRequest, PartQuantity, Role, Summary};
+use issuer::{ActivityRow, Attachment, IssueRequest, NewRequest, PartQuantity, Role};
 use maud::{html, Markup, DOCTYPE};
 
 use crate::auth;
@@ -382,21 +382,24 @@ pub async fn summary(
     let c = u.caller.clone();
     let (site, category) = (opt(&q.site), opt(&q.category));
     let (s2, c2) = (site.clone(), category.clone());
-    let (a, all, s, sites): (_, Summary, Summary, _) = st
+    let (a, rows, categories, sites) = st
         .read(move |l, cat| {
-            let a = service::account(l, &c, id)?;
-            let all = service::summary(l, cat, &c, id, None, None)?;
-            let s = service::summary(l, cat, &c, id, s2.as_deref(), c2.as_deref())?;
+            let (a, rows) = service::summary_parts(l, cat, &c, id, s2.as_deref(), c2.as_deref())?;
             let sites = l.sites(&a.name)?;
-            Ok((a, all, s, sites))
+            // The category filter lists the categories the account ordered.
+            let mut categories: Vec<String> = if s2.is_none() && c2.is_none() {
+                rows.iter().map(|p| p.category.clone()).collect()
+            } else {
+                service::summary_parts(l, cat, &c, id, None, None)?
+                    .1
+                    .into_iter()
+                    .map(|p| p.category)
+                    .collect()
+            };
+            categories.dedup();
+            Ok((a, rows, categories, sites))
         })
         .await?;
-    let mut categories: Vec<&str> = all.parts.iter().map(|p| p.category.as_str()).collect();
-    categories.dedup();
-    let rows: Vec<issuer::PartSummary> = match &site {
-        Some(_) => s.sites.first().map(|x| x.parts.clone()).unwrap_or_default(),
-        None => s.parts.clone(),
-    };
     Ok(page(
         "Account Summary",
         Some(&u),
@@ -414,7 +417,7 @@ pub async fn summary(
                 select id="f-cat" name="category" {
                     option value="" { "-- ALL --" }
                     @for k in &categories {
-                        option value=(k) selected[category.as_deref() == Some(*k)] { (k) }
+                        option value=(k) selected[category.as_deref() == Some(k.as_str())] { (k) }
                     }
                 }
                 button type="submit" { "Apply Filters" }
@@ -450,13 +453,8 @@ pub async fn software(
 ) -> PageResult {
     let id = id_of(&id)?;
     let c = u.caller.clone();
-    let (a, s) = st
-        .read(move |l, cat| {
-            Ok((
-                service::account(l, &c, id)?,
-                service::summary(l, cat, &c, id, None, None)?,
-            ))
-        })
+    let (a, parts) = st
+        .read(move |l, cat| service::summary_parts(l, cat, &c, id, None, None))
         .await?;
     Ok(page(
         "Software Details",
@@ -471,9 +469,9 @@ pub async fn software(
                     th scope="col" { "Perpetual" } th scope="col" { "Non Perpetual" } th scope="col" { "Total" }
                 } }
                 tbody {
-                    @for p in &s.parts {
+                    @for p in &parts {
                         tr {
-                            td { (p.part) } td { (p.category) } td { (p.description) } td { (s.account) }
+                            td { (p.part) } td { (p.category) } td { (p.description) } td { (a.name) }
                             td.num { (p.perpetual) } td.num { (p.non_perpetual) } td.num { (p.total) }
                         }
                     }
@@ -749,13 +747,12 @@ async fn new_file_page(
     let c = u.caller.clone();
     let (a, s, sites) = st
         .read(move |l, cat| {
-            let a = service::account(l, &c, id)?;
-            let s = service::summary(l, cat, &c, id, None, None)?;
+            let (a, s) = service::summary_parts(l, cat, &c, id, None, None)?;
             let sites = l.sites(&a.name)?;
             Ok((a, s, sites))
         })
         .await?;
-    let mut categories: Vec<String> = s.parts.iter().map(|p| p.category.clone()).collect();
+    let mut categories: Vec<String> = s.iter().map(|p| p.category.clone()).collect();
     if u.caller.user.role == Role::Partner || u.caller.is_staff() {
         for p in st.catalog.parts() {
             categories.push(p.category.clone());
@@ -802,10 +799,10 @@ async fn new_file_page(
             @let category = format!("{prod} {ver}");
             @let t = ltype.unwrap_or(LicenseType::Production);
             @let partner = u.caller.user.role == Role::Partner;
-            @let available = |part: &str| s.parts.iter().find(|p| p.part == part).map(|p| (p.total, p.used, p.available));
+            @let available = |part: &str| s.iter().find(|p| p.part == part).map(|p| (p.total, p.used, p.available));
             @let servers: Vec<&issuer::catalog::Part> = st.catalog.parts().filter(|p| p.category == category && p.server.as_ref().is_some_and(|sv| sv.types.contains(&t) && (available(&p.number).is_some() || (partner && sv.development == Some(issuer::catalog::Development::NonOrdered))))).collect();
             @let switchovers: Vec<&issuer::catalog::Part> = st.catalog.parts().filter(|p| p.category == category && p.server.as_ref().is_some_and(|sv| sv.types.contains(&LicenseType::Switchover)) && available(&p.number).is_some_and(|x| x.2 > 0)).collect();
-            @let addons: Vec<&issuer::PartSummary> = s.parts.iter().filter(|p| p.category == category && st.catalog.part(&p.part).is_some_and(|c| c.server.is_none())).collect();
+            @let addons: Vec<&issuer::PartSummary> = s.iter().filter(|p| p.category == category && st.catalog.part(&p.part).is_some_and(|c| c.server.is_none())).collect();
             form.card method="post" action={ "/accounts/" (a.id) "/new" } {
                 (csrf_field(&u))
                 input type="hidden" name="site" value=(site.clone().unwrap_or_default());
@@ -1066,13 +1063,12 @@ async fn update_page(
     let (a, d, s) = st
         .read(move |l, cat| {
             let (a, d) = service::file(l, cat, &c, &f)?;
-            let s = service::summary(l, cat, &c, a.id, None, None)?;
+            let (_, s) = service::summary_parts(l, cat, &c, a.id, None, None)?;
             Ok((a, d, s))
         })
         .await?;
     let category = format!("{} {}", d.activation.product, d.activation.product_version);
     let addons: Vec<&issuer::PartSummary> = s
-        .parts
         .iter()
         .filter(|p| {
             p.category == category && st.catalog.part(&p.part).is_some_and(|c| c.server.is_none())

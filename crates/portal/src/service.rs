@@ -81,12 +81,24 @@ impl AppState {
         self.key.key_id().to_string()
     }
 
-    /// Run a read on one of the readers, off the async threads.
+    /// Run a read on one of the readers: right here when one is free (a page's reads take
+    /// well under a millisecond, less than handing them to another thread costs), else on a
+    /// blocking thread that waits for one.
     pub async fn read<T, F>(self: &Arc<Self>, f: F) -> Result<T, PortalError>
     where
         T: Send + 'static,
         F: FnOnce(&Ledger, &Catalog) -> Result<T, PortalError> + Send + 'static,
     {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        let f = {
+            let free = (0..self.readers.len())
+                .map(|i| (start + i) % self.readers.len())
+                .find_map(|k| self.readers[k].try_lock().ok());
+            match free {
+                Some(l) => return f(&l, &self.catalog),
+                None => f,
+            }
+        };
         let me = self.clone();
         tokio::task::spawn_blocking(move || {
             let n = me.next_reader.fetch_add(1, Ordering::Relaxed) % me.readers.len();
@@ -152,6 +164,24 @@ impl Caller {
             ))
         }
     }
+}
+
+/// The rows of the Account Summary alone (account-wide, or of one install site), with
+/// only the parts of one product category when `category` is given.
+pub fn summary_parts(
+    l: &Ledger,
+    cat: &Catalog,
+    c: &Caller,
+    id: i64,
+    site: Option<&str>,
+    category: Option<&str>,
+) -> Result<(AccountRef, Vec<issuer::PartSummary>), PortalError> {
+    let a = account(l, c, id)?;
+    let mut rows = l.summary_parts(cat, &a.name, site)?;
+    if let Some(k) = category {
+        rows.retain(|p| p.category.eq_ignore_ascii_case(k));
+    }
+    Ok((a, rows))
 }
 
 /// The accounts the caller may see, by name.

@@ -775,7 +775,13 @@ impl Ledger {
     ) -> Result<(Activity, u64), IssuerError> {
         let (sql, args) = self.activity_query(f)?;
         let total: i64 = {
-            let count = sql.replacen(ACTIVITY_COLUMNS, "count(*)", 1);
+            // The count needs the joins only to filter by site name across accounts.
+            let count = match sql.find("WHERE 1") {
+                Some(w) if !sql.contains("s.name = ") => {
+                    format!("SELECT count(*) FROM files f {}", &sql[w..])
+                }
+                _ => sql.replacen(ACTIVITY_COLUMNS, "count(*)", 1),
+            };
             let mut st = self.conn.prepare_cached(&count)?;
             st.query_row(params_from_iter(args.iter()), |r| r.get(0))?
         };

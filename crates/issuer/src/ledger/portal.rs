@@ -981,6 +981,123 @@ impl Ledger {
 mod tests {
     use super::*;
 
+    /// `summary_parts` gives exactly the rows `summary` gives, account-wide and per site.
+    #[test]
+    fn summary_parts_are_the_summarys_rows() {
+        use crate::{Catalog, IssueRequest, PartQuantity, SiteDetails};
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let cat = Catalog::built_in().unwrap();
+        l.add_account("A", "t").unwrap();
+        for s in ["HQ", "Lab"] {
+            l.add_site("A", s, &SiteDetails::default(), "t").unwrap();
+        }
+        l.add_order(&cat, "A", "SW-001-4.0-SL03", 2, true, "t")
+            .unwrap();
+        l.add_order(&cat, "A", "SW-001-4.0-AL02", 10, true, "t")
+            .unwrap();
+        l.add_order(&cat, "A", "SW-001-4.0-AL02", 3, false, "t")
+            .unwrap();
+        let host = hostid::HostId::from_components(&hostid::Components {
+            machine_id: Some("ab".repeat(16)),
+            macs: vec![[0, 0x1b, 0x21, 1, 2, 3]],
+            ..Default::default()
+        })
+        .unwrap();
+        let req = IssueRequest {
+            account: "A".into(),
+            site: "Lab".into(),
+            product: "CIC".into(),
+            version: "4.0".into(),
+            license_type: format::LicenseType::Production,
+            host_id: host.to_string(),
+            machine: "m".into(),
+            switchover_host_id: None,
+            switchover_machine: None,
+            switchover_part: None,
+            server_part: "SW-001-4.0-SL03".into(),
+            add: vec![PartQuantity {
+                part: "SW-001-4.0-AL02".into(),
+                quantity: 4,
+            }],
+            system_type: None,
+            mail_connector: None,
+            generated_by: "t".into(),
+            partner: false,
+            related: None,
+        };
+        l.issue(
+            &cat,
+            &req,
+            &format::SecretKey::generate(),
+            None,
+            Timestamp::now(),
+        )
+        .unwrap();
+        // Pages of the activity list add up to the whole list, for each filter.
+        let key = format::SecretKey::generate();
+        for _ in 0..3 {
+            let hq = IssueRequest {
+                site: "HQ".into(),
+                add: vec![],
+                ..req.clone()
+            };
+            let f = l.issue(&cat, &hq, &key, None, Timestamp::now()).unwrap();
+            l.deactivate(&f.file_id.to_string(), "t", Timestamp::now())
+                .unwrap();
+        }
+        l.issue(
+            &cat,
+            &IssueRequest {
+                site: "HQ".into(),
+                ..req.clone()
+            },
+            &key,
+            None,
+            Timestamp::now(),
+        )
+        .unwrap();
+        let filters = [
+            crate::ActivityFilter {
+                account: Some("A".into()),
+                ..Default::default()
+            },
+            crate::ActivityFilter {
+                account: Some("A".into()),
+                site: Some("Lab".into()),
+                ..Default::default()
+            },
+            crate::ActivityFilter {
+                site: Some("Lab".into()),
+                ..Default::default()
+            },
+            crate::ActivityFilter {
+                account: Some("A".into()),
+                active: Some(false),
+                ..Default::default()
+            },
+        ];
+        for f in &filters {
+            let all = l.activity(f).unwrap();
+            let (p1, total) = l.activity_page(f, 1, 0).unwrap();
+            let (p2, _) = l.activity_page(f, 10, 1).unwrap();
+            assert_eq!(total as usize, all.len(), "{f:?}");
+            assert_eq!([p1, p2].concat(), all, "{f:?}");
+        }
+        let full = l.summary(&cat, "A", None).unwrap();
+        assert_eq!(l.summary_parts(&cat, "A", None).unwrap(), full.parts);
+        for site in &full.sites {
+            assert_eq!(
+                l.summary_parts(&cat, "A", Some(&site.site)).unwrap(),
+                site.parts
+            );
+        }
+        assert!(matches!(
+            l.summary_parts(&cat, "A", Some("Nope")),
+            Err(IssuerError::UnknownSite { .. })
+        ));
+    }
+
     #[test]
     fn request_numbers_round_trip() {
         assert_eq!(request_number(1), "AFR-0000001");
