@@ -255,6 +255,8 @@ pub struct ActivityQuery {
 
 /// Rows per page of the activity list.
 pub const PAGE_SIZE: u32 = 50;
+/// The highest page number accepted.
+pub const MAX_PAGE: u64 = 1_000_000_000;
 
 fn date(flag: &str, s: &str, end: bool) -> Result<Timestamp, PortalError> {
     let t: Timestamp = format!("{}T00:00:00Z", s.trim()).parse().map_err(|_| {
@@ -330,7 +332,12 @@ pub fn activity(
 ) -> Result<(AccountRef, Vec<ActivityRow>, u64), PortalError> {
     let a = account(l, c, id)?;
     let f = q.filter(&a.name)?;
-    let page = q.page.unwrap_or(1).max(1);
+    let page = q.page.unwrap_or(1);
+    if !(1..=MAX_PAGE).contains(&page) {
+        return Err(PortalError::bad_request(format!(
+            "page {page} is not a page number from 1 to {MAX_PAGE}"
+        )));
+    }
     let (rows, total) = l.activity_page(
         &f,
         PAGE_SIZE,
@@ -488,6 +495,12 @@ pub struct NewSite {
 /// Add an install site to an account.
 pub fn add_site(l: &mut Ledger, c: &Caller, id: i64, s: &NewSite) -> Result<(), PortalError> {
     let a = account(l, c, id)?;
+    if s.address.len() > 3 {
+        return Err(PortalError::bad_request(format!(
+            "an install site has at most three address lines, not {}",
+            s.address.len()
+        )));
+    }
     let d = SiteDetails {
         address: s
             .address

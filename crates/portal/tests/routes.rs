@@ -948,6 +948,35 @@ async fn the_openapi_document_matches_the_routes() {
     let p = Portal::new();
     let doc = p.get("/api/v1/openapi.json", None).await.json();
     assert_eq!(doc["openapi"], "3.0.3");
+    let types: Vec<&str> = format::LicenseType::ALL
+        .iter()
+        .map(|t| t.as_str())
+        .collect();
+    let enum_of = |v: &serde_json::Value| -> Vec<String> {
+        let mut v: Vec<String> = serde_json::from_value(v.clone()).unwrap();
+        v.sort();
+        v
+    };
+    let mut want: Vec<String> = types.iter().map(|t| t.to_string()).collect();
+    want.sort();
+    assert_eq!(
+        enum_of(&doc["components"]["schemas"]["IssueRequest"]["properties"]["type"]["enum"]),
+        want
+    );
+    let files_get = &doc["paths"]["/api/v1/accounts/{id}/files"]["get"]["parameters"];
+    let type_param = files_get
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "type")
+        .unwrap();
+    let mut with_any = want.clone();
+    with_any.insert(0, String::new());
+    assert_eq!(
+        enum_of(&type_param["schema"]["enum"]),
+        with_any,
+        "empty means any type"
+    );
     let paths: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
     let src = include_str!("../src/lib.rs");
     let routed: Vec<String> = src
