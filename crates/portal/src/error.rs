@@ -94,10 +94,49 @@ impl std::fmt::Display for PortalError {
 
 impl std::error::Error for PortalError {}
 
+/// The issuer's messages name its command-line flags; on a page or in the API they name
+/// the field instead.
+fn in_portal_words(msg: &str) -> String {
+    const WORDS: &[(&str, &str)] = &[
+        ("--switchover-host-id", "the switchover host ID"),
+        ("--host-id", "the host ID"),
+        ("--server-part", "the server item"),
+        ("--switchover-part", "the switchover item"),
+        (
+            "deactivate it with --with-recovery",
+            "deactivate it with its disaster recovery files",
+        ),
+        ("--related ID", "the related production file"),
+        ("--related", "the related production file"),
+        ("--add", "add-on items"),
+        ("--set", "quantities"),
+        ("--mirror", "mirroring"),
+        ("--part", "the part"),
+    ];
+    let mut out = msg.to_string();
+    for (flag, words) in WORDS {
+        out = out.replace(flag, words);
+    }
+    out
+}
+
 impl From<IssuerError> for PortalError {
     fn from(e: IssuerError) -> Self {
         use IssuerError as E;
-        let msg = e.to_string();
+        let msg = match &e {
+            E::HostId { flag, source } => {
+                let what = if flag.contains("switchover") {
+                    "Switchover host ID"
+                } else {
+                    "Host ID"
+                };
+                format!("{what}: {source}")
+            }
+            E::RuleViolated { detail, .. } => {
+                format!("These items cannot go together in one activation file: {detail}")
+            }
+            _ => in_portal_words(&e.to_string()),
+        };
         match &e {
             E::UnknownAccount { .. }
             | E::UnknownSite { .. }
@@ -125,5 +164,32 @@ impl From<IssuerError> for PortalError {
             | E::NothingToUpgrade { .. } => Self::new(StatusCode::CONFLICT, "conflict", msg),
             _ => Self::internal(msg),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_fields_not_flags() {
+        let e = PortalError::from(IssuerError::PartMismatch {
+            part: "SW-001-4.0-AL02".into(),
+            reason: "it is an access item, not a server item (--server-part)".into(),
+        });
+        assert_eq!(
+            e.message,
+            "part SW-001-4.0-AL02: it is an access item, not a server item (the server item)"
+        );
+        let h = PortalError::from(IssuerError::HostId {
+            flag: "--switchover-host-id",
+            source: "X".parse::<hostid::HostId>().unwrap_err(),
+        });
+        assert!(
+            h.message.starts_with("Switchover host ID: "),
+            "{}",
+            h.message
+        );
+        assert_eq!(h.status, StatusCode::BAD_REQUEST);
     }
 }
