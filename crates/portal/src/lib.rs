@@ -136,6 +136,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(pages::attachment),
         )
         .route("/requests/{number}/close", post(pages::close_request))
+        .route("/users", get(pages::users).post(pages::add_user))
+        .route("/users/{id}/active", post(pages::set_user_active))
         .route("/hostid-check", get(pages::host_id_check));
     let api = Router::new()
         .route("/api/v1/openapi.json", get(api::openapi))

@@ -1002,3 +1002,81 @@ async fn the_openapi_document_matches_the_routes() {
         }
     }
 }
+
+/// Staff manage portal users from the portal: add one (who can then log in), disable one
+/// (their open session ends); nobody else may.
+#[tokio::test]
+async fn staff_manage_portal_users() {
+    let p = Portal::new();
+    let (c, csrf) = p.login("cert@contoso.example").await;
+    assert_eq!(p.get("/users", Some(&c)).await.status, 403);
+    let r = p
+        .post_form(
+            "/users",
+            Some(&c),
+            &[
+                ("csrf", &csrf),
+                ("email", "x@y.example"),
+                ("role", "staff"),
+                ("password", PASSWORD),
+                ("password2", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let (s, scsrf) = p.login("staff@vendor.example").await;
+    let page = p.get("/users", Some(&s)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("plain@contoso.example"));
+    let add = |pw2: &'static str| {
+        let (s, scsrf) = (s.clone(), scsrf.clone());
+        let p = &p;
+        async move {
+            p.post_form(
+                "/users",
+                Some(&s),
+                &[
+                    ("csrf", &scsrf),
+                    ("email", "new@contoso.example"),
+                    ("role", "customer"),
+                    ("account", "Contoso"),
+                    ("certified", "yes"),
+                    ("password", PASSWORD),
+                    ("password2", pw2),
+                ],
+            )
+            .await
+        }
+    };
+    let differ = add("something else entirely").await;
+    assert_eq!(differ.status, 400);
+    assert!(differ.text().contains("The two passwords differ."));
+    assert_eq!(add(PASSWORD).await.status, StatusCode::SEE_OTHER);
+    let (nc, _) = p.login("new@contoso.example").await;
+    let user = p
+        .ledger()
+        .portal_user_login("new@contoso.example")
+        .unwrap()
+        .unwrap()
+        .0;
+    assert!(user.certified && user.accounts == ["Contoso"]);
+    let r = p
+        .post_form(
+            &format!("/users/{}/active", user.id),
+            Some(&s),
+            &[("csrf", &scsrf), ("active", "no")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        p.get("/accounts", Some(&nc)).await.status,
+        StatusCode::SEE_OTHER,
+        "their session ended"
+    );
+    let audit: i64 = p.ledger().connection().query_row(
+        "SELECT count(*) FROM audit WHERE actor = 'portal:staff@vendor.example' AND action LIKE 'portal-user.%'", [], |r| r.get(0)).unwrap();
+    assert_eq!(
+        audit, 2,
+        "add and disable are in the audit log with the staff user"
+    );
+}
