@@ -167,20 +167,68 @@ pub struct UnverifiedFile {
 
 /// Remove trailing CR, spaces and tabs: the only normalisation applied to received lines.
 fn norm(line: &str) -> &str {
-    line.trim_end_matches([' ', '\t', '\r'])
+    let end = line
+        .as_bytes()
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t' | b'\r'))
+        .map_or(0, |i| i + 1);
+    // The bytes cut are ASCII, so `end` is a character boundary.
+    line.get(..end).unwrap_or(line)
 }
 
-/// The input's lines split at LF and normalised, numbered from 1, each flagged when it is the
-/// last line of the input (the only one a truncation can have cut short).
+/// One line of the input, as split at LF.
+struct Line<'a> {
+    /// Byte offset of the line's first byte in the input.
+    start: usize,
+    /// The line without its LF, not normalised.
+    raw: &'a str,
+    /// Whether it is the last line of the input (the only one a truncation can have cut
+    /// short), which has no LF.
+    last: bool,
+}
+
+/// The input's lines split at LF (found with `memchr`). As an iterator: each line's byte
+/// offset (see [`line_number`]), the line normalised, and whether it is the last line.
 struct Lines<'a> {
-    inner: std::iter::Peekable<std::iter::Enumerate<std::str::Split<'a, char>>>,
+    text: &'a str,
+    /// Byte offset of the next line.
+    pos: usize,
+    done: bool,
+}
+
+/// The 1-based number of the line that starts at byte `at` of `text` (only computed for an
+/// error message).
+fn line_number(text: &str, at: usize) -> usize {
+    memchr::memchr_iter(b'\n', text.as_bytes().get(..at).unwrap_or_default()).count() + 1
 }
 
 impl<'a> Lines<'a> {
     fn new(text: &'a str) -> Lines<'a> {
         Lines {
-            inner: text.split('\n').enumerate().peekable(),
+            text,
+            pos: 0,
+            done: false,
         }
+    }
+
+    fn next_line(&mut self) -> Option<Line<'a>> {
+        if self.done {
+            return None;
+        }
+        let start = self.pos;
+        let rest = self.text.get(start..).unwrap_or_default();
+        let (raw, last) = match memchr::memchr(b'\n', rest.as_bytes()) {
+            Some(i) => {
+                self.pos = start + i + 1;
+                (rest.get(..i).unwrap_or_default(), false)
+            }
+            None => {
+                self.done = true;
+                self.pos = self.text.len();
+                (rest, true)
+            }
+        };
+        Some(Line { start, raw, last })
     }
 }
 
@@ -188,9 +236,7 @@ impl<'a> Iterator for Lines<'a> {
     type Item = (usize, &'a str, bool);
 
     fn next(&mut self) -> Option<(usize, &'a str, bool)> {
-        let (i, l) = self.inner.next()?;
-        let last = self.inner.peek().is_none();
-        Some((i + 1, norm(l), last))
+        self.next_line().map(|l| (l.start, norm(l.raw), l.last))
     }
 }
 
@@ -216,8 +262,8 @@ impl UnverifiedFile {
             return Err(FormatError::Empty);
         }
 
-        // Each item: (1-based line number, normalised line, whether it is the last line of
-        // the input). The last line is the only one that can have been cut short.
+        // Each item: (byte offset of the line, normalised line, whether it is the last line
+        // of the input). The last line is the only one that can have been cut short.
         let mut lines = Lines::new(text);
 
         // Leading blank lines, then the begin marker.
@@ -280,7 +326,7 @@ impl UnverifiedFile {
                 });
             }
             return Err(FormatError::MalformedHeader {
-                line: fline,
+                line: line_number(text, fline),
                 reason: format!(
                     "the Format header names '{}', not an i3lic activation file format",
                     version.chars().take(64).collect::<String>().escape_debug()
@@ -300,7 +346,7 @@ impl UnverifiedFile {
             if key_line.starts_with(FORMAT_HEADER) {
                 return Err(FormatError::DuplicateSection {
                     section: "Format header",
-                    line: kline,
+                    line: line_number(text, kline),
                 });
             }
             return Err(FormatError::MissingSection {
@@ -316,7 +362,7 @@ impl UnverifiedFile {
             }
             Err(_) => {
                 return Err(FormatError::MalformedHeader {
-                    line: kline,
+                    line: line_number(text, kline),
                     reason: format!(
                         "the Key-Id header '{}' is not 16 lower-case hex digits",
                         kid.chars().take(64).collect::<String>().escape_debug()
@@ -335,56 +381,7 @@ impl UnverifiedFile {
             signed.push(b'\n');
         }
         let payload_offset = signed.len();
-        let mut payload_blank = true;
-        let mut found_signature = false;
-        for (n, l, _) in lines.by_ref() {
-            // Payload lines (JSON) never start with the first byte of a marker or a header.
-            if !matches!(l.as_bytes().first(), Some(b'-' | b'F' | b'K')) {
-                payload_blank &= l.is_empty();
-                signed.extend_from_slice(l.as_bytes());
-                signed.push(b'\n');
-                continue;
-            }
-            match l {
-                SIGNATURE_MARKER => {
-                    found_signature = true;
-                    break;
-                }
-                BEGIN_MARKER => {
-                    return Err(FormatError::DuplicateSection {
-                        section: "begin marker",
-                        line: n,
-                    })
-                }
-                END_MARKER => {
-                    return Err(FormatError::MissingSection {
-                        section: "signature block",
-                    })
-                }
-                _ if l.starts_with(FORMAT_HEADER) => {
-                    return Err(FormatError::DuplicateSection {
-                        section: "Format header",
-                        line: n,
-                    })
-                }
-                _ if l.starts_with(KEY_ID_HEADER) => {
-                    return Err(FormatError::DuplicateSection {
-                        section: "Key-Id header",
-                        line: n,
-                    })
-                }
-                _ => {
-                    payload_blank &= l.is_empty();
-                    signed.extend_from_slice(l.as_bytes());
-                    signed.push(b'\n');
-                }
-            }
-        }
-        if !found_signature {
-            return Err(FormatError::Truncated {
-                expected: "the signature block",
-            });
-        }
+        let payload_blank = read_payload(text, &mut lines, &mut signed)?;
         if payload_blank {
             return Err(FormatError::MissingSection { section: "payload" });
         }
@@ -401,13 +398,13 @@ impl UnverifiedFile {
                 SIGNATURE_MARKER => {
                     return Err(FormatError::DuplicateSection {
                         section: "signature block",
-                        line: n,
+                        line: line_number(text, n),
                     })
                 }
                 BEGIN_MARKER => {
                     return Err(FormatError::DuplicateSection {
                         section: "begin marker",
-                        line: n,
+                        line: line_number(text, n),
                     })
                 }
                 _ => {
@@ -432,11 +429,11 @@ impl UnverifiedFile {
                 return Err(if l == BEGIN_MARKER {
                     FormatError::DuplicateSection {
                         section: "begin marker",
-                        line: n,
+                        line: line_number(text, n),
                     }
                 } else {
                     FormatError::UnexpectedLine {
-                        line: n,
+                        line: line_number(text, n),
                         reason: "text after the end marker".into(),
                     }
                 });
@@ -528,6 +525,108 @@ impl UnverifiedFile {
             key_id: self.key_id,
         }))
     }
+}
+
+/// Whether the line starting at byte `at` starts with the first byte of a marker or a header
+/// (`-`, `F`, `K`), which no payload line (JSON) does.
+fn starts_like_armor(bytes: &[u8], at: usize) -> bool {
+    matches!(bytes.get(at), Some(b'-' | b'F' | b'K'))
+}
+
+/// The start of the first line at or after byte `from` (itself a line start) that starts like
+/// a marker or a header ([`starts_like_armor`]), if any.
+fn next_armor_line(bytes: &[u8], from: usize) -> Option<usize> {
+    if starts_like_armor(bytes, from) {
+        return Some(from);
+    }
+    // Every later line start follows an LF. The signature marker comes first in a file as
+    // written; the others are only looked for before it.
+    let hay = bytes.get(from..).unwrap_or_default();
+    let mut end = memchr::memmem::find(hay, b"\n-").unwrap_or(hay.len());
+    for needle in [b"\nF", b"\nK"] {
+        if let Some(i) = memchr::memmem::find(hay.get(..end).unwrap_or_default(), needle) {
+            end = i;
+        }
+    }
+    (end < hay.len()).then_some(from + end + 1)
+}
+
+/// Read the payload lines, from the position of `lines` up to the signature marker, into
+/// `signed` (each normalised and ended by one LF), leaving `lines` after the marker. Returns
+/// whether every payload line is blank.
+///
+/// The lines before the next line that starts like a marker or a header are copied in one
+/// piece when normalisation leaves them as they are (no CR or tab, no space before an LF:
+/// every line of a file as written), else line by line.
+fn read_payload(
+    text: &str,
+    lines: &mut Lines<'_>,
+    signed: &mut Vec<u8>,
+) -> Result<bool, FormatError> {
+    let bytes = text.as_bytes();
+    let mut blank = true;
+    loop {
+        if lines.done {
+            break;
+        }
+        let from = lines.pos;
+        let Some(until) = next_armor_line(bytes, from) else {
+            // No signature marker in what is left: none of these lines can be one.
+            break;
+        };
+        let run = bytes.get(from..until).unwrap_or_default();
+        if memchr::memchr2(b'\r', b'\t', run).is_none()
+            && memchr::memmem::find(run, b" \n").is_none()
+        {
+            signed.extend_from_slice(run);
+            blank &= run.iter().all(|&b| b == b'\n');
+            lines.pos = until;
+        } else {
+            while lines.pos < until {
+                let Some(line) = lines.next_line() else { break };
+                let l = norm(line.raw);
+                blank &= l.is_empty();
+                signed.extend_from_slice(l.as_bytes());
+                signed.push(b'\n');
+            }
+        }
+        let Some(line) = lines.next_line() else { break };
+        let l = norm(line.raw);
+        match l {
+            SIGNATURE_MARKER => return Ok(blank),
+            BEGIN_MARKER => {
+                return Err(FormatError::DuplicateSection {
+                    section: "begin marker",
+                    line: line_number(text, line.start),
+                })
+            }
+            END_MARKER => {
+                return Err(FormatError::MissingSection {
+                    section: "signature block",
+                })
+            }
+            _ if l.starts_with(FORMAT_HEADER) => {
+                return Err(FormatError::DuplicateSection {
+                    section: "Format header",
+                    line: line_number(text, line.start),
+                })
+            }
+            _ if l.starts_with(KEY_ID_HEADER) => {
+                return Err(FormatError::DuplicateSection {
+                    section: "Key-Id header",
+                    line: line_number(text, line.start),
+                })
+            }
+            _ => {
+                blank &= l.is_empty();
+                signed.extend_from_slice(l.as_bytes());
+                signed.push(b'\n');
+            }
+        }
+    }
+    Err(FormatError::Truncated {
+        expected: "the signature block",
+    })
 }
 
 /// A file whose signature was checked by a known key. Only [`UnverifiedFile::verify`] makes one.
