@@ -55,28 +55,35 @@ impl FromStr for KeyId {
     type Err = FormatError;
 
     fn from_str(s: &str) -> Result<KeyId, FormatError> {
-        let bytes =
-            decode_hex(s)
-                .filter(|b| b.len() == 8)
-                .ok_or_else(|| FormatError::InvalidValue {
-                    field: "key id".into(),
-                    reason: format!("'{}' is not 16 lower-case hex digits", s.escape_debug()),
-                })?;
-        let mut id = [0u8; 8];
-        id.copy_from_slice(&bytes);
-        Ok(KeyId(id))
+        decode_hex_array(s)
+            .map(KeyId)
+            .ok_or_else(|| FormatError::InvalidValue {
+                field: "key id".into(),
+                reason: format!("'{}' is not 16 lower-case hex digits", s.escape_debug()),
+            })
     }
 }
 
-/// Decode lower-case hex (the only spelling this crate writes).
-pub(crate) fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+/// Decode exactly `2 * N` lower-case hex digits (the only spelling this crate writes) into
+/// `N` bytes, without an allocation.
+pub(crate) fn decode_hex_array<const N: usize>(s: &str) -> Option<[u8; N]> {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        }
+    }
+    let digits = s.as_bytes();
+    if digits.len() != 2 * N {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
+    let mut out = [0u8; N];
+    for (o, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        let (hi, lo) = (pair.first().copied()?, pair.get(1).copied()?);
+        *o = (nibble(hi)? << 4) | nibble(lo)?;
+    }
+    Some(out)
 }
 
 /// A vendor's ed25519 public key, as trusted by servers.

@@ -7,7 +7,7 @@ use hostid::HostId;
 use serde::{Deserialize, Serialize};
 
 use crate::error::FormatError;
-use crate::keys::decode_hex;
+use crate::keys::decode_hex_array;
 use crate::rules::{is_key_name, Rules};
 use crate::time::Timestamp;
 
@@ -50,16 +50,12 @@ impl FromStr for FileId {
     type Err = FormatError;
 
     fn from_str(s: &str) -> Result<FileId, FormatError> {
-        let bytes =
-            decode_hex(s)
-                .filter(|b| b.len() == 16)
-                .ok_or_else(|| FormatError::InvalidValue {
-                    field: "file id".into(),
-                    reason: format!("'{}' is not 32 lower-case hex digits", s.escape_debug()),
-                })?;
-        let mut id = [0u8; 16];
-        id.copy_from_slice(&bytes);
-        Ok(FileId(id))
+        decode_hex_array(s)
+            .map(FileId)
+            .ok_or_else(|| FormatError::InvalidValue {
+                field: "file id".into(),
+                reason: format!("'{}' is not 32 lower-case hex digits", s.escape_debug()),
+            })
     }
 }
 
@@ -420,18 +416,22 @@ fn check_text(field: &str, v: &str, allow_empty: bool) -> Result<(), FormatError
     if !allow_empty && (v.is_empty() || (blank_edge && v.trim().is_empty())) {
         return Err(bad("must not be empty".into()));
     }
-    // One pass over the characters (this runs for every value of every file read).
-    for c in v.chars() {
-        if is_refused_char(c) {
-            return Err(bad(if c.is_control() {
-                format!("contains the control character U+{:04X}", u32::from(c))
-            } else {
-                format!(
-                    "contains the invisible formatting character U+{:04X}",
-                    u32::from(c)
-                )
-            }));
-        }
+    // One pass over the characters (this runs for every value of every file read); over
+    // the bytes when they are all ASCII, whose refused characters are the controls.
+    let refused = if v.is_ascii() {
+        v.bytes().find(u8::is_ascii_control).map(char::from)
+    } else {
+        v.chars().find(|&c| is_refused_char(c))
+    };
+    if let Some(c) = refused {
+        return Err(bad(if c.is_control() {
+            format!("contains the control character U+{:04X}", u32::from(c))
+        } else {
+            format!(
+                "contains the invisible formatting character U+{:04X}",
+                u32::from(c)
+            )
+        }));
     }
     if blank_edge {
         return Err(bad("has leading or trailing blanks".into()));
@@ -501,7 +501,19 @@ fn check_list<T>(field: &str, v: &[T]) -> Result<(), FormatError> {
     Ok(())
 }
 
-fn check_unique<'a>(field: &str, names: impl Iterator<Item = &'a str>) -> Result<(), FormatError> {
+fn check_unique<'a>(
+    field: &str,
+    names: impl Iterator<Item = &'a str> + Clone,
+) -> Result<(), FormatError> {
+    // Names in strictly ascending order are distinct: no copy to sort.
+    let mut prev: Option<&str> = None;
+    if names.clone().all(|n| {
+        let ascending = prev.is_none_or(|p| p < n);
+        prev = Some(n);
+        ascending
+    }) {
+        return Ok(());
+    }
     let mut sorted: Vec<&str> = names.collect();
     sorted.sort_unstable();
     match sorted.windows(2).find(|w| w[0] == w[1]) {
@@ -681,11 +693,19 @@ impl Activation {
             "ordered_items",
             self.ordered_items.iter().map(|o| o.part.as_str()),
         )?;
-        let mut r = self.restrictions.clone();
-        r.sort();
-        r.dedup();
-        if r.len() != self.restrictions.len() {
-            return Err(bad("restrictions", "a restriction appears twice".into()));
+        // One flag per kind of restriction (no copy to sort).
+        let mut seen = [false; 2];
+        for r in &self.restrictions {
+            let kind = match r {
+                Restriction::HourlyDisconnect => 0,
+                Restriction::NotForProduction => 1,
+            };
+            if seen
+                .get_mut(kind)
+                .is_some_and(|s| std::mem::replace(s, true))
+            {
+                return Err(bad("restrictions", "a restriction appears twice".into()));
+            }
         }
         self.rules.validate()?;
         Ok(())

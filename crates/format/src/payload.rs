@@ -8,6 +8,8 @@
 //! (escapes other than `\"` and `\\`, `-0`: `InvalidValue`); then every value is converted
 //! and checked (`InvalidValue`).
 
+use std::borrow::Cow;
+
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
@@ -22,9 +24,19 @@ use crate::time::Timestamp;
 /// A JSON number as read, before its range is checked.
 #[derive(Debug, Clone, Copy)]
 enum RawInt {
+    /// Read as an unsigned integer: written with digits only (no sign, fraction or exponent).
     Unsigned(u64),
-    Negative(i64),
+    /// Read as a signed integer (serde_json reads an integer with a minus sign so).
+    Signed(i64),
+    /// Read as a floating-point number (a fraction, an exponent, or beyond 64 bits).
     Fraction,
+}
+
+impl RawInt {
+    /// Whether the number is written with digits only.
+    fn is_plain(self) -> bool {
+        matches!(self, RawInt::Unsigned(_))
+    }
 }
 
 impl<'de> Deserialize<'de> for RawInt {
@@ -39,13 +51,47 @@ impl<'de> Deserialize<'de> for RawInt {
                 Ok(RawInt::Unsigned(v))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawInt, E> {
-                Ok(u64::try_from(v).map_or(RawInt::Negative(v), RawInt::Unsigned))
+                Ok(RawInt::Signed(v))
             }
             fn visit_f64<E: de::Error>(self, _: f64) -> Result<RawInt, E> {
                 Ok(RawInt::Fraction)
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// A JSON string as read, borrowed from the payload text unless it has an escape: for the
+/// members that are converted (ids, times, codes, names of a set) rather than kept as text.
+struct RawStr<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawStr<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RawStr<'a>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Cow<'de, str>;
+            // As `String`'s, so a wrong type reads the same as for a member kept as text.
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Cow<'de, str>, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Cow<'de, str>, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        d.deserialize_str(V).map(RawStr)
+    }
+}
+
+impl std::ops::Deref for RawStr<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
     }
 }
 
@@ -77,10 +123,11 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawHost {
-    host_id: String,
-    #[serde(default, deserialize_with = "present")]
-    form: Option<String>,
+struct RawHost<'a> {
+    #[serde(borrow)]
+    host_id: RawStr<'a>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    form: Option<RawStr<'a>>,
     machine: String,
 }
 
@@ -102,16 +149,19 @@ struct RawItem {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawKeyRule {
+struct RawKeyRule<'a> {
     key: String,
-    holders: Vec<String>,
-    methods: Vec<String>,
+    #[serde(borrow)]
+    holders: Vec<RawStr<'a>>,
+    #[serde(borrow)]
+    methods: Vec<RawStr<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawRules {
-    keys: Vec<Object<RawKeyRule>>,
+struct RawRules<'a> {
+    #[serde(borrow)]
+    keys: Vec<Object<RawKeyRule<'a>>>,
     requires: Vec<Object<Requires>>,
     implies: Vec<Object<Implies>>,
     excludes: Vec<Object<Excludes>>,
@@ -121,27 +171,33 @@ struct RawRules {
 /// present; which must be present or absent is checked per version afterwards.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawPayload {
-    file_id: String,
-    #[serde(deserialize_with = "Option::deserialize")]
-    supersedes: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    lineage: Option<String>,
+struct RawPayload<'a> {
+    #[serde(borrow)]
+    file_id: RawStr<'a>,
+    #[serde(borrow, deserialize_with = "Option::deserialize")]
+    supersedes: Option<RawStr<'a>>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    lineage: Option<RawStr<'a>>,
     #[serde(default, deserialize_with = "present")]
     generation: Option<RawInt>,
     product: String,
     product_version: String,
-    license_type: String,
-    issued_at: String,
-    valid_from: String,
-    expires_at: String,
+    #[serde(borrow)]
+    license_type: RawStr<'a>,
+    #[serde(borrow)]
+    issued_at: RawStr<'a>,
+    #[serde(borrow)]
+    valid_from: RawStr<'a>,
+    #[serde(borrow)]
+    expires_at: RawStr<'a>,
     grace_days: RawInt,
     generated_by: String,
     sold_to: String,
     install_site: String,
-    primary_host: Object<RawHost>,
-    #[serde(deserialize_with = "Option::deserialize")]
-    switchover_host: Option<Object<RawHost>>,
+    #[serde(borrow)]
+    primary_host: Object<RawHost<'a>>,
+    #[serde(borrow, deserialize_with = "Option::deserialize")]
+    switchover_host: Option<Object<RawHost<'a>>>,
     system_type: String,
     mail_connector: String,
     bundle: String,
@@ -149,9 +205,10 @@ struct RawPayload {
     features: Vec<String>,
     licenses: Vec<Object<RawLicense>>,
     ordered_items: Vec<Object<RawItem>>,
-    restrictions: Vec<String>,
-    #[serde(default, deserialize_with = "present")]
-    rules: Option<Object<RawRules>>,
+    #[serde(borrow)]
+    restrictions: Vec<RawStr<'a>>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    rules: Option<Object<RawRules<'a>>>,
 }
 
 fn invalid(field: impl Into<String>, reason: impl Into<String>) -> FormatError {
@@ -178,7 +235,10 @@ fn int(field: impl FnOnce() -> String, v: RawInt, max: u32) -> Result<u32, Forma
             Ok(n) if n <= max => Ok(n),
             _ => Err(invalid(field(), format!("{n} is above the limit of {max}"))),
         },
-        RawInt::Negative(n) => Err(invalid(field(), format!("{n} is negative"))),
+        RawInt::Signed(n) => match u64::try_from(n) {
+            Ok(n) => int(field, RawInt::Unsigned(n), max),
+            Err(_) => Err(invalid(field(), format!("{n} is negative"))),
+        },
         RawInt::Fraction => Err(invalid(
             field(),
             format!("not an integer from 0 to {max} (no fraction, no exponent)"),
@@ -215,11 +275,33 @@ fn time(field: &str, v: &str) -> Result<Timestamp, FormatError> {
     Ok(t)
 }
 
-/// A host-ID code exactly as `gethostid` prints it (either form).
-fn host_id(field: &str, v: &str) -> Result<hostid::HostId, FormatError> {
+/// Whether `code` prints as exactly `text`: compared as it is printed, without a copy.
+fn prints_as(code: &hostid::HostId, text: &str) -> bool {
+    struct Compare<'a>(&'a [u8]);
+    impl std::fmt::Write for Compare<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            let rest = self.0.strip_prefix(s.as_bytes()).ok_or(std::fmt::Error)?;
+            self.0 = rest;
+            Ok(())
+        }
+    }
+    let mut rest = Compare(text.as_bytes());
+    std::fmt::Write::write_fmt(&mut rest, format_args!("{code}")).is_ok() && rest.0.is_empty()
+}
+
+/// A host-ID code exactly as `gethostid` prints it (either form); `field` names it, built
+/// only for an error.
+fn host_id(field: impl FnOnce() -> String, v: &str) -> Result<hostid::HostId, FormatError> {
+    // `parse_canonical` is this check with a printed copy to compare; it is called for its
+    // error when the code is not in its printed form.
+    if let Ok(code) = v.parse::<hostid::HostId>() {
+        if prints_as(&code, v) {
+            return Ok(code);
+        }
+    }
     hostid::HostId::parse_canonical(v).map_err(|e| {
         invalid(
-            field,
+            field(),
             format!("'{}' is not a host-ID code as printed: {e}", shown(v)),
         )
     })
@@ -230,8 +312,8 @@ fn form_name(code: &hostid::HostId) -> &'static str {
     code.form().as_str()
 }
 
-fn host(field: &str, raw: RawHost, version: FormatVersion) -> Result<Host, FormatError> {
-    let code = host_id(&format!("{field}.host_id"), &raw.host_id)?;
+fn host(field: &str, raw: RawHost<'_>, version: FormatVersion) -> Result<Host, FormatError> {
+    let code = host_id(|| format!("{field}.host_id"), &raw.host_id)?;
     match (version, raw.form) {
         (FormatVersion::V1, Some(_)) => {
             return Err(FormatError::UnknownField {
@@ -245,7 +327,7 @@ fn host(field: &str, raw: RawHost, version: FormatVersion) -> Result<Host, Forma
         }
         (FormatVersion::V2, Some(f)) => {
             let expected = form_name(&code);
-            if f != expected {
+            if *f != *expected {
                 return Err(invalid(
                     format!("{field}.form"),
                     format!(
@@ -326,7 +408,7 @@ fn method(key: &str, v: &str) -> Result<Method, FormatError> {
     }
 }
 
-fn rules(raw: RawRules) -> Result<Rules, FormatError> {
+fn rules(raw: RawRules<'_>) -> Result<Rules, FormatError> {
     let keys = raw
         .keys
         .into_iter()
@@ -354,7 +436,23 @@ fn rules(raw: RawRules) -> Result<Rules, FormatError> {
     })
 }
 
-impl RawPayload {
+impl RawPayload<'_> {
+    /// Whether every number of the payload is written with digits only. Numbers are only
+    /// read where the payload has a count (every other member is a string, a list, an object
+    /// or `null`), so then no minus sign stands outside a string: there is no `-0`.
+    fn numbers_are_plain(&self) -> bool {
+        self.grace_days.is_plain()
+            && self.generation.is_none_or(RawInt::is_plain)
+            && self
+                .licenses
+                .iter()
+                .all(|Object(l)| l.assigned.is_plain() && l.pooled.is_plain())
+            && self
+                .ordered_items
+                .iter()
+                .all(|Object(o)| o.quantity.is_plain())
+    }
+
     /// Check which members the version defines, convert every value, and validate.
     fn into_activation(self, version: FormatVersion) -> Result<Activation, FormatError> {
         let v2_members = [
@@ -565,8 +663,12 @@ pub(crate) fn parse(payload: &[u8], version: FormatVersion) -> Result<Activation
         column: 0,
         reason: format!("not UTF-8 at byte {}", e.valid_up_to()),
     })?;
-    let Object(raw): Object<RawPayload> = serde_json::from_str(text).map_err(payload_error)?;
-    check_spelling(text)?;
+    let Object(raw): Object<RawPayload<'_>> = serde_json::from_str(text).map_err(payload_error)?;
+    // Without a backslash there is no escape, and without a number spelled otherwise than
+    // with digits there is no `-0`: the scan then has nothing to find.
+    if memchr::memchr(b'\\', text.as_bytes()).is_some() || !raw.numbers_are_plain() {
+        check_spelling(text)?;
+    }
     raw.into_activation(version)
 }
 

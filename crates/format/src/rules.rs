@@ -185,14 +185,30 @@ fn check_len<T>(field: &str, v: &[T]) -> Result<(), FormatError> {
     Ok(())
 }
 
-/// A non-empty list of distinct values in ascending order (the one spelling of a set).
-fn check_set<T: Ord + fmt::Display>(field: &str, v: &[T]) -> Result<(), FormatError> {
+/// Whether `items` are in strictly ascending order (so none repeats).
+fn strictly_ascending<T: Ord>(items: impl Iterator<Item = T>) -> bool {
+    let mut prev = None;
+    for x in items {
+        if prev.as_ref().is_some_and(|p| *p >= x) {
+            return false;
+        }
+        prev = Some(x);
+    }
+    true
+}
+
+/// A non-empty list of distinct values in ascending order (the one spelling of a set);
+/// `field` names it, built only for an error.
+fn check_set<T: Ord + fmt::Display>(
+    field: impl FnOnce() -> String,
+    v: &[T],
+) -> Result<(), FormatError> {
     if v.is_empty() {
-        return Err(bad(field, "must not be empty".into()));
+        return Err(bad(&field(), "must not be empty".into()));
     }
     if let Some(w) = v.windows(2).find(|w| w[0] >= w[1]) {
         return Err(bad(
-            field,
+            &field(),
             if w[0] == w[1] {
                 format!("'{}' appears twice", w[0])
             } else {
@@ -222,15 +238,21 @@ impl Rules {
         check_len("requires", &self.requires)?;
         check_len("implies", &self.implies)?;
         check_len("excludes", &self.excludes)?;
+        // Each list is checked for a repeated entry with a set of the entries seen, unless
+        // its entries are in strictly ascending order (as the issuer writes them), which
+        // already means that none repeats.
+        let distinct = strictly_ascending(self.keys.iter().map(|k| k.key.as_str()));
         let mut seen = BTreeSet::new();
         for k in &self.keys {
             check_key("keys", &k.key)?;
-            check_set(&format!("keys {} holders", k.key), &k.holders)?;
-            check_set(&format!("keys {} methods", k.key), &k.methods)?;
-            if !seen.insert(k.key.as_str()) {
+            check_set(|| format!("keys {} holders", k.key), &k.holders)?;
+            check_set(|| format!("keys {} methods", k.key), &k.methods)?;
+            if !distinct && !seen.insert(k.key.as_str()) {
                 return Err(bad("keys", format!("'{}' has two entries", k.key)));
             }
         }
+        let distinct =
+            strictly_ascending(self.requires.iter().map(|r| (r.key.as_str(), &r.any_of)));
         let mut seen = BTreeSet::new();
         for r in &self.requires {
             check_key("requires", &r.key)?;
@@ -238,17 +260,22 @@ impl Rules {
             for y in &r.any_of {
                 check_key("requires any_of", y)?;
             }
-            check_set(&format!("requires {} any_of", r.key), &r.any_of)?;
+            check_set(|| format!("requires {} any_of", r.key), &r.any_of)?;
             if r.any_of.contains(&r.key) {
                 return Err(bad("requires", format!("'{}' requires itself", r.key)));
             }
-            if !seen.insert((r.key.as_str(), &r.any_of)) {
+            if !distinct && !seen.insert((r.key.as_str(), &r.any_of)) {
                 return Err(bad(
                     "requires",
                     format!("a rule for '{}' appears twice", r.key),
                 ));
             }
         }
+        let distinct = strictly_ascending(
+            self.implies
+                .iter()
+                .map(|i| (i.key.as_str(), i.implied.as_str())),
+        );
         let mut seen = BTreeSet::new();
         for i in &self.implies {
             check_key("implies", &i.key)?;
@@ -256,16 +283,17 @@ impl Rules {
             if i.key == i.implied {
                 return Err(bad("implies", format!("'{}' implies itself", i.key)));
             }
-            if !seen.insert((i.key.as_str(), i.implied.as_str())) {
+            if !distinct && !seen.insert((i.key.as_str(), i.implied.as_str())) {
                 return Err(bad(
                     "implies",
                     format!("'{}' implies '{}' twice", i.key, i.implied),
                 ));
             }
         }
+        let distinct = strictly_ascending(self.excludes.iter().map(|e| &e.keys));
         let mut seen = BTreeSet::new();
         for e in &self.excludes {
-            if !seen.insert(&e.keys) {
+            if !distinct && !seen.insert(&e.keys) {
                 return Err(bad(
                     "excludes",
                     format!("the set {} appears twice", e.keys.join(", ")),
@@ -275,7 +303,7 @@ impl Rules {
             for k in &e.keys {
                 check_key("excludes", k)?;
             }
-            check_set("excludes", &e.keys)?;
+            check_set(|| "excludes".into(), &e.keys)?;
             if e.keys.len() < 2 {
                 return Err(bad(
                     "excludes",
@@ -283,15 +311,27 @@ impl Rules {
                 ));
             }
         }
-        if let Some(cycle) = self.implies_cycle() {
+        // A cycle needs a key that is implied and implies a key itself (looked for pair by
+        // pair in a short list only).
+        let chained = self.implies.len() > 32
+            || self
+                .implies
+                .iter()
+                .any(|i| self.implies.iter().any(|j| j.key == i.implied));
+        if let Some(cycle) = chained.then(|| self.implies_cycle()).flatten() {
             return Err(bad(
                 "implies",
                 format!("the rules form a cycle: {}", cycle.join(" implies ")),
             ));
         }
         for k in self.implies.iter().map(|i| i.key.as_str()) {
+            // Only a key in an `excludes` set excludes another.
+            if !self.excludes.iter().any(|e| e.keys.iter().any(|x| x == k)) {
+                continue;
+            }
+            let excluded = self.excluded_with(k);
             for y in self.implied_by_closure(k) {
-                if self.excluded_with(k).contains(&y) {
+                if excluded.contains(&y) {
                     return Err(bad(
                         "implies",
                         format!("'{k}' implies '{y}', and the two exclude each other"),

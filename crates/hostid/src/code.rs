@@ -639,14 +639,25 @@ fn first_difference(input: &str, printed: &str) -> (usize, SpellingDifference) {
 
 impl fmt::Display for HostId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Spelled into a buffer and written once (codes are printed for every file written
+        // and compared with their printed form for every file read).
         let s = self.symbols();
+        let mut buf = [0u8; STRONG_SYMBOLS + STRONG_SYMBOLS / GROUP];
+        let mut n = 0;
         for (i, d) in s.as_slice().iter().enumerate() {
             if i > 0 && i % GROUP == 0 {
-                f.write_str("-")?;
+                if let Some(b) = buf.get_mut(n) {
+                    *b = b'-';
+                }
+                n += 1;
             }
-            write!(f, "{}", ALPHABET[usize::from(*d & 31)] as char)?;
+            if let Some(b) = buf.get_mut(n) {
+                *b = ALPHABET[usize::from(*d & 31)];
+            }
+            n += 1;
         }
-        Ok(())
+        // Every byte is from the ASCII alphabet or a dash.
+        f.write_str(std::str::from_utf8(buf.get(..n).unwrap_or_default()).map_err(|_| fmt::Error)?)
     }
 }
 
