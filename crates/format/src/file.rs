@@ -89,7 +89,7 @@ fn sign_as(
     // looks like a marker or header, so its lines are already normalised.
     let key_id = key.key_id();
     let context = signing_context(version);
-    let mut signed = Vec::with_capacity(4096);
+    let mut signed = Vec::with_capacity(256 + payload::size_estimate(activation));
     signed.extend_from_slice(context);
     signed.extend_from_slice(&key_id.0);
     let body_start = signed.len();

@@ -38,11 +38,25 @@ impl KeyId {
 
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        write_hex(f, &self.0)
     }
+}
+
+/// Write `bytes` as lower-case hex, two digits a byte, in one write per 32 bytes (ids are
+/// written into every file signed).
+pub(crate) fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for chunk in bytes.chunks(32) {
+        let mut buf = [0u8; 64];
+        for (pair, b) in buf.chunks_exact_mut(2).zip(chunk) {
+            for (slot, nibble) in pair.iter_mut().zip([b >> 4, b & 15]) {
+                *slot = DIGITS[usize::from(nibble)];
+            }
+        }
+        let hex = buf.get(..2 * chunk.len()).unwrap_or_default();
+        f.write_str(std::str::from_utf8(hex).map_err(|_| fmt::Error)?)?;
+    }
+    Ok(())
 }
 
 impl fmt::Debug for KeyId {

@@ -7,7 +7,7 @@ use hostid::HostId;
 use serde::{Deserialize, Serialize};
 
 use crate::error::FormatError;
-use crate::keys::decode_hex_array;
+use crate::keys::{decode_hex_array, write_hex};
 use crate::rules::{is_key_name, Rules};
 use crate::time::Timestamp;
 
@@ -33,10 +33,7 @@ impl FileId {
 
 impl fmt::Display for FileId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        write_hex(f, &self.0)
     }
 }
 

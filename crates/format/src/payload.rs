@@ -754,6 +754,51 @@ struct PayloadOut<'a> {
     rules: Option<&'a Rules>,
 }
 
+/// About how many bytes the payload text of `a` takes (a little more in most cases), so
+/// that the buffer it is written into is allocated once.
+pub(crate) fn size_estimate(a: &Activation) -> usize {
+    let texts = [
+        &a.product,
+        &a.product_version,
+        &a.generated_by,
+        &a.sold_to,
+        &a.install_site,
+        &a.primary_host.machine,
+        &a.system_type,
+        &a.mail_connector,
+        &a.bundle,
+        &a.description,
+    ];
+    let rules = &a.rules;
+    1536 + texts.iter().map(|t| t.len()).sum::<usize>()
+        + a.switchover_host
+            .as_ref()
+            .map_or(0, |h| h.machine.len() + 160)
+        + a.features.iter().map(|f| f.len() + 8).sum::<usize>()
+        + a.licenses.iter().map(|l| l.name.len() + 90).sum::<usize>()
+        + a.ordered_items
+            .iter()
+            .map(|o| o.part.len() + o.description.len() + 96)
+            .sum::<usize>()
+        + a.restrictions.len() * 24
+        + rules.keys.iter().map(|k| k.key.len() + 160).sum::<usize>()
+        + rules
+            .requires
+            .iter()
+            .map(|r| r.key.len() + 64 + r.any_of.iter().map(|k| k.len() + 10).sum::<usize>())
+            .sum::<usize>()
+        + rules
+            .implies
+            .iter()
+            .map(|i| i.key.len() + i.implied.len() + 64)
+            .sum::<usize>()
+        + rules
+            .excludes
+            .iter()
+            .map(|e| 48 + e.keys.iter().map(|k| k.len() + 10).sum::<usize>())
+            .sum::<usize>()
+}
+
 /// Append the payload text of `a` as a file of `version` (pretty-printed, two-space
 /// indentation, no final line break) to `buf`. `a` must have been validated for `version`.
 pub(crate) fn write_into(

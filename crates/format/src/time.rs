@@ -107,13 +107,31 @@ impl fmt::Display for Timestamp {
         let days = self.0.div_euclid(DAY);
         let secs = self.0.rem_euclid(DAY);
         let (y, m, d) = civil_from_days(days);
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-            secs / 3600,
-            (secs / 60) % 60,
-            secs % 60
-        )
+        let (hh, mm, ss) = (secs / 3600, (secs / 60) % 60, secs % 60);
+        if !(0..=9999).contains(&y) {
+            // Outside the range a timestamp holds; written as ever, without the fast path.
+            return write!(f, "{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z");
+        }
+        // Spelled into a buffer and written once (times are written into every file signed).
+        let mut buf = *b"0000-00-00T00:00:00Z";
+        for (at, value, width) in [
+            (0, y, 4),
+            (5, m, 2),
+            (8, d, 2),
+            (11, hh, 2),
+            (14, mm, 2),
+            (17, ss, 2),
+        ] {
+            let mut v = value;
+            for i in (at..at + width).rev() {
+                if let Some(slot) = buf.get_mut(i) {
+                    // `v` is in 0..=9999, each field fits its width.
+                    *slot = b'0' + (v % 10) as u8;
+                }
+                v /= 10;
+            }
+        }
+        f.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)
     }
 }
 
