@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 
 use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::error::FormatError;
 use crate::model::{
@@ -702,56 +702,234 @@ fn payload_error(e: serde_json::Error) -> FormatError {
 
 // ---- writing ----
 
-#[derive(Serialize)]
-struct HostOut<'a> {
-    host_id: &'a hostid::HostId,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    form: Option<&'static str>,
-    machine: &'a str,
+/// The payload's JSON as `serde_json::to_writer_pretty` writes it, byte for byte: two spaces
+/// of indentation per level, each member and list element on its own line, `": "` after a
+/// member name, `[]` for an empty list, no final line break; strings escaped as serde_json
+/// escapes them (`\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, `\u00xx` for other controls, all
+/// else as itself). Written by hand for the few shapes of the payload, without serde's
+/// per-value calls: this runs for every file signed.
+struct Pretty<'a> {
+    out: &'a mut Vec<u8>,
+    depth: usize,
 }
 
-impl<'a> HostOut<'a> {
-    fn new(h: &'a Host, version: FormatVersion) -> HostOut<'a> {
-        HostOut {
-            host_id: &h.host_id,
-            form: (version == FormatVersion::V2).then(|| form_name(&h.host_id)),
-            machine: &h.machine,
+/// An open object or list: whether it has an entry yet.
+struct Open {
+    empty: bool,
+}
+
+/// Append `s` to `out` escaped as inside a JSON string.
+fn escaped(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    // Most values need no escape: one pass without branches to tell.
+    if !bytes.iter().fold(false, |any, &b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    }) {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    let mut plain = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let short = match b {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            0x08 => b'b',
+            0x0c => b'f',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            b'\t' => b't',
+            0..=0x1f => b'u',
+            _ => continue,
+        };
+        out.extend_from_slice(bytes.get(plain..i).unwrap_or_default());
+        out.extend_from_slice(&[b'\\', short]);
+        if short == b'u' {
+            out.extend_from_slice(&[
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 15)],
+            ]);
         }
+        plain = i + 1;
+    }
+    out.extend_from_slice(bytes.get(plain..).unwrap_or_default());
+}
+
+impl Pretty<'_> {
+    fn line(&mut self) {
+        const SPACES: &[u8; 16] = b"                ";
+        self.out.push(b'\n');
+        match SPACES.get(..2 * self.depth) {
+            Some(indent) => self.out.extend_from_slice(indent),
+            None => {
+                for _ in 0..self.depth {
+                    self.out.extend_from_slice(b"  ");
+                }
+            }
+        }
+    }
+
+    fn open(&mut self, bracket: u8) -> Open {
+        self.out.push(bracket);
+        self.depth += 1;
+        Open { empty: true }
+    }
+
+    fn close(&mut self, open: Open, bracket: u8) {
+        self.depth = self.depth.saturating_sub(1);
+        if !open.empty {
+            self.line();
+        }
+        self.out.push(bracket);
+    }
+
+    /// Start the next list element.
+    fn element(&mut self, open: &mut Open) {
+        if !open.empty {
+            self.out.push(b',');
+        }
+        open.empty = false;
+        self.line();
+    }
+
+    /// Start the next member: its name (one of this file's, which need no escape), then
+    /// its value is to be written.
+    fn member(&mut self, open: &mut Open, name: &str) {
+        self.element(open);
+        self.out.push(b'"');
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b"\": ");
+    }
+
+    fn string(&mut self, s: &str) {
+        self.out.push(b'"');
+        escaped(self.out, s);
+        self.out.push(b'"');
+    }
+
+    /// A value's text form as a JSON string.
+    fn shown(&mut self, v: &dyn std::fmt::Display) -> Result<(), FormatError> {
+        struct Escaping<'a>(&'a mut Vec<u8>);
+        impl std::fmt::Write for Escaping<'_> {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                escaped(self.0, s);
+                Ok(())
+            }
+        }
+        self.out.push(b'"');
+        std::fmt::Write::write_fmt(&mut Escaping(self.out), format_args!("{v}"))
+            .map_err(|_| invalid("activation", "a value could not be written"))?;
+        self.out.push(b'"');
+        Ok(())
+    }
+
+    fn uint(&mut self, n: u32) {
+        let mut digits = [0u8; 10];
+        let mut at = digits.len();
+        let mut v = n;
+        loop {
+            at -= 1;
+            if let Some(d) = digits.get_mut(at) {
+                *d = b'0' + (v % 10) as u8;
+            }
+            v /= 10;
+            if v == 0 || at == 0 {
+                break;
+            }
+        }
+        self.out
+            .extend_from_slice(digits.get(at..).unwrap_or_default());
+    }
+
+    fn null(&mut self) {
+        self.out.extend_from_slice(b"null");
+    }
+
+    fn strings<'s>(&mut self, items: impl IntoIterator<Item = &'s str>) {
+        let mut list = self.open(b'[');
+        for s in items {
+            self.element(&mut list);
+            self.string(s);
+        }
+        self.close(list, b']');
+    }
+
+    fn host(&mut self, h: &Host, version: FormatVersion) -> Result<(), FormatError> {
+        let mut o = self.open(b'{');
+        self.member(&mut o, "host_id");
+        self.shown(&h.host_id)?;
+        if version == FormatVersion::V2 {
+            self.member(&mut o, "form");
+            self.string(form_name(&h.host_id));
+        }
+        self.member(&mut o, "machine");
+        self.string(&h.machine);
+        self.close(o, b'}');
+        Ok(())
+    }
+
+    fn rules(&mut self, r: &Rules) {
+        let mut o = self.open(b'{');
+        self.member(&mut o, "keys");
+        let mut list = self.open(b'[');
+        for k in &r.keys {
+            self.element(&mut list);
+            let mut e = self.open(b'{');
+            self.member(&mut e, "key");
+            self.string(&k.key);
+            self.member(&mut e, "holders");
+            self.strings(k.holders.iter().map(|h| h.as_str()));
+            self.member(&mut e, "methods");
+            self.strings(k.methods.iter().map(|m| m.as_str()));
+            self.close(e, b'}');
+        }
+        self.close(list, b']');
+        self.member(&mut o, "requires");
+        let mut list = self.open(b'[');
+        for q in &r.requires {
+            self.element(&mut list);
+            let mut e = self.open(b'{');
+            self.member(&mut e, "key");
+            self.string(&q.key);
+            self.member(&mut e, "any_of");
+            self.strings(q.any_of.iter().map(String::as_str));
+            self.close(e, b'}');
+        }
+        self.close(list, b']');
+        self.member(&mut o, "implies");
+        let mut list = self.open(b'[');
+        for i in &r.implies {
+            self.element(&mut list);
+            let mut e = self.open(b'{');
+            self.member(&mut e, "key");
+            self.string(&i.key);
+            self.member(&mut e, "implied");
+            self.string(&i.implied);
+            self.close(e, b'}');
+        }
+        self.close(list, b']');
+        self.member(&mut o, "excludes");
+        let mut list = self.open(b'[');
+        for x in &r.excludes {
+            self.element(&mut list);
+            let mut e = self.open(b'{');
+            self.member(&mut e, "keys");
+            self.strings(x.keys.iter().map(String::as_str));
+            self.close(e, b'}');
+        }
+        self.close(list, b']');
+        self.close(o, b'}');
     }
 }
 
-/// The payload as a writer writes it: members in the order of FORMAT.md's table, every
-/// member present (`null` for an absent value), version-2 members only in version 2.
-#[derive(Serialize)]
-struct PayloadOut<'a> {
-    file_id: FileId,
-    supersedes: Option<FileId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    lineage: Option<FileId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    generation: Option<u32>,
-    product: &'a str,
-    product_version: &'a str,
-    license_type: &'static str,
-    issued_at: Timestamp,
-    valid_from: Timestamp,
-    expires_at: Timestamp,
-    grace_days: u32,
-    generated_by: &'a str,
-    sold_to: &'a str,
-    install_site: &'a str,
-    primary_host: HostOut<'a>,
-    switchover_host: Option<HostOut<'a>>,
-    system_type: &'a str,
-    mail_connector: &'a str,
-    bundle: &'a str,
-    description: &'a str,
-    features: &'a [String],
-    licenses: &'a [LicenseCount],
-    ordered_items: &'a [OrderedItem],
-    restrictions: &'a [Restriction],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rules: Option<&'a Rules>,
+/// A restriction's name in a file.
+fn restriction_name(r: Restriction) -> &'static str {
+    match r {
+        Restriction::HourlyDisconnect => "hourly-disconnect",
+        Restriction::NotForProduction => "not-for-production",
+    }
 }
 
 /// About how many bytes the payload text of `a` takes (a little more in most cases), so
@@ -800,41 +978,105 @@ pub(crate) fn size_estimate(a: &Activation) -> usize {
 }
 
 /// Append the payload text of `a` as a file of `version` (pretty-printed, two-space
-/// indentation, no final line break) to `buf`. `a` must have been validated for `version`.
+/// indentation, no final line break) to `buf`: members in the order of FORMAT.md's table,
+/// every member present (`null` for an absent value), version-2 members only in version 2.
+/// `a` must have been validated for `version`.
 pub(crate) fn write_into(
     buf: &mut Vec<u8>,
     a: &Activation,
     version: FormatVersion,
 ) -> Result<(), FormatError> {
     let v2 = version == FormatVersion::V2;
-    let out = PayloadOut {
-        file_id: a.file_id,
-        supersedes: a.supersedes,
-        lineage: a.chain.filter(|_| v2).map(|c| c.lineage),
-        generation: a.chain.filter(|_| v2).map(|c| c.generation),
-        product: &a.product,
-        product_version: &a.product_version,
-        license_type: license_type_name(a.license_type, version),
-        issued_at: a.issued_at,
-        valid_from: a.valid_from,
-        expires_at: a.expires_at,
-        grace_days: a.grace_days,
-        generated_by: &a.generated_by,
-        sold_to: &a.sold_to,
-        install_site: &a.install_site,
-        primary_host: HostOut::new(&a.primary_host, version),
-        switchover_host: a.switchover_host.as_ref().map(|h| HostOut::new(h, version)),
-        system_type: &a.system_type,
-        mail_connector: &a.mail_connector,
-        bundle: &a.bundle,
-        description: &a.description,
-        features: &a.features,
-        licenses: &a.licenses,
-        ordered_items: &a.ordered_items,
-        restrictions: &a.restrictions,
-        rules: v2.then_some(&a.rules),
-    };
-    serde_json::to_writer_pretty(buf, &out).map_err(|e| invalid("activation", e.to_string()))
+    let mut w = Pretty { out: buf, depth: 0 };
+    let mut o = w.open(b'{');
+    w.member(&mut o, "file_id");
+    w.shown(&a.file_id)?;
+    w.member(&mut o, "supersedes");
+    match &a.supersedes {
+        Some(id) => w.shown(id)?,
+        None => w.null(),
+    }
+    if let Some(chain) = a.chain.filter(|_| v2) {
+        w.member(&mut o, "lineage");
+        w.shown(&chain.lineage)?;
+        w.member(&mut o, "generation");
+        w.uint(chain.generation);
+    }
+    w.member(&mut o, "product");
+    w.string(&a.product);
+    w.member(&mut o, "product_version");
+    w.string(&a.product_version);
+    w.member(&mut o, "license_type");
+    w.string(license_type_name(a.license_type, version));
+    for (name, t) in [
+        ("issued_at", a.issued_at),
+        ("valid_from", a.valid_from),
+        ("expires_at", a.expires_at),
+    ] {
+        w.member(&mut o, name);
+        w.shown(&t)?;
+    }
+    w.member(&mut o, "grace_days");
+    w.uint(a.grace_days);
+    w.member(&mut o, "generated_by");
+    w.string(&a.generated_by);
+    w.member(&mut o, "sold_to");
+    w.string(&a.sold_to);
+    w.member(&mut o, "install_site");
+    w.string(&a.install_site);
+    w.member(&mut o, "primary_host");
+    w.host(&a.primary_host, version)?;
+    w.member(&mut o, "switchover_host");
+    match &a.switchover_host {
+        Some(h) => w.host(h, version)?,
+        None => w.null(),
+    }
+    w.member(&mut o, "system_type");
+    w.string(&a.system_type);
+    w.member(&mut o, "mail_connector");
+    w.string(&a.mail_connector);
+    w.member(&mut o, "bundle");
+    w.string(&a.bundle);
+    w.member(&mut o, "description");
+    w.string(&a.description);
+    w.member(&mut o, "features");
+    w.strings(a.features.iter().map(String::as_str));
+    w.member(&mut o, "licenses");
+    let mut list = w.open(b'[');
+    for l in &a.licenses {
+        w.element(&mut list);
+        let mut e = w.open(b'{');
+        w.member(&mut e, "name");
+        w.string(&l.name);
+        w.member(&mut e, "assigned");
+        w.uint(l.assigned);
+        w.member(&mut e, "pooled");
+        w.uint(l.pooled);
+        w.close(e, b'}');
+    }
+    w.close(list, b']');
+    w.member(&mut o, "ordered_items");
+    let mut list = w.open(b'[');
+    for item in &a.ordered_items {
+        w.element(&mut list);
+        let mut e = w.open(b'{');
+        w.member(&mut e, "part");
+        w.string(&item.part);
+        w.member(&mut e, "description");
+        w.string(&item.description);
+        w.member(&mut e, "quantity");
+        w.uint(item.quantity);
+        w.close(e, b'}');
+    }
+    w.close(list, b']');
+    w.member(&mut o, "restrictions");
+    w.strings(a.restrictions.iter().map(|r| restriction_name(*r)));
+    if v2 {
+        w.member(&mut o, "rules");
+        w.rules(&a.rules);
+    }
+    w.close(o, b'}');
+    Ok(())
 }
 
 #[cfg(test)]
