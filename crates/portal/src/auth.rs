@@ -31,8 +31,18 @@ pub const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(12 * 3600);
 pub const MAX_SESSIONS: usize = 100_000;
 /// API tokens start with this, so they are recognised in logs and secret scanners.
 pub const TOKEN_PREFIX: &str = "i3lic_pt_";
-/// Failed logins allowed per account and per address within [`THROTTLE_WINDOW`].
+/// Login attempts allowed per account within [`THROTTLE_WINDOW`] (a successful login
+/// clears the account's count).
 pub const MAX_FAILURES: u32 = 5;
+/// Login attempts allowed per address within [`THROTTLE_WINDOW`]: higher than per account,
+/// so that people behind one proxy do not lock each other out.
+pub const MAX_FAILURES_PER_ADDRESS: u32 = 50;
+/// The longest password checked (longer ones are wrong without being hashed).
+pub const MAX_PASSWORD: usize = 1024;
+/// The cookie that carries the login form's anti-forgery token.
+pub const LOGIN_COOKIE: &str = "i3lic_login";
+/// Password checks run at once (argon2id takes 19 MiB each); others wait their turn.
+pub const PASSWORD_CHECKS: usize = 4;
 /// The window failed logins are counted over.
 pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// The shortest password accepted.
@@ -56,8 +66,8 @@ pub fn hash_password(password: &str) -> Result<String, String> {
             "the password must have at least {MIN_PASSWORD} characters"
         ));
     }
-    if password.len() > 1024 {
-        return Err("the password must be at most 1024 bytes".into());
+    if password.len() > MAX_PASSWORD {
+        return Err(format!("the password must be at most {MAX_PASSWORD} bytes"));
     }
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
@@ -68,7 +78,7 @@ pub fn hash_password(password: &str) -> Result<String, String> {
 
 /// Whether `password` matches a PHC hash made by [`hash_password`].
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    if password.len() > 1024 {
+    if password.len() > MAX_PASSWORD {
         return false;
     }
     PasswordHash::new(phc)
@@ -85,6 +95,11 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 pub fn dummy_hash() -> &'static str {
     static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     H.get_or_init(|| hash_password("not a real password at all").unwrap_or_default())
+}
+
+/// A new anti-forgery token for the login form.
+pub fn login_token() -> String {
+    b64(&random32())
 }
 
 /// A new API token (`i3lic_pt_` and 43 characters) and the digest the ledger keeps.
@@ -199,51 +214,51 @@ impl Sessions {
     }
 }
 
-/// Failed logins, per account and per address.
+/// Login attempts, per account and per address. An attempt is counted before its password
+/// is checked, under one lock, so attempts sent in parallel cannot slip past the limit.
 #[derive(Debug, Default)]
 pub struct Throttle {
     map: Mutex<HashMap<String, (u32, Instant)>>,
 }
 
 impl Throttle {
-    fn keys(email: &str, addr: Option<IpAddr>) -> Vec<String> {
-        let mut k = vec![format!("u:{}", email.to_lowercase())];
+    fn keys(email: &str, addr: Option<IpAddr>) -> Vec<(String, u32)> {
+        let mut k = vec![(format!("u:{}", email.to_lowercase()), MAX_FAILURES)];
         if let Some(a) = addr {
-            k.push(format!("a:{a}"));
+            k.push((format!("a:{a}"), MAX_FAILURES_PER_ADDRESS));
         }
         k
     }
 
-    /// How long until another attempt is allowed, when either the account or the address
-    /// has had [`MAX_FAILURES`] failures in the window.
-    pub fn blocked(&self, email: &str, addr: Option<IpAddr>) -> Option<Duration> {
-        let now = Instant::now();
-        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        Self::keys(email, addr)
-            .iter()
-            .filter_map(|k| map.get(k))
-            .filter(|(n, since)| *n >= MAX_FAILURES && now.duration_since(*since) < THROTTLE_WINDOW)
-            .map(|(_, since)| THROTTLE_WINDOW.saturating_sub(now.duration_since(*since)))
-            .max()
-    }
-
-    /// Count a failed login.
-    pub fn failed(&self, email: &str, addr: Option<IpAddr>) {
+    /// Count a login attempt, or refuse it with how long to wait when the account or the
+    /// address has used up its attempts in the window.
+    pub fn attempt(&self, email: &str, addr: Option<IpAddr>) -> Result<(), Duration> {
         let now = Instant::now();
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > 100_000 {
             map.retain(|_, (_, since)| now.duration_since(*since) < THROTTLE_WINDOW);
         }
-        for k in Self::keys(email, addr) {
+        let keys = Self::keys(email, addr);
+        let wait = keys
+            .iter()
+            .filter_map(|(k, max)| map.get(k).map(|v| (v, *max)))
+            .filter(|((n, since), max)| *n >= *max && now.duration_since(*since) < THROTTLE_WINDOW)
+            .map(|((_, since), _)| THROTTLE_WINDOW.saturating_sub(now.duration_since(*since)))
+            .max();
+        if let Some(w) = wait {
+            return Err(w);
+        }
+        for (k, _) in keys {
             let e = map.entry(k).or_insert((0, now));
             if now.duration_since(e.1) >= THROTTLE_WINDOW {
                 *e = (0, now);
             }
             e.0 += 1;
         }
+        Ok(())
     }
 
-    /// Forget the account's failures after a successful login (the address keeps its count).
+    /// Forget the account's attempts after a successful login (the address keeps its count).
     pub fn succeeded(&self, email: &str) {
         self.map
             .lock()
@@ -278,16 +293,38 @@ mod tests {
     }
 
     #[test]
-    fn the_fifth_failure_blocks_the_account_and_the_address() {
+    fn attempts_are_limited_per_account_and_per_address() {
         let t = Throttle::default();
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         for _ in 0..MAX_FAILURES {
-            assert!(t.blocked("ann@x.example", Some(a)).is_none());
-            t.failed("Ann@x.example", Some(a));
+            assert!(t.attempt("Ann@x.example", Some(a)).is_ok());
         }
-        assert!(t.blocked("ann@x.example", None).is_some(), "per account");
-        assert!(t.blocked("bob@x.example", Some(a)).is_some(), "per address");
-        assert!(t.blocked("bob@x.example", None).is_none());
+        assert!(t.attempt("ann@x.example", None).is_err(), "per account");
+        t.succeeded("ann@x.example");
+        assert!(
+            t.attempt("ann@x.example", None).is_ok(),
+            "a login clears the account"
+        );
+        for i in 0..MAX_FAILURES_PER_ADDRESS - MAX_FAILURES {
+            assert!(t.attempt(&format!("u{i}@x.example"), Some(a)).is_ok());
+        }
+        assert!(t.attempt("bob@x.example", Some(a)).is_err(), "per address");
+        assert!(t.attempt("bob@x.example", None).is_ok());
+    }
+
+    #[test]
+    fn attempts_in_parallel_cannot_pass_the_limit() {
+        let t = std::sync::Arc::new(Throttle::default());
+        let ok: u32 = (0..32)
+            .map(|_| {
+                let t = t.clone();
+                std::thread::spawn(move || u32::from(t.attempt("ann@x.example", None).is_ok()))
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .sum();
+        assert_eq!(ok, MAX_FAILURES);
     }
 
     #[test]

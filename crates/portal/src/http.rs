@@ -85,6 +85,21 @@ pub fn session_cookie(state: &AppState, value: &str) -> String {
     format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict{secure}{age}")
 }
 
+/// The `Set-Cookie` value of the login form's token (or of its removal, with an empty
+/// value): ten minutes, this portal only.
+pub fn login_cookie(state: &AppState, value: &str) -> String {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let age = if value.is_empty() { 0 } else { 600 };
+    format!(
+        "{}={value}; Path=/login; HttpOnly; SameSite=Strict; Max-Age={age}{secure}",
+        crate::auth::LOGIN_COOKIE
+    )
+}
+
 /// The address a request came from (none in in-process tests).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<IpAddr>);
@@ -157,11 +172,12 @@ impl IntoResponse for ToLogin {
     }
 }
 
-/// Percent-encode a query value (every byte but unreserved ones).
+/// Percent-encode a query value or a path segment (every byte but unreserved ones, `/`
+/// included, so a name can never add a segment to an address).
 pub fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
             out.push(char::from(b));
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -233,5 +249,16 @@ impl FromRequestParts<Arc<AppState>> for ApiUser {
             .await?
             .ok_or(ApiError(PortalError::unauthorized()))?;
         Ok(ApiUser(Caller { user }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_never_adds_segments_to_an_address() {
+        assert_eq!(url_encode("../../1/sites/HQ"), "..%2F..%2F1%2Fsites%2FHQ");
+        assert_eq!(url_encode("Main Site\\x"), "Main%20Site%5Cx");
     }
 }

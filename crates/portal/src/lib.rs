@@ -56,6 +56,9 @@ pub use service::{AppState, Caller, Config};
 /// The largest request body accepted (five 1 MiB attachments and the form around them).
 pub const MAX_BODY: usize = 6 * 1024 * 1024;
 
+/// The largest login form accepted.
+pub const MAX_FORM: usize = 16 * 1024;
+
 /// The content security policy of every answer: nothing but this server's own scripts,
 /// styles and images; no inline script; no framing.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -95,7 +98,12 @@ async fn security_headers(
 pub fn router(state: Arc<AppState>) -> Router {
     let pages = Router::new()
         .route("/", get(pages::home))
-        .route("/login", get(pages::login_form).post(pages::login))
+        .route(
+            "/login",
+            get(pages::login_form)
+                .post(pages::login)
+                .layer(DefaultBodyLimit::max(MAX_FORM)),
+        )
         .route("/logout", post(pages::logout))
         .route("/accounts", get(pages::accounts))
         .route("/accounts/{id}", get(pages::account_home))

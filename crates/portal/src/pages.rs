@@ -174,9 +174,19 @@ pub struct NextQuery {
     pub next: Option<String>,
 }
 
+/// Where to go after logging in: a path of this portal made only of characters that cannot
+/// turn it into another host's address (no `//`, backslash, blanks or control characters,
+/// which browsers drop before reading a URL).
 fn safe_next(n: Option<&str>) -> String {
+    let ok = |p: &str| {
+        p.starts_with('/')
+            && !p.starts_with("//")
+            && p.len() <= 512
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/_-.?=&%+~".contains(&b))
+    };
     match n {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.into(),
+        Some(p) if ok(p) => p.into(),
         _ => "/accounts".into(),
     }
 }
@@ -200,7 +210,9 @@ fn login_page(csrf: &str, next: &str, email: &str, problem: Option<&str>) -> Mar
     )
 }
 
-/// `GET /login`: the form, in a new anonymous session (its token guards the form).
+/// `GET /login`: the form. Its anti-forgery token is also set as a short-lived cookie
+/// (`i3lic_login`, HttpOnly, SameSite=Strict) and the login must send both alike, so the
+/// form keeps no state on the server: asking for it any number of times costs nothing.
 pub async fn login_form(
     State(st): State<Arc<AppState>>,
     s: Option<AnySession>,
@@ -210,18 +222,10 @@ pub async fn login_form(
     if s.as_ref().is_some_and(|s| s.session.user_id.is_some()) {
         return Redirect::to(&next).into_response();
     }
-    let (cookie, sess) = match s {
-        Some(s) => (None, s.session),
-        None => {
-            let (c, s) = st.sessions.create(None);
-            (Some(c), s)
-        }
-    };
-    let mut r = login_page(&sess.csrf, &next, "", None).into_response();
-    if let Some(c) = cookie {
-        if let Ok(v) = HeaderValue::from_str(&session_cookie(&st, &c)) {
-            r.headers_mut().insert(header::SET_COOKIE, v);
-        }
+    let token = auth::login_token();
+    let mut r = login_page(&token, &next, "", None).into_response();
+    if let Ok(v) = HeaderValue::from_str(&crate::http::login_cookie(&st, &token)) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
     }
     r
 }
@@ -236,30 +240,44 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// `POST /login`: check the form's token and the password (throttled per account and per
-/// address), then start a new session.
+/// `POST /login`: check the form's token against its cookie, refuse oversized input before
+/// anything else, count the attempt (throttled per account and per address), check the
+/// password (a few at a time), then start a new session.
 pub async fn login(
     State(st): State<Arc<AppState>>,
     s: Option<AnySession>,
+    headers: axum::http::HeaderMap,
     ClientAddr(addr): ClientAddr,
     Form(f): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(f.next.as_deref());
-    let Some(s) =
-        s.filter(|s| auth::constant_time_eq(s.session.csrf.as_bytes(), f.csrf.as_bytes()))
-    else {
+    let cookie = crate::http::cookie(&headers, auth::LOGIN_COOKIE).unwrap_or("");
+    if cookie.is_empty() || !auth::constant_time_eq(cookie.as_bytes(), f.csrf.as_bytes()) {
         return PageError(PortalError::stale_form()).into_response();
-    };
+    }
     let email = f.email.trim().to_string();
-    if let Some(wait) = st.throttle.blocked(&email, addr) {
+    let password = zeroize::Zeroizing::new(f.password);
+    if issuer::ledger::check_email(&email).is_err() || password.len() > auth::MAX_PASSWORD {
+        return (
+            StatusCode::UNAUTHORIZED,
+            login_page(
+                &f.csrf,
+                &next,
+                "",
+                Some("Wrong e-mail address or password."),
+            ),
+        )
+            .into_response();
+    }
+    if let Err(wait) = st.throttle.attempt(&email, addr) {
         let msg = format!(
             "Too many failed logins. Try again in {} minutes.",
-            wait.as_secs().div_ceil(60)
+            wait.as_secs().div_ceil(60).max(1)
         );
         return (
             StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, wait.as_secs().to_string())],
-            login_page(&s.session.csrf, &next, &email, Some(&msg)),
+            [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())],
+            login_page(&f.csrf, &next, &email, Some(&msg)),
         )
             .into_response();
     }
@@ -269,34 +287,60 @@ pub async fn login(
         .await
         .ok()
         .flatten();
-    let password = zeroize::Zeroizing::new(f.password);
     let (user, hash) = match found {
         Some((u, h)) if u.active => (Some(u), h),
         _ => (None, auth::dummy_hash().to_string()),
     };
+    let Ok(permit) = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        st.password_checks.clone().acquire_owned(),
+    )
+    .await
+    else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "5".to_string())],
+            login_page(
+                &f.csrf,
+                &next,
+                &email,
+                Some("The portal is busy. Try again in a few seconds."),
+            ),
+        )
+            .into_response();
+    };
     let pw = password.clone();
-    let good = tokio::task::spawn_blocking(move || auth::verify_password(&pw, &hash))
-        .await
-        .unwrap_or(false);
+    let good = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        auth::verify_password(&pw, &hash)
+    })
+    .await
+    .unwrap_or(false);
     match user {
         Some(u) if good => {
             st.throttle.succeeded(&email);
-            st.sessions.remove(&s.cookie);
+            if let Some(old) = s {
+                st.sessions.remove(&old.cookie);
+            }
             let (cookie, _) = st.sessions.create(Some(u.id));
             tracing::info!(target: "i3lic::portal", user = %u.email, "logged in");
             let mut r = Redirect::to(&next).into_response();
-            if let Ok(v) = HeaderValue::from_str(&session_cookie(&st, &cookie)) {
-                r.headers_mut().insert(header::SET_COOKIE, v);
+            for c in [
+                session_cookie(&st, &cookie),
+                crate::http::login_cookie(&st, ""),
+            ] {
+                if let Ok(v) = HeaderValue::from_str(&c) {
+                    r.headers_mut().append(header::SET_COOKIE, v);
+                }
             }
             r
         }
         _ => {
-            st.throttle.failed(&email, addr);
             tracing::warn!(target: "i3lic::portal", user = %email.escape_debug(), "failed login");
             (
                 StatusCode::UNAUTHORIZED,
                 login_page(
-                    &s.session.csrf,
+                    &f.csrf,
                     &next,
                     &email,
                     Some("Wrong e-mail address or password."),

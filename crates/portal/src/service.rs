@@ -34,8 +34,10 @@ pub struct AppState {
     key: SecretKey,
     /// Browser sessions.
     pub sessions: Sessions,
-    /// Failed logins.
+    /// Login attempts.
     pub throttle: Throttle,
+    /// Password checks allowed at once.
+    pub password_checks: Arc<tokio::sync::Semaphore>,
     /// How the server was started.
     pub config: Config,
 }
@@ -72,6 +74,7 @@ impl AppState {
             key,
             sessions: Sessions::default(),
             throttle: Throttle::default(),
+            password_checks: Arc::new(tokio::sync::Semaphore::new(crate::auth::PASSWORD_CHECKS)),
             config,
         })
     }
@@ -495,6 +498,13 @@ pub struct NewSite {
 /// Add an install site to an account.
 pub fn add_site(l: &mut Ledger, c: &Caller, id: i64, s: &NewSite) -> Result<(), PortalError> {
     let a = account(l, c, id)?;
+    let name = s.name.trim();
+    if name.contains(['/', '\\']) || name == "." || name == ".." {
+        return Err(PortalError::bad_request(format!(
+            "an install site name cannot contain '/' or '\\' or be '.' or '..' (got '{}')",
+            name.escape_debug()
+        )));
+    }
     if s.address.len() > 3 {
         return Err(PortalError::bad_request(format!(
             "an install site has at most three address lines, not {}",
@@ -572,11 +582,15 @@ pub fn add_request(
 
 /// The requests the caller may see, newest first.
 pub fn requests(l: &Ledger, c: &Caller) -> Result<Vec<RequestRecord>, PortalError> {
-    let all = l.requests(None)?;
-    Ok(all
-        .into_iter()
-        .filter(|r| c.is_staff() || c.user.accounts.contains(&r.account))
-        .collect())
+    if c.is_staff() {
+        return Ok(l.requests(None)?);
+    }
+    let mut v = Vec::new();
+    for a in &c.user.accounts {
+        v.extend(l.requests(Some(a))?);
+    }
+    v.sort_by(|a, b| b.number.cmp(&a.number));
+    Ok(v)
 }
 
 /// One request, if the caller may see it.

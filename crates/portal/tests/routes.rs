@@ -622,6 +622,13 @@ async fn install_sites_are_added_and_deactivated() {
     assert_eq!(off.status, StatusCode::SEE_OTHER);
     let sites = p.ledger().sites("Contoso").unwrap();
     assert!(!sites.iter().find(|s| s.name == "Lab").unwrap().active);
+    // A name that would add segments to the site's address is refused.
+    for name in ["../../2/sites/Main", "a/b", "..", "a\\b"] {
+        let r = p
+            .post_form(&path, Some(&c), &[("csrf", &csrf), ("name", name)])
+            .await;
+        assert_eq!(r.status, 400, "{name}");
+    }
 }
 
 /// Requests: a customer sends one with an attachment; staff see it and close it; the
@@ -745,40 +752,53 @@ async fn forms_without_the_sessions_token_are_refused() {
         .all(|s| s.name != "Evil"));
 }
 
-/// Sessions: a new id at login (a planted id is worthless), the old id no longer works,
-/// logout ends the session; cookies are HttpOnly and SameSite=Strict.
+/// Sessions: a new id at login (an id planted before it is worthless), logout ends the
+/// session; cookies are HttpOnly and SameSite=Strict; the login form keeps no state on the
+/// server and its token must match its cookie; `next` never leads off the portal.
 #[tokio::test]
 async fn sessions_are_fixation_safe_and_end_at_logout() {
     let p = Portal::new();
     let form = p.get("/login", None).await;
     let set = form.header("set-cookie").unwrap();
     assert!(
-        set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"),
+        set.starts_with("i3lic_login=")
+            && set.contains("HttpOnly")
+            && set.contains("SameSite=Strict"),
         "{set}"
     );
     assert!(!set.contains("Secure"), "not over TLS unless configured");
-    let planted = cookie_of(&form).unwrap();
-    let csrf = csrf_of(&form.text());
+    assert!(cookie_of(&form).is_none(), "no session for the login form");
+    // A session of another user planted in the browser: logging in replaces it, and the
+    // planted one ends.
+    let (planted, _) = p.login("plain@contoso.example").await;
     let r = p
-        .post_form(
-            "/login",
-            Some(&planted),
-            &[
-                ("csrf", &csrf),
-                ("email", "cert@contoso.example"),
-                ("password", PASSWORD),
-            ],
-        )
+        .try_login("cert@contoso.example", PASSWORD, Some(&planted))
         .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
     let fresh = cookie_of(&r).unwrap();
     assert_ne!(fresh, planted);
+    let set: Vec<String> = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    let sess = set
+        .iter()
+        .find(|c| c.starts_with("i3lic_session="))
+        .unwrap();
+    assert!(
+        sess.contains("HttpOnly") && sess.contains("SameSite=Strict") && sess.contains("Path=/"),
+        "{sess}"
+    );
     assert_eq!(
         p.get("/accounts", Some(&planted)).await.status,
         StatusCode::SEE_OTHER,
-        "the planted id is not logged in"
+        "the planted session ended"
     );
     let page = p.get("/accounts", Some(&fresh)).await;
     assert_eq!(page.status, 200);
+    assert!(page.text().contains("cert@contoso.example"));
     let out = p
         .post_form("/logout", Some(&fresh), &[("csrf", &csrf_of(&page.text()))])
         .await;
@@ -787,42 +807,70 @@ async fn sessions_are_fixation_safe_and_end_at_logout() {
         p.get("/accounts", Some(&fresh)).await.status,
         StatusCode::SEE_OTHER
     );
-    // Open redirects are not followed.
-    let form = p.get("/login?next=//evil.example/", None).await;
-    assert!(form.text().contains("value=\"/accounts\""));
+    // The login's token must be the form's cookie.
+    let bad = p
+        .post_form(
+            "/login",
+            None,
+            &[
+                ("csrf", "x"),
+                ("email", "cert@contoso.example"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 403);
+    // Open redirects are not followed, however the address is dressed.
+    for next in [
+        "//evil.example/",
+        "/\t/evil.example/",
+        "/\\evil.example",
+        "https://evil.example/",
+        "/a\nb",
+    ] {
+        let form = p.get(&format!("/login?next={}", enc(next)), None).await;
+        assert!(
+            form.text().contains("name=\"next\" value=\"/accounts\""),
+            "{next:?}"
+        );
+    }
+    let form = p
+        .get("/login?next=/accounts/1/activity%3Fpage%3D2", None)
+        .await;
+    assert!(form
+        .text()
+        .contains("value=\"/accounts/1/activity?page=2\""));
 }
 
-/// Login: a wrong password and an unknown user say the same; the sixth failure for an
-/// account is throttled; a disabled user cannot log in and their token stops working.
+/// Login: a wrong password and an unknown user say the same; attempts past the limit for
+/// an account are refused with 429 even in parallel; oversized input is refused before
+/// anything is counted or logged; a disabled user cannot log in and their token stops.
 #[tokio::test]
 async fn logins_are_throttled_and_disabled_users_refused() {
     let p = Portal::new();
-    let form = p.get("/login", None).await;
-    let pre = cookie_of(&form).unwrap();
-    let csrf = csrf_of(&form.text());
-    let try_login = |email: &'static str, pw: &'static str| {
-        let (pre, csrf) = (pre.clone(), csrf.clone());
-        let p = &p;
-        async move {
-            p.post_form(
-                "/login",
-                Some(&pre),
-                &[("csrf", &csrf), ("email", email), ("password", pw)],
-            )
-            .await
-        }
-    };
-    let unknown = try_login("nobody@x.example", "whatever at all").await;
+    let unknown = p
+        .try_login("nobody@x.example", "whatever at all", None)
+        .await;
     assert_eq!(unknown.status, 401);
     assert!(unknown.text().contains("Wrong e-mail address or password."));
-    for _ in 0..auth_failures() {
-        let r = try_login("cert@contoso.example", "wrong password!").await;
-        assert_eq!(r.status, 401);
-        assert!(r.text().contains("Wrong e-mail address or password."));
-    }
-    let blocked = try_login("cert@contoso.example", PASSWORD).await;
+    let huge = "a".repeat(300) + "@x.example";
+    assert_eq!(p.try_login(&huge, "x", None).await.status, 401);
+    let n = auth_failures() as usize;
+    let tries = (0..3 * n).map(|_| p.try_login("cert@contoso.example", "wrong password!", None));
+    let answers = futures_join(tries.collect()).await;
+    let failed = answers.iter().filter(|a| a.status == 401).count();
+    let limited = answers.iter().filter(|a| a.status == 429).count();
+    assert_eq!(
+        (failed, limited),
+        (n, 2 * n),
+        "in parallel, only the allowed attempts are checked"
+    );
+    let blocked = p.try_login("cert@contoso.example", PASSWORD, None).await;
     assert_eq!(blocked.status, 429, "even the right password waits");
     assert!(blocked.header("retry-after").is_some());
+    let big_body = "x".repeat(portal::MAX_FORM + 1);
+    let r = p.post_form("/login", None, &[("csrf", &big_body)]).await;
+    assert_eq!(r.status, 413, "the login form is small");
 
     let t = p.token("plain@contoso.example");
     assert_eq!(
@@ -846,6 +894,39 @@ async fn logins_are_throttled_and_disabled_users_refused() {
         StatusCode::SEE_OTHER,
         "open session ends"
     );
+    assert_eq!(
+        p.try_login("plain@contoso.example", PASSWORD, None)
+            .await
+            .status,
+        401
+    );
+}
+
+/// Run the futures together on this task and wait for all of them.
+async fn futures_join<F: std::future::Future>(v: Vec<F>) -> Vec<F::Output> {
+    let mut pending: Vec<_> = v.into_iter().map(|f| Some(Box::pin(f))).collect();
+    let mut results: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all = true;
+        for (i, f) in pending.iter_mut().enumerate() {
+            if let Some(fut) = f {
+                match fut.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => {
+                        results[i] = Some(v);
+                        *f = None;
+                    }
+                    std::task::Poll::Pending => all = false,
+                }
+            }
+        }
+        if all {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    results.into_iter().flatten().collect()
 }
 
 fn auth_failures() -> u32 {
