@@ -152,6 +152,78 @@ pub fn eprint_line(line: &str) {
     let _ = writeln!(err, "{}", escape_controls(line));
 }
 
+/// A value a command prints. `--json` prints [`serde::Serialize`]'s form of it, and the text
+/// form is drawn from the same value by [`Render::text`], so the two cannot say different
+/// things: a command builds its value once and hands it to [`emit`].
+pub trait Render: serde::Serialize {
+    /// The value as text for people (a table, a list of fields).
+    fn text(&self, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// Print `value` as pretty JSON (one document and a line break) when `json`, else as text.
+pub fn emit<R: Render + ?Sized>(out: &mut dyn Write, value: &R, json: bool) -> io::Result<()> {
+    if json {
+        print_json(out, value)
+    } else {
+        value.text(out)
+    }
+}
+
+/// Print any value as pretty JSON followed by a line break.
+pub fn print_json<T: serde::Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::from)?;
+    writeln!(out)
+}
+
+/// A table with columns sized to their content; `right` marks right-aligned columns.
+pub fn print_table(
+    out: &mut dyn Write,
+    headers: &[&str],
+    rows: &[Vec<String>],
+    right: &[usize],
+) -> io::Result<()> {
+    let width = |s: &str| s.chars().count();
+    let mut w: Vec<usize> = headers.iter().map(|h| width(h)).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            if let Some(x) = w.get_mut(i) {
+                *x = (*x).max(width(c));
+            }
+        }
+    }
+    let line = |out: &mut dyn Write, cells: &mut dyn Iterator<Item = &str>| -> io::Result<()> {
+        let mut l = String::new();
+        for (i, (c, w)) in cells.zip(&w).enumerate() {
+            if i > 0 {
+                l.push_str("  ");
+            }
+            let pad = w.saturating_sub(width(c));
+            if right.contains(&i) {
+                l.push_str(&" ".repeat(pad));
+                l.push_str(c);
+            } else {
+                l.push_str(c);
+                l.push_str(&" ".repeat(pad));
+            }
+        }
+        writeln!(out, "{}", l.trim_end())
+    };
+    line(out, &mut headers.iter().copied())?;
+    for r in rows {
+        line(out, &mut r.iter().map(String::as_str))?;
+    }
+    Ok(())
+}
+
+/// Fields as `Name  value` lines, the names padded to the longest.
+pub fn print_fields(out: &mut dyn Write, fields: &[(&str, String)]) -> io::Result<()> {
+    let w = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in fields {
+        writeln!(out, "{k:<w$}  {v}")?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

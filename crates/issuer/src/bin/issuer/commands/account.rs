@@ -1,0 +1,37 @@
+//! `issuer account add NAME`, `issuer account list [--json]`.
+
+use std::io::Write;
+
+use crate::cli::{AccountCommand, Cli};
+use crate::context::{actor, open_ledger, read_ledger};
+use crate::error::CliError;
+use crate::output::{emit, Render};
+
+/// The account names, one a line (JSON: a list of strings).
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+struct Names(Vec<String>);
+
+impl Render for Names {
+    fn text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        for n in &self.0 {
+            writeln!(out, "{n}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Run an `account` command.
+pub fn run(cli: &Cli, command: &AccountCommand, out: &mut dyn Write) -> Result<(), CliError> {
+    match command {
+        AccountCommand::Add { name } => {
+            open_ledger(cli)?.add_account(name, &actor())?;
+            writeln!(out, "added account {name}")?;
+        }
+        AccountCommand::List { json } => {
+            let names = read_ledger(cli, |l| l.accounts())?;
+            emit(out, &Names(names), *json)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! `issuer audit verify [--head SEQ:HASH] [--json]`, `issuer audit head`.
+
+use std::io::Write;
+
+use issuer::ledger::AuditReport;
+
+use crate::cli::{AuditCommand, Cli};
+use crate::context::read_ledger;
+use crate::error::CliError;
+use crate::output::{emit, Render};
+
+/// The result of checking the chain (JSON: the library's [`AuditReport`]).
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+struct Report(AuditReport);
+
+impl Render for Report {
+    fn text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let r = &self.0;
+        if r.intact() {
+            writeln!(
+                out,
+                "audit log intact: {} rows, head {}:{}",
+                r.rows, r.head_seq, r.head_hash
+            )?;
+        } else {
+            for p in &r.problems {
+                writeln!(out, "{p}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Run an `audit` command.
+pub fn run(cli: &Cli, command: &AuditCommand, out: &mut dyn Write) -> Result<(), CliError> {
+    match command {
+        AuditCommand::Head => {
+            let (seq, hash) = read_ledger(cli, |l| l.audit_head())?;
+            writeln!(out, "{}", issuer::ledger::format_head(seq, &hash))?;
+        }
+        AuditCommand::Verify { head, json } => {
+            let head = head.as_deref().map(parse_head).transpose()?;
+            let report = Report(read_ledger(cli, |l| l.verify_audit(head))?);
+            emit(out, &report, *json)?;
+            if !report.0.intact() {
+                out.flush()?;
+                return Err(CliError::AuditBroken(report.0.problems.len()));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_head(s: &str) -> Result<(i64, [u8; 32]), CliError> {
+    issuer::ledger::parse_head(s).ok_or_else(|| {
+        CliError::Usage(format!(
+            "--head '{s}': expected SEQ:HASH (from `issuer audit head`)"
+        ))
+    })
+}

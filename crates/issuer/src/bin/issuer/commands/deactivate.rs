@@ -1,0 +1,43 @@
+//! `issuer deactivate ID [--with-recovery]`.
+
+use std::io::Write;
+
+use format::Timestamp;
+
+use crate::cli::Cli;
+use crate::context::{actor, open_ledger};
+use crate::error::CliError;
+
+/// Deactivate the file (and with `with_recovery` its disaster-recovery files); prints what
+/// each returned.
+pub fn run(cli: &Cli, id: &str, with_recovery: bool, out: &mut dyn Write) -> Result<(), CliError> {
+    let mut ledger = open_ledger(cli)?;
+    let done = if with_recovery {
+        ledger.deactivate_with_recovery(id, &actor(), Timestamp::now())?
+    } else {
+        let returned = ledger.deactivate(id, &actor(), Timestamp::now())?;
+        vec![issuer::Deactivated {
+            id: id.trim().to_ascii_lowercase(),
+            license_type: String::new(),
+            returned,
+        }]
+    };
+    for (i, d) in done.iter().enumerate() {
+        if i == 0 {
+            writeln!(out, "deactivated {}", d.id)?;
+        } else {
+            writeln!(
+                out,
+                "deactivated {} (disaster recovery, with {})",
+                d.id, done[0].id
+            )?;
+        }
+        if d.returned.is_empty() {
+            writeln!(out, "it used no ordered units")?;
+        }
+        for (part, n) in &d.returned {
+            writeln!(out, "returned {n} x {part}")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,29 @@
+//! `issuer download ID --out FILE`: the recorded bytes again, `-` for standard output.
+
+use std::path::Path;
+
+use crate::cli::Cli;
+use crate::context::read_ledger;
+use crate::error::CliError;
+use crate::output::{self, Out};
+
+/// Write the file's recorded bytes to `path` (`-`: standard output, unchanged).
+pub fn run<W: std::io::Write>(
+    cli: &Cli,
+    id: &str,
+    path: &Path,
+    out: &mut Out<W>,
+) -> Result<(), CliError> {
+    let bytes = read_ledger(cli, |l| l.file_bytes(id))?;
+    if path.as_os_str() == "-" {
+        out.write_raw(&bytes)?;
+    } else {
+        issuer::fsio::write_atomic(path, &bytes, 0o644)?;
+        output::eprint_line(&format!(
+            "issuer: wrote {} (activation file {}, as recorded)",
+            path.display(),
+            id.trim().to_ascii_lowercase()
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! One module per `issuer` command, as `src/bin/cargo/commands/`: each parses nothing (clap
+//! did, in [`crate::cli`]), does its work through the library, and hands what it prints to
+//! [`crate::output`].
+
+mod account;
+mod activity;
+mod audit;
+mod catalog;
+mod deactivate;
+mod download;
+mod issue;
+mod keygen;
+mod order;
+mod show;
+mod site;
+mod summary;
+mod update;
+mod upgrade;
+
+use std::io::Write;
+
+use crate::cli::{Cli, Command};
+use crate::error::CliError;
+use crate::output::Out;
+use issuer::PartQuantity;
+
+/// Run the command `cli` names, printing on standard output.
+pub fn run(cli: &Cli) -> Result<(), CliError> {
+    let mut out = Out::stdout();
+    match &cli.command {
+        Command::Keygen {
+            kid,
+            out: dir,
+            unencrypted,
+            force,
+        } => keygen::run(kid, dir, *unencrypted, *force, &mut out)?,
+        Command::Account(c) => account::run(cli, c, &mut out)?,
+        Command::Site(c) => site::run(cli, c, &mut out)?,
+        Command::Order(c) => order::run(cli, c, &mut out)?,
+        Command::Summary {
+            account,
+            site,
+            json,
+        } => summary::run(cli, account, site.as_deref(), *json, &mut out)?,
+        Command::Issue(args) => issue::run(cli, args, &mut out)?,
+        Command::Download { id, out: path } => download::run(cli, id, path, &mut out)?,
+        Command::Catalog(c) => catalog::run(cli, c, &mut out)?,
+        Command::Update(args) => update::run(cli, args, &mut out)?,
+        Command::Deactivate { id, with_recovery } => {
+            deactivate::run(cli, id, *with_recovery, &mut out)?
+        }
+        Command::Activity(args) => activity::run(cli, args, &mut out)?,
+        Command::Show { id, json } => show::run(cli, id, *json, &mut out)?,
+        Command::Upgrade(args) => upgrade::run(cli, args, &mut out)?,
+        Command::Audit(c) => audit::run(cli, c, &mut out)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `PART=QTY` values of a repeatable flag (`--add`, `--set`).
+pub(crate) fn parse_pairs(flag: &str, values: &[String]) -> Result<Vec<PartQuantity>, CliError> {
+    values
+        .iter()
+        .map(|s| {
+            let (part, q) = s
+                .split_once('=')
+                .ok_or_else(|| CliError::Usage(format!("{flag} '{s}': expected PART=QUANTITY")))?;
+            let quantity = q.trim().parse::<u32>().map_err(|_| {
+                CliError::Usage(format!("{flag} '{s}': '{q}' is not a whole number"))
+            })?;
+            Ok(PartQuantity {
+                part: part.trim().to_string(),
+                quantity,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,150 @@
+//! `issuer summary --account A [--site S] [--json]`: the seed's Account Summary.
+
+use std::io::Write;
+
+use issuer::Summary;
+
+use crate::cli::Cli;
+use crate::context::{load_catalog, read_ledger};
+use crate::error::CliError;
+use crate::output::{emit, Render};
+
+/// The summary as printed: JSON is the library's [`Summary`]; the text shows only the site
+/// tables when one site was asked for.
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+struct View {
+    summary: Summary,
+    #[serde(skip)]
+    site_only: bool,
+}
+
+impl Render for View {
+    fn text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        print_summary(out, &self.summary, self.site_only)
+    }
+}
+
+/// Print the account summary (or one site's).
+pub fn run(
+    cli: &Cli,
+    account: &str,
+    site: Option<&str>,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let catalog = load_catalog(cli.catalog.as_deref())?;
+    let summary = read_ledger(cli, |l| l.summary(&catalog, account, site))?;
+    let view = View {
+        summary,
+        site_only: site.is_some(),
+    };
+    emit(out, &view, json)?;
+    Ok(())
+}
+
+fn print_summary(out: &mut dyn Write, s: &Summary, site_only: bool) -> std::io::Result<()> {
+    // Columns are sized to their content (long descriptions such as IDS1's "... - Included
+    // w/ Server" keep the numbers aligned); a part's per-unit license keys follow on their
+    // own line, under the description.
+    let table = |out: &mut dyn Write, parts: &[issuer::PartSummary]| -> std::io::Result<()> {
+        let mut rows = Vec::new();
+        for p in parts {
+            rows.push(vec![
+                p.part.clone(),
+                p.category.clone(),
+                p.description.clone(),
+                p.total.to_string(),
+                p.used.to_string(),
+                p.available.to_string(),
+            ]);
+            let grants: Vec<String> = p
+                .grants
+                .iter()
+                .map(|g| format!("{} ({} assigned, {} pooled)", g.key, g.assigned, g.pooled))
+                .collect();
+            if !grants.is_empty() {
+                rows.push(vec![
+                    String::new(),
+                    String::new(),
+                    format!("per unit: {}", grants.join(", ")),
+                ]);
+            }
+        }
+        // Grant lines may be long: they do not widen the description column.
+        let width_rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                if r.len() == 3 {
+                    vec![String::new(); 3]
+                } else {
+                    r.clone()
+                }
+            })
+            .collect();
+        let headers = [
+            "Part Number",
+            "Category",
+            "Description",
+            "Total",
+            "Used",
+            "Available",
+        ];
+        let mut w: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+        for r in &width_rows {
+            for (i, c) in r.iter().enumerate() {
+                w[i] = w[i].max(c.chars().count());
+            }
+        }
+        let line = |out: &mut dyn Write, r: &[&str]| -> std::io::Result<()> {
+            let mut l = String::new();
+            for (i, c) in r.iter().enumerate() {
+                if i > 0 {
+                    l.push_str("  ");
+                }
+                let pad = w[i].saturating_sub(c.chars().count());
+                if i >= 3 {
+                    l.push_str(&" ".repeat(pad));
+                    l.push_str(c);
+                } else if i + 1 == r.len() {
+                    l.push_str(c);
+                } else {
+                    l.push_str(c);
+                    l.push_str(&" ".repeat(pad));
+                }
+            }
+            writeln!(out, "{}", l.trim_end())
+        };
+        line(out, &headers)?;
+        for r in &rows {
+            line(out, &r.iter().map(String::as_str).collect::<Vec<_>>())?;
+        }
+        Ok(())
+    };
+    if site_only {
+        for site in &s.sites {
+            writeln!(
+                out,
+                "Account: {}  Install site: {}{}",
+                s.account,
+                site.site,
+                if site.active { "" } else { " (inactive)" }
+            )?;
+            table(out, &site.parts)?;
+        }
+        return Ok(());
+    }
+    writeln!(out, "Account: {}", s.account)?;
+    table(out, &s.parts)?;
+    for site in &s.sites {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Install site: {}{}",
+            site.site,
+            if site.active { "" } else { " (inactive)" }
+        )?;
+        table(out, &site.parts)?;
+    }
+    Ok(())
+}

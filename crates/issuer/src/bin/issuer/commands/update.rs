@@ -1,0 +1,62 @@
+//! `issuer update ID`: a new file that supersedes an active one, with changes.
+
+use std::io::Write;
+
+use format::Timestamp;
+use issuer::keys;
+use issuer::UpdateRequest;
+
+use super::parse_pairs;
+use crate::cli::{Cli, UpdateArgs};
+use crate::context::{load_catalog, open_ledger, user_name};
+use crate::error::CliError;
+use crate::output;
+
+/// Issue the update; prints the new file's id.
+pub fn run(cli: &Cli, args: &UpdateArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let catalog = load_catalog(cli.catalog.as_deref())?;
+    let u = update_request(args)?;
+    let mut ledger = open_ledger(cli)?;
+    // Everything that can be checked without the key is checked before asking for
+    // a passphrase.
+    let req = ledger.check_update(&catalog, &args.id, &u)?;
+    let key = keys::load_secret_key(&args.key, &mut || {
+        keys::passphrase_from_env_or_prompt(false)
+    })?;
+    let issued = ledger.update(
+        &catalog,
+        &args.id,
+        &u,
+        &key,
+        Some(&args.out),
+        Timestamp::now(),
+    )?;
+    drop(key);
+    writeln!(out, "{}", issued.file_id)?;
+    output::eprint_line(&format!(
+        "issuer: wrote {} ({} file, expires {}); it supersedes {}, which is now inactive",
+        args.out.display(),
+        req.license_type.label(),
+        issued.expires_at,
+        args.id.trim().to_ascii_lowercase()
+    ));
+    Ok(())
+}
+
+fn update_request(a: &UpdateArgs) -> Result<UpdateRequest, CliError> {
+    Ok(UpdateRequest {
+        host_id: a.host_id.clone(),
+        machine: a.machine.clone(),
+        switchover_host_id: a.switchover_host_id.clone(),
+        switchover_machine: a.switchover_machine.clone(),
+        switchover_part: a.switchover_part.clone(),
+        remove_switchover: a.remove_switchover,
+        add: parse_pairs("--add", &a.add)?,
+        set: parse_pairs("--set", &a.set)?,
+        system_type: a.system_type.clone(),
+        mail_connector: a.mail_connector.clone(),
+        generated_by: a.generated_by.clone().or_else(user_name).ok_or_else(|| {
+            CliError::Usage("missing --generated-by (and $USER is not set)".into())
+        })?,
+    })
+}

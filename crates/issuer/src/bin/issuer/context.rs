@@ -1,0 +1,151 @@
+//! What every command shares: which ledger and catalog it uses, and who is running it.
+
+use std::path::{Path, PathBuf};
+
+use issuer::{Catalog, IssuerError, Ledger};
+
+use crate::cli::Cli;
+use crate::output;
+
+pub fn ledger_path(cli: &Cli) -> PathBuf {
+    cli.db
+        .clone()
+        .or_else(|| {
+            std::env::var_os("I3LIC_DB")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(issuer::default_ledger_path)
+}
+
+/// Open the ledger the command names. An existing ledger that group or others may open is
+/// used, with a warning on standard error (printed once per command, however often the
+/// ledger is opened): it holds customer data, but a vendor may share it with a group on
+/// purpose, so it is not refused.
+pub fn open_ledger(cli: &Cli) -> Result<Ledger, IssuerError> {
+    warn_if_loose(Ledger::open(&ledger_path(cli))?)
+}
+
+/// Read from the ledger the command names, opened for reading only
+/// ([`Ledger::open_read_only`]): commands that only read work for a user who may only read
+/// the ledger, and never create one. Where the ledger had to be read without SQLite's locks
+/// and changed meanwhile ([`Ledger::check_unchanged`]), the read is made again (at most three
+/// times in all).
+pub fn read_ledger<T>(
+    cli: &Cli,
+    read: impl Fn(&Ledger) -> Result<T, IssuerError>,
+) -> Result<T, IssuerError> {
+    let mut attempt = 1;
+    loop {
+        let ledger = warn_if_loose(Ledger::open_read_only(&ledger_path(cli))?)?;
+        let result = read(&ledger);
+        match ledger.check_unchanged() {
+            Ok(()) => return result,
+            Err(e) if attempt >= 3 => return Err(e),
+            Err(_) => attempt += 1,
+        }
+    }
+}
+
+fn warn_if_loose(ledger: Ledger) -> Result<Ledger, IssuerError> {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if let Some(loose) = ledger.loose_permissions() {
+        if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            output::eprint_line(&format!("issuer: warning: {loose}"));
+        }
+    }
+    Ok(ledger)
+}
+
+pub fn load_catalog(path: Option<&Path>) -> Result<Catalog, IssuerError> {
+    match path {
+        None => Catalog::built_in().map_err(|error| IssuerError::Catalog {
+            source_name: "built-in".into(),
+            error,
+        }),
+        Some(p) => {
+            let bytes =
+                issuer::fsio::read_bounded(p, issuer::catalog::MAX_CATALOG_SIZE, "catalog")?;
+            let text = String::from_utf8(bytes).map_err(|e| IssuerError::Catalog {
+                source_name: p.display().to_string(),
+                error: issuer::CatalogError::Syntax {
+                    line: 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
+                        .iter()
+                        .filter(|b| **b == b'\n')
+                        .count(),
+                    reason: "not UTF-8 text".into(),
+                },
+            })?;
+            Catalog::parse(&text).map_err(|error| IssuerError::Catalog {
+                source_name: p.display().to_string(),
+                error,
+            })
+        }
+    }
+}
+
+/// Who is running the command: `$USER` / `$LOGNAME`, else the account name of this process's
+/// user id in /etc/passwd (Unix), else `uid N`. A variable whose value the ledger would
+/// refuse ([`issuer::ledger::check_text`]: a control character such as a terminal escape,
+/// blanks at its ends, more than 512 bytes, not UTF-8) is skipped with one warning naming the
+/// name recorded instead. Decided once per command.
+pub fn user_name() -> Option<String> {
+    static NAME: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        let mut skipped = Vec::new();
+        let mut found = None;
+        for var in ["USER", "LOGNAME"] {
+            let Some(v) = std::env::var_os(var) else {
+                continue;
+            };
+            if v.to_string_lossy().trim().is_empty() {
+                continue;
+            }
+            match v.into_string() {
+                Ok(v) if issuer::ledger::check_text("$USER", &v).is_ok() => {
+                    found = Some(v);
+                    break;
+                }
+                _ => skipped.push(var),
+            }
+        }
+        let name = found.or_else(account_of_uid);
+        for var in skipped {
+            output::eprint_line(&format!(
+                "issuer: warning: ${var} is not a usable name (it holds a control character, \
+                 blanks at its ends, more than {} bytes or is not UTF-8): recording {} instead",
+                format::MAX_TEXT_LEN,
+                name.as_deref()
+                    .map_or_else(|| "'unknown'".to_string(), |n| format!("'{n}'"))
+            ));
+        }
+        name
+    })
+    .clone()
+}
+
+/// The account name of this process's user id in /etc/passwd (only one the ledger accepts),
+/// else `uid N`.
+fn account_of_uid() -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let uid = std::fs::metadata("/proc/self").ok()?.uid();
+        let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+        let name = passwd.lines().find_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next()?;
+            (f.nth(1)? == uid.to_string()).then(|| name.to_string())
+        });
+        Some(
+            name.filter(|n| !n.is_empty() && issuer::ledger::check_text("name", n).is_ok())
+                .unwrap_or_else(|| format!("uid {uid}")),
+        )
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+pub fn actor() -> String {
+    user_name().unwrap_or_else(|| "unknown".into())
+}
