@@ -151,6 +151,27 @@ pub fn encrypt_secret_key(
     )))
 }
 
+/// Why `text` is not a secret key file at all (a public key, or no key line of either
+/// secret form), or `None` when its first key line is one of the two secret forms.
+fn not_a_secret_key(text: &str) -> Option<String> {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))?;
+    if line.starts_with(SECRET_KEY_TAG) || line.starts_with(ENCRYPTED_KEY_TAG) {
+        return None;
+    }
+    if line.starts_with("i3lic-public-key") {
+        return Some(format!(
+            "not a secret key: this is a public key (give the .key file written beside it, \
+             which starts with '{ENCRYPTED_KEY_TAG}' or '{SECRET_KEY_TAG}')"
+        ));
+    }
+    Some(format!(
+        "not a secret key (expected '{SECRET_KEY_TAG}' or '{ENCRYPTED_KEY_TAG}')"
+    ))
+}
+
 /// Parse a secret key file's text: the unencrypted form, or the encrypted form opened with
 /// the passphrase `ask` returns (called only for encrypted keys).
 pub fn parse_secret_key(
@@ -169,6 +190,9 @@ pub fn parse_secret_key(
         .ok_or_else(|| malformed("no key line".into()))?;
     if line.starts_with(SECRET_KEY_TAG) {
         return SecretKey::from_text(text).map_err(|e| malformed(e.to_string()));
+    }
+    if let Some(reason) = not_a_secret_key(text) {
+        return Err(malformed(reason));
     }
     let Some(rest) = line
         .strip_prefix(ENCRYPTED_KEY_TAG)
@@ -280,25 +304,30 @@ pub fn load_secret_key(
             reason: "not a regular file".into(),
         });
     }
+    // A file that is not a secret key at all (a public key given as --key) is named as such
+    // before any complaint about its owner or mode: chmod would not help.
     #[cfg(unix)]
-    {
+    let refused = {
         use std::os::unix::fs::MetadataExt;
         let (owner, uid) = (meta.uid(), rustix::process::geteuid().as_raw());
+        let mode = meta.permissions().mode() & 0o7777;
         if owner != uid {
-            return Err(IssuerError::KeyNotOwned {
+            Some(IssuerError::KeyNotOwned {
                 path: path.into(),
                 owner,
                 uid,
-            });
-        }
-        let mode = meta.permissions().mode() & 0o7777;
-        if mode & 0o077 != 0 {
-            return Err(IssuerError::KeyTooOpen {
+            })
+        } else if mode & 0o077 != 0 {
+            Some(IssuerError::KeyTooOpen {
                 path: path.into(),
                 mode,
-            });
+            })
+        } else {
+            None
         }
-    }
+    };
+    #[cfg(not(unix))]
+    let refused: Option<IssuerError> = None;
     let bytes = Zeroizing::new(
         fsio::read_handle(f, path, MAX_KEY_FILE, "secret key").map_err(|e| match e {
             IssuerError::MalformedRequest { reason } => IssuerError::MalformedKey {
@@ -308,6 +337,15 @@ pub fn load_secret_key(
             other => other,
         })?,
     );
+    if let Some(e) = refused {
+        if let Some(reason) = std::str::from_utf8(&bytes).ok().and_then(not_a_secret_key) {
+            return Err(IssuerError::MalformedKey {
+                path: path.into(),
+                reason,
+            });
+        }
+        return Err(e);
+    }
     let text = std::str::from_utf8(&bytes).map_err(|_| IssuerError::MalformedKey {
         path: path.into(),
         reason: "not UTF-8 text".into(),

@@ -236,15 +236,16 @@ pub struct PartSummary {
     pub description: String,
     /// License keys each unit grants.
     pub grants: Vec<Grant>,
-    /// Perpetual units ordered.
+    /// Perpetual units ordered by the account (in a site's list too: orders belong to the
+    /// account).
     pub perpetual: u64,
-    /// Non-perpetual units ordered.
+    /// Non-perpetual units ordered by the account (in a site's list too).
     pub non_perpetual: u64,
-    /// Units ordered.
+    /// Units ordered; in a site's list, what the site can have: `used` + `available`.
     pub total: u64,
     /// Units used by active files (at the site, in a site's list).
     pub used: u64,
-    /// Units still available to the account.
+    /// Units still available to the account (and so to each of its sites).
     pub available: u64,
 }
 
@@ -1134,12 +1135,22 @@ impl Ledger {
                 .find(|(q, _)| q == p)
                 .map_or(0, |(_, n)| to_u64(*n))
         };
-        let rows = |used: &[(String, i64)]| -> Vec<PartSummary> {
+        // At a site, Total is what the site can have: the units its active files use plus
+        // those still available to the account, so that Total = Used + Available in every
+        // table, as in the account's.
+        let rows = |used: &[(String, i64)], at_site: bool| -> Vec<PartSummary> {
             ordered
                 .iter()
                 .map(|(part, total, perp)| {
                     let c = catalog.part(part);
-                    let total = to_u64(*total);
+                    let ordered_total = to_u64(*total);
+                    let available = ordered_total.saturating_sub(lookup(&account_used, part));
+                    let used = lookup(used, part);
+                    let total = if at_site {
+                        used.saturating_add(available)
+                    } else {
+                        ordered_total
+                    };
                     PartSummary {
                         part: part.clone(),
                         category: c.map(|c| c.category.clone()).unwrap_or_default(),
@@ -1148,10 +1159,10 @@ impl Ledger {
                             .unwrap_or_else(|| "(not in this catalog)".into()),
                         grants: c.map(|c| c.grants.clone()).unwrap_or_default(),
                         perpetual: to_u64(*perp),
-                        non_perpetual: total.saturating_sub(to_u64(*perp)),
+                        non_perpetual: ordered_total.saturating_sub(to_u64(*perp)),
                         total,
-                        used: lookup(used, part),
-                        available: total.saturating_sub(lookup(&account_used, part)),
+                        used,
+                        available,
                     }
                 })
                 .collect()
@@ -1165,7 +1176,7 @@ impl Ledger {
             sites.push(SiteSummary {
                 site: s.name,
                 active: s.active,
-                parts: rows(&used_by(Some(sid))?),
+                parts: rows(&used_by(Some(sid))?, true),
             });
         }
         if let Some(n) = site.filter(|_| with_sites) {
@@ -1178,7 +1189,7 @@ impl Ledger {
         }
         Ok(Summary {
             account: account.to_string(),
-            parts: rows(&account_used),
+            parts: rows(&account_used, false),
             sites,
         })
     }

@@ -232,8 +232,8 @@ fn bad_input_is_refused_with_its_exit_code_and_changes_nothing() {
         (
             "zero quantity",
             with(&[("--add", "SW-001-4.0-AL02=0")]),
-            3,
-            "zero",
+            2,
+            "out of range",
         ),
         (
             "quantity not a number",
@@ -318,7 +318,8 @@ fn bad_input_is_refused_with_its_exit_code_and_changes_nothing() {
                 "--quantity",
                 "0",
             ],
-            3,
+            // Out of range (1 to 10000000): a usage error, as every out-of-range number.
+            2,
         ),
         (
             vec![

@@ -157,7 +157,8 @@ pub struct UpdateArgs {
     /// Secret key to sign with.
     #[arg(long, value_name = "FILE")]
     pub key: PathBuf,
-    /// Where to write the new file.
+    /// Where to write the new file ('-' for standard output; the id then goes to standard
+    /// error).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
 }
@@ -306,8 +307,8 @@ pub enum OrderCommand {
         /// Part number from the catalog.
         #[arg(long)]
         part: String,
-        /// Units ordered (at least 1).
-        #[arg(long)]
+        /// Units ordered: a whole number from 1 to 10000000.
+        #[arg(long, allow_negative_numbers = true, value_parser = parse_quantity)]
         quantity: u32,
         /// Perpetual units (the default).
         #[arg(long, conflicts_with = "non_perpetual")]
@@ -410,11 +411,44 @@ pub struct IssueArgs {
     /// Secret key to sign with.
     #[arg(long, value_name = "FILE")]
     pub key: PathBuf,
-    /// Where to write the new file.
+    /// Where to write the new file ('-' for standard output; the id then goes to standard
+    /// error).
     #[arg(long, value_name = "FILE", required_unless_present = "out_dir")]
     pub out: Option<PathBuf>,
     /// A folder to write each file into as <machine>.i3lic (required for a batch; an
     /// existing file is never replaced).
     #[arg(long, value_name = "DIR", conflicts_with = "out")]
     pub out_dir: Option<PathBuf>,
+}
+
+/// `--quantity`: a whole number from 1 to [`format::MAX_COUNT`]; anything else (negative, zero,
+/// too large for any count, not a number) is the same usage error (exit 2).
+fn parse_quantity(s: &str) -> Result<u32, String> {
+    quantity_in(s, 1)
+}
+
+/// A quantity from `min` to [`format::MAX_COUNT`], or why not: `out of range (...)` for every
+/// number outside that range (negative, zero below `min`, past any integer type), `not a whole
+/// number` for anything else; every flag that takes a quantity says the same.
+pub fn quantity_in(s: &str, min: u32) -> Result<u32, String> {
+    let t = s.trim();
+    let out_of_range = || {
+        format!(
+            "out of range (expected a whole number from {min} to {})",
+            format::MAX_COUNT
+        )
+    };
+    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("not a whole number".into());
+    }
+    if t.starts_with('-') {
+        return Err(out_of_range());
+    }
+    match digits.parse::<u64>() {
+        Ok(n) if n >= u64::from(min) && n <= u64::from(format::MAX_COUNT) => {
+            u32::try_from(n).map_err(|_| out_of_range())
+        }
+        _ => Err(out_of_range()),
+    }
 }

@@ -29,19 +29,23 @@ pub fn run(cli: &Cli, args: &ActivityArgs, out: &mut dyn Write) -> Result<(), Cl
     Ok(())
 }
 
-/// A date filter: `YYYY-MM-DD` (the start of that day, or with `end`, the start of the next)
-/// or a full UTC time.
+/// A date filter: a bare `YYYY-MM-DD` (the start of that day, or with `end`, the start of the
+/// next, so that the whole day is included) or a full UTC time (with `end`, one second later:
+/// the bound is inclusive). The result is the filter's exclusive upper bound when `end`.
 fn parse_date(flag: &str, s: &str, end: bool) -> Result<Timestamp, CliError> {
     let s = s.trim();
-    if let Ok(t) = s.parse::<Timestamp>() {
-        return Ok(if end { t.plus_secs(1) } else { t });
-    }
-    let day: Timestamp = format!("{s}T00:00:00Z").parse().map_err(|_| {
+    let bad = || {
         CliError::Usage(format!(
             "{flag} '{s}': expected a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM:SSZ"
         ))
-    })?;
-    Ok(if end { day.plus_days(1) } else { day })
+    };
+    if s.len() == 10 {
+        // A bare date (Timestamp also reads one, as midnight): the whole day.
+        let day: Timestamp = format!("{s}T00:00:00Z").parse().map_err(|_| bad())?;
+        return Ok(if end { day.plus_days(1) } else { day });
+    }
+    let t = s.parse::<Timestamp>().map_err(|_| bad())?;
+    Ok(if end { t.plus_secs(1) } else { t })
 }
 
 fn activity_filter(a: &ActivityArgs) -> Result<ActivityFilter, CliError> {
@@ -63,19 +67,29 @@ fn activity_filter(a: &ActivityArgs) -> Result<ActivityFilter, CliError> {
                 .map_err(|e| CliError::Usage(format!("--type: {e}")))
         })
         .transpose()?;
+    let from = a
+        .from
+        .as_deref()
+        .map(|d| parse_date("--from", d, false))
+        .transpose()?;
+    let to =
+        a.to.as_deref()
+            .map(|d| parse_date("--to", d, true))
+            .transpose()?;
+    if let (Some(f), Some(t), Some(fs), Some(ts)) = (from, to, &a.from, &a.to) {
+        if f >= t {
+            return Err(CliError::Usage(format!(
+                "--from {} is later than --to {}: no file can match",
+                fs.trim(),
+                ts.trim()
+            )));
+        }
+    }
     Ok(ActivityFilter {
         account: a.account.clone(),
         site: a.site.clone(),
-        from: a
-            .from
-            .as_deref()
-            .map(|d| parse_date("--from", d, false))
-            .transpose()?,
-        to: a
-            .to
-            .as_deref()
-            .map(|d| parse_date("--to", d, true))
-            .transpose()?,
+        from,
+        to,
         active,
         product_line: a.product_line.clone(),
         license_type,

@@ -11,10 +11,13 @@ use super::parse_pairs;
 use crate::cli::{Cli, IssueArgs};
 use crate::context::{load_catalog, open_ledger, user_name};
 use crate::error::CliError;
-use crate::output;
+use crate::output::{self, Out};
 
 /// Issue the file or files `args` ask for; prints each new file's id.
-pub fn run(cli: &Cli, args: &IssueArgs, out: &mut dyn Write) -> Result<(), CliError> {
+///
+/// `--out -` writes the file itself, unchanged, on standard output; the id then goes to
+/// standard error with the rest of the report.
+pub fn run<W: Write>(cli: &Cli, args: &IssueArgs, out: &mut Out<W>) -> Result<(), CliError> {
     let catalog = load_catalog(cli.catalog.as_deref())?;
     let (reqs, batch) = issue_requests(args)?;
     let (out_path, req) = match (&args.out, &args.out_dir, reqs.first()) {
@@ -40,8 +43,20 @@ pub fn run(cli: &Cli, args: &IssueArgs, out: &mut dyn Write) -> Result<(), CliEr
     let key = keys::load_secret_key(&args.key, &mut || {
         keys::passphrase_from_env_or_prompt(false)
     })?;
-    let issued = ledger.issue(&catalog, req, &key, Some(out_path), Timestamp::now())?;
+    let to_stdout = out_path.as_os_str() == "-";
+    let path = (!to_stdout).then_some(out_path.as_path());
+    let issued = ledger.issue(&catalog, req, &key, path, Timestamp::now())?;
     drop(key);
+    if to_stdout {
+        out.write_raw(&issued.bytes)?;
+        output::eprint_line(&format!(
+            "issuer: issued {} ({} file, expires {}), written to standard output",
+            issued.file_id,
+            req.license_type.label(),
+            issued.expires_at
+        ));
+        return Ok(());
+    }
     writeln!(out, "{}", issued.file_id)?;
     output::eprint_line(&format!(
         "issuer: wrote {} ({} file, expires {})",
@@ -245,7 +260,7 @@ fn issue_request(a: &IssueArgs, f: FileReq) -> Result<IssueRequest, CliError> {
     let add = if a.add.is_empty() {
         f.add
     } else {
-        parse_pairs("--add", &a.add)?
+        parse_pairs("--add", &a.add, 1)?
     };
     let generated_by = a
         .generated_by

@@ -58,17 +58,21 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `PART=QTY` values of a repeatable flag (`--add`, `--set`).
-pub(crate) fn parse_pairs(flag: &str, values: &[String]) -> Result<Vec<PartQuantity>, CliError> {
+/// `PART=QTY` values of a repeatable flag (`--add`, `--set`), each quantity from `min` to
+/// [`format::MAX_COUNT`] ([`crate::cli::quantity_in`]).
+pub(crate) fn parse_pairs(
+    flag: &str,
+    values: &[String],
+    min: u32,
+) -> Result<Vec<PartQuantity>, CliError> {
     values
         .iter()
         .map(|s| {
             let (part, q) = s
                 .split_once('=')
                 .ok_or_else(|| CliError::Usage(format!("{flag} '{s}': expected PART=QUANTITY")))?;
-            let quantity = q.trim().parse::<u32>().map_err(|_| {
-                CliError::Usage(format!("{flag} '{s}': '{q}' is not a whole number"))
-            })?;
+            let quantity = crate::cli::quantity_in(q, min)
+                .map_err(|e| CliError::Usage(format!("{flag} '{s}': '{}' is {e}", q.trim())))?;
             Ok(PartQuantity {
                 part: part.trim().to_string(),
                 quantity,

@@ -47,80 +47,85 @@ fn print_summary(out: &mut dyn Write, s: &Summary, site_only: bool) -> std::io::
     // Columns are sized to their content (long descriptions such as IDS1's "... - Included
     // w/ Server" keep the numbers aligned); a part's per-unit license keys follow on their
     // own line, under the description.
-    let table = |out: &mut dyn Write, parts: &[issuer::PartSummary]| -> std::io::Result<()> {
-        let mut rows = Vec::new();
-        for p in parts {
-            rows.push(vec![
-                p.part.clone(),
-                p.category.clone(),
-                p.description.clone(),
-                p.total.to_string(),
-                p.used.to_string(),
-                p.available.to_string(),
-            ]);
-            let grants: Vec<String> = p
-                .grants
+    // The account's table also splits Total into perpetual and non-perpetual units ordered;
+    // a site's Total is what the site can have (Used + Available), which orders do not split.
+    let table =
+        |out: &mut dyn Write, parts: &[issuer::PartSummary], split: bool| -> std::io::Result<()> {
+            let mut rows = Vec::new();
+            for p in parts {
+                let mut row = vec![
+                    p.part.clone(),
+                    p.category.clone(),
+                    p.description.clone(),
+                    p.total.to_string(),
+                ];
+                if split {
+                    row.push(p.perpetual.to_string());
+                    row.push(p.non_perpetual.to_string());
+                }
+                row.push(p.used.to_string());
+                row.push(p.available.to_string());
+                rows.push(row);
+                let grants: Vec<String> = p
+                    .grants
+                    .iter()
+                    .map(|g| format!("{} ({} assigned, {} pooled)", g.key, g.assigned, g.pooled))
+                    .collect();
+                if !grants.is_empty() {
+                    rows.push(vec![
+                        String::new(),
+                        String::new(),
+                        format!("per unit: {}", grants.join(", ")),
+                    ]);
+                }
+            }
+            // Grant lines may be long: they do not widen the description column.
+            let width_rows: Vec<Vec<String>> = rows
                 .iter()
-                .map(|g| format!("{} ({} assigned, {} pooled)", g.key, g.assigned, g.pooled))
+                .map(|r| {
+                    if r.len() == 3 {
+                        vec![String::new(); 3]
+                    } else {
+                        r.clone()
+                    }
+                })
                 .collect();
-            if !grants.is_empty() {
-                rows.push(vec![
-                    String::new(),
-                    String::new(),
-                    format!("per unit: {}", grants.join(", ")),
-                ]);
+            let mut headers = vec!["Part Number", "Category", "Description", "Total"];
+            if split {
+                headers.extend(["Perpetual", "Non-perpetual"]);
             }
-        }
-        // Grant lines may be long: they do not widen the description column.
-        let width_rows: Vec<Vec<String>> = rows
-            .iter()
-            .map(|r| {
-                if r.len() == 3 {
-                    vec![String::new(); 3]
-                } else {
-                    r.clone()
-                }
-            })
-            .collect();
-        let headers = [
-            "Part Number",
-            "Category",
-            "Description",
-            "Total",
-            "Used",
-            "Available",
-        ];
-        let mut w: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-        for r in &width_rows {
-            for (i, c) in r.iter().enumerate() {
-                w[i] = w[i].max(c.chars().count());
-            }
-        }
-        let line = |out: &mut dyn Write, r: &[&str]| -> std::io::Result<()> {
-            let mut l = String::new();
-            for (i, c) in r.iter().enumerate() {
-                if i > 0 {
-                    l.push_str("  ");
-                }
-                let pad = w[i].saturating_sub(c.chars().count());
-                if i >= 3 {
-                    l.push_str(&" ".repeat(pad));
-                    l.push_str(c);
-                } else if i + 1 == r.len() {
-                    l.push_str(c);
-                } else {
-                    l.push_str(c);
-                    l.push_str(&" ".repeat(pad));
+            headers.extend(["Used", "Available"]);
+            let mut w: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+            for r in &width_rows {
+                for (i, c) in r.iter().enumerate() {
+                    w[i] = w[i].max(c.chars().count());
                 }
             }
-            writeln!(out, "{}", l.trim_end())
+            let line = |out: &mut dyn Write, r: &[&str]| -> std::io::Result<()> {
+                let mut l = String::new();
+                for (i, c) in r.iter().enumerate() {
+                    if i > 0 {
+                        l.push_str("  ");
+                    }
+                    let pad = w[i].saturating_sub(c.chars().count());
+                    if i >= 3 {
+                        l.push_str(&" ".repeat(pad));
+                        l.push_str(c);
+                    } else if i + 1 == r.len() {
+                        l.push_str(c);
+                    } else {
+                        l.push_str(c);
+                        l.push_str(&" ".repeat(pad));
+                    }
+                }
+                writeln!(out, "{}", l.trim_end())
+            };
+            line(out, &headers)?;
+            for r in &rows {
+                line(out, &r.iter().map(String::as_str).collect::<Vec<_>>())?;
+            }
+            Ok(())
         };
-        line(out, &headers)?;
-        for r in &rows {
-            line(out, &r.iter().map(String::as_str).collect::<Vec<_>>())?;
-        }
-        Ok(())
-    };
     if site_only {
         for site in &s.sites {
             writeln!(
@@ -130,12 +135,12 @@ fn print_summary(out: &mut dyn Write, s: &Summary, site_only: bool) -> std::io::
                 site.site,
                 if site.active { "" } else { " (inactive)" }
             )?;
-            table(out, &site.parts)?;
+            table(out, &site.parts, false)?;
         }
         return Ok(());
     }
     writeln!(out, "Account: {}", s.account)?;
-    table(out, &s.parts)?;
+    table(out, &s.parts, true)?;
     for site in &s.sites {
         writeln!(out)?;
         writeln!(
@@ -144,7 +149,7 @@ fn print_summary(out: &mut dyn Write, s: &Summary, site_only: bool) -> std::io::
             site.site,
             if site.active { "" } else { " (inactive)" }
         )?;
-        table(out, &site.parts)?;
+        table(out, &site.parts, false)?;
     }
     Ok(())
 }

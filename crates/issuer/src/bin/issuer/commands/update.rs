@@ -10,10 +10,11 @@ use super::parse_pairs;
 use crate::cli::{Cli, UpdateArgs};
 use crate::context::{load_catalog, open_ledger, user_name};
 use crate::error::CliError;
-use crate::output;
+use crate::output::{self, Out};
 
-/// Issue the update; prints the new file's id.
-pub fn run(cli: &Cli, args: &UpdateArgs, out: &mut dyn Write) -> Result<(), CliError> {
+/// Issue the update; prints the new file's id (with `--out -`, the new file itself, and the
+/// id on standard error).
+pub fn run<W: Write>(cli: &Cli, args: &UpdateArgs, out: &mut Out<W>) -> Result<(), CliError> {
     let catalog = load_catalog(cli.catalog.as_deref())?;
     let u = update_request(args)?;
     let mut ledger = open_ledger(cli)?;
@@ -23,15 +24,28 @@ pub fn run(cli: &Cli, args: &UpdateArgs, out: &mut dyn Write) -> Result<(), CliE
     let key = keys::load_secret_key(&args.key, &mut || {
         keys::passphrase_from_env_or_prompt(false)
     })?;
+    let to_stdout = args.out.as_os_str() == "-";
     let issued = ledger.update(
         &catalog,
         &args.id,
         &u,
         &key,
-        Some(&args.out),
+        (!to_stdout).then_some(args.out.as_path()),
         Timestamp::now(),
     )?;
     drop(key);
+    if to_stdout {
+        out.write_raw(&issued.bytes)?;
+        output::eprint_line(&format!(
+            "issuer: issued {} ({} file, expires {}), written to standard output; it \
+             supersedes {}, which is now inactive",
+            issued.file_id,
+            req.license_type.label(),
+            issued.expires_at,
+            args.id.trim().to_ascii_lowercase()
+        ));
+        return Ok(());
+    }
     writeln!(out, "{}", issued.file_id)?;
     output::eprint_line(&format!(
         "issuer: wrote {} ({} file, expires {}); it supersedes {}, which is now inactive",
@@ -51,8 +65,8 @@ fn update_request(a: &UpdateArgs) -> Result<UpdateRequest, CliError> {
         switchover_machine: a.switchover_machine.clone(),
         switchover_part: a.switchover_part.clone(),
         remove_switchover: a.remove_switchover,
-        add: parse_pairs("--add", &a.add)?,
-        set: parse_pairs("--set", &a.set)?,
+        add: parse_pairs("--add", &a.add, 1)?,
+        set: parse_pairs("--set", &a.set, 0)?,
         system_type: a.system_type.clone(),
         mail_connector: a.mail_connector.clone(),
         generated_by: a.generated_by.clone().or_else(user_name).ok_or_else(|| {
