@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 /// The binaries under test.
-pub const BINARIES: [&str; 3] = ["gethostid", "issuer", "licverify"];
+pub const BINARIES: [&str; 4] = ["gethostid", "issuer", "licverify", "licadmin"];
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -32,7 +32,7 @@ fn bin_dir() -> PathBuf {
 /// Path of one of [`BINARIES`], built first if this test run has not built it.
 ///
 /// A test crate cannot see other packages' binaries through `CARGO_BIN_EXE_*`, so the first
-/// call runs `cargo build --bins` for the three packages with the same profile and target
+/// call runs `cargo build --bins` for the four packages with the same profile and target
 /// folder (cargo releases its lock while tests run, so this nests safely).
 pub fn bin(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
@@ -50,6 +50,8 @@ pub fn bin(name: &str) -> PathBuf {
                 "i3lic-issuer",
                 "-p",
                 "i3lic-verify",
+                "-p",
+                "i3lic-allocation",
             ])
             .env("CARGO_TARGET_DIR", target);
         if release {

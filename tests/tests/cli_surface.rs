@@ -179,3 +179,134 @@ fn issue_out_dash_writes_the_file_on_standard_output() {
     let again = sb.ok("issuer", ["download", &id, "--out", "-"]);
     assert_eq!(again.stdout, r.stdout);
 }
+
+/// Every `issuer` command takes `--json` (before or after it) and prints one JSON document on
+/// standard output, success or failure; a failure is `{"error": {kind, message, exit_code}}`
+/// with the process's exit code.
+#[test]
+fn every_issuer_command_prints_json_success_or_error() {
+    let sb = Sandbox::new();
+    sb.with_account();
+    let id = sb.issue_production(&host_code("ic1"), 5, "ic1.i3lic");
+    let host2 = host_code("ic9");
+    let mut issue = sb.production_args(&host2, 1, "ic9.i3lic");
+    let m = issue.iter().position(|a| a == "ic1").expect("machine");
+    issue[m] = "ic9".into();
+    let lines: Vec<Vec<String>> = [
+        vec!["keygen", "--kid", "k2", "--out", "keys2", "--unencrypted"],
+        vec!["account", "add", "Fabrikam"],
+        vec!["account", "list"],
+        vec!["site", "add", "--account", "Fabrikam", "--name", "Main"],
+        vec!["site", "list", "--account", "Fabrikam"],
+        vec![
+            "site",
+            "deactivate",
+            "--account",
+            "Fabrikam",
+            "--name",
+            "Main",
+        ],
+        vec![
+            "site",
+            "activate",
+            "--account",
+            "Fabrikam",
+            "--name",
+            "Main",
+        ],
+        vec![
+            "order",
+            "add",
+            "--account",
+            "Fabrikam",
+            "--part",
+            "SW-001-4.0-AL02",
+            "--quantity",
+            "3",
+        ],
+        vec!["summary", "--account", ACCOUNT],
+        vec!["catalog", "list"],
+        vec!["catalog", "show", "SW-001-4.0-AL02"],
+        vec!["catalog", "rules"],
+        vec!["activity"],
+        vec!["show", &id],
+        vec!["download", &id, "--out", "again.i3lic"],
+        vec!["audit", "head"],
+        vec!["audit", "verify"],
+        vec![
+            "upgrade",
+            "--account",
+            ACCOUNT,
+            "--from",
+            "3.0",
+            "--to",
+            "4.0",
+            "--mirror",
+            "--dry-run",
+        ],
+        vec!["deactivate", &id],
+        // Failures: unknown account (20), usage (2), unknown file (20), missing key (4).
+        vec!["summary", "--account", "Nobody"],
+        vec![
+            "order",
+            "add",
+            "--account",
+            ACCOUNT,
+            "--part",
+            "SW-001-4.0-AL02",
+            "--quantity",
+            "-5",
+        ],
+        vec!["show", "0123456789abcdef0123456789abcdef"],
+        vec!["no-such-command"],
+    ]
+    .into_iter()
+    .map(|v| v.into_iter().map(String::from).collect())
+    .chain([issue])
+    .collect();
+    for (i, mut args) in lines.into_iter().enumerate() {
+        if i % 2 == 0 {
+            args.push("--json".into());
+        } else {
+            args.insert(0, "--json".into());
+        }
+        let r = sb.run("issuer", &args);
+        let v = r.json();
+        if r.code == 0 {
+            assert!(v.get("error").is_none(), "`{}`: {v}", r.line);
+        } else {
+            let e = &v["error"];
+            assert_eq!(e["exit_code"], r.code, "`{}`: {v}", r.line);
+            assert!(e["kind"].as_str().is_some_and(|k| !k.is_empty()), "{v}");
+            assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+        }
+    }
+}
+
+#[test]
+fn json_errors_of_every_binary_have_one_shape() {
+    let sb = Sandbox::new();
+    let mut all = String::new();
+    for (bin, args, code) in [
+        // No ledger in this folder yet: a command that reads never creates one (exit 4).
+        (
+            "issuer",
+            vec!["summary", "--account", "Nobody", "--json"],
+            4,
+        ),
+        ("issuer", vec!["--json", "activity", "--from", "x"], 2),
+        ("issuer", vec!["summary", "--json", "--bogus"], 2),
+        ("gethostid", vec!["--check", "1Q2H4", "--json"], 3),
+        ("gethostid", vec!["--json", "--bogus"], 2),
+        ("licadmin", vec!["--json", "--bogus"], 2),
+        ("licverify", vec!["missing.i3lic", "--json", "--bogus"], 2),
+    ] {
+        let r = sb.run(bin, &args).expect_code(code);
+        let v = r.json();
+        let e = &v["error"];
+        assert_eq!(e["exit_code"], code, "`{}`: {v}", r.line);
+        assert!(e["kind"].is_string() && e["message"].is_string(), "{v}");
+        all.push_str(&format!("$ {}\n{}\n", r.line, sb.redact(&r.stdout)));
+    }
+    insta::assert_snapshot!("json_errors", all);
+}

@@ -264,11 +264,14 @@ fn gethostid_json_for_a_given_machine_tree() {
     .expect("write");
     let root_arg = root.display().to_string();
 
-    // One component only: refused with exit 4, what was found, and nothing on stdout.
+    // One component only: refused with exit 4, what was found, and no code on stdout: only
+    // the error object every binary prints under --json.
     let r = sb
         .run("gethostid", ["--root", &root_arg, "--json"])
         .expect_code(4);
-    assert!(r.stdout.is_empty());
+    let e = r.json();
+    assert_eq!(e["error"]["exit_code"], 4, "{e}");
+    assert!(e.get("code").is_none(), "{e}");
     insta::assert_snapshot!("gethostid_too_few", sb.transcript(&r));
 
     std::fs::write(

@@ -293,7 +293,16 @@ fn too_few_components_exit_4_without_a_code() {
     for args in [&["--root", &root_arg][..], &["--root", &root_arg, "--json"]] {
         let out = run(args);
         assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
-        assert!(out.stdout.is_empty());
+        // No code: nothing on stdout, or with --json only the error object.
+        if args.contains(&"--json") {
+            let v: serde_json::Value =
+                serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(v["error"]["exit_code"], 4, "{v}");
+            assert_eq!(v["error"]["kind"], "too_few_components", "{v}");
+            assert!(v.get("code").is_none(), "{v}");
+        } else {
+            assert!(out.stdout.is_empty());
+        }
         let err = text(&out.stderr);
         assert!(err.contains("cannot make a safe host ID"), "{err}");
         assert!(err.contains("found: mac, cpu"), "{err}");

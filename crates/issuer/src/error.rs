@@ -360,6 +360,47 @@ impl IssuerError {
         }
     }
 
+    /// A stable, machine-readable name of the error (`unknown_account`, `not_enough`, ...):
+    /// the variant's name in snake case, as the `kind` of `issuer --json`'s error object.
+    /// A batch's failure gives the kind of the request that failed.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            IssuerError::Batch { source, .. } => source.kind(),
+            IssuerError::RecordedNotWritten { .. } => "recorded_not_written",
+            IssuerError::Io { .. } => "io",
+            IssuerError::AlreadyExists { .. } => "already_exists",
+            IssuerError::KeyTooOpen { .. } => "key_too_open",
+            IssuerError::KeyNotOwned { .. } => "key_not_owned",
+            IssuerError::MalformedKey { .. } => "malformed_key",
+            IssuerError::KeyDecrypt { .. } => "key_decrypt",
+            IssuerError::Passphrase { .. } => "passphrase",
+            IssuerError::Catalog { .. } => "catalog",
+            IssuerError::HostId { .. } => "host_id",
+            IssuerError::MalformedRequest { .. } => "malformed_request",
+            IssuerError::UnknownPart { .. } => "unknown_part",
+            IssuerError::PartMismatch { .. } => "part_mismatch",
+            IssuerError::Rule { .. } => "rule",
+            IssuerError::RuleViolated { .. } => "rule_violated",
+            IssuerError::Format(_) => "format",
+            IssuerError::UnknownAccount { .. } => "unknown_account",
+            IssuerError::UnknownSite { .. } => "unknown_site",
+            IssuerError::InactiveSite { .. } => "inactive_site",
+            IssuerError::Duplicate { .. } => "duplicate",
+            IssuerError::UnknownFile { .. } => "unknown_file",
+            IssuerError::InactiveFile { .. } => "inactive_file",
+            IssuerError::NotActive { .. } => "not_active",
+            IssuerError::NoChange { .. } => "no_change",
+            IssuerError::NothingToUpgrade { .. } => "nothing_to_upgrade",
+            IssuerError::NotEnough { .. } => "not_enough",
+            IssuerError::ExceedsProduction { .. } => "exceeds_production",
+            IssuerError::RecoveryAboveProduction { .. } => "recovery_above_production",
+            IssuerError::ActiveRecovery { .. } => "active_recovery",
+            IssuerError::OutputExists { .. } => "output_exists",
+            IssuerError::LedgerFormat { .. } => "ledger_format",
+            IssuerError::Database(_) => "database",
+        }
+    }
+
     pub(crate) fn io(
         action: &'static str,
         path: impl Into<PathBuf>,

@@ -77,6 +77,16 @@ impl Failure {
         }
     }
 
+    /// A stable name for scripts (`--json`'s error object).
+    fn kind(&self) -> &'static str {
+        match self {
+            Failure::BadCode(_) => "invalid_host_id",
+            Failure::TooFew(..) => "too_few_components",
+            Failure::Output(_) => "output",
+            Failure::Internal(_) => "internal",
+        }
+    }
+
     fn message(&self) -> String {
         match self {
             Failure::BadCode(e) => format!("invalid host ID: {e}"),
@@ -99,14 +109,51 @@ impl Failure {
     }
 }
 
+/// `{"error": {"kind", "message", "exit_code"}}` on standard output, as every i3lic binary
+/// prints a failure under `--json` (the message is on standard error as well).
+fn print_json_error(kind: &str, message: &str, exit_code: u8) {
+    let v = serde_json::json!({
+        "error": { "kind": kind, "message": message, "exit_code": exit_code }
+    });
+    if let Ok(text) = serde_json::to_string_pretty(&v) {
+        let _ = write_stdout(&text);
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            if !e.use_stderr() {
+                return ExitCode::SUCCESS;
+            }
+            // A usage error is JSON too when --json was among the arguments.
+            if std::env::args_os()
+                .skip(1)
+                .take_while(|a| a != "--")
+                .any(|a| a == "--json")
+            {
+                let msg = e.render().to_string();
+                let first = msg
+                    .lines()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("usage error")
+                    .trim_start_matches("error: ");
+                print_json_error("usage", first, 2);
+            }
+            return ExitCode::from(2);
+        }
+    };
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader closed the pipe (`gethostid | head -c0`): nothing left to say.
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(f) => {
             let _ = writeln!(io::stderr(), "gethostid: {}", f.message());
+            if cli.json {
+                print_json_error(f.kind(), &f.message(), f.exit_code());
+            }
             ExitCode::from(f.exit_code())
         }
     }

@@ -285,12 +285,52 @@ fn inspect(cli: &InspectCli) -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
+/// A command line clap refused (or `--help`): printed as clap prints it, and with `--json`
+/// among the arguments also as JSON on standard output, exit 2: `{"valid": false, "error":
+/// {...}, "license": null}` for a check (`with_valid`), `{"error": {...}}` for `inspect`.
+fn usage_error(e: &clap::Error, with_valid: bool) -> ExitCode {
+    let _ = e.print();
+    if !e.use_stderr() {
+        return ExitCode::SUCCESS;
+    }
+    let json = std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
+    if json {
+        let msg = e.render().to_string();
+        let first = msg
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("usage error")
+            .trim_start_matches("error: ")
+            .to_string();
+        let error =
+            serde_json::json!({ "exit_code": 2, "code": 2, "kind": "usage", "message": first });
+        let v = if with_valid {
+            serde_json::json!({ "valid": false, "error": error, "license": null })
+        } else {
+            serde_json::json!({ "error": error })
+        };
+        if let Ok(text) = serde_json::to_string_pretty(&v) {
+            let _ = print_stdout(&(text + "\n"));
+        }
+    }
+    ExitCode::from(2)
+}
+
 fn main() -> ExitCode {
     if std::env::args_os().nth(1).is_some_and(|a| a == "inspect") {
         let args = std::env::args_os().skip(1);
-        return inspect(&InspectCli::parse_from(args));
+        return match InspectCli::try_parse_from(args) {
+            Ok(cli) => inspect(&cli),
+            Err(e) => usage_error(&e, false),
+        };
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => return usage_error(&e, true),
+    };
     if cli.program_version {
         if let Err(e) = print_stdout(&format!("licverify {}\n", env!("CARGO_PKG_VERSION"))) {
             return output_failed(&e);

@@ -617,7 +617,36 @@ fn print_stderr(line: &str) {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            if !e.use_stderr() {
+                return ExitCode::SUCCESS;
+            }
+            // A usage error is JSON too when --json was among the arguments.
+            if std::env::args_os()
+                .skip(1)
+                .take_while(|a| a != "--")
+                .any(|a| a == "--json")
+            {
+                let msg = e.render().to_string();
+                let first = msg
+                    .lines()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("usage error")
+                    .trim_start_matches("error: ");
+                let v = serde_json::json!({
+                    "error": { "kind": "usage", "message": first, "exit_code": 2 }
+                });
+                let _ = print_stdout(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&v).unwrap_or_default()
+                ));
+            }
+            return ExitCode::from(2);
+        }
+    };
     let result = run(&cli);
     let (code, printed) = match &result {
         Ok(o) => {

@@ -15,6 +15,10 @@ pub struct Cli {
     /// Product catalog to use instead of the built-in one.
     #[arg(long, global = true, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
+    /// JSON on standard output for scripts, for every command, before or after it; an error
+    /// is then {"error": {"kind", "message", "exit_code"}} on standard output.
+    #[arg(long, global = true)]
+    pub json: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -53,9 +57,6 @@ pub enum Command {
         /// Only this install site.
         #[arg(long)]
         site: Option<String>,
-        /// JSON for scripts.
-        #[arg(long)]
-        json: bool,
     },
     /// Generate a new activation file; prints its id.
     Issue(Box<IssueArgs>),
@@ -89,9 +90,6 @@ pub enum Command {
     Show {
         /// The file id.
         id: String,
-        /// JSON for scripts.
-        #[arg(long)]
-        json: bool,
     },
     /// Upgrade Software: move ordered items to a newer version per the catalog's mapping.
     Upgrade(UpgradeArgs),
@@ -108,9 +106,6 @@ pub enum AuditCommand {
         /// A head noted earlier (`issuer audit head`), which must still be in the chain.
         #[arg(long, value_name = "SEQ:HASH")]
         head: Option<String>,
-        /// JSON for scripts.
-        #[arg(long)]
-        json: bool,
     },
     /// Print the last row's sequence number and hash (SEQ:HASH), to note elsewhere.
     Head,
@@ -193,9 +188,6 @@ pub struct ActivityArgs {
     /// Machine name (primary or switchover server).
     #[arg(long, value_name = "NAME")]
     pub machine: Option<String>,
-    /// JSON for scripts.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// `issuer upgrade`.
@@ -222,9 +214,6 @@ pub struct UpgradeArgs {
     /// Show what would move without changing anything.
     #[arg(long)]
     pub dry_run: bool,
-    /// JSON for scripts.
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -235,11 +224,7 @@ pub enum AccountCommand {
         name: String,
     },
     /// List accounts.
-    List {
-        /// JSON for scripts.
-        #[arg(long)]
-        json: bool,
-    },
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -273,9 +258,6 @@ pub enum SiteCommand {
         /// The account.
         #[arg(long)]
         account: String,
-        /// JSON for scripts.
-        #[arg(long)]
-        json: bool,
     },
     /// Deactivate an install site (no more files are issued to it).
     Deactivate {
@@ -322,27 +304,16 @@ pub enum OrderCommand {
 #[derive(Debug, Subcommand)]
 pub enum CatalogCommand {
     /// Check a catalog and list its parts.
-    List {
-        /// JSON for scripts.
-        #[arg(long)]
-        json: bool,
-    },
+    List,
     /// What a part grants (license keys with per-unit counts, who may hold them and how,
     /// features, license types) and the license rules that apply to its keys.
     Show {
         /// The part number.
         part: String,
-        /// JSON for scripts.
-        #[arg(long)]
-        json: bool,
     },
     /// Every license rule of the catalog, grouped: key attributes, requires, implies,
     /// excludes and needs, each with its catalog line.
-    Rules {
-        /// JSON for scripts.
-        #[arg(long)]
-        json: bool,
-    },
+    Rules,
 }
 
 /// `issuer issue`. Every value may instead come from `--request FILE` (JSON with the same

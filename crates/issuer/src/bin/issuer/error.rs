@@ -32,6 +32,49 @@ impl CliError {
     }
 }
 
+impl CliError {
+    /// A stable, machine-readable name of the error: `usage`, `output`, `audit_broken`, or
+    /// the library's [`IssuerError::kind`].
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CliError::Usage(_) => "usage",
+            CliError::Output(_) => "output",
+            CliError::AuditBroken(_) => "audit_broken",
+            CliError::Issuer(e) => e.kind(),
+        }
+    }
+
+    /// The message printed: the error and each of its causes not already in it.
+    pub fn message(&self) -> String {
+        let mut msg = self.to_string();
+        let mut src = std::error::Error::source(self);
+        // thiserror's transparent variants share their inner message; print causes once.
+        let mut last = msg.clone();
+        while let Some(s) = src {
+            let t = s.to_string();
+            if !last.contains(&t) {
+                msg.push_str(&format!(": {t}"));
+            }
+            last = t;
+            src = s.source();
+        }
+        msg
+    }
+
+    /// `{"error": {"kind", "message", "exit_code"}}`: what `--json` prints on standard output
+    /// for a failed command (a shape scripts may rely on; crates/issuer/README.md).
+    pub fn to_json(&self) -> serde_json::Value {
+        json_error(self.kind(), &self.message(), self.exit_code())
+    }
+}
+
+/// The `--json` error object.
+pub fn json_error(kind: &str, message: &str, exit_code: i32) -> serde_json::Value {
+    serde_json::json!({
+        "error": { "kind": kind, "message": message, "exit_code": exit_code }
+    })
+}
+
 impl From<rusqlite::Error> for CliError {
     fn from(e: rusqlite::Error) -> Self {
         CliError::Issuer(IssuerError::Database(e))

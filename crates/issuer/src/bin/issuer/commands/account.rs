@@ -21,16 +21,28 @@ impl Render for Names {
     }
 }
 
+/// An account added (JSON: `{"account": NAME}`).
+#[derive(serde::Serialize)]
+struct Added<'a> {
+    account: &'a str,
+}
+
+impl Render for Added<'_> {
+    fn text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out, "added account {}", self.account)
+    }
+}
+
 /// Run an `account` command.
 pub fn run(cli: &Cli, command: &AccountCommand, out: &mut dyn Write) -> Result<(), CliError> {
     match command {
         AccountCommand::Add { name } => {
             open_ledger(cli)?.add_account(name, &actor())?;
-            writeln!(out, "added account {name}")?;
+            emit(out, &Added { account: name }, cli.json)?;
         }
-        AccountCommand::List { json } => {
+        AccountCommand::List => {
             let names = read_ledger(cli, |l| l.accounts())?;
-            emit(out, &Names(names), *json)?;
+            emit(out, &Names(names), cli.json)?;
         }
     }
     Ok(())

@@ -25,7 +25,7 @@ impl Render for Rows {
 pub fn run(cli: &Cli, args: &ActivityArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let filter = activity_filter(args)?;
     let rows = read_ledger(cli, |l| l.activity(&filter))?;
-    emit(out, &Rows(rows), args.json)?;
+    emit(out, &Rows(rows), cli.json)?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use issuer::ledger::AuditReport;
 use crate::cli::{AuditCommand, Cli};
 use crate::context::read_ledger;
 use crate::error::CliError;
-use crate::output::{emit, Render};
+use crate::output::{self, emit, Render};
 
 /// The result of checking the chain (JSON: the library's [`AuditReport`]).
 #[derive(serde::Serialize)]
@@ -37,15 +37,33 @@ pub fn run(cli: &Cli, command: &AuditCommand, out: &mut dyn Write) -> Result<(),
     match command {
         AuditCommand::Head => {
             let (seq, hash) = read_ledger(cli, |l| l.audit_head())?;
-            writeln!(out, "{}", issuer::ledger::format_head(seq, &hash))?;
+            let head = issuer::ledger::format_head(seq, &hash);
+            if cli.json {
+                let hash = head.split_once(':').map_or("", |(_, h)| h);
+                let v = serde_json::json!({ "seq": seq, "hash": hash, "head": head });
+                output::print_json(out, &v)?;
+            } else {
+                writeln!(out, "{head}")?;
+            }
         }
-        AuditCommand::Verify { head, json } => {
+        AuditCommand::Verify { head } => {
             let head = head.as_deref().map(parse_head).transpose()?;
             let report = Report(read_ledger(cli, |l| l.verify_audit(head))?);
-            emit(out, &report, *json)?;
+            if report.0.intact() || !cli.json {
+                emit(out, &report, cli.json)?;
+            }
             if !report.0.intact() {
+                let e = CliError::AuditBroken(report.0.problems.len());
+                if cli.json {
+                    // One document: the report with the error beside its problems.
+                    let mut v = serde_json::to_value(&report.0).map_err(std::io::Error::from)?;
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("error".into(), e.to_json()["error"].clone());
+                    }
+                    output::print_json(out, &v)?;
+                }
                 out.flush()?;
-                return Err(CliError::AuditBroken(report.0.problems.len()));
+                return Err(e);
             }
         }
     }

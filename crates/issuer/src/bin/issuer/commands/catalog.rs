@@ -16,16 +16,16 @@ use crate::output::{emit, print_fields, Render};
 pub fn run(cli: &Cli, command: &CatalogCommand, out: &mut dyn Write) -> Result<(), CliError> {
     let catalog = load_catalog(cli.catalog.as_deref())?;
     match command {
-        CatalogCommand::List { json } => emit(
+        CatalogCommand::List => emit(
             out,
             &PartList {
                 parts: catalog.parts().collect(),
                 catalog: &catalog,
             },
-            *json,
+            cli.json,
         )?,
-        CatalogCommand::Show { part, json } => show(&catalog, part, *json, out)?,
-        CatalogCommand::Rules { json } => emit(out, &Rules(catalog.rules()), *json)?,
+        CatalogCommand::Show { part } => show(&catalog, part, cli.json, out)?,
+        CatalogCommand::Rules => emit(out, &Rules(catalog.rules()), cli.json)?,
     }
     Ok(())
 }

@@ -7,6 +7,38 @@ use format::Timestamp;
 use crate::cli::Cli;
 use crate::context::{actor, open_ledger};
 use crate::error::CliError;
+use crate::output::{emit, Render};
+use issuer::Deactivated;
+
+/// The files deactivated, the asked one first (JSON: a list of `{id, license_type,
+/// returned: [[part, units], ...]}`).
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+struct Done(Vec<Deactivated>);
+
+impl Render for Done {
+    fn text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let done = &self.0;
+        for (i, d) in done.iter().enumerate() {
+            if i == 0 {
+                writeln!(out, "deactivated {}", d.id)?;
+            } else {
+                writeln!(
+                    out,
+                    "deactivated {} (disaster recovery, with {})",
+                    d.id, done[0].id
+                )?;
+            }
+            if d.returned.is_empty() {
+                writeln!(out, "it used no ordered units")?;
+            }
+            for (part, n) in &d.returned {
+                writeln!(out, "returned {n} x {part}")?;
+            }
+        }
+        Ok(())
+    }
+}
 
 /// Deactivate the file (and with `with_recovery` its disaster-recovery files); prints what
 /// each returned.
@@ -16,28 +48,12 @@ pub fn run(cli: &Cli, id: &str, with_recovery: bool, out: &mut dyn Write) -> Res
         ledger.deactivate_with_recovery(id, &actor(), Timestamp::now())?
     } else {
         let returned = ledger.deactivate(id, &actor(), Timestamp::now())?;
-        vec![issuer::Deactivated {
+        vec![Deactivated {
             id: id.trim().to_ascii_lowercase(),
             license_type: String::new(),
             returned,
         }]
     };
-    for (i, d) in done.iter().enumerate() {
-        if i == 0 {
-            writeln!(out, "deactivated {}", d.id)?;
-        } else {
-            writeln!(
-                out,
-                "deactivated {} (disaster recovery, with {})",
-                d.id, done[0].id
-            )?;
-        }
-        if d.returned.is_empty() {
-            writeln!(out, "it used no ordered units")?;
-        }
-        for (part, n) in &d.returned {
-            writeln!(out, "returned {n} x {part}")?;
-        }
-    }
+    emit(out, &Done(done), cli.json)?;
     Ok(())
 }

@@ -19,10 +19,13 @@ pub fn run<W: std::io::Write>(
         out.write_raw(&bytes)?;
     } else {
         issuer::fsio::write_atomic(path, &bytes, 0o644)?;
+        let id = id.trim().to_ascii_lowercase();
+        if cli.json {
+            output::print_json(out, &serde_json::json!({ "id": id, "path": path }))?;
+        }
         output::eprint_line(&format!(
-            "issuer: wrote {} (activation file {}, as recorded)",
+            "issuer: wrote {} (activation file {id}, as recorded)",
             path.display(),
-            id.trim().to_ascii_lowercase()
         ));
     }
     Ok(())

@@ -1,7 +1,7 @@
 //! `issuer issue`: one file (`--out FILE`), or one or a batch of requests into `--out-dir`.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use format::{LicenseType, Timestamp};
 use issuer::keys;
@@ -11,7 +11,41 @@ use super::parse_pairs;
 use crate::cli::{Cli, IssueArgs};
 use crate::context::{load_catalog, open_ledger, user_name};
 use crate::error::CliError;
-use crate::output::{self, Out};
+use crate::output::{self, emit, Out, Render};
+
+/// A file issued (JSON: `{id, path, license_type, expires_at}`; text: its id).
+#[derive(serde::Serialize)]
+pub struct NewFile {
+    /// The new file's id.
+    pub id: String,
+    /// Where it was written.
+    pub path: PathBuf,
+    /// Its license type.
+    pub license_type: LicenseType,
+    /// When it expires.
+    pub expires_at: Timestamp,
+}
+
+impl Render for NewFile {
+    fn text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out, "{}", self.id)
+    }
+}
+
+/// The files of `--out-dir`, in request order (JSON: a list of [`NewFile`]; text: `ID PATH`
+/// per line).
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+struct Batch(Vec<NewFile>);
+
+impl Render for Batch {
+    fn text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        for f in &self.0 {
+            writeln!(out, "{} {}", f.id, f.path.display())?;
+        }
+        Ok(())
+    }
+}
 
 /// Issue the file or files `args` ask for; prints each new file's id.
 ///
@@ -57,7 +91,13 @@ pub fn run<W: Write>(cli: &Cli, args: &IssueArgs, out: &mut Out<W>) -> Result<()
         ));
         return Ok(());
     }
-    writeln!(out, "{}", issued.file_id)?;
+    let v = NewFile {
+        id: issued.file_id.to_string(),
+        path: out_path.clone(),
+        license_type: req.license_type,
+        expires_at: issued.expires_at,
+    };
+    emit(out, &v, cli.json)?;
     output::eprint_line(&format!(
         "issuer: wrote {} ({} file, expires {})",
         out_path.display(),
@@ -86,10 +126,16 @@ fn issue_into(
     })?;
     let issued = ledger.issue_batch(catalog, reqs, &key, Some(dir), Timestamp::now())?;
     drop(key);
+    let mut files = Vec::with_capacity(issued.len());
     for (req, f) in reqs.iter().zip(&issued) {
-        let path = dir.join(issuer::batch_file_name(&req.machine)?);
-        writeln!(out, "{} {}", f.file_id, path.display())?;
+        files.push(NewFile {
+            id: f.file_id.to_string(),
+            path: dir.join(issuer::batch_file_name(&req.machine)?),
+            license_type: req.license_type,
+            expires_at: f.expires_at,
+        });
     }
+    emit(out, &Batch(files), cli.json)?;
     output::eprint_line(&format!(
         "issuer: wrote {} file(s) into {}, recorded in one transaction",
         issued.len(),

@@ -1,11 +1,38 @@
 //! `issuer keygen --kid NAME --out DIR [--unencrypted] [--force]`.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use issuer::keys::{self, KdfParams};
 
 use crate::error::CliError;
+use crate::output::{emit, Render};
+
+/// The key pair written (JSON: `{key_id, secret_key, public_key, encrypted}`).
+#[derive(serde::Serialize)]
+struct Generated {
+    key_id: String,
+    secret_key: PathBuf,
+    public_key: PathBuf,
+    encrypted: bool,
+}
+
+impl Render for Generated {
+    fn text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out, "key id {}", self.key_id)?;
+        writeln!(
+            out,
+            "secret key: {} ({})",
+            self.secret_key.display(),
+            if self.encrypted {
+                "passphrase-encrypted"
+            } else {
+                "UNENCRYPTED"
+            }
+        )?;
+        writeln!(out, "public key: {}", self.public_key.display())
+    }
+}
 
 /// Generate a key pair into `dir` and say where it went.
 pub fn run(
@@ -13,6 +40,7 @@ pub fn run(
     dir: &Path,
     unencrypted: bool,
     force: bool,
+    json: bool,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     if !keys::valid_kid(kid) {
@@ -32,17 +60,12 @@ pub fn run(
         KdfParams::DEFAULT,
         force,
     )?;
-    writeln!(out, "key id {}", g.key_id)?;
-    writeln!(
-        out,
-        "secret key: {} ({})",
-        g.secret_path.display(),
-        if unencrypted {
-            "UNENCRYPTED"
-        } else {
-            "passphrase-encrypted"
-        }
-    )?;
-    writeln!(out, "public key: {}", g.public_path.display())?;
+    let v = Generated {
+        key_id: g.key_id.to_string(),
+        secret_key: g.secret_path.clone(),
+        public_key: g.public_path.clone(),
+        encrypted: !unencrypted,
+    };
+    emit(out, &v, json)?;
     Ok(())
 }

@@ -8,7 +8,7 @@ mod audit;
 mod catalog;
 mod deactivate;
 mod download;
-mod issue;
+pub(crate) mod issue;
 mod keygen;
 mod order;
 mod show;
@@ -33,15 +33,13 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
             out: dir,
             unencrypted,
             force,
-        } => keygen::run(kid, dir, *unencrypted, *force, &mut out)?,
+        } => keygen::run(kid, dir, *unencrypted, *force, cli.json, &mut out)?,
         Command::Account(c) => account::run(cli, c, &mut out)?,
         Command::Site(c) => site::run(cli, c, &mut out)?,
         Command::Order(c) => order::run(cli, c, &mut out)?,
-        Command::Summary {
-            account,
-            site,
-            json,
-        } => summary::run(cli, account, site.as_deref(), *json, &mut out)?,
+        Command::Summary { account, site } => {
+            summary::run(cli, account, site.as_deref(), &mut out)?
+        }
         Command::Issue(args) => issue::run(cli, args, &mut out)?,
         Command::Download { id, out: path } => download::run(cli, id, path, &mut out)?,
         Command::Catalog(c) => catalog::run(cli, c, &mut out)?,
@@ -50,7 +48,7 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
             deactivate::run(cli, id, *with_recovery, &mut out)?
         }
         Command::Activity(args) => activity::run(cli, args, &mut out)?,
-        Command::Show { id, json } => show::run(cli, id, *json, &mut out)?,
+        Command::Show { id } => show::run(cli, id, &mut out)?,
         Command::Upgrade(args) => upgrade::run(cli, args, &mut out)?,
         Command::Audit(c) => audit::run(cli, c, &mut out)?,
     }

@@ -39,6 +39,31 @@ impl Render for Sites {
     }
 }
 
+/// A site added, deactivated or activated (JSON: `{account, site, active}`).
+#[derive(serde::Serialize)]
+struct SiteState<'a> {
+    account: &'a str,
+    site: &'a str,
+    active: bool,
+    #[serde(skip)]
+    added: bool,
+}
+
+impl Render for SiteState<'_> {
+    fn text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.added {
+            return writeln!(out, "added install site {} to {}", self.site, self.account);
+        }
+        writeln!(
+            out,
+            "install site {} of {} is {}",
+            self.site,
+            self.account,
+            if self.active { "active" } else { "inactive" }
+        )
+    }
+}
+
 /// Run a `site` command.
 pub fn run(cli: &Cli, command: &SiteCommand, out: &mut dyn Write) -> Result<(), CliError> {
     match command {
@@ -59,20 +84,28 @@ pub fn run(cli: &Cli, command: &SiteCommand, out: &mut dyn Write) -> Result<(), 
                 postal_code: postal_code.clone(),
             };
             open_ledger(cli)?.add_site(account, name, &d, &actor())?;
-            writeln!(out, "added install site {name} to {account}")?;
+            let v = SiteState {
+                account,
+                site: name,
+                active: true,
+                added: true,
+            };
+            emit(out, &v, cli.json)?;
         }
-        SiteCommand::List { account, json } => {
+        SiteCommand::List { account } => {
             let sites = read_ledger(cli, |l| l.sites(account))?;
-            emit(out, &Sites(sites), *json)?;
+            emit(out, &Sites(sites), cli.json)?;
         }
         SiteCommand::Deactivate { account, name } | SiteCommand::Activate { account, name } => {
             let active = matches!(command, SiteCommand::Activate { .. });
             open_ledger(cli)?.set_site_active(account, name, active, &actor())?;
-            writeln!(
-                out,
-                "install site {name} of {account} is {}",
-                if active { "active" } else { "inactive" }
-            )?;
+            let v = SiteState {
+                account,
+                site: name,
+                active,
+                added: false,
+            };
+            emit(out, &v, cli.json)?;
         }
     }
     Ok(())

@@ -30,7 +30,6 @@ pub fn run(
     cli: &Cli,
     account: &str,
     site: Option<&str>,
-    json: bool,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let catalog = load_catalog(cli.catalog.as_deref())?;
@@ -39,7 +38,7 @@ pub fn run(
         summary,
         site_only: site.is_some(),
     };
-    emit(out, &view, json)?;
+    emit(out, &view, cli.json)?;
     Ok(())
 }
 

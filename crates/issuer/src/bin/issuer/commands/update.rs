@@ -10,7 +10,23 @@ use super::parse_pairs;
 use crate::cli::{Cli, UpdateArgs};
 use crate::context::{load_catalog, open_ledger, user_name};
 use crate::error::CliError;
-use crate::output::{self, Out};
+use crate::output::{self, emit, Out, Render};
+
+use super::issue::NewFile;
+
+/// The new file and the one it supersedes (JSON: [`NewFile`]'s fields and `supersedes`).
+#[derive(serde::Serialize)]
+struct Update {
+    #[serde(flatten)]
+    file: NewFile,
+    supersedes: String,
+}
+
+impl Render for Update {
+    fn text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        self.file.text(out)
+    }
+}
 
 /// Issue the update; prints the new file's id (with `--out -`, the new file itself, and the
 /// id on standard error).
@@ -46,7 +62,16 @@ pub fn run<W: Write>(cli: &Cli, args: &UpdateArgs, out: &mut Out<W>) -> Result<(
         ));
         return Ok(());
     }
-    writeln!(out, "{}", issued.file_id)?;
+    let v = Update {
+        file: NewFile {
+            id: issued.file_id.to_string(),
+            path: args.out.clone(),
+            license_type: req.license_type,
+            expires_at: issued.expires_at,
+        },
+        supersedes: args.id.trim().to_ascii_lowercase(),
+    };
+    emit(out, &v, cli.json)?;
     output::eprint_line(&format!(
         "issuer: wrote {} ({} file, expires {}); it supersedes {}, which is now inactive",
         args.out.display(),

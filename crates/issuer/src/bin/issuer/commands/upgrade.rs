@@ -27,7 +27,7 @@ pub fn run(cli: &Cli, args: &UpgradeArgs, out: &mut dyn Write) -> Result<(), Cli
         args.dry_run,
         &actor(),
     )?;
-    if args.json {
+    if cli.json {
         serde_json::to_writer_pretty(&mut *out, &moved).map_err(std::io::Error::from)?;
         writeln!(out)?;
         return Ok(());
