@@ -310,3 +310,62 @@ fn json_errors_of_every_binary_have_one_shape() {
     }
     insta::assert_snapshot!("json_errors", all);
 }
+
+#[test]
+fn catalog_list_filters_and_summary_category() {
+    let sb = Sandbox::new();
+    let r = sb.ok(
+        "issuer",
+        [
+            "catalog",
+            "list",
+            "--kind",
+            "server",
+            "--version",
+            "4.0",
+            "--search",
+            "SWITCHOVER",
+        ],
+    );
+    insta::assert_snapshot!("catalog_list_filtered", sb.transcript(&r));
+    assert!(!r.stdout.is_empty());
+    for line in r.stdout.lines() {
+        assert!(
+            line.contains("CIC 4.0") && line.contains("server"),
+            "{line}"
+        );
+        assert!(line.to_lowercase().contains("switchover"), "{line}");
+    }
+    sb.run("issuer", ["catalog", "list", "--kind", "robot"])
+        .expect_code(2);
+    sb.with_account();
+    let v = sb
+        .ok(
+            "issuer",
+            [
+                "summary",
+                "--account",
+                ACCOUNT,
+                "--category",
+                "cic 4.0",
+                "--json",
+            ],
+        )
+        .json();
+    assert!(!v["parts"].as_array().expect("parts").is_empty());
+    let v = sb
+        .ok(
+            "issuer",
+            [
+                "summary",
+                "--account",
+                ACCOUNT,
+                "--category",
+                "CIC 3.0",
+                "--json",
+            ],
+        )
+        .json();
+    assert!(v["parts"].as_array().expect("parts").is_empty(), "{v}");
+    assert!(v["sites"][0]["parts"].as_array().expect("parts").is_empty());
+}

@@ -163,6 +163,16 @@ pub enum IssuerError {
         /// The id given.
         id: String,
     },
+    /// A short file id that several files' ids start with.
+    #[error("the id prefix {prefix} is ambiguous: {total} files start with it ({}{}); give more digits", candidates.join(", "), if (*total as usize) > candidates.len() { ", ..." } else { "" })]
+    AmbiguousId {
+        /// The prefix given.
+        prefix: String,
+        /// Some of the ids it matches (at most ten), sorted.
+        candidates: Vec<String>,
+        /// How many ids it matches.
+        total: u64,
+    },
     /// The file exists but is no longer active.
     #[error("activation file {id} is inactive")]
     InactiveFile {
@@ -326,6 +336,7 @@ impl IssuerError {
             | IssuerError::LedgerFormat { .. } => 3,
             IssuerError::Format(e) => e.exit_code(),
             IssuerError::Rule { .. } | IssuerError::NoChange { .. } => 2,
+            IssuerError::AmbiguousId { .. } => 2,
             IssuerError::RuleViolated { .. } => 22,
             IssuerError::UnknownAccount { .. }
             | IssuerError::UnknownSite { .. }
@@ -387,6 +398,11 @@ impl IssuerError {
             IssuerError::InactiveSite { .. } => "inactive_site",
             IssuerError::Duplicate { .. } => "duplicate",
             IssuerError::UnknownFile { .. } => "unknown_file",
+            IssuerError::UnknownPortalUser { .. } => "unknown_portal_user",
+            IssuerError::UnknownToken { .. } => "unknown_token",
+            IssuerError::UnknownRequest { .. } => "unknown_request",
+            IssuerError::RequestClosed { .. } => "request_closed",
+            IssuerError::AmbiguousId { .. } => "ambiguous_id",
             IssuerError::InactiveFile { .. } => "inactive_file",
             IssuerError::NotActive { .. } => "not_active",
             IssuerError::NoChange { .. } => "no_change",

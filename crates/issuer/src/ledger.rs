@@ -19,6 +19,7 @@ use crate::rules::{self, IssueRequest, Plan};
 
 mod audit;
 mod lifecycle;
+mod lookups;
 mod portal;
 
 pub use audit::{format_head, parse_head, AuditProblem, AuditReport};
@@ -26,6 +27,7 @@ pub use lifecycle::{
     Activity, ActivityFilter, ActivityRow, Deactivated, FileDetails, UpdateRequest,
     UpgradeSelection, UpgradedLine,
 };
+pub use lookups::{AuditRow, OrderLine, MIN_ID_PREFIX};
 pub use portal::{
     attachment_type, check_email, parse_request_number, request_number, AccountRef, Attachment,
     AttachmentInfo, NewRequest, PortalUser, RequestRecord, Role, ATTACHMENT_TYPES, MAX_ATTACHMENTS,

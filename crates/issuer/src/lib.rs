@@ -67,9 +67,9 @@ pub use catalog::{Catalog, CatalogError};
 pub use error::IssuerError;
 pub use ledger::{
     batch_file_name, AccountRef, Activity, ActivityFilter, ActivityRow, Attachment, AttachmentInfo,
-    AuditProblem, AuditReport, Deactivated, FileDetails, Issued, Ledger, LoosePermissions,
-    NewRequest, PartSummary, PortalUser, RequestRecord, Role, Site, SiteDetails, SiteSummary,
-    Summary, UpdateRequest, UpgradeSelection, UpgradedLine,
+    AuditProblem, AuditReport, AuditRow, Deactivated, FileDetails, Issued, Ledger,
+    LoosePermissions, NewRequest, OrderLine, PartSummary, PortalUser, RequestRecord, Role, Site,
+    SiteDetails, SiteSummary, Summary, UpdateRequest, UpgradeSelection, UpgradedLine,
 };
 pub use rules::{IssueRequest, PartQuantity, Plan, Term, TypeRule};
 

@@ -57,12 +57,15 @@ pub enum Command {
         /// Only this install site.
         #[arg(long)]
         site: Option<String>,
+        /// Only parts of this product category ("CIC 4.0"; case is ignored).
+        #[arg(long, value_name = "CATEGORY")]
+        category: Option<String>,
     },
     /// Generate a new activation file; prints its id.
     Issue(Box<IssueArgs>),
     /// Write an issued file again, byte for byte.
     Download {
-        /// The file id.
+        /// The file id, or a unique prefix of at least 4 of its digits.
         id: String,
         /// Where to write it ('-' for standard output).
         #[arg(long, value_name = "FILE")]
@@ -77,7 +80,7 @@ pub enum Command {
     /// Deactivate a file: its units are available again. A production file that active
     /// disaster-recovery files name is refused (exit 20) unless --with-recovery is given.
     Deactivate {
-        /// The file id.
+        /// The file id, or a unique prefix of at least 4 of its digits.
         id: String,
         /// Also deactivate the active disaster-recovery files that name this production file
         /// (--related), in the same transaction; each returns its units.
@@ -88,7 +91,7 @@ pub enum Command {
     Activity(ActivityArgs),
     /// View License: everything one file says, and its state in the ledger.
     Show {
-        /// The file id.
+        /// The file id, or a unique prefix of at least 4 of its digits.
         id: String,
     },
     /// Upgrade Software: move ordered items to a newer version per the catalog's mapping.
@@ -109,12 +112,21 @@ pub enum AuditCommand {
     },
     /// Print the last row's sequence number and hash (SEQ:HASH), to note elsewhere.
     Head,
+    /// The audit rows, oldest first: when, who, what, to what, and the state after.
+    Log {
+        /// Only rows whose subject (an account, ACCOUNT/SITE, a file id) contains TEXT.
+        #[arg(long, value_name = "TEXT")]
+        subject: Option<String>,
+        /// Only the last N rows.
+        #[arg(long, value_name = "N")]
+        last: Option<usize>,
+    },
 }
 
 /// `issuer update ID`.
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
-    /// The active file to replace.
+    /// The active file to replace: its id, or a unique prefix of at least 4 of its digits.
     pub id: String,
     /// A new host-ID code for the primary server.
     #[arg(long, value_name = "CODE")]
@@ -225,6 +237,13 @@ pub enum AccountCommand {
     },
     /// List accounts.
     List,
+    /// Rename an account (files already issued keep the name they were signed with).
+    Rename {
+        /// Its name now.
+        old: String,
+        /// The new name.
+        new: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -258,6 +277,39 @@ pub enum SiteCommand {
         /// The account.
         #[arg(long)]
         account: String,
+    },
+    /// Change an install site's name or address; what is not given stays as it is.
+    Edit {
+        /// The account.
+        #[arg(long)]
+        account: String,
+        /// Site name now.
+        #[arg(long)]
+        name: String,
+        /// A new site name.
+        #[arg(long, value_name = "NAME")]
+        new_name: Option<String>,
+        /// First address line ('' clears it).
+        #[arg(long, value_name = "LINE")]
+        address1: Option<String>,
+        /// Second address line.
+        #[arg(long, value_name = "LINE")]
+        address2: Option<String>,
+        /// Third address line.
+        #[arg(long, value_name = "LINE")]
+        address3: Option<String>,
+        /// City.
+        #[arg(long)]
+        city: Option<String>,
+        /// State.
+        #[arg(long)]
+        state: Option<String>,
+        /// Country.
+        #[arg(long)]
+        country: Option<String>,
+        /// Postal code.
+        #[arg(long)]
+        postal_code: Option<String>,
     },
     /// Deactivate an install site (no more files are issued to it).
     Deactivate {
@@ -299,12 +351,28 @@ pub enum OrderCommand {
         #[arg(long)]
         non_perpetual: bool,
     },
+    /// An account's order lines: part, quantity, used, available, perpetual, state.
+    List {
+        /// The account.
+        #[arg(long)]
+        account: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum CatalogCommand {
     /// Check a catalog and list its parts.
-    List,
+    List {
+        /// Only parts of this kind: server, access, session or addon.
+        #[arg(long, value_name = "KIND")]
+        kind: Option<String>,
+        /// Only parts of this product version (4.0: category "CIC 4.0").
+        #[arg(long, value_name = "VERSION")]
+        version: Option<String>,
+        /// Only parts whose number or description contains TEXT (case is ignored).
+        #[arg(long, value_name = "TEXT")]
+        search: Option<String>,
+    },
     /// What a part grants (license keys with per-unit counts, who may hold them and how,
     /// features, license types) and the license rules that apply to its keys.
     Show {

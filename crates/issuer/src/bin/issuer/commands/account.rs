@@ -33,12 +33,29 @@ impl Render for Added<'_> {
     }
 }
 
+/// An account renamed (JSON: `{"old": NAME, "new": NAME}`).
+#[derive(serde::Serialize)]
+struct Renamed<'a> {
+    old: &'a str,
+    new: &'a str,
+}
+
+impl Render for Renamed<'_> {
+    fn text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out, "renamed account {} to {}", self.old, self.new)
+    }
+}
+
 /// Run an `account` command.
 pub fn run(cli: &Cli, command: &AccountCommand, out: &mut dyn Write) -> Result<(), CliError> {
     match command {
         AccountCommand::Add { name } => {
             open_ledger(cli)?.add_account(name, &actor())?;
             emit(out, &Added { account: name }, cli.json)?;
+        }
+        AccountCommand::Rename { old, new } => {
+            open_ledger(cli)?.rename_account(old, new, &actor())?;
+            emit(out, &Renamed { old, new }, cli.json)?;
         }
         AccountCommand::List => {
             let names = read_ledger(cli, |l| l.accounts())?;

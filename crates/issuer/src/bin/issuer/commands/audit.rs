@@ -7,7 +7,8 @@ use issuer::ledger::AuditReport;
 use crate::cli::{AuditCommand, Cli};
 use crate::context::read_ledger;
 use crate::error::CliError;
-use crate::output::{self, emit, Render};
+use crate::output::{self, emit, print_table, Render};
+use issuer::AuditRow;
 
 /// The result of checking the chain (JSON: the library's [`AuditReport`]).
 #[derive(serde::Serialize)]
@@ -32,9 +33,43 @@ impl Render for Report {
     }
 }
 
+/// Audit rows (JSON: a list of the library's [`AuditRow`], `before` and `after` as JSON).
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+struct Log(Vec<AuditRow>);
+
+impl Render for Log {
+    fn text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let rows: Vec<Vec<String>> = self
+            .0
+            .iter()
+            .map(|r| {
+                vec![
+                    r.seq.to_string(),
+                    r.at.to_string(),
+                    r.actor.clone(),
+                    r.action.clone(),
+                    r.subject.clone(),
+                ]
+            })
+            .collect();
+        print_table(
+            out,
+            &["Seq", "At", "Actor", "Action", "Subject"],
+            &rows,
+            &[0],
+        )?;
+        writeln!(out, "Number of rows: {}", self.0.len())
+    }
+}
+
 /// Run an `audit` command.
 pub fn run(cli: &Cli, command: &AuditCommand, out: &mut dyn Write) -> Result<(), CliError> {
     match command {
+        AuditCommand::Log { subject, last } => {
+            let rows = read_ledger(cli, |l| l.audit_log(subject.as_deref(), *last))?;
+            emit(out, &Log(rows), cli.json)?;
+        }
         AuditCommand::Head => {
             let (seq, hash) = read_ledger(cli, |l| l.audit_head())?;
             let head = issuer::ledger::format_head(seq, &hash);

@@ -16,14 +16,45 @@ use crate::output::{emit, print_fields, Render};
 pub fn run(cli: &Cli, command: &CatalogCommand, out: &mut dyn Write) -> Result<(), CliError> {
     let catalog = load_catalog(cli.catalog.as_deref())?;
     match command {
-        CatalogCommand::List => emit(
-            out,
-            &PartList {
-                parts: catalog.parts().collect(),
-                catalog: &catalog,
-            },
-            cli.json,
-        )?,
+        CatalogCommand::List {
+            kind,
+            version,
+            search,
+        } => {
+            let kind = kind
+                .as_deref()
+                .map(|k| {
+                    let k = k.trim().to_ascii_lowercase();
+                    match k.as_str() {
+                        "server" | "access" | "session" | "addon" => Ok(k),
+                        _ => Err(CliError::Usage(format!(
+                            "--kind '{k}': expected server, access, session or addon"
+                        ))),
+                    }
+                })
+                .transpose()?;
+            let version = version.as_deref().map(str::trim);
+            let search = search.as_deref().map(|s| s.trim().to_lowercase());
+            let parts = catalog
+                .parts()
+                .filter(|p| kind.as_deref().is_none_or(|k| p.kind.as_str() == k))
+                .filter(|p| version.is_none_or(|v| p.category.rsplit(' ').next() == Some(v)))
+                .filter(|p| {
+                    search.as_deref().is_none_or(|s| {
+                        p.number.to_lowercase().contains(s)
+                            || p.description.to_lowercase().contains(s)
+                    })
+                })
+                .collect();
+            emit(
+                out,
+                &PartList {
+                    parts,
+                    catalog: &catalog,
+                },
+                cli.json,
+            )?
+        }
         CatalogCommand::Show { part } => show(&catalog, part, cli.json, out)?,
         CatalogCommand::Rules => emit(out, &Rules(catalog.rules()), cli.json)?,
     }

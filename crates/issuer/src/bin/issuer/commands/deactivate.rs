@@ -44,6 +44,7 @@ impl Render for Done {
 /// each returned.
 pub fn run(cli: &Cli, id: &str, with_recovery: bool, out: &mut dyn Write) -> Result<(), CliError> {
     let mut ledger = open_ledger(cli)?;
+    let id = &ledger.resolve_file_id(id)?;
     let done = if with_recovery {
         ledger.deactivate_with_recovery(id, &actor(), Timestamp::now())?
     } else {

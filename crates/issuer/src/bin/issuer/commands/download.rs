@@ -14,12 +14,15 @@ pub fn run<W: std::io::Write>(
     path: &Path,
     out: &mut Out<W>,
 ) -> Result<(), CliError> {
-    let bytes = read_ledger(cli, |l| l.file_bytes(id))?;
+    let (id, bytes) = read_ledger(cli, |l| {
+        let id = l.resolve_file_id(id)?;
+        let bytes = l.file_bytes(&id)?;
+        Ok((id, bytes))
+    })?;
     if path.as_os_str() == "-" {
         out.write_raw(&bytes)?;
     } else {
         issuer::fsio::write_atomic(path, &bytes, 0o644)?;
-        let id = id.trim().to_ascii_lowercase();
         if cli.json {
             output::print_json(out, &serde_json::json!({ "id": id, "path": path }))?;
         }

@@ -37,9 +37,11 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Account(c) => account::run(cli, c, &mut out)?,
         Command::Site(c) => site::run(cli, c, &mut out)?,
         Command::Order(c) => order::run(cli, c, &mut out)?,
-        Command::Summary { account, site } => {
-            summary::run(cli, account, site.as_deref(), &mut out)?
-        }
+        Command::Summary {
+            account,
+            site,
+            category,
+        } => summary::run(cli, account, site.as_deref(), category.as_deref(), &mut out)?,
         Command::Issue(args) => issue::run(cli, args, &mut out)?,
         Command::Download { id, out: path } => download::run(cli, id, path, &mut out)?,
         Command::Catalog(c) => catalog::run(cli, c, &mut out)?,

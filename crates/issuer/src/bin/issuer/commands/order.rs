@@ -3,9 +3,10 @@
 use std::io::Write;
 
 use crate::cli::{Cli, OrderCommand};
-use crate::context::{actor, load_catalog, open_ledger};
+use crate::context::{actor, load_catalog, open_ledger, read_ledger};
 use crate::error::CliError;
-use crate::output::{emit, Render};
+use crate::output::{emit, print_table, Render};
+use issuer::OrderLine;
 
 /// An order line added (JSON: `{account, part, quantity, perpetual, included}`, `included`
 /// naming the development system a server part brought with it, or null).
@@ -29,9 +30,65 @@ impl Render for Ordered<'_> {
     }
 }
 
+/// An account's order lines (JSON: a list of the library's [`OrderLine`]).
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+struct Lines(Vec<OrderLine>);
+
+impl Render for Lines {
+    fn text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let rows: Vec<Vec<String>> = self
+            .0
+            .iter()
+            .map(|o| {
+                let mut notes = Vec::new();
+                if let Some(f) = o.upgraded_from {
+                    notes.push(format!("upgraded from line {f}"));
+                }
+                if let Some(s) = o.included_with {
+                    notes.push(format!("included with line {s}"));
+                }
+                vec![
+                    o.id.to_string(),
+                    o.part.clone(),
+                    o.quantity.to_string(),
+                    o.used.to_string(),
+                    o.available.to_string(),
+                    if o.perpetual { "Yes" } else { "No" }.into(),
+                    if o.active { "Yes" } else { "No" }.into(),
+                    o.added_at.date(),
+                    o.added_by.clone(),
+                    notes.join("; "),
+                ]
+            })
+            .collect();
+        print_table(
+            out,
+            &[
+                "Line",
+                "Part",
+                "Quantity",
+                "Used",
+                "Available",
+                "Perpetual",
+                "Active",
+                "Added",
+                "Added By",
+                "Notes",
+            ],
+            &rows,
+            &[0, 2, 3, 4],
+        )
+    }
+}
+
 /// Run an `order` command.
 pub fn run(cli: &Cli, command: &OrderCommand, out: &mut dyn Write) -> Result<(), CliError> {
     match command {
+        OrderCommand::List { account } => {
+            let lines = read_ledger(cli, |l| l.orders(account))?;
+            emit(out, &Lines(lines), cli.json)?;
+        }
         OrderCommand::Add {
             account,
             part,

@@ -24,7 +24,7 @@ impl Render for View {
 /// Print everything one file says and its state in the ledger.
 pub fn run(cli: &Cli, id: &str, out: &mut dyn Write) -> Result<(), CliError> {
     let catalog = load_catalog(cli.catalog.as_deref())?;
-    let d = read_ledger(cli, |l| l.show(&catalog, id))?;
+    let d = read_ledger(cli, |l| l.show(&catalog, &l.resolve_file_id(id)?))?;
     emit(out, &View(d), cli.json)?;
     Ok(())
 }

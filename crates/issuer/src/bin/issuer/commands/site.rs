@@ -64,9 +64,98 @@ impl Render for SiteState<'_> {
     }
 }
 
+/// A site edited (JSON: `{account, site, details, changed}`).
+#[derive(serde::Serialize)]
+struct Edited<'a> {
+    account: &'a str,
+    site: &'a str,
+    details: SiteDetails,
+    changed: bool,
+}
+
+impl Render for Edited<'_> {
+    fn text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        if !self.changed {
+            return writeln!(
+                out,
+                "install site {} of {} is unchanged (it already says that)",
+                self.site, self.account
+            );
+        }
+        let d = &self.details;
+        writeln!(
+            out,
+            "install site {} of {}: {}",
+            self.site,
+            self.account,
+            [
+                d.address.join(", "),
+                d.city.clone(),
+                d.state.clone(),
+                d.country.clone(),
+                d.postal_code.clone()
+            ]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ")
+        )
+    }
+}
+
 /// Run a `site` command.
 pub fn run(cli: &Cli, command: &SiteCommand, out: &mut dyn Write) -> Result<(), CliError> {
     match command {
+        SiteCommand::Edit {
+            account,
+            name,
+            new_name,
+            address1,
+            address2,
+            address3,
+            city,
+            state,
+            country,
+            postal_code,
+        } => {
+            let mut ledger = open_ledger(cli)?;
+            let site = ledger
+                .sites(account)?
+                .into_iter()
+                .find(|s| s.name == *name)
+                .ok_or_else(|| issuer::IssuerError::UnknownSite {
+                    account: account.clone(),
+                    name: name.clone(),
+                })?;
+            let mut d = site.details.clone();
+            let mut lines: Vec<String> = (0..3)
+                .map(|i| d.address.get(i).cloned().unwrap_or_default())
+                .collect();
+            for (i, given) in [address1, address2, address3].into_iter().enumerate() {
+                if let Some(v) = given {
+                    lines[i] = v.clone();
+                }
+            }
+            d.address = lines.into_iter().filter(|l| !l.is_empty()).collect();
+            for (field, given) in [
+                (&mut d.city, city),
+                (&mut d.state, state),
+                (&mut d.country, country),
+                (&mut d.postal_code, postal_code),
+            ] {
+                if let Some(v) = given {
+                    *field = v.clone();
+                }
+            }
+            let changed = ledger.edit_site(account, name, new_name.as_deref(), &d, &actor())?;
+            let v = Edited {
+                account,
+                site: new_name.as_deref().unwrap_or(name),
+                details: d,
+                changed,
+            };
+            emit(out, &v, cli.json)?;
+        }
         SiteCommand::Add {
             account,
             name,

@@ -30,10 +30,20 @@ pub fn run(
     cli: &Cli,
     account: &str,
     site: Option<&str>,
+    category: Option<&str>,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let catalog = load_catalog(cli.catalog.as_deref())?;
-    let summary = read_ledger(cli, |l| l.summary(&catalog, account, site))?;
+    let mut summary = read_ledger(cli, |l| l.summary(&catalog, account, site))?;
+    if let Some(c) = category {
+        // The seed's product-category filter: only that category's parts, in every table.
+        let c = c.split_whitespace().collect::<Vec<_>>().join(" ");
+        let keep = |p: &issuer::PartSummary| p.category.eq_ignore_ascii_case(&c);
+        summary.parts.retain(keep);
+        for s in &mut summary.sites {
+            s.parts.retain(keep);
+        }
+    }
     let view = View {
         summary,
         site_only: site.is_some(),

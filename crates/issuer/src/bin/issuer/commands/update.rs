@@ -36,14 +36,15 @@ pub fn run<W: Write>(cli: &Cli, args: &UpdateArgs, out: &mut Out<W>) -> Result<(
     let mut ledger = open_ledger(cli)?;
     // Everything that can be checked without the key is checked before asking for
     // a passphrase.
-    let req = ledger.check_update(&catalog, &args.id, &u)?;
+    let id = ledger.resolve_file_id(&args.id)?;
+    let req = ledger.check_update(&catalog, &id, &u)?;
     let key = keys::load_secret_key(&args.key, &mut || {
         keys::passphrase_from_env_or_prompt(false)
     })?;
     let to_stdout = args.out.as_os_str() == "-";
     let issued = ledger.update(
         &catalog,
-        &args.id,
+        &id,
         &u,
         &key,
         (!to_stdout).then_some(args.out.as_path()),
@@ -58,7 +59,7 @@ pub fn run<W: Write>(cli: &Cli, args: &UpdateArgs, out: &mut Out<W>) -> Result<(
             issued.file_id,
             req.license_type.label(),
             issued.expires_at,
-            args.id.trim().to_ascii_lowercase()
+            id.clone()
         ));
         return Ok(());
     }
@@ -69,7 +70,7 @@ pub fn run<W: Write>(cli: &Cli, args: &UpdateArgs, out: &mut Out<W>) -> Result<(
             license_type: req.license_type,
             expires_at: issued.expires_at,
         },
-        supersedes: args.id.trim().to_ascii_lowercase(),
+        supersedes: id.clone(),
     };
     emit(out, &v, cli.json)?;
     output::eprint_line(&format!(
@@ -77,7 +78,7 @@ pub fn run<W: Write>(cli: &Cli, args: &UpdateArgs, out: &mut Out<W>) -> Result<(
         args.out.display(),
         req.license_type.label(),
         issued.expires_at,
-        args.id.trim().to_ascii_lowercase()
+        id.clone()
     ));
     Ok(())
 }
