@@ -369,3 +369,59 @@ fn catalog_list_filters_and_summary_category() {
     assert!(v["parts"].as_array().expect("parts").is_empty(), "{v}");
     assert!(v["sites"][0]["parts"].as_array().expect("parts").is_empty());
 }
+
+#[test]
+fn names_and_parts_match_without_case_and_unknown_ones_get_suggestions() {
+    let sb = Sandbox::new();
+    sb.with_account();
+    let mut all = String::new();
+    // The same account in another case is refused (exit 20), naming the existing one.
+    let r = sb
+        .run("issuer", ["account", "add", &ACCOUNT.to_lowercase()])
+        .expect_code(20);
+    assert!(r.stderr.contains(ACCOUNT), "{}", r.stderr);
+    all.push_str(&sb.transcript(&r));
+    // Any case finds the account, the site and the part; what is recorded is the ledger's
+    // and the catalog's own spelling.
+    let r = sb.ok(
+        "issuer",
+        [
+            "order",
+            "add",
+            "--account",
+            &ACCOUNT.to_uppercase(),
+            "--part",
+            "sw-001-4.0-al02",
+            "--quantity",
+            "5",
+        ],
+    );
+    all.push_str(&sb.transcript(&r));
+    let mut args = sb.production_args(&host_code("ic1"), 5, "ic1.i3lic");
+    for a in args.iter_mut() {
+        if a == ACCOUNT || a == SITE || a.starts_with("SW-") {
+            *a = a.to_lowercase();
+        }
+    }
+    sb.ok("issuer", &args);
+    let file = std::fs::read_to_string(sb.file("ic1.i3lic")).expect("file");
+    assert!(
+        file.contains(&format!("\"sold_to\": \"{ACCOUNT}\"")),
+        "{file}"
+    );
+    assert!(
+        file.contains(&format!("\"install_site\": \"{SITE}\"")),
+        "{file}"
+    );
+    // Unknown ones: the closest existing names.
+    for args in [
+        vec!["summary", "--account", "Contoso Contact Centre"],
+        vec!["summary", "--account", ACCOUNT, "--site", "Indianapolis"],
+        vec!["catalog", "show", "SW-001-4.0-AL2"],
+    ] {
+        let r = sb.run("issuer", &args);
+        assert!(r.stderr.contains("did you mean"), "{}", r.stderr);
+        all.push_str(&sb.transcript(&r));
+    }
+    insta::assert_snapshot!("did_you_mean", all);
+}

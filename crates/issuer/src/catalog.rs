@@ -1270,6 +1270,27 @@ impl Catalog {
         self.parts.get(number)
     }
 
+    /// The part a number names, compared without case (`sw-001-4.0-al02` is
+    /// `SW-001-4.0-AL02`; blanks around it ignored), or [`IssuerError::UnknownPart`] with the
+    /// closest part numbers as suggestions. Callers keep the part's own [`Part::number`].
+    pub fn lookup_part(&self, number: &str) -> Result<&Part, crate::IssuerError> {
+        let n = number.trim();
+        if let Some(p) = self.parts.get(n) {
+            return Ok(p);
+        }
+        if let Some(p) = self
+            .parts
+            .values()
+            .find(|p| p.number.eq_ignore_ascii_case(n))
+        {
+            return Ok(p);
+        }
+        Err(crate::IssuerError::UnknownPart {
+            part: n.to_string(),
+            suggestions: crate::suggest::closest(n, self.parts.keys().map(String::as_str)),
+        })
+    }
+
     /// Every part, sorted by number.
     pub fn parts(&self) -> impl Iterator<Item = &Part> {
         self.parts.values()

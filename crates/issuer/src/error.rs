@@ -93,10 +93,15 @@ pub enum IssuerError {
         reason: String,
     },
     /// A part number the catalog does not know.
-    #[error("unknown part number '{part}': it is not in the catalog")]
+    #[error(
+        "unknown part number '{part}': it is not in the catalog{}",
+        crate::suggest::did_you_mean(suggestions)
+    )]
     UnknownPart {
         /// The part number given.
         part: String,
+        /// The catalog's closest part numbers ([`crate::suggest::closest`]), perhaps none.
+        suggestions: Vec<String>,
     },
     /// A known part used where it does not fit (another product version, not a server item).
     #[error("part {part}: {reason}")]
@@ -128,18 +133,28 @@ pub enum IssuerError {
     #[error(transparent)]
     Format(#[from] FormatError),
     /// No such account.
-    #[error("unknown account '{name}'")]
+    #[error(
+        "unknown account '{name}'{}",
+        crate::suggest::did_you_mean(suggestions)
+    )]
     UnknownAccount {
         /// The name given.
         name: String,
+        /// The closest account names in the ledger, perhaps none.
+        suggestions: Vec<String>,
     },
     /// No such install site for the account.
-    #[error("account '{account}' has no install site '{name}'")]
+    #[error(
+        "account '{account}' has no install site '{name}'{}",
+        crate::suggest::did_you_mean(suggestions)
+    )]
     UnknownSite {
         /// The account.
         account: String,
         /// The site name given.
         name: String,
+        /// The account's closest site names, perhaps none.
+        suggestions: Vec<String>,
     },
     /// The install site exists but has been deactivated.
     #[error("install site '{name}' of account '{account}' is inactive")]
@@ -150,7 +165,7 @@ pub enum IssuerError {
         name: String,
     },
     /// An account, site or other named record that already exists.
-    #[error("{what} '{name}' already exists")]
+    #[error("{what} '{name}' already exists (names are compared without case)")]
     Duplicate {
         /// What kind of record (`account`, `install site`).
         what: &'static str,

@@ -795,14 +795,49 @@ impl Ledger {
         Ok(())
     }
 
+    /// The account `name` names, compared without case (an exact match first). Not found:
+    /// [`IssuerError::UnknownAccount`] with the closest names.
     fn account_id(conn: &Connection, name: &str) -> Result<i64, IssuerError> {
-        conn.query_row("SELECT id FROM accounts WHERE name = ?1", [name], |r| {
-            r.get(0)
-        })
-        .optional()?
-        .ok_or_else(|| IssuerError::UnknownAccount {
-            name: name.to_string(),
-        })
+        let found: Option<i64> = conn
+            .query_row(
+                "SELECT id FROM accounts WHERE name = ?1 COLLATE NOCASE
+                 ORDER BY name = ?1 DESC, id LIMIT 1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match found {
+            Some(id) => Ok(id),
+            None => {
+                let mut st = conn.prepare_cached("SELECT name FROM accounts")?;
+                let names = st
+                    .query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Err(IssuerError::UnknownAccount {
+                    name: name.to_string(),
+                    suggestions: crate::suggest::closest(name, names.iter().map(String::as_str)),
+                })
+            }
+        }
+    }
+
+    /// The account's name as the ledger spells it, for a name given in any case.
+    pub fn account_name(&self, given: &str) -> Result<String, IssuerError> {
+        let id = Self::account_id(&self.conn, given)?;
+        Ok(self
+            .conn
+            .query_row("SELECT name FROM accounts WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })?)
+    }
+
+    /// An install site's name as the ledger spells it, for a name given in any case.
+    pub fn site_name(&self, account: &str, given: &str) -> Result<String, IssuerError> {
+        let a = Self::account_id(&self.conn, account)?;
+        let (id, _) = Self::site_id(&self.conn, account, a, given)?;
+        Ok(self
+            .conn
+            .query_row("SELECT name FROM sites WHERE id = ?1", [id], |r| r.get(0))?)
     }
 
     fn site_id(
@@ -811,16 +846,28 @@ impl Ledger {
         account_id: i64,
         name: &str,
     ) -> Result<(i64, bool), IssuerError> {
-        conn.query_row(
-            "SELECT id, active FROM sites WHERE account_id = ?1 AND name = ?2",
-            params![account_id, name],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?
-        .ok_or_else(|| IssuerError::UnknownSite {
-            account: account.to_string(),
-            name: name.to_string(),
-        })
+        let found = conn
+            .query_row(
+                "SELECT id, active FROM sites WHERE account_id = ?1 AND name = ?2 COLLATE NOCASE
+                 ORDER BY name = ?2 DESC, id LIMIT 1",
+                params![account_id, name],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match found {
+            Some(f) => Ok(f),
+            None => {
+                let mut st = conn.prepare_cached("SELECT name FROM sites WHERE account_id = ?1")?;
+                let names = st
+                    .query_map([account_id], |r| r.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Err(IssuerError::UnknownSite {
+                    account: account.to_string(),
+                    name: name.to_string(),
+                    suggestions: crate::suggest::closest(name, names.iter().map(String::as_str)),
+                })
+            }
+        }
     }
 
     fn active_site(
@@ -846,15 +893,18 @@ impl Ledger {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let exists: bool = tx.query_row(
-            "SELECT EXISTS(SELECT 1 FROM accounts WHERE name = ?1)",
-            [name],
-            |r| r.get(0),
-        )?;
-        if exists {
+        // Names are compared without case: `contoso` beside `Contoso` is the same account.
+        let existing: Option<String> = tx
+            .query_row(
+                "SELECT name FROM accounts WHERE name = ?1 COLLATE NOCASE LIMIT 1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(existing) = existing {
             return Err(IssuerError::Duplicate {
                 what: "account",
-                name: name.to_string(),
+                name: existing,
             });
         }
         tx.execute(
@@ -913,10 +963,13 @@ impl Ledger {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let a = Self::account_id(&tx, account)?;
-        if Self::site_id(&tx, account, a, name).is_ok() {
+        // Compared without case, as account names.
+        if let Ok((s, _)) = Self::site_id(&tx, account, a, name) {
+            let existing: String =
+                tx.query_row("SELECT name FROM sites WHERE id = ?1", [s], |r| r.get(0))?;
             return Err(IssuerError::Duplicate {
                 what: "install site",
-                name: name.to_string(),
+                name: existing,
             });
         }
         tx.execute(
@@ -1013,9 +1066,9 @@ impl Ledger {
         perpetual: bool,
         actor: &str,
     ) -> Result<Option<String>, IssuerError> {
-        let p = catalog.part(part).ok_or_else(|| IssuerError::UnknownPart {
-            part: part.to_string(),
-        })?;
+        let p = catalog.lookup_part(part)?;
+        // Recorded as the catalog spells it, whatever case it was given in.
+        let part = p.number.as_str();
         if quantity == 0 {
             return Err(IssuerError::MalformedRequest {
                 reason: format!("quantity of {part} is zero"),
@@ -1169,25 +1222,24 @@ impl Ledger {
                 })
                 .collect()
         };
+        // One site asked for: found without case, or refused with the closest names.
+        let only = site
+            .filter(|_| with_sites)
+            .map(|n| -> Result<i64, IssuerError> {
+                Ok(Self::site_id(&self.conn, account, a, n)?.0)
+            })
+            .transpose()?;
         let mut sites = Vec::new();
         for s in self.sites(account)?.into_iter().filter(|_| with_sites) {
-            if site.is_some_and(|n| n != s.name) {
+            let (sid, _) = Self::site_id(&self.conn, account, a, &s.name)?;
+            if only.is_some_and(|o| o != sid) {
                 continue;
             }
-            let (sid, _) = Self::site_id(&self.conn, account, a, &s.name)?;
             sites.push(SiteSummary {
                 site: s.name,
                 active: s.active,
                 parts: rows(&used_by(Some(sid))?, true),
             });
-        }
-        if let Some(n) = site.filter(|_| with_sites) {
-            if sites.is_empty() {
-                return Err(IssuerError::UnknownSite {
-                    account: account.to_string(),
-                    name: n.to_string(),
-                });
-            }
         }
         Ok(Summary {
             account: account.to_string(),

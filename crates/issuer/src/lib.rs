@@ -62,6 +62,7 @@ pub mod fsio;
 pub mod keys;
 pub mod ledger;
 pub mod rules;
+pub mod suggest;
 
 pub use catalog::{Catalog, CatalogError};
 pub use error::IssuerError;

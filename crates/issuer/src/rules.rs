@@ -194,11 +194,7 @@ fn find_part<'c>(
     number: &str,
     category: &str,
 ) -> Result<&'c Part, IssuerError> {
-    let part = catalog
-        .part(number)
-        .ok_or_else(|| IssuerError::UnknownPart {
-            part: number.to_string(),
-        })?;
+    let part = catalog.lookup_part(number)?;
     if part.category != category {
         return Err(IssuerError::PartMismatch {
             part: number.to_string(),

@@ -961,9 +961,7 @@ impl Ledger {
                 });
             }
             for p in parts {
-                let part = catalog
-                    .part(p)
-                    .ok_or_else(|| IssuerError::UnknownPart { part: p.clone() })?;
+                let part = catalog.lookup_part(p)?;
                 if part.category != from_cat {
                     return Err(IssuerError::PartMismatch {
                         part: p.clone(),

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use format::{Holder, Method};
 use issuer::catalog::{CatalogRules, Part, PartKind};
-use issuer::{Catalog, IssuerError};
+use issuer::Catalog;
 
 use crate::cli::{CatalogCommand, Cli};
 use crate::context::load_catalog;
@@ -174,11 +174,7 @@ fn methods(v: &[Method]) -> String {
 /// `issuer catalog show PART [--json]`.
 fn show(catalog: &Catalog, number: &str, json: bool, out: &mut dyn Write) -> Result<(), CliError> {
     let number = number.trim();
-    let part = catalog
-        .part(number)
-        .ok_or_else(|| IssuerError::UnknownPart {
-            part: number.to_string(),
-        })?;
+    let part = catalog.lookup_part(number)?;
     emit(out, &view(catalog, part), json)?;
     Ok(())
 }

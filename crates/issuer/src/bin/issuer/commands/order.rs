@@ -97,14 +97,12 @@ pub fn run(cli: &Cli, command: &OrderCommand, out: &mut dyn Write) -> Result<(),
             non_perpetual,
         } => {
             let catalog = load_catalog(cli.catalog.as_deref())?;
-            let included = open_ledger(cli)?.add_order(
-                &catalog,
-                account,
-                part,
-                *quantity,
-                !non_perpetual,
-                &actor(),
-            )?;
+            let mut ledger = open_ledger(cli)?;
+            let included =
+                ledger.add_order(&catalog, account, part, *quantity, !non_perpetual, &actor())?;
+            // Said as the ledger and catalog spell them (matched without case).
+            let account = &ledger.account_name(account)?;
+            let part = &super::canonical_part(&catalog, part);
             let v = Ordered {
                 account,
                 part,

@@ -119,13 +119,15 @@ pub fn run(cli: &Cli, command: &SiteCommand, out: &mut dyn Write) -> Result<(), 
             postal_code,
         } => {
             let mut ledger = open_ledger(cli)?;
+            let canonical = ledger.site_name(account, name)?;
             let site = ledger
                 .sites(account)?
                 .into_iter()
-                .find(|s| s.name == *name)
+                .find(|s| s.name == canonical)
                 .ok_or_else(|| issuer::IssuerError::UnknownSite {
                     account: account.clone(),
                     name: name.clone(),
+                    suggestions: Vec::new(),
                 })?;
             let mut d = site.details.clone();
             let mut lines: Vec<String> = (0..3)
@@ -172,7 +174,9 @@ pub fn run(cli: &Cli, command: &SiteCommand, out: &mut dyn Write) -> Result<(), 
                 country: country.clone(),
                 postal_code: postal_code.clone(),
             };
-            open_ledger(cli)?.add_site(account, name, &d, &actor())?;
+            let mut ledger = open_ledger(cli)?;
+            ledger.add_site(account, name, &d, &actor())?;
+            let account = &ledger.account_name(account)?;
             let v = SiteState {
                 account,
                 site: name,

@@ -6,7 +6,7 @@ use format::Timestamp;
 use issuer::keys;
 use issuer::UpdateRequest;
 
-use super::parse_pairs;
+use super::{canonical_part, parse_pairs};
 use crate::cli::{Cli, UpdateArgs};
 use crate::context::{load_catalog, open_ledger, user_name};
 use crate::error::CliError;
@@ -32,7 +32,13 @@ impl Render for Update {
 /// id on standard error).
 pub fn run<W: Write>(cli: &Cli, args: &UpdateArgs, out: &mut Out<W>) -> Result<(), CliError> {
     let catalog = load_catalog(cli.catalog.as_deref())?;
-    let u = update_request(args)?;
+    let mut u = update_request(args)?;
+    for p in u.add.iter_mut().chain(u.set.iter_mut()) {
+        p.part = canonical_part(&catalog, &p.part);
+    }
+    if let Some(p) = &u.switchover_part {
+        u.switchover_part = Some(canonical_part(&catalog, p));
+    }
     let mut ledger = open_ledger(cli)?;
     // Everything that can be checked without the key is checked before asking for
     // a passphrase.

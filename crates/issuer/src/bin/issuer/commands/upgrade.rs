@@ -15,7 +15,12 @@ pub fn run(cli: &Cli, args: &UpgradeArgs, out: &mut dyn Write) -> Result<(), Cli
     let selection = if args.mirror {
         UpgradeSelection::Mirror
     } else {
-        UpgradeSelection::Parts(args.part.iter().map(|p| p.trim().to_string()).collect())
+        UpgradeSelection::Parts(
+            args.part
+                .iter()
+                .map(|p| super::canonical_part(&catalog, p.trim()))
+                .collect(),
+        )
     };
     let moved = open_ledger(cli)?.upgrade(
         &catalog,
