@@ -425,3 +425,103 @@ fn names_and_parts_match_without_case_and_unknown_ones_get_suggestions() {
     }
     insta::assert_snapshot!("did_you_mean", all);
 }
+
+#[test]
+fn key_trust_and_config_defaults() {
+    let sb = Sandbox::new();
+    sb.with_account();
+    // No --key, no $I3LIC_KEY, no config: a usage error that says where a key may come from.
+    let mut args = sb.production_args(&host_code("ic1"), 5, "ic1.i3lic");
+    let k = args.iter().position(|a| a == "--key").expect("--key");
+    args.drain(k..k + 2);
+    let r = sb.run("issuer", &args).expect_code(2);
+    assert!(
+        r.stderr.contains("missing --key") && r.stderr.contains("I3LIC_KEY"),
+        "{}",
+        r.stderr
+    );
+    // $I3LIC_KEY.
+    let out = sb
+        .cmd("issuer")
+        .args(&args)
+        .env("I3LIC_KEY", sb.file("demo.key"))
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // $I3LIC_TRUST for licverify, colon-separated.
+    let trust = format!(
+        "{}:{}",
+        sb.file("missing.pub").display(),
+        sb.file("demo.pub").display()
+    );
+    let out = sb
+        .cmd("licverify")
+        .args(["ic1.i3lic", "--host-id", &host_code("ic1")])
+        .env("I3LIC_TRUST", &trust)
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "a missing trusted key is an I/O error"
+    );
+    let out = sb
+        .cmd("licverify")
+        .args(["ic1.i3lic", "--host-id", &host_code("ic1")])
+        .env("I3LIC_TRUST", sb.file("demo.pub"))
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = sb
+        .run("licverify", ["ic1.i3lic", "--host-id", &host_code("ic1")])
+        .expect_code(2);
+    assert!(r.stderr.contains("I3LIC_TRUST"), "{}", r.stderr);
+
+    // The config file: ledger, key and generated-by name; relative paths from its folder.
+    // (The first file gives its server unit back first.)
+    let first = sb.ok("issuer", ["activity", "--json"]).json()[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    sb.ok("issuer", ["deactivate", &first]);
+    std::fs::create_dir_all(sb.file("config/i3lic")).expect("mkdir");
+    std::fs::write(
+        sb.file("config/i3lic/config.toml"),
+        "ledger = \"../../ledger.db\"\nkey = \"../../demo.key\"\ngenerated_by = \"Config Person\"\n",
+    )
+    .expect("write config");
+    let mut args2 = args.clone();
+    let m = args2.iter().position(|a| a == "ic1.i3lic").expect("out");
+    args2[m] = "ic2.i3lic".into();
+    let h = args2.iter().position(|a| a == "--host-id").expect("host");
+    args2[h + 1] = host_code("ic2");
+    let out = sb
+        .cmd("issuer")
+        .args(&args2)
+        .env_remove("I3LIC_DB")
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = sb.ok("issuer", ["activity", "--json"]).json();
+    assert_eq!(v[0]["generated_by"], "Config Person", "{v}");
+    // A typo in the config is malformed input naming the file.
+    std::fs::write(sb.file("config/i3lic/config.toml"), "ledgr = \"x\"\n").expect("write");
+    let r = sb.run("issuer", &args2).expect_code(3);
+    assert!(
+        r.stderr.contains("config.toml") && r.stderr.contains("ledgr"),
+        "{}",
+        r.stderr
+    );
+}

@@ -23,12 +23,9 @@ struct Cli {
     /// The activation file (.i3lic); `-` reads it from standard input.
     #[arg(required_unless_present = "program_version")]
     file: Option<PathBuf>,
-    /// A trusted public key file (.pub); repeat for several keys (rotation).
-    #[arg(
-        long = "trust",
-        value_name = "PUB",
-        required_unless_present = "program_version"
-    )]
+    /// A trusted public key file (.pub); repeat for several keys (rotation). Default:
+    /// $I3LIC_TRUST, colon-separated paths.
+    #[arg(long = "trust", value_name = "PUB")]
     trust: Vec<PathBuf>,
     /// Print licverify's own version and exit (`--version` is the product version).
     #[arg(short = 'V', action = clap::ArgAction::SetTrue)]
@@ -74,6 +71,8 @@ enum CliError {
     KeyMalformed { path: PathBuf, source: FormatError },
     #[error("--host-id: {0}")]
     BadHostId(CodeError),
+    #[error("no trusted key: give --trust PUB (or I3LIC_TRUST=PUB:PUB...)")]
+    NoTrust,
 }
 
 impl CliError {
@@ -82,6 +81,7 @@ impl CliError {
             CliError::Verify(e) => e.exit_code(),
             CliError::KeyIo { .. } => 4,
             CliError::KeyMalformed { .. } | CliError::BadHostId(_) => 3,
+            CliError::NoTrust => 2,
         }
     }
 
@@ -91,6 +91,7 @@ impl CliError {
             CliError::KeyIo { .. } => "trusted-key-io",
             CliError::KeyMalformed { .. } => "trusted-key-malformed",
             CliError::BadHostId(_) => "bad-host-id",
+            CliError::NoTrust => "usage",
         }
     }
 }
@@ -122,8 +123,18 @@ fn read_key(path: &Path) -> Result<PublicKey, CliError> {
 }
 
 fn run(cli: &Cli) -> Result<License, CliError> {
-    let keys = cli
-        .trust
+    let mut paths = cli.trust.clone();
+    if paths.is_empty() {
+        if let Some(v) = std::env::var_os("I3LIC_TRUST") {
+            paths = std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect();
+        }
+    }
+    if paths.is_empty() {
+        return Err(CliError::NoTrust);
+    }
+    let keys = paths
         .iter()
         .map(|p| read_key(p))
         .collect::<Result<Vec<_>, _>>()?;

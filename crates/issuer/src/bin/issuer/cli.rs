@@ -8,8 +8,8 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "issuer", version, about, long_about = None)]
 pub struct Cli {
-    /// Ledger file (default: $I3LIC_DB, else $XDG_DATA_HOME/i3lic/ledger.db, else
-    /// ~/.local/share/i3lic/ledger.db).
+    /// Ledger file (default: $I3LIC_DB, else the config file's ledger, else
+    /// $XDG_DATA_HOME/i3lic/ledger.db, else ~/.local/share/i3lic/ledger.db).
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// Product catalog to use instead of the built-in one.
@@ -161,9 +161,9 @@ pub struct UpdateArgs {
     /// Who makes the update (default: $USER).
     #[arg(long, value_name = "NAME")]
     pub generated_by: Option<String>,
-    /// Secret key to sign with.
+    /// Secret key to sign with (default: $I3LIC_KEY, else the config file's key).
     #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    pub key: Option<PathBuf>,
     /// Where to write the new file ('-' for standard output; the id then goes to standard
     /// error).
     #[arg(long, value_name = "FILE")]
@@ -447,9 +447,9 @@ pub struct IssueArgs {
     /// Disaster recovery: the related production file's id.
     #[arg(long, value_name = "ID")]
     pub related: Option<String>,
-    /// Secret key to sign with.
+    /// Secret key to sign with (default: $I3LIC_KEY, else the config file's key).
     #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    pub key: Option<PathBuf>,
     /// Where to write the new file ('-' for standard output; the id then goes to standard
     /// error).
     #[arg(long, value_name = "FILE", required_unless_present = "out_dir")]

@@ -5,25 +5,56 @@ use std::path::{Path, PathBuf};
 use issuer::{Catalog, IssuerError, Ledger};
 
 use crate::cli::Cli;
+use crate::config;
+use crate::error::CliError;
 use crate::output;
 
-pub fn ledger_path(cli: &Cli) -> PathBuf {
-    cli.db
+/// The ledger the command uses: `--db`, else `$I3LIC_DB`, else the config file's `ledger`,
+/// else [`issuer::default_ledger_path`].
+pub fn ledger_path(cli: &Cli) -> Result<PathBuf, CliError> {
+    if let Some(p) = cli.db.clone().or_else(|| {
+        std::env::var_os("I3LIC_DB")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    }) {
+        return Ok(p);
+    }
+    Ok(config::get()?
+        .ledger
         .clone()
-        .or_else(|| {
-            std::env::var_os("I3LIC_DB")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        })
-        .unwrap_or_else(issuer::default_ledger_path)
+        .unwrap_or_else(issuer::default_ledger_path))
+}
+
+/// The secret key to sign with: `--key`, else `$I3LIC_KEY`, else the config file's `key`;
+/// none of them is a usage error (exit 2).
+pub fn key_path(flag: Option<&Path>) -> Result<PathBuf, CliError> {
+    if let Some(p) = flag.map(Path::to_path_buf).or_else(|| {
+        std::env::var_os("I3LIC_KEY")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    }) {
+        return Ok(p);
+    }
+    config::get()?.key.clone().ok_or_else(|| {
+        CliError::Usage(format!(
+            "missing --key FILE (or $I3LIC_KEY, or key = \"FILE\" in {})",
+            config::path().map_or_else(|| "the config file".into(), |p| p.display().to_string())
+        ))
+    })
+}
+
+/// Who generates a file when `--generated-by` (or the request file) does not say: the
+/// config file's `generated_by`, else [`user_name`].
+pub fn generated_by() -> Result<Option<String>, CliError> {
+    Ok(config::get()?.generated_by.clone().or_else(user_name))
 }
 
 /// Open the ledger the command names. An existing ledger that group or others may open is
 /// used, with a warning on standard error (printed once per command, however often the
 /// ledger is opened): it holds customer data, but a vendor may share it with a group on
 /// purpose, so it is not refused.
-pub fn open_ledger(cli: &Cli) -> Result<Ledger, IssuerError> {
-    warn_if_loose(Ledger::open(&ledger_path(cli))?)
+pub fn open_ledger(cli: &Cli) -> Result<Ledger, CliError> {
+    Ok(warn_if_loose(Ledger::open(&ledger_path(cli)?)?)?)
 }
 
 /// Read from the ledger the command names, opened for reading only
@@ -34,14 +65,15 @@ pub fn open_ledger(cli: &Cli) -> Result<Ledger, IssuerError> {
 pub fn read_ledger<T>(
     cli: &Cli,
     read: impl Fn(&Ledger) -> Result<T, IssuerError>,
-) -> Result<T, IssuerError> {
+) -> Result<T, CliError> {
+    let path = ledger_path(cli)?;
     let mut attempt = 1;
     loop {
-        let ledger = warn_if_loose(Ledger::open_read_only(&ledger_path(cli))?)?;
+        let ledger = warn_if_loose(Ledger::open_read_only(&path)?)?;
         let result = read(&ledger);
         match ledger.check_unchanged() {
-            Ok(()) => return result,
-            Err(e) if attempt >= 3 => return Err(e),
+            Ok(()) => return Ok(result?),
+            Err(e) if attempt >= 3 => return Err(e.into()),
             Err(_) => attempt += 1,
         }
     }
@@ -57,6 +89,7 @@ fn warn_if_loose(ledger: Ledger) -> Result<Ledger, IssuerError> {
     Ok(ledger)
 }
 
+/// The catalog: `--catalog FILE`, else the built-in one.
 pub fn load_catalog(path: Option<&Path>) -> Result<Catalog, IssuerError> {
     match path {
         None => Catalog::built_in().map_err(|error| IssuerError::Catalog {
@@ -146,6 +179,7 @@ fn account_of_uid() -> Option<String> {
     None
 }
 
+/// The name recorded as who made a change (audit rows): [`user_name`], else `unknown`.
 pub fn actor() -> String {
     user_name().unwrap_or_else(|| "unknown".into())
 }

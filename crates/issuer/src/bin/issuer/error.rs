@@ -11,6 +11,9 @@ pub enum CliError {
     /// Writing to standard output failed.
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
+    /// The config file is malformed (its path and what is wrong).
+    #[error("config file {0}")]
+    Config(String),
     /// `audit verify` found problems (each printed on standard output).
     #[error("the audit log is not intact: {0} problem(s) found")]
     AuditBroken(usize),
@@ -27,6 +30,7 @@ impl CliError {
             CliError::Output(_) => 4,
             // A ledger whose audit log fails its checks is malformed input (DESIGN.md: 3).
             CliError::AuditBroken(_) => 3,
+            CliError::Config(_) => 3,
             CliError::Issuer(e) => e.exit_code(),
         }
     }
@@ -40,6 +44,7 @@ impl CliError {
             CliError::Usage(_) => "usage",
             CliError::Output(_) => "output",
             CliError::AuditBroken(_) => "audit_broken",
+            CliError::Config(_) => "config",
             CliError::Issuer(e) => e.kind(),
         }
     }

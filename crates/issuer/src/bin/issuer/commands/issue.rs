@@ -9,7 +9,7 @@ use issuer::{Catalog, IssueRequest, IssuerError, PartQuantity};
 
 use super::{canonical_request, parse_pairs};
 use crate::cli::{Cli, IssueArgs};
-use crate::context::{load_catalog, open_ledger, user_name};
+use crate::context::{generated_by, key_path, load_catalog, open_ledger};
 use crate::error::CliError;
 use crate::output::{self, emit, Out, Render};
 
@@ -52,6 +52,7 @@ impl Render for Batch {
 /// `--out -` writes the file itself, unchanged, on standard output; the id then goes to
 /// standard error with the rest of the report.
 pub fn run<W: Write>(cli: &Cli, args: &IssueArgs, out: &mut Out<W>) -> Result<(), CliError> {
+    let key_file = key_path(args.key.as_deref())?;
     let catalog = load_catalog(cli.catalog.as_deref())?;
     let (reqs, batch) = issue_requests(args)?;
     let (out_path, req) = match (&args.out, &args.out_dir, reqs.first()) {
@@ -62,7 +63,7 @@ pub fn run<W: Write>(cli: &Cli, args: &IssueArgs, out: &mut Out<W>) -> Result<()
             ))
         }
         (None, Some(dir), _) => {
-            return issue_into(cli, &catalog, args, &reqs, dir, out);
+            return issue_into(cli, &catalog, &key_file, &reqs, dir, out);
         }
         _ => {
             return Err(CliError::Usage(
@@ -75,7 +76,7 @@ pub fn run<W: Write>(cli: &Cli, args: &IssueArgs, out: &mut Out<W>) -> Result<()
     // Everything that can be checked without the key is checked before asking for
     // a passphrase.
     ledger.check(&catalog, req)?;
-    let key = keys::load_secret_key(&args.key, &mut || {
+    let key = keys::load_secret_key(&key_file, &mut || {
         keys::passphrase_from_env_or_prompt(false)
     })?;
     let to_stdout = out_path.as_os_str() == "-";
@@ -113,7 +114,7 @@ pub fn run<W: Write>(cli: &Cli, args: &IssueArgs, out: &mut Out<W>) -> Result<()
 fn issue_into(
     cli: &Cli,
     catalog: &Catalog,
-    args: &IssueArgs,
+    key_file: &Path,
     reqs: &[IssueRequest],
     dir: &Path,
     out: &mut dyn Write,
@@ -126,9 +127,7 @@ fn issue_into(
     // Everything that can be checked without the key is checked before asking for a
     // passphrase.
     ledger.check_batch(catalog, reqs, Some(dir))?;
-    let key = keys::load_secret_key(&args.key, &mut || {
-        keys::passphrase_from_env_or_prompt(false)
-    })?;
+    let key = keys::load_secret_key(key_file, &mut || keys::passphrase_from_env_or_prompt(false))?;
     let issued = ledger.issue_batch(catalog, reqs, &key, Some(dir), Timestamp::now())?;
     drop(key);
     let mut files = Vec::with_capacity(issued.len());
@@ -313,12 +312,12 @@ fn issue_request(a: &IssueArgs, f: FileReq) -> Result<IssueRequest, CliError> {
     } else {
         parse_pairs("--add", &a.add, 1)?
     };
-    let generated_by = a
-        .generated_by
-        .clone()
-        .or(f.generated_by)
-        .or_else(user_name)
-        .ok_or_else(|| CliError::Usage("missing --generated-by (and $USER is not set)".into()))?;
+    let given = a.generated_by.clone().or(f.generated_by);
+    let generated_by = match given {
+        Some(g) => Some(g),
+        None => generated_by()?,
+    }
+    .ok_or_else(|| CliError::Usage("missing --generated-by (and $USER is not set)".into()))?;
     Ok(IssueRequest {
         account: pick(&a.account, f.account, "account")?,
         site: pick(&a.site, f.site, "site")?,

@@ -8,7 +8,7 @@ use issuer::UpdateRequest;
 
 use super::{canonical_part, parse_pairs};
 use crate::cli::{Cli, UpdateArgs};
-use crate::context::{load_catalog, open_ledger, user_name};
+use crate::context::{generated_by, key_path, load_catalog, open_ledger};
 use crate::error::CliError;
 use crate::output::{self, emit, Out, Render};
 
@@ -32,6 +32,7 @@ impl Render for Update {
 /// id on standard error).
 pub fn run<W: Write>(cli: &Cli, args: &UpdateArgs, out: &mut Out<W>) -> Result<(), CliError> {
     let catalog = load_catalog(cli.catalog.as_deref())?;
+    let key_file = key_path(args.key.as_deref())?;
     let mut u = update_request(args)?;
     for p in u.add.iter_mut().chain(u.set.iter_mut()) {
         p.part = canonical_part(&catalog, &p.part);
@@ -44,7 +45,7 @@ pub fn run<W: Write>(cli: &Cli, args: &UpdateArgs, out: &mut Out<W>) -> Result<(
     // a passphrase.
     let id = ledger.resolve_file_id(&args.id)?;
     let req = ledger.check_update(&catalog, &id, &u)?;
-    let key = keys::load_secret_key(&args.key, &mut || {
+    let key = keys::load_secret_key(&key_file, &mut || {
         keys::passphrase_from_env_or_prompt(false)
     })?;
     let to_stdout = args.out.as_os_str() == "-";
@@ -101,8 +102,10 @@ fn update_request(a: &UpdateArgs) -> Result<UpdateRequest, CliError> {
         set: parse_pairs("--set", &a.set, 0)?,
         system_type: a.system_type.clone(),
         mail_connector: a.mail_connector.clone(),
-        generated_by: a.generated_by.clone().or_else(user_name).ok_or_else(|| {
-            CliError::Usage("missing --generated-by (and $USER is not set)".into())
-        })?,
+        generated_by: match a.generated_by.clone() {
+            Some(g) => Some(g),
+            None => generated_by()?,
+        }
+        .ok_or_else(|| CliError::Usage("missing --generated-by (and $USER is not set)".into()))?,
     })
 }
