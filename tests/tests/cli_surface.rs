@@ -525,3 +525,171 @@ fn key_trust_and_config_defaults() {
         r.stderr
     );
 }
+
+#[test]
+fn every_subcommand_help_has_examples() {
+    let sb = Sandbox::new();
+    let issuer: &[&[&str]] = &[
+        &["keygen"],
+        &["account", "add"],
+        &["account", "list"],
+        &["account", "rename"],
+        &["site", "add"],
+        &["site", "list"],
+        &["site", "edit"],
+        &["site", "deactivate"],
+        &["site", "activate"],
+        &["order", "add"],
+        &["order", "list"],
+        &["summary"],
+        &["issue"],
+        &["download"],
+        &["catalog", "list"],
+        &["catalog", "show"],
+        &["catalog", "rules"],
+        &["update"],
+        &["deactivate"],
+        &["activity"],
+        &["show"],
+        &["upgrade"],
+        &["audit", "verify"],
+        &["audit", "head"],
+        &["audit", "log"],
+        &["completions"],
+        &["man"],
+    ];
+    let licadmin: &[&[&str]] = &[
+        &["load"],
+        &["preview"],
+        &["user", "add"],
+        &["user", "remove"],
+        &["user", "list"],
+        &["station", "add"],
+        &["station", "remove"],
+        &["station", "disable"],
+        &["station", "enable"],
+        &["org", "add"],
+        &["org", "limit"],
+        &["allocate"],
+        &["deallocate"],
+        &["login"],
+        &["heartbeat"],
+        &["logout"],
+        &["report"],
+        &["compliance"],
+        &["check"],
+        &["completions"],
+        &["man"],
+    ];
+    let others: &[(&str, &[&str])] = &[
+        ("gethostid", &[]),
+        ("gethostid", &["completions"]),
+        ("licverify", &[]),
+        ("licverify", &["inspect"]),
+        ("licverify", &["completions"]),
+    ];
+    let all = issuer
+        .iter()
+        .map(|a| ("issuer", *a))
+        .chain(licadmin.iter().map(|a| ("licadmin", *a)))
+        .chain(others.iter().copied());
+    for (bin, path) in all {
+        let mut args: Vec<&str> = path.to_vec();
+        args.push("--help");
+        let r = sb.ok(bin, &args);
+        assert!(
+            r.stdout.contains("Examples:\n"),
+            "`{}` has no examples:\n{}",
+            r.line,
+            r.stdout
+        );
+    }
+}
+
+#[test]
+fn completions_and_man_pages_for_every_binary() {
+    let sb = Sandbox::new();
+    for bin in ["issuer", "gethostid", "licverify", "licadmin"] {
+        for shell in ["bash", "zsh", "fish"] {
+            let r = sb.ok(bin, ["completions", shell]);
+            assert!(r.stdout.contains(bin), "{bin} {shell}: {}", r.stdout);
+        }
+        let r = sb.ok(bin, ["man"]);
+        assert!(
+            r.stdout.contains(&format!(".TH {bin} 1")),
+            "{bin}: {}",
+            r.stdout
+        );
+        sb.run(bin, ["completions", "tcsh"]).expect_code(2);
+    }
+}
+
+#[test]
+fn control_characters_in_names_are_refused_naming_them() {
+    let sb = Sandbox::new();
+    let mut all = String::new();
+    for name in ["Bad\u{1b}]0;x\u{7}", "Tab\there", "Ok\u{85}"] {
+        let r = sb.run("issuer", ["account", "add", name]).expect_code(3);
+        assert!(r.stderr.contains("U+"), "{}", r.stderr);
+        // The name as Rust escapes it: the snapshot holds no control character itself.
+        all.push_str(&format!(
+            "$ issuer account add \"{}\"\nexit code: {}\n{}",
+            name.escape_debug(),
+            r.code,
+            r.stderr
+        ));
+    }
+    assert!(all.contains("U+001B at character 4 of 9"), "{all}");
+    assert!(all.contains("U+0009 at character 4 of 8"), "{all}");
+    insta::assert_snapshot!("control_characters", all);
+}
+
+#[test]
+fn cjk_and_emoji_names_line_up_in_tables() {
+    let sb = Sandbox::new();
+    sb.ok("issuer", ["account", "add", "東京コンタクト"]);
+    for (site, city) in [("本社", "東京"), ("HQ", "Indy"), ("Café ☕", "Paris")] {
+        sb.ok(
+            "issuer",
+            [
+                "site",
+                "add",
+                "--account",
+                "東京コンタクト",
+                "--name",
+                site,
+                "--city",
+                city,
+            ],
+        );
+    }
+    let r = sb.ok("issuer", ["site", "list", "--account", "東京コンタクト"]);
+    insta::assert_snapshot!("cjk_site_list", sb.transcript(&r));
+    // Every row's city starts at the same display column.
+    let col = |line: &str| -> usize {
+        let (i, _) = line
+            .char_indices()
+            .find(|(i, _)| {
+                ["東京", "Indy", "Paris", "City"]
+                    .iter()
+                    .any(|c| line[*i..].starts_with(c))
+            })
+            .expect("city");
+        line[..i]
+            .chars()
+            .map(|c| {
+                if ('\u{1100}'..).contains(&c) && c != 'é' {
+                    2
+                } else {
+                    1
+                }
+            })
+            .sum()
+    };
+    let cols: Vec<usize> = r.stdout.lines().map(col).collect();
+    assert!(
+        cols.windows(2).all(|w| w[0] == w[1]),
+        "{cols:?}\n{}",
+        r.stdout
+    );
+}

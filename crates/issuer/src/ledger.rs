@@ -1940,7 +1940,20 @@ fn batch_error(i: usize, reqs: &[IssueRequest], e: IssuerError) -> IssuerError {
 /// reaches the ledger), no blanks at either end. A refusal is
 /// [`IssuerError::MalformedRequest`] naming `what`.
 pub fn check_text(what: &str, v: &str) -> Result<(), IssuerError> {
-    if v.len() > format::MAX_TEXT_LEN || v.chars().any(char::is_control) || v != v.trim() {
+    // A control character is named (as U+XXXX, never printed) with its position, counted
+    // in characters from 1, so that the one to remove can be found.
+    if let Some((i, c)) = v.chars().enumerate().find(|(_, c)| c.is_control()) {
+        return Err(IssuerError::MalformedRequest {
+            reason: format!(
+                "{what} holds the control character U+{:04X} at character {} of {}: \
+                 names and addresses must be printable",
+                u32::from(c),
+                i + 1,
+                v.chars().count()
+            ),
+        });
+    }
+    if v.len() > format::MAX_TEXT_LEN || v != v.trim() {
         return Err(IssuerError::MalformedRequest {
             reason: format!(
                 "{what} must be at most {} printable characters without leading or trailing blanks",

@@ -21,12 +21,16 @@ Examples:
   gethostid --check 1q2h4-74kmz-kwxdv-8k000-00kzq
                                  check a typed code of either form and say which form it is
                                  (case, dashes and O/I/L look-alikes are forgiven)
+  gethostid completions bash      a shell completion script (also zsh, fish, elvish, powershell)
+  gethostid man                  the man page (roff)
 
 Type the printed code into the order form. It is made of hashes of this machine's identity,
 firmware UUID, network adapters and CPU model; the identifiers themselves are not in it.
 Where the order form or portal takes a pasted or uploaded code, give the strong one: the short
 code printed in an activation file is enough to build another machine that matches it, the
 strong code is not.
+
+With --json an error is {\"error\": {\"kind\", \"message\", \"exit_code\"}} on standard output.
 
 Exit codes: 0 ok, 2 usage error, 3 the checked code is malformed, 4 too few stable machine
 components to make a safe code, 1 internal error.";
@@ -53,6 +57,26 @@ struct Cli {
     /// this machine. Not needed in normal use.
     #[arg(long, value_name = "DIR", hide = true, conflicts_with = "check")]
     root: Option<PathBuf>,
+
+    #[command(subcommand)]
+    extra: Option<Extra>,
+}
+
+/// What gethostid prints about itself.
+#[derive(Debug, clap::Subcommand)]
+enum Extra {
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    #[command(
+        after_help = "Examples:\n  gethostid completions bash > /etc/bash_completion.d/gethostid"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), generated from these same definitions.
+    #[command(after_help = "Examples:\n  gethostid man | man -l -")]
+    Man,
 }
 
 /// Everything that ends the program early; mapped to an exit code in one place.
@@ -160,6 +184,24 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> Result<(), Failure> {
+    use clap::CommandFactory;
+    let mut generated = Vec::new();
+    match &cli.extra {
+        Some(Extra::Completions { shell }) => {
+            clap_complete::generate(*shell, &mut Cli::command(), "gethostid", &mut generated);
+        }
+        Some(Extra::Man) => clap_mangen::Man::new(Cli::command())
+            .render(&mut generated)
+            .map_err(Failure::Output)?,
+        None => {}
+    }
+    if cli.extra.is_some() {
+        let mut out = io::stdout().lock();
+        return out
+            .write_all(&generated)
+            .and_then(|()| out.flush())
+            .map_err(Failure::Output);
+    }
     match &cli.check {
         Some(code) => check(code, cli.json),
         None => print_current(cli.json, cli.strong, cli.root.as_deref()),

@@ -18,7 +18,13 @@ use verify::{HostSource, License, ProductCheck, StateFile, TrustStore, Verifier,
 /// Check an i3lic activation file as a server would: signature, trusted key, product and
 /// version, host binding, validity window. Prints what the file licenses when it is valid.
 #[derive(Debug, Parser)]
-#[command(name = "licverify", about, long_about = None, disable_version_flag = true)]
+#[command(
+    name = "licverify",
+    about,
+    long_about = None,
+    disable_version_flag = true,
+    after_help = "Examples:\n  licverify ic1.i3lic --trust keys/vendor.pub\n  I3LIC_TRUST=old.pub:new.pub licverify ic1.i3lic --product CIC --version 4.0\n  licverify ic1.i3lic --trust vendor.pub --host-id 1Q2H4-74KMZ-KWXDV-8K000-00KZQ --json\n  licverify - --trust vendor.pub < ic1.i3lic\n\nAlso: licverify inspect FILE (what a file says, unverified), licverify completions SHELL,\nlicverify man."
+)]
 struct Cli {
     /// The activation file (.i3lic); `-` reads it from standard input.
     #[arg(required_unless_present = "program_version")]
@@ -330,7 +336,59 @@ fn usage_error(e: &clap::Error, with_valid: bool) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// `licverify completions SHELL` and `licverify man`: a shell completion script or the man
+/// page, generated from the same clap definitions the command parses with.
+#[derive(Debug, Parser)]
+#[command(name = "licverify")]
+enum GenerateCli {
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    #[command(
+        after_help = "Examples:\n  licverify completions bash > /etc/bash_completion.d/licverify"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(after_help = "Examples:\n  licverify man | man -l -")]
+    Man,
+}
+
+fn generated(args: impl Iterator<Item = std::ffi::OsString>) -> ExitCode {
+    use clap::CommandFactory;
+    let g = match GenerateCli::try_parse_from(std::iter::once("licverify".into()).chain(args)) {
+        Ok(g) => g,
+        Err(e) => return usage_error(&e, false),
+    };
+    let mut v = Vec::new();
+    match g {
+        GenerateCli::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "licverify", &mut v)
+        }
+        GenerateCli::Man => {
+            if let Err(e) = clap_mangen::Man::new(Cli::command()).render(&mut v) {
+                return output_failed(&e);
+            }
+        }
+    }
+    // Written as generated: a completion script may hold tabs.
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(&v).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => output_failed(&e),
+    }
+}
+
 fn main() -> ExitCode {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == "completions" || a == "man")
+    {
+        return generated(std::env::args_os().skip(1));
+    }
     if std::env::args_os().nth(1).is_some_and(|a| a == "inspect") {
         let args = std::env::args_os().skip(1);
         return match InspectCli::try_parse_from(args) {

@@ -57,12 +57,30 @@ struct Global {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    #[command(
+        after_help = "Examples:\n  licadmin completions bash > /etc/bash_completion.d/licadmin"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), generated from these same definitions.
+    #[command(after_help = "Examples:\n  licadmin man | man -l -")]
+    Man,
     /// Verify an activation file and make it the server's license (the old one stays on failure).
+    #[command(
+        after_help = "Examples:\n  licadmin load ic1.i3lic\n  licadmin --trust keys/vendor.pub --store /var/lib/i3lic/store.db load ic1.i3lic"
+    )]
     Load {
         /// The activation file (.i3lic).
         file: PathBuf,
     },
     /// Show which keys a file would leave out of compliance, and by how much, without loading it.
+    #[command(
+        after_help = "Examples:\n  licadmin preview next.i3lic\n  licadmin preview next.i3lic --json"
+    )]
     Preview {
         /// The activation file (.i3lic).
         file: PathBuf,
@@ -77,6 +95,9 @@ enum Command {
     #[command(subcommand)]
     Org(OrgCmd),
     /// Allocate license keys to a user or a station (all or nothing).
+    #[command(
+        after_help = "Examples:\n  licadmin allocate --station desk-1 I3_LICENSE_BASIC_STATION I3_ACCESS_CLIENT\n  licadmin allocate --user alice I3_ACCESS_CLIENT"
+    )]
     Allocate {
         #[command(flatten)]
         holder: HolderArgs,
@@ -85,6 +106,7 @@ enum Command {
         keys: Vec<String>,
     },
     /// Remove license keys from a user or a station (all or nothing).
+    #[command(after_help = "Examples:\n  licadmin deallocate --user alice I3_ACCESS_CLIENT")]
     Deallocate {
         #[command(flatten)]
         holder: HolderArgs,
@@ -93,6 +115,9 @@ enum Command {
         keys: Vec<String>,
     },
     /// Log a user on; prints the session id.
+    #[command(
+        after_help = "Examples:\n  SESSION=$(licadmin login --user alice --station desk-1)\n  licadmin login --user bob --remote-number +13175550100 --lease 600"
+    )]
     Login {
         /// The user.
         #[arg(long, value_name = "U")]
@@ -108,20 +133,27 @@ enum Command {
         lease: Option<u32>,
     },
     /// Renew a session's lease.
+    #[command(after_help = "Examples:\n  licadmin heartbeat \"$SESSION\"")]
     Heartbeat {
         /// The session id.
         session: String,
     },
     /// End a session.
+    #[command(after_help = "Examples:\n  licadmin logout \"$SESSION\"")]
     Logout {
         /// The session id.
         session: String,
     },
     /// Per license key: assignable allowed and configured, concurrent allowed, configured and in use, notes.
+    #[command(after_help = "Examples:\n  licadmin report\n  licadmin report --json")]
     Report,
     /// One event per exceeded license; exit 23 when any.
+    #[command(
+        after_help = "Examples:\n  licadmin compliance || echo \"out of compliance (exit 23)\"\n  licadmin compliance --json"
+    )]
     Compliance,
     /// Check every invariant of the store.
+    #[command(after_help = "Examples:\n  licadmin check")]
     Check,
 }
 
@@ -153,6 +185,9 @@ enum KindArg {
 #[derive(Debug, Subcommand)]
 enum UserCmd {
     /// Add a user.
+    #[command(
+        after_help = "Examples:\n  licadmin user add alice\n  licadmin user add bob --method concurrent --org tenant-a"
+    )]
     Add {
         /// The user's name.
         name: String,
@@ -164,11 +199,15 @@ enum UserCmd {
         org: Option<String>,
     },
     /// Remove a user (its licenses are released, its session ends).
+    #[command(after_help = "Examples:\n  licadmin user remove alice")]
     Remove {
         /// The user's name.
         name: String,
     },
     /// List users, what they hold, and per key the counts allocated and available.
+    #[command(
+        after_help = "Examples:\n  licadmin user list\n  licadmin user list --license I3_ACCESS_CLIENT --name ali --json"
+    )]
     List {
         /// Only users holding this key.
         #[arg(long, value_name = "KEY")]
@@ -182,6 +221,9 @@ enum UserCmd {
 #[derive(Debug, Subcommand)]
 enum StationCmd {
     /// Add a station.
+    #[command(
+        after_help = "Examples:\n  licadmin station add desk-1\n  licadmin station add fax-1 --kind fax"
+    )]
     Add {
         /// The station's name.
         name: String,
@@ -190,16 +232,19 @@ enum StationCmd {
         kind: KindArg,
     },
     /// Remove a station (its licenses are released).
+    #[command(after_help = "Examples:\n  licadmin station remove desk-1")]
     Remove {
         /// The station's name.
         name: String,
     },
     /// Turn the station's licensing off (licenses released, settings kept).
+    #[command(after_help = "Examples:\n  licadmin station disable desk-1")]
     Disable {
         /// The station's name.
         name: String,
     },
     /// Turn the station's licensing on again.
+    #[command(after_help = "Examples:\n  licadmin station enable desk-1")]
     Enable {
         /// The station's name.
         name: String,
@@ -209,11 +254,15 @@ enum StationCmd {
 #[derive(Debug, Subcommand)]
 enum OrgCmd {
     /// Add an organization.
+    #[command(after_help = "Examples:\n  licadmin org add tenant-a")]
     Add {
         /// The organization's name.
         name: String,
     },
     /// Set an organization's minimum (reserved) and maximum (cap) of a key.
+    #[command(
+        after_help = "Examples:\n  licadmin org limit tenant-a I3_ACCESS_CLIENT --min 5 --max 20"
+    )]
     Limit {
         /// The organization.
         org: String,
@@ -557,6 +606,8 @@ fn exec(a: &Allocator, cmd: &Command) -> Result<Output, CliError> {
             }
             o
         }
+        // Handled in main: they need no store.
+        Command::Completions { .. } | Command::Man => out(String::new(), serde_json::json!({})),
         Command::Check => {
             let problems = a.check()?;
             let mut t = String::new();
@@ -616,6 +667,20 @@ fn print_stderr(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{}", escape_controls(line));
 }
 
+/// What `completions SHELL` and `man` print, generated from the clap definitions.
+fn generated(c: &Command) -> Option<Vec<u8>> {
+    use clap::CommandFactory;
+    let mut v = Vec::new();
+    match c {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "licadmin", &mut v)
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command()).render(&mut v).ok()?,
+        _ => return None,
+    }
+    Some(v)
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -647,6 +712,17 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(generated) = generated(&cli.command) {
+        use std::io::Write;
+        let mut o = std::io::stdout().lock();
+        return match o.write_all(&generated).and_then(|()| o.flush()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                print_stderr(&format!("licadmin: cannot write the output: {e}"));
+                ExitCode::from(4)
+            }
+        };
+    }
     let result = run(&cli);
     let (code, printed) = match &result {
         Ok(o) => {

@@ -26,6 +26,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Generate a signing key pair: DIR/NAME.key (0600) and DIR/NAME.pub (0644).
+    #[command(
+        after_help = "Examples:\n  issuer keygen --kid vendor-2026 --out keys\n  I3LIC_KEY_PASSPHRASE=... issuer keygen --kid ci --out keys --force\n  issuer keygen --kid demo --out /tmp/k --unencrypted   # demos and tests only"
+    )]
     Keygen {
         /// Key name (file name stem, and the name written in the key files).
         #[arg(long, value_name = "NAME")]
@@ -50,6 +53,9 @@ pub enum Command {
     #[command(subcommand)]
     Order(OrderCommand),
     /// Total, used and available units per part, for the account and per install site.
+    #[command(
+        after_help = "Examples:\n  issuer summary --account Contoso\n  issuer summary --account Contoso --site HQ\n  issuer summary --account Contoso --category \"CIC 4.0\" --json"
+    )]
     Summary {
         /// The account.
         #[arg(long)]
@@ -62,8 +68,14 @@ pub enum Command {
         category: Option<String>,
     },
     /// Generate a new activation file; prints its id.
+    #[command(
+        after_help = "Examples:\n  issuer issue --account Contoso --site HQ --product CIC --version 4.0 --type production \\\n      --host-id CODE --machine ic1 --server-part SW-001-4.0-SL03 --add SW-001-4.0-AL02=50 \\\n      --key keys/vendor.key --out ic1.i3lic\n  issuer issue --request req.json --key keys/vendor.key --out -     # the file on stdout\n  issuer issue --request batch.json --out-dir files/"
+    )]
     Issue(Box<IssueArgs>),
     /// Write an issued file again, byte for byte.
+    #[command(
+        after_help = "Examples:\n  issuer download 1855ae5d55e32e1c00fc29806544c5be --out copy.i3lic\n  issuer download 1855ae --out -     # a unique prefix; the bytes on stdout"
+    )]
     Download {
         /// The file id, or a unique prefix of at least 4 of its digits.
         id: String,
@@ -76,9 +88,15 @@ pub enum Command {
     Catalog(CatalogCommand),
     /// Issue a new file that supersedes an active one, with changes (the switchover server
     /// given later, more or fewer units, a new host); prints the new file's id.
+    #[command(
+        after_help = "Examples:\n  issuer update 1855ae --switchover-host-id CODE --switchover-machine ic2 --key keys/vendor.key --out ic1.i3lic\n  issuer update 1855ae --add SW-001-4.0-AL02=10 --key keys/vendor.key --out ic1.i3lic"
+    )]
     Update(Box<UpdateArgs>),
     /// Deactivate a file: its units are available again. A production file that active
     /// disaster-recovery files name is refused (exit 20) unless --with-recovery is given.
+    #[command(
+        after_help = "Examples:\n  issuer deactivate 1855ae\n  issuer deactivate 1855ae5d55e32e1c00fc29806544c5be --with-recovery --json"
+    )]
     Deactivate {
         /// The file id, or a unique prefix of at least 4 of its digits.
         id: String,
@@ -88,31 +106,61 @@ pub enum Command {
         with_recovery: bool,
     },
     /// Activation File Activity: issued, updated and deactivated files, newest first.
+    #[command(
+        after_help = "Examples:\n  issuer activity --account Contoso\n  issuer activity --from 2026-12-01 --to 2026-12-31 --active all\n  issuer activity --type production --machine ic1 --json"
+    )]
     Activity(ActivityArgs),
     /// View License: everything one file says, and its state in the ledger.
+    #[command(
+        after_help = "Examples:\n  issuer show 1855ae\n  issuer show 1855ae5d55e32e1c00fc29806544c5be --json"
+    )]
     Show {
         /// The file id, or a unique prefix of at least 4 of its digits.
         id: String,
     },
     /// Upgrade Software: move ordered items to a newer version per the catalog's mapping.
+    #[command(
+        after_help = "Examples:\n  issuer upgrade --account Contoso --from 3.0 --to 4.0 --mirror --dry-run\n  issuer upgrade --account Contoso --from 3.0 --to 4.0 --part SW-001-3.0-AL02"
+    )]
     Upgrade(UpgradeArgs),
     /// The append-only, hash-chained audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    #[command(
+        after_help = "Examples:\n  issuer completions bash > /etc/bash_completion.d/issuer\n  issuer completions zsh > \"${fpath[1]}/_issuer\"\n  issuer completions fish > ~/.config/fish/completions/issuer.fish"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), generated from these same definitions.
+    #[command(
+        after_help = "Examples:\n  issuer man > /usr/local/share/man/man1/issuer.1\n  issuer man | man -l -"
+    )]
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Re-compute the hash chain and check it against the files; exit 3 naming each row or
     /// file at fault.
+    #[command(
+        after_help = "Examples:\n  issuer audit verify\n  issuer audit verify --head 42:9f86d08... --json"
+    )]
     Verify {
         /// A head noted earlier (`issuer audit head`), which must still be in the chain.
         #[arg(long, value_name = "SEQ:HASH")]
         head: Option<String>,
     },
     /// Print the last row's sequence number and hash (SEQ:HASH), to note elsewhere.
+    #[command(after_help = "Examples:\n  issuer audit head > audit-head.txt")]
     Head,
     /// The audit rows, oldest first: when, who, what, to what, and the state after.
+    #[command(
+        after_help = "Examples:\n  issuer audit log --last 20\n  issuer audit log --subject Contoso --json"
+    )]
     Log {
         /// Only rows whose subject (an account, ACCOUNT/SITE, a file id) contains TEXT.
         #[arg(long, value_name = "TEXT")]
@@ -231,13 +279,16 @@ pub struct UpgradeArgs {
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
     /// Add an account.
+    #[command(after_help = "Examples:\n  issuer account add \"Contoso\"")]
     Add {
         /// Its name.
         name: String,
     },
     /// List accounts.
+    #[command(after_help = "Examples:\n  issuer account list\n  issuer account list --json")]
     List,
     /// Rename an account (files already issued keep the name they were signed with).
+    #[command(after_help = "Examples:\n  issuer account rename \"Contoso\" \"Contoso Ltd\"")]
     Rename {
         /// Its name now.
         old: String,
@@ -249,6 +300,9 @@ pub enum AccountCommand {
 #[derive(Debug, Subcommand)]
 pub enum SiteCommand {
     /// Add an install site.
+    #[command(
+        after_help = "Examples:\n  issuer site add --account Contoso --name HQ --address \"7601 Interactive Way\" --city Indianapolis --state IN --country US --postal-code 46278"
+    )]
     Add {
         /// The account.
         #[arg(long)]
@@ -273,12 +327,18 @@ pub enum SiteCommand {
         postal_code: String,
     },
     /// List an account's install sites.
+    #[command(
+        after_help = "Examples:\n  issuer site list --account Contoso\n  issuer site list --account Contoso --json"
+    )]
     List {
         /// The account.
         #[arg(long)]
         account: String,
     },
     /// Change an install site's name or address; what is not given stays as it is.
+    #[command(
+        after_help = "Examples:\n  issuer site edit --account Contoso --name HQ --new-name \"Head Office\"\n  issuer site edit --account Contoso --name HQ --address1 \"1 Main St\" --city Carmel"
+    )]
     Edit {
         /// The account.
         #[arg(long)]
@@ -312,6 +372,9 @@ pub enum SiteCommand {
         postal_code: Option<String>,
     },
     /// Deactivate an install site (no more files are issued to it).
+    #[command(
+        after_help = "Examples:\n  issuer site deactivate --account Contoso --name \"Old Office\""
+    )]
     Deactivate {
         /// The account.
         #[arg(long)]
@@ -321,6 +384,9 @@ pub enum SiteCommand {
         name: String,
     },
     /// Activate an install site again.
+    #[command(
+        after_help = "Examples:\n  issuer site activate --account Contoso --name \"Old Office\""
+    )]
     Activate {
         /// The account.
         #[arg(long)]
@@ -334,6 +400,9 @@ pub enum SiteCommand {
 #[derive(Debug, Subcommand)]
 pub enum OrderCommand {
     /// Record ordered units of a part.
+    #[command(
+        after_help = "Examples:\n  issuer order add --account Contoso --part SW-001-4.0-SL03 --quantity 1\n  issuer order add --account Contoso --part SW-001-4.0-AL02 --quantity 50 --non-perpetual"
+    )]
     Add {
         /// The account.
         #[arg(long)]
@@ -352,6 +421,9 @@ pub enum OrderCommand {
         non_perpetual: bool,
     },
     /// An account's order lines: part, quantity, used, available, perpetual, state.
+    #[command(
+        after_help = "Examples:\n  issuer order list --account Contoso\n  issuer order list --account Contoso --json"
+    )]
     List {
         /// The account.
         #[arg(long)]
@@ -362,6 +434,9 @@ pub enum OrderCommand {
 #[derive(Debug, Subcommand)]
 pub enum CatalogCommand {
     /// Check a catalog and list its parts.
+    #[command(
+        after_help = "Examples:\n  issuer catalog list\n  issuer catalog list --kind server --version 4.0\n  issuer catalog list --search \"business client\" --json"
+    )]
     List {
         /// Only parts of this kind: server, access, session or addon.
         #[arg(long, value_name = "KIND")]
@@ -375,12 +450,16 @@ pub enum CatalogCommand {
     },
     /// What a part grants (license keys with per-unit counts, who may hold them and how,
     /// features, license types) and the license rules that apply to its keys.
+    #[command(
+        after_help = "Examples:\n  issuer catalog show SW-001-4.0-AL02\n  issuer --catalog my.catalog catalog show SW-001-4.0-SL03 --json"
+    )]
     Show {
         /// The part number.
         part: String,
     },
     /// Every license rule of the catalog, grouped: key attributes, requires, implies,
     /// excludes and needs, each with its catalog line.
+    #[command(after_help = "Examples:\n  issuer catalog rules\n  issuer catalog rules --json")]
     Rules,
 }
 

@@ -175,14 +175,21 @@ pub fn print_json<T: serde::Serialize + ?Sized>(out: &mut dyn Write, value: &T) 
     writeln!(out)
 }
 
-/// A table with columns sized to their content; `right` marks right-aligned columns.
+/// How many terminal columns `s` takes: CJK characters and most emoji take two, combining
+/// marks none (Unicode's East Asian Width, through unicode-width).
+pub fn display_width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// A table with columns sized to their content (by [`display_width`], so CJK and emoji names
+/// line up); `right` marks right-aligned columns.
 pub fn print_table(
     out: &mut dyn Write,
     headers: &[&str],
     rows: &[Vec<String>],
     right: &[usize],
 ) -> io::Result<()> {
-    let width = |s: &str| s.chars().count();
+    let width = display_width;
     let mut w: Vec<usize> = headers.iter().map(|h| width(h)).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate() {

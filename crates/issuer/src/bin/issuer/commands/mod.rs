@@ -19,6 +19,8 @@ mod upgrade;
 
 use std::io::Write;
 
+use clap::CommandFactory;
+
 use crate::cli::{Cli, Command};
 use crate::error::CliError;
 use crate::output::Out;
@@ -53,6 +55,16 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Show { id } => show::run(cli, id, &mut out)?,
         Command::Upgrade(args) => upgrade::run(cli, args, &mut out)?,
         Command::Audit(c) => audit::run(cli, c, &mut out)?,
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "issuer", &mut script);
+            out.write_raw(&script)?;
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            out.write_raw(&page)?;
+        }
     }
     out.flush()?;
     Ok(())

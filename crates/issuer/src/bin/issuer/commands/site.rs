@@ -7,7 +7,7 @@ use issuer::{Site, SiteDetails};
 use crate::cli::{Cli, SiteCommand};
 use crate::context::{actor, open_ledger, read_ledger};
 use crate::error::CliError;
-use crate::output::{emit, Render};
+use crate::output::{emit, print_table, Render};
 
 /// An account's install sites (JSON: a list of sites).
 #[derive(serde::Serialize)]
@@ -16,26 +16,30 @@ struct Sites(Vec<Site>);
 
 impl Render for Sites {
     fn text(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        writeln!(
+        let rows: Vec<Vec<String>> = self
+            .0
+            .iter()
+            .map(|s| {
+                let d = &s.details;
+                vec![
+                    s.name.clone(),
+                    d.address.join(", "),
+                    d.city.clone(),
+                    d.state.clone(),
+                    d.country.clone(),
+                    d.postal_code.clone(),
+                    if s.active { "Yes" } else { "No" }.into(),
+                ]
+            })
+            .collect();
+        print_table(
             out,
-            "{:<24} {:<32} {:<16} {:<12} {:<12} {:<10} Active",
-            "Name", "Address", "City", "State", "Country", "Postal"
-        )?;
-        for s in &self.0 {
-            let d = &s.details;
-            writeln!(
-                out,
-                "{:<24} {:<32} {:<16} {:<12} {:<12} {:<10} {}",
-                s.name,
-                d.address.join(", "),
-                d.city,
-                d.state,
-                d.country,
-                d.postal_code,
-                if s.active { "Yes" } else { "No" }
-            )?;
-        }
-        Ok(())
+            &[
+                "Name", "Address", "City", "State", "Country", "Postal", "Active",
+            ],
+            &rows,
+            &[],
+        )
     }
 }
 

@@ -104,10 +104,13 @@ fn print_summary(out: &mut dyn Write, s: &Summary, site_only: bool) -> std::io::
                 headers.extend(["Perpetual", "Non-perpetual"]);
             }
             headers.extend(["Used", "Available"]);
-            let mut w: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+            let mut w: Vec<usize> = headers
+                .iter()
+                .map(|h| crate::output::display_width(h))
+                .collect();
             for r in &width_rows {
                 for (i, c) in r.iter().enumerate() {
-                    w[i] = w[i].max(c.chars().count());
+                    w[i] = w[i].max(crate::output::display_width(c));
                 }
             }
             let line = |out: &mut dyn Write, r: &[&str]| -> std::io::Result<()> {
@@ -116,7 +119,7 @@ fn print_summary(out: &mut dyn Write, s: &Summary, site_only: bool) -> std::io::
                     if i > 0 {
                         l.push_str("  ");
                     }
-                    let pad = w[i].saturating_sub(c.chars().count());
+                    let pad = w[i].saturating_sub(crate::output::display_width(c));
                     if i >= 3 {
                         l.push_str(&" ".repeat(pad));
                         l.push_str(c);
