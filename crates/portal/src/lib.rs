@@ -126,6 +126,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/accounts/{id}/sites/{site}/active",
             post(pages::set_site_active),
         )
+        .route(
+            "/accounts/{id}/sites/{site}/edit",
+            get(pages::edit_site_form).post(pages::edit_site),
+        )
         .route("/files/{file}", get(pages::file))
         .route("/files/{file}/download", get(pages::download))
         .route(

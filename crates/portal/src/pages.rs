@@ -1304,6 +1304,8 @@ async fn sites_page(
                     @for s in &list {
                         tr {
                             td {
+                                a href={ "/accounts/" (a.id) "/sites/" (crate::http::url_encode(&s.name)) "/edit" } { "Edit" span.sr { " site " (s.name) } }
+                                " "
                                 form.inline method="post" action={ "/accounts/" (a.id) "/sites/" (crate::http::url_encode(&s.name)) "/active" } {
                                     (csrf_field(&u))
                                     input type="hidden" name="active" value=(if s.active { "no" } else { "yes" });
@@ -1898,4 +1900,86 @@ pub async fn set_user_active(
         st.sessions.remove_user(id);
     }
     Ok(Redirect::to("/users").into_response())
+}
+
+/// `GET /accounts/{id}/sites/{site}/edit`: Install Site Details of an existing site.
+pub async fn edit_site_form(
+    State(st): State<Arc<AppState>>,
+    u: PageUser,
+    Path((id, site)): Path<(String, String)>,
+) -> PageResult {
+    edit_site_page(st, u, id, site, None).await
+}
+
+async fn edit_site_page(
+    st: Arc<AppState>,
+    u: PageUser,
+    id: String,
+    site: String,
+    problem: Option<PortalError>,
+) -> PageResult {
+    let idn = id_of(&id)?;
+    let c = u.caller.clone();
+    let (a, list) = st.read(move |l, _| service::sites(l, &c, idn)).await?;
+    let Some(s) = list.into_iter().find(|x| x.name == site) else {
+        return Err(PageError(PortalError::not_found()));
+    };
+    let line = |i: usize| s.details.address.get(i).cloned().unwrap_or_default();
+    let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
+    let mut r = page(
+        "Install Site Details",
+        Some(&u),
+        html! {
+            (tabs(&a, "sites"))
+            @if let Some(p) = &problem { p.error role="alert" { (p.message) } }
+            form.card method="post" action={ "/accounts/" (a.id) "/sites/" (crate::http::url_encode(&s.name)) "/edit" } {
+                (csrf_field(&u))
+                label for="e-name" { "Name *" } input id="e-name" name="name" required value=(s.name);
+                label for="e-a1" { "Address Line 1" } input id="e-a1" name="address1" value=(line(0));
+                label for="e-a2" { "Address Line 2" } input id="e-a2" name="address2" value=(line(1));
+                label for="e-a3" { "Address Line 3" } input id="e-a3" name="address3" value=(line(2));
+                label for="e-city" { "City" } input id="e-city" name="city" value=(s.details.city);
+                label for="e-state" { "State" } input id="e-state" name="state" value=(s.details.state);
+                label for="e-country" { "Country" } input id="e-country" name="country" value=(s.details.country);
+                label for="e-postal" { "Postal Code" } input id="e-postal" name="postal_code" value=(s.details.postal_code);
+                button type="submit" { "Save" }
+                " " a href={ "/accounts/" (a.id) "/sites" } { "Cancel" }
+            }
+        },
+    );
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+/// `POST /accounts/{id}/sites/{site}/edit`: rename a site or change its address.
+pub async fn edit_site(
+    State(st): State<Arc<AppState>>,
+    u: PageUser,
+    Path((id, site)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> PageResult {
+    let p = pairs(&body)?;
+    u.check_csrf(field(&p, "csrf").unwrap_or(""))?;
+    let g = |k: &str| field(&p, k).unwrap_or("").to_string();
+    let s = NewSite {
+        name: g("name"),
+        address: vec![g("address1"), g("address2"), g("address3")],
+        city: g("city"),
+        state: g("state"),
+        country: g("country"),
+        postal_code: g("postal_code"),
+    };
+    let idn = id_of(&id)?;
+    let c = u.caller.clone();
+    let old = site.clone();
+    match st
+        .write(move |l, _, _| service::edit_site(l, &c, idn, &old, &s))
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/accounts/{idn}/sites")).into_response()),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            edit_site_page(st, u, id, site, Some(e)).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -495,9 +495,9 @@ pub struct NewSite {
     pub postal_code: String,
 }
 
-/// Add an install site to an account.
-pub fn add_site(l: &mut Ledger, c: &Caller, id: i64, s: &NewSite) -> Result<(), PortalError> {
-    let a = account(l, c, id)?;
+/// An install site as sent, checked: a name that cannot add segments to an address, at
+/// most three address lines (blank ones dropped), every value trimmed.
+fn site_details(s: &NewSite) -> Result<(String, SiteDetails), PortalError> {
     let name = s.name.trim();
     if name.contains(['/', '\\']) || name == "." || name == ".." {
         return Err(PortalError::bad_request(format!(
@@ -523,7 +523,29 @@ pub fn add_site(l: &mut Ledger, c: &Caller, id: i64, s: &NewSite) -> Result<(), 
         country: s.country.trim().into(),
         postal_code: s.postal_code.trim().into(),
     };
-    Ok(l.add_site(&a.name, s.name.trim(), &d, &c.actor())?)
+    Ok((name.to_string(), d))
+}
+
+/// Add an install site to an account.
+pub fn add_site(l: &mut Ledger, c: &Caller, id: i64, s: &NewSite) -> Result<(), PortalError> {
+    let a = account(l, c, id)?;
+    let (name, d) = site_details(s)?;
+    Ok(l.add_site(&a.name, &name, &d, &c.actor())?)
+}
+
+/// Rename an install site or change its address.
+pub fn edit_site(
+    l: &mut Ledger,
+    c: &Caller,
+    id: i64,
+    site: &str,
+    s: &NewSite,
+) -> Result<(), PortalError> {
+    let a = account(l, c, id)?;
+    let (name, d) = site_details(s)?;
+    let new_name = (name != site).then_some(name.as_str());
+    l.edit_site(&a.name, site, new_name, &d, &c.actor())?;
+    Ok(())
 }
 
 /// Activate or deactivate an install site.

@@ -363,6 +363,7 @@ async fn authorization_matrix() {
                 format!("/accounts/{acct}/new"),
                 format!("/accounts/{acct}/upgrade"),
                 format!("/accounts/{acct}/sites"),
+                format!("/accounts/{acct}/sites/{}/edit", if own { "HQ" } else { "Main" }),
                 format!("/files/{f}"),
                 format!("/files/{f}/download"),
                 format!("/files/{f}/update"),
@@ -622,6 +623,51 @@ async fn install_sites_are_added_and_deactivated() {
     assert_eq!(off.status, StatusCode::SEE_OTHER);
     let sites = p.ledger().sites("Contoso").unwrap();
     assert!(!sites.iter().find(|s| s.name == "Lab").unwrap().active);
+    // Edit: rename and give an address; the form shows what is there.
+    let form = p.get(&format!("{path}/Lab/edit"), Some(&c)).await;
+    assert!(
+        form.status == 200 && form.text().contains("value=\"1 Way\""),
+        "{}",
+        form.text()
+    );
+    let r = p
+        .post_form(
+            &format!("{path}/Lab/edit"),
+            Some(&c),
+            &[
+                ("csrf", &csrf),
+                ("name", "Lab 2"),
+                ("address1", "2 Way"),
+                ("city", "Indy"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let lab = p
+        .ledger()
+        .sites("Contoso")
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == "Lab 2")
+        .unwrap();
+    assert_eq!(lab.details.address, ["2 Way"]);
+    let taken = p
+        .post_form(
+            &format!("{path}/Lab%202/edit"),
+            Some(&c),
+            &[("csrf", &csrf), ("name", "HQ")],
+        )
+        .await;
+    assert_eq!(taken.status, 409, "{}", taken.text());
+    assert_eq!(
+        p.get(
+            &format!("/accounts/{}/sites/Main/edit", p.fabrikam),
+            Some(&c)
+        )
+        .await
+        .status,
+        404
+    );
     // A name that would add segments to the site's address is refused.
     for name in ["../../2/sites/Main", "a/b", "..", "a\\b"] {
         let r = p
