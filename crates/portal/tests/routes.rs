@@ -363,7 +363,10 @@ async fn authorization_matrix() {
                 format!("/accounts/{acct}/new"),
                 format!("/accounts/{acct}/upgrade"),
                 format!("/accounts/{acct}/sites"),
-                format!("/accounts/{acct}/sites/{}/edit", if own { "HQ" } else { "Main" }),
+                format!(
+                    "/accounts/{acct}/sites/{}/edit",
+                    if own { "HQ" } else { "Main" }
+                ),
                 format!("/files/{f}"),
                 format!("/files/{f}/download"),
                 format!("/files/{f}/update"),
