@@ -8,7 +8,11 @@
 //!   (sessions accumulate); against `sequence/bare_transactions_20000`.
 //! - `large/report` and `large/check_compliance` on a store of 100,000 users and 20,000
 //!   stations (built once through the real schema in the target folder); against
-//!   `large/bare_count` (one `SELECT COUNT(*)` over the grants).
+//!   `large/bare_count` (one `SELECT COUNT(*)` over the grants) and `large/bare_count_all`
+//!   (`SELECT COUNT(*)` over every table the report covers). `large/licadmin_report` is the
+//!   whole `licadmin report` process on that store; the store's trusted key and host-ID code
+//!   are written beside it (`large.pub`, `large.host`) so that `scripts/bench.py` can measure
+//!   the process's peak memory.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -313,6 +317,9 @@ fn large(c: &mut Criterion) {
             .assignable_configured,
         70_000
     );
+    let pub_key = dir.join("large.pub");
+    std::fs::write(&pub_key, key().public_key().to_text("bench")).unwrap();
+    std::fs::write(dir.join("large.host"), host().to_string()).unwrap();
     let mut g = c.benchmark_group("large");
     g.sample_size(10);
     g.bench_function("report", |b| b.iter(|| a.report().unwrap()));
@@ -326,6 +333,33 @@ fn large(c: &mut Criterion) {
                 r.get::<_, i64>(0)
             })
             .unwrap()
+        })
+    });
+    g.bench_function("bare_count_all", |b| {
+        b.iter(|| {
+            conn.query_row(
+                "SELECT (SELECT COUNT(*) FROM users) + (SELECT COUNT(*) FROM stations)
+                      + (SELECT COUNT(*) FROM user_grants) + (SELECT COUNT(*) FROM station_grants)
+                      + (SELECT COUNT(*) FROM sessions) + (SELECT COUNT(*) FROM session_licenses)",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap()
+        })
+    });
+    let host = host().to_string();
+    g.bench_function("licadmin_report", |b| {
+        b.iter(|| {
+            let o = std::process::Command::new(env!("CARGO_BIN_EXE_licadmin"))
+                .env_remove("I3LIC_TRUST")
+                .arg("--store")
+                .arg(&path)
+                .arg("--trust")
+                .arg(&pub_key)
+                .args(["--host-id", &host, "report"])
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         })
     });
     g.finish();

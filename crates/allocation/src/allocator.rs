@@ -146,10 +146,38 @@ fn validate_session_id(id: &str) -> Result<()> {
     }
 }
 
+/// `execute` and `query_row` through the connection's cache of prepared statements: an
+/// operation's statements are parsed once per connection, not once per call (the triggers a
+/// cascading delete fires are compiled with the statement).
+trait Cached {
+    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    fn row<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn row<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+}
+
 // ---- reads shared by the operations ----------------------------------------------------
 
 fn user_row(c: &Connection, name: &str) -> Result<UserRow> {
-    c.query_row(
+    c.row(
         "SELECT u.id, u.name, u.method, u.org_id, o.name FROM users u LEFT JOIN orgs o ON o.id = u.org_id WHERE u.name = ?1",
         [name],
         |r| {
@@ -168,7 +196,7 @@ fn user_row(c: &Connection, name: &str) -> Result<UserRow> {
 }
 
 fn station_row(c: &Connection, name: &str) -> Result<StationRow> {
-    c.query_row(
+    c.row(
         "SELECT id, name, enabled FROM stations WHERE name = ?1",
         [name],
         |r| {
@@ -184,7 +212,7 @@ fn station_row(c: &Connection, name: &str) -> Result<StationRow> {
 }
 
 fn org_id(c: &Connection, name: &str) -> Result<i64> {
-    c.query_row("SELECT id FROM orgs WHERE name = ?1", [name], |r| r.get(0))
+    c.row("SELECT id FROM orgs WHERE name = ?1", [name], |r| r.get(0))
         .optional()?
         .ok_or_else(|| unknown(Entity::Organization, name))
 }
@@ -212,23 +240,62 @@ fn consumed(c: &Connection, key: &str, pool: Pool) -> Result<u32> {
     Ok(n.map_or(0, u32_of))
 }
 
+/// Per-key usage, from the trigger-kept counters: `configured_counts` (grants),
+/// `usage_counts` (what is consumed: consuming grants plus the licenses of sessions not yet
+/// purged), less the licenses of lapsed sessions still in the store (found through the
+/// expiry index). A handful of rows whatever the number of users, stations and sessions.
 fn usage_all(c: &Connection, now: i64) -> Result<BTreeMap<String, Usage>> {
-    let mut out: BTreeMap<String, Usage> = BTreeMap::new();
-    let mut run = |sql: &str, f: &dyn Fn(&mut Usage, u32)| -> Result<()> {
+    #[derive(Default)]
+    struct Raw {
+        cfg_a: i64,
+        cfg_c: i64,
+        used_a: i64,
+        used_c: i64,
+        lapsed_a: i64,
+        lapsed_c: i64,
+    }
+    let mut raw: BTreeMap<String, Raw> = BTreeMap::new();
+    let mut run = |sql: &str, f: fn(&mut Raw, bool, i64)| -> Result<()> {
         let mut st = c.prepare_cached(sql)?;
-        let rows = st.query_map([now], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-        for row in rows {
-            let (k, n) = row?;
-            f(out.entry(k).or_default(), u32_of(n));
+        let mut rows = st.query([now])?;
+        while let Some(r) = rows.next()? {
+            let key = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+            let assignable = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)? == "assignable";
+            let n: i64 = r.get(2)?;
+            let e = match raw.get_mut(key) {
+                Some(e) => e,
+                None => raw.entry(key.to_string()).or_default(),
+            };
+            f(e, assignable, n);
         }
         Ok(())
     };
-    run("SELECT g.key, COUNT(*) FROM user_grants g JOIN users u ON u.id = g.user_id WHERE u.method = 'assignable' AND ?1 = ?1 GROUP BY g.key", &|u, n| u.assign_cfg += n)?;
-    run("SELECT g.key, COUNT(*) FROM station_grants g JOIN stations s ON s.id = g.station_id WHERE s.enabled = 1 AND ?1 = ?1 GROUP BY g.key", &|u, n| u.assign_cfg += n)?;
-    run("SELECT g.key, COUNT(*) FROM user_grants g JOIN users u ON u.id = g.user_id WHERE u.method = 'concurrent' AND ?1 = ?1 GROUP BY g.key", &|u, n| u.conc_cfg += n)?;
-    run("SELECT l.key, COUNT(*) FROM session_licenses l JOIN sessions s ON s.id = l.session_id WHERE l.pool = 'assignable' AND s.expires_at > ?1 GROUP BY l.key", &|u, n| u.assign_dyn += n)?;
-    run("SELECT l.key, COUNT(*) FROM session_licenses l JOIN sessions s ON s.id = l.session_id WHERE l.pool = 'concurrent' AND s.expires_at > ?1 GROUP BY l.key", &|u, n| u.conc_in_use += n)?;
-    Ok(out)
+    run(
+        "SELECT key, pool, n FROM configured_counts WHERE n > 0 AND ?1 = ?1",
+        |e, a, n| if a { e.cfg_a += n } else { e.cfg_c += n },
+    )?;
+    run(
+        "SELECT key, pool, n FROM usage_counts WHERE n > 0 AND ?1 = ?1",
+        |e, a, n| if a { e.used_a += n } else { e.used_c += n },
+    )?;
+    run(
+        "SELECT l.key, l.pool, COUNT(*) FROM sessions s JOIN session_licenses l ON l.session_id = s.id WHERE s.expires_at <= ?1 GROUP BY l.key, l.pool",
+        |e, a, n| if a { e.lapsed_a += n } else { e.lapsed_c += n },
+    )?;
+    Ok(raw
+        .into_iter()
+        .map(|(k, r)| {
+            let dynamic = (r.used_a - r.cfg_a - r.lapsed_a).max(0);
+            let u = Usage {
+                assign_cfg: u32_of(r.cfg_a),
+                assign_dyn: u32_of(dynamic),
+                conc_cfg: u32_of(r.cfg_c),
+                conc_in_use: u32_of((r.used_c - r.lapsed_c).max(0)),
+            };
+            (k, u)
+        })
+        .filter(|(_, u)| *u != Usage::default())
+        .collect())
 }
 
 /// What an organization's users use of a key: assignable allocations plus licenses held by
@@ -246,11 +313,9 @@ fn org_usage(c: &Connection, org: i64, key: &str, now: i64) -> Result<u32> {
 }
 
 fn org_count(c: &Connection) -> Result<u32> {
-    Ok(u32_of(c.query_row(
-        "SELECT COUNT(*) FROM orgs",
-        [],
-        |r| r.get(0),
-    )?))
+    Ok(u32_of(
+        c.row("SELECT COUNT(*) FROM orgs", [], |r| r.get(0))?,
+    ))
 }
 
 fn organizations_allowed(l: &License) -> u32 {
@@ -504,8 +569,7 @@ impl Allocator {
                 }
             }
         }
-        let bytes: Vec<u8> =
-            c.query_row("SELECT bytes FROM license WHERE id = 1", [], |r| r.get(0))?;
+        let bytes: Vec<u8> = c.row("SELECT bytes FROM license WHERE id = 1", [], |r| r.get(0))?;
         let l = Arc::new(self.verifier.clone().state_read_only().load(&bytes)?);
         *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some((seq, l.clone()));
         Ok(l)
@@ -527,7 +591,7 @@ impl Allocator {
         }
         self.tx(|c, _| {
             let org_id = org.map(|o| org_id(c, o)).transpose()?;
-            if c.query_row("SELECT 1 FROM users WHERE name = ?1", [name], |_| Ok(()))
+            if c.row("SELECT 1 FROM users WHERE name = ?1", [name], |_| Ok(()))
                 .optional()?
                 .is_some()
             {
@@ -536,7 +600,7 @@ impl Allocator {
                     name: name.into(),
                 });
             }
-            c.execute(
+            c.exec(
                 "INSERT INTO users (name, method, org_id) VALUES (?1, ?2, ?3)",
                 params![name, method_str(method), org_id],
             )?;
@@ -549,7 +613,7 @@ impl Allocator {
         validate_name("user name", name)?;
         self.tx(|c, _| {
             let u = user_row(c, name)?;
-            c.execute("DELETE FROM users WHERE id = ?1", [u.id])?;
+            c.exec("DELETE FROM users WHERE id = ?1", [u.id])?;
             Ok(())
         })
     }
@@ -558,7 +622,7 @@ impl Allocator {
     pub fn add_station(&self, name: &str, kind: StationKind) -> Result<()> {
         validate_name("station name", name)?;
         self.tx(|c, _| {
-            if c.query_row("SELECT 1 FROM stations WHERE name = ?1", [name], |_| Ok(()))
+            if c.row("SELECT 1 FROM stations WHERE name = ?1", [name], |_| Ok(()))
                 .optional()?
                 .is_some()
             {
@@ -567,7 +631,7 @@ impl Allocator {
                     name: name.into(),
                 });
             }
-            c.execute(
+            c.exec(
                 "INSERT INTO stations (name, kind, enabled) VALUES (?1, ?2, 1)",
                 params![name, kind.as_str()],
             )?;
@@ -580,7 +644,7 @@ impl Allocator {
         validate_name("station name", name)?;
         self.tx(|c, _| {
             let s = station_row(c, name)?;
-            c.execute("DELETE FROM stations WHERE id = ?1", [s.id])?;
+            c.exec("DELETE FROM stations WHERE id = ?1", [s.id])?;
             Ok(())
         })
     }
@@ -591,8 +655,8 @@ impl Allocator {
         validate_name("station name", name)?;
         self.tx(|c, _| {
             let s = station_row(c, name)?;
-            c.execute("UPDATE stations SET enabled = 0 WHERE id = ?1", [s.id])?;
-            c.execute("DELETE FROM sessions WHERE station_id = ?1", [s.id])?;
+            c.exec("UPDATE stations SET enabled = 0 WHERE id = ?1", [s.id])?;
+            c.exec("DELETE FROM sessions WHERE station_id = ?1", [s.id])?;
             Ok(())
         })
     }
@@ -613,7 +677,7 @@ impl Allocator {
                     check_take(c, &l, now, k, Pool::Assignable, None)?;
                 }
             }
-            c.execute("UPDATE stations SET enabled = 1 WHERE id = ?1", [s.id])?;
+            c.exec("UPDATE stations SET enabled = 1 WHERE id = ?1", [s.id])?;
             Ok(())
         })
     }
@@ -623,7 +687,7 @@ impl Allocator {
     pub fn add_organization(&self, name: &str) -> Result<()> {
         validate_name("organization name", name)?;
         self.tx(|c, _| {
-            if c.query_row("SELECT 1 FROM orgs WHERE name = ?1", [name], |_| Ok(()))
+            if c.row("SELECT 1 FROM orgs WHERE name = ?1", [name], |_| Ok(()))
                 .optional()?
                 .is_some()
             {
@@ -642,7 +706,7 @@ impl Allocator {
                     existing,
                 });
             }
-            c.execute("INSERT INTO orgs (name) VALUES (?1)", [name])?;
+            c.exec("INSERT INTO orgs (name) VALUES (?1)", [name])?;
             Ok(())
         })
     }
@@ -686,7 +750,7 @@ impl Allocator {
                     return Err(rule(RuleKind::Limit, &org_s, key, format!("maximum {max} is below the {used} the organization uses")));
                 }
             }
-            let others: i64 = c.query_row(
+            let others: i64 = c.row(
                 "SELECT COALESCE(SUM(min), 0) FROM org_limits WHERE key = ?1 AND org_id != ?2",
                 params![key, o],
                 |r| r.get(0),
@@ -695,7 +759,7 @@ impl Allocator {
             if total_min > system {
                 return Err(rule(RuleKind::Limit, &org_s, key, format!("the organizations' minimums would total {total_min}, above the {system} licensed")));
             }
-            c.execute(
+            c.exec(
                 "INSERT INTO org_limits (org_id, key, min, max) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (org_id, key) DO UPDATE SET min = excluded.min, max = excluded.max",
                 params![o, key, min, max],
@@ -760,7 +824,7 @@ impl Allocator {
                 let explicit = keys.contains(&k.as_str());
                 if held.contains_key(k) {
                     if explicit {
-                        c.execute(
+                        c.exec(
                             &format!(
                                 "UPDATE {table} SET explicit = 1 WHERE {col} = ?1 AND key = ?2"
                             ),
@@ -769,7 +833,7 @@ impl Allocator {
                     }
                 } else {
                     let consumes = method == Method::Assignable && enabled;
-                    c.execute(
+                    c.exec(
                         &format!("INSERT INTO {table} ({col}, key, explicit, consumes) VALUES (?1, ?2, ?3, ?4)"),
                         params![id, k, i64::from(explicit), i64::from(consumes)],
                     )?;
@@ -862,7 +926,7 @@ impl Allocator {
             }
             let (table, col, id) = h.table();
             for k in &removed {
-                c.execute(
+                c.exec(
                     &format!("DELETE FROM {table} WHERE {col} = ?1 AND key = ?2"),
                     params![id, k],
                 )?;
@@ -930,11 +994,11 @@ impl Allocator {
                     Place::Remote(n) => num.as_deref() == Some(n.as_str()),
                 };
                 if same {
-                    c.execute("UPDATE sessions SET expires_at = ?1, lease = ?2 WHERE id = ?3", params![now + i64::from(lease), lease, id])?;
+                    c.exec("UPDATE sessions SET expires_at = ?1, lease = ?2 WHERE id = ?3", params![now + i64::from(lease), lease, id])?;
                     return session_of(c, id, true);
                 }
                 // Logging on at another computer ends the previous session.
-                c.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
+                c.exec("DELETE FROM sessions WHERE id = ?1", [id])?;
             }
             let who = format!("user '{}'", u.name);
             let user_keys = grants(c, HolderId::User(u.id))?;
@@ -981,12 +1045,12 @@ impl Allocator {
                 Place::Remote(n) => Some(n.as_str()),
                 _ => None,
             };
-            c.execute(
+            c.exec(
                 "INSERT INTO sessions (id, user_id, station_id, remote_number, lease, started_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![id, u.id, station.as_ref().map(|s| s.id), remote, lease, now, now + i64::from(lease)],
             )?;
             for (k, pool) in &acquire {
-                c.execute("INSERT INTO session_licenses (session_id, key, pool) VALUES (?1, ?2, ?3)", params![id, k, pool.as_str()])?;
+                c.exec("INSERT INTO session_licenses (session_id, key, pool) VALUES (?1, ?2, ?3)", params![id, k, pool.as_str()])?;
             }
             session_of(c, &id, false)
         })
@@ -996,7 +1060,7 @@ impl Allocator {
     pub fn heartbeat(&self, session: &str) -> Result<Session> {
         validate_session_id(session)?;
         self.tx(|c, now| {
-            let n = c.execute(
+            let n = c.exec(
                 "UPDATE sessions SET expires_at = ?1 + lease WHERE id = ?2",
                 params![now, session],
             )?;
@@ -1011,7 +1075,7 @@ impl Allocator {
     pub fn logout(&self, session: &str) -> Result<()> {
         validate_session_id(session)?;
         self.tx(|c, _| {
-            if c.execute("DELETE FROM sessions WHERE id = ?1", [session])? == 0 {
+            if c.exec("DELETE FROM sessions WHERE id = ?1", [session])? == 0 {
                 return Err(unknown(Entity::Session, session));
             }
             Ok(())
@@ -1021,7 +1085,7 @@ impl Allocator {
     /// Live sessions, by user name.
     pub fn sessions(&self) -> Result<Vec<Session>> {
         self.read(|c, now| {
-            let mut st = c.prepare("SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.expires_at > ?1 ORDER BY u.name")?;
+            let mut st = c.prepare_cached("SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.expires_at > ?1 ORDER BY u.name")?;
             let ids = st.query_map([now], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
             ids.iter().map(|id| session_of(c, id, false)).collect()
         })
@@ -1084,13 +1148,13 @@ impl Allocator {
         self.read(|c, now| {
             let l = self.license_in(c)?;
             let usage = usage_all(c, now)?;
-            let mut st = c.prepare("SELECT u.id, u.name, u.method, o.name, s.id FROM users u LEFT JOIN orgs o ON o.id = u.org_id LEFT JOIN sessions s ON s.user_id = u.id AND s.expires_at > ?1 ORDER BY u.name")?;
+            let mut st = c.prepare_cached("SELECT u.id, u.name, u.method, o.name, s.id FROM users u LEFT JOIN orgs o ON o.id = u.org_id LEFT JOIN sessions s ON s.user_id = u.id AND s.expires_at > ?1 ORDER BY u.name")?;
             let rows = st
                 .query_map([now], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?, r.get::<_, Option<String>>(4)?)))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let needle = filter.name.as_ref().map(|n| n.to_lowercase());
             let mut users = Vec::new();
-            let mut in_use_st = c.prepare("SELECT key FROM session_licenses WHERE session_id = ?1 ORDER BY key")?;
+            let mut in_use_st = c.prepare_cached("SELECT key FROM session_licenses WHERE session_id = ?1 ORDER BY key")?;
             for (id, name, method, org, session) in rows {
                 if needle.as_ref().is_some_and(|n| !name.to_lowercase().contains(n.as_str())) {
                     continue;
@@ -1278,8 +1342,8 @@ impl Allocator {
         let report = self.tx(|c, now| {
             let replaced = Self::check_replaces(c, &new)?;
             let events = self.exceeded(c, now, &new)?;
-            let seq: i64 = c.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM license", [], |r| r.get(0))?;
-            c.execute(
+            let seq: i64 = c.row("SELECT COALESCE(MAX(seq), 0) + 1 FROM license", [], |r| r.get(0))?;
+            c.exec(
                 "INSERT INTO license (id, seq, bytes, file_id, product, lineage, generation, issued_at, supersedes, loaded_at)
                  VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, bytes = excluded.bytes, file_id = excluded.file_id,
@@ -1297,9 +1361,9 @@ impl Allocator {
                     now
                 ],
             )?;
-            c.execute("DELETE FROM ceilings", [])?;
+            c.exec("DELETE FROM ceilings", [])?;
             for e in &events {
-                c.execute("INSERT INTO ceilings (key, pool, ceiling) VALUES (?1, ?2, ?3)", params![e.key, e.count, e.in_use])?;
+                c.exec("INSERT INTO ceilings (key, pool, ceiling) VALUES (?1, ?2, ?3)", params![e.key, e.count, e.in_use])?;
             }
             *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some((seq, new.clone()));
             Ok(LoadReport { file_id: new.file_id().to_string(), replaced: replaced.filter(|r| *r != new.file_id().to_string()), out_of_compliance: events })
@@ -1317,25 +1381,60 @@ impl Allocator {
     }
 
     /// The consistency check: every invariant the allocator keeps, verified over the whole
-    /// store. Returns the broken ones (empty: consistent).
+    /// store. Returns the broken ones (empty: consistent). It reads every row: SQLite's
+    /// integrity check and foreign keys (every grant, session and session license belongs to
+    /// an existing user, station or session), the stored file's bytes verified again (not
+    /// from the cache) and agreeing with the columns kept beside them, the counters against
+    /// the rows, what is in use against the file's counts (above them only as recorded at
+    /// the last load), every holder's keys against the file's rules, every session against
+    /// the station and dynamic-remote rules, the organizations against their caps, and every
+    /// name against [`validate_name`]. A stored file that no longer verifies (expired, or no
+    /// longer trusted) is that error.
     pub fn check(&self) -> Result<Vec<String>> {
         self.read(|c, now| {
             let mut problems = Vec::new();
-            let l = match self.license_in(c) {
-                Ok(l) => l,
-                Err(AllocError::NoLicenseLoaded) => {
-                    let n: i64 = c.query_row("SELECT (SELECT COUNT(*) FROM user_grants) + (SELECT COUNT(*) FROM station_grants) + (SELECT COUNT(*) FROM session_licenses)", [], |r| r.get(0))?;
-                    if n > 0 {
-                        problems.push(format!("{n} license(s) held without a license loaded"));
+            {
+                let mut st = c.prepare_cached("PRAGMA integrity_check")?;
+                for row in st.query_map([], |r| r.get::<_, String>(0))? {
+                    let row = row?;
+                    if row != "ok" {
+                        problems.push(format!("integrity: {row}"));
                     }
-                    return Ok(problems);
                 }
-                Err(e) => return Err(e),
+                let mut st = c.prepare_cached("PRAGMA foreign_key_check")?;
+                for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, String>(2)?)))? {
+                    let (table, rowid, parent) = row?;
+                    problems.push(format!("a row of {table} (rowid {}) refers to a missing row of {parent}", rowid.map_or("-".into(), |r| r.to_string())));
+                }
+            }
+            self.check_rows(c, &mut problems)?;
+            let stored: Option<(Vec<u8>, StoredFile)> = c
+                .query_row("SELECT bytes, file_id, product, lineage, generation, issued_at, supersedes FROM license WHERE id = 1", [], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))))
+                .optional()?;
+            let Some((bytes, (file_id, product, lineage, generation, issued_at, supersedes))) = stored else {
+                let n: i64 = c.row("SELECT (SELECT COUNT(*) FROM user_grants) + (SELECT COUNT(*) FROM station_grants) + (SELECT COUNT(*) FROM session_licenses)", [], |r| r.get(0))?;
+                if n > 0 {
+                    problems.push(format!("{n} license(s) held without a license loaded"));
+                }
+                return Ok(problems);
             };
+            // The bytes themselves, verified again (the cache is not trusted here).
+            let l = Arc::new(self.verifier.clone().state_read_only().load(&bytes)?);
+            let columns = (
+                l.file_id().to_string(),
+                l.product().to_string(),
+                l.lineage().to_string(),
+                l.generation().map(i64::from),
+                l.issued_at().to_string(),
+                l.supersedes().map(|s| s.to_string()),
+            );
+            if columns != (file_id, product, lineage, generation, issued_at, supersedes) {
+                problems.push("the stored file's columns do not match its bytes".into());
+            }
             let rules = l.rules();
             let mut ceilings: BTreeMap<(String, String), u32> = BTreeMap::new();
             {
-                let mut st = c.prepare("SELECT key, pool, ceiling FROM ceilings")?;
+                let mut st = c.prepare_cached("SELECT key, pool, ceiling FROM ceilings")?;
                 for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))? {
                     let (k, p, n) = row?;
                     ceilings.insert((k, p), u32_of(n));
@@ -1356,37 +1455,15 @@ impl Allocator {
             if orgs > organizations_allowed(&l).max(ceiling(ORGANIZATION_KEY, "organizations")) {
                 problems.push(format!("{orgs} organizations, {} allowed", organizations_allowed(&l)));
             }
-            // The trigger-kept counters agree with the rows (sessions not yet purged count).
-            let mut st = c.prepare(
-                "SELECT key, pool, SUM(n) FROM (
-                     SELECT key, 'assignable' AS pool, 1 AS n FROM user_grants WHERE consumes = 1
-                     UNION ALL SELECT key, 'assignable', 1 FROM station_grants WHERE consumes = 1
-                     UNION ALL SELECT key, pool, 1 FROM session_licenses
-                     UNION ALL SELECT key, pool, -n FROM usage_counts)
-                 GROUP BY key, pool HAVING SUM(n) != 0",
-            )?;
-            for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))? {
-                let (k, p, d) = row?;
-                problems.push(format!("{k}: the {p} counter is off by {d}"));
-            }
-            let wrong: i64 = c.query_row(
-                "SELECT (SELECT COUNT(*) FROM user_grants g JOIN users u ON u.id = g.user_id WHERE g.consumes != (u.method = 'assignable'))
-                      + (SELECT COUNT(*) FROM station_grants g JOIN stations s ON s.id = g.station_id WHERE g.consumes != s.enabled)",
-                [],
-                |r| r.get(0),
-            )?;
-            if wrong > 0 {
-                problems.push(format!("{wrong} grant(s) counted against the wrong count"));
-            }
             // Holder, method and set rules, per holder.
             let mut holders: Vec<(HolderId, String, Method)> = Vec::new();
             {
-                let mut st = c.prepare("SELECT id, name, method FROM users")?;
+                let mut st = c.prepare_cached("SELECT id, name, method FROM users")?;
                 for row in st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))? {
                     let (id, n, m) = row?;
                     holders.push((HolderId::User(id), format!("user '{n}'"), parse_method_col(&m)));
                 }
-                let mut st = c.prepare("SELECT id, name FROM stations")?;
+                let mut st = c.prepare_cached("SELECT id, name FROM stations")?;
                 for row in st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
                     let (id, n) = row?;
                     holders.push((HolderId::Station(id), format!("station '{n}'"), Method::Assignable));
@@ -1410,7 +1487,7 @@ impl Allocator {
                 }
             }
             // Sessions at stations: enabled, with Basic Station.
-            let mut st = c.prepare("SELECT st.name, st.enabled, EXISTS (SELECT 1 FROM station_grants g WHERE g.station_id = st.id AND g.key = ?2) FROM sessions s JOIN stations st ON st.id = s.station_id WHERE s.expires_at > ?1")?;
+            let mut st = c.prepare_cached("SELECT st.name, st.enabled, EXISTS (SELECT 1 FROM station_grants g WHERE g.station_id = st.id AND g.key = ?2) FROM sessions s JOIN stations st ON st.id = s.station_id WHERE s.expires_at > ?1")?;
             for row in st.query_map(params![now, BASIC_STATION], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))? {
                 let (n, en, basic) = row?;
                 if en == 0 || basic == 0 {
@@ -1418,7 +1495,7 @@ impl Allocator {
                 }
             }
             // Organization caps.
-            let mut st = c.prepare("SELECT o.name, o.id, l.key, l.max FROM org_limits l JOIN orgs o ON o.id = l.org_id WHERE l.max IS NOT NULL")?;
+            let mut st = c.prepare_cached("SELECT o.name, o.id, l.key, l.max FROM org_limits l JOIN orgs o ON o.id = l.org_id WHERE l.max IS NOT NULL")?;
             let caps = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
             for (n, id, key, max) in caps {
                 let used = org_usage(c, id, &key, now)?;
@@ -1428,6 +1505,117 @@ impl Allocator {
             }
             Ok(problems)
         })
+    }
+}
+
+impl Allocator {
+    /// The row-level invariants of [`Allocator::check`] that do not need the license.
+    fn check_rows(&self, c: &Connection, problems: &mut Vec<String>) -> Result<()> {
+        // Both trigger-kept counters agree with the rows (sessions not yet purged count).
+        for (table, sql) in [
+            ("usage", "SELECT key, pool, SUM(n) FROM (
+                 SELECT key, 'assignable' AS pool, 1 AS n FROM user_grants WHERE consumes = 1
+                 UNION ALL SELECT key, 'assignable', 1 FROM station_grants WHERE consumes = 1
+                 UNION ALL SELECT key, pool, 1 FROM session_licenses
+                 UNION ALL SELECT key, pool, -n FROM usage_counts)
+             GROUP BY key, pool HAVING SUM(n) != 0"),
+            ("configured", "SELECT key, pool, SUM(n) FROM (
+                 SELECT key, CASE consumes WHEN 1 THEN 'assignable' ELSE 'concurrent' END AS pool, 1 AS n FROM user_grants
+                 UNION ALL SELECT key, 'assignable', 1 FROM station_grants WHERE consumes = 1
+                 UNION ALL SELECT key, pool, -n FROM configured_counts)
+             GROUP BY key, pool HAVING SUM(n) != 0"),
+        ] {
+            let mut st = c.prepare_cached(sql)?;
+            for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))? {
+                let (k, p, d) = row?;
+                problems.push(format!("{k}: the {table} counter of {p} is off by {d}"));
+            }
+        }
+        let wrong: i64 = c.row(
+            "SELECT (SELECT COUNT(*) FROM user_grants g JOIN users u ON u.id = g.user_id WHERE g.consumes != (u.method = 'assignable'))
+                  + (SELECT COUNT(*) FROM station_grants g JOIN stations s ON s.id = g.station_id WHERE g.consumes != s.enabled)",
+            [],
+            |r| r.get(0),
+        )?;
+        if wrong > 0 {
+            problems.push(format!("{wrong} grant(s) counted against the wrong count"));
+        }
+        // Sessions: a lease within bounds, one place, and what each place acquires.
+        let mut st = c.prepare_cached(
+            "SELECT s.id, u.name, u.method, s.station_id IS NOT NULL, s.remote_number, s.lease, s.started_at, s.expires_at,
+                    (SELECT COUNT(*) FROM session_licenses l WHERE l.session_id = s.id AND l.key = ?1),
+                    (SELECT COUNT(*) FROM session_licenses l WHERE l.session_id = s.id AND l.pool = 'assignable' AND l.key != ?1),
+                    (SELECT COUNT(*) FROM session_licenses l WHERE l.session_id = s.id AND l.key != ?1 AND u.method != 'concurrent')
+             FROM sessions s JOIN users u ON u.id = s.user_id",
+        )?;
+        let rows = st.query_map([BASIC_STATION], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, bool>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, i64>(5)?,
+                (r.get::<_, i64>(6)?, r.get::<_, i64>(7)?),
+                (
+                    r.get::<_, i64>(8)?,
+                    r.get::<_, i64>(9)?,
+                    r.get::<_, i64>(10)?,
+                ),
+            ))
+        })?;
+        for row in rows {
+            let (
+                id,
+                user,
+                method,
+                at_station,
+                remote,
+                lease,
+                (started, expires),
+                (basic, assignable, held),
+            ) = row?;
+            let s = format!("session {id} of user '{user}'");
+            if lease <= 0 || lease > i64::from(MAX_LEASE_SECS) || expires < started {
+                problems.push(format!("{s}: lease {lease} s from {started} to {expires}"));
+            }
+            if at_station && remote.is_some() {
+                problems.push(format!("{s}: both at a station and a remote number"));
+            }
+            if let Some(n) = &remote {
+                if validate_phone(n).is_err() {
+                    problems.push(format!("{s}: remote number {n:?} is not a phone number"));
+                }
+            }
+            if basic != i64::from(remote.is_some()) {
+                problems.push(format!("{s}: holds {basic} Basic Station(s) from the pools; a dynamic remote session holds one, any other none"));
+            }
+            if assignable > 0 {
+                problems.push(format!(
+                    "{s}: holds assignable licenses other than a dynamic remote Basic Station"
+                ));
+            }
+            if held > 0 && method != "concurrent" {
+                problems.push(format!(
+                    "{s}: an assignable user's session holds licenses from the concurrent pools"
+                ));
+            }
+        }
+        // Names as validate_name accepts them.
+        for (what, sql) in [
+            ("user", "SELECT name FROM users"),
+            ("station", "SELECT name FROM stations"),
+            ("organization", "SELECT name FROM orgs"),
+        ] {
+            let mut st = c.prepare_cached(sql)?;
+            for row in st.query_map([], |r| r.get::<_, String>(0))? {
+                let name = row?;
+                if let Err(e) = validate_name("name", &name) {
+                    problems.push(format!("{what} {name:?}: {e}"));
+                }
+            }
+        }
+        Ok(())
     }
 }
 

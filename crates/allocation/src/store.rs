@@ -10,8 +10,9 @@ use crate::error::AllocError;
 /// `PRAGMA application_id` of an allocation store ("i3la"): another program's database is
 /// recognised and left alone.
 pub const APPLICATION_ID: i32 = 0x6933_6c61;
-/// The schema version (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i32 = 1;
+/// The schema version (`PRAGMA user_version`). Version 2 added `configured_counts`; a
+/// version-1 store is migrated when it is opened (one transaction).
+pub const SCHEMA_VERSION: i32 = 2;
 /// How long a transaction waits for another process's write lock before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -152,6 +153,45 @@ CREATE TRIGGER session_licenses_del AFTER DELETE ON session_licenses BEGIN
 END;
 ";
 
+/// Version 2: what is configured of each key, kept by triggers like `usage_counts`, so that
+/// the report and the compliance check read counters instead of counting every grant.
+/// `assignable`: grants that consume (assignable users, stations with licensing enabled);
+/// `concurrent`: concurrent users' grants.
+const SCHEMA_V2: &str = "
+CREATE TABLE configured_counts (
+    key TEXT NOT NULL,
+    pool TEXT NOT NULL CHECK (pool IN ('assignable', 'concurrent')),
+    n INTEGER NOT NULL CHECK (n >= 0),
+    PRIMARY KEY (key, pool)
+) WITHOUT ROWID;
+CREATE TRIGGER user_grants_cfg_ins AFTER INSERT ON user_grants BEGIN
+    INSERT INTO configured_counts (key, pool, n)
+        VALUES (NEW.key, CASE NEW.consumes WHEN 1 THEN 'assignable' ELSE 'concurrent' END, 1)
+        ON CONFLICT (key, pool) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER user_grants_cfg_del AFTER DELETE ON user_grants BEGIN
+    UPDATE configured_counts SET n = n - 1
+        WHERE key = OLD.key AND pool = CASE OLD.consumes WHEN 1 THEN 'assignable' ELSE 'concurrent' END;
+END;
+CREATE TRIGGER station_grants_cfg_ins AFTER INSERT ON station_grants WHEN NEW.consumes = 1 BEGIN
+    INSERT INTO configured_counts (key, pool, n) VALUES (NEW.key, 'assignable', 1)
+        ON CONFLICT (key, pool) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER station_grants_cfg_del AFTER DELETE ON station_grants WHEN OLD.consumes = 1 BEGIN
+    UPDATE configured_counts SET n = n - 1 WHERE key = OLD.key AND pool = 'assignable';
+END;
+CREATE TRIGGER station_grants_cfg_upd AFTER UPDATE OF consumes ON station_grants
+    WHEN NEW.consumes != OLD.consumes BEGIN
+    INSERT INTO configured_counts (key, pool, n) VALUES (NEW.key, 'assignable', NEW.consumes)
+        ON CONFLICT (key, pool) DO UPDATE SET n = n + NEW.consumes - OLD.consumes;
+END;
+INSERT INTO configured_counts (key, pool, n)
+    SELECT key, pool, COUNT(*) FROM (
+        SELECT key, CASE consumes WHEN 1 THEN 'assignable' ELSE 'concurrent' END AS pool FROM user_grants
+        UNION ALL SELECT key, 'assignable' FROM station_grants WHERE consumes = 1)
+    GROUP BY key, pool;
+";
+
 fn not_a_store(path: &Path, reason: impl Into<String>) -> AllocError {
     AllocError::NotAStore {
         path: path.to_owned(),
@@ -227,6 +267,8 @@ pub(crate) fn open(path: &Path) -> Result<Connection, AllocError> {
         });
     }
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Every statement of the allocator stays prepared (rusqlite keeps 16 by default).
+    conn.set_prepared_statement_cache_capacity(128);
     // Identify the file before changing anything in it: another program's database is
     // refused and left as it was.
     let (app, version, tables) = identify(&conn).map_err(|e| not_a_store(path, e.to_string()))?;
@@ -259,10 +301,11 @@ fn identify(conn: &Connection) -> rusqlite::Result<(i32, i32, i64)> {
 }
 
 fn migrate(conn: &Connection, path: &Path) -> Result<(), AllocError> {
-    // Two processes opening a new store at once: the second waits for the first's
-    // transaction and then finds the schema in place.
+    // Two processes opening a new (or older) store at once: the second waits for the
+    // first's transaction and then finds the schema in place.
     let conn_tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    let version: i32 = conn_tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let mut version: i32 = conn_tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let start = version;
     if version == 0 {
         let tables: i64 =
             conn_tx.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))?;
@@ -271,7 +314,15 @@ fn migrate(conn: &Connection, path: &Path) -> Result<(), AllocError> {
         }
         conn_tx.execute_batch(SCHEMA)?;
         conn_tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-        conn_tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        version = 1;
+    }
+    if version == 1 {
+        // Version 1 to 2: the configured counters, filled from the grants.
+        conn_tx.execute_batch(SCHEMA_V2)?;
+        version = 2;
+    }
+    if version != start {
+        conn_tx.pragma_update(None, "user_version", version)?;
     }
     conn_tx.commit()?;
     Ok(())

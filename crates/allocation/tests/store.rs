@@ -1,0 +1,193 @@
+//! The store file itself: a version-1 store is migrated to the current schema when opened,
+//! and `check` finds what is broken in a store (each kind of damage made by hand here).
+
+mod common;
+
+use allocation::{Allocator, Method, Place, StationKind, Target, SCHEMA_VERSION};
+use common::*;
+use format::Rules;
+use rusqlite::Connection;
+
+/// A store with users, stations, allocations and sessions of every kind.
+fn populated() -> Env {
+    let env = env(&file(
+        &[(CLIENT, 10, 10), (BASIC, 10, 2), (ACD1, 10, 10)],
+        Rules::default(),
+    ));
+    let a = &env.alloc;
+    a.add_station("desk-1", StationKind::Workstation).unwrap();
+    a.add_station("desk-2", StationKind::Workstation).unwrap();
+    a.allocate(Target::Station("desk-1"), &[BASIC, CLIENT])
+        .unwrap();
+    a.allocate(Target::Station("desk-2"), &[BASIC]).unwrap();
+    a.disable_station("desk-2").unwrap();
+    a.add_user("alice", Method::Assignable, None).unwrap();
+    a.allocate(Target::User("alice"), &[CLIENT, ACD1]).unwrap();
+    a.add_user("bob", Method::Concurrent, None).unwrap();
+    a.allocate(Target::User("bob"), &[CLIENT, ACD1]).unwrap();
+    a.add_user("carol", Method::Concurrent, None).unwrap();
+    a.allocate(Target::User("carol"), &[CLIENT]).unwrap();
+    a.login("alice", Place::Station("desk-1".into()), None)
+        .unwrap();
+    a.login("bob", Place::Remote("+13175550100".into()), None)
+        .unwrap();
+    a.login("carol", Place::Nowhere, Some(60)).unwrap();
+    env
+}
+
+/// Turn a current store back into a version-1 store: the schema without `configured_counts`.
+fn downgrade_to_v1(path: &std::path::Path) {
+    let c = Connection::open(path).unwrap();
+    c.execute_batch(
+        "DROP TRIGGER user_grants_cfg_ins; DROP TRIGGER user_grants_cfg_del;
+         DROP TRIGGER station_grants_cfg_ins; DROP TRIGGER station_grants_cfg_del;
+         DROP TRIGGER station_grants_cfg_upd; DROP TABLE configured_counts;
+         PRAGMA user_version = 1;",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_version_1_store_is_migrated_when_opened_and_reports_the_same() {
+    let env = populated();
+    // carol's session lapses: the report counts live sessions only.
+    env.clock.advance(120);
+    let before = env.alloc.report().unwrap();
+    assert_eq!(SCHEMA_VERSION, 2);
+    let path = env.path();
+    downgrade_to_v1(&path);
+    let c = Connection::open(&path).unwrap();
+    let v: i32 = c
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 1);
+    drop(c);
+
+    let a = env.reopen();
+    let v: i32 = Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 2);
+    assert_eq!(a.report().unwrap(), before);
+    assert_eq!(a.check().unwrap(), Vec::<String>::new());
+    let client = before.keys.iter().find(|k| k.name == CLIENT).unwrap();
+    assert_eq!(
+        (
+            client.assignable_configured,
+            client.concurrent_configured,
+            client.concurrent_in_use
+        ),
+        (2, 2, 1)
+    );
+    let basic = before.keys.iter().find(|k| k.name == BASIC).unwrap();
+    // desk-1 (desk-2 is disabled), and bob's dynamic remote station from the pool.
+    assert_eq!(
+        (
+            basic.assignable_configured,
+            basic.assignable_dynamic,
+            basic.concurrent_in_use
+        ),
+        (1, 0, 1)
+    );
+    // The migrated counters keep counting.
+    a.deallocate(Target::User("alice"), &[CLIENT]).unwrap();
+    a.enable_station("desk-2").unwrap();
+    assert_eq!(a.check().unwrap(), Vec::<String>::new());
+    let r = a.report().unwrap();
+    let client = r.keys.iter().find(|k| k.name == CLIENT).unwrap();
+    let basic = r.keys.iter().find(|k| k.name == BASIC).unwrap();
+    assert_eq!(
+        (client.assignable_configured, basic.assignable_configured),
+        (1, 2)
+    );
+}
+
+#[test]
+fn two_allocators_opening_a_version_1_store_at_once_migrate_it_once() {
+    let env = populated();
+    let path = env.path();
+    downgrade_to_v1(&path);
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let p = path.clone();
+            std::thread::spawn(move || Allocator::open(p, verifier()).map(|_| ()))
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap().unwrap();
+    }
+    assert_eq!(env.reopen().check().unwrap(), Vec::<String>::new());
+}
+
+/// Run `damage` on the store with foreign keys off, then `check` with another allocator.
+fn damaged(damage: &str) -> Vec<String> {
+    let env = populated();
+    assert_eq!(env.alloc.check().unwrap(), Vec::<String>::new());
+    let c = Connection::open(env.path()).unwrap();
+    // (rusqlite's SQLite turns foreign keys on by default.)
+    c.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
+    c.execute_batch(damage).unwrap();
+    drop(c);
+    env.reopen().check().unwrap()
+}
+
+#[test]
+fn check_finds_every_kind_of_damage() {
+    let found = |damage: &str, want: &str| {
+        let problems = damaged(damage);
+        assert!(
+            problems.iter().any(|p| p.contains(want)),
+            "{damage}: {problems:?}"
+        );
+    };
+    found(
+        "UPDATE usage_counts SET n = n + 1 WHERE key = 'I3_ACCESS_CLIENT' AND pool = 'assignable'",
+        "usage counter of assignable is off by -1",
+    );
+    found(
+        "UPDATE configured_counts SET n = n + 2 WHERE key = 'I3_ACCESS_CLIENT' AND pool = 'concurrent'",
+        "configured counter of concurrent is off by -2",
+    );
+    found(
+        "DELETE FROM users WHERE name = 'bob'",
+        "refers to a missing row of users",
+    );
+    found(
+        "DELETE FROM stations WHERE name = 'desk-1'",
+        "refers to a missing row of stations",
+    );
+    found(
+        "UPDATE user_grants SET consumes = 1 - consumes WHERE key = 'I3_ACCESS_ACD_MEDIA_1'",
+        "counted against the wrong count",
+    );
+    found(
+        "UPDATE users SET name = ' alice' WHERE name = 'alice'",
+        "starts or ends with a blank",
+    );
+    found(
+        "UPDATE sessions SET remote_number = '+1' WHERE station_id IS NOT NULL",
+        "both at a station and a remote number",
+    );
+    found("UPDATE sessions SET lease = 100000", "lease 100000 s");
+    found(
+        "UPDATE license SET file_id = '00000000000000000000000000000000'",
+        "the stored file's columns do not match its bytes",
+    );
+    // Above what the file allows, not recorded at a load.
+    found(
+        "INSERT INTO users (id, name, method) VALUES (100, 'u100', 'assignable');
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12)
+         INSERT INTO users (name, method) SELECT 'x' || i, 'assignable' FROM n;
+         INSERT INTO user_grants (user_id, key, explicit, consumes)
+             SELECT id, 'I3_ACCESS_ACD_MEDIA_1', 1, 1 FROM users WHERE name LIKE 'x%';",
+        "assignable in use, 10 allowed",
+    );
+    // Bytes that no longer verify are the license error.
+    let env = populated();
+    let c = Connection::open(env.path()).unwrap();
+    c.execute_batch("UPDATE license SET bytes = CAST('not a file' AS BLOB)")
+        .unwrap();
+    drop(c);
+    assert!(env.reopen().check().is_err());
+}
