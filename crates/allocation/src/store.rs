@@ -221,22 +221,28 @@ pub(crate) fn open(path: &Path) -> Result<Connection, AllocError> {
             })?;
         }
     }
+    // Never open (and close) the file itself once it exists: closing any descriptor of a
+    // file drops every POSIX lock this process holds on it, so another allocator of the
+    // process on the same store would lose its SQLite locks, and another process could then
+    // take the store for unused and delete its WAL and shared-memory files under it. A file
+    // SQLite cannot open is reported by the open below.
     if !path.exists() {
         let mut o = std::fs::OpenOptions::new();
-        o.write(true).create(true).truncate(false);
+        o.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-        o.open(path).map_err(|source| AllocError::Io {
-            action: "create the store",
-            path: path.to_owned(),
-            source,
-        })?;
-    } else if let Err(source) = std::fs::File::open(path) {
-        return Err(AllocError::Io {
-            action: "open the store",
-            path: path.to_owned(),
-            source,
-        });
+        match o.open(path) {
+            Ok(_) => {}
+            // Made by another process or thread in the meantime: opened below.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(source) => {
+                return Err(AllocError::Io {
+                    action: "create the store",
+                    path: path.to_owned(),
+                    source,
+                })
+            }
+        }
     }
     let conn = Connection::open_with_flags(
         path,
