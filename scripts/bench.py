@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run every benchmark of the workspace and print the ratios BENCHMARKS.md quotes.
 
-    python3 scripts/bench.py [--quick] [crate ...]     # crates: hostid format issuer verify
+    python3 scripts/bench.py [--quick] [crate ...]     # crates: hostid format issuer verify allocation
 
 Each figure is a ratio against a baseline measured in the same run (these machines are
 noisy), or an absolute time where the target is absolute. The raw criterion lines are kept
@@ -22,6 +22,7 @@ BENCHES = [
     ("issuer", "issue"),
     ("issuer", "activity"),
     ("verify", "load"),
+    ("allocation", "allocation"),
 ]
 
 
@@ -52,6 +53,40 @@ def parse(text):
             times[name] = float(m.group(1)) * UNITS[m.group(2)]
             name = None
     return times
+
+
+def peak_rss_kib(args):
+    """Run a process to its end; its maximum resident set size in KiB. Through GNU time
+    (`/usr/bin/time -f %M`, a small process that forks and execs) when there is one: a child
+    forked from this Python process would count Python's own pages, mapped before the exec,
+    in its peak (wait4 then gives an upper bound only, about 14 MiB here)."""
+    time_bin = "/usr/bin/time"
+    if os.access(time_bin, os.X_OK):
+        out = subprocess.run([time_bin, "-f", "maxrss %M"] + args, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        if out.returncode != 0:
+            sys.exit(f"{' '.join(args)} failed: {out.stderr}")
+        return int(re.findall(r"maxrss (\d+)", out.stderr)[-1])
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(p.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(args)} failed")
+    return usage.ru_maxrss
+
+
+def licadmin_report_rss():
+    """Peak memory of `licadmin report` on the bench's 100,000-user store (built by the
+    allocation bench, with its key and host-ID code beside it)."""
+    d = os.path.join(ROOT, "target", "tmp", "allocation-bench")
+    exe = os.path.join(ROOT, "target", "release", "licadmin")
+    store = os.path.join(d, "large.db")
+    if not all(os.path.exists(p) for p in (exe, store, os.path.join(d, "large.pub"))):
+        return None
+    with open(os.path.join(d, "large.host")) as f:
+        host = f.read().strip()
+    print(f"$ {exe} --store {store} ... report  (peak memory)", file=sys.stderr, flush=True)
+    return peak_rss_kib([exe, "--store", store, "--trust", os.path.join(d, "large.pub"),
+                         "--host-id", host, "report"])
 
 
 def find(times, *parts):
@@ -122,6 +157,26 @@ def main():
                   find(t, "verify_strict (baseline)"), "≤ 1.3×")
             absolute("verify host probe (hostid::current_strong())", find(t, "host probe"),
                      "< 1 ms")
+
+        elif (crate, bench) == ("allocation", "allocation"):
+            ratio("allocation logon + logoff (4 keys) / two bare durable transactions",
+                  find(t, "session/logon_logoff_4_keys"), find(t, "session/bare_two_transactions"),
+                  "≤ 3×")
+            ratio("allocation logons one after another / as many bare durable transactions",
+                  find(t, "sequence/logons_"), find(t, "sequence/bare_transactions_"), "≤ 3×")
+            absolute("allocation report, 100,000 users and 20,000 stations",
+                     find(t, "large/report"), "≤ 50 ms")
+            absolute("allocation check_compliance, the same store",
+                     find(t, "large/check_compliance"), "≤ 50 ms")
+            absolute("  beside: SELECT COUNT(*) of the user grants", find(t, "large/bare_count"), "")
+            absolute("  beside: SELECT COUNT(*) of the six tables",
+                     find(t, "large/bare_count_all"), "")
+            absolute("allocation `licadmin report` process, the same store",
+                     find(t, "large/licadmin_report"), "")
+            kib = licadmin_report_rss()
+            rows.append(("allocation `licadmin report` peak memory, the same store",
+                         "not measured" if kib is None else f"{kib / 1024:.1f} MiB",
+                         "" if kib is None else f"{kib:,} KiB maximum resident set", "≤ 64 MiB"))
 
     print("| benchmark | figure | measured | target |")
     print("| --- | --- | --- | --- |")

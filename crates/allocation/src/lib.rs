@@ -144,12 +144,34 @@
 //! the counts at the last load), `orgs`, `org_limits`, `users`, `stations`, `user_grants`
 //! and `station_grants` (key, explicit or implied), `sessions` (one per user and per station,
 //! with lease and expiry), `session_licenses` (what each session acquired, from which
-//! count) and `usage_counts` (what is consumed of each count of each key, kept by triggers,
-//! so that deciding availability is one lookup whatever the number of users). Every change is one `BEGIN IMMEDIATE` transaction that first purges lapsed
-//! sessions, then checks and writes; other processes wait up to [`BUSY_TIMEOUT`]. So no
-//! sequence of operations from any number of threads or processes can make what is used of
-//! a count exceed it, or break a rule. [`Allocator::check`] verifies every invariant over the
-//! whole store.
+//! count), and two tables of counters kept by triggers: `usage_counts` (what is consumed of
+//! each count of each key) and `configured_counts` (what is configured of each key). Deciding
+//! availability is one lookup, and [`Allocator::report`] and [`Allocator::check_compliance`]
+//! read a handful of counter rows (less the licenses of lapsed sessions not yet purged),
+//! whatever the number of users, stations and sessions.
+//!
+//! The schema version is [`SCHEMA_VERSION`] (`PRAGMA user_version`, 2). A store of an older
+//! version is migrated when it is opened, in one transaction (version 1 to 2 adds
+//! `configured_counts` and fills it from the grants); a store of a newer version is refused,
+//! exit 3.
+//!
+//! Every change is one `BEGIN IMMEDIATE` transaction that first purges lapsed sessions, then
+//! checks and writes; other processes wait up to [`BUSY_TIMEOUT`]. So no sequence of
+//! operations from any number of threads or processes can make what is used of a count
+//! exceed it, or break a rule, and a process killed at any point (SIGKILL included) leaves
+//! the store as it was before or after its change: every change, sessions included, is
+//! committed with `synchronous = FULL`, so what a command reported done survives a power
+//! failure too (as far as the disk honours `fsync`). A server linking the library should not
+//! open the store's files itself while it has an `Allocator` on them: closing any descriptor
+//! of a file drops every POSIX lock the process holds on it, SQLite's included (the
+//! allocator itself never does).
+//!
+//! [`Allocator::check`] (`licadmin check`, exit 1 when anything is wrong) verifies every
+//! invariant over the whole store: SQLite's integrity check and foreign keys, the stored
+//! file's bytes verified again and agreeing with the columns kept beside them, both counter
+//! tables against the rows, what is in use against the file's counts (above them only as
+//! recorded at the last load), every holder's keys against the rules, every session (lease,
+//! place, what it acquired), the organizations' caps, and every name.
 //!
 //! Names of users, stations and organizations are 1 to [`MAX_NAME_LEN`] bytes, without
 //! control characters or blanks at either end ([`validate_name`]).

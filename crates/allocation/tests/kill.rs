@@ -23,7 +23,7 @@ use format::Rules;
 
 const BIN: &str = env!("CARGO_BIN_EXE_licadmin");
 /// Kills per kind of operation (four kinds).
-const ROUNDS: usize = 10;
+const ROUNDS: usize = 8;
 
 /// splitmix64: a small seeded generator, so a failing run can be replayed.
 struct Rng(u64);
