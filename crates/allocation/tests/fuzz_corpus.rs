@@ -1,5 +1,6 @@
-//! Replays every file of the fuzz corpus (`fuzz/corpus/store/`) through the same checks the
-//! fuzz target runs, so inputs found by fuzzing keep being tested by `cargo test`.
+//! Replays every file of the fuzz corpora (`fuzz/corpus/names/`, `fuzz/corpus/open/`) through
+//! the same checks the fuzz targets run, so inputs found by fuzzing keep being tested by
+//! `cargo test`.
 
 use std::fs;
 use std::path::PathBuf;
@@ -7,9 +8,10 @@ use std::path::PathBuf;
 #[path = "../fuzz/fuzz_targets/checks.rs"]
 mod checks;
 
-#[test]
-fn store_corpus_replays() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/store");
+fn corpus(name: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(name);
     let mut files: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.expect("dir entry").path())
@@ -18,15 +20,33 @@ fn store_corpus_replays() {
     files.sort();
     assert!(
         files.len() >= 10,
-        "the store corpus has {} files",
+        "the {name} corpus has {} files",
         files.len()
     );
-    let fixture = checks::Fixture::new();
-    for path in &files {
-        let bytes = fs::read(path).expect("read corpus file");
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            checks::check(&fixture, &bytes)
-        }));
+    files
+        .into_iter()
+        .map(|p| {
+            let b = fs::read(&p).expect("read corpus file");
+            (p, b)
+        })
+        .collect()
+}
+
+fn replay(name: &str, check: impl Fn(&[u8])) {
+    for (path, bytes) in corpus(name) {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&bytes)));
         assert!(outcome.is_ok(), "{} failed", path.display());
     }
+}
+
+#[test]
+fn names_corpus_replays() {
+    let f = checks::Names::new();
+    replay("names", |b| checks::check_names(&f, b));
+}
+
+#[test]
+fn open_corpus_replays() {
+    let f = checks::Open::new();
+    replay("open", |b| checks::check_open(&f, b));
 }

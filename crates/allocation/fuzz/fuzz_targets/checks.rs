@@ -1,26 +1,31 @@
-//! The checks of the `store` fuzz target, shared with `tests/fuzz_corpus.rs`.
+//! The checks of the `names` and `open` fuzz targets, shared with `tests/fuzz_corpus.rs`.
 //!
-//! An input starting with byte 0 is the content of a file at the store path (the rest of the
-//! bytes): `Allocator::open` gives an allocator or a store / I/O error, never a panic; a
-//! refused file is left byte for byte as it was; an opened one takes a user. Any other input
-//! is UTF-8 text whose lines are names: a name is accepted as a user, station and
-//! organization name exactly when `validate_name` accepts it; an accepted name is listed back
-//! unchanged; a refused one changes nothing.
+//! `names`: any input is UTF-8 text whose lines (at most 8) are what `licadmin` reads from
+//! its command line: a line is accepted as a user, station and organization name exactly when
+//! `validate_name` accepts it, and `validate_name` agrees with the documented rule (1 to 128
+//! bytes, no control character, no blank at either end); an accepted name is listed back
+//! unchanged, also through the JSON `user list --json` prints, and is removed again; a refused
+//! one is `InvalidName` (exit 3) and changes nothing. Each line is also checked as a remote
+//! phone number and a license-key name against their documented rules. One store per process
+//! (the names of an input are removed after its check), so an input costs its transactions.
+//!
+//! `open`: any input is the content of the file at the store path: `Allocator::open` gives an
+//! allocator or a store / I/O / not-a-store error, never a panic nor another error; a file
+//! refused as not a store is left byte for byte as it was; an opened one takes a user and
+//! runs `check`.
 #![allow(dead_code)]
 
 use std::path::Path;
 
-use allocation::{validate_name, AllocError, Allocator, Method, StationKind, Target, UserFilter};
+use allocation::{
+    validate_key, validate_name, validate_phone, AllocError, Allocator, Method, StationKind,
+    UserFilter, MAX_NAME_LEN,
+};
 use format::{
     sign, Activation, Chain, FileId, Host, LicenseCount, LicenseType, SecretKey, Timestamp,
 };
 use hostid::{Components, HostId};
 use verify::{HostSource, TrustStore, Verifier};
-
-pub struct Fixture {
-    pub dir: tempfile::TempDir,
-    pub alloc: Allocator,
-}
 
 fn host() -> HostId {
     HostId::from_components(&Components {
@@ -44,16 +49,27 @@ pub fn verifier() -> Verifier {
     .host(HostSource::Code(host()))
 }
 
-impl Fixture {
-    pub fn new() -> Fixture {
-        // On /dev/shm when there is one: every accepted name is a durable transaction.
-        let shm = Path::new("/dev/shm");
-        let dir = if shm.is_dir() {
-            tempfile::tempdir_in(shm)
-        } else {
-            tempfile::tempdir()
-        }
-        .expect("temporary folder");
+/// A private folder, on /dev/shm when there is one: every accepted name is a durable
+/// transaction, every store opened a file.
+fn scratch() -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        tempfile::tempdir_in(shm)
+    } else {
+        tempfile::tempdir()
+    }
+    .expect("temporary folder")
+}
+
+/// The `names` target's store: opened once, a license loaded.
+pub struct Names {
+    pub dir: tempfile::TempDir,
+    pub alloc: Allocator,
+}
+
+impl Names {
+    pub fn new() -> Names {
+        let dir = scratch();
         let alloc = Allocator::open(dir.path().join("names.db"), verifier()).expect("open");
         let id = FileId::random();
         let now = Timestamp::now().plus_days(-1);
@@ -100,26 +116,90 @@ impl Fixture {
         alloc
             .load(sign(&a, &key()).expect("sign").as_bytes())
             .expect("load");
-        Fixture { dir, alloc }
+        Names { dir, alloc }
     }
 }
 
-pub fn check(f: &Fixture, data: &[u8]) {
-    match data.split_first() {
-        Some((0, rest)) => check_store_file(f.dir.path(), rest),
-        _ => {
-            if let Ok(text) = std::str::from_utf8(data) {
-                for name in text.split('\n').take(8) {
-                    check_name(&f.alloc, name);
-                }
-            }
+/// The `open` target's folder and verifier (made once: deriving the key is not what is
+/// tested).
+pub struct Open {
+    pub dir: tempfile::TempDir,
+    pub verifier: Verifier,
+}
+
+impl Open {
+    pub fn new() -> Open {
+        Open {
+            dir: scratch(),
+            verifier: verifier(),
         }
     }
 }
 
+/// The documented name rule, written out independently of `validate_name`.
+fn name_rule(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && !name.chars().any(char::is_control)
+        && !name.chars().next().is_some_and(char::is_whitespace)
+        && !name.chars().last().is_some_and(char::is_whitespace)
+}
+
+/// The documented phone-number rule.
+fn phone_rule(n: &str) -> bool {
+    let body = n.strip_prefix('+').unwrap_or(n);
+    (1..=32).contains(&n.len())
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        && body.chars().any(|c| c.is_ascii_digit())
+        && !n.starts_with(' ')
+        && !n.ends_with(' ')
+}
+
+/// The documented key-name rule.
+fn key_rule(k: &str) -> bool {
+    let b = k.as_bytes();
+    !b.is_empty()
+        && b.len() <= 128
+        && b[0].is_ascii_uppercase()
+        && b.iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'_')
+}
+
+pub fn check_names(f: &Names, data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let before = f
+        .alloc
+        .users(&UserFilter::default())
+        .expect("list")
+        .users
+        .len();
+    for line in text.split('\n').take(8) {
+        assert_eq!(
+            validate_phone(line).is_ok(),
+            phone_rule(line),
+            "phone {line:?}"
+        );
+        assert_eq!(validate_key(line).is_ok(), key_rule(line), "key {line:?}");
+        check_name(&f.alloc, line);
+    }
+    // Every accepted name was removed again, every refused one changed nothing.
+    assert_eq!(
+        f.alloc
+            .users(&UserFilter::default())
+            .expect("list")
+            .users
+            .len(),
+        before
+    );
+}
+
 fn check_name(a: &Allocator, name: &str) {
     let valid = validate_name("user name", name).is_ok();
-    let before = a.users(&UserFilter::default()).expect("list").users.len();
+    assert_eq!(valid, name_rule(name), "validate_name {name:?}");
     match a.add_user(name, Method::Assignable, None) {
         Ok(()) => {
             assert!(valid, "{name:?} accepted but not valid");
@@ -133,8 +213,16 @@ fn check_name(a: &Allocator, name: &str) {
                 list.users.iter().any(|u| u.name == name),
                 "{name:?} not listed back"
             );
-            a.allocate(Target::User(name), &["I3_ACCESS_CLIENT"])
-                .expect("allocate");
+            // `user list --json`: the name reads back from the JSON unchanged.
+            let json = serde_json::to_string_pretty(&list).expect("json");
+            let back: serde_json::Value = serde_json::from_str(&json).expect("json reads back");
+            let names: Vec<&str> = back["users"]
+                .as_array()
+                .expect("users")
+                .iter()
+                .filter_map(|u| u["name"].as_str())
+                .collect();
+            assert!(names.contains(&name), "{name:?} not in {json}");
             a.remove_user(name).expect("remove");
         }
         Err(e) => {
@@ -143,27 +231,25 @@ fn check_name(a: &Allocator, name: &str) {
             assert_eq!(e.exit_code(), 3);
         }
     }
-    assert_eq!(
-        a.add_station(name, StationKind::Phone).is_ok(),
-        valid,
-        "station {name:?}"
-    );
-    if valid {
-        a.remove_station(name).expect("remove station");
+    match a.add_station(name, StationKind::Phone) {
+        Ok(()) => {
+            assert!(valid, "station {name:?} accepted but not valid");
+            a.remove_station(name).expect("remove station");
+        }
+        Err(e) => {
+            assert!(!valid, "station {name:?} valid but refused: {e}");
+            assert_eq!(e.exit_code(), 3);
+        }
     }
-    assert_eq!(
-        a.users(&UserFilter::default()).expect("list").users.len(),
-        before
-    );
 }
 
-fn check_store_file(dir: &Path, bytes: &[u8]) {
-    let path = dir.join("open.db");
+pub fn check_open(f: &Open, bytes: &[u8]) {
+    let path = f.dir.path().join("open.db");
     for ext in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
     }
     std::fs::write(&path, bytes).expect("write");
-    match Allocator::open(&path, verifier()) {
+    match Allocator::open(&path, f.verifier.clone()) {
         Ok(a) => {
             // Whatever opened is usable: a user can be added (or exists), and check runs.
             match a.add_user("fuzz", Method::Assignable, None) {
