@@ -1,7 +1,8 @@
 //! Harness for the end-to-end tests: finds (and if needed builds) the real `gethostid`,
-//! `issuer` and `licverify` binaries, gives each test its own folder and ledger, and redacts
-//! the values that change from run to run (file ids, host IDs, dates, paths) so that what a
-//! user sees can be snapshot-tested.
+//! `issuer`, `licverify` and `portal` binaries, gives each test its own folder and ledger, and
+//! redacts the values that change from run to run (file ids, host IDs, dates, paths) so that
+//! what a user sees can be snapshot-tested. [`webdriver`] drives headless Chromium for the
+//! portal's browser tests.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -10,8 +11,10 @@ use std::process::{Command, Output};
 
 use std::sync::OnceLock;
 
+pub mod webdriver;
+
 /// The binaries under test.
-pub const BINARIES: [&str; 4] = ["gethostid", "issuer", "licverify", "licadmin"];
+pub const BINARIES: [&str; 5] = ["gethostid", "issuer", "licverify", "licadmin", "portal"];
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -29,10 +32,15 @@ fn bin_dir() -> PathBuf {
     deps.parent().expect("profile folder").to_path_buf()
 }
 
+/// The target folder the tests were built in (`target`, or `$CARGO_TARGET_DIR`).
+pub fn target_dir() -> PathBuf {
+    bin_dir().parent().expect("target folder").to_path_buf()
+}
+
 /// Path of one of [`BINARIES`], built first if this test run has not built it.
 ///
 /// A test crate cannot see other packages' binaries through `CARGO_BIN_EXE_*`, so the first
-/// call runs `cargo build --bins` for the four packages with the same profile and target
+/// call runs `cargo build --bins` for their five packages with the same profile and target
 /// folder (cargo releases its lock while tests run, so this nests safely).
 pub fn bin(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
@@ -52,6 +60,8 @@ pub fn bin(name: &str) -> PathBuf {
                 "i3lic-verify",
                 "-p",
                 "i3lic-allocation",
+                "-p",
+                "i3lic-portal",
             ])
             .env("CARGO_TARGET_DIR", target);
         if release {
@@ -346,6 +356,92 @@ impl Sandbox {
         let mut s = text.replace(&self.path().display().to_string(), "[SANDBOX]");
         s = redact_words(&s);
         s
+    }
+}
+
+/// The password of every portal user [`Sandbox::portal_user`] adds.
+pub const PORTAL_PASSWORD: &str = "correct horse battery staple";
+
+/// A `portal serve` over a sandbox's ledger on a free loopback port, signing with the example
+/// key; stopped when dropped. Its log is `portal.log` in the sandbox.
+pub struct PortalServer {
+    child: std::process::Child,
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub base: String,
+}
+
+impl PortalServer {
+    /// The address of a page: `base` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for PortalServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Sandbox {
+    /// Add a portal user (`portal user add`) with the password [`PORTAL_PASSWORD`].
+    #[track_caller]
+    pub fn portal_user(&self, email: &str, role: &str, accounts: &[&str], certified: bool) {
+        let mut args = vec!["user", "add", email, "--role", role];
+        for a in accounts {
+            args.extend(["--account", a]);
+        }
+        if certified {
+            args.push("--certified");
+        }
+        let out = self
+            .cmd("portal")
+            .args(&args)
+            .env("I3LIC_PORTAL_PASSWORD", PORTAL_PASSWORD)
+            .output()
+            .expect("spawn portal");
+        Run::new(format!("portal {}", args.join(" ")), out).expect_code(0);
+    }
+
+    /// Start `portal serve --key demo.key --listen 127.0.0.1:0` (call [`Sandbox::demo_keys`]
+    /// first) and wait for the address it prints.
+    pub fn serve_portal(&self) -> PortalServer {
+        use std::io::BufRead;
+        let log = std::fs::File::create(self.file("portal.log")).expect("portal.log");
+        let mut child = self
+            .cmd("portal")
+            .args(["serve", "--key", "demo.key", "--listen", "127.0.0.1:0"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("spawn portal serve");
+        let mut out = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut line = String::new();
+        let _ = out.read_line(&mut line);
+        let addr = line
+            .trim()
+            .strip_prefix("portal listening on http://")
+            .map(|a| a.trim_end_matches('/').to_string());
+        let Some(addr) = addr else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "portal serve printed {line:?}; its log:\n{}",
+                std::fs::read_to_string(self.file("portal.log")).unwrap_or_default()
+            );
+        };
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut out, &mut std::io::sink());
+        });
+        PortalServer {
+            child,
+            base: format!("http://{addr}"),
+            addr,
+        }
     }
 }
 

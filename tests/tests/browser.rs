@@ -1,0 +1,482 @@
+//! The portal in a real browser: headless Chromium, driven over WebDriver by `chromedriver`,
+//! clicks through the pages and forms of the real `portal` binary serving a ledger set up
+//! with the `issuer` and `portal` commands; downloaded files are checked with `licverify`.
+//! Every page visited is checked with axe-core: no violation of impact "serious" or
+//! "critical".
+//!
+//! Needs Chromium, ChromeDriver and axe-core (`bash scripts/browser-tools.sh` installs them);
+//! without them each test says so on the terminal and passes, unless
+//! `I3LIC_BROWSER_TESTS=required` (as .ci/run sets), where it fails.
+
+use std::cell::RefCell;
+
+use i3lic_tests::webdriver::{Browser, Tools};
+use i3lic_tests::{host_code, PortalServer, Sandbox, ACCOUNT, PORTAL_PASSWORD, SITE};
+use serde_json::Value;
+
+/// A second install site of the account, for the summary's filter.
+const LAB: &str = "Carmel Lab";
+
+/// A sandbox with the example keys, the account with two sites and its orders, the portal's
+/// users, the portal serving it, and a browser.
+struct World {
+    sb: Sandbox,
+    portal: PortalServer,
+    browser: Browser,
+    axe: String,
+    /// Accessibility problems found so far, by page.
+    problems: RefCell<Vec<String>>,
+    /// Pages checked.
+    checked: RefCell<Vec<String>>,
+}
+
+impl World {
+    fn new(test: &str) -> Option<World> {
+        let tools = Tools::for_test(test)?;
+        let axe = std::fs::read_to_string(&tools.axe).expect("read axe-core");
+        let sb = Sandbox::new();
+        sb.demo_keys();
+        sb.account_with_orders(&[
+            ("SW-001-4.0-SL03", "2"),
+            ("SW-001-4.0-SS03", "1"),
+            ("SW-001-4.0-AL02", "50"),
+            ("SW-001-4.0-AL06", "20"),
+        ]);
+        sb.ok(
+            "issuer",
+            ["site", "add", "--account", ACCOUNT, "--name", LAB],
+        );
+        sb.portal_user("staff@vendor.example", "staff", &[], false);
+        sb.portal_user("cert@contoso.example", "customer", &[ACCOUNT], true);
+        sb.portal_user("plain@contoso.example", "customer", &[ACCOUNT], false);
+        sb.portal_user("pat@partner.example", "partner", &[ACCOUNT], false);
+        let portal = sb.serve_portal();
+        let browser = Browser::start(&tools);
+        Some(World {
+            sb,
+            portal,
+            browser,
+            axe,
+            problems: RefCell::default(),
+            checked: RefCell::default(),
+        })
+    }
+
+    fn goto(&self, path: &str) {
+        self.browser.goto(&self.portal.url(path));
+    }
+
+    /// The path of the current page (no query).
+    fn path(&self) -> String {
+        let u = self.browser.url();
+        let rest = u.strip_prefix(&self.portal.base).unwrap_or(&u).to_string();
+        rest.split('?').next().unwrap_or("").to_string()
+    }
+
+    /// Wait until the current page's title starts with `title` (the portal's titles are
+    /// "<h1> · i3lic portal").
+    #[track_caller]
+    fn expect_page(&self, title: &str) {
+        self.browser.wait_for(&format!("the page {title:?}"), |b| {
+            b.title()
+                .strip_suffix(" · i3lic portal")
+                .is_some_and(|t| t == title)
+                .then_some(())
+        });
+    }
+
+    /// Run axe-core on the current page and keep what it finds under `page`.
+    fn check(&self, page: &str) {
+        let found = self.browser.accessibility_problems(&self.axe);
+        self.checked.borrow_mut().push(page.to_string());
+        for p in found {
+            self.problems
+                .borrow_mut()
+                .push(format!("{page} ({}): {p}", self.path()));
+        }
+    }
+
+    /// Log in through the form, as `email`, landing on the accounts page.
+    fn login(&self, email: &str) {
+        self.goto("/login");
+        self.expect_page("Log in");
+        self.browser.fill("#email", email);
+        self.browser.fill("#password", PORTAL_PASSWORD);
+        self.browser.click_button("Log in");
+        self.expect_page("Accounts");
+    }
+
+    fn logout(&self) {
+        self.browser.click_button("Log out");
+        self.expect_page("Log in");
+    }
+
+    fn text(&self) -> String {
+        self.browser.page_text()
+    }
+
+    /// Every page checked was free of serious and critical accessibility problems.
+    fn assert_accessible(&self) {
+        let p = self.problems.borrow();
+        assert!(
+            p.is_empty(),
+            "axe-core found {} serious or critical problem(s) on the pages {:?}:\n{}",
+            p.len(),
+            self.checked.borrow(),
+            p.join("\n")
+        );
+    }
+
+    /// `licverify FILE --trust demo.pub --host-id CODE --product CIC --version 4.0 --json` of
+    /// bytes saved in the sandbox as `name`.
+    fn licverify(&self, name: &str, bytes: &[u8], host: &str) -> Value {
+        std::fs::write(self.sb.file(name), bytes).expect("save the download");
+        let r = self.sb.ok(
+            "licverify",
+            [
+                name,
+                "--trust",
+                "demo.pub",
+                "--host-id",
+                host,
+                "--product",
+                "CIC",
+                "--version",
+                "4.0",
+                "--json",
+            ],
+        );
+        let v = r.json();
+        assert_eq!(v["valid"], true, "{v}");
+        v
+    }
+
+    /// The file id in the `code` of the page's success message.
+    fn generated_id(&self) -> String {
+        let e = self.browser.find("p.ok code");
+        self.browser.text(&e)
+    }
+}
+
+/// How many of a license a verified file assigns (`licverify --json`).
+fn assigned(v: &Value, license: &str) -> u64 {
+    v["license"]["activation"]["licenses"]
+        .as_array()
+        .and_then(|l| l.iter().find(|x| x["name"] == license))
+        .and_then(|x| x["assigned"].as_u64())
+        .unwrap_or_else(|| panic!("no {license} in {v}"))
+}
+
+/// A host-ID code with one character changed, which its check digits catch.
+fn mistyped(code: &str) -> String {
+    let mut c: Vec<char> = code.chars().collect();
+    let i = c.iter().position(|ch| ch.is_ascii_alphanumeric()).unwrap() + 2;
+    c[i] = if c[i] == 'Q' { 'R' } else { 'Q' };
+    c.into_iter().collect()
+}
+
+/// Type a code into a host-ID field and wait for the live check's message (filled by
+/// static/portal.js) to say `valid` or not; the message.
+#[track_caller]
+fn live_check(w: &World, input: &str, out: &str, code: &str, valid: bool) -> String {
+    w.browser.fill(input, code);
+    let want = if valid {
+        "check valid"
+    } else {
+        "check invalid"
+    };
+    let e = w.browser.find(out);
+    w.browser
+        .wait_for(&format!("the host-ID check of {input} to be {want}"), |b| {
+            (b.property(&e, "className") == want).then(|| b.text(&e))
+        })
+}
+
+/// A certified customer reads the Account Summary (a filter, then Clear Filters) and every
+/// tab, generates a production file for a switchover pair through New Activation File (the
+/// live host-ID check explains a typo, then accepts the code), downloads it — both servers
+/// of the pair verify it with `licverify` — updates it to add seats, deactivates another
+/// file, and meets the error page.
+#[test]
+fn certified_customer_generates_updates_and_deactivates_in_the_browser() {
+    let Some(w) = World::new("certified_customer_generates_updates_and_deactivates_in_the_browser")
+    else {
+        return;
+    };
+    let b = &w.browser;
+    // Another production file of the account, issued by the licensing team with the CLI.
+    let lab = host_code("lab server");
+    let mut args = w.sb.production_args(&lab, 0, "lab.i3lic");
+    let m = args.iter().position(|a| a == "ic1").unwrap();
+    args[m] = "lab".into();
+    let other = w.sb.ok("issuer", &args).stdout.trim().to_string();
+
+    w.goto("/login");
+    w.check("login");
+    w.login("cert@contoso.example");
+    w.check("accounts");
+    assert!(w.text().contains("Number of Total Results # 1"));
+
+    // Account Summary: a filter, then Clear Filters.
+    b.click_link(ACCOUNT);
+    w.expect_page("Account Summary");
+    w.check("account summary");
+    let all = b.text(&b.find("table caption"));
+    assert_eq!(all, "Ordered items");
+    let rows = b.all("table tbody tr").len();
+    assert!(
+        w.text().contains("SW-001-4.0-AL02"),
+        "the orders are listed"
+    );
+    b.select("#f-site", LAB);
+    b.click_button("Apply Filters");
+    b.wait_for("the filtered summary", |b| {
+        b.url().contains("site=Carmel").then_some(())
+    });
+    assert_eq!(
+        b.text(&b.find("table caption")),
+        format!("Ordered items used at {LAB}")
+    );
+    w.check("account summary, filtered");
+    b.click_link("Clear Filters");
+    b.wait_for("the summary without filters", |b| {
+        (!b.url().contains('?')).then_some(())
+    });
+    assert_eq!(b.text(&b.find("table caption")), "Ordered items");
+    assert_eq!(b.all("table tbody tr").len(), rows);
+    assert_eq!(b.property(&b.find("#f-site"), "value"), "");
+
+    // The other tabs.
+    for (tab, title) in [
+        ("Software Details", "Software Details"),
+        ("Activation File Activity", "Activation File Activity"),
+        ("Upgrade Software", "Upgrade Software"),
+        ("Install Sites", "Install Sites"),
+    ] {
+        b.click_link(tab);
+        w.expect_page(title);
+        w.check(&format!("tab {tab}"));
+    }
+    assert!(w.text().contains(LAB));
+
+    // New Activation File, step 1: site, product, type.
+    b.click_link("New Activation File");
+    w.expect_page("New Activation File");
+    w.check("new activation file, step 1");
+    b.select("#n-site", SITE);
+    b.select("#n-product", "CIC 4.0");
+    b.select("#n-type", "production");
+    b.click_button("Go");
+    b.find("#host_id");
+    w.check("new activation file, step 2");
+
+    // Step 2: machine details. The live check explains a typo, then accepts the code.
+    let (h1, h2) = (host_code("ic1 of the pair"), host_code("ic2 of the pair"));
+    let why = live_check(&w, "#host_id", "#host_id-check", &mistyped(&h1), false);
+    assert!(!why.is_empty(), "the check says why");
+    let ok = live_check(&w, "#host_id", "#host_id-check", &h1, true);
+    assert!(ok.starts_with("Valid ") && ok.ends_with(&h1), "{ok}");
+    w.check("new activation file, host ID checked");
+    b.fill("#machine", "ic1");
+    b.select("#system_type", "Media Server Based (4.0+ only)");
+    b.select("#mail_connector", "Microsoft Exchange Server");
+    b.click_css("input[name=server_part][value=\"SW-001-4.0-SL03\"]");
+    b.click_css("#switchover_later");
+    assert_eq!(b.property(&b.find("#switchover_later"), "checked"), false);
+    live_check(&w, "#switchover_host_id", "#switchover-check", &h2, true);
+    b.fill("#switchover_machine", "ic2");
+    b.select("#switchover_part", "SW-001-4.0-SS03");
+    b.fill("input[name=\"add:SW-001-4.0-AL02\"]", "12");
+    b.click_button("Generate Activation File");
+    w.expect_page("Activation file generated");
+    w.check("activation file generated");
+    let id = w.generated_id();
+
+    // Download it, as the browser saves it; both servers of the pair accept it.
+    b.click_link("Download");
+    let bytes = b.downloaded("ic1.i3lic");
+    let v = w.licverify("ic1.i3lic", &bytes, &h1);
+    assert_eq!(v["license"]["role"], "primary", "{v}");
+    assert_eq!(v["license"]["activation"]["file_id"], id.as_str());
+    assert_eq!(v["license"]["activation"]["license_type"], "production");
+    assert_eq!(assigned(&v, "I3_ACCESS_CLIENT"), 12);
+    let v = w.licverify("ic1.i3lic", &bytes, &h2);
+    assert_eq!(v["license"]["role"], "switchover", "{v}");
+
+    // View License, then Update from the activity list: add 3 seats.
+    b.click_link("View License");
+    w.expect_page("View License");
+    w.check("view license");
+    assert!(w
+        .text()
+        .contains("I3_ACCESS_CLIENT (12 assigned, 0 pooled)"));
+    b.click_link(ACCOUNT);
+    w.expect_page("Activation File Activity");
+    assert!(
+        w.text().contains("Multiple Servers: ic2"),
+        "the pair marker"
+    );
+    b.click_css(&format!("a[href=\"/files/{id}/update\"]"));
+    w.expect_page("Update Activation File");
+    w.check("update activation file");
+    b.fill("input[name=\"add:SW-001-4.0-AL02\"]", "3");
+    b.click_button("Update Activation File");
+    w.expect_page("Activation file updated");
+    w.check("activation file updated");
+    assert!(w.text().contains(&format!("replaces {id}")), "{}", w.text());
+    let new_id = w.generated_id();
+    b.click_link("Download");
+    // The old download is still there under its name; Chromium numbers the new one.
+    let bytes = b.downloaded("ic1 (1).i3lic");
+    let v = w.licverify("ic1-v2.i3lic", &bytes, &h1);
+    assert_eq!(v["license"]["activation"]["file_id"], new_id.as_str());
+    assert_eq!(assigned(&v, "I3_ACCESS_CLIENT"), 15);
+
+    // Deactivate the other file, through its confirmation page.
+    w.goto(&format!("/files/{other}/deactivate"));
+    w.expect_page("Deactivate Activation File");
+    w.check("deactivate confirm");
+    b.click_css("form.card button[type=submit]");
+    w.expect_page("Activation file deactivated");
+    w.check("activation file deactivated");
+    let t = w.text();
+    assert!(
+        t.contains(&format!("Deactivated {other}."))
+            && t.contains("SW-001-4.0-SL03 available again"),
+        "{t}"
+    );
+    b.click_link("Back to Activation File Activity");
+    w.expect_page("Activation File Activity");
+    b.select("#a-active", "no");
+    b.click_button("Apply Filters");
+    b.wait_for("the inactive files", |b| {
+        b.url().contains("active=no").then_some(())
+    });
+    assert!(
+        w.text().contains("lab"),
+        "the deactivated file is listed as inactive"
+    );
+
+    // The error page: a file that does not exist.
+    w.goto("/files/00000000000000000000000000000000");
+    w.expect_page("Not found");
+    w.check("error page");
+
+    w.goto("/accounts");
+    w.logout();
+    w.assert_accessible();
+}
+
+/// A partner generates a development file (no ordered item needed) and it verifies.
+#[test]
+fn partner_generates_a_development_file_in_the_browser() {
+    let Some(w) = World::new("partner_generates_a_development_file_in_the_browser") else {
+        return;
+    };
+    let b = &w.browser;
+    w.login("pat@partner.example");
+    w.check("accounts (partner)");
+    b.click_link(ACCOUNT);
+    b.click_link("New Activation File");
+    w.expect_page("New Activation File");
+    b.select("#n-site", SITE);
+    b.select("#n-product", "CIC 4.0");
+    b.select("#n-type", "development-small");
+    b.click_button("Go");
+    b.find("#host_id");
+    w.check("new development file (partner)");
+    assert!(w.text().contains("Unlimited for partners (30 days)"));
+    let dev = host_code("partner dev box");
+    live_check(&w, "#host_id", "#host_id-check", &dev, true);
+    b.fill("#machine", "dev1");
+    b.click_css("input[name=server_part][value=\"SW-001-4.0-IDS1\"]");
+    b.click_button("Generate Activation File");
+    w.expect_page("Activation file generated");
+    let id = w.generated_id();
+    b.click_link("Download");
+    let v = w.licverify("dev1.i3lic", &b.downloaded("dev1.i3lic"), &dev);
+    assert_eq!(v["license"]["activation"]["file_id"], id.as_str());
+    assert_eq!(
+        v["license"]["activation"]["license_type"],
+        "development-small"
+    );
+    b.click_link("Activation File Activity");
+    w.expect_page("Activation File Activity");
+    assert!(w.text().contains("dev1"));
+    w.check("activity (partner)");
+    w.logout();
+    w.assert_accessible();
+}
+
+/// A customer sends an Activation File Request with an attachment; staff open it, fetch
+/// the attachment and close it with an answer; the customer reads the answer.
+#[test]
+fn activation_file_request_is_sent_answered_and_read_in_the_browser() {
+    let Some(w) = World::new("activation_file_request_is_sent_answered_and_read_in_the_browser")
+    else {
+        return;
+    };
+    let b = &w.browser;
+    let notes = w.sb.file("notes.txt");
+    std::fs::write(&notes, "ic1 died; old file attached\n").unwrap();
+
+    w.login("plain@contoso.example");
+    b.click_link("Activation File Requests");
+    w.expect_page("Activation File Requests");
+    w.check("requests list (customer)");
+    b.click_link("New Activation File Request");
+    w.expect_page("Activation File Request");
+    w.check("new request");
+    b.select("#r-type", "Activation File Request");
+    b.select("#r-cat", "Activation File");
+    b.select("#r-ft", "Upgrade");
+    b.fill("#r-subject", "Move ic1 to new hardware");
+    b.fill("#r-desc", "The old server died.\nPlease move the file.");
+    b.fill("#r-date", "12242026");
+    assert_eq!(b.property(&b.find("#r-date"), "value"), "2026-12-24");
+    b.fill("#r-reason", "cut-over weekend");
+    let files = b.find("#r-files");
+    b.type_into(&files, &notes.display().to_string());
+    b.click_button("Submit");
+    w.expect_page("Request AFR-0000001");
+    w.check("request detail (customer)");
+    let t = w.text();
+    assert!(
+        t.contains("Move ic1 to new hardware") && t.contains("notes.txt"),
+        "{t}"
+    );
+    w.logout();
+
+    w.login("staff@vendor.example");
+    b.click_link("Activation File Requests");
+    w.expect_page("Activation File Requests");
+    w.check("requests list (staff)");
+    b.click_link("AFR-0000001");
+    w.expect_page("Request AFR-0000001");
+    w.check("request detail (staff)");
+    b.click_link("notes.txt");
+    assert_eq!(
+        b.downloaded("notes.txt"),
+        std::fs::read(&notes).unwrap(),
+        "the attachment as sent"
+    );
+    b.fill("#answer", "New file sent: see Activation File Activity.");
+    b.click_button("Close request");
+    w.expect_page("Request AFR-0000001");
+    assert!(w.text().contains("staff@vendor.example"), "{}", w.text());
+    w.check("request closed (staff)");
+    w.logout();
+
+    w.login("plain@contoso.example");
+    b.click_link("Activation File Requests");
+    b.click_link("AFR-0000001");
+    w.expect_page("Request AFR-0000001");
+    let t = w.text();
+    assert!(
+        t.contains("New file sent: see Activation File Activity.") && t.contains("closed"),
+        "{t}"
+    );
+    w.check("request answered (customer)");
+    w.logout();
+    w.assert_accessible();
+}
