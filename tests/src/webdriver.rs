@@ -541,10 +541,11 @@ impl Browser {
     }
 
     /// Wait for a download named `name` to be complete in [`Browser::downloads`]; its bytes.
+    /// The file is removed, so the next download of that name keeps it.
     #[track_caller]
     pub fn downloaded(&self, name: &str) -> Vec<u8> {
         let p = self.downloads().join(name);
-        self.wait_for(&format!("the download {name}"), |_| {
+        let bytes = self.wait_for(&format!("the download {name}"), |_| {
             let partial = std::fs::read_dir(self.downloads())
                 .map(|d| {
                     d.filter_map(Result::ok)
@@ -555,7 +556,9 @@ impl Browser {
                 return None;
             }
             std::fs::read(&p).ok().filter(|b| !b.is_empty())
-        })
+        });
+        let _ = std::fs::remove_file(&p);
+        bytes
     }
 }
 

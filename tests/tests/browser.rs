@@ -211,8 +211,17 @@ fn certified_customer_generates_updates_and_deactivates_in_the_browser() {
     args[m] = "lab".into();
     let other = w.sb.ok("issuer", &args).stdout.trim().to_string();
 
+    // A wrong password first: the login page says so.
     w.goto("/login");
     w.check("login");
+    b.fill("#email", "cert@contoso.example");
+    b.fill("#password", "not the password");
+    b.click_button("Log in");
+    b.wait_for("the refusal", |b| {
+        b.all("p.error").first().map(|e| b.text(e))
+    });
+    assert!(w.text().contains("Wrong e-mail address or password."));
+    w.check("login, wrong password");
     w.login("cert@contoso.example");
     w.check("accounts");
     assert!(w.text().contains("Number of Total Results # 1"));
@@ -326,8 +335,7 @@ fn certified_customer_generates_updates_and_deactivates_in_the_browser() {
     assert!(w.text().contains(&format!("replaces {id}")), "{}", w.text());
     let new_id = w.generated_id();
     b.click_link("Download");
-    // The old download is still there under its name; Chromium numbers the new one.
-    let bytes = b.downloaded("ic1 (1).i3lic");
+    let bytes = b.downloaded("ic1.i3lic");
     let v = w.licverify("ic1-v2.i3lic", &bytes, &h1);
     assert_eq!(v["license"]["activation"]["file_id"], new_id.as_str());
     assert_eq!(assigned(&v, "I3_ACCESS_CLIENT"), 15);
@@ -420,11 +428,16 @@ fn activation_file_request_is_sent_answered_and_read_in_the_browser() {
     let notes = w.sb.file("notes.txt");
     std::fs::write(&notes, "ic1 died; old file attached\n").unwrap();
 
+    // Not certified: New Activation File points to a request instead.
     w.login("plain@contoso.example");
-    b.click_link("Activation File Requests");
-    w.expect_page("Activation File Requests");
-    w.check("requests list (customer)");
-    b.click_link("New Activation File Request");
+    b.click_link(ACCOUNT);
+    b.click_link("New Activation File");
+    w.expect_page("New Activation File");
+    assert!(w
+        .text()
+        .contains("Only certified users generate activation files."));
+    w.check("new activation file (not certified)");
+    b.click_link("Send an activation file request");
     w.expect_page("Activation File Request");
     w.check("new request");
     b.select("#r-type", "Activation File Request");
@@ -445,6 +458,10 @@ fn activation_file_request_is_sent_answered_and_read_in_the_browser() {
         t.contains("Move ic1 to new hardware") && t.contains("notes.txt"),
         "{t}"
     );
+    b.click_link("All requests");
+    w.expect_page("Activation File Requests");
+    assert!(w.text().contains("AFR-0000001"));
+    w.check("requests list (customer)");
     w.logout();
 
     w.login("staff@vendor.example");
