@@ -1,8 +1,8 @@
 //! Harness for the end-to-end tests: finds (and if needed builds) the real `gethostid`,
-//! `issuer`, `licverify` and `portal` binaries, gives each test its own folder and ledger, and
-//! redacts the values that change from run to run (file ids, host IDs, dates, paths) so that
-//! what a user sees can be snapshot-tested. [`webdriver`] drives headless Chromium for the
-//! portal's browser tests.
+//! `issuer`, `licverify`, `licadmin` and `portal` binaries, gives each test its own folder and
+//! ledger, and redacts the values that change from run to run (file ids, host IDs, dates,
+//! paths) so that what a user sees can be snapshot-tested. [`webdriver`] drives headless
+//! Chromium for the portal's browser tests.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -40,8 +40,12 @@ pub fn target_dir() -> PathBuf {
 /// Path of one of [`BINARIES`], built first if this test run has not built it.
 ///
 /// A test crate cannot see other packages' binaries through `CARGO_BIN_EXE_*`, so the first
-/// call runs `cargo build --bins` for their five packages with the same profile and target
-/// folder (cargo releases its lock while tests run, so this nests safely).
+/// call runs `cargo build --bins --examples` for their five packages with the same profile and
+/// target folder (cargo releases its lock while tests run, so this nests safely). Asking for
+/// the examples too makes cargo enable the dev-dependencies' features, as `cargo test` does:
+/// the binaries `cargo test --workspace` just built are then up to date and nothing is
+/// compiled again (a plain `--bins` resolves other features and rebuilt fifteen crates, serde,
+/// rusqlite and axum among them: nearly two minutes on a busy two-core machine).
 pub fn bin(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
@@ -50,7 +54,7 @@ pub fn bin(name: &str) -> PathBuf {
         let target = dir.parent().expect("target folder");
         let mut cmd = Command::new(env!("CARGO"));
         cmd.current_dir(workspace_root())
-            .args(["build", "--bins", "--quiet"])
+            .args(["build", "--bins", "--examples", "--quiet"])
             .args([
                 "-p",
                 "i3lic-hostid",
