@@ -465,6 +465,10 @@ fn activation_file_request_is_sent_answered_and_read_in_the_browser() {
     w.logout();
 
     w.login("staff@vendor.example");
+    b.click_link("Portal Users");
+    w.expect_page("Portal Users");
+    assert!(w.text().contains("plain@contoso.example"));
+    w.check("portal users (staff)");
     b.click_link("Activation File Requests");
     w.expect_page("Activation File Requests");
     w.check("requests list (staff)");
