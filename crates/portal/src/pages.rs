@@ -1338,6 +1338,19 @@ async fn sites_page(
     Ok(r)
 }
 
+/// The Install Site Details form's fields.
+fn site_form(p: &[(String, String)]) -> NewSite {
+    let g = |k: &str| field(p, k).unwrap_or("").to_string();
+    NewSite {
+        name: g("name"),
+        address: vec![g("address1"), g("address2"), g("address3")],
+        city: g("city"),
+        state: g("state"),
+        country: g("country"),
+        postal_code: g("postal_code"),
+    }
+}
+
 /// `POST /accounts/{id}/sites`: add a site.
 pub async fn add_site(
     State(st): State<Arc<AppState>>,
@@ -1347,15 +1360,7 @@ pub async fn add_site(
 ) -> PageResult {
     let p = pairs(&body)?;
     u.check_csrf(field(&p, "csrf").unwrap_or(""))?;
-    let g = |k: &str| field(&p, k).unwrap_or("").to_string();
-    let s = NewSite {
-        name: g("name"),
-        address: vec![g("address1"), g("address2"), g("address3")],
-        city: g("city"),
-        state: g("state"),
-        country: g("country"),
-        postal_code: g("postal_code"),
-    };
+    let s = site_form(&p);
     let idn = id_of(&id)?;
     let c = u.caller.clone();
     match st
@@ -1960,15 +1965,7 @@ pub async fn edit_site(
 ) -> PageResult {
     let p = pairs(&body)?;
     u.check_csrf(field(&p, "csrf").unwrap_or(""))?;
-    let g = |k: &str| field(&p, k).unwrap_or("").to_string();
-    let s = NewSite {
-        name: g("name"),
-        address: vec![g("address1"), g("address2"), g("address3")],
-        city: g("city"),
-        state: g("state"),
-        country: g("country"),
-        postal_code: g("postal_code"),
-    };
+    let s = site_form(&p);
     let idn = id_of(&id)?;
     let c = u.caller.clone();
     let old = site.clone();
