@@ -166,6 +166,36 @@ impl CatalogError {
     }
 }
 
+/// The catalog a command uses: the file at `path` (read bounded by [`MAX_CATALOG_SIZE`],
+/// UTF-8, parsed), else the built-in one; any problem is [`IssuerError::Catalog`] naming
+/// the source (a file that is not UTF-8 names the line where it stops being so).
+pub fn load(path: Option<&std::path::Path>) -> Result<Catalog, crate::IssuerError> {
+    use crate::IssuerError;
+    match path {
+        None => Catalog::built_in().map_err(|error| IssuerError::Catalog {
+            source_name: "built-in".into(),
+            error,
+        }),
+        Some(p) => {
+            let bytes = crate::fsio::read_bounded(p, MAX_CATALOG_SIZE, "catalog")?;
+            let text = String::from_utf8(bytes).map_err(|e| IssuerError::Catalog {
+                source_name: p.display().to_string(),
+                error: CatalogError::Syntax {
+                    line: 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
+                        .iter()
+                        .filter(|b| **b == b'\n')
+                        .count(),
+                    reason: "not UTF-8 text".into(),
+                },
+            })?;
+            Catalog::parse(&text).map_err(|error| IssuerError::Catalog {
+                source_name: p.display().to_string(),
+                error,
+            })
+        }
+    }
+}
+
 /// At most [`EXCERPT_CHARS`] characters of `s`, escaped (`escape_debug`), with `…` when cut:
 /// what an error message may quote of a catalog line.
 pub fn excerpt(s: &str) -> String {

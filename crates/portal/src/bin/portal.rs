@@ -2,12 +2,12 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use issuer::{Catalog, IssuerError, Ledger, Role};
+use issuer::{IssuerError, Ledger, Role};
 use portal::service::{AppState, Config};
 use zeroize::Zeroizing;
 
@@ -163,26 +163,6 @@ fn actor() -> String {
     }
 }
 
-fn load_catalog(path: Option<&Path>) -> Result<Catalog, IssuerError> {
-    match path {
-        None => Catalog::built_in().map_err(|error| IssuerError::Catalog {
-            source_name: "built-in".into(),
-            error,
-        }),
-        Some(p) => {
-            let bytes =
-                issuer::fsio::read_bounded(p, issuer::catalog::MAX_CATALOG_SIZE, "catalog")?;
-            let text = String::from_utf8(bytes).map_err(|_| IssuerError::MalformedRequest {
-                reason: format!("catalog {} is not UTF-8 text", p.display()),
-            })?;
-            Catalog::parse(&text).map_err(|error| IssuerError::Catalog {
-                source_name: p.display().to_string(),
-                error,
-            })
-        }
-    }
-}
-
 fn password() -> Result<Zeroizing<String>, Failure> {
     if let Ok(p) = std::env::var("I3LIC_PORTAL_PASSWORD") {
         return Ok(Zeroizing::new(p));
@@ -225,7 +205,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             listen,
             secure_cookies,
         } => {
-            let catalog = load_catalog(cli.catalog.as_deref())?;
+            let catalog = issuer::catalog::load(cli.catalog.as_deref())?;
             let key = issuer::keys::load_secret_key(&key, &mut || {
                 issuer::keys::passphrase_from_env_or_prompt(false)
             })?;

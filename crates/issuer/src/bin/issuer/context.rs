@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use issuer::{Catalog, IssuerError, Ledger};
+use issuer::{IssuerError, Ledger};
 
 use crate::cli::Cli;
 use crate::config;
@@ -90,32 +90,7 @@ fn warn_if_loose(ledger: Ledger) -> Result<Ledger, IssuerError> {
 }
 
 /// The catalog: `--catalog FILE`, else the built-in one.
-pub fn load_catalog(path: Option<&Path>) -> Result<Catalog, IssuerError> {
-    match path {
-        None => Catalog::built_in().map_err(|error| IssuerError::Catalog {
-            source_name: "built-in".into(),
-            error,
-        }),
-        Some(p) => {
-            let bytes =
-                issuer::fsio::read_bounded(p, issuer::catalog::MAX_CATALOG_SIZE, "catalog")?;
-            let text = String::from_utf8(bytes).map_err(|e| IssuerError::Catalog {
-                source_name: p.display().to_string(),
-                error: issuer::CatalogError::Syntax {
-                    line: 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
-                        .iter()
-                        .filter(|b| **b == b'\n')
-                        .count(),
-                    reason: "not UTF-8 text".into(),
-                },
-            })?;
-            Catalog::parse(&text).map_err(|error| IssuerError::Catalog {
-                source_name: p.display().to_string(),
-                error,
-            })
-        }
-    }
-}
+pub use issuer::catalog::load as load_catalog;
 
 /// Who is running the command: `$USER` / `$LOGNAME`, else the account name of this process's
 /// user id in /etc/passwd (Unix), else `uid N`. A variable whose value the ledger would
