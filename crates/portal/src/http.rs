@@ -74,30 +74,38 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// The `Set-Cookie` value of a session cookie (or of its removal, with an empty value).
-pub fn session_cookie(state: &AppState, value: &str) -> String {
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, `Secure` when configured; an empty
+/// value removes the cookie (`Max-Age=0`).
+fn set_cookie(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: Option<u32>,
+) -> String {
     let secure = if state.config.secure_cookies {
         "; Secure"
     } else {
         ""
     };
-    let age = if value.is_empty() { "; Max-Age=0" } else { "" };
-    format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict{secure}{age}")
+    let age = match (value.is_empty(), max_age) {
+        (true, _) => "; Max-Age=0".to_string(),
+        (false, Some(a)) => format!("; Max-Age={a}"),
+        (false, None) => String::new(),
+    };
+    format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict{secure}{age}")
+}
+
+/// The `Set-Cookie` value of a session cookie (or of its removal, with an empty value):
+/// a browser-session cookie for the whole portal.
+pub fn session_cookie(state: &AppState, value: &str) -> String {
+    set_cookie(state, SESSION_COOKIE, value, "/", None)
 }
 
 /// The `Set-Cookie` value of the login form's token (or of its removal, with an empty
-/// value): ten minutes, this portal only.
+/// value): ten minutes, the login page only.
 pub fn login_cookie(state: &AppState, value: &str) -> String {
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let age = if value.is_empty() { 0 } else { 600 };
-    format!(
-        "{}={value}; Path=/login; HttpOnly; SameSite=Strict; Max-Age={age}{secure}",
-        crate::auth::LOGIN_COOKIE
-    )
+    set_cookie(state, crate::auth::LOGIN_COOKIE, value, "/login", Some(600))
 }
 
 /// The address a request came from (none in in-process tests).

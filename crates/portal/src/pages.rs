@@ -979,6 +979,13 @@ fn decode(s: &str) -> Result<String, PortalError> {
     String::from_utf8(out).map_err(|_| PortalError::bad_request("the form is not UTF-8"))
 }
 
+/// A state-changing form's fields, once its anti-forgery token is this session's.
+fn checked_form(u: &PageUser, body: &[u8]) -> Result<Vec<(String, String)>, PortalError> {
+    let p = pairs(body)?;
+    u.check_csrf(field(&p, "csrf").unwrap_or(""))?;
+    Ok(p)
+}
+
 fn field<'a>(p: &'a [(String, String)], k: &str) -> Option<&'a str> {
     p.iter()
         .find(|(n, _)| n == k)
@@ -1019,8 +1026,7 @@ pub async fn new_file(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let p = pairs(&body)?;
-    u.check_csrf(field(&p, "csrf").unwrap_or(""))?;
+    let p = checked_form(&u, &body)?;
     let g = |k: &str| field(&p, k).map(String::from);
     let q = NewFileQuery {
         site: g("site"),
@@ -1173,8 +1179,7 @@ pub async fn update(
     Path(f): Path<String>,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let p = pairs(&body)?;
-    u.check_csrf(field(&p, "csrf").unwrap_or(""))?;
+    let p = checked_form(&u, &body)?;
     let g = |k: &str| field(&p, k).map(String::from);
     let form = UpdateForm {
         add: add_items(&p)?,
@@ -1244,8 +1249,7 @@ pub async fn deactivate(
     Path(f): Path<String>,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let p = pairs(&body)?;
-    u.check_csrf(field(&p, "csrf").unwrap_or(""))?;
+    let p = checked_form(&u, &body)?;
     let with = field(&p, "with_recovery").is_some();
     let c = u.caller.clone();
     let f2 = f.clone();
@@ -1358,8 +1362,7 @@ pub async fn add_site(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let p = pairs(&body)?;
-    u.check_csrf(field(&p, "csrf").unwrap_or(""))?;
+    let p = checked_form(&u, &body)?;
     let s = site_form(&p);
     let idn = id_of(&id)?;
     let c = u.caller.clone();
@@ -1382,8 +1385,7 @@ pub async fn set_site_active(
     Path((id, site)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let p = pairs(&body)?;
-    u.check_csrf(field(&p, "csrf").unwrap_or(""))?;
+    let p = checked_form(&u, &body)?;
     let active = match field(&p, "active") {
         Some("yes") => true,
         Some("no") => false,
@@ -1818,8 +1820,7 @@ pub async fn add_user(
     u: PageUser,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let p = pairs(&body)?;
-    u.check_csrf(field(&p, "csrf").unwrap_or(""))?;
+    let p = checked_form(&u, &body)?;
     staff_only(&u)?;
     let g = |k: &str| field(&p, k).unwrap_or("").to_string();
     let accounts: Vec<String> = p
@@ -1877,8 +1878,7 @@ pub async fn set_user_active(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let p = pairs(&body)?;
-    u.check_csrf(field(&p, "csrf").unwrap_or(""))?;
+    let p = checked_form(&u, &body)?;
     staff_only(&u)?;
     let id = id_of(&id)?;
     let active = match field(&p, "active") {
@@ -1963,8 +1963,7 @@ pub async fn edit_site(
     Path((id, site)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let p = pairs(&body)?;
-    u.check_csrf(field(&p, "csrf").unwrap_or(""))?;
+    let p = checked_form(&u, &body)?;
     let s = site_form(&p);
     let idn = id_of(&id)?;
     let c = u.caller.clone();

@@ -670,7 +670,7 @@ pub fn check_host_id(code: &str) -> HostIdCheck {
     match code.trim().parse::<hostid::HostId>() {
         Ok(h) => HostIdCheck {
             valid: true,
-            form: Some(format!("{:?}", h.form()).to_lowercase()),
+            form: Some(h.form().as_str().to_string()),
             canonical: Some(h.to_string()),
             message: "This host ID is valid.".into(),
         },
