@@ -84,10 +84,6 @@ pub struct SummaryQuery {
     pub category: Option<String>,
 }
 
-fn opt(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
-}
-
 /// `GET /api/v1/accounts/{id}/summary`.
 pub async fn summary(
     State(st): State<Arc<AppState>>,
@@ -97,7 +93,8 @@ pub async fn summary(
 ) -> ApiResult {
     let id = id_of(&id)?;
     let Query(q) = q.map_err(|e| ApiError(PortalError::bad_request(e.body_text())))?;
-    let (site, category) = (opt(q.site), opt(q.category));
+    let site = service::nonempty(&q.site).map(String::from);
+    let category = service::nonempty(&q.category).map(String::from);
     let s = st
         .read(move |l, cat| service::summary(l, cat, &c, id, site.as_deref(), category.as_deref()))
         .await?;

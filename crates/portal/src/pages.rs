@@ -147,10 +147,7 @@ fn id_of(s: &str) -> Result<i64, PageError> {
 }
 
 fn opt(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
+    service::nonempty(v).map(String::from)
 }
 
 fn date(t: Timestamp) -> String {

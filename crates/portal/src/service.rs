@@ -79,6 +79,16 @@ impl AppState {
         })
     }
 
+    /// The ledger file's permissions when group or others may open it, as found when the
+    /// ledger was opened.
+    pub fn loose_permissions(&self) -> Option<issuer::LoosePermissions> {
+        self.writer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .loose_permissions()
+            .cloned()
+    }
+
     /// The public key's id (for the server log; the key itself is never served).
     pub fn key_id(&self) -> String {
         self.key.key_id().to_string()
@@ -271,7 +281,8 @@ fn date(flag: &str, s: &str, end: bool) -> Result<Timestamp, PortalError> {
     Ok(if end { t.plus_days(1) } else { t })
 }
 
-fn nonempty(v: &Option<String>) -> Option<&str> {
+/// A text field as given, trimmed, or `None` when it is missing or blank.
+pub(crate) fn nonempty(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 

@@ -210,7 +210,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 issuer::keys::passphrase_from_env_or_prompt(false)
             })?;
             let state = AppState::open(&db, catalog, key, Config { secure_cookies })?;
-            if let Some(w) = Ledger::open(&db)?.loose_permissions() {
+            if let Some(w) = state.loose_permissions() {
                 eprintln!("warning: {w}");
             }
             serve(Arc::new(state), listen)
