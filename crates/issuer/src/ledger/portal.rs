@@ -730,15 +730,11 @@ impl Ledger {
 
     /// The active user a live (not revoked) token belongs to, by the token's digest.
     pub fn portal_token_user(&self, digest: &[u8; 32]) -> Result<Option<PortalUser>, IssuerError> {
-        let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {} FROM portal_tokens t JOIN portal_users u ON u.id = t.user_id
+        let mut st = self.conn.prepare_cached(
+            "SELECT u.id, u.email, u.role, u.certified, u.active
+             FROM portal_tokens t JOIN portal_users u ON u.id = t.user_id
              WHERE t.digest = ?1 AND t.revoked_at IS NULL AND u.active = 1",
-            USER_COLUMNS
-                .split(", ")
-                .map(|c| format!("u.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))?;
+        )?;
         Ok(st
             .query_row([digest.as_slice()], |r| user_row(&self.conn, r))
             .optional()?)
@@ -831,40 +827,42 @@ impl Ledger {
         let mut rows = st
             .query_map(args, |r| {
                 let ts = |v: i64| Timestamp::from_unix(v).unwrap_or(Timestamp::PERPETUAL);
-                Ok(RequestRecord {
-                    number: request_number(r.get(0)?),
-                    account: r.get(1)?,
-                    requested_by: r.get(2)?,
-                    request: NewRequest {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    RequestRecord {
+                        number: request_number(r.get(0)?),
                         account: r.get(1)?,
-                        request_type: r.get(3)?,
-                        category: r.get(4)?,
-                        file_type: r.get(5)?,
-                        subject: r.get(6)?,
-                        description: r.get(7)?,
-                        urgent: r.get(8)?,
-                        date_needed: r.get(9)?,
-                        date_reason: r.get(10)?,
-                        host_id: r.get(11)?,
-                        backup_host_id: r.get(12)?,
+                        requested_by: r.get(2)?,
+                        request: NewRequest {
+                            account: r.get(1)?,
+                            request_type: r.get(3)?,
+                            category: r.get(4)?,
+                            file_type: r.get(5)?,
+                            subject: r.get(6)?,
+                            description: r.get(7)?,
+                            urgent: r.get(8)?,
+                            date_needed: r.get(9)?,
+                            date_reason: r.get(10)?,
+                            host_id: r.get(11)?,
+                            backup_host_id: r.get(12)?,
+                        },
+                        status: r.get(13)?,
+                        answer: r.get(14)?,
+                        closed_by: r.get(15)?,
+                        closed_at: r.get::<_, Option<i64>>(16)?.map(ts),
+                        created_at: ts(r.get(17)?),
+                        attachments: Vec::new(),
                     },
-                    status: r.get(13)?,
-                    answer: r.get(14)?,
-                    closed_by: r.get(15)?,
-                    closed_at: r.get::<_, Option<i64>>(16)?.map(ts),
-                    created_at: ts(r.get(17)?),
-                    attachments: Vec::new(),
-                })
+                ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         let mut st = self.conn.prepare_cached(
             "SELECT position, name, content_type, length(bytes), sha256 FROM request_attachments
              WHERE request_id = ?1 ORDER BY position",
         )?;
-        for r in &mut rows {
-            let id = parse_request_number(&r.number).unwrap_or(0);
+        for (id, r) in &mut rows {
             r.attachments = st
-                .query_map([id], |x| {
+                .query_map([*id], |x| {
                     Ok(AttachmentInfo {
                         position: x.get(0)?,
                         name: x.get(1)?,
@@ -875,7 +873,7 @@ impl Ledger {
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
         }
-        Ok(rows)
+        Ok(rows.into_iter().map(|(_, r)| r).collect())
     }
 
     /// Requests, newest first: of one account, or of every account (`None`).
