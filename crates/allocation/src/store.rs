@@ -275,61 +275,98 @@ pub(crate) fn open(path: &Path) -> Result<Connection, AllocError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     // Every statement of the allocator stays prepared (rusqlite keeps 16 by default).
     conn.set_prepared_statement_cache_capacity(128);
-    // Identify the file before changing anything in it: another program's database is
-    // refused and left as it was.
-    let (app, version, tables) = identify(&conn).map_err(|e| not_a_store(path, e.to_string()))?;
+    // Identify the file before changing anything in it: a file that is not a store (another
+    // program's database, a newer or unknown schema, tables without a schema version) is
+    // refused here, having only been read, and is left byte for byte as it was.
+    identify(&conn, path)?;
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    // The schema is made or migrated in one transaction, before the switch to WAL: a file
+    // found damaged on the way is refused with the transaction rolled back, so unchanged.
+    migrate(&conn, path)?;
+    // Last, once the file is known to be a store: switching a file that is not yet in WAL
+    // mode rewrites its header (the format versions and the change counter), so it is not
+    // done to a file that may still be refused.
+    let _: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(|e| damaged(path, e))?;
+    Ok(conn)
+}
+
+/// Whether the file at `path` is a store (or an empty database, to become one), read
+/// without writing anything.
+fn identify(conn: &Connection, path: &Path) -> Result<(), AllocError> {
+    let read = |sql: &str| -> Result<i64, AllocError> {
+        conn.query_row(sql, [], |r| r.get(0))
+            .map_err(|e| not_a_store(path, e.to_string()))
+    };
+    let app = read("PRAGMA application_id")?;
+    let version = read("PRAGMA user_version")?;
+    let tables = read("SELECT COUNT(*) FROM sqlite_master")?;
     let fresh = app == 0 && version == 0 && tables == 0;
-    if !fresh && app != APPLICATION_ID {
+    if !fresh && app != i64::from(APPLICATION_ID) {
         return Err(not_a_store(
             path,
             "it is another program's SQLite database (its application id is not i3lic's)",
         ));
     }
-    if version > SCHEMA_VERSION {
+    if !(0..=i64::from(SCHEMA_VERSION)).contains(&version) {
         return Err(not_a_store(
             path,
-            format!("schema version {version}; this build knows up to {SCHEMA_VERSION}"),
+            format!("schema version {version}; this build knows versions 1 to {SCHEMA_VERSION}"),
         ));
     }
-    let _: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .map_err(|e| not_a_store(path, e.to_string()))?;
-    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
-    migrate(&conn, path)?;
-    Ok(conn)
+    if version == 0 && tables != 0 {
+        return Err(not_a_store(path, "it holds tables but no schema version"));
+    }
+    Ok(())
 }
 
-fn identify(conn: &Connection) -> rusqlite::Result<(i32, i32, i64)> {
-    let app: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
-    let version: i32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let tables: i64 = conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))?;
-    Ok((app, version, tables))
+/// An error of SQLite while a store is migrated or switched to WAL: a damaged file is not a
+/// store; anything else (busy past the timeout, disk full, ...) a failure of the store.
+fn damaged(path: &Path, e: rusqlite::Error) -> AllocError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+            not_a_store(path, e.to_string())
+        }
+        _ => AllocError::Store(e),
+    }
 }
 
 fn migrate(conn: &Connection, path: &Path) -> Result<(), AllocError> {
     // Two processes opening a new (or older) store at once: the second waits for the
-    // first's transaction and then finds the schema in place.
-    let conn_tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    let mut version: i32 = conn_tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    // first's transaction and then finds the schema in place. Any error drops the
+    // transaction, rolling back whatever it wrote.
+    let conn_tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+        .map_err(|e| damaged(path, e))?;
+    let mut version: i32 = conn_tx
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| damaged(path, e))?;
     let start = version;
     if version == 0 {
-        let tables: i64 =
-            conn_tx.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))?;
+        let tables: i64 = conn_tx
+            .query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(|e| damaged(path, e))?;
         if tables != 0 {
             return Err(not_a_store(path, "it holds tables but no schema version"));
         }
-        conn_tx.execute_batch(SCHEMA)?;
-        conn_tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        conn_tx
+            .execute_batch(SCHEMA)
+            .and_then(|()| conn_tx.pragma_update(None, "application_id", APPLICATION_ID))
+            .map_err(|e| damaged(path, e))?;
         version = 1;
     }
     if version == 1 {
         // Version 1 to 2: the configured counters, filled from the grants.
-        conn_tx.execute_batch(SCHEMA_V2)?;
+        conn_tx
+            .execute_batch(SCHEMA_V2)
+            .map_err(|e| damaged(path, e))?;
         version = 2;
     }
     if version != start {
-        conn_tx.pragma_update(None, "user_version", version)?;
+        conn_tx
+            .pragma_update(None, "user_version", version)
+            .map_err(|e| damaged(path, e))?;
     }
-    conn_tx.commit()?;
+    conn_tx.commit().map_err(|e| damaged(path, e))?;
     Ok(())
 }

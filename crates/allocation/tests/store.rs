@@ -1,9 +1,10 @@
 //! The store file itself: a version-1 store is migrated to the current schema when opened,
-//! and `check` finds what is broken in a store (each kind of damage made by hand here).
+//! `check` finds what is broken in a store (each kind of damage made by hand here), and a
+//! file that `open` refuses is left byte for byte as it was.
 
 mod common;
 
-use allocation::{Allocator, Method, Place, StationKind, Target, SCHEMA_VERSION};
+use allocation::{AllocError, Allocator, Method, Place, StationKind, Target, SCHEMA_VERSION};
 use common::*;
 use format::Rules;
 use rusqlite::Connection;
@@ -190,4 +191,91 @@ fn check_finds_every_kind_of_damage() {
         .unwrap();
     drop(c);
     assert!(env.reopen().check().is_err());
+}
+
+/// Open the store file holding `bytes`: the refusal, and whether the file is as it was.
+fn open_refused(bytes: &[u8]) -> (AllocError, bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("refused.db");
+    std::fs::write(&path, bytes).unwrap();
+    let e = match Allocator::open(&path, verifier()) {
+        Ok(_) => panic!("the file was opened as a store"),
+        Err(e) => e,
+    };
+    (e, std::fs::read(&path).unwrap() == bytes)
+}
+
+#[test]
+fn a_store_file_with_tables_but_no_schema_version_is_refused_and_left_unchanged() {
+    // Found by the `open` fuzz target: a store file (i3lic's application id, not in WAL
+    // mode) whose schema version reads 0. It used to be switched to WAL, which rewrote its
+    // header, before the missing schema version was noticed and the file refused.
+    let bytes = include_bytes!("data/open-crash-ceb04e02ffde352def213e304259d9babb712e41");
+    assert_eq!(bytes.len(), 102_400);
+    let (e, unchanged) = open_refused(bytes);
+    assert!(
+        matches!(&e, AllocError::NotAStore { reason, .. }
+            if reason == "it holds tables but no schema version"),
+        "{e:?}"
+    );
+    assert_eq!((e.kind(), e.exit_code()), ("not-a-store", 3), "{e}");
+    assert!(unchanged, "the refused file was changed");
+}
+
+/// A populated store as a version-1 store in rollback-journal mode (a file SQLite switches to
+/// WAL by rewriting its header), changed by `finish` with foreign keys off: its bytes.
+fn version_1_store_file(finish: impl FnOnce(&Connection, &std::path::Path)) -> Vec<u8> {
+    let Env { dir, alloc, .. } = populated();
+    drop(alloc);
+    let path = dir.path().join("alloc.db");
+    downgrade_to_v1(&path);
+    let c = Connection::open(&path).unwrap();
+    c.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
+    let mode: String = c
+        .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "delete");
+    finish(&c, &path);
+    drop(c);
+    std::fs::read(&path).unwrap()
+}
+
+#[test]
+fn a_version_1_store_found_damaged_while_migrated_is_refused_and_left_unchanged() {
+    let mut bytes = version_1_store_file(|_, _| {});
+    // The root page of user_grants, read by the migration, made unreadable.
+    let root: i64 = {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("copy.db");
+        std::fs::write(&p, &bytes).unwrap();
+        Connection::open(&p)
+            .unwrap()
+            .query_row(
+                "SELECT rootpage FROM sqlite_master WHERE name = 'user_grants'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let page = usize::try_from(root - 1).unwrap() * 4096;
+    bytes[page..page + 16].fill(0xff);
+    let (e, unchanged) = open_refused(&bytes);
+    assert!(unchanged, "the refused file was changed ({e})");
+    assert_eq!((e.kind(), e.exit_code()), ("not-a-store", 3), "{e}");
+}
+
+#[test]
+fn a_store_file_of_an_unknown_schema_version_is_refused_and_left_unchanged() {
+    for v in [-1, SCHEMA_VERSION + 1] {
+        let bytes = version_1_store_file(|c, _| {
+            c.pragma_update(None, "user_version", v).unwrap();
+        });
+        let (e, unchanged) = open_refused(&bytes);
+        assert!(
+            matches!(&e, AllocError::NotAStore { reason, .. }
+                if reason.starts_with(&format!("schema version {v};"))),
+            "{e:?}"
+        );
+        assert!(unchanged, "the refused file (version {v}) was changed");
+    }
 }
