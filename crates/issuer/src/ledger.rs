@@ -40,6 +40,10 @@ pub const SCHEMA_VERSION: i64 = 3;
 /// How long a writer waits for another one to finish before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Prepared statements kept per connection: every query a page or a command runs more than
+/// once stays parsed (SQLite's parser costs more than most of these queries).
+const STATEMENT_CACHE: usize = 96;
+
 const SCHEMA: &str = r#"
 CREATE TABLE accounts (
     id          INTEGER PRIMARY KEY,
@@ -467,6 +471,7 @@ impl Ledger {
             ));
         }
         conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // Identify the file before changing anything in it: switching to WAL rewrites the
         // header of whatever database `path` names, so another program's file is refused
         // first and left byte for byte as it was.
@@ -527,6 +532,7 @@ impl Ledger {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let mut unlocked = None;
         let conn = match Self::identify(&conn, path) {
             Ok(()) => conn,
@@ -735,6 +741,39 @@ impl Ledger {
         Ok(())
     }
 
+    /// Run `f`'s reads in one read transaction: every query in it sees the same committed
+    /// state of the ledger, however many writers commit meanwhile (and SQLite takes its
+    /// read lock once instead of at every statement). `f` must only read; the transaction
+    /// is rolled back at the end, whatever `f` returns.
+    pub fn read_snapshot<T, E>(&self, f: impl FnOnce(&Ledger) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<IssuerError>,
+    {
+        self.conn
+            .prepare_cached("BEGIN DEFERRED")
+            .and_then(|mut st| st.execute([]))
+            .map_err(|e| E::from(e.into()))?;
+        let out = f(self);
+        // Only reads ran: ending the transaction cannot lose anything, and fails only when
+        // no transaction is open (then there is nothing to end).
+        let _ = self
+            .conn
+            .prepare_cached("ROLLBACK")
+            .and_then(|mut st| st.execute([]));
+        out
+    }
+
+    /// SQLite's `PRAGMA data_version` on this connection: a number that changes whenever
+    /// another connection (in this process or another) has committed a change since this
+    /// one last read. Inside [`Ledger::read_snapshot`] it names the state being read, so a
+    /// reader can keep results and know exactly when they are stale.
+    pub fn data_version(&self) -> Result<i64, IssuerError> {
+        Ok(self
+            .conn
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))?)
+    }
+
     /// The ledger file's permissions when group or others may open it (any of the bits
     /// `0o077`), as found when it was opened; `None` when only its owner may (always `None`
     /// off Unix).
@@ -798,14 +837,20 @@ impl Ledger {
     /// The account `name` names, compared without case (an exact match first). Not found:
     /// [`IssuerError::UnknownAccount`] with the closest names.
     fn account_id(conn: &Connection, name: &str) -> Result<i64, IssuerError> {
-        let found: Option<i64> = conn
-            .query_row(
-                "SELECT id FROM accounts WHERE name = ?1 COLLATE NOCASE
-                 ORDER BY name = ?1 DESC, id LIMIT 1",
-                [name],
-                |r| r.get(0),
-            )
+        // The name as spelled first (through the unique index), then in any case (a scan).
+        let exact: Option<i64> = conn
+            .prepare_cached("SELECT id FROM accounts WHERE name = ?1")?
+            .query_row([name], |r| r.get(0))
             .optional()?;
+        let found: Option<i64> = match exact {
+            Some(id) => Some(id),
+            None => conn
+                .prepare_cached(
+                    "SELECT id FROM accounts WHERE name = ?1 COLLATE NOCASE ORDER BY id LIMIT 1",
+                )?
+                .query_row([name], |r| r.get(0))
+                .optional()?,
+        };
         match found {
             Some(id) => Ok(id),
             None => {
@@ -846,14 +891,21 @@ impl Ledger {
         account_id: i64,
         name: &str,
     ) -> Result<(i64, bool), IssuerError> {
-        let found = conn
-            .query_row(
-                "SELECT id, active FROM sites WHERE account_id = ?1 AND name = ?2 COLLATE NOCASE
-                 ORDER BY name = ?2 DESC, id LIMIT 1",
-                params![account_id, name],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+        // The name as spelled first (through the unique index), then in any case.
+        let exact = conn
+            .prepare_cached("SELECT id, active FROM sites WHERE account_id = ?1 AND name = ?2")?
+            .query_row(params![account_id, name], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
+        let found = match exact {
+            Some(f) => Some(f),
+            None => conn
+                .prepare_cached(
+                    "SELECT id, active FROM sites WHERE account_id = ?1 AND name = ?2 COLLATE NOCASE
+                     ORDER BY id LIMIT 1",
+                )?
+                .query_row(params![account_id, name], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?,
+        };
         match found {
             Some(f) => Ok(f),
             None => {
@@ -928,7 +980,7 @@ impl Ledger {
     pub fn accounts(&self) -> Result<Vec<String>, IssuerError> {
         let mut st = self
             .conn
-            .prepare("SELECT name FROM accounts ORDER BY name")?;
+            .prepare_cached("SELECT name FROM accounts ORDER BY name")?;
         let names = st
             .query_map([], |r| r.get(0))?
             .collect::<Result<Vec<String>, _>>()?;
@@ -1029,7 +1081,7 @@ impl Ledger {
     /// The install sites of an account, by name.
     pub fn sites(&self, account: &str) -> Result<Vec<Site>, IssuerError> {
         let a = Self::account_id(&self.conn, account)?;
-        let mut st = self.conn.prepare(
+        let mut st = self.conn.prepare_cached(
             "SELECT name, address1, address2, address3, city, state, country, postal_code, active
              FROM sites WHERE account_id = ?1 ORDER BY name",
         )?;
@@ -1154,7 +1206,7 @@ impl Ledger {
         with_sites: bool,
     ) -> Result<Summary, IssuerError> {
         let a = Self::account_id(&self.conn, account)?;
-        let mut st = self.conn.prepare(
+        let mut st = self.conn.prepare_cached(
             "SELECT part, SUM(quantity), SUM(CASE WHEN perpetual = 1 THEN quantity ELSE 0 END)
              FROM orders WHERE account_id = ?1 AND active = 1 GROUP BY part ORDER BY part",
         )?;

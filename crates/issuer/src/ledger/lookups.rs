@@ -78,7 +78,7 @@ impl Ledger {
     /// The order lines of an account, oldest first (retired lines included, marked inactive).
     pub fn orders(&self, account: &str) -> Result<Vec<OrderLine>, IssuerError> {
         let a = Self::account_id(&self.conn, account)?;
-        let mut st = self.conn.prepare(
+        let mut st = self.conn.prepare_cached(
             "SELECT id, part, quantity, used, perpetual, active, upgraded_from, included_with,
                     added_at, added_by
              FROM orders WHERE account_id = ?1 ORDER BY id",

@@ -446,7 +446,8 @@ impl Ledger {
     pub fn account_by_id(&self, id: i64) -> Result<Option<AccountRef>, IssuerError> {
         Ok(self
             .conn
-            .query_row("SELECT id, name FROM accounts WHERE id = ?1", [id], |r| {
+            .prepare_cached("SELECT id, name FROM accounts WHERE id = ?1")?
+            .query_row([id], |r| {
                 Ok(AccountRef {
                     id: r.get(0)?,
                     name: r.get(1)?,
@@ -459,10 +460,10 @@ impl Ledger {
     pub fn file_account(&self, file: &str) -> Result<AccountRef, IssuerError> {
         let id = file.trim().to_ascii_lowercase();
         self.conn
-            .query_row(
+            .prepare_cached(
                 "SELECT a.id, a.name FROM files f JOIN accounts a ON a.id = f.account_id WHERE f.id = ?1",
-                [&id],
-                |r| {
+            )?
+            .query_row([&id], |r| {
                     Ok(AccountRef {
                         id: r.get(0)?,
                         name: r.get(1)?,
