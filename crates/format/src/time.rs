@@ -64,8 +64,33 @@ impl Timestamp {
 
     /// The calendar date, `YYYY-MM-DD`.
     pub fn date(self) -> String {
+        let mut out = String::with_capacity(10);
+        self.write_date(&mut out);
+        out
+    }
+
+    /// Append the calendar date, `YYYY-MM-DD`, to `out` (what [`Timestamp::date`] returns,
+    /// without a string of its own: pages write many dates).
+    pub fn write_date(self, out: &mut String) {
         let (y, m, d) = civil_from_days(self.0.div_euclid(DAY));
-        format!("{y:04}-{m:02}-{d:02}")
+        // Every valid instant is in the years 1970 to 9999 (MAX_SECS): four digits, and
+        // divisions by constants of small unsigned numbers (no general division).
+        let (y, m, d) = (y.clamp(0, 9999) as u32, m as u32, d as u32);
+        let digit = |v: u32| char::from(b'0' + (v % 10) as u8);
+        for c in [
+            digit(y / 1000),
+            digit(y / 100),
+            digit(y / 10),
+            digit(y),
+            '-',
+            digit(m / 10),
+            digit(m),
+            '-',
+            digit(d / 10),
+            digit(d),
+        ] {
+            out.push(c);
+        }
     }
 }
 
@@ -230,6 +255,8 @@ mod tests {
         {
             let t = Timestamp(secs);
             assert_eq!(t.to_string().parse::<Timestamp>().unwrap(), t, "{t}");
+            // The date is the first ten characters of the full form.
+            assert_eq!(t.date(), t.to_string()[..10], "{t}");
         }
     }
 
