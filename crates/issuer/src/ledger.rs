@@ -2029,6 +2029,44 @@ fn check_name(what: &str, v: &str) -> Result<(), IssuerError> {
 mod tests {
     use super::*;
 
+    /// A read snapshot sees one state however many commits land during it, and the data
+    /// version tells a reader that another connection committed since it last read.
+    #[test]
+    fn a_snapshot_is_one_state_and_the_data_version_tells_of_other_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.db");
+        let mut writer = Ledger::open(&path).unwrap();
+        writer.add_account("A", "t").unwrap();
+        let reader = Ledger::open(&path).unwrap();
+        let v0 = reader.data_version().unwrap();
+        assert_eq!(
+            reader.data_version().unwrap(),
+            v0,
+            "nothing committed meanwhile"
+        );
+        let (before, during, inner_version) = reader
+            .read_snapshot(|l| -> Result<_, IssuerError> {
+                let before = l.accounts()?;
+                writer.add_account("B", "t")?;
+                Ok((before, l.accounts()?, l.data_version()?))
+            })
+            .unwrap();
+        assert_eq!(before, ["A"]);
+        assert_eq!(
+            during,
+            ["A"],
+            "a commit during the snapshot is not seen in it"
+        );
+        assert_eq!(inner_version, v0, "nor counted in it");
+        assert_eq!(reader.accounts().unwrap(), ["A", "B"], "it is seen after");
+        assert_ne!(reader.data_version().unwrap(), v0, "and counted");
+        // The reader's own snapshot ended: the writer can go on, and a failed read ends it too.
+        let e = reader.read_snapshot(|l| l.sites("nobody")).unwrap_err();
+        assert!(matches!(e, IssuerError::UnknownAccount { .. }), "{e}");
+        writer.add_account("C", "t").unwrap();
+        assert_eq!(reader.accounts().unwrap(), ["A", "B", "C"]);
+    }
+
     /// A ledger read without SQLite's locks (as where this user may not create its -wal and
     /// -shm files) tells when a writer changed it while it was being read.
     #[test]
