@@ -321,6 +321,7 @@ fn certified_customer_generates_updates_and_deactivates_in_the_browser() {
         .contains("I3_ACCESS_CLIENT (12 assigned, 0 pooled)"));
     b.click_link(ACCOUNT);
     w.expect_page("Activation File Activity");
+    let activity = w.path();
     assert!(
         w.text().contains("Multiple Servers: ic2"),
         "the pair marker"
@@ -340,8 +341,9 @@ fn certified_customer_generates_updates_and_deactivates_in_the_browser() {
     assert_eq!(v["license"]["activation"]["file_id"], new_id.as_str());
     assert_eq!(assigned(&v, "I3_ACCESS_CLIENT"), 15);
 
-    // Deactivate the other file, through its confirmation page.
-    w.goto(&format!("/files/{other}/deactivate"));
+    // Deactivate the other file from the activity list, through its confirmation page.
+    w.goto(&activity);
+    b.click_css(&format!("a[href=\"/files/{other}/deactivate\"]"));
     w.expect_page("Deactivate Activation File");
     w.check("deactivate confirm");
     b.click_css("form.card button[type=submit]");

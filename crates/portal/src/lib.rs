@@ -46,6 +46,7 @@ mod api;
 pub mod auth;
 pub mod error;
 mod http;
+pub mod kept;
 pub mod openapi;
 mod pages;
 pub mod service;

@@ -15,6 +15,7 @@ use issuer::{
 
 use crate::auth::{Sessions, Throttle};
 use crate::error::PortalError;
+use crate::kept::{Kept, Key};
 
 /// How the server was started.
 #[derive(Debug, Clone, Default)]
@@ -27,7 +28,7 @@ pub struct Config {
 /// catalog, the signing key, sessions and the login throttle.
 pub struct AppState {
     writer: Mutex<Ledger>,
-    readers: Vec<Mutex<Ledger>>,
+    readers: Vec<Mutex<Reader>>,
     next_reader: AtomicUsize,
     /// The product catalog.
     pub catalog: Catalog,
@@ -64,7 +65,14 @@ impl AppState {
     ) -> Result<AppState, issuer::IssuerError> {
         let writer = Ledger::open(path)?;
         let readers = (0..READERS)
-            .map(|_| Ledger::open(path).map(Mutex::new))
+            .map(|_| {
+                Ledger::open(path).map(|ledger| {
+                    Mutex::new(Reader {
+                        ledger,
+                        kept: Kept::default(),
+                    })
+                })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(AppState {
             writer: Mutex::new(writer),
@@ -94,13 +102,25 @@ impl AppState {
         self.key.key_id().to_string()
     }
 
-    /// Run a read on one of the readers: right here when one is free (a page's reads take
-    /// well under a millisecond, less than handing them to another thread costs), else on a
+    /// Run a read on one of the readers, in one read transaction (every query of it sees
+    /// the same state of the ledger): right here when one is free (a page's reads take well
+    /// under a millisecond, less than handing them to another thread costs), else on a
     /// blocking thread that waits for one.
     pub async fn read<T, F>(self: &Arc<Self>, f: F) -> Result<T, PortalError>
     where
         T: Send + 'static,
         F: FnOnce(&Ledger, &Catalog) -> Result<T, PortalError> + Send + 'static,
+    {
+        self.read_kept(move |l, _, cat| f(l, cat)).await
+    }
+
+    /// [`AppState::read`], with what this reader keeps of its earlier reads at the same
+    /// ledger state (see [`crate::kept`]): `f` checks the caller against the ledger, then
+    /// takes what does not depend on the caller from [`Kept::get_or`].
+    pub async fn read_kept<T, F>(self: &Arc<Self>, f: F) -> Result<T, PortalError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Ledger, &mut Kept, &Catalog) -> Result<T, PortalError> + Send + 'static,
     {
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
         let f = {
@@ -108,15 +128,15 @@ impl AppState {
                 .map(|i| (start + i) % self.readers.len())
                 .find_map(|k| self.readers[k].try_lock().ok());
             match free {
-                Some(l) => return f(&l, &self.catalog),
+                Some(mut r) => return r.run(&self.catalog, f),
                 None => f,
             }
         };
         let me = self.clone();
         tokio::task::spawn_blocking(move || {
             let n = me.next_reader.fetch_add(1, Ordering::Relaxed) % me.readers.len();
-            let l = me.readers[n].lock().unwrap_or_else(|e| e.into_inner());
-            f(&l, &me.catalog)
+            let mut r = me.readers[n].lock().unwrap_or_else(|e| e.into_inner());
+            r.run(&me.catalog, f)
         })
         .await
         .map_err(PortalError::internal)?
@@ -135,6 +155,26 @@ impl AppState {
         })
         .await
         .map_err(PortalError::internal)?
+    }
+}
+
+/// A reader of the ledger and what it keeps of its last reads.
+struct Reader {
+    ledger: Ledger,
+    kept: Kept,
+}
+
+impl Reader {
+    fn run<T>(
+        &mut self,
+        cat: &Catalog,
+        f: impl FnOnce(&Ledger, &mut Kept, &Catalog) -> Result<T, PortalError>,
+    ) -> Result<T, PortalError> {
+        let Reader { ledger, kept } = self;
+        ledger.read_snapshot(|l| {
+            kept.at(l.data_version()?);
+            f(l, kept, cat)
+        })
     }
 }
 
@@ -179,8 +219,8 @@ impl Caller {
     }
 }
 
-/// The rows of the Account Summary alone (account-wide, or of one install site), with
-/// only the parts of one product category when `category` is given.
+/// The summary rows of an account the caller may see (404 otherwise), account-wide or for
+/// one install site, optionally of one product category only.
 pub fn summary_parts(
     l: &Ledger,
     cat: &Catalog,
@@ -190,11 +230,75 @@ pub fn summary_parts(
     category: Option<&str>,
 ) -> Result<(AccountRef, Vec<issuer::PartSummary>), PortalError> {
     let a = account(l, c, id)?;
+    let rows = parts_of(l, cat, &a, site, category)?;
+    Ok((a, rows))
+}
+
+fn parts_of(
+    l: &Ledger,
+    cat: &Catalog,
+    a: &AccountRef,
+    site: Option<&str>,
+    category: Option<&str>,
+) -> Result<Vec<issuer::PartSummary>, PortalError> {
     let mut rows = l.summary_parts(cat, &a.name, site)?;
     if let Some(k) = category {
         rows.retain(|p| p.category.eq_ignore_ascii_case(k));
     }
-    Ok((a, rows))
+    Ok(rows)
+}
+
+/// What the Account Summary page shows.
+#[derive(Debug, Clone)]
+pub struct SummaryView {
+    /// The account.
+    pub account: AccountRef,
+    /// Its rows, filtered.
+    pub rows: Vec<issuer::PartSummary>,
+    /// The product categories the account ordered (for the category filter).
+    pub categories: Vec<String>,
+    /// Its install sites (for the site filter).
+    pub sites: Vec<Site>,
+}
+
+/// The Account Summary page of an account the caller may see (404 otherwise), taken from
+/// what the reader keeps when the ledger is unchanged since it was read.
+pub fn summary_view(
+    l: &Ledger,
+    kept: &mut Kept,
+    cat: &Catalog,
+    c: &Caller,
+    id: i64,
+    site: Option<String>,
+    category: Option<String>,
+) -> Result<Arc<SummaryView>, PortalError> {
+    let a = account(l, c, id)?;
+    let key = Key::Summary {
+        account: a.id,
+        site: site.clone(),
+        category: category.clone(),
+    };
+    kept.get_or(key, || {
+        let (site, category) = (site.as_deref(), category.as_deref());
+        let rows = parts_of(l, cat, &a, site, category)?;
+        // The category filter lists the categories the account ordered.
+        let mut categories: Vec<String> = if site.is_none() && category.is_none() {
+            rows.iter().map(|p| p.category.clone()).collect()
+        } else {
+            parts_of(l, cat, &a, None, None)?
+                .into_iter()
+                .map(|p| p.category)
+                .collect()
+        };
+        categories.dedup();
+        let sites = l.sites(&a.name)?;
+        Ok(SummaryView {
+            account: a.clone(),
+            rows,
+            categories,
+            sites,
+        })
+    })
 }
 
 /// The accounts the caller may see, by name.
@@ -244,7 +348,7 @@ pub fn summary(
 }
 
 /// Filters of the Activation File Activity list as a page or the API takes them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Deserialize)]
 #[serde(default)]
 pub struct ActivityQuery {
     /// Install site.
@@ -336,8 +440,8 @@ impl ActivityQuery {
     }
 }
 
-/// One page of the Activation File Activity list of an account, and the number of rows in
-/// all.
+/// One page of the Activation File Activity list of an account the caller may see (404
+/// otherwise), and the number of rows in all.
 pub fn activity(
     l: &Ledger,
     c: &Caller,
@@ -345,6 +449,15 @@ pub fn activity(
     q: &ActivityQuery,
 ) -> Result<(AccountRef, Vec<ActivityRow>, u64), PortalError> {
     let a = account(l, c, id)?;
+    let (rows, total) = activity_of(l, &a, q)?;
+    Ok((a, rows, total))
+}
+
+fn activity_of(
+    l: &Ledger,
+    a: &AccountRef,
+    q: &ActivityQuery,
+) -> Result<(Vec<ActivityRow>, u64), PortalError> {
     let f = q.filter(&a.name)?;
     let page = q.page.unwrap_or(1);
     if !(1..=MAX_PAGE).contains(&page) {
@@ -352,12 +465,55 @@ pub fn activity(
             "page {page} is not a page number from 1 to {MAX_PAGE}"
         )));
     }
-    let (rows, total) = l.activity_page(
+    Ok(l.activity_page(
         &f,
         PAGE_SIZE,
         (page - 1).saturating_mul(u64::from(PAGE_SIZE)),
-    )?;
-    Ok((a, rows, total))
+    )?)
+}
+
+/// What the Activation File Activity page shows.
+#[derive(Debug, Clone)]
+pub struct ActivityView {
+    /// The account.
+    pub account: AccountRef,
+    /// The rows of the page asked for.
+    pub rows: Vec<ActivityRow>,
+    /// The number of rows on every page.
+    pub total: u64,
+    /// The account's install sites (for the site filter).
+    pub sites: Vec<Site>,
+}
+
+/// The Activation File Activity page of an account the caller may see (404 otherwise),
+/// taken from what the reader keeps when the ledger is unchanged since it was read.
+pub fn activity_view(
+    l: &Ledger,
+    kept: &mut Kept,
+    c: &Caller,
+    id: i64,
+    q: ActivityQuery,
+) -> Result<Arc<ActivityView>, PortalError> {
+    let a = account(l, c, id)?;
+    let key = Key::Activity {
+        account: a.id,
+        query: q.clone(),
+    };
+    kept.get_or(key, || {
+        let (rows, total) = activity_of(l, &a, &q)?;
+        Ok(ActivityView {
+            sites: l.sites(&a.name)?,
+            account: a.clone(),
+            rows,
+            total,
+        })
+    })
+}
+
+/// The portal user with this id as the ledger has them (`None` when there is none), taken
+/// from what the reader keeps when the ledger is unchanged since it was read.
+pub fn user(l: &Ledger, kept: &mut Kept, id: i64) -> Result<Arc<Option<PortalUser>>, PortalError> {
+    kept.get_or(Key::User(id), || Ok(l.portal_user(id)?))
 }
 
 /// The View License page of a file.

@@ -1210,3 +1210,97 @@ async fn staff_manage_portal_users() {
         "add and disable are in the audit log with the staff user"
     );
 }
+
+/// The readers keep the pages served most between requests; a change committed by anyone
+/// (the portal itself, or an `issuer` command on the same ledger) shows on the very next
+/// request, a disabled user is out at once, and what one caller's request kept is never
+/// shown to a caller who may not see it.
+#[tokio::test]
+async fn kept_pages_follow_every_change_to_the_ledger() {
+    let p = Portal::new();
+    let (c, _) = p.login("cert@contoso.example").await;
+    let summary = format!("/accounts/{}/summary", p.contoso);
+    let activity = format!("/accounts/{}/activity", p.contoso);
+    // Every reader serves (and keeps) both pages a few times.
+    let views = |page: String| {
+        let (p, c) = (&p, c.clone());
+        async move {
+            let mut last = String::new();
+            for _ in 0..2 * portal::service::READERS {
+                let r = p.get(&page, Some(&c)).await;
+                assert_eq!(r.status, 200, "{page}: {}", r.text());
+                last = r.text();
+            }
+            last
+        }
+    };
+    assert!(!views(summary.clone()).await.contains("SW-001-4.0-PL04"));
+    // A change by another connection, as an `issuer` command beside the portal makes it.
+    p.ledger()
+        .add_order(
+            &issuer::Catalog::built_in().unwrap(),
+            "Contoso",
+            "SW-001-4.0-PL04",
+            3,
+            true,
+            "issuer-cli",
+        )
+        .unwrap();
+    for _ in 0..2 * portal::service::READERS {
+        let r = p.get(&summary, Some(&c)).await;
+        assert!(
+            r.text().contains("SW-001-4.0-PL04"),
+            "every reader sees the new line"
+        );
+    }
+
+    // A file issued through the portal, then deactivated from outside it.
+    let t = p.token("cert@contoso.example");
+    let f = p
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{}/files", p.contoso),
+            Some(&t),
+            Some(production(&host(5), "ic5", &[])),
+        )
+        .await;
+    assert_eq!(f.status, 201, "{}", f.text());
+    let id = f.json()["id"].as_str().unwrap().to_string();
+    let listed = views(activity.clone()).await;
+    assert!(
+        listed.contains(&format!("/files/{id}/deactivate")),
+        "{listed}"
+    );
+    p.ledger()
+        .deactivate(&id, "issuer-cli", format::Timestamp::now())
+        .unwrap();
+    for _ in 0..2 * portal::service::READERS {
+        let r = p.get(&activity, Some(&c)).await;
+        assert!(
+            !r.text().contains(&format!("/files/{id}/deactivate")),
+            "every reader lists the file as inactive"
+        );
+    }
+
+    // Staff's view of Fabrikam is kept; a Contoso customer still gets 404 for it.
+    let (sc, _) = p.login("staff@vendor.example").await;
+    let fab = format!("/accounts/{}/activity", p.fabrikam);
+    for _ in 0..2 * portal::service::READERS {
+        assert_eq!(p.get(&fab, Some(&sc)).await.status, 200);
+        assert_eq!(p.get(&fab, Some(&c)).await.status, 404);
+        let fs = format!("/accounts/{}/summary", p.fabrikam);
+        assert_eq!(p.get(&fs, Some(&c)).await.status, 404);
+    }
+
+    // A user disabled from outside the portal is sent to the login page at once.
+    p.ledger()
+        .set_portal_user_active("cert@contoso.example", false, "t")
+        .unwrap();
+    for page in [&summary, &activity] {
+        for _ in 0..2 * portal::service::READERS {
+            let r = p.get(page, Some(&c)).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{page}");
+            assert!(r.header("location").unwrap().starts_with("/login?next="));
+        }
+    }
+}
