@@ -6,8 +6,9 @@
 //! (the portal's writer, an `issuer` command beside it, anything) has committed since this
 //! reader last looked, so the kept results are dropped at the first read after any change,
 //! and a result is never served from a state older than the one the reader sees. What is
-//! kept is what does not depend on the caller (a user's record, a page's rows); who may see
-//! it is checked against the ledger on every request before anything kept is used.
+//! kept is what does not depend on the caller (a user's record, a page's rows, the HTML of
+//! a table of them); who may see it is checked against the ledger on every request before
+//! anything kept is used.
 
 use std::any::Any;
 use std::collections::{HashMap, VecDeque};
@@ -40,6 +41,15 @@ pub enum Key {
         account: i64,
         /// The filters and page, as given.
         query: ActivityQuery,
+    },
+    /// That page's table as HTML (escaped), with or without the actions that change files.
+    ActivityTable {
+        /// Account id.
+        account: i64,
+        /// The filters and page, as given.
+        query: ActivityQuery,
+        /// Whether the Update and Deactivate links are shown.
+        may_change: bool,
     },
 }
 

@@ -16,6 +16,7 @@ use crate::error::PortalError;
 use crate::http::{
     session_cookie, AnySession, ClientAddr, PageError, PageRefusal, PageSession, PageUser,
 };
+use crate::kept::Key;
 use crate::service::{self, ActivityQuery, AppState, NewSite, UpdateForm, PAGE_SIZE};
 
 type PageResult = Result<Response, PageError>;
@@ -650,12 +651,21 @@ pub async fn activity(
 ) -> Result<Response, PageRefusal> {
     let id = id_of(&id)?;
     let q2 = q.clone();
-    let (u, v) = s
+    let (u, (v, table)) = s
         .read(&st, move |l, kept, _, c| {
-            service::activity_view(l, kept, c, id, q2)
+            let v = service::activity_view(l, kept, c, id, q2.clone())?;
+            // The table is most of the page: kept as HTML, as long as its rows are.
+            let may_change = c.may_generate();
+            let key = Key::ActivityTable {
+                account: v.account.id,
+                query: q2,
+                may_change,
+            };
+            let table = kept.get_or(key, || Ok(activity_table(&v.rows, may_change)))?;
+            Ok((v, table))
         })
         .await?;
-    let (a, rows, total, sites) = (&v.account, v.rows.as_slice(), v.total, v.sites.as_slice());
+    let (a, total, sites) = (&v.account, v.total, v.sites.as_slice());
     let page_no = q.page.unwrap_or(1).max(1);
     let pages = total.div_ceil(u64::from(PAGE_SIZE)).max(1);
     let v = |o: &Option<String>| o.clone().unwrap_or_default();
@@ -706,7 +716,7 @@ pub async fn activity(
                 a href={ "/accounts/" (a.id) "/activity" } { "Clear Filters" }
             }
             p.count { "Number of Total Results # " (total) }
-            (activity_table(rows, u.caller.may_generate()))
+            (PreEscaped(table.0.as_str()))
             @if pages > 1 {
                 nav.pages aria-label="Pages" {
                     @if page_no > 1 { a href={ "?" (link_q) "page=" (page_no - 1) } { "Previous" } }

@@ -1282,6 +1282,31 @@ async fn kept_pages_follow_every_change_to_the_ledger() {
         );
     }
 
+    // The table kept for a certified user's view has the actions that change files; a user
+    // of the same account who may not change them never gets it.
+    let f2 = p
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{}/files", p.contoso),
+            Some(&t),
+            Some(production(&host(6), "ic6", &[])),
+        )
+        .await;
+    let id2 = f2.json()["id"].as_str().unwrap().to_string();
+    assert!(views(activity.clone())
+        .await
+        .contains(&format!("/files/{id2}/deactivate")));
+    let (plain, _) = p.login("plain@contoso.example").await;
+    for _ in 0..2 * portal::service::READERS {
+        let r = p.get(&activity, Some(&plain)).await;
+        assert_eq!(r.status, 200);
+        assert!(
+            r.text().contains(&format!("/files/{id2}\"")),
+            "the file is listed"
+        );
+        assert!(!r.text().contains("/deactivate"), "without the actions");
+    }
+
     // Staff's view of Fabrikam is kept; a Contoso customer still gets 404 for it.
     let (sc, _) = p.login("staff@vendor.example").await;
     let fab = format!("/accounts/{}/activity", p.fabrikam);
