@@ -350,9 +350,9 @@ impl FromRequestParts<Arc<AppState>> for ApiUser {
             .ok_or(ApiError(PortalError::unauthorized()))?;
         let digest = auth::token_digest(token);
         let user = state
-            .read(move |l, _| Ok(l.portal_token_user(&digest)?))
-            .await?
-            .ok_or(ApiError(PortalError::unauthorized()))?;
+            .read_kept(move |l, kept, _| service::token_user(l, kept, digest))
+            .await?;
+        let user = Option::clone(&user).ok_or(ApiError(PortalError::unauthorized()))?;
         Ok(ApiUser(Caller { user }))
     }
 }

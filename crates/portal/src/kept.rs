@@ -26,6 +26,8 @@ pub const KEPT: usize = 64;
 pub enum Key {
     /// The portal user with this id, as the ledger has them.
     User(i64),
+    /// The active user whose API token has this SHA-256, if the token is not revoked.
+    Token([u8; 32]),
     /// An account's summary page: its rows, categories and sites, by filter.
     Summary {
         /// Account id.

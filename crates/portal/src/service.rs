@@ -510,6 +510,16 @@ pub fn activity_view(
     })
 }
 
+/// The active user of an API token that is not revoked, by the token's SHA-256 (`None`
+/// otherwise), taken from what the reader keeps when the ledger is unchanged.
+pub fn token_user(
+    l: &Ledger,
+    kept: &mut Kept,
+    digest: [u8; 32],
+) -> Result<Arc<Option<PortalUser>>, PortalError> {
+    kept.get_or(Key::Token(digest), || Ok(l.portal_token_user(&digest)?))
+}
+
 /// The portal user with this id as the ledger has them (`None` when there is none), taken
 /// from what the reader keeps when the ledger is unchanged since it was read.
 pub fn user(l: &Ledger, kept: &mut Kept, id: i64) -> Result<Arc<Option<PortalUser>>, PortalError> {
