@@ -149,12 +149,22 @@ impl AppState {
         F: FnOnce(&mut Ledger, &Catalog, &SecretKey) -> Result<T, PortalError> + Send + 'static,
     {
         let me = self.clone();
-        tokio::task::spawn_blocking(move || {
+        let run = move || {
             let mut l = me.writer.lock().unwrap_or_else(|e| e.into_inner());
             f(&mut l, &me.catalog, &me.key)
-        })
-        .await
-        .map_err(PortalError::internal)?
+        };
+        // On the server's multi-threaded runtime the change runs right here, the runtime
+        // moving this thread's other work to another thread while it waits for the disk (no
+        // hand-off to a blocking thread and back in the request's way); elsewhere (a test's
+        // single-threaded runtime) on a blocking thread.
+        if tokio::runtime::Handle::current().runtime_flavor()
+            == tokio::runtime::RuntimeFlavor::MultiThread
+        {
+            return tokio::task::block_in_place(run);
+        }
+        tokio::task::spawn_blocking(run)
+            .await
+            .map_err(PortalError::internal)?
     }
 }
 
