@@ -1383,6 +1383,59 @@ impl Ledger {
         })
     }
 
+    /// Issue files for independent requests in one durable transaction (group commit, as
+    /// a server does for requests that arrive together): each request is checked, signed
+    /// and recorded as [`Ledger::issue`] would (without an output file), each inside its own
+    /// savepoint, so one refused request changes nothing and does not stop the others (a
+    /// request later in the list sees the units an earlier one took); then one commit for
+    /// all. The results are in request order. The outer error (the transaction could not
+    /// start or commit) means nothing was recorded.
+    pub fn issue_each(
+        &mut self,
+        catalog: &Catalog,
+        reqs: &[IssueRequest],
+        key: &SecretKey,
+        now: Timestamp,
+    ) -> Result<Vec<Result<Issued, IssuerError>>, IssuerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut out = Vec::with_capacity(reqs.len());
+        for req in reqs {
+            let signed = rules::plan(catalog, req).and_then(|plan| {
+                let a = rules::activation(req, &plan, FileId::random(), now);
+                let bytes = format::sign(&a, key)?.into_bytes();
+                Ok((plan, a, bytes))
+            });
+            let (plan, a, bytes) = match signed {
+                Ok(v) => v,
+                Err(e) => {
+                    out.push(Err(e));
+                    continue;
+                }
+            };
+            tx.prepare_cached("SAVEPOINT issue_one")?.execute([])?;
+            match Self::record_in(&tx, req, &plan, &a, key, &bytes) {
+                Ok(()) => {
+                    tx.prepare_cached("RELEASE issue_one")?.execute([])?;
+                    out.push(Ok(Issued {
+                        file_id: a.file_id,
+                        bytes,
+                        expires_at: a.expires_at,
+                    }));
+                }
+                Err(e) => {
+                    // Undo this request's rows only; failing to, the whole is undone.
+                    tx.prepare_cached("ROLLBACK TO issue_one")?.execute([])?;
+                    tx.prepare_cached("RELEASE issue_one")?.execute([])?;
+                    out.push(Err(e));
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
     /// Check a batch without changing anything: each request as [`Ledger::check`] does, and
     /// with `out_dir`, that the folder exists and each request's output file
     /// ([`batch_file_name`]) is a usable name that no other request of the batch shares and
@@ -2028,6 +2081,80 @@ fn check_name(what: &str, v: &str) -> Result<(), IssuerError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Requests issued together in one transaction: each is recorded or refused on its
+    /// own, later ones see the units earlier ones took, and a refusal leaves no row behind.
+    #[test]
+    fn requests_issued_together_are_each_recorded_or_refused_alone() {
+        use crate::{Catalog, IssueRequest, PartQuantity};
+        let dir = tempfile::tempdir().unwrap();
+        let cat = Catalog::built_in().unwrap();
+        let mut l = Ledger::open(&dir.path().join("ledger.db")).unwrap();
+        l.add_account("A", "t").unwrap();
+        l.add_site("A", "HQ", &SiteDetails::default(), "t").unwrap();
+        l.add_order(&cat, "A", "SW-001-4.0-SL03", 5, true, "t")
+            .unwrap();
+        l.add_order(&cat, "A", "SW-001-4.0-AL02", 10, true, "t")
+            .unwrap();
+        let host = hostid::HostId::from_components(&hostid::Components {
+            machine_id: Some("ef".repeat(16)),
+            macs: vec![[0, 0x1b, 0x21, 7, 8, 9]],
+            ..Default::default()
+        })
+        .unwrap();
+        let req = |machine: &str, seats: u32, site: &str| IssueRequest {
+            account: "A".into(),
+            site: site.into(),
+            product: "CIC".into(),
+            version: "4.0".into(),
+            license_type: format::LicenseType::Production,
+            host_id: host.to_string(),
+            machine: machine.into(),
+            switchover_host_id: None,
+            switchover_machine: None,
+            switchover_part: None,
+            server_part: "SW-001-4.0-SL03".into(),
+            add: vec![PartQuantity {
+                part: "SW-001-4.0-AL02".into(),
+                quantity: seats,
+            }],
+            system_type: None,
+            mail_connector: None,
+            generated_by: "t".into(),
+            partner: false,
+            related: None,
+        };
+        let reqs = [
+            req("m1", 6, "HQ"),
+            req("m2", 6, "HQ"),      // only 4 seats left after m1
+            req("m3", 4, "Nowhere"), // no such site
+            req("m4", 4, "HQ"),      // takes the last 4
+        ];
+        let key = format::SecretKey::generate();
+        let out = l.issue_each(&cat, &reqs, &key, Timestamp::now()).unwrap();
+        assert!(out[0].is_ok() && out[3].is_ok(), "{out:?}");
+        assert!(
+            matches!(out[1], Err(IssuerError::NotEnough { .. })),
+            "{:?}",
+            out[1]
+        );
+        assert!(
+            matches!(out[2], Err(IssuerError::UnknownSite { .. })),
+            "{:?}",
+            out[2]
+        );
+        let listed = l.activity(&Default::default()).unwrap();
+        let machines: Vec<&str> = listed.iter().map(|r| r.machine.as_str()).collect();
+        assert_eq!(listed.len(), 2, "{machines:?}");
+        for r in out.iter().flatten() {
+            assert_eq!(l.file_bytes(&r.file_id.to_string()).unwrap(), r.bytes);
+        }
+        assert!(
+            l.verify_usage().unwrap().is_empty(),
+            "the counters match the files"
+        );
+        assert!(l.verify_audit(None).unwrap().problems.is_empty());
+    }
 
     /// A read snapshot sees one state however many commits land during it, and the data
     /// version tells a reader that another connection committed since it last read.
