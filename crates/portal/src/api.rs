@@ -127,9 +127,7 @@ pub async fn issue(
     Body(req): Body<IssueRequest>,
 ) -> ApiResult {
     let id = id_of(&id)?;
-    let issued = st
-        .write(move |l, cat, key| service::issue(l, cat, key, &c, id, req))
-        .await?;
+    let issued = service::issue(&st, c, id, req).await?;
     let fid = issued.file_id.to_string();
     Ok((
         StatusCode::CREATED,

@@ -1144,10 +1144,7 @@ pub async fn new_file(
     };
     let idn = id_of(&id)?;
     let c = u.caller.clone();
-    match st
-        .write(move |l, cat, key| service::issue(l, cat, key, &c, idn, req))
-        .await
-    {
+    match service::issue(&st, c, idn, req).await {
         Ok(issued) => {
             let fid = issued.file_id.to_string();
             Ok(page(

@@ -41,6 +41,8 @@ pub struct AppState {
     pub password_checks: Arc<tokio::sync::Semaphore>,
     /// How the server was started.
     pub config: Config,
+    /// Requests to issue files, waiting for the writer.
+    issues: IssueQueue,
 }
 
 impl std::fmt::Debug for AppState {
@@ -84,6 +86,7 @@ impl AppState {
             throttle: Throttle::default(),
             password_checks: Arc::new(tokio::sync::Semaphore::new(crate::auth::PASSWORD_CHECKS)),
             config,
+            issues: IssueQueue::default(),
         })
     }
 
@@ -160,7 +163,11 @@ impl AppState {
         if tokio::runtime::Handle::current().runtime_flavor()
             == tokio::runtime::RuntimeFlavor::MultiThread
         {
-            return tokio::task::block_in_place(run);
+            // A panic is an internal error of this request, as on a blocking thread.
+            return tokio::task::block_in_place(|| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+                    .unwrap_or_else(|_| Err(PortalError::internal("a change panicked")))
+            });
         }
         tokio::task::spawn_blocking(run)
             .await
@@ -560,16 +567,16 @@ pub fn download(
     Ok((name, l.file_bytes(&f.id)?))
 }
 
-/// Issue a file for an account. The request's account must be the account's name (or
-/// empty); who generated it is the caller; a partner's files are marked as theirs.
-pub fn issue(
-    l: &mut Ledger,
-    cat: &Catalog,
-    key: &SecretKey,
+/// The checks of a request to issue a file for an account, before it goes to the ledger:
+/// the caller may see the account (404 otherwise) and generate files (403 otherwise); the
+/// request's account must be the account's name (or empty); who generated it is the
+/// caller; a partner's files are marked as theirs.
+fn issue_request(
+    l: &Ledger,
     c: &Caller,
     id: i64,
     mut req: IssueRequest,
-) -> Result<Issued, PortalError> {
+) -> Result<IssueRequest, PortalError> {
     let a = account(l, c, id)?;
     c.require_generate()?;
     if !req.account.is_empty() && req.account != a.name {
@@ -582,9 +589,110 @@ pub fn issue(
     req.account = a.name;
     req.generated_by = c.user.email.clone();
     req.partner = c.user.role == Role::Partner;
-    let issued = l.issue(cat, &req, key, None, Timestamp::now())?;
-    tracing::info!(target: "i3lic::portal", file = %issued.file_id, by = %c.user.email, "issued");
-    Ok(issued)
+    Ok(req)
+}
+
+/// A request to issue a file, waiting for the writer.
+struct IssueJob {
+    caller: Caller,
+    account: i64,
+    req: IssueRequest,
+    done: tokio::sync::oneshot::Sender<Result<Issued, PortalError>>,
+}
+
+/// Requests to issue files waiting for the writer, and whether one request is taking them
+/// there.
+#[derive(Default)]
+pub(crate) struct IssueQueue(Mutex<(Vec<IssueJob>, bool)>);
+
+impl IssueQueue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Vec<IssueJob>, bool)> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Issue a file for an account ([`issue_request`]'s checks first). Requests that arrive
+/// while the writer is busy are issued together when it is free: one durable transaction
+/// for all of them ([`Ledger::issue_each`], group commit), each recorded or refused on its
+/// own, so a file costs one fsync shared with the others instead of one of its own. Every
+/// caller's answer waits for that commit.
+pub async fn issue(
+    st: &Arc<AppState>,
+    c: Caller,
+    id: i64,
+    req: IssueRequest,
+) -> Result<Issued, PortalError> {
+    let (done, answer) = tokio::sync::oneshot::channel();
+    let lead = {
+        let mut q = st.issues.lock();
+        q.0.push(IssueJob {
+            caller: c,
+            account: id,
+            req,
+            done,
+        });
+        !std::mem::replace(&mut q.1, true)
+    };
+    if lead && issue_round(st).await {
+        // More came meanwhile: a task takes them, so this answer does not wait for theirs.
+        let st = st.clone();
+        tokio::spawn(async move { while issue_round(&st).await {} });
+    }
+    answer.await.map_err(PortalError::internal)?
+}
+
+/// Take every waiting request to the writer in one transaction and answer each. Whether
+/// more are waiting now (the caller then takes them too); if not, nobody is leading.
+async fn issue_round(st: &Arc<AppState>) -> bool {
+    let jobs = std::mem::take(&mut st.issues.lock().0);
+    if !jobs.is_empty() {
+        // A failed round (a panic) drops the jobs' senders: each waiting caller gets 500.
+        let _ = st
+            .write(move |l, cat, key| {
+                issue_jobs(l, cat, key, jobs);
+                Ok(())
+            })
+            .await;
+    }
+    let mut q = st.issues.lock();
+    if q.0.is_empty() {
+        q.1 = false;
+        false
+    } else {
+        true
+    }
+}
+
+fn issue_jobs(l: &mut Ledger, cat: &Catalog, key: &SecretKey, jobs: Vec<IssueJob>) {
+    let mut ready = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        match issue_request(l, &job.caller, job.account, job.req) {
+            Ok(req) => ready.push((req, job.caller.user.email, job.done)),
+            Err(e) => {
+                let _ = job.done.send(Err(e));
+            }
+        }
+    }
+    if ready.is_empty() {
+        return;
+    }
+    let reqs: Vec<IssueRequest> = ready.iter().map(|(r, ..)| r.clone()).collect();
+    match l.issue_each(cat, &reqs, key, Timestamp::now()) {
+        Ok(results) => {
+            for ((_, by, done), r) in ready.into_iter().zip(results) {
+                if let Ok(i) = &r {
+                    tracing::info!(target: "i3lic::portal", file = %i.file_id, by = %by, together = reqs.len(), "issued");
+                }
+                let _ = done.send(r.map_err(PortalError::from));
+            }
+        }
+        Err(e) => {
+            let e = PortalError::from(e);
+            for (_, _, done) in ready {
+                let _ = done.send(Err(e.clone()));
+            }
+        }
+    }
 }
 
 /// What a page or the API asks an update to change.

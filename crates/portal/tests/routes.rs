@@ -1329,3 +1329,62 @@ async fn kept_pages_follow_every_change_to_the_ledger() {
         }
     }
 }
+
+/// Files asked for at the same time are issued together (one transaction), each recorded
+/// or refused on its own: with two server items left, exactly two of six requests get a
+/// file, the others a 409 or a 404, and the ledger's counters match its files.
+#[tokio::test]
+async fn files_asked_for_together_are_each_issued_or_refused_alone() {
+    let p = Portal::new();
+    let t = p.token("cert@contoso.example");
+    let fab = p.token("fab@fabrikam.example");
+    let mine = format!("/api/v1/accounts/{}/files", p.contoso);
+    let theirs = format!("/api/v1/accounts/{}/files", p.fabrikam);
+    let calls = (0..6u8).map(|i| {
+        let (p, t, fab, mine, theirs) = (&p, &t, &fab, &mine, &theirs);
+        async move {
+            let body = production(&host(30 + i), &format!("m{i}"), &[("SW-001-4.0-AL02", 10)]);
+            match i {
+                // Contoso's customer asking for Fabrikam's account: not theirs to see.
+                4 => p.api("POST", theirs, Some(t), Some(body)).await,
+                // Fabrikam's own customer, with Fabrikam's one server item.
+                5 => {
+                    let mut b = body;
+                    b["site"] = serde_json::json!("Main");
+                    b["account"] = serde_json::json!("Fabrikam");
+                    b["add"] = serde_json::json!([]);
+                    p.api("POST", theirs, Some(fab), Some(b)).await
+                }
+                _ => p.api("POST", mine, Some(t), Some(body)).await,
+            }
+        }
+    });
+    let answers = futures_join(calls.collect()).await;
+    let status: Vec<u16> = answers.iter().map(|a| a.status.as_u16()).collect();
+    let contoso: Vec<u16> = status[..4].to_vec();
+    assert_eq!(
+        contoso.iter().filter(|s| **s == 201).count(),
+        2,
+        "{status:?}"
+    );
+    assert_eq!(
+        contoso.iter().filter(|s| **s == 409).count(),
+        2,
+        "{status:?}"
+    );
+    assert_eq!(status[4], 404, "{}", answers[4].text());
+    assert_eq!(status[5], 201, "{}", answers[5].text());
+    for a in answers.iter().filter(|a| a.status == 201) {
+        let id = a.json()["id"].as_str().unwrap().to_string();
+        assert!(p.ledger().file_bytes(&id).is_ok());
+    }
+    let l = p.ledger();
+    assert!(l.verify_usage().unwrap().is_empty());
+    assert_eq!(
+        l.activity(&issuer::ActivityFilter::default())
+            .unwrap()
+            .len(),
+        3,
+        "two files for Contoso, one for Fabrikam"
+    );
+}
