@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Run every benchmark of the workspace and print the ratios BENCHMARKS.md quotes.
 
-    python3 scripts/bench.py [--quick] [crate ...]     # crates: hostid format issuer verify allocation
+    python3 scripts/bench.py [--quick] [crate ...]     # crates: hostid format issuer verify allocation portal
 
 Each figure is a ratio against a baseline measured in the same run (these machines are
 noisy), or an absolute time where the target is absolute. The raw criterion lines are kept
-in target/bench-*.log.
+in target/bench-*.log. The portal's figures come from scripts/portal_bench.py (a load
+generator, wrk, against the release server), run last.
 """
 import os
 import re
@@ -177,6 +178,18 @@ def main():
             rows.append(("allocation `licadmin report` peak memory, the same store",
                          "not measured" if kib is None else f"{kib / 1024:.1f} MiB",
                          "" if kib is None else f"{kib:,} KiB maximum resident set", "≤ 64 MiB"))
+
+    if not wanted or "portal" in wanted:
+        args = [sys.executable, os.path.join(ROOT, "scripts", "portal_bench.py"),
+                "--duration", "8" if quick else "12"]
+        print(f"$ {' '.join(args)}", file=sys.stderr, flush=True)
+        out = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
+        if out.returncode != 0:
+            rows.append(("portal load benchmark", "not measured", out.stderr.strip()[-200:], ""))
+        for line in out.stdout.splitlines()[2:]:
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) == 4:
+                rows.append(("portal: " + cells[0], *cells[1:]))
 
     print("| benchmark | figure | measured | target |")
     print("| --- | --- | --- | --- |")
