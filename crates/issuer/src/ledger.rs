@@ -2078,32 +2078,28 @@ fn check_name(what: &str, v: &str) -> Result<(), IssuerError> {
     check_text(what, v)
 }
 
+/// What the ledger's tests share.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod test_support {
+    use crate::{IssueRequest, PartQuantity};
 
-    /// Requests issued together in one transaction: each is recorded or refused on its
-    /// own, later ones see the units earlier ones took, and a refusal leaves no row behind.
-    #[test]
-    fn requests_issued_together_are_each_recorded_or_refused_alone() {
-        use crate::{Catalog, IssueRequest, PartQuantity};
-        let dir = tempfile::tempdir().unwrap();
-        let cat = Catalog::built_in().unwrap();
-        let mut l = Ledger::open(&dir.path().join("ledger.db")).unwrap();
-        l.add_account("A", "t").unwrap();
-        l.add_site("A", "HQ", &SiteDetails::default(), "t").unwrap();
-        l.add_order(&cat, "A", "SW-001-4.0-SL03", 5, true, "t")
-            .unwrap();
-        l.add_order(&cat, "A", "SW-001-4.0-AL02", 10, true, "t")
-            .unwrap();
+    /// A production request for a CIC 4.0 server (`SW-001-4.0-SL03`) with `seats` client
+    /// seats (`SW-001-4.0-AL02`), on a host made from the byte `n`.
+    pub(crate) fn request(
+        account: &str,
+        site: &str,
+        machine: &str,
+        seats: u32,
+        n: u8,
+    ) -> IssueRequest {
         let host = hostid::HostId::from_components(&hostid::Components {
-            machine_id: Some("ef".repeat(16)),
-            macs: vec![[0, 0x1b, 0x21, 7, 8, 9]],
+            machine_id: Some(format!("{n:02x}").repeat(16)),
+            macs: vec![[0, 0x1b, 0x21, n, n, n]],
             ..Default::default()
         })
         .unwrap();
-        let req = |machine: &str, seats: u32, site: &str| IssueRequest {
-            account: "A".into(),
+        IssueRequest {
+            account: account.into(),
             site: site.into(),
             product: "CIC".into(),
             version: "4.0".into(),
@@ -2123,6 +2119,30 @@ mod tests {
             generated_by: "t".into(),
             partner: false,
             related: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Requests issued together in one transaction: each is recorded or refused on its
+    /// own, later ones see the units earlier ones took, and a refusal leaves no row behind.
+    #[test]
+    fn requests_issued_together_are_each_recorded_or_refused_alone() {
+        use crate::Catalog;
+        let dir = tempfile::tempdir().unwrap();
+        let cat = Catalog::built_in().unwrap();
+        let mut l = Ledger::open(&dir.path().join("ledger.db")).unwrap();
+        l.add_account("A", "t").unwrap();
+        l.add_site("A", "HQ", &SiteDetails::default(), "t").unwrap();
+        l.add_order(&cat, "A", "SW-001-4.0-SL03", 5, true, "t")
+            .unwrap();
+        l.add_order(&cat, "A", "SW-001-4.0-AL02", 10, true, "t")
+            .unwrap();
+        let req = |machine: &str, seats: u32, site: &str| {
+            test_support::request("A", site, machine, seats, 0xef)
         };
         let reqs = [
             req("m1", 6, "HQ"),

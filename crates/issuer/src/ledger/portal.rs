@@ -983,7 +983,7 @@ mod tests {
     /// `summary_parts` gives exactly the rows `summary` gives, account-wide and per site.
     #[test]
     fn summary_parts_are_the_summarys_rows() {
-        use crate::{Catalog, IssueRequest, PartQuantity, SiteDetails};
+        use crate::{Catalog, IssueRequest, SiteDetails};
         let dir = tempfile::tempdir().unwrap();
         let mut l = Ledger::open(&dir.path().join("l.db")).unwrap();
         let cat = Catalog::built_in().unwrap();
@@ -997,34 +997,7 @@ mod tests {
             .unwrap();
         l.add_order(&cat, "A", "SW-001-4.0-AL02", 3, false, "t")
             .unwrap();
-        let host = hostid::HostId::from_components(&hostid::Components {
-            machine_id: Some("ab".repeat(16)),
-            macs: vec![[0, 0x1b, 0x21, 1, 2, 3]],
-            ..Default::default()
-        })
-        .unwrap();
-        let req = IssueRequest {
-            account: "A".into(),
-            site: "Lab".into(),
-            product: "CIC".into(),
-            version: "4.0".into(),
-            license_type: format::LicenseType::Production,
-            host_id: host.to_string(),
-            machine: "m".into(),
-            switchover_host_id: None,
-            switchover_machine: None,
-            switchover_part: None,
-            server_part: "SW-001-4.0-SL03".into(),
-            add: vec![PartQuantity {
-                part: "SW-001-4.0-AL02".into(),
-                quantity: 4,
-            }],
-            system_type: None,
-            mail_connector: None,
-            generated_by: "t".into(),
-            partner: false,
-            related: None,
-        };
+        let req = crate::ledger::test_support::request("A", "Lab", "m", 4, 0xab);
         l.issue(
             &cat,
             &req,
