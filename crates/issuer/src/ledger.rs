@@ -749,17 +749,29 @@ impl Ledger {
     where
         E: From<IssuerError>,
     {
+        /// Ends the read transaction however `f` ends, a panic included (a transaction left
+        /// open would fail every later `BEGIN` on this connection and hold the log).
+        struct End<'a>(&'a Connection);
+        impl Drop for End<'_> {
+            fn drop(&mut self) {
+                if !self.0.is_autocommit() {
+                    // Only reads ran: nothing to lose.
+                    let _ = self
+                        .0
+                        .prepare_cached("ROLLBACK")
+                        .and_then(|mut st| st.execute([]));
+                }
+            }
+        }
+        let end = End(&self.conn);
+        // Whatever an earlier caller left open ends first.
+        drop(End(&self.conn));
         self.conn
             .prepare_cached("BEGIN DEFERRED")
             .and_then(|mut st| st.execute([]))
             .map_err(|e| E::from(e.into()))?;
         let out = f(self);
-        // Only reads ran: ending the transaction cannot lose anything, and fails only when
-        // no transaction is open (then there is nothing to end).
-        let _ = self
-            .conn
-            .prepare_cached("ROLLBACK")
-            .and_then(|mut st| st.execute([]));
+        drop(end);
         out
     }
 
@@ -2212,6 +2224,16 @@ mod tests {
         assert!(matches!(e, IssuerError::UnknownAccount { .. }), "{e}");
         writer.add_account("C", "t").unwrap();
         assert_eq!(reader.accounts().unwrap(), ["A", "B", "C"]);
+        // A read that panics ends its transaction too: the next one sees new commits.
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            reader.read_snapshot(|_| -> Result<(), IssuerError> { panic!("a read panics") })
+        }));
+        assert!(panicked.is_err());
+        writer.add_account("D", "t").unwrap();
+        let seen = reader
+            .read_snapshot(|l| -> Result<_, IssuerError> { l.accounts() })
+            .unwrap();
+        assert_eq!(seen, ["A", "B", "C", "D"]);
     }
 
     /// A ledger read without SQLite's locks (as where this user may not create its -wal and

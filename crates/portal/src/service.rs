@@ -633,12 +633,48 @@ pub async fn issue(
         });
         !std::mem::replace(&mut q.1, true)
     };
-    if lead && issue_round(st).await {
-        // More came meanwhile: a task takes them, so this answer does not wait for theirs.
-        let st = st.clone();
-        tokio::spawn(async move { while issue_round(&st).await {} });
+    if lead {
+        let mut leading = Leading {
+            st: st.clone(),
+            finished: false,
+        };
+        let more = issue_round(st).await;
+        leading.finished = true;
+        if more {
+            carry_on(st);
+        }
     }
     answer.await.map_err(PortalError::internal)?
+}
+
+/// A task takes the waiting requests to the writer, round after round, until none is left
+/// (so a leader's own answer does not wait for those that came after it).
+fn carry_on(st: &Arc<AppState>) {
+    let st = st.clone();
+    tokio::spawn(async move { while issue_round(&st).await {} });
+}
+
+/// A leader whose round did not finish (its request was dropped while it waited for the
+/// writer) hands the queue on: to a task when requests are waiting, else nobody leads.
+struct Leading {
+    st: Arc<AppState>,
+    finished: bool,
+}
+
+impl Drop for Leading {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        let waiting = {
+            let mut q = self.st.issues.lock();
+            q.1 = !q.0.is_empty();
+            q.1
+        };
+        if waiting {
+            carry_on(&self.st);
+        }
+    }
 }
 
 /// Take every waiting request to the writer in one transaction and answer each. Whether

@@ -1332,8 +1332,9 @@ async fn kept_pages_follow_every_change_to_the_ledger() {
 
 /// Files asked for at the same time are issued together (one transaction), each recorded
 /// or refused on its own: with two server items left, exactly two of six requests get a
-/// file, the others a 409 or a 404, and the ledger's counters match its files.
-#[tokio::test]
+/// file, the others a 409 or a 404, and the ledger's counters match its files. On the
+/// server's kind of runtime (several threads), where a change runs on the request's thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_asked_for_together_are_each_issued_or_refused_alone() {
     let p = Portal::new();
     let t = p.token("cert@contoso.example");
