@@ -754,25 +754,17 @@ impl Ledger {
         struct End<'a>(&'a Connection);
         impl Drop for End<'_> {
             fn drop(&mut self) {
-                if !self.0.is_autocommit() {
-                    // Only reads ran: nothing to lose.
-                    let _ = self
-                        .0
-                        .prepare_cached("ROLLBACK")
-                        .and_then(|mut st| st.execute([]));
-                }
+                end_read(self.0);
             }
         }
-        let end = End(&self.conn);
         // Whatever an earlier caller left open ends first.
-        drop(End(&self.conn));
+        end_read(&self.conn);
         self.conn
             .prepare_cached("BEGIN DEFERRED")
             .and_then(|mut st| st.execute([]))
             .map_err(|e| E::from(e.into()))?;
-        let out = f(self);
-        drop(end);
-        out
+        let _end = End(&self.conn);
+        f(self)
     }
 
     /// SQLite's `PRAGMA data_version` on this connection: a number that changes whenever
@@ -2043,6 +2035,16 @@ pub fn batch_file_name(machine: &str) -> Result<String, IssuerError> {
 }
 
 /// Wrap a refusal of request `i` of a batch.
+/// End the read transaction open on `conn`, if any ([`Ledger::read_snapshot`]'s, which only
+/// reads: nothing to lose).
+fn end_read(conn: &Connection) {
+    if !conn.is_autocommit() {
+        let _ = conn
+            .prepare_cached("ROLLBACK")
+            .and_then(|mut st| st.execute([]));
+    }
+}
+
 fn batch_error(i: usize, reqs: &[IssueRequest], e: IssuerError) -> IssuerError {
     IssuerError::Batch {
         position: i + 1,

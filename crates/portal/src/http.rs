@@ -195,12 +195,11 @@ pub fn url_encode(s: &str) -> String {
 }
 
 async fn load_user(state: &Arc<AppState>, id: i64) -> Option<Caller> {
-    let user = state
-        .read_kept(move |l, kept, _| service::user(l, kept, id))
+    state
+        .read_kept(move |l, kept, _| service::caller(l, kept, id))
         .await
-        .ok()?;
-    let user = Option::clone(&user)?;
-    user.active.then_some(Caller { user })
+        .ok()
+        .flatten()
 }
 
 impl FromRequestParts<Arc<AppState>> for PageUser {
@@ -306,11 +305,9 @@ impl PageSession {
         let id = self.user_id;
         let read = state
             .read_kept(move |l, kept, cat| {
-                let user: Arc<Option<issuer::PortalUser>> = service::user(l, kept, id)?;
-                let Some(user) = Option::clone(&user).filter(|u| u.active) else {
+                let Some(caller) = service::caller(l, kept, id)? else {
                     return Ok(None);
                 };
-                let caller = Caller { user };
                 let v = f(l, kept, cat, &caller)?;
                 Ok(Some((caller, v)))
             })

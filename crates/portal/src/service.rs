@@ -537,6 +537,15 @@ pub fn token_user(
     kept.get_or(Key::Token(digest), || Ok(l.portal_token_user(&digest)?))
 }
 
+/// The portal user with this id as a caller, when they exist and are not disabled (`None`
+/// otherwise), taken from what the reader keeps when the ledger is unchanged.
+pub fn caller(l: &Ledger, kept: &mut Kept, id: i64) -> Result<Option<Caller>, PortalError> {
+    let user = user(l, kept, id)?;
+    Ok(Option::clone(&user)
+        .filter(|u| u.active)
+        .map(|user| Caller { user }))
+}
+
 /// The portal user with this id as the ledger has them (`None` when there is none), taken
 /// from what the reader keeps when the ledger is unchanged since it was read.
 pub fn user(l: &Ledger, kept: &mut Kept, id: i64) -> Result<Arc<Option<PortalUser>>, PortalError> {
@@ -700,22 +709,26 @@ async fn issue_round(st: &Arc<AppState>) -> bool {
 }
 
 fn issue_jobs(l: &mut Ledger, cat: &Catalog, key: &SecretKey, jobs: Vec<IssueJob>) {
+    // The requests that pass their checks, and beside them who asked and where to answer.
+    let mut reqs = Vec::with_capacity(jobs.len());
     let mut ready = Vec::with_capacity(jobs.len());
     for job in jobs {
         match issue_request(l, &job.caller, job.account, job.req) {
-            Ok(req) => ready.push((req, job.caller.user.email, job.done)),
+            Ok(req) => {
+                reqs.push(req);
+                ready.push((job.caller.user.email, job.done));
+            }
             Err(e) => {
                 let _ = job.done.send(Err(e));
             }
         }
     }
-    if ready.is_empty() {
+    if reqs.is_empty() {
         return;
     }
-    let reqs: Vec<IssueRequest> = ready.iter().map(|(r, ..)| r.clone()).collect();
     match l.issue_each(cat, &reqs, key, Timestamp::now()) {
         Ok(results) => {
-            for ((_, by, done), r) in ready.into_iter().zip(results) {
+            for ((by, done), r) in ready.into_iter().zip(results) {
                 if let Ok(i) = &r {
                     tracing::info!(target: "i3lic::portal", file = %i.file_id, by = %by, together = reqs.len(), "issued");
                 }
@@ -724,7 +737,7 @@ fn issue_jobs(l: &mut Ledger, cat: &Catalog, key: &SecretKey, jobs: Vec<IssueJob
         }
         Err(e) => {
             let e = PortalError::from(e);
-            for (_, _, done) in ready {
+            for (_, done) in ready {
                 let _ = done.send(Err(e.clone()));
             }
         }
