@@ -1017,9 +1017,7 @@ async fn new_file_page(
             }
         }
     };
-    let mut r = page("New Activation File", Some(&u), body);
-    *r.status_mut() = status;
-    Ok(r)
+    Ok((status, page("New Activation File", Some(&u), body)).into_response())
 }
 
 /// Read a urlencoded form into its pairs (repeated and dynamic names kept).
@@ -1201,7 +1199,7 @@ async fn update_page(
         })
         .collect();
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
-    let mut r = page(
+    Ok((status, page(
         "Update Activation File",
         Some(&u),
         html! {
@@ -1242,9 +1240,7 @@ async fn update_page(
                 " " a href={ "/files/" (d.id) } { "Cancel" }
             }
         },
-    );
-    *r.status_mut() = status;
-    Ok(r)
+    )).into_response())
 }
 
 /// `POST /files/{file}/update`.
@@ -1369,7 +1365,7 @@ async fn sites_page(
     let c = u.caller.clone();
     let (a, list) = st.read(move |l, _| service::sites(l, &c, id)).await?;
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
-    let mut r = page(
+    Ok((status, page(
         "Install Sites",
         Some(&u),
         html! {
@@ -1412,9 +1408,7 @@ async fn sites_page(
                 button type="submit" { "Save" }
             }
         },
-    );
-    *r.status_mut() = status;
-    Ok(r)
+    )).into_response())
 }
 
 /// The Install Site Details form's fields.
@@ -1594,7 +1588,7 @@ async fn request_page(
     let c = u.caller.clone();
     let list = st.read(move |l, _| service::accounts(l, &c)).await?;
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
-    let mut r = page(
+    Ok((status, page(
         "Activation File Request",
         Some(&u),
         html! {
@@ -1635,9 +1629,7 @@ async fn request_page(
                 button type="submit" { "Submit" }
             }
         },
-    );
-    *r.status_mut() = status;
-    Ok(r)
+    )).into_response())
 }
 
 /// `POST /requests` (multipart): record the request, answer with its number.
@@ -1839,7 +1831,7 @@ async fn users_page(st: Arc<AppState>, u: PageUser, problem: Option<PortalError>
         .read(|l, _| Ok((l.portal_users()?, l.account_refs()?)))
         .await?;
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
-    let mut r = page(
+    Ok((status, page(
         "Portal Users",
         Some(&u),
         html! {
@@ -1884,9 +1876,7 @@ async fn users_page(st: Arc<AppState>, u: PageUser, problem: Option<PortalError>
                 button type="submit" { "Add user" }
             }
         },
-    );
-    *r.status_mut() = status;
-    Ok(r)
+    )).into_response())
 }
 
 /// `POST /users` (staff): add a portal user.
@@ -2006,7 +1996,7 @@ async fn edit_site_page(
     };
     let line = |i: usize| s.details.address.get(i).cloned().unwrap_or_default();
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
-    let mut r = page(
+    Ok((status, page(
         "Install Site Details",
         Some(&u),
         html! {
@@ -2026,9 +2016,7 @@ async fn edit_site_page(
                 " " a href={ "/accounts/" (a.id) "/sites" } { "Cancel" }
             }
         },
-    );
-    *r.status_mut() = status;
-    Ok(r)
+    )).into_response())
 }
 
 /// `POST /accounts/{id}/sites/{site}/edit`: rename a site or change its address.
