@@ -840,6 +840,30 @@ impl Ledger {
 
     /// The account `name` names, compared without case (an exact match first). Not found:
     /// [`IssuerError::UnknownAccount`] with the closest names.
+    /// [`IssuerError::Duplicate`] naming the account that already has `name`, compared
+    /// without case (`contoso` beside `Contoso` is the same account), other than `except`.
+    fn refuse_taken_account_name(
+        conn: &Connection,
+        name: &str,
+        except: Option<i64>,
+    ) -> Result<(), IssuerError> {
+        let taken: Option<String> = conn
+            .query_row(
+                "SELECT name FROM accounts WHERE name = ?1 COLLATE NOCASE
+                 AND (?2 IS NULL OR id <> ?2) LIMIT 1",
+                params![name, except],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match taken {
+            Some(name) => Err(IssuerError::Duplicate {
+                what: "account",
+                name,
+            }),
+            None => Ok(()),
+        }
+    }
+
     fn account_id(conn: &Connection, name: &str) -> Result<i64, IssuerError> {
         // The name as spelled first (through the unique index), then in any case (a scan).
         let exact: Option<i64> = conn
@@ -949,20 +973,7 @@ impl Ledger {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Names are compared without case: `contoso` beside `Contoso` is the same account.
-        let existing: Option<String> = tx
-            .query_row(
-                "SELECT name FROM accounts WHERE name = ?1 COLLATE NOCASE LIMIT 1",
-                [name],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(existing) = existing {
-            return Err(IssuerError::Duplicate {
-                what: "account",
-                name: existing,
-            });
-        }
+        Self::refuse_taken_account_name(&tx, name, None)?;
         tx.execute(
             "INSERT INTO accounts (name, created_at) VALUES (?1, ?2)",
             params![name, now],

@@ -194,19 +194,7 @@ impl Ledger {
         if current == new {
             return Ok(());
         }
-        let taken: Option<String> = tx
-            .query_row(
-                "SELECT name FROM accounts WHERE name = ?1 COLLATE NOCASE AND id <> ?2",
-                params![new, a],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(other) = taken {
-            return Err(IssuerError::Duplicate {
-                what: "account",
-                name: other,
-            });
-        }
+        Self::refuse_taken_account_name(&tx, new, Some(a))?;
         tx.execute(
             "UPDATE accounts SET name = ?1 WHERE id = ?2",
             params![new, a],
