@@ -1096,9 +1096,8 @@ def validate(version, doc, a):
 
 
 def validate_rules(r):
-    for m in ('keys', 'requires', 'implies', 'excludes'):
-        if len(r[m]) > 4096:
-            raise FormatError('InvalidValue', f'rules.{m}: too many')
+    if sum(len(r[m]) for m in ('keys', 'requires', 'implies', 'excludes')) > 4096:
+        raise FormatError('InvalidValue', 'rules: more than 4096 in all')
     seen = set()
     for kr in r['keys']:
         if not is_key_name(kr['key']):
@@ -1112,7 +1111,7 @@ def validate_rules(r):
     for rq in r['requires']:
         if not is_key_name(rq['key']):
             raise FormatError('InvalidValue', 'requires key')
-        if len(rq['any_of']) > 4096:
+        if len(rq['any_of']) > 64:
             raise FormatError('InvalidValue', 'any_of too many')
         for k in rq['any_of']:
             if not is_key_name(k):
@@ -1138,7 +1137,7 @@ def validate_rules(r):
         graph.setdefault(im['key'], set()).add(im['implied'])
     seen = set()
     for ex in r['excludes']:
-        if len(ex['keys']) > 4096:
+        if len(ex['keys']) > 64:
             raise FormatError('InvalidValue', 'excludes too many')
         for k in ex['keys']:
             if not is_key_name(k):

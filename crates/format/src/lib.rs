@@ -114,7 +114,7 @@ pub use model::{
 };
 pub use rules::{
     is_key_name, Excludes, Holder, Implies, KeyRule, Method, Requires, Rules, ALL_HOLDERS,
-    ALL_METHODS,
+    ALL_METHODS, MAX_RULES, MAX_RULE_KEYS,
 };
 pub use time::{Timestamp, DAY};
 

@@ -32,7 +32,14 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::FormatError;
-use crate::model::MAX_LIST_LEN;
+
+/// The most rules a file or a catalog may carry: the four lists (`keys`, `requires`,
+/// `implies`, `excludes`) together. It bounds what a server does with the rules on every
+/// allocation (a chain of this many `implies` included).
+pub const MAX_RULES: usize = 4096;
+/// The most keys one rule may name in its set: a `requires` rule's `any_of`, an `excludes`
+/// entry's `keys`.
+pub const MAX_RULE_KEYS: usize = 64;
 
 /// Who may hold a license key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -175,11 +182,12 @@ fn check_key(field: &str, v: &str) -> Result<(), FormatError> {
     }
 }
 
-fn check_len<T>(field: &str, v: &[T]) -> Result<(), FormatError> {
-    if v.len() > MAX_LIST_LEN {
+/// A rule's set of keys: at most [`MAX_RULE_KEYS`].
+fn check_rule_keys(field: impl FnOnce() -> String, v: &[String]) -> Result<(), FormatError> {
+    if v.len() > MAX_RULE_KEYS {
         return Err(bad(
-            field,
-            format!("{} entries, at most {MAX_LIST_LEN}", v.len()),
+            &field(),
+            format!("{} keys, at most {MAX_RULE_KEYS} in one rule", v.len()),
         ));
     }
     Ok(())
@@ -228,16 +236,31 @@ impl Rules {
             && self.excludes.is_empty()
     }
 
-    /// Check the rules' shape and consistency: key names of the documented form; holders,
+    /// How many rules the four lists hold together (at most [`MAX_RULES`] in a valid set).
+    pub fn len(&self) -> usize {
+        self.keys.len() + self.requires.len() + self.implies.len() + self.excludes.len()
+    }
+
+    /// Check the rules' shape and consistency: at most [`MAX_RULES`] rules in all and
+    /// [`MAX_RULE_KEYS`] keys in one rule's set; key names of the documented form; holders,
     /// methods, `any_of` and `excludes` sets non-empty, without duplicates and in ascending
     /// order (one spelling per set); at most one [`KeyRule`] per key; no rule repeated; no key
     /// requiring or implying itself; no cycle of `implies`; an `excludes` set of at least two
     /// keys; and no key that implies (directly or through other keys) a key it excludes.
     pub fn validate(&self) -> Result<(), FormatError> {
-        check_len("keys", &self.keys)?;
-        check_len("requires", &self.requires)?;
-        check_len("implies", &self.implies)?;
-        check_len("excludes", &self.excludes)?;
+        if self.len() > MAX_RULES {
+            return Err(FormatError::InvalidValue {
+                field: "rules".into(),
+                reason: format!(
+                    "{} rules ({} keys, {} requires, {} implies, {} excludes), at most {MAX_RULES} in all",
+                    self.len(),
+                    self.keys.len(),
+                    self.requires.len(),
+                    self.implies.len(),
+                    self.excludes.len()
+                ),
+            });
+        }
         // Each list is checked for a repeated entry with a set of the entries seen, unless
         // its entries are in strictly ascending order (as the issuer writes them), which
         // already means that none repeats.
@@ -256,7 +279,7 @@ impl Rules {
         let mut seen = BTreeSet::new();
         for r in &self.requires {
             check_key("requires", &r.key)?;
-            check_len("requires any_of", &r.any_of)?;
+            check_rule_keys(|| format!("requires {} any_of", r.key), &r.any_of)?;
             for y in &r.any_of {
                 check_key("requires any_of", y)?;
             }
@@ -299,7 +322,7 @@ impl Rules {
                     format!("the set {} appears twice", e.keys.join(", ")),
                 ));
             }
-            check_len("excludes", &e.keys)?;
+            check_rule_keys(|| "excludes".into(), &e.keys)?;
             for k in &e.keys {
                 check_key("excludes", k)?;
             }
@@ -324,14 +347,30 @@ impl Rules {
                 format!("the rules form a cycle: {}", cycle.join(" implies ")),
             ));
         }
+        if self.excludes.is_empty() {
+            return Ok(());
+        }
+        // Each list is read once into an index, so the work is the sum of the closures, not
+        // that times the number of rules.
+        let graph = self.implies_graph();
+        let mut sets_of: BTreeMap<&str, Vec<&[String]>> = BTreeMap::new();
+        for e in &self.excludes {
+            for k in &e.keys {
+                sets_of.entry(k).or_default().push(&e.keys);
+            }
+        }
+        let mut done = BTreeSet::new();
         for k in self.implies.iter().map(|i| i.key.as_str()) {
             // Only a key in an `excludes` set excludes another.
-            if !self.excludes.iter().any(|e| e.keys.iter().any(|x| x == k)) {
+            let Some(sets) = sets_of.get(k).filter(|_| done.insert(k)) else {
                 continue;
-            }
-            let excluded = self.excluded_with(k);
-            for y in self.implied_by_closure(k) {
-                if excluded.contains(&y) {
+            };
+            for y in closure_in(&graph, k) {
+                // The sets are sorted (checked above).
+                if sets
+                    .iter()
+                    .any(|set| set.binary_search_by(|x| x.as_str().cmp(y)).is_ok())
+                {
                     return Err(bad(
                         "implies",
                         format!("'{k}' implies '{y}', and the two exclude each other"),
@@ -420,18 +459,19 @@ impl Rules {
     }
 
     /// Every key `key` brings with it, directly or through other keys, sorted, without
-    /// `key` itself.
+    /// `key` itself. One pass over the implies rules, then a walk of what is reachable (a
+    /// caller asking for many keys should index the rules once instead).
     pub fn implied_by_closure(&self, key: &str) -> Vec<&str> {
-        let mut out = BTreeSet::new();
-        let mut todo = vec![key];
-        while let Some(k) = todo.pop() {
-            for i in self.implies.iter().filter(|i| i.key == k) {
-                if i.implied != key && out.insert(i.implied.as_str()) {
-                    todo.push(&i.implied);
-                }
-            }
+        closure_in(&self.implies_graph(), key)
+    }
+
+    /// The implies rules as a graph: each key, the keys it implies directly.
+    fn implies_graph(&self) -> BTreeMap<&str, Vec<&str>> {
+        let mut graph: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for i in &self.implies {
+            graph.entry(&i.key).or_default().push(&i.implied);
         }
-        out.into_iter().collect()
+        graph
     }
 
     /// The `excludes` sets that contain `key`.
@@ -474,6 +514,19 @@ impl Rules {
         );
         set.into_iter().collect()
     }
+}
+
+/// Every key reachable from `key` in `graph`, sorted, without `key` itself; each edge is
+/// followed at most once.
+fn closure_in<'a>(graph: &BTreeMap<&'a str, Vec<&'a str>>, key: &str) -> Vec<&'a str> {
+    let mut out = BTreeSet::new();
+    let mut todo: Vec<&str> = graph.get(key).cloned().unwrap_or_default();
+    while let Some(k) = todo.pop() {
+        if k != key && out.insert(k) {
+            todo.extend(graph.get(k).map(Vec::as_slice).unwrap_or_default());
+        }
+    }
+    out.into_iter().collect()
 }
 
 #[cfg(test)]
@@ -546,6 +599,69 @@ mod tests {
         assert!(r.validate().is_err(), "excludes out of order");
         r.excludes[0].keys = vec!["A".into()];
         assert!(r.validate().is_err(), "excludes of one key");
+    }
+
+    fn chain(n: usize) -> Rules {
+        let names: Vec<String> = (0..n).map(|i| format!("K{i:05}")).collect();
+        let pairs: Vec<(&str, &str)> = names
+            .windows(2)
+            .map(|w| (w[0].as_str(), w[1].as_str()))
+            .collect();
+        implies(&pairs)
+    }
+
+    #[test]
+    fn the_rules_section_is_bounded_in_all_and_per_rule() {
+        // A chain of MAX_RULES keys (one implies fewer) is valid, and its closure is whole.
+        let mut r = chain(MAX_RULES);
+        r.validate().unwrap();
+        assert_eq!(r.implied_by_closure("K00000").len(), MAX_RULES - 1);
+        // One more rule of any kind is one too many: the error says how many of each.
+        r.excludes.push(Excludes {
+            keys: vec!["X".into(), "Y".into()],
+        });
+        r.validate().unwrap();
+        r.excludes.push(Excludes {
+            keys: vec!["X".into(), "Z".into()],
+        });
+        let e = r.validate().unwrap_err();
+        assert!(
+            matches!(&e, FormatError::InvalidValue { field, .. } if field == "rules"),
+            "{e:?}"
+        );
+        let text = e.to_string();
+        assert!(text.contains("4097 rules"), "{text}");
+        assert!(text.contains("at most 4096 in all"), "{text}");
+        // A rule's set: at most MAX_RULE_KEYS keys.
+        let keys: Vec<String> = (0..=MAX_RULE_KEYS).map(|i| format!("A{i:03}")).collect();
+        let mut r = Rules {
+            excludes: vec![Excludes {
+                keys: keys[..MAX_RULE_KEYS].to_vec(),
+            }],
+            requires: vec![Requires {
+                key: "B".into(),
+                any_of: keys[..MAX_RULE_KEYS].to_vec(),
+            }],
+            ..Rules::default()
+        };
+        r.validate().unwrap();
+        r.requires[0].any_of = keys.clone();
+        let e = r.validate().unwrap_err().to_string();
+        assert!(e.contains("65 keys, at most 64 in one rule"), "{e}");
+        r.requires[0].any_of = vec!["A000".into()];
+        r.excludes[0].keys = keys;
+        let e = r.validate().unwrap_err().to_string();
+        assert!(e.contains("rules.excludes"), "{e}");
+    }
+
+    #[test]
+    fn an_implied_excluded_key_is_found_at_the_end_of_a_long_chain() {
+        let mut r = chain(2000);
+        r.excludes.push(Excludes {
+            keys: vec!["K00000".into(), "K01999".into()],
+        });
+        let e = r.validate().unwrap_err().to_string();
+        assert!(e.contains("'K00000' implies 'K01999'"), "{e}");
     }
 
     #[test]

@@ -515,8 +515,9 @@ fn key_file_line(text: &str) -> Option<usize> {
     })
 }
 
-/// A comma-separated list of distinct names (`format::is_key_name`), sorted (the one
-/// spelling of a set); `bad` builds the error for a name that is not one, from its excerpt.
+/// A rule's comma-separated list of distinct names (`format::is_key_name`), at most
+/// [`format::MAX_RULE_KEYS`], sorted (the one spelling of a set); `bad` builds the error for
+/// a name that is not one, from its excerpt.
 fn name_list(
     line: usize,
     what: &str,
@@ -531,17 +532,18 @@ fn name_list(
         if out.iter().any(|o| o == n) {
             return Err(syntax(line, format!("{what}: {n} is listed twice")));
         }
+        // Refused on the first name past the bound, before a long line costs anything.
+        if out.len() == format::MAX_RULE_KEYS {
+            return Err(syntax(
+                line,
+                format!(
+                    "{what}: more than {} names, at most {} in one rule",
+                    format::MAX_RULE_KEYS,
+                    format::MAX_RULE_KEYS
+                ),
+            ));
+        }
         out.push(n.to_string());
-    }
-    if out.len() > format::MAX_LIST_LEN {
-        return Err(syntax(
-            line,
-            format!(
-                "{what}: {} names, at most {}",
-                out.len(),
-                format::MAX_LIST_LEN
-            ),
-        ));
     }
     out.sort();
     Ok(out)
@@ -852,6 +854,9 @@ impl Catalog {
         let mut seen: BTreeMap<(String, Vec<String>), usize> = BTreeMap::new();
         // The implies graph as built so far, to find the record that closes a cycle.
         let mut graph: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        // The rules a file may carry (key rules, requires, implies, excludes) count together
+        // against format::MAX_RULES, so that every file made from the catalog is within it.
+        let mut in_files = self.rules.keys.len();
         for (line, rule) in raw {
             let n = counts.entry(rule.kind()).or_insert(0);
             *n += 1;
@@ -860,6 +865,18 @@ impl Catalog {
                     line,
                     format!("more than {} {} rules", format::MAX_LIST_LEN, rule.kind()),
                 ));
+            }
+            if !matches!(rule, RawRule::Needs(_)) {
+                in_files += 1;
+                if in_files > format::MAX_RULES {
+                    return Err(syntax(
+                        line,
+                        format!(
+                            "more than {} rules in all (license records with holders= or methods=, requires, implies and excludes records together)",
+                            format::MAX_RULES
+                        ),
+                    ));
+                }
             }
             let key = |k: &str| -> Result<&License, CatalogError> {
                 self.licenses
@@ -2403,6 +2420,55 @@ mod tests {
             "only allocated concurrently",
         );
         ok(&[("E", 0, 7)], &[]);
+    }
+
+    #[test]
+    fn the_rules_are_bounded_in_all_and_per_rule() {
+        // The key rules of D, E and F and a chain of implies through 4094 keys: 4096 rules,
+        // the most a file may carry; one key rule more is refused.
+        let n = format::MAX_RULES;
+        let mut t = String::new();
+        for i in 0..n - 2 {
+            t.push_str(&format!("license | K{i:04} | k\n"));
+        }
+        for i in 1..n - 2 {
+            t.push_str(&format!("implies | K{:04} | K{i:04}\n", i - 1));
+        }
+        let c = Catalog::parse(&rules_base(&t)).unwrap();
+        assert_eq!(c.rules().to_rules().len(), n);
+        c.rules().to_rules().validate().unwrap();
+        let e = Catalog::parse(&rules_base(&format!(
+            "{t}license | Z | z | methods=assignable\n"
+        )))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("more than 4096 rules in all"), "{e}");
+        // needs records do not travel in files and do not count.
+        Catalog::parse(&rules_base(&format!("{t}needs | A | B\n"))).unwrap();
+        // At most 64 names in one rule's list, refused at the first name past it.
+        let names: Vec<String> = (0..65).map(|i| format!("N{i:02}")).collect();
+        let decl: String = names
+            .iter()
+            .map(|k| format!("license | {k} | n\n"))
+            .collect();
+        for (rule, ok) in [
+            (format!("requires | A | {}", names[..64].join(",")), true),
+            (format!("requires | A | {}", names.join(",")), false),
+            (format!("excludes | {}", names.join(",")), false),
+            (format!("needs | A | {}", names.join(",")), false),
+        ] {
+            let r = Catalog::parse(&rules_base(&format!("{decl}{rule}\n")));
+            if ok {
+                r.unwrap();
+            } else {
+                let e = r.unwrap_err().to_string();
+                assert!(
+                    e.contains("more than 64 names, at most 64 in one rule"),
+                    "{e}"
+                );
+                assert!(e.contains("line 74"), "{e}");
+            }
+        }
     }
 
     #[test]
