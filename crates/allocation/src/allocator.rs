@@ -4,17 +4,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use format::{Holder, Method, Rules};
+use format::{Holder, Method};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use verify::{License, Verifier, VerifyError};
 
 use crate::error::{AllocError, Entity, RuleKind};
+use crate::in_use::{self, Deallocation, InUse};
 use crate::model::{
     validate_key, validate_name, validate_phone, Clock, ComplianceEvent, KeyCount, KeyReport,
     LoadReport, Place, Pool, Preview, Report, Session, StationKind, SystemClock, Target, UserEntry,
     UserFilter, UserList, BASIC_STATION, CLIENT_KEYS, DEFAULT_LEASE_SECS, MAX_LEASE_SECS,
     ORGANIZATION_KEY,
 };
+use crate::rules::RuleIndex;
 use crate::store;
 
 type Result<T> = std::result::Result<T, AllocError>;
@@ -36,6 +38,8 @@ pub struct Allocator {
     verifier: Verifier,
     clock: Arc<dyn Clock>,
     cache: Mutex<Option<(i64, Arc<License>)>>,
+    /// The rules of the license last used, indexed once ([`RuleIndex`]).
+    rule_index: Mutex<Option<(Arc<License>, Arc<RuleIndex>)>>,
 }
 
 // Threads may share one allocator.
@@ -395,7 +399,7 @@ fn check_take(
 
 /// Holder and method rules of one key for one holder.
 fn check_holder_method(
-    rules: &Rules,
+    rules: &RuleIndex,
     holder: &str,
     h: HolderId,
     method: Method,
@@ -434,17 +438,13 @@ fn check_holder_method(
 
 /// Excludes and requires over a holder's final set of keys, for the keys in `changed`.
 fn check_set_rules(
-    rules: &Rules,
+    rules: &RuleIndex,
     holder: &str,
     set: &BTreeSet<String>,
     changed: &BTreeSet<String>,
 ) -> Result<()> {
     for k in changed {
-        if let Some(other) = rules
-            .excluded_with(k)
-            .into_iter()
-            .find(|o| set.contains(*o))
-        {
+        if let Some(other) = rules.excluded_in(k, set) {
             return Err(rule(
                 RuleKind::Excludes,
                 holder,
@@ -520,6 +520,7 @@ impl Allocator {
             verifier,
             clock,
             cache: Mutex::new(None),
+            rule_index: Mutex::new(None),
         })
     }
 
@@ -578,6 +579,22 @@ impl Allocator {
     /// The license the store holds, verified now.
     pub fn license(&self) -> Result<Arc<License>> {
         self.read(|c, _| self.license_in(c))
+    }
+
+    /// The rules of `l`, indexed once per license (kept while `l` is the license in use).
+    fn rules_of(&self, l: &Arc<License>) -> Arc<RuleIndex> {
+        let mut slot = self
+            .rule_index
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match slot.as_ref() {
+            Some((cached, ix)) if Arc::ptr_eq(cached, l) => ix.clone(),
+            _ => {
+                let ix = Arc::new(RuleIndex::new(l.rules()));
+                *slot = Some((l.clone(), ix.clone()));
+                ix
+            }
+        }
     }
 
     // ---- users, stations, organizations -----------------------------------------------
@@ -782,13 +799,11 @@ impl Allocator {
             let (h, method, org, enabled) = self.holder(c, target)?;
             let holder = target.to_string();
             let l = self.license_in(c)?;
-            let rules = l.rules();
+            let rules = &*self.rules_of(&l);
             let held = grants(c, h)?;
-            let mut wanted: BTreeSet<String> = BTreeSet::new();
-            for k in keys {
-                wanted.insert((*k).to_string());
-                wanted.extend(rules.implied_by_closure(k).into_iter().map(String::from));
-            }
+            // The keys and everything they bring: one walk over the implies rules.
+            let mut wanted: BTreeSet<String> = keys.iter().map(|k| (*k).to_string()).collect();
+            wanted.extend(rules.closure(keys.iter().copied()).into_iter().map(String::from));
             let new: BTreeSet<String> = wanted
                 .iter()
                 .filter(|k| !held.contains_key(*k))
@@ -845,14 +860,28 @@ impl Allocator {
 
     /// Remove keys from a user or a station, all or nothing; keys that came only by
     /// implication with a removed key go with it unless another held key still implies
-    /// them. Returns every key removed, sorted.
+    /// them. Returns every key removed, sorted. Refused (21, [`AllocError::InUse`]) while a
+    /// live session uses the holder's licenses; [`Allocator::deallocate_with`] can end it.
     pub fn deallocate(&self, target: Target<'_>, keys: &[&str]) -> Result<Vec<String>> {
+        Ok(self.deallocate_with(target, keys, InUse::Refuse)?.removed)
+    }
+
+    /// [`Allocator::deallocate`], saying what to do when a live session uses the holder's
+    /// licenses (the session at the station, or the assignable user's session): refuse
+    /// ([`InUse::Refuse`]), or end that session first ([`InUse::EndSession`]), in the same
+    /// transaction, so a deallocation refused by a rule leaves the session going on.
+    pub fn deallocate_with(
+        &self,
+        target: Target<'_>,
+        keys: &[&str],
+        in_use: InUse,
+    ) -> Result<Deallocation> {
         self.check_target(target)?;
         for k in keys {
             validate_key(k)?;
         }
-        self.tx(|c, _| {
-            let (h, _, _, _) = self.holder(c, target)?;
+        self.tx(|c, now| {
+            let (h, method, _, _) = self.holder(c, target)?;
             let holder = target.to_string();
             let held = grants(c, h)?;
             for k in keys {
@@ -866,52 +895,23 @@ impl Allocator {
             // Rules of the file in force; without a usable file, removals are still allowed
             // (releasing never exceeds a license) under no rules.
             let l = self.license_in(c).ok();
-            let empty = Rules::default();
-            let rules = l.as_deref().map_or(&empty, License::rules);
-            let mut removed: BTreeSet<String> = keys.iter().map(|k| (*k).to_string()).collect();
+            let rules = l
+                .as_ref()
+                .map_or_else(|| Arc::new(RuleIndex::default()), |l| self.rules_of(l));
+            let asked: BTreeSet<String> = keys.iter().map(|k| (*k).to_string()).collect();
             // Implied-only keys go with what brought them, unless something kept implies them.
-            loop {
-                let remaining: Vec<&String> =
-                    held.keys().filter(|k| !removed.contains(*k)).collect();
-                let still: BTreeSet<&str> = remaining
-                    .iter()
-                    .flat_map(|k| rules.implied_by_closure(k))
-                    .collect();
-                let extra: Vec<String> = remaining
-                    .iter()
-                    .filter(|k| !held[k.as_str()] && !still.contains(k.as_str()))
-                    .filter(|k| {
-                        removed
-                            .iter()
-                            .any(|r| rules.implied_by_closure(r).contains(&k.as_str()))
-                    })
-                    .map(|k| (*k).clone())
-                    .collect();
-                if extra.is_empty() {
-                    break;
-                }
-                removed.extend(extra);
-            }
-            let remaining: BTreeSet<String> = held
-                .keys()
-                .filter(|k| !removed.contains(*k))
-                .cloned()
-                .collect();
-            for r in &remaining {
-                if let Some(k) = rules
-                    .implied_by_closure(r)
-                    .into_iter()
-                    .find(|k| removed.contains(*k))
-                {
-                    return Err(rule(
-                        RuleKind::Implies,
-                        &holder,
-                        k,
-                        format!("{k} comes with {r}; deallocate {r} instead"),
-                    ));
-                }
+            let removed = rules.removal(&held, &asked).map_err(|e| {
+                rule(
+                    RuleKind::Implies,
+                    &holder,
+                    &e.key,
+                    format!("{} comes with {}; deallocate {} instead", e.key, e.by, e.by),
+                )
+            })?;
+            let stays = |k: &String| held.contains_key(k) && !removed.contains(k);
+            for r in held.keys().filter(|k| stays(k)) {
                 for any_of in rules.requires(r) {
-                    if !any_of.iter().any(|y| remaining.contains(y)) {
+                    if !any_of.iter().any(stays) {
                         return Err(rule(
                             RuleKind::Requires,
                             &holder,
@@ -924,6 +924,24 @@ impl Allocator {
                     }
                 }
             }
+            // A live session using the holder's licenses would go on without them.
+            let (station, user) = match h {
+                HolderId::Station(id) => (Some(id), None),
+                HolderId::User(id) => (None, Some((id, method))),
+            };
+            let mut ended = Vec::new();
+            if let Some((session, user)) = in_use::session_using(c, station, user, now)? {
+                if in_use == InUse::Refuse {
+                    return Err(AllocError::InUse {
+                        holder,
+                        key: asked.iter().next().cloned().unwrap_or_default(),
+                        session,
+                        user,
+                    });
+                }
+                ended.push(session_of(c, &session, false)?);
+                c.exec("DELETE FROM sessions WHERE id = ?1", [&session])?;
+            }
             let (table, col, id) = h.table();
             for k in &removed {
                 c.exec(
@@ -931,7 +949,10 @@ impl Allocator {
                     params![id, k],
                 )?;
             }
-            Ok(removed.into_iter().collect())
+            Ok(Deallocation {
+                removed: removed.into_iter().collect(),
+                ended,
+            })
         })
     }
 
@@ -1026,10 +1047,12 @@ impl Allocator {
                 }
                 Place::Remote(_) => {
                     // A dynamic remote station: a Basic Station from the pool, else one no
-                    // station holds, else refused.
-                    let pool = check_take(c, &l, now, BASIC_STATION, Pool::Concurrent, None)
+                    // station holds, else refused; within the user's organization's maximum
+                    // (and outside other organizations' reserves) like any other license.
+                    let org = u.org.as_ref();
+                    let pool = check_take(c, &l, now, BASIC_STATION, Pool::Concurrent, org)
                         .map(|()| Pool::Concurrent)
-                        .or_else(|e| check_take(c, &l, now, BASIC_STATION, Pool::Assignable, None).map(|()| Pool::Assignable).map_err(|_| e))?;
+                        .or_else(|e| check_take(c, &l, now, BASIC_STATION, Pool::Assignable, org).map(|()| Pool::Assignable).map_err(|_| e))?;
                     acquire.push((BASIC_STATION.into(), pool));
                 }
                 Place::Nowhere => {}
@@ -1191,7 +1214,12 @@ impl Allocator {
     }
 
     fn exceeded(&self, c: &Connection, now: i64, l: &License) -> Result<Vec<ComplianceEvent>> {
-        let usage = usage_all(c, now)?;
+        let mut usage = usage_all(c, now)?;
+        // A session running on a license nobody holds for it uses one more than is allocated
+        // (never the case unless the store was changed by other means).
+        for u in in_use::unheld(c, now)? {
+            usage.entry(u.key.to_string()).or_default().assign_dyn += 1;
+        }
         let mut events = Vec::new();
         for (key, u) in &usage {
             let (a, p) = (l.assigned(key), l.pooled(key));
@@ -1431,7 +1459,8 @@ impl Allocator {
             if columns != (file_id, product, lineage, generation, issued_at, supersedes) {
                 problems.push("the stored file's columns do not match its bytes".into());
             }
-            let rules = l.rules();
+            let rules = RuleIndex::new(l.rules());
+            let rules = &rules;
             let mut ceilings: BTreeMap<(String, String), u32> = BTreeMap::new();
             {
                 let mut st = c.prepare_cached("SELECT key, pool, ceiling FROM ceilings")?;
@@ -1476,7 +1505,8 @@ impl Allocator {
                     if let Err(e) = check_holder_method(rules, name, *h, *method, k) {
                         problems.push(e.to_string());
                     }
-                    for y in rules.implied_by_closure(k) {
+                    // Direct implications, each held: then so is every key of the closure.
+                    for y in rules.implies(k) {
                         if !set.contains(y) {
                             problems.push(format!("{name}: {k} held without {y}, which it implies"));
                         }
@@ -1486,13 +1516,20 @@ impl Allocator {
                     problems.push(e.to_string());
                 }
             }
-            // Sessions at stations: enabled, with Basic Station.
-            let mut st = c.prepare_cached("SELECT st.name, st.enabled, EXISTS (SELECT 1 FROM station_grants g WHERE g.station_id = st.id AND g.key = ?2) FROM sessions s JOIN stations st ON st.id = s.station_id WHERE s.expires_at > ?1")?;
-            for row in st.query_map(params![now, BASIC_STATION], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))? {
-                let (n, en, basic) = row?;
-                if en == 0 || basic == 0 {
-                    problems.push(format!("station '{n}' is logged on without enabled licensing and a Basic Station"));
-                }
+            // Sessions at stations: a Basic Station on the station (licensing enabled), and
+            // Client or ACD Access on the station, the user or the session.
+            for u in in_use::unheld(c, now)? {
+                problems.push(format!(
+                    "session {} of user '{}' at station '{}' runs without {} (nobody holds it for the session)",
+                    u.session,
+                    u.user,
+                    u.station,
+                    if u.key == BASIC_STATION {
+                        "a Basic Station on the station with its licensing enabled"
+                    } else {
+                        "Client Access or ACD Access on the user, the station or the session"
+                    }
+                ));
             }
             // Organization caps.
             let mut st = c.prepare_cached("SELECT o.name, o.id, l.key, l.max FROM org_limits l JOIN orgs o ON o.id = l.org_id WHERE l.max IS NOT NULL")?;

@@ -211,6 +211,19 @@ pub enum AllocError {
         /// The user logged on there.
         user: String,
     },
+    /// The license is in use by a live session (the station's session, or the assignable
+    /// user's): taking it away would let it be allocated again while the session goes on.
+    #[error("{holder}: {key} is in use by session {session} of user '{user}': log the session off first, or force the change to end it")]
+    InUse {
+        /// `user 'alice'`, `station 'st1'`.
+        holder: String,
+        /// The key.
+        key: String,
+        /// The session's id.
+        session: String,
+        /// The user logged on.
+        user: String,
+    },
     /// A license rule refused the operation.
     #[error("{holder}: {detail} ({rule} rule)")]
     Rule {
@@ -258,7 +271,8 @@ impl AllocError {
             | AllocError::OrganizationCap { .. }
             | AllocError::Reserved { .. }
             | AllocError::OrganizationsExhausted { .. }
-            | AllocError::StationInUse { .. } => 21,
+            | AllocError::StationInUse { .. }
+            | AllocError::InUse { .. } => 21,
             AllocError::Rule { .. } => 22,
             AllocError::OutOfCompliance { .. } => 23,
             AllocError::Inconsistent { .. } | AllocError::Internal(_) => 1,
@@ -294,6 +308,7 @@ impl AllocError {
             AllocError::Reserved { .. } => "reserved",
             AllocError::OrganizationsExhausted { .. } => "organizations-exhausted",
             AllocError::StationInUse { .. } => "station-in-use",
+            AllocError::InUse { .. } => "in-use",
             AllocError::Rule { rule, .. } => match rule {
                 RuleKind::Holder => "rule-holder",
                 RuleKind::Method => "rule-method",

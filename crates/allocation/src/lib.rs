@@ -91,13 +91,24 @@
 //!   Station allocated to it, and Client Access or ACD Access ([`CLIENT_KEYS`]) on the user
 //!   or on the station; while logged on, the user holds the station exclusively (another
 //!   user's logon there is refused, exit 21).
+//! - **In use by a session.** While a user is logged on, the licenses of the station she is
+//!   logged on at and, for an assignable user, her own are in use by the session: a
+//!   deallocation from that station or user is refused (exit 21, [`AllocError::InUse`], kind
+//!   `in-use`, naming the session), so a license never serves a session and another holder
+//!   at once. [`Allocator::deallocate_with`] and [`InUse::EndSession`] (`licadmin deallocate
+//!   --force`) end the session first, in the same transaction (a deallocation refused for
+//!   another reason ends nothing). Removing a user or a station, or disabling a station,
+//!   ends its session (its licenses come back with it). A concurrent user's keys are only
+//!   configured: one deallocated during a session stays held by the session until it ends.
 //! - **Dynamic remote** logons (a phone number, no station): a Basic Station from the pool,
-//!   else an assignable Basic Station no station holds, else refused (21). No Client Access
-//!   is needed.
+//!   else an assignable Basic Station no station holds, else refused (21); within the user's
+//!   organization's maximum and outside the other organizations' reserves, as any license
+//!   a user takes. No Client Access is needed.
 //! - **Organizations.** The organization license ([`ORGANIZATION_KEY`]; assigned plus
 //!   pooled) limits how many exist. Per organization and key, a *maximum* caps what its
-//!   users use (assignable allocations plus licenses held by live sessions) and may not be
-//!   above the system's count (assigned plus pooled) nor below current use; a *minimum* is
+//!   users use (assignable allocations plus licenses held by live sessions, a dynamic remote
+//!   logon's Basic Station included) and may not be above the system's count (assigned plus
+//!   pooled) nor below current use; a *minimum* is
 //!   reserved: anyone outside the organization is refused the last licenses of the key's
 //!   whole count while they are needed to cover the organizations' unused minimums.
 //! - **requires** (X needs one of Y1..Yn): checked on the holder's keys after the change,
@@ -111,6 +122,12 @@
 //!   allocated on its own stays. Deallocating Y alone while a held X implies it is refused.
 //! - **excludes**: no holder holds two keys of a set; the closure of what is allocated is
 //!   checked against what the holder holds.
+//!
+//! The rules are indexed once per loaded file, and an operation walks the `implies` rules
+//! once for the closure of all its keys (twice for a deallocation: what the removed keys
+//! bring, what the kept keys bring), so its work is linear in the rules, whatever their
+//! shape; the file carries at most [`format::MAX_RULES`] rules, of at most
+//! [`format::MAX_RULE_KEYS`] keys each.
 //!
 //! Refusals: a rule is exit 22 ([`AllocError::Rule`], with its [`RuleKind`]); no license
 //! left is exit 21. A refused operation changes nothing.
@@ -130,9 +147,12 @@
 //! loading it.
 //!
 //! [`Allocator::check_compliance`] returns one [`ComplianceEvent`] per exceeded count (key,
-//! which count, licensed, in use) and nothing when compliant; each event is also emitted as
-//! a `tracing` error with target **`i3lic::allocation`**, field `event = "out-of-compliance"`
-//! and fields `key`, `count`, `licensed`, `in_use`.
+//! which count, licensed, in use) and nothing when compliant. A live session at a station
+//! that runs without a Basic Station on the station, or without Client or ACD Access on the
+//! user, the station or the session (a state no operation makes, only a store changed by
+//! other means), counts as using one more assignable Basic Station or Client Access. Each
+//! event is also emitted as a `tracing` error with target **`i3lic::allocation`**, field
+//! `event = "out-of-compliance"` and fields `key`, `count`, `licensed`, `in_use`.
 //!
 //! # The store
 //!
@@ -171,7 +191,8 @@
 //! file's bytes verified again and agreeing with the columns kept beside them, both counter
 //! tables against the rows, what is in use against the file's counts (above them only as
 //! recorded at the last load), every holder's keys against the rules, every session (lease,
-//! place, what it acquired), the organizations' caps, and every name.
+//! place, what it acquired, and at a station the Basic Station and Client or ACD Access it
+//! runs on), the organizations' caps, and every name.
 //!
 //! Names of users, stations and organizations are 1 to [`MAX_NAME_LEN`] bytes, without
 //! control characters or blanks at either end ([`validate_name`]).
@@ -180,10 +201,13 @@
 
 mod allocator;
 mod error;
+mod in_use;
 mod model;
+mod rules;
 mod store;
 
 pub use allocator::Allocator;
 pub use error::{AllocError, Entity, RuleKind};
+pub use in_use::{Deallocation, InUse};
 pub use model::*;
 pub use store::{default_store_path, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA_VERSION};

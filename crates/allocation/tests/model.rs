@@ -1,6 +1,6 @@
-//! Random sequences of operations (allocate, deallocate, logon, logoff, heartbeat, lease
-//! lapse, loading a smaller or larger file, removing and re-adding users and stations,
-//! disabling and enabling stations) against the real allocator and a small in-memory
+//! Random sequences of operations (allocate, deallocate, forced or not, logon, logoff,
+//! heartbeat, lease lapse, loading a smaller or larger file, removing and re-adding users and
+//! stations, disabling and enabling stations) against the real allocator and a small in-memory
 //! reference model. After every step: the outcome (success or exit code) is the one the
 //! model predicts, the report's counts are the model's, nothing in use exceeds what is
 //! licensed (or what was in use when a smaller file was loaded), and `check` finds nothing.
@@ -10,7 +10,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use allocation::{AllocError, Allocator, ManualClock, Method, Place, StationKind, Target};
+use allocation::{AllocError, Allocator, InUse, ManualClock, Method, Place, StationKind, Target};
 use common::*;
 use format::Rules;
 use proptest::prelude::*;
@@ -42,7 +42,7 @@ fn counts(large: bool) -> Vec<(&'static str, u32, u32)> {
 #[derive(Debug, Clone)]
 enum Op {
     Allocate(usize, usize),
-    Deallocate(usize, usize),
+    Deallocate(usize, usize, bool),
     Login(usize, PlaceSel),
     Logout(usize),
     Heartbeat(usize),
@@ -67,7 +67,7 @@ enum PlaceSel {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => (0..6usize, 0..5usize).prop_map(|(h, k)| Op::Allocate(h, k)),
-        3 => (0..6usize, 0..5usize).prop_map(|(h, k)| Op::Deallocate(h, k)),
+        3 => (0..6usize, 0..5usize, any::<bool>()).prop_map(|(h, k, f)| Op::Deallocate(h, k, f)),
         5 => (0..4usize, prop_oneof![Just(PlaceSel::Nowhere), (0..2usize).prop_map(PlaceSel::Station), (0..2usize).prop_map(PlaceSel::Remote)]).prop_map(|(u, p)| Op::Login(u, p)),
         2 => (0..4usize).prop_map(Op::Logout),
         1 => (0..4usize).prop_map(Op::Heartbeat),
@@ -230,7 +230,20 @@ impl Model {
         Ok(())
     }
 
-    fn deallocate(&mut self, h: usize, key: &str) -> Outcome {
+    /// The user whose live session uses holder `h`'s licenses: the user at station `h`, or
+    /// user `h` when assignable.
+    fn session_using(&self, h: usize) -> Option<usize> {
+        if h < 4 {
+            (USERS[h].1 == Method::Assignable && self.live(h).is_some()).then_some(h)
+        } else {
+            (0..4).find(|&u| {
+                self.live(u)
+                    .is_some_and(|s| s.place == PlaceSel::Station(h - 4))
+            })
+        }
+    }
+
+    fn deallocate(&mut self, h: usize, key: &str, force: bool) -> Outcome {
         let Some((held, _, _)) = self.holder(h) else {
             return Err(20);
         };
@@ -243,6 +256,12 @@ impl Model {
         }
         if key == "CTI" && held.contains_key("FREEDOM") {
             return Err(22);
+        }
+        if let Some(u) = self.session_using(h) {
+            if !force {
+                return Err(21);
+            }
+            self.sessions[u] = None;
         }
         let g = self.grants_mut(h);
         for k in removed {
@@ -385,10 +404,21 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 code(real.alloc.allocate(target(*h), &[KEYS[*k]]).map(drop)),
                 m.allocate(*h, KEYS[*k]),
             ),
-            Op::Deallocate(h, k) => (
-                code(real.alloc.deallocate(target(*h), &[KEYS[*k]]).map(drop)),
-                m.deallocate(*h, KEYS[*k]),
-            ),
+            Op::Deallocate(h, k, force) => {
+                let in_use = if *force {
+                    InUse::EndSession
+                } else {
+                    InUse::Refuse
+                };
+                (
+                    code(
+                        real.alloc
+                            .deallocate_with(target(*h), &[KEYS[*k]], in_use)
+                            .map(drop),
+                    ),
+                    m.deallocate(*h, KEYS[*k], *force),
+                )
+            }
             Op::Login(u, p) => {
                 let place = match p {
                     PlaceSel::Nowhere => Place::Nowhere,

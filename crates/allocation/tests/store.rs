@@ -91,8 +91,13 @@ fn a_version_1_store_is_migrated_when_opened_and_reports_the_same() {
         ),
         (1, 0, 1)
     );
-    // The migrated counters keep counting.
-    a.deallocate(Target::User("alice"), &[CLIENT]).unwrap();
+    // The migrated counters keep counting (alice is logged on: her session ends first).
+    a.deallocate_with(
+        Target::User("alice"),
+        &[CLIENT],
+        allocation::InUse::EndSession,
+    )
+    .unwrap();
     a.enable_station("desk-2").unwrap();
     assert_eq!(a.check().unwrap(), Vec::<String>::new());
     let r = a.report().unwrap();

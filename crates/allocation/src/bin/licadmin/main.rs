@@ -6,13 +6,13 @@
 //! The global options are accepted before or after the command. Exit codes follow DESIGN.md
 //! (see the `allocation` crate documentation): 0 ok, 2 usage, 3 malformed input, 4 I/O,
 //! 10-16 the activation file refused, 20 unknown user / station / organization / session,
-//! 21 no license available, 22 a license rule, 23 out of compliance.
+//! 21 no license available (or in use by a session), 22 a license rule, 23 out of compliance.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use allocation::{AllocError, Allocator, Method, Place, StationKind, Target, UserFilter};
+use allocation::{AllocError, Allocator, InUse, Method, Place, StationKind, Target, UserFilter};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use format::{PublicKey, SecretKey};
 use hostid::HostId;
@@ -105,11 +105,18 @@ enum Command {
         #[arg(required = true, value_name = "KEY")]
         keys: Vec<String>,
     },
-    /// Remove license keys from a user or a station (all or nothing).
-    #[command(after_help = "Examples:\n  licadmin deallocate --user alice I3_ACCESS_CLIENT")]
+    /// Remove license keys from a user or a station (all or nothing). Refused (exit 21) while
+    /// a user is logged on at the station, or the assignable user is logged on, unless --force.
+    #[command(
+        after_help = "Examples:\n  licadmin deallocate --user alice I3_ACCESS_CLIENT\n  licadmin deallocate --station desk-1 --force I3_LICENSE_BASIC_STATION"
+    )]
     Deallocate {
         #[command(flatten)]
         holder: HolderArgs,
+        /// End the session that uses the holder's licenses first (the station's, or the
+        /// assignable user's) instead of refusing; the ended session is printed.
+        #[arg(long)]
+        force: bool,
         /// The keys.
         #[arg(required = true, value_name = "KEY")]
         keys: Vec<String>,
@@ -231,13 +238,13 @@ enum StationCmd {
         #[arg(long, value_enum, default_value = "workstation")]
         kind: KindArg,
     },
-    /// Remove a station (its licenses are released).
+    /// Remove a station (its licenses are released, a session at it ends).
     #[command(after_help = "Examples:\n  licadmin station remove desk-1")]
     Remove {
         /// The station's name.
         name: String,
     },
-    /// Turn the station's licensing off (licenses released, settings kept).
+    /// Turn the station's licensing off (licenses released, settings kept, a session at it ends).
     #[command(after_help = "Examples:\n  licadmin station disable desk-1")]
     Disable {
         /// The station's name.
@@ -528,12 +535,25 @@ fn exec(a: &Allocator, cmd: &Command) -> Result<Output, CliError> {
             let added = a.allocate(holder(h), &keys)?;
             out(lines(&added), serde_json::json!({ "allocated": added }))
         }
-        Command::Deallocate { holder: h, keys } => {
+        Command::Deallocate {
+            holder: h,
+            force,
+            keys,
+        } => {
             let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-            let removed = a.deallocate(holder(h), &keys)?;
+            let in_use = if *force {
+                InUse::EndSession
+            } else {
+                InUse::Refuse
+            };
+            let d = a.deallocate_with(holder(h), &keys, in_use)?;
+            let mut t = lines(&d.removed);
+            for s in &d.ended {
+                let _ = writeln!(t, "ended session {} of user '{}'", s.id, s.user);
+            }
             out(
-                lines(&removed),
-                serde_json::json!({ "deallocated": removed }),
+                t,
+                serde_json::json!({ "deallocated": d.removed, "ended_sessions": d.ended }),
             )
         }
         Command::Login {
