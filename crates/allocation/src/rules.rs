@@ -85,13 +85,17 @@ impl RuleIndex {
         self.implies.get(key).map_or(&[], Vec::as_slice)
     }
 
-    /// The first key (in order) of `set` that may not be held together with `key`.
-    pub fn excluded_in<'a>(&self, key: &str, set: &'a BTreeSet<String>) -> Option<&'a str> {
-        let sets = self.excludes.get(key)?;
-        set.iter()
+    /// The first key (in order) of `set` that may not be held together with `key`: the
+    /// members of `key`'s `excludes` sets are looked up in `set` (each set is at most
+    /// [`format::MAX_RULE_KEYS`] keys), not the other way round.
+    pub fn excluded_in<'a>(&'a self, key: &str, set: &BTreeSet<String>) -> Option<&'a str> {
+        self.excludes
+            .get(key)?
+            .iter()
+            .flat_map(|&n| self.sets[n].iter())
             .map(String::as_str)
-            .filter(|k| *k != key)
-            .find(|k| sets.iter().any(|&n| self.sets[n].contains(*k)))
+            .filter(|k| *k != key && set.contains(*k))
+            .min()
     }
 
     /// Every key `roots` bring with them through `implies`, directly or through other keys
@@ -205,6 +209,26 @@ mod tests {
 
     fn set(keys: &[&str]) -> BTreeSet<String> {
         keys.iter().map(|k| (*k).to_string()).collect()
+    }
+
+    #[test]
+    fn excluded_in_names_the_first_excluded_key_held() {
+        let rules = Rules {
+            excludes: vec![
+                format::Excludes {
+                    keys: vec!["A".into(), "C".into(), "D".into()],
+                },
+                format::Excludes {
+                    keys: vec!["A".into(), "B".into()],
+                },
+            ],
+            ..Rules::default()
+        };
+        let ix = RuleIndex::new(&rules);
+        assert_eq!(ix.excluded_in("A", &set(&["A", "C", "B"])), Some("B"));
+        assert_eq!(ix.excluded_in("C", &set(&["A", "C", "B"])), Some("A"));
+        assert_eq!(ix.excluded_in("B", &set(&["B", "C"])), None);
+        assert_eq!(ix.excluded_in("E", &set(&["A"])), None);
     }
 
     #[test]
