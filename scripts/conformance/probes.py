@@ -335,6 +335,12 @@ def payload_probes(V):
           ('rules-exc-unsorted', (2,), rules(excludes=exc(['B', 'A']))),
           ('rules-exc-twice', (2,), rules(excludes=exc(['A', 'B'], ['A', 'B']))),
           ('rules-exc-overlap', (2,), rules(excludes=exc(['A', 'B'], ['A', 'B', 'C']))),
+          # FORMAT.md 10.3: at most 4096 rules in all, 64 keys in one rule's set.
+          ('rules-4096-in-all', (2,), rules(implies=imp(*[(f'K{i:04}', f'K{i + 1:04}') for i in range(4095)]), excludes=exc(['X', 'Y']))),
+          ('rules-4097-in-all', (2,), rules(implies=imp(*[(f'K{i:04}', f'K{i + 1:04}') for i in range(4095)]), excludes=exc(['X', 'Y'], ['X', 'Z']))),
+          ('rules-req-64-keys', (2,), rules(requires=req(('A', [f'B{i:02}' for i in range(64)])))),
+          ('rules-req-65-keys', (2,), rules(requires=req(('A', [f'B{i:02}' for i in range(65)])))),
+          ('rules-exc-65-keys', (2,), rules(excludes=exc([f'B{i:02}' for i in range(65)]))),
           ('rules-unknown-member', (2,), R('    "excludes": []', '    "excludes": [],\n    "extra": []')),
           ('rules-keyrule-unknown-member', (2,), rules(keys='[{"key": "A", "holders": ["user"], "methods": ["assignable"], "x": 1}]')),
           ('rules-keyrule-missing-methods', (2,), rules(keys='[{"key": "A", "holders": ["user"]}]')),
