@@ -99,6 +99,7 @@ mod keys;
 mod model;
 mod payload;
 mod rules;
+pub mod text;
 mod time;
 
 pub use error::FormatError;
@@ -109,13 +110,14 @@ pub use file::{
 };
 pub use keys::{KeyId, PublicKey, SecretKey, PUBLIC_KEY_TAG, SECRET_KEY_TAG};
 pub use model::{
-    is_refused_char, Activation, Chain, FileId, FormatVersion, Host, LicenseCount, LicenseType,
-    OrderedItem, Restriction, MAX_COUNT, MAX_LIST_LEN, MAX_TEXT_LEN,
+    Activation, Chain, FileId, FormatVersion, Host, LicenseCount, LicenseType, OrderedItem,
+    Restriction, MAX_COUNT, MAX_LIST_LEN, MAX_TEXT_LEN,
 };
 pub use rules::{
     is_key_name, Excludes, Holder, Implies, KeyRule, Method, Requires, Rules, ALL_HOLDERS,
     ALL_METHODS,
 };
+pub use text::is_refused_char;
 pub use time::{Timestamp, DAY};
 
 /// Re-export of the host-ID code type used in files.

@@ -2025,7 +2025,8 @@ pub const MAX_BATCH: usize = 10_000;
 
 /// The output file name of a request in a batch: `<machine>.i3lic`. Refused (malformed
 /// request) when the machine name cannot be a file name: empty, starting with `.`, holding
-/// `/`, a backslash or a control character, or longer than 200 bytes.
+/// `/`, a backslash or a refused character ([`format::text::is_refused_char`]), or longer
+/// than 200 bytes.
 pub fn batch_file_name(machine: &str) -> Result<String, IssuerError> {
     const MAX_NAME: usize = 200;
     if machine.is_empty()
@@ -2033,11 +2034,11 @@ pub fn batch_file_name(machine: &str) -> Result<String, IssuerError> {
         || machine.len() > MAX_NAME
         || machine
             .chars()
-            .any(|c| c == '/' || c == '\\' || c.is_control())
+            .any(|c| c == '/' || c == '\\' || format::text::is_refused_char(c))
     {
         return Err(IssuerError::MalformedRequest {
             reason: format!(
-                "machine name '{}' cannot name its output file (<machine>.i3lic): it must be 1 to {MAX_NAME} bytes, not start with '.', and hold no '/', '\\' or control character",
+                "machine name '{}' cannot name its output file (<machine>.i3lic): it must be 1 to {MAX_NAME} bytes, not start with '.', and hold no '/', '\\', control or invisible formatting character",
                 machine.escape_debug()
             ),
         });
@@ -2066,21 +2067,16 @@ fn batch_error(i: usize, reqs: &[IssueRequest], e: IssuerError) -> IssuerError {
 }
 
 /// The one check of a text the ledger stores (names, addresses, who made a change): at most
-/// [`format::MAX_TEXT_LEN`] bytes, no control character (so no terminal escape sequence
-/// reaches the ledger), no blanks at either end. A refusal is
-/// [`IssuerError::MalformedRequest`] naming `what`.
+/// [`format::MAX_TEXT_LEN`] bytes, no refused character ([`format::text::is_refused_char`]: a
+/// control character, so no terminal escape sequence reaches the ledger, a bidirectional
+/// override, a zero-width character, a line separator ...), no blanks at either end. A
+/// refusal is [`IssuerError::MalformedRequest`] naming `what`.
 pub fn check_text(what: &str, v: &str) -> Result<(), IssuerError> {
-    // A control character is named (as U+XXXX, never printed) with its position, counted
-    // in characters from 1, so that the one to remove can be found.
-    if let Some((i, c)) = v.chars().enumerate().find(|(_, c)| c.is_control()) {
+    // The character is named (as U+XXXX, never printed) with its position, counted in
+    // characters from 1, so that the one to remove can be found.
+    if let Some(why) = format::text::refused_char_reason(v) {
         return Err(IssuerError::MalformedRequest {
-            reason: format!(
-                "{what} holds the control character U+{:04X} at character {} of {}: \
-                 names and addresses must be printable",
-                u32::from(c),
-                i + 1,
-                v.chars().count()
-            ),
+            reason: format!("{what} {why}: names and addresses must be printable"),
         });
     }
     if v.len() > format::MAX_TEXT_LEN || v != v.trim() {

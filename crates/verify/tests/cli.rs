@@ -682,3 +682,25 @@ fn inspect_shows_what_a_file_says_labelled_unverified() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["error"]["exit_code"], 3);
 }
+
+/// A file name holding a bidirectional override or a zero-width character used to be printed
+/// raw in the error (the line read reordered); it is escaped as control characters are.
+#[test]
+fn hidden_characters_in_what_is_printed_are_escaped() {
+    let s = setup();
+    let missing = s
+        .file
+        .with_file_name("evil\u{202E}fdp.\u{200B}i3lic\u{2028}");
+    let o = licverify(&[&missing, &"--trust", &s.vendor, &"--host-id", &s.host]);
+    assert_eq!(code(&o), 4);
+    let err = stderr(&o);
+    assert!(
+        !err.chars()
+            .any(|c| format::text::is_refused_char(c) && c != '\n'),
+        "{err:?}"
+    );
+    assert!(
+        err.contains("evil\\u{202e}fdp.\\u{200b}i3lic\\u{2028}"),
+        "{err}"
+    );
+}
