@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::catalog::{Catalog, Grant};
 use crate::error::IssuerError;
-use crate::fsio::PendingFile;
+use crate::fsio::{OutFile, PendingFile};
 use crate::rules::{self, IssueRequest, Plan};
 
 mod audit;
@@ -1358,7 +1358,8 @@ impl Ledger {
 
     /// Issue a file: check the request against the catalog and the type's rules, sign it, and
     /// record it with the units it uses in one transaction. With `out`, the file is also
-    /// written there atomically.
+    /// written there ([`OutFile`]: a new or regular file atomically; a FIFO, a character
+    /// device or a symbolic link written through after the commit, never replaced).
     ///
     /// Crash ordering: (1) the signed bytes are written and synced to a temporary file beside
     /// `out`; (2) the ledger transaction checks availability and commits the record with those
@@ -1366,7 +1367,7 @@ impl Ledger {
     /// `out`. Killed before (2) commits: the ledger is unchanged and `out` untouched (at most a
     /// `.NAME.ID.tmp` file is left). Killed between (2) and (3): the record is complete and the
     /// complete bytes are in the temporary file; `issuer download ID` writes them again.
-    /// `out` itself never holds a partial file.
+    /// `out` itself never holds a partial file (a path written through is written at (3)).
     pub fn issue(
         &mut self,
         catalog: &Catalog,
@@ -1381,7 +1382,7 @@ impl Ledger {
         let text = format::sign(&activation, key)?;
         let bytes = text.into_bytes();
         let pending = match out {
-            Some(p) => Some(PendingFile::write(p, &file_id.to_string(), &bytes, 0o644)?),
+            Some(p) => Some(OutFile::prepare(p, &file_id.to_string(), &bytes, 0o644)?),
             None => None,
         };
         self.record(req, &plan, &activation, key, &bytes)?;
