@@ -612,7 +612,8 @@ def spelling_scan(text):
                     i += 1
             i += 1
             continue
-        if c == '-' and i + 1 < n and text[i + 1] == '0':
+        # a number's sign, not an exponent's (3e-01 does not start with -0)
+        if c == '-' and i + 1 < n and text[i + 1] == '0' and (i == 0 or text[i - 1] not in 'eE'):
             raise FormatError('InvalidValue', 'number starting with -0')
         i += 1
 
