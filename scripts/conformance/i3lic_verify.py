@@ -1401,6 +1401,12 @@ def main(argv):
     ap.add_argument('--state')
     ap.add_argument('--format-only', action='store_true')
     args = ap.parse_args(argv)
+    # section 15.3: the --host-id code before any file is read
+    try:
+        hid = parse_lenient(args.host_id)
+    except HostIdError as e:
+        print('bad-host-id', e.kind)
+        return 3
     keys = []
     try:
         for t in args.trust:
@@ -1417,11 +1423,6 @@ def main(argv):
         except FormatError as e:
             print(e.kind, e.msg)
             return EXIT_FORMAT[e.kind]
-    try:
-        hid = parse_lenient(args.host_id)
-    except HostIdError as e:
-        print('bad-host-id', e.kind)
-        return 3
     try:
         sb = None
         ex = False

@@ -704,3 +704,30 @@ fn hidden_characters_in_what_is_printed_are_escaped() {
         "{err}"
     );
 }
+
+/// A malformed `--host-id` is reported before any file is read (FORMAT.md 12.3): with a
+/// missing trusted key, a missing file and a missing state file too, the host-ID error
+/// (exit 3, `bad-host-id`) is what is reported.
+#[test]
+fn a_malformed_host_id_is_reported_before_any_file_is_read() {
+    let s = setup();
+    let missing_key = s.file.with_file_name("nope.pub");
+    let missing_file = s.file.with_file_name("nope.i3lic");
+    let state = s.file.with_file_name("state.json");
+    for file in [&s.file, &missing_file] {
+        let o = licverify(&[
+            file,
+            &"--trust",
+            &missing_key,
+            &"--host-id",
+            &"NOT-A-CODE",
+            &"--state",
+            &state,
+            &"--json",
+        ]);
+        assert_eq!(code(&o), 3, "{}", stdout(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["error"]["kind"], "bad-host-id", "{v}");
+        assert!(!state.exists(), "nothing was written");
+    }
+}

@@ -140,6 +140,13 @@ fn run(cli: &Cli) -> Result<License, CliError> {
     if paths.is_empty() {
         return Err(CliError::NoTrust);
     }
+    // A malformed --host-id is reported before any file is read (FORMAT.md 12.3).
+    let host = cli
+        .host_id
+        .as_deref()
+        .map(str::parse::<HostId>)
+        .transpose()
+        .map_err(CliError::BadHostId)?;
     let keys = paths
         .iter()
         .map(|p| read_key(p))
@@ -153,8 +160,7 @@ fn run(cli: &Cli) -> Result<License, CliError> {
         _ => ProductCheck::Any,
     };
     let mut verifier = Verifier::new(trust, product);
-    if let Some(code) = &cli.host_id {
-        let id: HostId = code.parse().map_err(CliError::BadHostId)?;
+    if let Some(id) = host {
         verifier = verifier.host(HostSource::Code(id));
     }
     if let Some(at) = cli.at {
