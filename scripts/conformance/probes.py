@@ -704,6 +704,8 @@ def run(args, note, licverify, V):
          ('state lineage extra member', g3, st(lineages=[{'lineage': lin, 'generation': 2, 'file_id': 'c' * 32, 'x': 1}])),
          ('state newest missing issued', good, st(newest={'file_id': 'c' * 32})),
          ('state dup member', good, b'{"format": "i3lic-verify-state/2", "format": "i3lic-verify-state/2", "latest_seen": "2024-05-01T00:00:00Z", "newest": null, "superseded": [], "lineages": []}'),
+         ('state dup nested member', g3, st(lineages=[{'lineage': lin, 'generation': 2, 'file_id': 'c' * 32}]).replace(b'"generation": 2', b'"generation": 2, "generation": 1')),
+         ('state dup newest member', good, st(newest={'file_id': 'c' * 32, 'issued_at': '2024-04-01T00:00:00Z'}).replace(b'"file_id"', b'"file_id": "' + b'd' * 32 + b'", "file_id"')),
          ('state 64KiB+1', good, st() + b' ' * (65537 - len(st()))),
          ('state 64KiB', good, st() + b' ' * (65536 - len(st()))),
          ('state not utf8', good, st(latest_seen='2024-05-01T00:00:00Z').replace(b'"newest"', b'"newest\xff"')),
