@@ -35,8 +35,13 @@
 //! rollback), the license [`Rules`] of the file's keys, and the form of each host's code.
 //!
 //! Every value has one spelling: a reader refuses what no writer writes (a host-ID code not
-//! in its printed form, `-0`, a JSON escape other than `\"` and `\\`, refused characters,
-//! an unsorted rule set, an expiry after [`Timestamp::PERPETUAL`]).
+//! in its printed form, a number starting with `-0`, a JSON escape other than `\"` and `\\`,
+//! refused characters, an unsorted rule set, an expiry after [`Timestamp::PERPETUAL`]).
+//!
+//! The refused characters ([`text::is_refused_char`]: controls, bidirectional overrides,
+//! zero-width characters, line separators ...) are the one list the other crates use too: the
+//! issuer, the portal and the allocation store refuse them in names, and every binary escapes
+//! them when it prints ([`text::escape_refused`]).
 //!
 //! ```
 //! use format::{sign, Activation, Chain, FileId, FormatVersion, Host, LicenseCount, LicenseType,
