@@ -287,3 +287,41 @@ fn keygen_force_replaces_only_key_files() {
     assert_fifo(&fifo);
     assert!(!dir.join("k.key").exists());
 }
+
+/// `--out-dir` never replaces anything already at a file's name (it links the name, which
+/// fails when it is taken): a FIFO there is refused, exit 4, before anything is recorded.
+#[test]
+fn a_batch_never_replaces_a_fifo_in_its_folder() {
+    let s = setup();
+    let out = s.p("out");
+    std::fs::create_dir(&out).unwrap();
+    mkfifo(&out.join("ms5.i3lic"));
+    let body = serde_json::json!({
+        "defaults": {
+            "account": "Contoso", "site": "HQ", "product": "CIC", "version": "4.0",
+            "type": "media-server", "server_part": MS01,
+        },
+        "requests": [
+            {"machine": "ms4", "host_id": host(4)},
+            {"machine": "ms5", "host_id": host(5)},
+        ],
+    });
+    let req = s.p("batch.json");
+    std::fs::write(&req, body.to_string()).unwrap();
+    let o = run(
+        &s.db,
+        &[
+            "issue",
+            "--request",
+            req.to_str().unwrap(),
+            "--key",
+            s.key.to_str().unwrap(),
+            "--out-dir",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert_fifo(&out.join("ms5.i3lic"));
+    assert_eq!(s.file_count(), 0);
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+}
