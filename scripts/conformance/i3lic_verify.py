@@ -612,7 +612,8 @@ def spelling_scan(text):
                     i += 1
             i += 1
             continue
-        if c == '-' and i + 1 < n and text[i + 1] == '0':
+        # a number's sign, not an exponent's (3e-01 does not start with -0)
+        if c == '-' and i + 1 < n and text[i + 1] == '0' and (i == 0 or text[i - 1] not in 'eE'):
             raise FormatError('InvalidValue', 'number starting with -0')
         i += 1
 
@@ -1399,6 +1400,12 @@ def main(argv):
     ap.add_argument('--state')
     ap.add_argument('--format-only', action='store_true')
     args = ap.parse_args(argv)
+    # section 15.3: the --host-id code before any file is read
+    try:
+        hid = parse_lenient(args.host_id)
+    except HostIdError as e:
+        print('bad-host-id', e.kind)
+        return 3
     keys = []
     try:
         for t in args.trust:
@@ -1415,11 +1422,6 @@ def main(argv):
         except FormatError as e:
             print(e.kind, e.msg)
             return EXIT_FORMAT[e.kind]
-    try:
-        hid = parse_lenient(args.host_id)
-    except HostIdError as e:
-        print('bad-host-id', e.kind)
-        return 3
     try:
         sb = None
         ex = False

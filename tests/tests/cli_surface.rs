@@ -628,7 +628,14 @@ fn completions_and_man_pages_for_every_binary() {
 fn control_characters_in_names_are_refused_naming_them() {
     let sb = Sandbox::new();
     let mut all = String::new();
-    for name in ["Bad\u{1b}]0;x\u{7}", "Tab\there", "Ok\u{85}"] {
+    for name in [
+        "Bad\u{1b}]0;x\u{7}",
+        "Tab\there",
+        "Ok\u{85}",
+        "Rev\u{202e}esrever",
+        "Zero\u{200b}width",
+        "Line\u{2028}separator",
+    ] {
         let r = sb.run("issuer", ["account", "add", name]).expect_code(3);
         assert!(r.stderr.contains("U+"), "{}", r.stderr);
         // The name as Rust escapes it: the snapshot holds no control character itself.
@@ -641,6 +648,7 @@ fn control_characters_in_names_are_refused_naming_them() {
     }
     assert!(all.contains("U+001B at character 4 of 9"), "{all}");
     assert!(all.contains("U+0009 at character 4 of 8"), "{all}");
+    assert!(all.contains("U+202E at character 4 of 11"), "{all}");
     insta::assert_snapshot!("control_characters", all);
 }
 

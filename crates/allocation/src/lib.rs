@@ -195,7 +195,9 @@
 //! runs on), the organizations' caps, and every name.
 //!
 //! Names of users, stations and organizations are 1 to [`MAX_NAME_LEN`] bytes, without
-//! control characters or blanks at either end ([`validate_name`]).
+//! blanks at either end and without the characters no name may hold (controls, bidirectional
+//! overrides and isolates, zero-width characters, line separators:
+//! `format::text::is_refused_char`), which are named with their position ([`validate_name`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -32,8 +32,10 @@ pub const CLIENT_KEYS: &[&str] = &[
 /// how many organizations may exist.
 pub const ORGANIZATION_KEY: &str = "I3_TENANT_IWP_ORGANIZATION";
 
-/// Check a user, station or organization name: 1 to [`MAX_NAME_LEN`] bytes, no control
-/// characters, no blank at either end.
+/// Check a user, station or organization name: 1 to [`MAX_NAME_LEN`] bytes, no refused
+/// character ([`format::text::is_refused_char`]: controls, bidirectional overrides, zero-width
+/// characters, line and paragraph separators, named with their position), no blank at either
+/// end.
 pub fn validate_name(what: &'static str, name: &str) -> Result<(), AllocError> {
     let bad = |reason: &str| AllocError::InvalidName {
         what,
@@ -49,8 +51,10 @@ pub fn validate_name(what: &'static str, name: &str) -> Result<(), AllocError> {
             name.len()
         )));
     }
-    if name.chars().any(char::is_control) {
-        return Err(bad("it contains a control character"));
+    // The one definition every crate uses: controls, bidirectional overrides and isolates,
+    // zero-width characters, line separators ... (format::text::is_refused_char).
+    if let Some(why) = format::text::refused_char_reason(name) {
+        return Err(bad(&format!("it {why}")));
     }
     if name.starts_with(char::is_whitespace) || name.ends_with(char::is_whitespace) {
         return Err(bad("it starts or ends with a blank"));

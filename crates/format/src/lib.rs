@@ -35,8 +35,13 @@
 //! rollback), the license [`Rules`] of the file's keys, and the form of each host's code.
 //!
 //! Every value has one spelling: a reader refuses what no writer writes (a host-ID code not
-//! in its printed form, `-0`, a JSON escape other than `\"` and `\\`, refused characters,
-//! an unsorted rule set, an expiry after [`Timestamp::PERPETUAL`]).
+//! in its printed form, a number starting with `-0`, a JSON escape other than `\"` and `\\`,
+//! refused characters, an unsorted rule set, an expiry after [`Timestamp::PERPETUAL`]).
+//!
+//! The refused characters ([`text::is_refused_char`]: controls, bidirectional overrides,
+//! zero-width characters, line separators ...) are the one list the other crates use too: the
+//! issuer, the portal and the allocation store refuse them in names, and every binary escapes
+//! them when it prints ([`text::escape_refused`]).
 //!
 //! ```
 //! use format::{sign, Activation, Chain, FileId, FormatVersion, Host, LicenseCount, LicenseType,
@@ -99,6 +104,7 @@ mod keys;
 mod model;
 mod payload;
 mod rules;
+pub mod text;
 mod time;
 
 pub use error::FormatError;
@@ -109,13 +115,14 @@ pub use file::{
 };
 pub use keys::{KeyId, PublicKey, SecretKey, PUBLIC_KEY_TAG, SECRET_KEY_TAG};
 pub use model::{
-    is_refused_char, Activation, Chain, FileId, FormatVersion, Host, LicenseCount, LicenseType,
-    OrderedItem, Restriction, MAX_COUNT, MAX_LIST_LEN, MAX_TEXT_LEN,
+    Activation, Chain, FileId, FormatVersion, Host, LicenseCount, LicenseType, OrderedItem,
+    Restriction, MAX_COUNT, MAX_LIST_LEN, MAX_TEXT_LEN,
 };
 pub use rules::{
     is_key_name, Excludes, Holder, Implies, KeyRule, Method, Requires, Rules, ALL_HOLDERS,
     ALL_METHODS, MAX_RULES, MAX_RULE_KEYS,
 };
+pub use text::is_refused_char;
 pub use time::{Timestamp, DAY};
 
 /// Re-export of the host-ID code type used in files.

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::FormatError;
 use crate::keys::{decode_hex_array, write_hex};
 use crate::rules::{is_key_name, Rules};
+use crate::text::is_refused_char;
 use crate::time::Timestamp;
 
 /// Longest text value accepted in a file (names, descriptions).
@@ -365,42 +366,6 @@ pub struct Activation {
     pub rules: Rules,
 }
 
-/// Whether a character is refused in text values: Unicode general categories Cc (controls),
-/// Cf (invisible formatting: zero-width, bidirectional controls, soft hyphen, tags ...), Zl
-/// and Zp (line and paragraph separators). Each would let a value read differently in an
-/// editor or a terminal from what is signed, or two different values read the same. The list
-/// is fixed here (Unicode 15.1's Cf, plus U+2065, which lies inside the bidirectional block),
-/// so readers in other languages do not depend on their Unicode tables.
-pub fn is_refused_char(c: char) -> bool {
-    if c.is_ascii() {
-        return c.is_ascii_control();
-    }
-    c.is_control()
-        || matches!(
-            c,
-            '\u{00AD}'
-                | '\u{0600}'..='\u{0605}'
-                | '\u{061C}'
-                | '\u{06DD}'
-                | '\u{070F}'
-                | '\u{0890}'..='\u{0891}'
-                | '\u{08E2}'
-                | '\u{180E}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{2028}'..='\u{202E}'
-                | '\u{2060}'..='\u{206F}'
-                | '\u{FEFF}'
-                | '\u{FFF9}'..='\u{FFFB}'
-                | '\u{110BD}'
-                | '\u{110CD}'
-                | '\u{13430}'..='\u{1343F}'
-                | '\u{1BCA0}'..='\u{1BCA3}'
-                | '\u{1D173}'..='\u{1D17A}'
-                | '\u{E0001}'
-                | '\u{E0020}'..='\u{E007F}'
-        )
-}
-
 fn check_text(field: &str, v: &str, allow_empty: bool) -> Result<(), FormatError> {
     let bad = |reason: String| FormatError::InvalidValue {
         field: field.into(),
@@ -416,19 +381,13 @@ fn check_text(field: &str, v: &str, allow_empty: bool) -> Result<(), FormatError
     // One pass over the characters (this runs for every value of every file read); over
     // the bytes when they are all ASCII, whose refused characters are the controls.
     let refused = if v.is_ascii() {
-        v.bytes().find(u8::is_ascii_control).map(char::from)
+        v.bytes().any(|b| b.is_ascii_control())
     } else {
-        v.chars().find(|&c| is_refused_char(c))
+        v.chars().any(is_refused_char)
     };
-    if let Some(c) = refused {
-        return Err(bad(if c.is_control() {
-            format!("contains the control character U+{:04X}", u32::from(c))
-        } else {
-            format!(
-                "contains the invisible formatting character U+{:04X}",
-                u32::from(c)
-            )
-        }));
+    if refused {
+        // Found cheaply above; named with its position only on the way out.
+        return Err(bad(crate::text::refused_char_reason(v).unwrap_or_default()));
     }
     if blank_edge {
         return Err(bad("has leading or trailing blanks".into()));

@@ -559,8 +559,9 @@ impl RawPayload<'_> {
 
 /// Refuse the spellings of JSON values no writer produces: inside strings, any escape other
 /// than `\"` and `\\` (a writer writes every other character as itself, and refuses control
-/// characters); outside strings, the number `-0` (and any number with a minus sign before a
-/// zero). The text is valid JSON already (serde read it).
+/// characters); outside strings, a number starting with `-0` (`-0`, `-0.0`, `-0.5`, `-0e1`).
+/// The minus sign of an exponent (`3e-01`) does not start a number: such a number is refused
+/// as a value (not an integer), not here. The text is valid JSON already (serde read it).
 fn check_spelling(text: &str) -> Result<(), FormatError> {
     let bytes = text.as_bytes();
     // Without a backslash there is no escape, and a `"` always opens or closes a string: a
@@ -577,7 +578,7 @@ fn check_spelling(text: &str) -> Result<(), FormatError> {
                 .filter(|&&b| b == b'"')
                 .count();
             counted = at;
-            if quotes.is_multiple_of(2) {
+            if quotes.is_multiple_of(2) && starts_number(bytes, at) {
                 return Err(minus_zero(text, at));
             }
         }
@@ -616,7 +617,7 @@ fn check_spelling(text: &str) -> Result<(), FormatError> {
         } else {
             match b {
                 b'"' => in_string = true,
-                b'-' if bytes.get(i + 1) == Some(&b'0') => {
+                b'-' if bytes.get(i + 1) == Some(&b'0') && starts_number(bytes, i) => {
                     return Err(minus_zero(text, i));
                 }
                 _ => {}
@@ -627,11 +628,30 @@ fn check_spelling(text: &str) -> Result<(), FormatError> {
     Ok(())
 }
 
-/// The refusal of a `-0` found at byte `at`.
+/// Whether the `-` at byte `at` (outside strings, in valid JSON) is a number's sign rather
+/// than an exponent's: an exponent's follows `e` or `E`.
+fn starts_number(bytes: &[u8], at: usize) -> bool {
+    !matches!(
+        at.checked_sub(1).and_then(|i| bytes.get(i)),
+        Some(b'e' | b'E')
+    )
+}
+
+/// The refusal of a number starting with `-0` found at byte `at`, naming the number.
 fn minus_zero(text: &str, at: usize) -> FormatError {
+    let number: String = text
+        .get(at..)
+        .unwrap_or_default()
+        .chars()
+        .take_while(|&c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'))
+        .take(40)
+        .collect();
     invalid(
         field_near(member_before(text, at)),
-        "-0 is not the one spelling of 0: write 0",
+        format!(
+            "the number {number} starts with -0, a spelling no writer uses \
+             (0 is written 0, and no value is negative)"
+        ),
     )
 }
 
@@ -1100,6 +1120,19 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("grace_days"), "{e}");
+        let e = check_spelling(r#"{"a": [1, -0.5e-0]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("the number -0.5e-0 starts with -0"), "{e}");
+        // An exponent's minus sign does not start a number: `3e-01` is not refused here (it
+        // is not an integer, which the value's conversion says), with or without escapes.
+        for ok in [
+            r#"{"pooled": 3e-01}"#,
+            r#"{"pooled": 25E-0}"#,
+            r#"{"a": "\", "pooled": 1e-0}"#,
+        ] {
+            check_spelling(ok).unwrap();
+        }
         // A minus sign inside a string is text, not a number.
         check_spelling(r#"{"a": "-0"}"#).unwrap();
     }

@@ -467,7 +467,11 @@ fn is_part_number(s: &str) -> bool {
 }
 
 fn check_text(line: usize, what: &str, s: &str) -> Result<(), CatalogError> {
-    if s.is_empty() || s.len() > format::MAX_TEXT_LEN || s.chars().any(char::is_control) {
+    // Catalog text ends up in files, whose text values refuse these characters too.
+    if let Some(why) = format::text::refused_char_reason(s) {
+        return Err(syntax(line, format!("{what} {why}")));
+    }
+    if s.is_empty() || s.len() > format::MAX_TEXT_LEN {
         return Err(syntax(
             line,
             format!(

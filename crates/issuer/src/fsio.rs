@@ -1,4 +1,5 @@
-//! Small file helpers: atomic replacement, bounded reads.
+//! Small file helpers: atomic replacement, writing an output file ([`OutFile`]), bounded
+//! reads.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -217,6 +218,128 @@ pub fn create_private_dir(dir: &Path, action: &'static str) -> Result<(), Issuer
     b.create(dir).map_err(|e| IssuerError::io(action, dir, e))
 }
 
+/// Where `--out PATH` writes (`issue`, `update`, `download`), decided before anything is
+/// recorded: a regular file, or nothing yet, is replaced atomically (a complete temporary file
+/// renamed over it); a FIFO, a character device (`/dev/null`, a terminal) or a symbolic link
+/// (`/dev/stdout`) is written through as it is and never replaced, so a rename can never turn
+/// it into a regular file; a folder, a block device, a socket or a link to nothing is refused
+/// (exit 4, naming what it is) before anything happens.
+#[derive(Debug)]
+pub enum OutFile {
+    /// A new or regular file: complete under a temporary name, renamed at
+    /// [`OutFile::persist`].
+    Replace(PendingFile),
+    /// A FIFO, a character device or what a symbolic link names: opened (never created) and
+    /// written at [`OutFile::persist`].
+    Through {
+        /// The path as given.
+        target: PathBuf,
+        /// What to write.
+        bytes: Vec<u8>,
+    },
+}
+
+impl OutFile {
+    /// Check `target` and, when it is replaced, write `bytes` under a temporary name beside it
+    /// (as [`PendingFile::write`], `tag` naming the temporary file). A path written through
+    /// is not opened yet: a FIFO would wait for its reader before anything is recorded.
+    pub fn prepare(
+        target: &Path,
+        tag: &str,
+        bytes: &[u8],
+        mode: u32,
+    ) -> Result<OutFile, IssuerError> {
+        if write_through(target)? {
+            return Ok(OutFile::Through {
+                target: target.to_path_buf(),
+                bytes: bytes.to_vec(),
+            });
+        }
+        PendingFile::write(target, tag, bytes, mode).map(OutFile::Replace)
+    }
+
+    /// Put the bytes at the path: rename the complete temporary file over it, or write them
+    /// through to it (flushed to disk when it is a regular file behind a link).
+    pub fn persist(self) -> Result<(), IssuerError> {
+        match self {
+            OutFile::Replace(p) => p.persist(),
+            OutFile::Through { target, bytes } => {
+                let io = |e| IssuerError::io("writing", &target, e);
+                // No create: the path was there when checked; no truncation of anything but
+                // a regular file (a FIFO or a device ignores it).
+                let mut f = OpenOptions::new().write(true).open(&target).map_err(io)?;
+                let regular = f.metadata().map_err(io)?.is_file();
+                if regular {
+                    f.set_len(0).map_err(io)?;
+                }
+                f.write_all(&bytes).and_then(|()| f.flush()).map_err(io)?;
+                if regular {
+                    f.sync_all().map_err(io)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Whether `--out target` is written through rather than replaced ([`OutFile`]); an error for
+/// a path that can be neither.
+fn write_through(target: &Path) -> Result<bool, IssuerError> {
+    let refuse = |what: &str| {
+        Err(IssuerError::io(
+            "writing",
+            target,
+            std::io::Error::other(format!(
+                "it is {what}; name a file, a FIFO or a character device"
+            )),
+        ))
+    };
+    let link = match std::fs::symlink_metadata(target) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(IssuerError::io("writing", target, e)),
+    };
+    if link.is_file() {
+        return Ok(false);
+    }
+    let meta = match std::fs::metadata(target) {
+        Ok(m) => m,
+        // A link to nothing (`/dev/stdout` with standard output closed): replacing it would
+        // replace the link.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return refuse("a symbolic link to nothing")
+        }
+        Err(e) => return Err(IssuerError::io("writing", target, e)),
+    };
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return refuse("a folder");
+    }
+    if kind.is_file() {
+        return Ok(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() || kind.is_char_device() {
+            return Ok(true);
+        }
+        if kind.is_block_device() {
+            return refuse("a block device");
+        }
+        if kind.is_socket() {
+            return refuse("a socket");
+        }
+    }
+    refuse("not a regular file")
+}
+
+/// Write `bytes` to `--out target` as [`OutFile`] does: a new or regular file replaced
+/// atomically, a FIFO, character device or symbolic link written through.
+pub fn write_out(target: &Path, bytes: &[u8], mode: u32) -> Result<(), IssuerError> {
+    OutFile::prepare(target, &random_tag(), bytes, mode)?.persist()
+}
+
 /// Replace `target` atomically with `bytes` (temporary file in the same folder, fsync, rename).
 pub fn write_atomic(target: &Path, bytes: &[u8], mode: u32) -> Result<(), IssuerError> {
     write_pending(target, bytes, mode)?.persist()
@@ -224,10 +347,14 @@ pub fn write_atomic(target: &Path, bytes: &[u8], mode: u32) -> Result<(), Issuer
 
 /// [`PendingFile::write`] under a random temporary name.
 pub fn write_pending(target: &Path, bytes: &[u8], mode: u32) -> Result<PendingFile, IssuerError> {
+    PendingFile::write(target, &random_tag(), bytes, mode)
+}
+
+/// 16 random hex digits naming a temporary file.
+fn random_tag() -> String {
     let mut tag = [0u8; 8];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut tag);
-    let tag: String = tag.iter().map(|b| format!("{b:02x}")).collect();
-    PendingFile::write(target, &tag, bytes, mode)
+    tag.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Read a whole file of at most `max` bytes.

@@ -385,11 +385,21 @@ pub fn keygen(
     fsio::create_private_dir(dir, "creating the key folder")?;
     let secret_path = dir.join(format!("{kid}.key"));
     let public_path = dir.join(format!("{kid}.pub"));
-    if !force {
-        for p in [&secret_path, &public_path] {
-            if p.symlink_metadata().is_ok() {
-                return Err(IssuerError::AlreadyExists { path: p.clone() });
+    for p in [&secret_path, &public_path] {
+        match p.symlink_metadata() {
+            Ok(_) if !force => return Err(IssuerError::AlreadyExists { path: p.clone() }),
+            // --force replaces key files, nothing else: a rename over a FIFO, a device or a
+            // link would replace it with a regular file.
+            Ok(m) if !m.is_file() => {
+                return Err(IssuerError::io(
+                    "replacing",
+                    p,
+                    std::io::Error::other(
+                        "it is not a regular file (a FIFO, a device, a folder or a link); --force replaces only key files",
+                    ),
+                ))
             }
+            _ => {}
         }
     }
     let key = SecretKey::generate();

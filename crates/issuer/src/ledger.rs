@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::catalog::{Catalog, Grant};
 use crate::error::IssuerError;
-use crate::fsio::PendingFile;
+use crate::fsio::{OutFile, PendingFile};
 use crate::rules::{self, IssueRequest, Plan};
 
 mod audit;
@@ -1358,7 +1358,8 @@ impl Ledger {
 
     /// Issue a file: check the request against the catalog and the type's rules, sign it, and
     /// record it with the units it uses in one transaction. With `out`, the file is also
-    /// written there atomically.
+    /// written there ([`OutFile`]: a new or regular file atomically; a FIFO, a character
+    /// device or a symbolic link written through after the commit, never replaced).
     ///
     /// Crash ordering: (1) the signed bytes are written and synced to a temporary file beside
     /// `out`; (2) the ledger transaction checks availability and commits the record with those
@@ -1366,7 +1367,7 @@ impl Ledger {
     /// `out`. Killed before (2) commits: the ledger is unchanged and `out` untouched (at most a
     /// `.NAME.ID.tmp` file is left). Killed between (2) and (3): the record is complete and the
     /// complete bytes are in the temporary file; `issuer download ID` writes them again.
-    /// `out` itself never holds a partial file.
+    /// `out` itself never holds a partial file (a path written through is written at (3)).
     pub fn issue(
         &mut self,
         catalog: &Catalog,
@@ -1381,7 +1382,7 @@ impl Ledger {
         let text = format::sign(&activation, key)?;
         let bytes = text.into_bytes();
         let pending = match out {
-            Some(p) => Some(PendingFile::write(p, &file_id.to_string(), &bytes, 0o644)?),
+            Some(p) => Some(OutFile::prepare(p, &file_id.to_string(), &bytes, 0o644)?),
             None => None,
         };
         self.record(req, &plan, &activation, key, &bytes)?;
@@ -2025,7 +2026,8 @@ pub const MAX_BATCH: usize = 10_000;
 
 /// The output file name of a request in a batch: `<machine>.i3lic`. Refused (malformed
 /// request) when the machine name cannot be a file name: empty, starting with `.`, holding
-/// `/`, a backslash or a control character, or longer than 200 bytes.
+/// `/`, a backslash or a refused character ([`format::text::is_refused_char`]), or longer
+/// than 200 bytes.
 pub fn batch_file_name(machine: &str) -> Result<String, IssuerError> {
     const MAX_NAME: usize = 200;
     if machine.is_empty()
@@ -2033,11 +2035,11 @@ pub fn batch_file_name(machine: &str) -> Result<String, IssuerError> {
         || machine.len() > MAX_NAME
         || machine
             .chars()
-            .any(|c| c == '/' || c == '\\' || c.is_control())
+            .any(|c| c == '/' || c == '\\' || format::text::is_refused_char(c))
     {
         return Err(IssuerError::MalformedRequest {
             reason: format!(
-                "machine name '{}' cannot name its output file (<machine>.i3lic): it must be 1 to {MAX_NAME} bytes, not start with '.', and hold no '/', '\\' or control character",
+                "machine name '{}' cannot name its output file (<machine>.i3lic): it must be 1 to {MAX_NAME} bytes, not start with '.', and hold no '/', '\\', control or invisible formatting character",
                 machine.escape_debug()
             ),
         });
@@ -2066,21 +2068,16 @@ fn batch_error(i: usize, reqs: &[IssueRequest], e: IssuerError) -> IssuerError {
 }
 
 /// The one check of a text the ledger stores (names, addresses, who made a change): at most
-/// [`format::MAX_TEXT_LEN`] bytes, no control character (so no terminal escape sequence
-/// reaches the ledger), no blanks at either end. A refusal is
-/// [`IssuerError::MalformedRequest`] naming `what`.
+/// [`format::MAX_TEXT_LEN`] bytes, no refused character ([`format::text::is_refused_char`]: a
+/// control character, so no terminal escape sequence reaches the ledger, a bidirectional
+/// override, a zero-width character, a line separator ...), no blanks at either end. A
+/// refusal is [`IssuerError::MalformedRequest`] naming `what`.
 pub fn check_text(what: &str, v: &str) -> Result<(), IssuerError> {
-    // A control character is named (as U+XXXX, never printed) with its position, counted
-    // in characters from 1, so that the one to remove can be found.
-    if let Some((i, c)) = v.chars().enumerate().find(|(_, c)| c.is_control()) {
+    // The character is named (as U+XXXX, never printed) with its position, counted in
+    // characters from 1, so that the one to remove can be found.
+    if let Some(why) = format::text::refused_char_reason(v) {
         return Err(IssuerError::MalformedRequest {
-            reason: format!(
-                "{what} holds the control character U+{:04X} at character {} of {}: \
-                 names and addresses must be printable",
-                u32::from(c),
-                i + 1,
-                v.chars().count()
-            ),
+            reason: format!("{what} {why}: names and addresses must be printable"),
         });
     }
     if v.len() > format::MAX_TEXT_LEN || v != v.trim() {

@@ -334,3 +334,115 @@ fn a_closed_output_pipe_ends_quietly_with_the_commands_own_status() {
         assert!(String::from_utf8_lossy(&o.stderr).contains("writing output"));
     }
 }
+
+/// Characters that make a name read differently from what it holds: bidirectional embeddings,
+/// overrides and isolates, marks, zero-width characters, the byte-order mark, line and
+/// paragraph separators.
+const HIDDEN: &[char] = &[
+    '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}',
+    '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}', '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}',
+    '\u{FEFF}', '\u{2028}', '\u{2029}',
+];
+
+/// No raw refused character ([`format::text::is_refused_char`]) but the line break.
+fn assert_nothing_hidden(what: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    assert!(
+        !text
+            .chars()
+            .any(|c| format::text::is_refused_char(c) && c != '\n'),
+        "{what} printed a refused character raw: {text:?}"
+    );
+}
+
+/// Names used to accept these characters and print them raw (`Fab\u{202E}...` reads
+/// reversed). Every name and text the ledger keeps, the portal's e-mail addresses and the
+/// catalog's text refuse them as control characters, naming the character and its place.
+#[test]
+fn hidden_characters_are_refused_in_names_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, key, _) = issued(dir.path());
+    let catalog = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog/cic.catalog"),
+    )
+    .unwrap();
+    let (line, _) = catalog
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("SW-001-4.0-MS01"))
+        .unwrap();
+    for &c in HIDDEN {
+        let named =
+            |at: usize, of: usize| format!("U+{:04X} at character {at} of {of}", u32::from(c));
+        let name = format!("Fab{c}rikam");
+        for args in [
+            &["account", "add", &name][..],
+            &["site", "add", "--account", "Contoso", "--name", &name],
+        ] {
+            let o = run(&db, args);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");
+            assert!(err.contains(&named(4, 9)), "{args:?}: {err}");
+            assert_nothing_hidden(&format!("{args:?}"), &o.stderr);
+        }
+        // A machine name goes into the file (a text value) and names the batch output file.
+        let h = host(9);
+        let out = dir.path().join("x.i3lic");
+        let o = run(
+            &db,
+            &media_server(&h, &name, key.to_str().unwrap(), out.to_str().unwrap()).args(),
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(3),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(!out.exists());
+        assert!(issuer::batch_file_name(&name).is_err());
+        let e = issuer::ledger::check_email(&format!("ab{c}@b.example")).unwrap_err();
+        assert_eq!(e.exit_code(), 3);
+        assert!(e.to_string().contains(&named(3, 13)), "{e}");
+        let edited: String = catalog
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                let l = if i == line {
+                    l.replacen("Media", &format!("Me{c}dia"), 1)
+                } else {
+                    l.into()
+                };
+                l + "\n"
+            })
+            .collect();
+        assert_ne!(edited, catalog);
+        let e = issuer::Catalog::parse(&edited).unwrap_err().to_string();
+        assert!(e.contains(&format!("U+{:04X}", u32::from(c))), "{e}");
+    }
+    assert_eq!(ok(&db, &["account", "list"]), "Contoso\n");
+}
+
+/// A name stored before these characters were refused (here edited in SQLite) prints escaped:
+/// an override cannot reorder the line, an invisible character shows.
+#[test]
+fn hidden_characters_already_in_the_ledger_print_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _, _) = issued(dir.path());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE accounts SET name = ?1",
+        ["Con\u{202E}oso\u{200B}\u{2028}"],
+    )
+    .unwrap();
+    drop(conn);
+    let o = run(&db, &["account", "list"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_nothing_hidden("account list", &o.stdout);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "Con\\u{202e}oso\\u{200b}\\u{2028}\n"
+    );
+    let o = run(&db, &["summary", "--account", "No\u{2067}body"]);
+    assert_eq!(o.status.code(), Some(20));
+    assert_nothing_hidden("summary", &o.stderr);
+}

@@ -682,3 +682,52 @@ fn inspect_shows_what_a_file_says_labelled_unverified() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["error"]["exit_code"], 3);
 }
+
+/// A file name holding a bidirectional override or a zero-width character used to be printed
+/// raw in the error (the line read reordered); it is escaped as control characters are.
+#[test]
+fn hidden_characters_in_what_is_printed_are_escaped() {
+    let s = setup();
+    let missing = s
+        .file
+        .with_file_name("evil\u{202E}fdp.\u{200B}i3lic\u{2028}");
+    let o = licverify(&[&missing, &"--trust", &s.vendor, &"--host-id", &s.host]);
+    assert_eq!(code(&o), 4);
+    let err = stderr(&o);
+    assert!(
+        !err.chars()
+            .any(|c| format::text::is_refused_char(c) && c != '\n'),
+        "{err:?}"
+    );
+    assert!(
+        err.contains("evil\\u{202e}fdp.\\u{200b}i3lic\\u{2028}"),
+        "{err}"
+    );
+}
+
+/// A malformed `--host-id` is reported before any file is read (FORMAT.md 12.3): with a
+/// missing trusted key, a missing file and a missing state file too, the host-ID error
+/// (exit 3, `bad-host-id`) is what is reported.
+#[test]
+fn a_malformed_host_id_is_reported_before_any_file_is_read() {
+    let s = setup();
+    let missing_key = s.file.with_file_name("nope.pub");
+    let missing_file = s.file.with_file_name("nope.i3lic");
+    let state = s.file.with_file_name("state.json");
+    for file in [&s.file, &missing_file] {
+        let o = licverify(&[
+            file,
+            &"--trust",
+            &missing_key,
+            &"--host-id",
+            &"NOT-A-CODE",
+            &"--state",
+            &state,
+            &"--json",
+        ]);
+        assert_eq!(code(&o), 3, "{}", stdout(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["error"]["kind"], "bad-host-id", "{v}");
+        assert!(!state.exists(), "nothing was written");
+    }
+}

@@ -375,3 +375,46 @@ fn a_state_path_that_is_a_symbolic_link_is_refused_and_left_as_it_is() {
     );
     assert!(!elsewhere.exists() && !sf.path().exists());
 }
+
+/// A member given twice, at the top or in a nested object, is `state-corrupt` (FORMAT.md
+/// 13.4): which of the two counts would be a guess, and a guess could undo a rollback record.
+/// The file is left as it is.
+#[test]
+fn a_state_member_given_twice_is_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let sf = StateFile::new(dir.path().join("state.json"));
+    let at = ts("2024-03-01T00:00:00Z");
+    let f1 = file(1, "2024-01-01T00:00:00Z", None);
+    verifier(&sf, at).load(&f1).unwrap();
+    let good = std::fs::read_to_string(sf.path()).unwrap();
+    let id = file_id(1).to_string();
+    let twice = [
+        good.replacen(
+            "\"latest_seen\":",
+            "\"latest_seen\": \"2020-01-01T00:00:00Z\",\n  \"latest_seen\":",
+            1,
+        ),
+        good.replacen(
+            "\"superseded\":",
+            "\"superseded\": [],\n  \"superseded\":",
+            1,
+        ),
+        good.replacen(
+            &format!("\"file_id\": \"{id}\""),
+            &format!("\"file_id\": \"{id}\", \"file_id\": \"{id}\""),
+            1,
+        ),
+    ];
+    for text in twice {
+        assert_ne!(text, good);
+        std::fs::write(sf.path(), &text).unwrap();
+        match verifier(&sf, at).load(&f1) {
+            Err(e @ VerifyError::StateCorrupt { .. }) => {
+                assert_eq!(e.exit_code(), 3);
+                assert!(e.to_string().contains("duplicate field"), "{e}");
+            }
+            other => panic!("{text}: {other:?}"),
+        }
+        assert_eq!(std::fs::read_to_string(sf.path()).unwrap(), text);
+    }
+}

@@ -136,11 +136,12 @@ impl Open {
     }
 }
 
-/// The documented name rule, written out independently of `validate_name`.
+/// The documented name rule, written out independently of `validate_name` (the refused
+/// characters are the one list every crate shares).
 fn name_rule(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= MAX_NAME_LEN
-        && !name.chars().any(char::is_control)
+        && !name.chars().any(format::text::is_refused_char)
         && !name.chars().next().is_some_and(char::is_whitespace)
         && !name.chars().last().is_some_and(char::is_whitespace)
 }

@@ -926,6 +926,56 @@ fn one_spelling(v: &mut Vec<Vector>, json: &str, signed: &dyn Fn(&str) -> String
             note,
         ));
     }
+    // Numbers (FORMAT.md section 9): a minus sign in an exponent does not start a number, and
+    // a number is malformed only when it rounds to infinity (at or above 2^1024 - 2^970).
+    let bound = "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
+    let below_bound = "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497791";
+    let numbers: [(&str, String, &str, &str); 6] = [
+        (
+            "number-exponent-minus-zero",
+            "25E-0".into(),
+            "InvalidValue",
+            "a count written 25E-0: not a number starting with -0, but not an integer",
+        ),
+        (
+            "number-largest-double",
+            "1.7976931348623157e308".into(),
+            "InvalidValue",
+            "a count written as the largest double: a number, but not an integer in range",
+        ),
+        (
+            "number-rounds-to-largest-double",
+            "1.7976931348623158e308".into(),
+            "InvalidValue",
+            "a count that rounds to the largest double (correct rounding, ties to even)",
+        ),
+        (
+            "number-below-double-bound",
+            below_bound.into(),
+            "InvalidValue",
+            "a count written as the integer 2^1024 - 2^970 - 1, which rounds to the largest double",
+        ),
+        (
+            "number-at-double-bound",
+            bound.into(),
+            "MalformedPayload",
+            "a count written as the integer 2^1024 - 2^970, which rounds to infinity",
+        ),
+        (
+            "number-beyond-double",
+            "1.7976931348623159e308".into(),
+            "MalformedPayload",
+            "a count that rounds to infinity",
+        ),
+    ];
+    for (name, number, expect, note) in numbers {
+        v.push(Vector::file(
+            name,
+            signed(&json.replacen("\"pooled\": 0", &format!("\"pooled\": {number}"), 1)),
+            expect,
+            note,
+        ));
+    }
     v.push(Vector::file(
         "spelling-bare-date",
         signed(&json.replacen(

@@ -9,7 +9,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transact
 use super::{to_u64, Issued, Ledger};
 use crate::catalog::{Catalog, PartKind};
 use crate::error::IssuerError;
-use crate::fsio::PendingFile;
+use crate::fsio::OutFile;
 use crate::rules::{self, IssueRequest, PartQuantity, Term};
 
 /// Parse a file id as typed (any case, surrounding blanks).
@@ -608,7 +608,7 @@ impl Ledger {
     /// changes applied. In one transaction the old file becomes inactive, its units return
     /// and the new file's are taken, so `used` never counts both. A time-limited file keeps
     /// its expiry (an update never renews a trial). With `out`, the new file is written there
-    /// atomically (the same crash ordering as [`Ledger::issue`]).
+    /// as [`Ledger::issue`] writes it (the same crash ordering; [`OutFile`]).
     pub fn update(
         &mut self,
         catalog: &Catalog,
@@ -630,7 +630,7 @@ impl Ledger {
         }
         let bytes = format::sign(&activation, key)?.into_bytes();
         let pending = match out {
-            Some(p) => Some(PendingFile::write(p, &new_id.to_string(), &bytes, 0o644)?),
+            Some(p) => Some(OutFile::prepare(p, &new_id.to_string(), &bytes, 0o644)?),
             None => None,
         };
         self.record(&req, &plan, &activation, key, &bytes)?;

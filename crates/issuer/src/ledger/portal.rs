@@ -281,7 +281,8 @@ pub fn parse_request_number(s: &str) -> Option<i64> {
 }
 
 /// Check an e-mail address as a login name: one `@` with text on both sides, no blanks or
-/// control characters, at most 254 bytes.
+/// refused characters ([`format::text::is_refused_char`]: controls, bidirectional overrides,
+/// zero-width characters, ...), at most 254 bytes.
 pub fn check_email(email: &str) -> Result<(), IssuerError> {
     let bad = |why: &str| {
         Err(IssuerError::MalformedRequest {
@@ -291,8 +292,11 @@ pub fn check_email(email: &str) -> Result<(), IssuerError> {
     if email.is_empty() || email.len() > 254 {
         return bad("must be 1 to 254 bytes");
     }
-    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return bad("must not contain blanks or control characters");
+    if let Some(why) = format::text::refused_char_reason(email) {
+        return bad(&why);
+    }
+    if email.chars().any(char::is_whitespace) {
+        return bad("must not contain blanks");
     }
     match email.split_once('@') {
         Some((l, d)) if !l.is_empty() && !d.is_empty() && !d.contains('@') => Ok(()),
@@ -308,7 +312,7 @@ pub fn attachment_type(name: &str, size: usize) -> Result<&'static str, IssuerEr
         || name.len() > 200
         || name.contains(['/', '\\'])
         || name.starts_with('.')
-        || name.chars().any(char::is_control)
+        || name.chars().any(format::text::is_refused_char)
     {
         return bad(format!(
             "attachment name '{}' must be a plain file name of at most 200 bytes",
@@ -391,13 +395,21 @@ impl NewRequest {
         check_text("date reasoning", &self.date_reason)?;
         check_text("host ID", &self.host_id)?;
         check_text("backup host ID", &self.backup_host_id)?;
-        if self.description.len() > 20_000
-            || self
-                .description
-                .chars()
-                .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-        {
+        if self.description.len() > 20_000 {
             return bad("description must be at most 20000 bytes of text".into());
+        }
+        // Free text: line breaks and tabs pass, every other refused character is named.
+        if let Some((at, c)) =
+            self.description.chars().enumerate().find(|&(_, c)| {
+                format::text::is_refused_char(c) && !matches!(c, '\n' | '\r' | '\t')
+            })
+        {
+            return bad(format!(
+                "description holds the {} U+{:04X} at character {}",
+                format::text::refused_char_kind(c),
+                u32::from(c),
+                at + 1
+            ));
         }
         Ok(())
     }

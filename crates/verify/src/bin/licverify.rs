@@ -140,6 +140,13 @@ fn run(cli: &Cli) -> Result<License, CliError> {
     if paths.is_empty() {
         return Err(CliError::NoTrust);
     }
+    // A malformed --host-id is reported before any file is read (FORMAT.md 12.3).
+    let host = cli
+        .host_id
+        .as_deref()
+        .map(str::parse::<HostId>)
+        .transpose()
+        .map_err(CliError::BadHostId)?;
     let keys = paths
         .iter()
         .map(|p| read_key(p))
@@ -153,8 +160,7 @@ fn run(cli: &Cli) -> Result<License, CliError> {
         _ => ProductCheck::Any,
     };
     let mut verifier = Verifier::new(trust, product);
-    if let Some(code) = &cli.host_id {
-        let id: HostId = code.parse().map_err(CliError::BadHostId)?;
+    if let Some(id) = host {
         verifier = verifier.host(HostSource::Code(id));
     }
     if let Some(at) = cli.at {
@@ -450,18 +456,12 @@ fn main() -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
-/// `text` with every control character except the line break written as in a Rust string
-/// literal (`\u{1b}`): a file name or a value quoted in an error cannot act on the terminal.
-fn escape_controls(text: &str) -> String {
-    let mut s = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() && c != '\n' {
-            s.extend(c.escape_debug());
-        } else {
-            s.push(c);
-        }
-    }
-    s
+/// `text` with every refused character ([`format::text::is_refused_char`]: controls,
+/// bidirectional overrides, zero-width characters, line separators ...) except the line break
+/// written as in a Rust string literal (`\u{1b}`, `\u{202e}`): a file name or a value quoted
+/// in an error cannot act on the terminal or reorder the line.
+fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    format::text::escape_refused(text, &['\n'])
 }
 
 /// Everything `licverify` prints on standard output goes through here, control characters

@@ -654,18 +654,12 @@ fn lines(v: &[String]) -> String {
     v.iter().map(|k| format!("{k}\n")).collect()
 }
 
-/// `text` with every control character except the line break and tab escaped: a name
-/// quoted in an error cannot act on the terminal.
-fn escape_controls(text: &str) -> String {
-    let mut s = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() && c != '\n' && c != '\t' {
-            s.extend(c.escape_debug());
-        } else {
-            s.push(c);
-        }
-    }
-    s
+/// `text` with every refused character ([`format::text::is_refused_char`]: controls,
+/// bidirectional overrides, zero-width characters, line separators ...) except the line break
+/// and tab escaped (`\u{1b}`, `\u{202e}`): a name quoted in an error, or stored before such
+/// names were refused, cannot act on the terminal or reorder the line.
+fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    format::text::escape_refused(text, &['\n', '\t'])
 }
 
 /// Everything on standard output goes through here. A reader that went away (a closed

@@ -1,7 +1,10 @@
 //! Everything `issuer` prints goes through here: standard output through [`Out`], standard
-//! error through [`eprint_line`]. Both escape control characters, so a value that holds a
-//! terminal escape sequence (a ledger edited directly in SQLite, a file name) is shown as
-//! `\u{1b}]0;...` instead of acting on the terminal. Only a line break passes as it is.
+//! error through [`eprint_line`]. Both escape control characters and the other characters a
+//! name may not hold (bidirectional overrides, zero-width characters, line separators:
+//! [`format::text::is_refused_char`]), so a value that holds a terminal escape sequence or a
+//! reordering override (a ledger edited directly in SQLite, written before they were refused,
+//! a file name) is shown as `\u{1b}]0;...` or `\u{202e}` instead of acting on the terminal.
+//! Only a line break passes as it is.
 //!
 //! A reader that went away (`issuer activity | head -1`: the pipe is closed) is not an
 //! error of the command: the output ends there, quietly, and the command finishes with the
@@ -10,29 +13,16 @@
 
 use std::io::{self, Write};
 
-/// `text` with every control character except the line break written as Rust writes it in a
-/// string literal (`\u{1b}`, `\t`, `\r`), everything else as it is.
+/// `text` with every refused character ([`format::text::is_refused_char`]: controls,
+/// bidirectional overrides, zero-width characters, line separators ...) except the line break
+/// written as Rust writes it in a string literal (`\u{1b}`, `\t`, `\r`, `\u{202e}`),
+/// everything else as it is.
 pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(needs_escape) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut s = String::with_capacity(text.len() + 8);
-    push_escaped(&mut s, text);
-    std::borrow::Cow::Owned(s)
-}
-
-fn needs_escape(c: char) -> bool {
-    c.is_control() && c != '\n'
+    format::text::escape_refused(text, &['\n'])
 }
 
 fn push_escaped(out: &mut String, text: &str) {
-    for c in text.chars() {
-        if needs_escape(c) {
-            out.extend(c.escape_debug());
-        } else {
-            out.push(c);
-        }
-    }
+    out.push_str(&escape_controls(text));
 }
 
 /// A writer that escapes control characters ([`escape_controls`]) in what passes through

@@ -22,7 +22,7 @@ pub fn run<W: std::io::Write>(
     if path.as_os_str() == "-" {
         out.write_raw(&bytes)?;
     } else {
-        issuer::fsio::write_atomic(path, &bytes, 0o644)?;
+        issuer::fsio::write_out(path, &bytes, 0o644)?;
         if cli.json {
             output::print_json(out, &serde_json::json!({ "id": id, "path": path }))?;
         }
