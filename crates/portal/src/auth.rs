@@ -37,16 +37,13 @@ pub const MAX_FAILURES: u32 = 5;
 /// Login attempts allowed per address within [`THROTTLE_WINDOW`]: higher than per account,
 /// so that people behind one proxy do not lock each other out.
 pub const MAX_FAILURES_PER_ADDRESS: u32 = 50;
-/// The longest password checked (longer ones are wrong without being hashed).
-pub const MAX_PASSWORD: usize = 1024;
+pub use crate::passwords::{MAX_PASSWORD, MIN_PASSWORD};
 /// The cookie that carries the login form's anti-forgery token.
 pub const LOGIN_COOKIE: &str = "i3lic_login";
 /// Password checks run at once (argon2id takes 19 MiB each); others wait their turn.
 pub const PASSWORD_CHECKS: usize = 4;
 /// The window failed logins are counted over.
 pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
-/// The shortest password accepted.
-pub const MIN_PASSWORD: usize = 10;
 
 fn random32() -> [u8; 32] {
     let mut b = [0u8; 32];
@@ -58,19 +55,33 @@ fn b64(b: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
 
-/// Hash a password with argon2id (the argon2 crate's defaults: 19 MiB, 2 passes) and a
-/// random salt, as a PHC string.
-pub fn hash_password(password: &str) -> Result<String, String> {
-    if password.chars().count() < MIN_PASSWORD {
-        return Err(format!(
-            "the password must have at least {MIN_PASSWORD} characters"
-        ));
-    }
-    if password.len() > MAX_PASSWORD {
-        return Err(format!("the password must be at most {MAX_PASSWORD} bytes"));
-    }
+/// argon2id's cost: 19 MiB of memory, 2 passes, 1 lane, OWASP's minimum for argon2id
+/// (Password Storage Cheat Sheet). Hashes made with other parameters still verify: they are
+/// read from the hash.
+pub const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
+/// Passes over the memory.
+pub const ARGON2_PASSES: u32 = 2;
+/// Lanes.
+pub const ARGON2_LANES: u32 = 1;
+
+fn argon2id() -> Result<Argon2<'static>, String> {
+    let params = argon2::Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES, None)
+        .map_err(|e| format!("argon2 parameters: {e}"))?;
+    Ok(Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        params,
+    ))
+}
+
+/// Check a new password of the user with this e-mail address against the policy
+/// ([`crate::passwords::check_new_password`]), then hash it with argon2id
+/// ([`ARGON2_MEMORY_KIB`], [`ARGON2_PASSES`], [`ARGON2_LANES`]) and a random salt, as a PHC
+/// string.
+pub fn hash_password(email: &str, password: &str) -> Result<String, String> {
+    crate::passwords::check_new_password(email, password)?;
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
+    argon2id()?
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| format!("hashing the password: {e}"))
@@ -94,7 +105,9 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 /// user costs as much as one for a known user (no timing tells which addresses exist).
 pub fn dummy_hash() -> &'static str {
     static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    H.get_or_init(|| hash_password("not a real password at all").unwrap_or_default())
+    H.get_or_init(|| {
+        hash_password("nobody@invalid.example", "not a real password at all").unwrap_or_default()
+    })
 }
 
 /// A new anti-forgery token for the login form.
@@ -273,12 +286,13 @@ mod tests {
 
     #[test]
     fn passwords_hash_with_argon2id_and_verify() {
-        let h = hash_password("correct horse battery").unwrap();
-        assert!(h.starts_with("$argon2id$"), "{h}");
+        let h = hash_password("ann@x.example", "correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
         assert!(verify_password("correct horse battery", &h));
         assert!(!verify_password("correct horse batterY", &h));
         assert!(!verify_password("x", "not a hash"));
-        assert!(hash_password("short").is_err());
+        assert!(hash_password("ann@x.example", "short").is_err());
+        assert!(hash_password("ann@x.example", "aaaaaaaaaa").is_err());
     }
 
     #[test]

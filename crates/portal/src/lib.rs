@@ -49,6 +49,7 @@ mod http;
 pub mod kept;
 pub mod openapi;
 mod pages;
+pub mod passwords;
 pub mod service;
 
 pub use error::PortalError;

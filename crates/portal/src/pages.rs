@@ -1910,8 +1910,8 @@ pub async fn add_user(
         if *password != *again {
             return Err(PortalError::bad_request("The two passwords differ."));
         }
-        let pw = password.clone();
-        let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
+        let (pw, em) = (password.clone(), g("email"));
+        let hash = tokio::task::spawn_blocking(move || auth::hash_password(&em, &pw))
             .await
             .map_err(PortalError::internal)?
             .map_err(PortalError::bad_request)?;

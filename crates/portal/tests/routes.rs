@@ -1158,7 +1158,7 @@ async fn staff_manage_portal_users() {
     let page = p.get("/users", Some(&s)).await;
     assert_eq!(page.status, 200);
     assert!(page.text().contains("plain@contoso.example"));
-    let add = |pw2: &'static str| {
+    let add_with = |pw: &'static str, pw2: &'static str| {
         let (s, scsrf) = (s.clone(), scsrf.clone());
         let p = &p;
         async move {
@@ -1171,16 +1171,28 @@ async fn staff_manage_portal_users() {
                     ("role", "customer"),
                     ("account", "Contoso"),
                     ("certified", "yes"),
-                    ("password", PASSWORD),
+                    ("password", pw),
                     ("password2", pw2),
                 ],
             )
             .await
         }
     };
+    let add = |pw2: &'static str| add_with(PASSWORD, pw2);
     let differ = add("something else entirely").await;
     assert_eq!(differ.status, 400);
     assert!(differ.text().contains("The two passwords differ."));
+    for (weak, why) in [
+        ("aaaaaaaaaa", "repeated"),
+        ("Password2024!", "most common passwords"),
+        ("qwertyuiop", "most common passwords"),
+        ("New@Contoso.example", "e-mail"),
+        ("new-contoso-1234", "e-mail"),
+    ] {
+        let r = add_with(weak, weak).await;
+        assert_eq!(r.status, 400, "{weak}");
+        assert!(r.text().contains(why), "{weak}: {}", r.text());
+    }
     assert_eq!(add(PASSWORD).await.status, StatusCode::SEE_OTHER);
     let (nc, _) = p.login("new@contoso.example").await;
     let user = p

@@ -184,9 +184,9 @@ fn password() -> Result<Zeroizing<String>, Failure> {
     Ok(a)
 }
 
-fn hashed_password() -> Result<String, Failure> {
+fn hashed_password(email: &str) -> Result<String, Failure> {
     let p = password()?;
-    portal::auth::hash_password(&p).map_err(Failure::Usage)
+    portal::auth::hash_password(email, &p).map_err(Failure::Usage)
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
@@ -225,7 +225,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     certified,
                 } => {
                     let role: Role = role.parse()?;
-                    let hash = hashed_password()?;
+                    let hash = hashed_password(&email)?;
                     let u =
                         l.add_portal_user(&email, role, certified, &accounts, &hash, &actor())?;
                     eprintln!(
@@ -281,7 +281,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     eprintln!("enabled portal user {email}");
                 }
                 UserCmd::Password { email } => {
-                    let hash = hashed_password()?;
+                    let hash = hashed_password(&email)?;
                     l.set_portal_password(&email, &hash, &actor())?;
                     eprintln!("set a new password for portal user {email}");
                 }

@@ -89,7 +89,7 @@ impl Portal {
             l.add_order(&catalog, "Fabrikam", "SW-001-4.0-SL03", 1, true, "t")
                 .unwrap();
             // One hash for all: argon2id is slow on purpose.
-            let hash = portal::auth::hash_password(PASSWORD).unwrap();
+            let hash = portal::auth::hash_password(USERS[0].0, PASSWORD).unwrap();
             for (email, role, cert, accounts) in USERS {
                 let accounts: Vec<String> = accounts.iter().map(|s| s.to_string()).collect();
                 l.add_portal_user(email, *role, *cert, &accounts, &hash, "t")
