@@ -1,5 +1,5 @@
 //! Who is calling: passwords (argon2id), browser sessions with their anti-forgery token,
-//! API tokens, and login throttling.
+//! and API tokens. Login throttling is in [`crate::throttle`].
 //!
 //! Sessions live in the server's memory (a restart logs everyone out; nothing of a session
 //! is worth keeping across one). A session id is 32 random bytes from the operating system,
@@ -10,7 +10,6 @@
 //! login is worthless after it.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -31,19 +30,14 @@ pub const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(12 * 3600);
 pub const MAX_SESSIONS: usize = 100_000;
 /// API tokens start with this, so they are recognised in logs and secret scanners.
 pub const TOKEN_PREFIX: &str = "i3lic_pt_";
-/// Login attempts allowed per account within [`THROTTLE_WINDOW`] (a successful login
-/// clears the account's count).
-pub const MAX_FAILURES: u32 = 5;
-/// Login attempts allowed per address within [`THROTTLE_WINDOW`]: higher than per account,
-/// so that people behind one proxy do not lock each other out.
-pub const MAX_FAILURES_PER_ADDRESS: u32 = 50;
 pub use crate::passwords::{MAX_PASSWORD, MIN_PASSWORD};
+pub use crate::throttle::{
+    Throttle, ACCOUNT_DELAY, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS, THROTTLE_WINDOW,
+};
 /// The cookie that carries the login form's anti-forgery token.
 pub const LOGIN_COOKIE: &str = "i3lic_login";
 /// Password checks run at once (argon2id takes 19 MiB each); others wait their turn.
 pub const PASSWORD_CHECKS: usize = 4;
-/// The window failed logins are counted over.
-pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 fn random32() -> [u8; 32] {
     let mut b = [0u8; 32];
@@ -227,59 +221,6 @@ impl Sessions {
     }
 }
 
-/// Login attempts, per account and per address. An attempt is counted before its password
-/// is checked, under one lock, so attempts sent in parallel cannot slip past the limit.
-#[derive(Debug, Default)]
-pub struct Throttle {
-    map: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-impl Throttle {
-    fn keys(email: &str, addr: Option<IpAddr>) -> Vec<(String, u32)> {
-        let mut k = vec![(format!("u:{}", email.to_lowercase()), MAX_FAILURES)];
-        if let Some(a) = addr {
-            k.push((format!("a:{a}"), MAX_FAILURES_PER_ADDRESS));
-        }
-        k
-    }
-
-    /// Count a login attempt, or refuse it with how long to wait when the account or the
-    /// address has used up its attempts in the window.
-    pub fn attempt(&self, email: &str, addr: Option<IpAddr>) -> Result<(), Duration> {
-        let now = Instant::now();
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, (_, since)| now.duration_since(*since) < THROTTLE_WINDOW);
-        }
-        let keys = Self::keys(email, addr);
-        let wait = keys
-            .iter()
-            .filter_map(|(k, max)| map.get(k).map(|v| (v, *max)))
-            .filter(|((n, since), max)| *n >= *max && now.duration_since(*since) < THROTTLE_WINDOW)
-            .map(|((_, since), _)| THROTTLE_WINDOW.saturating_sub(now.duration_since(*since)))
-            .max();
-        if let Some(w) = wait {
-            return Err(w);
-        }
-        for (k, _) in keys {
-            let e = map.entry(k).or_insert((0, now));
-            if now.duration_since(e.1) >= THROTTLE_WINDOW {
-                *e = (0, now);
-            }
-            e.0 += 1;
-        }
-        Ok(())
-    }
-
-    /// Forget the account's attempts after a successful login (the address keeps its count).
-    pub fn succeeded(&self, email: &str) {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&format!("u:{}", email.to_lowercase()));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,41 +245,6 @@ mod tests {
         assert!(s.get(&b64(&[0u8; 32])).is_none());
         s.remove_user(3);
         assert!(s.get(&cookie).is_none());
-    }
-
-    #[test]
-    fn attempts_are_limited_per_account_and_per_address() {
-        let t = Throttle::default();
-        let a: IpAddr = "10.0.0.1".parse().unwrap();
-        for _ in 0..MAX_FAILURES {
-            assert!(t.attempt("Ann@x.example", Some(a)).is_ok());
-        }
-        assert!(t.attempt("ann@x.example", None).is_err(), "per account");
-        t.succeeded("ann@x.example");
-        assert!(
-            t.attempt("ann@x.example", None).is_ok(),
-            "a login clears the account"
-        );
-        for i in 0..MAX_FAILURES_PER_ADDRESS - MAX_FAILURES {
-            assert!(t.attempt(&format!("u{i}@x.example"), Some(a)).is_ok());
-        }
-        assert!(t.attempt("bob@x.example", Some(a)).is_err(), "per address");
-        assert!(t.attempt("bob@x.example", None).is_ok());
-    }
-
-    #[test]
-    fn attempts_in_parallel_cannot_pass_the_limit() {
-        let t = std::sync::Arc::new(Throttle::default());
-        let ok: u32 = (0..32)
-            .map(|_| {
-                let t = t.clone();
-                std::thread::spawn(move || u32::from(t.attempt("ann@x.example", None).is_ok()))
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .map(|h| h.join().unwrap())
-            .sum();
-        assert_eq!(ok, MAX_FAILURES);
     }
 
     #[test]

@@ -108,18 +108,24 @@ pub fn login_cookie(state: &AppState, value: &str) -> String {
     set_cookie(state, crate::auth::LOGIN_COOKIE, value, "/login", Some(600))
 }
 
-/// The address a request came from (none in in-process tests).
+/// The address a request came from: the socket's peer, or the client a trusted proxy names
+/// ([`crate::client`]); none in in-process tests.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<Arc<AppState>> for ClientAddr {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
         Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
+            parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| {
+                state
+                    .config
+                    .trusted_proxies
+                    .client(c.0.ip(), &parts.headers)
+            }),
         ))
     }
 }

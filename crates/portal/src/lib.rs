@@ -44,6 +44,7 @@ use axum::Router;
 
 mod api;
 pub mod auth;
+pub mod client;
 pub mod error;
 mod http;
 pub mod kept;
@@ -51,6 +52,7 @@ pub mod openapi;
 mod pages;
 pub mod passwords;
 pub mod service;
+pub mod throttle;
 
 pub use error::PortalError;
 pub use service::{AppState, Caller, Config};

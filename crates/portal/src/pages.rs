@@ -329,17 +329,24 @@ pub async fn login(
         )
             .into_response();
     }
-    if let Err(wait) = st.throttle.attempt(&email, addr) {
-        let msg = format!(
-            "Too many failed logins. Try again in {} minutes.",
-            wait.as_secs().div_ceil(60).max(1)
-        );
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())],
-            login_page(&f.csrf, &next, &email, Some(&msg)),
-        )
-            .into_response();
+    let attempt = match st.throttle.attempt(&email, addr) {
+        Ok(a) => a,
+        Err(wait) => {
+            let msg = format!(
+                "Too many failed logins. Try again in {} minutes.",
+                wait.as_secs().div_ceil(60).max(1)
+            );
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())],
+                login_page(&f.csrf, &next, &email, Some(&msg)),
+            )
+                .into_response();
+        }
+    };
+    // An account under attack from elsewhere: its logins wait, but go on.
+    if !attempt.delay.is_zero() {
+        tokio::time::sleep(attempt.delay).await;
     }
     let e2 = email.clone();
     let found = st
@@ -378,7 +385,7 @@ pub async fn login(
     .unwrap_or(false);
     match user {
         Some(u) if good => {
-            st.throttle.succeeded(&email);
+            st.throttle.succeeded(&email, addr);
             if let Some(old) = s {
                 st.sessions.remove(&old.cookie);
             }

@@ -18,10 +18,24 @@ use crate::error::PortalError;
 use crate::kept::{Kept, Key};
 
 /// How the server was started.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Mark cookies `Secure` (served over TLS, or behind a proxy that terminates it).
     pub secure_cookies: bool,
+    /// Reverse proxies whose header names the client address (for login throttling).
+    pub trusted_proxies: crate::client::TrustedProxies,
+    /// How long a login of an account under attack waits ([`crate::throttle`]).
+    pub login_delay: std::time::Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            secure_cookies: false,
+            trusted_proxies: Default::default(),
+            login_delay: crate::throttle::ACCOUNT_DELAY,
+        }
+    }
 }
 
 /// Everything a request handler reaches: the ledger (one writer, a few readers), the
@@ -83,7 +97,7 @@ impl AppState {
             catalog,
             key,
             sessions: Sessions::default(),
-            throttle: Throttle::default(),
+            throttle: Throttle::new(config.login_delay),
             password_checks: Arc::new(tokio::sync::Semaphore::new(crate::auth::PASSWORD_CHECKS)),
             config,
             issues: IssueQueue::default(),

@@ -5,6 +5,7 @@ mod common;
 
 use axum::http::StatusCode;
 use common::*;
+use portal::auth;
 use serde_json::json;
 
 /// A form post: address, fields, the status expected.
@@ -949,6 +950,78 @@ async fn logins_are_throttled_and_disabled_users_refused() {
             .status,
         401
     );
+}
+
+/// Behind a trusted proxy, failed logins are counted per client (the proxy's last entry of
+/// `X-Forwarded-For`) and per account; successful logins never count; an account under
+/// attack from one address still lets its owner in from another, after a short delay; a
+/// peer that is not the proxy cannot choose its address with the header.
+#[tokio::test]
+async fn login_throttling_counts_failures_per_client_and_account() {
+    let delay = std::time::Duration::from_millis(300);
+    let p = Portal::new_with(|c| {
+        c.trusted_proxies = portal::client::TrustedProxies {
+            addrs: vec!["10.9.9.9".parse().unwrap()],
+            header: Default::default(),
+        };
+        c.login_delay = delay;
+    });
+    let proxy = Some("10.9.9.9");
+    let login = |email: &'static str, pw: &'static str, client: &'static str| {
+        let p = &p;
+        async move {
+            p.try_login_from(email, pw, None, proxy, Some(&format!("1.2.3.4, {client}")))
+                .await
+                .status
+        }
+    };
+    // Ordinary logins of many people through the proxy, more than an address may fail.
+    for _ in 0..=auth::MAX_FAILURES_PER_ADDRESS {
+        assert_eq!(
+            login("cert@contoso.example", PASSWORD, "198.51.100.8").await,
+            StatusCode::SEE_OTHER
+        );
+    }
+    assert_eq!(
+        login("cert@contoso.example", "wrong password!", "198.51.100.8").await,
+        401,
+        "successful logins never count"
+    );
+    // An attacker guesses one account.
+    for _ in 0..auth::MAX_FAILURES {
+        assert_eq!(
+            login("plain@contoso.example", "wrong password!", "198.51.100.66").await,
+            401
+        );
+    }
+    assert_eq!(
+        login("plain@contoso.example", PASSWORD, "198.51.100.66").await,
+        429,
+        "the attacker's address is refused for that account"
+    );
+    let started = std::time::Instant::now();
+    assert_eq!(
+        login("plain@contoso.example", PASSWORD, "198.51.100.7").await,
+        StatusCode::SEE_OTHER,
+        "the owner, from another address, logs in"
+    );
+    assert!(started.elapsed() >= delay, "after a short delay");
+    assert_eq!(
+        login("pat@partner.example", PASSWORD, "198.51.100.66").await,
+        StatusCode::SEE_OTHER,
+        "other accounts from the attacker's address are not locked"
+    );
+    // Without the proxy, the header names nobody: a direct client is its socket address.
+    let direct = p
+        .try_login_from(
+            "plain@contoso.example",
+            "wrong password!",
+            None,
+            Some("203.0.113.5"),
+            Some("198.51.100.66"),
+        )
+        .await;
+    assert_eq!(direct.status, 401, "not the attacker's count");
 }
 
 /// Run the futures together on this task and wait for all of them.

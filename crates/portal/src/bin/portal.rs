@@ -49,6 +49,14 @@ enum Command {
         /// terminates it).
         #[arg(long)]
         secure_cookies: bool,
+        /// A reverse proxy in front of the portal (repeatable): for requests whose socket
+        /// peer is ADDR, the client address (login throttling) is the last entry of
+        /// --proxy-header that is not a trusted proxy, instead of the peer.
+        #[arg(long = "trusted-proxy", value_name = "ADDR")]
+        trusted_proxies: Vec<std::net::IpAddr>,
+        /// The header the trusted proxies name the client in: x-forwarded-for or forwarded.
+        #[arg(long, value_name = "HEADER", default_value = "x-forwarded-for")]
+        proxy_header: portal::client::ProxyHeader,
     },
     /// Portal users.
     #[command(subcommand)]
@@ -204,12 +212,22 @@ fn run(cli: Cli) -> Result<(), Failure> {
             key,
             listen,
             secure_cookies,
+            trusted_proxies,
+            proxy_header,
         } => {
             let catalog = issuer::catalog::load(cli.catalog.as_deref())?;
             let key = issuer::keys::load_secret_key(&key, &mut || {
                 issuer::keys::passphrase_from_env_or_prompt(false)
             })?;
-            let state = AppState::open(&db, catalog, key, Config { secure_cookies })?;
+            let config = Config {
+                secure_cookies,
+                trusted_proxies: portal::client::TrustedProxies {
+                    addrs: trusted_proxies,
+                    header: proxy_header,
+                },
+                ..Config::default()
+            };
+            let state = AppState::open(&db, catalog, key, config)?;
             if let Some(w) = state.loose_permissions() {
                 eprintln!("warning: {w}");
             }
