@@ -134,6 +134,9 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub struct Session {
     /// The portal user's id, once logged in.
     pub user_id: Option<i64>,
+    /// The user's `sessions_epoch` at login: the session is over once the ledger's differs
+    /// (the user was disabled or given a new password since, from the CLI or a page).
+    pub epoch: i64,
     /// The anti-forgery token every state-changing form of this session carries.
     pub csrf: String,
     /// When it started.
@@ -149,12 +152,14 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    /// A new session (anonymous with `None`): returns the cookie value and the session.
-    pub fn create(&self, user_id: Option<i64>) -> (String, Session) {
+    /// A new session (anonymous with `None`) of a user whose `sessions_epoch` is `epoch`:
+    /// returns the cookie value and the session.
+    pub fn create(&self, user_id: Option<i64>, epoch: i64) -> (String, Session) {
         let id = random32();
         let now = Instant::now();
         let s = Session {
             user_id,
+            epoch,
             csrf: b64(&random32()),
             created: now,
             last_seen: now,
@@ -239,7 +244,7 @@ mod tests {
     #[test]
     fn sessions_are_found_by_cookie_and_ended() {
         let s = Sessions::default();
-        let (cookie, sess) = s.create(Some(3));
+        let (cookie, sess) = s.create(Some(3), 0);
         assert_eq!(s.get(&cookie).unwrap().csrf, sess.csrf);
         assert!(s.get("garbage").is_none());
         assert!(s.get(&b64(&[0u8; 32])).is_none());

@@ -176,13 +176,34 @@ impl PageUser {
     }
 }
 
-/// Sent to the login page.
+/// Sent to the login page (the `Set-Cookie` that removes an ended session's cookie with it).
 #[derive(Debug)]
-pub struct ToLogin(String);
+pub struct ToLogin(String, Option<String>);
+
+impl ToLogin {
+    /// To the login page and back to `back` after it.
+    fn to(back: String) -> Self {
+        ToLogin(back, None)
+    }
+
+    /// A session whose user was disabled, removed or given a new password since it began:
+    /// it ends here for good (so the login page shows instead of sending the browser back).
+    fn ended(state: &AppState, cookie: &str, back: String) -> Self {
+        state.sessions.remove(cookie);
+        ToLogin(back, Some(session_cookie(state, "")))
+    }
+}
 
 impl IntoResponse for ToLogin {
     fn into_response(self) -> Response {
-        Redirect::to(&format!("/login?next={}", url_encode(&self.0))).into_response()
+        let mut r = Redirect::to(&format!("/login?next={}", url_encode(&self.0))).into_response();
+        if let Some(v) = self
+            .1
+            .and_then(|c| axum::http::HeaderValue::from_str(&c).ok())
+        {
+            r.headers_mut().insert(header::SET_COOKIE, v);
+        }
+        r
     }
 }
 
@@ -200,9 +221,10 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
-async fn load_user(state: &Arc<AppState>, id: i64) -> Option<Caller> {
+/// The caller of a session of user `id` started under `epoch`, if it may go on.
+pub(crate) async fn load_user(state: &Arc<AppState>, id: i64, epoch: i64) -> Option<Caller> {
     state
-        .read_kept(move |l, kept, _| service::caller(l, kept, id))
+        .read_kept(move |l, kept, _| service::caller(l, kept, id, epoch))
         .await
         .ok()
         .flatten()
@@ -215,7 +237,9 @@ impl FromRequestParts<Arc<AppState>> for PageUser {
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
         let s = PageSession::from_request_parts(parts, state).await?;
-        let caller = load_user(state, s.user_id).await.ok_or(ToLogin(s.back))?;
+        let Some(caller) = load_user(state, s.user_id, s.session.epoch).await else {
+            return Err(ToLogin::ended(state, &s.cookie, s.back));
+        };
         Ok(PageUser {
             caller,
             session: s.session,
@@ -255,10 +279,10 @@ impl FromRequestParts<Arc<AppState>> for PageSession {
             .await
             .unwrap_or(None)
         else {
-            return Err(ToLogin(back));
+            return Err(ToLogin::to(back));
         };
         let Some(user_id) = s.session.user_id else {
-            return Err(ToLogin(back));
+            return Err(ToLogin::to(back));
         };
         Ok(PageSession {
             session: s.session,
@@ -308,10 +332,10 @@ impl PageSession {
             + Send
             + 'static,
     {
-        let id = self.user_id;
+        let (id, epoch) = (self.user_id, self.session.epoch);
         let read = state
             .read_kept(move |l, kept, cat| {
-                let Some(caller) = service::caller(l, kept, id)? else {
+                let Some(caller) = service::caller(l, kept, id, epoch)? else {
                     return Ok(None);
                 };
                 let v = f(l, kept, cat, &caller)?;
@@ -327,7 +351,11 @@ impl PageSession {
                 },
                 v,
             )),
-            Ok(None) => Err(PageRefusal::Login(ToLogin(self.back))),
+            Ok(None) => Err(PageRefusal::Login(ToLogin::ended(
+                state,
+                &self.cookie,
+                self.back,
+            ))),
             Err(e) => Err(PageRefusal::Page(e.into())),
         }
     }

@@ -279,13 +279,32 @@ pub async fn login_form(
     Query(q): Query<NextQuery>,
 ) -> Response {
     let next = safe_next(q.next.as_deref());
-    if s.as_ref().is_some_and(|s| s.session.user_id.is_some()) {
-        return Redirect::to(&next).into_response();
+    let mut ended = false;
+    if let Some(s) = s {
+        if let Some(id) = s.session.user_id {
+            if crate::http::load_user(&st, id, s.session.epoch)
+                .await
+                .is_some()
+            {
+                return Redirect::to(&next).into_response();
+            }
+            // Its user was disabled or given a new password since: the session is over,
+            // and the form shows (instead of sending the browser back to a page that
+            // sends it here).
+            st.sessions.remove(&s.cookie);
+            ended = true;
+        }
     }
     let token = auth::login_token();
     let mut r = login_page(&token, &next, "", None).into_response();
-    if let Ok(v) = HeaderValue::from_str(&crate::http::login_cookie(&st, &token)) {
-        r.headers_mut().insert(header::SET_COOKIE, v);
+    let mut cookies = vec![crate::http::login_cookie(&st, &token)];
+    if ended {
+        cookies.push(session_cookie(&st, ""));
+    }
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
     }
     r
 }
@@ -389,7 +408,7 @@ pub async fn login(
             if let Some(old) = s {
                 st.sessions.remove(&old.cookie);
             }
-            let (cookie, _) = st.sessions.create(Some(u.id));
+            let (cookie, _) = st.sessions.create(Some(u.id), u.sessions_epoch);
             tracing::info!(target: "i3lic::portal", user = %u.email, "logged in");
             let mut r = Redirect::to(&next).into_response();
             for c in [

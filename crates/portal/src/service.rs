@@ -551,12 +551,18 @@ pub fn token_user(
     kept.get_or(Key::Token(digest), || Ok(l.portal_token_user(&digest)?))
 }
 
-/// The portal user with this id as a caller, when they exist and are not disabled (`None`
-/// otherwise), taken from what the reader keeps when the ledger is unchanged.
-pub fn caller(l: &Ledger, kept: &mut Kept, id: i64) -> Result<Option<Caller>, PortalError> {
+/// The portal user with this id as the caller of a session started under `epoch`, when they
+/// exist, are not disabled and their sessions were not ended since (`None` otherwise),
+/// taken from what the reader keeps when the ledger is unchanged.
+pub fn caller(
+    l: &Ledger,
+    kept: &mut Kept,
+    id: i64,
+    epoch: i64,
+) -> Result<Option<Caller>, PortalError> {
     let user = user(l, kept, id)?;
     Ok(Option::clone(&user)
-        .filter(|u| u.active)
+        .filter(|u| u.active && u.sessions_epoch == epoch)
         .map(|user| Caller { user }))
 }
 

@@ -1024,6 +1024,48 @@ async fn login_throttling_counts_failures_per_client_and_account() {
     assert_eq!(direct.status, 401, "not the attacker's count");
 }
 
+/// Disabling a user or setting their password (as `portal user disable|password` do, on the
+/// ledger) ends their sessions for good: a cookie from before stays refused after `enable`.
+/// A browser whose session ended gets the login page, not a loop of redirects.
+#[tokio::test]
+async fn disabling_or_a_new_password_ends_sessions_for_good() {
+    let p = Portal::new();
+    let email = "plain@contoso.example";
+    let (before_disable, _) = p.login(email).await;
+    let (looping, _) = p.login(email).await;
+    let mut l = p.ledger();
+    l.set_portal_user_active(email, false, "admin").unwrap();
+    // The browser of a disabled user: the account page sends it to the login page, which
+    // shows (it used to send the browser back, and so on).
+    let r = p.get("/accounts", Some(&looping)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let form = p.get("/login?next=%2Faccounts", Some(&looping)).await;
+    assert_eq!(form.status, 200, "the login page shows");
+    assert!(form.text().contains("name=\"password\""));
+    l.set_portal_user_active(email, true, "admin").unwrap();
+    let r = p.get("/accounts", Some(&before_disable)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "a cookie from before disable stays refused after enable"
+    );
+    assert_eq!(p.get("/login", Some(&before_disable)).await.status, 200);
+    let (before_reset, _) = p.login(email).await;
+    l.set_portal_password(
+        email,
+        &portal::auth::hash_password(email, PASSWORD).unwrap(),
+        "admin",
+    )
+    .unwrap();
+    assert_eq!(
+        p.get("/accounts", Some(&before_reset)).await.status,
+        StatusCode::SEE_OTHER,
+        "a new password ends the sessions"
+    );
+    let (fresh, _) = p.login(email).await;
+    assert_eq!(p.get("/accounts", Some(&fresh)).await.status, 200);
+}
+
 /// Run the futures together on this task and wait for all of them.
 async fn futures_join<F: std::future::Future>(v: Vec<F>) -> Vec<F::Output> {
     let mut pending: Vec<_> = v.into_iter().map(|f| Some(Box::pin(f))).collect();

@@ -91,7 +91,8 @@ enum UserCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Disable a user: no login, no API token works, open sessions end at their next request.
+    /// Disable a user: no login, no API token works, and every open session ends for good
+    /// (enabling the user again does not bring them back).
     Disable {
         /// E-mail address.
         email: String,
@@ -101,7 +102,8 @@ enum UserCmd {
         /// E-mail address.
         email: String,
     },
-    /// Set a new password (from I3LIC_PORTAL_PASSWORD, or asked twice).
+    /// Set a new password (from I3LIC_PORTAL_PASSWORD, or asked twice); the user's open
+    /// sessions end.
     Password {
         /// E-mail address.
         email: String,
