@@ -51,6 +51,7 @@ pub mod kept;
 pub mod openapi;
 mod pages;
 pub mod passwords;
+pub mod server;
 pub mod service;
 pub mod throttle;
 

@@ -57,6 +57,13 @@ enum Command {
         /// The header the trusted proxies name the client in: x-forwarded-for or forwarded.
         #[arg(long, value_name = "HEADER", default_value = "x-forwarded-for")]
         proxy_header: portal::client::ProxyHeader,
+        /// Seconds a client has to send a request's line and headers (also between requests
+        /// of a kept-alive connection); then the connection is closed.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        header_timeout: u64,
+        /// Connections served at once; more wait until one ends.
+        #[arg(long, value_name = "N", default_value_t = portal::server::MAX_CONNECTIONS as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        max_connections: u64,
     },
     /// Portal users.
     #[command(subcommand)]
@@ -216,6 +223,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             secure_cookies,
             trusted_proxies,
             proxy_header,
+            header_timeout,
+            max_connections,
         } => {
             let catalog = issuer::catalog::load(cli.catalog.as_deref())?;
             let key = issuer::keys::load_secret_key(&key, &mut || {
@@ -233,7 +242,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if let Some(w) = state.loose_permissions() {
                 eprintln!("warning: {w}");
             }
-            serve(Arc::new(state), listen)
+            let limits = portal::server::Limits {
+                header_read_timeout: std::time::Duration::from_secs(header_timeout),
+                max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
+                ..Default::default()
+            };
+            serve(Arc::new(state), listen, limits)
         }
         Command::User(u) => {
             let mut l = Ledger::open(&db)?;
@@ -327,7 +341,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-fn serve(state: Arc<AppState>, listen: SocketAddr) -> Result<(), Failure> {
+fn serve(
+    state: Arc<AppState>,
+    listen: SocketAddr,
+    limits: portal::server::Limits,
+) -> Result<(), Failure> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -342,32 +360,30 @@ fn serve(state: Arc<AppState>, listen: SocketAddr) -> Result<(), Failure> {
         tracing::info!(target: "i3lic::portal", key = %state.key_id(), %addr, "serving");
         println!("portal listening on http://{addr}/");
         let _ = std::io::stdout().flush();
-        let app = portal::router(state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let ctrl_c = tokio::signal::ctrl_c();
-                #[cfg(unix)]
-                {
-                    let mut term =
-                        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                            .ok();
-                    let term = async {
-                        match term.as_mut() {
-                            Some(t) => {
-                                t.recv().await;
-                            }
-                            None => std::future::pending::<()>().await,
+        let app = portal::router(state);
+        portal::server::serve(listener, app, limits, async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+                let term = async {
+                    match term.as_mut() {
+                        Some(t) => {
+                            t.recv().await;
                         }
-                    };
-                    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-                }
-                #[cfg(not(unix))]
-                {
-                    let _ = ctrl_c.await;
-                }
-            })
-            .await
-            .map_err(|e| Failure::Io(format!("serving: {e}")))
+                        None => std::future::pending::<()>().await,
+                    }
+                };
+                tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = ctrl_c.await;
+            }
+        })
+        .await;
+        Ok(())
     })
 }
 
