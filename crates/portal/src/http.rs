@@ -4,9 +4,10 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 
@@ -50,6 +51,118 @@ impl From<PortalError> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         (self.0.status, crate::pages::error_page(&self.0)).into_response()
+    }
+}
+
+/// The longest address (path and query) served, in bytes; longer ones answer 414.
+pub const MAX_URI: usize = 8 * 1024;
+
+/// What an API error of this status is called when the answer was not made by the API's
+/// own handlers (axum's routing and body limits): its kind and a message.
+fn kind_of(status: StatusCode) -> (&'static str, &'static str) {
+    match status {
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
+            ("bad-request", "The request is malformed.")
+        }
+        StatusCode::UNAUTHORIZED => (
+            "unauthorized",
+            "Log in first (or send a valid API token as 'Authorization: Bearer ...').",
+        ),
+        StatusCode::FORBIDDEN => ("forbidden", "This is not allowed."),
+        StatusCode::NOT_FOUND => (
+            "not-found",
+            "There is nothing here, or it belongs to an account you cannot see.",
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method-not-allowed",
+            "This address does not take this method (the Allow header lists those it takes).",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "The request body is too large."),
+        StatusCode::URI_TOO_LONG => ("uri-too-long", "The address is too long."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported-media-type",
+            "Send the body as JSON, with 'Content-Type: application/json'.",
+        ),
+        StatusCode::TOO_MANY_REQUESTS => ("too-many-requests", "Too many requests: wait a little."),
+        s if s.is_server_error() => (
+            "internal",
+            "Something went wrong on our side; nothing was changed.",
+        ),
+        _ => ("bad-request", "The request was refused."),
+    }
+}
+
+/// Every refusal under `/api/` as JSON `{"error": {"kind", "message"}}`, whoever made it: the
+/// API's handlers already answer so, and this turns the rest (axum's 405 with an empty body,
+/// a body limit's or an extractor's plain text) into the same shape, keeping `Allow`,
+/// `Retry-After` and `WWW-Authenticate`. An address over [`MAX_URI`] bytes answers 414 (as
+/// JSON under `/api/`, as a page elsewhere).
+pub async fn api_errors_as_json(req: axum::extract::Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let long = req
+        .uri()
+        .path_and_query()
+        .is_some_and(|p| p.as_str().len() > MAX_URI);
+    if long {
+        let (kind, msg) = kind_of(StatusCode::URI_TOO_LONG);
+        let e = PortalError::new(StatusCode::URI_TOO_LONG, kind, msg);
+        return if api {
+            ApiError(e).into_response()
+        } else {
+            PageError(e).into_response()
+        };
+    }
+    let res = next.run(req).await;
+    let status = res.status();
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !api || json || !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    // axum's own refusals are one short line; more is not read.
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let (kind, default) = kind_of(status);
+    let message = if text.is_empty() {
+        default.to_string()
+    } else {
+        text
+    };
+    let mut out = ApiError(PortalError::new(status, kind, message)).into_response();
+    for h in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+        if let Some(v) = parts.headers.get(&h) {
+            out.headers_mut().insert(h, v.clone());
+        }
+    }
+    out
+}
+
+/// A page's urlencoded form whose refusals are pages: a form that cannot be read as this
+/// page's form (a field missing or given twice, another content type) did not come from
+/// this portal's page, and answers the stale-form page (403); one over the body limit, 413.
+#[derive(Debug)]
+pub struct PageForm<T>(pub T);
+
+impl<T, S> FromRequest<S> for PageForm<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = PageError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, PageError> {
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(v)) => Ok(PageForm(v)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(PageError(
+                PortalError::new(e.status(), "payload-too-large", "The form is too large."),
+            )),
+            Err(_) => Err(PageError(PortalError::stale_form())),
+        }
     }
 }
 

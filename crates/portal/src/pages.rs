@@ -6,7 +6,6 @@ use std::sync::Arc;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use format::{LicenseType, Timestamp};
 use issuer::{ActivityRow, Attachment, IssueRequest, NewRequest, PartQuantity, Role};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
@@ -14,7 +13,7 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 use crate::auth;
 use crate::error::PortalError;
 use crate::http::{
-    session_cookie, AnySession, ClientAddr, PageError, PageRefusal, PageSession, PageUser,
+    session_cookie, AnySession, ClientAddr, PageError, PageForm, PageRefusal, PageSession, PageUser,
 };
 use crate::kept::Key;
 use crate::service::{self, ActivityQuery, AppState, NewSite, UpdateForm, PAGE_SIZE};
@@ -327,7 +326,7 @@ pub async fn login(
     s: Option<AnySession>,
     headers: axum::http::HeaderMap,
     ClientAddr(addr): ClientAddr,
-    Form(f): Form<LoginForm>,
+    PageForm(f): PageForm<LoginForm>,
 ) -> Response {
     let next = safe_next(f.next.as_deref());
     let cookie = crate::http::cookie(&headers, auth::LOGIN_COOKIE).unwrap_or("");
@@ -447,7 +446,7 @@ pub struct CsrfForm {
 pub async fn logout(
     State(st): State<Arc<AppState>>,
     u: PageUser,
-    Form(f): Form<CsrfForm>,
+    PageForm(f): PageForm<CsrfForm>,
 ) -> PageResult {
     u.check_csrf(&f.csrf)?;
     st.sessions.remove(&u.cookie);
@@ -1084,8 +1083,18 @@ fn decode(s: &str) -> Result<String, PortalError> {
 /// A state-changing form's fields, once its anti-forgery token is this session's.
 fn checked_form(u: &PageUser, body: &[u8]) -> Result<Vec<(String, String)>, PortalError> {
     let p = pairs(body)?;
-    u.check_csrf(field(&p, "csrf").unwrap_or(""))?;
+    u.check_csrf(csrf_of(&p))?;
     Ok(p)
+}
+
+/// The form's anti-forgery token: its one `csrf` field (empty when there is none, or more
+/// than one, so the form is refused as stale).
+fn csrf_of(p: &[(String, String)]) -> &str {
+    let mut v = p.iter().filter(|(k, _)| k == "csrf");
+    match (v.next(), v.next()) {
+        (Some((_, t)), None) => t,
+        _ => "",
+    }
 }
 
 fn field<'a>(p: &'a [(String, String)], k: &str) -> Option<&'a str> {
@@ -1548,7 +1557,7 @@ pub async fn upgrade(
     State(st): State<Arc<AppState>>,
     u: PageUser,
     Path(id): Path<String>,
-    Form(f): Form<CsrfForm>,
+    PageForm(f): PageForm<CsrfForm>,
 ) -> PageResult {
     u.check_csrf(&f.csrf)?;
     let idn = id_of(&id)?;
@@ -1662,8 +1671,10 @@ async fn request_page(
 pub async fn add_request(
     State(st): State<Arc<AppState>>,
     u: PageUser,
-    mut mp: Multipart,
+    mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> PageResult {
+    // Not a multipart form: not this portal's request form.
+    let mut mp = mp.map_err(|_| PageError(PortalError::stale_form()))?;
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut atts: Vec<Attachment> = Vec::new();
     let bad = |e: axum::extract::multipart::MultipartError| {
@@ -1694,7 +1705,7 @@ pub async fn add_request(
             fields.push((name, v));
         }
     }
-    u.check_csrf(field(&fields, "csrf").unwrap_or(""))?;
+    u.check_csrf(csrf_of(&fields))?;
     let g = |k: &str| field(&fields, k).unwrap_or("").to_string();
     let account: Option<i64> = g("account_id").parse().ok();
     let Some(acc) = account else {
@@ -1814,7 +1825,7 @@ pub async fn close_request(
     State(st): State<Arc<AppState>>,
     u: PageUser,
     Path(n): Path<String>,
-    Form(f): Form<CloseForm>,
+    PageForm(f): PageForm<CloseForm>,
 ) -> PageResult {
     u.check_csrf(&f.csrf)?;
     let c = u.caller.clone();

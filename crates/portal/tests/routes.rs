@@ -1066,6 +1066,133 @@ async fn disabling_or_a_new_password_ends_sessions_for_good() {
     assert_eq!(p.get("/accounts", Some(&fresh)).await.status, 200);
 }
 
+/// A form whose anti-forgery field is missing or given twice, or that is not a form at all,
+/// answers the stale-form page (403), whatever the form.
+#[tokio::test]
+async fn forms_without_exactly_one_token_answer_the_stale_form_page() {
+    let p = Portal::new();
+    let (c, csrf) = p.login("staff@vendor.example").await;
+    let sites = format!("/accounts/{}/sites", p.contoso);
+    let twice: &[(&str, &str)] = &[("csrf", &csrf), ("csrf", &csrf), ("name", "Lab")];
+    for (path, form) in [
+        ("/logout", &[][..]),
+        (
+            "/logout",
+            &[("csrf", csrf.as_str()), ("csrf", csrf.as_str())][..],
+        ),
+        ("/requests/AFR-0000001/close", &[("answer", "x")][..]),
+        (
+            "/requests/AFR-0000001/close",
+            &[("csrf", csrf.as_str()), ("csrf", "x"), ("answer", "x")][..],
+        ),
+        (&format!("/accounts/{}/upgrade", p.contoso), &[][..]),
+        (sites.as_str(), twice),
+        ("/requests", &[("csrf", csrf.as_str())][..]),
+    ] {
+        let r = p.post_form(path, Some(&c), form).await;
+        assert_eq!(r.status, 403, "{path} {form:?}: {}", r.text());
+        assert!(
+            r.text().contains("This form has expired"),
+            "{path}: {}",
+            r.text()
+        );
+        assert_eq!(
+            r.header("content-type").as_deref(),
+            Some("text/html; charset=utf-8")
+        );
+    }
+    let r = p
+        .post_form("/login", None, &[("email", "a@b.example")])
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("This form has expired"));
+    assert_eq!(
+        p.get("/accounts", Some(&c)).await.status,
+        200,
+        "still logged in"
+    );
+}
+
+/// Every error under `/api/v1` is JSON `{"error": {"kind", "message"}}`, also those axum
+/// makes itself: a method the address does not take, a body over the limit where the body
+/// is read as bytes, an address too long.
+#[tokio::test]
+async fn every_api_error_is_json() {
+    let p = Portal::new();
+    let t = p.token("staff@vendor.example");
+    let kind = |r: &Answer| {
+        assert_eq!(
+            r.header("content-type").as_deref(),
+            Some("application/json")
+        );
+        r.json()["error"]["kind"].as_str().unwrap().to_string()
+    };
+    for (m, path) in [("PUT", "/api/v1/accounts"), ("DELETE", "/api/v1/requests")] {
+        let r = p.api(m, path, Some(&t), None).await;
+        assert_eq!(r.status, 405, "{m} {path}");
+        assert_eq!(kind(&r), "method-not-allowed");
+        assert!(r.header("allow").is_some());
+    }
+    let huge = "x".repeat(portal::MAX_BODY + 10);
+    let r = p
+        .api(
+            "POST",
+            "/api/v1/files/00000000000000000000000000000000/deactivate",
+            Some(&t),
+            Some(json!({ "with_recovery": huge })),
+        )
+        .await;
+    assert_eq!(r.status, 413);
+    assert_eq!(kind(&r), "payload-too-large");
+    let long = format!("/api/v1/hostid/check?code={}", "A".repeat(9000));
+    let r = p.api("GET", &long, Some(&t), None).await;
+    assert_eq!(r.status, 414);
+    assert_eq!(kind(&r), "uri-too-long");
+    let r = p
+        .api("GET", "/api/v1/accounts/1/files?page=x", Some(&t), None)
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(kind(&r), "bad-request");
+}
+
+/// The API takes what the documentation promises: a request with five attachments of 1 MiB
+/// (base64 makes the body 6.67 MiB), kept byte for byte.
+#[tokio::test]
+async fn the_api_takes_five_attachments_of_one_mib() {
+    use base64::Engine as _;
+    let p = Portal::new();
+    let t = p.token("cert@contoso.example");
+    let max = issuer::ledger::MAX_ATTACHMENT_BYTES;
+    let atts: Vec<serde_json::Value> = (0..issuer::ledger::MAX_ATTACHMENTS)
+        .map(|i| {
+            let bytes: Vec<u8> = (0..max).map(|j| b'a' + ((i + j) % 26) as u8).collect();
+            json!({
+                "name": format!("log{i}.txt"),
+                "content_base64": base64::engine::general_purpose::STANDARD.encode(bytes),
+            })
+        })
+        .collect();
+    let body = json!({
+        "account_id": p.contoso,
+        "request": { "request_type": "Question", "subject": "Logs", "description": "five logs", "date_needed": "2026-12-24" },
+        "attachments": atts,
+    });
+    assert!(
+        body.to_string().len() > portal::MAX_BODY,
+        "over the form's limit"
+    );
+    let r = p
+        .api("POST", "/api/v1/requests", Some(&t), Some(body))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let number = r.json()["number"].as_str().unwrap().to_string();
+    let l = p.ledger();
+    for i in 0..issuer::ledger::MAX_ATTACHMENTS {
+        let a = l.request_attachment(&number, i as i64 + 1).unwrap();
+        assert_eq!(a.bytes.len(), max);
+    }
+}
+
 /// Run the futures together on this task and wait for all of them.
 async fn futures_join<F: std::future::Future>(v: Vec<F>) -> Vec<F::Output> {
     let mut pending: Vec<_> = v.into_iter().map(|f| Some(Box::pin(f))).collect();
@@ -1128,7 +1255,7 @@ async fn answers_carry_security_headers_and_bodies_are_bounded() {
         "not-found"
     );
     let t = p.token("cert@contoso.example");
-    let huge = "x".repeat(portal::MAX_BODY + 10);
+    let huge = "x".repeat(portal::MAX_API_REQUEST_BODY + 10);
     let r = p
         .api(
             "POST",
