@@ -1193,6 +1193,92 @@ async fn the_api_takes_five_attachments_of_one_mib() {
     }
 }
 
+/// Every change made through the portal, by page or API, is in the audit log under one
+/// spelling of its user, `portal:EMAIL`: files issued and updated, requests, everything else.
+#[tokio::test]
+async fn the_audit_log_names_every_portal_user_as_portal_email() {
+    let p = Portal::new();
+    let t = p.token("cert@contoso.example");
+    let files = format!("/api/v1/accounts/{}/files", p.contoso);
+    let r = p
+        .api(
+            "POST",
+            &files,
+            Some(&t),
+            Some(production(&host(41), "audit-1", &[])),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let add = json!({"add": [{"part": "SW-001-4.0-AL02", "quantity": 1}]});
+    let r = p
+        .api(
+            "POST",
+            &format!("/api/v1/files/{id}/update"),
+            Some(&t),
+            Some(add),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let new_id = r.json()["id"].as_str().unwrap().to_string();
+    let r = p
+        .api(
+            "POST",
+            &format!("/api/v1/files/{new_id}/deactivate"),
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let sites = format!("/api/v1/accounts/{}/sites", p.contoso);
+    let r = p
+        .api("POST", &sites, Some(&t), Some(json!({"name": "Audit Lab"})))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let req = json!({"account_id": p.contoso, "request": {"request_type": "Question", "subject": "Why", "date_needed": "2026-12-24"}});
+    let r = p.api("POST", "/api/v1/requests", Some(&t), Some(req)).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let number = r.json()["number"].as_str().unwrap().to_string();
+    let (s, scsrf) = p.login("staff@vendor.example").await;
+    let r = p
+        .post_form(
+            &format!("/requests/{number}/close"),
+            Some(&s),
+            &[("csrf", &scsrf), ("answer", "Because")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+    let l = p.ledger();
+    let mut st = l
+        .connection()
+        .prepare("SELECT action, actor FROM audit WHERE actor <> 't' ORDER BY seq")
+        .unwrap();
+    let rows: Vec<(String, String)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let actions: Vec<&str> = rows.iter().map(|(a, _)| a.as_str()).collect();
+    for want in ["request.add", "request.close", "file.deactivate"] {
+        assert!(actions.contains(&want), "{want} in {actions:?}");
+    }
+    assert!(rows.len() >= 6, "{rows:?}");
+    for (action, actor) in &rows {
+        let want = if action == "request.close" {
+            "portal:staff@vendor.example"
+        } else {
+            "portal:cert@contoso.example"
+        };
+        assert_eq!(actor, want, "{action}");
+    }
+    let by: String = l
+        .connection()
+        .query_row("SELECT requested_by FROM requests", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(by, "portal:cert@contoso.example");
+}
+
 /// Run the futures together on this task and wait for all of them.
 async fn futures_join<F: std::future::Future>(v: Vec<F>) -> Vec<F::Output> {
     let mut pending: Vec<_> = v.into_iter().map(|f| Some(Box::pin(f))).collect();
