@@ -129,7 +129,8 @@ pub async fn api_errors_as_json(req: axum::extract::Request, next: Next) -> Resp
         .map(|b| String::from_utf8_lossy(&b).trim().to_string())
         .unwrap_or_default();
     let (kind, default) = kind_of(status);
-    let message = if text.is_empty() {
+    // A server error's own text may name internals: it is never shown.
+    let message = if text.is_empty() || status.is_server_error() {
         default.to_string()
     } else {
         text

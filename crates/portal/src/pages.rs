@@ -382,6 +382,7 @@ pub async fn login(
     )
     .await
     else {
+        st.throttle.not_checked(&email, addr);
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, "5".to_string())],

@@ -12,7 +12,7 @@
 //!
 //! An attempt is counted before its password is checked, under one lock, so attempts sent
 //! in parallel cannot slip past a limit; a successful login takes its own count back (and
-//! clears its account and address's failures), so successful logins never count. The client
+//! clears the failures of its account from its address), so successful logins never count. The client
 //! address is the socket's peer, or the trusted proxy's header ([`crate::client`]).
 
 use std::collections::HashMap;
@@ -116,12 +116,23 @@ impl Throttle {
         Ok(Attempt { delay })
     }
 
-    /// A login succeeded: take its attempt back from the account's count, and forget the
-    /// failures of this account from this address and of this address.
+    /// A login succeeded: take its attempt back, and forget the failures of this account
+    /// from this address (the address's other failures stay: logging in to one's own
+    /// account does not buy more guesses at others).
     pub fn succeeded(&self, email: &str, addr: Option<IpAddr>) {
+        self.take_back(email, addr, true);
+    }
+
+    /// An attempt whose password was not checked (the server was busy): take it back.
+    pub fn not_checked(&self, email: &str, addr: Option<IpAddr>) {
+        self.take_back(email, addr, false);
+    }
+
+    fn take_back(&self, email: &str, addr: Option<IpAddr>, clear_pair: bool) {
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        for (k, max) in Self::keys(email, addr) {
-            if max.is_some() {
+        for (i, (k, _)) in Self::keys(email, addr).into_iter().enumerate() {
+            // The first key is the account's from this address.
+            if i == 0 && clear_pair {
                 map.remove(&k);
             } else if let Some(e) = map.get_mut(&k) {
                 e.0 = e.0.saturating_sub(1);
@@ -156,6 +167,21 @@ mod tests {
         assert!(
             t.attempt("bob@x.example", A).is_ok(),
             "another account from A"
+        );
+    }
+
+    #[test]
+    fn logging_in_to_ones_own_account_buys_no_more_guesses() {
+        let t = Throttle::default();
+        for i in 0..MAX_FAILURES_PER_ADDRESS - 1 {
+            assert!(t.attempt(&format!("u{i}@x.example"), A).is_ok());
+        }
+        t.attempt("mine@x.example", A).unwrap();
+        t.succeeded("mine@x.example", A);
+        assert!(t.attempt("u0@x.example", A).is_ok(), "the 50th failure");
+        assert!(
+            t.attempt("u1@x.example", A).is_err(),
+            "then the address is refused"
         );
     }
 
