@@ -36,7 +36,7 @@ enum Command {
     /// Serve the portal and its API. The signing key is loaded once (passphrase from
     /// I3LIC_KEY_PASSPHRASE or asked) and never served.
     #[command(
-        after_help = "Example:\n  portal serve --key keys/vendor.key --listen 127.0.0.1:8080"
+        after_help = "Examples:\n  portal serve --key keys/vendor.key --listen 127.0.0.1:8080\n  portal serve --key keys/vendor.key --listen 127.0.0.1:8080 --trusted-proxy 127.0.0.1 --secure-cookies"
     )]
     Serve {
         /// The secret key files are signed with.
