@@ -35,7 +35,7 @@ pub use portal::{
 };
 
 /// Schema version stored in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// How long a writer waits for another one to finish before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -670,8 +670,15 @@ impl Ledger {
                     // Schema 2 keeps each file's signed payload as JSON (for `show` and `update`).
                     tx.execute_batch(MIGRATE_1_TO_2)?;
                 }
-                // Schema 3 adds the portal's users, tokens and activation file requests.
+                // Schema 3 adds the portal's users, tokens and activation file requests
+                // (with schema 4's column).
                 tx.execute_batch(portal::PORTAL_SCHEMA)?;
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            }
+            3 => {
+                Self::require_ledger_tables(&tx, &self.path)?;
+                // Schema 4 ends a portal user's sessions for good when they are disabled.
+                tx.execute_batch(portal::MIGRATE_3_TO_4)?;
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             }
             v if v == SCHEMA_VERSION => Self::require_ledger_tables(&tx, &self.path)?,

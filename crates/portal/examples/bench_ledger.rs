@@ -26,7 +26,7 @@ const HOST: &str = "1NKRG-23000-002B3-BW000-00GGJ";
 const PASSWORD: &str = "bench-password-1";
 
 fn user_and_token(l: &mut Ledger, path: &Path) {
-    let hash = portal::auth::hash_password(PASSWORD).expect("hash");
+    let hash = portal::auth::hash_password("bench@vendor.example", PASSWORD).expect("hash");
     l.add_portal_user(
         "bench@vendor.example",
         Role::Staff,

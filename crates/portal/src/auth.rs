@@ -1,5 +1,5 @@
 //! Who is calling: passwords (argon2id), browser sessions with their anti-forgery token,
-//! API tokens, and login throttling.
+//! and API tokens. Login throttling is in [`crate::throttle`].
 //!
 //! Sessions live in the server's memory (a restart logs everyone out; nothing of a session
 //! is worth keeping across one). A session id is 32 random bytes from the operating system,
@@ -10,7 +10,6 @@
 //! login is worthless after it.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -31,22 +30,14 @@ pub const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(12 * 3600);
 pub const MAX_SESSIONS: usize = 100_000;
 /// API tokens start with this, so they are recognised in logs and secret scanners.
 pub const TOKEN_PREFIX: &str = "i3lic_pt_";
-/// Login attempts allowed per account within [`THROTTLE_WINDOW`] (a successful login
-/// clears the account's count).
-pub const MAX_FAILURES: u32 = 5;
-/// Login attempts allowed per address within [`THROTTLE_WINDOW`]: higher than per account,
-/// so that people behind one proxy do not lock each other out.
-pub const MAX_FAILURES_PER_ADDRESS: u32 = 50;
-/// The longest password checked (longer ones are wrong without being hashed).
-pub const MAX_PASSWORD: usize = 1024;
+pub use crate::passwords::{MAX_PASSWORD, MIN_PASSWORD};
+pub use crate::throttle::{
+    Throttle, ACCOUNT_DELAY, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS, THROTTLE_WINDOW,
+};
 /// The cookie that carries the login form's anti-forgery token.
 pub const LOGIN_COOKIE: &str = "i3lic_login";
 /// Password checks run at once (argon2id takes 19 MiB each); others wait their turn.
 pub const PASSWORD_CHECKS: usize = 4;
-/// The window failed logins are counted over.
-pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
-/// The shortest password accepted.
-pub const MIN_PASSWORD: usize = 10;
 
 fn random32() -> [u8; 32] {
     let mut b = [0u8; 32];
@@ -58,19 +49,33 @@ fn b64(b: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
 
-/// Hash a password with argon2id (the argon2 crate's defaults: 19 MiB, 2 passes) and a
-/// random salt, as a PHC string.
-pub fn hash_password(password: &str) -> Result<String, String> {
-    if password.chars().count() < MIN_PASSWORD {
-        return Err(format!(
-            "the password must have at least {MIN_PASSWORD} characters"
-        ));
-    }
-    if password.len() > MAX_PASSWORD {
-        return Err(format!("the password must be at most {MAX_PASSWORD} bytes"));
-    }
+/// argon2id's cost: 19 MiB of memory, 2 passes, 1 lane, OWASP's minimum for argon2id
+/// (Password Storage Cheat Sheet). Hashes made with other parameters still verify: they are
+/// read from the hash.
+pub const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
+/// Passes over the memory.
+pub const ARGON2_PASSES: u32 = 2;
+/// Lanes.
+pub const ARGON2_LANES: u32 = 1;
+
+fn argon2id() -> Result<Argon2<'static>, String> {
+    let params = argon2::Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES, None)
+        .map_err(|e| format!("argon2 parameters: {e}"))?;
+    Ok(Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        params,
+    ))
+}
+
+/// Check a new password of the user with this e-mail address against the policy
+/// ([`crate::passwords::check_new_password`]), then hash it with argon2id
+/// ([`ARGON2_MEMORY_KIB`], [`ARGON2_PASSES`], [`ARGON2_LANES`]) and a random salt, as a PHC
+/// string.
+pub fn hash_password(email: &str, password: &str) -> Result<String, String> {
+    crate::passwords::check_new_password(email, password)?;
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
+    argon2id()?
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| format!("hashing the password: {e}"))
@@ -94,7 +99,9 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 /// user costs as much as one for a known user (no timing tells which addresses exist).
 pub fn dummy_hash() -> &'static str {
     static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    H.get_or_init(|| hash_password("not a real password at all").unwrap_or_default())
+    H.get_or_init(|| {
+        hash_password("nobody@invalid.example", "not a real password at all").unwrap_or_default()
+    })
 }
 
 /// A new anti-forgery token for the login form.
@@ -127,6 +134,9 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub struct Session {
     /// The portal user's id, once logged in.
     pub user_id: Option<i64>,
+    /// The user's `sessions_epoch` at login: the session is over once the ledger's differs
+    /// (the user was disabled or given a new password since, from the CLI or a page).
+    pub epoch: i64,
     /// The anti-forgery token every state-changing form of this session carries.
     pub csrf: String,
     /// When it started.
@@ -142,12 +152,14 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    /// A new session (anonymous with `None`): returns the cookie value and the session.
-    pub fn create(&self, user_id: Option<i64>) -> (String, Session) {
+    /// A new session (anonymous with `None`) of a user whose `sessions_epoch` is `epoch`:
+    /// returns the cookie value and the session.
+    pub fn create(&self, user_id: Option<i64>, epoch: i64) -> (String, Session) {
         let id = random32();
         let now = Instant::now();
         let s = Session {
             user_id,
+            epoch,
             csrf: b64(&random32()),
             created: now,
             last_seen: now,
@@ -214,117 +226,30 @@ impl Sessions {
     }
 }
 
-/// Login attempts, per account and per address. An attempt is counted before its password
-/// is checked, under one lock, so attempts sent in parallel cannot slip past the limit.
-#[derive(Debug, Default)]
-pub struct Throttle {
-    map: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-impl Throttle {
-    fn keys(email: &str, addr: Option<IpAddr>) -> Vec<(String, u32)> {
-        let mut k = vec![(format!("u:{}", email.to_lowercase()), MAX_FAILURES)];
-        if let Some(a) = addr {
-            k.push((format!("a:{a}"), MAX_FAILURES_PER_ADDRESS));
-        }
-        k
-    }
-
-    /// Count a login attempt, or refuse it with how long to wait when the account or the
-    /// address has used up its attempts in the window.
-    pub fn attempt(&self, email: &str, addr: Option<IpAddr>) -> Result<(), Duration> {
-        let now = Instant::now();
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, (_, since)| now.duration_since(*since) < THROTTLE_WINDOW);
-        }
-        let keys = Self::keys(email, addr);
-        let wait = keys
-            .iter()
-            .filter_map(|(k, max)| map.get(k).map(|v| (v, *max)))
-            .filter(|((n, since), max)| *n >= *max && now.duration_since(*since) < THROTTLE_WINDOW)
-            .map(|((_, since), _)| THROTTLE_WINDOW.saturating_sub(now.duration_since(*since)))
-            .max();
-        if let Some(w) = wait {
-            return Err(w);
-        }
-        for (k, _) in keys {
-            let e = map.entry(k).or_insert((0, now));
-            if now.duration_since(e.1) >= THROTTLE_WINDOW {
-                *e = (0, now);
-            }
-            e.0 += 1;
-        }
-        Ok(())
-    }
-
-    /// Forget the account's attempts after a successful login (the address keeps its count).
-    pub fn succeeded(&self, email: &str) {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&format!("u:{}", email.to_lowercase()));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn passwords_hash_with_argon2id_and_verify() {
-        let h = hash_password("correct horse battery").unwrap();
-        assert!(h.starts_with("$argon2id$"), "{h}");
+        let h = hash_password("ann@x.example", "correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
         assert!(verify_password("correct horse battery", &h));
         assert!(!verify_password("correct horse batterY", &h));
         assert!(!verify_password("x", "not a hash"));
-        assert!(hash_password("short").is_err());
+        assert!(hash_password("ann@x.example", "short").is_err());
+        assert!(hash_password("ann@x.example", "aaaaaaaaaa").is_err());
     }
 
     #[test]
     fn sessions_are_found_by_cookie_and_ended() {
         let s = Sessions::default();
-        let (cookie, sess) = s.create(Some(3));
+        let (cookie, sess) = s.create(Some(3), 0);
         assert_eq!(s.get(&cookie).unwrap().csrf, sess.csrf);
         assert!(s.get("garbage").is_none());
         assert!(s.get(&b64(&[0u8; 32])).is_none());
         s.remove_user(3);
         assert!(s.get(&cookie).is_none());
-    }
-
-    #[test]
-    fn attempts_are_limited_per_account_and_per_address() {
-        let t = Throttle::default();
-        let a: IpAddr = "10.0.0.1".parse().unwrap();
-        for _ in 0..MAX_FAILURES {
-            assert!(t.attempt("Ann@x.example", Some(a)).is_ok());
-        }
-        assert!(t.attempt("ann@x.example", None).is_err(), "per account");
-        t.succeeded("ann@x.example");
-        assert!(
-            t.attempt("ann@x.example", None).is_ok(),
-            "a login clears the account"
-        );
-        for i in 0..MAX_FAILURES_PER_ADDRESS - MAX_FAILURES {
-            assert!(t.attempt(&format!("u{i}@x.example"), Some(a)).is_ok());
-        }
-        assert!(t.attempt("bob@x.example", Some(a)).is_err(), "per address");
-        assert!(t.attempt("bob@x.example", None).is_ok());
-    }
-
-    #[test]
-    fn attempts_in_parallel_cannot_pass_the_limit() {
-        let t = std::sync::Arc::new(Throttle::default());
-        let ok: u32 = (0..32)
-            .map(|_| {
-                let t = t.clone();
-                std::thread::spawn(move || u32::from(t.attempt("ann@x.example", None).is_ok()))
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .map(|h| h.join().unwrap())
-            .sum();
-        assert_eq!(ok, MAX_FAILURES);
     }
 
     #[test]

@@ -10,8 +10,9 @@ use issuer::IssuerError;
 pub struct PortalError {
     /// The HTTP status.
     pub status: StatusCode,
-    /// `bad-request`, `unauthorized`, `forbidden`, `not-found`, `conflict`, `not-enough`,
-    /// `rule`, `too-many-requests`, `payload-too-large`, `stale-form`, `internal`.
+    /// `bad-request`, `unauthorized`, `forbidden`, `not-found`, `method-not-allowed`,
+    /// `conflict`, `not-enough`, `rule`, `too-many-requests`, `payload-too-large`,
+    /// `uri-too-long`, `unsupported-media-type`, `stale-form`, `internal`.
     pub kind: &'static str,
     /// What is wrong, in words.
     pub message: String,

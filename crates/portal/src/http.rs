@@ -4,9 +4,10 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 
@@ -50,6 +51,119 @@ impl From<PortalError> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         (self.0.status, crate::pages::error_page(&self.0)).into_response()
+    }
+}
+
+/// The longest address (path and query) served, in bytes; longer ones answer 414.
+pub const MAX_URI: usize = 8 * 1024;
+
+/// What an API error of this status is called when the answer was not made by the API's
+/// own handlers (axum's routing and body limits): its kind and a message.
+fn kind_of(status: StatusCode) -> (&'static str, &'static str) {
+    match status {
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
+            ("bad-request", "The request is malformed.")
+        }
+        StatusCode::UNAUTHORIZED => (
+            "unauthorized",
+            "Log in first (or send a valid API token as 'Authorization: Bearer ...').",
+        ),
+        StatusCode::FORBIDDEN => ("forbidden", "This is not allowed."),
+        StatusCode::NOT_FOUND => (
+            "not-found",
+            "There is nothing here, or it belongs to an account you cannot see.",
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method-not-allowed",
+            "This address does not take this method (the Allow header lists those it takes).",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "The request body is too large."),
+        StatusCode::URI_TOO_LONG => ("uri-too-long", "The address is too long."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported-media-type",
+            "Send the body as JSON, with 'Content-Type: application/json'.",
+        ),
+        StatusCode::TOO_MANY_REQUESTS => ("too-many-requests", "Too many requests: wait a little."),
+        s if s.is_server_error() => (
+            "internal",
+            "Something went wrong on our side; nothing was changed.",
+        ),
+        _ => ("bad-request", "The request was refused."),
+    }
+}
+
+/// Every refusal under `/api/` as JSON `{"error": {"kind", "message"}}`, whoever made it: the
+/// API's handlers already answer so, and this turns the rest (axum's 405 with an empty body,
+/// a body limit's or an extractor's plain text) into the same shape, keeping `Allow`,
+/// `Retry-After` and `WWW-Authenticate`. An address over [`MAX_URI`] bytes answers 414 (as
+/// JSON under `/api/`, as a page elsewhere).
+pub async fn api_errors_as_json(req: axum::extract::Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let long = req
+        .uri()
+        .path_and_query()
+        .is_some_and(|p| p.as_str().len() > MAX_URI);
+    if long {
+        let (kind, msg) = kind_of(StatusCode::URI_TOO_LONG);
+        let e = PortalError::new(StatusCode::URI_TOO_LONG, kind, msg);
+        return if api {
+            ApiError(e).into_response()
+        } else {
+            PageError(e).into_response()
+        };
+    }
+    let res = next.run(req).await;
+    let status = res.status();
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !api || json || !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    // axum's own refusals are one short line; more is not read.
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let (kind, default) = kind_of(status);
+    // A server error's own text may name internals: it is never shown.
+    let message = if text.is_empty() || status.is_server_error() {
+        default.to_string()
+    } else {
+        text
+    };
+    let mut out = ApiError(PortalError::new(status, kind, message)).into_response();
+    for h in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+        if let Some(v) = parts.headers.get(&h) {
+            out.headers_mut().insert(h, v.clone());
+        }
+    }
+    out
+}
+
+/// A page's urlencoded form whose refusals are pages: a form that cannot be read as this
+/// page's form (a field missing or given twice, another content type) did not come from
+/// this portal's page, and answers the stale-form page (403); one over the body limit, 413.
+#[derive(Debug)]
+pub struct PageForm<T>(pub T);
+
+impl<T, S> FromRequest<S> for PageForm<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = PageError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, PageError> {
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(v)) => Ok(PageForm(v)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(PageError(
+                PortalError::new(e.status(), "payload-too-large", "The form is too large."),
+            )),
+            Err(_) => Err(PageError(PortalError::stale_form())),
+        }
     }
 }
 
@@ -108,18 +222,24 @@ pub fn login_cookie(state: &AppState, value: &str) -> String {
     set_cookie(state, crate::auth::LOGIN_COOKIE, value, "/login", Some(600))
 }
 
-/// The address a request came from (none in in-process tests).
+/// The address a request came from: the socket's peer, or the client a trusted proxy names
+/// ([`crate::client`]); none in in-process tests.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<Arc<AppState>> for ClientAddr {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
         Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
+            parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| {
+                state
+                    .config
+                    .trusted_proxies
+                    .client(c.0.ip(), &parts.headers)
+            }),
         ))
     }
 }
@@ -170,13 +290,34 @@ impl PageUser {
     }
 }
 
-/// Sent to the login page.
+/// Sent to the login page (the `Set-Cookie` that removes an ended session's cookie with it).
 #[derive(Debug)]
-pub struct ToLogin(String);
+pub struct ToLogin(String, Option<String>);
+
+impl ToLogin {
+    /// To the login page and back to `back` after it.
+    fn to(back: String) -> Self {
+        ToLogin(back, None)
+    }
+
+    /// A session whose user was disabled, removed or given a new password since it began:
+    /// it ends here for good (so the login page shows instead of sending the browser back).
+    fn ended(state: &AppState, cookie: &str, back: String) -> Self {
+        state.sessions.remove(cookie);
+        ToLogin(back, Some(session_cookie(state, "")))
+    }
+}
 
 impl IntoResponse for ToLogin {
     fn into_response(self) -> Response {
-        Redirect::to(&format!("/login?next={}", url_encode(&self.0))).into_response()
+        let mut r = Redirect::to(&format!("/login?next={}", url_encode(&self.0))).into_response();
+        if let Some(v) = self
+            .1
+            .and_then(|c| axum::http::HeaderValue::from_str(&c).ok())
+        {
+            r.headers_mut().insert(header::SET_COOKIE, v);
+        }
+        r
     }
 }
 
@@ -194,9 +335,10 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
-async fn load_user(state: &Arc<AppState>, id: i64) -> Option<Caller> {
+/// The caller of a session of user `id` started under `epoch`, if it may go on.
+pub(crate) async fn load_user(state: &Arc<AppState>, id: i64, epoch: i64) -> Option<Caller> {
     state
-        .read_kept(move |l, kept, _| service::caller(l, kept, id))
+        .read_kept(move |l, kept, _| service::caller(l, kept, id, epoch))
         .await
         .ok()
         .flatten()
@@ -209,7 +351,9 @@ impl FromRequestParts<Arc<AppState>> for PageUser {
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
         let s = PageSession::from_request_parts(parts, state).await?;
-        let caller = load_user(state, s.user_id).await.ok_or(ToLogin(s.back))?;
+        let Some(caller) = load_user(state, s.user_id, s.session.epoch).await else {
+            return Err(ToLogin::ended(state, &s.cookie, s.back));
+        };
         Ok(PageUser {
             caller,
             session: s.session,
@@ -249,10 +393,10 @@ impl FromRequestParts<Arc<AppState>> for PageSession {
             .await
             .unwrap_or(None)
         else {
-            return Err(ToLogin(back));
+            return Err(ToLogin::to(back));
         };
         let Some(user_id) = s.session.user_id else {
-            return Err(ToLogin(back));
+            return Err(ToLogin::to(back));
         };
         Ok(PageSession {
             session: s.session,
@@ -302,10 +446,10 @@ impl PageSession {
             + Send
             + 'static,
     {
-        let id = self.user_id;
+        let (id, epoch) = (self.user_id, self.session.epoch);
         let read = state
             .read_kept(move |l, kept, cat| {
-                let Some(caller) = service::caller(l, kept, id)? else {
+                let Some(caller) = service::caller(l, kept, id, epoch)? else {
                     return Ok(None);
                 };
                 let v = f(l, kept, cat, &caller)?;
@@ -321,7 +465,11 @@ impl PageSession {
                 },
                 v,
             )),
-            Ok(None) => Err(PageRefusal::Login(ToLogin(self.back))),
+            Ok(None) => Err(PageRefusal::Login(ToLogin::ended(
+                state,
+                &self.cookie,
+                self.back,
+            ))),
             Err(e) => Err(PageRefusal::Page(e.into())),
         }
     }

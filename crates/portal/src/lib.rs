@@ -44,18 +44,27 @@ use axum::Router;
 
 mod api;
 pub mod auth;
+pub mod client;
 pub mod error;
 mod http;
 pub mod kept;
 pub mod openapi;
 mod pages;
+pub mod passwords;
+pub mod server;
 pub mod service;
+pub mod throttle;
 
 pub use error::PortalError;
 pub use service::{AppState, Caller, Config};
 
-/// The largest request body accepted (five 1 MiB attachments and the form around them).
+/// The largest request body accepted (the request form's five 1 MiB attachments and the
+/// form around them).
 pub const MAX_BODY: usize = 6 * 1024 * 1024;
+
+/// The largest body of `POST /api/v1/requests`: five 1 MiB attachments in base64 (4/3 of
+/// their size, 6.67 MiB) and the request's text (at most about 21 KB).
+pub const MAX_API_REQUEST_BODY: usize = 8 * 1024 * 1024;
 
 /// The largest login form accepted.
 pub const MAX_FORM: usize = 16 * 1024;
@@ -170,7 +179,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/files/{file}/deactivate", post(api::deactivate))
         .route(
             "/api/v1/requests",
-            get(api::requests).post(api::add_request),
+            get(api::requests)
+                .post(api::add_request)
+                .layer(DefaultBodyLimit::max(MAX_API_REQUEST_BODY)),
         )
         .route("/api/v1/requests/{number}", get(api::request))
         .route("/api/v1/hostid/check", get(api::host_id_check));
@@ -181,6 +192,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/static/portal.css", get(pages::css))
         .route("/static/portal.js", get(pages::js))
         .fallback(http::not_found)
+        .layer(axum::middleware::from_fn(http::api_errors_as_json))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security_headers,

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use format::{LicenseType, Timestamp};
 use issuer::{ActivityRow, Attachment, IssueRequest, NewRequest, PartQuantity, Role};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
@@ -14,7 +13,7 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 use crate::auth;
 use crate::error::PortalError;
 use crate::http::{
-    session_cookie, AnySession, ClientAddr, PageError, PageRefusal, PageSession, PageUser,
+    session_cookie, AnySession, ClientAddr, PageError, PageForm, PageRefusal, PageSession, PageUser,
 };
 use crate::kept::Key;
 use crate::service::{self, ActivityQuery, AppState, NewSite, UpdateForm, PAGE_SIZE};
@@ -279,13 +278,32 @@ pub async fn login_form(
     Query(q): Query<NextQuery>,
 ) -> Response {
     let next = safe_next(q.next.as_deref());
-    if s.as_ref().is_some_and(|s| s.session.user_id.is_some()) {
-        return Redirect::to(&next).into_response();
+    let mut ended = false;
+    if let Some(s) = s {
+        if let Some(id) = s.session.user_id {
+            if crate::http::load_user(&st, id, s.session.epoch)
+                .await
+                .is_some()
+            {
+                return Redirect::to(&next).into_response();
+            }
+            // Its user was disabled or given a new password since: the session is over,
+            // and the form shows (instead of sending the browser back to a page that
+            // sends it here).
+            st.sessions.remove(&s.cookie);
+            ended = true;
+        }
     }
     let token = auth::login_token();
     let mut r = login_page(&token, &next, "", None).into_response();
-    if let Ok(v) = HeaderValue::from_str(&crate::http::login_cookie(&st, &token)) {
-        r.headers_mut().insert(header::SET_COOKIE, v);
+    let mut cookies = vec![crate::http::login_cookie(&st, &token)];
+    if ended {
+        cookies.push(session_cookie(&st, ""));
+    }
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
     }
     r
 }
@@ -308,7 +326,7 @@ pub async fn login(
     s: Option<AnySession>,
     headers: axum::http::HeaderMap,
     ClientAddr(addr): ClientAddr,
-    Form(f): Form<LoginForm>,
+    PageForm(f): PageForm<LoginForm>,
 ) -> Response {
     let next = safe_next(f.next.as_deref());
     let cookie = crate::http::cookie(&headers, auth::LOGIN_COOKIE).unwrap_or("");
@@ -329,17 +347,24 @@ pub async fn login(
         )
             .into_response();
     }
-    if let Err(wait) = st.throttle.attempt(&email, addr) {
-        let msg = format!(
-            "Too many failed logins. Try again in {} minutes.",
-            wait.as_secs().div_ceil(60).max(1)
-        );
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())],
-            login_page(&f.csrf, &next, &email, Some(&msg)),
-        )
-            .into_response();
+    let attempt = match st.throttle.attempt(&email, addr) {
+        Ok(a) => a,
+        Err(wait) => {
+            let msg = format!(
+                "Too many failed logins. Try again in {} minutes.",
+                wait.as_secs().div_ceil(60).max(1)
+            );
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())],
+                login_page(&f.csrf, &next, &email, Some(&msg)),
+            )
+                .into_response();
+        }
+    };
+    // An account under attack from elsewhere: its logins wait, but go on.
+    if !attempt.delay.is_zero() {
+        tokio::time::sleep(attempt.delay).await;
     }
     let e2 = email.clone();
     let found = st
@@ -357,6 +382,7 @@ pub async fn login(
     )
     .await
     else {
+        st.throttle.not_checked(&email, addr);
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, "5".to_string())],
@@ -378,11 +404,11 @@ pub async fn login(
     .unwrap_or(false);
     match user {
         Some(u) if good => {
-            st.throttle.succeeded(&email);
+            st.throttle.succeeded(&email, addr);
             if let Some(old) = s {
                 st.sessions.remove(&old.cookie);
             }
-            let (cookie, _) = st.sessions.create(Some(u.id));
+            let (cookie, _) = st.sessions.create(Some(u.id), u.sessions_epoch);
             tracing::info!(target: "i3lic::portal", user = %u.email, "logged in");
             let mut r = Redirect::to(&next).into_response();
             for c in [
@@ -421,7 +447,7 @@ pub struct CsrfForm {
 pub async fn logout(
     State(st): State<Arc<AppState>>,
     u: PageUser,
-    Form(f): Form<CsrfForm>,
+    PageForm(f): PageForm<CsrfForm>,
 ) -> PageResult {
     u.check_csrf(&f.csrf)?;
     st.sessions.remove(&u.cookie);
@@ -1058,8 +1084,18 @@ fn decode(s: &str) -> Result<String, PortalError> {
 /// A state-changing form's fields, once its anti-forgery token is this session's.
 fn checked_form(u: &PageUser, body: &[u8]) -> Result<Vec<(String, String)>, PortalError> {
     let p = pairs(body)?;
-    u.check_csrf(field(&p, "csrf").unwrap_or(""))?;
+    u.check_csrf(csrf_of(&p))?;
     Ok(p)
+}
+
+/// The form's anti-forgery token: its one `csrf` field (empty when there is none, or more
+/// than one, so the form is refused as stale).
+fn csrf_of(p: &[(String, String)]) -> &str {
+    let mut v = p.iter().filter(|(k, _)| k == "csrf");
+    match (v.next(), v.next()) {
+        (Some((_, t)), None) => t,
+        _ => "",
+    }
 }
 
 fn field<'a>(p: &'a [(String, String)], k: &str) -> Option<&'a str> {
@@ -1522,7 +1558,7 @@ pub async fn upgrade(
     State(st): State<Arc<AppState>>,
     u: PageUser,
     Path(id): Path<String>,
-    Form(f): Form<CsrfForm>,
+    PageForm(f): PageForm<CsrfForm>,
 ) -> PageResult {
     u.check_csrf(&f.csrf)?;
     let idn = id_of(&id)?;
@@ -1636,8 +1672,10 @@ async fn request_page(
 pub async fn add_request(
     State(st): State<Arc<AppState>>,
     u: PageUser,
-    mut mp: Multipart,
+    mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> PageResult {
+    // Not a multipart form: not this portal's request form.
+    let mut mp = mp.map_err(|_| PageError(PortalError::stale_form()))?;
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut atts: Vec<Attachment> = Vec::new();
     let bad = |e: axum::extract::multipart::MultipartError| {
@@ -1668,7 +1706,7 @@ pub async fn add_request(
             fields.push((name, v));
         }
     }
-    u.check_csrf(field(&fields, "csrf").unwrap_or(""))?;
+    u.check_csrf(csrf_of(&fields))?;
     let g = |k: &str| field(&fields, k).unwrap_or("").to_string();
     let account: Option<i64> = g("account_id").parse().ok();
     let Some(acc) = account else {
@@ -1788,7 +1826,7 @@ pub async fn close_request(
     State(st): State<Arc<AppState>>,
     u: PageUser,
     Path(n): Path<String>,
-    Form(f): Form<CloseForm>,
+    PageForm(f): PageForm<CloseForm>,
 ) -> PageResult {
     u.check_csrf(&f.csrf)?;
     let c = u.caller.clone();
@@ -1910,8 +1948,8 @@ pub async fn add_user(
         if *password != *again {
             return Err(PortalError::bad_request("The two passwords differ."));
         }
-        let pw = password.clone();
-        let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
+        let (pw, em) = (password.clone(), g("email"));
+        let hash = tokio::task::spawn_blocking(move || auth::hash_password(&em, &pw))
             .await
             .map_err(PortalError::internal)?
             .map_err(PortalError::bad_request)?;

@@ -5,6 +5,7 @@ mod common;
 
 use axum::http::StatusCode;
 use common::*;
+use portal::auth;
 use serde_json::json;
 
 /// A form post: address, fields, the status expected.
@@ -951,6 +952,333 @@ async fn logins_are_throttled_and_disabled_users_refused() {
     );
 }
 
+/// Behind a trusted proxy, failed logins are counted per client (the proxy's last entry of
+/// `X-Forwarded-For`) and per account; successful logins never count; an account under
+/// attack from one address still lets its owner in from another, after a short delay; a
+/// peer that is not the proxy cannot choose its address with the header.
+#[tokio::test]
+async fn login_throttling_counts_failures_per_client_and_account() {
+    let delay = std::time::Duration::from_millis(300);
+    let p = Portal::new_with(|c| {
+        c.trusted_proxies = portal::client::TrustedProxies {
+            addrs: vec!["10.9.9.9".parse().unwrap()],
+            header: Default::default(),
+        };
+        c.login_delay = delay;
+    });
+    let proxy = Some("10.9.9.9");
+    let login = |email: &'static str, pw: &'static str, client: &'static str| {
+        let p = &p;
+        async move {
+            p.try_login_from(email, pw, None, proxy, Some(&format!("1.2.3.4, {client}")))
+                .await
+                .status
+        }
+    };
+    // Ordinary logins of many people through the proxy, more than an address may fail.
+    for _ in 0..=auth::MAX_FAILURES_PER_ADDRESS {
+        assert_eq!(
+            login("cert@contoso.example", PASSWORD, "198.51.100.8").await,
+            StatusCode::SEE_OTHER
+        );
+    }
+    assert_eq!(
+        login("cert@contoso.example", "wrong password!", "198.51.100.8").await,
+        401,
+        "successful logins never count"
+    );
+    // An attacker guesses one account.
+    for _ in 0..auth::MAX_FAILURES {
+        assert_eq!(
+            login("plain@contoso.example", "wrong password!", "198.51.100.66").await,
+            401
+        );
+    }
+    assert_eq!(
+        login("plain@contoso.example", PASSWORD, "198.51.100.66").await,
+        429,
+        "the attacker's address is refused for that account"
+    );
+    let started = std::time::Instant::now();
+    assert_eq!(
+        login("plain@contoso.example", PASSWORD, "198.51.100.7").await,
+        StatusCode::SEE_OTHER,
+        "the owner, from another address, logs in"
+    );
+    assert!(started.elapsed() >= delay, "after a short delay");
+    assert_eq!(
+        login("pat@partner.example", PASSWORD, "198.51.100.66").await,
+        StatusCode::SEE_OTHER,
+        "other accounts from the attacker's address are not locked"
+    );
+    // Without the proxy, the header names nobody: a direct client is its socket address.
+    let direct = p
+        .try_login_from(
+            "plain@contoso.example",
+            "wrong password!",
+            None,
+            Some("203.0.113.5"),
+            Some("198.51.100.66"),
+        )
+        .await;
+    assert_eq!(direct.status, 401, "not the attacker's count");
+}
+
+/// Disabling a user or setting their password (as `portal user disable|password` do, on the
+/// ledger) ends their sessions for good: a cookie from before stays refused after `enable`.
+/// A browser whose session ended gets the login page, not a loop of redirects.
+#[tokio::test]
+async fn disabling_or_a_new_password_ends_sessions_for_good() {
+    let p = Portal::new();
+    let email = "plain@contoso.example";
+    let (before_disable, _) = p.login(email).await;
+    let (looping, _) = p.login(email).await;
+    let mut l = p.ledger();
+    l.set_portal_user_active(email, false, "admin").unwrap();
+    // The browser of a disabled user: the account page sends it to the login page, which
+    // shows (it used to send the browser back, and so on).
+    let r = p.get("/accounts", Some(&looping)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let form = p.get("/login?next=%2Faccounts", Some(&looping)).await;
+    assert_eq!(form.status, 200, "the login page shows");
+    assert!(form.text().contains("name=\"password\""));
+    l.set_portal_user_active(email, true, "admin").unwrap();
+    let r = p.get("/accounts", Some(&before_disable)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "a cookie from before disable stays refused after enable"
+    );
+    assert_eq!(p.get("/login", Some(&before_disable)).await.status, 200);
+    let (before_reset, _) = p.login(email).await;
+    l.set_portal_password(
+        email,
+        &portal::auth::hash_password(email, PASSWORD).unwrap(),
+        "admin",
+    )
+    .unwrap();
+    assert_eq!(
+        p.get("/accounts", Some(&before_reset)).await.status,
+        StatusCode::SEE_OTHER,
+        "a new password ends the sessions"
+    );
+    let (fresh, _) = p.login(email).await;
+    assert_eq!(p.get("/accounts", Some(&fresh)).await.status, 200);
+}
+
+/// A form whose anti-forgery field is missing or given twice, or that is not a form at all,
+/// answers the stale-form page (403), whatever the form.
+#[tokio::test]
+async fn forms_without_exactly_one_token_answer_the_stale_form_page() {
+    let p = Portal::new();
+    let (c, csrf) = p.login("staff@vendor.example").await;
+    let sites = format!("/accounts/{}/sites", p.contoso);
+    let twice: &[(&str, &str)] = &[("csrf", &csrf), ("csrf", &csrf), ("name", "Lab")];
+    for (path, form) in [
+        ("/logout", &[][..]),
+        (
+            "/logout",
+            &[("csrf", csrf.as_str()), ("csrf", csrf.as_str())][..],
+        ),
+        ("/requests/AFR-0000001/close", &[("answer", "x")][..]),
+        (
+            "/requests/AFR-0000001/close",
+            &[("csrf", csrf.as_str()), ("csrf", "x"), ("answer", "x")][..],
+        ),
+        (&format!("/accounts/{}/upgrade", p.contoso), &[][..]),
+        (sites.as_str(), twice),
+        ("/requests", &[("csrf", csrf.as_str())][..]),
+    ] {
+        let r = p.post_form(path, Some(&c), form).await;
+        assert_eq!(r.status, 403, "{path} {form:?}: {}", r.text());
+        assert!(
+            r.text().contains("This form has expired"),
+            "{path}: {}",
+            r.text()
+        );
+        assert_eq!(
+            r.header("content-type").as_deref(),
+            Some("text/html; charset=utf-8")
+        );
+    }
+    let r = p
+        .post_form("/login", None, &[("email", "a@b.example")])
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("This form has expired"));
+    assert_eq!(
+        p.get("/accounts", Some(&c)).await.status,
+        200,
+        "still logged in"
+    );
+}
+
+/// Every error under `/api/v1` is JSON `{"error": {"kind", "message"}}`, also those axum
+/// makes itself: a method the address does not take, a body over the limit where the body
+/// is read as bytes, an address too long.
+#[tokio::test]
+async fn every_api_error_is_json() {
+    let p = Portal::new();
+    let t = p.token("staff@vendor.example");
+    let kind = |r: &Answer| {
+        assert_eq!(
+            r.header("content-type").as_deref(),
+            Some("application/json")
+        );
+        r.json()["error"]["kind"].as_str().unwrap().to_string()
+    };
+    for (m, path) in [("PUT", "/api/v1/accounts"), ("DELETE", "/api/v1/requests")] {
+        let r = p.api(m, path, Some(&t), None).await;
+        assert_eq!(r.status, 405, "{m} {path}");
+        assert_eq!(kind(&r), "method-not-allowed");
+        assert!(r.header("allow").is_some());
+    }
+    let huge = "x".repeat(portal::MAX_BODY + 10);
+    let r = p
+        .api(
+            "POST",
+            "/api/v1/files/00000000000000000000000000000000/deactivate",
+            Some(&t),
+            Some(json!({ "with_recovery": huge })),
+        )
+        .await;
+    assert_eq!(r.status, 413);
+    assert_eq!(kind(&r), "payload-too-large");
+    let long = format!("/api/v1/hostid/check?code={}", "A".repeat(9000));
+    let r = p.api("GET", &long, Some(&t), None).await;
+    assert_eq!(r.status, 414);
+    assert_eq!(kind(&r), "uri-too-long");
+    let r = p
+        .api("GET", "/api/v1/accounts/1/files?page=x", Some(&t), None)
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(kind(&r), "bad-request");
+}
+
+/// The API takes what the documentation promises: a request with five attachments of 1 MiB
+/// (base64 makes the body 6.67 MiB), kept byte for byte.
+#[tokio::test]
+async fn the_api_takes_five_attachments_of_one_mib() {
+    use base64::Engine as _;
+    let p = Portal::new();
+    let t = p.token("cert@contoso.example");
+    let max = issuer::ledger::MAX_ATTACHMENT_BYTES;
+    let atts: Vec<serde_json::Value> = (0..issuer::ledger::MAX_ATTACHMENTS)
+        .map(|i| {
+            let bytes: Vec<u8> = (0..max).map(|j| b'a' + ((i + j) % 26) as u8).collect();
+            json!({
+                "name": format!("log{i}.txt"),
+                "content_base64": base64::engine::general_purpose::STANDARD.encode(bytes),
+            })
+        })
+        .collect();
+    let body = json!({
+        "account_id": p.contoso,
+        "request": { "request_type": "Question", "subject": "Logs", "description": "five logs", "date_needed": "2026-12-24" },
+        "attachments": atts,
+    });
+    assert!(
+        body.to_string().len() > portal::MAX_BODY,
+        "over the form's limit"
+    );
+    let r = p
+        .api("POST", "/api/v1/requests", Some(&t), Some(body))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let number = r.json()["number"].as_str().unwrap().to_string();
+    let l = p.ledger();
+    for i in 0..issuer::ledger::MAX_ATTACHMENTS {
+        let a = l.request_attachment(&number, i as i64 + 1).unwrap();
+        assert_eq!(a.bytes.len(), max);
+    }
+}
+
+/// Every change made through the portal, by page or API, is in the audit log under one
+/// spelling of its user, `portal:EMAIL`: files issued and updated, requests, everything else.
+#[tokio::test]
+async fn the_audit_log_names_every_portal_user_as_portal_email() {
+    let p = Portal::new();
+    let t = p.token("cert@contoso.example");
+    let files = format!("/api/v1/accounts/{}/files", p.contoso);
+    let r = p
+        .api(
+            "POST",
+            &files,
+            Some(&t),
+            Some(production(&host(41), "audit-1", &[])),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let add = json!({"add": [{"part": "SW-001-4.0-AL02", "quantity": 1}]});
+    let r = p
+        .api(
+            "POST",
+            &format!("/api/v1/files/{id}/update"),
+            Some(&t),
+            Some(add),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let new_id = r.json()["id"].as_str().unwrap().to_string();
+    let r = p
+        .api(
+            "POST",
+            &format!("/api/v1/files/{new_id}/deactivate"),
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let sites = format!("/api/v1/accounts/{}/sites", p.contoso);
+    let r = p
+        .api("POST", &sites, Some(&t), Some(json!({"name": "Audit Lab"})))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let req = json!({"account_id": p.contoso, "request": {"request_type": "Question", "subject": "Why", "date_needed": "2026-12-24"}});
+    let r = p.api("POST", "/api/v1/requests", Some(&t), Some(req)).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let number = r.json()["number"].as_str().unwrap().to_string();
+    let (s, scsrf) = p.login("staff@vendor.example").await;
+    let r = p
+        .post_form(
+            &format!("/requests/{number}/close"),
+            Some(&s),
+            &[("csrf", &scsrf), ("answer", "Because")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+    let l = p.ledger();
+    let mut st = l
+        .connection()
+        .prepare("SELECT action, actor FROM audit WHERE actor <> 't' ORDER BY seq")
+        .unwrap();
+    let rows: Vec<(String, String)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let actions: Vec<&str> = rows.iter().map(|(a, _)| a.as_str()).collect();
+    for want in ["request.add", "request.close", "file.deactivate"] {
+        assert!(actions.contains(&want), "{want} in {actions:?}");
+    }
+    assert!(rows.len() >= 6, "{rows:?}");
+    for (action, actor) in &rows {
+        let want = if action == "request.close" {
+            "portal:staff@vendor.example"
+        } else {
+            "portal:cert@contoso.example"
+        };
+        assert_eq!(actor, want, "{action}");
+    }
+    let by: String = l
+        .connection()
+        .query_row("SELECT requested_by FROM requests", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(by, "portal:cert@contoso.example");
+}
+
 /// Run the futures together on this task and wait for all of them.
 async fn futures_join<F: std::future::Future>(v: Vec<F>) -> Vec<F::Output> {
     let mut pending: Vec<_> = v.into_iter().map(|f| Some(Box::pin(f))).collect();
@@ -1013,7 +1341,7 @@ async fn answers_carry_security_headers_and_bodies_are_bounded() {
         "not-found"
     );
     let t = p.token("cert@contoso.example");
-    let huge = "x".repeat(portal::MAX_BODY + 10);
+    let huge = "x".repeat(portal::MAX_API_REQUEST_BODY + 10);
     let r = p
         .api(
             "POST",
@@ -1158,7 +1486,7 @@ async fn staff_manage_portal_users() {
     let page = p.get("/users", Some(&s)).await;
     assert_eq!(page.status, 200);
     assert!(page.text().contains("plain@contoso.example"));
-    let add = |pw2: &'static str| {
+    let add_with = |pw: &'static str, pw2: &'static str| {
         let (s, scsrf) = (s.clone(), scsrf.clone());
         let p = &p;
         async move {
@@ -1171,16 +1499,28 @@ async fn staff_manage_portal_users() {
                     ("role", "customer"),
                     ("account", "Contoso"),
                     ("certified", "yes"),
-                    ("password", PASSWORD),
+                    ("password", pw),
                     ("password2", pw2),
                 ],
             )
             .await
         }
     };
+    let add = |pw2: &'static str| add_with(PASSWORD, pw2);
     let differ = add("something else entirely").await;
     assert_eq!(differ.status, 400);
     assert!(differ.text().contains("The two passwords differ."));
+    for (weak, why) in [
+        ("aaaaaaaaaa", "repeated"),
+        ("Password2024!", "most common passwords"),
+        ("qwertyuiop", "most common passwords"),
+        ("New@Contoso.example", "e-mail"),
+        ("new-contoso-1234", "e-mail"),
+    ] {
+        let r = add_with(weak, weak).await;
+        assert_eq!(r.status, 400, "{weak}");
+        assert!(r.text().contains(why), "{weak}: {}", r.text());
+    }
     assert_eq!(add(PASSWORD).await.status, StatusCode::SEE_OTHER);
     let (nc, _) = p.login("new@contoso.example").await;
     let user = p

@@ -46,7 +46,8 @@ fn the_api_answers_as_its_openapi_document_says() {
         for (p, q) in [("SW-001-4.0-SL03", 100), ("SW-001-4.0-AL02", 1000)] {
             l.add_order(&catalog, "Contoso", p, q, true, "t").unwrap();
         }
-        let hash = portal::auth::hash_password("schemathesis-password").unwrap();
+        let hash =
+            portal::auth::hash_password("st@vendor.example", "schemathesis-password").unwrap();
         l.add_portal_user("st@vendor.example", Role::Staff, false, &[], &hash, "t")
             .unwrap();
         let (t, d) = portal::auth::new_token();

@@ -12,7 +12,7 @@ use sha2::Digest;
 use super::{check_name, check_text, Ledger};
 use crate::error::IssuerError;
 
-/// Tables of the portal (schema 3).
+/// Tables of the portal (schema 3, with schema 4's `sessions_epoch`).
 pub(super) const PORTAL_SCHEMA: &str = r#"
 CREATE TABLE portal_users (
     id            INTEGER PRIMARY KEY,
@@ -21,7 +21,8 @@ CREATE TABLE portal_users (
     certified     INTEGER NOT NULL DEFAULT 0 CHECK (certified IN (0, 1)),
     password_hash TEXT NOT NULL,
     active        INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
-    created_at    INTEGER NOT NULL
+    created_at    INTEGER NOT NULL,
+    sessions_epoch INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE portal_user_accounts (
     user_id    INTEGER NOT NULL REFERENCES portal_users(id),
@@ -73,6 +74,11 @@ CREATE TRIGGER request_attachments_immutable BEFORE UPDATE ON request_attachment
 CREATE TRIGGER request_attachments_no_delete BEFORE DELETE ON request_attachments
     BEGIN SELECT RAISE(ABORT, 'attachments are never deleted'); END;
 "#;
+
+/// Schema 3 to 4: a portal user's `sessions_epoch`, raised when the user is disabled or
+/// their password is set, so every session started before it ends for good.
+pub(super) const MIGRATE_3_TO_4: &str =
+    "ALTER TABLE portal_users ADD COLUMN sessions_epoch INTEGER NOT NULL DEFAULT 0;";
 
 /// The most attachments a request may carry.
 pub const MAX_ATTACHMENTS: usize = 5;
@@ -163,6 +169,10 @@ pub struct PortalUser {
     pub active: bool,
     /// The accounts the user may see, by name (staff see every account; this list is empty).
     pub accounts: Vec<String>,
+    /// Raised whenever the user's browser sessions must end for good (the user is disabled,
+    /// or their password is set): a session started under another value is over.
+    #[serde(skip)]
+    pub sessions_epoch: i64,
 }
 
 /// An account as the portal addresses it.
@@ -432,10 +442,11 @@ fn user_row(conn: &Connection, r: &rusqlite::Row<'_>) -> rusqlite::Result<Portal
         certified: r.get(3)?,
         active: r.get(4)?,
         accounts,
+        sessions_epoch: r.get(5)?,
     })
 }
 
-const USER_COLUMNS: &str = "id, email, role, certified, active";
+const USER_COLUMNS: &str = "id, email, role, certified, active, sessions_epoch";
 
 impl Ledger {
     /// Every account with its id, by name.
@@ -587,7 +598,7 @@ impl Ledger {
             "SELECT {USER_COLUMNS}, password_hash FROM portal_users WHERE email = ?1"
         ))?;
         Ok(st
-            .query_row([email], |r| Ok((user_row(&self.conn, r)?, r.get(5)?)))
+            .query_row([email], |r| Ok((user_row(&self.conn, r)?, r.get(6)?)))
             .optional()?)
     }
 
@@ -612,7 +623,8 @@ impl Ledger {
     }
 
     /// Enable or disable a portal user. A disabled user cannot log in, and their API tokens
-    /// stop working.
+    /// stop working; disabling also raises their `sessions_epoch`, so their browser sessions
+    /// stay over when they are enabled again.
     pub fn set_portal_user_active(
         &mut self,
         email: &str,
@@ -626,7 +638,9 @@ impl Ledger {
         let (id, was) = Self::portal_user_id(&tx, email)?;
         if was != active {
             tx.execute(
-                "UPDATE portal_users SET active = ?1 WHERE id = ?2",
+                "UPDATE portal_users SET active = ?1,
+                    sessions_epoch = sessions_epoch + (CASE WHEN ?1 THEN 0 ELSE 1 END)
+                 WHERE id = ?2",
                 params![active, id],
             )?;
             let j = |v: bool| serde_json::json!({ "active": v }).to_string();
@@ -644,7 +658,8 @@ impl Ledger {
         Ok(())
     }
 
-    /// Replace a portal user's password hash.
+    /// Replace a portal user's password hash, ending their browser sessions for good (their
+    /// `sessions_epoch` is raised).
     pub fn set_portal_password(
         &mut self,
         email: &str,
@@ -657,7 +672,7 @@ impl Ledger {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (id, _) = Self::portal_user_id(&tx, email)?;
         tx.execute(
-            "UPDATE portal_users SET password_hash = ?1 WHERE id = ?2",
+            "UPDATE portal_users SET password_hash = ?1, sessions_epoch = sessions_epoch + 1 WHERE id = ?2",
             params![password_hash, id],
         )?;
         Self::append_audit(&tx, now, actor, "portal-user.password", email, None, None)?;
@@ -744,7 +759,7 @@ impl Ledger {
     /// The active user a live (not revoked) token belongs to, by the token's digest.
     pub fn portal_token_user(&self, digest: &[u8; 32]) -> Result<Option<PortalUser>, IssuerError> {
         let mut st = self.conn.prepare_cached(
-            "SELECT u.id, u.email, u.role, u.certified, u.active
+            "SELECT u.id, u.email, u.role, u.certified, u.active, u.sessions_epoch
              FROM portal_tokens t JOIN portal_users u ON u.id = t.user_id
              WHERE t.digest = ?1 AND t.revoked_at IS NULL AND u.active = 1",
         )?;
@@ -1111,6 +1126,46 @@ mod tests {
         assert!(attachment_type("../x.txt", 10).is_err());
         assert!(attachment_type(".txt", 10).is_err());
         assert!(attachment_type("x.txt", MAX_ATTACHMENT_BYTES + 1).is_err());
+    }
+
+    #[test]
+    fn disabling_and_a_new_password_raise_the_sessions_epoch() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.db");
+        let mut l = Ledger::open(&path).unwrap();
+        l.add_account("Contoso", "t").unwrap();
+        let email = "ann@contoso.example";
+        let accounts = ["Contoso".to_string()];
+        l.add_portal_user(email, Role::Customer, false, &accounts, "h", "t")
+            .unwrap();
+        let epoch = |l: &Ledger| {
+            l.portal_user_login(email)
+                .unwrap()
+                .unwrap()
+                .0
+                .sessions_epoch
+        };
+        assert_eq!(epoch(&l), 0);
+        l.set_portal_user_active(email, false, "t").unwrap();
+        assert_eq!(epoch(&l), 1, "disabled");
+        l.set_portal_user_active(email, true, "t").unwrap();
+        assert_eq!(epoch(&l), 1, "enabling brings no session back");
+        l.set_portal_password(email, "h2", "t").unwrap();
+        assert_eq!(epoch(&l), 2, "a new password");
+        // A schema-3 ledger (no sessions_epoch) is migrated on open, its users kept.
+        l.connection()
+            .execute_batch(
+                "ALTER TABLE portal_users DROP COLUMN sessions_epoch; PRAGMA user_version = 3;",
+            )
+            .unwrap();
+        drop(l);
+        let l = Ledger::open(&path).unwrap();
+        assert_eq!(epoch(&l), 0);
+        let v: i64 = l
+            .connection()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, super::super::SCHEMA_VERSION);
     }
 
     #[test]

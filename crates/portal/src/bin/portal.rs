@@ -36,7 +36,7 @@ enum Command {
     /// Serve the portal and its API. The signing key is loaded once (passphrase from
     /// I3LIC_KEY_PASSPHRASE or asked) and never served.
     #[command(
-        after_help = "Example:\n  portal serve --key keys/vendor.key --listen 127.0.0.1:8080"
+        after_help = "Examples:\n  portal serve --key keys/vendor.key --listen 127.0.0.1:8080\n  portal serve --key keys/vendor.key --listen 127.0.0.1:8080 --trusted-proxy 127.0.0.1 --secure-cookies"
     )]
     Serve {
         /// The secret key files are signed with.
@@ -49,6 +49,21 @@ enum Command {
         /// terminates it).
         #[arg(long)]
         secure_cookies: bool,
+        /// A reverse proxy in front of the portal (repeatable): for requests whose socket
+        /// peer is ADDR, the client address (login throttling) is the last entry of
+        /// --proxy-header that is not a trusted proxy, instead of the peer.
+        #[arg(long = "trusted-proxy", value_name = "ADDR")]
+        trusted_proxies: Vec<std::net::IpAddr>,
+        /// The header the trusted proxies name the client in: x-forwarded-for or forwarded.
+        #[arg(long, value_name = "HEADER", default_value = "x-forwarded-for")]
+        proxy_header: portal::client::ProxyHeader,
+        /// Seconds a client has to send a request's line and headers (also between requests
+        /// of a kept-alive connection); then the connection is closed.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        header_timeout: u64,
+        /// Connections served at once; more wait until one ends.
+        #[arg(long, value_name = "N", default_value_t = portal::server::MAX_CONNECTIONS as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        max_connections: u64,
     },
     /// Portal users.
     #[command(subcommand)]
@@ -83,7 +98,8 @@ enum UserCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Disable a user: no login, no API token works, open sessions end at their next request.
+    /// Disable a user: no login, no API token works, and every open session ends for good
+    /// (enabling the user again does not bring them back).
     Disable {
         /// E-mail address.
         email: String,
@@ -93,7 +109,8 @@ enum UserCmd {
         /// E-mail address.
         email: String,
     },
-    /// Set a new password (from I3LIC_PORTAL_PASSWORD, or asked twice).
+    /// Set a new password (from I3LIC_PORTAL_PASSWORD, or asked twice); the user's open
+    /// sessions end.
     Password {
         /// E-mail address.
         email: String,
@@ -184,9 +201,9 @@ fn password() -> Result<Zeroizing<String>, Failure> {
     Ok(a)
 }
 
-fn hashed_password() -> Result<String, Failure> {
+fn hashed_password(email: &str) -> Result<String, Failure> {
     let p = password()?;
-    portal::auth::hash_password(&p).map_err(Failure::Usage)
+    portal::auth::hash_password(email, &p).map_err(Failure::Usage)
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
@@ -204,16 +221,33 @@ fn run(cli: Cli) -> Result<(), Failure> {
             key,
             listen,
             secure_cookies,
+            trusted_proxies,
+            proxy_header,
+            header_timeout,
+            max_connections,
         } => {
             let catalog = issuer::catalog::load(cli.catalog.as_deref())?;
             let key = issuer::keys::load_secret_key(&key, &mut || {
                 issuer::keys::passphrase_from_env_or_prompt(false)
             })?;
-            let state = AppState::open(&db, catalog, key, Config { secure_cookies })?;
+            let config = Config {
+                secure_cookies,
+                trusted_proxies: portal::client::TrustedProxies {
+                    addrs: trusted_proxies,
+                    header: proxy_header,
+                },
+                ..Config::default()
+            };
+            let state = AppState::open(&db, catalog, key, config)?;
             if let Some(w) = state.loose_permissions() {
                 eprintln!("warning: {w}");
             }
-            serve(Arc::new(state), listen)
+            let limits = portal::server::Limits {
+                header_read_timeout: std::time::Duration::from_secs(header_timeout),
+                max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
+                ..Default::default()
+            };
+            serve(Arc::new(state), listen, limits)
         }
         Command::User(u) => {
             let mut l = Ledger::open(&db)?;
@@ -225,7 +259,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     certified,
                 } => {
                     let role: Role = role.parse()?;
-                    let hash = hashed_password()?;
+                    let hash = hashed_password(&email)?;
                     let u =
                         l.add_portal_user(&email, role, certified, &accounts, &hash, &actor())?;
                     eprintln!(
@@ -281,7 +315,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     eprintln!("enabled portal user {email}");
                 }
                 UserCmd::Password { email } => {
-                    let hash = hashed_password()?;
+                    let hash = hashed_password(&email)?;
                     l.set_portal_password(&email, &hash, &actor())?;
                     eprintln!("set a new password for portal user {email}");
                 }
@@ -307,7 +341,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-fn serve(state: Arc<AppState>, listen: SocketAddr) -> Result<(), Failure> {
+fn serve(
+    state: Arc<AppState>,
+    listen: SocketAddr,
+    limits: portal::server::Limits,
+) -> Result<(), Failure> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -322,32 +360,30 @@ fn serve(state: Arc<AppState>, listen: SocketAddr) -> Result<(), Failure> {
         tracing::info!(target: "i3lic::portal", key = %state.key_id(), %addr, "serving");
         println!("portal listening on http://{addr}/");
         let _ = std::io::stdout().flush();
-        let app = portal::router(state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let ctrl_c = tokio::signal::ctrl_c();
-                #[cfg(unix)]
-                {
-                    let mut term =
-                        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                            .ok();
-                    let term = async {
-                        match term.as_mut() {
-                            Some(t) => {
-                                t.recv().await;
-                            }
-                            None => std::future::pending::<()>().await,
+        let app = portal::router(state);
+        portal::server::serve(listener, app, limits, async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+                let term = async {
+                    match term.as_mut() {
+                        Some(t) => {
+                            t.recv().await;
                         }
-                    };
-                    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-                }
-                #[cfg(not(unix))]
-                {
-                    let _ = ctrl_c.await;
-                }
-            })
-            .await
-            .map_err(|e| Failure::Io(format!("serving: {e}")))
+                        None => std::future::pending::<()>().await,
+                    }
+                };
+                tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = ctrl_c.await;
+            }
+        })
+        .await;
+        Ok(())
     })
 }
 

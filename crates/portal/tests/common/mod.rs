@@ -67,6 +67,18 @@ impl Answer {
 
 impl Portal {
     pub fn new() -> Portal {
+        Portal::with_config(Config::default())
+    }
+
+    /// A portal whose default configuration `f` changes.
+    pub fn new_with(f: impl FnOnce(&mut Config)) -> Portal {
+        let mut c = Config::default();
+        f(&mut c);
+        Portal::with_config(c)
+    }
+
+    /// A portal started with this configuration.
+    pub fn with_config(config: Config) -> Portal {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ledger.db");
         let catalog = Catalog::built_in().unwrap();
@@ -89,7 +101,7 @@ impl Portal {
             l.add_order(&catalog, "Fabrikam", "SW-001-4.0-SL03", 1, true, "t")
                 .unwrap();
             // One hash for all: argon2id is slow on purpose.
-            let hash = portal::auth::hash_password(PASSWORD).unwrap();
+            let hash = portal::auth::hash_password(USERS[0].0, PASSWORD).unwrap();
             for (email, role, cert, accounts) in USERS {
                 let accounts: Vec<String> = accounts.iter().map(|s| s.to_string()).collect();
                 l.add_portal_user(email, *role, *cert, &accounts, &hash, "t")
@@ -98,7 +110,7 @@ impl Portal {
         }
         let key = SecretKey::generate();
         let key2 = SecretKey::from_seed(&key.seed());
-        let state = Arc::new(AppState::open(&path, catalog, key2, Config::default()).unwrap());
+        let state = Arc::new(AppState::open(&path, catalog, key2, config).unwrap());
         let (contoso, fabrikam) = {
             let l = Ledger::open(&path).unwrap();
             let refs = l.account_refs().unwrap();
@@ -211,6 +223,19 @@ impl Portal {
 impl Portal {
     /// The login form, then its post with the form's cookie (and a session cookie, if any).
     pub async fn try_login(&self, email: &str, password: &str, session: Option<&str>) -> Answer {
+        self.try_login_from(email, password, session, None, None)
+            .await
+    }
+
+    /// [`Portal::try_login`] over a connection from `peer`, with an `X-Forwarded-For` header.
+    pub async fn try_login_from(
+        &self,
+        email: &str,
+        password: &str,
+        session: Option<&str>,
+        peer: Option<&str>,
+        forwarded_for: Option<&str>,
+    ) -> Answer {
         let form = self.get("/login", None).await;
         let token = login_cookie_of(&form).expect("the login page sets its token cookie");
         assert_eq!(csrf_of(&form.text()), token);
@@ -227,11 +252,20 @@ impl Portal {
         if let Some(s) = session {
             cookies.push_str(&format!("; i3lic_session={s}"));
         }
-        let req = Request::post("/login")
+        let mut req = Request::post("/login")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, cookies)
-            .body(Body::from(body))
-            .unwrap();
+            .header(header::COOKIE, cookies);
+        if let Some(f) = forwarded_for {
+            req = req.header("x-forwarded-for", f);
+        }
+        let mut req = req.body(Body::from(body)).unwrap();
+        if let Some(p) = peer {
+            let ip: std::net::IpAddr = p.parse().unwrap();
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
+                    ip, 40000,
+                )));
+        }
         self.call(req).await
     }
 }

@@ -1,0 +1,110 @@
+//! The portal's connections: hyper's HTTP/1 server under the router, with the limits
+//! `axum::serve` does not set. A request's head (request line and headers) must arrive
+//! within [`Limits::header_read_timeout`] of the connection being ready for it (also between
+//! requests of a kept-alive connection) and fit in [`Limits::max_header_bytes`] (else 431
+//! and the connection closes); at most [`Limits::max_connections`] connections are served
+//! at once, the others waiting in the listening socket's queue until one ends.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+
+/// How long a client has to send a request's head.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest request head (request line and headers) accepted, in bytes.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// Connections served at once.
+pub const MAX_CONNECTIONS: usize = 512;
+/// A connection's read buffer at most (hyper's default is about 400 KiB, held by every
+/// unfinished request).
+const MAX_BUF: usize = 64 * 1024;
+/// How long open connections may finish their requests after shutdown begins.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Connection limits of [`serve`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// How long a client has to send a request's head ([`HEADER_READ_TIMEOUT`]).
+    pub header_read_timeout: Duration,
+    /// The largest request head, in bytes ([`MAX_HEADER_BYTES`]).
+    pub max_header_bytes: usize,
+    /// Connections served at once ([`MAX_CONNECTIONS`]).
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            max_header_bytes: MAX_HEADER_BYTES,
+            max_connections: MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// Serve `app` on `listener` within `limits` until `shutdown` completes; then stop accepting
+/// and give open connections a few seconds to finish. Each request carries its peer's
+/// address as `ConnectInfo<SocketAddr>`.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_header_size(limits.max_header_bytes)
+        .max_buf_size(MAX_BUF.max(limits.max_header_bytes).max(8192));
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            s = slots.clone().acquire_owned() => s,
+            () = &mut shutdown => break,
+        };
+        // The semaphore is never closed.
+        let Ok(slot) = slot else { break };
+        let (stream, peer) = tokio::select! {
+            a = listener.accept() => match a {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little, then go on.
+                    tracing::warn!(target: "i3lic::portal", "accepting a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let svc = tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                req
+            },
+        );
+        let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc));
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(target: "i3lic::portal", %peer, "connection: {e}");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => {}
+    }
+}
