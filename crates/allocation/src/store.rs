@@ -192,6 +192,32 @@ INSERT INTO configured_counts (key, pool, n)
     GROUP BY key, pool;
 ";
 
+/// What a path that is not a regular file is, in words.
+fn file_type_words(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
+}
+
 fn not_a_store(path: &Path, reason: impl Into<String>) -> AllocError {
     AllocError::NotAStore {
         path: path.to_owned(),
@@ -201,12 +227,20 @@ fn not_a_store(path: &Path, reason: impl Into<String>) -> AllocError {
 
 /// Open (creating it, mode 0600, and its folder on first use) the store at `path`.
 pub(crate) fn open(path: &Path) -> Result<Connection, AllocError> {
-    if path.is_dir() {
-        return Err(AllocError::Io {
-            action: "open the store",
-            path: path.to_owned(),
-            source: std::io::Error::new(std::io::ErrorKind::IsADirectory, "it is a folder"),
-        });
+    // Anything but a regular file (a folder, a FIFO, a device) is refused before SQLite
+    // opens it: SQLite would block on a FIFO and leave a `-journal` file beside a device.
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => {
+            return Err(AllocError::Io {
+                action: "open the store",
+                path: path.to_owned(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("it is {}, not a regular file", file_type_words(&meta)),
+                ),
+            });
+        }
+        _ => {}
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.exists() {
@@ -286,22 +320,55 @@ pub(crate) fn open(path: &Path) -> Result<Connection, AllocError> {
     // Last, once the file is known to be a store: switching a file that is not yet in WAL
     // mode rewrites its header (the format versions and the change counter), so it is not
     // done to a file that may still be refused.
-    let _: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .map_err(|e| damaged(path, e))?;
+    switch_to_wal(&conn, path)?;
     Ok(conn)
+}
+
+/// Switch the store to WAL mode. The switch needs the file to itself: SQLite's busy handler
+/// does not wait for that, so while other processes creating the same new store at once
+/// still read it in its first journal mode, it is retried (for up to [`BUSY_TIMEOUT`]) until
+/// one of them has switched it or it can.
+fn switch_to_wal(conn: &Connection, path: &Path) -> Result<(), AllocError> {
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_) => return Ok(()),
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            Err(e) => return Err(damaged(path, e)),
+        }
+    }
 }
 
 /// Whether the file at `path` is a store (or an empty database, to become one), read
 /// without writing anything.
 fn identify(conn: &Connection, path: &Path) -> Result<(), AllocError> {
+    // One read transaction: three separate reads could see another process's creation of
+    // the schema half done (an application id of 0, then a schema version and tables) and
+    // take a store being created for another program's database.
+    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Deferred)
+        .map_err(|e| not_a_store(path, e.to_string()))?;
     let read = |sql: &str| -> Result<i64, AllocError> {
-        conn.query_row(sql, [], |r| r.get(0))
-            .map_err(|e| not_a_store(path, e.to_string()))
+        tx.query_row(sql, [], |r| r.get(0))
+            .map_err(|e| match e.sqlite_error_code() {
+                // Locked past the busy timeout: a failure of the store, not a verdict on it.
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                    AllocError::Store(e)
+                }
+                _ => not_a_store(path, e.to_string()),
+            })
     };
     let app = read("PRAGMA application_id")?;
     let version = read("PRAGMA user_version")?;
     let tables = read("SELECT COUNT(*) FROM sqlite_master")?;
+    // Only read: ending it writes nothing.
+    drop(tx);
     let fresh = app == 0 && version == 0 && tables == 0;
     if !fresh && app != i64::from(APPLICATION_ID) {
         return Err(not_a_store(
