@@ -9,6 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use verify::{License, Verifier, VerifyError};
 
 use crate::error::{AllocError, Entity, RuleKind};
+use crate::identity::{self, StoreIdentity};
 use crate::model::{
     validate_key, validate_name, validate_phone, Clock, ComplianceEvent, KeyCount, KeyReport,
     LoadReport, Place, Pool, Preview, Report, Session, StationKind, SystemClock, Target, UserEntry,
@@ -514,13 +515,20 @@ impl Allocator {
     ) -> Result<Allocator> {
         let path = path.as_ref().to_path_buf();
         let conn = store::open(&path)?;
-        Ok(Allocator {
+        let a = Allocator {
             conn: Mutex::new(conn),
             path,
             verifier,
             clock,
             cache: Mutex::new(None),
-        })
+        };
+        // A store of an earlier release adopts the identity of its loaded file as soon as
+        // a command can check that file's signature. Best effort: a failure here is met
+        // again by the command (and a load or deallocation adopts first).
+        if let Ok(true) = a.read(|c, _| identity::needs_adoption(c)) {
+            let _ = a.tx(|c, _| identity::adopt(c, a.verifier.trust(), a.verifier.now()));
+        }
+        Ok(a)
     }
 
     /// The store's path.
@@ -539,6 +547,8 @@ impl Allocator {
         let now = self.clock.now();
         purge_lapsed(&tx, now)?;
         let out = f(&tx, now)?;
+        // The time the license is checked at, recorded for the clock check.
+        identity::record_time(&tx, self.verifier.now())?;
         tx.commit()?;
         Ok(out)
     }
@@ -561,16 +571,25 @@ impl Allocator {
         let Some(seq) = seq else {
             return Err(AllocError::NoLicenseLoaded);
         };
+        // A clock set back behind the store's latest time seen is refused; within the
+        // tolerance the file is checked at that latest time.
+        let at = identity::effective_time(c, self.verifier.now(), &self.path)?;
         {
             let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some((s, l)) = cache.as_ref() {
-                if *s == seq && l.usable_at(self.verifier.now()) {
+                if *s == seq && l.usable_at(at) {
                     return Ok(l.clone());
                 }
             }
         }
         let bytes: Vec<u8> = c.row("SELECT bytes FROM license WHERE id = 1", [], |r| r.get(0))?;
-        let l = Arc::new(self.verifier.clone().state_read_only().load(&bytes)?);
+        let l = Arc::new(
+            self.verifier
+                .clone()
+                .state_read_only()
+                .at(at)
+                .load(&bytes)?,
+        );
         *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some((seq, l.clone()));
         Ok(l)
     }
@@ -863,11 +882,10 @@ impl Allocator {
                     });
                 }
             }
-            // Rules of the file in force; without a usable file, removals are still allowed
-            // (releasing never exceeds a license) under no rules.
-            let l = self.license_in(c).ok();
-            let empty = Rules::default();
-            let rules = l.as_deref().map_or(&empty, License::rules);
+            // The rules of the stored file, checked against the key that signed it, whatever
+            // this command's trust, host or clock: a file this command cannot use (expired,
+            // or checked with other options) still binds what may be removed.
+            let rules = &identity::stored_rules(c, self.verifier.trust(), self.verifier.now())?;
             let mut removed: BTreeSet<String> = keys.iter().map(|k| (*k).to_string()).collect();
             // Implied-only keys go with what brought them, unless something kept implies them.
             loop {
@@ -1247,13 +1265,15 @@ impl Allocator {
         Ok(events)
     }
 
+    /// Verify a new file at the effective time (the store's clock check passed).
     fn verify_new(&self, bytes: &[u8], record: bool) -> Result<License> {
+        let at = self.read(|c, _| identity::effective_time(c, self.verifier.now(), &self.path))?;
         let v = if record {
             self.verifier.clone()
         } else {
             self.verifier.clone().state_read_only()
         };
-        Ok(v.load(bytes)?)
+        Ok(v.at(at).load(bytes)?)
     }
 
     /// Store-side rollback and product checks against the current file.
@@ -1319,6 +1339,7 @@ impl Allocator {
     pub fn preview(&self, bytes: &[u8]) -> Result<Preview> {
         let new = self.verify_new(bytes, false)?;
         self.read(|c, now| {
+            identity::check_new(c, &new)?;
             Self::check_replaces(c, &new)?;
             Ok(Preview {
                 file_id: new.file_id().to_string(),
@@ -1340,6 +1361,12 @@ impl Allocator {
         let new = self.verify_new(bytes, true)?;
         let new = Arc::new(new);
         let report = self.tx(|c, now| {
+            let at = self.verifier.now();
+            identity::effective_time(c, at, &self.path)?;
+            identity::adopt(c, self.verifier.trust(), at)?;
+            // The store's identity and history: another server's file, a key the store does
+            // not trust, or an older generation (also after a load of another lineage).
+            identity::check_new(c, &new)?;
             let replaced = Self::check_replaces(c, &new)?;
             let events = self.exceeded(c, now, &new)?;
             let seq: i64 = c.row("SELECT COALESCE(MAX(seq), 0) + 1 FROM license", [], |r| r.get(0))?;
@@ -1361,6 +1388,7 @@ impl Allocator {
                     now
                 ],
             )?;
+            identity::record_load(c, &new, self.verifier.trust(), at)?;
             c.exec("DELETE FROM ceilings", [])?;
             for e in &events {
                 c.exec("INSERT INTO ceilings (key, pool, ceiling) VALUES (?1, ?2, ?3)", params![e.key, e.count, e.in_use])?;
@@ -1373,6 +1401,20 @@ impl Allocator {
             *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = None;
         }
         report
+    }
+
+    /// The store's identity (the hosts it serves, the keys it trusts), its rollback history,
+    /// the latest time it saw and the log of identity changes.
+    pub fn identity(&self) -> Result<StoreIdentity> {
+        self.read(|c, _| identity::show(c))
+    }
+
+    /// Re-target the store (an administrator's decision, logged): from now on it serves
+    /// `hosts` (one, or the two of a switchover pair) and trusts `keys`, and loads only files
+    /// that name every one of those hosts and are signed by one of those keys. Its rollback
+    /// history and latest time seen stay. The loaded file and every allocation stay too.
+    pub fn retarget(&self, hosts: &[format::HostId], keys: &[format::PublicKey]) -> Result<()> {
+        self.tx(|c, _| identity::retarget(c, hosts, keys, self.verifier.now()))
     }
 
     /// [`Allocator::load`] of a file on disk.
@@ -1419,7 +1461,8 @@ impl Allocator {
                 return Ok(problems);
             };
             // The bytes themselves, verified again (the cache is not trusted here).
-            let l = Arc::new(self.verifier.clone().state_read_only().load(&bytes)?);
+            let at = identity::effective_time(c, self.verifier.now(), &self.path)?;
+            let l = Arc::new(self.verifier.clone().state_read_only().at(at).load(&bytes)?);
             let columns = (
                 l.file_id().to_string(),
                 l.product().to_string(),
@@ -1431,6 +1474,7 @@ impl Allocator {
             if columns != (file_id, product, lineage, generation, issued_at, supersedes) {
                 problems.push("the stored file's columns do not match its bytes".into());
             }
+            identity::check(c, &l, &mut problems)?;
             let rules = l.rules();
             let mut ceilings: BTreeMap<(String, String), u32> = BTreeMap::new();
             {

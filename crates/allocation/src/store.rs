@@ -10,9 +10,11 @@ use crate::error::AllocError;
 /// `PRAGMA application_id` of an allocation store ("i3la"): another program's database is
 /// recognised and left alone.
 pub const APPLICATION_ID: i32 = 0x6933_6c61;
-/// The schema version (`PRAGMA user_version`). Version 2 added `configured_counts`; a
-/// version-1 store is migrated when it is opened (one transaction).
-pub const SCHEMA_VERSION: i32 = 2;
+/// The schema version (`PRAGMA user_version`). Version 2 added `configured_counts`, version 3
+/// the store's identity and history (`store_hosts`, `store_keys`, `store_state`, `lineages`,
+/// `superseded`, `admin_log`, and the signer beside the loaded file); an older store is
+/// migrated when it is opened (one transaction).
+pub const SCHEMA_VERSION: i32 = 3;
 /// How long a transaction waits for another process's write lock before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -190,6 +192,50 @@ INSERT INTO configured_counts (key, pool, n)
         SELECT key, CASE consumes WHEN 1 THEN 'assignable' ELSE 'concurrent' END AS pool FROM user_grants
         UNION ALL SELECT key, 'assignable' FROM station_grants WHERE consumes = 1)
     GROUP BY key, pool;
+";
+
+/// Version 3: what the store remembers whoever runs a command on it (`identity.rs`): the
+/// hosts it serves and the keys it trusts, the latest time seen, the newest generation per
+/// lineage and the superseded files, the log of identity changes, and the key that signed
+/// the loaded file. The history starts from the loaded file; its identity is adopted from
+/// that file when it is next verified.
+const SCHEMA_V3: &str = "
+ALTER TABLE license ADD COLUMN signer_key TEXT;
+CREATE TABLE store_hosts (
+    code TEXT PRIMARY KEY
+) WITHOUT ROWID;
+CREATE TABLE store_keys (
+    key_id TEXT PRIMARY KEY,
+    public_key TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE store_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    latest_seen INTEGER NOT NULL CHECK (latest_seen >= 0),
+    newest_file TEXT,
+    newest_issued_at TEXT
+);
+CREATE TABLE lineages (
+    lineage TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL CHECK (generation >= 1),
+    file_id TEXT NOT NULL,
+    seq INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE superseded (
+    file_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE admin_log (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+INSERT INTO store_state (id, latest_seen, newest_file, newest_issued_at)
+    VALUES (1, 0, (SELECT file_id FROM license WHERE id = 1), (SELECT issued_at FROM license WHERE id = 1));
+INSERT INTO lineages (lineage, generation, file_id, seq)
+    SELECT lineage, generation, file_id, 1 FROM license WHERE generation IS NOT NULL;
+INSERT INTO superseded (file_id, seq)
+    SELECT supersedes, 1 FROM license WHERE supersedes IS NOT NULL;
 ";
 
 /// What a path that is not a regular file is, in words.
@@ -428,6 +474,13 @@ fn migrate(conn: &Connection, path: &Path) -> Result<(), AllocError> {
             .execute_batch(SCHEMA_V2)
             .map_err(|e| damaged(path, e))?;
         version = 2;
+    }
+    if version == 2 {
+        // Version 2 to 3: identity and history, the history seeded from the loaded file.
+        conn_tx
+            .execute_batch(SCHEMA_V3)
+            .map_err(|e| damaged(path, e))?;
+        version = 3;
     }
     if version != start {
         conn_tx
