@@ -1429,9 +1429,11 @@ impl Allocator {
     /// from the cache) and agreeing with the columns kept beside them, the counters against
     /// the rows, what is in use against the file's counts (above them only as recorded at
     /// the last load), every holder's keys against the file's rules, every session against
-    /// the station and dynamic-remote rules, the organizations against their caps, and every
-    /// name against [`validate_name`]. A stored file that no longer verifies (expired, or no
-    /// longer trusted) is that error.
+    /// the station and dynamic-remote rules, the organizations against their caps, every
+    /// name against [`validate_name`], and the store's identity records (the signer kept
+    /// beside the stored file, its lineage's accepted generation, the clock record). A
+    /// stored file that no longer verifies (expired, no longer trusted, or a clock set back)
+    /// is that error.
     pub fn check(&self) -> Result<Vec<String>> {
         self.read(|c, now| {
             let mut problems = Vec::new();
