@@ -468,3 +468,37 @@ fn licadmin_refuses_a_clock_set_back_behind_the_stores_latest_time_seen() {
         0
     );
 }
+
+#[test]
+fn retarget_takes_one_or_two_hosts_and_at_least_one_key_and_check_sees_a_wrong_signer() {
+    let env = env(&file(&[(CLIENT, 10, 0)], Rules::default()));
+    let third = HostId::from_components(&Components {
+        machine_id: Some("0123456789abcdef0123456789abcdef".into()),
+        macs: vec![[0x02, 0x99, 0x88, 0x77, 0x66, 0x55]],
+        ..Default::default()
+    })
+    .unwrap();
+    let key = vendor().public_key().clone();
+    for (hosts, keys) in [
+        (vec![], vec![key.clone()]),
+        (vec![host(), other_host(), third], vec![key.clone()]),
+        (vec![host()], vec![]),
+    ] {
+        let e = env.alloc.retarget(&hosts, &keys).unwrap_err();
+        assert_eq!((e.exit_code(), e.kind()), (3, "invalid-input"), "{e}");
+    }
+    assert_eq!(env.alloc.identity().unwrap().log.len(), 1, "nothing logged");
+    // The signer kept beside the stored file must be the one that signed it.
+    Connection::open(env.path())
+        .unwrap()
+        .execute(
+            "UPDATE license SET signer_key = ?1",
+            [other_vendor().public_key().to_text("x")],
+        )
+        .unwrap();
+    let problems = env.reopen().check().unwrap();
+    assert!(
+        problems.iter().any(|p| p.contains("did not sign it")),
+        "{problems:?}"
+    );
+}
