@@ -578,6 +578,8 @@ fn every_subcommand_help_has_examples() {
         &["report"],
         &["compliance"],
         &["check"],
+        &["store", "show"],
+        &["store", "retarget"],
         &["completions"],
         &["man"],
     ];

@@ -9,6 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use verify::{License, Verifier, VerifyError};
 
 use crate::error::{AllocError, Entity, RuleKind};
+use crate::identity::{self, StoreIdentity};
 use crate::in_use::{self, Deallocation, InUse};
 use crate::model::{
     validate_key, validate_name, validate_phone, Clock, ComplianceEvent, KeyCount, KeyReport,
@@ -514,14 +515,21 @@ impl Allocator {
     ) -> Result<Allocator> {
         let path = path.as_ref().to_path_buf();
         let conn = store::open(&path)?;
-        Ok(Allocator {
+        let a = Allocator {
             conn: Mutex::new(conn),
             path,
             verifier,
             clock,
             cache: Mutex::new(None),
             rule_index: Mutex::new(None),
-        })
+        };
+        // A store of an earlier release adopts the identity of its loaded file as soon as
+        // a command can check that file's signature. Best effort: a failure here is met
+        // again by the command (and a load or deallocation adopts first).
+        if let Ok(true) = a.read(|c, _| identity::needs_adoption(c)) {
+            let _ = a.tx(|c, _| identity::adopt(c, a.verifier.trust(), a.verifier.now()));
+        }
+        Ok(a)
     }
 
     /// The store's path.
@@ -540,6 +548,8 @@ impl Allocator {
         let now = self.clock.now();
         purge_lapsed(&tx, now)?;
         let out = f(&tx, now)?;
+        // The time the license is checked at, recorded for the clock check.
+        identity::record_time(&tx, self.verifier.now())?;
         tx.commit()?;
         Ok(out)
     }
@@ -562,16 +572,25 @@ impl Allocator {
         let Some(seq) = seq else {
             return Err(AllocError::NoLicenseLoaded);
         };
+        // A clock set back behind the store's latest time seen is refused; within the
+        // tolerance the file is checked at that latest time.
+        let at = identity::effective_time(c, self.verifier.now(), &self.path)?;
         {
             let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some((s, l)) = cache.as_ref() {
-                if *s == seq && l.usable_at(self.verifier.now()) {
+                if *s == seq && l.usable_at(at) {
                     return Ok(l.clone());
                 }
             }
         }
         let bytes: Vec<u8> = c.row("SELECT bytes FROM license WHERE id = 1", [], |r| r.get(0))?;
-        let l = Arc::new(self.verifier.clone().state_read_only().load(&bytes)?);
+        let l = Arc::new(
+            self.verifier
+                .clone()
+                .state_read_only()
+                .at(at)
+                .load(&bytes)?,
+        );
         *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some((seq, l.clone()));
         Ok(l)
     }
@@ -892,12 +911,14 @@ impl Allocator {
                     });
                 }
             }
-            // Rules of the file in force; without a usable file, removals are still allowed
-            // (releasing never exceeds a license) under no rules.
-            let l = self.license_in(c).ok();
-            let rules = l
-                .as_ref()
-                .map_or_else(|| Arc::new(RuleIndex::default()), |l| self.rules_of(l));
+            // The rules of the stored file, checked against the key that signed it, whatever
+            // this command's trust, host or clock: a file this command cannot use (expired,
+            // or checked with other options) still binds what may be removed.
+            let rules = RuleIndex::new(&identity::stored_rules(
+                c,
+                self.verifier.trust(),
+                self.verifier.now(),
+            )?);
             let asked: BTreeSet<String> = keys.iter().map(|k| (*k).to_string()).collect();
             // Implied-only keys go with what brought them, unless something kept implies them.
             let removed = rules.removal(&held, &asked).map_err(|e| {
@@ -1275,13 +1296,15 @@ impl Allocator {
         Ok(events)
     }
 
+    /// Verify a new file at the effective time (the store's clock check passed).
     fn verify_new(&self, bytes: &[u8], record: bool) -> Result<License> {
+        let at = self.read(|c, _| identity::effective_time(c, self.verifier.now(), &self.path))?;
         let v = if record {
             self.verifier.clone()
         } else {
             self.verifier.clone().state_read_only()
         };
-        Ok(v.load(bytes)?)
+        Ok(v.at(at).load(bytes)?)
     }
 
     /// Store-side rollback and product checks against the current file.
@@ -1347,6 +1370,7 @@ impl Allocator {
     pub fn preview(&self, bytes: &[u8]) -> Result<Preview> {
         let new = self.verify_new(bytes, false)?;
         self.read(|c, now| {
+            identity::check_new(c, &new)?;
             Self::check_replaces(c, &new)?;
             Ok(Preview {
                 file_id: new.file_id().to_string(),
@@ -1368,6 +1392,12 @@ impl Allocator {
         let new = self.verify_new(bytes, true)?;
         let new = Arc::new(new);
         let report = self.tx(|c, now| {
+            let at = self.verifier.now();
+            identity::effective_time(c, at, &self.path)?;
+            identity::adopt(c, self.verifier.trust(), at)?;
+            // The store's identity and history: another server's file, a key the store does
+            // not trust, or an older generation (also after a load of another lineage).
+            identity::check_new(c, &new)?;
             let replaced = Self::check_replaces(c, &new)?;
             let events = self.exceeded(c, now, &new)?;
             let seq: i64 = c.row("SELECT COALESCE(MAX(seq), 0) + 1 FROM license", [], |r| r.get(0))?;
@@ -1389,6 +1419,7 @@ impl Allocator {
                     now
                 ],
             )?;
+            identity::record_load(c, &new, self.verifier.trust(), at)?;
             c.exec("DELETE FROM ceilings", [])?;
             for e in &events {
                 c.exec("INSERT INTO ceilings (key, pool, ceiling) VALUES (?1, ?2, ?3)", params![e.key, e.count, e.in_use])?;
@@ -1403,6 +1434,20 @@ impl Allocator {
         report
     }
 
+    /// The store's identity (the hosts it serves, the keys it trusts), its rollback history,
+    /// the latest time it saw and the log of identity changes.
+    pub fn identity(&self) -> Result<StoreIdentity> {
+        self.read(|c, _| identity::show(c))
+    }
+
+    /// Re-target the store (an administrator's decision, logged): from now on it serves
+    /// `hosts` (one, or the two of a switchover pair) and trusts `keys`, and loads only files
+    /// that name every one of those hosts and are signed by one of those keys. Its rollback
+    /// history and latest time seen stay. The loaded file and every allocation stay too.
+    pub fn retarget(&self, hosts: &[format::HostId], keys: &[format::PublicKey]) -> Result<()> {
+        self.tx(|c, _| identity::retarget(c, hosts, keys, self.verifier.now()))
+    }
+
     /// [`Allocator::load`] of a file on disk.
     pub fn load_file(&self, path: impl AsRef<Path>) -> Result<LoadReport> {
         self.load(&read_file(path.as_ref())?)
@@ -1415,9 +1460,11 @@ impl Allocator {
     /// from the cache) and agreeing with the columns kept beside them, the counters against
     /// the rows, what is in use against the file's counts (above them only as recorded at
     /// the last load), every holder's keys against the file's rules, every session against
-    /// the station and dynamic-remote rules, the organizations against their caps, and every
-    /// name against [`validate_name`]. A stored file that no longer verifies (expired, or no
-    /// longer trusted) is that error.
+    /// the station and dynamic-remote rules, the organizations against their caps, every
+    /// name against [`validate_name`], and the store's identity records (the signer kept
+    /// beside the stored file, its lineage's accepted generation, the clock record). A
+    /// stored file that no longer verifies (expired, no longer trusted, or a clock set back)
+    /// is that error.
     pub fn check(&self) -> Result<Vec<String>> {
         self.read(|c, now| {
             let mut problems = Vec::new();
@@ -1447,7 +1494,8 @@ impl Allocator {
                 return Ok(problems);
             };
             // The bytes themselves, verified again (the cache is not trusted here).
-            let l = Arc::new(self.verifier.clone().state_read_only().load(&bytes)?);
+            let at = identity::effective_time(c, self.verifier.now(), &self.path)?;
+            let l = Arc::new(self.verifier.clone().state_read_only().at(at).load(&bytes)?);
             let columns = (
                 l.file_id().to_string(),
                 l.product().to_string(),
@@ -1459,6 +1507,7 @@ impl Allocator {
             if columns != (file_id, product, lineage, generation, issued_at, supersedes) {
                 problems.push("the stored file's columns do not match its bytes".into());
             }
+            identity::check(c, &l, &mut problems)?;
             let rules = RuleIndex::new(l.rules());
             let rules = &rules;
             let mut ceilings: BTreeMap<(String, String), u32> = BTreeMap::new();

@@ -139,6 +139,37 @@ pub enum AllocError {
     /// on `load` the previous license stays.
     #[error("activation file refused: {0}")]
     License(#[from] VerifyError),
+    /// The clock reads more than the tolerance (24 hours) earlier than the latest time the
+    /// store saw: it was set back. The license is not used until it is right again.
+    #[error("the clock reads {now}, but {latest_seen} was already seen by store {}; the clock was set back by more than the {} tolerance", path.display(), tolerance_words(*tolerance_secs))]
+    ClockSetBack {
+        /// The time now.
+        now: String,
+        /// The latest time the store saw.
+        latest_seen: String,
+        /// The tolerance in seconds.
+        tolerance_secs: i64,
+        /// The store.
+        path: PathBuf,
+    },
+    /// The file does not name a host the store serves (recorded when the store was first
+    /// loaded; `licadmin store retarget` changes it).
+    #[error("the file names host(s) {}, but this store serves host {store_host} (recorded when it was first loaded; an administrator changes it with `licadmin store retarget`)", file_hosts.join(", "))]
+    StoreHostMismatch {
+        /// The host the store serves that the file does not name.
+        store_host: String,
+        /// The hosts the file names.
+        file_hosts: Vec<String>,
+    },
+    /// The file is signed by a key the store does not trust (recorded when the store was
+    /// first loaded; `licadmin store retarget` changes it).
+    #[error("the file is signed by key {key_id}, which this store does not trust (it trusts {}; an administrator changes that with `licadmin store retarget`)", trusted.join(", "))]
+    StoreUntrustedKey {
+        /// The key that signed the file.
+        key_id: String,
+        /// The keys the store trusts.
+        trusted: Vec<String>,
+    },
     /// No activation file has been loaded into this store yet.
     #[error("no activation file is loaded in this store (load one with `licadmin load FILE`)")]
     NoLicenseLoaded,
@@ -255,7 +286,8 @@ pub enum AllocError {
 
 impl AllocError {
     /// The process exit code (DESIGN.md): 3 malformed input, 4 I/O, 10-16 the activation
-    /// file refused (as `licverify`), 20 unknown user / station / organization / session,
+    /// file refused (as `licverify`; 11 and 12 also by the store's identity, 14 a clock set
+    /// back behind the store's latest time seen, 16 a rollback against its history), 20 unknown user / station / organization / session,
     /// 21 no license available, 22 a license rule, 23 out of compliance, 1 internal.
     pub fn exit_code(&self) -> i32 {
         match self {
@@ -265,6 +297,9 @@ impl AllocError {
             | AllocError::NotAStore { .. } => 3,
             AllocError::Io { .. } | AllocError::Store(_) => 4,
             AllocError::License(e) => e.exit_code(),
+            AllocError::StoreUntrustedKey { .. } => 11,
+            AllocError::StoreHostMismatch { .. } => 12,
+            AllocError::ClockSetBack { .. } => 14,
             AllocError::Unknown { .. } | AllocError::NotAllocated { .. } => 20,
             AllocError::NoLicenseLoaded
             | AllocError::NoLicenseAvailable { .. }
@@ -291,6 +326,9 @@ impl AllocError {
             AllocError::Store(_) => "store",
             AllocError::NotAStore { .. } => "not-a-store",
             AllocError::License(e) => e.kind(),
+            AllocError::ClockSetBack { .. } => "clock-set-back",
+            AllocError::StoreHostMismatch { .. } => "store-host-mismatch",
+            AllocError::StoreUntrustedKey { .. } => "store-untrusted-key",
             AllocError::NoLicenseLoaded => "no-license-loaded",
             AllocError::Unknown { what, .. } => match what {
                 Entity::User => "unknown-user",
@@ -331,5 +369,14 @@ impl AllocError {
             AllocError::Rule { rule, .. } => Some(*rule),
             _ => None,
         }
+    }
+}
+
+/// `24-hour`, `90-second` (as `verify` words it).
+fn tolerance_words(secs: i64) -> String {
+    if secs > 0 && secs % 3600 == 0 {
+        format!("{}-hour", secs / 3600)
+    } else {
+        format!("{secs}-second")
     }
 }

@@ -120,6 +120,8 @@
 //!   whether a key was allocated explicitly or came by implication only: deallocating X
 //!   removes the keys that came only with X and that no remaining key implies; a key also
 //!   allocated on its own stays. Deallocating Y alone while a held X implies it is refused.
+//!   Deallocation obeys the stored file's rules even when the verifier cannot use that file
+//!   (see "Identity, history and clock").
 //! - **excludes**: no holder holds two keys of a set; the closure of what is allocated is
 //!   checked against what the holder holds.
 //!
@@ -136,10 +138,9 @@
 //!
 //! [`Allocator::load`] verifies the file with the verifier (trusted key, signature, host,
 //! product and version, validity window, and, when the verifier keeps a state file, the
-//! clock and rollback), then checks it against the stored file: the same product, and no
-//! rollback (a file the stored one superseded, a lower generation of the same lineage, or,
-//! for version-1 files, an earlier issuance; exit 16). On failure the stored license stays
-//! and the error says why. On success every allocation and session is kept. A key whose new
+//! clock and rollback), then checks it against the store: its identity (below; exit 12 or
+//! 11), the same product as the stored file, and no rollback against the store's history
+//! (exit 16). On failure the stored license stays and the error says why. On success every allocation and session is kept. A key whose new
 //! count is below what is allocated or in use is **out of compliance**: nothing is taken
 //! away, the [`LoadReport`] and the [`Report`]'s notes say by how much, and new allocations
 //! or acquisitions of that count are refused (21, kind `out-of-compliance`) until use is back
@@ -154,26 +155,64 @@
 //! event is also emitted as a `tracing` error with target **`i3lic::allocation`**, field
 //! `event = "out-of-compliance"` and fields `key`, `count`, `licensed`, `in_use`.
 //!
+//! # Identity, history and clock
+//!
+//! A store remembers what a single command's options must not decide
+//! ([`Allocator::identity`], `licadmin store show`):
+//!
+//! - **Identity.** The first load records the hosts the store serves (the hosts its file
+//!   names: the primary host and, for a switchover pair, the switchover host) and the keys it
+//!   trusts (the verifier's trust store). A later file must name every one of those hosts
+//!   (tolerant matching, either code form), else [`AllocError::StoreHostMismatch`] (exit 12),
+//!   and be signed by one of those keys, else [`AllocError::StoreUntrustedKey`] (exit 11),
+//!   whatever the verifier was given. [`Allocator::retarget`] (`licadmin store retarget`) is
+//!   the administrator's explicit change, recorded in the store's log with what it replaced.
+//!   A store made before schema version 3 adopts the identity of its loaded file (the hosts it
+//!   names and the key that signed it, whose signature must check against the verifier's
+//!   trusted keys) when it is opened, or at the next load or deallocation.
+//! - **Rollback history.** The newest generation accepted per lineage (at most
+//!   [`MAX_LINEAGES`]), the files superseded (at most [`MAX_SUPERSEDED`]) and the newest
+//!   file's issuance, checked and recorded by the rules of `verify`'s state file
+//!   (docs/FORMAT.md section 13): an older generation, another file of the accepted
+//!   generation, a superseded file or a version-1 file issued before the newest is refused
+//!   (exit 16), also after a file of another lineage was loaded in between.
+//! - **Clock.** Every change records the verifier's time as the latest time seen (it never
+//!   goes back). When the clock reads more than [`CLOCK_TOLERANCE_SECS`] (24 hours, the
+//!   tolerance of `verify`'s state file) earlier, whatever uses the license (allocation,
+//!   logon, reports, [`Allocator::check`], [`Allocator::load`], [`Allocator::preview`]) is
+//!   refused with [`AllocError::ClockSetBack`] (exit 14); within the tolerance the stored
+//!   file is checked at the latest time seen, so a clock set back cannot stretch an expiry.
+//! - **The stored file's rules.** The key that signed the loaded file is kept beside it;
+//!   [`Allocator::deallocate`] takes the requires and implies rules from the stored bytes
+//!   checked against that key, whatever the verifier's trust, host or time, so a command run
+//!   with other options cannot remove what a held key needs.
+//!
 //! # The store
 //!
 //! One SQLite file (WAL, `synchronous = FULL`, foreign keys, `application_id` "i3la" so
 //! another program's database is refused and left alone), created with mode 0600 in a 0700
 //! folder. The default path is [`default_store_path`]: `$I3LIC_STORE`, else
-//! `$XDG_DATA_HOME/i3lic/allocation.db`, else `~/.local/share/i3lic/allocation.db`. Tables:
-//! `license` (the loaded file's bytes and chain position), `ceilings` (what was in use above
+//! `$XDG_DATA_HOME/i3lic/allocation.db`, else `~/.local/share/i3lic/allocation.db`. A path
+//! that is not a regular file (a folder, a FIFO, a device) is refused before SQLite opens it
+//! ([`AllocError::Io`], exit 4). Any number of processes may create the same new store at
+//! once: each identifies the file in one read transaction and the schema is made once.
+//! Tables: `license` (the loaded file's bytes, chain position and signer), `ceilings` (what was in use above
 //! the counts at the last load), `orgs`, `org_limits`, `users`, `stations`, `user_grants`
 //! and `station_grants` (key, explicit or implied), `sessions` (one per user and per station,
 //! with lease and expiry), `session_licenses` (what each session acquired, from which
 //! count), and two tables of counters kept by triggers: `usage_counts` (what is consumed of
-//! each count of each key) and `configured_counts` (what is configured of each key). Deciding
+//! each count of each key) and `configured_counts` (what is configured of each key), and the
+//! identity and history: `store_hosts`, `store_keys`, `store_state` (latest time seen, newest
+//! file), `lineages`, `superseded` and `admin_log`. Deciding
 //! availability is one lookup, and [`Allocator::report`] and [`Allocator::check_compliance`]
 //! read a handful of counter rows (less the licenses of lapsed sessions not yet purged),
 //! whatever the number of users, stations and sessions.
 //!
-//! The schema version is [`SCHEMA_VERSION`] (`PRAGMA user_version`, 2). A store of an older
+//! The schema version is [`SCHEMA_VERSION`] (`PRAGMA user_version`, 3). A store of an older
 //! version is migrated when it is opened, in one transaction (version 1 to 2 adds
-//! `configured_counts` and fills it from the grants); a store of a newer version is refused,
-//! exit 3.
+//! `configured_counts` and fills it from the grants; version 2 to 3 adds the identity and
+//! history tables, the history seeded from the loaded file); a store of a newer version is
+//! refused, exit 3.
 //!
 //! Every change is one `BEGIN IMMEDIATE` transaction that first purges lapsed sessions, then
 //! checks and writes; other processes wait up to [`BUSY_TIMEOUT`]. So no sequence of
@@ -192,7 +231,9 @@
 //! tables against the rows, what is in use against the file's counts (above them only as
 //! recorded at the last load), every holder's keys against the rules, every session (lease,
 //! place, what it acquired, and at a station the Basic Station and Client or ACD Access it
-//! runs on), the organizations' caps, and every name.
+//! runs on), the organizations' caps, every name, and the identity's records (the signer kept
+//! beside the stored file signed it, the stored file is not below its lineage's accepted
+//! generation, the clock record is there).
 //!
 //! Names of users, stations and organizations are 1 to [`MAX_NAME_LEN`] bytes, without
 //! blanks at either end and without the characters no name may hold (controls, bidirectional
@@ -203,6 +244,7 @@
 
 mod allocator;
 mod error;
+mod identity;
 mod in_use;
 mod model;
 mod rules;
@@ -210,6 +252,10 @@ mod store;
 
 pub use allocator::Allocator;
 pub use error::{AllocError, Entity, RuleKind};
+pub use identity::{
+    AcceptedLineage, LogEntry, StoreIdentity, TrustedKey, CLOCK_TOLERANCE_SECS, MAX_LINEAGES,
+    MAX_SUPERSEDED,
+};
 pub use in_use::{Deallocation, InUse};
 pub use model::*;
 pub use store::{default_store_path, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA_VERSION};

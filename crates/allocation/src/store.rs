@@ -10,9 +10,11 @@ use crate::error::AllocError;
 /// `PRAGMA application_id` of an allocation store ("i3la"): another program's database is
 /// recognised and left alone.
 pub const APPLICATION_ID: i32 = 0x6933_6c61;
-/// The schema version (`PRAGMA user_version`). Version 2 added `configured_counts`; a
-/// version-1 store is migrated when it is opened (one transaction).
-pub const SCHEMA_VERSION: i32 = 2;
+/// The schema version (`PRAGMA user_version`). Version 2 added `configured_counts`, version 3
+/// the store's identity and history (`store_hosts`, `store_keys`, `store_state`, `lineages`,
+/// `superseded`, `admin_log`, and the signer beside the loaded file); an older store is
+/// migrated when it is opened (one transaction).
+pub const SCHEMA_VERSION: i32 = 3;
 /// How long a transaction waits for another process's write lock before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -192,6 +194,76 @@ INSERT INTO configured_counts (key, pool, n)
     GROUP BY key, pool;
 ";
 
+/// Version 3: what the store remembers whoever runs a command on it (`identity.rs`): the
+/// hosts it serves and the keys it trusts, the latest time seen, the newest generation per
+/// lineage and the superseded files, the log of identity changes, and the key that signed
+/// the loaded file. The history starts from the loaded file; its identity is adopted from
+/// that file when it is next verified.
+const SCHEMA_V3: &str = "
+ALTER TABLE license ADD COLUMN signer_key TEXT;
+CREATE TABLE store_hosts (
+    code TEXT PRIMARY KEY
+) WITHOUT ROWID;
+CREATE TABLE store_keys (
+    key_id TEXT PRIMARY KEY,
+    public_key TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE store_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    latest_seen INTEGER NOT NULL CHECK (latest_seen >= 0),
+    newest_file TEXT,
+    newest_issued_at TEXT
+);
+CREATE TABLE lineages (
+    lineage TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL CHECK (generation >= 1),
+    file_id TEXT NOT NULL,
+    seq INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE superseded (
+    file_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE admin_log (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+INSERT INTO store_state (id, latest_seen, newest_file, newest_issued_at)
+    VALUES (1, 0, (SELECT file_id FROM license WHERE id = 1), (SELECT issued_at FROM license WHERE id = 1));
+INSERT INTO lineages (lineage, generation, file_id, seq)
+    SELECT lineage, generation, file_id, 1 FROM license WHERE generation IS NOT NULL;
+INSERT INTO superseded (file_id, seq)
+    SELECT supersedes, 1 FROM license WHERE supersedes IS NOT NULL;
+";
+
+/// What a path that is not a regular file is, in words.
+fn file_type_words(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
+}
+
 fn not_a_store(path: &Path, reason: impl Into<String>) -> AllocError {
     AllocError::NotAStore {
         path: path.to_owned(),
@@ -201,12 +273,20 @@ fn not_a_store(path: &Path, reason: impl Into<String>) -> AllocError {
 
 /// Open (creating it, mode 0600, and its folder on first use) the store at `path`.
 pub(crate) fn open(path: &Path) -> Result<Connection, AllocError> {
-    if path.is_dir() {
-        return Err(AllocError::Io {
-            action: "open the store",
-            path: path.to_owned(),
-            source: std::io::Error::new(std::io::ErrorKind::IsADirectory, "it is a folder"),
-        });
+    // Anything but a regular file (a folder, a FIFO, a device) is refused before SQLite
+    // opens it: SQLite would block on a FIFO and leave a `-journal` file beside a device.
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => {
+            return Err(AllocError::Io {
+                action: "open the store",
+                path: path.to_owned(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("it is {}, not a regular file", file_type_words(&meta)),
+                ),
+            });
+        }
+        _ => {}
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.exists() {
@@ -286,22 +366,55 @@ pub(crate) fn open(path: &Path) -> Result<Connection, AllocError> {
     // Last, once the file is known to be a store: switching a file that is not yet in WAL
     // mode rewrites its header (the format versions and the change counter), so it is not
     // done to a file that may still be refused.
-    let _: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .map_err(|e| damaged(path, e))?;
+    switch_to_wal(&conn, path)?;
     Ok(conn)
+}
+
+/// Switch the store to WAL mode. The switch needs the file to itself: SQLite's busy handler
+/// does not wait for that, so while other processes creating the same new store at once
+/// still read it in its first journal mode, it is retried (for up to [`BUSY_TIMEOUT`]) until
+/// one of them has switched it or it can.
+fn switch_to_wal(conn: &Connection, path: &Path) -> Result<(), AllocError> {
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_) => return Ok(()),
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            Err(e) => return Err(damaged(path, e)),
+        }
+    }
 }
 
 /// Whether the file at `path` is a store (or an empty database, to become one), read
 /// without writing anything.
 fn identify(conn: &Connection, path: &Path) -> Result<(), AllocError> {
+    // One read transaction: three separate reads could see another process's creation of
+    // the schema half done (an application id of 0, then a schema version and tables) and
+    // take a store being created for another program's database.
+    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Deferred)
+        .map_err(|e| not_a_store(path, e.to_string()))?;
     let read = |sql: &str| -> Result<i64, AllocError> {
-        conn.query_row(sql, [], |r| r.get(0))
-            .map_err(|e| not_a_store(path, e.to_string()))
+        tx.query_row(sql, [], |r| r.get(0))
+            .map_err(|e| match e.sqlite_error_code() {
+                // Locked past the busy timeout: a failure of the store, not a verdict on it.
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                    AllocError::Store(e)
+                }
+                _ => not_a_store(path, e.to_string()),
+            })
     };
     let app = read("PRAGMA application_id")?;
     let version = read("PRAGMA user_version")?;
     let tables = read("SELECT COUNT(*) FROM sqlite_master")?;
+    // Only read: ending it writes nothing.
+    drop(tx);
     let fresh = app == 0 && version == 0 && tables == 0;
     if !fresh && app != i64::from(APPLICATION_ID) {
         return Err(not_a_store(
@@ -361,6 +474,13 @@ fn migrate(conn: &Connection, path: &Path) -> Result<(), AllocError> {
             .execute_batch(SCHEMA_V2)
             .map_err(|e| damaged(path, e))?;
         version = 2;
+    }
+    if version == 2 {
+        // Version 2 to 3: identity and history, the history seeded from the loaded file.
+        conn_tx
+            .execute_batch(SCHEMA_V3)
+            .map_err(|e| damaged(path, e))?;
+        version = 3;
     }
     if version != start {
         conn_tx

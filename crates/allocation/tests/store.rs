@@ -36,11 +36,15 @@ fn populated() -> Env {
     env
 }
 
-/// Turn a current store back into a version-1 store: the schema without `configured_counts`.
+/// Turn a current store back into a version-1 store: the schema without `configured_counts`
+/// (nor version 3's identity and history).
 fn downgrade_to_v1(path: &std::path::Path) {
     let c = Connection::open(path).unwrap();
     c.execute_batch(
-        "DROP TRIGGER user_grants_cfg_ins; DROP TRIGGER user_grants_cfg_del;
+        "DROP TABLE store_hosts; DROP TABLE store_keys; DROP TABLE store_state;
+         DROP TABLE lineages; DROP TABLE superseded; DROP TABLE admin_log;
+         ALTER TABLE license DROP COLUMN signer_key;
+         DROP TRIGGER user_grants_cfg_ins; DROP TRIGGER user_grants_cfg_del;
          DROP TRIGGER station_grants_cfg_ins; DROP TRIGGER station_grants_cfg_del;
          DROP TRIGGER station_grants_cfg_upd; DROP TABLE configured_counts;
          PRAGMA user_version = 1;",
@@ -54,7 +58,7 @@ fn a_version_1_store_is_migrated_when_opened_and_reports_the_same() {
     // carol's session lapses: the report counts live sessions only.
     env.clock.advance(120);
     let before = env.alloc.report().unwrap();
-    assert_eq!(SCHEMA_VERSION, 2);
+    assert_eq!(SCHEMA_VERSION, 3);
     let path = env.path();
     downgrade_to_v1(&path);
     let c = Connection::open(&path).unwrap();
@@ -69,7 +73,7 @@ fn a_version_1_store_is_migrated_when_opened_and_reports_the_same() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 2);
+    assert_eq!(v, 3);
     assert_eq!(a.report().unwrap(), before);
     assert_eq!(a.check().unwrap(), Vec::<String>::new());
     let client = before.keys.iter().find(|k| k.name == CLIENT).unwrap();

@@ -8,6 +8,8 @@
 //! 10-16 the activation file refused, 20 unknown user / station / organization / session,
 //! 21 no license available (or in use by a session), 22 a license rule, 23 out of compliance.
 
+mod store_cmd;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -162,6 +164,31 @@ enum Command {
     /// Check every invariant of the store.
     #[command(after_help = "Examples:\n  licadmin check")]
     Check,
+    /// The store's identity: the hosts it serves, the keys it trusts, its history.
+    #[command(subcommand)]
+    Store(StoreCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum StoreCmd {
+    /// Show the hosts the store serves, the keys it trusts, the latest time it saw, the newest
+    /// generation per lineage, and the log of identity changes.
+    #[command(after_help = "Examples:\n  licadmin store show\n  licadmin store show --json")]
+    Show,
+    /// Re-target the store: the hosts it serves and the keys it trusts from now on (logged).
+    /// Files that do not name every one of those hosts (exit 12) or are signed by another key
+    /// (exit 11) are refused until then. Allocations and the rollback history stay.
+    #[command(
+        after_help = "Examples:\n  licadmin store retarget --host 1Q2H4-74KMZ-KWXDV-8K000-00KZQ --key keys/vendor-2026.pub\n  licadmin store retarget --host CODE1 --host CODE2 --key old.pub --key new.pub"
+    )]
+    Retarget {
+        /// A host-ID code the store serves: one, or the two hosts of a switchover pair.
+        #[arg(long = "host", value_name = "CODE", required = true)]
+        hosts: Vec<String>,
+        /// A public key (.pub) the store trusts; repeat for several.
+        #[arg(long = "key", value_name = "PUB", required = true)]
+        keys: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -298,6 +325,8 @@ enum CliError {
     KeyMalformed { path: PathBuf, reason: String },
     #[error("--host-id: {0}")]
     BadHostId(hostid::CodeError),
+    #[error("--host {0:?}: {1}")]
+    BadHost(String, hostid::CodeError),
     #[error("no trusted key: give --trust PUB (or I3LIC_TRUST=PUB:PUB...) to use the license")]
     NoTrust,
 }
@@ -307,7 +336,7 @@ impl CliError {
         match self {
             CliError::Alloc(e) => e.exit_code(),
             CliError::KeyIo { .. } => 4,
-            CliError::KeyMalformed { .. } | CliError::BadHostId(_) => 3,
+            CliError::KeyMalformed { .. } | CliError::BadHostId(_) | CliError::BadHost(..) => 3,
             CliError::NoTrust => 2,
         }
     }
@@ -317,7 +346,7 @@ impl CliError {
             CliError::Alloc(e) => e.kind(),
             CliError::KeyIo { .. } => "trusted-key-io",
             CliError::KeyMalformed { .. } => "trusted-key-malformed",
-            CliError::BadHostId(_) => "bad-host-id",
+            CliError::BadHostId(_) | CliError::BadHost(..) => "bad-host-id",
             CliError::NoTrust => "no-trusted-key",
         }
     }
@@ -628,6 +657,8 @@ fn exec(a: &Allocator, cmd: &Command) -> Result<Output, CliError> {
         }
         // Handled in main: they need no store.
         Command::Completions { .. } | Command::Man => out(String::new(), serde_json::json!({})),
+        Command::Store(StoreCmd::Show) => store_cmd::show(a)?,
+        Command::Store(StoreCmd::Retarget { hosts, keys }) => store_cmd::retarget(a, hosts, keys)?,
         Command::Check => {
             let problems = a.check()?;
             let mut t = String::new();
