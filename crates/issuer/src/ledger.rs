@@ -20,6 +20,7 @@ use crate::rules::{self, IssueRequest, Plan};
 mod audit;
 mod lifecycle;
 mod lookups;
+pub mod policy;
 mod portal;
 
 pub use audit::{format_head, parse_head, AuditProblem, AuditReport};
@@ -27,7 +28,8 @@ pub use lifecycle::{
     Activity, ActivityFilter, ActivityRow, Deactivated, FileDetails, UpdateRequest,
     UpgradeSelection, UpgradedLine,
 };
-pub use lookups::{AuditRow, OrderLine, MIN_ID_PREFIX};
+pub use lookups::{AuditRow, OrderLine};
+pub use policy::MIN_ID_PREFIX;
 pub use portal::{
     attachment_type, check_email, parse_request_number, request_number, AccountRef, Attachment,
     AttachmentInfo, NewRequest, PortalUser, RequestRecord, Role, ATTACHMENT_TYPES, MAX_ATTACHMENTS,
@@ -871,23 +873,28 @@ impl Ledger {
         }
     }
 
-    fn account_id(conn: &Connection, name: &str) -> Result<i64, IssuerError> {
+    /// The account `name` names (id and stored name), compared without case (an exact
+    /// match first); `None` when there is none.
+    fn find_account(conn: &Connection, name: &str) -> Result<Option<(i64, String)>, IssuerError> {
         // The name as spelled first (through the unique index), then in any case (a scan).
-        let exact: Option<i64> = conn
-            .prepare_cached("SELECT id FROM accounts WHERE name = ?1")?
-            .query_row([name], |r| r.get(0))
+        let exact = conn
+            .prepare_cached("SELECT id, name FROM accounts WHERE name = ?1")?
+            .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        let found: Option<i64> = match exact {
-            Some(id) => Some(id),
+        Ok(match exact {
+            Some(found) => Some(found),
             None => conn
                 .prepare_cached(
-                    "SELECT id FROM accounts WHERE name = ?1 COLLATE NOCASE ORDER BY id LIMIT 1",
+                    "SELECT id, name FROM accounts WHERE name = ?1 COLLATE NOCASE ORDER BY id LIMIT 1",
                 )?
-                .query_row([name], |r| r.get(0))
+                .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?,
-        };
-        match found {
-            Some(id) => Ok(id),
+        })
+    }
+
+    fn account_id(conn: &Connection, name: &str) -> Result<i64, IssuerError> {
+        match Self::find_account(conn, name)? {
+            Some((id, _)) => Ok(id),
             None => {
                 let mut st = conn.prepare_cached("SELECT name FROM accounts")?;
                 let names = st
@@ -926,23 +933,8 @@ impl Ledger {
         account_id: i64,
         name: &str,
     ) -> Result<(i64, bool), IssuerError> {
-        // The name as spelled first (through the unique index), then in any case.
-        let exact = conn
-            .prepare_cached("SELECT id, active FROM sites WHERE account_id = ?1 AND name = ?2")?
-            .query_row(params![account_id, name], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let found = match exact {
-            Some(f) => Some(f),
-            None => conn
-                .prepare_cached(
-                    "SELECT id, active FROM sites WHERE account_id = ?1 AND name = ?2 COLLATE NOCASE
-                     ORDER BY id LIMIT 1",
-                )?
-                .query_row(params![account_id, name], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?,
-        };
-        match found {
-            Some(f) => Ok(f),
+        match Self::find_site(conn, account_id, name)? {
+            Some((id, active, _)) => Ok((id, active)),
             None => {
                 let mut st = conn.prepare_cached("SELECT name FROM sites WHERE account_id = ?1")?;
                 let names = st
@@ -955,6 +947,51 @@ impl Ledger {
                 })
             }
         }
+    }
+
+    /// The install site `name` names in an account (id, whether it is active, stored name),
+    /// compared without case (an exact match first); `None` when there is none.
+    fn find_site(
+        conn: &Connection,
+        account_id: i64,
+        name: &str,
+    ) -> Result<Option<(i64, bool, String)>, IssuerError> {
+        // The name as spelled first (through the unique index), then in any case.
+        let row = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
+        let exact = conn
+            .prepare_cached(
+                "SELECT id, active, name FROM sites WHERE account_id = ?1 AND name = ?2",
+            )?
+            .query_row(params![account_id, name], row)
+            .optional()?;
+        Ok(match exact {
+            Some(f) => Some(f),
+            None => conn
+                .prepare_cached(
+                    "SELECT id, active, name FROM sites WHERE account_id = ?1 AND name = ?2 COLLATE NOCASE
+                     ORDER BY id LIMIT 1",
+                )?
+                .query_row(params![account_id, name], row)
+                .optional()?,
+        })
+    }
+
+    /// `req` spelled as recorded ([`policy::canonical_request`]): the account and install
+    /// site as the ledger spells them, part numbers as the catalog does. What is signed and
+    /// recorded always comes from here, whatever case a caller typed.
+    fn spelled(
+        conn: &Connection,
+        catalog: &Catalog,
+        req: &IssueRequest,
+    ) -> Result<IssueRequest, IssuerError> {
+        let (account, site) = match Self::find_account(conn, &req.account)? {
+            Some((id, name)) => (
+                Some(name),
+                Self::find_site(conn, id, &req.site)?.map(|s| s.2),
+            ),
+            None => (None, None),
+        };
+        Ok(policy::canonical_request(catalog, req, account, site))
     }
 
     fn active_site(
@@ -1018,19 +1055,7 @@ impl Ledger {
         actor: &str,
     ) -> Result<(), IssuerError> {
         check_name("site name", name)?;
-        if d.address.len() > 3 {
-            return Err(IssuerError::MalformedRequest {
-                reason: "at most three address lines".into(),
-            });
-        }
-        for (what, v) in d.address.iter().map(|a| ("address", a)).chain([
-            ("city", &d.city),
-            ("state", &d.state),
-            ("country", &d.country),
-            ("postal code", &d.postal_code),
-        ]) {
-            check_text(what, v)?;
-        }
+        let d = &policy::site_details(d)?;
         let line = |i: usize| d.address.get(i).map(String::as_str).unwrap_or("");
         let now = Timestamp::now().unix();
         let tx = self
@@ -1228,18 +1253,27 @@ impl Ledger {
         with_sites: bool,
     ) -> Result<Summary, IssuerError> {
         let a = Self::account_id(&self.conn, account)?;
-        let mut st = self.conn.prepare_cached(
-            "SELECT part, SUM(quantity), SUM(CASE WHEN perpetual = 1 THEN quantity ELSE 0 END)
-             FROM orders WHERE account_id = ?1 AND active = 1 GROUP BY part ORDER BY part",
-        )?;
-        let ordered: Vec<(String, i64, i64)> = st
-            .query_map([a], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<Result<_, _>>()?;
-        let used_by = |site_id: Option<i64>| -> Result<Vec<(String, i64)>, IssuerError> {
+        // Every line of the account, by part (parts in byte order, whatever the engine's
+        // collation); the counts come from the rules ([`policy::part_totals`]).
+        let mut parts: std::collections::BTreeMap<String, Vec<policy::Line>> =
+            Default::default();
+        for (part, line) in Self::order_lines(&self.conn, a, None)? {
+            parts.entry(part).or_default().push(line);
+        }
+        // A part listed has an active line (one only upgraded away is not the account's).
+        let totals: Vec<(String, policy::PartTotals)> = parts
+            .into_iter()
+            .filter(|(_, lines)| lines.iter().any(|l| l.active))
+            .map(|(p, lines)| {
+                let t = policy::part_totals(&lines);
+                (p, t)
+            })
+            .collect();
+        let used_by = |site_id: i64| -> Result<Vec<(String, i64)>, IssuerError> {
             let mut st = self.conn.prepare_cached(
                 "SELECT o.part, SUM(u.quantity) FROM file_usage u
                  JOIN files f ON f.seq = u.file_seq JOIN orders o ON o.id = u.order_id
-                 WHERE o.account_id = ?1 AND f.active = 1 AND (?2 IS NULL OR f.site_id = ?2)
+                 WHERE o.account_id = ?1 AND f.active = 1 AND f.site_id = ?2
                  GROUP BY o.part",
             )?;
             let v = st
@@ -1247,54 +1281,21 @@ impl Ledger {
                 .collect::<Result<_, _>>()?;
             Ok(v)
         };
-        // Account-wide use is each order line's `used` counter: kept in step with the active
-        // files' usage rows in every transaction (and checked by `verify_usage`), it gives the
-        // same sums without reading every file of the account.
-        let account_used: Vec<(String, i64)> = {
-            let mut st = self.conn.prepare_cached(
-                "SELECT part, SUM(used) FROM orders WHERE account_id = ?1 GROUP BY part",
-            )?;
-            let v = st
-                .query_map([a], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<_, _>>()?;
-            v
-        };
-        let lookup = |v: &[(String, i64)], p: &str| {
-            v.iter()
-                .find(|(q, _)| q == p)
-                .map_or(0, |(_, n)| to_u64(*n))
-        };
-        // At a site, Total is what the site can have: the units its active files use plus
-        // those still available to the account, so that Total = Used + Available in every
-        // table, as in the account's.
-        let rows = |used: &[(String, i64)], at_site: bool| -> Vec<PartSummary> {
-            ordered
-                .iter()
-                .map(|(part, total, perp)| {
-                    let c = catalog.part(part);
-                    let ordered_total = to_u64(*total);
-                    let available = ordered_total.saturating_sub(lookup(&account_used, part));
-                    let used = lookup(used, part);
-                    let total = if at_site {
-                        used.saturating_add(available)
-                    } else {
-                        ordered_total
-                    };
-                    PartSummary {
-                        part: part.clone(),
-                        category: c.map(|c| c.category.clone()).unwrap_or_default(),
-                        description: c
-                            .map(|c| c.description.clone())
-                            .unwrap_or_else(|| "(not in this catalog)".into()),
-                        grants: c.map(|c| c.grants.clone()).unwrap_or_default(),
-                        perpetual: to_u64(*perp),
-                        non_perpetual: ordered_total.saturating_sub(to_u64(*perp)),
-                        total,
-                        used,
-                        available,
-                    }
-                })
-                .collect()
+        let row = |part: &str, t: &policy::PartTotals| {
+            let c = catalog.part(part);
+            PartSummary {
+                part: part.to_string(),
+                category: c.map(|c| c.category.clone()).unwrap_or_default(),
+                description: c
+                    .map(|c| c.description.clone())
+                    .unwrap_or_else(|| "(not in this catalog)".into()),
+                grants: c.map(|c| c.grants.clone()).unwrap_or_default(),
+                perpetual: t.perpetual,
+                non_perpetual: t.non_perpetual,
+                total: t.total,
+                used: t.used,
+                available: t.available,
+            }
         };
         // One site asked for: found without case, or refused with the closest names.
         let only = site
@@ -1309,17 +1310,54 @@ impl Ledger {
             if only.is_some_and(|o| o != sid) {
                 continue;
             }
+            let used = used_by(sid)?;
+            let at_site = |part: &str| {
+                used.iter()
+                    .find(|(p, _)| p == part)
+                    .map_or(0, |(_, n)| to_u64(*n))
+            };
             sites.push(SiteSummary {
                 site: s.name,
                 active: s.active,
-                parts: rows(&used_by(Some(sid))?, true),
+                parts: totals
+                    .iter()
+                    .map(|(p, t)| row(p, &policy::site_totals(t, at_site(p))))
+                    .collect(),
             });
         }
         Ok(Summary {
             account: account.to_string(),
-            parts: rows(&account_used, false),
+            parts: totals.iter().map(|(p, t)| row(p, t)).collect(),
             sites,
         })
+    }
+
+    /// The order lines of an account (of one part only, when given) as the rules read
+    /// them ([`policy::Line`]), each with its part, in the order they were recorded.
+    pub(crate) fn order_lines(
+        conn: &Connection,
+        account_id: i64,
+        part: Option<&str>,
+    ) -> Result<Vec<(String, policy::Line)>, IssuerError> {
+        let mut st = conn.prepare_cached(
+            "SELECT part, id, quantity, used, perpetual, active FROM orders
+             WHERE account_id = ?1 AND (?2 IS NULL OR part = ?2) ORDER BY id",
+        )?;
+        let v = st
+            .query_map(params![account_id, part], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    policy::Line {
+                        id: r.get(1)?,
+                        quantity: to_u64(r.get(2)?),
+                        used: to_u64(r.get(3)?),
+                        perpetual: r.get(4)?,
+                        active: r.get(5)?,
+                    },
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(v)
     }
 
     /// Order lines whose `used` counter differs from the sum of their active files' usage, as
@@ -1340,11 +1378,7 @@ impl Ledger {
 
     /// The exact bytes of an issued file.
     pub fn file_bytes(&self, id: &str) -> Result<Vec<u8>, IssuerError> {
-        let fid: FileId = id
-            .trim()
-            .to_ascii_lowercase()
-            .parse()
-            .map_err(|_| IssuerError::UnknownFile { id: id.to_string() })?;
+        let fid = policy::file_id(id)?;
         self.conn
             .query_row(
                 "SELECT bytes FROM files WHERE id = ?1",
@@ -1383,6 +1417,7 @@ impl Ledger {
         out: Option<&Path>,
         now: Timestamp,
     ) -> Result<Issued, IssuerError> {
+        let req = &Self::spelled(&self.conn, catalog, req)?;
         let plan = self.check(catalog, req)?;
         let file_id = FileId::random();
         let activation = rules::activation(req, &plan, file_id, now);
@@ -1425,6 +1460,13 @@ impl Ledger {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut out = Vec::with_capacity(reqs.len());
         for req in reqs {
+            let req = &match Self::spelled(&tx, catalog, req) {
+                Ok(r) => r,
+                Err(e) => {
+                    out.push(Err(e));
+                    continue;
+                }
+            };
             let signed = rules::plan(catalog, req).and_then(|plan| {
                 let a = rules::activation(req, &plan, FileId::random(), now);
                 let bytes = format::sign(&a, key)?.into_bytes();
@@ -1541,6 +1583,10 @@ impl Ledger {
         out_dir: Option<&Path>,
         now: Timestamp,
     ) -> Result<Vec<Issued>, IssuerError> {
+        let reqs = &reqs
+            .iter()
+            .map(|r| Self::spelled(&self.conn, catalog, r))
+            .collect::<Result<Vec<_>, _>>()?;
         let plans = self.check_batch(catalog, reqs, out_dir)?;
         let mut signed = Vec::with_capacity(reqs.len());
         for (i, (req, plan)) in reqs.iter().zip(&plans).enumerate() {
@@ -1917,8 +1963,8 @@ impl Ledger {
         Ok(returned)
     }
 
-    /// Take `quantity` units of `part` from the account's order lines (non-perpetual lines
-    /// first unless only perpetual ones may be used), or refuse naming what is available.
+    /// Take `quantity` units of `part` from the account's order lines, as the rules choose
+    /// them ([`policy::allocate`]), or refuse naming what is available.
     fn allocate(
         tx: &Connection,
         account: &str,
@@ -1928,52 +1974,11 @@ impl Ledger {
         perpetual_only: bool,
         t: LicenseType,
     ) -> Result<Vec<(i64, u32)>, IssuerError> {
-        let mut st = tx.prepare_cached(
-            "SELECT id, perpetual, quantity - used FROM orders
-             WHERE account_id = ?1 AND part = ?2 AND active = 1 ORDER BY perpetual, id",
-        )?;
-        let lines: Vec<(i64, bool, i64)> = st
-            .query_map(params![account_id, part], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
-            .collect::<Result<_, _>>()?;
-        let usable: Vec<(i64, u64)> = lines
-            .iter()
-            .filter(|(_, perp, _)| *perp || !perpetual_only)
-            .map(|(id, _, avail)| (*id, to_u64(*avail)))
-            .filter(|(_, avail)| *avail > 0)
+        let lines: Vec<policy::Line> = Self::order_lines(tx, account_id, Some(part))?
+            .into_iter()
+            .map(|(_, l)| l)
             .collect();
-        let available: u64 = usable.iter().map(|(_, a)| a).sum();
-        if available < u64::from(quantity) {
-            let elsewhere: u64 = lines
-                .iter()
-                .filter(|(_, perp, _)| !*perp && perpetual_only)
-                .map(|(_, _, a)| to_u64(*a))
-                .sum();
-            let note = if elsewhere > 0 {
-                format!(" (a {t} file uses perpetual units only; {elsewhere} non-perpetual units not counted)")
-            } else {
-                String::new()
-            };
-            return Err(IssuerError::NotEnough {
-                account: account.to_string(),
-                part: part.to_string(),
-                asked: quantity.into(),
-                available,
-                note,
-            });
-        }
-        let mut left = u64::from(quantity);
-        let mut out = Vec::new();
-        for (id, avail) in usable {
-            if left == 0 {
-                break;
-            }
-            let take = left.min(avail);
-            left -= take;
-            out.push((id, u32::try_from(take).unwrap_or(u32::MAX)));
-        }
-        Ok(out)
+        policy::allocate(account, part, &lines, quantity, perpetual_only, t)
     }
 
     /// A disaster-recovery file's related production file must be this account's, active and

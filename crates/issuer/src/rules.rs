@@ -344,7 +344,7 @@ pub fn plan(catalog: &Catalog, req: &IssueRequest) -> Result<Plan, IssuerError> 
     // Disaster recovery names its production file; nothing else does.
     let related = match (&req.related, t) {
         (Some(id), LicenseType::DisasterRecovery) => Some(
-            id.parse::<FileId>()
+            crate::ledger::policy::spell_file_id(id)
                 .map_err(|e| bad(format!("--related: {e}")))?,
         ),
         (None, LicenseType::DisasterRecovery) => {

@@ -12,13 +12,7 @@ use crate::error::IssuerError;
 use crate::fsio::OutFile;
 use crate::rules::{self, IssueRequest, PartQuantity, Term};
 
-/// Parse a file id as typed (any case, surrounding blanks).
-fn file_id(id: &str) -> Result<FileId, IssuerError> {
-    id.trim()
-        .to_ascii_lowercase()
-        .parse()
-        .map_err(|_| IssuerError::UnknownFile { id: id.to_string() })
-}
+use super::policy::{self, file_id};
 
 /// The columns of an activity row, in the order `activity_rows` reads them.
 const ACTIVITY_COLUMNS: &str =
@@ -269,6 +263,17 @@ impl FileRow {
     }
 }
 
+/// `parts` with their part numbers as the catalog spells them.
+fn spelled_parts(catalog: &Catalog, parts: &[PartQuantity]) -> Vec<PartQuantity> {
+    parts
+        .iter()
+        .map(|p| PartQuantity {
+            part: policy::canonical_part(catalog, &p.part),
+            quantity: p.quantity,
+        })
+        .collect()
+}
+
 /// What `issuer update` changes. Everything left `None` / empty stays as the old file has it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UpdateRequest {
@@ -460,6 +465,17 @@ impl Ledger {
     ) -> Result<(IssueRequest, FileRow), IssuerError> {
         let old = FileRow::load(&self.conn, id)?;
         old.require_active(&self.conn)?;
+        // Part numbers as the catalog spells them, as the old file's items are: a part given
+        // in another case is the same part, never a second entry of it.
+        let u = &UpdateRequest {
+            add: spelled_parts(catalog, &u.add),
+            set: spelled_parts(catalog, &u.set),
+            switchover_part: u
+                .switchover_part
+                .as_deref()
+                .map(|p| policy::canonical_part(catalog, p)),
+            ..u.clone()
+        };
         let a = old.payload(&self.conn, catalog)?;
         let t = a.license_type;
         // The file's ordered items: the server item, a switchover server item, add-ons.

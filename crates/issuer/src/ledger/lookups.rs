@@ -6,17 +6,9 @@
 use format::Timestamp;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
-use super::{check_name, check_text, hex, to_u64, Ledger, SiteDetails};
+use super::policy::{self, IdLookup, MAX_CANDIDATES};
+use super::{check_name, hex, to_u64, Ledger, SiteDetails};
 use crate::error::IssuerError;
-
-/// Length of a file id in hex digits.
-const FILE_ID_LEN: usize = 32;
-
-/// The shortest id prefix looked up (as git's shortest abbreviation).
-pub const MIN_ID_PREFIX: usize = 4;
-
-/// How many candidates an ambiguous prefix names at most.
-const MAX_CANDIDATES: usize = 10;
 
 /// One order line of an account, as `issuer order list` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -29,7 +21,7 @@ pub struct OrderLine {
     pub quantity: u64,
     /// Units used by active files.
     pub used: u64,
-    /// Units still available on this line.
+    /// Units still available on this line (none on a retired line).
     pub available: u64,
     /// Perpetual units (else usable by time-limited files only).
     pub perpetual: bool,
@@ -85,16 +77,21 @@ impl Ledger {
         )?;
         let rows = st
             .query_map([a], |r| {
-                let quantity = to_u64(r.get(2)?);
-                let used = to_u64(r.get(3)?);
-                Ok(OrderLine {
+                let line = policy::Line {
                     id: r.get(0)?,
-                    part: r.get(1)?,
-                    quantity,
-                    used,
-                    available: quantity.saturating_sub(used),
+                    quantity: to_u64(r.get(2)?),
+                    used: to_u64(r.get(3)?),
                     perpetual: r.get(4)?,
                     active: r.get(5)?,
+                };
+                Ok(OrderLine {
+                    id: line.id,
+                    part: r.get(1)?,
+                    quantity: line.quantity,
+                    used: line.used,
+                    available: line.available(),
+                    perpetual: line.perpetual,
+                    active: line.active,
                     upgraded_from: r.get(6)?,
                     included_with: r.get(7)?,
                     added_at: ts(r.get(8)?),
@@ -137,20 +134,15 @@ impl Ledger {
     }
 
     /// The full id of the file that `given` names: a whole id (any case, blanks around it
-    /// ignored) as it is, or a prefix of at least [`MIN_ID_PREFIX`] hex digits that exactly
-    /// one file's id starts with (as git's short hashes). No file: [`IssuerError::UnknownFile`];
-    /// several: [`IssuerError::AmbiguousId`], naming them.
+    /// ignored) as it is, or a prefix of at least [`policy::MIN_ID_PREFIX`] hex digits that
+    /// exactly one file's id starts with (as git's short hashes), by the rules of
+    /// [`policy::id_lookup`] and [`policy::prefix_match`]. No file:
+    /// [`IssuerError::UnknownFile`]; several: [`IssuerError::AmbiguousId`], naming them.
     pub fn resolve_file_id(&self, given: &str) -> Result<String, IssuerError> {
-        let id = given.trim().to_ascii_lowercase();
-        let unknown = || IssuerError::UnknownFile {
-            id: given.to_string(),
+        let id = match policy::id_lookup(given)? {
+            IdLookup::Whole(id) => return Ok(id),
+            IdLookup::Prefix(p) => p,
         };
-        if id.len() == FILE_ID_LEN || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Ok(id);
-        }
-        if id.len() < MIN_ID_PREFIX || id.len() > FILE_ID_LEN {
-            return Err(unknown());
-        }
         let mut st = self
             .conn
             .prepare("SELECT id FROM files WHERE substr(id, 1, ?2) = ?1 ORDER BY id LIMIT ?3")?;
@@ -160,22 +152,14 @@ impl Ledger {
                 |r| r.get::<_, String>(0),
             )?
             .collect::<Result<Vec<_>, _>>()?;
-        match found.len() {
-            0 => Err(unknown()),
-            1 => Ok(found.into_iter().next().unwrap_or_default()),
-            _ => {
-                let total: i64 = self.conn.query_row(
-                    "SELECT COUNT(*) FROM files WHERE substr(id, 1, ?2) = ?1",
-                    params![id, id.len() as i64],
-                    |r| r.get(0),
-                )?;
-                Err(IssuerError::AmbiguousId {
-                    prefix: id,
-                    candidates: found.into_iter().take(MAX_CANDIDATES).collect(),
-                    total: to_u64(total),
-                })
-            }
-        }
+        policy::prefix_match(given, &id, found, || {
+            let total: i64 = self.conn.query_row(
+                "SELECT COUNT(*) FROM files WHERE substr(id, 1, ?2) = ?1",
+                params![id, id.len() as i64],
+                |r| r.get(0),
+            )?;
+            Ok(to_u64(total))
+        })
     }
 
     /// Rename an account. Its sites, orders and files stay with it; files already issued keep
@@ -228,7 +212,7 @@ impl Ledger {
         if let Some(n) = new_name {
             check_name("site name", n)?;
         }
-        check_site_details(details)?;
+        let details = &policy::site_details(details)?;
         let now = Timestamp::now().unix();
         let tx = self
             .conn
@@ -316,23 +300,4 @@ impl Ledger {
             },
         )?)
     }
-}
-
-/// The checks a site's details pass: at most three address lines, each text as
-/// [`check_text`] wants it.
-pub(crate) fn check_site_details(d: &SiteDetails) -> Result<(), IssuerError> {
-    if d.address.len() > 3 {
-        return Err(IssuerError::MalformedRequest {
-            reason: "at most three address lines".into(),
-        });
-    }
-    for (what, v) in d.address.iter().map(|a| ("address", a)).chain([
-        ("city", &d.city),
-        ("state", &d.state),
-        ("country", &d.country),
-        ("postal code", &d.postal_code),
-    ]) {
-        check_text(what, v)?;
-    }
-    Ok(())
 }

@@ -481,7 +481,7 @@ impl Ledger {
 
     /// The account an issued file belongs to (id and name).
     pub fn file_account(&self, file: &str) -> Result<AccountRef, IssuerError> {
-        let id = file.trim().to_ascii_lowercase();
+        let id = super::policy::file_id(file)?.to_string();
         self.conn
             .prepare_cached(
                 "SELECT a.id, a.name FROM files f JOIN accounts a ON a.id = f.account_id WHERE f.id = ?1",

@@ -7,7 +7,7 @@ use format::{LicenseType, Timestamp};
 use issuer::keys;
 use issuer::{Catalog, IssueRequest, IssuerError, PartQuantity};
 
-use super::{canonical_request, parse_pairs};
+use super::parse_pairs;
 use crate::cli::{Cli, IssueArgs};
 use crate::context::{generated_by, key_path, load_catalog, open_ledger};
 use crate::error::CliError;
@@ -72,7 +72,6 @@ pub fn run<W: Write>(cli: &Cli, args: &IssueArgs, out: &mut Out<W>) -> Result<()
         }
     };
     let mut ledger = open_ledger(cli)?;
-    let req = &canonical_request(&ledger, &catalog, req);
     // Everything that can be checked without the key is checked before asking for
     // a passphrase.
     ledger.check(&catalog, req)?;
@@ -120,10 +119,6 @@ fn issue_into(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let mut ledger = open_ledger(cli)?;
-    let reqs: &[IssueRequest] = &reqs
-        .iter()
-        .map(|r| canonical_request(&ledger, catalog, r))
-        .collect::<Vec<_>>();
     // Everything that can be checked without the key is checked before asking for a
     // passphrase.
     ledger.check_batch(catalog, reqs, Some(dir))?;

@@ -73,34 +73,7 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
 /// A part number as the catalog spells it (`sw-001-4.0-al02` is `SW-001-4.0-AL02`); one the
 /// catalog does not know is kept as given, for the library to refuse with its suggestions.
 pub(crate) fn canonical_part(catalog: &issuer::Catalog, part: &str) -> String {
-    catalog
-        .lookup_part(part)
-        .map_or_else(|_| part.to_string(), |p| p.number.clone())
-}
-
-/// `req` with its account, site and part numbers spelled as the ledger and catalog spell
-/// them (names and part numbers are matched without case; the signed file says the
-/// recorded spelling). Anything unknown stays as given, for the library to refuse.
-pub(crate) fn canonical_request(
-    ledger: &issuer::Ledger,
-    catalog: &issuer::Catalog,
-    req: &issuer::IssueRequest,
-) -> issuer::IssueRequest {
-    let mut r = req.clone();
-    if let Ok(a) = ledger.account_name(&r.account) {
-        if let Ok(s) = ledger.site_name(&a, &r.site) {
-            r.site = s;
-        }
-        r.account = a;
-    }
-    r.server_part = canonical_part(catalog, &r.server_part);
-    if let Some(p) = &r.switchover_part {
-        r.switchover_part = Some(canonical_part(catalog, p));
-    }
-    for a in &mut r.add {
-        a.part = canonical_part(catalog, &a.part);
-    }
-    r
+    issuer::ledger::policy::canonical_part(catalog, part)
 }
 
 /// `PART=QTY` values of a repeatable flag (`--add`, `--set`), each quantity from `min` to
