@@ -3,7 +3,9 @@
 //! Every write is one `BEGIN IMMEDIATE` transaction (the write lock is taken before anything
 //! is read, so two issuers never both see the same units available), in WAL mode with
 //! `synchronous=FULL` (a committed transaction survives a power cut). Used and available
-//! counts are computed from the active files' usage rows, never stored.
+//! counts are computed from the active files' usage rows, never stored. What those counts
+//! mean, which lines a file draws on and the other rules of the ledger are decided in
+//! [`policy`], over rows read here.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -1255,8 +1257,7 @@ impl Ledger {
         let a = Self::account_id(&self.conn, account)?;
         // Every line of the account, by part (parts in byte order, whatever the engine's
         // collation); the counts come from the rules ([`policy::part_totals`]).
-        let mut parts: std::collections::BTreeMap<String, Vec<policy::Line>> =
-            Default::default();
+        let mut parts: std::collections::BTreeMap<String, Vec<policy::Line>> = Default::default();
         for (part, line) in Self::order_lines(&self.conn, a, None)? {
             parts.entry(part).or_default().push(line);
         }
@@ -1398,7 +1399,9 @@ impl Ledger {
     }
 
     /// Issue a file: check the request against the catalog and the type's rules, sign it, and
-    /// record it with the units it uses in one transaction. With `out`, the file is also
+    /// record it with the units it uses in one transaction. The account, install site and
+    /// part numbers are signed and recorded as the ledger and catalog spell them, in whatever
+    /// case they were given ([`policy::canonical_request`]). With `out`, the file is also
     /// written there ([`OutFile`]: a new or regular file atomically; a FIFO, a character
     /// device or a symbolic link written through after the commit, never replaced).
     ///

@@ -344,8 +344,7 @@ pub fn plan(catalog: &Catalog, req: &IssueRequest) -> Result<Plan, IssuerError> 
     // Disaster recovery names its production file; nothing else does.
     let related = match (&req.related, t) {
         (Some(id), LicenseType::DisasterRecovery) => Some(
-            crate::ledger::policy::spell_file_id(id)
-                .map_err(|e| bad(format!("--related: {e}")))?,
+            crate::ledger::policy::spell_file_id(id).map_err(|e| bad(format!("--related: {e}")))?,
         ),
         (None, LicenseType::DisasterRecovery) => {
             return Err(rule_err(

@@ -871,12 +871,8 @@ fn site_details(s: &NewSite) -> Result<(String, SiteDetails), PortalError> {
             name.escape_debug()
         )));
     }
-    if s.address.len() > 3 {
-        return Err(PortalError::bad_request(format!(
-            "an install site has at most three address lines, not {}",
-            s.address.len()
-        )));
-    }
+    // Counted as sent, before blank lines are dropped: the ledger's rule.
+    issuer::ledger::policy::check_address_lines(s.address.len())?;
     let d = SiteDetails {
         address: s
             .address

@@ -176,9 +176,7 @@ pub fn site_details(d: &SiteDetails) -> Result<SiteDetails, IssuerError> {
 pub fn check_address_lines(given: usize) -> Result<(), IssuerError> {
     if given > MAX_ADDRESS_LINES {
         return Err(IssuerError::MalformedRequest {
-            reason: format!(
-                "an install site has at most {MAX_ADDRESS_LINES} address lines, not {given}"
-            ),
+            reason: format!("an install site has at most three address lines, not {given}"),
         });
     }
     Ok(())
@@ -403,7 +401,7 @@ mod tests {
             ..Default::default()
         };
         let e = site_details(&four).unwrap_err().to_string();
-        assert!(e.contains("at most 3 address lines, not 4"), "{e}");
+        assert!(e.contains("at most three address lines, not 4"), "{e}");
         for bad in [" lead", "trail ", "a\u{1b}b", "\u{202e}x"] {
             let d = SiteDetails {
                 postal_code: bad.into(),
