@@ -155,3 +155,30 @@ fn a_related_production_id_is_accepted_in_any_case() {
     let d = l.show(&c, &f.file_id.to_string()).unwrap();
     assert_eq!(d.related_production.as_deref(), Some(prod.as_str()));
 }
+
+/// `verify_usage` names each order line whose counter differs from its active files' usage
+/// (the comparison is the ledger's, not the query's), and nothing on a healthy ledger.
+#[test]
+fn a_counter_out_of_step_with_the_files_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut l, c) = ledger(dir.path());
+    add_orders(&mut l, &c, &[(SL03, 1), (AL02, 10)], Units::Perpetual);
+    let key = SecretKey::generate();
+    let req = request(LicenseType::Production, SL03, &[(AL02, 3)]);
+    l.issue(&c, &req, &key, None, Timestamp::now()).unwrap();
+    assert_eq!(l.verify_usage().unwrap(), vec![]);
+    // Changed behind the ledger's back (as a hand edit of the database would).
+    l.connection()
+        .execute("UPDATE orders SET used = used + 1 WHERE part = ?1", [AL02])
+        .unwrap();
+    let line = l
+        .orders("Contoso")
+        .unwrap()
+        .into_iter()
+        .find(|o| o.part == AL02)
+        .unwrap();
+    assert_eq!(
+        l.verify_usage().unwrap(),
+        vec![(line.id, AL02.to_string(), 4, 3)]
+    );
+}
