@@ -599,7 +599,7 @@ pub fn download(
 
 /// The checks of a request to issue a file for an account, before it goes to the ledger:
 /// the caller may see the account (404 otherwise) and generate files (403 otherwise); the
-/// request's account must be the account's name (or empty); who generated it is the
+/// request's account must be the account's name, in any case (or empty); who generated it is the
 /// caller; a partner's files are marked as theirs.
 fn issue_request(
     l: &Ledger,
@@ -609,7 +609,7 @@ fn issue_request(
 ) -> Result<IssueRequest, PortalError> {
     let a = account(l, c, id)?;
     c.require_generate()?;
-    if !req.account.is_empty() && req.account != a.name {
+    if !req.account.is_empty() && !issuer::ledger::policy::same_name(&req.account, &a.name) {
         return Err(PortalError::bad_request(format!(
             "the request names account '{}', but it was sent for account '{}'",
             req.account.escape_debug(),

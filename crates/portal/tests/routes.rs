@@ -1729,3 +1729,48 @@ async fn files_asked_for_together_are_each_issued_or_refused_alone() {
         "two files for Contoso, one for Fabrikam"
     );
 }
+
+/// A file issued through the API with the site and part numbers in another case is signed
+/// with the ledger's and the catalog's spelling (as `issuer issue` signs it), and an
+/// update adding a part typed in another case grows that same item.
+#[tokio::test]
+async fn names_typed_in_another_case_are_signed_as_recorded() {
+    let p = Portal::new();
+    let t = p.token("cert@contoso.example");
+    let files = format!("/api/v1/accounts/{}/files", p.contoso);
+    let mut req = production(&host(1), "ic1", &[("sw-001-4.0-al02", 4)]);
+    req["account"] = json!("contoso");
+    req["site"] = json!("hq");
+    req["server_part"] = json!("Sw-001-4.0-Sl03");
+    let r = p.api("POST", &files, Some(&t), Some(req)).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let cat = issuer::Catalog::built_in().unwrap();
+    let items = |id: &str| {
+        let d = p.ledger().show(&cat, id).unwrap();
+        let a = d.activation;
+        assert_eq!(
+            (a.sold_to.as_str(), a.install_site.as_str()),
+            ("Contoso", "HQ")
+        );
+        assert_eq!(d.server_part, "SW-001-4.0-SL03");
+        a.ordered_items
+            .into_iter()
+            .map(|i| (i.part, i.quantity))
+            .collect::<Vec<_>>()
+    };
+    let sl03 = || "SW-001-4.0-SL03".to_string();
+    let al02 = || "SW-001-4.0-AL02".to_string();
+    assert_eq!(items(&id), [(sl03(), 1), (al02(), 4)]);
+    let u = p
+        .api(
+            "POST",
+            &format!("/api/v1/files/{id}/update"),
+            Some(&t),
+            Some(json!({"add": [{"part": "sw-001-4.0-AL02", "quantity": 2}]})),
+        )
+        .await;
+    assert_eq!(u.status, 201, "{}", u.text());
+    let new_id = u.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(items(&new_id), [(sl03(), 1), (al02(), 6)]);
+}

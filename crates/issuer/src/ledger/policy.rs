@@ -258,6 +258,13 @@ pub fn prefix_match<E: From<IssuerError>>(
     }
 }
 
+/// Whether two names (of accounts, of install sites of one account) name the same thing:
+/// compared without case, as the ledger looks names up (ASCII letters, as SQLite's
+/// `NOCASE`), so `contoso` is `Contoso`.
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
 /// A part number as the catalog spells it (`sw-001-4.0-al02` is `SW-001-4.0-AL02`); one
 /// the catalog does not know stays as given, to be refused with its suggestions.
 pub fn canonical_part(catalog: &Catalog, part: &str) -> String {
@@ -460,6 +467,14 @@ mod tests {
             }) => assert_eq!((candidates.len(), total), (MAX_CANDIDATES, 40)),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn names_are_the_same_without_case() {
+        assert!(same_name("Contoso", "cONTOSO"));
+        assert!(!same_name("Contoso", "Contoso Ltd"));
+        // As SQLite's NOCASE: only ASCII letters fold.
+        assert!(!same_name("Ä", "ä"));
     }
 
     #[test]
