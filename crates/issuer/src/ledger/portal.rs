@@ -549,10 +549,16 @@ impl Ledger {
             params![email, role.as_str(), certified, password_hash, now],
         )?;
         let uid = tx.last_insert_rowid();
+        // An account named twice (in any case) is the user's once.
+        let mut ids = Vec::with_capacity(accounts.len());
         for a in accounts {
-            let aid = Self::account_id(&tx, a)?;
+            ids.push(Self::account_id(&tx, a)?);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        for aid in ids {
             tx.execute(
-                "INSERT OR IGNORE INTO portal_user_accounts (user_id, account_id) VALUES (?1, ?2)",
+                "INSERT INTO portal_user_accounts (user_id, account_id) VALUES (?1, ?2)",
                 params![uid, aid],
             )?;
         }
@@ -637,11 +643,12 @@ impl Ledger {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (id, was) = Self::portal_user_id(&tx, email)?;
         if was != active {
+            // Disabling ends every session for good; enabling brings none back.
+            let raise = i64::from(!active);
             tx.execute(
-                "UPDATE portal_users SET active = ?1,
-                    sessions_epoch = sessions_epoch + (CASE WHEN ?1 THEN 0 ELSE 1 END)
+                "UPDATE portal_users SET active = ?1, sessions_epoch = sessions_epoch + ?3
                  WHERE id = ?2",
-                params![active, id],
+                params![active, id, raise],
             )?;
             let j = |v: bool| serde_json::json!({ "active": v }).to_string();
             Self::append_audit(
@@ -1184,6 +1191,18 @@ mod tests {
             )
             .unwrap();
         assert_eq!(u.accounts, ["Contoso"]);
+        // An account named twice, in another case, is the user's once.
+        let twice = l
+            .add_portal_user(
+                "cat@contoso.example",
+                Role::Customer,
+                false,
+                &["Contoso".into(), "CONTOSO".into()],
+                "h",
+                "t",
+            )
+            .unwrap();
+        assert_eq!(twice.accounts, ["Contoso"]);
         assert!(matches!(
             l.add_portal_user(
                 "ann@contoso.example",
