@@ -50,7 +50,8 @@ pub fn run(cli: &Cli, id: &str, with_recovery: bool, out: &mut dyn Write) -> Res
     } else {
         let returned = ledger.deactivate(id, &actor(), Timestamp::now())?;
         vec![Deactivated {
-            id: id.trim().to_ascii_lowercase(),
+            // Already spelled by the ledger's rule (`resolve_file_id`).
+            id: id.clone(),
             license_type: String::new(),
             returned,
         }]
