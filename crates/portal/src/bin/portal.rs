@@ -102,8 +102,8 @@ enum UserCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Disable a user: no login, no API token works, and every open session ends for good
-    /// (enabling the user again does not bring them back).
+    /// Disable a user: no login, their API tokens are revoked, and every open session ends
+    /// for good (enabling the user again brings back neither).
     Disable {
         /// E-mail address.
         email: String,
