@@ -1,5 +1,5 @@
 //! Small file helpers: atomic replacement, writing an output file ([`OutFile`]), bounded
-//! reads.
+//! reads, the ledger path's check.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -362,6 +362,53 @@ fn write_through(target: &Path) -> Result<Option<(u64, u64)>, IssuerError> {
         }
     }
     refuse("not a regular file")
+}
+
+/// Refuse a ledger path that names anything but a regular file (a folder, a FIFO, a device,
+/// a socket) before SQLite opens it: SQLite would wait forever on a FIFO and leave a
+/// `-journal` file beside a device (`--db /dev/null` run as root: `/dev/null-journal`). A
+/// path that does not exist passes (`open` creates the file).
+pub(crate) fn check_ledger_path(path: &Path, action: &'static str) -> Result<(), IssuerError> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(IssuerError::io(action, path, e)),
+    };
+    if meta.is_file() {
+        return Ok(());
+    }
+    let t = meta.file_type();
+    let what = if t.is_dir() {
+        "a folder"
+    } else {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            if t.is_fifo() {
+                "a FIFO (named pipe)"
+            } else if t.is_char_device() {
+                "a character device"
+            } else if t.is_block_device() {
+                "a block device"
+            } else if t.is_socket() {
+                "a socket"
+            } else {
+                "not a regular file"
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            "not a regular file"
+        }
+    };
+    Err(IssuerError::io(
+        action,
+        path,
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("it is {what}; name the ledger file"),
+        ),
+    ))
 }
 
 /// Write `bytes` to `--out target` as [`OutFile`] does: a new or regular file replaced
