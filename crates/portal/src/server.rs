@@ -25,7 +25,7 @@ use tokio::net::TcpListener;
 /// How long a client has to send a request's head.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client has to send a request's body, from when its head arrived: time for the
-/// largest body accepted (8 MiB) at about 1.2 Mbit/s.
+/// largest body accepted (8 MiB) at about 1.1 Mbit/s.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// The largest request head (request line and headers) accepted, in bytes.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
