@@ -1,5 +1,5 @@
 //! Small file helpers: atomic replacement, writing an output file ([`OutFile`]), bounded
-//! reads.
+//! reads, the ledger path's check.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -236,6 +236,9 @@ pub enum OutFile {
         target: PathBuf,
         /// What to write.
         bytes: Vec<u8>,
+        /// What the path named when it was checked (device and inode): what is opened at
+        /// [`OutFile::persist`] must be that same file, not one put there meanwhile.
+        checked: (u64, u64),
     },
 }
 
@@ -249,26 +252,39 @@ impl OutFile {
         bytes: &[u8],
         mode: u32,
     ) -> Result<OutFile, IssuerError> {
-        if write_through(target)? {
+        if let Some(checked) = write_through(target)? {
             return Ok(OutFile::Through {
                 target: target.to_path_buf(),
                 bytes: bytes.to_vec(),
+                checked,
             });
         }
         PendingFile::write(target, tag, bytes, mode).map(OutFile::Replace)
     }
 
     /// Put the bytes at the path: rename the complete temporary file over it, or write them
-    /// through to it (flushed to disk when it is a regular file behind a link).
+    /// through to it (flushed to disk when it is a regular file behind a link). A path
+    /// written through that names another file than when it was checked (a FIFO replaced
+    /// by a link to a regular file meanwhile) is refused before anything is written.
     pub fn persist(self) -> Result<(), IssuerError> {
         match self {
             OutFile::Replace(p) => p.persist(),
-            OutFile::Through { target, bytes } => {
+            OutFile::Through {
+                target,
+                bytes,
+                checked,
+            } => {
                 let io = |e| IssuerError::io("writing", &target, e);
                 // No create: the path was there when checked; no truncation of anything but
                 // a regular file (a FIFO or a device ignores it).
                 let mut f = OpenOptions::new().write(true).open(&target).map_err(io)?;
-                let regular = f.metadata().map_err(io)?.is_file();
+                let meta = f.metadata().map_err(io)?;
+                if file_identity(&meta) != checked {
+                    return Err(io(std::io::Error::other(
+                        "it names another file than when it was checked; nothing was written",
+                    )));
+                }
+                let regular = meta.is_file();
                 if regular {
                     f.set_len(0).map_err(io)?;
                 }
@@ -282,9 +298,23 @@ impl OutFile {
     }
 }
 
-/// Whether `--out target` is written through rather than replaced ([`OutFile`]); an error for
-/// a path that can be neither.
-fn write_through(target: &Path) -> Result<bool, IssuerError> {
+/// A file's device and inode (on Unix; elsewhere nothing to compare).
+fn file_identity(meta: &std::fs::Metadata) -> (u64, u64) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        (meta.dev(), meta.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        (0, 0)
+    }
+}
+
+/// Whether `--out target` is written through rather than replaced ([`OutFile`]), with the
+/// identity of the file it names then; an error for a path that can be neither.
+fn write_through(target: &Path) -> Result<Option<(u64, u64)>, IssuerError> {
     let refuse = |what: &str| {
         Err(IssuerError::io(
             "writing",
@@ -296,11 +326,11 @@ fn write_through(target: &Path) -> Result<bool, IssuerError> {
     };
     let link = match std::fs::symlink_metadata(target) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(IssuerError::io("writing", target, e)),
     };
     if link.is_file() {
-        return Ok(false);
+        return Ok(None);
     }
     let meta = match std::fs::metadata(target) {
         Ok(m) => m,
@@ -316,13 +346,13 @@ fn write_through(target: &Path) -> Result<bool, IssuerError> {
         return refuse("a folder");
     }
     if kind.is_file() {
-        return Ok(true);
+        return Ok(Some(file_identity(&meta)));
     }
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
         if kind.is_fifo() || kind.is_char_device() {
-            return Ok(true);
+            return Ok(Some(file_identity(&meta)));
         }
         if kind.is_block_device() {
             return refuse("a block device");
@@ -332,6 +362,53 @@ fn write_through(target: &Path) -> Result<bool, IssuerError> {
         }
     }
     refuse("not a regular file")
+}
+
+/// Refuse a ledger path that names anything but a regular file (a folder, a FIFO, a device,
+/// a socket) before SQLite opens it: SQLite would wait forever on a FIFO and leave a
+/// `-journal` file beside a device (`--db /dev/null` run as root: `/dev/null-journal`). A
+/// path that does not exist passes (`open` creates the file).
+pub(crate) fn check_ledger_path(path: &Path, action: &'static str) -> Result<(), IssuerError> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(IssuerError::io(action, path, e)),
+    };
+    if meta.is_file() {
+        return Ok(());
+    }
+    let t = meta.file_type();
+    let what = if t.is_dir() {
+        "a folder"
+    } else {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            if t.is_fifo() {
+                "a FIFO (named pipe)"
+            } else if t.is_char_device() {
+                "a character device"
+            } else if t.is_block_device() {
+                "a block device"
+            } else if t.is_socket() {
+                "a socket"
+            } else {
+                "not a regular file"
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            "not a regular file"
+        }
+    };
+    Err(IssuerError::io(
+        action,
+        path,
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("it is {what}; name the ledger file"),
+        ),
+    ))
 }
 
 /// Write `bytes` to `--out target` as [`OutFile`] does: a new or regular file replaced

@@ -448,8 +448,11 @@ fn to_u64(v: i64) -> u64 {
 }
 
 impl Ledger {
-    /// Open (creating it and its schema on first use, mode 0600) the ledger at `path`.
+    /// Open (creating it and its schema on first use, mode 0600) the ledger at `path`. A path
+    /// that is not a regular file (a folder, a FIFO, a device) is refused before SQLite opens
+    /// it ([`IssuerError::Io`], exit 4).
     pub fn open(path: &Path) -> Result<Ledger, IssuerError> {
+        crate::fsio::check_ledger_path(path, "opening the ledger")?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             crate::fsio::create_private_dir(dir, "creating the ledger folder")?;
         }
@@ -509,16 +512,11 @@ impl Ledger {
     /// a writer changed it meanwhile, in which case the caller reads again.
     ///
     /// A ledger of an older schema is opened with [`Ledger::open`] once, to be migrated; a
-    /// user who may only read it gets [`IssuerError::LedgerFormat`] saying so.
+    /// user who may only read it gets [`IssuerError::LedgerFormat`] saying so. A path that is
+    /// not a regular file is refused as [`Ledger::open`] refuses it.
     pub fn open_read_only(path: &Path) -> Result<Ledger, IssuerError> {
+        crate::fsio::check_ledger_path(path, "reading the ledger")?;
         match std::fs::metadata(path) {
-            Ok(m) if m.is_dir() => {
-                return Err(IssuerError::io(
-                    "reading the ledger",
-                    path,
-                    std::io::Error::other("it is a folder; name the ledger file"),
-                ))
-            }
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(IssuerError::io(

@@ -278,3 +278,49 @@ fn a_command_that_only_reads_never_creates_a_ledger() {
     common::ok(&db, &["account", "add", "Contoso"]);
     assert_eq!(common::ok(&db, &["account", "list"]), "Contoso\n");
 }
+
+/// A `--db` path that is not a regular file is refused (exit 4, naming what it is) before
+/// SQLite opens it: a FIFO used to block every command forever, and a device to get a
+/// `-journal` file beside it (`--db /dev/null` as root: `/dev/null-journal`).
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_a_device_is_refused_before_sqlite_opens_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("ledger.db");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let check = |e: IssuerError, what: &str| {
+        assert_eq!(e.exit_code(), 4, "{e}");
+        assert!(e.to_string().contains(what), "{e}");
+    };
+    // In a thread: without the check, opening the FIFO never returns.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send((
+            Ledger::open(&path).err(),
+            Ledger::open_read_only(&path).err(),
+        ));
+    });
+    let (rw, ro) = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("opening a FIFO as the ledger returned");
+    check(rw.expect("refused"), "it is a FIFO (named pipe)");
+    check(ro.expect("refused"), "it is a FIFO (named pipe)");
+    let o = common::run(&fifo, &["account", "add", "Contoso"]);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("FIFO"));
+    // Read only, so that nothing is ever made beside /dev/null.
+    check(
+        Ledger::open_read_only(Path::new("/dev/null")).unwrap_err(),
+        "it is a character device",
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "nothing beside the FIFO"
+    );
+}

@@ -325,3 +325,22 @@ fn a_batch_never_replaces_a_fifo_in_its_folder() {
     assert_eq!(s.file_count(), 0);
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
 }
+
+#[test]
+fn a_fifo_swapped_for_a_link_after_the_check_is_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.i3lic");
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, b"keep me").unwrap();
+    mkfifo(&out);
+    let pending = issuer::fsio::OutFile::prepare(&out, "t", b"file", 0o644).unwrap();
+    // Between the check and the write, the FIFO becomes a link to a regular file.
+    std::fs::remove_file(&out).unwrap();
+    std::os::unix::fs::symlink(&victim, &out).unwrap();
+    let err = pending.persist().unwrap_err().to_string();
+    assert!(
+        err.contains("another file than when it was checked"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&victim).unwrap(), b"keep me");
+}

@@ -54,6 +54,12 @@ impl IntoResponse for PageError {
     }
 }
 
+/// Whether a path is the API's: `/api` itself and everything under it (`/api/v1` included),
+/// whose errors are JSON.
+fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
 /// The longest address (path and query) served, in bytes; longer ones answer 414.
 pub const MAX_URI: usize = 8 * 1024;
 
@@ -98,7 +104,7 @@ fn kind_of(status: StatusCode) -> (&'static str, &'static str) {
 /// `Retry-After` and `WWW-Authenticate`. An address over [`MAX_URI`] bytes answers 414 (as
 /// JSON under `/api/`, as a page elsewhere).
 pub async fn api_errors_as_json(req: axum::extract::Request, next: Next) -> Response {
-    let api = req.uri().path().starts_with("/api/");
+    let api = is_api(req.uri().path());
     let long = req
         .uri()
         .path_and_query()
@@ -169,7 +175,7 @@ where
 
 /// The answer for an address nothing serves: JSON under `/api/`, a page elsewhere.
 pub async fn not_found(uri: Uri) -> Response {
-    if uri.path().starts_with("/api/") {
+    if is_api(uri.path()) {
         ApiError(PortalError::not_found()).into_response()
     } else {
         PageError(PortalError::not_found()).into_response()

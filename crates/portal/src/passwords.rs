@@ -11,7 +11,8 @@ pub const MAX_PASSWORD: usize = 1024;
 const COMMON: &str = include_str!("common-passwords.txt");
 
 /// Whether `p` (lower case) is a common password, or one with digits, punctuation or
-/// look-alike letters around a common one (`P@ssw0rd2024!`, `baseball1234`).
+/// look-alike letters around a common one, before or after it (`P@ssw0rd2024!`,
+/// `baseball1234`, `2024password`).
 fn is_common(p: &str) -> bool {
     let listed = |s: &str| !s.is_empty() && COMMON.lines().any(|l| l == s);
     let plain = |s: &str| -> String {
@@ -27,7 +28,7 @@ fn is_common(p: &str) -> bool {
             })
             .collect()
     };
-    let stem = p.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
+    let stem = p.trim_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
     listed(p) || listed(stem) || listed(&plain(p)) || listed(&plain(stem))
 }
 
@@ -87,6 +88,9 @@ mod tests {
             "baseball1234",
             "Summer2024!!",
             "1q2w3e4r5t6y",
+            "2024password",
+            "!!qwerty2024",
+            "123456dragon",
         ] {
             assert!(check_new_password("ann@contoso.example", p).is_err(), "{p}");
         }

@@ -10,6 +10,9 @@
 //!   checked, and is never refused for it: guessing from many addresses slows down, but the
 //!   owner, from their own address, still logs in.
 //!
+//! An IPv6 client counts by its /64 prefix ([`address_bucket`]): one subscriber or host is
+//! given a whole /64, and every address in it would otherwise be another 50 guesses.
+//!
 //! An attempt is counted before its password is checked, under one lock, so attempts sent
 //! in parallel cannot slip past a limit; a successful login takes its own count back (and
 //! clears the failures of its account from its address), so successful logins never count. The client
@@ -54,6 +57,17 @@ pub struct Attempt {
     pub delay: Duration,
 }
 
+/// The address failures are counted under: an IPv4 address itself, an IPv6 address's /64
+/// prefix (an IPv4-mapped IPv6 address as the IPv4 address it maps).
+pub fn address_bucket(addr: IpAddr) -> IpAddr {
+    match addr.to_canonical() {
+        IpAddr::V6(a) => IpAddr::V6(std::net::Ipv6Addr::from(
+            u128::from(a) & !((1u128 << 64) - 1),
+        )),
+        v4 => v4,
+    }
+}
+
 fn pair_key(email: &str, addr: Option<IpAddr>) -> String {
     match addr {
         Some(a) => format!("p:{a}:{email}"),
@@ -73,6 +87,7 @@ impl Throttle {
     /// The keys an attempt counts against, each with its limit (`None`: never refused).
     fn keys(email: &str, addr: Option<IpAddr>) -> Vec<(String, Option<u32>)> {
         let email = email.to_lowercase();
+        let addr = addr.map(address_bucket);
         let mut k = vec![
             (pair_key(&email, addr), Some(MAX_FAILURES)),
             (format!("u:{email}"), None),
@@ -200,6 +215,40 @@ mod tests {
         }
         assert!(t.attempt("bob@x.example", A).is_err(), "per address");
         assert!(t.attempt("bob@x.example", B).is_ok(), "another address");
+    }
+
+    #[test]
+    fn an_ipv6_client_counts_by_its_64_prefix() {
+        let t = Throttle::default();
+        let host = |i: u32| -> Option<IpAddr> {
+            Some(
+                format!("2001:db8:1:2:{:x}:{:x}::1", i >> 16, i & 0xffff)
+                    .parse()
+                    .unwrap(),
+            )
+        };
+        // One address of the /64 per guess: the account's limit from that client holds.
+        for i in 0..MAX_FAILURES {
+            assert!(t.attempt("ann@x.example", host(i)).is_ok());
+        }
+        assert!(
+            t.attempt("ann@x.example", host(MAX_FAILURES)).is_err(),
+            "another address of the same /64"
+        );
+        // And the address's limit, over many accounts.
+        for i in 0..MAX_FAILURES_PER_ADDRESS - MAX_FAILURES {
+            assert!(t
+                .attempt(&format!("u{i}@x.example"), host(1000 + i))
+                .is_ok());
+        }
+        assert!(t.attempt("bob@x.example", host(5000)).is_err(), "per /64");
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert!(
+            t.attempt("bob@x.example", Some(other)).is_ok(),
+            "another /64"
+        );
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        assert_eq!(address_bucket(mapped), A.unwrap(), "a mapped IPv4 address");
     }
 
     #[test]

@@ -1153,6 +1153,12 @@ async fn every_api_error_is_json() {
         .await;
     assert_eq!(r.status, 400);
     assert_eq!(kind(&r), "bad-request");
+    // The API's base addresses, which no route serves, are the API's too.
+    for path in ["/api", "/api/v1", "/api/v1/", "/api/v1/nothing-here"] {
+        let r = p.api("GET", path, Some(&t), None).await;
+        assert_eq!(r.status, 404, "{path}");
+        assert_eq!(kind(&r), "not-found", "{path}");
+    }
 }
 
 /// The API takes what the documentation promises: a request with five attachments of 1 MiB

@@ -1,6 +1,6 @@
 //! The portal's connections over real sockets: a client that does not finish its request's
-//! head is disconnected after the header read timeout, an oversized head is refused, and
-//! connections beyond the cap wait.
+//! head is disconnected after the header read timeout, nor its body after the body read
+//! timeout, an oversized head is refused, and connections beyond the cap wait.
 
 mod common;
 
@@ -139,5 +139,40 @@ async fn connections_beyond_the_cap_wait_for_a_free_one() {
         started.elapsed() >= Duration::from_millis(500),
         "served only once an idle connection was closed: {:?}",
         started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_does_not_arrive_frees_its_connection_after_the_timeout() {
+    let (addr, _stop, _p) = start(Limits {
+        body_read_timeout: Duration::from_millis(500),
+        ..limits(10_000, 1)
+    })
+    .await;
+    // The only connection: a head, then a few bytes of the 100 promised, then nothing.
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(
+        b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail=",
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let (_, closed) = read_all(&mut s, Duration::from_secs(5)).await;
+    assert!(closed, "the connection is closed");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(400) && took < Duration::from_secs(4),
+        "{took:?}"
+    );
+    // Its slot is free again.
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let (got, _) = read_all(&mut s, Duration::from_secs(5)).await;
+    assert!(
+        got.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&got)
     );
 }

@@ -412,6 +412,24 @@ impl StateFile {
             source,
         };
         let not_regular = |e: OpenError| e.into_verify("state lock file", &lock_path, io);
+        // A state path that can never be read (a FIFO, a device, a link) is refused before
+        // an update creates the lock file beside it: `--state /dev/null` run as root must
+        // not leave `/dev/null.lock` in `/dev`.
+        if mode == LockMode::Update {
+            match crate::fsio::regular_metadata(&self.path, Links::Refuse) {
+                Ok(_) => {}
+                Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(e.into_verify("state file", &self.path, |source| {
+                        VerifyError::StateIo {
+                            action: "read",
+                            path: self.path.clone(),
+                            source,
+                        }
+                    }))
+                }
+            }
+        }
         // Only a regular file is opened: a FIFO would block a check's read-only open.
         let file = match mode {
             LockMode::Update => self.open_update_lock(&lock_path).map_err(not_regular)?,

@@ -418,3 +418,31 @@ fn a_state_member_given_twice_is_corrupt() {
         assert_eq!(std::fs::read_to_string(sf.path()).unwrap(), text);
     }
 }
+
+/// A state path that is a FIFO (or a device, `--state /dev/null`) is refused before an update
+/// takes its lock: no `.lock` file is made beside it (as root, `/dev/null.lock` in `/dev`).
+#[cfg(unix)]
+#[test]
+fn a_state_path_that_is_not_a_regular_file_gets_no_lock_file_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = ts("2024-03-01T00:00:00Z");
+    let fifo = dir.path().join("state.json");
+    if !std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        eprintln!("note: skipped: mkfifo is not available");
+        return;
+    }
+    let sf = StateFile::new(&fifo);
+    match verifier(&sf, at).load(&file(1, "2024-01-01T00:00:00Z", None)) {
+        Err(
+            e @ VerifyError::NotRegularFile {
+                what: "state file", ..
+            },
+        ) => assert_eq!(e.exit_code(), 4),
+        other => panic!("{other:?}"),
+    }
+    assert!(!sf.lock_path().exists(), "a lock file was made beside it");
+}

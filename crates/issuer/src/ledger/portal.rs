@@ -628,9 +628,10 @@ impl Ledger {
         })
     }
 
-    /// Enable or disable a portal user. A disabled user cannot log in, and their API tokens
-    /// stop working; disabling also raises their `sessions_epoch`, so their browser sessions
-    /// stay over when they are enabled again.
+    /// Enable or disable a portal user. A disabled user cannot log in; disabling also raises
+    /// their `sessions_epoch`, so their browser sessions stay over when they are enabled
+    /// again, and revokes their API tokens (each revocation audited as `portal-token.revoke`),
+    /// so no token comes back with `enable` either.
     pub fn set_portal_user_active(
         &mut self,
         email: &str,
@@ -660,6 +661,30 @@ impl Ledger {
                 Some(&j(was)),
                 Some(&j(active)),
             )?;
+            if !active {
+                let tokens: Vec<i64> = tx
+                    .prepare(
+                        "SELECT id FROM portal_tokens WHERE user_id = ?1 AND revoked_at IS NULL ORDER BY id",
+                    )?
+                    .query_map([id], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                for t in tokens {
+                    tx.execute(
+                        "UPDATE portal_tokens SET revoked_at = ?1 WHERE id = ?2",
+                        params![now, t],
+                    )?;
+                    let after = serde_json::json!({ "token": t, "revoked": true }).to_string();
+                    Self::append_audit(
+                        &tx,
+                        now,
+                        actor,
+                        "portal-token.revoke",
+                        email,
+                        None,
+                        Some(&after),
+                    )?;
+                }
+            }
         }
         tx.commit()?;
         Ok(())
@@ -1243,6 +1268,18 @@ mod tests {
             "disabled user"
         );
         l.set_portal_user_active("ann@contoso.example", true, "t")
+            .unwrap();
+        assert!(
+            l.portal_token_user(&digest).unwrap().is_none(),
+            "disabling revoked the token: enabling does not bring it back"
+        );
+        assert!(matches!(
+            l.revoke_portal_token(t, "t"),
+            Err(IssuerError::UnknownToken { .. })
+        ));
+        let digest = [8u8; 32];
+        let t = l
+            .add_portal_token("ann@contoso.example", &digest, "ci", "t")
             .unwrap();
         l.revoke_portal_token(t, "t").unwrap();
         assert!(l.portal_token_user(&digest).unwrap().is_none(), "revoked");

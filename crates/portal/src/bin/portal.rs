@@ -61,6 +61,10 @@ enum Command {
         /// of a kept-alive connection); then the connection is closed.
         #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
         header_timeout: u64,
+        /// Seconds a client has to send a request's body once its headers arrived; then the
+        /// request fails and the connection is closed.
+        #[arg(long, value_name = "SECONDS", default_value_t = portal::server::BODY_READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+        body_timeout: u64,
         /// Connections served at once; more wait until one ends.
         #[arg(long, value_name = "N", default_value_t = portal::server::MAX_CONNECTIONS as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         max_connections: u64,
@@ -98,8 +102,8 @@ enum UserCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Disable a user: no login, no API token works, and every open session ends for good
-    /// (enabling the user again does not bring them back).
+    /// Disable a user: no login, their API tokens are revoked, and every open session ends
+    /// for good (enabling the user again brings back neither).
     Disable {
         /// E-mail address.
         email: String,
@@ -224,6 +228,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             trusted_proxies,
             proxy_header,
             header_timeout,
+            body_timeout,
             max_connections,
         } => {
             let catalog = issuer::catalog::load(cli.catalog.as_deref())?;
@@ -244,6 +249,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             let limits = portal::server::Limits {
                 header_read_timeout: std::time::Duration::from_secs(header_timeout),
+                body_read_timeout: std::time::Duration::from_secs(body_timeout),
                 max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
                 ..Default::default()
             };
