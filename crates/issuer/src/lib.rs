@@ -61,6 +61,7 @@ mod error;
 pub mod fsio;
 pub mod keys;
 pub mod ledger;
+pub mod location;
 pub mod rules;
 pub mod suggest;
 

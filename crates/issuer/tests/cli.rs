@@ -576,3 +576,44 @@ fn a_secret_key_owned_by_another_user_is_refused() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// `--db` (and `I3LIC_DB`) that look like a URL are never file names: another scheme is a
+/// usage error, a PostgreSQL URL is refused in this release, nothing is created in the
+/// working directory for either, and a password in the URL is never printed.
+#[test]
+fn a_url_given_as_the_ledger_is_never_a_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_in = |db: &str, via_env: bool| {
+        let mut c = std::process::Command::new(common::bin());
+        c.current_dir(dir.path()).env_remove("I3LIC_DB");
+        if via_env {
+            c.env("I3LIC_DB", db);
+        } else {
+            c.args(["--db", db]);
+        }
+        c.args(["account", "add", "X"]).output().unwrap()
+    };
+    for via_env in [false, true] {
+        for (db, scheme) in [
+            ("mysql://root:hunter2@db.example/x", "mysql"),
+            ("file:///tmp/ledger.db", "file"),
+            ("sqlite://ledger.db", "sqlite"),
+        ] {
+            let out = run_in(db, via_env);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{db}: {err}");
+            assert!(err.contains(&format!("{scheme}://")), "{err}");
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+        let out = run_in("postgres://vendor:hunter2@127.0.0.1:1/ledger", via_env);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("postgres://vendor:***@127.0.0.1:1/ledger"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "created {left:?}");
+}

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use issuer::location::LedgerLocation;
 use issuer::{IssuerError, Ledger, Role};
 use portal::service::{AppState, Config};
 use zeroize::Zeroizing;
@@ -220,6 +221,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 .map(PathBuf::from)
         })
         .unwrap_or_else(issuer::default_ledger_path);
+    // As the issuer: a URL is never a file name (nothing is created for one).
+    let db = match LedgerLocation::parse(db.as_os_str()) {
+        Ok(LedgerLocation::Sqlite(p)) => p,
+        Ok(LedgerLocation::Postgres(url)) => {
+            return Err(Failure::Usage(format!(
+                "--db {url}: this release keeps the ledger in an SQLite file; give its path"
+            )))
+        }
+        Err(e) => return Err(Failure::Usage(e.to_string())),
+    };
     match cli.command {
         Command::Serve {
             key,

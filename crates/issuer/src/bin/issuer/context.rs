@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use issuer::location::LedgerLocation;
 use issuer::{IssuerError, Ledger};
 
 use crate::cli::Cli;
@@ -10,19 +11,29 @@ use crate::error::CliError;
 use crate::output;
 
 /// The ledger the command uses: `--db`, else `$I3LIC_DB`, else the config file's `ledger`,
-/// else [`issuer::default_ledger_path`].
+/// else [`issuer::default_ledger_path`]. A value that looks like a URL is never a file name:
+/// another scheme than PostgreSQL's is a usage error, and so, in this release, is a
+/// PostgreSQL URL (its ledgers are SQLite files); nothing is created for either.
 pub fn ledger_path(cli: &Cli) -> Result<PathBuf, CliError> {
-    if let Some(p) = cli.db.clone().or_else(|| {
+    let given = cli.db.clone().or_else(|| {
         std::env::var_os("I3LIC_DB")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
-    }) {
-        return Ok(p);
+    });
+    let given = match given {
+        Some(p) => p,
+        None => config::get()?
+            .ledger
+            .clone()
+            .unwrap_or_else(issuer::default_ledger_path),
+    };
+    match LedgerLocation::parse(given.as_os_str()) {
+        Ok(LedgerLocation::Sqlite(p)) => Ok(p),
+        Ok(LedgerLocation::Postgres(url)) => Err(CliError::Usage(format!(
+            "--db {url}: this release keeps the ledger in an SQLite file; give its path"
+        ))),
+        Err(e) => Err(CliError::Usage(e.to_string())),
     }
-    Ok(config::get()?
-        .ledger
-        .clone()
-        .unwrap_or_else(issuer::default_ledger_path))
 }
 
 /// The secret key to sign with: `--key`, else `$I3LIC_KEY`, else the config file's `key`;
