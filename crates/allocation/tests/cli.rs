@@ -365,3 +365,23 @@ fn a_closed_stdout_pipe_ends_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(code_of(&o), 0, "{err}");
 }
+
+/// A malformed `--host-id` is reported before any key file is read (docs/FORMAT.md 15.3), so
+/// a missing `--trust` file does not hide the typo.
+#[test]
+fn a_malformed_host_id_is_reported_before_the_trusted_keys_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .env_remove("I3LIC_TRUST")
+        .env_remove("I3LIC_STORE")
+        .arg("--store")
+        .arg(dir.path().join("store.db"))
+        .args(["--host-id", "1Q2H4-NOT-A-CODE", "--trust"])
+        .arg(dir.path().join("missing.pub"))
+        .args(["--json", "report"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(stdout.contains("bad-host-id"), "{stdout}");
+}

@@ -374,6 +374,12 @@ fn read_key(path: &Path) -> Result<PublicKey, CliError> {
 /// The verifier: the keys given (or, without any, a throwaway key, so that commands that do
 /// not need the license still work and those that do say a key is missing).
 fn verifier(g: &Global) -> Result<(Verifier, bool), CliError> {
+    // A malformed --host-id is reported before any key file is read (docs/FORMAT.md 15.3,
+    // as licverify).
+    let host = match &g.host_id {
+        Some(code) => Some(code.trim().parse::<HostId>().map_err(CliError::BadHostId)?),
+        None => None,
+    };
     let mut paths = g.trust.clone();
     if paths.is_empty() {
         if let Some(v) = std::env::var_os("I3LIC_TRUST") {
@@ -400,8 +406,7 @@ fn verifier(g: &Global) -> Result<(Verifier, bool), CliError> {
         _ => ProductCheck::Any,
     };
     let mut v = Verifier::new(trust, product);
-    if let Some(code) = &g.host_id {
-        let id: HostId = code.trim().parse().map_err(CliError::BadHostId)?;
+    if let Some(id) = host {
         v = v.host(HostSource::Code(id));
     }
     Ok((v, given))
