@@ -22,6 +22,7 @@ use crate::rules::{self, IssueRequest, Plan};
 mod audit;
 mod lifecycle;
 mod lookups;
+mod migrations;
 pub mod policy;
 mod portal;
 
@@ -38,7 +39,8 @@ pub use portal::{
     MAX_ATTACHMENT_BYTES, REQUEST_CATEGORIES, REQUEST_FILE_TYPES, REQUEST_TYPES,
 };
 
-/// Schema version stored in `PRAGMA user_version`.
+/// Schema version stored in `PRAGMA user_version`: the number of the last migration file
+/// (`migrations/sqlite/`), applied on open by a writer.
 pub const SCHEMA_VERSION: i64 = 4;
 
 /// How long a writer waits for another one to finish before giving up.
@@ -47,132 +49,6 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Prepared statements kept per connection: every query a page or a command runs more than
 /// once stays parsed (SQLite's parser costs more than most of these queries).
 const STATEMENT_CACHE: usize = 96;
-
-const SCHEMA: &str = r#"
-CREATE TABLE accounts (
-    id          INTEGER PRIMARY KEY,
-    name        TEXT NOT NULL UNIQUE,
-    active      INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
-    created_at  INTEGER NOT NULL
-);
-CREATE TABLE sites (
-    id          INTEGER PRIMARY KEY,
-    account_id  INTEGER NOT NULL REFERENCES accounts(id),
-    name        TEXT NOT NULL,
-    address1    TEXT NOT NULL DEFAULT '',
-    address2    TEXT NOT NULL DEFAULT '',
-    address3    TEXT NOT NULL DEFAULT '',
-    city        TEXT NOT NULL DEFAULT '',
-    state       TEXT NOT NULL DEFAULT '',
-    country     TEXT NOT NULL DEFAULT '',
-    postal_code TEXT NOT NULL DEFAULT '',
-    active      INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
-    created_at  INTEGER NOT NULL,
-    UNIQUE (account_id, name)
-);
--- One row per order line. An upgrade (3.0 -> 4.0) retires a row (active = 0) and adds its
--- successor with upgraded_from set; a server's included development system points at it.
-CREATE TABLE orders (
-    id            INTEGER PRIMARY KEY,
-    account_id    INTEGER NOT NULL REFERENCES accounts(id),
-    part          TEXT NOT NULL,
-    quantity      INTEGER NOT NULL CHECK (quantity > 0),
-    -- Units used by active files: kept in step with file_usage in the same transaction, so
-    -- the database itself refuses more than ordered (Ledger::verify_usage recomputes it).
-    used          INTEGER NOT NULL DEFAULT 0 CHECK (used >= 0 AND used <= quantity),
-    perpetual     INTEGER NOT NULL CHECK (perpetual IN (0, 1)),
-    mirrored      INTEGER NOT NULL DEFAULT 0 CHECK (mirrored IN (0, 1)),
-    active        INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
-    upgraded_from INTEGER REFERENCES orders(id),
-    included_with INTEGER REFERENCES orders(id),
-    added_at      INTEGER NOT NULL,
-    added_by      TEXT NOT NULL
-);
-CREATE INDEX orders_account_part ON orders (account_id, part);
--- Issued files. `bytes` is the exact file handed out; `issuer download` returns it.
--- A file replaced by an update names what it supersedes; only one file may supersede another.
-CREATE TABLE files (
-    seq                INTEGER PRIMARY KEY,
-    id                 TEXT NOT NULL UNIQUE,
-    account_id         INTEGER NOT NULL REFERENCES accounts(id),
-    site_id            INTEGER NOT NULL REFERENCES sites(id),
-    license_type       TEXT NOT NULL,
-    product            TEXT NOT NULL,
-    version            TEXT NOT NULL,
-    server_part        TEXT NOT NULL,
-    primary_host       TEXT NOT NULL,
-    primary_machine    TEXT NOT NULL,
-    switchover_host    TEXT,
-    switchover_machine TEXT,
-    system_type        TEXT NOT NULL,
-    mail_connector     TEXT NOT NULL,
-    generated_by       TEXT NOT NULL,
-    partner            INTEGER NOT NULL CHECK (partner IN (0, 1)),
-    generated_at       INTEGER NOT NULL,
-    expires_at         INTEGER NOT NULL,
-    active             INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
-    supersedes         INTEGER UNIQUE REFERENCES files(seq),
-    related_production INTEGER REFERENCES files(seq),
-    deactivated_at     INTEGER,
-    deactivated_by     TEXT,
-    key_id             TEXT NOT NULL,
-    sha256             TEXT NOT NULL,
-    bytes              BLOB NOT NULL,
-    -- The signed payload as JSON (schema 2 on; NULL for files recorded by schema 1).
-    activation         TEXT
-);
-CREATE INDEX files_account ON files (account_id, generated_at);
-CREATE INDEX files_site ON files (site_id);
--- Ordered units each file uses (only active files count as used).
-CREATE TABLE file_usage (
-    file_seq INTEGER NOT NULL REFERENCES files(seq),
-    order_id INTEGER NOT NULL REFERENCES orders(id),
-    quantity INTEGER NOT NULL CHECK (quantity > 0),
-    PRIMARY KEY (file_seq, order_id)
-) WITHOUT ROWID;
-CREATE INDEX file_usage_order ON file_usage (order_id, file_seq);
--- License keys and counts each file grants (for disaster recovery limits and `show`).
-CREATE TABLE file_licenses (
-    file_seq INTEGER NOT NULL REFERENCES files(seq),
-    name     TEXT NOT NULL,
-    assigned INTEGER NOT NULL,
-    pooled   INTEGER NOT NULL,
-    PRIMARY KEY (file_seq, name)
-) WITHOUT ROWID;
--- Append-only, hash-chained log of every change: hash = SHA-256 of the domain string, the
--- previous row's hash and this row's fields (see `audit_hash`).
-CREATE TABLE audit (
-    seq       INTEGER PRIMARY KEY,
-    at        INTEGER NOT NULL,
-    actor     TEXT NOT NULL,
-    action    TEXT NOT NULL,
-    subject   TEXT NOT NULL,
-    before    TEXT,
-    after     TEXT,
-    prev_hash BLOB NOT NULL,
-    hash      BLOB NOT NULL
-);
-CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER files_immutable BEFORE UPDATE OF seq, id, account_id, site_id, license_type,
-    product, version, primary_host, switchover_host, generated_at, expires_at, supersedes,
-    key_id, sha256, bytes, activation ON files
-    BEGIN SELECT RAISE(ABORT, 'an issued file is immutable; issue a new one'); END;
-CREATE TRIGGER files_no_delete BEFORE DELETE ON files
-    BEGIN SELECT RAISE(ABORT, 'issued files are never deleted; deactivate them'); END;
-"#;
-
-/// From schema 1: the `activation` column, and the immutability trigger that covers it.
-const MIGRATE_1_TO_2: &str = r#"
-ALTER TABLE files ADD COLUMN activation TEXT;
-DROP TRIGGER files_immutable;
-CREATE TRIGGER files_immutable BEFORE UPDATE OF seq, id, account_id, site_id, license_type,
-    product, version, primary_host, switchover_host, generated_at, expires_at, supersedes,
-    key_id, sha256, bytes, activation ON files
-    BEGIN SELECT RAISE(ABORT, 'an issued file is immutable; issue a new one'); END;
-"#;
 
 /// Domain separator of the audit hash chain.
 pub const AUDIT_DOMAIN: &[u8] = b"i3lic/audit/v1\0";
@@ -662,28 +538,8 @@ impl Ledger {
                         reason: "an SQLite database that is not an i3lic ledger".into(),
                     });
                 }
-                tx.execute_batch(SCHEMA)?;
-                tx.execute_batch(portal::PORTAL_SCHEMA)?;
-                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             }
-            1 | 2 => {
-                Self::require_ledger_tables(&tx, &self.path)?;
-                if v == 1 {
-                    // Schema 2 keeps each file's signed payload as JSON (for `show` and `update`).
-                    tx.execute_batch(MIGRATE_1_TO_2)?;
-                }
-                // Schema 3 adds the portal's users, tokens and activation file requests
-                // (with schema 4's column).
-                tx.execute_batch(portal::PORTAL_SCHEMA)?;
-                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-            }
-            3 => {
-                Self::require_ledger_tables(&tx, &self.path)?;
-                // Schema 4 ends a portal user's sessions for good when they are disabled.
-                tx.execute_batch(portal::MIGRATE_3_TO_4)?;
-                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-            }
-            v if v == SCHEMA_VERSION => Self::require_ledger_tables(&tx, &self.path)?,
+            1..=SCHEMA_VERSION => Self::require_ledger_tables(&tx, &self.path)?,
             v => {
                 return Err(IssuerError::LedgerFormat {
                     path: self.path.clone(),
@@ -692,6 +548,11 @@ impl Ledger {
                     ),
                 })
             }
+        }
+        // A new ledger gets every migration, an older one those after its version: all in
+        // this one transaction, so a failure leaves the ledger as it was.
+        if v < SCHEMA_VERSION {
+            migrations::apply(&tx, v, &self.path)?;
         }
         tx.commit()?;
         Ok(())

@@ -12,74 +12,6 @@ use sha2::Digest;
 use super::{check_name, check_text, Ledger};
 use crate::error::IssuerError;
 
-/// Tables of the portal (schema 3, with schema 4's `sessions_epoch`).
-pub(super) const PORTAL_SCHEMA: &str = r#"
-CREATE TABLE portal_users (
-    id            INTEGER PRIMARY KEY,
-    email         TEXT NOT NULL UNIQUE COLLATE NOCASE,
-    role          TEXT NOT NULL CHECK (role IN ('staff', 'customer', 'partner')),
-    certified     INTEGER NOT NULL DEFAULT 0 CHECK (certified IN (0, 1)),
-    password_hash TEXT NOT NULL,
-    active        INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
-    created_at    INTEGER NOT NULL,
-    sessions_epoch INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE portal_user_accounts (
-    user_id    INTEGER NOT NULL REFERENCES portal_users(id),
-    account_id INTEGER NOT NULL REFERENCES accounts(id),
-    PRIMARY KEY (user_id, account_id)
-) WITHOUT ROWID;
--- API tokens: only the SHA-256 of the token is kept.
-CREATE TABLE portal_tokens (
-    id         INTEGER PRIMARY KEY,
-    user_id    INTEGER NOT NULL REFERENCES portal_users(id),
-    digest     BLOB NOT NULL UNIQUE,
-    label      TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    revoked_at INTEGER
-);
--- Activation file requests (AFR-0000001 is id 1).
-CREATE TABLE requests (
-    id           INTEGER PRIMARY KEY,
-    account_id   INTEGER NOT NULL REFERENCES accounts(id),
-    requested_by TEXT NOT NULL,
-    request_type TEXT NOT NULL,
-    category     TEXT NOT NULL,
-    file_type    TEXT NOT NULL,
-    subject      TEXT NOT NULL,
-    description  TEXT NOT NULL,
-    urgent       INTEGER NOT NULL CHECK (urgent IN (0, 1)),
-    date_needed  TEXT NOT NULL,
-    date_reason  TEXT NOT NULL,
-    host_id      TEXT NOT NULL,
-    backup_host_id TEXT NOT NULL,
-    status       TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
-    answer       TEXT,
-    closed_by    TEXT,
-    closed_at    INTEGER,
-    created_at   INTEGER NOT NULL
-);
-CREATE INDEX requests_account ON requests (account_id, id);
-CREATE TABLE request_attachments (
-    request_id   INTEGER NOT NULL REFERENCES requests(id),
-    position     INTEGER NOT NULL,
-    name         TEXT NOT NULL,
-    content_type TEXT NOT NULL,
-    sha256       TEXT NOT NULL,
-    bytes        BLOB NOT NULL,
-    PRIMARY KEY (request_id, position)
-) WITHOUT ROWID;
-CREATE TRIGGER request_attachments_immutable BEFORE UPDATE ON request_attachments
-    BEGIN SELECT RAISE(ABORT, 'an attachment is kept as it was sent'); END;
-CREATE TRIGGER request_attachments_no_delete BEFORE DELETE ON request_attachments
-    BEGIN SELECT RAISE(ABORT, 'attachments are never deleted'); END;
-"#;
-
-/// Schema 3 to 4: a portal user's `sessions_epoch`, raised when the user is disabled or
-/// their password is set, so every session started before it ends for good.
-pub(super) const MIGRATE_3_TO_4: &str =
-    "ALTER TABLE portal_users ADD COLUMN sessions_epoch INTEGER NOT NULL DEFAULT 0;";
-
 /// The most attachments a request may carry.
 pub const MAX_ATTACHMENTS: usize = 5;
 /// The largest attachment accepted, in bytes.
@@ -1163,8 +1095,7 @@ mod tests {
     #[test]
     fn disabling_and_a_new_password_raise_the_sessions_epoch() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("l.db");
-        let mut l = Ledger::open(&path).unwrap();
+        let mut l = Ledger::open(&dir.path().join("l.db")).unwrap();
         l.add_account("Contoso", "t").unwrap();
         let email = "ann@contoso.example";
         let accounts = ["Contoso".to_string()];
@@ -1184,20 +1115,6 @@ mod tests {
         assert_eq!(epoch(&l), 1, "enabling brings no session back");
         l.set_portal_password(email, "h2", "t").unwrap();
         assert_eq!(epoch(&l), 2, "a new password");
-        // A schema-3 ledger (no sessions_epoch) is migrated on open, its users kept.
-        l.connection()
-            .execute_batch(
-                "ALTER TABLE portal_users DROP COLUMN sessions_epoch; PRAGMA user_version = 3;",
-            )
-            .unwrap();
-        drop(l);
-        let l = Ledger::open(&path).unwrap();
-        assert_eq!(epoch(&l), 0);
-        let v: i64 = l
-            .connection()
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(v, super::super::SCHEMA_VERSION);
     }
 
     #[test]
