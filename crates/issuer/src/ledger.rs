@@ -20,12 +20,14 @@ use crate::fsio::{OutFile, PendingFile};
 use crate::rules::{self, IssueRequest, Plan};
 
 mod audit;
+mod import;
 mod lifecycle;
 mod lookups;
 pub mod policy;
 mod portal;
 
 pub use audit::{format_head, parse_head, AuditProblem, AuditReport};
+pub use import::ImportedFile;
 pub use lifecycle::{
     Activity, ActivityFilter, ActivityRow, Deactivated, FileDetails, UpdateRequest,
     UpgradeSelection, UpgradedLine,
