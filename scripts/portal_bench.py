@@ -108,8 +108,9 @@ def main():
     key = os.path.join(tmp, "demo.key")
     shutil.copy(os.path.join(ROOT, "keys-example", "demo.key"), key)
     os.chmod(key, 0o600)
-    # The name changes whenever the example builds a different ledger (v2: no ANALYZE).
-    big = os.path.join(target_dir(), "portal-bench-1m-v2.db")
+    # The name changes whenever the example builds a different ledger (v2: no ANALYZE; v3:
+    # through Ledger::import_files, with an audit row per file).
+    big = os.path.join(target_dir(), "portal-bench-1m-v3.db")
     if not (os.path.exists(big) and os.path.exists(big + ".token")):
         for suffix in ("", "-wal", "-shm", ".token"):
             if os.path.exists(big + suffix):
@@ -138,7 +139,7 @@ def main():
     got = {name: [] for name, *_ in loads}
     p, base = start(portal, big, key)
     try:
-        cookie = "Cookie: " + login(base, "bench@vendor.example", "bench-password-1")
+        cookie = "Cookie: " + login(base, "bench@vendor.example", "load-test-secret-1")
         for _ in range(ROUNDS):
             for name, path, auth, page in loads:
                 if page:

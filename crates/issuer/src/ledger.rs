@@ -20,6 +20,7 @@ use crate::fsio::{OutFile, PendingFile};
 use crate::rules::{self, IssueRequest, Plan};
 
 mod audit;
+mod import;
 mod lifecycle;
 mod lookups;
 mod migrations;
@@ -27,6 +28,7 @@ pub mod policy;
 mod portal;
 
 pub use audit::{format_head, parse_head, AuditProblem, AuditReport};
+pub use import::ImportedFile;
 pub use lifecycle::{
     Activity, ActivityFilter, ActivityRow, Deactivated, FileDetails, UpdateRequest,
     UpgradeSelection, UpgradedLine,
@@ -611,10 +613,11 @@ impl Ledger {
         Ok(())
     }
 
-    /// Run `f`'s reads in one read transaction: every query in it sees the same committed
-    /// state of the ledger, however many writers commit meanwhile (and SQLite takes its
-    /// read lock once instead of at every statement). `f` must only read; the transaction
-    /// is rolled back at the end, whatever `f` returns.
+    /// Run `f`'s reads against one consistent view of the ledger: every read in it sees the
+    /// same committed state, however many changes other connections or processes commit
+    /// meanwhile (today one SQLite read transaction, whose read lock is taken once instead
+    /// of at every statement). `f` must only read; the view ends when `f` returns, whatever
+    /// it returns (a panic included).
     pub fn read_snapshot<T, E>(&self, f: impl FnOnce(&Ledger) -> Result<T, E>) -> Result<T, E>
     where
         E: From<IssuerError>,
@@ -637,11 +640,14 @@ impl Ledger {
         f(self)
     }
 
-    /// SQLite's `PRAGMA data_version` on this connection: a number that changes whenever
-    /// another connection (in this process or another) has committed a change since this
-    /// one last read. Inside [`Ledger::read_snapshot`] it names the state being read, so a
-    /// reader can keep results and know exactly when they are stale.
-    pub fn data_version(&self) -> Result<i64, IssuerError> {
+    /// The ledger's change counter: a number that changes whenever any other open
+    /// [`Ledger`] (in this process or another) commits a change to the ledger; changes
+    /// committed through this one need not change it. Compare it, never interpret it: only
+    /// equality means something, and only between readings of one open [`Ledger`]. Read
+    /// inside [`Ledger::read_snapshot`] it names the state that view reads, so a reader
+    /// can keep results and know exactly when they are stale. (Today SQLite's
+    /// `PRAGMA data_version` of this connection, read in the snapshot's transaction.)
+    pub fn change_counter(&self) -> Result<i64, IssuerError> {
         Ok(self
             .conn
             .prepare_cached("PRAGMA data_version")?
@@ -2076,18 +2082,18 @@ mod tests {
         assert!(l.verify_audit(None).unwrap().problems.is_empty());
     }
 
-    /// A read snapshot sees one state however many commits land during it, and the data
-    /// version tells a reader that another connection committed since it last read.
+    /// A read snapshot sees one state however many commits land during it, and the change
+    /// counter tells a reader that another connection committed since it last read.
     #[test]
-    fn a_snapshot_is_one_state_and_the_data_version_tells_of_other_commits() {
+    fn a_snapshot_is_one_state_and_the_change_counter_tells_of_other_commits() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ledger.db");
         let mut writer = Ledger::open(&path).unwrap();
         writer.add_account("A", "t").unwrap();
         let reader = Ledger::open(&path).unwrap();
-        let v0 = reader.data_version().unwrap();
+        let v0 = reader.change_counter().unwrap();
         assert_eq!(
-            reader.data_version().unwrap(),
+            reader.change_counter().unwrap(),
             v0,
             "nothing committed meanwhile"
         );
@@ -2095,7 +2101,7 @@ mod tests {
             .read_snapshot(|l| -> Result<_, IssuerError> {
                 let before = l.accounts()?;
                 writer.add_account("B", "t")?;
-                Ok((before, l.accounts()?, l.data_version()?))
+                Ok((before, l.accounts()?, l.change_counter()?))
             })
             .unwrap();
         assert_eq!(before, ["A"]);
@@ -2106,7 +2112,7 @@ mod tests {
         );
         assert_eq!(inner_version, v0, "nor counted in it");
         assert_eq!(reader.accounts().unwrap(), ["A", "B"], "it is seen after");
-        assert_ne!(reader.data_version().unwrap(), v0, "and counted");
+        assert_ne!(reader.change_counter().unwrap(), v0, "and counted");
         // The reader's own snapshot ended: the writer can go on, and a failed read ends it too.
         let e = reader.read_snapshot(|l| l.sites("nobody")).unwrap_err();
         assert!(matches!(e, IssuerError::UnknownAccount { .. }), "{e}");

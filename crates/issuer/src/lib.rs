@@ -69,7 +69,7 @@ pub use catalog::{Catalog, CatalogError};
 pub use error::IssuerError;
 pub use ledger::{
     batch_file_name, AccountRef, Activity, ActivityFilter, ActivityRow, Attachment, AttachmentInfo,
-    AuditProblem, AuditReport, AuditRow, Deactivated, FileDetails, Issued, Ledger,
+    AuditProblem, AuditReport, AuditRow, Deactivated, FileDetails, ImportedFile, Issued, Ledger,
     LoosePermissions, NewRequest, OrderLine, PartSummary, PortalUser, RequestRecord, Role, Site,
     SiteDetails, SiteSummary, Summary, UpdateRequest, UpgradeSelection, UpgradedLine,
 };

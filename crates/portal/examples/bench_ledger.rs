@@ -1,11 +1,12 @@
 //! Ledgers for the portal's load benchmark (`python3 scripts/portal_bench.py`), and the
-//! in-process issue rate the API's is compared with.
+//! in-process issue rate the API's is compared with. Every ledger is built through the
+//! issuer library, whatever engine is behind it.
 //!
-//! `bench_ledger big PATH`: 1,000 accounts with 1,000 files each (1,000,000 files, built
-//! through the real schema with bulk INSERTs, as the issuer's activity bench does), 90 %
-//! active; every account has the same ordered items, whose usage rows match its active
+//! `bench_ledger big PATH [ACCOUNTS]`: ACCOUNTS accounts (1,000 by default) with 1,000 files
+//! each (1,000,000 files, recorded in one transaction by `Ledger::import_files`), 90 %
+//! active; every account has the same ordered items, whose used counts match its active
 //! files, so every Account Summary has something to add up. A staff portal user
-//! `bench@vendor.example` with the password `bench-password-1` and an API token written
+//! `bench@vendor.example` with the password `load-test-secret-1` and an API token written
 //! to PATH.token.
 //!
 //! `bench_ledger issue PATH`: a small ledger with one account able to take any number of
@@ -18,12 +19,11 @@
 use std::path::Path;
 use std::time::Instant;
 
-use format::{LicenseType, SecretKey, Timestamp};
-use issuer::{Catalog, IssueRequest, Ledger, Role, SiteDetails};
-use rusqlite::params;
+use format::{FileId, KeyId, LicenseType, SecretKey, Timestamp};
+use issuer::{Catalog, ImportedFile, IssueRequest, Ledger, Role, SiteDetails};
 
 const HOST: &str = "1NKRG-23000-002B3-BW000-00GGJ";
-const PASSWORD: &str = "bench-password-1";
+const PASSWORD: &str = "load-test-secret-1";
 
 fn user_and_token(l: &mut Ledger, path: &Path) {
     let hash = portal::auth::hash_password("bench@vendor.example", PASSWORD).expect("hash");
@@ -42,119 +42,82 @@ fn user_and_token(l: &mut Ledger, path: &Path) {
     std::fs::write(format!("{}.token", path.display()), t).expect("write token");
 }
 
-fn big(path: &Path) {
+/// Each active file uses one server item and 50 of each other line (not the lines a server
+/// item includes).
+fn per_file(part: &str) -> u32 {
+    if part == "SW-001-4.0-SL03" {
+        1
+    } else {
+        50
+    }
+}
+
+fn big(path: &Path, accounts: u32) {
     let catalog = Catalog::built_in().expect("catalog");
     let mut l = Ledger::open(path).expect("create the ledger");
-    l.add_account("acct-0001", "bench").unwrap();
-    l.add_site("acct-0001", "HQ", &SiteDetails::default(), "bench")
-        .unwrap();
-    for (part, q) in [
-        ("SW-001-4.0-SL03", 2_000u32),
-        ("SW-001-4.0-AL02", 100_000),
-        ("SW-001-4.0-AL06", 100_000),
-        ("SW-001-4.0-PL04", 100_000),
-    ] {
-        l.add_order(&catalog, "acct-0001", part, q, true, "bench")
-            .unwrap();
+    // Every account orders the same lines, so that every Account Summary has as much to
+    // show, whichever account a request asks for.
+    let mut usage: Vec<(String, Vec<(i64, u32)>)> = Vec::new();
+    for a in 1..=accounts {
+        let name = format!("acct-{a:04}");
+        l.add_account(&name, "bench").expect("account");
+        l.add_site(&name, "HQ", &SiteDetails::default(), "bench")
+            .expect("site");
+        for (part, q) in [
+            ("SW-001-4.0-SL03", 2_000u32),
+            ("SW-001-4.0-AL02", 100_000),
+            ("SW-001-4.0-AL06", 100_000),
+            ("SW-001-4.0-PL04", 100_000),
+        ] {
+            l.add_order(&catalog, &name, part, q, true, "bench")
+                .expect("order");
+        }
+        let lines = l.orders(&name).expect("orders");
+        let uses = lines
+            .iter()
+            .filter(|o| !o.part.contains("IDS"))
+            .map(|o| (o.id, per_file(&o.part)))
+            .collect();
+        usage.push((name, uses));
     }
     user_and_token(&mut l, path);
-    drop(l);
-    let c = rusqlite::Connection::open(path).expect("open");
-    c.execute_batch("PRAGMA synchronous = OFF; BEGIN").unwrap();
-    {
-        let mut acct = c
-            .prepare("INSERT INTO accounts (id, name, created_at) VALUES (?1, ?2, 1500000000)")
-            .unwrap();
-        let mut site = c
-            .prepare("INSERT INTO sites (id, account_id, name, created_at) VALUES (?1, ?1, 'HQ', 1500000000)")
-            .unwrap();
-        let mut file = c
-            .prepare(
-                "INSERT INTO files (id, account_id, site_id, license_type, product, version, server_part,
-                     primary_host, primary_machine, system_type, mail_connector, generated_by, partner,
-                     generated_at, expires_at, active, key_id, sha256, bytes)
-                 VALUES (?1, ?2, ?2, 'production', 'CIC', '4.0', 'SW-001-4.0-SL03', ?3, ?4,
-                     'Media Server Based (4.0+ only)', 'Microsoft Exchange Server', ?5, 0, ?6,
-                     4102444800, ?7, 'v1-0000000000000000', ?8, ?9)",
-            )
-            .unwrap();
-        let mut usage = c
-            .prepare("INSERT INTO file_usage (file_seq, order_id, quantity) VALUES (?1, ?2, ?3)")
-            .unwrap();
-        // Every account orders what the first one did (the same lines, each included line
-        // pointing at its own account's line), so that every Account Summary has as much
-        // to show, whichever account a request asks for.
-        type Line = (i64, String, i64, i64, Option<i64>, i64, String);
-        let lines: Vec<Line> = c
-            .prepare("SELECT id, part, quantity, perpetual, included_with, added_at, added_by FROM orders WHERE account_id = 1 ORDER BY id")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        let mut order = c
-            .prepare("INSERT INTO orders (account_id, part, quantity, perpetual, included_with, added_at, added_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-            .unwrap();
-        // Each active file uses one server item and 50 of each other line (not the lines a
-        // server item includes).
-        let per_file = |part: &str| if part == "SW-001-4.0-SL03" { 1 } else { 50 };
-        let blob = vec![b'x'; 256];
-        let mut seq: u64 = 0;
-        let mut used = std::collections::HashMap::<i64, i64>::new();
-        for a in 1..=1_000i64 {
-            let mut orders: Vec<(i64, i64)> = Vec::new();
-            if a > 1 {
-                acct.execute(params![a, format!("acct-{a:04}")]).unwrap();
-                site.execute(params![a]).unwrap();
-                let mut ids = std::collections::HashMap::<i64, i64>::new();
-                for (id, part, q, perp, inc, at, by) in &lines {
-                    let inc = inc.map(|i| ids[&i]);
-                    order
-                        .execute(params![a, part, q, perp, inc, at, by])
-                        .unwrap();
-                    ids.insert(*id, c.last_insert_rowid());
-                    if !part.contains("IDS") {
-                        orders.push((c.last_insert_rowid(), per_file(part)));
-                    }
-                }
-            } else {
-                for (id, part, ..) in lines.iter().filter(|l| !l.1.contains("IDS")) {
-                    orders.push((*id, per_file(part)));
-                }
-            }
-            for f in 0..1_000i64 {
-                seq += 1;
-                let at = 1_600_000_000 + f * 126_000 + a;
-                let active = f % 10 != 0;
-                file.execute(params![
-                    format!("{seq:032x}"),
-                    a,
-                    HOST,
-                    format!("m{f}"),
-                    format!("staff{}", f % 7),
-                    at,
-                    active,
-                    format!("{seq:064x}"),
-                    blob,
-                ])
-                .unwrap();
-                if active {
-                    let fs = c.last_insert_rowid();
-                    for (o, q) in &orders {
-                        usage.execute(params![fs, o, q]).unwrap();
-                        *used.entry(*o).or_default() += q;
-                    }
-                }
-            }
+    let blob = vec![b'x'; 256];
+    let mut seq: u128 = 0;
+    let files = usage.iter().enumerate().flat_map(|(a, (name, uses))| {
+        let a = i64::try_from(a + 1).expect("account number");
+        (0..1_000i64).map(move |f| (a, name, uses, f))
+    });
+    let files = files.map(|(a, name, uses, f)| {
+        seq += 1;
+        let at = Timestamp::from_unix(1_600_000_000 + f * 126_000 + a).expect("time");
+        let active = f % 10 != 0;
+        ImportedFile {
+            id: FileId(seq.to_be_bytes()),
+            account: name.clone(),
+            site: "HQ".into(),
+            license_type: LicenseType::Production,
+            product: "CIC".into(),
+            version: "4.0".into(),
+            server_part: "SW-001-4.0-SL03".into(),
+            primary_host: HOST.into(),
+            primary_machine: format!("m{f}"),
+            switchover: None,
+            system_type: "Media Server Based (4.0+ only)".into(),
+            mail_connector: "Microsoft Exchange Server".into(),
+            generated_by: format!("staff{}", f % 7),
+            partner: false,
+            generated_at: at,
+            expires_at: Timestamp::from_unix(4_102_444_800).expect("time"),
+            key_id: KeyId([0; 8]),
+            bytes: blob.clone(),
+            usage: if active { uses.clone() } else { Vec::new() },
+            deactivated: (!active).then(|| (at, "staff0".to_string())),
         }
-        for (o, n) in used {
-            c.execute("UPDATE orders SET used = ?1 WHERE id = ?2", params![n, o])
-                .unwrap();
-        }
-    }
-    // No ANALYZE: the issuer never gathers statistics, so neither does this ledger (with
-    // them, SQLite re-plans every statement whose parameters it has statistics for).
-    c.execute_batch("COMMIT").unwrap();
+    });
+    // One transaction for all of them. No statistics are gathered afterwards: the issuer
+    // never gathers them, so neither does this ledger.
+    l.import_files(files, "bench", Timestamp::now())
+        .expect("import the files");
 }
 
 fn issue_ledger(path: &Path) -> Ledger {
@@ -198,9 +161,16 @@ pub fn request() -> IssueRequest {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: bench_ledger big PATH | issue PATH | inprocess PATH N";
+    let usage = "usage: bench_ledger big PATH [ACCOUNTS] | issue PATH | inprocess PATH N";
     match args.get(1).map(String::as_str) {
-        Some("big") => big(Path::new(args.get(2).expect(usage))),
+        Some("big") => {
+            let p = Path::new(args.get(2).expect(usage));
+            let accounts = match args.get(3) {
+                Some(n) => n.parse().ok().filter(|n| *n > 0).expect(usage),
+                None => 1_000,
+            };
+            big(p, accounts)
+        }
         Some("issue") => {
             let p = Path::new(args.get(2).expect(usage));
             let mut l = issue_ledger(p);

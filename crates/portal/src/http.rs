@@ -369,8 +369,8 @@ impl FromRequestParts<Arc<AppState>> for PageUser {
 }
 
 /// A logged-in browser session whose user is not read yet: [`PageSession::read`] reads the
-/// user and the page in one read of the ledger (one snapshot, and SQLite's locks taken
-/// once instead of twice), for the pages served most. Without a session, the browser goes
+/// user and the page in one read of the ledger (one snapshot instead of two), for the
+/// pages served most. Without a session, the browser goes
 /// to the login page.
 #[derive(Debug)]
 pub struct PageSession {

@@ -1,14 +1,14 @@
 //! What a ledger reader keeps between requests: the results of its last reads, valid for
 //! exactly as long as the ledger is unchanged.
 //!
-//! Every read runs in one read transaction ([`issuer::Ledger::read_snapshot`]) that starts
-//! with SQLite's `PRAGMA data_version`. That number changes whenever any other connection
-//! (the portal's writer, an `issuer` command beside it, anything) has committed since this
-//! reader last looked, so the kept results are dropped at the first read after any change,
-//! and a result is never served from a state older than the one the reader sees. What is
-//! kept is what does not depend on the caller (a user's record, a page's rows, the HTML of
-//! a table of them); who may see it is checked against the ledger on every request before
-//! anything kept is used.
+//! Every read runs in one consistent view of the ledger ([`issuer::Ledger::read_snapshot`])
+//! that starts with the ledger's change counter ([`issuer::Ledger::change_counter`]). That
+//! number changes whenever any other connection (the portal's writer, an `issuer` command
+//! beside it, anything) has committed since this reader last looked, so the kept results
+//! are dropped at the first read after any change, and a result is never served from a
+//! state older than the one the reader sees. What is kept is what does not depend on the
+//! caller (a user's record, a page's rows, the HTML of a table of them); who may see it is
+//! checked against the ledger on every request before anything kept is used.
 
 use std::any::Any;
 use std::collections::{HashMap, VecDeque};
@@ -73,8 +73,8 @@ impl std::fmt::Debug for Kept {
 }
 
 impl Kept {
-    /// Start a read at ledger state `version` (the reader's `PRAGMA data_version` inside the
-    /// read's transaction): everything kept from another state is dropped.
+    /// Start a read at ledger state `version` (the reader's change counter inside the read's
+    /// snapshot): everything kept from another state is dropped.
     pub fn at(&mut self, version: i64) {
         if self.version != Some(version) {
             self.map.clear();

@@ -203,7 +203,7 @@ impl Reader {
     ) -> Result<T, PortalError> {
         let Reader { ledger, kept } = self;
         ledger.read_snapshot(|l| {
-            kept.at(l.data_version()?);
+            kept.at(l.change_counter()?);
             f(l, kept, cat)
         })
     }

@@ -201,6 +201,20 @@ impl Ledger {
                         deactivations.push((seq, old));
                     }
                 }
+                // An imported file: its hash, and whether it came in deactivated.
+                "file.import" => {
+                    let file = after
+                        .as_deref()
+                        .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
+                        .map(|v| v["file"].clone());
+                    let sha = file
+                        .as_ref()
+                        .and_then(|f| f["sha256"].as_str().map(str::to_string));
+                    recorded.insert(subject.clone(), sha);
+                    if file.is_some_and(|f| f["active"] == false) {
+                        deactivations.push((seq, subject.clone()));
+                    }
+                }
                 "file.deactivate" => deactivations.push((seq, subject.clone())),
                 _ => {}
             }
