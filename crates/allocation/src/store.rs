@@ -238,32 +238,6 @@ INSERT INTO superseded (file_id, seq)
     SELECT supersedes, 1 FROM license WHERE supersedes IS NOT NULL;
 ";
 
-/// What a path that is not a regular file is, in words.
-fn file_type_words(meta: &std::fs::Metadata) -> &'static str {
-    let t = meta.file_type();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_fifo() {
-            return "a FIFO (named pipe)";
-        }
-        if t.is_char_device() {
-            return "a character device";
-        }
-        if t.is_block_device() {
-            return "a block device";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    if t.is_dir() {
-        "a folder"
-    } else {
-        "not a regular file"
-    }
-}
-
 fn not_a_store(path: &Path, reason: impl Into<String>) -> AllocError {
     AllocError::NotAStore {
         path: path.to_owned(),
@@ -282,7 +256,10 @@ pub(crate) fn open(path: &Path) -> Result<Connection, AllocError> {
                 path: path.to_owned(),
                 source: std::io::Error::new(
                     std::io::ErrorKind::InvalidInput,
-                    format!("it is {}, not a regular file", file_type_words(&meta)),
+                    format!(
+                        "it is {}, not a regular file",
+                        verify::describe_file_type(&meta)
+                    ),
                 ),
             });
         }

@@ -52,8 +52,9 @@ impl OpenError {
     }
 }
 
-/// What a file that is not a regular file is, in words.
-pub(crate) fn describe(meta: &Metadata) -> &'static str {
+/// What a file that is not a regular file is, in words ("a FIFO (named pipe)", "a character
+/// device", "a folder", ...), for messages that refuse it.
+pub fn describe(meta: &Metadata) -> &'static str {
     let t = meta.file_type();
     #[cfg(unix)]
     {

@@ -121,7 +121,7 @@ mod state;
 mod trust;
 
 pub use error::{VerifyError, EXIT_ROLLBACK};
-pub use fsio::open_regular_file;
+pub use fsio::{describe as describe_file_type, open_regular_file};
 pub use handle::LicenseHandle;
 pub use license::{HostRole, License, Warning, EXPIRING_SOON_DAYS};
 pub use load::{read_file, version_matches, HostSource, ProductCheck, Verifier};
