@@ -359,6 +359,15 @@ fn a_copy_that_fails_midway_leaves_no_target() {
     .unwrap_err();
     assert!(e.to_string().contains("simulated"), "{e}");
     assert_eq!(ledger_files(&dst), Vec::<PathBuf>::new());
+    // The folders it made for a target are removed too.
+    let deep = dir.path().join("a/b/copy.db");
+    copy(&source, &deep, &mut |_| {
+        Err(issuer::IssuerError::MalformedRequest {
+            reason: "simulated failure".into(),
+        })
+    })
+    .unwrap_err();
+    assert!(!dir.path().join("a").exists());
     // An existing empty target stays an empty ledger.
     drop(Ledger::open(&dst).unwrap());
     copy(&source, &dst, &mut |p| {

@@ -337,7 +337,10 @@ pub fn copy(
             path: target.to_path_buf(),
         });
     }
-    let created = !target.exists();
+    // What this copy creates (the file, folders above it) is removed again if it fails. A
+    // symbolic link, even to nothing, is the user's: never removed.
+    let created = target.symlink_metadata().is_err();
+    let new_folders = missing_folders(target);
     if !created {
         refuse_if_not_empty(target)?;
     }
@@ -369,12 +372,33 @@ pub fn copy(
             p.push(suffix);
             let _ = std::fs::remove_file(p);
         }
+        // Deepest first; `remove_dir` leaves a folder something else was put in meanwhile.
+        for dir in new_folders {
+            let _ = std::fs::remove_dir(dir);
+        }
     }
     result
 }
 
-/// Whether `a` and `b` name one file (a link or another spelling included).
+/// The folders above `path` that do not exist yet, deepest first.
+fn missing_folders(path: &Path) -> Vec<std::path::PathBuf> {
+    path.ancestors()
+        .skip(1)
+        .filter(|d| !d.as_os_str().is_empty())
+        .take_while(|d| d.symlink_metadata().is_err())
+        .map(Path::to_path_buf)
+        .collect()
+}
+
+/// Whether `a` and `b` name one file (a link, a hard link or another spelling included).
 fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(a), Ok(b)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return (a.dev(), a.ino()) == (b.dev(), b.ino());
+        }
+    }
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
