@@ -438,3 +438,49 @@ fn a_target_folder_that_cannot_be_written_is_an_io_error_leaving_nothing() {
     assert!(err.contains("copy.db"), "{err}");
     assert_eq!(ledger_files(&dst), Vec::<PathBuf>::new());
 }
+
+/// A target another writer has open (its write-ahead log beside it) is checked inside the
+/// copy's own transaction: refused, and what it holds stays as it was.
+#[test]
+fn a_target_in_use_is_checked_in_the_copy_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = cli_ledger(dir.path(), &[(SL03, 1)], Units::Perpetual);
+    let source = Ledger::open_read_only(&src).unwrap();
+    let dst = dir.path().join("busy.db");
+    let mut writer = Ledger::open(&dst).unwrap();
+    writer.add_account("Fabrikam", "t").unwrap();
+    let before = writer.record_counts().unwrap();
+    let e = copy(&source, &dst, &mut |_| Ok(())).unwrap_err();
+    assert_eq!(e.exit_code(), 20, "{e}");
+    assert!(e.to_string().contains("not empty"), "{e}");
+    assert_eq!(writer.record_counts().unwrap(), before);
+    assert_eq!(writer.accounts().unwrap(), ["Fabrikam"]);
+}
+
+/// A non-empty target of an older schema is refused before anything opens it for writing:
+/// it is not migrated, its bytes stay as they were.
+#[test]
+fn an_older_target_holding_records_is_refused_unmigrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = cli_ledger(dir.path(), &[(SL03, 1)], Units::Perpetual);
+    let dst = dir.path().join("old.db");
+    let sql = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shipped/ledger-2.sql"),
+    )
+    .unwrap();
+    let c = rusqlite::Connection::open(&dst).unwrap();
+    c.execute_batch(&sql).unwrap();
+    c.pragma_update(None, "user_version", 2).unwrap();
+    c.execute(
+        "INSERT INTO accounts (name, created_at) VALUES ('Fabrikam', 0)",
+        [],
+    )
+    .unwrap();
+    drop(c);
+    let before = bytes_of(&dst);
+    let o = run(&src, &["ledger", "copy", dst.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(20), "{err}");
+    assert!(err.contains("not empty"), "{err}");
+    assert_eq!(bytes_of(&dst), before);
+}
