@@ -289,6 +289,20 @@ pub enum IssuerError {
         /// The active disaster-recovery files naming it, in the order they were issued.
         recovery: Vec<String>,
     },
+    /// A ledger copy's target already holds records: it is left as it was.
+    #[error("ledger {}: not empty (it has {table}); a copy goes only into an empty ledger, which is left untouched otherwise", path.display())]
+    NotEmpty {
+        /// The target ledger.
+        path: PathBuf,
+        /// A table holding rows.
+        table: &'static str,
+    },
+    /// A ledger copy whose target is its source.
+    #[error("ledger {}: a ledger cannot be copied into itself; give another target", path.display())]
+    SameLedger {
+        /// The ledger.
+        path: PathBuf,
+    },
     /// `--out-dir` (one file or a batch) never replaces an existing output file.
     #[error("{} already exists: --out-dir never replaces a file (move it away or choose another --out-dir)", path.display())]
     OutputExists {
@@ -368,7 +382,9 @@ impl IssuerError {
             | IssuerError::NotEnough { .. }
             | IssuerError::ExceedsProduction { .. }
             | IssuerError::RecoveryAboveProduction { .. }
-            | IssuerError::ActiveRecovery { .. } => 20,
+            | IssuerError::ActiveRecovery { .. }
+            | IssuerError::NotEmpty { .. }
+            | IssuerError::SameLedger { .. } => 20,
             IssuerError::OutputExists { .. } => 4,
             IssuerError::Batch { source, .. } => source.exit_code(),
             IssuerError::RecordedNotWritten { source, .. } => source.exit_code(),
@@ -424,6 +440,8 @@ impl IssuerError {
             IssuerError::NothingToUpgrade { .. } => "nothing_to_upgrade",
             IssuerError::NotEnough { .. } => "not_enough",
             IssuerError::ExceedsProduction { .. } => "exceeds_production",
+            IssuerError::NotEmpty { .. } => "not_empty",
+            IssuerError::SameLedger { .. } => "same_ledger",
             IssuerError::RecoveryAboveProduction { .. } => "recovery_above_production",
             IssuerError::ActiveRecovery { .. } => "active_recovery",
             IssuerError::OutputExists { .. } => "output_exists",

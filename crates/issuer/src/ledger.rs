@@ -20,6 +20,7 @@ use crate::fsio::{OutFile, PendingFile};
 use crate::rules::{self, IssueRequest, Plan};
 
 mod audit;
+pub mod copy;
 mod import;
 mod lifecycle;
 mod lookups;

@@ -126,6 +126,9 @@ pub enum Command {
     /// The append-only, hash-chained audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The ledger as a whole: copy it into an empty ledger.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
     /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
     #[command(
         after_help = "Examples:\n  issuer completions bash > /etc/bash_completion.d/issuer\n  issuer completions zsh > \"${fpath[1]}/_issuer\"\n  issuer completions fish > ~/.config/fish/completions/issuer.fish"
@@ -168,6 +171,25 @@ pub enum AuditCommand {
         /// Only the last N rows.
         #[arg(long, value_name = "N")]
         last: Option<usize>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Copy the whole ledger (--db) into an empty ledger DST, in one transaction: every
+    /// file byte for byte, the audit log as it is (same head), portal users, tokens and
+    /// requests. A missing DST is created (0600); one holding anything is refused (exit 20)
+    /// and left untouched. Progress goes to standard error.
+    #[command(after_help = "Examples:
+  issuer --db ledger.db ledger copy /backup/ledger-copy.db
+  issuer --db ledger.db ledger copy new.db --quiet --json")]
+    Copy {
+        /// The target ledger: a file path (a postgres:// URL is refused in this release).
+        #[arg(value_name = "DST")]
+        target: PathBuf,
+        /// No progress on standard error.
+        #[arg(long, short)]
+        quiet: bool,
     },
 }
 

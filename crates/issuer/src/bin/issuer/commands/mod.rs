@@ -10,6 +10,7 @@ mod deactivate;
 mod download;
 pub(crate) mod issue;
 mod keygen;
+mod ledger;
 mod order;
 mod show;
 mod site;
@@ -55,6 +56,7 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Show { id } => show::run(cli, id, &mut out)?,
         Command::Upgrade(args) => upgrade::run(cli, args, &mut out)?,
         Command::Audit(c) => audit::run(cli, c, &mut out)?,
+        Command::Ledger(c) => ledger::run(cli, c, &mut out)?,
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "issuer", &mut script);
