@@ -1104,6 +1104,9 @@ impl Allocator {
     pub fn heartbeat(&self, session: &str) -> Result<Session> {
         validate_session_id(session)?;
         self.tx(|c, now| {
+            // Renewing a lease uses the license as a logon does: not with an expired file
+            // or a clock set back behind the store's latest time seen.
+            self.license_in(c)?;
             let n = c.exec(
                 "UPDATE sessions SET expires_at = ?1 + lease WHERE id = ?2",
                 params![now, session],

@@ -179,7 +179,7 @@
 //! - **Clock.** Every change records the verifier's time as the latest time seen (it never
 //!   goes back). When the clock reads more than [`CLOCK_TOLERANCE_SECS`] (24 hours, the
 //!   tolerance of `verify`'s state file) earlier, whatever uses the license (allocation,
-//!   logon, reports, [`Allocator::check`], [`Allocator::load`], [`Allocator::preview`]) is
+//!   logon, heartbeats, reports, [`Allocator::check`], [`Allocator::load`], [`Allocator::preview`]) is
 //!   refused with [`AllocError::ClockSetBack`] (exit 14); within the tolerance the stored
 //!   file is checked at the latest time seen, so a clock set back cannot stretch an expiry.
 //! - **The stored file's rules.** The key that signed the loaded file is kept beside it;

@@ -10,7 +10,7 @@ mod common;
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use allocation::{AllocError, Allocator, Method, RuleKind, Target};
+use allocation::{AllocError, Allocator, Method, Place, RuleKind, Target};
 use common::*;
 use format::{sign, Rules, SecretKey, Timestamp};
 use hostid::{Components, HostId};
@@ -501,4 +501,29 @@ fn retarget_takes_one_or_two_hosts_and_at_least_one_key_and_check_sees_a_wrong_s
         problems.iter().any(|p| p.contains("did not sign it")),
         "{problems:?}"
     );
+}
+
+/// A heartbeat uses the license as a logon does: with the file expired, or the clock set back
+/// behind the store's latest time seen, the lease is not renewed (13, 14) and the session
+/// lapses, so its seat comes back.
+#[test]
+fn a_heartbeat_is_refused_once_the_file_expired_or_the_clock_was_set_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("alloc.db");
+    let now = Timestamp::now();
+    let at = |t: Timestamp| Allocator::open(&path, verifier().at(t)).unwrap();
+    let then = at(now.plus_days(-2));
+    then.load(expired_file().as_bytes()).unwrap();
+    then.add_user("alice", Method::Assignable, None).unwrap();
+    then.allocate(Target::User("alice"), &[CLIENT]).unwrap();
+    let session = then.login("alice", Place::Nowhere, None).unwrap();
+    then.heartbeat(&session.id).unwrap();
+    // Today the file has expired.
+    let e = at(now).heartbeat(&session.id).unwrap_err();
+    assert_eq!(e.exit_code(), 13, "{e}");
+    // A change today records today as seen; then the clock set back to when the file was
+    // valid is refused as set back.
+    at(now).add_user("bob", Method::Assignable, None).unwrap();
+    let e = at(now.plus_days(-2)).heartbeat(&session.id).unwrap_err();
+    assert_eq!((e.exit_code(), e.kind()), (14, "clock-set-back"), "{e}");
 }
