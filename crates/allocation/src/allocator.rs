@@ -1373,7 +1373,7 @@ impl Allocator {
     pub fn preview(&self, bytes: &[u8]) -> Result<Preview> {
         let new = self.verify_new(bytes, false)?;
         self.read(|c, now| {
-            identity::check_new(c, &new)?;
+            identity::check_new(c, &new, bytes)?;
             Self::check_replaces(c, &new)?;
             Ok(Preview {
                 file_id: new.file_id().to_string(),
@@ -1400,7 +1400,7 @@ impl Allocator {
             identity::adopt(c, self.verifier.trust(), at)?;
             // The store's identity and history: another server's file, a key the store does
             // not trust, or an older generation (also after a load of another lineage).
-            identity::check_new(c, &new)?;
+            identity::check_new(c, &new, bytes)?;
             let replaced = Self::check_replaces(c, &new)?;
             let events = self.exceeded(c, now, &new)?;
             let seq: i64 = c.row("SELECT COALESCE(MAX(seq), 0) + 1 FROM license", [], |r| r.get(0))?;

@@ -303,7 +303,7 @@ pub(crate) fn stored_rules(c: &Connection, trust: &TrustStore, at: Timestamp) ->
 /// (exit 12), signed by a key the store does not trust (exit 11), or a rollback against the
 /// store's history (exit 16: superseded, an older generation of a lineage, a version-1 file
 /// older than the newest accepted). A store without an identity yet accepts any verified file.
-pub(crate) fn check_new(c: &Connection, l: &License) -> Result<()> {
+pub(crate) fn check_new(c: &Connection, l: &License, bytes: &[u8]) -> Result<()> {
     let a = l.activation();
     if has_identity(c)? {
         let named = file_hosts(a);
@@ -317,12 +317,22 @@ pub(crate) fn check_new(c: &Connection, l: &License) -> Result<()> {
                 file_hosts: named.iter().map(ToString::to_string).collect(),
             });
         }
-        let keys = key_ids(c)?;
+        // The signature is checked again with the whole key the store holds under the
+        // signer's id: a key that only shares the 8-byte id is not trusted.
         let signer = l.key_id().to_string();
-        if !keys.contains(&signer) {
+        let stored: Option<String> = c
+            .prepare_cached("SELECT public_key FROM store_keys WHERE key_id = ?1")?
+            .query_row([&signer], |r| r.get(0))
+            .optional()?;
+        let signed_by_stored_key = stored
+            .and_then(|text| PublicKey::from_text(&text).ok())
+            .is_some_and(|key| {
+                verify_with(bytes, |id| (id == key.key_id()).then_some(key.clone())).is_ok()
+            });
+        if !signed_by_stored_key {
             return Err(AllocError::StoreUntrustedKey {
                 key_id: signer,
-                trusted: keys,
+                trusted: key_ids(c)?,
             });
         }
     }

@@ -527,3 +527,35 @@ fn a_heartbeat_is_refused_once_the_file_expired_or_the_clock_was_set_back() {
     let e = at(now.plus_days(-2)).heartbeat(&session.id).unwrap_err();
     assert_eq!((e.exit_code(), e.kind()), (14, "clock-set-back"), "{e}");
 }
+
+/// The store trusts whole keys, not key ids: a file is checked again with the key the store
+/// holds under its signer's id, so a key that only shared the 8-byte id would be refused (11).
+/// Shown by putting another key's text under the vendor's id in the store.
+#[test]
+fn a_file_is_checked_with_the_whole_key_the_store_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("alloc.db");
+    let alloc = Allocator::open(&path, verifier()).unwrap();
+    alloc
+        .load(file(&[(CLIENT, 5, 0)], Rules::default()).as_bytes())
+        .unwrap();
+    drop(alloc);
+    let id = vendor().public_key().key_id().to_string();
+    let n = Connection::open(&path)
+        .unwrap()
+        .execute(
+            "UPDATE store_keys SET public_key = ?1 WHERE key_id = ?2",
+            [other_vendor().public_key().to_text(&id), id],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    let e = Allocator::open(&path, verifier())
+        .unwrap()
+        .load(file(&[(CLIENT, 6, 0)], Rules::default()).as_bytes())
+        .unwrap_err();
+    assert_eq!(
+        (e.exit_code(), e.kind()),
+        (11, "store-untrusted-key"),
+        "{e}"
+    );
+}
