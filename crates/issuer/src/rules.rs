@@ -335,7 +335,8 @@ pub fn plan(catalog: &Catalog, req: &IssueRequest) -> Result<Plan, IssuerError> 
                 format::MAX_COUNT
             )));
         }
-        if adds.iter().any(|(p, _)| p.number == a.part) {
+        // Compared as the catalog spells them: parts are matched without case.
+        if adds.iter().any(|(p, _)| p.number == part.number) {
             return Err(bad(format!("{} is given twice", a.part)));
         }
         adds.push((part, a.quantity));

@@ -513,3 +513,21 @@ fn bundle_name_over_the_format_limit_is_refused_when_planned() {
         "{err:?}"
     );
 }
+
+/// Parts are matched without case, so one item given twice in two spellings is one item given
+/// twice: refused when planned, rather than planned as two lines of the same part.
+#[test]
+fn an_item_given_twice_in_two_spellings_is_refused_when_planned() {
+    let catalog = issuer::Catalog::built_in().unwrap();
+    let req = request(
+        LicenseType::Production,
+        "SW-001-4.0-SL03",
+        &[("SW-001-4.0-AL02", 2), ("sw-001-4.0-al02", 3)],
+    );
+    let err = rules::plan(&catalog, &req).unwrap_err();
+    assert!(
+        matches!(&err, IssuerError::MalformedRequest { reason } if reason.contains("given twice")),
+        "{err:?}"
+    );
+    assert_eq!(err.exit_code(), 3);
+}

@@ -448,7 +448,7 @@ fn check_batch_file_name(machine: &str) {
 /// fails validation (then signing refuses it too) or, when `sign`, reads back unchanged.
 fn check_planned(catalog: &Catalog, req: &IssueRequest, p: &Plan, sign: bool) {
     let server = catalog
-        .part(&req.server_part)
+        .lookup_part(&req.server_part)
         .expect("a planned server part exists");
     let spec = server
         .server
@@ -460,7 +460,9 @@ fn check_planned(catalog: &Catalog, req: &IssueRequest, p: &Plan, sign: bool) {
         .iter()
         .map(|a| {
             (
-                catalog.part(&a.part).expect("a planned item exists"),
+                catalog
+                    .lookup_part(&a.part)
+                    .expect("a planned item exists (parts are matched without case)"),
                 a.quantity,
             )
         })
