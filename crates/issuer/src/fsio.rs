@@ -417,11 +417,6 @@ pub fn write_out(target: &Path, bytes: &[u8], mode: u32) -> Result<(), IssuerErr
     OutFile::prepare(target, &random_tag(), bytes, mode)?.persist()
 }
 
-/// Replace `target` atomically with `bytes` (temporary file in the same folder, fsync, rename).
-pub fn write_atomic(target: &Path, bytes: &[u8], mode: u32) -> Result<(), IssuerError> {
-    write_pending(target, bytes, mode)?.persist()
-}
-
 /// [`PendingFile::write`] under a random temporary name.
 pub fn write_pending(target: &Path, bytes: &[u8], mode: u32) -> Result<PendingFile, IssuerError> {
     PendingFile::write(target, &random_tag(), bytes, mode)
