@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use issuer::{ActivityFilter, Ledger};
-use rusqlite::params;
+use store::{params, TxExt};
 
 const ACCOUNTS: i64 = 1_000;
 const FILES_PER_ACCOUNT: i64 = 1_000;
@@ -34,7 +34,7 @@ fn populate(path: &Path) {
     if path.exists() {
         if let Ok(l) = Ledger::open(path) {
             let n: i64 = l
-                .connection()
+                .raw_for_tests()
                 .query_row("SELECT COUNT(*) FROM files", [], |r| r.get(0))
                 .unwrap_or(0);
             if n == want {
@@ -48,7 +48,7 @@ fn populate(path: &Path) {
     eprintln!("building {} ({want} files) ...", path.display());
     let started = std::time::Instant::now();
     drop(Ledger::open(path).expect("create the ledger"));
-    let c = rusqlite::Connection::open(path).expect("open");
+    let c = store_sqlite::open_raw(path).expect("open");
     c.execute_batch("PRAGMA synchronous = OFF; BEGIN")
         .expect("begin");
     {
@@ -131,7 +131,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("select_1", |b| {
         b.iter(|| {
             let v: i64 = ledger
-                .connection()
+                .raw_for_tests()
                 .query_row("SELECT 1", [], |r| r.get(0))
                 .unwrap();
             black_box(v)

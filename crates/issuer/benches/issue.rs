@@ -18,6 +18,18 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use format::{FileId, LicenseType, SecretKey, Timestamp};
 use hostid::{Components, HostId};
 use issuer::{rules, Catalog, IssueRequest, Ledger, PartQuantity, SiteDetails};
+use store::TxExt;
+
+/// The baseline's store: one table of blobs.
+const BARE: store::Schema = store::Schema {
+    what: "bench store",
+    migrations: &[store::Migration {
+        version: 1,
+        name: "bare.sql",
+        sql: "CREATE TABLE t (x BLOB);",
+    }],
+    tables: &["t"],
+};
 
 fn request(t: LicenseType, server: &str, add: &[(&str, u32)]) -> IssueRequest {
     let host = HostId::from_components(&Components {
@@ -119,13 +131,10 @@ fn ledger(c: &mut Criterion) {
     );
     let out = dir.path().join("out.i3lic");
 
-    // Baseline: the cheapest durable commit this disk allows, same pragmas.
-    let bare = rusqlite::Connection::open(dir.path().join("bare.db")).expect("bare");
-    let _: String = bare
-        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .expect("wal");
-    bare.execute_batch("PRAGMA synchronous = FULL; CREATE TABLE t (x BLOB);")
-        .expect("bare schema");
+    // Baseline: the cheapest durable commit this disk allows, through the same engine
+    // (WAL, synchronous=FULL, one `BEGIN IMMEDIATE` transaction).
+    let mut bare =
+        store_sqlite::open(&dir.path().join("bare.db"), &BARE, store::Access::Write).expect("bare");
     let blob = vec![0x5a_u8; 2048];
 
     let mut g = c.benchmark_group("ledger");
@@ -134,10 +143,10 @@ fn ledger(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(10));
     g.bench_function("bare_durable_commit", |b| {
         b.iter(|| {
-            bare.execute_batch("BEGIN IMMEDIATE").expect("begin");
-            bare.execute("INSERT INTO t (x) VALUES (?1)", [&blob])
+            let tx = bare.begin_write().expect("begin");
+            tx.execute("INSERT INTO t (x) VALUES (?1)", [&blob])
                 .expect("insert");
-            bare.execute_batch("COMMIT").expect("commit");
+            tx.commit().expect("commit");
         })
     });
     g.bench_function("issue", |b| {

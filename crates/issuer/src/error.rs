@@ -341,9 +341,9 @@ pub enum IssuerError {
         /// What is wrong.
         reason: String,
     },
-    /// The database engine failed.
+    /// The ledger's database engine failed.
     #[error("ledger: {0}")]
-    Database(#[from] rusqlite::Error),
+    Store(#[from] store::Error),
 }
 
 impl IssuerError {
@@ -351,7 +351,6 @@ impl IssuerError {
     /// input, 4 I/O, 20 ledger refused, 22 a license rule of the catalog, 1 anything
     /// unexpected.
     pub fn exit_code(&self) -> i32 {
-        use rusqlite::ErrorCode as C;
         match self {
             IssuerError::Io { .. } | IssuerError::AlreadyExists { .. } => 4,
             IssuerError::KeyTooOpen { .. } | IssuerError::KeyNotOwned { .. } => 4,
@@ -388,15 +387,9 @@ impl IssuerError {
             IssuerError::OutputExists { .. } => 4,
             IssuerError::Batch { source, .. } => source.exit_code(),
             IssuerError::RecordedNotWritten { source, .. } => source.exit_code(),
-            IssuerError::Database(e) => match e.sqlite_error_code() {
-                Some(
-                    C::CannotOpen
-                    | C::PermissionDenied
-                    | C::ReadOnly
-                    | C::SystemIoFailure
-                    | C::DiskFull,
-                ) => 4,
-                Some(C::NotADatabase | C::DatabaseCorrupt) => 3,
+            IssuerError::Store(e) => match e.kind() {
+                store::ErrorKind::Io => 4,
+                store::ErrorKind::Foreign => 3,
                 _ => 1,
             },
         }
@@ -446,7 +439,7 @@ impl IssuerError {
             IssuerError::ActiveRecovery { .. } => "active_recovery",
             IssuerError::OutputExists { .. } => "output_exists",
             IssuerError::LedgerFormat { .. } => "ledger_format",
-            IssuerError::Database(_) => "database",
+            IssuerError::Store(_) => "database",
         }
     }
 

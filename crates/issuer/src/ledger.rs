@@ -11,12 +11,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use format::{FileId, LicenseCount, LicenseType, SecretKey, Timestamp};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
+use store::{params, OptionalExt, Tx, TxExt};
 
 use crate::catalog::{Catalog, Grant};
 use crate::error::IssuerError;
 use crate::fsio::{OutFile, PendingFile};
+use crate::location::LedgerLocation;
 use crate::rules::{self, IssueRequest, Plan};
 
 mod audit;
@@ -42,16 +43,12 @@ pub use portal::{
     MAX_ATTACHMENT_BYTES, REQUEST_CATEGORIES, REQUEST_FILE_TYPES, REQUEST_TYPES,
 };
 
-/// Schema version stored in `PRAGMA user_version`: the number of the last migration file
-/// (`migrations/sqlite/`), applied on open by a writer.
+/// The ledger's schema version: the number of the last migration file (`migrations/sqlite/`,
+/// `migrations/postgres/`), applied on open by a writer.
 pub const SCHEMA_VERSION: i64 = 4;
 
 /// How long a writer waits for another one to finish before giving up.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Prepared statements kept per connection: every query a page or a command runs more than
-/// once stays parsed (SQLite's parser costs more than most of these queries).
-const STATEMENT_CACHE: usize = 96;
+pub const BUSY_TIMEOUT: Duration = store_sqlite::BUSY_TIMEOUT;
 
 /// Domain separator of the audit hash chain.
 pub const AUDIT_DOMAIN: &[u8] = b"i3lic/audit/v1\0";
@@ -200,122 +197,29 @@ impl std::fmt::Display for LoosePermissions {
     }
 }
 
-/// An open ledger.
-#[derive(Debug)]
+/// An open ledger, on whichever engine holds it.
 pub struct Ledger {
-    conn: Connection,
-    path: PathBuf,
+    db: Box<dyn store::Connection>,
+    /// Where it is, for messages (a PostgreSQL URL shows without its password).
+    location: LedgerLocation,
     loose: Option<LoosePermissions>,
-    /// Opened read-only without SQLite's locks (see [`Ledger::open_read_only`]): the ledger
-    /// file as it was, to tell whether it changed while being read.
-    unlocked: Option<FileStamp>,
 }
 
-/// What tells whether a ledger file changed: its identity, size and times, and whether its
-/// write-ahead log exists.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct FileStamp {
-    file: (u64, u64, u64, i64, i64, i64, i64),
-    wal: bool,
-}
-
-impl FileStamp {
-    fn of(path: &Path) -> std::io::Result<FileStamp> {
-        let m = std::fs::metadata(path)?;
-        #[cfg(unix)]
-        let file = {
-            use std::os::unix::fs::MetadataExt;
-            (
-                m.dev(),
-                m.ino(),
-                m.len(),
-                m.mtime(),
-                m.mtime_nsec(),
-                m.ctime(),
-                m.ctime_nsec(),
-            )
-        };
-        #[cfg(not(unix))]
-        let file = {
-            let t = m
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .unwrap_or_default();
-            (
-                0,
-                0,
-                m.len(),
-                t.as_secs() as i64,
-                i64::from(t.subsec_nanos()),
-                0,
-                0,
-            )
-        };
-        Ok(FileStamp {
-            file,
-            wal: wal_path(path).symlink_metadata().is_ok(),
-        })
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("location", &self.location)
+            .finish_non_exhaustive()
     }
 }
 
-/// The write-ahead log beside a ledger (`ledger.db-wal`).
-fn wal_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_os_string();
-    name.push("-wal");
-    PathBuf::from(name)
-}
-
-/// `path` as an SQLite URI filename (`file:...`), every byte but unreserved ones and `/`
-/// percent-encoded.
-fn uri_of(path: &Path) -> String {
-    #[cfg(unix)]
-    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
-    #[cfg(not(unix))]
-    let bytes = path.to_string_lossy().replace('\\', "/").into_bytes();
-    let mut uri = String::from("file:");
-    for b in bytes {
-        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'.' | b'_' | b'~') {
-            uri.push(char::from(b));
-        } else {
-            uri.push_str(&format!("%{b:02X}"));
-        }
-    }
-    uri
-}
-
-/// An error of `Connection::open`: a file SQLite cannot open is an I/O error naming it.
-fn open_error(path: &Path, e: rusqlite::Error) -> IssuerError {
-    match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::CannotOpen) => IssuerError::io(
-            "opening the ledger",
-            path,
-            std::io::Error::other(e.to_string()),
-        ),
-        _ => IssuerError::Database(e),
-    }
-}
-
-/// An error while a ledger is identified, switched to WAL or migrated: a file that is not a
-/// database is [`IssuerError::LedgerFormat`], and one that cannot be read or written (its
-/// folder, its `-wal` or `-shm` file) an I/O error naming the ledger.
-fn setup_error(path: &Path, e: IssuerError) -> IssuerError {
-    use rusqlite::ErrorCode as C;
-    match e {
-        IssuerError::Database(e) => match e.sqlite_error_code() {
-            Some(C::NotADatabase) => IssuerError::LedgerFormat {
-                path: path.to_path_buf(),
-                reason: "not an SQLite database".into(),
-            },
-            Some(C::ReadOnly | C::CannotOpen | C::PermissionDenied) => IssuerError::io(
-                "opening the ledger",
-                path,
-                std::io::Error::new(std::io::ErrorKind::PermissionDenied, e.to_string()),
-            ),
-            _ => IssuerError::Database(e),
-        },
-        other => other,
-    }
+fn postgres_pending(
+    _url: &crate::location::PostgresUrl,
+) -> store::Result<Box<dyn store::Connection>> {
+    Err(store::Error::new(
+        store::ErrorKind::Other,
+        "PostgreSQL ledgers are not available in this build",
+    ))
 }
 
 fn hex(b: &[u8]) -> String {
@@ -326,129 +230,95 @@ fn to_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
+/// The error of an engine's `open`, naming the ledger: another program's database or a
+/// schema this build cannot read is [`IssuerError::LedgerFormat`] (exit 3); a file, disk,
+/// network or credentials failure [`IssuerError::Io`] (exit 4).
+fn open_failed(location: &LedgerLocation, action: &'static str, e: store::Error) -> IssuerError {
+    let path = PathBuf::from(location.to_string());
+    match e.kind() {
+        store::ErrorKind::Foreign => IssuerError::LedgerFormat {
+            path,
+            reason: e.message().to_owned(),
+        },
+        store::ErrorKind::Io => {
+            IssuerError::io(action, &path, std::io::Error::other(e.message().to_owned()))
+        }
+        _ => IssuerError::Store(e),
+    }
+}
+
 impl Ledger {
-    /// Open (creating it and its schema on first use, mode 0600) the ledger at `path`. A path
-    /// that is not a regular file (a folder, a FIFO, a device) is refused before SQLite opens
-    /// it ([`IssuerError::Io`], exit 4).
+    /// Open (creating it and its schema on first use, mode 0600) the SQLite ledger at
+    /// `path`: [`Ledger::open_at`] of [`LedgerLocation::Sqlite`].
     pub fn open(path: &Path) -> Result<Ledger, IssuerError> {
-        crate::fsio::check_ledger_path(path, "opening the ledger")?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            crate::fsio::create_private_dir(dir, "creating the ledger folder")?;
-        }
-        if !path.exists() {
-            let mut o = std::fs::OpenOptions::new();
-            o.write(true).create(true).truncate(false);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-            o.open(path)
-                .map_err(|e| IssuerError::io("creating the ledger", path, e))?;
-        }
-        let conn = Connection::open(path).map_err(|e| open_error(path, e))?;
-        // SQLite opens a file this user may not write read-only without saying so; every
-        // write would then fail with "attempt to write a readonly database", naming nothing.
-        if conn.is_readonly(rusqlite::DatabaseName::Main)? {
-            return Err(IssuerError::io(
-                "opening the ledger for writing",
-                path,
-                std::io::Error::new(
-                    std::io::ErrorKind::PermissionDenied,
-                    "this user may only read it (commands that only read, such as `issuer summary`, still work)",
-                ),
-            ));
-        }
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        // Identify the file before changing anything in it: switching to WAL rewrites the
-        // header of whatever database `path` names, so another program's file is refused
-        // first and left byte for byte as it was.
-        Self::identify(&conn, path).map_err(|e| setup_error(path, e))?;
-        let _: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(|e| setup_error(path, e.into()))?;
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
-        let mut ledger = Ledger {
-            conn,
-            path: path.to_path_buf(),
-            loose: Self::loose_permissions_of(path),
-            unlocked: None,
-        };
-        ledger.migrate().map_err(|e| setup_error(path, e))?;
-        Ok(ledger)
+        Ledger::open_at(&LedgerLocation::Sqlite(path.to_path_buf()))
     }
 
-    /// Open an existing ledger for reading only (`SQLITE_OPEN_READ_ONLY`, and `query_only`):
-    /// what the commands that only read use (`account list`, `summary`, `show`, `activity`,
-    /// `audit verify`, `download`, ...). Nothing is created or written: a missing ledger is
-    /// [`IssuerError::Io`] naming the path (no file and no folder is made), and a user who
-    /// may read the ledger but not write it (nor its folder) can use it.
-    ///
-    /// SQLite reads a ledger in WAL mode through its `-wal` and `-shm` files. When they exist
-    /// (a writer has the ledger open) they are read, even where this user may not write
-    /// them. When they do not exist and this user may not create them (a folder this user
-    /// may not write), the ledger file alone holds every committed change (the last writer
-    /// to close folded the log into it and removed them): it is read as it is, without
-    /// SQLite's locks (`immutable`), and [`Ledger::check_unchanged`] tells afterwards whether
-    /// a writer changed it meanwhile, in which case the caller reads again.
-    ///
-    /// A ledger of an older schema is opened with [`Ledger::open`] once, to be migrated; a
-    /// user who may only read it gets [`IssuerError::LedgerFormat`] saying so. A path that is
-    /// not a regular file is refused as [`Ledger::open`] refuses it.
+    /// Open an existing SQLite ledger for reading only: [`Ledger::open_read_only_at`].
     pub fn open_read_only(path: &Path) -> Result<Ledger, IssuerError> {
-        crate::fsio::check_ledger_path(path, "reading the ledger")?;
-        match std::fs::metadata(path) {
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(IssuerError::io(
-                    "reading the ledger",
-                    path,
-                    std::io::Error::new(
-                        std::io::ErrorKind::NotFound,
-                        "there is no ledger there (a command that only reads never creates one; give --db or $I3LIC_DB, or create it with `issuer account add`)",
-                    ),
-                ))
+        Ledger::open_read_only_at(&LedgerLocation::Sqlite(path.to_path_buf()))
+    }
+
+    /// Open the ledger at `location` to read and write, creating its schema on first use and
+    /// migrating an older one (in one transaction). An SQLite file is created with mode 0600
+    /// (and its folder, 0700); a path that is not a regular file (a folder, a FIFO, a device)
+    /// is refused before SQLite opens it ([`IssuerError::Io`], exit 4). Another program's
+    /// database, or a schema newer than this build, is [`IssuerError::LedgerFormat`] (exit 3).
+    pub fn open_at(location: &LedgerLocation) -> Result<Ledger, IssuerError> {
+        if let LedgerLocation::Sqlite(path) = location {
+            crate::fsio::check_ledger_path(path, "opening the ledger")?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                crate::fsio::create_private_dir(dir, "creating the ledger folder")?;
             }
-            Err(e) => return Err(IssuerError::io("reading the ledger", path, e)),
         }
-        let flags =
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        let mut unlocked = None;
-        let conn = match Self::identify(&conn, path) {
-            Ok(()) => conn,
-            // SQLite reads a WAL ledger through its -wal and -shm files, and a read-only
-            // connection cannot create them where this user may not write the folder. With
-            // no -wal file, the ledger file holds every committed change: read it as it is,
-            // without locks (`immutable`), and tell afterwards whether it changed meanwhile
-            // (`check_unchanged`).
-            Err(IssuerError::Database(e))
-                if matches!(
-                    e.sqlite_error_code(),
-                    Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen)
-                ) && !wal_path(path).exists() =>
-            {
-                drop(conn);
-                let (conn, stamp) = Self::open_unlocked(path)?;
-                unlocked = Some(stamp);
-                conn
+        let db = Self::engine(location, store::Access::Write)?;
+        Ok(Ledger {
+            db,
+            loose: Self::loose_permissions_of(location),
+            location: location.clone(),
+        })
+    }
+
+    /// Open an existing ledger for reading only: what the commands that only read use
+    /// (`account list`, `summary`, `show`, `activity`, `audit verify`, `download`, ...).
+    /// Nothing is created or written: a missing SQLite file is [`IssuerError::Io`] naming
+    /// the path (no file and no folder is made), and a user who may read the ledger but not
+    /// write it (nor its folder) can use it.
+    ///
+    /// SQLite reads a ledger in WAL mode through its `-wal` and `-shm` files. When they do
+    /// not exist and this user may not create them, the ledger file alone holds every
+    /// committed change: it is read as it is, without SQLite's locks, and
+    /// [`Ledger::check_unchanged`] tells afterwards whether a writer changed it meanwhile,
+    /// in which case the caller reads again.
+    ///
+    /// A ledger of an older schema is opened with [`Ledger::open_at`] once, to be migrated; a
+    /// user who may only read it gets [`IssuerError::LedgerFormat`] saying so.
+    pub fn open_read_only_at(location: &LedgerLocation) -> Result<Ledger, IssuerError> {
+        let action = "reading the ledger";
+        match location {
+            LedgerLocation::Sqlite(path) => {
+                crate::fsio::check_ledger_path(path, action)?;
+                if let Err(e) = std::fs::metadata(path) {
+                    let e = if e.kind() == std::io::ErrorKind::NotFound {
+                        std::io::Error::new(
+                            std::io::ErrorKind::NotFound,
+                            "there is no ledger there (a command that only reads never creates one; give --db or $I3LIC_DB, or create it with `issuer account add`)",
+                        )
+                    } else {
+                        e
+                    };
+                    return Err(IssuerError::io(action, path, e));
+                }
             }
-            Err(e) => return Err(setup_error(path, e)),
-        };
-        let v: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| setup_error(path, e.into()))?;
-        if v == 0 {
-            return Err(IssuerError::LedgerFormat {
-                path: path.to_path_buf(),
-                reason: "an empty database: no ledger has been created in it yet".into(),
-            });
+            LedgerLocation::Postgres(_) => {}
         }
+        let db = Self::engine(location, store::Access::Read)?;
+        let v = db.schema_version()?;
         if v < SCHEMA_VERSION {
-            drop(conn);
-            return Ledger::open(path).map_err(|e| match e {
+            drop(db);
+            return Ledger::open_at(location).map_err(|e| match e {
                 IssuerError::Io { .. } => IssuerError::LedgerFormat {
-                    path: path.to_path_buf(),
+                    path: PathBuf::from(location.to_string()),
                     reason: format!(
                         "schema version {v}: it is migrated to version {SCHEMA_VERSION} the first time a user who may write it runs any issuer command ({e})"
                     ),
@@ -456,188 +326,76 @@ impl Ledger {
                 other => other,
             });
         }
-        conn.execute_batch("PRAGMA query_only = ON; PRAGMA foreign_keys = ON;")?;
         Ok(Ledger {
-            conn,
-            path: path.to_path_buf(),
-            loose: Self::loose_permissions_of(path),
-            unlocked,
+            db,
+            loose: Self::loose_permissions_of(location),
+            location: location.clone(),
         })
     }
 
-    /// The ledger file opened read-only without SQLite's locks or its write-ahead log
-    /// (`immutable`), and how it was just before.
-    fn open_unlocked(path: &Path) -> Result<(Connection, FileStamp), IssuerError> {
-        let stamp =
-            FileStamp::of(path).map_err(|e| IssuerError::io("reading the ledger", path, e))?;
-        if stamp.wal {
-            // Committed changes may be in the log only: not readable without it.
-            return Err(IssuerError::io(
-                "reading the ledger",
-                path,
-                std::io::Error::other(
-                    "an issuer started writing it while it was being opened, and this user may not open its -wal and -shm files; try again",
-                ),
-            ));
+    /// The engine's connection to the ledger at `location`, opened as `access` says (a
+    /// read-only one neither creates nor migrates anything).
+    pub(crate) fn engine(
+        location: &LedgerLocation,
+        access: store::Access,
+    ) -> Result<Box<dyn store::Connection>, IssuerError> {
+        let action = match access {
+            store::Access::Write => "opening the ledger",
+            store::Access::Read => "reading the ledger",
+        };
+        match location {
+            LedgerLocation::Sqlite(path) => store_sqlite::open(path, &migrations::SQLITE, access),
+            LedgerLocation::Postgres(url) => postgres_pending(url),
         }
-        let conn = Connection::open_with_flags(
-            format!("{}?mode=ro&immutable=1", uri_of(path)),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
-                | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | rusqlite::OpenFlags::SQLITE_OPEN_URI,
-        )
-        .map_err(|e| open_error(path, e))?;
-        Self::identify(&conn, path).map_err(|e| setup_error(path, e))?;
-        Ok((conn, stamp))
+        .map_err(|e| open_failed(location, action, e))
+    }
+
+    /// Where the ledger is (a PostgreSQL URL displays without its password).
+    pub fn location(&self) -> &LedgerLocation {
+        &self.location
     }
 
     /// After reading from a ledger opened with [`Ledger::open_read_only`]: whether what was
-    /// read is one consistent ledger. Always so when SQLite's locks were used; when the
-    /// ledger was read without them (this user may not create its -wal and -shm files), an
-    /// error if the ledger file changed or its write-ahead log appeared since it was opened:
-    /// a writer was active, and the reads may mix two states. Read again then.
+    /// read is one consistent ledger. Always so when the engine's locks were used; when an
+    /// SQLite ledger was read without them (this user may not create its -wal and -shm
+    /// files), an error if the file changed or its write-ahead log appeared since it was
+    /// opened: a writer was active, and the reads may mix two states. Read again then.
     pub fn check_unchanged(&self) -> Result<(), IssuerError> {
-        let Some(before) = &self.unlocked else {
-            return Ok(());
-        };
-        let now = FileStamp::of(&self.path)
-            .map_err(|e| IssuerError::io("reading the ledger", &self.path, e))?;
-        if now == *before {
-            return Ok(());
-        }
-        Err(IssuerError::io(
-            "reading the ledger",
-            &self.path,
-            std::io::Error::other(
-                "it changed while being read without locks (another issuer was writing it, and this user may not create its -wal and -shm files); try again",
-            ),
-        ))
+        self.db.check_unchanged().map_err(|e| {
+            IssuerError::io(
+                "reading the ledger",
+                PathBuf::from(self.location.to_string()),
+                std::io::Error::other(e.message().to_owned()),
+            )
+        })
     }
 
     /// Whether this ledger was opened read-only without SQLite's locks
     /// ([`Ledger::open_read_only`] where this user may not create the -wal and -shm files).
     pub fn read_without_locks(&self) -> bool {
-        self.unlocked.is_some()
-    }
-
-    fn migrate(&mut self) -> Result<(), IssuerError> {
-        let v: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if v == SCHEMA_VERSION {
-            return Self::require_ledger_tables(&self.conn, &self.path);
-        }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let v: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        match v {
-            0 => {
-                let tables: i64 =
-                    tx.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
-                if tables != 0 {
-                    return Err(IssuerError::LedgerFormat {
-                        path: self.path.clone(),
-                        reason: "an SQLite database that is not an i3lic ledger".into(),
-                    });
-                }
-            }
-            1..=SCHEMA_VERSION => Self::require_ledger_tables(&tx, &self.path)?,
-            v => {
-                return Err(IssuerError::LedgerFormat {
-                    path: self.path.clone(),
-                    reason: format!(
-                        "schema version {v}; this build reads version {SCHEMA_VERSION}"
-                    ),
-                })
-            }
-        }
-        // A new ledger gets every migration, an older one those after its version: all in
-        // this one transaction, so a failure leaves the ledger as it was.
-        if v < SCHEMA_VERSION {
-            migrations::apply(&tx, v, &self.path)?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Whether the database at `path` is an i3lic ledger (or empty, to become one), read
-    /// without writing anything.
-    fn identify(conn: &Connection, path: &Path) -> Result<(), IssuerError> {
-        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        match v {
-            0 => {
-                let objects: i64 =
-                    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
-                if objects != 0 {
-                    return Err(IssuerError::LedgerFormat {
-                        path: path.to_path_buf(),
-                        reason: "an SQLite database that is not an i3lic ledger".into(),
-                    });
-                }
-                Ok(())
-            }
-            1..=SCHEMA_VERSION => Self::require_ledger_tables(conn, path),
-            v => Err(IssuerError::LedgerFormat {
-                path: path.to_path_buf(),
-                reason: format!("schema version {v}; this build reads version {SCHEMA_VERSION}"),
-            }),
-        }
-    }
-
-    /// Refuse a database whose `user_version` claims a ledger schema but that lacks the
-    /// ledger's tables (another program's SQLite file): a clear error (exit 3) instead of
-    /// an engine failure at the first query.
-    fn require_ledger_tables(conn: &Connection, path: &Path) -> Result<(), IssuerError> {
-        const TABLES: [&str; 7] = [
-            "accounts",
-            "sites",
-            "orders",
-            "files",
-            "file_usage",
-            "file_licenses",
-            "audit",
-        ];
-        let mut st = conn.prepare_cached(
-            "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
-        )?;
-        for t in TABLES {
-            if !st.query_row([t], |r| r.get::<_, bool>(0))? {
-                return Err(IssuerError::LedgerFormat {
-                    path: path.to_path_buf(),
-                    reason: format!(
-                        "an SQLite database that is not an i3lic ledger (no table '{t}')"
-                    ),
-                });
-            }
-        }
-        Ok(())
+        self.db.read_without_locks()
     }
 
     /// Run `f`'s reads against one consistent view of the ledger: every read in it sees the
     /// same committed state, however many changes other connections or processes commit
-    /// meanwhile (today one SQLite read transaction, whose read lock is taken once instead
-    /// of at every statement). `f` must only read; the view ends when `f` returns, whatever
-    /// it returns (a panic included).
+    /// meanwhile (one read transaction of the engine). `f` must only read; the view ends
+    /// when `f` returns, whatever it returns (a panic included).
     pub fn read_snapshot<T, E>(&self, f: impl FnOnce(&Ledger) -> Result<T, E>) -> Result<T, E>
     where
         E: From<IssuerError>,
     {
         /// Ends the read transaction however `f` ends, a panic included (a transaction left
         /// open would fail every later `BEGIN` on this connection and hold the log).
-        struct End<'a>(&'a Connection);
+        struct End<'a>(&'a dyn store::Connection);
         impl Drop for End<'_> {
             fn drop(&mut self) {
-                end_read(self.0);
+                self.0.end_read();
             }
         }
-        // Whatever an earlier caller left open ends first.
-        end_read(&self.conn);
-        self.conn
-            .prepare_cached("BEGIN DEFERRED")
-            .and_then(|mut st| st.execute([]))
-            .map_err(|e| E::from(e.into()))?;
-        let _end = End(&self.conn);
+        self.db
+            .begin_read()
+            .map_err(|e| E::from(IssuerError::Store(e)))?;
+        let _end = End(&*self.db);
         f(self)
     }
 
@@ -646,25 +404,24 @@ impl Ledger {
     /// committed through this one need not change it. Compare it, never interpret it: only
     /// equality means something, and only between readings of one open [`Ledger`]. Read
     /// inside [`Ledger::read_snapshot`] it names the state that view reads, so a reader
-    /// can keep results and know exactly when they are stale. (Today SQLite's
-    /// `PRAGMA data_version` of this connection, read in the snapshot's transaction.)
+    /// can keep results and know exactly when they are stale.
     pub fn change_counter(&self) -> Result<i64, IssuerError> {
-        Ok(self
-            .conn
-            .prepare_cached("PRAGMA data_version")?
-            .query_row([], |r| r.get(0))?)
+        Ok(self.db.change_counter()?)
     }
 
     /// The ledger file's permissions when group or others may open it (any of the bits
     /// `0o077`), as found when it was opened; `None` when only its owner may (always `None`
-    /// off Unix).
+    /// off Unix, and for a PostgreSQL ledger, whose access the server controls).
     pub fn loose_permissions(&self) -> Option<&LoosePermissions> {
         self.loose.as_ref()
     }
 
     #[cfg(unix)]
-    fn loose_permissions_of(path: &Path) -> Option<LoosePermissions> {
+    fn loose_permissions_of(location: &LedgerLocation) -> Option<LoosePermissions> {
         use std::os::unix::fs::PermissionsExt;
+        let LedgerLocation::Sqlite(path) = location else {
+            return None;
+        };
         // The file the path leads to (a symbolic link is followed, as SQLite follows it).
         let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o7777;
         (mode & 0o077 != 0).then(|| LoosePermissions {
@@ -674,17 +431,24 @@ impl Ledger {
     }
 
     #[cfg(not(unix))]
-    fn loose_permissions_of(_path: &Path) -> Option<LoosePermissions> {
+    fn loose_permissions_of(_location: &LedgerLocation) -> Option<LoosePermissions> {
         None
     }
 
-    /// The underlying connection, for reports and tests that read the tables directly.
-    pub fn connection(&self) -> &Connection {
-        &self.conn
+    /// The statements of the ledger's engine, for the ledger's own tests that read tables
+    /// directly. Not part of the interface: callers use the methods of [`Ledger`].
+    #[doc(hidden)]
+    pub fn raw_for_tests(&self) -> &dyn Tx {
+        &*self.db
+    }
+
+    /// The engine's statements outside a transaction.
+    fn tx(&self) -> &dyn Tx {
+        &*self.db
     }
 
     fn append_audit(
-        tx: &Connection,
+        tx: &dyn Tx,
         at: i64,
         actor: &str,
         action: &str,
@@ -720,13 +484,13 @@ impl Ledger {
     /// [`IssuerError::Duplicate`] naming the account that already has `name`, compared
     /// without case (`contoso` beside `Contoso` is the same account), other than `except`.
     fn refuse_taken_account_name(
-        conn: &Connection,
+        conn: &dyn Tx,
         name: &str,
         except: Option<i64>,
     ) -> Result<(), IssuerError> {
         let taken: Option<String> = conn
             .query_row(
-                "SELECT name FROM accounts WHERE name = ?1 COLLATE NOCASE
+                "SELECT name FROM accounts WHERE nocase(name) = nocase(?1)
                  AND (?2 IS NULL OR id <> ?2) LIMIT 1",
                 params![name, except],
                 |r| r.get(0),
@@ -743,7 +507,7 @@ impl Ledger {
 
     /// The account `name` names (id and stored name), compared without case (an exact
     /// match first); `None` when there is none.
-    fn find_account(conn: &Connection, name: &str) -> Result<Option<(i64, String)>, IssuerError> {
+    fn find_account(conn: &dyn Tx, name: &str) -> Result<Option<(i64, String)>, IssuerError> {
         // The name as spelled first (through the unique index), then in any case (a scan).
         let exact = conn
             .prepare_cached("SELECT id, name FROM accounts WHERE name = ?1")?
@@ -753,20 +517,20 @@ impl Ledger {
             Some(found) => Some(found),
             None => conn
                 .prepare_cached(
-                    "SELECT id, name FROM accounts WHERE name = ?1 COLLATE NOCASE ORDER BY id LIMIT 1",
+                    "SELECT id, name FROM accounts WHERE nocase(name) = nocase(?1) ORDER BY id LIMIT 1",
                 )?
                 .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?,
         })
     }
 
-    fn account_id(conn: &Connection, name: &str) -> Result<i64, IssuerError> {
+    fn account_id(conn: &dyn Tx, name: &str) -> Result<i64, IssuerError> {
         match Self::find_account(conn, name)? {
             Some((id, _)) => Ok(id),
             None => {
                 let mut st = conn.prepare_cached("SELECT name FROM accounts")?;
                 let names = st
-                    .query_map([], |r| r.get::<_, String>(0))?
+                    .query_map([], |r| r.get::<String>(0))?
                     .collect::<Result<Vec<_>, _>>()?;
                 Err(IssuerError::UnknownAccount {
                     name: name.to_string(),
@@ -778,9 +542,9 @@ impl Ledger {
 
     /// The account's name as the ledger spells it, for a name given in any case.
     pub fn account_name(&self, given: &str) -> Result<String, IssuerError> {
-        let id = Self::account_id(&self.conn, given)?;
+        let id = Self::account_id(self.tx(), given)?;
         Ok(self
-            .conn
+            .db
             .query_row("SELECT name FROM accounts WHERE id = ?1", [id], |r| {
                 r.get(0)
             })?)
@@ -788,15 +552,15 @@ impl Ledger {
 
     /// An install site's name as the ledger spells it, for a name given in any case.
     pub fn site_name(&self, account: &str, given: &str) -> Result<String, IssuerError> {
-        let a = Self::account_id(&self.conn, account)?;
-        let (id, _) = Self::site_id(&self.conn, account, a, given)?;
+        let a = Self::account_id(self.tx(), account)?;
+        let (id, _) = Self::site_id(self.tx(), account, a, given)?;
         Ok(self
-            .conn
+            .db
             .query_row("SELECT name FROM sites WHERE id = ?1", [id], |r| r.get(0))?)
     }
 
     fn site_id(
-        conn: &Connection,
+        conn: &dyn Tx,
         account: &str,
         account_id: i64,
         name: &str,
@@ -806,7 +570,7 @@ impl Ledger {
             None => {
                 let mut st = conn.prepare_cached("SELECT name FROM sites WHERE account_id = ?1")?;
                 let names = st
-                    .query_map([account_id], |r| r.get::<_, String>(0))?
+                    .query_map([account_id], |r| r.get::<String>(0))?
                     .collect::<Result<Vec<_>, _>>()?;
                 Err(IssuerError::UnknownSite {
                     account: account.to_string(),
@@ -820,12 +584,12 @@ impl Ledger {
     /// The install site `name` names in an account (id, whether it is active, stored name),
     /// compared without case (an exact match first); `None` when there is none.
     fn find_site(
-        conn: &Connection,
+        conn: &dyn Tx,
         account_id: i64,
         name: &str,
     ) -> Result<Option<(i64, bool, String)>, IssuerError> {
         // The name as spelled first (through the unique index), then in any case.
-        let row = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
+        let row = |r: &store::Row| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
         let exact = conn
             .prepare_cached(
                 "SELECT id, active, name FROM sites WHERE account_id = ?1 AND name = ?2",
@@ -836,7 +600,7 @@ impl Ledger {
             Some(f) => Some(f),
             None => conn
                 .prepare_cached(
-                    "SELECT id, active, name FROM sites WHERE account_id = ?1 AND name = ?2 COLLATE NOCASE
+                    "SELECT id, active, name FROM sites WHERE account_id = ?1 AND nocase(name) = nocase(?2)
                      ORDER BY id LIMIT 1",
                 )?
                 .query_row(params![account_id, name], row)
@@ -848,7 +612,7 @@ impl Ledger {
     /// site as the ledger spells them, part numbers as the catalog does. What is signed and
     /// recorded always comes from here, whatever case a caller typed.
     fn spelled(
-        conn: &Connection,
+        conn: &dyn Tx,
         catalog: &Catalog,
         req: &IssueRequest,
     ) -> Result<IssueRequest, IssuerError> {
@@ -862,11 +626,7 @@ impl Ledger {
         Ok(policy::canonical_request(catalog, req, account, site))
     }
 
-    fn active_site(
-        conn: &Connection,
-        account: &str,
-        site: &str,
-    ) -> Result<(i64, i64), IssuerError> {
+    fn active_site(conn: &dyn Tx, account: &str, site: &str) -> Result<(i64, i64), IssuerError> {
         let a = Self::account_id(conn, account)?;
         let (s, active) = Self::site_id(conn, account, a, site)?;
         if !active {
@@ -882,14 +642,11 @@ impl Ledger {
     pub fn add_account(&mut self, name: &str, actor: &str) -> Result<(), IssuerError> {
         check_name("account name", name)?;
         let now = Timestamp::now().unix();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.db.begin_write()?;
         Self::refuse_taken_account_name(&tx, name, None)?;
-        tx.execute(
-            "INSERT INTO accounts (name, created_at) VALUES (?1, ?2)",
-            params![name, now],
-        )?;
+        tx.query_row(
+            "INSERT INTO accounts (id, name, created_at) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM accounts), ?1, ?2) RETURNING id",
+            params![name, now], |r| r.get::<i64>(0))?;
         Self::append_audit(
             &tx,
             now,
@@ -906,7 +663,7 @@ impl Ledger {
     /// Every account name, sorted.
     pub fn accounts(&self) -> Result<Vec<String>, IssuerError> {
         let mut st = self
-            .conn
+            .db
             .prepare_cached("SELECT name FROM accounts ORDER BY name")?;
         let names = st
             .query_map([], |r| r.get(0))?
@@ -926,9 +683,7 @@ impl Ledger {
         let d = &policy::site_details(d)?;
         let line = |i: usize| d.address.get(i).map(String::as_str).unwrap_or("");
         let now = Timestamp::now().unix();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.db.begin_write()?;
         let a = Self::account_id(&tx, account)?;
         // Compared without case, as account names.
         if let Ok((s, _)) = Self::site_id(&tx, account, a, name) {
@@ -939,11 +694,10 @@ impl Ledger {
                 name: existing,
             });
         }
-        tx.execute(
-            "INSERT INTO sites (account_id, name, address1, address2, address3, city, state, country, postal_code, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![a, name, line(0), line(1), line(2), d.city, d.state, d.country, d.postal_code, now],
-        )?;
+        tx.query_row(
+            "INSERT INTO sites (id, account_id, name, address1, address2, address3, city, state, country, postal_code, created_at)
+             VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM sites), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+            params![a, name, line(0), line(1), line(2), d.city, d.state, d.country, d.postal_code, now], |r| r.get::<i64>(0))?;
         let after =
             serde_json::json!({ "account": account, "name": name, "details": d }).to_string();
         Self::append_audit(
@@ -968,9 +722,7 @@ impl Ledger {
         actor: &str,
     ) -> Result<(), IssuerError> {
         let now = Timestamp::now().unix();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.db.begin_write()?;
         let a = Self::account_id(&tx, account)?;
         let (s, was) = Self::site_id(&tx, account, a, name)?;
         if was != active {
@@ -995,14 +747,14 @@ impl Ledger {
 
     /// The install sites of an account, by name.
     pub fn sites(&self, account: &str) -> Result<Vec<Site>, IssuerError> {
-        let a = Self::account_id(&self.conn, account)?;
-        let mut st = self.conn.prepare_cached(
+        let a = Self::account_id(self.tx(), account)?;
+        let mut st = self.db.prepare_cached(
             "SELECT name, address1, address2, address3, city, state, country, postal_code, active
              FROM sites WHERE account_id = ?1 ORDER BY name",
         )?;
         let rows = st
             .query_map([a], |r| {
-                let address = [r.get::<_, String>(1)?, r.get(2)?, r.get(3)?]
+                let address = [r.get::<String>(1)?, r.get(2)?, r.get(3)?]
                     .into_iter()
                     .filter(|s| !s.is_empty())
                     .collect();
@@ -1048,15 +800,11 @@ impl Ledger {
         }
         let includes = p.server.as_ref().and_then(|s| s.includes.clone());
         let now = Timestamp::now().unix();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.db.begin_write()?;
         let a = Self::account_id(&tx, account)?;
-        tx.execute(
-            "INSERT INTO orders (account_id, part, quantity, perpetual, added_at, added_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![a, part, quantity, perpetual, now, actor],
-        )?;
-        let id = tx.last_insert_rowid();
+        let id: i64 = tx.query_row(
+            "INSERT INTO orders (id, account_id, part, quantity, perpetual, added_at, added_by) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM orders), ?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+            params![a, part, quantity, perpetual, now, actor], |r| r.get(0))?;
         let after = serde_json::json!({ "order": id, "account": account, "part": part, "quantity": quantity, "perpetual": perpetual });
         Self::append_audit(
             &tx,
@@ -1068,11 +816,10 @@ impl Ledger {
             Some(&after.to_string()),
         )?;
         if let Some(inc) = &includes {
-            tx.execute(
-                "INSERT INTO orders (account_id, part, quantity, perpetual, included_with, added_at, added_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![a, inc, quantity, perpetual, id, now, actor],
-            )?;
-            let after = serde_json::json!({ "order": tx.last_insert_rowid(), "account": account, "part": inc, "quantity": quantity, "perpetual": perpetual, "included_with": id });
+            let included: i64 = tx.query_row(
+                "INSERT INTO orders (id, account_id, part, quantity, perpetual, included_with, added_at, added_by) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM orders), ?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+                params![a, inc, quantity, perpetual, id, now, actor], |r| r.get(0))?;
+            let after = serde_json::json!({ "order": included, "account": account, "part": inc, "quantity": quantity, "perpetual": perpetual, "included_with": id });
             Self::append_audit(
                 &tx,
                 now,
@@ -1120,11 +867,11 @@ impl Ledger {
         site: Option<&str>,
         with_sites: bool,
     ) -> Result<Summary, IssuerError> {
-        let a = Self::account_id(&self.conn, account)?;
+        let a = Self::account_id(self.tx(), account)?;
         // Every line of the account, by part (parts in byte order, whatever the engine's
         // collation); the counts come from the rules ([`policy::part_totals`]).
         let mut parts: std::collections::BTreeMap<String, Vec<policy::Line>> = Default::default();
-        for (part, line) in Self::order_lines(&self.conn, a, None)? {
+        for (part, line) in Self::order_lines(self.tx(), a, None)? {
             parts.entry(part).or_default().push(line);
         }
         // A part listed has an active line (one only upgraded away is not the account's).
@@ -1137,8 +884,8 @@ impl Ledger {
             })
             .collect();
         let used_by = |site_id: i64| -> Result<Vec<(String, i64)>, IssuerError> {
-            let mut st = self.conn.prepare_cached(
-                "SELECT o.part, SUM(u.quantity) FROM file_usage u
+            let mut st = self.db.prepare_cached(
+                "SELECT o.part, CAST(SUM(u.quantity) AS BIGINT) FROM file_usage u
                  JOIN files f ON f.seq = u.file_seq JOIN orders o ON o.id = u.order_id
                  WHERE o.account_id = ?1 AND f.active = 1 AND f.site_id = ?2
                  GROUP BY o.part",
@@ -1167,13 +914,11 @@ impl Ledger {
         // One site asked for: found without case, or refused with the closest names.
         let only = site
             .filter(|_| with_sites)
-            .map(|n| -> Result<i64, IssuerError> {
-                Ok(Self::site_id(&self.conn, account, a, n)?.0)
-            })
+            .map(|n| -> Result<i64, IssuerError> { Ok(Self::site_id(self.tx(), account, a, n)?.0) })
             .transpose()?;
         let mut sites = Vec::new();
         for s in self.sites(account)?.into_iter().filter(|_| with_sites) {
-            let (sid, _) = Self::site_id(&self.conn, account, a, &s.name)?;
+            let (sid, _) = Self::site_id(self.tx(), account, a, &s.name)?;
             if only.is_some_and(|o| o != sid) {
                 continue;
             }
@@ -1202,7 +947,7 @@ impl Ledger {
     /// The order lines of an account (of one part only, when given) as the rules read
     /// them ([`policy::Line`]), each with its part, in the order they were recorded.
     pub(crate) fn order_lines(
-        conn: &Connection,
+        conn: &dyn Tx,
         account_id: i64,
         part: Option<&str>,
     ) -> Result<Vec<(String, policy::Line)>, IssuerError> {
@@ -1213,7 +958,7 @@ impl Ledger {
         let v = st
             .query_map(params![account_id, part], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
+                    r.get::<String>(0)?,
                     policy::Line {
                         id: r.get(1)?,
                         quantity: to_u64(r.get(2)?),
@@ -1230,8 +975,8 @@ impl Ledger {
     /// Order lines whose `used` counter differs from the sum of their active files' usage, as
     /// `(order id, part, counter, recomputed)`. Empty on a healthy ledger.
     pub fn verify_usage(&self) -> Result<Vec<(i64, String, u64, u64)>, IssuerError> {
-        let mut st = self.conn.prepare(
-            "SELECT o.id, o.part, o.used, COALESCE((SELECT SUM(u.quantity) FROM file_usage u
+        let mut st = self.db.prepare(
+            "SELECT o.id, o.part, o.used, COALESCE((SELECT CAST(SUM(u.quantity) AS BIGINT) FROM file_usage u
                  JOIN files f ON f.seq = u.file_seq WHERE u.order_id = o.id AND f.active = 1), 0)
              FROM orders o ORDER BY o.id",
         )?;
@@ -1250,7 +995,7 @@ impl Ledger {
     /// The exact bytes of an issued file.
     pub fn file_bytes(&self, id: &str) -> Result<Vec<u8>, IssuerError> {
         let fid = policy::file_id(id)?;
-        self.conn
+        self.db
             .query_row(
                 "SELECT bytes FROM files WHERE id = ?1",
                 [fid.to_string()],
@@ -1264,7 +1009,7 @@ impl Ledger {
     /// the account and an active install site exist (availability is checked when issuing).
     pub fn check(&self, catalog: &Catalog, req: &IssueRequest) -> Result<Plan, IssuerError> {
         let plan = rules::plan(catalog, req)?;
-        Self::active_site(&self.conn, &req.account, &req.site)?;
+        Self::active_site(self.tx(), &req.account, &req.site)?;
         Ok(plan)
     }
 
@@ -1290,7 +1035,7 @@ impl Ledger {
         out: Option<&Path>,
         now: Timestamp,
     ) -> Result<Issued, IssuerError> {
-        let req = &Self::spelled(&self.conn, catalog, req)?;
+        let req = &Self::spelled(self.tx(), catalog, req)?;
         let plan = self.check(catalog, req)?;
         let file_id = FileId::random();
         let activation = rules::activation(req, &plan, file_id, now);
@@ -1328,9 +1073,7 @@ impl Ledger {
         key: &SecretKey,
         now: Timestamp,
     ) -> Result<Vec<Result<Issued, IssuerError>>, IssuerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.db.begin_write()?;
         let mut out = Vec::with_capacity(reqs.len());
         for req in reqs {
             let req = &match Self::spelled(&tx, catalog, req) {
@@ -1458,7 +1201,7 @@ impl Ledger {
     ) -> Result<Vec<Issued>, IssuerError> {
         let reqs = &reqs
             .iter()
-            .map(|r| Self::spelled(&self.conn, catalog, r))
+            .map(|r| Self::spelled(self.tx(), catalog, r))
             .collect::<Result<Vec<_>, _>>()?;
         let plans = self.check_batch(catalog, reqs, out_dir)?;
         let mut signed = Vec::with_capacity(reqs.len());
@@ -1479,9 +1222,7 @@ impl Ledger {
             }
             crate::fsio::sync_all(&pending)?;
         }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.db.begin_write()?;
         for (i, ((req, plan), (a, bytes))) in reqs.iter().zip(&plans).zip(&signed).enumerate() {
             Self::record_in(&tx, req, plan, a, key, bytes).map_err(|e| batch_error(i, reqs, e))?;
         }
@@ -1525,9 +1266,7 @@ impl Ledger {
         key: &SecretKey,
         bytes: &[u8],
     ) -> Result<(), IssuerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.db.begin_write()?;
         Self::record_in(&tx, req, plan, a, key, bytes)?;
         tx.commit()?;
         Ok(())
@@ -1537,7 +1276,7 @@ impl Ledger {
     /// and commits: availability is read from the order counters as this transaction has
     /// changed them so far, so several files recorded in one transaction never share units.
     fn record_in(
-        tx: &Connection,
+        tx: &dyn Tx,
         req: &IssueRequest,
         plan: &Plan,
         a: &format::Activation,
@@ -1570,7 +1309,7 @@ impl Ledger {
             None => None,
         };
         let mut usage: Vec<(i64, u32)> = Vec::new();
-        let before_orders = |tx: &Connection, ids: &[i64]| Self::order_counters(tx, ids);
+        let before_orders = |tx: &dyn Tx, ids: &[i64]| Self::order_counters(tx, ids);
         // Counters before anything moves (the allocation below may touch more lines; they
         // are read again for the audit row, with the ones already read).
         let mut before = before_orders(tx, &touched)?;
@@ -1609,11 +1348,12 @@ impl Ledger {
         })?;
         // Recorded in the row and in its audit entry (which `audit verify` checks it against).
         let sha256 = hex(&Sha256::digest(bytes));
-        tx.execute(
-            "INSERT INTO files (id, account_id, site_id, license_type, product, version, server_part, primary_host,
+        let seq: i64 = tx.query_row(
+            "INSERT INTO files (seq, id, account_id, site_id, license_type, product, version, server_part, primary_host,
                  primary_machine, switchover_host, switchover_machine, system_type, mail_connector, generated_by,
                  partner, generated_at, expires_at, related_production, key_id, sha256, bytes, supersedes, activation)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+             VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM files), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)
+             RETURNING seq",
             params![
                 a.file_id.to_string(),
                 account_id,
@@ -1639,8 +1379,8 @@ impl Ledger {
                 superseded.as_ref().map(|o| o.seq),
                 payload,
             ],
+            |r| r.get(0),
         )?;
-        let seq = tx.last_insert_rowid();
         {
             let mut ins = tx.prepare_cached(
                 "INSERT INTO file_usage (file_seq, order_id, quantity) VALUES (?1, ?2, ?3)",
@@ -1733,7 +1473,7 @@ impl Ledger {
     /// ([`IssuerError::RecoveryAboveProduction`]) when one of them has a count above the new
     /// file's. Returns the ids moved.
     fn move_recovery_files(
-        tx: &Connection,
+        tx: &dyn Tx,
         old_seq: i64,
         new_seq: i64,
         licenses: &[LicenseCount],
@@ -1773,7 +1513,7 @@ impl Ledger {
     }
 
     /// The order lines a file's usage rows point at.
-    pub(crate) fn file_orders(tx: &Connection, file_seq: i64) -> Result<Vec<i64>, IssuerError> {
+    pub(crate) fn file_orders(tx: &dyn Tx, file_seq: i64) -> Result<Vec<i64>, IssuerError> {
         let mut st =
             tx.prepare_cached("SELECT order_id FROM file_usage WHERE file_seq = ?1 ORDER BY 1")?;
         let v = st
@@ -1784,7 +1524,7 @@ impl Ledger {
 
     /// `{order, part, quantity, used}` of each order line, for audit rows.
     pub(crate) fn order_counters(
-        tx: &Connection,
+        tx: &dyn Tx,
         ids: &[i64],
     ) -> Result<Vec<serde_json::Value>, IssuerError> {
         let mut st =
@@ -1802,7 +1542,7 @@ impl Ledger {
 
     /// Mark a file inactive and return its units to the order lines it used.
     pub(crate) fn release(
-        tx: &Connection,
+        tx: &dyn Tx,
         file_seq: i64,
         at: i64,
         actor: &str,
@@ -1829,9 +1569,10 @@ impl Ledger {
         )?;
         if changed != 1 {
             // Checked by the caller inside this same transaction; never reached.
-            return Err(IssuerError::Database(
-                rusqlite::Error::StatementChangedRows(changed),
-            ));
+            return Err(IssuerError::Store(store::Error::new(
+                store::ErrorKind::Other,
+                format!("deactivating a file changed {changed} rows, not 1"),
+            )));
         }
         Ok(returned)
     }
@@ -1839,7 +1580,7 @@ impl Ledger {
     /// Take `quantity` units of `part` from the account's order lines, as the rules choose
     /// them ([`policy::allocate`]), or refuse naming what is available.
     fn allocate(
-        tx: &Connection,
+        tx: &dyn Tx,
         account: &str,
         account_id: i64,
         part: &str,
@@ -1857,7 +1598,7 @@ impl Ledger {
     /// A disaster-recovery file's related production file must be this account's, active and
     /// of type production, and no license count may exceed it. Returns its row.
     fn check_disaster_recovery(
-        tx: &Connection,
+        tx: &dyn Tx,
         account_id: i64,
         id: FileId,
         licenses: &[LicenseCount],
@@ -1932,17 +1673,28 @@ pub fn batch_file_name(machine: &str) -> Result<String, IssuerError> {
     Ok(format!("{machine}.i3lic"))
 }
 
-/// Wrap a refusal of request `i` of a batch.
-/// End the read transaction open on `conn`, if any ([`Ledger::read_snapshot`]'s, which only
-/// reads: nothing to lose).
-fn end_read(conn: &Connection) {
-    if !conn.is_autocommit() {
-        let _ = conn
-            .prepare_cached("ROLLBACK")
-            .and_then(|mut st| st.execute([]));
+/// Run the query `sql` and call `f` with each row as it streams (a whole table is never
+/// held in memory); an error of `f` stops the query and is returned as it is.
+pub(crate) fn for_each_row(
+    tx: &dyn Tx,
+    sql: &str,
+    f: &mut dyn FnMut(&store::Row) -> Result<(), IssuerError>,
+) -> Result<(), IssuerError> {
+    let mut failed = None;
+    let streamed = tx.each(sql, &[], &mut |row| match f(row) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            failed = Some(e);
+            Err(store::Error::new(store::ErrorKind::Other, "stopped"))
+        }
+    });
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(streamed?),
     }
 }
 
+/// Wrap a refusal of request `i` of a batch.
 fn batch_error(i: usize, reqs: &[IssueRequest], e: IssuerError) -> IssuerError {
     IssuerError::Batch {
         position: i + 1,
@@ -2129,53 +1881,5 @@ mod tests {
             .read_snapshot(|l| -> Result<_, IssuerError> { l.accounts() })
             .unwrap();
         assert_eq!(seen, ["A", "B", "C", "D"]);
-    }
-
-    /// A ledger read without SQLite's locks (as where this user may not create its -wal and
-    /// -shm files) tells when a writer changed it while it was being read.
-    #[test]
-    fn a_read_without_locks_notices_a_writer() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ledger.db");
-        Ledger::open(&path)
-            .unwrap()
-            .add_account("Contoso", "t")
-            .unwrap();
-        assert!(!wal_path(&path).exists(), "the last writer removes the log");
-        let unlocked = |path: &Path| {
-            let (conn, stamp) = Ledger::open_unlocked(path).unwrap();
-            Ledger {
-                conn,
-                path: path.to_path_buf(),
-                loose: None,
-                unlocked: Some(stamp),
-            }
-        };
-        let reader = unlocked(&path);
-        assert!(reader.read_without_locks());
-        assert_eq!(reader.accounts().unwrap(), ["Contoso"]);
-        assert!(reader.check_unchanged().is_ok());
-        assert!(!wal_path(&path).exists(), "an unlocked read creates no log");
-        // A writer's log appears while it runs; its changes reach the ledger file when it
-        // closes (and removes the log).
-        let mut writer = Ledger::open(&path).unwrap();
-        writer.add_account("Fabrikam", "t").unwrap();
-        assert!(reader.check_unchanged().is_err());
-        // Not opened without locks while the log exists: committed changes may be in it only.
-        assert!(Ledger::open_unlocked(&path).is_err());
-        drop(writer);
-        assert!(!wal_path(&path).exists());
-        assert!(reader.check_unchanged().is_err(), "the file changed");
-        let reader = unlocked(&path);
-        assert_eq!(reader.accounts().unwrap(), ["Contoso", "Fabrikam"]);
-        assert!(reader.check_unchanged().is_ok());
-    }
-
-    #[test]
-    fn uri_filenames_escape_what_sqlite_would_read_as_syntax() {
-        assert_eq!(
-            uri_of(Path::new("/srv/i3lic/a b?c#d%e.db")),
-            "file:/srv/i3lic/a%20b%3Fc%23d%25e.db"
-        );
     }
 }

@@ -77,6 +77,24 @@ impl LedgerLocation {
     }
 }
 
+impl From<&std::path::Path> for LedgerLocation {
+    fn from(p: &std::path::Path) -> LedgerLocation {
+        LedgerLocation::Sqlite(p.to_path_buf())
+    }
+}
+
+impl From<&PathBuf> for LedgerLocation {
+    fn from(p: &PathBuf) -> LedgerLocation {
+        LedgerLocation::Sqlite(p.clone())
+    }
+}
+
+impl From<&LedgerLocation> for LedgerLocation {
+    fn from(l: &LedgerLocation) -> LedgerLocation {
+        l.clone()
+    }
+}
+
 impl fmt::Display for LedgerLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -8,7 +8,7 @@ use std::path::Path;
 use common::{add_orders, audit_rows, ledger, request, run, update_by, AuditRow, Units};
 use format::{LicenseType, SecretKey, Timestamp};
 use issuer::{AuditProblem, Ledger, UpdateRequest};
-use rusqlite::{params, Connection};
+use store::{params, TxExt};
 
 /// A ledger with accounts, sites, orders, two issued files, an update and a deactivation
 /// (12 audit rows). Returns the ids of the issued files, in order.
@@ -46,8 +46,8 @@ fn busy_ledger(dir: &Path) -> Vec<String> {
 }
 
 /// Open the ledger as an attacker would: raw SQLite, append-only triggers dropped.
-fn attacker(db: &Path) -> Connection {
-    let c = Connection::open(db).unwrap();
+fn attacker(db: &Path) -> Box<dyn store::Connection> {
+    let c = store_sqlite::open_raw(db).unwrap();
     c.execute_batch("DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;")
         .unwrap();
     c
@@ -61,18 +61,18 @@ fn problems(db: &Path) -> Vec<AuditProblem> {
         .problems
 }
 
-fn rows(c: &Connection) -> i64 {
+fn rows(c: &dyn store::Tx) -> i64 {
     c.query_row("SELECT MAX(seq) FROM audit", [], |r| r.get(0))
         .unwrap()
 }
 
 /// The audit row at `seq`.
-fn row(c: &Connection, seq: i64) -> AuditRow {
+fn row(c: &dyn store::Tx, seq: i64) -> AuditRow {
     audit_rows(c).into_iter().find(|r| r.seq == seq).unwrap()
 }
 
 /// Insert `r` as it is but for its hash, which follows the chain's rule exactly.
-fn insert_valid(c: &Connection, r: &AuditRow) {
+fn insert_valid(c: &dyn store::Tx, r: &AuditRow) {
     let h = r.expected_hash();
     c.execute(
         "INSERT INTO audit (seq, at, actor, action, subject, before, after, prev_hash, hash)
@@ -105,7 +105,7 @@ fn an_intact_log_verifies_from_the_cli_with_exit_0() {
 fn the_triggers_refuse_edits_and_deletes() {
     let dir = tempfile::tempdir().unwrap();
     busy_ledger(dir.path());
-    let c = Connection::open(dir.path().join("ledger.db")).unwrap();
+    let c = store_sqlite::open_raw(dir.path().join("ledger.db")).unwrap();
     assert!(c
         .execute("UPDATE audit SET actor = 'x' WHERE seq = 1", [])
         .is_err());
@@ -324,7 +324,7 @@ fn a_files_row_whose_bytes_were_replaced_is_named() {
     // The audit log itself is untouched: the recorded bytes of the second file are replaced
     // by the first file's (validly signed, so `download` would hand them out unnoticed), and
     // the sha256 column is rewritten to match, as a careful forger would.
-    let c = Connection::open(&db).unwrap();
+    let c = store_sqlite::open_raw(&db).unwrap();
     c.execute_batch("DROP TRIGGER files_immutable;").unwrap();
     c.execute(
         "UPDATE files SET bytes = (SELECT bytes FROM files WHERE id = ?1),

@@ -4,6 +4,7 @@
 mod common;
 
 use std::path::Path;
+use store::TxExt;
 
 use common::{
     add_orders, bin, cli_ledger, counts, host, ledger, ok, request, run, summary_json,
@@ -36,7 +37,7 @@ fn used(l: &Ledger, c: &issuer::Catalog, part: &str) -> (u64, u64) {
 
 /// Everything observable that a refused batch must leave as it was.
 fn snapshot(l: &Ledger, dir: &Path) -> (i64, i64, i64, Vec<String>) {
-    let count = |sql: &str| -> i64 { l.connection().query_row(sql, [], |r| r.get(0)).unwrap() };
+    let count = |sql: &str| -> i64 { l.raw_for_tests().query_row(sql, [], |r| r.get(0)).unwrap() };
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -90,7 +91,7 @@ fn a_batch_records_every_file_and_used_adds_up() {
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 12);
     // One audit row per file, and the chain is intact.
     let rows: i64 = l
-        .connection()
+        .raw_for_tests()
         .query_row(
             "SELECT count(*) FROM audit WHERE action = 'file.issue'",
             [],
@@ -168,7 +169,7 @@ fn two_requests_that_together_exceed_what_is_available_are_refused() {
     }
     assert_eq!(used(&l, &c, "SW-001-4.0-AL02"), (0, 50));
     let files: i64 = l
-        .connection()
+        .raw_for_tests()
         .query_row("SELECT count(*) FROM files", [], |r| r.get(0))
         .unwrap();
     assert_eq!(files, 0);

@@ -3,6 +3,7 @@
 mod common;
 
 use std::sync::{Arc, Barrier};
+use store::TxExt;
 
 use common::{
     cli_ledger, host, summary_json, summary_part, tester, unencrypted_key, IssueFlags, Units,
@@ -258,7 +259,7 @@ fn updates_and_deactivations_racing_with_issues_keep_used_within_total() {
     assert!(al02.used <= 60);
     // No file is superseded twice, and the audit chain verifies after the race.
     let twice: i64 = l
-        .connection()
+        .raw_for_tests()
         .query_row(
             "SELECT COUNT(*) FROM (SELECT supersedes FROM files WHERE supersedes IS NOT NULL GROUP BY supersedes HAVING COUNT(*) > 1)",
             [],

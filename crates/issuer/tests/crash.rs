@@ -8,6 +8,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::time::Duration;
+use store::TxExt;
 
 use common::{
     cli_ledger, host, ok, summary_json, summary_part, tester, unencrypted_key, IssueFlags, Units,
@@ -87,7 +88,7 @@ fn sigkill_at_random_points_leaves_no_trace_or_a_complete_record_and_file() {
         vec![],
         "order counters match the active files"
     );
-    let conn = l.connection();
+    let conn = l.raw_for_tests();
     let check: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
@@ -100,7 +101,7 @@ fn sigkill_at_random_points_leaves_no_trace_or_a_complete_record_and_file() {
         .unwrap();
     let records: HashMap<String, (String, Vec<u8>, i64)> = st
         .query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
+            Ok((r.get::<String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
         })
         .unwrap()
         .collect::<Result<_, _>>()
@@ -231,7 +232,7 @@ fn sigkill_during_a_batch_leaves_no_trace_or_every_file() {
         // checks below say so).
         let l = issuer::Ledger::open(&db).unwrap();
         let machines: Vec<String> = l
-            .connection()
+            .raw_for_tests()
             .prepare("SELECT primary_machine FROM files")
             .unwrap()
             .query_map([], |r| r.get(0))
@@ -253,12 +254,12 @@ fn sigkill_during_a_batch_leaves_no_trace_or_every_file() {
     let l = issuer::Ledger::open(&db).unwrap();
     assert_eq!(l.verify_usage().unwrap(), vec![]);
     assert!(l.verify_audit(None).unwrap().intact());
-    let conn = l.connection();
+    let conn = l.raw_for_tests();
     let mut st = conn
         .prepare("SELECT primary_machine, id, bytes FROM files")
         .unwrap();
     let records: HashMap<String, (String, Vec<u8>)> = st
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))
+        .query_map([], |r| Ok((r.get::<String>(0)?, (r.get(1)?, r.get(2)?))))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();

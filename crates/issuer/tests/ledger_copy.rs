@@ -4,6 +4,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use store::TxExt;
 
 use common::*;
 use issuer::ledger::copy::{copy, Record};
@@ -468,9 +469,9 @@ fn an_older_target_holding_records_is_refused_unmigrated() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shipped/ledger-2.sql"),
     )
     .unwrap();
-    let c = rusqlite::Connection::open(&dst).unwrap();
+    let c = store_sqlite::open_raw(&dst).unwrap();
     c.execute_batch(&sql).unwrap();
-    c.pragma_update(None, "user_version", 2).unwrap();
+    c.execute_batch("PRAGMA user_version = 2").unwrap();
     c.execute(
         "INSERT INTO accounts (name, created_at) VALUES ('Fabrikam', 0)",
         [],

@@ -4,6 +4,7 @@
 mod common;
 
 use std::path::Path;
+use store::TxExt;
 
 use issuer::{IssuerError, Ledger};
 
@@ -36,10 +37,11 @@ fn refused(path: &Path, why: &str) {
 
 /// Another program's SQLite database with `user_version` set to `version`.
 fn other_database(path: &Path, version: i64) {
-    let c = rusqlite::Connection::open(path).unwrap();
+    let c = store_sqlite::open_raw(path).unwrap();
     c.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me');")
         .unwrap();
-    c.pragma_update(None, "user_version", version).unwrap();
+    c.execute_batch(&format!("PRAGMA user_version = {}", version))
+        .unwrap();
 }
 
 #[test]
@@ -65,8 +67,9 @@ fn a_ledger_of_a_later_schema_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("ledger.db");
     drop(Ledger::open(&p).unwrap());
-    let c = rusqlite::Connection::open(&p).unwrap();
-    c.pragma_update(None, "user_version", 99).unwrap();
+    let c = store_sqlite::open_raw(&p).unwrap();
+    c.execute_batch(&format!("PRAGMA user_version = {}", 99))
+        .unwrap();
     drop(c);
     refused(&p, "schema version 99");
 }

@@ -563,7 +563,7 @@ fn every_change_appends_an_audit_row_with_before_and_after() {
         "t",
     )
     .unwrap();
-    let rows = audit_rows(l.connection());
+    let rows = audit_rows(l.raw_for_tests());
     let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
     for a in [
         "account.add",

@@ -7,6 +7,7 @@ mod common;
 use common::{issued_production, run, SL03};
 use format::Timestamp;
 use issuer::SiteDetails;
+use store::TxExt;
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -22,7 +23,7 @@ fn id_prefixes_resolve_once_and_an_ambiguous_one_lists_its_candidates() {
         "abcd0000000000000000000000000001",
         "abcd0000000000000000000000000002",
     ] {
-        l.connection()
+        l.raw_for_tests()
             .execute(
                 "INSERT INTO files (id, account_id, site_id, license_type, product, version,
                     server_part, primary_host, primary_machine, system_type, mail_connector,

@@ -12,7 +12,7 @@ use common::{add_orders, ledger, request, update_by, Units, AL02, SL03};
 use format::{LicenseType, SecretKey, Timestamp};
 use issuer::ledger::SCHEMA_VERSION;
 use issuer::{IssuerError, Ledger, Role, UpdateRequest};
-use rusqlite::Connection;
+use store::TxExt;
 
 /// The migration files, in order, as `(version, path)`.
 fn migration_files() -> Vec<(i64, PathBuf)> {
@@ -92,14 +92,15 @@ fn shipped(name: &str) -> String {
 /// A ledger at schema `v` at `dst`, made by running `sql` (in WAL mode, as every release
 /// has kept it) and holding the rows of `src` that schema has columns for.
 fn build(sql: &[String], v: i64, src: &Path, dst: &Path) {
-    let c = Connection::open(dst).unwrap();
+    let c = store_sqlite::open_raw(dst).unwrap();
     let _: String = c
         .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
         .unwrap();
     for s in sql {
         c.execute_batch(s).unwrap();
     }
-    c.pragma_update(None, "user_version", v).unwrap();
+    c.execute_batch(&format!("PRAGMA user_version = {v}"))
+        .unwrap();
     c.execute("ATTACH DATABASE ?1 AS src", [src.to_str().unwrap()])
         .unwrap();
     let tables: Vec<String> = c
@@ -151,7 +152,7 @@ fn opens_with_its_files(db: &Path, src: &Path, ids: &[String], what: &str) {
             l.show(&catalog, id).unwrap(),
             src_ledger.show(&catalog, id).unwrap(),
         );
-        if l.connection()
+        if l.raw_for_tests()
             .query_row(
                 "SELECT activation IS NULL FROM files WHERE id = ?1",
                 [id],
@@ -195,20 +196,18 @@ fn opens_with_its_files(db: &Path, src: &Path, ids: &[String], what: &str) {
 
 /// Every object of the schema with its SQL text, as SQLite keeps it.
 fn schema(db: &Path) -> Vec<(String, String, Option<String>)> {
-    let c = Connection::open(db).unwrap();
+    let c = store_sqlite::open_raw(db).unwrap();
     let mut st = c
         .prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
         .unwrap();
-    let objects = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap()
         .collect::<Result<_, _>>()
-        .unwrap();
-    objects
+        .unwrap()
 }
 
 fn user_version(db: &Path) -> i64 {
-    Connection::open(db)
+    store_sqlite::open_raw(db)
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap()
@@ -220,7 +219,7 @@ fn a_new_ledger_has_every_migration_applied() {
     let fresh = dir.path().join("fresh.db");
     drop(Ledger::open(&fresh).unwrap());
     let by_hand = dir.path().join("by-hand.db");
-    let c = Connection::open(&by_hand).unwrap();
+    let c = store_sqlite::open_raw(&by_hand).unwrap();
     for (_, file) in migration_files() {
         c.execute_batch(&std::fs::read_to_string(file).unwrap())
             .unwrap();
@@ -251,14 +250,13 @@ fn a_ledger_of_every_older_schema_is_migrated_keeping_its_files() {
 /// Tables, columns, indexes, foreign keys and triggers, without the text of each
 /// `CREATE TABLE` (a column added by `ALTER TABLE` is written at the end of it).
 fn structure(db: &Path) -> Vec<String> {
-    let c = Connection::open(db).unwrap();
+    let c = store_sqlite::open_raw(db).unwrap();
     let rows = |sql: &str| -> Vec<String> {
         let mut st = c.prepare(sql).unwrap();
-        let n = st.column_count();
         let out = st
             .query_map([], |r| {
-                (0..n)
-                    .map(|i| Ok(format!("{:?}", r.get::<_, rusqlite::types::Value>(i)?)))
+                (0..r.len())
+                    .map(|i| Ok(format!("{:?}", r.get::<store::Value>(i)?)))
                     .collect::<Result<Vec<_>, _>>()
                     .map(|v| v.join(" "))
             })
@@ -329,7 +327,7 @@ fn a_migration_that_fails_midway_leaves_the_ledger_as_it_was() {
     let db = dir.path().join("schema-1.db");
     at_schema(1, &src, &db);
     // A table of schema 3 already there: migration 2 applies, then 3 fails halfway through.
-    let c = Connection::open(&db).unwrap();
+    let c = store_sqlite::open_raw(&db).unwrap();
     c.execute_batch("CREATE TABLE requests (note TEXT);")
         .unwrap();
     drop(c);
@@ -360,7 +358,7 @@ fn a_migration_that_fails_midway_leaves_the_ledger_as_it_was() {
     assert_eq!(schema(&db), schema_before);
 
     // Without the stray table it migrates, its files intact.
-    let c = Connection::open(&db).unwrap();
+    let c = store_sqlite::open_raw(&db).unwrap();
     c.execute_batch("DROP TABLE requests;").unwrap();
     drop(c);
     let l = Ledger::open(&db).unwrap();

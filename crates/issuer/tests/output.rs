@@ -3,6 +3,7 @@
 mod common;
 
 use common::{cli_ledger, host, ok, run, summary_json, unencrypted_key, IssueFlags, Units};
+use store::TxExt;
 
 /// A media-server file for MS01 on `machine`, without add-ons.
 fn media_server<'a>(
@@ -181,7 +182,7 @@ fn a_user_variable_holding_an_escape_is_not_recorded() {
     let by = shown["deactivated_by"].as_str().unwrap();
     assert!(!by.is_empty() && !by.contains('\u{1b}'), "{by:?}");
     assert!(err.contains(&format!("recording '{by}' instead")), "{err}");
-    let conn = rusqlite::Connection::open(&db).unwrap();
+    let conn = store_sqlite::open_raw(&db).unwrap();
     for (table, column) in [("files", "deactivated_by"), ("audit", "actor")] {
         let n: i64 = conn
             .query_row(
@@ -228,7 +229,7 @@ fn values_edited_into_the_ledger_print_escaped() {
     let dir = tempfile::tempdir().unwrap();
     let (db, _, id) = issued(dir.path());
     ok(&db, &["deactivate", &id]);
-    let conn = rusqlite::Connection::open(&db).unwrap();
+    let conn = store_sqlite::open_raw(&db).unwrap();
     conn.execute("UPDATE files SET deactivated_by = ?1", [ESCAPE])
         .unwrap();
     conn.execute("UPDATE sites SET city = ?1", [ESCAPE])
@@ -428,7 +429,7 @@ fn hidden_characters_are_refused_in_names_and_named() {
 fn hidden_characters_already_in_the_ledger_print_escaped() {
     let dir = tempfile::tempdir().unwrap();
     let (db, _, _) = issued(dir.path());
-    let conn = rusqlite::Connection::open(&db).unwrap();
+    let conn = store_sqlite::open_raw(&db).unwrap();
     conn.execute(
         "UPDATE accounts SET name = ?1",
         ["Con\u{202E}oso\u{200B}\u{2028}"],

@@ -8,6 +8,7 @@ mod common;
 use common::{add_orders, host, ledger, pq, request, update_by, Units, AL02, SL03};
 use format::{LicenseType, SecretKey, Timestamp};
 use issuer::UpgradeSelection;
+use store::TxExt;
 
 /// Names and part numbers given in another case are signed and recorded as the ledger and
 /// the catalog spell them, through `issue`, `issue_each` (the portal's group commit),
@@ -168,7 +169,7 @@ fn a_counter_out_of_step_with_the_files_is_named() {
     l.issue(&c, &req, &key, None, Timestamp::now()).unwrap();
     assert_eq!(l.verify_usage().unwrap(), vec![]);
     // Changed behind the ledger's back (as a hand edit of the database would).
-    l.connection()
+    l.raw_for_tests()
         .execute("UPDATE orders SET used = used + 1 WHERE part = ?1", [AL02])
         .unwrap();
     let line = l

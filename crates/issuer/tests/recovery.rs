@@ -4,6 +4,7 @@
 mod common;
 
 use std::path::Path;
+use store::TxExt;
 
 use common::{
     audit_rows, cli_ledger, host, issued_production, ok, pq, request, run, summary_json,
@@ -48,7 +49,7 @@ fn production_with_two_recovery_files(
 fn state(l: &Ledger, c: &Catalog, ids: &[&str]) -> (String, usize, Vec<bool>) {
     (
         format!("{:?}", l.summary(c, "Contoso", None).unwrap()),
-        audit_rows(l.connection()).len(),
+        audit_rows(l.raw_for_tests()).len(),
         ids.iter().map(|id| l.show(c, id).unwrap().active).collect(),
     )
 }
@@ -92,7 +93,7 @@ fn with_recovery_deactivates_the_production_file_and_its_recovery_files_together
     let dir = tempfile::tempdir().unwrap();
     let (mut l, c, _key, prod, dr1, dr2) = production_with_two_recovery_files(dir.path());
     assert_eq!(common::counts(&l, &c, AL02), Some((200, 80, 120)));
-    let audit_before = audit_rows(l.connection()).len();
+    let audit_before = audit_rows(l.raw_for_tests()).len();
 
     let done = l
         .deactivate_with_recovery(&prod, "carol", Timestamp::now())
@@ -122,7 +123,7 @@ fn with_recovery_deactivates_the_production_file_and_its_recovery_files_together
     assert!(l.verify_usage().unwrap().is_empty());
 
     // One audit row per file, in the same order, each naming the other side.
-    let rows = audit_rows(l.connection());
+    let rows = audit_rows(l.raw_for_tests());
     let new = &rows[audit_before..];
     assert_eq!(new.len(), 3);
     let subjects: Vec<&str> = new.iter().map(|r| r.subject.as_str()).collect();
@@ -155,7 +156,7 @@ fn with_recovery_is_one_transaction_a_failure_on_the_last_file_changes_nothing()
     let before = state(&l, &c, &[&prod, &dr1, &dr2]);
     // Make the engine refuse deactivating the second recovery file, after the production
     // file and the first recovery file were deactivated inside the transaction.
-    l.connection()
+    l.raw_for_tests()
         .execute_batch(&format!(
             "CREATE TEMP TRIGGER fail_dr2 BEFORE UPDATE OF active ON main.files
              WHEN NEW.id = '{dr2}' BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
@@ -164,12 +165,12 @@ fn with_recovery_is_one_transaction_a_failure_on_the_last_file_changes_nothing()
     let e = l
         .deactivate_with_recovery(&prod, "t", Timestamp::now())
         .expect_err("the injected failure");
-    assert!(matches!(e, IssuerError::Database(_)), "{e:?}");
+    assert!(matches!(e, IssuerError::Store(_)), "{e:?}");
     assert_eq!(state(&l, &c, &[&prod, &dr1, &dr2]), before);
     assert!(l.verify_usage().unwrap().is_empty());
     assert!(l.verify_audit(None).unwrap().intact());
 
-    l.connection()
+    l.raw_for_tests()
         .execute_batch("DROP TRIGGER temp.fail_dr2")
         .unwrap();
     assert_eq!(
@@ -243,7 +244,7 @@ fn the_cli_refuses_naming_the_recovery_files_and_with_recovery_deactivates_all()
         args.extend(["--related", &prod]);
         dr.push(ok(&db, &args).trim().to_string());
     }
-    let audit_len = || audit_rows(&rusqlite::Connection::open(&db).unwrap()).len();
+    let audit_len = || audit_rows(&store_sqlite::open_raw(&db).unwrap()).len();
     let (summary, rows) = (summary_text(&db), audit_len());
 
     let r = run(&db, &["deactivate", &prod]);
@@ -338,7 +339,7 @@ fn updating_a_production_file_points_its_recovery_files_at_the_new_file() {
         Some(new_id.as_str())
     );
     let audit: String = l
-        .connection()
+        .raw_for_tests()
         .query_row(
             "SELECT after FROM audit WHERE action = 'file.update' ORDER BY seq DESC LIMIT 1",
             [],
@@ -369,7 +370,7 @@ fn updating_a_production_file_points_its_recovery_files_at_the_new_file() {
     // The superseded recovery file keeps the production file it pointed at when it stopped
     // being active.
     let inactive_related: Option<String> = l
-        .connection()
+        .raw_for_tests()
         .query_row(
             "SELECT r.id FROM files d JOIN files r ON r.seq = d.related_production WHERE d.id = ?1",
             [&dr_id],

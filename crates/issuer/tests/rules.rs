@@ -6,6 +6,7 @@ use common::{add_orders, audit_rows, counts, host, issued_production, ledger, re
 use format::{LicenseType, Restriction, SecretKey, Timestamp, UnverifiedFile};
 use issuer::rules::{self, Term};
 use issuer::IssuerError;
+use store::TxExt;
 
 type ErrCheck = fn(&IssuerError) -> bool;
 
@@ -122,7 +123,7 @@ fn production_reproduces_the_seed_view_license() {
     assert_eq!(l.verify_usage().unwrap(), vec![]);
     // The database refuses a counter above the ordered quantity, whatever the caller does.
     assert!(l
-        .connection()
+        .raw_for_tests()
         .execute("UPDATE orders SET used = quantity + 1", [])
         .is_err());
 }
@@ -461,7 +462,7 @@ fn download_is_byte_identical_after_reopening_and_the_audit_chain_links() {
         Err(IssuerError::UnknownFile { .. })
     ));
 
-    let conn = l.connection();
+    let conn = l.raw_for_tests();
     let rows = audit_rows(conn);
     let mut prev = vec![0u8; 32];
     for r in &rows {

@@ -7,6 +7,7 @@ mod common;
 use common::{host, issued_production, ledger, request, update_by, AL02, SL03};
 use format::{FormatVersion, LicenseType, SecretKey, Timestamp, UnverifiedFile, VerifiedFile};
 use hostid::{CodeForm, Components, HostId};
+use store::TxExt;
 
 fn read(bytes: &[u8], key: &SecretKey) -> VerifiedFile {
     UnverifiedFile::parse(bytes)
@@ -68,11 +69,11 @@ fn updating_a_version_1_file_writes_version_2_of_the_same_lineage() {
     let json = serde_json::to_string(&a).unwrap();
     assert!(!json.contains("\"chain\":{"), "{json}");
     // Recorded files are immutable (a trigger): lift it for this rewrite only.
-    let conn = l.connection();
+    let conn = l.raw_for_tests();
     conn.execute_batch("DROP TRIGGER files_immutable").unwrap();
     conn.execute(
         "UPDATE files SET bytes = ?1, activation = ?2 WHERE id = ?3",
-        rusqlite::params![v1.as_bytes(), json, old],
+        store::params![v1.as_bytes(), json, old],
     )
     .unwrap();
     // download gives the recorded version-1 bytes.

@@ -72,17 +72,19 @@ impl std::fmt::Debug for AppState {
 pub const READERS: usize = 4;
 
 impl AppState {
-    /// Open the ledger at `path` (creating or migrating it) with [`READERS`] readers.
+    /// Open the ledger at `location` (a path or a [`issuer::location::LedgerLocation`];
+    /// created or migrated) with [`READERS`] readers.
     pub fn open(
-        path: &std::path::Path,
+        location: impl Into<issuer::location::LedgerLocation>,
         catalog: Catalog,
         key: SecretKey,
         config: Config,
     ) -> Result<AppState, issuer::IssuerError> {
-        let writer = Ledger::open(path)?;
+        let location = location.into();
+        let writer = Ledger::open_at(&location)?;
         let readers = (0..READERS)
             .map(|_| {
-                Ledger::open(path).map(|ledger| {
+                Ledger::open_at(&location).map(|ledger| {
                     Mutex::new(Reader {
                         ledger,
                         kept: Kept::default(),

@@ -31,10 +31,31 @@ pub trait Tx {
     fn run(&self, sql: &str, params: &[Value]) -> Result<usize>;
     /// Run one query, calling `f` with each row in order (rows are streamed where the engine
     /// can: a query over a whole table is never held in memory at once).
-    fn each(&self, sql: &str, params: &[Value], f: &mut dyn FnMut(&Row) -> Result<()>)
-        -> Result<()>;
+    fn each(
+        &self,
+        sql: &str,
+        params: &[Value],
+        f: &mut dyn FnMut(&Row) -> Result<()>,
+    ) -> Result<()>;
     /// Run several statements without parameters (schema changes, savepoints).
     fn run_batch(&self, sql: &str) -> Result<()>;
+}
+
+impl<T: Tx + ?Sized> Tx for Box<T> {
+    fn run(&self, sql: &str, params: &[Value]) -> Result<usize> {
+        (**self).run(sql, params)
+    }
+    fn each(
+        &self,
+        sql: &str,
+        params: &[Value],
+        f: &mut dyn FnMut(&Row) -> Result<()>,
+    ) -> Result<()> {
+        (**self).each(sql, params, f)
+    }
+    fn run_batch(&self, sql: &str) -> Result<()> {
+        (**self).run_batch(sql)
+    }
 }
 
 /// The methods callers use on any [`Tx`], shaped as the SQLite crates' so a query reads the
@@ -83,12 +104,15 @@ pub trait TxExt: Tx {
         self.run_batch(sql)
     }
     /// A statement to run once or many times (engines cache what they prepare).
-    fn prepare_cached<'a>(&'a self, sql: &'a str) -> Result<Statement<'a, Self>> {
-        Ok(Statement { tx: self, sql })
+    fn prepare_cached(&self, sql: &str) -> Result<Statement<'_, Self>> {
+        Ok(Statement {
+            tx: self,
+            sql: sql.to_owned(),
+        })
     }
     /// Same as [`TxExt::prepare_cached`].
-    fn prepare<'a>(&'a self, sql: &'a str) -> Result<Statement<'a, Self>> {
-        Ok(Statement { tx: self, sql })
+    fn prepare(&self, sql: &str) -> Result<Statement<'_, Self>> {
+        self.prepare_cached(sql)
     }
 }
 
@@ -97,13 +121,13 @@ impl<T: Tx + ?Sized> TxExt for T {}
 /// A statement bound to a connection or transaction ([`TxExt::prepare_cached`]).
 pub struct Statement<'a, T: ?Sized> {
     tx: &'a T,
-    sql: &'a str,
+    sql: String,
 }
 
 impl<T: Tx + ?Sized> Statement<'_, T> {
     /// Run it; how many rows it changed.
     pub fn execute<P: Params>(&mut self, params: P) -> Result<usize> {
-        self.tx.execute(self.sql, params)
+        self.tx.execute(&self.sql, params)
     }
     /// Its first row, through `f` ([`ErrorKind::NoRows`] when none).
     pub fn query_row<R, P: Params, F: FnOnce(&Row) -> Result<R>>(
@@ -111,7 +135,7 @@ impl<T: Tx + ?Sized> Statement<'_, T> {
         params: P,
         f: F,
     ) -> Result<R> {
-        self.tx.query_row(self.sql, params, f)
+        self.tx.query_row(&self.sql, params, f)
     }
     /// Every row, through `f`, as an iterator of results (collect it with
     /// `collect::<Result<Vec<_>, _>>()`).
@@ -120,13 +144,13 @@ impl<T: Tx + ?Sized> Statement<'_, T> {
         params: P,
         f: F,
     ) -> Result<std::vec::IntoIter<Result<R>>> {
-        let rows = self.tx.query_map(self.sql, params, f)?;
+        let rows = self.tx.query_map(&self.sql, params, f)?;
         Ok(rows.into_iter().map(Ok).collect::<Vec<_>>().into_iter())
     }
     /// Whether it returns any row.
     pub fn exists<P: Params>(&mut self, params: P) -> Result<bool> {
         let mut any = false;
-        self.tx.each(self.sql, &params.values(), &mut |_| {
+        self.tx.each(&self.sql, &params.values(), &mut |_| {
             any = true;
             Ok(())
         })?;
@@ -160,6 +184,30 @@ impl<'a> WriteTx<'a> {
     pub fn commit(self) -> Result<()> {
         self.inner.commit()
     }
+    /// Undo every change of the transaction (what dropping it does, said explicitly).
+    pub fn rollback(self) {}
+    /// Check foreign keys when the transaction commits rather than at each statement, for
+    /// rows that name each other in both directions (a whole store copied in).
+    pub fn defer_foreign_keys(&self) -> Result<()> {
+        self.inner.defer_foreign_keys()
+    }
+}
+
+impl Tx for WriteTx<'_> {
+    fn run(&self, sql: &str, params: &[Value]) -> Result<usize> {
+        self.inner.run(sql, params)
+    }
+    fn each(
+        &self,
+        sql: &str,
+        params: &[Value],
+        f: &mut dyn FnMut(&Row) -> Result<()>,
+    ) -> Result<()> {
+        self.inner.each(sql, params, f)
+    }
+    fn run_batch(&self, sql: &str) -> Result<()> {
+        self.inner.run_batch(sql)
+    }
 }
 
 impl<'a> std::ops::Deref for WriteTx<'a> {
@@ -173,6 +221,11 @@ impl<'a> std::ops::Deref for WriteTx<'a> {
 pub trait Transaction: Tx {
     /// Commit it.
     fn commit(self: Box<Self>) -> Result<()>;
+    /// Check foreign keys at commit from now on (PostgreSQL's `SET CONSTRAINTS ALL
+    /// DEFERRED`, the default here, needs the keys declared `DEFERRABLE`).
+    fn defer_foreign_keys(&self) -> Result<()> {
+        self.run_batch("SET CONSTRAINTS ALL DEFERRED")
+    }
 }
 
 /// One open connection to a store: statements run on it outside a transaction each commit

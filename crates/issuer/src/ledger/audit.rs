@@ -1,6 +1,7 @@
 //! Checking the audit log: the hash chain, and the files it must account for.
 
 use std::collections::{HashMap, HashSet};
+use store::TxExt;
 
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -140,10 +141,6 @@ impl Ledger {
     /// row leaves a file no row records. `head`, a `(seq, hash)` noted earlier, catches a
     /// chain rewritten end to end by someone who knows the hash rule.
     pub fn verify_audit(&self, head: Option<(i64, [u8; 32])>) -> Result<AuditReport, IssuerError> {
-        let mut st = self.conn.prepare(
-            "SELECT seq, at, actor, action, subject, before, after, prev_hash, hash FROM audit ORDER BY seq",
-        )?;
-        let mut rows = st.query([])?;
         let mut problems = Vec::new();
         let mut window: Vec<Row> = Vec::with_capacity(3);
         // Each issued file's id and the SHA-256 of its bytes, as its audit row records them.
@@ -151,7 +148,10 @@ impl Ledger {
         let mut deactivations: Vec<(i64, String)> = Vec::new();
         let mut count = 0u64;
         let mut head_ok = head.is_none();
-        while let Some(r) = rows.next()? {
+        super::for_each_row(
+            self.tx(),
+            "SELECT seq, at, actor, action, subject, before, after, prev_hash, hash FROM audit ORDER BY seq",
+            &mut |r| {
             count += 1;
             let seq: i64 = r.get(0)?;
             let at: i64 = r.get(1)?;
@@ -259,9 +259,8 @@ impl Ledger {
                 window.remove(0);
             }
             window.push(Row { seq, hash, own_ok });
-        }
-        drop(rows);
-        drop(st);
+            Ok(())
+        })?;
         let (head_seq, head_hash) = window
             .last()
             .map_or((0, String::new()), |r| (r.seq, hex(&r.hash)));
@@ -272,13 +271,13 @@ impl Ledger {
         }
         // Every file must be recorded, and every inactive file deactivated or superseded.
         let mut st = self
-            .conn
+            .db
             .prepare("SELECT id, active, bytes FROM files ORDER BY seq")?;
         let files = st.query_map([], |r| {
             let bytes: Vec<u8> = r.get(2)?;
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, bool>(1)?,
+                r.get::<String>(0)?,
+                r.get::<bool>(1)?,
                 hex(&Sha256::digest(&bytes)),
             ))
         })?;
@@ -319,9 +318,9 @@ impl Ledger {
 
     /// Sequence number and hash of the audit log's last row (`(0, zeros)` when empty).
     pub fn audit_head(&self) -> Result<(i64, [u8; 32]), IssuerError> {
-        use rusqlite::OptionalExtension;
+        use store::OptionalExt;
         let r: Option<(i64, Vec<u8>)> = self
-            .conn
+            .db
             .query_row(
                 "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
                 [],

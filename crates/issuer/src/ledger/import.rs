@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 
 use format::{FileId, KeyId, LicenseType, Timestamp};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
+use store::{params, OptionalExt, Tx, TxExt};
 
 use super::{audit_hash, check_name, check_text, hex, policy, to_u64, Ledger};
 use crate::error::IssuerError;
@@ -86,9 +86,7 @@ impl Ledger {
         now: Timestamp,
     ) -> Result<u64, IssuerError> {
         check_name("the name recorded as who made the change", actor)?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.db.begin_write()?;
         let mut chain = Chain::head(&tx)?;
         let mut places: HashMap<(String, String), (i64, String, i64, String)> = HashMap::new();
         let mut lines: HashMap<i64, Lines> = HashMap::new();
@@ -138,15 +136,17 @@ impl Ledger {
             let active = f.deactivated.is_none();
             let inserted = tx
                 .prepare_cached(
-                    "INSERT INTO files (id, account_id, site_id, license_type, product, version,
+                    "INSERT INTO files (seq, id, account_id, site_id, license_type, product, version,
                          server_part, primary_host, primary_machine, switchover_host,
                          switchover_machine, system_type, mail_connector, generated_by, partner,
                          generated_at, expires_at, active, deactivated_at, deactivated_by, key_id,
                          sha256, bytes)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
-                         ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+                     VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM files), ?1, ?2, ?3, ?4, ?5,
+                         ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+                         ?21, ?22, ?23)
+                     RETURNING seq",
                 )?
-                .execute(params![
+                .query_row(params![
                     id,
                     account_id,
                     site_id,
@@ -170,11 +170,9 @@ impl Ledger {
                     f.key_id.to_string(),
                     sha256,
                     f.bytes,
-                ]);
-            match inserted {
-                Err(e)
-                    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) =>
-                {
+                ], |r| r.get::<i64>(0));
+            let seq = match inserted {
+                Err(e) if e.kind() == store::ErrorKind::Constraint => {
                     return Err(IssuerError::Duplicate {
                         what: "file",
                         name: id,
@@ -182,7 +180,6 @@ impl Ledger {
                 }
                 other => other?,
             };
-            let seq = tx.last_insert_rowid();
             let mut usage = tx.prepare_cached(
                 "INSERT INTO file_usage (file_seq, order_id, quantity) VALUES (?1, ?2, ?3)",
             )?;
@@ -237,7 +234,7 @@ impl Ledger {
 }
 
 /// The order lines of an account, by id.
-fn account_lines(tx: &Connection, account_id: i64) -> Result<Lines, IssuerError> {
+fn account_lines(tx: &dyn Tx, account_id: i64) -> Result<Lines, IssuerError> {
     let mut st = tx.prepare_cached(
         "SELECT id, part, quantity, used, perpetual, active FROM orders WHERE account_id = ?1",
     )?;
@@ -306,7 +303,7 @@ struct Chain {
 }
 
 impl Chain {
-    fn head(tx: &Connection) -> Result<Chain, IssuerError> {
+    fn head(tx: &dyn Tx) -> Result<Chain, IssuerError> {
         let last: Option<(i64, Vec<u8>)> = tx
             .query_row(
                 "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
@@ -326,7 +323,7 @@ impl Chain {
     /// Append a row with no `before`, as [`Ledger::append_audit`] does.
     fn append(
         &mut self,
-        tx: &Connection,
+        tx: &dyn Tx,
         at: i64,
         actor: &str,
         action: &str,

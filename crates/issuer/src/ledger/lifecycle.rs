@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use format::{Activation, Chain, FileId, Host, LicenseCount, LicenseType, OrderedItem, Timestamp};
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
+use store::{params, OptionalExt, Tx, TxExt};
 
 use super::{to_u64, Issued, Ledger};
 use crate::catalog::{Catalog, PartKind};
@@ -59,7 +59,7 @@ pub(crate) struct FileRow {
 }
 
 impl FileRow {
-    pub(crate) fn load(conn: &Connection, id: &str) -> Result<FileRow, IssuerError> {
+    pub(crate) fn load(conn: &dyn Tx, id: &str) -> Result<FileRow, IssuerError> {
         let fid = file_id(id)?.to_string();
         conn.query_row(
             "SELECT f.seq, f.id, f.account_id, a.name, s.name, f.license_type, f.product, f.version,
@@ -111,7 +111,7 @@ impl FileRow {
     }
 
     /// Refuse a file that is no longer active, saying how it stopped being so.
-    pub(crate) fn require_active(&self, _conn: &Connection) -> Result<(), IssuerError> {
+    pub(crate) fn require_active(&self, _conn: &dyn Tx) -> Result<(), IssuerError> {
         if self.active {
             return Ok(());
         }
@@ -153,7 +153,7 @@ impl FileRow {
 
     /// The signed payload: as recorded (schema 2), or rebuilt from the row, its usage and
     /// licenses and the catalog for files recorded by schema 1.
-    fn payload(&self, conn: &Connection, catalog: &Catalog) -> Result<Activation, IssuerError> {
+    fn payload(&self, conn: &dyn Tx, catalog: &Catalog) -> Result<Activation, IssuerError> {
         if let Some(j) = &self.activation {
             return serde_json::from_str(j).map_err(|e| IssuerError::LedgerFormat {
                 path: Default::default(),
@@ -236,7 +236,7 @@ impl FileRow {
     /// for a version-1 file, which has none, derived from the ledger: a file that supersedes
     /// none starts its lineage (generation 1), and each file after it is one generation
     /// further. So the update of a version-1 file continues its lineage in version 2.
-    fn chain(&self, conn: &Connection, catalog: &Catalog) -> Result<Chain, IssuerError> {
+    fn chain(&self, conn: &dyn Tx, catalog: &Catalog) -> Result<Chain, IssuerError> {
         // Walk back to the nearest file that knows its chain, or to the first file.
         let mut steps: u32 = 0;
         let mut row = self.clone();
@@ -439,17 +439,15 @@ pub struct Deactivated {
 impl Ledger {
     /// `(part, units)` a file uses, by part.
     pub(crate) fn usage_by_part(
-        conn: &Connection,
+        conn: &dyn Tx,
         file_seq: i64,
     ) -> Result<Vec<(String, u32)>, IssuerError> {
         let mut st = conn.prepare_cached(
-            "SELECT o.part, SUM(u.quantity) FROM file_usage u JOIN orders o ON o.id = u.order_id
+            "SELECT o.part, CAST(SUM(u.quantity) AS BIGINT) FROM file_usage u JOIN orders o ON o.id = u.order_id
              WHERE u.file_seq = ?1 GROUP BY o.part ORDER BY MIN(o.id)",
         )?;
         let v = st
-            .query_map([file_seq], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-            })?
+            .query_map([file_seq], |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?)))?
             .map(|r| r.map(|(p, q)| (p, u32::try_from(q).unwrap_or(u32::MAX))))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(v)
@@ -463,8 +461,8 @@ impl Ledger {
         id: &str,
         u: &UpdateRequest,
     ) -> Result<(IssueRequest, FileRow), IssuerError> {
-        let old = FileRow::load(&self.conn, id)?;
-        old.require_active(&self.conn)?;
+        let old = FileRow::load(self.tx(), id)?;
+        old.require_active(self.tx())?;
         // Part numbers as the catalog spells them, as the old file's items are: a part given
         // in another case is the same part, never a second entry of it.
         let u = &UpdateRequest {
@@ -476,7 +474,7 @@ impl Ledger {
                 .map(|p| policy::canonical_part(catalog, p)),
             ..u.clone()
         };
-        let a = old.payload(&self.conn, catalog)?;
+        let a = old.payload(self.tx(), catalog)?;
         let t = a.license_type;
         // The file's ordered items: the server item, a switchover server item, add-ons.
         let mut switchover_part = None;
@@ -640,7 +638,7 @@ impl Ledger {
         let mut activation = rules::activation(&req, &plan, new_id, now);
         activation.supersedes = Some(file_id(&old.id)?);
         // Same lineage, next generation: a server refuses the old file after this one.
-        activation.chain = Some(old.chain(&self.conn, catalog)?.next());
+        activation.chain = Some(old.chain(self.tx(), catalog)?.next());
         if activation.expires_at != Timestamp::PERPETUAL {
             activation.expires_at = ts(old.expires_at);
         }
@@ -703,19 +701,15 @@ impl Ledger {
         actor: &str,
         now: Timestamp,
     ) -> Result<Vec<Deactivated>, IssuerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.db.begin_write()?;
         let f = FileRow::load(&tx, id)?;
         f.require_active(&tx)?;
         let recovery: Vec<String> = {
             let mut st = tx.prepare_cached(
                 "SELECT id FROM files WHERE related_production = ?1 AND active = 1 ORDER BY seq",
             )?;
-            let ids = st
-                .query_map([f.seq], |r| r.get(0))?
-                .collect::<Result<Vec<String>, _>>()?;
-            ids
+            st.query_map([f.seq], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?
         };
         if !recovery.is_empty() && !with_recovery {
             return Err(IssuerError::ActiveRecovery {
@@ -739,7 +733,7 @@ impl Ledger {
     /// Deactivate one active file inside `tx`: return its units and append its audit row,
     /// whose `after.file` carries `extra` (a key and value) when given.
     fn deactivate_row(
-        tx: &Connection,
+        tx: &dyn Tx,
         f: &FileRow,
         extra: Option<(&str, serde_json::Value)>,
         actor: &str,
@@ -798,8 +792,8 @@ impl Ledger {
                 }
                 _ => sql.replacen(ACTIVITY_COLUMNS, "count(*)", 1),
             };
-            let mut st = self.conn.prepare_cached(&count)?;
-            st.query_row(params_from_iter(args.iter()), |r| r.get(0))?
+            let mut st = self.db.prepare_cached(&count)?;
+            st.query_row(args.as_slice(), |r| r.get(0))?
         };
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         let rows = self.activity_rows(
@@ -814,23 +808,23 @@ impl Ledger {
     fn activity_query(
         &self,
         f: &ActivityFilter,
-    ) -> Result<(String, Vec<rusqlite::types::Value>), IssuerError> {
+    ) -> Result<(String, Vec<store::Value>), IssuerError> {
         let mut sql = format!(
             "SELECT {ACTIVITY_COLUMNS}
              FROM files f JOIN accounts a ON a.id = f.account_id JOIN sites s ON s.id = f.site_id
              WHERE 1"
         );
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        let mut cond = |sql: &mut String, c: &str, v: rusqlite::types::Value| {
+        let mut args: Vec<store::Value> = Vec::new();
+        let mut cond = |sql: &mut String, c: &str, v: store::Value| {
             args.push(v);
             sql.push_str(&c.replace('?', &format!("?{}", args.len())));
         };
-        use rusqlite::types::Value as V;
+        use store::Value as V;
         if let Some(a) = &f.account {
-            let id = Self::account_id(&self.conn, a)?;
+            let id = Self::account_id(self.tx(), a)?;
             cond(&mut sql, " AND f.account_id = ?", V::Integer(id));
             if let Some(s) = &f.site {
-                let (sid, _) = Self::site_id(&self.conn, a, id, s)?;
+                let (sid, _) = Self::site_id(self.tx(), a, id, s)?;
                 cond(&mut sql, " AND f.site_id = ?", V::Integer(sid));
             }
         } else if let Some(s) = &f.site {
@@ -850,7 +844,7 @@ impl Ledger {
             if let Some(product) = it.next() {
                 cond(
                     &mut sql,
-                    " AND f.product = ? COLLATE NOCASE",
+                    " AND nocase(f.product) = nocase(?)",
                     V::Text(product.into()),
                 );
             }
@@ -868,7 +862,7 @@ impl Ledger {
         if let Some(g) = &f.generated_by {
             cond(
                 &mut sql,
-                " AND f.generated_by = ? COLLATE NOCASE",
+                " AND nocase(f.generated_by) = nocase(?)",
                 V::Text(g.clone()),
             );
         }
@@ -876,20 +870,16 @@ impl Ledger {
             args.push(V::Text(m.clone()));
             let n = args.len();
             sql.push_str(&format!(
-                " AND (f.primary_machine = ?{n} COLLATE NOCASE OR f.switchover_machine = ?{n} COLLATE NOCASE)"
+                " AND (nocase(f.primary_machine) = nocase(?{n}) OR nocase(f.switchover_machine) = nocase(?{n}))"
             ));
         }
         Ok((sql, args))
     }
 
-    fn activity_rows(
-        &self,
-        sql: &str,
-        args: Vec<rusqlite::types::Value>,
-    ) -> Result<Activity, IssuerError> {
-        let mut st = self.conn.prepare_cached(sql)?;
+    fn activity_rows(&self, sql: &str, args: Vec<store::Value>) -> Result<Activity, IssuerError> {
+        let mut st = self.db.prepare_cached(sql)?;
         let rows = st
-            .query_map(params_from_iter(args), |r| {
+            .query_map(args, |r| {
                 Ok(ActivityRow {
                     id: r.get(0)?,
                     generated_at: ts(r.get(1)?),
@@ -899,12 +889,12 @@ impl Ledger {
                     generated_by: r.get(5)?,
                     machine: r.get(6)?,
                     switchover_machine: r.get(7)?,
-                    product: format!("{} {}", r.get::<_, String>(8)?, r.get::<_, String>(9)?),
+                    product: format!("{} {}", r.get::<String>(8)?, r.get::<String>(9)?),
                     license_type: r.get(10)?,
                     sold_to: r.get(11)?,
                     supersedes: r.get(12)?,
                     superseded_by: r.get(13)?,
-                    deactivated_at: r.get::<_, Option<i64>>(14)?.map(ts),
+                    deactivated_at: r.get::<Option<i64>>(14)?.map(ts),
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -913,8 +903,8 @@ impl Ledger {
 
     /// The View License page of one file.
     pub fn show(&self, catalog: &Catalog, id: &str) -> Result<FileDetails, IssuerError> {
-        let f = FileRow::load(&self.conn, id)?;
-        let activation = f.payload(&self.conn, catalog)?;
+        let f = FileRow::load(self.tx(), id)?;
+        let activation = f.payload(self.tx(), catalog)?;
         Ok(FileDetails {
             status: match (f.active, &f.superseded_by) {
                 (true, _) => "active",
@@ -993,9 +983,7 @@ impl Ledger {
             }
         }
         let now = Timestamp::now().unix();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.db.begin_write()?;
         let a = Self::account_id(&tx, account)?;
         let mut st = tx.prepare(
             "SELECT id, part, quantity, used, perpetual, included_with FROM orders
@@ -1063,13 +1051,11 @@ impl Ledger {
             if !dry_run {
                 let included = included_with
                     .map(|w| new_ids.iter().find(|(o, _)| *o == w).map_or(w, |(_, n)| *n));
-                tx.execute(
-                    "INSERT INTO orders (account_id, part, quantity, used, perpetual, mirrored, upgraded_from,
+                let new: i64 = tx.query_row(
+                    "INSERT INTO orders (id, account_id, part, quantity, used, perpetual, mirrored, upgraded_from,
                          included_with, added_at, added_by)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                    params![a, to_part.number, quantity, used, perpetual, mirrored, id, included, now, actor],
-                )?;
-                let new = tx.last_insert_rowid();
+                     VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM orders), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+                    params![a, to_part.number, quantity, used, perpetual, mirrored, id, included, now, actor], |r| r.get(0))?;
                 new_ids.push((*id, new));
                 tx.execute(
                     "UPDATE file_usage SET order_id = ?2 WHERE order_id = ?1
@@ -1103,7 +1089,7 @@ impl Ledger {
             moved.push(line);
         }
         if dry_run {
-            tx.rollback()?;
+            tx.rollback();
         } else {
             tx.commit()?;
         }

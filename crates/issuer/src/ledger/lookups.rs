@@ -4,7 +4,7 @@
 //! row, as every other change of the ledger.
 
 use format::Timestamp;
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use store::{params, OptionalExt, Tx, TxExt};
 
 use super::policy::{self, IdLookup, MAX_CANDIDATES};
 use super::{check_name, hex, to_u64, Ledger, SiteDetails};
@@ -69,8 +69,8 @@ fn parse_json(v: Option<String>) -> Option<serde_json::Value> {
 impl Ledger {
     /// The order lines of an account, oldest first (retired lines included, marked inactive).
     pub fn orders(&self, account: &str) -> Result<Vec<OrderLine>, IssuerError> {
-        let a = Self::account_id(&self.conn, account)?;
-        let mut st = self.conn.prepare_cached(
+        let a = Self::account_id(self.tx(), account)?;
+        let mut st = self.db.prepare_cached(
             "SELECT id, part, quantity, used, perpetual, active, upgraded_from, included_with,
                     added_at, added_by
              FROM orders WHERE account_id = ?1 ORDER BY id",
@@ -109,9 +109,9 @@ impl Ledger {
         subject: Option<&str>,
         limit: Option<usize>,
     ) -> Result<Vec<AuditRow>, IssuerError> {
-        let mut st = self.conn.prepare(
+        let mut st = self.db.prepare(
             "SELECT seq, at, actor, action, subject, before, after, hash FROM audit
-             WHERE ?1 IS NULL OR instr(lower(subject), lower(?1)) > 0
+             WHERE ?1 IS NULL OR instr(nocase(subject), nocase(?1)) > 0
              ORDER BY seq DESC LIMIT ?2",
         )?;
         let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
@@ -125,7 +125,7 @@ impl Ledger {
                     subject: r.get(4)?,
                     before: parse_json(r.get(5)?),
                     after: parse_json(r.get(6)?),
-                    hash: hex(&r.get::<_, Vec<u8>>(7)?),
+                    hash: hex(&r.get::<Vec<u8>>(7)?),
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -144,16 +144,16 @@ impl Ledger {
             IdLookup::Prefix(p) => p,
         };
         let mut st = self
-            .conn
+            .db
             .prepare("SELECT id FROM files WHERE substr(id, 1, ?2) = ?1 ORDER BY id LIMIT ?3")?;
         let found = st
             .query_map(
                 params![id, id.len() as i64, MAX_CANDIDATES as i64 + 1],
-                |r| r.get::<_, String>(0),
+                |r| r.get::<String>(0),
             )?
             .collect::<Result<Vec<_>, _>>()?;
         policy::prefix_match(given, &id, found, || {
-            let total: i64 = self.conn.query_row(
+            let total: i64 = self.db.query_row(
                 "SELECT COUNT(*) FROM files WHERE substr(id, 1, ?2) = ?1",
                 params![id, id.len() as i64],
                 |r| r.get(0),
@@ -169,9 +169,7 @@ impl Ledger {
     pub fn rename_account(&mut self, old: &str, new: &str, actor: &str) -> Result<(), IssuerError> {
         check_name("account name", new)?;
         let now = Timestamp::now().unix();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.db.begin_write()?;
         let a = Self::account_id(&tx, old)?;
         let current: String =
             tx.query_row("SELECT name FROM accounts WHERE id = ?1", [a], |r| r.get(0))?;
@@ -214,9 +212,7 @@ impl Ledger {
         }
         let details = &policy::site_details(details)?;
         let now = Timestamp::now().unix();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.db.begin_write()?;
         let a = Self::account_id(&tx, account)?;
         let (s, _) = Self::site_id(&tx, account, a, name)?;
         let before = Self::site_row(&tx, s)?;
@@ -224,7 +220,7 @@ impl Ledger {
         if target != before.0 {
             let taken: Option<String> = tx
                 .query_row(
-                    "SELECT name FROM sites WHERE account_id = ?1 AND name = ?2 COLLATE NOCASE
+                    "SELECT name FROM sites WHERE account_id = ?1 AND nocase(name) = nocase(?2)
                      AND id <> ?3",
                     params![a, target, s],
                     |r| r.get(0),
@@ -274,16 +270,13 @@ impl Ledger {
     }
 
     /// A site's name and details by row id.
-    fn site_row(
-        conn: &rusqlite::Connection,
-        id: i64,
-    ) -> Result<(String, SiteDetails), IssuerError> {
+    fn site_row(conn: &dyn Tx, id: i64) -> Result<(String, SiteDetails), IssuerError> {
         Ok(conn.query_row(
             "SELECT name, address1, address2, address3, city, state, country, postal_code
              FROM sites WHERE id = ?1",
             [id],
             |r| {
-                let address = [r.get::<_, String>(1)?, r.get(2)?, r.get(3)?]
+                let address = [r.get::<String>(1)?, r.get(2)?, r.get(3)?]
                     .into_iter()
                     .filter(|s| !s.is_empty())
                     .collect();

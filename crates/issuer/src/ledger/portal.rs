@@ -6,8 +6,8 @@
 //! one `BEGIN IMMEDIATE` transaction with its audit row.
 
 use format::Timestamp;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use sha2::Digest;
+use store::{params, OptionalExt, Tx, TxExt};
 
 use super::{check_name, check_text, Ledger};
 use crate::error::IssuerError;
@@ -357,7 +357,7 @@ impl NewRequest {
     }
 }
 
-fn user_row(conn: &Connection, r: &rusqlite::Row<'_>) -> rusqlite::Result<PortalUser> {
+fn user_row(conn: &dyn Tx, r: &store::Row) -> store::Result<PortalUser> {
     let id: i64 = r.get(0)?;
     let role: String = r.get(2)?;
     let mut st = conn.prepare_cached(
@@ -384,7 +384,7 @@ impl Ledger {
     /// Every account with its id, by name.
     pub fn account_refs(&self) -> Result<Vec<AccountRef>, IssuerError> {
         let mut st = self
-            .conn
+            .db
             .prepare_cached("SELECT id, name FROM accounts ORDER BY name")?;
         let v = st
             .query_map([], |r| {
@@ -400,7 +400,7 @@ impl Ledger {
     /// The account with this id.
     pub fn account_by_id(&self, id: i64) -> Result<Option<AccountRef>, IssuerError> {
         Ok(self
-            .conn
+            .db
             .prepare_cached("SELECT id, name FROM accounts WHERE id = ?1")?
             .query_row([id], |r| {
                 Ok(AccountRef {
@@ -414,7 +414,7 @@ impl Ledger {
     /// The account an issued file belongs to (id and name).
     pub fn file_account(&self, file: &str) -> Result<AccountRef, IssuerError> {
         let id = super::policy::file_id(file)?.to_string();
-        self.conn
+        self.db
             .prepare_cached(
                 "SELECT a.id, a.name FROM files f JOIN accounts a ON a.id = f.account_id WHERE f.id = ?1",
             )?
@@ -462,9 +462,7 @@ impl Ledger {
             });
         }
         let now = Timestamp::now().unix();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.db.begin_write()?;
         let exists: bool = tx.query_row(
             "SELECT EXISTS(SELECT 1 FROM portal_users WHERE email = ?1)",
             [email],
@@ -476,11 +474,9 @@ impl Ledger {
                 name: email.to_string(),
             });
         }
-        tx.execute(
-            "INSERT INTO portal_users (email, role, certified, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![email, role.as_str(), certified, password_hash, now],
-        )?;
-        let uid = tx.last_insert_rowid();
+        let uid: i64 = tx.query_row(
+            "INSERT INTO portal_users (id, email, role, certified, password_hash, created_at) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM portal_users), ?1, ?2, ?3, ?4, ?5) RETURNING id",
+            params![email, role.as_str(), certified, password_hash, now], |r| r.get(0))?;
         // An account named twice (in any case) is the user's once.
         let mut ids = Vec::with_capacity(accounts.len());
         for a in accounts {
@@ -518,11 +514,11 @@ impl Ledger {
 
     /// Every portal user, by e-mail address.
     pub fn portal_users(&self) -> Result<Vec<PortalUser>, IssuerError> {
-        let mut st = self.conn.prepare_cached(&format!(
+        let mut st = self.db.prepare_cached(&format!(
             "SELECT {USER_COLUMNS} FROM portal_users ORDER BY email"
         ))?;
         let v = st
-            .query_map([], |r| user_row(&self.conn, r))?
+            .query_map([], |r| user_row(self.tx(), r))?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(v)
     }
@@ -532,23 +528,23 @@ impl Ledger {
         &self,
         email: &str,
     ) -> Result<Option<(PortalUser, String)>, IssuerError> {
-        let mut st = self.conn.prepare_cached(&format!(
+        let mut st = self.db.prepare_cached(&format!(
             "SELECT {USER_COLUMNS}, password_hash FROM portal_users WHERE email = ?1"
         ))?;
         Ok(st
-            .query_row([email], |r| Ok((user_row(&self.conn, r)?, r.get(6)?)))
+            .query_row([email], |r| Ok((user_row(self.tx(), r)?, r.get(6)?)))
             .optional()?)
     }
 
     /// A portal user by row id.
     pub fn portal_user(&self, id: i64) -> Result<Option<PortalUser>, IssuerError> {
-        let mut st = self.conn.prepare_cached(&format!(
+        let mut st = self.db.prepare_cached(&format!(
             "SELECT {USER_COLUMNS} FROM portal_users WHERE id = ?1"
         ))?;
-        Ok(st.query_row([id], |r| user_row(&self.conn, r)).optional()?)
+        Ok(st.query_row([id], |r| user_row(self.tx(), r)).optional()?)
     }
 
-    fn portal_user_id(conn: &Connection, email: &str) -> Result<(i64, bool), IssuerError> {
+    fn portal_user_id(conn: &dyn Tx, email: &str) -> Result<(i64, bool), IssuerError> {
         conn.query_row(
             "SELECT id, active FROM portal_users WHERE email = ?1",
             [email],
@@ -571,9 +567,7 @@ impl Ledger {
         actor: &str,
     ) -> Result<(), IssuerError> {
         let now = Timestamp::now().unix();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.db.begin_write()?;
         let (id, was) = Self::portal_user_id(&tx, email)?;
         if was != active {
             // Disabling ends every session for good; enabling brings none back.
@@ -599,7 +593,7 @@ impl Ledger {
                         "SELECT id FROM portal_tokens WHERE user_id = ?1 AND revoked_at IS NULL ORDER BY id",
                     )?
                     .query_map([id], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
+                    .collect::<store::Result<_>>()?;
                 for t in tokens {
                     tx.execute(
                         "UPDATE portal_tokens SET revoked_at = ?1 WHERE id = ?2",
@@ -631,9 +625,7 @@ impl Ledger {
         actor: &str,
     ) -> Result<(), IssuerError> {
         let now = Timestamp::now().unix();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.db.begin_write()?;
         let (id, _) = Self::portal_user_id(&tx, email)?;
         tx.execute(
             "UPDATE portal_users SET password_hash = ?1, sessions_epoch = sessions_epoch + 1 WHERE id = ?2",
@@ -655,20 +647,16 @@ impl Ledger {
     ) -> Result<i64, IssuerError> {
         check_text("token label", label)?;
         let now = Timestamp::now().unix();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.db.begin_write()?;
         let (uid, active) = Self::portal_user_id(&tx, email)?;
         if !active {
             return Err(IssuerError::MalformedRequest {
                 reason: format!("portal user '{email}' is disabled"),
             });
         }
-        tx.execute(
-            "INSERT INTO portal_tokens (user_id, digest, label, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![uid, digest.as_slice(), label, now],
-        )?;
-        let id = tx.last_insert_rowid();
+        let id: i64 = tx.query_row(
+            "INSERT INTO portal_tokens (id, user_id, digest, label, created_at) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM portal_tokens), ?1, ?2, ?3, ?4) RETURNING id",
+            params![uid, digest.as_slice(), label, now], |r| r.get(0))?;
         let after = serde_json::json!({ "token": id, "label": label }).to_string();
         Self::append_audit(
             &tx,
@@ -686,9 +674,7 @@ impl Ledger {
     /// Revoke an API token by its row id. Revoking twice is refused.
     pub fn revoke_portal_token(&mut self, id: i64, actor: &str) -> Result<(), IssuerError> {
         let now = Timestamp::now().unix();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.db.begin_write()?;
         let row: Option<(String, Option<i64>)> = tx
             .query_row(
                 "SELECT u.email, t.revoked_at FROM portal_tokens t JOIN portal_users u ON u.id = t.user_id WHERE t.id = ?1",
@@ -722,13 +708,13 @@ impl Ledger {
 
     /// The active user a live (not revoked) token belongs to, by the token's digest.
     pub fn portal_token_user(&self, digest: &[u8; 32]) -> Result<Option<PortalUser>, IssuerError> {
-        let mut st = self.conn.prepare_cached(
+        let mut st = self.db.prepare_cached(
             "SELECT u.id, u.email, u.role, u.certified, u.active, u.sessions_epoch
              FROM portal_tokens t JOIN portal_users u ON u.id = t.user_id
              WHERE t.digest = ?1 AND t.revoked_at IS NULL AND u.active = 1",
         )?;
         Ok(st
-            .query_row([digest.as_slice()], |r| user_row(&self.conn, r))
+            .query_row([digest.as_slice()], |r| user_row(self.tx(), r))
             .optional()?)
     }
 
@@ -762,14 +748,12 @@ impl Ledger {
             }
         }
         let now = Timestamp::now().unix();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.db.begin_write()?;
         let aid = Self::account_id(&tx, &req.account)?;
-        tx.execute(
-            "INSERT INTO requests (account_id, requested_by, request_type, category, file_type, subject,
+        let id: i64 = tx.query_row(
+            "INSERT INTO requests (id, account_id, requested_by, request_type, category, file_type, subject,
                 description, urgent, date_needed, date_reason, host_id, backup_host_id, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM requests), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id",
             params![
                 aid,
                 actor,
@@ -784,9 +768,7 @@ impl Ledger {
                 req.host_id,
                 req.backup_host_id,
                 now
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
+            ], |r| r.get(0))?;
         let mut listed = Vec::new();
         for (i, a) in attachments.iter().enumerate() {
             let sha = super::hex(&sha2::Sha256::digest(&a.bytes));
@@ -808,9 +790,9 @@ impl Ledger {
     fn request_rows(
         &self,
         filter: &str,
-        args: &[&dyn rusqlite::ToSql],
+        args: &[&dyn store::ToValue],
     ) -> Result<Vec<RequestRecord>, IssuerError> {
-        let mut st = self.conn.prepare_cached(&format!(
+        let mut st = self.db.prepare_cached(&format!(
             "SELECT r.id, a.name, r.requested_by, r.request_type, r.category, r.file_type, r.subject,
                     r.description, r.urgent, r.date_needed, r.date_reason, r.host_id, r.backup_host_id,
                     r.status, r.answer, r.closed_by, r.closed_at, r.created_at
@@ -820,7 +802,7 @@ impl Ledger {
             .query_map(args, |r| {
                 let ts = |v: i64| Timestamp::from_unix(v).unwrap_or(Timestamp::PERPETUAL);
                 Ok((
-                    r.get::<_, i64>(0)?,
+                    r.get::<i64>(0)?,
                     RequestRecord {
                         number: request_number(r.get(0)?),
                         account: r.get(1)?,
@@ -841,14 +823,14 @@ impl Ledger {
                         status: r.get(13)?,
                         answer: r.get(14)?,
                         closed_by: r.get(15)?,
-                        closed_at: r.get::<_, Option<i64>>(16)?.map(ts),
+                        closed_at: r.get::<Option<i64>>(16)?.map(ts),
                         created_at: ts(r.get(17)?),
                         attachments: Vec::new(),
                     },
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        let mut st = self.conn.prepare_cached(
+        let mut st = self.db.prepare_cached(
             "SELECT position, name, content_type, length(bytes), sha256 FROM request_attachments
              WHERE request_id = ?1 ORDER BY position",
         )?;
@@ -872,7 +854,7 @@ impl Ledger {
     pub fn requests(&self, account: Option<&str>) -> Result<Vec<RequestRecord>, IssuerError> {
         match account {
             Some(a) => {
-                let aid = Self::account_id(&self.conn, a)?;
+                let aid = Self::account_id(self.tx(), a)?;
                 self.request_rows("WHERE r.account_id = ?1", &[&aid])
             }
             None => self.request_rows("", &[]),
@@ -901,7 +883,7 @@ impl Ledger {
             number: format!("{number} attachment {position}"),
         };
         let id = parse_request_number(number).ok_or_else(unknown)?;
-        self.conn
+        self.db
             .query_row(
                 "SELECT name, content_type, bytes FROM request_attachments WHERE request_id = ?1 AND position = ?2",
                 params![id, position],
@@ -934,9 +916,7 @@ impl Ledger {
         };
         let id = parse_request_number(number).ok_or_else(unknown)?;
         let now = Timestamp::now().unix();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.db.begin_write()?;
         let status: String = tx
             .query_row("SELECT status FROM requests WHERE id = ?1", [id], |r| {
                 r.get(0)

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use store::TxExt;
 
 use format::{LicenseType, SecretKey, Timestamp};
 use hostid::{Components, HostId};
@@ -328,7 +329,7 @@ impl AuditRow {
 }
 
 /// Every row of the audit table in `conn`, by `seq`.
-pub fn audit_rows(conn: &rusqlite::Connection) -> Vec<AuditRow> {
+pub fn audit_rows(conn: &dyn store::Tx) -> Vec<AuditRow> {
     let mut st = conn
         .prepare(
             "SELECT seq, at, actor, action, subject, before, after, prev_hash, hash

@@ -222,15 +222,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         })
         .unwrap_or_else(issuer::default_ledger_path);
     // As the issuer: a URL is never a file name (nothing is created for one).
-    let db = match LedgerLocation::parse(db.as_os_str()) {
-        Ok(LedgerLocation::Sqlite(p)) => p,
-        Ok(LedgerLocation::Postgres(url)) => {
-            return Err(Failure::Usage(format!(
-                "--db {url}: this release keeps the ledger in an SQLite file; give its path"
-            )))
-        }
-        Err(e) => return Err(Failure::Usage(e.to_string())),
-    };
+    let db = LedgerLocation::parse(db.as_os_str()).map_err(|e| Failure::Usage(e.to_string()))?;
     match cli.command {
         Command::Serve {
             key,
@@ -267,7 +259,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             serve(Arc::new(state), listen, limits)
         }
         Command::User(u) => {
-            let mut l = Ledger::open(&db)?;
+            let mut l = Ledger::open_at(&db)?;
             match u {
                 UserCmd::Add {
                     email,
@@ -340,7 +332,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Token(t) => {
-            let mut l = Ledger::open(&db)?;
+            let mut l = Ledger::open_at(&db)?;
             match t {
                 TokenCmd::Create { email, label } => {
                     let (token, digest) = portal::auth::new_token();

@@ -11,10 +11,10 @@ use crate::error::CliError;
 use crate::output;
 
 /// The ledger the command uses: `--db`, else `$I3LIC_DB`, else the config file's `ledger`,
-/// else [`issuer::default_ledger_path`]. A value that looks like a URL is never a file name:
-/// another scheme than PostgreSQL's is a usage error, and so, in this release, is a
-/// PostgreSQL URL (its ledgers are SQLite files); nothing is created for either.
-pub fn ledger_path(cli: &Cli) -> Result<PathBuf, CliError> {
+/// else [`issuer::default_ledger_path`]: a path (SQLite) or a `postgres://` URL
+/// (PostgreSQL). A value that looks like a URL of another scheme is a usage error, never a
+/// file name: nothing is created for it.
+pub fn ledger_location(cli: &Cli) -> Result<LedgerLocation, CliError> {
     let given = cli.db.clone().or_else(|| {
         std::env::var_os("I3LIC_DB")
             .filter(|v| !v.is_empty())
@@ -27,13 +27,7 @@ pub fn ledger_path(cli: &Cli) -> Result<PathBuf, CliError> {
             .clone()
             .unwrap_or_else(issuer::default_ledger_path),
     };
-    match LedgerLocation::parse(given.as_os_str()) {
-        Ok(LedgerLocation::Sqlite(p)) => Ok(p),
-        Ok(LedgerLocation::Postgres(url)) => Err(CliError::Usage(format!(
-            "--db {url}: this release keeps the ledger in an SQLite file; give its path"
-        ))),
-        Err(e) => Err(CliError::Usage(e.to_string())),
-    }
+    LedgerLocation::parse(given.as_os_str()).map_err(|e| CliError::Usage(e.to_string()))
 }
 
 /// The secret key to sign with: `--key`, else `$I3LIC_KEY`, else the config file's `key`;
@@ -65,7 +59,7 @@ pub fn generated_by() -> Result<Option<String>, CliError> {
 /// ledger is opened): it holds customer data, but a vendor may share it with a group on
 /// purpose, so it is not refused.
 pub fn open_ledger(cli: &Cli) -> Result<Ledger, CliError> {
-    Ok(warn_if_loose(Ledger::open(&ledger_path(cli)?)?)?)
+    Ok(warn_if_loose(Ledger::open_at(&ledger_location(cli)?)?)?)
 }
 
 /// Read from the ledger the command names, opened for reading only
@@ -77,10 +71,10 @@ pub fn read_ledger<T>(
     cli: &Cli,
     read: impl Fn(&Ledger) -> Result<T, IssuerError>,
 ) -> Result<T, CliError> {
-    let path = ledger_path(cli)?;
+    let location = ledger_location(cli)?;
     let mut attempt = 1;
     loop {
-        let ledger = warn_if_loose(Ledger::open_read_only(&path)?)?;
+        let ledger = warn_if_loose(Ledger::open_read_only_at(&location)?)?;
         let result = read(&ledger);
         match ledger.check_unchanged() {
             Ok(()) => return Ok(result?),

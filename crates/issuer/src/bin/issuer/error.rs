@@ -80,8 +80,8 @@ pub fn json_error(kind: &str, message: &str, exit_code: i32) -> serde_json::Valu
     })
 }
 
-impl From<rusqlite::Error> for CliError {
-    fn from(e: rusqlite::Error) -> Self {
-        CliError::Issuer(IssuerError::Database(e))
+impl From<store::Error> for CliError {
+    fn from(e: store::Error) -> Self {
+        CliError::Issuer(IssuerError::Store(e))
     }
 }

@@ -6,9 +6,11 @@
 //! Every table of the schema (`migrations/sqlite/`) is carried; audit rows are written
 //! verbatim, so the hash chain and its head are the source's.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, Row};
+use crate::location::LedgerLocation;
+
+use store::{params, Row, Tx, TxExt};
 
 use super::{Ledger, SiteDetails};
 
@@ -35,22 +37,25 @@ pub struct CopyProgress {
 /// and so is the source's own file ([`IssuerError::SameLedger`]).
 pub fn copy(
     source: &Ledger,
-    target: &Path,
+    target: impl Into<LedgerLocation>,
     progress: &mut dyn FnMut(&CopyProgress) -> Result<(), IssuerError>,
 ) -> Result<CopyProgress, IssuerError> {
-    if same_file(source.path(), target) {
+    let target = &target.into();
+    if same_ledger(source.location(), target) {
         return Err(IssuerError::SameLedger {
-            path: target.to_path_buf(),
+            path: PathBuf::from(target.to_string()),
         });
     }
-    // What this copy creates (the file, folders above it) is removed again if it fails. A
-    // symbolic link, even to nothing, is the user's: never removed.
-    let created = target.symlink_metadata().is_err();
-    let new_folders = missing_folders(target);
+    // What this copy creates (an SQLite file, folders above it) is removed again if it
+    // fails. A symbolic link, even to nothing, is the user's: never removed.
+    let (created, new_folders) = match target {
+        LedgerLocation::Sqlite(path) => (path.symlink_metadata().is_err(), missing_folders(path)),
+        LedgerLocation::Postgres(_) => (false, Vec::new()),
+    };
     if !created {
         refuse_if_not_empty(target)?;
     }
-    let result = Ledger::open(target).and_then(|mut to| {
+    let result = Ledger::open_at(target).and_then(|mut to| {
         source.read_snapshot(|from| {
             let mut done = CopyProgress {
                 total: from.record_counts()?,
@@ -71,7 +76,7 @@ pub fn copy(
             Ok(done)
         })
     });
-    if result.is_err() && created {
+    if let (true, LedgerLocation::Sqlite(target)) = (result.is_err() && created, target) {
         // Nothing of a failed copy is kept: not even the empty ledger it began with.
         for suffix in ["", "-wal", "-shm", "-journal"] {
             let mut p = target.as_os_str().to_os_string();
@@ -84,6 +89,16 @@ pub fn copy(
         }
     }
     result
+}
+
+/// Whether two locations name one ledger: one file (a link, a hard link or another
+/// spelling included), or one PostgreSQL URL.
+fn same_ledger(a: &LedgerLocation, b: &LedgerLocation) -> bool {
+    match (a, b) {
+        (LedgerLocation::Sqlite(a), LedgerLocation::Sqlite(b)) => same_file(a, b),
+        (LedgerLocation::Postgres(a), LedgerLocation::Postgres(b)) => a.expose() == b.expose(),
+        _ => false,
+    }
 }
 
 /// The folders above `path` that do not exist yet, deepest first.
@@ -112,26 +127,23 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// Refuse an existing target holding records before anything opens it for writing (which
-/// would migrate a ledger of an older schema), reading the file as it is (`immutable`: no
-/// lock, no -wal or -shm file made beside it). A target with a write-ahead log (a writer
-/// has it open) or one SQLite cannot read is left to [`Ledger::open`] and the check in
-/// [`Ledger::receive_copy`], which say what it is.
-fn refuse_if_not_empty(path: &Path) -> Result<(), IssuerError> {
-    if super::wal_path(path).exists() {
-        return Ok(());
-    }
-    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
-        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
-        | rusqlite::OpenFlags::SQLITE_OPEN_URI;
-    let uri = format!("{}?mode=ro&immutable=1", super::uri_of(path));
-    let Ok(conn) = Connection::open_with_flags(uri, flags) else {
+/// would migrate a ledger of an older schema), reading it without writing anything. A
+/// target that cannot be read so (another program's database, one being written) is left
+/// to [`Ledger::open_at`] and the check in [`Ledger::receive_copy`], which say what it is.
+fn refuse_if_not_empty(target: &LedgerLocation) -> Result<(), IssuerError> {
+    let db = match target {
+        // Read as it is on disk: no lock, no -wal or -shm file made beside it.
+        LedgerLocation::Sqlite(path) => store_sqlite::peek(path),
+        LedgerLocation::Postgres(_) => Ledger::engine(target, store::Access::Read).ok(),
+    };
+    let Some(db) = db else {
         return Ok(());
     };
     for t in TABLES {
         let sql = format!("SELECT EXISTS(SELECT 1 FROM {t})");
-        if let Ok(true) = conn.query_row(&sql, [], |r| r.get::<_, bool>(0)) {
+        if let Ok(true) = db.query_row(&sql, [], |r| r.get::<bool>(0)) {
             return Err(IssuerError::NotEmpty {
-                path: path.to_path_buf(),
+                path: PathBuf::from(target.to_string()),
                 table: t,
             });
         }
@@ -161,7 +173,7 @@ impl Ledger {
         let mut c = RecordCounts::default();
         for t in TABLES {
             let n: i64 = self
-                .conn
+                .db
                 .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))?;
             let n = super::to_u64(n);
             if t == "files" {
@@ -179,7 +191,7 @@ impl Ledger {
         &self,
         f: &mut dyn FnMut(Record) -> Result<(), IssuerError>,
     ) -> Result<(), IssuerError> {
-        let c = &self.conn;
+        let c = self.tx();
         each(
             c,
             "SELECT id, name, active, created_at FROM accounts ORDER BY id",
@@ -422,9 +434,7 @@ impl Ledger {
         &mut self,
         fill: impl FnOnce(&mut dyn FnMut(Record) -> Result<(), IssuerError>) -> Result<(), IssuerError>,
     ) -> Result<(), IssuerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self.db.begin_write()?;
         for t in TABLES {
             let any: bool =
                 tx.query_row(&format!("SELECT EXISTS(SELECT 1 FROM {t})"), [], |r| {
@@ -432,42 +442,32 @@ impl Ledger {
                 })?;
             if any {
                 return Err(IssuerError::NotEmpty {
-                    path: self.path.clone(),
+                    path: PathBuf::from(self.location.to_string()),
                     table: t,
                 });
             }
         }
         // Files and order lines name each other in both directions (a related file, an
         // included line): checked once everything is in.
-        tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
+        tx.defer_foreign_keys()?;
         fill(&mut |r| put(&tx, r))?;
         tx.commit()?;
         Ok(())
-    }
-
-    /// This ledger's file.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 }
 
 /// Run `sql` and hand each row, as `map` makes it a record, to `f`.
 fn each(
-    c: &Connection,
+    c: &dyn Tx,
     sql: &str,
     f: &mut dyn FnMut(Record) -> Result<(), IssuerError>,
-    map: impl Fn(&Row<'_>) -> rusqlite::Result<Record>,
+    map: impl Fn(&Row) -> store::Result<Record>,
 ) -> Result<(), IssuerError> {
-    let mut st = c.prepare(sql)?;
-    let mut rows = st.query([])?;
-    while let Some(row) = rows.next()? {
-        f(map(row)?)?;
-    }
-    Ok(())
+    super::for_each_row(c, sql, &mut |row| f(map(row)?))
 }
 
 /// Write one record.
-fn put(c: &Connection, r: Record) -> Result<(), IssuerError> {
+fn put(c: &dyn Tx, r: Record) -> Result<(), IssuerError> {
     match r {
         Record::Account(a) => c
             .prepare_cached(
@@ -681,10 +681,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("i3lic-copy-tables-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let l = super::Ledger::open(&dir.join("l.db")).unwrap();
-        let mut st = l
-            .conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-            .unwrap();
+        use store::TxExt;
+        let mut st =
+            l.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+                .unwrap();
         let mut tables: Vec<String> = st
             .query_map([], |r| r.get(0))
             .unwrap()

@@ -2,7 +2,6 @@
 
 use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
-use std::path::Path;
 
 use issuer::ledger::copy::{self, CopyProgress};
 use issuer::location::LedgerLocation;
@@ -34,15 +33,8 @@ impl Render for Copied {
 pub fn run(cli: &Cli, command: &LedgerCommand, out: &mut dyn Write) -> Result<(), CliError> {
     match command {
         LedgerCommand::Copy { target, quiet } => {
-            let target = match LedgerLocation::parse(target.as_os_str()) {
-                Ok(LedgerLocation::Sqlite(p)) => p,
-                Ok(LedgerLocation::Postgres(url)) => {
-                    return Err(CliError::Usage(format!(
-                        "ledger copy {url}: this release keeps ledgers in SQLite files; give a path"
-                    )))
-                }
-                Err(e) => return Err(CliError::Usage(format!("ledger copy: {e}"))),
-            };
+            let target = LedgerLocation::parse(target.as_os_str())
+                .map_err(|e| CliError::Usage(format!("ledger copy: {e}")))?;
             // `read_ledger` reads again when an unlocked source changed meanwhile; the copy
             // then rolled back, and starts over.
             let bar = RefCell::new(Progress::new(*quiet));
@@ -68,8 +60,8 @@ pub fn run(cli: &Cli, command: &LedgerCommand, out: &mut dyn Write) -> Result<()
     Ok(())
 }
 
-fn display(p: &Path) -> String {
-    p.display().to_string()
+fn display(l: &LedgerLocation) -> String {
+    l.to_string()
 }
 
 /// Progress on standard error: on a terminal one line redrawn in place, otherwise a plain
