@@ -524,3 +524,14 @@ fn cli_request_values_longer_than_any_field_are_refused_before_being_copied() {
         "request 2 of 2, 'machine': a text of 513 bytes",
     );
 }
+
+// The same tests with the ledger on PostgreSQL.
+postgres_too!(
+    a_batch_records_every_file_and_used_adds_up,
+    a_batch_whose_last_request_exceeds_availability_changes_nothing,
+    two_requests_that_together_exceed_what_is_available_are_refused,
+    output_names_that_clash_or_exist_are_refused_before_anything_is_written,
+    a_refused_batch_leaves_the_ledger_usable_for_the_next_one,
+    cli_batch_over_the_request_limit_is_refused_before_any_request_is_built,
+    cli_request_values_longer_than_any_field_are_refused_before_being_copied,
+);

@@ -609,7 +609,7 @@ access | T-ZP | T 1 | Z pooled | grants=Z:0/1
 
 fn counts_ledger(dir: &std::path::Path) -> (Ledger, Catalog) {
     let c = Catalog::parse(COUNTS).unwrap();
-    let mut l = Ledger::open(&dir.join("ledger.db")).unwrap();
+    let mut l = common::open(dir);
     l.add_account("Contoso", "t").unwrap();
     l.add_site("Contoso", "HQ", &SiteDetails::default(), "t")
         .unwrap();
@@ -667,7 +667,7 @@ fn requires_and_implies_count_assigned_and_pooled_separately() {
 
 fn example_ledger(dir: &std::path::Path, text: &str, parts: &[&str]) -> (Ledger, Catalog) {
     let c = Catalog::parse(text).unwrap();
-    let mut l = Ledger::open(&dir.join("ledger.db")).unwrap();
+    let mut l = common::open(dir);
     l.add_account("Contoso", "t").unwrap();
     l.add_site("Contoso", "HQ", &SiteDetails::default(), "t")
         .unwrap();
@@ -990,3 +990,29 @@ fn a_rule_violation_is_exit_22() {
         "license rule requires | A | B (catalog line 1): d"
     );
 }
+
+// The same tests with the ledger on PostgreSQL.
+postgres_too!(
+    every_license_named_in_the_seeds_is_in_a_catalog,
+    basic_station_is_station_only_never_concurrent_and_pools_dynamic_remote_stations,
+    ipa_monitor_and_designer_are_user_only_and_one_ipa_type_per_holder,
+    acd_media_levels_exclude_each_other,
+    analyzer_requires_recorder_access_and_both_servers,
+    web_portal_licenses_need_the_organization_and_server_licenses_but_marquee,
+    web_portal_with_organizations_is_issued,
+    chosen_rules_of_the_cic_catalog_are_enforced,
+    the_seed_view_license_file_keeps_every_rule,
+    development_and_evaluation_files_keep_the_rules,
+    requires_and_implies_count_assigned_and_pooled_separately,
+    vcc_historical_analytics_requires_wallboard_supervisor_or_admin_never_agent,
+    vcc_one_historical_analytics_licence_and_one_vcc_licence_per_user,
+    vcc_accent_conversion_goes_with_a_vcc_licence,
+    vcc_file_is_issued_from_the_example_catalog,
+    natterbox_freedom_implies_cti,
+    natterbox_freedom_and_service_cloud_voice_exclude_each_other,
+    natterbox_contact_center_requires_cloud_pbx,
+    natterbox_file_is_issued_from_the_example_catalog,
+    an_update_that_breaks_a_rule_is_refused_and_the_old_file_stays_active,
+    a_batch_with_one_request_that_breaks_a_rule_issues_nothing,
+    a_rule_violation_is_exit_22,
+);

@@ -2,6 +2,8 @@
 //! their units taken from the lines they name, each with an audit row that `audit verify`
 //! checks; and every refusal leaves the ledger as it was.
 
+mod common;
+
 use format::{FileId, KeyId, LicenseType, Timestamp};
 use issuer::{Catalog, ImportedFile, IssuerError, Ledger, SiteDetails};
 
@@ -12,7 +14,7 @@ const AL02: &str = "SW-001-4.0-AL02";
 /// two lines (SL03, AL02) and B's SL03 line.
 fn ledger(dir: &std::path::Path) -> (Ledger, i64, i64, i64) {
     let catalog = Catalog::built_in().unwrap();
-    let mut l = Ledger::open(&dir.join("ledger.db")).unwrap();
+    let mut l = common::open(dir);
     for a in ["A", "B"] {
         l.add_account(a, "t").unwrap();
         l.add_site(a, "HQ", &SiteDetails::default(), "t").unwrap();
@@ -197,3 +199,9 @@ fn a_refused_import_records_nothing() {
     assert_eq!(err.kind(), "malformed_request", "{err}");
     assert_eq!(state(&l), before);
 }
+
+// The same tests with the ledger on PostgreSQL.
+postgres_too!(
+    imported_files_are_recorded_byte_for_byte_with_their_units_and_audit_rows,
+    a_refused_import_records_nothing,
+);

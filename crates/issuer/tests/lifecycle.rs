@@ -764,3 +764,19 @@ fn summary_for_one_site_has_one_header_and_aligned_columns() {
     assert!(ends.windows(2).all(|w| w[0] == w[1]), "{s}");
     assert!(s.contains("Included w/ Server"));
 }
+
+// The same tests with the ledger on PostgreSQL.
+postgres_too!(
+    update_adds_the_switchover_server_later_and_supersedes_the_old_file,
+    update_changes_quantities_with_add_and_set,
+    update_beyond_what_is_available_changes_nothing,
+    updating_an_inactive_or_superseded_file_is_refused,
+    an_update_that_changes_nothing_is_refused,
+    an_update_never_renews_a_time_limited_file,
+    deactivate_returns_units_once,
+    activity_filters_like_the_seed_tab,
+    show_is_the_view_license_page,
+    upgrade_with_mirroring_moves_every_part_with_an_upgrade_option,
+    upgrade_without_mirroring_moves_only_the_parts_named,
+    every_change_appends_an_audit_row_with_before_and_after,
+);

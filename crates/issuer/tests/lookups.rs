@@ -168,3 +168,8 @@ fn edit_site_is_a_library_call_taking_the_details() {
     l.rename_account("Contoso", "Fabrikam", "t").unwrap();
     assert_eq!(l.accounts().unwrap(), ["Fabrikam"]);
 }
+
+// The same tests with the ledger on PostgreSQL.
+postgres_too!(
+    edit_site_is_a_library_call_taking_the_details,
+);

@@ -183,3 +183,11 @@ fn a_counter_out_of_step_with_the_files_is_named() {
         vec![(line.id, AL02.to_string(), 4, 3)]
     );
 }
+
+// The same tests with the ledger on PostgreSQL.
+postgres_too!(
+    a_signed_file_carries_the_recorded_spelling_whatever_case_was_given,
+    a_retired_order_line_has_nothing_available,
+    a_related_production_id_is_accepted_in_any_case,
+    a_counter_out_of_step_with_the_files_is_named,
+);

@@ -379,3 +379,11 @@ fn updating_a_production_file_points_its_recovery_files_at_the_new_file() {
         .unwrap();
     assert_eq!(inactive_related.as_deref(), Some(new_id.as_str()));
 }
+
+// The same tests with the ledger on PostgreSQL.
+postgres_too!(
+    deactivating_a_production_file_with_active_recovery_files_is_refused_naming_them,
+    with_recovery_deactivates_the_production_file_and_its_recovery_files_together,
+    a_production_file_without_recovery_files_deactivates_the_same_with_the_flag,
+    updating_a_production_file_points_its_recovery_files_at_the_new_file,
+);

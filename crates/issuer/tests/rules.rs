@@ -532,3 +532,20 @@ fn an_item_given_twice_in_two_spellings_is_refused_when_planned() {
     );
     assert_eq!(err.exit_code(), 3);
 }
+
+// The same tests with the ledger on PostgreSQL.
+postgres_too!(
+    production_is_perpetual_with_grace_and_optional_switchover,
+    production_reproduces_the_seed_view_license,
+    trial_runs_sixty_days_without_grace_and_takes_add_ons,
+    perpetual_files_use_perpetual_units_only,
+    ordered_development_runs_one_year_disconnects_hourly_and_has_fixed_counts,
+    non_ordered_development_comes_with_the_server_and_partners_get_thirty_days,
+    evaluation_is_a_fixed_configuration,
+    disaster_recovery_never_exceeds_its_production_file,
+    every_type_has_a_rule_and_only_trials_lack_grace,
+    parts_must_fit_the_product_and_the_slot,
+    switchover_host_equal_to_primary_is_refused_when_planned,
+    bundle_name_over_the_format_limit_is_refused_when_planned,
+    an_item_given_twice_in_two_spellings_is_refused_when_planned,
+);

@@ -10,6 +10,7 @@ use store::TxExt;
 use format::{LicenseType, SecretKey, Timestamp};
 use hostid::{Components, HostId};
 use issuer::keys::PASSPHRASE_ENV;
+use issuer::location::LedgerLocation;
 use issuer::{Catalog, IssueRequest, Ledger, PartQuantity, SiteDetails, UpdateRequest};
 
 /// The 4.0 production server.
@@ -46,12 +47,71 @@ impl Units {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Both engines.
+
+thread_local! {
+    /// The PostgreSQL database the running test body uses ([`on_postgres`]); `None`: SQLite.
+    static POSTGRES: std::cell::RefCell<Option<LedgerLocation>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Where the running test keeps its ledger: `dir/ledger.db`, or, inside [`on_postgres`], the
+/// fresh PostgreSQL database made for the test.
+pub fn location(dir: &Path) -> LedgerLocation {
+    POSTGRES
+        .with(|p| p.borrow().clone())
+        .unwrap_or_else(|| LedgerLocation::Sqlite(dir.join("ledger.db")))
+}
+
+/// Open (or create) the running test's ledger ([`location`]).
+pub fn open(dir: &Path) -> Ledger {
+    Ledger::open_at(&location(dir)).expect("open ledger")
+}
+
+/// Run a test body with its ledger on a fresh PostgreSQL database (dropped afterwards).
+/// Without a server (`I3LIC_TEST_POSTGRES` unset, outside CI) the body is skipped with one
+/// line saying why; in CI that is a failure.
+pub fn on_postgres(body: impl FnOnce()) {
+    let Some(db) = store_postgres::testing::fresh_database() else {
+        return;
+    };
+    let location = LedgerLocation::parse(std::ffi::OsStr::new(&db.url)).expect("a postgres URL");
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            POSTGRES.with(|p| *p.borrow_mut() = None);
+        }
+    }
+    POSTGRES.with(|p| *p.borrow_mut() = Some(location));
+    let _reset = Reset;
+    body();
+    drop(db);
+}
+
+/// The same tests again on PostgreSQL: `postgres_too!(name, ...)` makes a module `postgres`
+/// with a test of each name that runs the SQLite test's body with its ledger on a fresh
+/// PostgreSQL database ([`on_postgres`]). The bodies reach their ledger through [`ledger`],
+/// [`open`] or [`location`].
+#[macro_export]
+macro_rules! postgres_too {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    $crate::common::on_postgres(super::$name);
+                }
+            )*
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Through the library.
 
 /// A ledger with account "Contoso", active site "HQ" and inactive site "Old".
 pub fn ledger(dir: &Path) -> (Ledger, Catalog) {
     let catalog = Catalog::built_in().expect("built-in catalog");
-    let mut l = Ledger::open(&dir.join("ledger.db")).expect("open ledger");
+    let mut l = open(dir);
     l.add_account("Contoso", "test").unwrap();
     l.add_site("Contoso", "HQ", &SiteDetails::default(), "test")
         .unwrap();
