@@ -31,12 +31,8 @@ pub trait Tx {
     fn run(&self, sql: &str, params: &[Value]) -> Result<usize>;
     /// Run one query, calling `f` with each row in order (rows are streamed where the engine
     /// can: a query over a whole table is never held in memory at once).
-    fn each(
-        &self,
-        sql: &str,
-        params: &[Value],
-        f: &mut dyn FnMut(&Row) -> Result<()>,
-    ) -> Result<()>;
+    fn each(&self, sql: &str, params: &[Value], f: &mut dyn FnMut(&Row) -> Result<()>)
+        -> Result<()>;
     /// Run several statements without parameters (schema changes, savepoints).
     fn run_batch(&self, sql: &str) -> Result<()>;
 }
