@@ -283,9 +283,11 @@ pub(crate) fn settings(url: &str) -> Result<Settings> {
         "require" => Mode::Require,
         "verify-ca" => Mode::VerifyCa,
         "verify-full" => Mode::VerifyFull,
-        m => return Err(other(format!(
+        m => {
+            return Err(other(format!(
             "sslmode `{m}` is not one of disable, allow, prefer, require, verify-ca, verify-full"
-        ))),
+        )))
+        }
     };
     let explicit_root = rootcert.or_else(|| env("PGSSLROOTCERT"));
     let (mode, tls) = tls(mode, explicit_root)?;

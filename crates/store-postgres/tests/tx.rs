@@ -84,8 +84,7 @@ fn values_that_do_not_fit_are_conversion_errors() {
             "INSERT INTO items (id, name, small) VALUES (1, 'a', ?1)",
             [70000_i64],
         )
-        .err()
-        .expect("out of range");
+        .expect_err("out of range");
     assert_eq!(e.kind(), ErrorKind::Conversion, "{e}");
     assert!(e.message().contains("70000"), "{e}");
     let e = c
@@ -93,16 +92,14 @@ fn values_that_do_not_fit_are_conversion_errors() {
             "INSERT INTO items (id, name, flag) VALUES (1, 'a', ?1)",
             [2_i64],
         )
-        .err()
-        .expect("not a boolean");
+        .expect_err("not a boolean");
     assert_eq!(e.kind(), ErrorKind::Conversion, "{e}");
     let e = c
         .execute(
             "INSERT INTO items (id, name, data) VALUES (1, 'a', ?1)",
             ["text"],
         )
-        .err()
-        .expect("text for bytea");
+        .expect_err("text for bytea");
     assert_eq!(e.kind(), ErrorKind::Conversion, "{e}");
     c.execute("INSERT INTO log (n) VALUES (1), (2)", store::params![])
         .expect("insert");
@@ -110,8 +107,7 @@ fn values_that_do_not_fit_are_conversion_errors() {
         .query_row("SELECT SUM(n) FROM log", store::params![], |r| {
             r.get::<i64>(0)
         })
-        .err()
-        .expect("numeric");
+        .expect_err("numeric");
     assert_eq!(e.kind(), ErrorKind::Conversion, "{e}");
     assert!(e.message().contains("CAST(SUM(x) AS BIGINT)"), "{e}");
     let sum: i64 = c
@@ -138,20 +134,17 @@ fn constraint_violations_are_constraint_errors() {
             "INSERT INTO items (id, name) VALUES (2, 'a')",
             store::params![],
         )
-        .err()
-        .expect("unique");
+        .expect_err("unique");
     assert_eq!(e.kind(), ErrorKind::Constraint, "{e}");
     // RAISE EXCEPTION in a trigger refuses the change as a constraint does.
     let e = c
         .execute("INSERT INTO log (n) VALUES (?1)", [-1_i64])
-        .err()
-        .expect("trigger");
+        .expect_err("trigger");
     assert_eq!(e.kind(), ErrorKind::Constraint, "{e}");
     assert!(e.message().contains("negative: -1"), "{e}");
     let e = c
         .execute("SELECT * FROM no_such_table", store::params![])
-        .err()
-        .expect("no table");
+        .expect_err("no table");
     assert_eq!(e.kind(), ErrorKind::Other, "{e}");
 }
 
@@ -309,8 +302,7 @@ fn each_streams_a_large_result() {
         .each("SELECT n FROM log LIMIT 1", &[], &mut |_| {
             c.execute("SELECT 1", store::params![]).map(|_| ())
         })
-        .err()
-        .expect("nested");
+        .expect_err("nested");
     assert_eq!(e.kind(), ErrorKind::Other, "{e}");
 }
 
@@ -327,8 +319,7 @@ fn a_lock_wait_past_the_timeout_is_busy() {
         .expect("timeout");
     let e = other
         .execute("SELECT count(*) FROM items", store::params![])
-        .err()
-        .expect("busy");
+        .expect_err("busy");
     assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
     assert!(e.is_busy());
     drop(tx);
@@ -353,8 +344,7 @@ fn a_lost_connection_is_io_and_says_the_server_rolls_back() {
     assert!(killed);
     let e = tx
         .execute("INSERT INTO log (n) VALUES (2)", store::params![])
-        .err()
-        .expect("lost");
+        .expect_err("lost");
     assert_eq!(e.kind(), ErrorKind::Io, "{e}");
     assert!(e.message().contains("rolls back"), "{e}");
     drop(tx);
