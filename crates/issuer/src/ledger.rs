@@ -213,15 +213,6 @@ impl std::fmt::Debug for Ledger {
     }
 }
 
-fn postgres_pending(
-    _url: &crate::location::PostgresUrl,
-) -> store::Result<Box<dyn store::Connection>> {
-    Err(store::Error::new(
-        store::ErrorKind::Other,
-        "PostgreSQL ledgers are not available in this build",
-    ))
-}
-
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -345,7 +336,9 @@ impl Ledger {
         };
         match location {
             LedgerLocation::Sqlite(path) => store_sqlite::open(path, &migrations::SQLITE, access),
-            LedgerLocation::Postgres(url) => postgres_pending(url),
+            LedgerLocation::Postgres(url) => {
+                store_postgres::open(url.expose(), &migrations::POSTGRES, access)
+            }
         }
         .map_err(|e| open_failed(location, action, e))
     }
@@ -491,7 +484,7 @@ impl Ledger {
         let taken: Option<String> = conn
             .query_row(
                 "SELECT name FROM accounts WHERE nocase(name) = nocase(?1)
-                 AND (?2 IS NULL OR id <> ?2) LIMIT 1",
+                 AND (CAST(?2 AS BIGINT) IS NULL OR id <> ?2) LIMIT 1",
                 params![name, except],
                 |r| r.get(0),
             )
@@ -953,7 +946,7 @@ impl Ledger {
     ) -> Result<Vec<(String, policy::Line)>, IssuerError> {
         let mut st = conn.prepare_cached(
             "SELECT part, id, quantity, used, perpetual, active FROM orders
-             WHERE account_id = ?1 AND (?2 IS NULL OR part = ?2) ORDER BY id",
+             WHERE account_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR part = ?2) ORDER BY id",
         )?;
         let v = st
             .query_map(params![account_id, part], |r| {

@@ -46,7 +46,7 @@ fn snapshot(l: &Ledger, dir: &Path) -> (i64, i64, i64, Vec<String>) {
     (
         count("SELECT count(*) FROM files"),
         count("SELECT count(*) FROM audit"),
-        count("SELECT COALESCE(SUM(used), 0) FROM orders"),
+        count("SELECT CAST(COALESCE(SUM(used), 0) AS BIGINT) FROM orders"),
         names,
     )
 }

@@ -1008,7 +1008,6 @@ postgres_too!(
     vcc_one_historical_analytics_licence_and_one_vcc_licence_per_user,
     vcc_accent_conversion_goes_with_a_vcc_licence,
     vcc_file_is_issued_from_the_example_catalog,
-    natterbox_freedom_implies_cti,
     natterbox_freedom_and_service_cloud_voice_exclude_each_other,
     natterbox_contact_center_requires_cloud_pbx,
     natterbox_file_is_issued_from_the_example_catalog,

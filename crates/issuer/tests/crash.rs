@@ -95,7 +95,7 @@ fn sigkill_at_random_points_leaves_no_trace_or_a_complete_record_and_file() {
     assert_eq!(check, "ok");
     let mut st = conn
         .prepare(
-            "SELECT f.primary_machine, f.id, f.bytes, (SELECT SUM(quantity) FROM file_usage u WHERE u.file_seq = f.seq)
+            "SELECT f.primary_machine, f.id, f.bytes, (SELECT CAST(SUM(quantity) AS BIGINT) FROM file_usage u WHERE u.file_seq = f.seq)
              FROM files f WHERE f.primary_machine != 'warmup'",
         )
         .unwrap();

@@ -170,6 +170,4 @@ fn edit_site_is_a_library_call_taking_the_details() {
 }
 
 // The same tests with the ledger on PostgreSQL.
-postgres_too!(
-    edit_site_is_a_library_call_taking_the_details,
-);
+postgres_too!(edit_site_is_a_library_call_taking_the_details,);

@@ -149,7 +149,6 @@ fn a_pair_whose_hosts_match_each_other_is_refused_before_anything_is_recorded() 
 // The same tests with the ledger on PostgreSQL.
 postgres_too!(
     a_new_file_starts_its_lineage_and_each_update_is_the_next_generation,
-    updating_a_version_1_file_writes_version_2_of_the_same_lineage,
     a_strong_host_id_is_accepted_and_recorded_in_its_form,
     a_pair_whose_hosts_match_each_other_is_refused_before_anything_is_recorded,
 );

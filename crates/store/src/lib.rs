@@ -92,12 +92,15 @@ pub trait TxExt: Tx {
         params: P,
         mut f: F,
     ) -> Result<Vec<T>> {
-        let mut out = Vec::new();
+        // The rows are read to the end before `f` sees any, so `f` may run statements of its
+        // own (an engine that streams, as PostgreSQL's, runs one statement at a time). A query
+        // over a whole table streams through `Tx::each` instead.
+        let mut rows = Vec::new();
         self.each(sql, &params.values(), &mut |r| {
-            out.push(f(r)?);
+            rows.push(r.clone());
             Ok(())
         })?;
-        Ok(out)
+        rows.iter().map(f).collect()
     }
     /// Several statements without parameters.
     fn execute_batch(&self, sql: &str) -> Result<()> {

@@ -812,7 +812,7 @@ impl Ledger {
         let mut sql = format!(
             "SELECT {ACTIVITY_COLUMNS}
              FROM files f JOIN accounts a ON a.id = f.account_id JOIN sites s ON s.id = f.site_id
-             WHERE 1"
+             WHERE 1 = 1"
         );
         let mut args: Vec<store::Value> = Vec::new();
         let mut cond = |sql: &mut String, c: &str, v: store::Value| {

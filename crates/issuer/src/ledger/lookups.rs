@@ -111,10 +111,10 @@ impl Ledger {
     ) -> Result<Vec<AuditRow>, IssuerError> {
         let mut st = self.db.prepare(
             "SELECT seq, at, actor, action, subject, before, after, hash FROM audit
-             WHERE ?1 IS NULL OR instr(nocase(subject), nocase(?1)) > 0
+             WHERE CAST(?1 AS TEXT) IS NULL OR instr(nocase(subject), nocase(?1)) > 0
              ORDER BY seq DESC LIMIT ?2",
         )?;
-        let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        let limit = limit.map_or(i64::MAX, |n| i64::try_from(n).unwrap_or(i64::MAX));
         let mut rows = st
             .query_map(params![subject, limit], |r| {
                 Ok(AuditRow {
