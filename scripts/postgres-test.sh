@@ -3,7 +3,8 @@
 # cluster under target/pg-test on a free port (installing PostgreSQL where missing), exports
 # I3LIC_TEST_POSTGRES for the tests, and stops and removes the cluster when the shell exits,
 # also when tests fail or are interrupted. In CI (CI=true) failing to start one is fatal;
-# elsewhere the PostgreSQL tests then skip.
+# elsewhere the PostgreSQL tests then skip. The server runs with fsync off (throwaway data)
+# unless I3LIC_PG_FSYNC=on (the benchmarks, which measure durable commits).
 
 i3lic_pg_fail() {
     if [ "${CI:-}" = true ]; then
@@ -54,7 +55,7 @@ i3lic_pg_stop() {
 
 i3lic_pg_start() {
     local root bin port
-    root="$(pwd)/target/pg-test"
+    root="${I3LIC_PG_ROOT:-$(pwd)/target/pg-test}"
     if ! bin="$(i3lic_pg_bindir)"; then
         echo "Installing PostgreSQL (for the PostgreSQL store's tests)..." >&2
         if [ "$(id -u)" = 0 ]; then
@@ -93,7 +94,7 @@ i3lic_pg_start() {
     mv "$root/pg_hba.conf" "$root/data/pg_hba.conf"
     if [ "$(id -u)" = 0 ]; then chown postgres "$root/data/pg_hba.conf"; fi
     if ! i3lic_pg_as_owner "$bin/pg_ctl" start -w -s -D "$root/data" -l "$root/server.log" \
-        -o "-p $port -k $root/socket -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"; then
+        -o "-p $port -k $root/socket -c listen_addresses=127.0.0.1 -c fsync=${I3LIC_PG_FSYNC:-off} -c max_connections=200"; then
         cat "$root/server.log" >&2 || true
         i3lic_pg_fail "the server did not start"
         return 0

@@ -17,8 +17,20 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use format::{FileId, LicenseType, SecretKey, Timestamp};
 use hostid::{Components, HostId};
+use issuer::location::LedgerLocation;
 use issuer::{rules, Catalog, IssueRequest, Ledger, PartQuantity, SiteDetails};
 use store::TxExt;
+
+/// The PostgreSQL baseline's store: one table of blobs.
+const BARE_POSTGRES: store::Schema = store::Schema {
+    what: "bench store",
+    migrations: &[store::Migration {
+        version: 1,
+        name: "bare.sql",
+        sql: "CREATE TABLE t (x BYTEA)",
+    }],
+    tables: &["t"],
+};
 
 /// The baseline's store: one table of blobs.
 const BARE: store::Schema = store::Schema {
@@ -112,10 +124,18 @@ fn signing(c: &mut Criterion) {
 /// Files per batch in `ledger/issue_batch_100`.
 const BATCH: usize = 100;
 
-fn ledger(c: &mut Criterion) {
-    let dir = tempfile::tempdir().expect("tempdir");
+/// A ledger able to take any number of trial files, with what issuing one takes.
+struct Bench {
+    l: Ledger,
+    catalog: Catalog,
+    key: SecretKey,
+    req: IssueRequest,
+}
+
+/// A ledger able to take any number of trial files, the key and the request issued.
+fn bench_ledger(location: &LedgerLocation) -> Bench {
     let catalog = Catalog::built_in().expect("catalog");
-    let mut l = Ledger::open(&dir.path().join("ledger.db")).expect("ledger");
+    let mut l = Ledger::open_at(location).expect("ledger");
     l.add_account("Contoso", "bench").expect("account");
     l.add_site("Contoso", "HQ", &SiteDetails::default(), "bench")
         .expect("site");
@@ -123,39 +143,71 @@ fn ledger(c: &mut Criterion) {
         l.add_order(&catalog, "Contoso", part, format::MAX_COUNT, false, "bench")
             .expect("order");
     }
-    let key = SecretKey::generate();
     let req = request(
         LicenseType::Trial,
         "SW-001-4.0-TR01",
         &[("SW-001-4.0-AL02", 1)],
     );
-    let out = dir.path().join("out.i3lic");
+    Bench {
+        l,
+        catalog,
+        key: SecretKey::generate(),
+        req,
+    }
+}
 
-    // Baseline: the cheapest durable commit this disk allows, through the same engine
-    // (WAL, synchronous=FULL, one `BEGIN IMMEDIATE` transaction).
-    let mut bare =
-        store_sqlite::open(&dir.path().join("bare.db"), &BARE, store::Access::Write).expect("bare");
+/// `group/bare_durable_commit`: the cheapest durable commit of a 2 KiB row the engine's
+/// server allows (`BEGIN`, one `INSERT`, `COMMIT`, sent as they are), and `group/issue`:
+/// one file issued, one transaction, on the same engine.
+fn issue_against_bare(
+    c: &mut Criterion,
+    group: &str,
+    bare: &dyn store::Connection,
+    begin: &str,
+    b: &mut Bench,
+) {
+    let Bench {
+        l,
+        catalog,
+        key,
+        req,
+    } = b;
     let blob = vec![0x5a_u8; 2048];
-
-    let mut g = c.benchmark_group("ledger");
+    let mut g = c.benchmark_group(group);
     g.throughput(Throughput::Elements(1));
     g.sample_size(20);
     g.measurement_time(Duration::from_secs(10));
     g.bench_function("bare_durable_commit", |b| {
         b.iter(|| {
-            let tx = bare.begin_write().expect("begin");
-            tx.execute("INSERT INTO t (x) VALUES (?1)", [&blob])
+            bare.execute_batch(begin).expect("begin");
+            bare.execute("INSERT INTO t (x) VALUES (?1)", [&blob])
                 .expect("insert");
-            tx.commit().expect("commit");
+            bare.execute_batch("COMMIT").expect("commit");
         })
     });
     g.bench_function("issue", |b| {
         b.iter(|| {
-            l.issue(&catalog, black_box(&req), &key, None, Timestamp::now())
+            l.issue(catalog, black_box(&*req), key, None, Timestamp::now())
                 .expect("issue")
         })
     });
     g.finish();
+}
+
+fn ledger(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut bench = bench_ledger(&LedgerLocation::Sqlite(dir.path().join("ledger.db")));
+    let out = dir.path().join("out.i3lic");
+    // The baseline's file has the ledger's settings (WAL, synchronous=FULL).
+    let bare =
+        store_sqlite::open(&dir.path().join("bare.db"), &BARE, store::Access::Write).expect("bare");
+    issue_against_bare(c, "ledger", &*bare, "BEGIN IMMEDIATE", &mut bench);
+    let Bench {
+        mut l,
+        catalog,
+        key,
+        req,
+    } = bench;
 
     // Group commit: 100 files in one durable transaction, measured per batch (files/s =
     // 100 / batch time), next to the single-file `issue` above.
@@ -221,5 +273,21 @@ fn ledger(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, signing, ledger);
+/// The same on PostgreSQL (`ledger-postgres/`), on fresh databases of the server
+/// `I3LIC_TEST_POSTGRES` names (`python3 scripts/engine_bench.py` starts one with fsync on);
+/// skipped with a line when it is unset.
+fn ledger_postgres(c: &mut Criterion) {
+    let (Some(ldb), Some(bdb)) = (
+        store_postgres::testing::fresh_database(),
+        store_postgres::testing::fresh_database(),
+    ) else {
+        return;
+    };
+    let location = LedgerLocation::parse(std::ffi::OsStr::new(&ldb.url)).expect("a URL");
+    let mut bench = bench_ledger(&location);
+    let bare = store_postgres::open(&bdb.url, &BARE_POSTGRES, store::Access::Write).expect("bare");
+    issue_against_bare(c, "ledger-postgres", &*bare, "BEGIN", &mut bench);
+}
+
+criterion_group!(benches, signing, ledger, ledger_postgres);
 criterion_main!(benches);

@@ -9,10 +9,10 @@
 //! `bench@vendor.example` with the password `load-test-secret-1` and an API token written
 //! to PATH.token.
 //!
-//! `bench_ledger issue PATH`: a small ledger with one account able to take any number of
-//! files, the same user and token.
+//! `bench_ledger issue PATH|URL`: a small ledger with one account able to take any number of
+//! files, the same user and token (for a PostgreSQL URL, written to `$I3LIC_BENCH_TOKEN`).
 //!
-//! `bench_ledger inprocess PATH N`: issue N files in process with `Ledger::issue` on a
+//! `bench_ledger inprocess PATH|URL N`: issue N files in process with `Ledger::issue` on a
 //! ledger made as by `issue` (or the one an earlier run left at PATH, which goes on
 //! growing), one durable transaction each, and print `files/s`.
 
@@ -20,12 +20,13 @@ use std::path::Path;
 use std::time::Instant;
 
 use format::{FileId, KeyId, LicenseType, SecretKey, Timestamp};
+use issuer::location::LedgerLocation;
 use issuer::{Catalog, ImportedFile, IssueRequest, Ledger, Role, SiteDetails};
 
 const HOST: &str = "1NKRG-23000-002B3-BW000-00GGJ";
 const PASSWORD: &str = "load-test-secret-1";
 
-fn user_and_token(l: &mut Ledger, path: &Path) {
+fn user_and_token(l: &mut Ledger, token_file: &Path) {
     let hash = portal::auth::hash_password("bench@vendor.example", PASSWORD).expect("hash");
     l.add_portal_user(
         "bench@vendor.example",
@@ -39,7 +40,7 @@ fn user_and_token(l: &mut Ledger, path: &Path) {
     let (t, d) = portal::auth::new_token();
     l.add_portal_token("bench@vendor.example", &d, "bench", "bench")
         .expect("token");
-    std::fs::write(format!("{}.token", path.display()), t).expect("write token");
+    std::fs::write(token_file, t).expect("write token");
 }
 
 /// Each active file uses one server item and 50 of each other line (not the lines a server
@@ -55,6 +56,7 @@ fn per_file(part: &str) -> u32 {
 fn big(path: &Path, accounts: u32) {
     let catalog = Catalog::built_in().expect("catalog");
     let mut l = Ledger::open(path).expect("create the ledger");
+    let token_file = token_file(path.as_os_str().to_str().expect("a UTF-8 path"));
     // Every account orders the same lines, so that every Account Summary has as much to
     // show, whichever account a request asks for.
     let mut usage: Vec<(String, Vec<(i64, u32)>)> = Vec::new();
@@ -80,7 +82,7 @@ fn big(path: &Path, accounts: u32) {
             .collect();
         usage.push((name, uses));
     }
-    user_and_token(&mut l, path);
+    user_and_token(&mut l, &token_file);
     let blob = vec![b'x'; 256];
     let mut seq: u128 = 0;
     let files = usage.iter().enumerate().flat_map(|(a, (name, uses))| {
@@ -120,9 +122,20 @@ fn big(path: &Path, accounts: u32) {
         .expect("import the files");
 }
 
-fn issue_ledger(path: &Path) -> Ledger {
+/// Where the API token of the ledger at `db` is written: `db.token`, or for a PostgreSQL URL
+/// `$I3LIC_BENCH_TOKEN`.
+fn token_file(db: &str) -> std::path::PathBuf {
+    match LedgerLocation::parse(std::ffi::OsStr::new(db)).expect("a ledger path or URL") {
+        LedgerLocation::Sqlite(p) => format!("{}.token", p.display()).into(),
+        LedgerLocation::Postgres(_) => std::env::var_os("I3LIC_BENCH_TOKEN")
+            .expect("I3LIC_BENCH_TOKEN names the token file for a PostgreSQL ledger")
+            .into(),
+    }
+}
+
+fn issue_ledger(location: &LedgerLocation) -> Ledger {
     let catalog = Catalog::built_in().expect("catalog");
-    let mut l = Ledger::open(path).expect("create the ledger");
+    let mut l = Ledger::open_at(location).expect("create the ledger");
     l.add_account("Bench", "bench").unwrap();
     l.add_site("Bench", "HQ", &SiteDetails::default(), "bench")
         .unwrap();
@@ -172,19 +185,20 @@ fn main() {
             big(p, accounts)
         }
         Some("issue") => {
-            let p = Path::new(args.get(2).expect(usage));
-            let mut l = issue_ledger(p);
-            user_and_token(&mut l, p);
+            let db = args.get(2).expect(usage);
+            let location = LedgerLocation::parse(std::ffi::OsStr::new(db)).expect(usage);
+            let mut l = issue_ledger(&location);
+            user_and_token(&mut l, &token_file(db));
         }
         Some("inprocess") => {
-            let p = Path::new(args.get(2).expect(usage));
+            let db = args.get(2).expect(usage);
+            let location = LedgerLocation::parse(std::ffi::OsStr::new(db)).expect(usage);
             let n: u32 = args.get(3).and_then(|n| n.parse().ok()).expect(usage);
             // A ledger made by an earlier run goes on growing, as the API's does.
-            let mut l = if p.exists() {
-                Ledger::open(p).expect("open the ledger")
-            } else {
-                issue_ledger(p)
-            };
+            let mut l = Ledger::open_at(&location).expect("open the ledger");
+            if l.accounts().expect("accounts").is_empty() {
+                l = issue_ledger(&location);
+            }
             let catalog = Catalog::built_in().unwrap();
             let key = SecretKey::generate();
             let req = request();
