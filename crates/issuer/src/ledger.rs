@@ -1088,10 +1088,10 @@ impl Ledger {
                     continue;
                 }
             };
-            tx.prepare_cached("SAVEPOINT issue_one")?.execute([])?;
+            tx.execute_batch("SAVEPOINT issue_one")?;
             match Self::record_in(&tx, req, &plan, &a, key, &bytes) {
                 Ok(()) => {
-                    tx.prepare_cached("RELEASE issue_one")?.execute([])?;
+                    tx.execute_batch("RELEASE issue_one")?;
                     out.push(Ok(Issued {
                         file_id: a.file_id,
                         bytes,
@@ -1100,8 +1100,8 @@ impl Ledger {
                 }
                 Err(e) => {
                     // Undo this request's rows only; failing to, the whole is undone.
-                    tx.prepare_cached("ROLLBACK TO issue_one")?.execute([])?;
-                    tx.prepare_cached("RELEASE issue_one")?.execute([])?;
+                    tx.execute_batch("ROLLBACK TO issue_one")?;
+                    tx.execute_batch("RELEASE issue_one")?;
                     out.push(Err(e));
                 }
             }
@@ -1779,14 +1779,27 @@ pub(crate) mod test_support {
 mod tests {
     use super::*;
 
+    /// Run `body` on an SQLite ledger, then on a fresh PostgreSQL one (where a test server
+    /// is given: `store_postgres::testing`).
+    fn on_both_engines(body: fn(&LedgerLocation)) {
+        let dir = tempfile::tempdir().unwrap();
+        body(&LedgerLocation::Sqlite(dir.path().join("ledger.db")));
+        if let Some(db) = store_postgres::testing::fresh_database() {
+            body(&LedgerLocation::parse(std::ffi::OsStr::new(&db.url)).unwrap());
+        }
+    }
+
     /// Requests issued together in one transaction: each is recorded or refused on its
     /// own, later ones see the units earlier ones took, and a refusal leaves no row behind.
     #[test]
     fn requests_issued_together_are_each_recorded_or_refused_alone() {
+        on_both_engines(issued_together);
+    }
+
+    fn issued_together(location: &LedgerLocation) {
         use crate::Catalog;
-        let dir = tempfile::tempdir().unwrap();
         let cat = Catalog::built_in().unwrap();
-        let mut l = Ledger::open(&dir.path().join("ledger.db")).unwrap();
+        let mut l = Ledger::open_at(location).unwrap();
         l.add_account("A", "t").unwrap();
         l.add_site("A", "HQ", &SiteDetails::default(), "t").unwrap();
         l.add_order(&cat, "A", "SW-001-4.0-SL03", 5, true, "t")
@@ -1832,11 +1845,13 @@ mod tests {
     /// counter tells a reader that another connection committed since it last read.
     #[test]
     fn a_snapshot_is_one_state_and_the_change_counter_tells_of_other_commits() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ledger.db");
-        let mut writer = Ledger::open(&path).unwrap();
+        on_both_engines(snapshot_and_counter);
+    }
+
+    fn snapshot_and_counter(location: &LedgerLocation) {
+        let mut writer = Ledger::open_at(location).unwrap();
         writer.add_account("A", "t").unwrap();
-        let reader = Ledger::open(&path).unwrap();
+        let reader = Ledger::open_at(location).unwrap();
         let v0 = reader.change_counter().unwrap();
         assert_eq!(
             reader.change_counter().unwrap(),
