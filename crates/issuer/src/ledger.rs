@@ -28,6 +28,7 @@ mod lookups;
 mod migrations;
 pub mod policy;
 mod portal;
+mod sessions;
 
 pub use audit::{format_head, parse_head, AuditProblem, AuditReport};
 pub use import::ImportedFile;
@@ -37,6 +38,7 @@ pub use lifecycle::{
 };
 pub use lookups::{AuditRow, OrderLine};
 pub use policy::MIN_ID_PREFIX;
+pub use sessions::{PortalSession, SessionLimits, PURGE_BATCH, TOUCH_INTERVAL_MS};
 pub use portal::{
     attachment_type, check_email, parse_request_number, request_number, AccountRef, Attachment,
     AttachmentInfo, NewRequest, PortalUser, RequestRecord, Role, ATTACHMENT_TYPES, MAX_ATTACHMENTS,
@@ -45,7 +47,7 @@ pub use portal::{
 
 /// The ledger's schema version: the number of the last migration file (`migrations/sqlite/`,
 /// `migrations/postgres/`), applied on open by a writer.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// How long a writer waits for another one to finish before giving up.
 pub const BUSY_TIMEOUT: Duration = store_sqlite::BUSY_TIMEOUT;
