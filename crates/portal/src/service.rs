@@ -38,8 +38,8 @@ impl Default for Config {
     }
 }
 
-/// Everything a request handler reaches: the ledger (one writer, a few readers), the
-/// catalog, the signing key, sessions and the login throttle.
+/// Everything a request handler reaches: the ledger (one writer, a few readers, and the
+/// browser sessions kept in it), the catalog, the signing key and the login throttle.
 pub struct AppState {
     writer: Mutex<Ledger>,
     readers: Vec<Mutex<Reader>>,
@@ -47,8 +47,6 @@ pub struct AppState {
     /// The product catalog.
     pub catalog: Catalog,
     key: SecretKey,
-    /// Browser sessions.
-    pub sessions: Sessions,
     /// Login attempts.
     pub throttle: Throttle,
     /// Password checks allowed at once.
@@ -98,7 +96,6 @@ impl AppState {
             next_reader: AtomicUsize::new(0),
             catalog,
             key,
-            sessions: Sessions::default(),
             throttle: Throttle::new(config.login_delay),
             password_checks: Arc::new(tokio::sync::Semaphore::new(crate::auth::PASSWORD_CHECKS)),
             config,
@@ -114,6 +111,11 @@ impl AppState {
             .unwrap_or_else(|e| e.into_inner())
             .loose_permissions()
             .cloned()
+    }
+
+    /// The browser sessions, kept in the ledger (every portal process on it shares them).
+    pub fn sessions(self: &Arc<Self>) -> Sessions<'_> {
+        Sessions { state: self }
     }
 
     /// The public key's id (for the server log; the key itself is never served).
