@@ -135,14 +135,8 @@ fn sessions_end_when_idle_or_old() {
         .is_none());
     // Expired sessions are purged, boundedly.
     assert_eq!(l.portal_session_count().unwrap(), 2);
-    assert_eq!(
-        l.purge_portal_sessions(T0 + absolute, &lim, 1).unwrap(),
-        1
-    );
-    assert_eq!(
-        l.purge_portal_sessions(T0 + absolute, &lim, 10).unwrap(),
-        1
-    );
+    assert_eq!(l.purge_portal_sessions(T0 + absolute, &lim, 1).unwrap(), 1);
+    assert_eq!(l.purge_portal_sessions(T0 + absolute, &lim, 10).unwrap(), 1);
     assert_eq!(l.portal_session_count().unwrap(), 0);
 }
 
@@ -224,7 +218,10 @@ fn the_cap_drops_expired_sessions_then_the_least_recently_used() {
     assert_eq!(l.portal_session_count().unwrap(), 3);
     assert!(l.portal_session(&digest(3), T0, &lim).unwrap().is_none());
     for n in [2, 4, 5] {
-        assert!(l.portal_session(&digest(n), T0 + 1, &lim).unwrap().is_some());
+        assert!(l
+            .portal_session(&digest(n), T0 + 1, &lim)
+            .unwrap()
+            .is_some());
     }
 }
 

@@ -15,9 +15,9 @@ use std::time::Duration;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use base64::Engine as _;
-use rand_core::{OsRng, RngCore};
 use issuer::ledger::TOUCH_INTERVAL_MS;
 use issuer::{PortalSession, SessionLimits};
+use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 
 use crate::error::PortalError;

@@ -115,7 +115,11 @@ async fn a_session_survives_a_restart() {
     let p = Portal::new();
     let (cookie, _) = p.login("cert@contoso.example").await;
     let Portal {
-        app, state, dir, key, ..
+        app,
+        state,
+        dir,
+        key,
+        ..
     } = p;
     drop(app);
     // The only process ends: nothing of it is left in memory.
