@@ -28,6 +28,7 @@ mod lookups;
 mod migrations;
 pub mod policy;
 mod portal;
+mod sessions;
 
 pub use audit::{format_head, parse_head, AuditProblem, AuditReport};
 pub use import::ImportedFile;
@@ -42,10 +43,11 @@ pub use portal::{
     AttachmentInfo, NewRequest, PortalUser, RequestRecord, Role, ATTACHMENT_TYPES, MAX_ATTACHMENTS,
     MAX_ATTACHMENT_BYTES, REQUEST_CATEGORIES, REQUEST_FILE_TYPES, REQUEST_TYPES,
 };
+pub use sessions::{PortalSession, SessionLimits, PURGE_BATCH, TOUCH_INTERVAL_MS};
 
 /// The ledger's schema version: the number of the last migration file (`migrations/sqlite/`,
 /// `migrations/postgres/`), applied on open by a writer.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// How long a writer waits for another one to finish before giving up.
 pub const BUSY_TIMEOUT: Duration = store_sqlite::BUSY_TIMEOUT;

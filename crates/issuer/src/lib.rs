@@ -70,8 +70,9 @@ pub use error::IssuerError;
 pub use ledger::{
     batch_file_name, AccountRef, Activity, ActivityFilter, ActivityRow, Attachment, AttachmentInfo,
     AuditProblem, AuditReport, AuditRow, Deactivated, FileDetails, ImportedFile, Issued, Ledger,
-    LoosePermissions, NewRequest, OrderLine, PartSummary, PortalUser, RequestRecord, Role, Site,
-    SiteDetails, SiteSummary, Summary, UpdateRequest, UpgradeSelection, UpgradedLine,
+    LoosePermissions, NewRequest, OrderLine, PartSummary, PortalSession, PortalUser, RequestRecord,
+    Role, SessionLimits, Site, SiteDetails, SiteSummary, Summary, UpdateRequest, UpgradeSelection,
+    UpgradedLine,
 };
 pub use rules::{IssueRequest, PartQuantity, Plan, Term, TypeRule};
 

@@ -1,23 +1,27 @@
 //! Who is calling: passwords (argon2id), browser sessions with their anti-forgery token,
 //! and API tokens. Login throttling is in [`crate::throttle`].
 //!
-//! Sessions live in the server's memory (a restart logs everyone out; nothing of a session
-//! is worth keeping across one). A session id is 32 random bytes from the operating system,
-//! sent only in an `HttpOnly; SameSite=Strict` cookie; the server keeps the SHA-256 of it, so
-//! even a memory dump gives no usable cookie. Each session has its own anti-forgery token,
+//! Sessions live in the ledger ([`issuer::ledger::PortalSession`]), so every portal process
+//! on one ledger knows them and a restart keeps them. A session id is 32 random bytes from the
+//! operating system, sent only in an `HttpOnly; SameSite=Strict` cookie; the ledger keeps
+//! the SHA-256 of it, so a copy of the ledger gives no usable cookie. Each session has its own anti-forgery token,
 //! compared in constant time on every state-changing form. Logging in always starts a new
 //! session (the one before it, used for the login form, is dropped), so an id planted before
 //! login is worthless after it.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use base64::Engine as _;
+use issuer::ledger::TOUCH_INTERVAL_MS;
+use issuer::{PortalSession, SessionLimits};
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
+
+use crate::error::PortalError;
+use crate::service::AppState;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "i3lic_session";
@@ -26,7 +30,7 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// A session ends this long after login, whatever happens.
 pub const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(12 * 3600);
 /// The most sessions kept at once (anonymous ones, for the login form, included); beyond it
-/// the oldest are dropped.
+/// the expired ones are removed, then the least recently used.
 pub const MAX_SESSIONS: usize = 100_000;
 /// API tokens start with this, so they are recognised in logs and secret scanners.
 pub const TOKEN_PREFIX: &str = "i3lic_pt_";
@@ -139,47 +143,72 @@ pub struct Session {
     pub epoch: i64,
     /// The anti-forgery token every state-changing form of this session carries.
     pub csrf: String,
-    /// When it started.
-    pub created: Instant,
-    /// When it was last used.
-    pub last_seen: Instant,
+    /// When it started (Unix milliseconds).
+    pub created: i64,
+    /// When it was last used, as the ledger has it (Unix milliseconds; written again at
+    /// most once a minute, [`issuer::ledger::TOUCH_INTERVAL_MS`]).
+    pub last_seen: i64,
 }
 
-/// The sessions of this server.
-#[derive(Debug, Default)]
-pub struct Sessions {
-    map: Mutex<HashMap<[u8; 32], Session>>,
+impl From<PortalSession> for Session {
+    fn from(s: PortalSession) -> Self {
+        Session {
+            user_id: s.user_id,
+            epoch: s.epoch,
+            csrf: s.csrf,
+            created: s.created_at,
+            last_seen: s.last_seen,
+        }
+    }
 }
 
-impl Sessions {
+/// How long sessions last and how many exist: [`IDLE_TIMEOUT`], [`ABSOLUTE_TIMEOUT`],
+/// [`MAX_SESSIONS`].
+pub const SESSION_LIMITS: SessionLimits = SessionLimits {
+    idle: IDLE_TIMEOUT,
+    absolute: ABSOLUTE_TIMEOUT,
+    max: MAX_SESSIONS as u64,
+};
+
+/// Now, in Unix milliseconds.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The sessions of every portal process on the ledger: a view of the ledger's
+/// `portal_sessions` ([`AppState::sessions`]). Lookups run on the readers; creating,
+/// touching and ending sessions on the writer, off the async threads, as every other
+/// ledger call of the portal.
+#[derive(Debug, Clone, Copy)]
+pub struct Sessions<'a> {
+    pub(crate) state: &'a Arc<AppState>,
+}
+
+impl Sessions<'_> {
     /// A new session (anonymous with `None`) of a user whose `sessions_epoch` is `epoch`:
-    /// returns the cookie value and the session.
-    pub fn create(&self, user_id: Option<i64>, epoch: i64) -> (String, Session) {
+    /// returns the cookie value and the session. Only the cookie's digest is kept.
+    pub async fn create(
+        &self,
+        user_id: Option<i64>,
+        epoch: i64,
+    ) -> Result<(String, Session), PortalError> {
         let id = random32();
-        let now = Instant::now();
-        let s = Session {
+        let now = now_ms();
+        let s = PortalSession {
             user_id,
             epoch,
             csrf: b64(&random32()),
-            created: now,
+            created_at: now,
             last_seen: now,
         };
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MAX_SESSIONS {
-            map.retain(|_, v| Self::live(v, now));
-            if map.len() >= MAX_SESSIONS {
-                if let Some(oldest) = map.iter().min_by_key(|(_, v)| v.last_seen).map(|(k, _)| *k) {
-                    map.remove(&oldest);
-                }
-            }
-        }
-        map.insert(Sha256::digest(id).into(), s.clone());
-        (b64(&id), s)
-    }
-
-    fn live(s: &Session, now: Instant) -> bool {
-        now.duration_since(s.last_seen) < IDLE_TIMEOUT
-            && now.duration_since(s.created) < ABSOLUTE_TIMEOUT
+        let digest: [u8; 32] = Sha256::digest(id).into();
+        let kept = s.clone();
+        self.state
+            .write(move |l, _, _| Ok(l.create_portal_session(&digest, &kept, &SESSION_LIMITS)?))
+            .await?;
+        Ok((b64(&id), s.into()))
     }
 
     fn key(cookie: &str) -> Option<[u8; 32]> {
@@ -189,40 +218,57 @@ impl Sessions {
         (raw.len() == 32).then(|| Sha256::digest(&raw).into())
     }
 
-    /// The live session a cookie names (its last use is now), or `None`.
-    pub fn get(&self, cookie: &str) -> Option<Session> {
+    /// The live session a cookie names, or `None` (a ledger that cannot be read is logged
+    /// and counts as none). Its last use becomes now when the ledger's is a minute old.
+    pub async fn get(&self, cookie: &str) -> Option<Session> {
         let key = Self::key(cookie)?;
-        let now = Instant::now();
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        match map.get_mut(&key) {
-            Some(s) if Self::live(s, now) => {
-                s.last_seen = now;
-                Some(s.clone())
+        let now = now_ms();
+        let found = self
+            .state
+            .read(move |l, _| Ok(l.portal_session(&key, now, &SESSION_LIMITS)?))
+            .await;
+        let s = match found {
+            Ok(s) => s?,
+            Err(e) => {
+                tracing::warn!(target: "i3lic::portal", error = %e.message, "reading a session");
+                return None;
             }
-            Some(_) => {
-                map.remove(&key);
-                None
+        };
+        if now.saturating_sub(s.last_seen) >= TOUCH_INTERVAL_MS {
+            let touched = self
+                .state
+                .write(move |l, _, _| Ok(l.touch_portal_session(&key, now, &SESSION_LIMITS)?))
+                .await;
+            if let Err(e) = touched {
+                tracing::warn!(target: "i3lic::portal", error = %e.message, "touching a session");
             }
-            None => None,
         }
+        Some(s.into())
     }
 
-    /// End the session a cookie names.
-    pub fn remove(&self, cookie: &str) {
+    /// End the session a cookie names (a failure is logged: the cookie is removed anyway).
+    pub async fn remove(&self, cookie: &str) {
         if let Some(key) = Self::key(cookie) {
-            self.map
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&key);
+            let r = self
+                .state
+                .write(move |l, _, _| Ok(l.end_portal_session(&key)?))
+                .await;
+            if let Err(e) = r {
+                tracing::warn!(target: "i3lic::portal", error = %e.message, "ending a session");
+            }
         }
     }
 
-    /// End every session of a user (after they are disabled).
-    pub fn remove_user(&self, user_id: i64) {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|_, s| s.user_id != Some(user_id));
+    /// End every session of a user (after they are disabled); their sessions end anyway at
+    /// the next request, by the user's `sessions_epoch`.
+    pub async fn remove_user(&self, user_id: i64) {
+        let r = self
+            .state
+            .write(move |l, _, _| Ok(l.end_portal_user_sessions(user_id)?))
+            .await;
+        if let Err(e) = r {
+            tracing::warn!(target: "i3lic::portal", error = %e.message, "ending a user's sessions");
+        }
     }
 }
 
@@ -239,17 +285,6 @@ mod tests {
         assert!(!verify_password("x", "not a hash"));
         assert!(hash_password("ann@x.example", "short").is_err());
         assert!(hash_password("ann@x.example", "aaaaaaaaaa").is_err());
-    }
-
-    #[test]
-    fn sessions_are_found_by_cookie_and_ended() {
-        let s = Sessions::default();
-        let (cookie, sess) = s.create(Some(3), 0);
-        assert_eq!(s.get(&cookie).unwrap().csrf, sess.csrf);
-        assert!(s.get("garbage").is_none());
-        assert!(s.get(&b64(&[0u8; 32])).is_none());
-        s.remove_user(3);
-        assert!(s.get(&cookie).is_none());
     }
 
     #[test]

@@ -265,11 +265,12 @@ impl OptionalFromRequestParts<Arc<AppState>> for AnySession {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(cookie(&parts.headers, SESSION_COOKIE).and_then(|c| {
-            state.sessions.get(c).map(|s| AnySession {
-                cookie: c.to_string(),
-                session: s,
-            })
+        let Some(c) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Ok(None);
+        };
+        Ok(state.sessions().get(c).await.map(|s| AnySession {
+            cookie: c.to_string(),
+            session: s,
         }))
     }
 }
@@ -308,8 +309,8 @@ impl ToLogin {
 
     /// A session whose user was disabled, removed or given a new password since it began:
     /// it ends here for good (so the login page shows instead of sending the browser back).
-    fn ended(state: &AppState, cookie: &str, back: String) -> Self {
-        state.sessions.remove(cookie);
+    async fn ended(state: &Arc<AppState>, cookie: &str, back: String) -> Self {
+        state.sessions().remove(cookie).await;
         ToLogin(back, Some(session_cookie(state, "")))
     }
 }
@@ -358,7 +359,7 @@ impl FromRequestParts<Arc<AppState>> for PageUser {
     ) -> Result<Self, Self::Rejection> {
         let s = PageSession::from_request_parts(parts, state).await?;
         let Some(caller) = load_user(state, s.user_id, s.session.epoch).await else {
-            return Err(ToLogin::ended(state, &s.cookie, s.back));
+            return Err(ToLogin::ended(state, &s.cookie, s.back).await);
         };
         Ok(PageUser {
             caller,
@@ -471,11 +472,9 @@ impl PageSession {
                 },
                 v,
             )),
-            Ok(None) => Err(PageRefusal::Login(ToLogin::ended(
-                state,
-                &self.cookie,
-                self.back,
-            ))),
+            Ok(None) => Err(PageRefusal::Login(
+                ToLogin::ended(state, &self.cookie, self.back).await,
+            )),
             Err(e) => Err(PageRefusal::Page(e.into())),
         }
     }

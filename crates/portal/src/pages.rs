@@ -290,7 +290,7 @@ pub async fn login_form(
             // Its user was disabled or given a new password since: the session is over,
             // and the form shows (instead of sending the browser back to a page that
             // sends it here).
-            st.sessions.remove(&s.cookie);
+            st.sessions().remove(&s.cookie).await;
             ended = true;
         }
     }
@@ -406,9 +406,12 @@ pub async fn login(
         Some(u) if good => {
             st.throttle.succeeded(&email, addr);
             if let Some(old) = s {
-                st.sessions.remove(&old.cookie);
+                st.sessions().remove(&old.cookie).await;
             }
-            let (cookie, _) = st.sessions.create(Some(u.id), u.sessions_epoch);
+            let cookie = match st.sessions().create(Some(u.id), u.sessions_epoch).await {
+                Ok((cookie, _)) => cookie,
+                Err(e) => return PageError(e).into_response(),
+            };
             tracing::info!(target: "i3lic::portal", user = %u.email, "logged in");
             let mut r = Redirect::to(&next).into_response();
             for c in [
@@ -450,7 +453,7 @@ pub async fn logout(
     PageForm(f): PageForm<CsrfForm>,
 ) -> PageResult {
     u.check_csrf(&f.csrf)?;
-    st.sessions.remove(&u.cookie);
+    st.sessions().remove(&u.cookie).await;
     let mut r = Redirect::to("/login").into_response();
     if let Ok(v) = HeaderValue::from_str(&session_cookie(&st, "")) {
         r.headers_mut().insert(header::SET_COOKIE, v);
@@ -2005,7 +2008,7 @@ pub async fn set_user_active(
     })
     .await?;
     if !active {
-        st.sessions.remove_user(id);
+        st.sessions().remove_user(id).await;
     }
     Ok(Redirect::to("/users").into_response())
 }

@@ -38,17 +38,19 @@ impl Default for Config {
     }
 }
 
-/// Everything a request handler reaches: the ledger (one writer, a few readers), the
-/// catalog, the signing key, sessions and the login throttle.
+/// Everything a request handler reaches: the ledger (one writer, a few readers, and the
+/// browser sessions kept in it), the catalog, the signing key and the login throttle.
 pub struct AppState {
     writer: Mutex<Ledger>,
     readers: Vec<Mutex<Reader>>,
     next_reader: AtomicUsize,
+    /// Whether a read may run right on the async thread that asks for it: on SQLite (a
+    /// read of a local file); never on PostgreSQL, whose client blocks on the network (and
+    /// refuses to run inside the async runtime).
+    inline_reads: bool,
     /// The product catalog.
     pub catalog: Catalog,
     key: SecretKey,
-    /// Browser sessions.
-    pub sessions: Sessions,
     /// Login attempts.
     pub throttle: Throttle,
     /// Password checks allowed at once.
@@ -96,9 +98,9 @@ impl AppState {
             writer: Mutex::new(writer),
             readers,
             next_reader: AtomicUsize::new(0),
+            inline_reads: matches!(location, issuer::location::LedgerLocation::Sqlite(_)),
             catalog,
             key,
-            sessions: Sessions::default(),
             throttle: Throttle::new(config.login_delay),
             password_checks: Arc::new(tokio::sync::Semaphore::new(crate::auth::PASSWORD_CHECKS)),
             config,
@@ -116,15 +118,20 @@ impl AppState {
             .cloned()
     }
 
+    /// The browser sessions, kept in the ledger (every portal process on it shares them).
+    pub fn sessions(self: &Arc<Self>) -> Sessions<'_> {
+        Sessions { state: self }
+    }
+
     /// The public key's id (for the server log; the key itself is never served).
     pub fn key_id(&self) -> String {
         self.key.key_id().to_string()
     }
 
     /// Run a read on one of the readers, in one read transaction (every query of it sees
-    /// the same state of the ledger): right here when one is free (a page's reads take well
-    /// under a millisecond, less than handing them to another thread costs), else on a
-    /// blocking thread that waits for one.
+    /// the same state of the ledger): on SQLite, right here when one is free (a page's reads
+    /// take well under a millisecond, less than handing them to another thread costs), else
+    /// (and always on PostgreSQL) on a blocking thread that waits for one.
     pub async fn read<T, F>(self: &Arc<Self>, f: F) -> Result<T, PortalError>
     where
         T: Send + 'static,
@@ -142,7 +149,9 @@ impl AppState {
         F: FnOnce(&Ledger, &mut Kept, &Catalog) -> Result<T, PortalError> + Send + 'static,
     {
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
-        let f = {
+        let f = if !self.inline_reads {
+            f
+        } else {
             let free = (0..self.readers.len())
                 .map(|i| (start + i) % self.readers.len())
                 .find_map(|k| self.readers[k].try_lock().ok());

@@ -3,13 +3,15 @@
 use std::process::Command;
 
 /// As the issuer: a `--db` or `I3LIC_DB` that looks like a URL is never a file name, and a
-/// password in it is never printed; nothing is created in the working directory.
+/// password in it is never printed; nothing is created in the working directory. A URL of
+/// another database is a usage error (2); a PostgreSQL server that cannot be reached, an
+/// I/O error (4).
 #[test]
 fn a_url_given_as_the_ledger_is_never_a_file_name() {
     let dir = tempfile::tempdir().unwrap();
     for (db, code) in [
         ("mysql://root:hunter2@db.example/x", 2),
-        ("postgresql://vendor:hunter2@127.0.0.1:1/ledger", 2),
+        ("postgresql://vendor:hunter2@127.0.0.1:1/ledger", 4),
     ] {
         for via_env in [false, true] {
             let mut c = Command::new(env!("CARGO_BIN_EXE_portal"));

@@ -1,5 +1,5 @@
 //! The ledger's schema, one migration file per step, in `migrations/sqlite/NNNN_name.sql`
-//! (embedded at build time). Migration N takes a ledger from schema N-1 to schema N; a new
+//! and `migrations/postgres/NNNN_name.sql` (embedded at build time). Migration N takes a ledger from schema N-1 to schema N; a new
 //! ledger applies every one in order, so it has exactly the schema a migrated old ledger has.
 //! The engine records the number of the last migration applied (SQLite's `user_version`).
 
@@ -7,10 +7,13 @@ use store::{Migration, Schema};
 
 macro_rules! migration {
     ($version:literal, $name:literal) => {
+        migration!("sqlite", $version, $name)
+    };
+    ($engine:literal, $version:literal, $name:literal) => {
         Migration {
             version: $version,
             name: $name,
-            sql: include_str!(concat!("../../migrations/sqlite/", $name)),
+            sql: include_str!(concat!("../../migrations/", $engine, "/", $name)),
         }
     };
 }
@@ -33,6 +36,7 @@ pub(super) const SQLITE_MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_file_activation.sql"),
     migration!(3, "0003_portal.sql"),
     migration!(4, "0004_sessions_epoch.sql"),
+    migration!(5, "0005_portal_sessions.sql"),
 ];
 
 /// The SQLite ledger's schema.
@@ -42,16 +46,18 @@ pub(super) const SQLITE: Schema = Schema {
     tables: TABLES,
 };
 
+/// Every migration of the PostgreSQL ledger, in order, from schema 4 on.
+pub(super) const POSTGRES_MIGRATIONS: &[Migration] = &[
+    migration!("postgres", 4, "0004_ledger.sql"),
+    migration!("postgres", 5, "0005_portal_sessions.sql"),
+];
+
 /// The PostgreSQL ledger's schema: it begins at schema 4, the version PostgreSQL ledgers were
 /// added in (the same tables as an SQLite ledger of schema 4); later versions add files
 /// numbered as the SQLite ones.
 pub(super) const POSTGRES: Schema = Schema {
     what: "ledger",
-    migrations: &[Migration {
-        version: 4,
-        name: "0004_ledger.sql",
-        sql: include_str!("../../migrations/postgres/0004_ledger.sql"),
-    }],
+    migrations: POSTGRES_MIGRATIONS,
     tables: TABLES,
 };
 
@@ -63,7 +69,28 @@ const _: () =
 
 #[cfg(test)]
 mod tests {
-    use super::SQLITE_MIGRATIONS as SQLITE;
+    use super::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS as SQLITE};
+
+    /// The PostgreSQL list names every file of its folder, from schema 4 on without a gap,
+    /// and each later file has the number of the SQLite migration it matches.
+    #[test]
+    fn the_postgres_table_is_its_folder() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        files.sort();
+        let names: Vec<&str> = POSTGRES_MIGRATIONS.iter().map(|m| m.name).collect();
+        assert_eq!(files, names);
+        for (i, m) in POSTGRES_MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version, i as i64 + 4, "{}", m.name);
+            assert!(m.name.starts_with(&format!("{:04}_", m.version)));
+            if m.version > 4 {
+                assert_eq!(m.name, SQLITE[m.version as usize - 1].name);
+            }
+        }
+    }
 
     /// The table names every file of the folder, numbered 1, 2, 3 … in order, so a file
     /// added to the folder cannot be left out of the build.

@@ -557,8 +557,8 @@ impl Ledger {
     }
 
     /// Enable or disable a portal user. A disabled user cannot log in; disabling also raises
-    /// their `sessions_epoch`, so their browser sessions stay over when they are enabled
-    /// again, and revokes their API tokens (each revocation audited as `portal-token.revoke`),
+    /// their `sessions_epoch` (and removes the sessions kept for them), so their browser
+    /// sessions stay over when they are enabled again, and revokes their API tokens (each revocation audited as `portal-token.revoke`),
     /// so no token comes back with `enable` either.
     pub fn set_portal_user_active(
         &mut self,
@@ -588,6 +588,8 @@ impl Ledger {
                 Some(&j(active)),
             )?;
             if !active {
+                // Their browser sessions are over (the epoch says so); their rows go too.
+                tx.execute("DELETE FROM portal_sessions WHERE user_id = ?1", [id])?;
                 let tokens: Vec<i64> = tx
                     .prepare(
                         "SELECT id FROM portal_tokens WHERE user_id = ?1 AND revoked_at IS NULL ORDER BY id",
@@ -617,7 +619,7 @@ impl Ledger {
     }
 
     /// Replace a portal user's password hash, ending their browser sessions for good (their
-    /// `sessions_epoch` is raised).
+    /// `sessions_epoch` is raised, and the sessions kept for them are removed).
     pub fn set_portal_password(
         &mut self,
         email: &str,
@@ -631,6 +633,7 @@ impl Ledger {
             "UPDATE portal_users SET password_hash = ?1, sessions_epoch = sessions_epoch + 1 WHERE id = ?2",
             params![password_hash, id],
         )?;
+        tx.execute("DELETE FROM portal_sessions WHERE user_id = ?1", [id])?;
         Self::append_audit(&tx, now, actor, "portal-user.password", email, None, None)?;
         tx.commit()?;
         Ok(())
