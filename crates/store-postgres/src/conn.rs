@@ -16,7 +16,8 @@ pub(crate) const WRITER_WAIT: &str = "60s";
 
 /// A connection to one store on a PostgreSQL server.
 pub(crate) struct PgConnection {
-    client: RefCell<Client>,
+    /// `None` only once dropped (see the `Drop` impl).
+    client: RefCell<Option<Client>>,
     /// Translated and prepared statements, by their portable SQL.
     statements: RefCell<HashMap<String, Statement>>,
     /// The advisory lock every writer of this store takes.
@@ -44,10 +45,27 @@ fn busy_client() -> Error {
     )
 }
 
+impl Drop for PgConnection {
+    fn drop(&mut self) {
+        // The client closes its connection by running its own runtime, which panics on a
+        // thread of another tokio runtime (a connection dropped in an async handler or when
+        // a server shuts down): there it is closed on a thread of its own.
+        if let Some(client) = self.client.get_mut().take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                let _ = std::thread::Builder::new()
+                    .name("i3lic-pg-close".into())
+                    .spawn(move || drop(client));
+            } else {
+                drop(client);
+            }
+        }
+    }
+}
+
 impl PgConnection {
     pub(crate) fn new(client: Client, what: &str, access: Access, target: Target) -> PgConnection {
         PgConnection {
-            client: RefCell::new(client),
+            client: RefCell::new(Some(client)),
             statements: RefCell::new(HashMap::new()),
             lock_key: lock_key(what),
             access,
@@ -57,7 +75,9 @@ impl PgConnection {
     }
 
     fn client(&self) -> Result<std::cell::RefMut<'_, Client>> {
-        self.client.try_borrow_mut().map_err(|_| busy_client())
+        let c = self.client.try_borrow_mut().map_err(|_| busy_client())?;
+        std::cell::RefMut::filter_map(c, Option::as_mut)
+            .map_err(|_| Error::new(ErrorKind::Other, "the connection is closed"))
     }
 
     pub(crate) fn fail(&self, e: &postgres::Error, doing: &str) -> Error {
@@ -89,7 +109,7 @@ impl PgConnection {
     /// Roll back whatever transaction is open, ignoring errors: a lost connection has rolled
     /// back on the server already.
     pub(crate) fn rollback(&self) {
-        if let Ok(mut c) = self.client.try_borrow_mut() {
+        if let Ok(mut c) = self.client() {
             let _ = c.batch_execute("ROLLBACK");
         }
     }

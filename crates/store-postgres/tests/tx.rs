@@ -350,3 +350,16 @@ fn a_lost_connection_is_io_and_says_the_server_rolls_back() {
     drop(tx);
     assert_eq!(count(&*killer, "log"), 0);
 }
+
+/// A connection dropped on a thread of a tokio runtime (an async handler, a server shutting
+/// down) closes without the client's own runtime panicking inside it.
+#[test]
+fn a_connection_dropped_inside_a_tokio_runtime_closes_quietly() {
+    let Some(db) = fresh() else { return };
+    let c = open(&db.url);
+    assert_eq!(count(&*c, "items"), 0);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    rt.block_on(async move { drop(c) });
+}
