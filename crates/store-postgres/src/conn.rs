@@ -255,7 +255,7 @@ impl Transaction for PgWrite<'_> {
     fn commit(mut self: Box<Self>) -> Result<()> {
         self.conn.batch(
             "UPDATE i3lic_store SET changes = changes + 1 WHERE id = 1",
-            "counting the change",
+            "committing",
         )?;
         self.done = true;
         let r = self.conn.batch("COMMIT", "committing");

@@ -67,6 +67,12 @@ pub fn open(dir: &Path) -> Ledger {
     Ledger::open_at(&location(dir)).expect("open ledger")
 }
 
+/// Open the ledger `--db` would name for `db` (a file path or a `postgres://` URL).
+pub fn open_db(db: &Path) -> Ledger {
+    let at = LedgerLocation::parse(db.as_os_str()).expect("a ledger location");
+    Ledger::open_at(&at).expect("open ledger")
+}
+
 /// Run a test body with its ledger on a fresh PostgreSQL database (dropped afterwards).
 /// Without a server (`I3LIC_TEST_POSTGRES` unset, outside CI) the body is skipped with one
 /// line saying why; in CI that is a failure.
@@ -268,7 +274,12 @@ pub fn cli_order(db: &Path, part: &str, quantity: u32, units: Units) {
 /// Through the CLI, `dir/ledger.db` with account "Contoso", site "HQ" (no details) and
 /// `orders`, in the order given. Returns the ledger's path.
 pub fn cli_ledger(dir: &Path, orders: &[(&str, u32)], units: Units) -> PathBuf {
-    let db = dir.join("ledger.db");
+    cli_ledger_at(&dir.join("ledger.db"), orders, units)
+}
+
+/// [`cli_ledger`] at `db`: a file path or a `postgres://` URL (what `--db` takes).
+pub fn cli_ledger_at(db: &Path, orders: &[(&str, u32)], units: Units) -> PathBuf {
+    let db = db.to_path_buf();
     ok(&db, &["account", "add", "Contoso"]);
     ok(
         &db,
