@@ -111,6 +111,54 @@ macro_rules! postgres_too {
     };
 }
 
+/// Run `body(dir, db)` with a fresh folder `dir` and the ledger `dir/ledger.db`: `db` is what
+/// `--db` is given (the helpers of the `issuer` binary take it as a path).
+pub fn cli_on_sqlite(body: impl FnOnce(&Path, &Path)) {
+    let dir = tempfile::tempdir().unwrap();
+    body(dir.path(), &dir.path().join("ledger.db"));
+}
+
+/// [`cli_on_sqlite`] with the ledger on a fresh PostgreSQL database (`db` is its URL); skipped
+/// as [`on_postgres`] says without a server.
+pub fn cli_on_postgres(body: impl FnOnce(&Path, &Path)) {
+    let Some(db) = store_postgres::testing::fresh_database() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    body(dir.path(), Path::new(&db.url));
+}
+
+/// Tests through the `issuer` binary on both engines: `cli_on_both!(name => body, ...)` makes
+/// a test `name` running `body(dir, db)` on SQLite ([`cli_on_sqlite`]) and one of the same
+/// name in a module `postgres` running it on PostgreSQL ([`cli_on_postgres`]).
+#[macro_export]
+macro_rules! cli_on_both {
+    ($($name:ident => $body:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                $crate::common::cli_on_sqlite($body);
+            }
+        )*
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    $crate::common::cli_on_postgres(super::$body);
+                }
+            )*
+        }
+    };
+}
+
+/// Whether `db` (as `--db` takes it) is a PostgreSQL URL.
+pub fn is_postgres(db: &Path) -> bool {
+    matches!(
+        LedgerLocation::parse(db.as_os_str()),
+        Ok(LedgerLocation::Postgres(_))
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // Through the library.
 
