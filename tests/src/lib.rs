@@ -400,6 +400,17 @@ impl PortalServer {
     }
 }
 
+impl PortalServer {
+    /// Stop it as a service manager does (SIGTERM) and wait for it to end; its exit status.
+    #[cfg(unix)]
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        self.child.wait().expect("wait for portal serve")
+    }
+}
+
 impl Drop for PortalServer {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -259,4 +259,9 @@ fn two_portals_on_one_postgres_ledger_never_sell_more_than_ordered() {
     .unwrap();
     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
     sb.ok("issuer", ["audit", "verify"]);
+    // Stopped, it closes its connections and ends cleanly.
+    let status = b.stop();
+    let log = std::fs::read_to_string(sb.file("portal-b.log")).unwrap_or_default();
+    assert!(status.success(), "{status:?}: {log}");
+    assert!(!log.contains("panicked"), "{log}");
 }

@@ -16,7 +16,8 @@ pub(crate) const WRITER_WAIT: &str = "60s";
 
 /// A connection to one store on a PostgreSQL server.
 pub(crate) struct PgConnection {
-    client: RefCell<Client>,
+    /// `None` only while the connection is being dropped.
+    client: RefCell<Option<Client>>,
     /// Translated and prepared statements, by their portable SQL.
     statements: RefCell<HashMap<String, Statement>>,
     /// The advisory lock every writer of this store takes.
@@ -47,7 +48,7 @@ fn busy_client() -> Error {
 impl PgConnection {
     pub(crate) fn new(client: Client, what: &str, access: Access, target: Target) -> PgConnection {
         PgConnection {
-            client: RefCell::new(client),
+            client: RefCell::new(Some(client)),
             statements: RefCell::new(HashMap::new()),
             lock_key: lock_key(what),
             access,
@@ -57,7 +58,8 @@ impl PgConnection {
     }
 
     fn client(&self) -> Result<std::cell::RefMut<'_, Client>> {
-        self.client.try_borrow_mut().map_err(|_| busy_client())
+        let c = self.client.try_borrow_mut().map_err(|_| busy_client())?;
+        std::cell::RefMut::filter_map(c, Option::as_mut).map_err(|_| busy_client())
     }
 
     pub(crate) fn fail(&self, e: &postgres::Error, doing: &str) -> Error {
@@ -89,7 +91,7 @@ impl PgConnection {
     /// Roll back whatever transaction is open, ignoring errors: a lost connection has rolled
     /// back on the server already.
     pub(crate) fn rollback(&self) {
-        if let Ok(mut c) = self.client.try_borrow_mut() {
+        if let Ok(mut c) = self.client() {
             let _ = c.batch_execute("ROLLBACK");
         }
     }
@@ -264,6 +266,17 @@ impl Transaction for PgWrite<'_> {
             self.conn.rollback();
         }
         r
+    }
+}
+
+impl Drop for PgConnection {
+    fn drop(&mut self) {
+        // The client closes by blocking on a runtime of its own, which panics on a thread that
+        // drives an async runtime (a server dropping its state there): close it on a thread
+        // of its own.
+        if let Some(client) = self.client.get_mut().take() {
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
     }
 }
 
