@@ -90,7 +90,7 @@ pub trait TxExt: Tx {
         &self,
         sql: &str,
         params: P,
-        mut f: F,
+        f: F,
     ) -> Result<Vec<T>> {
         // The rows are read to the end before `f` sees any, so `f` may run statements of its
         // own (an engine that streams, as PostgreSQL's, runs one statement at a time). A query
