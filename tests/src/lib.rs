@@ -113,6 +113,8 @@ pub fn host_code(name: &str) -> String {
 /// A folder of one's own with a ledger in it, removed when dropped.
 pub struct Sandbox {
     dir: tempfile::TempDir,
+    /// The ledger's `--db` when it is not the sandbox's file (a `postgres://` URL).
+    ledger: Option<String>,
 }
 
 /// What a command did.
@@ -167,6 +169,16 @@ impl Sandbox {
                 .prefix("i3lic-e2e-")
                 .tempdir()
                 .expect("tempdir"),
+            ledger: None,
+        }
+    }
+
+    /// A new, empty sandbox whose commands use the ledger at `ledger` (what `--db` takes: a
+    /// `postgres://` URL) instead of its own file.
+    pub fn with_ledger(ledger: &str) -> Sandbox {
+        Sandbox {
+            ledger: Some(ledger.to_string()),
+            ..Sandbox::new()
         }
     }
 
@@ -180,7 +192,7 @@ impl Sandbox {
         self.dir.path().join(name)
     }
 
-    /// The sandbox's ledger.
+    /// The sandbox's ledger file (see [`Sandbox::with_ledger`] for one elsewhere).
     pub fn db(&self) -> PathBuf {
         self.file("ledger.db")
     }
@@ -191,7 +203,12 @@ impl Sandbox {
     pub fn cmd(&self, name: &str) -> Command {
         let mut c = Command::new(bin(name));
         c.current_dir(self.path())
-            .env("I3LIC_DB", self.db())
+            .env(
+                "I3LIC_DB",
+                self.ledger
+                    .as_ref()
+                    .map_or(self.db().into_os_string(), |l| l.into()),
+            )
             .env("USER", "pat.staff")
             .env_remove("I3LIC_KEY_PASSPHRASE")
             // Defaults a user may have set would change what the commands do: the tests
@@ -383,6 +400,17 @@ impl PortalServer {
     }
 }
 
+impl PortalServer {
+    /// Stop it as a service manager does (SIGTERM) and wait for it to end; its exit status.
+    #[cfg(unix)]
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        self.child.wait().expect("wait for portal serve")
+    }
+}
+
 impl Drop for PortalServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -413,8 +441,13 @@ impl Sandbox {
     /// Start `portal serve --key demo.key --listen 127.0.0.1:0` (call [`Sandbox::demo_keys`]
     /// first) and wait for the address it prints.
     pub fn serve_portal(&self) -> PortalServer {
+        self.serve_portal_logging_to("portal.log")
+    }
+
+    /// [`Sandbox::serve_portal`] with its log in `log` (for several portals at once).
+    pub fn serve_portal_logging_to(&self, log_name: &str) -> PortalServer {
         use std::io::BufRead;
-        let log = std::fs::File::create(self.file("portal.log")).expect("portal.log");
+        let log = std::fs::File::create(self.file(log_name)).expect("portal log");
         let mut child = self
             .cmd("portal")
             .args(["serve", "--key", "demo.key", "--listen", "127.0.0.1:0"])
@@ -435,7 +468,7 @@ impl Sandbox {
             let _ = child.wait();
             panic!(
                 "portal serve printed {line:?}; its log:\n{}",
-                std::fs::read_to_string(self.file("portal.log")).unwrap_or_default()
+                std::fs::read_to_string(self.file(log_name)).unwrap_or_default()
             );
         };
         std::thread::spawn(move || {

@@ -578,8 +578,9 @@ fn a_secret_key_owned_by_another_user_is_refused() {
 }
 
 /// `--db` (and `I3LIC_DB`) that look like a URL are never file names: another scheme is a
-/// usage error, a PostgreSQL URL is refused in this release, nothing is created in the
-/// working directory for either, and a password in the URL is never printed.
+/// usage error (exit 2), a PostgreSQL URL is a ledger on that server (here none answers:
+/// exit 4, naming the ledger), nothing is created in the working directory for either, and a
+/// password in the URL is never printed.
 #[test]
 fn a_url_given_as_the_ledger_is_never_a_file_name() {
     let dir = tempfile::tempdir().unwrap();
@@ -596,6 +597,7 @@ fn a_url_given_as_the_ledger_is_never_a_file_name() {
     for via_env in [false, true] {
         for (db, scheme) in [
             ("mysql://root:hunter2@db.example/x", "mysql"),
+            ("http://root:hunter2@db.example/x", "http"),
             ("file:///tmp/ledger.db", "file"),
             ("sqlite://ledger.db", "sqlite"),
         ] {
@@ -605,14 +607,17 @@ fn a_url_given_as_the_ledger_is_never_a_file_name() {
             assert!(err.contains(&format!("{scheme}://")), "{err}");
             assert!(!err.contains("hunter2"), "{err}");
         }
+        // Port 1 of the loopback address: no server listens there.
         let out = run_in("postgres://vendor:hunter2@127.0.0.1:1/ledger", via_env);
         let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(out.status.code(), Some(4), "{err}");
         assert!(
-            err.contains("postgres://vendor:***@127.0.0.1:1/ledger"),
+            err.contains("postgres://vendor:***@127.0.0.1:1/ledger")
+                && err.contains("cannot reach"),
             "{err}"
         );
         assert!(!err.contains("hunter2"), "{err}");
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("hunter2"));
     }
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "created {left:?}");

@@ -1,4 +1,6 @@
-//! Eight `issuer issue` processes at once against one ordered item of 100 units.
+//! `issuer` processes racing on one ledger, on SQLite and on PostgreSQL: eight issues at once
+//! against one ordered item of 100 units, updates and deactivations among issues, two issues
+//! into one output folder.
 
 mod common;
 
@@ -6,18 +8,24 @@ use std::sync::{Arc, Barrier};
 use store::TxExt;
 
 use common::{
-    cli_ledger, host, summary_json, summary_part, tester, unencrypted_key, IssueFlags, Units,
+    cli_ledger_at, host, open_db, summary_json, summary_part, tester, unencrypted_key, IssueFlags,
+    Units,
 };
+use std::path::Path;
 
-#[test]
-fn eight_processes_asking_seven_of_a_hundred_issue_exactly_fourteen() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = cli_ledger(
-        dir.path(),
+cli_on_both! {
+    eight_processes_asking_seven_of_a_hundred_issue_exactly_fourteen => eight_racing_for_the_last_units,
+    updates_and_deactivations_racing_with_issues_keep_used_within_total => updates_racing_with_issues,
+    two_processes_issuing_into_the_same_out_dir_never_replace_each_others_file => two_issuing_into_one_folder,
+}
+
+fn eight_racing_for_the_last_units(dir: &Path, db: &Path) {
+    let db = cli_ledger_at(
+        db,
         &[("SW-001-4.0-SL03", 1000), ("SW-001-4.0-AL02", 100)],
         Units::Perpetual,
     );
-    let key = unencrypted_key(dir.path());
+    let key = unencrypted_key(dir);
     let h = host(5);
     let start = Arc::new(Barrier::new(8));
     let workers: Vec<_> = (0..8)
@@ -26,7 +34,7 @@ fn eight_processes_asking_seven_of_a_hundred_issue_exactly_fourteen() {
                 db.clone(),
                 key.clone(),
                 h.clone(),
-                dir.path().to_path_buf(),
+                dir.to_path_buf(),
                 start.clone(),
             );
             std::thread::spawn(move || {
@@ -85,7 +93,7 @@ fn eight_processes_asking_seven_of_a_hundred_issue_exactly_fourteen() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 14, "distinct file ids");
-    let l = issuer::Ledger::open(&db).unwrap();
+    let l = open_db(&db);
     assert_eq!(
         l.verify_usage().unwrap(),
         vec![],
@@ -117,15 +125,13 @@ fn active_ids(db: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn updates_and_deactivations_racing_with_issues_keep_used_within_total() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = cli_ledger(
-        dir.path(),
+fn updates_racing_with_issues(dir: &Path, db: &Path) {
+    let db = cli_ledger_at(
+        db,
         &[("SW-001-4.0-SL03", 1000), ("SW-001-4.0-AL02", 60)],
         Units::Perpetual,
     );
-    let key = unencrypted_key(dir.path());
+    let key = unencrypted_key(dir);
     let (h, k) = (host(6), key.clone());
     let issue = move |db: &std::path::Path, out: &std::path::Path, q: u32| {
         let add = format!("SW-001-4.0-AL02={q}");
@@ -141,7 +147,7 @@ fn updates_and_deactivations_racing_with_issues_keep_used_within_total() {
         issuer(db, &flags.args())
     };
     for i in 0..4 {
-        let (code, _, err) = issue(&db, &dir.path().join(format!("seed{i}.i3lic")), 5);
+        let (code, _, err) = issue(&db, &dir.join(format!("seed{i}.i3lic")), 5);
         assert_eq!(code, Some(0), "{err}");
     }
     // A reader watching the counters while the writers race.
@@ -149,7 +155,7 @@ fn updates_and_deactivations_racing_with_issues_keep_used_within_total() {
     let watcher = {
         let (db, stop) = (db.clone(), stop.clone());
         std::thread::spawn(move || {
-            let l = issuer::Ledger::open(&db).unwrap();
+            let l = open_db(&db);
             let catalog = issuer::Catalog::built_in().unwrap();
             let mut looks = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -167,12 +173,7 @@ fn updates_and_deactivations_racing_with_issues_keep_used_within_total() {
     let start = Arc::new(Barrier::new(6));
     let workers: Vec<_> = (0..6)
         .map(|w| {
-            let (db, dir, start, key) = (
-                db.clone(),
-                dir.path().to_path_buf(),
-                start.clone(),
-                key.clone(),
-            );
+            let (db, dir, start, key) = (db.clone(), dir.to_path_buf(), start.clone(), key.clone());
             let issue = issue.clone();
             std::thread::spawn(move || {
                 start.wait();
@@ -230,7 +231,7 @@ fn updates_and_deactivations_racing_with_issues_keep_used_within_total() {
         "{codes:?}"
     );
 
-    let l = issuer::Ledger::open(&db).unwrap();
+    let l = open_db(&db);
     let catalog = issuer::Catalog::built_in().unwrap();
     assert_eq!(
         l.verify_usage().unwrap(),
@@ -261,7 +262,7 @@ fn updates_and_deactivations_racing_with_issues_keep_used_within_total() {
     let twice: i64 = l
         .raw_for_tests()
         .query_row(
-            "SELECT COUNT(*) FROM (SELECT supersedes FROM files WHERE supersedes IS NOT NULL GROUP BY supersedes HAVING COUNT(*) > 1)",
+            "SELECT COUNT(*) FROM (SELECT supersedes FROM files WHERE supersedes IS NOT NULL GROUP BY supersedes HAVING COUNT(*) > 1) AS twice",
             [],
             |r| r.get(0),
         )
@@ -277,15 +278,13 @@ fn updates_and_deactivations_racing_with_issues_keep_used_within_total() {
 /// existing `D/ms1.i3lic` before either has signed, but only one may take the name. The other
 /// never replaces it: it exits 4, and if it got as far as recording its file, it says so,
 /// naming the id and how to download it.
-#[test]
-fn two_processes_issuing_into_the_same_out_dir_never_replace_each_others_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = cli_ledger(dir.path(), &[("SW-001-4.0-MS01", 100)], Units::Perpetual);
-    let key = unencrypted_key(dir.path());
+fn two_issuing_into_one_folder(dir: &Path, db: &Path) {
+    let db = cli_ledger_at(db, &[("SW-001-4.0-MS01", 100)], Units::Perpetual);
+    let key = unencrypted_key(dir);
     let h = host(7);
     let mut recorded_losers = 0;
     for round in 0..8 {
-        let out_dir = dir.path().join(format!("round{round}"));
+        let out_dir = dir.join(format!("round{round}"));
         std::fs::create_dir(&out_dir).unwrap();
         let start = Arc::new(Barrier::new(2));
         let racers: Vec<_> = (0..2)
@@ -345,7 +344,7 @@ fn two_processes_issuing_into_the_same_out_dir_never_replace_each_others_file() 
         let target = out_dir.join("ms1.i3lic");
         assert!(loser.2.contains(target.to_str().unwrap()), "{loser:?}");
         assert!(loser.2.contains("never replaces"), "{loser:?}");
-        let l = issuer::Ledger::open(&db).unwrap();
+        let l = open_db(&db);
         // The file in place is the winner's, byte for byte.
         let winner_id = winners[0].1.split_whitespace().next().unwrap();
         assert_eq!(

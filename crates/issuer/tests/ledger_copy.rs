@@ -176,7 +176,8 @@ fn view(db: &Path, ids: &[String]) -> Vec<String> {
     for id in ids {
         v.push(ok(db, &["show", id, "--json"]));
     }
-    let l = Ledger::open_read_only(db).unwrap();
+    let at = issuer::location::LedgerLocation::parse(db.as_os_str()).unwrap();
+    let l = Ledger::open_read_only_at(&at).unwrap();
     v.push(format!("{:?}", l.portal_users().unwrap()));
     v.push(format!("{:?}", l.portal_token_user(&[8; 32]).unwrap()));
     v.push(format!("{:?}", l.portal_token_user(&[7; 32]).unwrap()));
@@ -219,6 +220,83 @@ fn a_copy_reads_as_its_source() {
     // The copy is a working ledger: it takes new changes, and its chain goes on.
     ok(&dst, &["account", "add", "Fabrikam"]);
     ok(&dst, &["audit", "verify"]);
+}
+
+/// SQLite into PostgreSQL and back into SQLite through `issuer ledger copy`: all three read
+/// the same, file for file and view for view; the PostgreSQL copy refuses a second copy into
+/// it (exit 20, left as it was) and takes new records after the copied ones.
+#[test]
+fn a_ledger_copied_into_postgres_and_back_reads_as_its_source() {
+    let Some(pg) = store_postgres::testing::fresh_database() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (src, ids) = full_ledger(dir.path());
+    let url = Path::new(&pg.url);
+    let o = run(&src, &["ledger", "copy", &pg.url]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("copied 100%: 3/3 files"), "{err}");
+    let back = dir.path().join("back.db");
+    let o = run(url, &["ledger", "copy", back.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("copied 100%: 3/3 files"), "{err}");
+    for id in &ids {
+        let bytes = download(&src, id);
+        assert_eq!(bytes, download(url, id), "file {id} on PostgreSQL");
+        assert_eq!(bytes, download(&back, id), "file {id} copied back");
+    }
+    let source = view(&src, &ids);
+    for (copy, what) in [
+        (view(url, &ids), "on PostgreSQL"),
+        (view(&back, &ids), "copied back"),
+    ] {
+        assert_eq!(copy.len(), source.len());
+        for (i, (a, b)) in source.iter().zip(&copy).enumerate() {
+            assert_eq!(a, b, "view {i}, {what}");
+        }
+    }
+    // A PostgreSQL target holding anything is refused and left as it was.
+    let before = (
+        ok(url, &["audit", "head"]),
+        ok(url, &["activity", "--active", "all", "--json"]),
+    );
+    let o = run(&back, &["ledger", "copy", &pg.url]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(20), "{err}");
+    assert!(err.contains("not empty"), "{err}");
+    let after = (
+        ok(url, &["audit", "head"]),
+        ok(url, &["activity", "--active", "all", "--json"]),
+    );
+    assert_eq!(before, after);
+    // New records take ids after the copied ones.
+    ok(url, &["account", "add", "Fabrikam"]);
+    ok(
+        url,
+        &["site", "add", "--account", "Fabrikam", "--name", "Main"],
+    );
+    cli_order(url, SL03, 2, Units::Perpetual);
+    let key = unencrypted_key(dir.path());
+    let (h, out) = (host(9), dir.path().join("new.i3lic"));
+    let flags = IssueFlags {
+        license_type: "production",
+        host_id: &h,
+        machine: "new",
+        server_part: SL03,
+        add: None,
+        key: key.to_str().unwrap(),
+        out: out.to_str().unwrap(),
+    };
+    let id = ok(url, &flags.args()).trim().to_string();
+    assert_eq!(download(url, &id), std::fs::read(&out).unwrap());
+    ok(url, &["audit", "verify"]);
+    assert_eq!(
+        open_db(url).verify_usage().unwrap(),
+        vec![],
+        "usage adds up after the copy and the new file"
+    );
 }
 
 #[test]
@@ -308,15 +386,23 @@ fn a_ledger_is_not_copied_into_itself() {
     ok(&src, &["audit", "verify"]);
 }
 
+/// A target URL of another scheme is a usage error (exit 2); a PostgreSQL target whose server
+/// does not answer is exit 4 naming it without its password. Neither creates anything.
 #[test]
-fn a_postgres_or_other_url_target_is_a_usage_error_and_creates_nothing() {
+fn an_other_url_target_is_a_usage_error_and_an_unreachable_postgres_one_exit_4() {
     let dir = tempfile::tempdir().unwrap();
     let src = cli_ledger(dir.path(), &[], Units::Perpetual);
-    for url in ["postgres://u:secret@db.example/l", "mysql://db.example/l"] {
+    for (url, code) in [
+        ("mysql://u:secret@db.example/l", 2),
+        ("http://u:secret@db.example/l", 2),
+        ("postgres://u:secret@127.0.0.1:1/l", 4),
+    ] {
         let o = run(&src, &["ledger", "copy", url]);
-        assert_eq!(o.status.code(), Some(2), "{url}");
         let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(code), "{url}: {err}");
+        assert!(err.contains("u:***@"), "{err}");
         assert!(!err.contains("secret"), "{err}");
+        assert!(!String::from_utf8_lossy(&o.stdout).contains("secret"));
     }
     let mut names: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()

@@ -44,9 +44,9 @@ pub struct AppState {
     writer: Mutex<Ledger>,
     readers: Vec<Mutex<Reader>>,
     next_reader: AtomicUsize,
-    /// Whether a read may run right on the async thread that asks for it: on SQLite (a
-    /// read of a local file); never on PostgreSQL, whose client blocks on the network (and
-    /// refuses to run inside the async runtime).
+    /// Whether a read may run on the async thread that asked for it: an SQLite read takes
+    /// well under a millisecond. PostgreSQL's client blocks on a runtime of its own, which
+    /// may not run on an async thread (and its reads wait for the network anyway).
     inline_reads: bool,
     /// The product catalog.
     pub catalog: Catalog,
@@ -129,9 +129,10 @@ impl AppState {
     }
 
     /// Run a read on one of the readers, in one read transaction (every query of it sees
-    /// the same state of the ledger): on SQLite, right here when one is free (a page's reads
-    /// take well under a millisecond, less than handing them to another thread costs), else
-    /// (and always on PostgreSQL) on a blocking thread that waits for one.
+    /// the same state of the ledger): right here when one is free (a page's reads take well
+    /// under a millisecond, less than handing them to another thread costs), else on a
+    /// blocking thread that waits for one. On PostgreSQL a free reader runs as a change does
+    /// ([`AppState::write`]: this thread, its async work moved elsewhere).
     pub async fn read<T, F>(self: &Arc<Self>, f: F) -> Result<T, PortalError>
     where
         T: Send + 'static,
@@ -149,17 +150,19 @@ impl AppState {
         F: FnOnce(&Ledger, &mut Kept, &Catalog) -> Result<T, PortalError> + Send + 'static,
     {
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
-        let f = if !self.inline_reads {
-            f
-        } else {
+        {
             let free = (0..self.readers.len())
                 .map(|i| (start + i) % self.readers.len())
                 .find_map(|k| self.readers[k].try_lock().ok());
             match free {
-                Some(mut r) => return r.run(&self.catalog, f),
-                None => f,
+                Some(mut r) if self.inline_reads => return r.run(&self.catalog, f),
+                Some(mut r) if multi_threaded() => {
+                    return tokio::task::block_in_place(|| r.run(&self.catalog, f));
+                }
+                // No free reader (or none may run here): a blocking thread waits for one.
+                _ => {}
             }
-        };
+        }
         let me = self.clone();
         tokio::task::spawn_blocking(move || {
             let n = me.next_reader.fetch_add(1, Ordering::Relaxed) % me.readers.len();
@@ -185,9 +188,7 @@ impl AppState {
         // moving this thread's other work to another thread while it waits for the disk (no
         // hand-off to a blocking thread and back in the request's way); elsewhere (a test's
         // single-threaded runtime) on a blocking thread.
-        if tokio::runtime::Handle::current().runtime_flavor()
-            == tokio::runtime::RuntimeFlavor::MultiThread
-        {
+        if multi_threaded() {
             // A panic is an internal error of this request, as on a blocking thread.
             return tokio::task::block_in_place(|| {
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
@@ -198,6 +199,12 @@ impl AppState {
             .await
             .map_err(PortalError::internal)?
     }
+}
+
+/// Whether this runs on a multi-threaded runtime (the server's), where a blocking call may
+/// run right on the async thread through `block_in_place`.
+fn multi_threaded() -> bool {
+    tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
 }
 
 /// A reader of the ledger and what it keeps of its last reads.

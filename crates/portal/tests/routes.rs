@@ -12,9 +12,10 @@ use serde_json::json;
 type FormCase<'a> = (String, Vec<(&'a str, &'a str)>, u16);
 
 fn summary_of(p: &Portal, account: &str) -> issuer::Summary {
-    p.ledger()
-        .summary(&issuer::Catalog::built_in().unwrap(), account, None)
-        .unwrap()
+    p.on_ledger(|l| {
+        l.summary(&issuer::Catalog::built_in().unwrap(), account, None)
+            .unwrap()
+    })
 }
 
 fn verify_download(p: &Portal, bytes: &[u8], host_id: &str) -> verify::License {
@@ -62,7 +63,7 @@ async fn certified_customer_story_through_the_api() {
     assert_eq!(d.header("cache-control").as_deref(), Some("no-store"));
     assert_eq!(
         d.body,
-        p.ledger().file_bytes(&id).unwrap(),
+        p.on_ledger(|l| l.file_bytes(&id).unwrap()),
         "the recorded bytes"
     );
     let lic = verify_download(&p, &d.body, &host(1));
@@ -133,7 +134,7 @@ async fn certified_customer_story_through_the_api() {
 
     // Refusals: each changes nothing.
     let before = summary_of(&p, "Contoso");
-    let audit_before = p.ledger().audit_head().unwrap();
+    let audit_before = p.on_ledger(|l| l.audit_head().unwrap());
     let cases = [
         (
             production(&host(4), "big", &[("SW-001-4.0-AL02", 1000)]),
@@ -173,15 +174,13 @@ async fn certified_customer_story_through_the_api() {
     assert_eq!(fab.status, 404, "another account's resources answer 404");
     assert_eq!(summary_of(&p, "Contoso"), before, "nothing changed");
     assert_eq!(
-        p.ledger().audit_head().unwrap(),
+        p.on_ledger(|l| l.audit_head().unwrap()),
         audit_before,
         "no audit row either"
     );
     // Every change is in the audit log with the portal user.
     let actors: Vec<String> = p
-        .ledger()
-        .audit_log(None, None)
-        .unwrap()
+        .on_ledger(|l| l.audit_log(None, None).unwrap())
         .into_iter()
         .filter(|r| r.action.starts_with("file."))
         .map(|r| r.actor)
@@ -271,7 +270,7 @@ async fn authorization_matrix() {
         ("plain@contoso.example", false, false),
         ("pat@partner.example", true, false),
     ];
-    let audit_before = p.ledger().audit_head().unwrap();
+    let audit_before = p.on_ledger(|l| l.audit_head().unwrap());
     for &(email, may, sees_other) in roles {
         let t = p.token(email);
         let (cookie, csrf) = p.login(email).await;
@@ -1595,8 +1594,8 @@ async fn kept_pages_follow_every_change_to_the_ledger() {
     };
     assert!(!views(summary.clone()).await.contains("SW-001-4.0-PL04"));
     // A change by another connection, as an `issuer` command beside the portal makes it.
-    p.ledger()
-        .add_order(
+    p.on_ledger(|l| {
+        l.add_order(
             &issuer::Catalog::built_in().unwrap(),
             "Contoso",
             "SW-001-4.0-PL04",
@@ -1604,7 +1603,8 @@ async fn kept_pages_follow_every_change_to_the_ledger() {
             true,
             "issuer-cli",
         )
-        .unwrap();
+        .unwrap()
+    });
     for _ in 0..2 * portal::service::READERS {
         let r = p.get(&summary, Some(&c)).await;
         assert!(
@@ -1630,9 +1630,10 @@ async fn kept_pages_follow_every_change_to_the_ledger() {
         listed.contains(&format!("/files/{id}/deactivate")),
         "{listed}"
     );
-    p.ledger()
-        .deactivate(&id, "issuer-cli", format::Timestamp::now())
-        .unwrap();
+    p.on_ledger(|l| {
+        l.deactivate(&id, "issuer-cli", format::Timestamp::now())
+            .unwrap()
+    });
     for _ in 0..2 * portal::service::READERS {
         let r = p.get(&activity, Some(&c)).await;
         assert!(
@@ -1677,9 +1678,10 @@ async fn kept_pages_follow_every_change_to_the_ledger() {
     }
 
     // A user disabled from outside the portal is sent to the login page at once.
-    p.ledger()
-        .set_portal_user_active("cert@contoso.example", false, "t")
-        .unwrap();
+    p.on_ledger(|l| {
+        l.set_portal_user_active("cert@contoso.example", false, "t")
+            .unwrap()
+    });
     for page in [&summary, &activity] {
         for _ in 0..2 * portal::service::READERS {
             let r = p.get(page, Some(&c)).await;
@@ -1736,17 +1738,18 @@ async fn files_asked_for_together_are_each_issued_or_refused_alone() {
     assert_eq!(status[5], 201, "{}", answers[5].text());
     for a in answers.iter().filter(|a| a.status == 201) {
         let id = a.json()["id"].as_str().unwrap().to_string();
-        assert!(p.ledger().file_bytes(&id).is_ok());
+        assert!(p.on_ledger(|l| l.file_bytes(&id).is_ok()));
     }
-    let l = p.ledger();
-    assert!(l.verify_usage().unwrap().is_empty());
-    assert_eq!(
-        l.activity(&issuer::ActivityFilter::default())
-            .unwrap()
-            .len(),
-        3,
-        "two files for Contoso, one for Fabrikam"
-    );
+    let (usage, files) = p.on_ledger(|l| {
+        (
+            l.verify_usage().unwrap(),
+            l.activity(&issuer::ActivityFilter::default())
+                .unwrap()
+                .len(),
+        )
+    });
+    assert!(usage.is_empty());
+    assert_eq!(files, 3, "two files for Contoso, one for Fabrikam");
 }
 
 /// A file issued through the API with the site and part numbers in another case is signed
@@ -1766,7 +1769,7 @@ async fn names_typed_in_another_case_are_signed_as_recorded() {
     let id = r.json()["id"].as_str().unwrap().to_string();
     let cat = issuer::Catalog::built_in().unwrap();
     let items = |id: &str| {
-        let d = p.ledger().show(&cat, id).unwrap();
+        let d = p.on_ledger(|l| l.show(&cat, id).unwrap());
         let a = d.activation;
         assert_eq!(
             (a.sold_to.as_str(), a.install_site.as_str()),
@@ -1793,3 +1796,17 @@ async fn names_typed_in_another_case_are_signed_as_recorded() {
     let new_id = u.json()["id"].as_str().unwrap().to_string();
     assert_eq!(items(&new_id), [(sl03(), 1), (al02(), 6)]);
 }
+
+postgres_too!(
+    certified_customer_story_through_the_api,
+    activation_file_requests_are_numbered_answered_and_kept,
+    sessions_are_fixation_safe_and_end_at_logout,
+    login_throttling_counts_failures_per_client_and_account,
+    forms_without_exactly_one_token_answer_the_stale_form_page,
+    every_api_error_is_json,
+    answers_carry_security_headers_and_bodies_are_bounded,
+    the_host_id_check_explains_typos,
+    kept_pages_follow_every_change_to_the_ledger,
+    files_asked_for_together_are_each_issued_or_refused_alone,
+    names_typed_in_another_case_are_signed_as_recorded,
+);

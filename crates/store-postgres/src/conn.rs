@@ -16,7 +16,7 @@ pub(crate) const WRITER_WAIT: &str = "60s";
 
 /// A connection to one store on a PostgreSQL server.
 pub(crate) struct PgConnection {
-    /// `None` only once dropped (see the `Drop` impl).
+    /// `None` only while the connection is being dropped.
     client: RefCell<Option<Client>>,
     /// Translated and prepared statements, by their portable SQL.
     statements: RefCell<HashMap<String, Statement>>,
@@ -45,23 +45,6 @@ fn busy_client() -> Error {
     )
 }
 
-impl Drop for PgConnection {
-    fn drop(&mut self) {
-        // The client closes its connection by running its own runtime, which panics on a
-        // thread of another tokio runtime (a connection dropped in an async handler or when
-        // a server shuts down): there it is closed on a thread of its own.
-        if let Some(client) = self.client.get_mut().take() {
-            if tokio::runtime::Handle::try_current().is_ok() {
-                let _ = std::thread::Builder::new()
-                    .name("i3lic-pg-close".into())
-                    .spawn(move || drop(client));
-            } else {
-                drop(client);
-            }
-        }
-    }
-}
-
 impl PgConnection {
     pub(crate) fn new(client: Client, what: &str, access: Access, target: Target) -> PgConnection {
         PgConnection {
@@ -76,8 +59,7 @@ impl PgConnection {
 
     fn client(&self) -> Result<std::cell::RefMut<'_, Client>> {
         let c = self.client.try_borrow_mut().map_err(|_| busy_client())?;
-        std::cell::RefMut::filter_map(c, Option::as_mut)
-            .map_err(|_| Error::new(ErrorKind::Other, "the connection is closed"))
+        std::cell::RefMut::filter_map(c, Option::as_mut).map_err(|_| busy_client())
     }
 
     pub(crate) fn fail(&self, e: &postgres::Error, doing: &str) -> Error {
@@ -275,7 +257,7 @@ impl Transaction for PgWrite<'_> {
     fn commit(mut self: Box<Self>) -> Result<()> {
         self.conn.batch(
             "UPDATE i3lic_store SET changes = changes + 1 WHERE id = 1",
-            "counting the change",
+            "committing",
         )?;
         self.done = true;
         let r = self.conn.batch("COMMIT", "committing");
@@ -284,6 +266,17 @@ impl Transaction for PgWrite<'_> {
             self.conn.rollback();
         }
         r
+    }
+}
+
+impl Drop for PgConnection {
+    fn drop(&mut self) {
+        // The client closes by blocking on a runtime of its own, which panics on a thread that
+        // drives an async runtime (a server dropping its state there): close it on a thread
+        // of its own.
+        if let Some(client) = self.client.get_mut().take() {
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
     }
 }
 

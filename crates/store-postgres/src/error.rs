@@ -52,6 +52,11 @@ pub(crate) const CONNECTING: &str = "connecting";
 /// "running a statement").
 pub(crate) fn map(e: &postgres::Error, doing: &str, target: &Target) -> Error {
     let (kind, message) = classify(e, doing, target);
+    // A failure to connect is what opening the store means; the caller says "opening ...".
+    let message = match message.strip_prefix("connecting: ") {
+        Some(rest) if doing == CONNECTING => rest.to_owned(),
+        _ => message,
+    };
     Error::new(kind, target.scrub(message))
 }
 
@@ -112,10 +117,12 @@ fn classify(e: &postgres::Error, doing: &str, target: &Target) -> (ErrorKind, St
                 ),
             );
         }
-        let what = if io.kind() == std::io::ErrorKind::TimedOut {
-            "timed out".to_owned()
-        } else {
-            io.to_string()
+        let what = match io.kind() {
+            std::io::ErrorKind::TimedOut => "timed out".to_owned(),
+            std::io::ErrorKind::ConnectionRefused => {
+                "connection refused (is the server running, on that port?)".to_owned()
+            }
+            _ => io.to_string(),
         };
         return (
             ErrorKind::Io,

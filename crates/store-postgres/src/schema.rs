@@ -41,9 +41,11 @@ fn look(conn: &PgConnection, schema: &Schema) -> Result<Found> {
         |r| r.get(0),
     )?;
     if !has_ours {
-        return Ok(Found::NotOurs(format!(
-            "{tables} tables, none of them i3lic_store"
-        )));
+        let tables = match tables {
+            1 => "its one table is not i3lic_store".to_owned(),
+            n => format!("{n} tables, none of them i3lic_store"),
+        };
+        return Ok(Found::NotOurs(tables));
     }
     let row: Option<(String, i64)> = conn
         .query_row(
@@ -71,7 +73,8 @@ fn not_ours(conn: &PgConnection, schema: &Schema, why: &str) -> Error {
 
 fn newer(version: i64, schema: &Schema) -> Error {
     foreign(format!(
-        "the {} has schema version {version}; this build reads version {}",
+        "the {} has schema version {version}; this build reads version {}: a newer release of \
+         i3lic made it, and only such a release can use it",
         schema.what,
         schema.version()
     ))

@@ -67,7 +67,8 @@ fn check_version(conn: &rusqlite::Connection, schema: &Schema, v: i64) -> Result
         v => Err(Error::new(
             ErrorKind::Foreign,
             format!(
-                "schema version {v}; this build reads version {}",
+                "schema version {v}; this build reads version {}: a newer release of i3lic \
+                 made it, and only such a release can use it",
                 schema.version()
             ),
         )

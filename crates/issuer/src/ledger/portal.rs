@@ -464,7 +464,7 @@ impl Ledger {
         let now = Timestamp::now().unix();
         let tx = self.db.begin_write()?;
         let exists: bool = tx.query_row(
-            "SELECT EXISTS(SELECT 1 FROM portal_users WHERE email = ?1)",
+            "SELECT EXISTS(SELECT 1 FROM portal_users WHERE nocase(email) = nocase(?1))",
             [email],
             |r| r.get(0),
         )?;
@@ -529,7 +529,7 @@ impl Ledger {
         email: &str,
     ) -> Result<Option<(PortalUser, String)>, IssuerError> {
         let mut st = self.db.prepare_cached(&format!(
-            "SELECT {USER_COLUMNS}, password_hash FROM portal_users WHERE email = ?1"
+            "SELECT {USER_COLUMNS}, password_hash FROM portal_users WHERE nocase(email) = nocase(?1)"
         ))?;
         Ok(st
             .query_row([email], |r| Ok((user_row(self.tx(), r)?, r.get(6)?)))
@@ -546,7 +546,7 @@ impl Ledger {
 
     fn portal_user_id(conn: &dyn Tx, email: &str) -> Result<(i64, bool), IssuerError> {
         conn.query_row(
-            "SELECT id, active FROM portal_users WHERE email = ?1",
+            "SELECT id, active FROM portal_users WHERE nocase(email) = nocase(?1)",
             [email],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )

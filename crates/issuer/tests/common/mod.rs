@@ -67,6 +67,12 @@ pub fn open(dir: &Path) -> Ledger {
     Ledger::open_at(&location(dir)).expect("open ledger")
 }
 
+/// Open the ledger `--db` would name for `db` (a file path or a `postgres://` URL).
+pub fn open_db(db: &Path) -> Ledger {
+    let at = LedgerLocation::parse(db.as_os_str()).expect("a ledger location");
+    Ledger::open_at(&at).expect("open ledger")
+}
+
 /// Run a test body with its ledger on a fresh PostgreSQL database (dropped afterwards).
 /// Without a server (`I3LIC_TEST_POSTGRES` unset, outside CI) the body is skipped with one
 /// line saying why; in CI that is a failure.
@@ -103,6 +109,54 @@ macro_rules! postgres_too {
             )*
         }
     };
+}
+
+/// Run `body(dir, db)` with a fresh folder `dir` and the ledger `dir/ledger.db`: `db` is what
+/// `--db` is given (the helpers of the `issuer` binary take it as a path).
+pub fn cli_on_sqlite(body: impl FnOnce(&Path, &Path)) {
+    let dir = tempfile::tempdir().unwrap();
+    body(dir.path(), &dir.path().join("ledger.db"));
+}
+
+/// [`cli_on_sqlite`] with the ledger on a fresh PostgreSQL database (`db` is its URL); skipped
+/// as [`on_postgres`] says without a server.
+pub fn cli_on_postgres(body: impl FnOnce(&Path, &Path)) {
+    let Some(db) = store_postgres::testing::fresh_database() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    body(dir.path(), Path::new(&db.url));
+}
+
+/// Tests through the `issuer` binary on both engines: `cli_on_both!(name => body, ...)` makes
+/// a test `name` running `body(dir, db)` on SQLite ([`cli_on_sqlite`]) and one of the same
+/// name in a module `postgres` running it on PostgreSQL ([`cli_on_postgres`]).
+#[macro_export]
+macro_rules! cli_on_both {
+    ($($name:ident => $body:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                $crate::common::cli_on_sqlite($body);
+            }
+        )*
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    $crate::common::cli_on_postgres(super::$body);
+                }
+            )*
+        }
+    };
+}
+
+/// Whether `db` (as `--db` takes it) is a PostgreSQL URL.
+pub fn is_postgres(db: &Path) -> bool {
+    matches!(
+        LedgerLocation::parse(db.as_os_str()),
+        Ok(LedgerLocation::Postgres(_))
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -268,7 +322,12 @@ pub fn cli_order(db: &Path, part: &str, quantity: u32, units: Units) {
 /// Through the CLI, `dir/ledger.db` with account "Contoso", site "HQ" (no details) and
 /// `orders`, in the order given. Returns the ledger's path.
 pub fn cli_ledger(dir: &Path, orders: &[(&str, u32)], units: Units) -> PathBuf {
-    let db = dir.join("ledger.db");
+    cli_ledger_at(&dir.join("ledger.db"), orders, units)
+}
+
+/// [`cli_ledger`] at `db`: a file path or a `postgres://` URL (what `--db` takes).
+pub fn cli_ledger_at(db: &Path, orders: &[(&str, u32)], units: Units) -> PathBuf {
+    let db = db.to_path_buf();
     ok(&db, &["account", "add", "Contoso"]);
     ok(
         &db,

@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use format::SecretKey;
 use hostid::{Components, HostId};
+use issuer::location::LedgerLocation;
 use issuer::{Catalog, Ledger, Role, SiteDetails};
 use portal::service::{AppState, Config};
 use tower::ServiceExt;
@@ -24,11 +25,64 @@ pub const USERS: &[(&str, Role, bool, &[&str])] = &[
     ("fab@fabrikam.example", Role::Customer, true, &["Fabrikam"]),
 ];
 
+thread_local! {
+    /// The PostgreSQL ledger of the running test ([`on_postgres`]); `None`: an SQLite file.
+    static POSTGRES: std::cell::RefCell<Option<LedgerLocation>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Run `f` on a thread of its own: PostgreSQL's client blocks on a runtime of its own, which
+/// it may not do on a thread that drives the test's async runtime.
+pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| match s.spawn(f).join() {
+        Ok(v) => v,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+/// Run a test with its portal's ledger on a fresh PostgreSQL database (dropped afterwards);
+/// without a server (`I3LIC_TEST_POSTGRES` unset, outside CI) skipped with one line, in CI a
+/// failure.
+pub fn on_postgres(test: impl FnOnce()) {
+    let Some(db) = store_postgres::testing::fresh_database() else {
+        return;
+    };
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            POSTGRES.with(|p| *p.borrow_mut() = None);
+        }
+    }
+    let at = LedgerLocation::parse(std::ffi::OsStr::new(&db.url)).expect("a postgres URL");
+    POSTGRES.with(|p| *p.borrow_mut() = Some(at));
+    let _reset = Reset;
+    test();
+    drop(db);
+}
+
+/// The same route tests again with the ledger on PostgreSQL: `postgres_too!(name, ...)` makes
+/// a module `postgres` with a test of each name running the SQLite test on a fresh database
+/// ([`on_postgres`]). Their bodies reach the ledger through [`Portal::on_ledger`].
+#[macro_export]
+macro_rules! postgres_too {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    $crate::common::on_postgres(super::$name);
+                }
+            )*
+        }
+    };
+}
+
 pub struct Portal {
     pub app: axum::Router,
     pub state: Arc<AppState>,
     pub dir: tempfile::TempDir,
     pub key: SecretKey,
+    /// Where the ledger is: `dir/ledger.db`, or a PostgreSQL database ([`on_postgres`]).
+    pub location: LedgerLocation,
     /// Account ids.
     pub contoso: i64,
     pub fabrikam: i64,
@@ -80,10 +134,16 @@ impl Portal {
     /// A portal started with this configuration.
     pub fn with_config(config: Config) -> Portal {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ledger.db");
+        let path = POSTGRES
+            .with(|p| p.borrow().clone())
+            .unwrap_or_else(|| LedgerLocation::Sqlite(dir.path().join("ledger.db")));
+        off_runtime(|| Portal::set_up(dir, path, config))
+    }
+
+    fn set_up(dir: tempfile::TempDir, path: LedgerLocation, config: Config) -> Portal {
         let catalog = Catalog::built_in().unwrap();
         {
-            let mut l = Ledger::open(&path).unwrap();
+            let mut l = Ledger::open_at(&path).unwrap();
             for (a, site) in [("Contoso", "HQ"), ("Fabrikam", "Main")] {
                 l.add_account(a, "t").unwrap();
                 l.add_site(a, site, &SiteDetails::default(), "t").unwrap();
@@ -112,7 +172,7 @@ impl Portal {
         let key2 = SecretKey::from_seed(&key.seed());
         let state = Arc::new(AppState::open(&path, catalog, key2, config).unwrap());
         let (contoso, fabrikam) = {
-            let l = Ledger::open(&path).unwrap();
+            let l = Ledger::open_at(&path).unwrap();
             let refs = l.account_refs().unwrap();
             let id = |n: &str| refs.iter().find(|a| a.name == n).unwrap().id;
             (id("Contoso"), id("Fabrikam"))
@@ -122,13 +182,21 @@ impl Portal {
             state,
             dir,
             key,
+            location: path,
             contoso,
             fabrikam,
         }
     }
 
+    /// The portal's ledger, opened again (SQLite; on PostgreSQL use [`Portal::on_ledger`]).
     pub fn ledger(&self) -> Ledger {
-        Ledger::open(&self.dir.path().join("ledger.db")).unwrap()
+        Ledger::open_at(&self.location).unwrap()
+    }
+
+    /// Run `f` on the portal's ledger, opened again on a thread of its own ([`off_runtime`]):
+    /// what a test does to the ledger beside the portal, on either engine.
+    pub fn on_ledger<T: Send>(&self, f: impl FnOnce(&mut Ledger) -> T + Send) -> T {
+        off_runtime(|| f(&mut self.ledger()))
     }
 
     pub async fn call(&self, req: Request<Body>) -> Answer {
@@ -198,9 +266,7 @@ impl Portal {
     /// An API token for a user.
     pub fn token(&self, email: &str) -> String {
         let (t, d) = portal::auth::new_token();
-        self.ledger()
-            .add_portal_token(email, &d, "test", "t")
-            .unwrap();
+        self.on_ledger(|l| l.add_portal_token(email, &d, "test", "t").unwrap());
         t
     }
 
