@@ -125,7 +125,7 @@ pub enum AllocError {
     },
     /// The store's database failed (locked for longer than the busy timeout, disk full, ...).
     #[error("allocation store: {0}")]
-    Store(#[from] rusqlite::Error),
+    Store(#[from] store::Error),
     /// The file at the store path is not an allocation store (another program's database,
     /// a newer schema, or damaged). It is left as it is.
     #[error("{} is not a usable allocation store: {reason}", path.display())]

@@ -248,7 +248,7 @@ mod identity;
 mod in_use;
 mod model;
 mod rules;
-mod store;
+mod storage;
 
 pub use allocator::Allocator;
 pub use error::{AllocError, Entity, RuleKind};
@@ -258,4 +258,6 @@ pub use identity::{
 };
 pub use in_use::{Deallocation, InUse};
 pub use model::*;
-pub use store::{default_store_path, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA_VERSION};
+pub use storage::{
+    default_store_path, StoreLocation, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA_VERSION,
+};
