@@ -243,6 +243,7 @@
 #![deny(missing_docs)]
 
 mod allocator;
+mod copy;
 mod error;
 mod identity;
 mod in_use;
@@ -251,6 +252,7 @@ mod rules;
 mod storage;
 
 pub use allocator::Allocator;
+pub use copy::{copy_store, CopyReport};
 pub use error::{AllocError, Entity, RuleKind};
 pub use identity::{
     AcceptedLineage, LogEntry, StoreIdentity, TrustedKey, CLOCK_TOLERANCE_SECS, MAX_LINEAGES,

@@ -97,15 +97,24 @@ CREATE TABLE configured_counts (
     PRIMARY KEY (key, pool)
 );
 
--- Add `d` to a counter (created at `d` when missing).
+-- Add `d` to a counter (created at `d` when missing and `d` is positive: the row an
+-- INSERT proposes is checked before its conflict is, so a negative one never is).
 CREATE FUNCTION i3la_count(tbl TEXT, k TEXT, p TEXT, d BIGINT) RETURNS VOID LANGUAGE plpgsql AS $$
 BEGIN
     IF tbl = 'usage' THEN
-        INSERT INTO usage_counts (key, pool, n) VALUES (k, p, d)
-            ON CONFLICT (key, pool) DO UPDATE SET n = usage_counts.n + d;
+        IF d >= 0 THEN
+            INSERT INTO usage_counts (key, pool, n) VALUES (k, p, d)
+                ON CONFLICT (key, pool) DO UPDATE SET n = usage_counts.n + d;
+        ELSE
+            UPDATE usage_counts SET n = n + d WHERE key = k AND pool = p;
+        END IF;
     ELSE
-        INSERT INTO configured_counts (key, pool, n) VALUES (k, p, d)
-            ON CONFLICT (key, pool) DO UPDATE SET n = configured_counts.n + d;
+        IF d >= 0 THEN
+            INSERT INTO configured_counts (key, pool, n) VALUES (k, p, d)
+                ON CONFLICT (key, pool) DO UPDATE SET n = configured_counts.n + d;
+        ELSE
+            UPDATE configured_counts SET n = n + d WHERE key = k AND pool = p;
+        END IF;
     END IF;
 END $$;
 
