@@ -331,9 +331,11 @@ fn expired_file() -> String {
 #[test]
 fn a_clock_set_back_beyond_the_tolerance_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("alloc.db");
+    let path = location(dir.path());
     let now = Timestamp::now();
-    let at = |t: Timestamp| Allocator::open(&path, verifier().at(t)).unwrap();
+    let at = |t: Timestamp| {
+        Allocator::open_at(&path, verifier().at(t), Arc::new(allocation::SystemClock)).unwrap()
+    };
     // Loaded while it was valid (two days ago).
     at(now.plus_days(-2))
         .load(expired_file().as_bytes())
@@ -509,9 +511,11 @@ fn retarget_takes_one_or_two_hosts_and_at_least_one_key_and_check_sees_a_wrong_s
 #[test]
 fn a_heartbeat_is_refused_once_the_file_expired_or_the_clock_was_set_back() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("alloc.db");
+    let path = location(dir.path());
     let now = Timestamp::now();
-    let at = |t: Timestamp| Allocator::open(&path, verifier().at(t)).unwrap();
+    let at = |t: Timestamp| {
+        Allocator::open_at(&path, verifier().at(t), Arc::new(allocation::SystemClock)).unwrap()
+    };
     let then = at(now.plus_days(-2));
     then.load(expired_file().as_bytes()).unwrap();
     then.add_user("alice", Method::Assignable, None).unwrap();
@@ -559,3 +563,9 @@ fn a_file_is_checked_with_the_whole_key_the_store_holds() {
         "{e}"
     );
 }
+
+postgres_too!(
+    an_older_generation_stays_refused_after_a_load_of_another_lineage,
+    a_clock_set_back_beyond_the_tolerance_is_refused,
+    a_heartbeat_is_refused_once_the_file_expired_or_the_clock_was_set_back,
+);

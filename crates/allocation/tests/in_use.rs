@@ -318,3 +318,11 @@ fn licadmin_deallocate_refuses_a_license_in_use_unless_forced() {
     assert_eq!(code, 22, "no Basic Station on desk-1 any more: {out}");
     assert_eq!(run(&["check"]).1, "consistent\n");
 }
+
+postgres_too!(
+    a_stations_basic_station_is_not_taken_from_a_logged_on_user,
+    a_logged_on_users_client_access_is_not_taken_from_her,
+    a_forced_deallocation_refused_by_a_rule_leaves_the_session,
+    a_concurrent_users_configured_key_may_go_while_the_session_keeps_what_it_acquired,
+    removing_or_disabling_a_logged_on_holder_ends_its_session,
+);
