@@ -9,7 +9,7 @@ mod common;
 use allocation::{AllocError, Deallocation, InUse, Method, Place, StationKind, Target};
 use common::*;
 use format::Rules;
-use rusqlite::Connection;
+use store::TxExt as _;
 
 fn at(s: &str) -> Place {
     Place::Station(s.into())
@@ -193,7 +193,7 @@ fn check_and_compliance_find_a_session_running_on_licenses_nobody_holds() {
     let a = &env.alloc;
     a.login("alice", at("desk-1"), None).unwrap();
     assert!(a.check().unwrap().is_empty());
-    let c = Connection::open(env.path()).unwrap();
+    let c = store_sqlite::open_raw(env.path()).unwrap();
     c.execute_batch(&format!(
         "UPDATE station_grants SET station_id = (SELECT id FROM stations WHERE name = 'desk-2')
              WHERE key = '{BASIC}';

@@ -5,6 +5,7 @@ mod common;
 use allocation::{AllocError, Method, Place, Pool, RuleKind, StationKind, Target, UserFilter};
 use common::*;
 use format::{Holder, Rules};
+use store::TxExt as _;
 
 fn code(e: &AllocError) -> i32 {
     e.exit_code()
@@ -919,7 +920,7 @@ fn the_stored_file_is_reverified_on_open() {
 fn another_programs_database_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("other.db");
-    let c = rusqlite::Connection::open(&p).unwrap();
+    let c = store_sqlite::open_raw(&p).unwrap();
     c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
         .unwrap();
     drop(c);
