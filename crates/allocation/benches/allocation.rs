@@ -24,7 +24,7 @@ use format::{
     sign, Activation, Chain, FileId, Host, LicenseCount, LicenseType, SecretKey, Timestamp,
 };
 use hostid::{Components, HostId};
-use rusqlite::{params, Connection, TransactionBehavior};
+use store::{params, Connection, TxExt as _};
 use verify::{HostSource, TrustStore, Verifier};
 
 const KEYS: [&str; 5] = [
@@ -117,11 +117,11 @@ fn fresh(path: &Path) -> Allocator {
 }
 
 /// A bare file with the store's durability: WAL, synchronous FULL, BEGIN IMMEDIATE.
-fn bare(path: &Path) -> Connection {
+fn bare(path: &Path) -> Box<dyn Connection> {
     for ext in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
     }
-    let c = Connection::open(path).unwrap();
+    let c = store_sqlite::open_raw(path).unwrap();
     let _: String = c
         .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
         .unwrap();
@@ -132,10 +132,8 @@ fn bare(path: &Path) -> Connection {
     c
 }
 
-fn bare_tx(c: &mut Connection, i: u64) {
-    let tx = c
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .unwrap();
+fn bare_tx(c: &mut Box<dyn Connection>, i: u64) {
+    let tx = c.begin_write().unwrap();
     tx.execute(
         "INSERT OR REPLACE INTO t (id, v) VALUES (?1, ?2)",
         params![i as i64 % 1000, "0123456789abcdef0123456789abcdef"],
@@ -185,8 +183,8 @@ fn sequence(c: &mut Criterion) {
     if !template.exists() {
         let a = fresh(&dir.join("sequence-build.db"));
         drop(a);
-        let mut conn = Connection::open(dir.join("sequence-build.db")).unwrap();
-        let tx = conn.transaction().unwrap();
+        let mut conn = store_sqlite::open_raw(dir.join("sequence-build.db")).unwrap();
+        let tx = conn.begin_write().unwrap();
         for i in 0..n {
             tx.execute(
                 "INSERT INTO users (id, name, method) VALUES (?1, ?2, 'concurrent')",
@@ -257,8 +255,8 @@ fn large(c: &mut Criterion) {
     if !path.exists() {
         let build = dir.join("large-build.db");
         drop(fresh(&build));
-        let mut conn = Connection::open(&build).unwrap();
-        let tx = conn.transaction().unwrap();
+        let mut conn = store_sqlite::open_raw(&build).unwrap();
+        let tx = conn.begin_write().unwrap();
         for i in 0..USERS {
             let method = if i % 2 == 0 {
                 "assignable"
@@ -326,13 +324,11 @@ fn large(c: &mut Criterion) {
     g.bench_function("check_compliance", |b| {
         b.iter(|| assert!(a.check_compliance().unwrap().is_empty()))
     });
-    let conn = Connection::open(&path).unwrap();
+    let conn = store_sqlite::open_raw(&path).unwrap();
     g.bench_function("bare_count", |b| {
         b.iter(|| {
-            conn.query_row("SELECT COUNT(*) FROM user_grants", [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .unwrap()
+            conn.query_row("SELECT COUNT(*) FROM user_grants", [], |r| r.get::<i64>(0))
+                .unwrap()
         })
     });
     g.bench_function("bare_count_all", |b| {
@@ -342,7 +338,7 @@ fn large(c: &mut Criterion) {
                       + (SELECT COUNT(*) FROM user_grants) + (SELECT COUNT(*) FROM station_grants)
                       + (SELECT COUNT(*) FROM sessions) + (SELECT COUNT(*) FROM session_licenses)",
                 [],
-                |r| r.get::<_, i64>(0),
+                |r| r.get::<i64>(0),
             )
             .unwrap()
         })

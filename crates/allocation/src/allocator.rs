@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use format::{Holder, Method};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use store::{params, OptionalExt, Tx, TxExt};
 use verify::{License, Verifier, VerifyError};
 
 use crate::error::{AllocError, Entity, RuleKind};
@@ -18,7 +18,7 @@ use crate::model::{
     ORGANIZATION_KEY,
 };
 use crate::rules::RuleIndex;
-use crate::store;
+use crate::storage::{self, StoreLocation};
 
 type Result<T> = std::result::Result<T, AllocError>;
 /// A holder, its method, organization (id, name), and whether its licensing is on.
@@ -32,15 +32,25 @@ type StoredFile = (String, String, String, Option<i64>, String, Option<String>);
 /// An `Allocator` is `Send + Sync`; threads may share one, and any number of processes may
 /// open the same store: every change is one `BEGIN IMMEDIATE` transaction that checks and
 /// writes together.
-#[derive(Debug)]
 pub struct Allocator {
-    conn: Mutex<Connection>,
+    conn: Mutex<Box<dyn store::Connection>>,
+    engine: store::Engine,
+    location: StoreLocation,
     path: PathBuf,
     verifier: Verifier,
     clock: Arc<dyn Clock>,
     cache: Mutex<Option<(i64, Arc<License>)>>,
     /// The rules of the license last used, indexed once ([`RuleIndex`]).
     rule_index: Mutex<Option<(Arc<License>, Arc<RuleIndex>)>>,
+}
+
+impl std::fmt::Debug for Allocator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Allocator")
+            .field("location", &self.location)
+            .field("engine", &self.engine)
+            .finish_non_exhaustive()
+    }
 }
 
 // Threads may share one allocator.
@@ -151,38 +161,10 @@ fn validate_session_id(id: &str) -> Result<()> {
     }
 }
 
-/// `execute` and `query_row` through the connection's cache of prepared statements: an
-/// operation's statements are parsed once per connection, not once per call (the triggers a
-/// cascading delete fires are compiled with the statement).
-trait Cached {
-    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
-    fn row<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
-        &self,
-        sql: &str,
-        params: P,
-        f: F,
-    ) -> rusqlite::Result<T>;
-}
-
-impl Cached for Connection {
-    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
-        self.prepare_cached(sql)?.execute(params)
-    }
-
-    fn row<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
-        &self,
-        sql: &str,
-        params: P,
-        f: F,
-    ) -> rusqlite::Result<T> {
-        self.prepare_cached(sql)?.query_row(params, f)
-    }
-}
-
 // ---- reads shared by the operations ----------------------------------------------------
 
-fn user_row(c: &Connection, name: &str) -> Result<UserRow> {
-    c.row(
+fn user_row(c: &dyn Tx, name: &str) -> Result<UserRow> {
+    c.query_row(
         "SELECT u.id, u.name, u.method, u.org_id, o.name FROM users u LEFT JOIN orgs o ON o.id = u.org_id WHERE u.name = ?1",
         [name],
         |r| {
@@ -191,7 +173,7 @@ fn user_row(c: &Connection, name: &str) -> Result<UserRow> {
             Ok(UserRow {
                 id: r.get(0)?,
                 name: r.get(1)?,
-                method: parse_method_col(&r.get::<_, String>(2)?),
+                method: parse_method_col(&r.get::<String>(2)?),
                 org: org_id.zip(org_name),
             })
         },
@@ -200,15 +182,15 @@ fn user_row(c: &Connection, name: &str) -> Result<UserRow> {
     .ok_or_else(|| unknown(Entity::User, name))
 }
 
-fn station_row(c: &Connection, name: &str) -> Result<StationRow> {
-    c.row(
+fn station_row(c: &dyn Tx, name: &str) -> Result<StationRow> {
+    c.query_row(
         "SELECT id, name, enabled FROM stations WHERE name = ?1",
         [name],
         |r| {
             Ok(StationRow {
                 id: r.get(0)?,
                 name: r.get(1)?,
-                enabled: r.get::<_, i64>(2)? != 0,
+                enabled: r.get::<i64>(2)? != 0,
             })
         },
     )
@@ -216,28 +198,26 @@ fn station_row(c: &Connection, name: &str) -> Result<StationRow> {
     .ok_or_else(|| unknown(Entity::Station, name))
 }
 
-fn org_id(c: &Connection, name: &str) -> Result<i64> {
-    c.row("SELECT id FROM orgs WHERE name = ?1", [name], |r| r.get(0))
+fn org_id(c: &dyn Tx, name: &str) -> Result<i64> {
+    c.query_row("SELECT id FROM orgs WHERE name = ?1", [name], |r| r.get(0))
         .optional()?
         .ok_or_else(|| unknown(Entity::Organization, name))
 }
 
 /// The keys a holder holds, with whether each was allocated explicitly (else it came by
 /// implication only).
-fn grants(c: &Connection, h: HolderId) -> Result<BTreeMap<String, bool>> {
+fn grants(c: &dyn Tx, h: HolderId) -> Result<BTreeMap<String, bool>> {
     let (table, col, id) = h.table();
     let mut st = c.prepare_cached(&format!(
         "SELECT key, explicit FROM {table} WHERE {col} = ?1"
     ))?;
-    let rows = st.query_map([id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? != 0))
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let rows = st.query_map([id], |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)? != 0)))?;
+    Ok(rows.collect::<store::Result<_>>()?)
 }
 
 /// What is consumed of one count of a key (the trigger-kept counter; exact in a write
 /// transaction, after the purge of lapsed sessions).
-fn consumed(c: &Connection, key: &str, pool: Pool) -> Result<u32> {
+fn consumed(c: &dyn Tx, key: &str, pool: Pool) -> Result<u32> {
     let n: Option<i64> = c
         .prepare_cached("SELECT n FROM usage_counts WHERE key = ?1 AND pool = ?2")?
         .query_row(params![key, pool.as_str()], |r| r.get(0))
@@ -249,7 +229,7 @@ fn consumed(c: &Connection, key: &str, pool: Pool) -> Result<u32> {
 /// `usage_counts` (what is consumed: consuming grants plus the licenses of sessions not yet
 /// purged), less the licenses of lapsed sessions still in the store (found through the
 /// expiry index). A handful of rows whatever the number of users, stations and sessions.
-fn usage_all(c: &Connection, now: i64) -> Result<BTreeMap<String, Usage>> {
+fn usage_all(c: &dyn Tx, now: i64) -> Result<BTreeMap<String, Usage>> {
     #[derive(Default)]
     struct Raw {
         cfg_a: i64,
@@ -260,31 +240,29 @@ fn usage_all(c: &Connection, now: i64) -> Result<BTreeMap<String, Usage>> {
         lapsed_c: i64,
     }
     let mut raw: BTreeMap<String, Raw> = BTreeMap::new();
-    let mut run = |sql: &str, f: fn(&mut Raw, bool, i64)| -> Result<()> {
-        let mut st = c.prepare_cached(sql)?;
-        let mut rows = st.query([now])?;
-        while let Some(r) = rows.next()? {
-            let key = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-            let assignable = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)? == "assignable";
+    let mut run = |sql: &str, params: &[store::Value], f: fn(&mut Raw, bool, i64)| -> Result<()> {
+        c.each(sql, params, &mut |r| {
+            let key: String = r.get(0)?;
+            let assignable = r.get::<String>(1)? == "assignable";
             let n: i64 = r.get(2)?;
-            let e = match raw.get_mut(key) {
-                Some(e) => e,
-                None => raw.entry(key.to_string()).or_default(),
-            };
-            f(e, assignable, n);
-        }
+            f(raw.entry(key).or_default(), assignable, n);
+            Ok(())
+        })?;
         Ok(())
     };
     run(
-        "SELECT key, pool, n FROM configured_counts WHERE n > 0 AND ?1 = ?1",
+        "SELECT key, pool, n FROM configured_counts WHERE n > 0",
+        &[],
         |e, a, n| if a { e.cfg_a += n } else { e.cfg_c += n },
     )?;
     run(
-        "SELECT key, pool, n FROM usage_counts WHERE n > 0 AND ?1 = ?1",
+        "SELECT key, pool, n FROM usage_counts WHERE n > 0",
+        &[],
         |e, a, n| if a { e.used_a += n } else { e.used_c += n },
     )?;
     run(
         "SELECT l.key, l.pool, COUNT(*) FROM sessions s JOIN session_licenses l ON l.session_id = s.id WHERE s.expires_at <= ?1 GROUP BY l.key, l.pool",
+        &[store::Value::Integer(now)],
         |e, a, n| if a { e.lapsed_a += n } else { e.lapsed_c += n },
     )?;
     Ok(raw
@@ -305,7 +283,7 @@ fn usage_all(c: &Connection, now: i64) -> Result<BTreeMap<String, Usage>> {
 
 /// What an organization's users use of a key: assignable allocations plus licenses held by
 /// live sessions.
-fn org_usage(c: &Connection, org: i64, key: &str, now: i64) -> Result<u32> {
+fn org_usage(c: &dyn Tx, org: i64, key: &str, now: i64) -> Result<u32> {
     let a: i64 = c.prepare_cached(
         "SELECT COUNT(*) FROM user_grants g JOIN users u ON u.id = g.user_id WHERE u.org_id = ?1 AND u.method = 'assignable' AND g.key = ?2",
     )?
@@ -317,10 +295,12 @@ fn org_usage(c: &Connection, org: i64, key: &str, now: i64) -> Result<u32> {
     Ok(u32_of(a + b))
 }
 
-fn org_count(c: &Connection) -> Result<u32> {
-    Ok(u32_of(
-        c.row("SELECT COUNT(*) FROM orgs", [], |r| r.get(0))?,
-    ))
+fn org_count(c: &dyn Tx) -> Result<u32> {
+    Ok(u32_of(c.query_row(
+        "SELECT COUNT(*) FROM orgs",
+        [],
+        |r| r.get(0),
+    )?))
 }
 
 fn organizations_allowed(l: &License) -> u32 {
@@ -331,7 +311,7 @@ fn organizations_allowed(l: &License) -> u32 {
 /// Check that one more license of `key` may be taken from `pool` by a consumer in `org`
 /// (None: a station, or a user without organization).
 fn check_take(
-    c: &Connection,
+    c: &dyn Tx,
     l: &License,
     now: i64,
     key: &str,
@@ -376,8 +356,8 @@ fn check_take(
     let mut st =
         c.prepare_cached("SELECT org_id, min FROM org_limits WHERE key = ?1 AND min > 0")?;
     let mins = st
-        .query_map([key], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .query_map([key], |r| Ok((r.get::<i64>(0)?, r.get::<i64>(1)?)))?
+        .collect::<store::Result<Vec<_>>>()?;
     for (o, min) in mins {
         if org.is_some_and(|(id, _)| *id == o) {
             continue;
@@ -467,13 +447,13 @@ fn check_set_rules(
     Ok(())
 }
 
-fn purge_lapsed(c: &Connection, now: i64) -> Result<()> {
+fn purge_lapsed(c: &dyn Tx, now: i64) -> Result<()> {
     c.prepare_cached("DELETE FROM sessions WHERE expires_at <= ?1")?
         .execute([now])?;
     Ok(())
 }
 
-fn session_of(c: &Connection, id: &str, reused: bool) -> Result<Session> {
+fn session_of(c: &dyn Tx, id: &str, reused: bool) -> Result<Session> {
     let (user, station, remote_number, lease, expires_at): (String, Option<String>, Option<String>, i64, i64) = c
         .query_row(
             "SELECT u.name, st.name, s.remote_number, s.lease, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN stations st ON st.id = s.station_id WHERE s.id = ?1",
@@ -484,7 +464,7 @@ fn session_of(c: &Connection, id: &str, reused: bool) -> Result<Session> {
         c.prepare_cached("SELECT key FROM session_licenses WHERE session_id = ?1 ORDER BY key")?;
     let acquired = st
         .query_map([id], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<String>>>()?;
+        .collect::<store::Result<Vec<String>>>()?;
     Ok(Session {
         id: id.into(),
         user,
@@ -513,11 +493,27 @@ impl Allocator {
         verifier: Verifier,
         clock: Arc<dyn Clock>,
     ) -> Result<Allocator> {
-        let path = path.as_ref().to_path_buf();
-        let conn = store::open(&path)?;
+        Allocator::open_at(
+            &StoreLocation::Sqlite(path.as_ref().to_path_buf()),
+            verifier,
+            clock,
+        )
+    }
+
+    /// [`Allocator::open_with_clock`] of a store at `location`: an SQLite file (created on
+    /// first use) or a PostgreSQL database (its schema created on first use), which several
+    /// servers may share.
+    pub fn open_at(
+        location: &StoreLocation,
+        verifier: Verifier,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Allocator> {
+        let conn = storage::open(location)?;
         let a = Allocator {
+            engine: conn.engine(),
             conn: Mutex::new(conn),
-            path,
+            path: location.display_path(),
+            location: location.clone(),
             verifier,
             clock,
             cache: Mutex::new(None),
@@ -532,9 +528,14 @@ impl Allocator {
         Ok(a)
     }
 
-    /// The store's path.
+    /// The store's path (for a PostgreSQL store, its URL without the password).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Where the store is.
+    pub fn location(&self) -> &StoreLocation {
+        &self.location
     }
 
     /// The time leases are measured with (Unix seconds).
@@ -542,9 +543,9 @@ impl Allocator {
         self.clock.now()
     }
 
-    fn tx<T>(&self, f: impl FnOnce(&Connection, i64) -> Result<T>) -> Result<T> {
+    fn tx<T>(&self, f: impl FnOnce(&dyn Tx, i64) -> Result<T>) -> Result<T> {
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = conn.begin_write()?;
         let now = self.clock.now();
         purge_lapsed(&tx, now)?;
         let out = f(&tx, now)?;
@@ -554,18 +555,18 @@ impl Allocator {
         Ok(out)
     }
 
-    fn read<T>(&self, f: impl FnOnce(&Connection, i64) -> Result<T>) -> Result<T> {
-        let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        // A deferred transaction: one consistent snapshot for the whole read.
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    fn read<T>(&self, f: impl FnOnce(&dyn Tx, i64) -> Result<T>) -> Result<T> {
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        // One consistent snapshot for the whole read.
+        conn.begin_read()?;
         let now = self.clock.now();
-        let out = f(&tx, now)?;
-        tx.commit()?;
-        Ok(out)
+        let out = f(&**conn, now);
+        conn.end_read();
+        out
     }
 
     /// The stored license, verified (cached while the stored file is unchanged and usable).
-    fn license_in(&self, c: &Connection) -> Result<Arc<License>> {
+    fn license_in(&self, c: &dyn Tx) -> Result<Arc<License>> {
         let seq: Option<i64> = c
             .query_row("SELECT seq FROM license WHERE id = 1", [], |r| r.get(0))
             .optional()?;
@@ -583,7 +584,8 @@ impl Allocator {
                 }
             }
         }
-        let bytes: Vec<u8> = c.row("SELECT bytes FROM license WHERE id = 1", [], |r| r.get(0))?;
+        let bytes: Vec<u8> =
+            c.query_row("SELECT bytes FROM license WHERE id = 1", [], |r| r.get(0))?;
         let l = Arc::new(
             self.verifier
                 .clone()
@@ -627,7 +629,7 @@ impl Allocator {
         }
         self.tx(|c, _| {
             let org_id = org.map(|o| org_id(c, o)).transpose()?;
-            if c.row("SELECT 1 FROM users WHERE name = ?1", [name], |_| Ok(()))
+            if c.query_row("SELECT 1 FROM users WHERE name = ?1", [name], |_| Ok(()))
                 .optional()?
                 .is_some()
             {
@@ -636,8 +638,8 @@ impl Allocator {
                     name: name.into(),
                 });
             }
-            c.exec(
-                "INSERT INTO users (name, method, org_id) VALUES (?1, ?2, ?3)",
+            c.execute(
+                "INSERT INTO users (id, name, method, org_id) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM users), ?1, ?2, ?3)",
                 params![name, method_str(method), org_id],
             )?;
             Ok(())
@@ -649,7 +651,7 @@ impl Allocator {
         validate_name("user name", name)?;
         self.tx(|c, _| {
             let u = user_row(c, name)?;
-            c.exec("DELETE FROM users WHERE id = ?1", [u.id])?;
+            c.execute("DELETE FROM users WHERE id = ?1", [u.id])?;
             Ok(())
         })
     }
@@ -658,7 +660,7 @@ impl Allocator {
     pub fn add_station(&self, name: &str, kind: StationKind) -> Result<()> {
         validate_name("station name", name)?;
         self.tx(|c, _| {
-            if c.row("SELECT 1 FROM stations WHERE name = ?1", [name], |_| Ok(()))
+            if c.query_row("SELECT 1 FROM stations WHERE name = ?1", [name], |_| Ok(()))
                 .optional()?
                 .is_some()
             {
@@ -667,8 +669,8 @@ impl Allocator {
                     name: name.into(),
                 });
             }
-            c.exec(
-                "INSERT INTO stations (name, kind, enabled) VALUES (?1, ?2, 1)",
+            c.execute(
+                "INSERT INTO stations (id, name, kind, enabled) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM stations), ?1, ?2, 1)",
                 params![name, kind.as_str()],
             )?;
             Ok(())
@@ -680,7 +682,7 @@ impl Allocator {
         validate_name("station name", name)?;
         self.tx(|c, _| {
             let s = station_row(c, name)?;
-            c.exec("DELETE FROM stations WHERE id = ?1", [s.id])?;
+            c.execute("DELETE FROM stations WHERE id = ?1", [s.id])?;
             Ok(())
         })
     }
@@ -691,8 +693,8 @@ impl Allocator {
         validate_name("station name", name)?;
         self.tx(|c, _| {
             let s = station_row(c, name)?;
-            c.exec("UPDATE stations SET enabled = 0 WHERE id = ?1", [s.id])?;
-            c.exec("DELETE FROM sessions WHERE station_id = ?1", [s.id])?;
+            c.execute("UPDATE stations SET enabled = 0 WHERE id = ?1", [s.id])?;
+            c.execute("DELETE FROM sessions WHERE station_id = ?1", [s.id])?;
             Ok(())
         })
     }
@@ -713,7 +715,7 @@ impl Allocator {
                     check_take(c, &l, now, k, Pool::Assignable, None)?;
                 }
             }
-            c.exec("UPDATE stations SET enabled = 1 WHERE id = ?1", [s.id])?;
+            c.execute("UPDATE stations SET enabled = 1 WHERE id = ?1", [s.id])?;
             Ok(())
         })
     }
@@ -723,7 +725,7 @@ impl Allocator {
     pub fn add_organization(&self, name: &str) -> Result<()> {
         validate_name("organization name", name)?;
         self.tx(|c, _| {
-            if c.row("SELECT 1 FROM orgs WHERE name = ?1", [name], |_| Ok(()))
+            if c.query_row("SELECT 1 FROM orgs WHERE name = ?1", [name], |_| Ok(()))
                 .optional()?
                 .is_some()
             {
@@ -742,7 +744,7 @@ impl Allocator {
                     existing,
                 });
             }
-            c.exec("INSERT INTO orgs (name) VALUES (?1)", [name])?;
+            c.execute("INSERT INTO orgs (id, name) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM orgs), ?1)", [name])?;
             Ok(())
         })
     }
@@ -786,8 +788,8 @@ impl Allocator {
                     return Err(rule(RuleKind::Limit, &org_s, key, format!("maximum {max} is below the {used} the organization uses")));
                 }
             }
-            let others: i64 = c.row(
-                "SELECT COALESCE(SUM(min), 0) FROM org_limits WHERE key = ?1 AND org_id != ?2",
+            let others: i64 = c.query_row(
+                "SELECT CAST(COALESCE(SUM(min), 0) AS BIGINT) FROM org_limits WHERE key = ?1 AND org_id != ?2",
                 params![key, o],
                 |r| r.get(0),
             )?;
@@ -795,7 +797,7 @@ impl Allocator {
             if total_min > system {
                 return Err(rule(RuleKind::Limit, &org_s, key, format!("the organizations' minimums would total {total_min}, above the {system} licensed")));
             }
-            c.exec(
+            c.execute(
                 "INSERT INTO org_limits (org_id, key, min, max) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (org_id, key) DO UPDATE SET min = excluded.min, max = excluded.max",
                 params![o, key, min, max],
@@ -858,7 +860,7 @@ impl Allocator {
                 let explicit = keys.contains(&k.as_str());
                 if held.contains_key(k) {
                     if explicit {
-                        c.exec(
+                        c.execute(
                             &format!(
                                 "UPDATE {table} SET explicit = 1 WHERE {col} = ?1 AND key = ?2"
                             ),
@@ -867,7 +869,7 @@ impl Allocator {
                     }
                 } else {
                     let consumes = method == Method::Assignable && enabled;
-                    c.exec(
+                    c.execute(
                         &format!("INSERT INTO {table} ({col}, key, explicit, consumes) VALUES (?1, ?2, ?3, ?4)"),
                         params![id, k, i64::from(explicit), i64::from(consumes)],
                     )?;
@@ -961,11 +963,11 @@ impl Allocator {
                     });
                 }
                 ended.push(session_of(c, &session, false)?);
-                c.exec("DELETE FROM sessions WHERE id = ?1", [&session])?;
+                c.execute("DELETE FROM sessions WHERE id = ?1", [&session])?;
             }
             let (table, col, id) = h.table();
             for k in &removed {
-                c.exec(
+                c.execute(
                     &format!("DELETE FROM {table} WHERE {col} = ?1 AND key = ?2"),
                     params![id, k],
                 )?;
@@ -985,7 +987,7 @@ impl Allocator {
     }
 
     /// The holder, its method, organization, and whether its licensing is on.
-    fn holder(&self, c: &Connection, t: Target<'_>) -> Result<HolderInfo> {
+    fn holder(&self, c: &dyn Tx, t: Target<'_>) -> Result<HolderInfo> {
         Ok(match t {
             Target::User(n) => {
                 let u = user_row(c, n)?;
@@ -1036,11 +1038,11 @@ impl Allocator {
                     Place::Remote(n) => num.as_deref() == Some(n.as_str()),
                 };
                 if same {
-                    c.exec("UPDATE sessions SET expires_at = ?1, lease = ?2 WHERE id = ?3", params![now + i64::from(lease), lease, id])?;
+                    c.execute("UPDATE sessions SET expires_at = ?1, lease = ?2 WHERE id = ?3", params![now + i64::from(lease), lease, id])?;
                     return session_of(c, id, true);
                 }
                 // Logging on at another computer ends the previous session.
-                c.exec("DELETE FROM sessions WHERE id = ?1", [id])?;
+                c.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
             }
             let who = format!("user '{}'", u.name);
             let user_keys = grants(c, HolderId::User(u.id))?;
@@ -1089,12 +1091,12 @@ impl Allocator {
                 Place::Remote(n) => Some(n.as_str()),
                 _ => None,
             };
-            c.exec(
+            c.execute(
                 "INSERT INTO sessions (id, user_id, station_id, remote_number, lease, started_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![id, u.id, station.as_ref().map(|s| s.id), remote, lease, now, now + i64::from(lease)],
             )?;
             for (k, pool) in &acquire {
-                c.exec("INSERT INTO session_licenses (session_id, key, pool) VALUES (?1, ?2, ?3)", params![id, k, pool.as_str()])?;
+                c.execute("INSERT INTO session_licenses (session_id, key, pool) VALUES (?1, ?2, ?3)", params![id, k, pool.as_str()])?;
             }
             session_of(c, &id, false)
         })
@@ -1107,7 +1109,7 @@ impl Allocator {
             // Renewing a lease uses the license as a logon does: not with an expired file
             // or a clock set back behind the store's latest time seen.
             self.license_in(c)?;
-            let n = c.exec(
+            let n = c.execute(
                 "UPDATE sessions SET expires_at = ?1 + lease WHERE id = ?2",
                 params![now, session],
             )?;
@@ -1122,7 +1124,7 @@ impl Allocator {
     pub fn logout(&self, session: &str) -> Result<()> {
         validate_session_id(session)?;
         self.tx(|c, _| {
-            if c.exec("DELETE FROM sessions WHERE id = ?1", [session])? == 0 {
+            if c.execute("DELETE FROM sessions WHERE id = ?1", [session])? == 0 {
                 return Err(unknown(Entity::Session, session));
             }
             Ok(())
@@ -1133,7 +1135,7 @@ impl Allocator {
     pub fn sessions(&self) -> Result<Vec<Session>> {
         self.read(|c, now| {
             let mut st = c.prepare_cached("SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.expires_at > ?1 ORDER BY u.name")?;
-            let ids = st.query_map([now], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+            let ids = st.query_map([now], |r| r.get::<String>(0))?.collect::<store::Result<Vec<_>>>()?;
             ids.iter().map(|id| session_of(c, id, false)).collect()
         })
     }
@@ -1197,8 +1199,8 @@ impl Allocator {
             let usage = usage_all(c, now)?;
             let mut st = c.prepare_cached("SELECT u.id, u.name, u.method, o.name, s.id FROM users u LEFT JOIN orgs o ON o.id = u.org_id LEFT JOIN sessions s ON s.user_id = u.id AND s.expires_at > ?1 ORDER BY u.name")?;
             let rows = st
-                .query_map([now], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?, r.get::<_, Option<String>>(4)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .query_map([now], |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<String>(2)?, r.get::<Option<String>>(3)?, r.get::<Option<String>>(4)?)))?
+                .collect::<store::Result<Vec<_>>>()?;
             let needle = filter.name.as_ref().map(|n| n.to_lowercase());
             let mut users = Vec::new();
             let mut in_use_st = c.prepare_cached("SELECT key FROM session_licenses WHERE session_id = ?1 ORDER BY key")?;
@@ -1208,7 +1210,7 @@ impl Allocator {
                 }
                 let licenses: Vec<String> = grants(c, HolderId::User(id))?.into_keys().collect();
                 let in_use: Vec<String> = match &session {
-                    Some(s) => in_use_st.query_map([s], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?,
+                    Some(s) => in_use_st.query_map([s], |r| r.get(0))?.collect::<store::Result<_>>()?,
                     None => Vec::new(),
                 };
                 if let Some(k) = &filter.license {
@@ -1237,7 +1239,7 @@ impl Allocator {
         })
     }
 
-    fn exceeded(&self, c: &Connection, now: i64, l: &License) -> Result<Vec<ComplianceEvent>> {
+    fn exceeded(&self, c: &dyn Tx, now: i64, l: &License) -> Result<Vec<ComplianceEvent>> {
         let mut usage = usage_all(c, now)?;
         // A session running on a license nobody holds for it uses one more than is allocated
         // (never the case unless the store was changed by other means).
@@ -1311,7 +1313,7 @@ impl Allocator {
     }
 
     /// Store-side rollback and product checks against the current file.
-    fn check_replaces(c: &Connection, new: &License) -> Result<Option<String>> {
+    fn check_replaces(c: &dyn Tx, new: &License) -> Result<Option<String>> {
         let cur: Option<StoredFile> = c
             .query_row("SELECT file_id, product, lineage, generation, issued_at, supersedes FROM license WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
             .optional()?;
@@ -1403,8 +1405,8 @@ impl Allocator {
             identity::check_new(c, &new, bytes)?;
             let replaced = Self::check_replaces(c, &new)?;
             let events = self.exceeded(c, now, &new)?;
-            let seq: i64 = c.row("SELECT COALESCE(MAX(seq), 0) + 1 FROM license", [], |r| r.get(0))?;
-            c.exec(
+            let seq: i64 = c.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM license", [], |r| r.get(0))?;
+            c.execute(
                 "INSERT INTO license (id, seq, bytes, file_id, product, lineage, generation, issued_at, supersedes, loaded_at)
                  VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, bytes = excluded.bytes, file_id = excluded.file_id,
@@ -1423,9 +1425,9 @@ impl Allocator {
                 ],
             )?;
             identity::record_load(c, &new, self.verifier.trust(), at)?;
-            c.exec("DELETE FROM ceilings", [])?;
+            c.execute("DELETE FROM ceilings", [])?;
             for e in &events {
-                c.exec("INSERT INTO ceilings (key, pool, ceiling) VALUES (?1, ?2, ?3)", params![e.key, e.count, e.in_use])?;
+                c.execute("INSERT INTO ceilings (key, pool, ceiling) VALUES (?1, ?2, ?3)", params![e.key, e.count, e.in_use])?;
             }
             *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some((seq, new.clone()));
             Ok(LoadReport { file_id: new.file_id().to_string(), replaced: replaced.filter(|r| *r != new.file_id().to_string()), out_of_compliance: events })
@@ -1471,16 +1473,17 @@ impl Allocator {
     pub fn check(&self) -> Result<Vec<String>> {
         self.read(|c, now| {
             let mut problems = Vec::new();
-            {
+            if self.engine == store::Engine::Sqlite {
+                // SQLite's own checks (PostgreSQL enforces its foreign keys at every commit).
                 let mut st = c.prepare_cached("PRAGMA integrity_check")?;
-                for row in st.query_map([], |r| r.get::<_, String>(0))? {
+                for row in st.query_map([], |r| r.get::<String>(0))? {
                     let row = row?;
                     if row != "ok" {
                         problems.push(format!("integrity: {row}"));
                     }
                 }
                 let mut st = c.prepare_cached("PRAGMA foreign_key_check")?;
-                for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, String>(2)?)))? {
+                for row in st.query_map([], |r| Ok((r.get::<String>(0)?, r.get::<Option<i64>>(1)?, r.get::<String>(2)?)))? {
                     let (table, rowid, parent) = row?;
                     problems.push(format!("a row of {table} (rowid {}) refers to a missing row of {parent}", rowid.map_or("-".into(), |r| r.to_string())));
                 }
@@ -1490,7 +1493,7 @@ impl Allocator {
                 .query_row("SELECT bytes, file_id, product, lineage, generation, issued_at, supersedes FROM license WHERE id = 1", [], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))))
                 .optional()?;
             let Some((bytes, (file_id, product, lineage, generation, issued_at, supersedes))) = stored else {
-                let n: i64 = c.row("SELECT (SELECT COUNT(*) FROM user_grants) + (SELECT COUNT(*) FROM station_grants) + (SELECT COUNT(*) FROM session_licenses)", [], |r| r.get(0))?;
+                let n: i64 = c.query_row("SELECT (SELECT COUNT(*) FROM user_grants) + (SELECT COUNT(*) FROM station_grants) + (SELECT COUNT(*) FROM session_licenses)", [], |r| r.get(0))?;
                 if n > 0 {
                     problems.push(format!("{n} license(s) held without a license loaded"));
                 }
@@ -1516,7 +1519,7 @@ impl Allocator {
             let mut ceilings: BTreeMap<(String, String), u32> = BTreeMap::new();
             {
                 let mut st = c.prepare_cached("SELECT key, pool, ceiling FROM ceilings")?;
-                for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))? {
+                for row in st.query_map([], |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<i64>(2)?)))? {
                     let (k, p, n) = row?;
                     ceilings.insert((k, p), u32_of(n));
                 }
@@ -1540,12 +1543,12 @@ impl Allocator {
             let mut holders: Vec<(HolderId, String, Method)> = Vec::new();
             {
                 let mut st = c.prepare_cached("SELECT id, name, method FROM users")?;
-                for row in st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))? {
+                for row in st.query_map([], |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<String>(2)?)))? {
                     let (id, n, m) = row?;
                     holders.push((HolderId::User(id), format!("user '{n}'"), parse_method_col(&m)));
                 }
                 let mut st = c.prepare_cached("SELECT id, name FROM stations")?;
-                for row in st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+                for row in st.query_map([], |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)))? {
                     let (id, n) = row?;
                     holders.push((HolderId::Station(id), format!("station '{n}'"), Method::Assignable));
                 }
@@ -1585,7 +1588,7 @@ impl Allocator {
             }
             // Organization caps.
             let mut st = c.prepare_cached("SELECT o.name, o.id, l.key, l.max FROM org_limits l JOIN orgs o ON o.id = l.org_id WHERE l.max IS NOT NULL")?;
-            let caps = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+            let caps = st.query_map([], |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?, r.get::<String>(2)?, r.get::<i64>(3)?)))?.collect::<store::Result<Vec<_>>>()?;
             for (n, id, key, max) in caps {
                 let used = org_usage(c, id, &key, now)?;
                 if i64::from(used) > max {
@@ -1599,29 +1602,29 @@ impl Allocator {
 
 impl Allocator {
     /// The row-level invariants of [`Allocator::check`] that do not need the license.
-    fn check_rows(&self, c: &Connection, problems: &mut Vec<String>) -> Result<()> {
+    fn check_rows(&self, c: &dyn Tx, problems: &mut Vec<String>) -> Result<()> {
         // Both trigger-kept counters agree with the rows (sessions not yet purged count).
         for (table, sql) in [
-            ("usage", "SELECT key, pool, SUM(n) FROM (
+            ("usage", "SELECT key, pool, CAST(SUM(n) AS BIGINT) FROM (
                  SELECT key, 'assignable' AS pool, 1 AS n FROM user_grants WHERE consumes = 1
                  UNION ALL SELECT key, 'assignable', 1 FROM station_grants WHERE consumes = 1
                  UNION ALL SELECT key, pool, 1 FROM session_licenses
-                 UNION ALL SELECT key, pool, -n FROM usage_counts)
+                 UNION ALL SELECT key, pool, -n FROM usage_counts) AS t
              GROUP BY key, pool HAVING SUM(n) != 0"),
-            ("configured", "SELECT key, pool, SUM(n) FROM (
+            ("configured", "SELECT key, pool, CAST(SUM(n) AS BIGINT) FROM (
                  SELECT key, CASE consumes WHEN 1 THEN 'assignable' ELSE 'concurrent' END AS pool, 1 AS n FROM user_grants
                  UNION ALL SELECT key, 'assignable', 1 FROM station_grants WHERE consumes = 1
-                 UNION ALL SELECT key, pool, -n FROM configured_counts)
+                 UNION ALL SELECT key, pool, -n FROM configured_counts) AS t
              GROUP BY key, pool HAVING SUM(n) != 0"),
         ] {
             let mut st = c.prepare_cached(sql)?;
-            for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))? {
+            for row in st.query_map([], |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<i64>(2)?)))? {
                 let (k, p, d) = row?;
                 problems.push(format!("{k}: the {table} counter of {p} is off by {d}"));
             }
         }
-        let wrong: i64 = c.row(
-            "SELECT (SELECT COUNT(*) FROM user_grants g JOIN users u ON u.id = g.user_id WHERE g.consumes != (u.method = 'assignable'))
+        let wrong: i64 = c.query_row(
+            "SELECT (SELECT COUNT(*) FROM user_grants g JOIN users u ON u.id = g.user_id WHERE g.consumes != CASE WHEN u.method = 'assignable' THEN 1 ELSE 0 END)
                   + (SELECT COUNT(*) FROM station_grants g JOIN stations s ON s.id = g.station_id WHERE g.consumes != s.enabled)",
             [],
             |r| r.get(0),
@@ -1639,18 +1642,14 @@ impl Allocator {
         )?;
         let rows = st.query_map([BASIC_STATION], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, bool>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, i64>(5)?,
-                (r.get::<_, i64>(6)?, r.get::<_, i64>(7)?),
-                (
-                    r.get::<_, i64>(8)?,
-                    r.get::<_, i64>(9)?,
-                    r.get::<_, i64>(10)?,
-                ),
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get::<String>(2)?,
+                r.get::<bool>(3)?,
+                r.get::<Option<String>>(4)?,
+                r.get::<i64>(5)?,
+                (r.get::<i64>(6)?, r.get::<i64>(7)?),
+                (r.get::<i64>(8)?, r.get::<i64>(9)?, r.get::<i64>(10)?),
             ))
         })?;
         for row in rows {
@@ -1697,7 +1696,7 @@ impl Allocator {
             ("organization", "SELECT name FROM orgs"),
         ] {
             let mut st = c.prepare_cached(sql)?;
-            for row in st.query_map([], |r| r.get::<_, String>(0))? {
+            for row in st.query_map([], |r| r.get::<String>(0))? {
                 let name = row?;
                 if let Err(e) = validate_name("name", &name) {
                     problems.push(format!("{what} {name:?}: {e}"));

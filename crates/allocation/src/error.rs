@@ -125,7 +125,7 @@ pub enum AllocError {
     },
     /// The store's database failed (locked for longer than the busy timeout, disk full, ...).
     #[error("allocation store: {0}")]
-    Store(#[from] rusqlite::Error),
+    Store(#[from] store::Error),
     /// The file at the store path is not an allocation store (another program's database,
     /// a newer schema, or damaged). It is left as it is.
     #[error("{} is not a usable allocation store: {reason}", path.display())]
@@ -279,6 +279,14 @@ pub enum AllocError {
         /// Each broken invariant.
         problems: Vec<String>,
     },
+    /// A store copy's target already holds something: it is left as it was.
+    #[error("store {target}: not empty (it has {table}); a copy goes only into an empty store, which is left untouched otherwise")]
+    NotEmpty {
+        /// The target (a URL without its password).
+        target: String,
+        /// A table that holds rows.
+        table: &'static str,
+    },
     /// Something that should not happen.
     #[error("internal error: {0}")]
     Internal(String),
@@ -288,7 +296,8 @@ impl AllocError {
     /// The process exit code (DESIGN.md): 3 malformed input, 4 I/O, 10-16 the activation
     /// file refused (as `licverify`; 11 and 12 also by the store's identity, 14 a clock set
     /// back behind the store's latest time seen, 16 a rollback against its history), 20 unknown user / station / organization / session,
-    /// 21 no license available, 22 a license rule, 23 out of compliance, 1 internal.
+    /// 21 no license available, 22 a license rule, 23 out of compliance, 24 a store copy's
+    /// target not empty, 1 internal.
     pub fn exit_code(&self) -> i32 {
         match self {
             AllocError::InvalidName { .. }
@@ -310,6 +319,7 @@ impl AllocError {
             | AllocError::InUse { .. } => 21,
             AllocError::Rule { .. } => 22,
             AllocError::OutOfCompliance { .. } => 23,
+            AllocError::NotEmpty { .. } => 24,
             AllocError::Inconsistent { .. } | AllocError::Internal(_) => 1,
         }
     }
@@ -358,6 +368,7 @@ impl AllocError {
                 RuleKind::Limit => "rule-limit",
             },
             AllocError::OutOfCompliance { .. } => "out-of-compliance",
+            AllocError::NotEmpty { .. } => "not-empty",
             AllocError::Inconsistent { .. } => "inconsistent",
             AllocError::Internal(_) => "internal",
         }

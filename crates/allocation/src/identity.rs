@@ -9,8 +9,8 @@
 //! are those of `verify`'s state file (docs/FORMAT.md, section 13).
 
 use format::{Activation, FileId, HostId, PublicKey, Rules, Timestamp, UnverifiedFile};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
+use store::{params, OptionalExt, Tx, TxExt};
 use verify::{License, TrustStore, VerifyError, DEFAULT_CLOCK_TOLERANCE_SECS};
 
 use crate::error::AllocError;
@@ -79,10 +79,10 @@ fn ts(secs: i64) -> String {
 }
 
 /// The latest time seen (Unix seconds; 0 before any).
-fn latest_seen(c: &Connection) -> Result<i64> {
+fn latest_seen(c: &dyn Tx) -> Result<i64> {
     Ok(
         c.prepare_cached("SELECT latest_seen FROM store_state WHERE id = 1")?
-            .query_row([], |r| r.get::<_, i64>(0))
+            .query_row([], |r| r.get::<i64>(0))
             .optional()?
             .unwrap_or(0),
     )
@@ -91,7 +91,7 @@ fn latest_seen(c: &Connection) -> Result<i64> {
 /// Refuse a clock more than the tolerance behind the latest time seen (exit 14); else the
 /// effective time, `max(now, latest seen)`, at which the validity window is checked.
 pub(crate) fn effective_time(
-    c: &Connection,
+    c: &dyn Tx,
     now: Timestamp,
     path: &std::path::Path,
 ) -> Result<Timestamp> {
@@ -108,17 +108,17 @@ pub(crate) fn effective_time(
 }
 
 /// Record `now` as seen (the latest time never goes back).
-pub(crate) fn record_time(c: &Connection, now: Timestamp) -> Result<()> {
-    c.prepare_cached("UPDATE store_state SET latest_seen = MAX(latest_seen, ?1) WHERE id = 1")?
+pub(crate) fn record_time(c: &dyn Tx, now: Timestamp) -> Result<()> {
+    c.prepare_cached("UPDATE store_state SET latest_seen = CASE WHEN latest_seen < ?1 THEN ?1 ELSE latest_seen END WHERE id = 1")?
         .execute([now.unix()])?;
     Ok(())
 }
 
-fn hosts(c: &Connection) -> Result<Vec<HostId>> {
+fn hosts(c: &dyn Tx) -> Result<Vec<HostId>> {
     let mut st = c.prepare_cached("SELECT code FROM store_hosts ORDER BY code")?;
     let codes = st
-        .query_map([], |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .query_map([], |r| r.get::<String>(0))?
+        .collect::<store::Result<Vec<_>>>()?;
     codes
         .iter()
         .map(|code| {
@@ -129,16 +129,16 @@ fn hosts(c: &Connection) -> Result<Vec<HostId>> {
         .collect()
 }
 
-fn key_ids(c: &Connection) -> Result<Vec<String>> {
+fn key_ids(c: &dyn Tx) -> Result<Vec<String>> {
     let mut st = c.prepare_cached("SELECT key_id FROM store_keys ORDER BY key_id")?;
     let ids = st
-        .query_map([], |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .query_map([], |r| r.get::<String>(0))?
+        .collect::<store::Result<Vec<_>>>()?;
     Ok(ids)
 }
 
 /// Whether the store has recorded the hosts it serves.
-fn has_identity(c: &Connection) -> Result<bool> {
+fn has_identity(c: &dyn Tx) -> Result<bool> {
     Ok(c.prepare_cached("SELECT 1 FROM store_hosts LIMIT 1")?
         .query_row([], |_| Ok(()))
         .optional()?
@@ -158,9 +158,9 @@ fn same_machine(a: &HostId, b: &HostId) -> bool {
     hostid::match_codes(a, b).is_match() || hostid::match_codes(b, a).is_match()
 }
 
-pub(crate) fn log(c: &Connection, at: Timestamp, action: &str, detail: &str) -> Result<()> {
+pub(crate) fn log(c: &dyn Tx, at: Timestamp, action: &str, detail: &str) -> Result<()> {
     c.execute(
-        "INSERT INTO admin_log (at, action, detail) VALUES (?1, ?2, ?3)",
+        "INSERT INTO admin_log (id, at, action, detail) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM admin_log), ?1, ?2, ?3)",
         params![at.unix(), action, detail],
     )?;
     Ok(())
@@ -183,7 +183,7 @@ fn describe(hosts: &[HostId], keys: &[PublicKey]) -> String {
 
 /// Replace the store's identity, and log it.
 fn set_identity(
-    c: &Connection,
+    c: &dyn Tx,
     hosts: &[HostId],
     keys: &[PublicKey],
     at: Timestamp,
@@ -204,14 +204,14 @@ fn set_identity(
     c.execute("DELETE FROM store_keys", [])?;
     for h in hosts {
         c.execute(
-            "INSERT OR IGNORE INTO store_hosts (code) VALUES (?1)",
+            "INSERT INTO store_hosts (code) VALUES (?1) ON CONFLICT DO NOTHING",
             [h.to_string()],
         )?;
     }
     for k in keys {
         let id = k.key_id().to_string();
         c.execute(
-            "INSERT OR IGNORE INTO store_keys (key_id, public_key) VALUES (?1, ?2)",
+            "INSERT INTO store_keys (key_id, public_key) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
             params![id, k.to_text(&id)],
         )?;
     }
@@ -222,7 +222,7 @@ fn set_identity(
 /// identity of that file: the hosts it names and the key that signed it, which must be among
 /// `trust` (its signature is checked; host, product and time are not, as they say nothing
 /// about which file the store held). Returns whether the store has an identity afterwards.
-pub(crate) fn adopt(c: &Connection, trust: &TrustStore, at: Timestamp) -> Result<bool> {
+pub(crate) fn adopt(c: &dyn Tx, trust: &TrustStore, at: Timestamp) -> Result<bool> {
     if has_identity(c)? {
         return Ok(true);
     }
@@ -263,7 +263,7 @@ fn verify_with(
 /// The rules of the stored file, from its bytes checked against the key that signed it
 /// (recorded when it was loaded), whatever the command's trust, host or clock: what
 /// deallocation obeys. No file loaded: no rules (nothing can be held).
-pub(crate) fn stored_rules(c: &Connection, trust: &TrustStore, at: Timestamp) -> Result<Rules> {
+pub(crate) fn stored_rules(c: &dyn Tx, trust: &TrustStore, at: Timestamp) -> Result<Rules> {
     let row: Option<(Vec<u8>, Option<String>)> = c
         .query_row(
             "SELECT bytes, signer_key FROM license WHERE id = 1",
@@ -280,7 +280,7 @@ pub(crate) fn stored_rules(c: &Connection, trust: &TrustStore, at: Timestamp) ->
             // A store of an earlier release: adopt first (the signer is recorded then).
             adopt(c, trust, at)?;
             c.query_row("SELECT signer_key FROM license WHERE id = 1", [], |r| {
-                r.get::<_, Option<String>>(0)
+                r.get::<Option<String>>(0)
             })?
             .ok_or_else(|| {
                 let key_id = UnverifiedFile::parse(&bytes)
@@ -303,7 +303,7 @@ pub(crate) fn stored_rules(c: &Connection, trust: &TrustStore, at: Timestamp) ->
 /// (exit 12), signed by a key the store does not trust (exit 11), or a rollback against the
 /// store's history (exit 16: superseded, an older generation of a lineage, a version-1 file
 /// older than the newest accepted). A store without an identity yet accepts any verified file.
-pub(crate) fn check_new(c: &Connection, l: &License, bytes: &[u8]) -> Result<()> {
+pub(crate) fn check_new(c: &dyn Tx, l: &License, bytes: &[u8]) -> Result<()> {
     let a = l.activation();
     if has_identity(c)? {
         let named = file_hosts(a);
@@ -340,7 +340,7 @@ pub(crate) fn check_new(c: &Connection, l: &License, bytes: &[u8]) -> Result<()>
 }
 
 /// The rollback checks of docs/FORMAT.md section 13.2, against the store's history.
-fn check_rollback(c: &Connection, a: &Activation) -> Result<()> {
+fn check_rollback(c: &dyn Tx, a: &Activation) -> Result<()> {
     let id = a.file_id.to_string();
     if let Some(chain) = a.chain {
         let accepted: Option<(i64, String)> = c
@@ -404,7 +404,7 @@ fn check_rollback(c: &Connection, a: &Activation) -> Result<()> {
 /// identity when it has none yet (the hosts the file names, the keys `trust` holds), and the
 /// history of docs/FORMAT.md section 13.3.
 pub(crate) fn record_load(
-    c: &Connection,
+    c: &dyn Tx,
     l: &License,
     trust: &TrustStore,
     at: Timestamp,
@@ -421,13 +421,13 @@ pub(crate) fn record_load(
         set_identity(c, &file_hosts(a), trust.keys(), at, "identity-recorded")?;
     }
     let seq: i64 = c.query_row(
-        "SELECT COALESCE(MAX(seq), 0) + 1 FROM (SELECT seq FROM lineages UNION ALL SELECT seq FROM superseded)",
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM (SELECT seq FROM lineages UNION ALL SELECT seq FROM superseded) AS t",
         [],
         |r| r.get(0),
     )?;
     let supersede = |old: FileId| -> Result<()> {
         c.execute(
-            "INSERT OR IGNORE INTO superseded (file_id, seq) VALUES (?1, ?2)",
+            "INSERT INTO superseded (file_id, seq) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
             params![old.to_string(), seq],
         )?;
         Ok(())
@@ -485,7 +485,7 @@ pub(crate) fn record_load(
 /// Re-target the store: it serves `hosts` and trusts `keys` from now on (its history stays,
 /// so no older generation comes back). Logged.
 pub(crate) fn retarget(
-    c: &Connection,
+    c: &dyn Tx,
     hosts: &[HostId],
     keys: &[PublicKey],
     at: Timestamp,
@@ -509,7 +509,7 @@ pub(crate) fn retarget(
 }
 
 /// The store's identity, history and log.
-pub(crate) fn show(c: &Connection) -> Result<StoreIdentity> {
+pub(crate) fn show(c: &dyn Tx) -> Result<StoreIdentity> {
     let hosts = hosts(c)?.iter().map(ToString::to_string).collect();
     let mut st = c.prepare("SELECT key_id, public_key FROM store_keys ORDER BY key_id")?;
     let keys = st
@@ -519,17 +519,17 @@ pub(crate) fn show(c: &Connection) -> Result<StoreIdentity> {
                 public_key: r.get(1)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<store::Result<Vec<_>>>()?;
     let mut st = c.prepare("SELECT lineage, generation, file_id FROM lineages ORDER BY seq")?;
     let lineages = st
         .query_map([], |r| {
             Ok(AcceptedLineage {
                 lineage: r.get(0)?,
-                generation: u32::try_from(r.get::<_, i64>(1)?).unwrap_or(u32::MAX),
+                generation: u32::try_from(r.get::<i64>(1)?).unwrap_or(u32::MAX),
                 file_id: r.get(2)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<store::Result<Vec<_>>>()?;
     let superseded: i64 = c.query_row("SELECT COUNT(*) FROM superseded", [], |r| r.get(0))?;
     let mut st = c.prepare("SELECT at, action, detail FROM admin_log ORDER BY id")?;
     let log = st
@@ -540,7 +540,7 @@ pub(crate) fn show(c: &Connection) -> Result<StoreIdentity> {
                 detail: r.get(2)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<store::Result<Vec<_>>>()?;
     let latest = latest_seen(c)?;
     Ok(StoreIdentity {
         hosts,
@@ -553,7 +553,7 @@ pub(crate) fn show(c: &Connection) -> Result<StoreIdentity> {
 }
 
 /// Whether the store holds a file but no identity yet (made by an earlier release).
-pub(crate) fn needs_adoption(c: &Connection) -> Result<bool> {
+pub(crate) fn needs_adoption(c: &dyn Tx) -> Result<bool> {
     let loaded = c
         .query_row("SELECT 1 FROM license WHERE id = 1", [], |_| Ok(()))
         .optional()?
@@ -564,7 +564,7 @@ pub(crate) fn needs_adoption(c: &Connection) -> Result<bool> {
 /// The invariants of [`crate::Allocator::check`] about the identity and history: the signer
 /// recorded beside the stored file signed it, the stored file is its lineage's newest
 /// generation accepted, and the clock record is there.
-pub(crate) fn check(c: &Connection, l: &License, problems: &mut Vec<String>) -> Result<()> {
+pub(crate) fn check(c: &dyn Tx, l: &License, problems: &mut Vec<String>) -> Result<()> {
     let signer: Option<String> =
         c.query_row("SELECT signer_key FROM license WHERE id = 1", [], |r| {
             r.get(0)
@@ -590,10 +590,7 @@ pub(crate) fn check(c: &Connection, l: &License, problems: &mut Vec<String>) -> 
             ));
         }
     }
-    if c.query_row("SELECT COUNT(*) FROM store_state", [], |r| {
-        r.get::<_, i64>(0)
-    })? != 1
-    {
+    if c.query_row("SELECT COUNT(*) FROM store_state", [], |r| r.get::<i64>(0))? != 1 {
         problems.push("the store's clock record is missing".into());
     }
     Ok(())

@@ -6,8 +6,8 @@
 //! behind the allocator's back), [`unheld`] finds it for the consistency and compliance
 //! checks.
 
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
+use store::{params, OptionalExt, Tx, TxExt};
 
 use crate::error::AllocError;
 use crate::model::{Method, Session, BASIC_STATION, CLIENT_KEYS};
@@ -36,7 +36,7 @@ pub struct Deallocation {
 /// session at it; for an assignable user, the user's session. A concurrent user's keys are
 /// only configured: the session keeps what it acquired until it ends.
 pub(crate) fn session_using(
-    c: &Connection,
+    c: &dyn Tx,
     station: Option<i64>,
     user: Option<(i64, Method)>,
     now: i64,
@@ -77,7 +77,7 @@ pub(crate) struct Unheld {
 /// or Client / ACD Access (the station's, the assignable user's, or acquired by the
 /// session) is missing. A logon needs both and a change that would take one away refuses or
 /// ends the session, so this is empty unless the store was changed by other means.
-pub(crate) fn unheld(c: &Connection, now: i64) -> Result<Vec<Unheld>, AllocError> {
+pub(crate) fn unheld(c: &dyn Tx, now: i64) -> Result<Vec<Unheld>, AllocError> {
     let mut st = c.prepare_cached(
         "SELECT s.id, u.name, st.name,
                 st.enabled = 1 AND EXISTS (SELECT 1 FROM station_grants g WHERE g.station_id = st.id AND g.key = ?2),
@@ -98,11 +98,11 @@ pub(crate) fn unheld(c: &Connection, now: i64) -> Result<Vec<Unheld>, AllocError
         ],
         |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, bool>(3)?,
-                r.get::<_, bool>(4)?,
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get::<String>(2)?,
+                r.get::<bool>(3)?,
+                r.get::<bool>(4)?,
             ))
         },
     )?;

@@ -189,7 +189,19 @@
 //!
 //! # The store
 //!
-//! One SQLite file (WAL, `synchronous = FULL`, foreign keys, `application_id` "i3la" so
+//! The store sits behind the storage interface of the `store` crate, on either engine
+//! ([`StoreLocation`], `licadmin --store PATH|URL`): one SQLite file for one server, or a
+//! PostgreSQL database (`postgres://` or `postgresql://` URL, [`Allocator::open_at`]) for a
+//! switchover pair or several servers sharing one pool. Every rule is in engine-free code
+//! above it; the SQL is written once for both engines, and the schema is a set of migration
+//! files per engine (`migrations/sqlite`, `migrations/postgres`; PostgreSQL stores start at
+//! schema 3). On PostgreSQL, writers of one store are serialised by an advisory lock as
+//! `BEGIN IMMEDIATE` serialises them on SQLite, and the counters are kept by the same
+//! triggers. [`copy_store`] (`licadmin store copy DST`) copies a whole store into an empty
+//! one of either engine in one transaction (a target that is not empty: exit 24, left as it
+//! was).
+//!
+//! On SQLite: one SQLite file (WAL, `synchronous = FULL`, foreign keys, `application_id` "i3la" so
 //! another program's database is refused and left alone), created with mode 0600 in a 0700
 //! folder. The default path is [`default_store_path`]: `$I3LIC_STORE`, else
 //! `$XDG_DATA_HOME/i3lic/allocation.db`, else `~/.local/share/i3lic/allocation.db`. A path
@@ -214,7 +226,7 @@
 //! history tables, the history seeded from the loaded file); a store of a newer version is
 //! refused, exit 3.
 //!
-//! Every change is one `BEGIN IMMEDIATE` transaction that first purges lapsed sessions, then
+//! Every change is one write transaction (SQLite's `BEGIN IMMEDIATE`) that first purges lapsed sessions, then
 //! checks and writes; other processes wait up to [`BUSY_TIMEOUT`]. So no sequence of
 //! operations from any number of threads or processes can make what is used of a count
 //! exceed it, or break a rule, and a process killed at any point (SIGKILL included) leaves
@@ -226,7 +238,8 @@
 //! allocator itself never does).
 //!
 //! [`Allocator::check`] (`licadmin check`, exit 1 when anything is wrong) verifies every
-//! invariant over the whole store: SQLite's integrity check and foreign keys, the stored
+//! invariant over the whole store: SQLite's integrity check and foreign keys (PostgreSQL
+//! enforces its keys at every commit), the stored
 //! file's bytes verified again and agreeing with the columns kept beside them, both counter
 //! tables against the rows, what is in use against the file's counts (above them only as
 //! recorded at the last load), every holder's keys against the rules, every session (lease,
@@ -243,14 +256,16 @@
 #![deny(missing_docs)]
 
 mod allocator;
+mod copy;
 mod error;
 mod identity;
 mod in_use;
 mod model;
 mod rules;
-mod store;
+mod storage;
 
 pub use allocator::Allocator;
+pub use copy::{copy_store, CopyReport};
 pub use error::{AllocError, Entity, RuleKind};
 pub use identity::{
     AcceptedLineage, LogEntry, StoreIdentity, TrustedKey, CLOCK_TOLERANCE_SECS, MAX_LINEAGES,
@@ -258,4 +273,6 @@ pub use identity::{
 };
 pub use in_use::{Deallocation, InUse};
 pub use model::*;
-pub use store::{default_store_path, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA_VERSION};
+pub use storage::{
+    default_store_path, StoreLocation, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA_VERSION,
+};

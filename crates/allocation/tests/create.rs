@@ -7,6 +7,7 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use store::TxExt as _;
 
 const BIN: &str = env!("CARGO_BIN_EXE_licadmin");
 const PROCESSES: usize = 30;
@@ -45,7 +46,7 @@ fn thirty_processes_creating_the_same_new_store_all_succeed() {
             );
         }
         // (Listing users needs a license; the store is read directly.)
-        let users: i64 = rusqlite::Connection::open(&store)
+        let users: i64 = store_sqlite::open_raw(&store)
             .unwrap()
             .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
             .unwrap();

@@ -14,7 +14,7 @@ use allocation::{AllocError, Allocator, Method, Place, RuleKind, Target};
 use common::*;
 use format::{sign, Rules, SecretKey, Timestamp};
 use hostid::{Components, HostId};
-use rusqlite::Connection;
+use store::TxExt as _;
 use verify::{HostSource, TrustStore, Verifier};
 
 const BIN: &str = env!("CARGO_BIN_EXE_licadmin");
@@ -217,7 +217,7 @@ fn a_switchover_pairs_store_serves_both_hosts_its_first_file_names() {
 
 /// Turn the store back into a version-2 store (the previous release's schema).
 fn downgrade_to_v2(path: &std::path::Path) {
-    let c = Connection::open(path).unwrap();
+    let c = store_sqlite::open_raw(path).unwrap();
     c.execute_batch(
         "DROP TABLE store_hosts; DROP TABLE store_keys; DROP TABLE store_state;
          DROP TABLE lineages; DROP TABLE superseded; DROP TABLE admin_log;
@@ -242,7 +242,7 @@ fn a_store_of_the_previous_release_adopts_the_identity_of_its_loaded_file() {
         &env,
         verifier_as(other_host(), &[&vendor(), &other_vendor()]),
     );
-    let v: i32 = Connection::open(env.path())
+    let v: i32 = store_sqlite::open_raw(env.path())
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
@@ -331,9 +331,11 @@ fn expired_file() -> String {
 #[test]
 fn a_clock_set_back_beyond_the_tolerance_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("alloc.db");
+    let path = location(dir.path());
     let now = Timestamp::now();
-    let at = |t: Timestamp| Allocator::open(&path, verifier().at(t)).unwrap();
+    let at = |t: Timestamp| {
+        Allocator::open_at(&path, verifier().at(t), Arc::new(allocation::SystemClock)).unwrap()
+    };
     // Loaded while it was valid (two days ago).
     at(now.plus_days(-2))
         .load(expired_file().as_bytes())
@@ -435,7 +437,7 @@ fn licadmin_refuses_a_clock_set_back_behind_the_stores_latest_time_seen() {
     env.alloc.add_user("x", Method::Assignable, None).unwrap();
     // The store saw a time two days ahead of this clock (the clock was set back since).
     let ahead = Timestamp::now().plus_days(2).unix();
-    Connection::open(env.path())
+    store_sqlite::open_raw(env.path())
         .unwrap()
         .execute("UPDATE store_state SET latest_seen = ?1", [ahead])
         .unwrap();
@@ -459,7 +461,7 @@ fn licadmin_refuses_a_clock_set_back_behind_the_stores_latest_time_seen() {
     assert_eq!(code(&o), 14, "{}", String::from_utf8_lossy(&o.stderr));
     // One day ahead is within the tolerance.
     let ahead = Timestamp::now().plus_secs(23 * 3600).unix();
-    Connection::open(env.path())
+    store_sqlite::open_raw(env.path())
         .unwrap()
         .execute("UPDATE store_state SET latest_seen = ?1", [ahead])
         .unwrap();
@@ -489,7 +491,7 @@ fn retarget_takes_one_or_two_hosts_and_at_least_one_key_and_check_sees_a_wrong_s
     }
     assert_eq!(env.alloc.identity().unwrap().log.len(), 1, "nothing logged");
     // The signer kept beside the stored file must be the one that signed it.
-    Connection::open(env.path())
+    store_sqlite::open_raw(env.path())
         .unwrap()
         .execute(
             "UPDATE license SET signer_key = ?1",
@@ -509,9 +511,11 @@ fn retarget_takes_one_or_two_hosts_and_at_least_one_key_and_check_sees_a_wrong_s
 #[test]
 fn a_heartbeat_is_refused_once_the_file_expired_or_the_clock_was_set_back() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("alloc.db");
+    let path = location(dir.path());
     let now = Timestamp::now();
-    let at = |t: Timestamp| Allocator::open(&path, verifier().at(t)).unwrap();
+    let at = |t: Timestamp| {
+        Allocator::open_at(&path, verifier().at(t), Arc::new(allocation::SystemClock)).unwrap()
+    };
     let then = at(now.plus_days(-2));
     then.load(expired_file().as_bytes()).unwrap();
     then.add_user("alice", Method::Assignable, None).unwrap();
@@ -541,7 +545,7 @@ fn a_file_is_checked_with_the_whole_key_the_store_holds() {
         .unwrap();
     drop(alloc);
     let id = vendor().public_key().key_id().to_string();
-    let n = Connection::open(&path)
+    let n = store_sqlite::open_raw(&path)
         .unwrap()
         .execute(
             "UPDATE store_keys SET public_key = ?1 WHERE key_id = ?2",
@@ -559,3 +563,9 @@ fn a_file_is_checked_with_the_whole_key_the_store_holds() {
         "{e}"
     );
 }
+
+postgres_too!(
+    an_older_generation_stays_refused_after_a_load_of_another_lineage,
+    a_clock_set_back_beyond_the_tolerance_is_refused,
+    a_heartbeat_is_refused_once_the_file_expired_or_the_clock_was_set_back,
+);

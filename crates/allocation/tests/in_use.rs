@@ -9,7 +9,7 @@ mod common;
 use allocation::{AllocError, Deallocation, InUse, Method, Place, StationKind, Target};
 use common::*;
 use format::Rules;
-use rusqlite::Connection;
+use store::TxExt as _;
 
 fn at(s: &str) -> Place {
     Place::Station(s.into())
@@ -193,7 +193,7 @@ fn check_and_compliance_find_a_session_running_on_licenses_nobody_holds() {
     let a = &env.alloc;
     a.login("alice", at("desk-1"), None).unwrap();
     assert!(a.check().unwrap().is_empty());
-    let c = Connection::open(env.path()).unwrap();
+    let c = store_sqlite::open_raw(env.path()).unwrap();
     c.execute_batch(&format!(
         "UPDATE station_grants SET station_id = (SELECT id FROM stations WHERE name = 'desk-2')
              WHERE key = '{BASIC}';
@@ -318,3 +318,11 @@ fn licadmin_deallocate_refuses_a_license_in_use_unless_forced() {
     assert_eq!(code, 22, "no Basic Station on desk-1 any more: {out}");
     assert_eq!(run(&["check"]).1, "consistent\n");
 }
+
+postgres_too!(
+    a_stations_basic_station_is_not_taken_from_a_logged_on_user,
+    a_logged_on_users_client_access_is_not_taken_from_her,
+    a_forced_deallocation_refused_by_a_rule_leaves_the_session,
+    a_concurrent_users_configured_key_may_go_while_the_session_keeps_what_it_acquired,
+    removing_or_disabling_a_logged_on_holder_ends_its_session,
+);

@@ -351,7 +351,6 @@ impl Model {
 }
 
 struct Real {
-    _dir: tempfile::TempDir,
     alloc: Allocator,
     clock: ManualClock,
     chain: Chain_,
@@ -362,16 +361,33 @@ fn code(r: Result<(), AllocError>) -> Outcome {
     r.map_err(|e| e.exit_code())
 }
 
-fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
+/// Run `ops` on a new store: an SQLite file, or with `postgres` a fresh PostgreSQL database
+/// (`None`: no PostgreSQL server to test with, nothing run).
+fn run_on(ops: Vec<Op>, postgres: bool) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
+    let db = if postgres {
+        match store_postgres::testing::fresh_database() {
+            Some(db) => Some(db),
+            None => return Ok(()),
+        }
+    } else {
+        None
+    };
+    let location = match &db {
+        Some(db) => allocation::StoreLocation::parse(db.url.as_ref()).unwrap(),
+        None => allocation::StoreLocation::Sqlite(dir.path().join("a.db")),
+    };
     let clock = ManualClock::new(1_800_000_000);
-    let alloc =
-        Allocator::open_with_clock(dir.path().join("a.db"), verifier(), Arc::new(clock.clone()))
-            .unwrap();
+    let alloc = Allocator::open_at(&location, verifier(), Arc::new(clock.clone())).unwrap();
+    let out = run(ops, alloc, clock);
+    drop(db);
+    out
+}
+
+fn run(ops: Vec<Op>, alloc: Allocator, clock: ManualClock) -> Result<(), TestCaseError> {
     let (chain, first) = Chain_::first(&counts(true), rules());
     alloc.load(first.as_bytes()).unwrap();
     let mut real = Real {
-        _dir: dir,
         alloc,
         clock,
         chain,
@@ -597,6 +613,12 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
     #[test]
     fn random_sequences_agree_with_the_model_and_keep_every_invariant(ops in proptest::collection::vec(op(), 1..40)) {
-        run(ops)?;
+        run_on(ops, false)?;
+    }
+
+    /// The same state machine with the store on PostgreSQL (a fresh database per case).
+    #[test]
+    fn random_sequences_agree_with_the_model_on_postgres(ops in proptest::collection::vec(op(), 1..40)) {
+        run_on(ops, true)?;
     }
 }

@@ -4,6 +4,7 @@
 mod common;
 
 use std::process::{Command, Output};
+use store::TxExt as _;
 
 use common::*;
 use format::Rules;
@@ -85,7 +86,7 @@ fn hidden_characters_in_names_are_refused_and_named_and_stored_ones_print_escape
         licadmin(d, &["user", "add", "mallory"]).status.code(),
         Some(0)
     );
-    let conn = rusqlite::Connection::open(d.join("store.db")).unwrap();
+    let conn = store_sqlite::open_raw(d.join("store.db")).unwrap();
     conn.execute(
         "UPDATE users SET name = ?1 WHERE name = 'mallory'",
         ["mal\u{202E}gnp.exe\u{200B}"],

@@ -99,3 +99,8 @@ fn a_file_with_more_rules_than_the_maximum_is_refused_as_malformed() {
     assert_eq!(e.exit_code(), 3, "{e}");
     assert!(e.to_string().contains("4097 rules"), "{e}");
 }
+
+postgres_too!(
+    a_chain_of_the_most_rules_a_file_carries_allocates_and_deallocates_at_once,
+    a_file_with_more_rules_than_the_maximum_is_refused_as_malformed,
+);

@@ -5,6 +5,7 @@ mod common;
 use allocation::{AllocError, Method, Place, Pool, RuleKind, StationKind, Target, UserFilter};
 use common::*;
 use format::{Holder, Rules};
+use store::TxExt as _;
 
 fn code(e: &AllocError) -> i32 {
     e.exit_code()
@@ -896,7 +897,12 @@ fn the_stored_file_is_reverified_on_open() {
         "4.0",
     )
     .host(verify::HostSource::Code(host()));
-    let a2 = allocation::Allocator::open(env.path(), other).unwrap();
+    let a2 = allocation::Allocator::open_at(
+        &common::location(env.dir.path()),
+        other,
+        std::sync::Arc::new(allocation::SystemClock),
+    )
+    .unwrap();
     assert_eq!(
         a2.allocate(Target::User("alice"), &[CLIENT])
             .unwrap_err()
@@ -914,7 +920,7 @@ fn the_stored_file_is_reverified_on_open() {
 fn another_programs_database_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("other.db");
-    let c = rusqlite::Connection::open(&p).unwrap();
+    let c = store_sqlite::open_raw(&p).unwrap();
     c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
         .unwrap();
     drop(c);
@@ -959,3 +965,32 @@ fn threads_racing_for_the_last_licenses_never_exceed_the_count() {
     assert_eq!(results.iter().filter(|r| r.1).count(), 4);
     assert!(env.alloc.check().unwrap().is_empty());
 }
+
+postgres_too!(
+    assignable_user_license_is_consumed_at_allocation_and_released_at_removal_or_deletion,
+    assignable_station_license_is_consumed_at_allocation_and_released_at_removal_or_deletion,
+    a_users_licenses_are_all_of_its_method,
+    stations_hold_assignable_licenses_only,
+    station_only_keys_are_never_held_by_users,
+    concurrent_licenses_are_acquired_all_at_once_at_logon_and_released_at_logoff,
+    reacquiring_by_the_same_user_reuses_the_licenses,
+    logon_at_another_computer_ends_the_previous_session,
+    a_stations_licenses_are_held_exclusively_by_the_user_logged_on_there,
+    running_the_client_at_a_station_needs_basic_station_and_client_or_acd_access,
+    dynamic_remote_logons_take_a_basic_station_from_the_pool_else_an_unallocated_one_else_are_refused,
+    a_stations_licensing_can_be_disabled_and_enabled_keeping_its_settings,
+    the_organization_license_counts_organizations,
+    organizations_have_a_reserved_minimum_and_a_maximum_per_key,
+    requires_needs_one_of_the_keys_on_the_same_holder,
+    implies_allocates_and_removes_the_implied_key_with_it,
+    excludes_refuses_two_keys_of_a_set_on_one_holder,
+    holder_rules_of_the_file_are_enforced,
+    a_lapsed_sessions_licenses_come_back_and_heartbeats_renew_the_lease,
+    loading_a_smaller_file_keeps_allocations_and_leaves_the_key_out_of_compliance,
+    a_refused_file_leaves_the_old_license_in_place,
+    compliance_check_emits_one_event_per_exceeded_license_and_nothing_when_compliant,
+    user_list_filters_by_license_and_name_with_allocated_and_available_counts,
+    names_are_bounded_and_validated_and_bad_input_changes_nothing,
+    the_stored_file_is_reverified_on_open,
+    threads_racing_for_the_last_licenses_never_exceed_the_count,
+);

@@ -7,7 +7,7 @@ mod common;
 use allocation::{AllocError, Allocator, Method, Place, StationKind, Target, SCHEMA_VERSION};
 use common::*;
 use format::Rules;
-use rusqlite::Connection;
+use store::TxExt as _;
 
 /// A store with users, stations, allocations and sessions of every kind.
 fn populated() -> Env {
@@ -39,7 +39,7 @@ fn populated() -> Env {
 /// Turn a current store back into a version-1 store: the schema without `configured_counts`
 /// (nor version 3's identity and history).
 fn downgrade_to_v1(path: &std::path::Path) {
-    let c = Connection::open(path).unwrap();
+    let c = store_sqlite::open_raw(path).unwrap();
     c.execute_batch(
         "DROP TABLE store_hosts; DROP TABLE store_keys; DROP TABLE store_state;
          DROP TABLE lineages; DROP TABLE superseded; DROP TABLE admin_log;
@@ -61,7 +61,7 @@ fn a_version_1_store_is_migrated_when_opened_and_reports_the_same() {
     assert_eq!(SCHEMA_VERSION, 3);
     let path = env.path();
     downgrade_to_v1(&path);
-    let c = Connection::open(&path).unwrap();
+    let c = store_sqlite::open_raw(&path).unwrap();
     let v: i32 = c
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
@@ -69,7 +69,7 @@ fn a_version_1_store_is_migrated_when_opened_and_reports_the_same() {
     drop(c);
 
     let a = env.reopen();
-    let v: i32 = Connection::open(&path)
+    let v: i32 = store_sqlite::open_raw(&path)
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
@@ -134,8 +134,8 @@ fn two_allocators_opening_a_version_1_store_at_once_migrate_it_once() {
 fn damaged(damage: &str) -> Vec<String> {
     let env = populated();
     assert_eq!(env.alloc.check().unwrap(), Vec::<String>::new());
-    let c = Connection::open(env.path()).unwrap();
-    // (rusqlite's SQLite turns foreign keys on by default.)
+    let c = store_sqlite::open_raw(env.path()).unwrap();
+    // (The bundled SQLite turns foreign keys on by default.)
     c.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
     c.execute_batch(damage).unwrap();
     drop(c);
@@ -195,7 +195,7 @@ fn check_finds_every_kind_of_damage() {
     );
     // Bytes that no longer verify are the license error.
     let env = populated();
-    let c = Connection::open(env.path()).unwrap();
+    let c = store_sqlite::open_raw(env.path()).unwrap();
     c.execute_batch("UPDATE license SET bytes = CAST('not a file' AS BLOB)")
         .unwrap();
     drop(c);
@@ -233,18 +233,18 @@ fn a_store_file_with_tables_but_no_schema_version_is_refused_and_left_unchanged(
 
 /// A populated store as a version-1 store in rollback-journal mode (a file SQLite switches to
 /// WAL by rewriting its header), changed by `finish` with foreign keys off: its bytes.
-fn version_1_store_file(finish: impl FnOnce(&Connection, &std::path::Path)) -> Vec<u8> {
+fn version_1_store_file(finish: impl FnOnce(&dyn store::Connection, &std::path::Path)) -> Vec<u8> {
     let Env { dir, alloc, .. } = populated();
     drop(alloc);
     let path = dir.path().join("alloc.db");
     downgrade_to_v1(&path);
-    let c = Connection::open(&path).unwrap();
+    let c = store_sqlite::open_raw(&path).unwrap();
     c.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
     let mode: String = c
         .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "delete");
-    finish(&c, &path);
+    finish(&*c, &path);
     drop(c);
     std::fs::read(&path).unwrap()
 }
@@ -257,7 +257,7 @@ fn a_version_1_store_found_damaged_while_migrated_is_refused_and_left_unchanged(
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("copy.db");
         std::fs::write(&p, &bytes).unwrap();
-        Connection::open(&p)
+        store_sqlite::open_raw(&p)
             .unwrap()
             .query_row(
                 "SELECT rootpage FROM sqlite_master WHERE name = 'user_grants'",
@@ -277,7 +277,8 @@ fn a_version_1_store_found_damaged_while_migrated_is_refused_and_left_unchanged(
 fn a_store_file_of_an_unknown_schema_version_is_refused_and_left_unchanged() {
     for v in [-1, SCHEMA_VERSION + 1] {
         let bytes = version_1_store_file(|c, _| {
-            c.pragma_update(None, "user_version", v).unwrap();
+            c.execute_batch(&format!("PRAGMA user_version = {}", v))
+                .unwrap();
         });
         let (e, unchanged) = open_refused(&bytes);
         assert!(

@@ -79,3 +79,5 @@ fn one_tracing_error_per_exceeded_license_and_none_when_compliant() {
         assert!(l.contains(want), "{want} in {l}");
     }
 }
+
+postgres_too!(one_tracing_error_per_exceeded_license_and_none_when_compliant,);

@@ -30,6 +30,7 @@ const BARE_POSTGRES: store::Schema = store::Schema {
         sql: "CREATE TABLE t (x BYTEA)",
     }],
     tables: &["t"],
+    application_id: None,
 };
 
 /// The baseline's store: one table of blobs.
@@ -41,6 +42,7 @@ const BARE: store::Schema = store::Schema {
         sql: "CREATE TABLE t (x BLOB);",
     }],
     tables: &["t"],
+    application_id: None,
 };
 
 fn request(t: LicenseType, server: &str, add: &[(&str, u32)]) -> IssueRequest {

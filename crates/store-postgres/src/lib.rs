@@ -13,6 +13,7 @@
 //!         sql: "CREATE TABLE customers (id BIGINT PRIMARY KEY, name TEXT NOT NULL)",
 //!     }],
 //!     tables: &["customers"],
+//!     application_id: None,
 //! };
 //!
 //! let mut db = store_postgres::open("postgres://i3lic@db.example.com/ledger", &SCHEMA, Access::Write)?;

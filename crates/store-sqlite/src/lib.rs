@@ -16,6 +16,7 @@
 //!     what: "example store",
 //!     migrations: &[Migration { version: 1, name: "0001.sql", sql: "CREATE TABLE t (n INTEGER NOT NULL);" }],
 //!     tables: &["t"],
+//!     application_id: None,
 //! };
 //! let dir = tempfile::tempdir()?;
 //! let mut db = store_sqlite::open(&dir.path().join("s.db"), &SCHEMA, Access::Write)?;
@@ -107,13 +108,21 @@ pub fn peek(path: &Path) -> Option<Box<dyn store::Connection>> {
 }
 
 fn open_write(path: &Path, schema: &Schema) -> Result<SqliteConnection> {
+    // Never open (and close) the file itself once it exists: closing any descriptor of a
+    // file drops every POSIX lock this process holds on it, so another connection of the
+    // process would lose its SQLite locks, and another process could then take the store for
+    // unused and delete its WAL and shared-memory files under it. So a missing file is made
+    // with `create_new` only, and one made meanwhile by another process is left to SQLite.
     if !path.exists() {
         let mut o = std::fs::OpenOptions::new();
-        o.write(true).create(true).truncate(false);
+        o.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-        o.open(path)
-            .map_err(|e| Error::new(ErrorKind::Io, format!("creating it: {e}")))?;
+        match o.open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::new(ErrorKind::Io, format!("creating it: {e}"))),
+        }
     }
     let conn = rusqlite::Connection::open(path).map_err(open_error)?;
     // SQLite opens a file this user may not write read-only without saying so; every write
@@ -128,13 +137,9 @@ fn open_write(path: &Path, schema: &Schema) -> Result<SqliteConnection> {
         ));
     }
     prepare(&conn)?;
-    // Identify the file before changing anything in it: switching to WAL rewrites the header
-    // of whatever database `path` names, so another program's file is refused first and
-    // left byte for byte as it was.
+    // Identify the file before changing anything in it: another program's file is refused
+    // having only been read, and is left byte for byte as it was.
     migrate::identify(&conn, schema).map_err(setup_error)?;
-    let _: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .map_err(|e| setup_error(e.into()))?;
     conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
         .map_err(err)?;
     let mut c = SqliteConnection {
@@ -143,8 +148,34 @@ fn open_write(path: &Path, schema: &Schema) -> Result<SqliteConnection> {
         what: schema.what,
         unlocked: None,
     };
+    // The schema is made or migrated in one transaction before the switch to WAL: switching
+    // a file not yet in WAL mode rewrites its header, so a file found damaged on the way is
+    // refused with the transaction rolled back, unchanged.
     migrate::migrate(&mut c.conn, schema).map_err(setup_error)?;
+    switch_to_wal(&c.conn).map_err(setup_error)?;
     Ok(c)
+}
+
+/// Switch the store to WAL mode. The switch needs the file to itself and SQLite's busy
+/// handler does not wait for that: while other processes creating the same new store at
+/// once still read it in its first journal mode, it is retried (up to [`BUSY_TIMEOUT`])
+/// until one of them has switched it or this one can.
+fn switch_to_wal(conn: &rusqlite::Connection) -> std::result::Result<(), migrate::SetupError> {
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_) => return Ok(()),
+            Err(e)
+                if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
+                    && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 fn open_read(path: &Path, schema: &Schema) -> Result<SqliteConnection> {
@@ -484,6 +515,7 @@ mod tests {
             sql: "CREATE TABLE t (name TEXT NOT NULL);",
         }],
         tables: &["t"],
+        application_id: None,
     };
 
     fn add(path: &Path, name: &str) {

@@ -47,9 +47,42 @@ fn foreign(schema: &Schema, detail: &str) -> SetupError {
     .into()
 }
 
-/// Whether the database is this store (or empty, to become one), read without writing.
+/// Whether the database is this store (or empty, to become one), read without writing, in
+/// one read transaction: separate reads could see another process's creation of the schema
+/// half done and take a store being created for another program's database.
 pub(crate) fn identify(conn: &rusqlite::Connection, schema: &Schema) -> Result<(), SetupError> {
+    conn.execute_batch("BEGIN DEFERRED")?;
+    let verdict = identify_in(conn, schema);
+    // Only read: ending it writes nothing.
+    if !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    verdict
+}
+
+fn identify_in(conn: &rusqlite::Connection, schema: &Schema) -> Result<(), SetupError> {
     let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if let Some(id) = schema.application_id {
+        let app: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+        let objects: i64 =
+            conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+        let fresh = app == 0 && v == 0 && objects == 0;
+        if !fresh && app != i64::from(id) {
+            return Err(Error::new(
+                ErrorKind::Foreign,
+                format!(
+                    "it is another program's SQLite database (its application id is not that of an i3lic {})",
+                    schema.what
+                ),
+            )
+            .into());
+        }
+        if v == 0 && objects != 0 {
+            return Err(
+                Error::new(ErrorKind::Foreign, "it holds tables but no schema version").into(),
+            );
+        }
+    }
     check_version(conn, schema, v)
 }
 
@@ -122,6 +155,11 @@ pub(crate) fn migrate(conn: &mut rusqlite::Connection, schema: &Schema) -> Resul
                 };
                 Error::new(ErrorKind::Foreign, reason).into()
             })?;
+        }
+        if from == 0 {
+            if let Some(id) = schema.application_id {
+                tx.pragma_update(None, "application_id", id)?;
+            }
         }
         tx.pragma_update(None, "user_version", to)?;
     }

@@ -284,6 +284,11 @@ pub struct Schema {
     /// Tables every version has: a database that claims the schema but lacks one is
     /// another program's.
     pub tables: &'static [&'static str],
+    /// SQLite's `PRAGMA application_id` the store's file carries, set when it is created:
+    /// a file with another id (another program's database) is refused before anything in
+    /// it changes. `None`: the file is recognised by its schema version and tables only.
+    /// PostgreSQL ignores it (its bookkeeping table names the store).
+    pub application_id: Option<i32>,
 }
 
 impl Schema {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use allocation::{Allocator, ManualClock};
+use allocation::{Allocator, ManualClock, StoreLocation};
 use format::{
     sign, Activation, Chain, Excludes, FileId, Holder, Host, Implies, KeyRule, LicenseCount,
     LicenseType, Method, Requires, Rules, SecretKey, Timestamp,
@@ -129,23 +129,75 @@ impl Env {
         self.dir.path().join("alloc.db")
     }
 
-    /// Another allocator on the same store (another process, as far as SQLite is concerned).
+    /// Another allocator on the same store (another process, as far as the engine is
+    /// concerned).
     pub fn reopen(&self) -> Allocator {
-        Allocator::open_with_clock(self.path(), verifier(), Arc::new(self.clock.clone()))
-            .expect("open")
+        Allocator::open_at(
+            &location(self.dir.path()),
+            verifier(),
+            Arc::new(self.clock.clone()),
+        )
+        .expect("open")
     }
+}
+
+thread_local! {
+    /// The PostgreSQL database the running test body uses ([`on_postgres`]); `None`: SQLite.
+    static POSTGRES: std::cell::RefCell<Option<StoreLocation>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Where the running test keeps its store: `dir/alloc.db`, or, inside [`on_postgres`], the
+/// fresh PostgreSQL database made for the test.
+pub fn location(dir: &std::path::Path) -> StoreLocation {
+    POSTGRES
+        .with(|p| p.borrow().clone())
+        .unwrap_or_else(|| StoreLocation::Sqlite(dir.join("alloc.db")))
+}
+
+/// Run a test body with its store on a fresh PostgreSQL database (dropped afterwards).
+/// Without a server (`I3LIC_TEST_POSTGRES` unset, outside CI) the body is skipped.
+#[allow(dead_code)]
+pub fn on_postgres(body: impl FnOnce()) {
+    let Some(db) = store_postgres::testing::fresh_database() else {
+        return;
+    };
+    let location = StoreLocation::parse(std::ffi::OsStr::new(&db.url)).expect("a postgres URL");
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            POSTGRES.with(|p| *p.borrow_mut() = None);
+        }
+    }
+    POSTGRES.with(|p| *p.borrow_mut() = Some(location));
+    let _reset = Reset;
+    body();
+    drop(db);
+}
+
+/// The same tests again on PostgreSQL: `postgres_too!(name, ...)` makes a module `postgres`
+/// with a test of each name that runs the SQLite test's body with its store on a fresh
+/// PostgreSQL database ([`on_postgres`]). The bodies reach their store through [`env`],
+/// [`Env::reopen`] or [`location`].
+#[macro_export]
+macro_rules! postgres_too {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    $crate::common::on_postgres(super::$name);
+                }
+            )*
+        }
+    };
 }
 
 /// A new store with `file` loaded.
 pub fn env(file: &str) -> Env {
     let dir = tempfile::tempdir().expect("temp dir");
     let clock = ManualClock::new(1_800_000_000);
-    let alloc = Allocator::open_with_clock(
-        dir.path().join("alloc.db"),
-        verifier(),
-        Arc::new(clock.clone()),
-    )
-    .expect("open");
+    let alloc = Allocator::open_at(&location(dir.path()), verifier(), Arc::new(clock.clone()))
+        .expect("open");
     alloc.load(file.as_bytes()).expect("load");
     Env { dir, clock, alloc }
 }

@@ -44,6 +44,7 @@ pub(super) const SQLITE: Schema = Schema {
     what: "ledger",
     migrations: SQLITE_MIGRATIONS,
     tables: TABLES,
+    application_id: None,
 };
 
 /// Every migration of the PostgreSQL ledger, in order, from schema 4 on.
@@ -59,6 +60,7 @@ pub(super) const POSTGRES: Schema = Schema {
     what: "ledger",
     migrations: POSTGRES_MIGRATIONS,
     tables: TABLES,
+    application_id: None,
 };
 
 // The schema version this build writes is the last migration's, on both engines.

@@ -24,6 +24,7 @@ pub static SCHEMA: Schema = Schema {
     what: "test store",
     migrations: &[M1, M2],
     tables: &["items", "log"],
+    application_id: None,
 };
 
 /// Version 1 of the same store.
@@ -31,6 +32,7 @@ pub static SCHEMA_V1: Schema = Schema {
     what: "test store",
     migrations: &[M1],
     tables: &["items"],
+    application_id: None,
 };
 
 /// Version 3, whose migration fails halfway.
@@ -46,6 +48,7 @@ pub static SCHEMA_BROKEN: Schema = Schema {
         },
     ],
     tables: &["items", "log"],
+    application_id: None,
 };
 
 /// Another store, same tables.
@@ -53,6 +56,7 @@ pub static OTHER_STORE: Schema = Schema {
     what: "other store",
     migrations: &[M1, M2],
     tables: &["items", "log"],
+    application_id: None,
 };
 
 /// A fresh database, or `None` (the test then returns: no server outside CI).

@@ -1,12 +1,13 @@
 //! `licadmin`: a licensed server's license administration over its allocation store.
 //!
 //! ```text
-//! licadmin [--store PATH] [--trust PUB]... [--host-id CODE] [--product P --version V] COMMAND
+//! licadmin [--store PATH|URL] [--trust PUB]... [--host-id CODE] [--product P --version V] COMMAND
 //! ```
 //! The global options are accepted before or after the command. Exit codes follow DESIGN.md
 //! (see the `allocation` crate documentation): 0 ok, 2 usage, 3 malformed input, 4 I/O,
 //! 10-16 the activation file refused, 20 unknown user / station / organization / session,
-//! 21 no license available (or in use by a session), 22 a license rule, 23 out of compliance.
+//! 21 no license available (or in use by a session), 22 a license rule, 23 out of compliance,
+//! 24 a `store copy` target that is not empty.
 
 mod store_cmd;
 
@@ -34,9 +35,10 @@ struct Cli {
 
 #[derive(Debug, Args)]
 struct Global {
-    /// The allocation store (default: $I3LIC_STORE, else $XDG_DATA_HOME/i3lic/allocation.db,
-    /// else ~/.local/share/i3lic/allocation.db).
-    #[arg(long, value_name = "PATH", global = true)]
+    /// The allocation store: an SQLite file, or a postgres:// URL (a database a switchover
+    /// pair or several servers share). Default: $I3LIC_STORE, else
+    /// $XDG_DATA_HOME/i3lic/allocation.db, else ~/.local/share/i3lic/allocation.db.
+    #[arg(long, value_name = "PATH|URL", global = true)]
     store: Option<PathBuf>,
     /// A trusted vendor public key (.pub); repeat for several. Default: $I3LIC_TRUST
     /// (colon-separated paths).
@@ -189,6 +191,17 @@ enum StoreCmd {
         #[arg(long = "key", value_name = "PUB", required = true)]
         keys: Vec<PathBuf>,
     },
+    /// Copy the whole store into an empty one, of either engine (an SQLite file or a
+    /// postgres:// URL), in one transaction; a target that is not empty is refused (exit 24)
+    /// and left as it was.
+    #[command(
+        after_help = "Examples:\n  licadmin --store /var/lib/i3lic/allocation.db store copy postgres://i3lic@db.example/alloc\n  licadmin --store postgres://i3lic@db.example/alloc store copy backup.db"
+    )]
+    Copy {
+        /// The target store: a file path or a postgres:// URL.
+        #[arg(value_name = "DST")]
+        target: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -329,6 +342,8 @@ enum CliError {
     BadHost(String, hostid::CodeError),
     #[error("no trusted key: give --trust PUB (or I3LIC_TRUST=PUB:PUB...) to use the license")]
     NoTrust,
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl CliError {
@@ -337,7 +352,7 @@ impl CliError {
             CliError::Alloc(e) => e.exit_code(),
             CliError::KeyIo { .. } => 4,
             CliError::KeyMalformed { .. } | CliError::BadHostId(_) | CliError::BadHost(..) => 3,
-            CliError::NoTrust => 2,
+            CliError::NoTrust | CliError::Usage(_) => 2,
         }
     }
 
@@ -348,6 +363,7 @@ impl CliError {
             CliError::KeyMalformed { .. } => "trusted-key-malformed",
             CliError::BadHostId(_) | CliError::BadHost(..) => "bad-host-id",
             CliError::NoTrust => "no-trusted-key",
+            CliError::Usage(_) => "usage",
         }
     }
 }
@@ -447,7 +463,15 @@ fn run(cli: &Cli) -> Result<Output, CliError> {
         .store
         .clone()
         .unwrap_or_else(allocation::default_store_path);
-    let a = Allocator::open(&path, verifier)?;
+    let location = store_location(&path)?;
+    if let Command::Store(StoreCmd::Copy { target }) = &cli.command {
+        return store_cmd::copy(&location, &store_location(target)?);
+    }
+    let a = Allocator::open_at(
+        &location,
+        verifier,
+        std::sync::Arc::new(allocation::SystemClock),
+    )?;
     let result = exec(&a, &cli.command);
     match result {
         Err(CliError::Alloc(AllocError::License(VerifyError::UntrustedKey { .. }))) if !trusted => {
@@ -455,6 +479,15 @@ fn run(cli: &Cli) -> Result<Output, CliError> {
         }
         other => other,
     }
+}
+
+/// A `--store` value (or `I3LIC_STORE`): a URL of another scheme than PostgreSQL's is a
+/// usage error, and nothing is created.
+fn store_location(value: &Path) -> Result<allocation::StoreLocation, CliError> {
+    allocation::StoreLocation::parse(value.as_os_str()).map_err(|e| match e {
+        AllocError::InvalidInput { reason, .. } => CliError::Usage(format!("--store {reason}")),
+        other => CliError::Alloc(other),
+    })
 }
 
 fn exec(a: &Allocator, cmd: &Command) -> Result<Output, CliError> {
@@ -664,6 +697,8 @@ fn exec(a: &Allocator, cmd: &Command) -> Result<Output, CliError> {
         Command::Completions { .. } | Command::Man => out(String::new(), serde_json::json!({})),
         Command::Store(StoreCmd::Show) => store_cmd::show(a)?,
         Command::Store(StoreCmd::Retarget { hosts, keys }) => store_cmd::retarget(a, hosts, keys)?,
+        // Handled in run: it opens two stores.
+        Command::Store(StoreCmd::Copy { .. }) => out(String::new(), serde_json::json!({})),
         Command::Check => {
             let problems = a.check()?;
             let mut t = String::new();

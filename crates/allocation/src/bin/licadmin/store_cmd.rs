@@ -1,4 +1,5 @@
-//! `licadmin store show` and `licadmin store retarget`: the store's identity and history.
+//! `licadmin store show` and `licadmin store retarget`: the store's identity and history;
+//! `licadmin store copy`: the whole store into an empty one.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -77,4 +78,19 @@ pub(crate) fn retarget(
         ),
         to_json(&id),
     ))
+}
+
+/// Copy the store at `from` into the empty store at `to`: rows per table.
+pub(crate) fn copy(
+    from: &allocation::StoreLocation,
+    to: &allocation::StoreLocation,
+) -> Result<Output, CliError> {
+    let r = allocation::copy_store(from, to)?;
+    let mut t = String::new();
+    let total: u64 = r.tables.iter().map(|(_, n)| n).sum();
+    let _ = writeln!(t, "copied {from} to {to}: {total} rows");
+    for (table, n) in &r.tables {
+        let _ = writeln!(t, "  {table}: {n}");
+    }
+    Ok(out(t, to_json(&r)))
 }
