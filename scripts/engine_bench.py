@@ -164,8 +164,11 @@ def main():
     rel = os.path.join(target_dir(), "release")
     portal, issuer, ledgers = (os.path.join(rel, "portal"), os.path.join(rel, "issuer"),
                                os.path.join(rel, "examples", "bench_ledger"))
-    key = os.path.join(ROOT, "keys-example", "vendor-example.key")
     tmp = tempfile.mkdtemp(prefix="i3lic-engine-bench-")
+    # A secret key others may read is refused: a private copy of the demo key.
+    key = os.path.join(tmp, "demo.key")
+    shutil.copy(os.path.join(ROOT, "keys-example", "demo.key"), key)
+    os.chmod(key, 0o600)
     env = dict(os.environ, I3LIC_BENCH_TOKEN=os.path.join(tmp, "token"))
     api_db, inproc_db = database("bench_api"), database("bench_inprocess")
     subprocess.run([ledgers, "issue", api_db], check=True, env=env)
