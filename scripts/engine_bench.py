@@ -76,6 +76,8 @@ def criterion(args):
     times, name = {}, None
     for line in text.splitlines():
         s = line.strip()
+        if s.startswith("change:") or "%" in s:
+            continue
         if "time:" in s:
             head = s.split("time:")[0].strip()
             if head:

@@ -12,6 +12,14 @@ use format::Rules;
 const BIN: &str = env!("CARGO_BIN_EXE_licadmin");
 const RACERS: usize = 24;
 
+/// What `--store` names: the test's SQLite file, or its PostgreSQL database.
+fn store_arg(env: &Env) -> std::ffi::OsString {
+    match location(env.dir.path()) {
+        allocation::StoreLocation::Sqlite(p) => p.into_os_string(),
+        allocation::StoreLocation::Postgres(url) => url.into(),
+    }
+}
+
 fn spawn_all(
     env: &Env,
     pub_key: &std::path::Path,
@@ -23,7 +31,7 @@ fn spawn_all(
             Command::new(BIN)
                 .env_remove("I3LIC_TRUST")
                 .arg("--store")
-                .arg(env.path())
+                .arg(store_arg(env))
                 .arg("--trust")
                 .arg(pub_key)
                 .args(["--host-id", &host])
@@ -94,9 +102,17 @@ fn processes_racing_for_the_last_licenses_get_exactly_what_is_left() {
     );
 
     // The processes time leases by the system clock; so does this check.
-    let system = allocation::Allocator::open(env.path(), verifier()).unwrap();
+    let system = allocation::Allocator::open_at(
+        &location(env.dir.path()),
+        verifier(),
+        std::sync::Arc::new(allocation::SystemClock),
+    )
+    .unwrap();
     let r = system.report().unwrap();
     let k = r.keys.iter().find(|k| k.name == CLIENT).unwrap();
     assert_eq!((k.assignable_configured, k.concurrent_in_use), (2, 3));
     assert!(system.check().unwrap().is_empty());
 }
+
+// The same race with the pool on PostgreSQL: processes of any number of servers share it.
+postgres_too!(processes_racing_for_the_last_licenses_get_exactly_what_is_left);
