@@ -97,10 +97,12 @@ def free_port():
     return port
 
 
-def start_portal(portal, db, key):
+def start_portal(portal, db, key, log):
     port = free_port()
+    # Its log goes to a file: a pipe nobody reads would fill and stop the server.
+    err = open(log, "w")
     p = subprocess.Popen([portal, "--db", db, "serve", "--key", key, "--listen", f"127.0.0.1:{port}"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                         stdout=subprocess.DEVNULL, stderr=err)
     for _ in range(300):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
@@ -108,7 +110,8 @@ def start_portal(portal, db, key):
         except OSError:
             time.sleep(0.05)
     p.kill()
-    sys.exit("portal did not start: " + p.stderr.read().decode())
+    with open(log) as f:
+        sys.exit("portal did not start: " + f.read())
 
 
 def api_load(ports, token, seconds):
@@ -176,7 +179,7 @@ def main():
     subprocess.run([ledgers, "issue", api_db], check=True, env=env)
     with open(env["I3LIC_BENCH_TOKEN"]) as f:
         token = f.read().strip()
-    portals = [start_portal(portal, api_db, key) for _ in range(2)]
+    portals = [start_portal(portal, api_db, key, os.path.join(tmp, f"portal{n}.log")) for n in range(2)]
     api, inproc = [], []
     try:
         for _ in range(ROUNDS):
