@@ -263,6 +263,7 @@ mod in_use;
 mod model;
 mod rules;
 mod storage;
+mod tokens;
 
 pub use allocator::Allocator;
 pub use copy::{copy_store, CopyReport};
@@ -276,3 +277,4 @@ pub use model::*;
 pub use storage::{
     default_store_path, StoreLocation, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA_VERSION,
 };
+pub use tokens::{SessionEnd, TokenInfo, TOKEN_PREFIX};
