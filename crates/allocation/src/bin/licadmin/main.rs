@@ -507,7 +507,9 @@ fn run(cli: &Cli) -> Result<Output, CliError> {
         std::sync::Arc::new(allocation::SystemClock),
     )?;
     let result = match &cli.command {
-        Command::Serve { listen } => serve::run(a, listen).map(|()| out(String::new(), serde_json::json!({}))),
+        Command::Serve { listen } => {
+            serve::run(a, listen).map(|()| out(String::new(), serde_json::json!({})))
+        }
         other => exec(&a, other),
     };
     match result {
@@ -738,7 +740,10 @@ fn exec(a: &Allocator, cmd: &Command) -> Result<Output, CliError> {
         Command::Store(StoreCmd::Copy { .. }) => out(String::new(), serde_json::json!({})),
         Command::Token(TokenCmd::Create { name }) => {
             let t = a.create_token(name)?;
-            out(format!("{t}\n"), serde_json::json!({ "name": name, "token": t }))
+            out(
+                format!("{t}\n"),
+                serde_json::json!({ "name": name, "token": t }),
+            )
         }
         Command::Token(TokenCmd::List) => {
             let list = a.tokens()?;

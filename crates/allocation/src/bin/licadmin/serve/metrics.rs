@@ -76,7 +76,10 @@ pub(super) async fn metrics(State(s): State<St>) -> Response {
     let _ = writeln!(t, "# HELP i3lic_sessions Open sessions.\n# TYPE i3lic_sessions gauge\ni3lic_sessions {sessions}");
     (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         t,
     )
         .into_response()

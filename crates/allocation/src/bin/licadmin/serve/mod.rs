@@ -507,8 +507,7 @@ async fn reap(alloc: Arc<Allocator>) {
 async fn shutdown() {
     let term = async {
         #[cfg(unix)]
-        if let Ok(mut s) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         {
             s.recv().await;
             return;
