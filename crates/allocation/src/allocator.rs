@@ -447,9 +447,24 @@ fn check_set_rules(
     Ok(())
 }
 
+/// How long why a session ended is kept (a client's heartbeat after the end is told).
+pub(crate) const ENDED_KEPT_SECS: i64 = 86_400;
+
 fn purge_lapsed(c: &dyn Tx, now: i64) -> Result<()> {
+    c.prepare_cached("INSERT INTO ended_sessions (id, reason, ended_at) SELECT id, 'lease-lapsed', expires_at FROM sessions WHERE expires_at <= ?1 ON CONFLICT (id) DO NOTHING")?
+        .execute([now])?;
     c.prepare_cached("DELETE FROM sessions WHERE expires_at <= ?1")?
         .execute([now])?;
+    c.prepare_cached("DELETE FROM ended_sessions WHERE ended_at <= ?1")?
+        .execute([now - ENDED_KEPT_SECS])?;
+    Ok(())
+}
+
+/// Record why the sessions `filter` selects (a `WHERE` clause on `sessions` with `?1`) end,
+/// before they are deleted.
+fn record_end(c: &dyn Tx, filter: &str, arg: store::Value, reason: &str, now: i64) -> Result<()> {
+    c.prepare_cached(&format!("INSERT INTO ended_sessions (id, reason, ended_at) SELECT id, ?2, ?3 FROM sessions WHERE {filter} ON CONFLICT (id) DO NOTHING"))?
+        .execute(params![arg, reason, now])?;
     Ok(())
 }
 
@@ -543,7 +558,7 @@ impl Allocator {
         self.clock.now()
     }
 
-    fn tx<T>(&self, f: impl FnOnce(&dyn Tx, i64) -> Result<T>) -> Result<T> {
+    pub(crate) fn tx<T>(&self, f: impl FnOnce(&dyn Tx, i64) -> Result<T>) -> Result<T> {
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let tx = conn.begin_write()?;
         let now = self.clock.now();
@@ -555,7 +570,7 @@ impl Allocator {
         Ok(out)
     }
 
-    fn read<T>(&self, f: impl FnOnce(&dyn Tx, i64) -> Result<T>) -> Result<T> {
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&dyn Tx, i64) -> Result<T>) -> Result<T> {
         let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         // One consistent snapshot for the whole read.
         conn.begin_read()?;
@@ -649,8 +664,15 @@ impl Allocator {
     /// Delete a user: its assignable licenses are released and its session ends.
     pub fn remove_user(&self, name: &str) -> Result<()> {
         validate_name("user name", name)?;
-        self.tx(|c, _| {
+        self.tx(|c, now| {
             let u = user_row(c, name)?;
+            record_end(
+                c,
+                "user_id = ?1",
+                store::Value::Integer(u.id),
+                "user-removed",
+                now,
+            )?;
             c.execute("DELETE FROM users WHERE id = ?1", [u.id])?;
             Ok(())
         })
@@ -680,8 +702,15 @@ impl Allocator {
     /// Delete a station: its licenses are released and a session at it ends.
     pub fn remove_station(&self, name: &str) -> Result<()> {
         validate_name("station name", name)?;
-        self.tx(|c, _| {
+        self.tx(|c, now| {
             let s = station_row(c, name)?;
+            record_end(
+                c,
+                "station_id = ?1",
+                store::Value::Integer(s.id),
+                "station-removed",
+                now,
+            )?;
             c.execute("DELETE FROM stations WHERE id = ?1", [s.id])?;
             Ok(())
         })
@@ -691,9 +720,16 @@ impl Allocator {
     /// settings are kept; a session at it ends.
     pub fn disable_station(&self, name: &str) -> Result<()> {
         validate_name("station name", name)?;
-        self.tx(|c, _| {
+        self.tx(|c, now| {
             let s = station_row(c, name)?;
             c.execute("UPDATE stations SET enabled = 0 WHERE id = ?1", [s.id])?;
+            record_end(
+                c,
+                "station_id = ?1",
+                store::Value::Integer(s.id),
+                "station-disabled",
+                now,
+            )?;
             c.execute("DELETE FROM sessions WHERE station_id = ?1", [s.id])?;
             Ok(())
         })
@@ -963,6 +999,13 @@ impl Allocator {
                     });
                 }
                 ended.push(session_of(c, &session, false)?);
+                record_end(
+                    c,
+                    "id = ?1",
+                    store::Value::Text(session.clone()),
+                    "licenses-removed",
+                    now,
+                )?;
                 c.execute("DELETE FROM sessions WHERE id = ?1", [&session])?;
             }
             let (table, col, id) = h.table();
@@ -1042,6 +1085,7 @@ impl Allocator {
                     return session_of(c, id, true);
                 }
                 // Logging on at another computer ends the previous session.
+                record_end(c, "id = ?1", store::Value::Text(id.clone()), "logged-on-elsewhere", now)?;
                 c.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
             }
             let who = format!("user '{}'", u.name);
@@ -1123,7 +1167,14 @@ impl Allocator {
     /// End a session: its licenses come back.
     pub fn logout(&self, session: &str) -> Result<()> {
         validate_session_id(session)?;
-        self.tx(|c, _| {
+        self.tx(|c, now| {
+            record_end(
+                c,
+                "id = ?1",
+                store::Value::Text(session.into()),
+                "logged-off",
+                now,
+            )?;
             if c.execute("DELETE FROM sessions WHERE id = ?1", [session])? == 0 {
                 return Err(unknown(Entity::Session, session));
             }

@@ -27,6 +27,8 @@ const TABLES: &[(&str, &str)] = &[
     ("lineages", "lineage, generation, file_id, seq"),
     ("superseded", "file_id, seq"),
     ("admin_log", "id, at, action, detail"),
+    ("tokens", "name, digest, created_at, revoked_at"),
+    ("ended_sessions", "id, reason, ended_at"),
 ];
 
 /// What [`copy_store`] copied: rows per table, in copy order.

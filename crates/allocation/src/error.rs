@@ -17,6 +17,8 @@ pub enum Entity {
     Organization,
     /// A session (ended, lapsed or never started).
     Session,
+    /// A license server's bearer token.
+    Token,
 }
 
 impl Entity {
@@ -27,6 +29,7 @@ impl Entity {
             Entity::Station => "station",
             Entity::Organization => "organization",
             Entity::Session => "session",
+            Entity::Token => "token",
         }
     }
 }
@@ -345,6 +348,7 @@ impl AllocError {
                 Entity::Station => "unknown-station",
                 Entity::Organization => "unknown-organization",
                 Entity::Session => "unknown-session",
+                Entity::Token => "unknown-token",
             },
             AllocError::NotAllocated { .. } => "not-allocated",
             AllocError::NoLicenseAvailable {

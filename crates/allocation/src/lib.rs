@@ -220,11 +220,19 @@
 //! read a handful of counter rows (less the licenses of lapsed sessions not yet purged),
 //! whatever the number of users, stations and sessions.
 //!
-//! The schema version is [`SCHEMA_VERSION`] (`PRAGMA user_version`, 3). A store of an older
+//! The schema version is [`SCHEMA_VERSION`] (`PRAGMA user_version`, 4). A store of an older
 //! version is migrated when it is opened, in one transaction (version 1 to 2 adds
 //! `configured_counts` and fills it from the grants; version 2 to 3 adds the identity and
-//! history tables, the history seeded from the loaded file); a store of a newer version is
-//! refused, exit 3.
+//! history tables, the history seeded from the loaded file; version 3 to 4 adds the license
+//! server's `tokens` and `ended_sessions`); a store of a newer version is refused, exit 3.
+//!
+//! The license server (`licadmin serve`) keeps its state in the store too, so every server
+//! on one store agrees: bearer tokens ([`Allocator::create_token`], kept as SHA-256 digests
+//! and checked in constant time by [`Allocator::check_token`]) and, for a day, why each
+//! session ended ([`Allocator::session_end`]: logged off, lease lapsed, logged on
+//! elsewhere, user or station removed, station disabled, licenses removed), so a client
+//! whose heartbeat comes too late is told why. [`Allocator::release_lapsed`] ends lapsed
+//! sessions at once (the server's reaper); every change does it first anyway.
 //!
 //! Every change is one write transaction (SQLite's `BEGIN IMMEDIATE`) that first purges lapsed sessions, then
 //! checks and writes; other processes wait up to [`BUSY_TIMEOUT`]. So no sequence of
@@ -263,6 +271,7 @@ mod in_use;
 mod model;
 mod rules;
 mod storage;
+mod tokens;
 
 pub use allocator::Allocator;
 pub use copy::{copy_store, CopyReport};
@@ -276,3 +285,4 @@ pub use model::*;
 pub use storage::{
     default_store_path, StoreLocation, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA_VERSION,
 };
+pub use tokens::{SessionEnd, TokenInfo, TOKEN_PREFIX};

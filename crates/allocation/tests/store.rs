@@ -41,7 +41,8 @@ fn populated() -> Env {
 fn downgrade_to_v1(path: &std::path::Path) {
     let c = store_sqlite::open_raw(path).unwrap();
     c.execute_batch(
-        "DROP TABLE store_hosts; DROP TABLE store_keys; DROP TABLE store_state;
+        "DROP TABLE tokens; DROP TABLE ended_sessions;
+         DROP TABLE store_hosts; DROP TABLE store_keys; DROP TABLE store_state;
          DROP TABLE lineages; DROP TABLE superseded; DROP TABLE admin_log;
          ALTER TABLE license DROP COLUMN signer_key;
          DROP TRIGGER user_grants_cfg_ins; DROP TRIGGER user_grants_cfg_del;
@@ -58,7 +59,7 @@ fn a_version_1_store_is_migrated_when_opened_and_reports_the_same() {
     // carol's session lapses: the report counts live sessions only.
     env.clock.advance(120);
     let before = env.alloc.report().unwrap();
-    assert_eq!(SCHEMA_VERSION, 3);
+    assert_eq!(SCHEMA_VERSION, 4);
     let path = env.path();
     downgrade_to_v1(&path);
     let c = store_sqlite::open_raw(&path).unwrap();
@@ -73,7 +74,7 @@ fn a_version_1_store_is_migrated_when_opened_and_reports_the_same() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 3);
+    assert_eq!(v, 4);
     assert_eq!(a.report().unwrap(), before);
     assert_eq!(a.check().unwrap(), Vec::<String>::new());
     let client = before.keys.iter().find(|k| k.name == CLIENT).unwrap();
@@ -289,3 +290,44 @@ fn a_store_file_of_an_unknown_schema_version_is_refused_and_left_unchanged() {
         assert!(unchanged, "the refused file (version {v}) was changed");
     }
 }
+
+/// Take the store back to schema 3 (the release before the license server's tables), on
+/// either engine.
+fn downgrade_to_v3(env: &Env) {
+    match location(env.dir.path()) {
+        allocation::StoreLocation::Sqlite(path) => {
+            store_sqlite::open_raw(&path)
+                .unwrap()
+                .execute_batch(
+                    "DROP TABLE tokens; DROP TABLE ended_sessions; PRAGMA user_version = 3;",
+                )
+                .unwrap();
+        }
+        allocation::StoreLocation::Postgres(url) => {
+            let mut c = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+            c.batch_execute(
+                "DROP TABLE tokens; DROP TABLE ended_sessions;
+                 UPDATE i3lic_store SET schema_version = 3, changes = changes + 1;",
+            )
+            .unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_version_3_store_gets_the_license_servers_tables_when_opened() {
+    let env = populated();
+    let before = env.alloc.report().unwrap();
+    downgrade_to_v3(&env);
+    let a = env.reopen();
+    assert_eq!(a.report().unwrap(), before);
+    // The new tables work: a token, and why a session ended.
+    let t = a.create_token("ci").unwrap();
+    assert_eq!(a.check_token(&t).unwrap().as_deref(), Some("ci"));
+    let s = a.login("carol", Place::Nowhere, Some(60)).unwrap();
+    a.logout(&s.id).unwrap();
+    assert_eq!(a.session_end(&s.id).unwrap().unwrap().reason, "logged-off");
+    assert_eq!(a.check().unwrap(), Vec::<String>::new());
+}
+
+postgres_too!(a_version_3_store_gets_the_license_servers_tables_when_opened);

@@ -9,6 +9,7 @@
 //! 21 no license available (or in use by a session), 22 a license rule, 23 out of compliance,
 //! 24 a `store copy` target that is not empty.
 
+mod serve;
 mod store_cmd;
 
 use std::io::Read;
@@ -169,6 +170,39 @@ enum Command {
     /// The store's identity: the hosts it serves, the keys it trusts, its history.
     #[command(subcommand)]
     Store(StoreCmd),
+    /// The license server's bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Run the license server: JSON routes under /v1/ for applications (bearer tokens from
+    /// `licadmin token create`), /healthz and /metrics (Prometheus). Lapsed leases are
+    /// released by the server. Prints `listening on ADDR`; stops on SIGINT or SIGTERM.
+    #[command(
+        after_help = "Examples:\n  licadmin --trust keys/vendor.pub serve --listen 0.0.0.0:7443\n  curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:7443/v1/report"
+    )]
+    Serve {
+        /// The address and port to listen on (port 0: any free port, printed).
+        #[arg(long, value_name = "ADDR")]
+        listen: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCmd {
+    /// Make a bearer token and print it (the only time it is shown: the store keeps its digest).
+    #[command(after_help = "Examples:\n  TOKEN=$(licadmin token create softphones)")]
+    Create {
+        /// A name for it (who or what uses it).
+        name: String,
+    },
+    /// List the tokens: name, when made, when revoked.
+    #[command(after_help = "Examples:\n  licadmin token list --json")]
+    List,
+    /// Revoke a token: refused from the next request on.
+    #[command(after_help = "Examples:\n  licadmin token revoke softphones")]
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -326,7 +360,7 @@ enum OrgCmd {
 
 /// What can stop `licadmin`.
 #[derive(Debug, thiserror::Error)]
-enum CliError {
+pub(crate) enum CliError {
     #[error(transparent)]
     Alloc(#[from] AllocError),
     #[error("cannot read trusted key {}: {source}", path.display())]
@@ -472,7 +506,12 @@ fn run(cli: &Cli) -> Result<Output, CliError> {
         verifier,
         std::sync::Arc::new(allocation::SystemClock),
     )?;
-    let result = exec(&a, &cli.command);
+    let result = match &cli.command {
+        Command::Serve { listen } => {
+            serve::run(a, listen).map(|()| out(String::new(), serde_json::json!({})))
+        }
+        other => exec(&a, other),
+    };
     match result {
         Err(CliError::Alloc(AllocError::License(VerifyError::UntrustedKey { .. }))) if !trusted => {
             Err(CliError::NoTrust)
@@ -699,6 +738,36 @@ fn exec(a: &Allocator, cmd: &Command) -> Result<Output, CliError> {
         Command::Store(StoreCmd::Retarget { hosts, keys }) => store_cmd::retarget(a, hosts, keys)?,
         // Handled in run: it opens two stores.
         Command::Store(StoreCmd::Copy { .. }) => out(String::new(), serde_json::json!({})),
+        Command::Token(TokenCmd::Create { name }) => {
+            let t = a.create_token(name)?;
+            out(
+                format!("{t}\n"),
+                serde_json::json!({ "name": name, "token": t }),
+            )
+        }
+        Command::Token(TokenCmd::List) => {
+            let list = a.tokens()?;
+            let mut t = String::new();
+            for k in &list {
+                let _ = writeln!(
+                    t,
+                    "{}\tcreated {}\t{}",
+                    k.name,
+                    time_text(k.created_at),
+                    match k.revoked_at {
+                        Some(r) => format!("revoked {}", time_text(r)),
+                        None => "active".into(),
+                    }
+                );
+            }
+            out(t, serde_json::json!({ "tokens": list }))
+        }
+        Command::Token(TokenCmd::Revoke { name }) => {
+            a.revoke_token(name)?;
+            none()
+        }
+        // Handled in run: it keeps the allocator.
+        Command::Serve { .. } => out(String::new(), serde_json::json!({})),
         Command::Check => {
             let problems = a.check()?;
             let mut t = String::new();
@@ -719,6 +788,11 @@ fn exec(a: &Allocator, cmd: &Command) -> Result<Output, CliError> {
             o
         }
     })
+}
+
+/// Unix seconds as RFC 3339.
+fn time_text(secs: i64) -> String {
+    format::Timestamp::from_unix(secs).map_or_else(|| secs.to_string(), |t| t.to_string())
 }
 
 fn lines(v: &[String]) -> String {

@@ -1,0 +1,585 @@
+//! `licadmin serve` through real HTTP: the binary started on a free port, requests over TCP.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use allocation::{Allocator, Method, StationKind, StoreLocation, SystemClock, Target};
+use common::*;
+use format::Rules;
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_licadmin");
+const CLIENT: &str = "I3_ACCESS_CLIENT";
+const STATION: &str = "I3_LICENSE_BASIC_STATION";
+
+/// A store, the trusted key beside it, and a server on it.
+struct Server {
+    dir: tempfile::TempDir,
+    store: String,
+    child: Child,
+    addr: String,
+    token: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A response: status, headers (lower-case names) and body.
+struct Resp {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {} {}", self.status, self.body))
+    }
+    /// The error kind of a JSON error body.
+    fn kind(&self) -> String {
+        self.json()["error"]["kind"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not an error: {}", self.body))
+            .to_string()
+    }
+}
+
+fn store_arg(loc: &StoreLocation) -> String {
+    match loc {
+        StoreLocation::Sqlite(p) => p.display().to_string(),
+        StoreLocation::Postgres(url) => url.clone(),
+    }
+}
+
+fn licadmin(dir: &std::path::Path, store: &str, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .env_remove("I3LIC_TRUST")
+        .env_remove("I3LIC_STORE")
+        .arg("--store")
+        .arg(store)
+        .arg("--trust")
+        .arg(dir.join("vendor.pub"))
+        .arg("--host-id")
+        .arg(host().to_string())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A store holding `file` (none: no file loaded), set up by `setup`, and a server on it.
+fn server(file: Option<&str>, setup: impl FnOnce(&Allocator)) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("vendor.pub"),
+        vendor().public_key().to_text("vendor"),
+    )
+    .unwrap();
+    let loc = location(dir.path());
+    {
+        let a = Allocator::open_at(&loc, verifier(), Arc::new(SystemClock)).unwrap();
+        if let Some(f) = file {
+            a.load(f.as_bytes()).unwrap();
+        }
+        setup(&a);
+    }
+    let store = store_arg(&loc);
+    let o = licadmin(dir.path(), &store, &["token", "create", "tests"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let token = String::from_utf8(o.stdout).unwrap().trim().to_string();
+    start(dir, store, token)
+}
+
+fn start(dir: tempfile::TempDir, store: String, token: String) -> Server {
+    let mut child = Command::new(BIN)
+        .env_remove("I3LIC_TRUST")
+        .env_remove("I3LIC_STORE")
+        .arg("--store")
+        .arg(&store)
+        .arg("--trust")
+        .arg(dir.path().join("vendor.pub"))
+        .arg("--host-id")
+        .arg(host().to_string())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    while out.read(&mut b).unwrap_or(0) == 1 && b[0] != b'\n' {
+        line.push(b[0]);
+    }
+    let line = String::from_utf8(line).unwrap();
+    let addr = line
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("server did not start: {line:?}"))
+        .to_string();
+    Server {
+        dir,
+        store,
+        child,
+        addr,
+        token,
+    }
+}
+
+impl Server {
+    fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<&[u8]>) -> Resp {
+        let mut s = TcpStream::connect(&self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+        if let Some(t) = token {
+            req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+        }
+        let body = body.unwrap_or(b"");
+        req.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        ));
+        let mut bytes = req.into_bytes();
+        bytes.extend_from_slice(body);
+        // The server may answer (413) before reading all of a large body.
+        let _ = s.write_all(&bytes);
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+        let text = String::from_utf8_lossy(&raw).to_string();
+        let (head, body) = text
+            .split_once("\r\n\r\n")
+            .unwrap_or_else(|| panic!("no response: {text:?}"));
+        let status = head[9..12].parse().unwrap();
+        Resp {
+            status,
+            head: head.to_ascii_lowercase(),
+            body: body.to_string(),
+        }
+    }
+
+    fn get(&self, path: &str) -> Resp {
+        self.request("GET", path, Some(&self.token), None)
+    }
+
+    fn post(&self, path: &str, body: Value) -> Resp {
+        self.request(
+            "POST",
+            path,
+            Some(&self.token),
+            Some(body.to_string().as_bytes()),
+        )
+    }
+
+    fn delete(&self, path: &str) -> Resp {
+        self.request("DELETE", path, Some(&self.token), None)
+    }
+
+    fn licadmin(&self, args: &[&str]) -> std::process::Output {
+        licadmin(self.dir.path(), &self.store, args)
+    }
+
+    /// Another allocator on the server's store.
+    fn alloc(&self) -> Allocator {
+        Allocator::open_at(
+            &StoreLocation::parse(self.store.as_ref()).unwrap(),
+            verifier(),
+            Arc::new(SystemClock),
+        )
+        .unwrap()
+    }
+}
+
+/// A file of `pooled` concurrent Client Access licenses and 2 Basic Stations (assignable),
+/// with users `u0..u{users}` (concurrent, holding Client Access) and station `desk-1`
+/// (Basic Station).
+fn pool(pooled: u32, users: u32) -> Server {
+    server(
+        Some(&file(
+            &[(CLIENT, 0, pooled), (STATION, 2, 0)],
+            Rules::default(),
+        )),
+        |a| {
+            for i in 0..users {
+                let u = format!("u{i}");
+                a.add_user(&u, Method::Concurrent, None).unwrap();
+                a.allocate(Target::User(&u), &[CLIENT]).unwrap();
+            }
+            a.add_station("desk-1", StationKind::Workstation).unwrap();
+            a.allocate(Target::Station("desk-1"), &[STATION]).unwrap();
+            a.add_station("bare", StationKind::Workstation).unwrap();
+        },
+    )
+}
+
+#[test]
+fn logon_heartbeat_and_logoff() {
+    let s = pool(2, 1);
+    let r = s.post(
+        "/v1/sessions",
+        json!({"user": "u0", "station": "desk-1", "lease_seconds": 60, "application": "softphone"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["user"], "u0");
+    assert_eq!(v["licenses"], json!([CLIENT]));
+    assert!(v["warnings"].is_array());
+    assert!(v["lease_expires_at"].as_str().unwrap().ends_with('Z'));
+    let id = v["session"].as_str().unwrap().to_string();
+
+    let h = s.post(&format!("/v1/sessions/{id}/heartbeat"), json!({}));
+    assert_eq!(h.status, 200, "{}", h.body);
+    assert!(h.json()["lease_expires_at"].is_string());
+    let list = s.get("/v1/sessions").json();
+    assert_eq!(list["sessions"].as_array().unwrap().len(), 1);
+    assert_eq!(list["sessions"][0]["session"], id.as_str());
+
+    let d = s.delete(&format!("/v1/sessions/{id}"));
+    assert_eq!(d.status, 204, "{}", d.body);
+    let h = s.post(&format!("/v1/sessions/{id}/heartbeat"), json!({}));
+    assert_eq!(h.status, 404);
+    assert_eq!(h.kind(), "session-ended");
+    assert_eq!(h.json()["error"]["reason"], "logged-off");
+    assert_eq!(s.delete(&format!("/v1/sessions/{id}")).status, 404);
+    let never = s.post(
+        "/v1/sessions/0123456789abcdef0123456789abcdef/heartbeat",
+        json!({}),
+    );
+    assert_eq!(
+        (never.status, never.kind().as_str()),
+        (404, "unknown-session")
+    );
+    assert!(s.get("/v1/sessions").json()["sessions"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn every_refusal_is_json_with_its_status_and_kind() {
+    let s = pool(1, 2);
+    // No token, a wrong one: 401 (the unauthenticated routes answer).
+    for t in [None, Some("i3lic_ls_wrong"), Some("")] {
+        let r = s.request("GET", "/v1/report", t, None);
+        assert_eq!((r.status, r.kind().as_str()), (401, "unauthorized"));
+    }
+    assert_eq!(s.request("GET", "/healthz", None, None).status, 200);
+    let body = |r: &Resp| (r.status, r.kind());
+    let bad = s.request("POST", "/v1/sessions", Some(&s.token), Some(b"{not json"));
+    assert_eq!(body(&bad), (400, "bad-request".into()));
+    let extra = s.post("/v1/sessions", json!({"user": "u0", "colour": "red"}));
+    assert_eq!(body(&extra), (400, "bad-request".into()));
+    let both = s.post(
+        "/v1/sessions",
+        json!({"user": "u0", "station": "desk-1", "remote_number": "+13175550100"}),
+    );
+    assert_eq!(body(&both), (400, "bad-request".into()));
+    let lease = s.post("/v1/sessions", json!({"user": "u0", "lease_seconds": 0}));
+    assert_eq!(body(&lease), (400, "invalid-input".into()));
+    let big = vec![b' '; 70 * 1024];
+    let r = s.request("POST", "/v1/sessions", Some(&s.token), Some(&big));
+    assert_eq!(body(&r), (413, "payload-too-large".into()));
+    assert_eq!(
+        body(&s.post("/v1/sessions", json!({"user": "nobody"}))),
+        (404, "unknown-user".into())
+    );
+    assert_eq!(
+        body(&s.post("/v1/sessions", json!({"user": "u0", "station": "nowhere"}))),
+        (404, "unknown-station".into())
+    );
+    // A station without a Basic Station license: a rule.
+    assert_eq!(
+        body(&s.post("/v1/sessions", json!({"user": "u0", "station": "bare"}))),
+        (422, "rule-station".into())
+    );
+    // The one Client Access of the pool taken: the next user is refused, naming the key.
+    assert_eq!(s.post("/v1/sessions", json!({"user": "u0"})).status, 201);
+    let none = s.post("/v1/sessions", json!({"user": "u1"}));
+    assert_eq!(body(&none), (409, "no-license".into()));
+    assert!(none.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains(CLIENT));
+    assert_eq!(body(&s.get("/v1/nothing")), (404, "not-found".into()));
+    assert_eq!(
+        body(&s.request("PUT", "/v1/report", Some(&s.token), None)),
+        (405, "method-not-allowed".into())
+    );
+}
+
+#[test]
+fn a_dynamic_remote_logon_without_a_station_left_is_told_so() {
+    // No Basic Station at all in the file.
+    let s = server(Some(&file(&[(CLIENT, 0, 2)], Rules::default())), |a| {
+        a.add_user("u0", Method::Concurrent, None).unwrap();
+        a.allocate(Target::User("u0"), &[CLIENT]).unwrap();
+    });
+    let r = s.post(
+        "/v1/sessions",
+        json!({"user": "u0", "remote_number": "+13175550100"}),
+    );
+    assert_eq!((r.status, r.kind().as_str()), (409, "no-license"));
+    let m = r.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(m.starts_with("no stations are available"), "{m}");
+    assert!(m.contains(STATION), "{m}");
+}
+
+#[test]
+fn without_a_loaded_file_the_pool_answers_no_license_loaded() {
+    let s = server(None, |_| {});
+    for path in ["/v1/report", "/v1/compliance", "/v1/license"] {
+        let r = s.get(path);
+        assert_eq!(
+            (r.status, r.kind().as_str()),
+            (409, "no-license-loaded"),
+            "{path}"
+        );
+    }
+    assert_eq!(s.request("GET", "/healthz", None, None).status, 200);
+}
+
+#[test]
+fn report_compliance_and_license_answer_as_the_commands_json() {
+    let s = pool(2, 1);
+    assert_eq!(s.post("/v1/sessions", json!({"user": "u0"})).status, 201);
+    let report = s.get("/v1/report").json();
+    let cli: Value = serde_json::from_slice(&s.licadmin(&["report", "--json"]).stdout).unwrap();
+    assert_eq!(report, cli);
+    let client = report["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == CLIENT)
+        .unwrap();
+    assert_eq!(client["concurrent_in_use"], 1);
+    let c = s.get("/v1/compliance").json();
+    assert_eq!(c, json!({"compliant": true, "events": []}));
+    let l = s.get("/v1/license").json();
+    assert_eq!(l["product"], "CIC");
+    assert_eq!(l["sold_to"], "Contoso");
+    assert_eq!(l["hosts"][0]["this_server"], true);
+    assert_eq!(l["hosts"][0]["host_id"], host().to_string());
+}
+
+#[test]
+fn a_lapsed_lease_is_released_by_the_server_alone() {
+    let s = pool(1, 2);
+    let r = s.post("/v1/sessions", json!({"user": "u0", "lease_seconds": 1}));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["session"].as_str().unwrap().to_string();
+    // Nobody asks the server anything: the store is watched directly until the reaper has
+    // ended the session.
+    let a = s.alloc();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let end = loop {
+        if let Some(end) = a.session_end(&id).unwrap() {
+            break end;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the lapsed session was not released"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(end.reason, "lease-lapsed");
+    // The seat is back: another user gets it.
+    assert_eq!(s.post("/v1/sessions", json!({"user": "u1"})).status, 201);
+    let h = s.post(&format!("/v1/sessions/{id}/heartbeat"), json!({}));
+    assert_eq!(h.status, 404);
+    assert_eq!(h.json()["error"]["reason"], "lease-lapsed");
+}
+
+#[test]
+fn clients_racing_for_the_last_licenses_never_get_more_than_licensed() {
+    const USERS: u32 = 12;
+    const LICENSED: u32 = 3;
+    let s = Arc::new(pool(LICENSED, USERS));
+    let threads: Vec<_> = (0..USERS)
+        .map(|i| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                let r = s.post("/v1/sessions", json!({"user": format!("u{i}")}));
+                (
+                    r.status,
+                    if r.status == 201 {
+                        String::new()
+                    } else {
+                        r.kind()
+                    },
+                )
+            })
+        })
+        .collect();
+    let results: Vec<(u16, String)> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let won = results.iter().filter(|(st, _)| *st == 201).count();
+    assert_eq!(won, LICENSED as usize, "{results:?}");
+    assert!(results
+        .iter()
+        .all(|(st, k)| *st == 201 || (*st == 409 && k == "no-license")));
+    let report = s.alloc().report().unwrap();
+    let k = report.keys.iter().find(|k| k.name == CLIENT).unwrap();
+    assert_eq!(k.concurrent_in_use, LICENSED);
+}
+
+#[test]
+fn metrics_show_the_pool_without_a_token() {
+    let s = pool(1, 2);
+    assert_eq!(s.post("/v1/sessions", json!({"user": "u0"})).status, 201);
+    assert_eq!(s.post("/v1/sessions", json!({"user": "u1"})).status, 409);
+    let m = s.request("GET", "/metrics", None, None);
+    assert_eq!(m.status, 200);
+    assert!(
+        m.head.contains("content-type: text/plain; version=0.0.4"),
+        "{}",
+        m.head
+    );
+    for line in [
+        "i3lic_license_allowed{key=\"I3_ACCESS_CLIENT\",method=\"concurrent\"} 1",
+        "i3lic_license_allowed{key=\"I3_LICENSE_BASIC_STATION\",method=\"assignable\"} 2",
+        "i3lic_license_in_use{key=\"I3_ACCESS_CLIENT\",method=\"concurrent\"} 1",
+        "i3lic_license_in_use{key=\"I3_LICENSE_BASIC_STATION\",method=\"assignable\"} 1",
+        "i3lic_license_denials_total{key=\"I3_ACCESS_CLIENT\",reason=\"no-license-available\"} 1",
+        "i3lic_sessions 1",
+        "# TYPE i3lic_license_denials_total counter",
+    ] {
+        assert!(m.body.lines().any(|l| l == line), "{line} in\n{}", m.body);
+    }
+}
+
+/// Every route the server has is in the OpenAPI document, and every documented one answers.
+#[test]
+fn the_openapi_document_matches_the_routes() {
+    let s = pool(1, 1);
+    let doc = s.request("GET", "/v1/openapi.json", None, None).json();
+    assert_eq!(doc["openapi"], "3.0.3");
+    let src = include_str!("../src/bin/licadmin/serve/mod.rs");
+    let mut routed: Vec<String> = src
+        .match_indices(".route(\"")
+        .map(|(i, _)| {
+            let rest = &src[i + 8..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+        .collect();
+    routed.sort();
+    let mut documented: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+    documented.sort();
+    assert_eq!(documented, routed, "document paths vs routes");
+    for path in documented {
+        let concrete = path.replace("{id}", "0123456789abcdef0123456789abcdef");
+        for m in doc["paths"][&path].as_object().unwrap().keys() {
+            let body = (m == "post").then_some(&b"{}"[..]);
+            let r = s.request(&m.to_uppercase(), &concrete, Some(&s.token), body);
+            assert_ne!(r.status, 405, "{m} {path} is routed");
+            assert!(
+                !(r.status == 404 && r.kind() == "not-found"),
+                "{m} {path} is routed"
+            );
+            assert!(r.status < 500, "{m} {path}: {}", r.body);
+        }
+    }
+}
+
+#[test]
+fn tokens_are_made_listed_and_revoked() {
+    let s = pool(1, 1);
+    let o = s.licadmin(&["token", "create", "phones"]);
+    assert!(o.status.success());
+    let phones = String::from_utf8(o.stdout).unwrap().trim().to_string();
+    assert!(
+        phones.starts_with("i3lic_ls_") && phones.len() > 40,
+        "{phones}"
+    );
+    // The token itself is kept nowhere in the store, only its digest.
+    let list: Value =
+        serde_json::from_slice(&s.licadmin(&["token", "list", "--json"]).stdout).unwrap();
+    let names: Vec<&str> = list["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["phones", "tests"]);
+    assert!(!list.to_string().contains(&phones));
+    assert_eq!(
+        s.request("GET", "/v1/report", Some(&phones), None).status,
+        200
+    );
+    // A name in use is refused; revoking an unknown token is exit 20.
+    assert_eq!(
+        s.licadmin(&["token", "create", "phones"]).status.code(),
+        Some(3)
+    );
+    assert_eq!(
+        s.licadmin(&["token", "revoke", "nope"]).status.code(),
+        Some(20)
+    );
+    assert!(s.licadmin(&["token", "revoke", "phones"]).status.success());
+    let r = s.request("GET", "/v1/report", Some(&phones), None);
+    assert_eq!((r.status, r.kind().as_str()), (401, "unauthorized"));
+    assert_eq!(
+        s.get("/v1/report").status,
+        200,
+        "the other token still works"
+    );
+    let list: Value =
+        serde_json::from_slice(&s.licadmin(&["token", "list", "--json"]).stdout).unwrap();
+    assert!(list["tokens"][0]["revoked_at"].is_i64());
+    assert!(list["tokens"][1]["revoked_at"].is_null());
+}
+
+fn other_host() -> hostid::HostId {
+    hostid::HostId::from_components(&hostid::Components {
+        machine_id: Some("ffffffffffffffffffffffffffffffff".into()),
+        macs: vec![[0x02, 0x11, 0x22, 0x33, 0x44, 0x55]],
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_file_the_server_refuses_stops_it_with_the_files_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("vendor.pub"),
+        vendor().public_key().to_text("vendor"),
+    )
+    .unwrap();
+    let loc = location(dir.path());
+    Allocator::open_at(&loc, verifier(), Arc::new(SystemClock))
+        .unwrap()
+        .load(file(&[(CLIENT, 1, 1)], Rules::default()).as_bytes())
+        .unwrap();
+    let o = Command::new(BIN)
+        .env_remove("I3LIC_TRUST")
+        .env_remove("I3LIC_STORE")
+        .arg("--store")
+        .arg(store_arg(&loc))
+        .arg("--trust")
+        .arg(dir.path().join("vendor.pub"))
+        .args(["--host-id", &other_host().to_string()])
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(12),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.stdout.is_empty());
+}
+
+postgres_too!(
+    logon_heartbeat_and_logoff,
+    every_refusal_is_json_with_its_status_and_kind,
+    a_lapsed_lease_is_released_by_the_server_alone,
+    clients_racing_for_the_last_licenses_never_get_more_than_licensed,
+    tokens_are_made_listed_and_revoked,
+);
