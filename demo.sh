@@ -175,7 +175,44 @@ set -e
 echo "(exit code $code: out of compliance)"
 [ "$code" = 23 ] || { echo "expected exit code 23" >&2; exit 1; }
 
-say "14. The customer's own portal: the Activation File Management Tool on the web"
+say "14. The license server: the agents' clients log on over the network"
+echo "Client applications (agents' clients, softphones) acquire licenses from licadmin serve,"
+echo "with a bearer token (printed once; only its digest is kept):"
+LS_TOKEN="$("${LICADMIN[@]}" token create softphones)"
+echo '$ licadmin ... token create softphones'
+LS_OUT="$DEMO/licadmin-serve.out"
+"${LICADMIN[@]}" serve --listen 127.0.0.1:0 >"$LS_OUT" 2>"$DEMO/licadmin-serve.log" &
+LS_PID=$!
+trap 'kill "$LS_PID" 2>/dev/null || true' EXIT
+LS_ADDR=
+for _ in $(seq 1 100); do
+    LS_ADDR="$(sed -n 's/^listening on //p' "$LS_OUT")"
+    [ -n "$LS_ADDR" ] && break
+    sleep 0.1
+done
+[ -n "$LS_ADDR" ] || { echo "demo: licadmin serve did not start:" >&2; cat "$DEMO/licadmin-serve.log" >&2; exit 1; }
+echo '$ licadmin ... serve --listen 127.0.0.1:0'
+echo "listening on $LS_ADDR"
+echo '$ curl -X POST -H "Authorization: Bearer $TOKEN" -d '"'"'{"user": "bob", "station": "desk-1", "lease_seconds": 300}'"'"' http://'"$LS_ADDR"'/v1/sessions'
+LS_SESSION="$(python3 -c 'import json,sys,urllib.request as u
+r=u.Request(sys.argv[1], data=json.dumps({"user": "bob", "station": "desk-1", "lease_seconds": 300}).encode(),
+    headers={"Authorization": "Bearer "+sys.argv[2], "Content-Type": "application/json"}, method="POST")
+body=json.load(u.urlopen(r)); print(json.dumps(body, indent=1), file=sys.stderr); print(body["session"])' \
+    "http://$LS_ADDR/v1/sessions" "$LS_TOKEN")"
+echo '$ curl http://'"$LS_ADDR"'/metrics | grep -E "in_use.*(CLIENT|BASIC_STATION)|sessions"'
+python3 -c 'import sys,urllib.request as u
+keep=("i3lic_license_in_use{key=\"I3_ACCESS_CLIENT\"", "i3lic_license_in_use{key=\"I3_LICENSE_BASIC_STATION\"", "i3lic_sessions")
+print("".join(l for l in u.urlopen(sys.argv[1]).read().decode().splitlines(True) if l.startswith(keep)), end="")' \
+    "http://$LS_ADDR/metrics"
+echo '$ curl -X DELETE -H "Authorization: Bearer $TOKEN" http://'"$LS_ADDR"'/v1/sessions/'"$LS_SESSION"
+python3 -c 'import sys,urllib.request as u
+r=u.Request(sys.argv[1], headers={"Authorization": "Bearer "+sys.argv[2]}, method="DELETE")
+print(u.urlopen(r).status)' "http://$LS_ADDR/v1/sessions/$LS_SESSION" "$LS_TOKEN"
+kill "$LS_PID" 2>/dev/null || true
+wait "$LS_PID" 2>/dev/null || true
+trap - EXIT
+
+say "15. The customer's own portal: the Activation File Management Tool on the web"
 DEMO_USER="customer@contoso.example"
 DEMO_PASSWORD="demo-password-only"
 echo "A certified customer user and a licensing staff user (demo passwords, never for real use):"
