@@ -472,7 +472,7 @@ pub fn run(alloc: Allocator, listen: &str) -> Result<(), crate::CliError> {
         println!("listening on {addr}");
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
-        conn::serve(listener, router(alloc), conn::Limits::default(), shutdown()).await;
+        conn::serve(listener, router(alloc), conn::limits(), shutdown()).await;
         reaper.abort();
         Ok(())
     })
