@@ -583,3 +583,26 @@ postgres_too!(
     clients_racing_for_the_last_licenses_never_get_more_than_licensed,
     tokens_are_made_listed_and_revoked,
 );
+
+/// A session says what the user may now use: licenses assigned to the user count as much as
+/// those the logon acquired (which `acquired` lists on its own).
+#[test]
+fn a_session_lists_the_assigned_licenses_too() {
+    let s = server(
+        Some(&file(&[(CLIENT, 2, 1), (STATION, 2, 0)], Rules::default())),
+        |a| {
+            a.add_user("ann", Method::Assignable, None).unwrap();
+            a.allocate(Target::User("ann"), &[CLIENT]).unwrap();
+            a.add_user("cal", Method::Concurrent, None).unwrap();
+            a.allocate(Target::User("cal"), &[CLIENT]).unwrap();
+        },
+    );
+    let ann = s.post("/v1/sessions", json!({"user": "ann"}));
+    assert_eq!(ann.status, 201, "{}", ann.body);
+    assert_eq!(ann.json()["licenses"], json!([CLIENT]));
+    assert_eq!(ann.json()["acquired"], json!([]));
+    let cal = s.post("/v1/sessions", json!({"user": "cal"}));
+    assert_eq!(cal.status, 201, "{}", cal.body);
+    assert_eq!(cal.json()["licenses"], json!([CLIENT]));
+    assert_eq!(cal.json()["acquired"], json!([CLIENT]));
+}

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use allocation::{AllocError, Allocator, Entity, Place, Session};
+use allocation::{AllocError, Allocator, Entity, Place, Session, UserFilter};
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
@@ -260,11 +260,27 @@ async fn logon(_: Authed, State(s): State<St>, Body(b): Body<Logon>) -> Result<R
             }
         }
         let s = r?;
+        // What the user may now use: the licenses assigned to them, and what the logon
+        // acquired (concurrent keys, a dynamic remote logon's Basic Station).
+        let filter = UserFilter {
+            license: None,
+            name: Some(user.clone()),
+        };
+        let mut usable: Vec<String> = a
+            .users(&filter)?
+            .users
+            .into_iter()
+            .find(|u| u.name == user)
+            .map(|u| u.licenses)
+            .unwrap_or_default();
+        usable.extend(s.acquired.iter().cloned());
+        usable.sort();
+        usable.dedup();
         let days_left = a.license().ok().and_then(|l| l.days_left());
-        Ok((s, days_left))
+        Ok((s, usable, days_left))
     })
     .await?;
-    let (session, days_left) = r;
+    let (session, usable, days_left) = r;
     tracing::info!(target: "i3lic::serve", session = %session.id, user = %session.user, application = app.as_deref().unwrap_or("-"), "logged on");
     let mut warnings = Vec::new();
     if session.reused {
@@ -277,6 +293,8 @@ async fn logon(_: Authed, State(s): State<St>, Body(b): Body<Logon>) -> Result<R
         warnings.push(format!("the license expires in {d} day(s)"));
     }
     let mut body = session_json(&session);
+    body["acquired"] = json!(session.acquired);
+    body["licenses"] = json!(usable);
     body["warnings"] = json!(warnings);
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
