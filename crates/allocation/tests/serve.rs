@@ -576,7 +576,77 @@ fn a_file_the_server_refuses_stops_it_with_the_files_exit_code() {
     assert!(o.stdout.is_empty());
 }
 
+/// Another server on the same store (a second license server sharing the pool), with the
+/// same token.
+fn second(first: &Server) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        first.dir.path().join("vendor.pub"),
+        dir.path().join("vendor.pub"),
+    )
+    .unwrap();
+    start(dir, first.store.clone(), first.token.clone())
+}
+
+/// Two servers on one store serve one pool: clients racing through both never get more
+/// than is licensed, and when one server is killed the other renews and ends the sessions
+/// it started.
+#[test]
+fn two_servers_share_one_pool_and_outlive_each_other() {
+    const USERS: u32 = 12;
+    const LICENSED: u32 = 3;
+    let a = Arc::new(pool(LICENSED, USERS));
+    let b = Arc::new(second(&a));
+    let threads: Vec<_> = (0..USERS)
+        .map(|i| {
+            let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+            std::thread::spawn(move || {
+                let r = s.post("/v1/sessions", json!({"user": format!("u{i}")}));
+                (r.status, r.json())
+            })
+        })
+        .collect();
+    let results: Vec<(u16, Value)> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let won: Vec<String> = results
+        .iter()
+        .filter(|(st, _)| *st == 201)
+        .map(|(_, v)| v["session"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(won.len(), LICENSED as usize, "{results:?}");
+    assert!(results
+        .iter()
+        .all(|(st, v)| *st == 201 || (*st == 409 && v["error"]["kind"] == "no-license")));
+    // One server dies; the other renews every session, whichever server started it, and
+    // ends them: the pool is whole again.
+    // (Its folder, which holds an SQLite store, stays until the end.)
+    let mut a = Arc::into_inner(a).unwrap();
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    for id in &won {
+        let h = b.post(&format!("/v1/sessions/{id}/heartbeat"), json!({}));
+        assert_eq!(h.status, 200, "{}", h.body);
+    }
+    assert_eq!(
+        b.alloc()
+            .report()
+            .unwrap()
+            .keys
+            .iter()
+            .find(|k| k.name == CLIENT)
+            .unwrap()
+            .concurrent_in_use,
+        LICENSED
+    );
+    for id in &won {
+        assert_eq!(b.delete(&format!("/v1/sessions/{id}")).status, 204);
+    }
+    let k = b.alloc().report().unwrap();
+    let k = k.keys.iter().find(|k| k.name == CLIENT).unwrap();
+    assert_eq!(k.concurrent_in_use, 0);
+}
+
 postgres_too!(
+    two_servers_share_one_pool_and_outlive_each_other,
     logon_heartbeat_and_logoff,
     every_refusal_is_json_with_its_status_and_kind,
     a_lapsed_lease_is_released_by_the_server_alone,
