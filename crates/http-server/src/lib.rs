@@ -6,13 +6,15 @@
 //! [`Limits::body_read_timeout`] of its head (else the request fails as an unreadable body
 //! and the connection closes), so slow bodies cannot hold the connection slots; at most
 //! [`Limits::max_connections`] connections are served at once, the others waiting in the
-//! listening socket's queue until one ends.
+//! listening socket's queue until one ends. With a [`TlsAcceptor`] ([`tls_acceptor`]) the
+//! connections are TLS: the handshake must end within the header read timeout too, so a
+//! client that never finishes it holds its slot no longer than one that never sends a head.
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
 //! let app = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok" }));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-//! http_server::serve(listener, app, http_server::Limits::default(), async {
+//! http_server::serve(listener, app, http_server::Limits::default(), None, async {
 //!     let _ = tokio::signal::ctrl_c().await;
 //! })
 //! .await;
@@ -32,7 +34,11 @@ use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+
+mod tls;
+pub use tls::{tls_acceptor, TlsAcceptor, TlsError};
 
 /// How long a client has to send a request's head.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -74,13 +80,19 @@ impl Default for Limits {
     }
 }
 
+/// A connection's byte stream, plain or TLS.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
 /// Serve `app` on `listener` within `limits` until `shutdown` completes; then stop accepting
-/// and give open connections a few seconds to finish. Each request carries its peer's
-/// address as `ConnectInfo<SocketAddr>`.
+/// and give open connections a few seconds to finish. With `tls`, every connection is TLS
+/// (a client that does not finish the handshake within the header read timeout is dropped).
+/// Each request carries its peer's address as `ConnectInfo<SocketAddr>`.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
@@ -118,10 +130,33 @@ pub async fn serve(
                 req.map(|body| TimedBody::new(body, body_timeout))
             },
         );
-        let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc));
-        let conn = graceful.watch(conn);
+        let http = http.clone();
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
+        let handshake_timeout = limits.header_read_timeout;
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            // The handshake runs here, not in the accept loop, so a slow client delays no
+            // other; the slot is held from accept to the end.
+            let io: Box<dyn Io> = match tls {
+                None => Box::new(stream),
+                Some(acceptor) => {
+                    match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(s)) => Box::new(s),
+                        Ok(Err(e)) => {
+                            tracing::debug!(target: "i3lic::http", %peer, "TLS handshake: {e}");
+                            drop(slot);
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(target: "i3lic::http", %peer, "TLS handshake timed out");
+                            drop(slot);
+                            return;
+                        }
+                    }
+                }
+            };
+            let conn = http.serve_connection(TokioIo::new(io), TowerToHyperService::new(svc));
+            if let Err(e) = watcher.watch(conn).await {
                 tracing::debug!(target: "i3lic::http", %peer, "connection: {e}");
             }
             drop(slot);

@@ -24,7 +24,7 @@ async fn start(
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let app = portal::router(p.state.clone());
-    tokio::spawn(portal::server::serve(listener, app, limits, async {
+    tokio::spawn(portal::server::serve(listener, app, limits, None, async {
         let _ = stopped.await;
     }));
     (addr, stop, p)

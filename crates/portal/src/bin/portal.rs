@@ -370,7 +370,7 @@ fn serve(
         println!("portal listening on http://{addr}/");
         let _ = std::io::stdout().flush();
         let app = portal::router(state);
-        portal::server::serve(listener, app, limits, async {
+        portal::server::serve(listener, app, limits, None, async {
             let ctrl_c = tokio::signal::ctrl_c();
             #[cfg(unix)]
             {

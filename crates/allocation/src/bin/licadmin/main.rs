@@ -177,12 +177,19 @@ enum Command {
     /// `licadmin token create`), /healthz and /metrics (Prometheus). Lapsed leases are
     /// released by the server. Prints `listening on ADDR`; stops on SIGINT or SIGTERM.
     #[command(
-        after_help = "Examples:\n  licadmin --trust keys/vendor.pub serve --listen 0.0.0.0:7443\n  curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:7443/v1/report"
+        after_help = "Examples:\n  licadmin --trust keys/vendor.pub serve --listen 0.0.0.0:7443\n  licadmin serve --listen 0.0.0.0:7443 --tls-cert server.pem --tls-key server.key\n  curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:7443/v1/report"
     )]
     Serve {
         /// The address and port to listen on (port 0: any free port, printed).
         #[arg(long, value_name = "ADDR")]
         listen: String,
+        /// Serve HTTPS with this PEM certificate chain (the server's certificate first;
+        /// with --tls-key).
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert (readable by its owner only: chmod 600).
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
 }
 
@@ -378,6 +385,8 @@ pub(crate) enum CliError {
     NoTrust,
     #[error("{0}")]
     Usage(String),
+    #[error("{0}")]
+    Tls(http_server::TlsError),
 }
 
 impl CliError {
@@ -387,6 +396,8 @@ impl CliError {
             CliError::KeyIo { .. } => 4,
             CliError::KeyMalformed { .. } | CliError::BadHostId(_) | CliError::BadHost(..) => 3,
             CliError::NoTrust | CliError::Usage(_) => 2,
+            CliError::Tls(e) if e.is_io() => 4,
+            CliError::Tls(_) => 3,
         }
     }
 
@@ -398,6 +409,8 @@ impl CliError {
             CliError::BadHostId(_) | CliError::BadHost(..) => "bad-host-id",
             CliError::NoTrust => "no-trusted-key",
             CliError::Usage(_) => "usage",
+            CliError::Tls(e) if e.is_io() => "tls-io",
+            CliError::Tls(_) => "tls-malformed",
         }
     }
 }
@@ -507,8 +520,16 @@ fn run(cli: &Cli) -> Result<Output, CliError> {
         std::sync::Arc::new(allocation::SystemClock),
     )?;
     let result = match &cli.command {
-        Command::Serve { listen } => {
-            serve::run(a, listen).map(|()| out(String::new(), serde_json::json!({})))
+        Command::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+        } => {
+            let tls = match (tls_cert, tls_key) {
+                (Some(c), Some(k)) => Some((c.as_path(), k.as_path())),
+                _ => None,
+            };
+            serve::run(a, listen, tls).map(|()| out(String::new(), serde_json::json!({})))
         }
         other => exec(&a, other),
     };

@@ -464,12 +464,21 @@ fn log_compliance(a: &Allocator) {
 }
 
 /// Serve on `listen` until SIGINT or SIGTERM: checks the loaded file first (a refused file
-/// stops the server; no file is served as `no-license-loaded`), prints `listening on ADDR`.
-pub fn run(alloc: Allocator, listen: &str) -> Result<(), crate::CliError> {
+/// stops the server; no file is served as `no-license-loaded`), loads the TLS certificate and
+/// key when given (`tls`: certificate, key), prints `listening on ADDR`.
+pub fn run(
+    alloc: Allocator,
+    listen: &str,
+    tls: Option<(&std::path::Path, &std::path::Path)>,
+) -> Result<(), crate::CliError> {
     match alloc.license() {
         Ok(_) | Err(AllocError::NoLicenseLoaded) => {}
         Err(e) => return Err(e.into()),
     }
+    let tls = tls
+        .map(|(cert, key)| http_server::tls_acceptor(cert, key))
+        .transpose()
+        .map_err(crate::CliError::Tls)?;
     let alloc = Arc::new(alloc);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -490,7 +499,7 @@ pub fn run(alloc: Allocator, listen: &str) -> Result<(), crate::CliError> {
         println!("listening on {addr}");
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
-        conn::serve(listener, router(alloc), conn::limits(), shutdown()).await;
+        conn::serve(listener, router(alloc), conn::limits(), tls, shutdown()).await;
         reaper.abort();
         Ok(())
     })
