@@ -5,5 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/toolchain.sh
+# The TLS tests (license server, PostgreSQL connections) make their certificates with the
+# openssl command.
+if ! command -v openssl >/dev/null 2>&1; then
+    echo "Installing openssl (the TLS tests make their certificates with it)..." >&2
+    if [ "$(id -u)" = 0 ]; then
+        { apt-get update -qq && apt-get install -y -qq openssl; } >&2 || true
+    else
+        { sudo apt-get update -qq && sudo apt-get install -y -qq openssl; } >&2 || true
+    fi
+fi
 . scripts/postgres-test.sh
 cargo test --workspace --locked "$@"
