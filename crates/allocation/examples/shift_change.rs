@@ -31,12 +31,8 @@ fn host() -> HostId {
 }
 
 fn verifier(key: &PublicKey) -> Verifier {
-    Verifier::for_product(
-        TrustStore::new([key.clone()]).expect("trust"),
-        "CIC",
-        "4.0",
-    )
-    .host(HostSource::Code(host()))
+    Verifier::for_product(TrustStore::new([key.clone()]).expect("trust"), "CIC", "4.0")
+        .host(HostSource::Code(host()))
 }
 
 fn open(store: &str, key: &PublicKey) -> Allocator {
@@ -87,7 +83,9 @@ fn setup(store: &str, n: u32, dir: &Path) {
     for i in 0..n {
         let u = format!("u{i}");
         alloc.add_user(&u, Method::Concurrent, None).expect("user");
-        alloc.allocate(Target::User(&u), &[CLIENT]).expect("allocate");
+        alloc
+            .allocate(Target::User(&u), &[CLIENT])
+            .expect("allocate");
     }
     let token = alloc.create_token("bench").expect("token");
     std::fs::write(dir.join("vendor.pub"), key.public_key().to_text("bench")).expect("write");
