@@ -100,7 +100,18 @@ fn server(file: Option<&str>, setup: impl FnOnce(&Allocator)) -> Server {
 }
 
 fn start(dir: tempfile::TempDir, store: String, token: String) -> Server {
+    start_with(dir, store, token, &[])
+}
+
+/// [`start`] with more environment variables for the server.
+fn start_with(
+    dir: tempfile::TempDir,
+    store: String,
+    token: String,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> Server {
     let mut child = Command::new(BIN)
+        .envs(env.iter().copied())
         .env_remove("I3LIC_TRUST")
         .env_remove("I3LIC_STORE")
         .arg("--store")
@@ -675,4 +686,49 @@ fn a_session_lists_the_assigned_licenses_too() {
     assert_eq!(cal.status, 201, "{}", cal.body);
     assert_eq!(cal.json()["licenses"], json!([CLIENT]));
     assert_eq!(cal.json()["acquired"], json!([CLIENT]));
+}
+
+/// A denial reaches the system log (here a socket of the test's own, where a server would
+/// find `/dev/log`) as one entry with its priority, naming the user and the key.
+#[cfg(unix)]
+#[test]
+fn a_denial_goes_to_the_system_log() {
+    use std::os::unix::net::UnixDatagram;
+    let logdir = tempfile::tempdir().unwrap();
+    let path = logdir.path().join("log");
+    let log = UnixDatagram::bind(&path).unwrap();
+    log.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    // One concurrent Client Access license and two users holding it: the second logon is
+    // denied. (A second server on the store, started with the test's log socket.)
+    let first = pool(1, 2);
+    let store = first.store.clone();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        first.dir.path().join("vendor.pub"),
+        dir.path().join("vendor.pub"),
+    )
+    .unwrap();
+    let s = start_with(
+        dir,
+        store,
+        first.token.clone(),
+        &[("I3LIC_SYSLOG_SOCKET", path.as_os_str())],
+    );
+    assert_eq!(s.post("/v1/sessions", json!({"user": "u0"})).status, 201);
+    assert_eq!(s.post("/v1/sessions", json!({"user": "u1"})).status, 409);
+    let mut buf = [0u8; 2048];
+    let mut entries = Vec::new();
+    while !entries
+        .iter()
+        .any(|e: &String| e.contains("denied a logon of u1"))
+    {
+        let n = log.recv(&mut buf).expect("an entry in the system log");
+        entries.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    let denial = entries
+        .iter()
+        .find(|e| e.contains("denied a logon of u1"))
+        .unwrap();
+    assert!(denial.starts_with("<29>licadmin["), "{denial}");
+    assert!(denial.contains(CLIENT), "{denial}");
 }

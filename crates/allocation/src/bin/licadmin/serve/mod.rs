@@ -8,6 +8,7 @@
 
 mod conn;
 mod metrics;
+mod syslog;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -251,6 +252,12 @@ async fn logon(_: Authed, State(s): State<St>, Body(b): Body<Logon>) -> Result<R
         let r = a.login(&user, place, lease);
         if let Err(e) = &r {
             if let Some(d) = denial(e) {
+                let line = format!("denied a logon of {user}: {e}");
+                eprintln!(
+                    "licadmin serve: {}",
+                    line.replace(|c: char| c.is_control(), "?")
+                );
+                syslog::log(syslog::Severity::Notice, &line);
                 *shared
                     .denials
                     .lock()
@@ -449,13 +456,18 @@ pub fn router(alloc: Arc<Allocator>) -> Router {
         .with_state(shared)
 }
 
-/// Print the compliance check's events (one line per exceeded license) to standard error.
+/// Print the compliance check's events (one line per exceeded license) to standard error
+/// and the system log.
 fn log_compliance(a: &Allocator) {
     match a.check_compliance() {
         Ok(events) => {
             for e in events {
                 tracing::warn!(target: "i3lic::serve", "out of compliance: {e}");
                 eprintln!("licadmin serve: out of compliance: {e}");
+                syslog::log(
+                    syslog::Severity::Warning,
+                    &format!("out of compliance: {e}"),
+                );
             }
         }
         Err(AllocError::NoLicenseLoaded) => {}
