@@ -123,29 +123,19 @@ impl StoreLocation {
     /// Read a `--store` or `I3LIC_STORE` value: a URL of another scheme than PostgreSQL's,
     /// or an empty value, is [`AllocError::InvalidInput`] (exit 2 from `licadmin`).
     pub fn parse(value: &OsStr) -> Result<StoreLocation, AllocError> {
-        if value.is_empty() {
-            return Err(AllocError::InvalidInput {
+        match store::location_kind(value) {
+            store::LocationKind::Empty => Err(AllocError::InvalidInput {
                 what: "store",
                 reason: "empty; it takes a file path (SQLite) or a postgres:// URL (PostgreSQL)"
                     .into(),
-            });
-        }
-        // A value that is not UTF-8 cannot be a URL: it is a path.
-        let Some(text) = value.to_str() else {
-            return Ok(StoreLocation::Sqlite(PathBuf::from(value)));
-        };
-        match url_scheme(text) {
-            None => Ok(StoreLocation::Sqlite(PathBuf::from(value))),
-            Some(s)
-                if s.eq_ignore_ascii_case("postgres") || s.eq_ignore_ascii_case("postgresql") =>
-            {
-                Ok(StoreLocation::Postgres(text.to_string()))
-            }
-            Some(s) => Err(AllocError::InvalidInput {
+            }),
+            store::LocationKind::Path(p) => Ok(StoreLocation::Sqlite(p.to_path_buf())),
+            store::LocationKind::Postgres(url) => Ok(StoreLocation::Postgres(url.to_string())),
+            store::LocationKind::OtherScheme { scheme, url } => Err(AllocError::InvalidInput {
                 what: "store",
                 reason: format!(
-                    "{}: a {s}:// URL names no store; --store takes a file path (SQLite) or a postgres:// or postgresql:// URL (PostgreSQL)",
-                    store_postgres::redact(text)
+                    "{}: a {scheme}:// URL names no store; --store takes a file path (SQLite) or a postgres:// or postgresql:// URL (PostgreSQL)",
+                    store_postgres::redact(url)
                 ),
             }),
         }
@@ -177,16 +167,6 @@ impl fmt::Debug for StoreLocation {
             StoreLocation::Postgres(_) => write!(f, "Postgres({:?})", self.to_string()),
         }
     }
-}
-
-/// `scheme` of `scheme://...` (letters, digits, `+`, `-`, `.`, starting with a letter).
-fn url_scheme(text: &str) -> Option<&str> {
-    let (scheme, _) = text.split_once("://")?;
-    let mut chars = scheme.chars();
-    let first = chars.next()?;
-    (first.is_ascii_alphabetic()
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
-    .then_some(scheme)
 }
 
 /// The error of a store that could not be opened: another program's database (or a schema

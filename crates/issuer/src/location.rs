@@ -55,24 +55,18 @@ pub enum LocationError {
 impl LedgerLocation {
     /// Read a `--db` or `I3LIC_DB` value.
     pub fn parse(value: &OsStr) -> Result<LedgerLocation, LocationError> {
-        if value.is_empty() {
-            return Err(LocationError::Empty);
-        }
-        // A value that is not UTF-8 cannot be a URL: it is a path.
-        let Some(text) = value.to_str() else {
-            return Ok(LedgerLocation::Sqlite(PathBuf::from(value)));
-        };
-        match url_scheme(text) {
-            None => Ok(LedgerLocation::Sqlite(PathBuf::from(value))),
-            Some(s)
-                if s.eq_ignore_ascii_case("postgres") || s.eq_ignore_ascii_case("postgresql") =>
-            {
-                Ok(LedgerLocation::Postgres(PostgresUrl(text.to_string())))
+        match store::location_kind(value) {
+            store::LocationKind::Empty => Err(LocationError::Empty),
+            store::LocationKind::Path(p) => Ok(LedgerLocation::Sqlite(p.to_path_buf())),
+            store::LocationKind::Postgres(url) => {
+                Ok(LedgerLocation::Postgres(PostgresUrl(url.to_string())))
             }
-            Some(s) => Err(LocationError::UnsupportedScheme {
-                scheme: s.to_string(),
-                shown: redact(text),
-            }),
+            store::LocationKind::OtherScheme { scheme, url } => {
+                Err(LocationError::UnsupportedScheme {
+                    scheme: scheme.to_string(),
+                    shown: redact(url),
+                })
+            }
         }
     }
 }
@@ -121,17 +115,6 @@ impl fmt::Debug for PostgresUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PostgresUrl({})", redact(&self.0))
     }
-}
-
-/// The scheme of a value that looks like a URL: letters, digits, `+`, `-` and `.` after a
-/// leading letter, then `://` (RFC 3986's scheme, followed by an authority).
-fn url_scheme(text: &str) -> Option<&str> {
-    let (scheme, _) = text.split_once("://")?;
-    let mut chars = scheme.chars();
-    let first = chars.next()?;
-    (first.is_ascii_alphabetic()
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
-    .then_some(scheme)
 }
 
 /// `text` with the password of its user information (`user:PASSWORD@host`) replaced by `***`,

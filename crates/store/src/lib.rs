@@ -19,9 +19,11 @@
 //! ```
 
 mod error;
+mod location;
 mod value;
 
 pub use error::{Error, ErrorKind, OptionalExt, Result};
+pub use location::{location_kind, LocationKind};
 pub use value::{FromValue, Params, Row, ToValue, Value};
 
 /// Statements of one connection or transaction. What an engine implements; callers use the
