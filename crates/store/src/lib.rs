@@ -123,6 +123,9 @@ pub trait TxExt: Tx {
 
 impl<T: Tx + ?Sized> TxExt for T {}
 
+/// The rows [`Statement::query_map`] gives, each already mapped.
+pub type Rows<R> = std::iter::Map<std::vec::IntoIter<R>, fn(R) -> Result<R>>;
+
 /// A statement bound to a connection or transaction ([`TxExt::prepare_cached`]).
 pub struct Statement<'a, T: ?Sized> {
     tx: &'a T,
@@ -148,9 +151,9 @@ impl<T: Tx + ?Sized> Statement<'_, T> {
         &mut self,
         params: P,
         f: F,
-    ) -> Result<std::vec::IntoIter<Result<R>>> {
+    ) -> Result<Rows<R>> {
         let rows = self.tx.query_map(&self.sql, params, f)?;
-        Ok(rows.into_iter().map(Ok).collect::<Vec<_>>().into_iter())
+        Ok(rows.into_iter().map(Ok as fn(R) -> Result<R>))
     }
     /// Whether it returns any row.
     pub fn exists<P: Params>(&mut self, params: P) -> Result<bool> {
