@@ -28,38 +28,16 @@ import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from pg_bench_server import ROOT, database, free_port, run_with_server, target_dir
 ROUNDS = 3
 
 
-def target_dir():
-    out = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps", "--locked"],
-                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    return json.loads(out)["target_directory"]
 
 
-def server_url():
-    return os.environ["I3LIC_TEST_POSTGRES"]
 
 
-def psql():
-    found = shutil.which("psql") or "psql"
-    for d in sorted(os.listdir("/usr/lib/postgresql"), key=lambda v: [int(x) for x in v.split(".") if x.isdigit()]):
-        p = os.path.join("/usr/lib/postgresql", d, "bin", "psql")
-        if os.path.exists(p):
-            found = p
-    return found
 
 
-def database(name):
-    """A fresh database on the bench server; its URL."""
-    base = server_url()
-    subprocess.run([psql(), base, "-qc", f'DROP DATABASE IF EXISTS "{name}"'], check=True,
-                   capture_output=True)
-    subprocess.run([psql(), base, "-qc",
-                    f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"],
-                   check=True, capture_output=True)
-    return base.rsplit("/", 1)[0] + "/" + name
 
 
 def criterion(args):
@@ -89,12 +67,6 @@ def criterion(args):
     return times
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def start_portal(portal, db, key, log):
@@ -146,13 +118,7 @@ def main():
     seconds = 10
     if "--seconds" in sys.argv:
         seconds = int(sys.argv[sys.argv.index("--seconds") + 1])
-    if "--inner" not in sys.argv:
-        # The server lives as long as this shell: started, used, stopped and removed.
-        env = dict(os.environ, I3LIC_PG_FSYNC="on", I3LIC_PG_ROOT=os.path.join(target_dir(), "pg-bench"))
-        env.pop("I3LIC_TEST_POSTGRES", None)
-        cmd = ". scripts/postgres-test.sh && python3 scripts/engine_bench.py --inner " + " ".join(
-            a for a in sys.argv[1:] if a != "--inner")
-        sys.exit(subprocess.run(["bash", "-c", cmd], cwd=ROOT, env=env).returncode)
+    run_with_server("engine_bench.py")
 
     rows = []
     t = criterion(["ledger"])

@@ -19,7 +19,6 @@ what is measured (said beside the figure).
 import http.client
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -27,36 +26,18 @@ import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from pg_bench_server import ROOT, database, free_port, run_with_server, target_dir
 ROUNDS = 3
 USERS = 500
 CLIENTS = 64
 
 
-def target_dir():
-    out = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps", "--locked"],
-                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    return json.loads(out)["target_directory"]
 
 
-def psql():
-    return shutil.which("psql") or "psql"
 
 
-def database(name):
-    base = os.environ["I3LIC_TEST_POSTGRES"]
-    subprocess.run([psql(), base, "-qc", f'DROP DATABASE IF EXISTS "{name}"'], check=True, capture_output=True)
-    subprocess.run([psql(), base, "-qc", f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' "
-                    "LC_COLLATE 'C' LC_CTYPE 'C'"], check=True, capture_output=True)
-    return base.rsplit("/", 1)[0] + "/" + name
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Server:
@@ -185,11 +166,7 @@ def heartbeats(store, licadmin, example, d, rows):
 
 
 def main():
-    if "--inner" not in sys.argv:
-        env = dict(os.environ, I3LIC_PG_FSYNC="on", I3LIC_PG_ROOT=os.path.join(target_dir(), "pg-bench"))
-        env.pop("I3LIC_TEST_POSTGRES", None)
-        cmd = ". scripts/postgres-test.sh && python3 scripts/serve_bench.py --inner " + " ".join(sys.argv[1:])
-        sys.exit(subprocess.run(["bash", "-c", cmd], cwd=ROOT, env=env).returncode)
+    run_with_server("serve_bench.py")
     subprocess.run(["cargo", "build", "--release", "--locked", "-p", "i3lic-allocation", "--bin", "licadmin",
                     "--example", "shift_change"], cwd=ROOT, check=True, capture_output=True)
     rel = os.path.join(target_dir(), "release")
