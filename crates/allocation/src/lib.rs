@@ -268,10 +268,12 @@ mod copy;
 mod error;
 mod identity;
 mod in_use;
+mod key_names;
 mod model;
 mod rules;
 mod storage;
 mod tokens;
+mod views;
 
 pub use allocator::Allocator;
 pub use copy::{copy_store, CopyReport};
@@ -281,8 +283,14 @@ pub use identity::{
     MAX_SUPERSEDED,
 };
 pub use in_use::{Deallocation, InUse};
+pub use key_names::{key_description, key_descriptions};
 pub use model::*;
 pub use storage::{
     default_store_path, StoreLocation, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA_VERSION,
 };
 pub use tokens::{SessionEnd, TokenInfo, TOKEN_PREFIX};
+pub use views::{
+    HostView, KeyChange, KeyView, LicenseChanges, LicenseKeyView, LicenseView, LoadView,
+    LoadWarning, OrgEntry, OrgKey, OrgList, ReportView, RestrictionView, SessionEntry,
+    StationEntry, StationLogon,
+};

@@ -11,6 +11,7 @@
 
 mod serve;
 mod store_cmd;
+mod views;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -90,6 +91,14 @@ enum Command {
         /// The activation file (.i3lic).
         file: PathBuf,
     },
+    /// The loaded license: file, type, product and version, sold to, site, expiry and grace,
+    /// both hosts of a pair (which one this server is), restrictions, features, and every
+    /// key with its counts, in words.
+    #[command(after_help = "Examples:\n  licadmin license\n  licadmin --host-id CODE license --json")]
+    License,
+    /// Live sessions: user, station or remote number, licenses held, lease expiry.
+    #[command(subcommand)]
+    Session(SessionCmd),
     /// Users.
     #[command(subcommand)]
     User(UserCmd),
@@ -156,7 +165,8 @@ enum Command {
         /// The session id.
         session: String,
     },
-    /// Per license key: assignable allowed and configured, concurrent allowed, configured and in use, notes.
+    /// The loaded file (id, type, expiry), then per license key, in words: assignable allowed
+    /// and configured, concurrent allowed, configured and in use, notes.
     #[command(after_help = "Examples:\n  licadmin report\n  licadmin report --json")]
     Report,
     /// One event per exceeded license; exit 23 when any.
@@ -337,6 +347,22 @@ enum StationCmd {
         /// The station's name.
         name: String,
     },
+    /// List stations: kind, licensing on or off, licenses, who is logged on.
+    #[command(
+        after_help = "Examples:\n  licadmin station list\n  licadmin station list --license I3_LICENSE_BASIC_STATION --json"
+    )]
+    List {
+        /// Only stations holding this key.
+        #[arg(long, value_name = "KEY")]
+        license: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SessionCmd {
+    /// List live sessions: user, station or remote number, licenses held, lease expiry.
+    #[command(after_help = "Examples:\n  licadmin session list\n  licadmin session list --json")]
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -363,6 +389,9 @@ enum OrgCmd {
         #[arg(long, value_name = "N")]
         max: Option<u32>,
     },
+    /// List organizations: users, and per key the minimum, maximum and what it uses.
+    #[command(after_help = "Examples:\n  licadmin org list\n  licadmin org list --json")]
+    List,
 }
 
 /// What can stop `licadmin`.
@@ -554,14 +583,11 @@ fn exec(a: &Allocator, cmd: &Command) -> Result<Output, CliError> {
     use std::fmt::Write as _;
     let none = || out(String::new(), serde_json::json!({ "ok": true }));
     Ok(match cmd {
-        Command::Load { file } => {
-            let r = a.load_file(file)?;
-            let mut t = format!("loaded {} ({})\n", file.display(), r.file_id);
-            for e in &r.out_of_compliance {
-                let _ = writeln!(t, "out of compliance by {}: {e}", e.excess());
-            }
-            out(t, to_json(&r))
-        }
+        Command::Load { file } => views::load(a, file)?,
+        Command::License => views::license(a)?,
+        Command::Session(SessionCmd::List) => views::sessions(a)?,
+        Command::Station(StationCmd::List { license }) => views::stations(a, license.as_deref())?,
+        Command::Org(OrgCmd::List) => views::orgs(a)?,
         Command::Preview { file } => {
             let p = a.preview_file(file)?;
             let mut t = String::new();
@@ -593,40 +619,13 @@ fn exec(a: &Allocator, cmd: &Command) -> Result<Output, CliError> {
             a.remove_user(name)?;
             none()
         }
-        Command::User(UserCmd::List { license, name }) => {
-            let l = a.users(&UserFilter {
+        Command::User(UserCmd::List { license, name }) => views::users(
+            a,
+            &UserFilter {
                 license: license.clone(),
                 name: name.clone(),
-            })?;
-            let mut t = String::new();
-            for u in &l.users {
-                let _ = writeln!(
-                    t,
-                    "{}\t{}\t{}\t{}{}",
-                    u.name,
-                    u.method,
-                    u.organization.as_deref().unwrap_or("-"),
-                    if u.licenses.is_empty() {
-                        "-".to_string()
-                    } else {
-                        u.licenses.join(",")
-                    },
-                    if u.session.is_some() {
-                        format!("\tlogged on (in use: {})", u.in_use.join(","))
-                    } else {
-                        String::new()
-                    }
-                );
-            }
-            for k in &l.keys {
-                let _ = writeln!(
-                    t,
-                    "{}: {} allocated, {} available",
-                    k.key, k.allocated, k.available
-                );
-            }
-            out(t, to_json(&l))
-        }
+            },
+        )?,
         Command::Station(StationCmd::Add { name, kind }) => {
             let k = match kind {
                 KindArg::Workstation => StationKind::Workstation,
@@ -705,38 +704,7 @@ fn exec(a: &Allocator, cmd: &Command) -> Result<Output, CliError> {
             a.logout(session)?;
             none()
         }
-        Command::Report => {
-            let r = a.report()?;
-            let mut t = format!(
-                "{:<44} {:>10} {:>10} {:>10} {:>10} {:>10}  Notes\n",
-                "Name", "Asgn allow", "Asgn conf", "Conc allow", "Conc conf", "Conc used"
-            );
-            for k in &r.keys {
-                let mut notes = k.notes.clone();
-                if k.assignable_dynamic > 0 {
-                    notes.push(format!("{} dynamic remote", k.assignable_dynamic));
-                }
-                let _ = writeln!(
-                    t,
-                    "{:<44} {:>10} {:>10} {:>10} {:>10} {:>10}  {}",
-                    k.name,
-                    k.assignable_allowed,
-                    k.assignable_configured,
-                    k.concurrent_allowed,
-                    k.concurrent_configured,
-                    k.concurrent_in_use,
-                    notes.join("; ")
-                );
-            }
-            if r.organizations_allowed > 0 || r.organizations > 0 {
-                let _ = writeln!(
-                    t,
-                    "organizations: {} of {}",
-                    r.organizations, r.organizations_allowed
-                );
-            }
-            out(t, to_json(&r))
-        }
+        Command::Report => views::report(a)?,
         Command::Compliance => {
             let events = a.check_compliance()?;
             let mut t = String::new();

@@ -370,7 +370,7 @@ async fn sessions(_: Authed, State(s): State<St>) -> Result<Json<Value>, ApiErro
 async fn report(_: Authed, State(s): State<St>) -> Result<Json<Value>, ApiError> {
     let r = blocking(&s, |a| {
         a.release_lapsed()?;
-        a.report()
+        a.report_view()
     })
     .await?;
     Ok(Json(serde_json::to_value(r).unwrap_or(Value::Null)))
@@ -387,33 +387,10 @@ async fn compliance(_: Authed, State(s): State<St>) -> Result<Json<Value>, ApiEr
     ))
 }
 
+/// The same JSON as `licadmin license --json` (one function renders both).
 async fn license(_: Authed, State(s): State<St>) -> Result<Json<Value>, ApiError> {
-    let l = blocking(&s, |a| a.license()).await?;
-    let this = l.matched_host().host_id;
-    let hosts: Vec<Value> = l
-        .hosts()
-        .iter()
-        .map(|(role, h)| {
-            json!({
-                "role": role.to_string(), "host_id": h.host_id.to_string(),
-                "machine": h.machine, "this_server": h.host_id == this,
-            })
-        })
-        .collect();
-    Ok(Json(json!({
-        "file_id": l.file_id().to_string(),
-        "type": l.license_type().as_str(),
-        "product": l.product(),
-        "version": l.product_version(),
-        "sold_to": l.sold_to(),
-        "install_site": l.install_site(),
-        "issued_at": l.issued_at(),
-        "expires_at": if l.is_perpetual() { Value::Null } else { json!(l.expires_at()) },
-        "days_left": l.days_left(),
-        "hosts": hosts,
-        "features": l.features(),
-        "licenses": l.licenses(),
-    })))
+    let l = blocking(&s, |a| a.license_view()).await?;
+    Ok(Json(serde_json::to_value(l).unwrap_or(Value::Null)))
 }
 
 async fn healthz() -> Json<Value> {
