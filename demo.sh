@@ -158,7 +158,7 @@ say "12. Alice logs on at the station; the report shows allowed, configured and 
 echo '$ licadmin ... login --user alice --station desk-1'
 SESSION="$("${LICADMIN[@]}" login --user alice --station desk-1)"
 echo "session $SESSION"
-run "${LICADMIN[@]}" report | grep -E '^[$] |^Name|^I3_ACCESS_CLIENT |^I3_ACCESS_ACD_MEDIA_3_PLUS|^I3_LICENSE_BASIC_STATION'
+run "${LICADMIN[@]}" report | grep -E '^[$] |^License file|^ +Assignable|^Key|^I3_ACCESS_CLIENT |^I3_ACCESS_ACD_MEDIA_3_PLUS|^I3_LICENSE_BASIC_STATION'
 run "${LICADMIN[@]}" logout "$SESSION"
 
 say "13. A smaller file arrives: two Contact Center Level 3 seats instead of 120"

@@ -549,7 +549,9 @@ impl Allocator {
                     kind: StationKind::parse(&kind).unwrap_or(StationKind::Workstation),
                     licensing: enabled,
                     licenses,
-                    logged_on: user.zip(session).map(|(user, session)| StationLogon { user, session }),
+                    logged_on: user
+                        .zip(session)
+                        .map(|(user, session)| StationLogon { user, session }),
                 });
             }
             // Sorted here: the engines' collations differ.
@@ -714,14 +716,22 @@ impl Allocator {
     fn describe_load(&self, before: Option<Activation>, report: LoadReport) -> Result<LoadView> {
         let after = self.read(|c, _| stored_activation(c))?;
         let (Some(old), Some(new)) = (before, after) else {
-            return Ok(LoadView { report, changes: None, warnings: Vec::new() });
+            return Ok(LoadView {
+                report,
+                changes: None,
+                warnings: Vec::new(),
+            });
         };
         // Compared only when `old` is the file this load replaced (or the same file again)
         // and `new` the file it loaded: another load in between would mix two changes.
         let old_id = old.file_id.to_string();
         let replaced_old = report.replaced.as_deref().unwrap_or(&report.file_id) == old_id;
         if !replaced_old || new.file_id.to_string() != report.file_id {
-            return Ok(LoadView { report, changes: None, warnings: Vec::new() });
+            return Ok(LoadView {
+                report,
+                changes: None,
+                warnings: Vec::new(),
+            });
         }
         Ok(LoadView {
             changes: Some(changes(&old, &new)),

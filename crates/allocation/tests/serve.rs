@@ -373,6 +373,8 @@ fn report_compliance_and_license_answer_as_the_commands_json() {
     let c = s.get("/v1/compliance").json();
     assert_eq!(c, json!({"compliant": true, "events": []}));
     let l = s.get("/v1/license").json();
+    let cli: Value = serde_json::from_slice(&s.licadmin(&["license", "--json"]).stdout).unwrap();
+    assert_eq!(l, cli);
     assert_eq!(l["product"], "CIC");
     assert_eq!(l["sold_to"], "Contoso");
     assert_eq!(l["hosts"][0]["this_server"], true);

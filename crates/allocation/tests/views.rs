@@ -73,7 +73,11 @@ impl Cli {
         let mut a = args.to_vec();
         a.push("--json");
         let o = self.run(&a);
-        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         serde_json::from_slice(&o.stdout).unwrap()
     }
 
@@ -113,7 +117,10 @@ fn keys(v: &Value, field: &str) -> Vec<String> {
 
 /// A development pair: restrictions, a feature, an expiry with grace, a switchover host.
 fn development_pair() -> Activation {
-    let mut a = activation(&[(CLIENT, 5, 2), (BASIC, 5, 3), (ACD1, 0, 0)], Rules::default());
+    let mut a = activation(
+        &[(CLIENT, 5, 2), (BASIC, 5, 3), (ACD1, 0, 0)],
+        Rules::default(),
+    );
     a.license_type = LicenseType::DevelopmentSmall;
     a.restrictions = vec![Restriction::HourlyDisconnect, Restriction::NotForProduction];
     a.features = vec!["I3_FEATURE_SIP".into()];
@@ -144,11 +151,23 @@ fn license_shows_the_file_its_hosts_restrictions_features_and_keys_in_words() {
     assert!(line_of(&t, "ic1").ends_with("<- this server"), "{t}");
     assert!(!line_of(&t, "ic2").contains("this server"), "{t}");
     assert!(t.contains("not licensed for production use"), "{t}");
-    assert!(t.contains("interactions are disconnected every hour"), "{t}");
-    assert!(line_of(&t, "Features").contains("(1)") && t.contains("  I3_FEATURE_SIP"), "{t}");
+    assert!(
+        t.contains("interactions are disconnected every hour"),
+        "{t}"
+    );
+    assert!(
+        line_of(&t, "Features").contains("(1)") && t.contains("  I3_FEATURE_SIP"),
+        "{t}"
+    );
     let client = line_of(&t, CLIENT);
-    assert!(client.contains("Client Access") && client.contains(" 5 ") && client.ends_with('2'), "{client}");
-    assert!(line_of(&t, BASIC).contains("pooled: dynamic remote stations"), "{t}");
+    assert!(
+        client.contains("Client Access") && client.contains(" 5 ") && client.ends_with('2'),
+        "{client}"
+    );
+    assert!(
+        line_of(&t, BASIC).contains("pooled: dynamic remote stations"),
+        "{t}"
+    );
     // A key granted with nothing is listed too.
     assert!(line_of(&t, ACD1).contains("ACD Media 1"), "{t}");
 
@@ -156,8 +175,14 @@ fn license_shows_the_file_its_hosts_restrictions_features_and_keys_in_words() {
     assert_eq!(j["file_id"], a.file_id.to_string());
     assert_eq!(j["type"], "development-small");
     assert_eq!(j["type_label"], "Development (small)");
-    assert_eq!((j["product"].as_str(), j["version"].as_str()), (Some("CIC"), Some("4.0")));
-    assert_eq!((j["sold_to"].as_str(), j["install_site"].as_str()), (Some("Contoso"), Some("HQ")));
+    assert_eq!(
+        (j["product"].as_str(), j["version"].as_str()),
+        (Some("CIC"), Some("4.0"))
+    );
+    assert_eq!(
+        (j["sold_to"].as_str(), j["install_site"].as_str()),
+        (Some("Contoso"), Some("HQ"))
+    );
     assert_eq!(j["perpetual"], false);
     assert_eq!(j["expires_at"], a.expires_at.to_string());
     assert_eq!(j["grace_days"], 30);
@@ -171,7 +196,10 @@ fn license_shows_the_file_its_hosts_restrictions_features_and_keys_in_words() {
     let k = j["licenses"].as_array().unwrap();
     let client = k.iter().find(|k| k["name"] == CLIENT).unwrap();
     assert_eq!(client["description"], "Client Access");
-    assert_eq!((client["assigned"].as_u64(), client["pooled"].as_u64()), (Some(5), Some(2)));
+    assert_eq!(
+        (client["assigned"].as_u64(), client["pooled"].as_u64()),
+        (Some(5), Some(2))
+    );
     let basic = k.iter().find(|k| k["name"] == BASIC).unwrap();
     assert_eq!(basic["dynamic_remote_pool"], true);
 
@@ -216,8 +244,13 @@ fn without_a_loaded_file_the_views_of_the_license_say_so() {
     // What the store holds is listed without a file.
     assert_eq!(c.ok(&["station", "list"]), "no stations\n");
     assert_eq!(c.ok(&["session", "list"]), "no one is logged on\n");
-    assert!(c.ok(&["org", "list"]).contains("no activation file is loaded"));
-    assert_eq!(c.json(&["org", "list"])["organizations_allowed"], Value::Null);
+    assert!(c
+        .ok(&["org", "list"])
+        .contains("no activation file is loaded"));
+    assert_eq!(
+        c.json(&["org", "list"])["organizations_allowed"],
+        Value::Null
+    );
 }
 
 /// desk-1 (Basic Station, Client Access; alice logged on), fax-1 (Basic Station, licensing
@@ -237,7 +270,13 @@ fn floor() -> (Cli, String, String) {
     c.ok(&["user", "add", "carol", "--method", "concurrent"]);
     c.ok(&["allocate", "--user", "carol", CLIENT]);
     let alice = c.ok(&["login", "--user", "alice", "--station", "desk-1"]);
-    let carol = c.ok(&["login", "--user", "carol", "--remote-number", "+13175550100"]);
+    let carol = c.ok(&[
+        "login",
+        "--user",
+        "carol",
+        "--remote-number",
+        "+13175550100",
+    ]);
     (c, alice.trim().to_string(), carol.trim().to_string())
 }
 
@@ -250,11 +289,17 @@ fn station_list_shows_kind_licensing_licenses_and_who_is_logged_on() {
         assert!(head.contains(h), "{t}");
     }
     let desk = line_of(&t, "desk-1");
-    assert!(desk.contains("workstation") && desk.contains(" on "), "{desk}");
+    assert!(
+        desk.contains("workstation") && desk.contains(" on "),
+        "{desk}"
+    );
     assert!(desk.contains(&format!("{CLIENT}, {BASIC}")), "{desk}");
     assert!(desk.contains(&format!("alice (session {alice})")), "{desk}");
     let fax = line_of(&t, "fax-1");
-    assert!(fax.contains("fax") && fax.contains(" off ") && fax.ends_with('-'), "{fax}");
+    assert!(
+        fax.contains("fax") && fax.contains(" off ") && fax.ends_with('-'),
+        "{fax}"
+    );
     assert!(line_of(&t, "phone-1").contains("phone"), "{t}");
 
     let j = c.json(&["station", "list"]);
@@ -265,16 +310,32 @@ fn station_list_shows_kind_licensing_licenses_and_who_is_logged_on() {
     assert_eq!(s[0]["licenses"], serde_json::json!([CLIENT, BASIC]));
     assert_eq!(s[0]["logged_on"]["user"], "alice");
     assert_eq!(s[0]["logged_on"]["session"], alice.as_str());
-    assert_eq!((s[1]["kind"].as_str(), s[1]["licensing"].as_bool()), (Some("fax"), Some(false)));
+    assert_eq!(
+        (s[1]["kind"].as_str(), s[1]["licensing"].as_bool()),
+        (Some("fax"), Some(false))
+    );
     assert_eq!(s[1]["logged_on"], Value::Null);
     assert_eq!(s[2]["licenses"], serde_json::json!([]));
 
     // --license: only the stations holding the key; none is said so.
     let j = c.json(&["station", "list", "--license", BASIC]);
-    let names: Vec<&str> = j["stations"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = j["stations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["desk-1", "fax-1"]);
-    assert_eq!(c.ok(&["station", "list", "--license", ACD1]), format!("no station holds {ACD1}\n"));
-    assert_eq!(c.run(&["station", "list", "--license", "client"]).status.code(), Some(3));
+    assert_eq!(
+        c.ok(&["station", "list", "--license", ACD1]),
+        format!("no station holds {ACD1}\n")
+    );
+    assert_eq!(
+        c.run(&["station", "list", "--license", "client"])
+            .status
+            .code(),
+        Some(3)
+    );
 }
 
 #[test]
@@ -286,14 +347,25 @@ fn session_list_shows_user_place_licenses_held_and_lease_expiry() {
         assert!(head.contains(h), "{t}");
     }
     let a = line_of(&t, "alice");
-    assert!(a.contains("station desk-1") && a.contains(&format!("{CLIENT}, {BASIC}")) && a.ends_with(&alice), "{a}");
+    assert!(
+        a.contains("station desk-1")
+            && a.contains(&format!("{CLIENT}, {BASIC}"))
+            && a.ends_with(&alice),
+        "{a}"
+    );
     let cl = line_of(&t, "carol");
-    assert!(cl.contains("remote number +13175550100") && cl.contains(&format!("{CLIENT}, {BASIC}")), "{cl}");
+    assert!(
+        cl.contains("remote number +13175550100") && cl.contains(&format!("{CLIENT}, {BASIC}")),
+        "{cl}"
+    );
 
     let j = c.json(&["session", "list"]);
     let s = j["sessions"].as_array().unwrap();
     assert_eq!(s.len(), 2);
-    assert_eq!((s[0]["user"].as_str(), s[0]["station"].as_str()), (Some("alice"), Some("desk-1")));
+    assert_eq!(
+        (s[0]["user"].as_str(), s[0]["station"].as_str()),
+        (Some("alice"), Some("desk-1"))
+    );
     // alice holds the station's licenses while logged on there; she acquired nothing.
     assert_eq!(s[0]["licenses"], serde_json::json!([CLIENT, BASIC]));
     assert_eq!(s[0]["acquired"], serde_json::json!([]));
@@ -302,19 +374,29 @@ fn session_list_shows_user_place_licenses_held_and_lease_expiry() {
     assert_eq!(s[1]["acquired"], serde_json::json!([CLIENT, BASIC]));
     assert_eq!(s[1]["lease_seconds"], 600);
     let exp: Timestamp = s[1]["lease_expires_at"].as_str().unwrap().parse().unwrap();
-    assert!(exp > Timestamp::now() && exp <= Timestamp::now().plus_secs(601), "{exp}");
+    assert!(
+        exp > Timestamp::now() && exp <= Timestamp::now().plus_secs(601),
+        "{exp}"
+    );
     c.ok(&["logout", &alice]);
     c.ok(&["logout", &carol]);
-    assert_eq!(c.json(&["session", "list"])["sessions"], serde_json::json!([]));
+    assert_eq!(
+        c.json(&["session", "list"])["sessions"],
+        serde_json::json!([])
+    );
 }
 
 #[test]
 fn org_list_shows_limits_and_use_and_an_empty_organization() {
     let (c, _, _) = floor();
-    assert!(c.ok(&["org", "list"]).starts_with("0 organization(s), 2 licensed\n"));
+    assert!(c
+        .ok(&["org", "list"])
+        .starts_with("0 organization(s), 2 licensed\n"));
     c.ok(&["org", "add", "tenant-a"]);
     c.ok(&["org", "add", "tenant-b"]);
-    c.ok(&["org", "limit", "tenant-a", CLIENT, "--min", "1", "--max", "2"]);
+    c.ok(&[
+        "org", "limit", "tenant-a", CLIENT, "--min", "1", "--max", "2",
+    ]);
     c.ok(&["user", "add", "bob", "--org", "tenant-a"]);
     c.ok(&["allocate", "--user", "bob", CLIENT, ACD1]);
     let t = c.ok(&["org", "list"]);
@@ -331,7 +413,10 @@ fn org_list_shows_limits_and_use_and_an_empty_organization() {
     let acd = line_of(&t, ACD1);
     let nums: Vec<&str> = acd.split_whitespace().rev().take(3).collect();
     assert_eq!(nums, ["1", "none", "0"], "a key used without limits: {acd}");
-    assert!(t.contains("tenant-b (0 user(s))\n  no limits set, nothing in use\n"), "{t}");
+    assert!(
+        t.contains("tenant-b (0 user(s))\n  no limits set, nothing in use\n"),
+        "{t}"
+    );
 
     let j = c.json(&["org", "list"]);
     assert_eq!(j["organizations_allowed"], 2);
@@ -355,7 +440,10 @@ fn user_list_by_license_names_the_stations_that_hold_it() {
         assert!(head.contains(h), "{t}");
     }
     assert!(line_of(&t, "carol").contains("concurrent"), "{t}");
-    assert!(t.contains(&format!("Stations holding {CLIENT} (station licenses):")), "{t}");
+    assert!(
+        t.contains(&format!("Stations holding {CLIENT} (station licenses):")),
+        "{t}"
+    );
     assert!(line_of(&t, "  desk-1").contains("alice"), "{t}");
     assert!(!t.contains("fax-1"), "fax-1 holds no Client Access: {t}");
     let j = c.json(&["user", "list", "--license", CLIENT]);
@@ -364,8 +452,16 @@ fn user_list_by_license_names_the_stations_that_hold_it() {
     assert_eq!(j["keys"][0]["key"], CLIENT);
     // A key no station holds: said so; without --license no station section.
     let t = c.ok(&["user", "list", "--license", ACD1]);
-    assert!(t.contains(&format!("Stations holding {ACD1} (station licenses):\n  none\n")), "{t}");
-    assert_eq!(c.json(&["user", "list", "--license", ACD1])["stations"], serde_json::json!([]));
+    assert!(
+        t.contains(&format!(
+            "Stations holding {ACD1} (station licenses):\n  none\n"
+        )),
+        "{t}"
+    );
+    assert_eq!(
+        c.json(&["user", "list", "--license", ACD1])["stations"],
+        serde_json::json!([])
+    );
     assert!(!c.ok(&["user", "list"]).contains("Stations holding"));
     assert_eq!(c.json(&["user", "list"])["stations"], Value::Null);
 }
@@ -379,65 +475,146 @@ fn report_has_a_header_headings_in_words_and_every_licensed_key() {
     let header = lines.next().unwrap();
     assert_eq!(
         header,
-        format!("License file {}: Production, expires never (perpetual)", j["file_id"].as_str().unwrap())
+        format!(
+            "License file {}: Production, expires never (perpetual)",
+            j["file_id"].as_str().unwrap()
+        )
     );
     assert_eq!(lines.next(), Some(""));
     let groups = lines.next().unwrap();
     let heads = lines.next().unwrap();
-    assert!(groups.contains("Assignable") && groups.contains("Concurrent"), "{t}");
-    assert!(heads.starts_with("Key") && heads.contains("Name") && heads.contains("Configured") && heads.contains("In use") && heads.contains("Notes"), "{t}");
+    assert!(
+        groups.contains("Assignable") && groups.contains("Concurrent"),
+        "{t}"
+    );
+    assert!(
+        heads.starts_with("Key")
+            && heads.contains("Name")
+            && heads.contains("Configured")
+            && heads.contains("In use")
+            && heads.contains("Notes"),
+        "{t}"
+    );
     // The group headings stand over their columns.
     let col = |s: &str, w: &str| s.find(w).unwrap();
     assert!(col(groups, "Assignable") <= col(heads, "Allowed"), "{t}");
     assert!(col(groups, "Concurrent") > col(heads, "Configured"), "{t}");
     // ACD Media 1: licensed, held by nobody, listed.
     let acd = line_of(&t, ACD1);
-    assert!(acd.starts_with(ACD1) && acd.contains("ACD Media 1"), "{acd}");
+    assert!(
+        acd.starts_with(ACD1) && acd.contains("ACD Media 1"),
+        "{acd}"
+    );
     let basic = line_of(&t, BASIC);
-    assert!(basic.contains("Basic Station") && basic.contains("concurrent columns: the dynamic remote station pool"), "{basic}");
-    assert!(line_of(&t, "Organizations").contains("0 of 2 licensed"), "{t}");
+    assert!(
+        basic.contains("Basic Station")
+            && basic.contains("concurrent columns: the dynamic remote station pool"),
+        "{basic}"
+    );
+    assert!(
+        line_of(&t, "Organizations").contains("0 of 2 licensed"),
+        "{t}"
+    );
 
     // JSON: the fields it always had, and the new ones beside them.
     let r = c.json(&["report"]);
-    for f in ["file_id", "keys", "organizations", "organizations_allowed", "license_type", "perpetual"] {
+    for f in [
+        "file_id",
+        "keys",
+        "organizations",
+        "organizations_allowed",
+        "license_type",
+        "perpetual",
+    ] {
         assert!(r.get(f).is_some(), "{f}: {r}");
     }
     assert_eq!(r["license_type"], "production");
     let k = r["keys"].as_array().unwrap();
     let acd = k.iter().find(|k| k["name"] == ACD1).unwrap();
-    for f in ["assignable_allowed", "assignable_configured", "assignable_dynamic", "concurrent_allowed", "concurrent_configured", "concurrent_in_use", "notes"] {
+    for f in [
+        "assignable_allowed",
+        "assignable_configured",
+        "assignable_dynamic",
+        "concurrent_allowed",
+        "concurrent_configured",
+        "concurrent_in_use",
+        "notes",
+    ] {
         assert!(acd.get(f).is_some(), "{f}: {acd}");
     }
-    assert_eq!((acd["assignable_allowed"].as_u64(), acd["assignable_configured"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(
+        (
+            acd["assignable_allowed"].as_u64(),
+            acd["assignable_configured"].as_u64()
+        ),
+        (Some(2), Some(0))
+    );
     assert_eq!(acd["description"], "ACD Media 1");
     let basic = k.iter().find(|k| k["name"] == BASIC).unwrap();
-    assert_eq!((basic["dynamic_remote_pool"].as_bool(), basic["concurrent_in_use"].as_u64()), (Some(true), Some(1)));
+    assert_eq!(
+        (
+            basic["dynamic_remote_pool"].as_bool(),
+            basic["concurrent_in_use"].as_u64()
+        ),
+        (Some(true), Some(1))
+    );
 }
 
 #[test]
 fn load_says_what_changed_against_the_file_it_replaced() {
     let c = Cli::new();
-    let first = activation(&[(CLIENT, 2, 1), (BASIC, 2, 0), (ACD1, 1, 0)], Rules::default());
+    let first = activation(
+        &[(CLIENT, 2, 1), (BASIC, 2, 0), (ACD1, 1, 0)],
+        Rules::default(),
+    );
     let f1 = c.write("v1.i3lic", &sign(&first, &vendor()).unwrap());
     let j = c.json(&["load", &f1]);
     assert_eq!(j["file_id"], first.file_id.to_string());
-    assert_eq!((j["changes"].clone(), j["warnings"].clone()), (Value::Null, serde_json::json!([])));
-    let mut second = activation(&[(CLIENT, 5, 0), (BASIC, 2, 0), (ACD2, 3, 0)], Rules::default());
+    assert_eq!(
+        (j["changes"].clone(), j["warnings"].clone()),
+        (Value::Null, serde_json::json!([]))
+    );
+    let mut second = activation(
+        &[(CLIENT, 5, 0), (BASIC, 2, 0), (ACD2, 3, 0)],
+        Rules::default(),
+    );
     second.features = vec!["I3_FEATURE_SIP".into()];
     let f2 = c.write("v2.i3lic", &sign(&second, &vendor()).unwrap());
     let o = c.run(&["load", &f2]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(o.stderr.is_empty(), "same account, no warning: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.stderr.is_empty(),
+        "same account, no warning: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let t = String::from_utf8(o.stdout).unwrap();
     assert!(t.contains(&format!("replaced {}", first.file_id)), "{t}");
-    assert!(t.contains(&format!("  added    ACD Media 2 ({ACD2}): 3 assignable, 0 pooled")), "{t}");
-    assert!(t.contains(&format!("  removed  ACD Media 1 ({ACD1}): had 1 assignable, 0 pooled")), "{t}");
-    assert!(t.contains(&format!("  changed  Client Access ({CLIENT}): assignable up 2 -> 5, pooled down 1 -> 0")), "{t}");
+    assert!(
+        t.contains(&format!(
+            "  added    ACD Media 2 ({ACD2}): 3 assignable, 0 pooled"
+        )),
+        "{t}"
+    );
+    assert!(
+        t.contains(&format!(
+            "  removed  ACD Media 1 ({ACD1}): had 1 assignable, 0 pooled"
+        )),
+        "{t}"
+    );
+    assert!(
+        t.contains(&format!(
+            "  changed  Client Access ({CLIENT}): assignable up 2 -> 5, pooled down 1 -> 0"
+        )),
+        "{t}"
+    );
     assert!(t.contains("  added    feature I3_FEATURE_SIP"), "{t}");
     assert!(!t.contains(BASIC), "unchanged keys are not listed: {t}");
 
     // The same in JSON, for the next file (counts back down).
-    let third = activation(&[(CLIENT, 4, 0), (BASIC, 2, 0), (ACD2, 3, 0)], Rules::default());
+    let third = activation(
+        &[(CLIENT, 4, 0), (BASIC, 2, 0), (ACD2, 3, 0)],
+        Rules::default(),
+    );
     let f3 = c.write("v3.i3lic", &sign(&third, &vendor()).unwrap());
     let j = c.json(&["load", &f3]);
     assert_eq!(j["replaced"], second.file_id.to_string());
@@ -448,19 +625,31 @@ fn load_says_what_changed_against_the_file_it_replaced() {
         ch["changed"][0],
         serde_json::json!({"key": CLIENT, "description": "Client Access", "assigned_before": 5, "assigned_after": 4, "pooled_before": 0, "pooled_after": 0})
     );
-    assert_eq!(ch["features_removed"], serde_json::json!(["I3_FEATURE_SIP"]));
+    assert_eq!(
+        ch["features_removed"],
+        serde_json::json!(["I3_FEATURE_SIP"])
+    );
     // The same file again: nothing changed.
-    assert!(c.ok(&["load", &f3]).contains("the same file as before: nothing changed"));
+    assert!(c
+        .ok(&["load", &f3])
+        .contains("the same file as before: nothing changed"));
 }
 
 #[test]
 fn load_warns_when_the_new_file_is_for_another_account_or_site() {
     let c = Cli::new();
     let first = activation(&[(CLIENT, 2, 0)], Rules::default());
-    c.ok(&["load", &c.write("a.i3lic", &sign(&first, &vendor()).unwrap())]);
+    c.ok(&[
+        "load",
+        &c.write("a.i3lic", &sign(&first, &vendor()).unwrap()),
+    ]);
     let mut other_site = activation(&[(CLIENT, 2, 0)], Rules::default());
     other_site.install_site = "Branch".into();
-    let o = c.run(&["load", &c.write("b.i3lic", &sign(&other_site, &vendor()).unwrap()), "--json"]);
+    let o = c.run(&[
+        "load",
+        &c.write("b.i3lic", &sign(&other_site, &vendor()).unwrap()),
+        "--json",
+    ]);
     assert!(o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("licadmin: warning: the new file is for site 'Branch' of account 'Contoso'; the file it replaced was for site 'HQ'"), "{err}");
@@ -468,11 +657,15 @@ fn load_warns_when_the_new_file_is_for_another_account_or_site() {
     assert_eq!(j["warnings"][0]["kind"], "other-site");
     let mut other_account = activation(&[(CLIENT, 2, 0)], Rules::default());
     other_account.sold_to = "Fabrikam".into();
-    let o = c.run(&["load", &c.write("c.i3lic", &sign(&other_account, &vendor()).unwrap())]);
+    let o = c.run(&[
+        "load",
+        &c.write("c.i3lic", &sign(&other_account, &vendor()).unwrap()),
+    ]);
     assert!(o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("warning: the new file is for account 'Fabrikam', site 'HQ'; the file it replaced was for account 'Contoso', site 'Branch'"), "{err}");
-    assert!(String::from_utf8_lossy(&o.stdout).contains("warning: the new file is for account 'Fabrikam'"));
+    assert!(String::from_utf8_lossy(&o.stdout)
+        .contains("warning: the new file is for account 'Fabrikam'"));
 }
 
 #[test]
@@ -480,136 +673,42 @@ fn names_stored_with_control_characters_print_escaped_in_every_view() {
     let (c, _, _) = floor();
     c.ok(&["org", "add", "tenant-a"]);
     let conn = store_sqlite::open_raw(c.p("store.db")).unwrap();
-    conn.execute("UPDATE stations SET name = ?1 WHERE name = 'desk-1'", ["desk\t1\u{1b}[2J\nfake-row"]).unwrap();
-    conn.execute("UPDATE users SET name = ?1 WHERE name = 'alice'", ["al\u{202e}ice"]).unwrap();
-    conn.execute("UPDATE orgs SET name = ?1 WHERE name = 'tenant-a'", ["ten\u{7}ant"]).unwrap();
+    conn.execute(
+        "UPDATE stations SET name = ?1 WHERE name = 'desk-1'",
+        ["desk\t1\u{1b}[2J\nfake-row"],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE users SET name = ?1 WHERE name = 'alice'",
+        ["al\u{202e}ice"],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE orgs SET name = ?1 WHERE name = 'tenant-a'",
+        ["ten\u{7}ant"],
+    )
+    .unwrap();
     drop(conn);
-    for cmd in [&["station", "list"][..], &["session", "list"], &["org", "list"], &["user", "list", "--license", CLIENT]] {
+    for cmd in [
+        &["station", "list"][..],
+        &["session", "list"],
+        &["org", "list"],
+        &["user", "list", "--license", CLIENT],
+    ] {
         let t = c.ok(cmd);
         assert!(
-            !t.chars().any(|ch| format::text::is_refused_char(ch) && ch != '\n'),
+            !t.chars()
+                .any(|ch| format::text::is_refused_char(ch) && ch != '\n'),
             "{cmd:?} printed a control raw: {t:?}"
         );
-        assert!(!t.lines().any(|l| l.starts_with("fake-row")), "{cmd:?}: {t}");
+        assert!(
+            !t.lines().any(|l| l.starts_with("fake-row")),
+            "{cmd:?}: {t}"
+        );
     }
-    assert!(c.ok(&["station", "list"]).contains("desk\\t1\\u{1b}[2J\\nfake-row"));
+    assert!(c
+        .ok(&["station", "list"])
+        .contains("desk\\t1\\u{1b}[2J\\nfake-row"));
     assert!(c.ok(&["session", "list"]).contains("al\\u{202e}ice"));
     assert!(c.ok(&["org", "list"]).contains("ten\\u{7}ant"));
 }
-
-// ---- the engine's views, on both engines ----------------------------------------------
-
-#[test]
-fn engine_stations_and_sessions() {
-    use allocation::{Method, Place, StationKind, Target};
-    let e = env(&file(&[(CLIENT, 2, 2), (BASIC, 2, 1)], Rules::default()));
-    let a = &e.alloc;
-    a.add_station("b-desk", StationKind::Workstation).unwrap();
-    a.add_station("a-remote", StationKind::Remote).unwrap();
-    a.allocate(Target::Station("b-desk"), &[BASIC, CLIENT]).unwrap();
-    a.add_user("zoe", Method::Assignable, None).unwrap();
-    a.allocate(Target::User("zoe"), &[CLIENT]).unwrap();
-    a.add_user("carl", Method::Concurrent, None).unwrap();
-    a.allocate(Target::User("carl"), &[CLIENT]).unwrap();
-    let zoe = a.login("zoe", Place::Station("b-desk".into()), Some(60)).unwrap();
-    let carl = a.login("carl", Place::Remote("+13175550100".into()), None).unwrap();
-
-    let s = a.stations(None).unwrap();
-    assert_eq!(s.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["a-remote", "b-desk"]);
-    assert_eq!((s[0].kind, s[0].licensing, s[0].licenses.len()), (StationKind::Remote, true, 0));
-    assert_eq!(s[1].licenses, [CLIENT, BASIC]);
-    let on = s[1].logged_on.as_ref().unwrap();
-    assert_eq!((on.user.as_str(), on.session.as_str()), ("zoe", zoe.id.as_str()));
-    assert_eq!(a.stations(Some(BASIC)).unwrap().len(), 1);
-    assert!(a.stations(Some("bad key")).is_err());
-
-    let l = a.session_list().unwrap();
-    assert_eq!(l.iter().map(|s| s.user.as_str()).collect::<Vec<_>>(), ["carl", "zoe"]);
-    assert_eq!(l[0].session, carl.id);
-    assert_eq!(l[0].remote_number.as_deref(), Some("+13175550100"));
-    assert_eq!((l[0].acquired.clone(), l[0].licenses.clone()), (vec![CLIENT.to_string(), BASIC.to_string()], vec![CLIENT.to_string(), BASIC.to_string()]));
-    // zoe holds her own Client Access and the station's two licenses.
-    assert_eq!(l[1].licenses, [CLIENT, BASIC]);
-    assert!(l[1].acquired.is_empty());
-    assert_eq!(l[1].lease_expires_at.unix(), 1_800_000_000 + 60);
-    // A lapsed lease is no session and holds the station no more.
-    e.clock.advance(61);
-    assert_eq!(a.session_list().unwrap().len(), 1);
-    assert!(a.stations(None).unwrap()[1].logged_on.is_none());
-}
-
-#[test]
-fn engine_organizations_count_use_as_the_cap_does() {
-    use allocation::{AllocError, Method, Place, Target};
-    let e = env(&file(&[(CLIENT, 2, 2), (ORG, 3, 0)], Rules::default()));
-    let a = &e.alloc;
-    assert_eq!(a.organizations().unwrap().organizations_allowed, Some(3));
-    a.add_organization("t1").unwrap();
-    a.add_organization("t2").unwrap();
-    a.set_organization_limit("t1", CLIENT, Some(1), Some(2)).unwrap();
-    a.add_user("u1", Method::Assignable, Some("t1")).unwrap();
-    a.add_user("u2", Method::Concurrent, Some("t1")).unwrap();
-    a.add_user("u3", Method::Assignable, Some("t1")).unwrap();
-    a.allocate(Target::User("u1"), &[CLIENT]).unwrap();
-    a.allocate(Target::User("u2"), &[CLIENT]).unwrap();
-    let used = |a: &allocation::Allocator| a.organizations().unwrap().organizations[0].keys[0].used;
-    assert_eq!(used(a), 1, "a concurrent user's configured key is not used");
-    a.login("u2", Place::Nowhere, None).unwrap();
-    assert_eq!(used(a), 2, "its session's key is");
-    // At the maximum the view shows, the cap refuses.
-    assert!(matches!(
-        a.allocate(Target::User("u3"), &[CLIENT]),
-        Err(AllocError::OrganizationCap { .. })
-    ));
-    let l = a.organizations().unwrap();
-    let t1 = &l.organizations[0];
-    assert_eq!((t1.name.as_str(), t1.users), ("t1", 3));
-    assert_eq!((t1.keys[0].key.as_str(), t1.keys[0].min, t1.keys[0].max), (CLIENT, 1, Some(2)));
-    assert_eq!(t1.keys[0].description, Some("Client Access"));
-    assert_eq!((l.organizations[1].name.as_str(), l.organizations[1].users), ("t2", 0));
-    assert!(l.organizations[1].keys.is_empty());
-}
-
-#[test]
-fn engine_report_and_license_views() {
-    let e = env(&sign(&development_pair(), &vendor()).unwrap());
-    let r = e.alloc.report_view().unwrap();
-    assert_eq!((r.license_type, r.type_label, r.perpetual), ("development-small", "Development (small)", false));
-    assert!(r.days_left.is_some_and(|d| (98..=100).contains(&d)), "{:?}", r.days_left);
-    let names: Vec<&str> = r.keys.iter().map(|k| k.counts.name.as_str()).collect();
-    assert_eq!(names, [ACD1, CLIENT, BASIC], "every key, held or not");
-    assert_eq!(r.keys[2].description, Some("Basic Station"));
-    assert!(r.keys[2].dynamic_remote_pool && !r.keys[1].dynamic_remote_pool);
-    let l = e.alloc.license_view().unwrap();
-    assert_eq!(l.file_id, r.file_id);
-    assert_eq!(l.hosts.len(), 2);
-    assert!(l.hosts[0].this_server && !l.hosts[1].this_server);
-    assert_eq!(l.licenses[1].name, CLIENT, "the file's order");
-    assert_eq!(allocation::key_description("I3_NOT_A_CATALOG_KEY"), None);
-}
-
-#[test]
-fn engine_load_showing_changes() {
-    let e = env(&file(&[(CLIENT, 2, 0), (ACD1, 1, 0)], Rules::default()));
-    let mut next = activation(&[(CLIENT, 1, 3), (ACD2, 1, 0)], Rules::default());
-    next.sold_to = "Fabrikam".into();
-    let v = e.alloc.load_showing_changes(sign(&next, &vendor()).unwrap().as_bytes()).unwrap();
-    let c = v.changes.unwrap();
-    assert_eq!(c.added.iter().map(|k| k.key.as_str()).collect::<Vec<_>>(), [ACD2]);
-    assert_eq!(c.removed.iter().map(|k| k.key.as_str()).collect::<Vec<_>>(), [ACD1]);
-    let k = &c.changed[0];
-    assert_eq!((k.assigned_before, k.assigned_after, k.pooled_before, k.pooled_after), (2, 1, 0, 3));
-    assert_eq!(v.warnings.len(), 1);
-    assert_eq!(v.warnings[0].kind, "other-account");
-    assert_eq!(v.report.file_id, next.file_id.to_string());
-    // A refused file changes nothing and says nothing changed.
-    assert!(e.alloc.load_showing_changes(b"not a file").is_err());
-    assert_eq!(e.alloc.license_view().unwrap().file_id, next.file_id.to_string());
-}
-
-postgres_too!(
-    engine_stations_and_sessions,
-    engine_organizations_count_use_as_the_cap_does,
-    engine_report_and_license_views,
-    engine_load_showing_changes,
-);

@@ -94,7 +94,9 @@ enum Command {
     /// The loaded license: file, type, product and version, sold to, site, expiry and grace,
     /// both hosts of a pair (which one this server is), restrictions, features, and every
     /// key with its counts, in words.
-    #[command(after_help = "Examples:\n  licadmin license\n  licadmin --host-id CODE license --json")]
+    #[command(
+        after_help = "Examples:\n  licadmin license\n  licadmin --host-id CODE license --json"
+    )]
     License,
     /// Live sessions: user, station or remote number, licenses held, lease expiry.
     #[command(subcommand)]

@@ -99,7 +99,10 @@ fn license_text(v: &LicenseView) -> String {
     };
     field("File", esc(&v.file_id));
     field("Type", format!("{} ({})", v.type_label, v.license_type));
-    field("Product", format!("{} {}", esc(&v.product), esc(&v.version)));
+    field(
+        "Product",
+        format!("{} {}", esc(&v.product), esc(&v.version)),
+    );
     field("Sold to", esc(&v.sold_to));
     field("Site", esc(&v.install_site));
     field("Issued", v.issued_at.to_string());
@@ -134,7 +137,11 @@ fn license_text(v: &LicenseView) -> String {
                 h.role.to_string(),
                 esc(&h.host_id),
                 esc(&h.machine),
-                if h.this_server { "  <- this server" } else { "" }
+                if h.this_server {
+                    "  <- this server"
+                } else {
+                    ""
+                }
             ),
         );
     }
@@ -142,7 +149,10 @@ fn license_text(v: &LicenseView) -> String {
         field("Restrictions", "none".into());
     }
     for (i, r) in v.restrictions.iter().enumerate() {
-        field(if i == 0 { "Restrictions" } else { "" }, r.description.into());
+        field(
+            if i == 0 { "Restrictions" } else { "" },
+            r.description.into(),
+        );
     }
     for (name, value) in [
         ("System type", &v.system_type),
@@ -291,7 +301,13 @@ pub(crate) fn orgs(a: &Allocator) -> Result<Output, CliError> {
                 ]
             })
             .collect();
-        for line in table(&["Key", "Name", "Minimum", "Maximum", "Used"], &rows, &[2, 3, 4]).lines() {
+        for line in table(
+            &["Key", "Name", "Minimum", "Maximum", "Used"],
+            &rows,
+            &[2, 3, 4],
+        )
+        .lines()
+        {
             let _ = writeln!(t, "  {line}");
         }
     }
@@ -316,7 +332,9 @@ pub(crate) fn users(a: &Allocator, filter: &UserFilter) -> Result<Output, CliErr
                     esc(u.organization.as_deref().unwrap_or("-")),
                     or_dash(esc(&u.licenses.join(", "))),
                     match &u.session {
-                        Some(_) => format!("logged on (in use: {})", or_dash(esc(&u.in_use.join(", ")))),
+                        Some(_) => {
+                            format!("logged on (in use: {})", or_dash(esc(&u.in_use.join(", "))))
+                        }
                         None => "-".into(),
                     },
                 ]
@@ -345,7 +363,13 @@ pub(crate) fn users(a: &Allocator, filter: &UserFilter) -> Result<Output, CliErr
     let rows: Vec<Vec<String>> = l
         .keys
         .iter()
-        .map(|k| vec![esc(&k.key), k.allocated.to_string(), k.available.to_string()])
+        .map(|k| {
+            vec![
+                esc(&k.key),
+                k.allocated.to_string(),
+                k.available.to_string(),
+            ]
+        })
         .collect();
     t.push_str(&table(&["Key", "Allocated", "Available"], &rows, &[1, 2]));
     Ok(out(t, json))
@@ -385,7 +409,10 @@ fn report_text(r: &ReportView) -> String {
             let c = &k.counts;
             let mut notes = c.notes.clone();
             if k.dynamic_remote_pool {
-                notes.insert(0, "concurrent columns: the dynamic remote station pool".into());
+                notes.insert(
+                    0,
+                    "concurrent columns: the dynamic remote station pool".into(),
+                );
             }
             if c.assignable_dynamic > 0 {
                 notes.push(format!(
@@ -439,9 +466,18 @@ pub(crate) fn load(a: &Allocator, file: &Path) -> Result<Output, CliError> {
 
 fn load_text(file: &Path, v: &LoadView) -> String {
     let r = &v.report;
-    let mut t = format!("loaded {} ({})\n", esc(&file.display().to_string()), esc(&r.file_id));
+    let mut t = format!(
+        "loaded {} ({})\n",
+        esc(&file.display().to_string()),
+        esc(&r.file_id)
+    );
     for e in &r.out_of_compliance {
-        let _ = writeln!(t, "out of compliance by {}: {}", e.excess(), esc(&e.to_string()));
+        let _ = writeln!(
+            t,
+            "out of compliance by {}: {}",
+            e.excess(),
+            esc(&e.to_string())
+        );
     }
     if let Some(c) = &v.changes {
         t.push_str(&changes_text(c, r.replaced.is_none()));
