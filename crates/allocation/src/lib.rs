@@ -220,11 +220,12 @@
 //! read a handful of counter rows (less the licenses of lapsed sessions not yet purged),
 //! whatever the number of users, stations and sessions.
 //!
-//! The schema version is [`SCHEMA_VERSION`] (`PRAGMA user_version`, 4). A store of an older
+//! The schema version is [`SCHEMA_VERSION`] (`PRAGMA user_version`, 5). A store of an older
 //! version is migrated when it is opened, in one transaction (version 1 to 2 adds
 //! `configured_counts` and fills it from the grants; version 2 to 3 adds the identity and
 //! history tables, the history seeded from the loaded file; version 3 to 4 adds the license
-//! server's `tokens` and `ended_sessions`); a store of a newer version is refused, exit 3.
+//! server's `tokens` and `ended_sessions`; version 4 to 5 adds `checkouts`, the session
+//! licenses applications check out); a store of a newer version is refused, exit 3.
 //!
 //! The license server (`licadmin serve`) keeps its state in the store too, so every server
 //! on one store agrees: bearer tokens ([`Allocator::create_token`], kept as SHA-256 digests
@@ -264,6 +265,7 @@
 #![deny(missing_docs)]
 
 mod allocator;
+mod checkouts;
 mod copy;
 mod error;
 mod identity;
@@ -274,6 +276,10 @@ mod storage;
 mod tokens;
 
 pub use allocator::Allocator;
+pub use checkouts::{
+    session_kind, Checkout, SessionKind, SESSION_KEY_SUFFIX, TIME_BASED_SESSION_KEYS,
+    TIME_BASED_WINDOW_SECS,
+};
 pub use copy::{copy_store, CopyReport};
 pub use error::{AllocError, Entity, RuleKind};
 pub use identity::{

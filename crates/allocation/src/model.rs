@@ -194,14 +194,17 @@ pub enum Pool {
     Assignable,
     /// The pooled count (concurrent sessions; dynamic remote logons for Basic Station).
     Concurrent,
+    /// A session key's whole count (assigned plus pooled), taken by checkouts.
+    Session,
 }
 
 impl Pool {
-    /// `assignable`, `concurrent`.
+    /// `assignable`, `concurrent`, `session`.
     pub fn as_str(self) -> &'static str {
         match self {
             Pool::Assignable => "assignable",
             Pool::Concurrent => "concurrent",
+            Pool::Session => "session",
         }
     }
 }
@@ -251,6 +254,9 @@ pub struct KeyReport {
     pub concurrent_configured: u32,
     /// Acquired by live sessions (for Basic Station: dynamic remote logons from the pool).
     pub concurrent_in_use: u32,
+    /// For a session key: connections holding it (open checkouts; for a time-based key,
+    /// also those ended within the window), counted against assigned plus pooled.
+    pub checkouts_in_use: u32,
     /// Out of compliance notes (`assignable out of compliance by 2`), else empty.
     pub notes: Vec<String>,
 }
@@ -280,7 +286,8 @@ pub struct Report {
 pub struct ComplianceEvent {
     /// The license key.
     pub key: String,
-    /// Which count: `assignable`, `concurrent`, or `organizations` for the organization license.
+    /// Which count: `assignable`, `concurrent`, `session` (checkouts of a session key), or
+    /// `organizations` for the organization license.
     pub count: &'static str,
     /// The count licensed.
     pub licensed: u32,
