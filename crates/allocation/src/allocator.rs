@@ -470,7 +470,6 @@ fn purge_lapsed(c: &dyn Tx, now: i64) -> Result<()> {
     c.prepare_cached("DELETE FROM ended_sessions WHERE ended_at <= ?1")?
         .execute([now - ENDED_KEPT_SECS])?;
     crate::checkouts::purge_lapsed(c, now)
-
 }
 
 /// Record why the sessions `filter` selects (a `WHERE` clause on `sessions` with `?1`) end,

@@ -128,15 +128,11 @@ fn in_use(c: &dyn Tx, key: &str, kind: SessionKind, now: i64) -> Result<u32> {
 }
 
 /// What is in use of every session key that has checkouts, by key.
-pub(crate) fn in_use_all(
-    c: &dyn Tx,
-    now: i64,
-) -> Result<std::collections::BTreeMap<String, u32>> {
-    let keys: Vec<String> = c.query_map(
-        "SELECT DISTINCT key FROM checkouts ORDER BY key",
-        [],
-        |r| r.get(0),
-    )?;
+pub(crate) fn in_use_all(c: &dyn Tx, now: i64) -> Result<std::collections::BTreeMap<String, u32>> {
+    let keys: Vec<String> =
+        c.query_map("SELECT DISTINCT key FROM checkouts ORDER BY key", [], |r| {
+            r.get(0)
+        })?;
     let mut out = std::collections::BTreeMap::new();
     for k in keys {
         if let Some(kind) = session_kind(&k) {
@@ -277,28 +273,27 @@ impl Allocator {
     /// Why checkout `id` ended (`returned`, `lease-lapsed`), if it ended within the last day.
     pub fn checkout_end(&self, id: &str) -> Result<Option<SessionEnd>> {
         self.read(|c, now| {
-            Ok(c
-                .query_row(
-                    "SELECT end_reason, ended_at, expires_at FROM checkouts WHERE id = ?1",
-                    [id],
-                    |r| {
-                        Ok((
-                            r.get::<Option<String>>(0)?,
-                            r.get::<Option<i64>>(1)?,
-                            r.get::<i64>(2)?,
-                        ))
-                    },
-                )
-                .optional()?
-                .and_then(|(reason, ended_at, expires_at)| match (reason, ended_at) {
-                    (Some(reason), Some(ended_at)) => Some(SessionEnd { reason, ended_at }),
-                    // Lapsed, not yet purged.
-                    _ if expires_at <= now => Some(SessionEnd {
-                        reason: "lease-lapsed".into(),
-                        ended_at: expires_at,
-                    }),
-                    _ => None,
-                }))
+            Ok(c.query_row(
+                "SELECT end_reason, ended_at, expires_at FROM checkouts WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        r.get::<Option<String>>(0)?,
+                        r.get::<Option<i64>>(1)?,
+                        r.get::<i64>(2)?,
+                    ))
+                },
+            )
+            .optional()?
+            .and_then(|(reason, ended_at, expires_at)| match (reason, ended_at) {
+                (Some(reason), Some(ended_at)) => Some(SessionEnd { reason, ended_at }),
+                // Lapsed, not yet purged.
+                _ if expires_at <= now => Some(SessionEnd {
+                    reason: "lease-lapsed".into(),
+                    ended_at: expires_at,
+                }),
+                _ => None,
+            }))
         })
     }
 

@@ -37,10 +37,16 @@ fn is_no_license(e: &AllocError, key: &str) -> bool {
 #[test]
 fn a_concurrent_session_key_is_checked_out_up_to_its_count_and_returned() {
     let env = sessions(2);
-    let a = env.alloc.checkout(BASIC_SESSION, Some("web chat"), None).unwrap();
+    let a = env
+        .alloc
+        .checkout(BASIC_SESSION, Some("web chat"), None)
+        .unwrap();
     assert_eq!(a.key, BASIC_SESSION);
     assert_eq!(a.application.as_deref(), Some("web chat"));
-    assert_eq!(a.expires_at, env.alloc.now() + i64::from(DEFAULT_LEASE_SECS));
+    assert_eq!(
+        a.expires_at,
+        env.alloc.now() + i64::from(DEFAULT_LEASE_SECS)
+    );
     let b = env.alloc.checkout(BASIC_SESSION, None, Some(60)).unwrap();
     let e = env.alloc.checkout(BASIC_SESSION, None, None).unwrap_err();
     assert!(is_no_license(&e, BASIC_SESSION), "{e}");
@@ -51,11 +57,21 @@ fn a_concurrent_session_key_is_checked_out_up_to_its_count_and_returned() {
     env.alloc.return_checkout(&b.id).unwrap();
     // A concurrent key's license is free again at once.
     env.alloc.checkout(BASIC_SESSION, None, None).unwrap();
-    let ids: Vec<String> = env.alloc.checkouts().unwrap().into_iter().map(|c| c.id).collect();
+    let ids: Vec<String> = env
+        .alloc
+        .checkouts()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
     assert!(ids.contains(&a.id) && !ids.contains(&b.id), "{ids:?}");
 
     let report = env.alloc.report().unwrap();
-    let k = report.keys.iter().find(|k| k.name == BASIC_SESSION).unwrap();
+    let k = report
+        .keys
+        .iter()
+        .find(|k| k.name == BASIC_SESSION)
+        .unwrap();
     assert_eq!(k.checkouts_in_use, 2);
     assert!(k.notes.is_empty());
     assert!(env.alloc.check_compliance().unwrap().is_empty());
@@ -143,9 +159,13 @@ fn a_time_based_connection_that_lapsed_counts_until_an_hour_after_its_lease() {
 #[test]
 fn session_keys_are_never_allocated_to_users_or_stations() {
     let env = sessions(5);
-    env.alloc.add_user("alice", Method::Assignable, None).unwrap();
+    env.alloc
+        .add_user("alice", Method::Assignable, None)
+        .unwrap();
     env.alloc.add_user("bob", Method::Concurrent, None).unwrap();
-    env.alloc.add_station("desk", StationKind::Workstation).unwrap();
+    env.alloc
+        .add_station("desk", StationKind::Workstation)
+        .unwrap();
     for t in [
         Target::User("alice"),
         Target::User("bob"),
@@ -158,7 +178,11 @@ fn session_keys_are_never_allocated_to_users_or_stations() {
     }
     // Nothing was consumed.
     let report = env.alloc.report().unwrap();
-    let k = report.keys.iter().find(|k| k.name == BASIC_SESSION).unwrap();
+    let k = report
+        .keys
+        .iter()
+        .find(|k| k.name == BASIC_SESSION)
+        .unwrap();
     assert_eq!((k.assignable_configured, k.concurrent_configured), (0, 0));
 }
 
@@ -174,7 +198,10 @@ fn only_session_keys_of_the_license_are_checked_out() {
         .unwrap_err();
     assert_eq!(e.kind(), "unknown-license-key", "{e}");
     assert_eq!(
-        env.alloc.checkout("not a key", None, None).unwrap_err().exit_code(),
+        env.alloc
+            .checkout("not a key", None, None)
+            .unwrap_err()
+            .exit_code(),
         3
     );
     for lease in [0, allocation::MAX_LEASE_SECS + 1] {
@@ -201,7 +228,11 @@ fn a_smaller_file_leaves_checkouts_out_of_compliance() {
         env.alloc.checkout(BASIC_SESSION, None, None).unwrap();
     }
     env.alloc
-        .load(chain.next(&[(BASIC_SESSION, 1, 0)], Rules::default()).as_bytes())
+        .load(
+            chain
+                .next(&[(BASIC_SESSION, 1, 0)], Rules::default())
+                .as_bytes(),
+        )
         .unwrap();
     let events = env.alloc.check_compliance().unwrap();
     assert_eq!(events.len(), 1, "{events:?}");
@@ -212,7 +243,11 @@ fn a_smaller_file_leaves_checkouts_out_of_compliance() {
     let e = env.alloc.checkout(BASIC_SESSION, None, None).unwrap_err();
     assert_eq!(e.kind(), "out-of-compliance");
     let report = env.alloc.report().unwrap();
-    let k = report.keys.iter().find(|k| k.name == BASIC_SESSION).unwrap();
+    let k = report
+        .keys
+        .iter()
+        .find(|k| k.name == BASIC_SESSION)
+        .unwrap();
     assert_eq!(k.notes, ["session out of compliance by 2"]);
 }
 
@@ -249,7 +284,10 @@ fn racing_checkouts_never_exceed_the_count() {
 #[test]
 fn checkouts_survive_a_reopen_and_a_store_check() {
     let env = sessions(2);
-    let c = env.alloc.checkout(BASIC_SESSION, Some("ivr"), None).unwrap();
+    let c = env
+        .alloc
+        .checkout(BASIC_SESSION, Some("ivr"), None)
+        .unwrap();
     let again = env.reopen();
     assert_eq!(again.checkouts().unwrap(), vec![c]);
     assert!(again.check().unwrap().is_empty());

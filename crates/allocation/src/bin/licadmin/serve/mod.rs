@@ -6,6 +6,7 @@
 //! async thread). Lapsed leases are released by a reaper every [`REAP_EVERY`] and before
 //! every read of the pool, so a crashed client's licenses come back without anyone acting.
 
+mod checkouts;
 mod conn;
 mod metrics;
 mod syslog;
@@ -438,6 +439,12 @@ pub fn router(alloc: Arc<Allocator>) -> Router {
         .route("/v1/sessions", post(logon).get(sessions))
         .route("/v1/sessions/{id}/heartbeat", post(heartbeat))
         .route("/v1/sessions/{id}", delete(logoff))
+        .route(
+            "/v1/checkouts",
+            post(checkouts::checkout).get(checkouts::list),
+        )
+        .route("/v1/checkouts/{id}/heartbeat", post(checkouts::heartbeat))
+        .route("/v1/checkouts/{id}", delete(checkouts::give_back))
         .route("/v1/report", get(report))
         .route("/v1/compliance", get(compliance))
         .route("/v1/license", get(license))
