@@ -239,6 +239,8 @@ pub struct Session {
 
 /// One license key in the report (Interaction Administrator's Licenses Allocation table).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+// The license server's OpenAPI document describes it from this type.
+#[cfg_attr(feature = "cli", derive(utoipa::ToSchema))]
 pub struct KeyReport {
     /// The license key.
     pub name: String,
@@ -270,6 +272,8 @@ impl KeyReport {
 
 /// The report: every key of the loaded file, and any key held that the file lacks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+// The license server's OpenAPI document describes it from this type.
+#[cfg_attr(feature = "cli", derive(utoipa::ToSchema))]
 pub struct Report {
     /// The loaded file's id.
     pub file_id: String,
@@ -283,6 +287,8 @@ pub struct Report {
 
 /// One exceeded license found by the compliance check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+// The license server's OpenAPI document describes it from this type.
+#[cfg_attr(feature = "cli", derive(utoipa::ToSchema))]
 pub struct ComplianceEvent {
     /// The license key.
     pub key: String,

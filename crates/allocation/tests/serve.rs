@@ -276,12 +276,22 @@ fn metrics_show_the_pool_without_a_token() {
 fn the_openapi_document_matches_the_routes() {
     let s = pool(1, 1);
     let doc = s.request("GET", "/v1/openapi.json", None, None).json();
-    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(doc["openapi"], "3.1.0");
+    // Made from the request and response types.
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["CheckoutRequest"]["required"], json!(["key"]));
+    assert_eq!(schemas["Logon"]["required"], json!(["user"]));
+    assert!(schemas["KeyReport"]["properties"]["checkouts_in_use"].is_object());
+    assert_eq!(
+        doc["paths"]["/v1/checkouts"]["post"]["responses"]["201"]["content"]["application/json"]
+            ["schema"]["$ref"],
+        "#/components/schemas/CheckoutBody"
+    );
     let src = include_str!("../src/bin/licadmin/serve/mod.rs");
     let mut routed: Vec<String> = src
-        .match_indices(".route(\"")
+        .match_indices(".route(")
         .map(|(i, _)| {
-            let rest = &src[i + 8..];
+            let rest = src[i + 7..].trim_start().strip_prefix('"').unwrap();
             rest[..rest.find('"').unwrap()].to_string()
         })
         .collect();

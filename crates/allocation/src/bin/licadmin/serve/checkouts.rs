@@ -3,36 +3,39 @@
 
 use std::sync::PoisonError;
 
+use super::types::{CheckoutBody, CheckoutList, LeaseBody};
+use super::{
+    api_error, blocking, blocking_raw, denial, rfc3339, syslog, ApiError, Authed, Body, St,
+};
 use allocation::{AllocError, Checkout, Entity};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
-use super::{
-    api_error, blocking, blocking_raw, denial, rfc3339, syslog, ApiError, Authed, Body, St,
-};
-
-/// `POST /v1/checkouts`.
-#[derive(Debug, Deserialize)]
+/// `POST /v1/checkouts`: one session license for one connection.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CheckoutRequest {
+    /// The session key (a name ending in _SESSION_ADDON).
     key: String,
+    /// What is connecting, for the server's log and the list of checkouts.
     application: Option<String>,
+    /// The lease (default 600, at most 86400).
+    #[schema(minimum = 1, maximum = 86400)]
     lease_seconds: Option<u32>,
 }
 
-fn checkout_json(c: &Checkout) -> Value {
-    json!({
-        "checkout": c.id,
-        "key": c.key,
-        "application": c.application,
-        "lease_seconds": c.lease_secs,
-        "started_at": rfc3339(c.started_at),
-        "lease_expires_at": rfc3339(c.expires_at),
-    })
+fn checkout_body(c: &Checkout) -> CheckoutBody {
+    CheckoutBody {
+        checkout: c.id.clone(),
+        key: c.key.clone(),
+        application: c.application.clone(),
+        lease_seconds: c.lease_secs,
+        started_at: rfc3339(c.started_at),
+        lease_expires_at: rfc3339(c.expires_at),
+    }
 }
 
 /// The status of a refused checkout: a key the file does not grant is 404, one that is not
@@ -66,7 +69,7 @@ pub(super) async fn checkout(
     })
     .await?;
     tracing::info!(target: "i3lic::serve", checkout = %c.id, key = %c.key, application = app.as_deref().unwrap_or("-"), "checked out");
-    Ok((StatusCode::CREATED, Json(checkout_json(&c))).into_response())
+    Ok((StatusCode::CREATED, Json(checkout_body(&c))).into_response())
 }
 
 /// A 404 for an ended checkout, with why when the store still knows.
@@ -97,10 +100,12 @@ pub(super) async fn heartbeat(
     _: Authed,
     State(s): State<St>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LeaseBody>, ApiError> {
     let id2 = id.clone();
     match blocking_raw(&s, move |a| a.renew_checkout(&id2)).await? {
-        Ok(c) => Ok(Json(json!({ "lease_expires_at": rfc3339(c.expires_at) }))),
+        Ok(c) => Ok(Json(LeaseBody {
+            lease_expires_at: rfc3339(c.expires_at),
+        })),
         Err(e) => Err(ended(&s, e, id).await),
     }
 }
@@ -117,13 +122,13 @@ pub(super) async fn give_back(
     }
 }
 
-pub(super) async fn list(_: Authed, State(s): State<St>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn list(_: Authed, State(s): State<St>) -> Result<Json<CheckoutList>, ApiError> {
     let list = blocking(&s, |a| {
         a.release_lapsed()?;
         a.checkouts()
     })
     .await?;
-    Ok(Json(
-        json!({ "checkouts": list.iter().map(checkout_json).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(CheckoutList {
+        checkouts: list.iter().map(checkout_body).collect(),
+    }))
 }
