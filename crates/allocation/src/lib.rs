@@ -100,6 +100,11 @@
 //!   another reason ends nothing). Removing a user or a station, or disabling a station,
 //!   ends its session (its licenses come back with it). A concurrent user's keys are only
 //!   configured: one deallocated during a session stays held by the session until it ends.
+//! - **Session licenses** (keys named `*_SESSION_ADDON`, [`session_kind`]): never held by a
+//!   user or a station (holder rule); an application checks one out per connection
+//!   ([`Allocator::checkout`]) and returns it when the connection closes. A concurrent
+//!   session key counts open checkouts, the time-based Interaction Mobilizer key the
+//!   connections of the last [`TIME_BASED_WINDOW_SECS`]; both against assigned plus pooled.
 //! - **Dynamic remote** logons (a phone number, no station): a Basic Station from the pool,
 //!   else an assignable Basic Station no station holds, else refused (21); within the user's
 //!   organization's maximum and outside the other organizations' reserves, as any license
