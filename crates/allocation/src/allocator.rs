@@ -116,7 +116,7 @@ fn parse_method_col(s: &str) -> Method {
     }
 }
 
-fn u32_of(v: i64) -> u32 {
+pub(crate) fn u32_of(v: i64) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
 }
 
@@ -136,7 +136,7 @@ fn rule(rule: RuleKind, holder: &str, key: &str, detail: String) -> AllocError {
     }
 }
 
-fn random_id() -> String {
+pub(crate) fn random_id() -> String {
     use rand_core::RngCore;
     let mut b = [0u8; 16];
     rand_core::OsRng.fill_bytes(&mut b);
@@ -326,6 +326,10 @@ fn check_take(
     let (licensed, used) = match pool {
         Pool::Assignable => (l.assigned(key), assign_used),
         Pool::Concurrent => (l.pooled(key), conc_in_use),
+        Pool::Session => (
+            l.assigned(key).saturating_add(l.pooled(key)),
+            assign_used + conc_in_use,
+        ),
     };
     if used >= licensed {
         return Err(AllocError::NoLicenseAvailable {
@@ -390,6 +394,14 @@ fn check_holder_method(
         HolderId::User(_) => Holder::User,
         HolderId::Station(_) => Holder::Station,
     };
+    if crate::checkouts::session_kind(key).is_some() {
+        return Err(rule(
+            RuleKind::Holder,
+            holder,
+            key,
+            format!("{key} is a session license: applications check it out per connection, no user or station holds it"),
+        ));
+    }
     let station_only = key == BASIC_STATION;
     if !rules.holders(key).contains(&kind) || (station_only && kind == Holder::User) {
         return Err(rule(
@@ -457,7 +469,7 @@ fn purge_lapsed(c: &dyn Tx, now: i64) -> Result<()> {
         .execute([now])?;
     c.prepare_cached("DELETE FROM ended_sessions WHERE ended_at <= ?1")?
         .execute([now - ENDED_KEPT_SECS])?;
-    Ok(())
+    crate::checkouts::purge_lapsed(c, now)
 }
 
 /// Record why the sessions `filter` selects (a `WHERE` clause on `sessions` with `?1`) end,
@@ -581,7 +593,7 @@ impl Allocator {
     }
 
     /// The stored license, verified (cached while the stored file is unchanged and usable).
-    fn license_in(&self, c: &dyn Tx) -> Result<Arc<License>> {
+    pub(crate) fn license_in(&self, c: &dyn Tx) -> Result<Arc<License>> {
         let seq: Option<i64> = c
             .query_row("SELECT seq FROM license WHERE id = 1", [], |r| r.get(0))
             .optional()?;
@@ -1199,11 +1211,14 @@ impl Allocator {
         self.read(|c, now| {
             let l = self.license_in(c)?;
             let usage = usage_all(c, now)?;
+            let checked_out = crate::checkouts::in_use_all(c, now)?;
             let mut names: BTreeSet<String> = l.licenses().iter().map(|k| k.name.clone()).collect();
             names.extend(usage.keys().cloned());
+            names.extend(checked_out.keys().cloned());
             let keys = names
                 .into_iter()
                 .map(|name| {
+                    let checkouts_in_use = checked_out.get(&name).copied().unwrap_or(0);
                     let u = usage.get(&name).copied().unwrap_or_default();
                     let (a, p) = (l.assigned(&name), l.pooled(&name));
                     let mut notes = Vec::new();
@@ -1219,8 +1234,15 @@ impl Allocator {
                             u.conc_in_use - p
                         ));
                     }
+                    if checkouts_in_use > a.saturating_add(p) {
+                        notes.push(format!(
+                            "session out of compliance by {}",
+                            checkouts_in_use - a.saturating_add(p)
+                        ));
+                    }
                     KeyReport {
                         name,
+                        checkouts_in_use,
                         assignable_allowed: a,
                         assignable_configured: u.assign_cfg,
                         assignable_dynamic: u.assign_dyn,
@@ -1314,6 +1336,17 @@ impl Allocator {
                     count: "concurrent",
                     licensed: p,
                     in_use: u.conc_in_use,
+                });
+            }
+        }
+        for (key, n) in crate::checkouts::in_use_all(c, now)? {
+            let licensed = l.assigned(&key).saturating_add(l.pooled(&key));
+            if n > licensed {
+                events.push(ComplianceEvent {
+                    key,
+                    count: "session",
+                    licensed,
+                    in_use: n,
                 });
             }
         }
@@ -1477,7 +1510,8 @@ impl Allocator {
             )?;
             identity::record_load(c, &new, self.verifier.trust(), at)?;
             c.execute("DELETE FROM ceilings", [])?;
-            for e in &events {
+            // Checkouts are not allocations: the store check does not hold them to ceilings.
+            for e in events.iter().filter(|e| e.count != "session") {
                 c.execute("INSERT INTO ceilings (key, pool, ceiling) VALUES (?1, ?2, ?3)", params![e.key, e.count, e.in_use])?;
             }
             *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some((seq, new.clone()));

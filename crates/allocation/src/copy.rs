@@ -29,6 +29,7 @@ const TABLES: &[(&str, &str)] = &[
     ("admin_log", "id, at, action, detail"),
     ("tokens", "name, digest, created_at, revoked_at"),
     ("ended_sessions", "id, reason, ended_at"),
+    ("checkouts", "id, key, application, lease, started_at, expires_at, ended_at, end_reason"),
 ];
 
 /// What [`copy_store`] copied: rows per table, in copy order.

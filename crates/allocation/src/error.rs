@@ -19,10 +19,14 @@ pub enum Entity {
     Session,
     /// A license server's bearer token.
     Token,
+    /// A license key the loaded file does not grant.
+    LicenseKey,
+    /// A checkout of a session license (returned, lapsed or never made).
+    Checkout,
 }
 
 impl Entity {
-    /// `user`, `station`, `organization`, `session`.
+    /// `user`, `station`, `organization`, `session`, `token`, `license key`, `checkout`.
     pub fn as_str(self) -> &'static str {
         match self {
             Entity::User => "user",
@@ -30,6 +34,8 @@ impl Entity {
             Entity::Organization => "organization",
             Entity::Session => "session",
             Entity::Token => "token",
+            Entity::LicenseKey => "license key",
+            Entity::Checkout => "checkout",
         }
     }
 }
@@ -349,6 +355,8 @@ impl AllocError {
                 Entity::Organization => "unknown-organization",
                 Entity::Session => "unknown-session",
                 Entity::Token => "unknown-token",
+                Entity::LicenseKey => "unknown-license-key",
+                Entity::Checkout => "unknown-checkout",
             },
             AllocError::NotAllocated { .. } => "not-allocated",
             AllocError::NoLicenseAvailable {

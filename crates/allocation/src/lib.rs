@@ -100,6 +100,11 @@
 //!   another reason ends nothing). Removing a user or a station, or disabling a station,
 //!   ends its session (its licenses come back with it). A concurrent user's keys are only
 //!   configured: one deallocated during a session stays held by the session until it ends.
+//! - **Session licenses** (keys named `*_SESSION_ADDON`, [`session_kind`]): never held by a
+//!   user or a station (holder rule); an application checks one out per connection
+//!   ([`Allocator::checkout`]) and returns it when the connection closes. A concurrent
+//!   session key counts open checkouts, the time-based Interaction Mobilizer key the
+//!   connections of the last [`TIME_BASED_WINDOW_SECS`]; both against assigned plus pooled.
 //! - **Dynamic remote** logons (a phone number, no station): a Basic Station from the pool,
 //!   else an assignable Basic Station no station holds, else refused (21); within the user's
 //!   organization's maximum and outside the other organizations' reserves, as any license
@@ -220,11 +225,12 @@
 //! read a handful of counter rows (less the licenses of lapsed sessions not yet purged),
 //! whatever the number of users, stations and sessions.
 //!
-//! The schema version is [`SCHEMA_VERSION`] (`PRAGMA user_version`, 4). A store of an older
+//! The schema version is [`SCHEMA_VERSION`] (`PRAGMA user_version`, 5). A store of an older
 //! version is migrated when it is opened, in one transaction (version 1 to 2 adds
 //! `configured_counts` and fills it from the grants; version 2 to 3 adds the identity and
 //! history tables, the history seeded from the loaded file; version 3 to 4 adds the license
-//! server's `tokens` and `ended_sessions`); a store of a newer version is refused, exit 3.
+//! server's `tokens` and `ended_sessions`; version 4 to 5 adds `checkouts`, the session
+//! licenses applications check out); a store of a newer version is refused, exit 3.
 //!
 //! The license server (`licadmin serve`) keeps its state in the store too, so every server
 //! on one store agrees: bearer tokens ([`Allocator::create_token`], kept as SHA-256 digests
@@ -264,6 +270,7 @@
 #![deny(missing_docs)]
 
 mod allocator;
+mod checkouts;
 mod copy;
 mod error;
 mod identity;
@@ -276,6 +283,10 @@ mod tokens;
 mod views;
 
 pub use allocator::Allocator;
+pub use checkouts::{
+    session_kind, Checkout, SessionKind, SESSION_KEY_SUFFIX, TIME_BASED_SESSION_KEYS,
+    TIME_BASED_WINDOW_SECS,
+};
 pub use copy::{copy_store, CopyReport};
 pub use error::{AllocError, Entity, RuleKind};
 pub use identity::{

@@ -194,14 +194,17 @@ pub enum Pool {
     Assignable,
     /// The pooled count (concurrent sessions; dynamic remote logons for Basic Station).
     Concurrent,
+    /// A session key's whole count (assigned plus pooled), taken by checkouts.
+    Session,
 }
 
 impl Pool {
-    /// `assignable`, `concurrent`.
+    /// `assignable`, `concurrent`, `session`.
     pub fn as_str(self) -> &'static str {
         match self {
             Pool::Assignable => "assignable",
             Pool::Concurrent => "concurrent",
+            Pool::Session => "session",
         }
     }
 }
@@ -236,6 +239,8 @@ pub struct Session {
 
 /// One license key in the report (Interaction Administrator's Licenses Allocation table).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+// The license server's OpenAPI document describes it from this type.
+#[cfg_attr(feature = "cli", derive(utoipa::ToSchema))]
 pub struct KeyReport {
     /// The license key.
     pub name: String,
@@ -251,6 +256,9 @@ pub struct KeyReport {
     pub concurrent_configured: u32,
     /// Acquired by live sessions (for Basic Station: dynamic remote logons from the pool).
     pub concurrent_in_use: u32,
+    /// For a session key: connections holding it (open checkouts; for a time-based key,
+    /// also those ended within the window), counted against assigned plus pooled.
+    pub checkouts_in_use: u32,
     /// Out of compliance notes (`assignable out of compliance by 2`), else empty.
     pub notes: Vec<String>,
 }
@@ -264,6 +272,8 @@ impl KeyReport {
 
 /// The report: every key of the loaded file, and any key held that the file lacks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+// The license server's OpenAPI document describes it from this type.
+#[cfg_attr(feature = "cli", derive(utoipa::ToSchema))]
 pub struct Report {
     /// The loaded file's id.
     pub file_id: String,
@@ -277,10 +287,13 @@ pub struct Report {
 
 /// One exceeded license found by the compliance check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+// The license server's OpenAPI document describes it from this type.
+#[cfg_attr(feature = "cli", derive(utoipa::ToSchema))]
 pub struct ComplianceEvent {
     /// The license key.
     pub key: String,
-    /// Which count: `assignable`, `concurrent`, or `organizations` for the organization license.
+    /// Which count: `assignable`, `concurrent`, `session` (checkouts of a session key), or
+    /// `organizations` for the organization license.
     pub count: &'static str,
     /// The count licensed.
     pub licensed: u32,

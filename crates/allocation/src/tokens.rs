@@ -154,7 +154,7 @@ impl Allocator {
         })
     }
 
-    /// End every lapsed session now (what any change does first): the license server's
+    /// End every lapsed session and checkout now (what any change does first): the license server's
     /// reaper calls it every few seconds, so a crashed client's licenses come back without
     /// anyone acting. Writes only when a lease has lapsed; whether one had.
     pub fn release_lapsed(&self) -> Result<bool, AllocError> {
@@ -166,7 +166,7 @@ impl Allocator {
             )
             .optional()?
             .is_some())
-        })?;
+        })? || self.checkouts_lapsed()?;
         if lapsed {
             // Every write transaction purges lapsed sessions first.
             self.tx(|_, _| Ok(()))?;

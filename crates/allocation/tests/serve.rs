@@ -2,211 +2,18 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use allocation::{Allocator, Method, StationKind, StoreLocation, SystemClock, Target};
+use allocation::{Allocator, Method, StationKind, SystemClock, Target};
+use common::server::*;
 use common::*;
 use format::Rules;
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_licadmin");
 const CLIENT: &str = "I3_ACCESS_CLIENT";
 const STATION: &str = "I3_LICENSE_BASIC_STATION";
-
-/// A store, the trusted key beside it, and a server on it.
-struct Server {
-    dir: tempfile::TempDir,
-    store: String,
-    child: Child,
-    addr: String,
-    token: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A response: status, headers (lower-case names) and body.
-struct Resp {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("{e}: {} {}", self.status, self.body))
-    }
-    /// The error kind of a JSON error body.
-    fn kind(&self) -> String {
-        self.json()["error"]["kind"]
-            .as_str()
-            .unwrap_or_else(|| panic!("not an error: {}", self.body))
-            .to_string()
-    }
-}
-
-fn store_arg(loc: &StoreLocation) -> String {
-    match loc {
-        StoreLocation::Sqlite(p) => p.display().to_string(),
-        StoreLocation::Postgres(url) => url.clone(),
-    }
-}
-
-fn licadmin(dir: &std::path::Path, store: &str, args: &[&str]) -> std::process::Output {
-    Command::new(BIN)
-        .env_remove("I3LIC_TRUST")
-        .env_remove("I3LIC_STORE")
-        .arg("--store")
-        .arg(store)
-        .arg("--trust")
-        .arg(dir.join("vendor.pub"))
-        .arg("--host-id")
-        .arg(host().to_string())
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-/// A store holding `file` (none: no file loaded), set up by `setup`, and a server on it.
-fn server(file: Option<&str>, setup: impl FnOnce(&Allocator)) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("vendor.pub"),
-        vendor().public_key().to_text("vendor"),
-    )
-    .unwrap();
-    let loc = location(dir.path());
-    {
-        let a = Allocator::open_at(&loc, verifier(), Arc::new(SystemClock)).unwrap();
-        if let Some(f) = file {
-            a.load(f.as_bytes()).unwrap();
-        }
-        setup(&a);
-    }
-    let store = store_arg(&loc);
-    let o = licadmin(dir.path(), &store, &["token", "create", "tests"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let token = String::from_utf8(o.stdout).unwrap().trim().to_string();
-    start(dir, store, token)
-}
-
-fn start(dir: tempfile::TempDir, store: String, token: String) -> Server {
-    start_with(dir, store, token, &[])
-}
-
-/// [`start`] with more environment variables for the server.
-fn start_with(
-    dir: tempfile::TempDir,
-    store: String,
-    token: String,
-    env: &[(&str, &std::ffi::OsStr)],
-) -> Server {
-    let mut child = Command::new(BIN)
-        .envs(env.iter().copied())
-        .env_remove("I3LIC_TRUST")
-        .env_remove("I3LIC_STORE")
-        .arg("--store")
-        .arg(&store)
-        .arg("--trust")
-        .arg(dir.path().join("vendor.pub"))
-        .arg("--host-id")
-        .arg(host().to_string())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut out = child.stdout.take().unwrap();
-    let mut line = Vec::new();
-    let mut b = [0u8; 1];
-    while out.read(&mut b).unwrap_or(0) == 1 && b[0] != b'\n' {
-        line.push(b[0]);
-    }
-    let line = String::from_utf8(line).unwrap();
-    let addr = line
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("server did not start: {line:?}"))
-        .to_string();
-    Server {
-        dir,
-        store,
-        child,
-        addr,
-        token,
-    }
-}
-
-impl Server {
-    fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<&[u8]>) -> Resp {
-        let mut s = TcpStream::connect(&self.addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
-        if let Some(t) = token {
-            req.push_str(&format!("Authorization: Bearer {t}\r\n"));
-        }
-        let body = body.unwrap_or(b"");
-        req.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        ));
-        let mut bytes = req.into_bytes();
-        bytes.extend_from_slice(body);
-        // The server may answer (413) before reading all of a large body.
-        let _ = s.write_all(&bytes);
-        let mut raw = Vec::new();
-        let _ = s.read_to_end(&mut raw);
-        let text = String::from_utf8_lossy(&raw).to_string();
-        let (head, body) = text
-            .split_once("\r\n\r\n")
-            .unwrap_or_else(|| panic!("no response: {text:?}"));
-        let status = head[9..12].parse().unwrap();
-        Resp {
-            status,
-            head: head.to_ascii_lowercase(),
-            body: body.to_string(),
-        }
-    }
-
-    fn get(&self, path: &str) -> Resp {
-        self.request("GET", path, Some(&self.token), None)
-    }
-
-    fn post(&self, path: &str, body: Value) -> Resp {
-        self.request(
-            "POST",
-            path,
-            Some(&self.token),
-            Some(body.to_string().as_bytes()),
-        )
-    }
-
-    fn delete(&self, path: &str) -> Resp {
-        self.request("DELETE", path, Some(&self.token), None)
-    }
-
-    fn licadmin(&self, args: &[&str]) -> std::process::Output {
-        licadmin(self.dir.path(), &self.store, args)
-    }
-
-    /// Another allocator on the server's store.
-    fn alloc(&self) -> Allocator {
-        Allocator::open_at(
-            &StoreLocation::parse(self.store.as_ref()).unwrap(),
-            verifier(),
-            Arc::new(SystemClock),
-        )
-        .unwrap()
-    }
-}
 
 /// A file of `pooled` concurrent Client Access licenses and 2 Basic Stations (assignable),
 /// with users `u0..u{users}` (concurrent, holding Client Access) and station `desk-1`
@@ -471,12 +278,22 @@ fn metrics_show_the_pool_without_a_token() {
 fn the_openapi_document_matches_the_routes() {
     let s = pool(1, 1);
     let doc = s.request("GET", "/v1/openapi.json", None, None).json();
-    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(doc["openapi"], "3.1.0");
+    // Made from the request and response types.
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["CheckoutRequest"]["required"], json!(["key"]));
+    assert_eq!(schemas["Logon"]["required"], json!(["user"]));
+    assert!(schemas["KeyReport"]["properties"]["checkouts_in_use"].is_object());
+    assert_eq!(
+        doc["paths"]["/v1/checkouts"]["post"]["responses"]["201"]["content"]["application/json"]
+            ["schema"]["$ref"],
+        "#/components/schemas/CheckoutBody"
+    );
     let src = include_str!("../src/bin/licadmin/serve/mod.rs");
     let mut routed: Vec<String> = src
-        .match_indices(".route(\"")
+        .match_indices(".route(")
         .map(|(i, _)| {
-            let rest = &src[i + 8..];
+            let rest = src[i + 7..].trim_start().strip_prefix('"').unwrap();
             rest[..rest.find('"').unwrap()].to_string()
         })
         .collect();

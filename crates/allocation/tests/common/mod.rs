@@ -3,6 +3,10 @@
 
 use std::sync::Arc;
 
+/// `licadmin serve` for the HTTP tests (the binary comes with the `cli` feature).
+#[cfg(feature = "cli")]
+pub mod server;
+
 use allocation::{Allocator, ManualClock, StoreLocation};
 use format::{
     sign, Activation, Chain, Excludes, FileId, Holder, Host, Implies, KeyRule, LicenseCount,

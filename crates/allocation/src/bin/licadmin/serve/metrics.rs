@@ -41,13 +41,23 @@ pub(super) async fn metrics(State(s): State<St>) -> Response {
     };
     let mut t = String::new();
     let _ = writeln!(t, "# HELP i3lic_license_allowed Licenses the loaded file grants, per key and allocation method.\n# TYPE i3lic_license_allowed gauge");
-    let mut in_use = String::from("# HELP i3lic_license_in_use Licenses in use (assignable: configured; concurrent: held by live sessions), per key and method.\n# TYPE i3lic_license_in_use gauge\n");
+    let mut in_use = String::from("# HELP i3lic_license_in_use Licenses in use (assignable: configured; concurrent: held by live sessions; session: checked out by connections), per key and method.\n# TYPE i3lic_license_in_use gauge\n");
     for k in report.iter().flat_map(|r| &r.keys) {
         let key = escape_label(&k.name);
-        for (method, allowed, used) in [
-            ("assignable", k.assignable_allowed, k.assignable_used()),
-            ("concurrent", k.concurrent_allowed, k.concurrent_in_use),
-        ] {
+        // A session key is checked out per connection, from its whole count.
+        let methods: &[(&str, u32, u32)] = if allocation::session_kind(&k.name).is_some() {
+            &[(
+                "session",
+                k.assignable_allowed.saturating_add(k.concurrent_allowed),
+                k.checkouts_in_use,
+            )]
+        } else {
+            &[
+                ("assignable", k.assignable_allowed, k.assignable_used()),
+                ("concurrent", k.concurrent_allowed, k.concurrent_in_use),
+            ]
+        };
+        for &(method, allowed, used) in methods {
             let _ = writeln!(
                 t,
                 "i3lic_license_allowed{{key=\"{key}\",method=\"{method}\"}} {allowed}"
@@ -59,7 +69,7 @@ pub(super) async fn metrics(State(s): State<St>) -> Response {
         }
     }
     t.push_str(&in_use);
-    let _ = writeln!(t, "# HELP i3lic_license_denials_total Logons refused since the server started, per key and reason.\n# TYPE i3lic_license_denials_total counter");
+    let _ = writeln!(t, "# HELP i3lic_license_denials_total Logons and checkouts refused since the server started, per key and reason.\n# TYPE i3lic_license_denials_total counter");
     for ((key, reason), n) in s
         .denials
         .lock()

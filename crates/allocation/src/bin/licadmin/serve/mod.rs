@@ -6,9 +6,12 @@
 //! async thread). Lapsed leases are released by a reaper every [`REAP_EVERY`] and before
 //! every read of the pool, so a crashed client's licenses come back without anyone acting.
 
+mod checkouts;
 mod conn;
 mod metrics;
+mod openapi;
 mod syslog;
+mod types;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -30,8 +33,6 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const REAP_EVERY: Duration = Duration::from_secs(2);
 /// How often the compliance check runs (it also runs at start).
 const COMPLIANCE_EVERY: Duration = Duration::from_secs(24 * 3600);
-/// The OpenAPI 3 document of the routes, served at `/v1/openapi.json`.
-pub const OPENAPI: &str = include_str!("openapi.json");
 /// The Basic Station key a dynamic remote logon takes.
 const BASIC_STATION: &str = "I3_LICENSE_BASIC_STATION";
 
@@ -67,11 +68,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut e = json!({ "kind": self.kind, "message": self.message });
-        if let Some(r) = self.reason {
-            e["reason"] = Value::String(r);
-        }
-        (self.status, Json(json!({ "error": e }))).into_response()
+        let error = types::ErrorDetail {
+            kind: self.kind,
+            message: self.message,
+            reason: self.reason,
+        };
+        (self.status, Json(types::ErrorBody { error })).into_response()
     }
 }
 
@@ -203,14 +205,20 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
     }
 }
 
-/// `POST /v1/sessions`.
-#[derive(Debug, Deserialize)]
+/// `POST /v1/sessions`: log a user on.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Logon {
+    /// The user.
     user: String,
+    /// The station to log on at.
     station: Option<String>,
+    /// A dynamic remote logon at this phone number (not with station).
     remote_number: Option<String>,
+    /// The lease (default 600, at most 86400).
+    #[schema(minimum = 1, maximum = 86400)]
     lease_seconds: Option<u32>,
+    /// What is logging on, for the server's log.
     application: Option<String>,
 }
 
@@ -222,14 +230,16 @@ fn rfc3339(secs: i64) -> String {
 }
 
 fn session_json(s: &Session) -> Value {
-    json!({
-        "session": s.id,
-        "user": s.user,
-        "station": s.station,
-        "remote_number": s.remote_number,
-        "lease_seconds": s.lease_secs,
-        "lease_expires_at": rfc3339(s.expires_at),
-        "licenses": s.acquired,
+    json!(types::SessionBody {
+        session: s.id.clone(),
+        user: s.user.clone(),
+        station: s.station.clone(),
+        remote_number: s.remote_number.clone(),
+        lease_seconds: s.lease_secs,
+        lease_expires_at: rfc3339(s.expires_at),
+        licenses: s.acquired.clone(),
+        acquired: None,
+        warnings: None,
     })
 }
 
@@ -398,14 +408,18 @@ async fn healthz() -> Json<Value> {
 }
 
 async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        openapi::document(),
+    )
+        .into_response()
 }
 
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such route")
 }
 
-/// The routes (every one is in [`OPENAPI`]; the tests check both ways).
+/// The routes (every one is in the OpenAPI document, [`openapi`]; the tests check both ways).
 pub fn router(alloc: Arc<Allocator>) -> Router {
     let shared = Arc::new(Shared {
         alloc,
@@ -415,6 +429,12 @@ pub fn router(alloc: Arc<Allocator>) -> Router {
         .route("/v1/sessions", post(logon).get(sessions))
         .route("/v1/sessions/{id}/heartbeat", post(heartbeat))
         .route("/v1/sessions/{id}", delete(logoff))
+        .route(
+            "/v1/checkouts",
+            post(checkouts::checkout).get(checkouts::list),
+        )
+        .route("/v1/checkouts/{id}/heartbeat", post(checkouts::heartbeat))
+        .route("/v1/checkouts/{id}", delete(checkouts::give_back))
         .route("/v1/report", get(report))
         .route("/v1/compliance", get(compliance))
         .route("/v1/license", get(license))
