@@ -19,6 +19,8 @@ pub enum Entity {
     Session,
     /// A license server's bearer token.
     Token,
+    /// An ACD workgroup.
+    Workgroup,
 }
 
 impl Entity {
@@ -30,6 +32,7 @@ impl Entity {
             Entity::Organization => "organization",
             Entity::Session => "session",
             Entity::Token => "token",
+            Entity::Workgroup => "workgroup",
         }
     }
 }
@@ -59,6 +62,11 @@ pub enum RuleKind {
     Access,
     /// An organization limit that cannot be set (minimum above maximum, above the license).
     Limit,
+    /// The user's licensing (Enable Licenses) is off: its license settings are ignored.
+    Licensing,
+    /// The user lacks a right the operation needs (a dynamic remote logon: "User-defined
+    /// Telephone Number on Remote Login").
+    Right,
 }
 
 impl RuleKind {
@@ -74,6 +82,8 @@ impl RuleKind {
             RuleKind::Station => "station",
             RuleKind::Access => "access",
             RuleKind::Limit => "limit",
+            RuleKind::Licensing => "licensing",
+            RuleKind::Right => "right",
         }
     }
 }
@@ -270,6 +280,26 @@ pub enum AllocError {
         /// What is wrong, in words.
         detail: String,
     },
+    /// An organization cannot be removed while users belong to it.
+    #[error("organization '{org}' has {count} user(s): {}{}; remove them (or add them again without --org) first", users.join(", "), if *count > users.len() { ", ..." } else { "" })]
+    OrganizationInUse {
+        /// The organization.
+        org: String,
+        /// How many users belong to it.
+        count: usize,
+        /// The users that belong to it (the first 20, by name).
+        users: Vec<String>,
+    },
+    /// An error at one line (and column) of an imported file: nothing was imported.
+    #[error("line {line}{}: {source}; nothing was imported", column.as_ref().map(|c| format!(", column {c}")).unwrap_or_default())]
+    AtLine {
+        /// The line (1 is the header).
+        line: u64,
+        /// The column's name, when one column is at fault.
+        column: Option<String>,
+        /// What is wrong there.
+        source: Box<AllocError>,
+    },
     /// The compliance check found exceeded licenses (`licadmin compliance`).
     #[error("out of compliance: {}", events.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     OutOfCompliance {
@@ -319,7 +349,9 @@ impl AllocError {
             | AllocError::Reserved { .. }
             | AllocError::OrganizationsExhausted { .. }
             | AllocError::StationInUse { .. }
-            | AllocError::InUse { .. } => 21,
+            | AllocError::InUse { .. }
+            | AllocError::OrganizationInUse { .. } => 21,
+            AllocError::AtLine { source, .. } => source.exit_code(),
             AllocError::Rule { .. } => 22,
             AllocError::OutOfCompliance { .. } => 23,
             AllocError::NotEmpty { .. } => 24,
@@ -349,6 +381,7 @@ impl AllocError {
                 Entity::Organization => "unknown-organization",
                 Entity::Session => "unknown-session",
                 Entity::Token => "unknown-token",
+                Entity::Workgroup => "unknown-workgroup",
             },
             AllocError::NotAllocated { .. } => "not-allocated",
             AllocError::NoLicenseAvailable {
@@ -370,7 +403,11 @@ impl AllocError {
                 RuleKind::Station => "rule-station",
                 RuleKind::Access => "rule-access",
                 RuleKind::Limit => "rule-limit",
+                RuleKind::Licensing => "rule-licensing",
+                RuleKind::Right => "rule-right",
             },
+            AllocError::OrganizationInUse { .. } => "organization-in-use",
+            AllocError::AtLine { source, .. } => source.kind(),
             AllocError::OutOfCompliance { .. } => "out-of-compliance",
             AllocError::NotEmpty { .. } => "not-empty",
             AllocError::Inconsistent { .. } => "inconsistent",
@@ -382,6 +419,7 @@ impl AllocError {
     pub fn rule(&self) -> Option<RuleKind> {
         match self {
             AllocError::Rule { rule, .. } => Some(*rule),
+            AllocError::AtLine { source, .. } => source.rule(),
             _ => None,
         }
     }

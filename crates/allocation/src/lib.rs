@@ -220,11 +220,12 @@
 //! read a handful of counter rows (less the licenses of lapsed sessions not yet purged),
 //! whatever the number of users, stations and sessions.
 //!
-//! The schema version is [`SCHEMA_VERSION`] (`PRAGMA user_version`, 4). A store of an older
+//! The schema version is [`SCHEMA_VERSION`] (`PRAGMA user_version`, 6). A store of an older
 //! version is migrated when it is opened, in one transaction (version 1 to 2 adds
 //! `configured_counts` and fills it from the grants; version 2 to 3 adds the identity and
 //! history tables, the history seeded from the loaded file; version 3 to 4 adds the license
-//! server's `tokens` and `ended_sessions`); a store of a newer version is refused, exit 3.
+//! server's `tokens` and `ended_sessions`; version 6 adds the users' settings, their kept
+//! licenses and the ACD workgroups); a store of a newer version is refused, exit 3.
 //!
 //! The license server (`licadmin serve`) keeps its state in the store too, so every server
 //! on one store agrees: bearer tokens ([`Allocator::create_token`], kept as SHA-256 digests
@@ -263,19 +264,24 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod admin;
 mod allocator;
 mod copy;
 mod error;
 mod identity;
+mod import;
 mod in_use;
 mod model;
 mod rules;
 mod storage;
 mod tokens;
+mod workgroups;
 
+pub use admin::{NotRestored, StationAdded, UserEdit, UserEdited};
 pub use allocator::Allocator;
 pub use copy::{copy_store, CopyReport};
 pub use error::{AllocError, Entity, RuleKind};
+pub use import::{ImportKind, ImportReport, MAX_IMPORT_BYTES};
 pub use identity::{
     AcceptedLineage, LogEntry, StoreIdentity, TrustedKey, CLOCK_TOLERANCE_SECS, MAX_LINEAGES,
     MAX_SUPERSEDED,
@@ -286,3 +292,4 @@ pub use storage::{
     default_store_path, StoreLocation, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA_VERSION,
 };
 pub use tokens::{SessionEnd, TokenInfo, TOKEN_PREFIX};
+pub use workgroups::{Workgroup, MEDIA_TYPES};
