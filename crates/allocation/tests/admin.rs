@@ -7,6 +7,7 @@ mod common;
 use allocation::{AllocError, Method, Place, RuleKind, StationKind, Target, UserEdit, UserFilter};
 use common::*;
 use format::Rules;
+use store::TxExt as _;
 
 fn users(env: &Env) -> Vec<String> {
     env.alloc
@@ -360,6 +361,47 @@ fn a_store_of_schema_6_keeps_the_settings_through_a_copy() {
     assert!(b.check().unwrap().is_empty());
 }
 
+/// Turn the store back into a version-4 store (the release before the users' settings).
+fn downgrade_to_v4(env: &Env) {
+    let drop = "DROP TABLE workgroup_members; DROP TABLE workgroups; DROP TABLE user_kept_grants; DROP TABLE user_settings;";
+    match location(env.dir.path()) {
+        allocation::StoreLocation::Sqlite(path) => store_sqlite::open_raw(&path)
+            .unwrap()
+            .execute_batch(&format!("{drop} PRAGMA user_version = 4;"))
+            .unwrap(),
+        allocation::StoreLocation::Postgres(url) => {
+            let mut c = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+            c.batch_execute(&format!(
+                "{drop} UPDATE i3lic_store SET schema_version = 4, changes = changes + 1;"
+            ))
+            .unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_version_4_store_gets_the_settings_and_workgroups_when_opened() {
+    let env = env(&file(&[(CLIENT, 1, 0)], Rules::default()));
+    env.alloc.add_user("alice", Method::Assignable, None).unwrap();
+    env.alloc.allocate(Target::User("alice"), &[CLIENT]).unwrap();
+    let before = env.alloc.report().unwrap();
+    downgrade_to_v4(&env);
+    let a = env.reopen();
+    assert_eq!(a.report().unwrap(), before);
+    let r = a
+        .edit_user(
+            "alice",
+            &UserEdit {
+                licensing: Some(false),
+                ..UserEdit::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(r.released, vec![CLIENT.to_string()]);
+    a.add_workgroup("support", &["call"]).unwrap();
+    assert!(a.check().unwrap().is_empty());
+}
+
 #[test]
 fn edits_of_unknown_users_and_organizations_name_them() {
     let env = env(&file(&[(CLIENT, 1, 0)], Rules::default()));
@@ -385,4 +427,5 @@ postgres_too!(
     a_logon_elsewhere_names_the_session_it_replaced,
     a_store_of_schema_6_keeps_the_settings_through_a_copy,
     edits_of_unknown_users_and_organizations_name_them,
+    a_version_4_store_gets_the_settings_and_workgroups_when_opened,
 );
