@@ -8,13 +8,11 @@ use serde::Serialize;
 use store::{params, OptionalExt, Tx, TxExt};
 
 use crate::allocator::{
-    add_station_in, add_user_in, check_holder_method, check_take, grants, org_id, record_end,
-    rule, station_row, user_row, Allocator, HolderId,
+    add_station_in, add_user_in, check_holder_method, check_take, grants, org_id, record_end, rule,
+    station_row, user_row, Allocator, HolderId,
 };
 use crate::error::{AllocError, RuleKind};
-use crate::model::{
-    validate_key, validate_name, Method, Pool, StationKind, Target, BASIC_STATION,
-};
+use crate::model::{validate_key, validate_name, Method, Pool, StationKind, Target, BASIC_STATION};
 
 type Result<T> = std::result::Result<T, AllocError>;
 
@@ -91,7 +89,8 @@ fn save_settings(c: &dyn Tx, user: i64, licensing: bool, remote_logon: bool) -> 
 }
 
 fn kept(c: &dyn Tx, user: i64) -> Result<BTreeMap<String, bool>> {
-    let mut st = c.prepare_cached("SELECT key, explicit FROM user_kept_grants WHERE user_id = ?1")?;
+    let mut st =
+        c.prepare_cached("SELECT key, explicit FROM user_kept_grants WHERE user_id = ?1")?;
     let rows = st.query_map([user], |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)? != 0)))?;
     Ok(rows.collect::<store::Result<_>>()?)
 }
@@ -145,11 +144,10 @@ impl Allocator {
         validate_name("organization name", name)?;
         self.tx(|c, _| {
             let id = org_id(c, name)?;
-            let count: i64 = c.query_row(
-                "SELECT COUNT(*) FROM users WHERE org_id = ?1",
-                [id],
-                |r| r.get(0),
-            )?;
+            let count: i64 =
+                c.query_row("SELECT COUNT(*) FROM users WHERE org_id = ?1", [id], |r| {
+                    r.get(0)
+                })?;
             if count > 0 {
                 let mut st =
                     c.prepare_cached("SELECT name FROM users WHERE org_id = ?1 ORDER BY name")?;
@@ -336,15 +334,13 @@ impl Allocator {
                     Method::Assignable => {
                         check_take(c, &l, now, k, Pool::Assignable, u.org.as_ref())
                     }
-                    Method::Concurrent if l.pooled(k) == 0 => {
-                        Err(AllocError::NoLicenseAvailable {
-                            key: k.clone(),
-                            pool: Pool::Concurrent,
-                            licensed: 0,
-                            in_use: 0,
-                            out_of_compliance: false,
-                        })
-                    }
+                    Method::Concurrent if l.pooled(k) == 0 => Err(AllocError::NoLicenseAvailable {
+                        key: k.clone(),
+                        pool: Pool::Concurrent,
+                        licensed: 0,
+                        in_use: 0,
+                        out_of_compliance: false,
+                    }),
                     Method::Concurrent => Ok(()),
                 });
             match available {
@@ -362,13 +358,19 @@ impl Allocator {
             let mut drop: Option<(String, String)> = None;
             for k in &set {
                 if let Some(y) = rules.implies(k).iter().find(|y| !set.contains(*y)) {
-                    drop = Some((k.clone(), format!("it comes with {y}, which was not restored")));
+                    drop = Some((
+                        k.clone(),
+                        format!("it comes with {y}, which was not restored"),
+                    ));
                 } else if let Some(any_of) = rules
                     .requires(k)
                     .iter()
                     .find(|any| !any.iter().any(|y| set.contains(y)))
                 {
-                    drop = Some((k.clone(), format!("it requires one of {}, none restored", any_of.join(", "))));
+                    drop = Some((
+                        k.clone(),
+                        format!("it requires one of {}, none restored", any_of.join(", ")),
+                    ));
                 } else if let Some(other) = rules.excluded_in(k, &set) {
                     drop = Some((k.clone(), format!("it excludes {other}, which is restored")));
                 }

@@ -472,7 +472,13 @@ fn purge_lapsed(c: &dyn Tx, now: i64) -> Result<()> {
 
 /// Record why the sessions `filter` selects (a `WHERE` clause on `sessions` with `?1`) end,
 /// before they are deleted.
-pub(crate) fn record_end(c: &dyn Tx, filter: &str, arg: store::Value, reason: &str, now: i64) -> Result<()> {
+pub(crate) fn record_end(
+    c: &dyn Tx,
+    filter: &str,
+    arg: store::Value,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
     c.prepare_cached(&format!("INSERT INTO ended_sessions (id, reason, ended_at) SELECT id, ?2, ?3 FROM sessions WHERE {filter} ON CONFLICT (id) DO NOTHING"))?
         .execute(params![arg, reason, now])?;
     Ok(())
@@ -884,14 +890,24 @@ impl Allocator {
         let (h, method, org, enabled) = self.holder(c, target)?;
         let holder = target.to_string();
         if let HolderId::User(id) = h {
-            crate::admin::require_licensing(c, id, &holder, keys.first().copied().unwrap_or_default())?;
+            crate::admin::require_licensing(
+                c,
+                id,
+                &holder,
+                keys.first().copied().unwrap_or_default(),
+            )?;
         }
         let l = self.license_in(c)?;
         let rules = &*self.rules_of(&l);
         let held = grants(c, h)?;
         // The keys and everything they bring: one walk over the implies rules.
         let mut wanted: BTreeSet<String> = keys.iter().map(|k| (*k).to_string()).collect();
-        wanted.extend(rules.closure(keys.iter().copied()).into_iter().map(String::from));
+        wanted.extend(
+            rules
+                .closure(keys.iter().copied())
+                .into_iter()
+                .map(String::from),
+        );
         let new: BTreeSet<String> = wanted
             .iter()
             .filter(|k| !held.contains_key(*k))
@@ -928,9 +944,7 @@ impl Allocator {
             if held.contains_key(k) {
                 if explicit {
                     c.execute(
-                        &format!(
-                            "UPDATE {table} SET explicit = 1 WHERE {col} = ?1 AND key = ?2"
-                        ),
+                        &format!("UPDATE {table} SET explicit = 1 WHERE {col} = ?1 AND key = ?2"),
                         params![id, k],
                     )?;
                 }

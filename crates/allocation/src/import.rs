@@ -166,11 +166,7 @@ fn parse(kind: ImportKind, bytes: &[u8]) -> Result<Vec<Row>> {
         let line = rec.position().map_or(0, |p| p.line());
         let fields = index
             .iter()
-            .map(|i| {
-                i.and_then(|i| rec.get(i))
-                    .unwrap_or_default()
-                    .to_string()
-            })
+            .map(|i| i.and_then(|i| rec.get(i)).unwrap_or_default().to_string())
             .collect();
         rows.push(Row { line, fields });
     }
@@ -253,7 +249,8 @@ impl Allocator {
                 let f = &row.fields;
                 let (target, keys, key_col) = match kind {
                     ImportKind::Users => {
-                        let method = parse_method(&f[1]).unwrap_or(crate::model::Method::Assignable);
+                        let method =
+                            parse_method(&f[1]).unwrap_or(crate::model::Method::Assignable);
                         let org = Some(f[2].as_str()).filter(|o| !o.is_empty());
                         add_user_in(c, &f[0], method, org).map_err(|e| {
                             let col = match e {

@@ -281,11 +281,11 @@ pub use admin::{NotRestored, StationAdded, UserEdit, UserEdited};
 pub use allocator::Allocator;
 pub use copy::{copy_store, CopyReport};
 pub use error::{AllocError, Entity, RuleKind};
-pub use import::{ImportKind, ImportReport, MAX_IMPORT_BYTES};
 pub use identity::{
     AcceptedLineage, LogEntry, StoreIdentity, TrustedKey, CLOCK_TOLERANCE_SECS, MAX_LINEAGES,
     MAX_SUPERSEDED,
 };
+pub use import::{ImportKind, ImportReport, MAX_IMPORT_BYTES};
 pub use in_use::{Deallocation, InUse};
 pub use model::*;
 pub use storage::{

@@ -63,16 +63,21 @@ fn media_list(given: &[&str]) -> Result<Vec<&'static str>> {
     if out.is_empty() {
         return Err(AllocError::InvalidInput {
             what: "media type",
-            reason: format!("none given; a workgroup routes one or more of {}", MEDIA_TYPES.join(", ")),
+            reason: format!(
+                "none given; a workgroup routes one or more of {}",
+                MEDIA_TYPES.join(", ")
+            ),
         });
     }
     Ok(out)
 }
 
 fn workgroup_id(c: &dyn Tx, name: &str) -> Result<i64> {
-    c.query_row("SELECT id FROM workgroups WHERE name = ?1", [name], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| unknown(Entity::Workgroup, name))
+    c.query_row("SELECT id FROM workgroups WHERE name = ?1", [name], |r| {
+        r.get(0)
+    })
+    .optional()?
+    .ok_or_else(|| unknown(Entity::Workgroup, name))
 }
 
 /// The warnings of a logon (empty: none): the user's ACD Media level, from the licenses of

@@ -45,12 +45,18 @@ fn an_organization_with_users_is_not_removed_and_the_error_names_them() {
     let env = env(&file(&[(ORG, 2, 0), (CLIENT, 5, 0)], Rules::default()));
     let a = &env.alloc;
     a.add_organization("tenant-a").unwrap();
-    a.add_user("bob", Method::Assignable, Some("tenant-a")).unwrap();
-    a.add_user("alice", Method::Assignable, Some("tenant-a")).unwrap();
+    a.add_user("bob", Method::Assignable, Some("tenant-a"))
+        .unwrap();
+    a.add_user("alice", Method::Assignable, Some("tenant-a"))
+        .unwrap();
     a.set_organization_limit("tenant-a", CLIENT, Some(1), Some(3))
         .unwrap();
     let e = a.remove_organization("tenant-a").unwrap_err();
-    assert_eq!((e.exit_code(), e.kind()), (21, "organization-in-use"), "{e}");
+    assert_eq!(
+        (e.exit_code(), e.kind()),
+        (21, "organization-in-use"),
+        "{e}"
+    );
     assert!(e.to_string().contains("2 user(s): alice, bob"), "{e}");
     assert_eq!(a.report().unwrap().organizations, 1, "nothing removed");
     a.remove_user("alice").unwrap();
@@ -61,10 +67,12 @@ fn an_organization_with_users_is_not_removed_and_the_error_names_them() {
     assert_eq!(e.kind(), "unknown-organization");
     // Its limits went with it: an organization of the same name starts without them.
     a.add_organization("tenant-a").unwrap();
-    a.add_user("carol", Method::Assignable, Some("tenant-a")).unwrap();
+    a.add_user("carol", Method::Assignable, Some("tenant-a"))
+        .unwrap();
     for _ in 0..4 {
         let n = format!("u{}", users(&env).len());
-        a.add_user(&n, Method::Assignable, Some("tenant-a")).unwrap();
+        a.add_user(&n, Method::Assignable, Some("tenant-a"))
+            .unwrap();
         a.allocate(Target::User(&n), &[CLIENT]).unwrap();
     }
     assert!(a.check().unwrap().is_empty());
@@ -82,7 +90,10 @@ fn the_organization_license_is_never_allocated_to_a_user_or_a_station() {
         let e = a.allocate(t, &[ORG]).unwrap_err();
         assert_eq!(e.exit_code(), 22, "{e}");
         assert_eq!(e.rule(), Some(RuleKind::Holder), "{e}");
-        assert!(e.to_string().contains("counted by organizations only"), "{e}");
+        assert!(
+            e.to_string().contains("counted by organizations only"),
+            "{e}"
+        );
     }
     assert_eq!(configured(&env, ORG), 0);
     a.add_organization("tenant-a").unwrap();
@@ -99,9 +110,14 @@ fn a_method_change_is_refused_naming_the_licenses_of_the_other_method() {
         ..UserEdit::default()
     };
     let e = a.edit_user("alice", &to(Method::Concurrent)).unwrap_err();
-    assert_eq!((e.exit_code(), e.rule()), (22, Some(RuleKind::Method)), "{e}");
+    assert_eq!(
+        (e.exit_code(), e.rule()),
+        (22, Some(RuleKind::Method)),
+        "{e}"
+    );
     assert!(e.to_string().contains(&format!("{ACD1}, {CLIENT}")), "{e}");
-    a.deallocate(Target::User("alice"), &[CLIENT, ACD1]).unwrap();
+    a.deallocate(Target::User("alice"), &[CLIENT, ACD1])
+        .unwrap();
     let r = a.edit_user("alice", &to(Method::Concurrent)).unwrap();
     assert_eq!(r.method, Method::Concurrent);
     a.allocate(Target::User("alice"), &[CLIENT]).unwrap();
@@ -145,7 +161,11 @@ fn a_users_licensing_off_releases_its_licenses_and_keeps_them_and_on_restores_wh
     assert!(held(&env, "alice").is_empty());
     // Ignored while off: nothing can be allocated to the user.
     let e = a.allocate(Target::User("alice"), &[ACD1]).unwrap_err();
-    assert_eq!((e.exit_code(), e.rule()), (22, Some(RuleKind::Licensing)), "{e}");
+    assert_eq!(
+        (e.exit_code(), e.rule()),
+        (22, Some(RuleKind::Licensing)),
+        "{e}"
+    );
     // Off again changes nothing and keeps the settings.
     assert!(a.edit_user("alice", &off).unwrap().released.is_empty());
     // Someone else takes the only Client Access meanwhile.
@@ -155,7 +175,10 @@ fn a_users_licensing_off_releases_its_licenses_and_keeps_them_and_on_restores_wh
     assert_eq!(r.restored, vec![ACD1.to_string()]);
     assert_eq!(r.not_restored.len(), 1);
     assert_eq!(r.not_restored[0].key, CLIENT);
-    assert!(r.not_restored[0].reason.contains("no assignable license"), "{r:?}");
+    assert!(
+        r.not_restored[0].reason.contains("no assignable license"),
+        "{r:?}"
+    );
     assert_eq!(held(&env, "alice"), vec![ACD1.to_string()]);
     assert_eq!(configured(&env, ACD1), 1);
     // A full round trip gives everything back.
@@ -194,7 +217,10 @@ fn licensing_on_drops_a_key_whose_required_key_could_not_be_restored() {
         .map(|n| (n.key.as_str(), n.reason.as_str()))
         .collect();
     assert_eq!(why.len(), 2, "{why:?}");
-    assert!(why[1].1.contains(&format!("requires one of {CLIENT}")), "{why:?}");
+    assert!(
+        why[1].1.contains(&format!("requires one of {CLIENT}")),
+        "{why:?}"
+    );
     assert!(a.check().unwrap().is_empty());
 }
 
@@ -222,14 +248,20 @@ fn a_user_denied_the_remote_logon_right_cannot_log_on_as_a_dynamic_remote_statio
     let e = a
         .login("alice", Place::Remote("+13175550100".into()), None)
         .unwrap_err();
-    assert_eq!((e.exit_code(), e.rule()), (22, Some(RuleKind::Right)), "{e}");
+    assert_eq!(
+        (e.exit_code(), e.rule()),
+        (22, Some(RuleKind::Right)),
+        "{e}"
+    );
     assert!(
         e.to_string()
             .contains("User-defined Telephone Number on Remote Login"),
         "{e}"
     );
     // Only dynamic remote logons need the right.
-    let s = a.login("alice", Place::Station("desk-1".into()), None).unwrap();
+    let s = a
+        .login("alice", Place::Station("desk-1".into()), None)
+        .unwrap();
     a.logout(&s.id).unwrap();
     let allow = UserEdit {
         remote_logon: Some(true),
@@ -242,7 +274,10 @@ fn a_user_denied_the_remote_logon_right_cannot_log_on_as_a_dynamic_remote_statio
 
 #[test]
 fn adding_with_licenses_is_one_transaction() {
-    let env = env(&file(&[(CLIENT, 1, 0), (BASIC, 1, 0), (ORG, 1, 0)], Rules::default()));
+    let env = env(&file(
+        &[(CLIENT, 1, 0), (BASIC, 1, 0), (ORG, 1, 0)],
+        Rules::default(),
+    ));
     let a = &env.alloc;
     let got = a
         .add_user_with("alice", Method::Assignable, None, &[CLIENT])
@@ -311,7 +346,9 @@ fn a_logon_elsewhere_names_the_session_it_replaced() {
     assert_eq!(first.replaced, None);
     let again = a.login("alice", Place::Nowhere, None).unwrap();
     assert!(again.reused && again.replaced.is_none());
-    let second = a.login("alice", Place::Station("desk-1".into()), None).unwrap();
+    let second = a
+        .login("alice", Place::Station("desk-1".into()), None)
+        .unwrap();
     assert_eq!(second.replaced.as_deref(), Some(first.id.as_str()));
     let e = a.heartbeat(&first.id).unwrap_err();
     assert_eq!(e.kind(), "unknown-session");
@@ -340,12 +377,8 @@ fn a_store_of_schema_6_keeps_the_settings_through_a_copy() {
     a.add_workgroup_member("support", "alice").unwrap();
     let to = allocation::StoreLocation::Sqlite(env.dir.path().join("copy.db"));
     allocation::copy_store(a.location(), &to).unwrap();
-    let b = allocation::Allocator::open_at(
-        &to,
-        verifier(),
-        std::sync::Arc::new(env.clock.clone()),
-    )
-    .unwrap();
+    let b = allocation::Allocator::open_at(&to, verifier(), std::sync::Arc::new(env.clock.clone()))
+        .unwrap();
     assert_eq!(b.workgroups().unwrap(), a.workgroups().unwrap());
     let r = b
         .edit_user(
@@ -382,8 +415,12 @@ fn downgrade_to_v4(env: &Env) {
 #[test]
 fn a_version_4_store_gets_the_settings_and_workgroups_when_opened() {
     let env = env(&file(&[(CLIENT, 1, 0)], Rules::default()));
-    env.alloc.add_user("alice", Method::Assignable, None).unwrap();
-    env.alloc.allocate(Target::User("alice"), &[CLIENT]).unwrap();
+    env.alloc
+        .add_user("alice", Method::Assignable, None)
+        .unwrap();
+    env.alloc
+        .allocate(Target::User("alice"), &[CLIENT])
+        .unwrap();
     let before = env.alloc.report().unwrap();
     downgrade_to_v4(&env);
     let a = env.reopen();

@@ -95,9 +95,11 @@ fn org_remove_is_refused_with_exit_21_naming_the_users() {
     assert_eq!(j["error"]["kind"], "organization-in-use");
     c.ok(&["user", "remove", "alice"]);
     c.ok(&["org", "remove", "tenant-a"]);
-    assert!(String::from_utf8(c.run(&["org", "remove", "--help"]).stdout)
-        .unwrap()
-        .contains("exit 21"));
+    assert!(
+        String::from_utf8(c.run(&["org", "remove", "--help"]).stdout)
+            .unwrap()
+            .contains("exit 21")
+    );
 }
 
 #[test]
@@ -109,15 +111,24 @@ fn user_edit_method_licensing_and_remote_logon() {
     assert!(err.contains(CLIENT), "{err}");
     let t = c.ok(&["user", "edit", "alice", "--licensing", "off"]);
     assert!(t.contains("licensing off"), "{t}");
-    assert!(t.contains(&format!("released (kept as settings): {CLIENT}")), "{t}");
+    assert!(
+        t.contains(&format!("released (kept as settings): {CLIENT}")),
+        "{t}"
+    );
     c.ok(&["user", "add", "bob", "--license", CLIENT]);
     let t = c.ok(&["user", "edit", "alice", "--licensing", "on"]);
-    assert!(t.contains(&format!("not restored: {CLIENT}: no assignable license")), "{t}");
+    assert!(
+        t.contains(&format!("not restored: {CLIENT}: no assignable license")),
+        "{t}"
+    );
     let j = c.json(&["user", "edit", "bob", "--remote-logon", "deny"]);
     assert_eq!(j["remote_logon"], false);
     let (code, err) = c.fails(&["login", "--user", "bob", "--remote-number", "+13175550100"]);
     assert_eq!(code, 22, "{err}");
-    assert!(err.contains("User-defined Telephone Number on Remote Login"), "{err}");
+    assert!(
+        err.contains("User-defined Telephone Number on Remote Login"),
+        "{err}"
+    );
     c.ok(&["user", "edit", "bob", "--remote-logon", "allow"]);
     c.ok(&["login", "--user", "bob", "--remote-number", "+13175550100"]);
 }
@@ -128,14 +139,24 @@ fn adding_with_licenses_and_the_basic_station_warning() {
     let j = c.json(&["station", "add", "desk-1", "--license", CLIENT]);
     assert_eq!(j["allocated"], serde_json::json!([CLIENT]));
     let w = j["warnings"][0].as_str().unwrap();
-    assert!(w.contains("all active stations require a Basic Station license"), "{w}");
+    assert!(
+        w.contains("all active stations require a Basic Station license"),
+        "{w}"
+    );
     let o = c.run(&["allocate", "--station", "desk-1", BASIC]);
     assert!(o.status.success());
-    assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let o = c.run(&["station", "add", "desk-2"]);
     assert!(o.status.success());
     let err = String::from_utf8(o.stderr).unwrap();
-    assert!(err.starts_with("licadmin: warning: station 'desk-2' has no Basic Station"), "{err}");
+    assert!(
+        err.starts_with("licadmin: warning: station 'desk-2' has no Basic Station"),
+        "{err}"
+    );
     // A refused key leaves no user behind.
     let (code, err) = c.fails(&["user", "add", "alice", "--license", ORG]);
     assert_eq!(code, 22, "{err}");
@@ -175,18 +196,31 @@ fn workgroups_and_the_logon_warning_in_text_and_json() {
     c.ok(&["user", "add", "alice", "--license", CLIENT, ACD1]);
     c.ok(&["workgroup", "member", "add", "support", "alice"]);
     let j = c.json(&["workgroup", "list"]);
-    assert_eq!(j["workgroups"][0]["media"], serde_json::json!(["call", "chat", "email"]));
+    assert_eq!(
+        j["workgroups"][0]["media"],
+        serde_json::json!(["call", "chat", "email"])
+    );
     assert_eq!(j["workgroups"][0]["members"], serde_json::json!(["alice"]));
     assert!(c.ok(&["workgroup", "list"]).contains("support"));
     let o = c.run(&["login", "--user", "alice"]);
     assert!(o.status.success());
     let id = String::from_utf8(o.stdout).unwrap();
-    assert_eq!(id.trim().len(), 32, "only the session id on standard output: {id}");
+    assert_eq!(
+        id.trim().len(),
+        32,
+        "only the session id on standard output: {id}"
+    );
     let err = String::from_utf8(o.stderr).unwrap();
-    assert!(err.contains("until you resolve the licensing problem"), "{err}");
+    assert!(
+        err.contains("until you resolve the licensing problem"),
+        "{err}"
+    );
     assert!(err.contains("it will not receive chat, email"), "{err}");
     let j = c.json(&["login", "--user", "alice"]);
-    assert!(j["warnings"][0].as_str().unwrap().contains("chat, email"), "{j}");
+    assert!(
+        j["warnings"][0].as_str().unwrap().contains("chat, email"),
+        "{j}"
+    );
     c.ok(&["workgroup", "member", "remove", "support", "alice"]);
     let (code, _) = c.fails(&["workgroup", "member", "remove", "support", "alice"]);
     assert_eq!(code, 3);
@@ -201,7 +235,9 @@ fn login_reports_the_session_it_replaced_and_heartbeat_says_why_a_session_ended(
     let o = c.run(&["login", "--user", "alice", "--station", "desk-1"]);
     let err = String::from_utf8(o.stderr).unwrap();
     assert!(
-        err.contains(&format!("ended session {first} of user 'alice': logged on elsewhere")),
+        err.contains(&format!(
+            "ended session {first} of user 'alice': logged on elsewhere"
+        )),
         "{err}"
     );
     let second = String::from_utf8(o.stdout).unwrap().trim().to_string();

@@ -9,7 +9,12 @@ use format::Rules;
 
 fn site() -> Env {
     let env = env(&file(
-        &[(CLIENT, 10, 10), (ACD1, 10, 10), (BASIC, 10, 0), (ORG, 2, 0)],
+        &[
+            (CLIENT, 10, 10),
+            (ACD1, 10, 10),
+            (BASIC, 10, 0),
+            (ORG, 2, 0),
+        ],
         Rules::default(),
     ));
     env.alloc.add_organization("tenant-a").unwrap();
@@ -52,8 +57,14 @@ fn quoted_fields_a_bom_and_crlf_line_ends_are_read_as_rfc_4180_says() {
     assert_eq!(bob.organization.as_deref(), Some("tenant-a"));
     assert_eq!(bob.licenses, vec![ACD1.to_string(), CLIENT.to_string()]);
     let alice = list.iter().find(|u| u.name == "alice").unwrap();
-    assert_eq!(alice.method, Method::Assignable, "an empty method is assignable");
-    assert!(list.iter().any(|u| u.name == "Say \"Hi\" Sam" && u.licenses.is_empty()));
+    assert_eq!(
+        alice.method,
+        Method::Assignable,
+        "an empty method is assignable"
+    );
+    assert!(list
+        .iter()
+        .any(|u| u.name == "Say \"Hi\" Sam" && u.licenses.is_empty()));
     // The columns in another order, LF line ends.
     let csv = format!("licenses,name,organization,method\n{CLIENT},carol,,assignable\n");
     env.alloc.import(ImportKind::Users, csv.as_bytes()).unwrap();
@@ -75,7 +86,10 @@ fn a_bad_line_in_the_middle_leaves_nothing_imported_and_is_named() {
     assert_eq!((line, column), (3, Some("licenses")), "{e}");
     assert_eq!(inner.exit_code(), 22, "Basic Station is station only: {e}");
     assert_eq!(e.exit_code(), 22);
-    assert!(e.to_string().starts_with("line 3, column licenses: "), "{e}");
+    assert!(
+        e.to_string().starts_with("line 3, column licenses: "),
+        "{e}"
+    );
     assert!(e.to_string().ends_with("nothing was imported"), "{e}");
     assert!(names(&env).is_empty(), "all or nothing");
     let client = env.alloc.report().unwrap();
@@ -89,8 +103,18 @@ fn each_bad_field_is_named_by_its_line_and_column() {
     let header = "name,method,organization,licenses\nok,assignable,,\n";
     for (row, line, column, kind) in [
         ("bob,sometimes,,", 3, Some("method"), "invalid-input"),
-        ("bob,assignable,nowhere,", 3, Some("organization"), "unknown-organization"),
-        ("bob,assignable,,not-a-key", 3, Some("licenses"), "invalid-name"),
+        (
+            "bob,assignable,nowhere,",
+            3,
+            Some("organization"),
+            "unknown-organization",
+        ),
+        (
+            "bob,assignable,,not-a-key",
+            3,
+            Some("licenses"),
+            "invalid-name",
+        ),
         ("ok,assignable,,", 3, Some("name"), "already-exists"),
         ("b\u{202e}ob,assignable,,", 3, Some("name"), "invalid-name"),
         ("bob,assignable", 3, None, "invalid-input"),
@@ -111,10 +135,26 @@ fn each_bad_field_is_named_by_its_line_and_column() {
 fn a_missing_or_unknown_column_is_refused_at_the_header() {
     let env = site();
     for (csv, column, words) in [
-        ("name,method,licenses\nbob,assignable,\n", "organization", "lacks the column"),
-        ("name,method,org,licenses\nbob,assignable,,\n", "org", "unknown column"),
-        ("name,name,method,organization,licenses\n", "name", "named twice"),
-        ("name,kind,licenses\ndesk,workstation,\n", "kind", "unknown column"),
+        (
+            "name,method,licenses\nbob,assignable,\n",
+            "organization",
+            "lacks the column",
+        ),
+        (
+            "name,method,org,licenses\nbob,assignable,,\n",
+            "org",
+            "unknown column",
+        ),
+        (
+            "name,name,method,organization,licenses\n",
+            "name",
+            "named twice",
+        ),
+        (
+            "name,kind,licenses\ndesk,workstation,\n",
+            "kind",
+            "unknown column",
+        ),
     ] {
         let e = env
             .alloc
@@ -146,7 +186,10 @@ fn stations_are_imported_with_their_licenses_and_warned_about_without_basic_stat
     assert!(r.warnings[0].contains("fax-1"), "{r:?}");
     let e = env
         .alloc
-        .import(ImportKind::Stations, b"name,kind,licenses\ndesk-2,tablet,\n")
+        .import(
+            ImportKind::Stations,
+            b"name,kind,licenses\ndesk-2,tablet,\n",
+        )
         .unwrap_err();
     assert_eq!(at(&e).1, Some("kind"), "{e}");
     assert!(env.alloc.check().unwrap().is_empty());

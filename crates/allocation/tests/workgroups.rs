@@ -15,7 +15,13 @@ const LIMITS: &str =
 
 fn site() -> Env {
     let env = env(&file(
-        &[(CLIENT, 5, 5), (ACD1, 5, 5), (ACD2, 5, 5), (ACD3, 5, 5), (BASIC, 5, 0)],
+        &[
+            (CLIENT, 5, 5),
+            (ACD1, 5, 5),
+            (ACD2, 5, 5),
+            (ACD3, 5, 5),
+            (BASIC, 5, 0),
+        ],
         Rules::default(),
     ));
     env.alloc
@@ -94,7 +100,11 @@ fn a_media_1_user_in_a_multimedia_workgroup_is_logged_on_with_a_warning_naming_w
     a.logout(&s.id).unwrap();
     a.remove_workgroup_member("support", "alice").unwrap();
     a.add_workgroup_member("sales", "alice").unwrap();
-    assert!(a.login("alice", Place::Nowhere, None).unwrap().warnings.is_empty());
+    assert!(a
+        .login("alice", Place::Nowhere, None)
+        .unwrap()
+        .warnings
+        .is_empty());
 }
 
 // Seed 001: "a warning message appears to an ACD Media Level 2 user if all the interaction
@@ -115,8 +125,14 @@ fn the_media_types_of_all_the_users_workgroups_count_together() {
     a.add_workgroup_member("mail-desk", "bob").unwrap();
     let s = a.login("bob", Place::Nowhere, None).unwrap();
     assert_eq!(s.warnings.len(), 1, "{s:?}");
-    assert!(s.warnings[0].contains("(chat-desk, mail-desk, sales)"), "{s:?}");
-    assert!(s.warnings[0].ends_with("it will not receive email"), "{s:?}");
+    assert!(
+        s.warnings[0].contains("(chat-desk, mail-desk, sales)"),
+        "{s:?}"
+    );
+    assert!(
+        s.warnings[0].ends_with("it will not receive email"),
+        "{s:?}"
+    );
 }
 
 // Seed 001: "Media 3: You can select more than two (2) types of interactions to queue to the
@@ -130,19 +146,29 @@ fn media_3_plus_on_the_user_or_the_station_receives_every_type() {
     a.allocate(Target::User("carol"), &[CLIENT]).unwrap();
     a.add_workgroup_member("support", "carol").unwrap();
     a.add_station("desk-1", StationKind::Workstation).unwrap();
-    a.allocate(Target::Station("desk-1"), &[BASIC, ACD3]).unwrap();
+    a.allocate(Target::Station("desk-1"), &[BASIC, ACD3])
+        .unwrap();
     a.add_station("desk-2", StationKind::Workstation).unwrap();
     a.allocate(Target::Station("desk-2"), &[BASIC]).unwrap();
-    let s = a.login("carol", Place::Station("desk-1".into()), None).unwrap();
+    let s = a
+        .login("carol", Place::Station("desk-1".into()), None)
+        .unwrap();
     assert!(s.warnings.is_empty(), "{s:?}");
     // At a station without a level, and none of its own: every type is missed.
-    let s = a.login("carol", Place::Station("desk-2".into()), None).unwrap();
+    let s = a
+        .login("carol", Place::Station("desk-2".into()), None)
+        .unwrap();
     assert_eq!(s.warnings.len(), 1, "{s:?}");
     assert!(s.warnings[0].contains("no ACD Media license"), "{s:?}");
-    assert!(s.warnings[0].ends_with("it will not receive call, chat, email"), "{s:?}");
+    assert!(
+        s.warnings[0].ends_with("it will not receive call, chat, email"),
+        "{s:?}"
+    );
     a.logout(&s.id).unwrap();
     a.allocate(Target::User("carol"), &[ACD3]).unwrap();
-    let s = a.login("carol", Place::Station("desk-2".into()), None).unwrap();
+    let s = a
+        .login("carol", Place::Station("desk-2".into()), None)
+        .unwrap();
     assert!(s.warnings.is_empty(), "{s:?}");
 }
 

@@ -73,10 +73,7 @@ pub(crate) fn station_add(
 pub(crate) fn station_enable(a: &Allocator, name: &str) -> Result<Output, CliError> {
     a.enable_station(name)?;
     let warnings = a.station_warnings(name)?;
-    let mut o = out(
-        String::new(),
-        json!({ "ok": true, "warnings": warnings }),
-    );
+    let mut o = out(String::new(), json!({ "ok": true, "warnings": warnings }));
     o.notes = warnings;
     Ok(o)
 }
@@ -111,11 +108,7 @@ pub(crate) fn user_edit(a: &Allocator, name: &str, edit: UserEdit) -> Result<Out
         if r.remote_logon { "allowed" } else { "denied" }
     );
     if !r.released.is_empty() {
-        let _ = writeln!(
-            t,
-            "released (kept as settings): {}",
-            r.released.join(", ")
-        );
+        let _ = writeln!(t, "released (kept as settings): {}", r.released.join(", "));
     }
     if let Some(s) = &r.ended_session {
         let _ = writeln!(t, "ended session {s}");

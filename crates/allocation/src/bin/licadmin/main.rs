@@ -741,9 +741,7 @@ fn exec(a: &Allocator, cmd: &Command) -> Result<Output, CliError> {
             a.set_organization_limit(org, key, *min, *max)?;
             none()
         }
-        Command::Allocate { holder: h, keys } => {
-            admin_cmd::allocate(a, holder(h), keys)?
-        }
+        Command::Allocate { holder: h, keys } => admin_cmd::allocate(a, holder(h), keys)?,
         Command::Deallocate {
             holder: h,
             force,

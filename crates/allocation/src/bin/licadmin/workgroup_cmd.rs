@@ -27,7 +27,9 @@ pub(crate) enum WorkgroupCmd {
     #[command(subcommand)]
     Member(MemberCmd),
     /// List the workgroups: media types and members.
-    #[command(after_help = "Examples:\n  licadmin workgroup list\n  licadmin workgroup list --json")]
+    #[command(
+        after_help = "Examples:\n  licadmin workgroup list\n  licadmin workgroup list --json"
+    )]
     List,
 }
 
@@ -76,11 +78,7 @@ pub(crate) fn run(a: &Allocator, cmd: &WorkgroupCmd) -> Result<Output, CliError>
             let list = a.workgroups()?;
             let mut t = String::new();
             if list.is_empty() {
-                let _ = writeln!(
-                    t,
-                    "no workgroups (media types: {})",
-                    MEDIA_TYPES.join(", ")
-                );
+                let _ = writeln!(t, "no workgroups (media types: {})", MEDIA_TYPES.join(", "));
             } else {
                 let _ = writeln!(t, "{:<24} {:<28} Members", "Workgroup", "Media");
             }
