@@ -111,6 +111,25 @@
 //!   pooled) nor below current use; a *minimum* is
 //!   reserved: anyone outside the organization is refused the last licenses of the key's
 //!   whole count while they are needed to cover the organizations' unused minimums.
+//!   The organization license itself is counted by organizations only: allocating it to a
+//!   user or a station is refused (holder rule, exit 22). An organization is removed
+//!   ([`Allocator::remove_organization`]) only once no user belongs to it (exit 21, naming
+//!   them).
+//! - **Administrator's settings** ([`Allocator::edit_user`]): a user's method changes only
+//!   while it holds no license (rule `method`, naming them); its licensing (Enable Licenses)
+//!   off ends its session and keeps its licenses as settings, uncounted, and on gives back
+//!   those still available and allowed, naming the rest; its right to a dynamic remote logon
+//!   ("User-defined Telephone Number on Remote Login", allowed by default) denied refuses
+//!   such a logon (rule `right`). A user or station is added with its licenses in one
+//!   transaction ([`Allocator::add_user_with`], [`Allocator::add_station_with`]), a whole
+//!   site from a CSV file ([`Allocator::import`], all or nothing, errors at a line and
+//!   column). A station with its licensing on and no Basic Station is warned about when it
+//!   is configured ([`Allocator::station_warnings`]).
+//! - **Workgroups** ([`Allocator::add_workgroup`]): the media types each routes
+//!   ([`MEDIA_TYPES`]); a member whose ACD Media level (1, 2, 3+, on the user, the station
+//!   or the session) covers fewer types than its workgroups route together logs on with a
+//!   warning naming the types it will not receive ([`Session::warnings`]). A logon that ends
+//!   the user's session elsewhere names it ([`Session::replaced`]).
 //! - **requires** (X needs one of Y1..Yn): checked on the holder's keys after the change,
 //!   the keys being allocated included: for assignable holders what is allocated, for
 //!   concurrent users what is configured. Deallocating a Y that a held X still needs is
