@@ -60,7 +60,7 @@ const _: fn() = || {
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum HolderId {
+pub(crate) enum HolderId {
     User(i64),
     Station(i64),
 }
@@ -75,18 +75,18 @@ impl HolderId {
 }
 
 #[derive(Debug, Clone)]
-struct UserRow {
-    id: i64,
-    name: String,
-    method: Method,
-    org: Option<(i64, String)>,
+pub(crate) struct UserRow {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) method: Method,
+    pub(crate) org: Option<(i64, String)>,
 }
 
 #[derive(Debug, Clone)]
-struct StationRow {
-    id: i64,
-    name: String,
-    enabled: bool,
+pub(crate) struct StationRow {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) enabled: bool,
 }
 
 /// Per-key usage.
@@ -120,14 +120,14 @@ pub(crate) fn u32_of(v: i64) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
 }
 
-fn unknown(what: Entity, name: &str) -> AllocError {
+pub(crate) fn unknown(what: Entity, name: &str) -> AllocError {
     AllocError::Unknown {
         what,
         name: name.chars().take(64).collect(),
     }
 }
 
-fn rule(rule: RuleKind, holder: &str, key: &str, detail: String) -> AllocError {
+pub(crate) fn rule(rule: RuleKind, holder: &str, key: &str, detail: String) -> AllocError {
     AllocError::Rule {
         rule,
         holder: holder.to_string(),
@@ -163,7 +163,7 @@ fn validate_session_id(id: &str) -> Result<()> {
 
 // ---- reads shared by the operations ----------------------------------------------------
 
-fn user_row(c: &dyn Tx, name: &str) -> Result<UserRow> {
+pub(crate) fn user_row(c: &dyn Tx, name: &str) -> Result<UserRow> {
     c.query_row(
         "SELECT u.id, u.name, u.method, u.org_id, o.name FROM users u LEFT JOIN orgs o ON o.id = u.org_id WHERE u.name = ?1",
         [name],
@@ -182,7 +182,7 @@ fn user_row(c: &dyn Tx, name: &str) -> Result<UserRow> {
     .ok_or_else(|| unknown(Entity::User, name))
 }
 
-fn station_row(c: &dyn Tx, name: &str) -> Result<StationRow> {
+pub(crate) fn station_row(c: &dyn Tx, name: &str) -> Result<StationRow> {
     c.query_row(
         "SELECT id, name, enabled FROM stations WHERE name = ?1",
         [name],
@@ -198,7 +198,7 @@ fn station_row(c: &dyn Tx, name: &str) -> Result<StationRow> {
     .ok_or_else(|| unknown(Entity::Station, name))
 }
 
-fn org_id(c: &dyn Tx, name: &str) -> Result<i64> {
+pub(crate) fn org_id(c: &dyn Tx, name: &str) -> Result<i64> {
     c.query_row("SELECT id FROM orgs WHERE name = ?1", [name], |r| r.get(0))
         .optional()?
         .ok_or_else(|| unknown(Entity::Organization, name))
@@ -206,7 +206,7 @@ fn org_id(c: &dyn Tx, name: &str) -> Result<i64> {
 
 /// The keys a holder holds, with whether each was allocated explicitly (else it came by
 /// implication only).
-fn grants(c: &dyn Tx, h: HolderId) -> Result<BTreeMap<String, bool>> {
+pub(crate) fn grants(c: &dyn Tx, h: HolderId) -> Result<BTreeMap<String, bool>> {
     let (table, col, id) = h.table();
     let mut st = c.prepare_cached(&format!(
         "SELECT key, explicit FROM {table} WHERE {col} = ?1"
@@ -217,7 +217,7 @@ fn grants(c: &dyn Tx, h: HolderId) -> Result<BTreeMap<String, bool>> {
 
 /// What is consumed of one count of a key (the trigger-kept counter; exact in a write
 /// transaction, after the purge of lapsed sessions).
-fn consumed(c: &dyn Tx, key: &str, pool: Pool) -> Result<u32> {
+pub(crate) fn consumed(c: &dyn Tx, key: &str, pool: Pool) -> Result<u32> {
     let n: Option<i64> = c
         .prepare_cached("SELECT n FROM usage_counts WHERE key = ?1 AND pool = ?2")?
         .query_row(params![key, pool.as_str()], |r| r.get(0))
@@ -310,7 +310,7 @@ fn organizations_allowed(l: &License) -> u32 {
 
 /// Check that one more license of `key` may be taken from `pool` by a consumer in `org`
 /// (None: a station, or a user without organization).
-fn check_take(
+pub(crate) fn check_take(
     c: &dyn Tx,
     l: &License,
     now: i64,
@@ -383,7 +383,7 @@ fn check_take(
 }
 
 /// Holder and method rules of one key for one holder.
-fn check_holder_method(
+pub(crate) fn check_holder_method(
     rules: &RuleIndex,
     holder: &str,
     h: HolderId,
@@ -403,6 +403,16 @@ fn check_holder_method(
         ));
     }
     let station_only = key == BASIC_STATION;
+    if key == ORGANIZATION_KEY {
+        // Counted by the organizations that exist: held by a user or station too, one
+        // license would serve two.
+        return Err(rule(
+            RuleKind::Holder,
+            holder,
+            key,
+            format!("{key} is counted by organizations only (licadmin org add), never allocated to a user or station"),
+        ));
+    }
     if !rules.holders(key).contains(&kind) || (station_only && kind == Holder::User) {
         return Err(rule(
             RuleKind::Holder,
@@ -430,7 +440,7 @@ fn check_holder_method(
 }
 
 /// Excludes and requires over a holder's final set of keys, for the keys in `changed`.
-fn check_set_rules(
+pub(crate) fn check_set_rules(
     rules: &RuleIndex,
     holder: &str,
     set: &BTreeSet<String>,
@@ -474,13 +484,19 @@ fn purge_lapsed(c: &dyn Tx, now: i64) -> Result<()> {
 
 /// Record why the sessions `filter` selects (a `WHERE` clause on `sessions` with `?1`) end,
 /// before they are deleted.
-fn record_end(c: &dyn Tx, filter: &str, arg: store::Value, reason: &str, now: i64) -> Result<()> {
+pub(crate) fn record_end(
+    c: &dyn Tx,
+    filter: &str,
+    arg: store::Value,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
     c.prepare_cached(&format!("INSERT INTO ended_sessions (id, reason, ended_at) SELECT id, ?2, ?3 FROM sessions WHERE {filter} ON CONFLICT (id) DO NOTHING"))?
         .execute(params![arg, reason, now])?;
     Ok(())
 }
 
-fn session_of(c: &dyn Tx, id: &str, reused: bool) -> Result<Session> {
+pub(crate) fn session_of(c: &dyn Tx, id: &str, reused: bool) -> Result<Session> {
     let (user, station, remote_number, lease, expires_at): (String, Option<String>, Option<String>, i64, i64) = c
         .query_row(
             "SELECT u.name, st.name, s.remote_number, s.lease, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN stations st ON st.id = s.station_id WHERE s.id = ?1",
@@ -501,7 +517,46 @@ fn session_of(c: &dyn Tx, id: &str, reused: bool) -> Result<Session> {
         expires_at,
         acquired,
         reused,
+        replaced: None,
+        warnings: Vec::new(),
     })
+}
+
+/// Add a user inside a transaction the caller opened (the names checked).
+pub(crate) fn add_user_in(c: &dyn Tx, name: &str, method: Method, org: Option<&str>) -> Result<()> {
+    let org_id = org.map(|o| org_id(c, o)).transpose()?;
+    if c.query_row("SELECT 1 FROM users WHERE name = ?1", [name], |_| Ok(()))
+        .optional()?
+        .is_some()
+    {
+        return Err(AllocError::AlreadyExists {
+            what: Entity::User,
+            name: name.into(),
+        });
+    }
+    c.execute(
+        "INSERT INTO users (id, name, method, org_id) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM users), ?1, ?2, ?3)",
+        params![name, method_str(method), org_id],
+    )?;
+    Ok(())
+}
+
+/// Add a station inside a transaction the caller opened (the name checked).
+pub(crate) fn add_station_in(c: &dyn Tx, name: &str, kind: StationKind) -> Result<()> {
+    if c.query_row("SELECT 1 FROM stations WHERE name = ?1", [name], |_| Ok(()))
+        .optional()?
+        .is_some()
+    {
+        return Err(AllocError::AlreadyExists {
+            what: Entity::Station,
+            name: name.into(),
+        });
+    }
+    c.execute(
+        "INSERT INTO stations (id, name, kind, enabled) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM stations), ?1, ?2, 1)",
+        params![name, kind.as_str()],
+    )?;
+    Ok(())
 }
 
 impl Allocator {
@@ -630,7 +685,7 @@ impl Allocator {
     }
 
     /// The rules of `l`, indexed once per license (kept while `l` is the license in use).
-    fn rules_of(&self, l: &Arc<License>) -> Arc<RuleIndex> {
+    pub(crate) fn rules_of(&self, l: &Arc<License>) -> Arc<RuleIndex> {
         let mut slot = self
             .rule_index
             .lock()
@@ -654,23 +709,7 @@ impl Allocator {
         if let Some(o) = org {
             validate_name("organization name", o)?;
         }
-        self.tx(|c, _| {
-            let org_id = org.map(|o| org_id(c, o)).transpose()?;
-            if c.query_row("SELECT 1 FROM users WHERE name = ?1", [name], |_| Ok(()))
-                .optional()?
-                .is_some()
-            {
-                return Err(AllocError::AlreadyExists {
-                    what: Entity::User,
-                    name: name.into(),
-                });
-            }
-            c.execute(
-                "INSERT INTO users (id, name, method, org_id) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM users), ?1, ?2, ?3)",
-                params![name, method_str(method), org_id],
-            )?;
-            Ok(())
-        })
+        self.tx(|c, _| add_user_in(c, name, method, org))
     }
 
     /// Delete a user: its assignable licenses are released and its session ends.
@@ -693,22 +732,7 @@ impl Allocator {
     /// Add a station (licensing enabled, no license allocated).
     pub fn add_station(&self, name: &str, kind: StationKind) -> Result<()> {
         validate_name("station name", name)?;
-        self.tx(|c, _| {
-            if c.query_row("SELECT 1 FROM stations WHERE name = ?1", [name], |_| Ok(()))
-                .optional()?
-                .is_some()
-            {
-                return Err(AllocError::AlreadyExists {
-                    what: Entity::Station,
-                    name: name.into(),
-                });
-            }
-            c.execute(
-                "INSERT INTO stations (id, name, kind, enabled) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM stations), ?1, ?2, 1)",
-                params![name, kind.as_str()],
-            )?;
-            Ok(())
-        })
+        self.tx(|c, _| add_station_in(c, name, kind))
     }
 
     /// Delete a station: its licenses are released and a session at it ends.
@@ -864,67 +888,87 @@ impl Allocator {
         for k in keys {
             validate_key(k)?;
         }
-        self.tx(|c, now| {
-            let (h, method, org, enabled) = self.holder(c, target)?;
-            let holder = target.to_string();
-            let l = self.license_in(c)?;
-            let rules = &*self.rules_of(&l);
-            let held = grants(c, h)?;
-            // The keys and everything they bring: one walk over the implies rules.
-            let mut wanted: BTreeSet<String> = keys.iter().map(|k| (*k).to_string()).collect();
-            wanted.extend(rules.closure(keys.iter().copied()).into_iter().map(String::from));
-            let new: BTreeSet<String> = wanted
-                .iter()
-                .filter(|k| !held.contains_key(*k))
-                .cloned()
-                .collect();
-            for k in &new {
-                check_holder_method(rules, &holder, h, method, k)?;
-            }
-            let mut set: BTreeSet<String> = held.keys().cloned().collect();
-            set.extend(new.iter().cloned());
-            check_set_rules(rules, &holder, &set, &new)?;
-            for k in &new {
-                match method {
-                    Method::Assignable if enabled => {
-                        check_take(c, &l, now, k, Pool::Assignable, org.as_ref())?
-                    }
-                    Method::Assignable => {}
-                    Method::Concurrent => {
-                        if l.pooled(k) == 0 {
-                            return Err(AllocError::NoLicenseAvailable {
-                                key: k.clone(),
-                                pool: Pool::Concurrent,
-                                licensed: 0,
-                                in_use: 0,
-                                out_of_compliance: false,
-                            });
-                        }
+        self.tx(|c, now| self.allocate_in(c, now, target, keys))
+    }
+
+    /// [`Allocator::allocate`] inside a transaction the caller opened (the names checked).
+    pub(crate) fn allocate_in(
+        &self,
+        c: &dyn Tx,
+        now: i64,
+        target: Target<'_>,
+        keys: &[&str],
+    ) -> Result<Vec<String>> {
+        let (h, method, org, enabled) = self.holder(c, target)?;
+        let holder = target.to_string();
+        if let HolderId::User(id) = h {
+            crate::admin::require_licensing(
+                c,
+                id,
+                &holder,
+                keys.first().copied().unwrap_or_default(),
+            )?;
+        }
+        let l = self.license_in(c)?;
+        let rules = &*self.rules_of(&l);
+        let held = grants(c, h)?;
+        // The keys and everything they bring: one walk over the implies rules.
+        let mut wanted: BTreeSet<String> = keys.iter().map(|k| (*k).to_string()).collect();
+        wanted.extend(
+            rules
+                .closure(keys.iter().copied())
+                .into_iter()
+                .map(String::from),
+        );
+        let new: BTreeSet<String> = wanted
+            .iter()
+            .filter(|k| !held.contains_key(*k))
+            .cloned()
+            .collect();
+        for k in &new {
+            check_holder_method(rules, &holder, h, method, k)?;
+        }
+        let mut set: BTreeSet<String> = held.keys().cloned().collect();
+        set.extend(new.iter().cloned());
+        check_set_rules(rules, &holder, &set, &new)?;
+        for k in &new {
+            match method {
+                Method::Assignable if enabled => {
+                    check_take(c, &l, now, k, Pool::Assignable, org.as_ref())?
+                }
+                Method::Assignable => {}
+                Method::Concurrent => {
+                    if l.pooled(k) == 0 {
+                        return Err(AllocError::NoLicenseAvailable {
+                            key: k.clone(),
+                            pool: Pool::Concurrent,
+                            licensed: 0,
+                            in_use: 0,
+                            out_of_compliance: false,
+                        });
                     }
                 }
             }
-            let (table, col, id) = h.table();
-            for k in &wanted {
-                let explicit = keys.contains(&k.as_str());
-                if held.contains_key(k) {
-                    if explicit {
-                        c.execute(
-                            &format!(
-                                "UPDATE {table} SET explicit = 1 WHERE {col} = ?1 AND key = ?2"
-                            ),
-                            params![id, k],
-                        )?;
-                    }
-                } else {
-                    let consumes = method == Method::Assignable && enabled;
+        }
+        let (table, col, id) = h.table();
+        for k in &wanted {
+            let explicit = keys.contains(&k.as_str());
+            if held.contains_key(k) {
+                if explicit {
                     c.execute(
-                        &format!("INSERT INTO {table} ({col}, key, explicit, consumes) VALUES (?1, ?2, ?3, ?4)"),
-                        params![id, k, i64::from(explicit), i64::from(consumes)],
+                        &format!("UPDATE {table} SET explicit = 1 WHERE {col} = ?1 AND key = ?2"),
+                        params![id, k],
                     )?;
                 }
+            } else {
+                let consumes = method == Method::Assignable && enabled;
+                c.execute(
+                    &format!("INSERT INTO {table} ({col}, key, explicit, consumes) VALUES (?1, ?2, ?3, ?4)"),
+                    params![id, k, i64::from(explicit), i64::from(consumes)],
+                )?;
             }
-            Ok(new.into_iter().collect())
-        })
+        }
+        Ok(new.into_iter().collect())
     }
 
     /// Remove keys from a user or a station, all or nothing; keys that came only by
@@ -1034,7 +1078,7 @@ impl Allocator {
         })
     }
 
-    fn check_target(&self, t: Target<'_>) -> Result<()> {
+    pub(crate) fn check_target(&self, t: Target<'_>) -> Result<()> {
         match t {
             Target::User(n) => validate_name("user name", n),
             Target::Station(n) => validate_name("station name", n),
@@ -1086,6 +1130,7 @@ impl Allocator {
             let existing: Option<(String, Option<i64>, Option<String>)> = c
                 .query_row("SELECT id, station_id, remote_number FROM sessions WHERE user_id = ?1", [u.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?;
+            let mut replaced = None;
             if let Some((id, st, num)) = &existing {
                 let same = match &place {
                     Place::Nowhere => st.is_none() && num.is_none(),
@@ -1094,11 +1139,14 @@ impl Allocator {
                 };
                 if same {
                     c.execute("UPDATE sessions SET expires_at = ?1, lease = ?2 WHERE id = ?3", params![now + i64::from(lease), lease, id])?;
-                    return session_of(c, id, true);
+                    let mut s = session_of(c, id, true)?;
+                    s.warnings = crate::workgroups::logon_warnings(c, u.id, station.as_ref().map(|s| s.id), &s)?;
+                    return Ok(s);
                 }
                 // Logging on at another computer ends the previous session.
                 record_end(c, "id = ?1", store::Value::Text(id.clone()), "logged-on-elsewhere", now)?;
                 c.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
+                replaced = Some(id.clone());
             }
             let who = format!("user '{}'", u.name);
             let user_keys = grants(c, HolderId::User(u.id))?;
@@ -1125,6 +1173,7 @@ impl Allocator {
                     }
                 }
                 Place::Remote(_) => {
+                    crate::admin::require_remote_right(c, u.id, &who)?;
                     // A dynamic remote station: a Basic Station from the pool, else one no
                     // station holds, else refused; within the user's organization's maximum
                     // (and outside other organizations' reserves) like any other license.
@@ -1154,7 +1203,10 @@ impl Allocator {
             for (k, pool) in &acquire {
                 c.execute("INSERT INTO session_licenses (session_id, key, pool) VALUES (?1, ?2, ?3)", params![id, k, pool.as_str()])?;
             }
-            session_of(c, &id, false)
+            let mut s = session_of(c, &id, false)?;
+            s.replaced = replaced;
+            s.warnings = crate::workgroups::logon_warnings(c, u.id, station.as_ref().map(|s| s.id), &s)?;
+            Ok(s)
         })
     }
 

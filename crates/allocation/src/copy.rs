@@ -30,6 +30,10 @@ const TABLES: &[(&str, &str)] = &[
     ("tokens", "name, digest, created_at, revoked_at"),
     ("ended_sessions", "id, reason, ended_at"),
     ("checkouts", "id, key, application, lease, started_at, expires_at, ended_at, end_reason"),
+    ("user_settings", "user_id, licensing, remote_logon"),
+    ("user_kept_grants", "user_id, key, explicit"),
+    ("workgroups", "id, name, media"),
+    ("workgroup_members", "workgroup_id, user_id"),
 ];
 
 /// What [`copy_store`] copied: rows per table, in copy order.

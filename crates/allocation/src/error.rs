@@ -23,6 +23,8 @@ pub enum Entity {
     LicenseKey,
     /// A checkout of a session license (returned, lapsed or never made).
     Checkout,
+    /// An ACD workgroup.
+    Workgroup,
 }
 
 impl Entity {
@@ -36,6 +38,7 @@ impl Entity {
             Entity::Token => "token",
             Entity::LicenseKey => "license key",
             Entity::Checkout => "checkout",
+            Entity::Workgroup => "workgroup",
         }
     }
 }
@@ -65,6 +68,11 @@ pub enum RuleKind {
     Access,
     /// An organization limit that cannot be set (minimum above maximum, above the license).
     Limit,
+    /// The user's licensing (Enable Licenses) is off: its license settings are ignored.
+    Licensing,
+    /// The user lacks a right the operation needs (a dynamic remote logon: "User-defined
+    /// Telephone Number on Remote Login").
+    Right,
 }
 
 impl RuleKind {
@@ -80,6 +88,8 @@ impl RuleKind {
             RuleKind::Station => "station",
             RuleKind::Access => "access",
             RuleKind::Limit => "limit",
+            RuleKind::Licensing => "licensing",
+            RuleKind::Right => "right",
         }
     }
 }
@@ -276,6 +286,26 @@ pub enum AllocError {
         /// What is wrong, in words.
         detail: String,
     },
+    /// An organization cannot be removed while users belong to it.
+    #[error("organization '{org}' has {count} user(s): {}{}; remove them (or add them again without --org) first", users.join(", "), if *count > users.len() { ", ..." } else { "" })]
+    OrganizationInUse {
+        /// The organization.
+        org: String,
+        /// How many users belong to it.
+        count: usize,
+        /// The users that belong to it (the first 20, by name).
+        users: Vec<String>,
+    },
+    /// An error at one line (and column) of an imported file: nothing was imported.
+    #[error("line {line}{}: {source}; nothing was imported", column.as_ref().map(|c| format!(", column {c}")).unwrap_or_default())]
+    AtLine {
+        /// The line (1 is the header).
+        line: u64,
+        /// The column's name, when one column is at fault.
+        column: Option<String>,
+        /// What is wrong there.
+        source: Box<AllocError>,
+    },
     /// The compliance check found exceeded licenses (`licadmin compliance`).
     #[error("out of compliance: {}", events.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     OutOfCompliance {
@@ -325,7 +355,9 @@ impl AllocError {
             | AllocError::Reserved { .. }
             | AllocError::OrganizationsExhausted { .. }
             | AllocError::StationInUse { .. }
-            | AllocError::InUse { .. } => 21,
+            | AllocError::InUse { .. }
+            | AllocError::OrganizationInUse { .. } => 21,
+            AllocError::AtLine { source, .. } => source.exit_code(),
             AllocError::Rule { .. } => 22,
             AllocError::OutOfCompliance { .. } => 23,
             AllocError::NotEmpty { .. } => 24,
@@ -357,6 +389,7 @@ impl AllocError {
                 Entity::Token => "unknown-token",
                 Entity::LicenseKey => "unknown-license-key",
                 Entity::Checkout => "unknown-checkout",
+                Entity::Workgroup => "unknown-workgroup",
             },
             AllocError::NotAllocated { .. } => "not-allocated",
             AllocError::NoLicenseAvailable {
@@ -378,7 +411,11 @@ impl AllocError {
                 RuleKind::Station => "rule-station",
                 RuleKind::Access => "rule-access",
                 RuleKind::Limit => "rule-limit",
+                RuleKind::Licensing => "rule-licensing",
+                RuleKind::Right => "rule-right",
             },
+            AllocError::OrganizationInUse { .. } => "organization-in-use",
+            AllocError::AtLine { source, .. } => source.kind(),
             AllocError::OutOfCompliance { .. } => "out-of-compliance",
             AllocError::NotEmpty { .. } => "not-empty",
             AllocError::Inconsistent { .. } => "inconsistent",
@@ -390,6 +427,7 @@ impl AllocError {
     pub fn rule(&self) -> Option<RuleKind> {
         match self {
             AllocError::Rule { rule, .. } => Some(*rule),
+            AllocError::AtLine { source, .. } => source.rule(),
             _ => None,
         }
     }

@@ -116,6 +116,25 @@
 //!   pooled) nor below current use; a *minimum* is
 //!   reserved: anyone outside the organization is refused the last licenses of the key's
 //!   whole count while they are needed to cover the organizations' unused minimums.
+//!   The organization license itself is counted by organizations only: allocating it to a
+//!   user or a station is refused (holder rule, exit 22). An organization is removed
+//!   ([`Allocator::remove_organization`]) only once no user belongs to it (exit 21, naming
+//!   them).
+//! - **Administrator's settings** ([`Allocator::edit_user`]): a user's method changes only
+//!   while it holds no license (rule `method`, naming them); its licensing (Enable Licenses)
+//!   off ends its session and keeps its licenses as settings, uncounted, and on gives back
+//!   those still available and allowed, naming the rest; its right to a dynamic remote logon
+//!   ("User-defined Telephone Number on Remote Login", allowed by default) denied refuses
+//!   such a logon (rule `right`). A user or station is added with its licenses in one
+//!   transaction ([`Allocator::add_user_with`], [`Allocator::add_station_with`]), a whole
+//!   site from a CSV file ([`Allocator::import`], all or nothing, errors at a line and
+//!   column). A station with its licensing on and no Basic Station is warned about when it
+//!   is configured ([`Allocator::station_warnings`]).
+//! - **Workgroups** ([`Allocator::add_workgroup`]): the media types each routes
+//!   ([`MEDIA_TYPES`]); a member whose ACD Media level (1, 2, 3+, on the user, the station
+//!   or the session) covers fewer types than its workgroups route together logs on with a
+//!   warning naming the types it will not receive ([`Session::warnings`]). A logon that ends
+//!   the user's session elsewhere names it ([`Session::replaced`]).
 //! - **requires** (X needs one of Y1..Yn): checked on the holder's keys after the change,
 //!   the keys being allocated included: for assignable holders what is allocated, for
 //!   concurrent users what is configured. Deallocating a Y that a held X still needs is
@@ -225,7 +244,7 @@
 //! read a handful of counter rows (less the licenses of lapsed sessions not yet purged),
 //! whatever the number of users, stations and sessions.
 //!
-//! The schema version is [`SCHEMA_VERSION`] (`PRAGMA user_version`, 5). A store of an older
+//! The schema version is [`SCHEMA_VERSION`] (`PRAGMA user_version`, 6). A store of an older
 //! version is migrated when it is opened, in one transaction (version 1 to 2 adds
 //! `configured_counts` and fills it from the grants; version 2 to 3 adds the identity and
 //! history tables, the history seeded from the loaded file; version 3 to 4 adds the license
@@ -269,11 +288,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod admin;
 mod allocator;
 mod checkouts;
 mod copy;
 mod error;
 mod identity;
+mod import;
 mod in_use;
 mod key_names;
 mod model;
@@ -281,7 +302,9 @@ mod rules;
 mod storage;
 mod tokens;
 mod views;
+mod workgroups;
 
+pub use admin::{NotRestored, StationAdded, UserEdit, UserEdited};
 pub use allocator::Allocator;
 pub use checkouts::{
     session_kind, Checkout, SessionKind, SESSION_KEY_SUFFIX, TIME_BASED_SESSION_KEYS,
@@ -293,6 +316,7 @@ pub use identity::{
     AcceptedLineage, LogEntry, StoreIdentity, TrustedKey, CLOCK_TOLERANCE_SECS, MAX_LINEAGES,
     MAX_SUPERSEDED,
 };
+pub use import::{ImportKind, ImportReport, MAX_IMPORT_BYTES};
 pub use in_use::{Deallocation, InUse};
 pub use key_names::{key_description, key_descriptions};
 pub use model::*;
@@ -305,3 +329,4 @@ pub use views::{
     LoadWarning, OrgEntry, OrgKey, OrgList, ReportView, RestrictionView, SessionEntry,
     StationEntry, StationLogon,
 };
+pub use workgroups::{Workgroup, MEDIA_TYPES};

@@ -235,6 +235,11 @@ pub struct Session {
     pub acquired: Vec<String>,
     /// Whether the logon reused the user's live session (same place) instead of starting one.
     pub reused: bool,
+    /// The user's session elsewhere that this logon ended (logged on elsewhere), if any.
+    pub replaced: Option<String>,
+    /// What the user should know about the logon (an ACD Media level that covers fewer media
+    /// types than the user's workgroups route), in words.
+    pub warnings: Vec<String>,
 }
 
 /// One license key in the report (Interaction Administrator's Licenses Allocation table).

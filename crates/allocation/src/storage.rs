@@ -18,8 +18,9 @@ pub const APPLICATION_ID: i32 = 0x6933_6c61;
 /// the store's identity and history (`store_hosts`, `store_keys`, `store_state`, `lineages`,
 /// `superseded`, `admin_log`, and the signer beside the loaded file), version 4 the license
 /// server's `tokens` and `ended_sessions`, version 5 the session licenses applications check
-/// out (`checkouts`); an older store is migrated when it is opened (one transaction).
-pub const SCHEMA_VERSION: i32 = 5;
+/// out (`checkouts`), version 6 the users' settings (licensing, the
+/// remote logon right), their kept licenses and the ACD workgroups; an older store is migrated when it is opened (one transaction).
+pub const SCHEMA_VERSION: i32 = 6;
 /// How long a transaction waits for another process's write lock before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -70,7 +71,8 @@ const TABLES: &[&str] = &[
 
 /// The SQLite store: version 1 the allocation tables and the usage counters, 2 the
 /// configured counters (filled from the grants), 3 the store's identity and history (seeded
-/// from the loaded file), 4 the license server's tokens and ended sessions, 5 checkouts. An older store is migrated when it is opened (one transaction).
+/// from the loaded file), 4 the license server's tokens and ended sessions, 5 checkouts, 6 the users'
+/// settings and the ACD workgroups. An older store is migrated when it is opened (one transaction).
 pub(crate) const SQLITE: Schema = Schema {
     what: "allocation store",
     migrations: &[
@@ -79,6 +81,7 @@ pub(crate) const SQLITE: Schema = Schema {
         migration!("sqlite", 3, "0003_identity.sql"),
         migration!("sqlite", 4, "0004_server.sql"),
         migration!("sqlite", 5, "0005_checkouts.sql"),
+        migration!("sqlite", 6, "0006_admin.sql"),
     ],
     tables: TABLES,
     application_id: Some(APPLICATION_ID),
@@ -92,13 +95,16 @@ pub(crate) const POSTGRES: Schema = Schema {
         migration!("postgres", 3, "0003_store.sql"),
         migration!("postgres", 4, "0004_server.sql"),
         migration!("postgres", 5, "0005_checkouts.sql"),
+        migration!("postgres", 6, "0006_admin.sql"),
     ],
     tables: TABLES,
     application_id: None,
 };
 
-const _: () = assert!(SQLITE.migrations[4].version == SCHEMA_VERSION as i64);
-const _: () = assert!(POSTGRES.migrations[2].version == SCHEMA_VERSION as i64);
+const _: () =
+    assert!(SQLITE.migrations[SQLITE.migrations.len() - 1].version == SCHEMA_VERSION as i64);
+const _: () =
+    assert!(POSTGRES.migrations[POSTGRES.migrations.len() - 1].version == SCHEMA_VERSION as i64);
 
 /// Where a store is, as `--store` and `I3LIC_STORE` name it: a file path (SQLite) or a
 /// `postgres://` / `postgresql://` URL (PostgreSQL). A value that looks like a URL is never

@@ -551,3 +551,29 @@ fn a_denial_goes_to_the_system_log() {
     assert!(denial.starts_with("<29>licadmin["), "{denial}");
     assert!(denial.contains(CLIENT), "{denial}");
 }
+
+// Seed 001, Notes for ACD Routing of Multimedia: "A warning message appears, stating that the
+// system limits the ACD interaction types that the user receives until you resolve the
+// licensing problem." A client logging on through the server is told too.
+#[test]
+fn a_logon_short_of_its_workgroups_media_types_is_warned_in_the_response() {
+    let s = server(
+        Some(&file(
+            &[(CLIENT, 2, 0), ("I3_ACCESS_ACD_MEDIA_1", 2, 0)],
+            Rules::default(),
+        )),
+        |a| {
+            a.add_user("ann", Method::Assignable, None).unwrap();
+            a.allocate(Target::User("ann"), &[CLIENT, "I3_ACCESS_ACD_MEDIA_1"])
+                .unwrap();
+            a.add_workgroup("support", &["call", "chat"]).unwrap();
+            a.add_workgroup_member("support", "ann").unwrap();
+        },
+    );
+    let r = s.post("/v1/sessions", json!({"user": "ann"}));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let warnings = r.json()["warnings"].clone();
+    let w = warnings[0].as_str().unwrap_or_else(|| panic!("{}", r.body));
+    assert!(w.contains("until you resolve the licensing problem"), "{w}");
+    assert!(w.ends_with("it will not receive chat"), "{w}");
+}

@@ -9,9 +9,12 @@
 //! 21 no license available (or in use by a session), 22 a license rule, 23 out of compliance,
 //! 24 a `store copy` target that is not empty.
 
+mod admin_cmd;
+mod import_cmd;
 mod serve;
 mod store_cmd;
 mod views;
+mod workgroup_cmd;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -110,6 +113,19 @@ enum Command {
     /// Organizations (tenants).
     #[command(subcommand)]
     Org(OrgCmd),
+    /// ACD workgroups: the media types each routes, and its members.
+    #[command(subcommand)]
+    Workgroup(workgroup_cmd::WorkgroupCmd),
+    /// Add a whole site's users or stations from a CSV file, in one transaction: all or
+    /// nothing; an error names the line and the column.
+    #[command(after_help = import_cmd::HELP)]
+    Import {
+        /// What the file holds.
+        #[arg(value_enum)]
+        kind: import_cmd::ImportKindArg,
+        /// The CSV file (RFC 4180; a header row names the columns).
+        file: PathBuf,
+    },
     /// Allocate license keys to a user or a station (all or nothing).
     #[command(
         after_help = "Examples:\n  licadmin allocate --station desk-1 I3_LICENSE_BASIC_STATION I3_ACCESS_CLIENT\n  licadmin allocate --user alice I3_ACCESS_CLIENT"
@@ -274,6 +290,15 @@ enum MethodArg {
     Concurrent,
 }
 
+impl MethodArg {
+    fn method(self) -> Method {
+        match self {
+            MethodArg::Assignable => Method::Assignable,
+            MethodArg::Concurrent => Method::Concurrent,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum KindArg {
     Workstation,
@@ -286,7 +311,7 @@ enum KindArg {
 enum UserCmd {
     /// Add a user.
     #[command(
-        after_help = "Examples:\n  licadmin user add alice\n  licadmin user add bob --method concurrent --org tenant-a"
+        after_help = "Examples:\n  licadmin user add alice --license I3_ACCESS_CLIENT\n  licadmin user add bob --method concurrent --org tenant-a"
     )]
     Add {
         /// The user's name.
@@ -297,6 +322,25 @@ enum UserCmd {
         /// The user's organization.
         #[arg(long, value_name = "ORG")]
         org: Option<String>,
+        /// Allocate these keys too, in the same transaction (a refused key adds no user).
+        #[arg(long = "license", value_name = "KEY", num_args = 1..)]
+        licenses: Vec<String>,
+    },
+    /// Change a user's method, licensing (Enable Licenses) or dynamic remote logon right.
+    #[command(after_help = admin_cmd::USER_EDIT_HELP)]
+    Edit {
+        /// The user's name.
+        name: String,
+        /// The allocation method (refused, exit 22, while the user holds licenses).
+        #[arg(long, value_enum)]
+        method: Option<MethodArg>,
+        /// off: release the user's licenses and keep them as settings (its session ends);
+        /// on: restore those still available.
+        #[arg(long, value_enum)]
+        licensing: Option<admin_cmd::OnOff>,
+        /// The right "User-defined Telephone Number on Remote Login" (allowed by default).
+        #[arg(long = "remote-logon", value_enum)]
+        remote_logon: Option<admin_cmd::AllowDeny>,
     },
     /// Remove a user (its licenses are released, its session ends).
     #[command(after_help = "Examples:\n  licadmin user remove alice")]
@@ -322,7 +366,7 @@ enum UserCmd {
 enum StationCmd {
     /// Add a station.
     #[command(
-        after_help = "Examples:\n  licadmin station add desk-1\n  licadmin station add fax-1 --kind fax"
+        after_help = "Examples:\n  licadmin station add desk-1 --license I3_LICENSE_BASIC_STATION I3_ACCESS_CLIENT\n  licadmin station add fax-1 --kind fax\nA station added without a Basic Station license is warned about: all active stations require one."
     )]
     Add {
         /// The station's name.
@@ -330,6 +374,9 @@ enum StationCmd {
         /// Its kind.
         #[arg(long, value_enum, default_value = "workstation")]
         kind: KindArg,
+        /// Allocate these keys too, in the same transaction (a refused key adds no station).
+        #[arg(long = "license", value_name = "KEY", num_args = 1..)]
+        licenses: Vec<String>,
     },
     /// Remove a station (its licenses are released, a session at it ends).
     #[command(after_help = "Examples:\n  licadmin station remove desk-1")]
@@ -372,6 +419,13 @@ enum OrgCmd {
     /// Add an organization.
     #[command(after_help = "Examples:\n  licadmin org add tenant-a")]
     Add {
+        /// The organization's name.
+        name: String,
+    },
+    /// Remove an organization (its limits go with it). Refused, exit 21 (in use), while
+    /// users belong to it: the error names them.
+    #[command(after_help = "Examples:\n  licadmin org remove tenant-a")]
+    Remove {
         /// The organization's name.
         name: String,
     },
@@ -418,6 +472,13 @@ pub(crate) enum CliError {
     Usage(String),
     #[error("{0}")]
     Tls(http_server::TlsError),
+    /// A refusal worded by the command itself (a session that ended, and why).
+    #[error("{message}")]
+    Refused {
+        kind: &'static str,
+        code: i32,
+        message: String,
+    },
 }
 
 impl CliError {
@@ -429,6 +490,7 @@ impl CliError {
             CliError::NoTrust | CliError::Usage(_) => 2,
             CliError::Tls(e) if e.is_io() => 4,
             CliError::Tls(_) => 3,
+            CliError::Refused { code, .. } => *code,
         }
     }
 
@@ -442,6 +504,7 @@ impl CliError {
             CliError::Usage(_) => "usage",
             CliError::Tls(e) if e.is_io() => "tls-io",
             CliError::Tls(_) => "tls-malformed",
+            CliError::Refused { kind, .. } => kind,
         }
     }
 }
@@ -511,6 +574,8 @@ struct Output {
     text: String,
     json: serde_json::Value,
     code: i32,
+    /// Warnings for people, on standard error after the text (the JSON carries them itself).
+    notes: Vec<String>,
 }
 
 fn out(text: String, json: serde_json::Value) -> Output {
@@ -518,6 +583,7 @@ fn out(text: String, json: serde_json::Value) -> Output {
         text,
         json,
         code: 0,
+        notes: Vec::new(),
     }
 }
 
@@ -609,14 +675,26 @@ fn exec(a: &Allocator, cmd: &Command) -> Result<Output, CliError> {
             }
             out(t, to_json(&p))
         }
-        Command::User(UserCmd::Add { name, method, org }) => {
-            let m = match method {
-                MethodArg::Assignable => Method::Assignable,
-                MethodArg::Concurrent => Method::Concurrent,
-            };
-            a.add_user(name, m, org.as_deref())?;
-            none()
-        }
+        Command::User(UserCmd::Add {
+            name,
+            method,
+            org,
+            licenses,
+        }) => admin_cmd::user_add(a, name, method.method(), org.as_deref(), licenses)?,
+        Command::User(UserCmd::Edit {
+            name,
+            method,
+            licensing,
+            remote_logon,
+        }) => admin_cmd::user_edit(
+            a,
+            name,
+            allocation::UserEdit {
+                method: method.map(MethodArg::method),
+                licensing: licensing.map(|l| l == admin_cmd::OnOff::On),
+                remote_logon: remote_logon.map(|r| r == admin_cmd::AllowDeny::Allow),
+            },
+        )?,
         Command::User(UserCmd::Remove { name }) => {
             a.remove_user(name)?;
             none()
@@ -628,15 +706,18 @@ fn exec(a: &Allocator, cmd: &Command) -> Result<Output, CliError> {
                 name: name.clone(),
             },
         )?,
-        Command::Station(StationCmd::Add { name, kind }) => {
+        Command::Station(StationCmd::Add {
+            name,
+            kind,
+            licenses,
+        }) => {
             let k = match kind {
                 KindArg::Workstation => StationKind::Workstation,
                 KindArg::Remote => StationKind::Remote,
                 KindArg::Phone => StationKind::Phone,
                 KindArg::Fax => StationKind::Fax,
             };
-            a.add_station(name, k)?;
-            none()
+            admin_cmd::station_add(a, name, k, licenses)?
         }
         Command::Station(StationCmd::Remove { name }) => {
             a.remove_station(name)?;
@@ -646,23 +727,22 @@ fn exec(a: &Allocator, cmd: &Command) -> Result<Output, CliError> {
             a.disable_station(name)?;
             none()
         }
-        Command::Station(StationCmd::Enable { name }) => {
-            a.enable_station(name)?;
-            none()
-        }
+        Command::Station(StationCmd::Enable { name }) => admin_cmd::station_enable(a, name)?,
         Command::Org(OrgCmd::Add { name }) => {
             a.add_organization(name)?;
             none()
         }
+        Command::Org(OrgCmd::Remove { name }) => {
+            a.remove_organization(name)?;
+            none()
+        }
+        Command::Workgroup(w) => workgroup_cmd::run(a, w)?,
+        Command::Import { kind, file } => import_cmd::run(a, *kind, file)?,
         Command::Org(OrgCmd::Limit { org, key, min, max }) => {
             a.set_organization_limit(org, key, *min, *max)?;
             none()
         }
-        Command::Allocate { holder: h, keys } => {
-            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-            let added = a.allocate(holder(h), &keys)?;
-            out(lines(&added), serde_json::json!({ "allocated": added }))
-        }
+        Command::Allocate { holder: h, keys } => admin_cmd::allocate(a, holder(h), keys)?,
         Command::Deallocate {
             holder: h,
             force,
@@ -695,13 +775,9 @@ fn exec(a: &Allocator, cmd: &Command) -> Result<Output, CliError> {
                 (None, Some(n)) => Place::Remote(n.clone()),
                 (None, None) => Place::Nowhere,
             };
-            let s = a.login(user, place, *lease)?;
-            out(format!("{}\n", s.id), to_json(&s))
+            admin_cmd::login(a, user, place, *lease)?
         }
-        Command::Heartbeat { session } => {
-            let s = a.heartbeat(session)?;
-            out(String::new(), to_json(&s))
-        }
+        Command::Heartbeat { session } => admin_cmd::heartbeat(a, session)?,
         Command::Logout { session } => {
             a.logout(session)?;
             none()
@@ -881,6 +957,9 @@ fn main() -> ExitCode {
                     .map(|s| s + "\n")
                     .unwrap_or_default()
             } else {
+                for n in &o.notes {
+                    print_stderr(&format!("licadmin: warning: {n}"));
+                }
                 o.text.clone()
             };
             (o.code, print_stdout(&text))

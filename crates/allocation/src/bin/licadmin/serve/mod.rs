@@ -306,6 +306,7 @@ async fn logon(_: Authed, State(s): State<St>, Body(b): Body<Logon>) -> Result<R
                 .to_string(),
         );
     }
+    warnings.extend(session.warnings.iter().cloned());
     if let Some(d) = days_left.filter(|d| *d <= 30) {
         warnings.push(format!("the license expires in {d} day(s)"));
     }
