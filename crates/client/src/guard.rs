@@ -70,7 +70,8 @@ impl Shared {
 
 /// A session logged on by [`Client::logon`]: its lease is renewed on a background thread
 /// until the guard is dropped, which logs the session off (as [`SessionGuard::logoff`] does,
-/// but without telling of a failure).
+/// but without telling of a failure). Both wait for a heartbeat in flight (at most the
+/// client's request timeout).
 pub struct SessionGuard {
     client: Client,
     session: Session,
