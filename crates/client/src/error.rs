@@ -32,7 +32,7 @@ pub enum Error {
     /// 409 `no-license`: no license is available; the message says which.
     #[error("no license is available ({0})")]
     NoLicense(Refusal),
-    /// 404 for a session (or checkout) that ended or never was; `reason` says why it ended
+    /// 404 for a session that ended or never was; `reason` says why it ended
     /// when the server knows.
     #[error("the session is over ({0})")]
     SessionEnded(Refusal),
@@ -103,9 +103,7 @@ impl Error {
         match (r.status, r.kind.as_str()) {
             (401, _) => Error::Unauthorized(r),
             (409, "no-license") => Error::NoLicense(r),
-            (404, "session-ended" | "unknown-session" | "unknown-checkout") => {
-                Error::SessionEnded(r)
-            }
+            (404, "session-ended" | "unknown-session") => Error::SessionEnded(r),
             _ => Error::Refused(r),
         }
     }
