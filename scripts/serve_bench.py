@@ -13,17 +13,17 @@ and removes it at the end. For a store on SQLite, then on PostgreSQL:
 2. (SQLite) heartbeats per second sustained for 5,000 open sessions from 64 clients, and the
    server's peak resident memory (VmHWM) with them.
 
-The clients are Python threads: at the heartbeat rates reached, the client side is part of
-what is measured (said beside the figure).
+The clients are the Rust load generator `shift_load` (crates/client/examples/shift_load.rs):
+threads on kept-alive connections, each request timed. It runs on the same two cores as the
+server, so at the heartbeat rates reached the client side is still part of what is measured
+(said beside the figure).
 """
-import http.client
 import json
 import os
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 from pg_bench_server import ROOT, database, free_port, run_with_server, target_dir
@@ -71,45 +71,31 @@ class Server:
         return 0.0
 
 
-def burst(port, token, method, paths, bodies):
-    """Each request of `paths` once, from CLIENTS threads on kept-alive connections:
-    (seconds in all, latencies, answers)."""
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    lock = threading.Lock()
-    nxt = [0]
-    lat, answers = [], [None] * len(paths)
+def load(gen, port, token, mode, args):
+    """`shift_load MODE` (crates/client/examples/shift_load.rs) against the server on `port`
+    from CLIENTS threads, each on a kept-alive connection: its figures (requests, ok, seconds,
+    per_second, p50_ms, p99_ms, first_error); exits when a request failed."""
+    out = subprocess.run([gen, mode, f"http://127.0.0.1:{port}", "--clients", str(CLIENTS)] + args,
+                         env=dict(os.environ, I3LIC_TOKEN=token), capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"shift_load {mode}: {out.stderr.strip()}")
+    r = json.loads(out.stdout)
+    if r["ok"] != r["requests"]:
+        sys.exit(f"shift_load {mode}: {r['requests'] - r['ok']} of {r['requests']} failed, first: {r['first_error']}")
+    return r
 
-    def client():
-        c = http.client.HTTPConnection("127.0.0.1", port)
-        while True:
-            with lock:
-                i = nxt[0]
-                nxt[0] += 1
-            if i >= len(paths):
-                return
-            t = time.perf_counter()
-            c.request(method, paths[i], bodies[i], headers)
-            r = c.getresponse()
-            body = r.read()
-            dt = time.perf_counter() - t
-            with lock:
-                lat.append(dt)
-            answers[i] = (r.status, body)
 
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return time.perf_counter() - t0, sorted(lat), answers
+def read_latencies(path):
+    """The latencies (seconds) shift_load wrote to `path` (milliseconds, one a line)."""
+    with open(path) as f:
+        return [float(line) / 1e3 for line in f if line.strip()]
 
 
 def pct(sorted_values, p):
     return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * p))]
 
 
-def shift_change(engine, store, licadmin, example, d, rows):
+def shift_change(engine, store, licadmin, example, gen, d, rows):
     subprocess.run([example, "setup", store, str(USERS), d], check=True)
     with open(os.path.join(d, "token")) as f:
         token = f.read().strip()
@@ -117,13 +103,11 @@ def shift_change(engine, store, licadmin, example, d, rows):
     for _ in range(ROUNDS):
         s = Server(licadmin, store, d)
         try:
-            bodies = [json.dumps({"user": f"u{i}", "lease_seconds": 600}) for i in range(USERS)]
-            total, lat, answers = burst(s.port, token, "POST", ["/v1/sessions"] * USERS, bodies)
-            bad = [a for a in answers if a[0] != 201]
-            if bad:
-                sys.exit(f"{engine}: {len(bad)} logons refused, first: {bad[0]}")
-            ids = [json.loads(b)["session"] for _, b in answers]
-            burst(s.port, token, "DELETE", [f"/v1/sessions/{i}" for i in ids], [None] * USERS)
+            ids, lat_file = os.path.join(d, "ids"), os.path.join(d, "latencies")
+            r = load(gen, s.port, token, "logon",
+                     ["--users", str(USERS), "--lease", "600", "--ids", ids, "--latencies", lat_file])
+            total, lat = r["seconds"], read_latencies(lat_file)
+            load(gen, s.port, token, "logoff", ["--ids", ids])
         finally:
             s.stop()
         totals.append(total)
@@ -140,27 +124,21 @@ def shift_change(engine, store, licadmin, example, d, rows):
                  f"{http_t:.2f} s vs {in_t:.2f} s", "≤ 1.5×"))
 
 
-def heartbeats(store, licadmin, example, d, rows):
+def heartbeats(store, licadmin, example, gen, d, rows):
     n = 5000
     subprocess.run([example, "setup", store, str(n), d], check=True)
     with open(os.path.join(d, "token")) as f:
         token = f.read().strip()
     s = Server(licadmin, store, d)
     try:
-        bodies = [json.dumps({"user": f"u{i}", "lease_seconds": 600}) for i in range(n)]
-        _, _, answers = burst(s.port, token, "POST", ["/v1/sessions"] * n, bodies)
-        ids = [json.loads(b)["session"] for st, b in answers if st == 201]
-        if len(ids) != n:
-            sys.exit(f"only {len(ids)} of {n} sessions opened")
-        paths = [f"/v1/sessions/{ids[i % n]}/heartbeat" for i in range(2 * n)]
-        total, lat, answers = burst(s.port, token, "POST", paths, [b"{}"] * len(paths))
-        if any(st != 200 for st, _ in answers):
-            sys.exit("a heartbeat failed")
+        ids = os.path.join(d, "ids")
+        load(gen, s.port, token, "logon", ["--users", str(n), "--lease", "600", "--ids", ids])
+        r = load(gen, s.port, token, "heartbeat", ["--ids", ids, "--count", str(2 * n)])
         peak = s.peak_mib()
     finally:
         s.stop()
-    rows.append(("SQLite: heartbeats per second, 5,000 open sessions, 64 clients", f"{len(paths) / total:,.0f}/s",
-                 f"p99 {pct(lat, 0.99) * 1e3:.1f} ms (Python clients)", ""))
+    rows.append(("SQLite: heartbeats per second, 5,000 open sessions, 64 clients", f"{r['per_second']:,.0f}/s",
+                 f"p99 {r['p99_ms']:.1f} ms (Rust clients on the same machine)", ""))
     rows.append(("SQLite: server's peak resident memory with 5,000 sessions (VmHWM)", f"{peak:.1f} MiB", "",
                  "≤ 64 MiB"))
 
@@ -169,16 +147,19 @@ def main():
     run_with_server("serve_bench.py")
     subprocess.run(["cargo", "build", "--release", "--locked", "-p", "i3lic-allocation", "--bin", "licadmin",
                     "--example", "shift_change"], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(["cargo", "build", "--release", "--locked", "-p", "licclient", "--example", "shift_load"],
+                   cwd=ROOT, check=True, capture_output=True)
     rel = os.path.join(target_dir(), "release")
     licadmin, example = os.path.join(rel, "licadmin"), os.path.join(rel, "examples", "shift_change")
+    gen = os.path.join(rel, "examples", "shift_load")
     rows = []
     d = tempfile.mkdtemp(prefix="i3lic-serve-bench-")
-    shift_change("SQLite", os.path.join(d, "alloc.db"), licadmin, example, d, rows)
+    shift_change("SQLite", os.path.join(d, "alloc.db"), licadmin, example, gen, d, rows)
     if "--skip-postgres" not in sys.argv:
         d2 = tempfile.mkdtemp(prefix="i3lic-serve-bench-")
-        shift_change("PostgreSQL", database("bench_serve"), licadmin, example, d2, rows)
+        shift_change("PostgreSQL", database("bench_serve"), licadmin, example, gen, d2, rows)
     d3 = tempfile.mkdtemp(prefix="i3lic-serve-bench-")
-    heartbeats(os.path.join(d3, "alloc.db"), licadmin, example, d3, rows)
+    heartbeats(os.path.join(d3, "alloc.db"), licadmin, example, gen, d3, rows)
     print("| benchmark | figure | measured | target |")
     print("| --- | --- | --- | --- |")
     for r in rows:
