@@ -269,6 +269,7 @@ mod error;
 mod identity;
 mod in_use;
 mod model;
+mod reload;
 mod rules;
 mod storage;
 mod tokens;
