@@ -107,3 +107,38 @@ fn while_the_server_refuses_connections_statements_fail_as_io_then_work_again() 
         }
     }
 }
+
+/// A URL naming several hosts connects to the first that takes connections and, with
+/// `target_session_attrs=read-write`, writes (the primary after a failover); the store
+/// follows it on reconnection too.
+#[test]
+fn several_hosts_are_tried_in_order_for_a_read_write_session() {
+    let Some(db) = fresh() else { return };
+    // The hosts are between the user (or the scheme) and the database.
+    let start = db
+        .url
+        .find('@')
+        .map_or_else(|| db.url.find("://").unwrap() + 3, |i| i + 1);
+    let end = start + db.url[start..].find('/').unwrap();
+    let host = &db.url[start..end];
+    // Nothing listens on port 1: refused at once, the next host is tried.
+    let url = format!(
+        "{}127.0.0.1:1,{host}{}?target_session_attrs=read-write",
+        &db.url[..start],
+        &db.url[end..]
+    );
+    let mut c = open(&url);
+    let tx = c.begin_write().expect("begin");
+    tx.execute("INSERT INTO log (n) VALUES (1)", store::params![])
+        .expect("insert");
+    tx.commit().expect("commit");
+    terminate(&*open(&db.url), &database(&db.url));
+    assert!(count_or_io(&*c).is_err());
+    assert_eq!(count(&*c, "log"), 1);
+}
+
+/// The rows of `log`, or the error of a lost connection.
+fn count_or_io(c: &dyn Connection) -> Result<i64, store::Error> {
+    c.query_row("SELECT count(*) FROM log", store::params![], |r| r.get(0))
+        .inspect_err(|e| assert_eq!(e.kind(), ErrorKind::Io, "{e}"))
+}
