@@ -27,8 +27,8 @@ pub(crate) struct Keep {
 }
 
 impl Keep {
-    /// `in_use` (the license verified before, from sequence `in_use_seq`) when the stored
-    /// file of sequence `seq` was refused earlier and `in_use` is still usable.
+    /// `in_use` (the license verified before) when the stored file of sequence `seq` was
+    /// refused earlier and `in_use` is still usable.
     pub(crate) fn kept(
         &self,
         seq: i64,

@@ -518,7 +518,7 @@ pub fn run(
             let _ = tokio::task::spawn_blocking(move || log_compliance(&a)).await;
         }
         let reaper = tokio::spawn(reap(alloc.clone()));
-        let watcher = tokio::spawn(watch::run(alloc.clone()));
+        let watcher = watch::start(alloc.clone()).await;
         println!("listening on {addr}");
         use std::io::Write as _;
         let _ = std::io::stdout().flush();

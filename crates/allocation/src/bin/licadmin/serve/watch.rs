@@ -79,9 +79,21 @@ impl Seen {
     }
 }
 
-/// Watch the store until aborted.
-pub(super) async fn run(alloc: Arc<Allocator>) {
-    let mut seen = Seen::default();
+/// Look once (what is in use when the server starts is not news), then watch the store
+/// every [`REAP_EVERY`] until the task returned is aborted.
+pub(super) async fn start(alloc: Arc<Allocator>) -> tokio::task::JoinHandle<()> {
+    let a = alloc.clone();
+    let seen = tokio::task::spawn_blocking(move || {
+        let mut seen = Seen::default();
+        seen.look(&a);
+        seen
+    })
+    .await
+    .unwrap_or_default();
+    tokio::spawn(run(alloc, seen))
+}
+
+async fn run(alloc: Arc<Allocator>, mut seen: Seen) {
     let mut tick = tokio::time::interval(REAP_EVERY);
     loop {
         tick.tick().await;
