@@ -42,6 +42,8 @@ pub struct Allocator {
     cache: Mutex<Option<(i64, Arc<License>)>>,
     /// The rules of the license last used, indexed once ([`RuleIndex`]).
     rule_index: Mutex<Option<(Arc<License>, Arc<RuleIndex>)>>,
+    /// A server's license kept when a newer stored file fails here ([`crate::reload`]).
+    pub(crate) keep: crate::reload::Keep,
 }
 
 impl std::fmt::Debug for Allocator {
@@ -600,6 +602,7 @@ impl Allocator {
             clock,
             cache: Mutex::new(None),
             rule_index: Mutex::new(None),
+            keep: crate::reload::Keep::default(),
         };
         // A store of an earlier release adopts the identity of its loaded file as soon as
         // a command can check that file's signature. Best effort: a failure here is met
@@ -664,17 +667,26 @@ impl Allocator {
                 if *s == seq && l.usable_at(at) {
                     return Ok(l.clone());
                 }
+                if let Some(l) = self.keep.kept(seq, l, at) {
+                    return Ok(l);
+                }
             }
         }
         let bytes: Vec<u8> =
             c.query_row("SELECT bytes FROM license WHERE id = 1", [], |r| r.get(0))?;
-        let l = Arc::new(
-            self.verifier
-                .clone()
-                .state_read_only()
-                .at(at)
-                .load(&bytes)?,
-        );
+        let l = match self.verifier.clone().state_read_only().at(at).load(&bytes) {
+            Ok(l) => Arc::new(l),
+            Err(e) => {
+                let in_use = self
+                    .cache
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .as_ref()
+                    .map(|(_, l)| l.clone());
+                return self.keep.refuse(seq, in_use, at, e.into());
+            }
+        };
+        self.keep.accepted();
         *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some((seq, l.clone()));
         Ok(l)
     }
@@ -1567,6 +1579,7 @@ impl Allocator {
                 c.execute("INSERT INTO ceilings (key, pool, ceiling) VALUES (?1, ?2, ?3)", params![e.key, e.count, e.in_use])?;
             }
             *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some((seq, new.clone()));
+            self.keep.accepted();
             Ok(LoadReport { file_id: new.file_id().to_string(), replaced: replaced.filter(|r| *r != new.file_id().to_string()), out_of_compliance: events })
         });
         if report.is_err() {

@@ -298,6 +298,7 @@ mod import;
 mod in_use;
 mod key_names;
 mod model;
+mod reload;
 mod rules;
 mod storage;
 mod tokens;

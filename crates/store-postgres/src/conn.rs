@@ -1,5 +1,6 @@
 //! One connection: statements (translated and prepared once), write transactions under the
-//! store's advisory lock, read snapshots, the change counter.
+//! store's advisory lock, read snapshots, the change counter; a lost connection is made
+//! again when the next transaction or statement begins (see [`crate::reconnect`]).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -8,7 +9,9 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, Statement};
 use store::{Access, Engine, Error, ErrorKind, Result, Row, Transaction, Tx, Value, WriteTx};
 
-use crate::error::{map, Target};
+use crate::config::Settings;
+use crate::error::{is_lost, map};
+use crate::reconnect::Reconnect;
 use crate::{sql, value};
 
 /// How long `begin_write` waits for another writer before [`ErrorKind::Busy`].
@@ -24,7 +27,12 @@ pub(crate) struct PgConnection {
     lock_key: i64,
     access: Access,
     reading: Cell<bool>,
-    pub(crate) target: Target,
+    /// A write transaction is open ([`store::Connection::begin_write`] until it ends).
+    writing: Cell<bool>,
+    /// A statement found the connection gone (the client may not know yet).
+    lost: Cell<bool>,
+    /// Where it connects, to connect again after the connection was lost.
+    pub(crate) reconnect: Reconnect,
 }
 
 /// The advisory lock key of the store `what`: FNV-1a over a fixed prefix and the name, so
@@ -46,24 +54,49 @@ fn busy_client() -> Error {
 }
 
 impl PgConnection {
-    pub(crate) fn new(client: Client, what: &str, access: Access, target: Target) -> PgConnection {
+    pub(crate) fn new(
+        client: Client,
+        what: &str,
+        access: Access,
+        settings: Settings,
+    ) -> PgConnection {
         PgConnection {
             client: RefCell::new(Some(client)),
             statements: RefCell::new(HashMap::new()),
             lock_key: lock_key(what),
             access,
             reading: Cell::new(false),
-            target,
+            writing: Cell::new(false),
+            lost: Cell::new(false),
+            reconnect: Reconnect::new(settings),
         }
     }
 
+    /// The client; a lost one is replaced first, outside a transaction (inside one the
+    /// transaction is gone with it, and its statements must fail).
     fn client(&self) -> Result<std::cell::RefMut<'_, Client>> {
-        let c = self.client.try_borrow_mut().map_err(|_| busy_client())?;
+        let mut c = self.client.try_borrow_mut().map_err(|_| busy_client())?;
+        let gone = self.lost.get() || c.as_ref().is_some_and(Client::is_closed);
+        if gone && !self.reading.get() && !self.writing.get() {
+            let fresh = self.reconnect.connect()?;
+            self.lost.set(false);
+            if let Some(old) = c.replace(fresh) {
+                close(old);
+            }
+            // Prepared statements belonged to the old connection.
+            self.statements
+                .try_borrow_mut()
+                .map_err(|_| busy_client())?
+                .clear();
+        }
         std::cell::RefMut::filter_map(c, Option::as_mut).map_err(|_| busy_client())
     }
 
     pub(crate) fn fail(&self, e: &postgres::Error, doing: &str) -> Error {
-        map(e, doing, &self.target)
+        if is_lost(e) {
+            self.lost.set(true);
+        }
+        map(e, doing, &self.reconnect.settings.target)
     }
 
     fn statement(&self, client: &mut Client, sql: &str) -> Result<Statement> {
@@ -89,10 +122,13 @@ impl PgConnection {
     }
 
     /// Roll back whatever transaction is open, ignoring errors: a lost connection has rolled
-    /// back on the server already.
+    /// back on the server already (and is not made again for this).
     pub(crate) fn rollback(&self) {
-        if let Ok(mut c) = self.client() {
-            let _ = c.batch_execute("ROLLBACK");
+        self.writing.set(false);
+        if let Ok(mut c) = self.client.try_borrow_mut() {
+            if let Some(c) = c.as_mut().filter(|c| !c.is_closed() && !self.lost.get()) {
+                let _ = c.batch_execute("ROLLBACK");
+            }
         }
     }
 
@@ -191,6 +227,7 @@ impl store::Connection for PgConnection {
             ));
         }
         self.lock_for_write()?;
+        self.writing.set(true);
         Ok(WriteTx::new(Box::new(PgWrite {
             conn: self,
             done: false,
@@ -265,19 +302,24 @@ impl Transaction for PgWrite<'_> {
             // A COMMIT that failed leaves nothing open; a ROLLBACK now only warns.
             self.conn.rollback();
         }
+        self.conn.writing.set(false);
         r
     }
 }
 
 impl Drop for PgConnection {
     fn drop(&mut self) {
-        // The client closes by blocking on a runtime of its own, which panics on a thread that
-        // drives an async runtime (a server dropping its state there): close it on a thread
-        // of its own.
+        // A server may drop its state on an async thread ([`close`]).
         if let Some(client) = self.client.get_mut().take() {
-            let _ = std::thread::spawn(move || drop(client)).join();
+            close(client);
         }
     }
+}
+
+/// Close `client` on a thread of its own: it closes by blocking on a runtime of its own,
+/// which panics on a thread that drives an async runtime.
+fn close(client: Client) {
+    let _ = std::thread::spawn(move || drop(client)).join();
 }
 
 impl Drop for PgWrite<'_> {

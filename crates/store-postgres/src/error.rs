@@ -60,6 +60,18 @@ pub(crate) fn map(e: &postgres::Error, doing: &str, target: &Target) -> Error {
     Error::new(kind, target.scrub(message))
 }
 
+/// Whether `e` means the connection is gone (closed, reset, or ended by the server), so the
+/// client must not be used again.
+pub(crate) fn is_lost(e: &postgres::Error) -> bool {
+    if let Some(db) = e.as_db_error() {
+        let code = db.code().code();
+        return code.starts_with("08") || code.starts_with("57P");
+    }
+    e.is_closed()
+        || std::error::Error::source(e)
+            .is_some_and(|c| c.downcast_ref::<std::io::Error>().is_some())
+}
+
 fn classify(e: &postgres::Error, doing: &str, target: &Target) -> (ErrorKind, String) {
     if let Some(db) = e.as_db_error() {
         let code = db.code().code();

@@ -32,6 +32,16 @@
 //! (default 10 s) and `PGAPPNAME` (default `i3lic`). No message ever holds the password
 //! ([`redact`] gives a URL fit for messages).
 //!
+//! Several hosts (`postgres://db1,db2/alloc` or `host=db1,db2`) are tried in order; with
+//! `target_session_attrs=read-write` a host that only reads (a standby) is skipped, so the
+//! store follows the primary after a failover.
+//!
+//! A lost connection (the server restarted, a standby took over, the backend was ended) fails
+//! the statement that meets it ([`store::ErrorKind::Io`]; what was not committed is rolled
+//! back by the server) and is made again, as the URL says, when the next transaction or
+//! statement outside one begins: a long-running process needs no restart. A failed attempt is
+//! not repeated for [`RECONNECT_PAUSE`]; meanwhile its error is returned at once.
+//!
 //! TLS (rustls): `sslmode=disable`, `prefer` (the default: TLS when the server offers it),
 //! `require` (TLS, the certificate unchecked, unless a root certificate is given, which makes
 //! it `verify-ca`), `verify-ca` (the certificate chains to `sslrootcert`) and `verify-full`
@@ -67,12 +77,14 @@
 mod config;
 mod conn;
 mod error;
+mod reconnect;
 mod schema;
 mod sql;
 #[doc(hidden)]
 pub mod testing;
 mod value;
 
+pub use reconnect::RECONNECT_PAUSE;
 use store::{Access, Connection, Result, Schema};
 
 /// Open the store at `url` (`postgres://` or `postgresql://`): with [`Access::Write`] an
@@ -80,8 +92,12 @@ use store::{Access, Connection, Result, Schema};
 /// under the writer lock); with [`Access::Read`] nothing is changed. A database that holds
 /// something else, or a newer schema, is [`store::ErrorKind::Foreign`].
 pub fn open(url: &str, schema: &Schema, access: Access) -> Result<Box<dyn Connection>> {
-    let (client, target) = connect(url)?;
-    let conn = conn::PgConnection::new(client, schema.what, access, target);
+    let s = config::settings(url)?;
+    let client = s
+        .config
+        .connect(s.tls.clone())
+        .map_err(|e| error::map(&e, error::CONNECTING, &s.target))?;
+    let conn = conn::PgConnection::new(client, schema.what, access, s);
     schema::prepare(&conn, schema, access)?;
     Ok(Box::new(conn))
 }

@@ -66,7 +66,7 @@ fn look(conn: &PgConnection, schema: &Schema) -> Result<Found> {
 fn not_ours(conn: &PgConnection, schema: &Schema, why: &str) -> Error {
     foreign(format!(
         "{} is a PostgreSQL database that is not an i3lic {} ({why})",
-        conn.target.server_and_database(),
+        conn.reconnect.settings.target.server_and_database(),
         schema.what
     ))
 }
@@ -90,7 +90,7 @@ pub(crate) fn prepare(conn: &PgConnection, schema: &Schema, access: Access) -> R
             match found? {
                 Found::Empty => Err(foreign(format!(
                     "{} is an empty database: no {} has been created in it yet",
-                    conn.target.server_and_database(),
+                    conn.reconnect.settings.target.server_and_database(),
                     schema.what
                 ))),
                 Found::NotOurs(why) => Err(not_ours(conn, schema, &why)),

@@ -12,6 +12,7 @@ mod metrics;
 mod openapi;
 mod syslog;
 mod types;
+mod watch;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -96,6 +97,12 @@ fn api_error(e: AllocError) -> ApiError {
         | A::ClockSetBack { .. }
         | A::StoreHostMismatch { .. }
         | A::StoreUntrustedKey { .. } => (StatusCode::SERVICE_UNAVAILABLE, e.kind()),
+        // The store is unreachable or busy for now (a lost PostgreSQL connection is made
+        // again at the next request): the client may try again.
+        A::Store(s) if matches!(s.kind(), store::ErrorKind::Io | store::ErrorKind::Busy) => {
+            tracing::error!(target: "i3lic::serve", "store: {e}");
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        }
         A::Store(_) | A::Io { .. } | A::NotAStore { .. } => {
             tracing::error!(target: "i3lic::serve", "store: {e}");
             (StatusCode::SERVICE_UNAVAILABLE, "store")
@@ -404,8 +411,10 @@ async fn license(_: Authed, State(s): State<St>) -> Result<Json<Value>, ApiError
     Ok(Json(serde_json::to_value(l).unwrap_or(Value::Null)))
 }
 
-async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+/// 200 when the store answers, else 503 `unavailable`.
+async fn healthz(State(s): State<St>) -> Result<Json<Value>, ApiError> {
+    blocking(&s, |a| a.ping()).await?;
+    Ok(Json(json!({ "status": "ok" })))
 }
 
 async fn openapi() -> Response {
@@ -489,6 +498,7 @@ pub fn run(
         .map(|(cert, key)| http_server::tls_acceptor(cert, key))
         .transpose()
         .map_err(crate::CliError::Tls)?;
+    alloc.keep_license_on_failure();
     let alloc = Arc::new(alloc);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -506,11 +516,13 @@ pub fn run(
             let _ = tokio::task::spawn_blocking(move || log_compliance(&a)).await;
         }
         let reaper = tokio::spawn(reap(alloc.clone()));
+        let watcher = watch::start(alloc.clone()).await;
         println!("listening on {addr}");
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
         conn::serve(listener, router(alloc), conn::limits(), tls, shutdown()).await;
         reaper.abort();
+        watcher.abort();
         Ok(())
     })
 }

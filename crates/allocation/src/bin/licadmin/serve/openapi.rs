@@ -169,8 +169,9 @@ fn license() {}
     responses((status = 200, description = "The OpenAPI document", body = serde_json::Value)))]
 fn openapi() {}
 
-#[utoipa::path(get, path = "/healthz", summary = "Liveness",
-    responses((status = 200, description = "Serving", body = Health)))]
+#[utoipa::path(get, path = "/healthz", summary = "Health: whether the store answers",
+    responses((status = 200, description = "Serving", body = Health),
+        (status = 503, description = "The store cannot be reached now (kind unavailable)", body = ErrorBody)))]
 fn healthz() {}
 
 #[utoipa::path(get, path = "/metrics",

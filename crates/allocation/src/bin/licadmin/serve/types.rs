@@ -17,7 +17,7 @@ pub struct ErrorDetail {
     /// Stable: unauthorized, bad-request, payload-too-large, not-found, unknown-user,
     /// unknown-station, unknown-session, unknown-license-key, unknown-checkout,
     /// session-ended, checkout-ended, no-license, no-license-loaded, station-in-use,
-    /// rule-*, ...
+    /// rule-*, unavailable (503: the store cannot be reached now; try again), ...
     pub kind: &'static str,
     /// In words, naming what is wrong.
     pub message: String,
