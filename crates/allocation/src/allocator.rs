@@ -9,6 +9,7 @@ use store::{params, OptionalExt, Tx, TxExt};
 use verify::{License, Verifier, VerifyError};
 
 use crate::error::{AllocError, Entity, RuleKind};
+use crate::history::{self, Event};
 use crate::identity::{self, StoreIdentity};
 use crate::in_use::{self, Deallocation, InUse};
 use crate::model::{
@@ -451,6 +452,7 @@ fn check_set_rules(
 pub(crate) const ENDED_KEPT_SECS: i64 = 86_400;
 
 fn purge_lapsed(c: &dyn Tx, now: i64) -> Result<()> {
+    history::sessions_end(c, "expires_at <= ?1", &store::Value::Integer(now), "lease-lapsed", now)?;
     c.prepare_cached("INSERT INTO ended_sessions (id, reason, ended_at) SELECT id, 'lease-lapsed', expires_at FROM sessions WHERE expires_at <= ?1 ON CONFLICT (id) DO NOTHING")?
         .execute([now])?;
     c.prepare_cached("DELETE FROM sessions WHERE expires_at <= ?1")?
@@ -463,6 +465,7 @@ fn purge_lapsed(c: &dyn Tx, now: i64) -> Result<()> {
 /// Record why the sessions `filter` selects (a `WHERE` clause on `sessions` with `?1`) end,
 /// before they are deleted.
 fn record_end(c: &dyn Tx, filter: &str, arg: store::Value, reason: &str, now: i64) -> Result<()> {
+    history::sessions_end(c, filter, &arg, reason, now)?;
     c.prepare_cached(&format!("INSERT INTO ended_sessions (id, reason, ended_at) SELECT id, ?2, ?3 FROM sessions WHERE {filter} ON CONFLICT (id) DO NOTHING"))?
         .execute(params![arg, reason, now])?;
     Ok(())
@@ -562,6 +565,7 @@ impl Allocator {
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let tx = conn.begin_write()?;
         let now = self.clock.now();
+        history::begin(&tx, now)?;
         purge_lapsed(&tx, now)?;
         let out = f(&tx, now)?;
         // The time the license is checked at, recorded for the clock check.
@@ -581,7 +585,7 @@ impl Allocator {
     }
 
     /// The stored license, verified (cached while the stored file is unchanged and usable).
-    fn license_in(&self, c: &dyn Tx) -> Result<Arc<License>> {
+    pub(crate) fn license_in(&self, c: &dyn Tx) -> Result<Arc<License>> {
         let seq: Option<i64> = c
             .query_row("SELECT seq FROM license WHERE id = 1", [], |r| r.get(0))
             .optional()?;
@@ -642,7 +646,7 @@ impl Allocator {
         if let Some(o) = org {
             validate_name("organization name", o)?;
         }
-        self.tx(|c, _| {
+        self.tx(|c, now| {
             let org_id = org.map(|o| org_id(c, o)).transpose()?;
             if c.query_row("SELECT 1 FROM users WHERE name = ?1", [name], |_| Ok(()))
                 .optional()?
@@ -657,7 +661,7 @@ impl Allocator {
                 "INSERT INTO users (id, name, method, org_id) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM users), ?1, ?2, ?3)",
                 params![name, method_str(method), org_id],
             )?;
-            Ok(())
+            history::record(c, now, &Event::change(format!("user '{name}'"), format!("added ({method}{})", org.map(|o| format!(", organization '{o}'")).unwrap_or_default())))
         })
     }
 
@@ -674,14 +678,14 @@ impl Allocator {
                 now,
             )?;
             c.execute("DELETE FROM users WHERE id = ?1", [u.id])?;
-            Ok(())
+            history::record(c, now, &Event::change(format!("user '{name}'"), "removed"))
         })
     }
 
     /// Add a station (licensing enabled, no license allocated).
     pub fn add_station(&self, name: &str, kind: StationKind) -> Result<()> {
         validate_name("station name", name)?;
-        self.tx(|c, _| {
+        self.tx(|c, now| {
             if c.query_row("SELECT 1 FROM stations WHERE name = ?1", [name], |_| Ok(()))
                 .optional()?
                 .is_some()
@@ -695,7 +699,7 @@ impl Allocator {
                 "INSERT INTO stations (id, name, kind, enabled) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM stations), ?1, ?2, 1)",
                 params![name, kind.as_str()],
             )?;
-            Ok(())
+            history::record(c, now, &Event::change(format!("station '{name}'"), format!("added ({kind})")))
         })
     }
 
@@ -712,7 +716,7 @@ impl Allocator {
                 now,
             )?;
             c.execute("DELETE FROM stations WHERE id = ?1", [s.id])?;
-            Ok(())
+            history::record(c, now, &Event::change(format!("station '{name}'"), "removed"))
         })
     }
 
@@ -731,7 +735,7 @@ impl Allocator {
                 now,
             )?;
             c.execute("DELETE FROM sessions WHERE station_id = ?1", [s.id])?;
-            Ok(())
+            history::record(c, now, &Event::change(format!("station '{name}'"), "licensing disabled"))
         })
     }
 
@@ -752,7 +756,7 @@ impl Allocator {
                 }
             }
             c.execute("UPDATE stations SET enabled = 1 WHERE id = ?1", [s.id])?;
-            Ok(())
+            history::record(c, now, &Event::change(format!("station '{name}'"), "licensing enabled"))
         })
     }
 
@@ -760,7 +764,7 @@ impl Allocator {
     /// [`ORGANIZATION_KEY`]) limits how many may exist.
     pub fn add_organization(&self, name: &str) -> Result<()> {
         validate_name("organization name", name)?;
-        self.tx(|c, _| {
+        self.tx(|c, now| {
             if c.query_row("SELECT 1 FROM orgs WHERE name = ?1", [name], |_| Ok(()))
                 .optional()?
                 .is_some()
@@ -781,7 +785,7 @@ impl Allocator {
                 });
             }
             c.execute("INSERT INTO orgs (id, name) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM orgs), ?1)", [name])?;
-            Ok(())
+            history::record(c, now, &Event::change(format!("organization '{name}'"), "added"))
         })
     }
 
@@ -838,7 +842,7 @@ impl Allocator {
                  ON CONFLICT (org_id, key) DO UPDATE SET min = excluded.min, max = excluded.max",
                 params![o, key, min, max],
             )?;
-            Ok(())
+            history::record(c, now, &Event::change(format!("organization '{org}'"), format!("limit of {key}: minimum {min}, maximum {}", max.map_or("none".into(), |m| m.to_string()))))
         })
     }
 
@@ -911,8 +915,10 @@ impl Allocator {
                     )?;
                 }
             }
+            history::record(c, now, &Event::allocated(&holder, &new, method == Method::Assignable && enabled))?;
             Ok(new.into_iter().collect())
         })
+        .inspect_err(|e| self.record_denial(&target.to_string(), e))
     }
 
     /// Remove keys from a user or a station, all or nothing; keys that came only by
@@ -938,7 +944,7 @@ impl Allocator {
             validate_key(k)?;
         }
         self.tx(|c, now| {
-            let (h, method, _, _) = self.holder(c, target)?;
+            let (h, method, _, enabled) = self.holder(c, target)?;
             let holder = target.to_string();
             let held = grants(c, h)?;
             for k in keys {
@@ -1015,6 +1021,7 @@ impl Allocator {
                     params![id, k],
                 )?;
             }
+            history::record(c, now, &Event::deallocated(&holder, &removed, method == Method::Assignable && enabled))?;
             Ok(Deallocation {
                 removed: removed.into_iter().collect(),
                 ended,
@@ -1142,8 +1149,9 @@ impl Allocator {
             for (k, pool) in &acquire {
                 c.execute("INSERT INTO session_licenses (session_id, key, pool) VALUES (?1, ?2, ?3)", params![id, k, pool.as_str()])?;
             }
-            session_of(c, &id, false)
+            history::logged_on(c, now, session_of(c, &id, false)?)
         })
+        .inspect_err(|e| self.record_denial(&format!("user '{user}'"), e))
     }
 
     /// Renew a live session's lease for another lease period.
@@ -1476,6 +1484,7 @@ impl Allocator {
                 ],
             )?;
             identity::record_load(c, &new, self.verifier.trust(), at)?;
+            history::loaded(c, now, &new, replaced.as_deref())?;
             c.execute("DELETE FROM ceilings", [])?;
             for e in &events {
                 c.execute("INSERT INTO ceilings (key, pool, ceiling) VALUES (?1, ?2, ?3)", params![e.key, e.count, e.in_use])?;
@@ -1501,7 +1510,10 @@ impl Allocator {
     /// that name every one of those hosts and are signed by one of those keys. Its rollback
     /// history and latest time seen stay. The loaded file and every allocation stay too.
     pub fn retarget(&self, hosts: &[format::HostId], keys: &[format::PublicKey]) -> Result<()> {
-        self.tx(|c, _| identity::retarget(c, hosts, keys, self.verifier.now()))
+        self.tx(|c, now| {
+            identity::retarget(c, hosts, keys, self.verifier.now())?;
+            history::record(c, now, &Event::change("store", "retargeted"))
+        })
     }
 
     /// [`Allocator::load`] of a file on disk.

@@ -29,6 +29,10 @@ const TABLES: &[(&str, &str)] = &[
     ("admin_log", "id, at, action, detail"),
     ("tokens", "name, digest, created_at, revoked_at"),
     ("ended_sessions", "id, reason, ended_at"),
+    ("usage_events", "id, at, kind, who, key, detail"),
+    ("usage_peaks", "span, at, key, pool, peak, level"),
+    ("usage_denials", "span, at, key, reason, n"),
+    ("usage_licensed", "load_id, at, key, assigned, pooled"),
 ];
 
 /// What [`copy_store`] copied: rows per table, in copy order.

@@ -266,16 +266,19 @@
 mod allocator;
 mod copy;
 mod error;
+mod history;
 mod identity;
 mod in_use;
 mod model;
 mod rules;
 mod storage;
 mod tokens;
+mod usage;
 
 pub use allocator::Allocator;
 pub use copy::{copy_store, CopyReport};
 pub use error::{AllocError, Entity, RuleKind};
+pub use history::{EventKind, UsageEvent, PURGE_EVERY_SECS, RETENTION_DAYS};
 pub use identity::{
     AcceptedLineage, LogEntry, StoreIdentity, TrustedKey, CLOCK_TOLERANCE_SECS, MAX_LINEAGES,
     MAX_SUPERSEDED,
@@ -286,3 +289,6 @@ pub use storage::{
     default_store_path, StoreLocation, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA_VERSION,
 };
 pub use tokens::{SessionEnd, TokenInfo, TOKEN_PREFIX};
+pub use usage::{
+    date_text, parse_date, Period, PoolCounts, UsageReport, UsageRow, MAX_PERIODS,
+};

@@ -17,9 +17,10 @@ pub const APPLICATION_ID: i32 = 0x6933_6c61;
 /// The schema version (SQLite's `PRAGMA user_version`; a PostgreSQL store starts at it). Version 2 added `configured_counts`, version 3
 /// the store's identity and history (`store_hosts`, `store_keys`, `store_state`, `lineages`,
 /// `superseded`, `admin_log`, and the signer beside the loaded file), version 4 the license
-/// server's `tokens` and `ended_sessions`; an older store is migrated when it is opened (one
-/// transaction).
-pub const SCHEMA_VERSION: i32 = 4;
+/// server's `tokens` and `ended_sessions`, version 8 the usage history (`usage_events`,
+/// `usage_peaks`, `usage_denials`, `usage_licensed`, `history_state`); an older store is
+/// migrated when it is opened (one transaction).
+pub const SCHEMA_VERSION: i32 = 8;
 /// How long a transaction waits for another process's write lock before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -70,7 +71,8 @@ const TABLES: &[&str] = &[
 
 /// The SQLite store: version 1 the allocation tables and the usage counters, 2 the
 /// configured counters (filled from the grants), 3 the store's identity and history (seeded
-/// from the loaded file), 4 the license server's tokens and ended sessions. An older store is migrated when it is opened (one transaction).
+/// from the loaded file), 4 the license server's tokens and ended sessions, 8 the usage
+/// history. An older store is migrated when it is opened (one transaction).
 pub(crate) const SQLITE: Schema = Schema {
     what: "allocation store",
     migrations: &[
@@ -78,25 +80,35 @@ pub(crate) const SQLITE: Schema = Schema {
         migration!("sqlite", 2, "0002_configured_counts.sql"),
         migration!("sqlite", 3, "0003_identity.sql"),
         migration!("sqlite", 4, "0004_server.sql"),
+        migration!("sqlite", 5, "0005_placeholder.sql"),
+        migration!("sqlite", 6, "0006_placeholder.sql"),
+        migration!("sqlite", 7, "0007_placeholder.sql"),
+        migration!("sqlite", 8, "0008_usage.sql"),
     ],
     tables: TABLES,
     application_id: Some(APPLICATION_ID),
 };
 
 /// The PostgreSQL store: created at schema 3, the version PostgreSQL stores were added in,
-/// then 4 as SQLite's.
+/// then 4 and 8 as SQLite's.
 pub(crate) const POSTGRES: Schema = Schema {
     what: "allocation store",
     migrations: &[
         migration!("postgres", 3, "0003_store.sql"),
         migration!("postgres", 4, "0004_server.sql"),
+        migration!("postgres", 5, "0005_placeholder.sql"),
+        migration!("postgres", 6, "0006_placeholder.sql"),
+        migration!("postgres", 7, "0007_placeholder.sql"),
+        migration!("postgres", 8, "0008_usage.sql"),
     ],
     tables: TABLES,
     application_id: None,
 };
 
-const _: () = assert!(SQLITE.migrations[3].version == SCHEMA_VERSION as i64);
-const _: () = assert!(POSTGRES.migrations[1].version == SCHEMA_VERSION as i64);
+const _: () =
+    assert!(SQLITE.migrations[SQLITE.migrations.len() - 1].version == SCHEMA_VERSION as i64);
+const _: () =
+    assert!(POSTGRES.migrations[POSTGRES.migrations.len() - 1].version == SCHEMA_VERSION as i64);
 
 /// Where a store is, as `--store` and `I3LIC_STORE` name it: a file path (SQLite) or a
 /// `postgres://` / `postgresql://` URL (PostgreSQL). A value that looks like a URL is never

@@ -1,0 +1,1 @@
+-- Schema 6: a placeholder; another change defines this version.

@@ -1,0 +1,1 @@
+-- Schema 7: a placeholder; another change defines this version.

@@ -1,0 +1,1 @@
+-- Schema 5: a placeholder; another change defines this version.
