@@ -452,7 +452,13 @@ fn check_set_rules(
 pub(crate) const ENDED_KEPT_SECS: i64 = 86_400;
 
 fn purge_lapsed(c: &dyn Tx, now: i64) -> Result<()> {
-    history::sessions_end(c, "expires_at <= ?1", &store::Value::Integer(now), "lease-lapsed", now)?;
+    history::sessions_end(
+        c,
+        "expires_at <= ?1",
+        &store::Value::Integer(now),
+        "lease-lapsed",
+        now,
+    )?;
     c.prepare_cached("INSERT INTO ended_sessions (id, reason, ended_at) SELECT id, 'lease-lapsed', expires_at FROM sessions WHERE expires_at <= ?1 ON CONFLICT (id) DO NOTHING")?
         .execute([now])?;
     c.prepare_cached("DELETE FROM sessions WHERE expires_at <= ?1")?
@@ -661,7 +667,7 @@ impl Allocator {
                 "INSERT INTO users (id, name, method, org_id) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM users), ?1, ?2, ?3)",
                 params![name, method_str(method), org_id],
             )?;
-            history::record(c, now, &Event::change(format!("user '{name}'"), format!("added ({method}{})", org.map(|o| format!(", organization '{o}'")).unwrap_or_default())))
+            history::record(c, now, &Event::user_added(name, method, org))
         })
     }
 
@@ -678,7 +684,7 @@ impl Allocator {
                 now,
             )?;
             c.execute("DELETE FROM users WHERE id = ?1", [u.id])?;
-            history::record(c, now, &Event::change(format!("user '{name}'"), "removed"))
+            history::record(c, now, &Event::user(name, "removed"))
         })
     }
 
@@ -699,7 +705,7 @@ impl Allocator {
                 "INSERT INTO stations (id, name, kind, enabled) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM stations), ?1, ?2, 1)",
                 params![name, kind.as_str()],
             )?;
-            history::record(c, now, &Event::change(format!("station '{name}'"), format!("added ({kind})")))
+            history::record(c, now, &Event::station(name, format!("added ({kind})")))
         })
     }
 
@@ -716,7 +722,7 @@ impl Allocator {
                 now,
             )?;
             c.execute("DELETE FROM stations WHERE id = ?1", [s.id])?;
-            history::record(c, now, &Event::change(format!("station '{name}'"), "removed"))
+            history::record(c, now, &Event::station(name, "removed"))
         })
     }
 
@@ -735,7 +741,7 @@ impl Allocator {
                 now,
             )?;
             c.execute("DELETE FROM sessions WHERE station_id = ?1", [s.id])?;
-            history::record(c, now, &Event::change(format!("station '{name}'"), "licensing disabled"))
+            history::record(c, now, &Event::station(name, "licensing disabled"))
         })
     }
 
@@ -756,7 +762,7 @@ impl Allocator {
                 }
             }
             c.execute("UPDATE stations SET enabled = 1 WHERE id = ?1", [s.id])?;
-            history::record(c, now, &Event::change(format!("station '{name}'"), "licensing enabled"))
+            history::record(c, now, &Event::station(name, "licensing enabled"))
         })
     }
 
@@ -785,7 +791,7 @@ impl Allocator {
                 });
             }
             c.execute("INSERT INTO orgs (id, name) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM orgs), ?1)", [name])?;
-            history::record(c, now, &Event::change(format!("organization '{name}'"), "added"))
+            history::record(c, now, &Event::org(name, "added"))
         })
     }
 
@@ -842,7 +848,7 @@ impl Allocator {
                  ON CONFLICT (org_id, key) DO UPDATE SET min = excluded.min, max = excluded.max",
                 params![o, key, min, max],
             )?;
-            history::record(c, now, &Event::change(format!("organization '{org}'"), format!("limit of {key}: minimum {min}, maximum {}", max.map_or("none".into(), |m| m.to_string()))))
+            history::record(c, now, &Event::org_limit(org, key, min, max))
         })
     }
 
@@ -915,7 +921,8 @@ impl Allocator {
                     )?;
                 }
             }
-            history::record(c, now, &Event::allocated(&holder, &new, method == Method::Assignable && enabled))?;
+            let consumes = method == Method::Assignable && enabled;
+            history::record(c, now, &Event::allocated(&holder, &new, consumes))?;
             Ok(new.into_iter().collect())
         })
         .inspect_err(|e| self.record_denial(&target.to_string(), e))
@@ -1021,7 +1028,8 @@ impl Allocator {
                     params![id, k],
                 )?;
             }
-            history::record(c, now, &Event::deallocated(&holder, &removed, method == Method::Assignable && enabled))?;
+            let consumed = method == Method::Assignable && enabled;
+            history::record(c, now, &Event::deallocated(&holder, &removed, consumed))?;
             Ok(Deallocation {
                 removed: removed.into_iter().collect(),
                 ended,

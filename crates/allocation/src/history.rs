@@ -42,7 +42,7 @@ use store::{params, Tx, TxExt, Value};
 
 use crate::allocator::Allocator;
 use crate::error::AllocError;
-use crate::model::{Session, BASIC_STATION};
+use crate::model::{Method, Session, BASIC_STATION};
 
 type Result<T> = std::result::Result<T, AllocError>;
 
@@ -125,6 +125,8 @@ pub(crate) struct Event {
     detail: String,
     /// A denial's reason (the refusal's kind), counted per key.
     reason: Option<&'static str>,
+    /// Whether it is recorded when it concerns no key (an allocation of nothing new is not).
+    keyless: bool,
 }
 
 impl Event {
@@ -140,7 +142,10 @@ impl Event {
         } else {
             (EventKind::Change, "configured (not consumed)")
         };
-        Event::new(kind, holder, keys.into_iter().cloned().collect(), detail)
+        Event {
+            keyless: false,
+            ..Event::new(kind, holder, keys.into_iter().cloned().collect(), detail)
+        }
     }
 
     /// Keys removed from `holder`: released when they were consumed, else unconfigured.
@@ -154,12 +159,45 @@ impl Event {
         } else {
             (EventKind::Change, "unconfigured")
         };
-        Event::new(kind, holder, keys.into_iter().cloned().collect(), detail)
+        Event {
+            keyless: false,
+            ..Event::new(kind, holder, keys.into_iter().cloned().collect(), detail)
+        }
     }
 
     /// An administrator change of `who`, without a key.
     pub(crate) fn change(who: impl Into<String>, detail: impl Into<String>) -> Event {
         Event::new(EventKind::Change, who, Vec::new(), detail)
+    }
+
+    /// A change of the user `name`.
+    pub(crate) fn user(name: &str, detail: impl Into<String>) -> Event {
+        Event::change(format!("user '{name}'"), detail)
+    }
+
+    /// A user added.
+    pub(crate) fn user_added(name: &str, method: Method, org: Option<&str>) -> Event {
+        let org = org.map(|o| format!(", organization '{o}'"));
+        Event::user(name, format!("added ({method}{})", org.unwrap_or_default()))
+    }
+
+    /// A change of the station `name`.
+    pub(crate) fn station(name: &str, detail: impl Into<String>) -> Event {
+        Event::change(format!("station '{name}'"), detail)
+    }
+
+    /// A change of the organization `name`.
+    pub(crate) fn org(name: &str, detail: impl Into<String>) -> Event {
+        Event::change(format!("organization '{name}'"), detail)
+    }
+
+    /// An organization's limit of a key set.
+    pub(crate) fn org_limit(name: &str, key: &str, min: u32, max: Option<u32>) -> Event {
+        let max = max.map_or("none".to_string(), |m| m.to_string());
+        Event::org(
+            name,
+            format!("limit of {key}: minimum {min}, maximum {max}"),
+        )
     }
 
     fn new(
@@ -174,6 +212,7 @@ impl Event {
             keys,
             detail: detail.into(),
             reason: None,
+            keyless: true,
         }
     }
 }
@@ -183,6 +222,9 @@ pub(crate) fn record(c: &dyn Tx, now: i64, e: &Event) -> Result<()> {
     let mut insert = c.prepare_cached(
         "INSERT INTO usage_events (id, at, kind, who, key, detail) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM usage_events), ?1, ?2, ?3, ?4, ?5)",
     )?;
+    if e.keys.is_empty() && !e.keyless {
+        return Ok(());
+    }
     let keys: Vec<Option<&str>> = if e.keys.is_empty() {
         vec![None]
     } else {

@@ -220,11 +220,18 @@
 //! read a handful of counter rows (less the licenses of lapsed sessions not yet purged),
 //! whatever the number of users, stations and sessions.
 //!
-//! The schema version is [`SCHEMA_VERSION`] (`PRAGMA user_version`, 4). A store of an older
+//! The usage history (`usage_events`, `usage_peaks`, `usage_denials`, `usage_licensed`,
+//! `history_state`; schema 8) records every acquisition, release, denial, load and
+//! administrator change in the transaction of the change, and keeps per-hour and per-day
+//! peaks, denials and licensed counts for [`Allocator::usage`] and [`Allocator::events`]
+//! (`licadmin usage`, `licadmin log`), for [`RETENTION_DAYS`].
+//!
+//! The schema version is [`SCHEMA_VERSION`] (`PRAGMA user_version`, 8). A store of an older
 //! version is migrated when it is opened, in one transaction (version 1 to 2 adds
 //! `configured_counts` and fills it from the grants; version 2 to 3 adds the identity and
 //! history tables, the history seeded from the loaded file; version 3 to 4 adds the license
-//! server's `tokens` and `ended_sessions`); a store of a newer version is refused, exit 3.
+//! server's `tokens` and `ended_sessions`; versions 7 to 8 the usage history); a store of a
+//! newer version is refused, exit 3.
 //!
 //! The license server (`licadmin serve`) keeps its state in the store too, so every server
 //! on one store agrees: bearer tokens ([`Allocator::create_token`], kept as SHA-256 digests
@@ -289,6 +296,4 @@ pub use storage::{
     default_store_path, StoreLocation, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA_VERSION,
 };
 pub use tokens::{SessionEnd, TokenInfo, TOKEN_PREFIX};
-pub use usage::{
-    date_text, parse_date, Period, PoolCounts, UsageReport, UsageRow, MAX_PERIODS,
-};
+pub use usage::{date_text, parse_date, Period, PoolCounts, UsageReport, UsageRow, MAX_PERIODS};

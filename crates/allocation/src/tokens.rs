@@ -112,7 +112,11 @@ impl Allocator {
                     name: name.into(),
                 });
             }
-            crate::history::record(c, now, &crate::history::Event::change(format!("token '{name}'"), "revoked"))
+            crate::history::record(
+                c,
+                now,
+                &crate::history::Event::change(format!("token '{name}'"), "revoked"),
+            )
         })
     }
 

@@ -111,17 +111,22 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 /// The start (Unix seconds, 00:00 UTC) of a `YYYY-MM-DD` date, years 1970 to 9999.
 pub fn parse_date(s: &str) -> Result<i64> {
     let bad = |why: &str| AllocError::InvalidInput {
         what: "date",
-        reason: format!(
-            "{:?}: {why}",
-            s.chars().take(40).collect::<String>()
-        ),
+        reason: format!("{:?}: {why}", s.chars().take(40).collect::<String>()),
     };
     let b = s.as_bytes();
     if b.len() != 10
@@ -177,6 +182,9 @@ fn periods(from: i64, to: i64, by: Period) -> Vec<(i64, i64, String)> {
     }
     out
 }
+
+/// One counter row: its period's start, the peak in it, the level it left.
+type Bucket = (i64, i64, i64);
 
 /// One load's counts.
 type Snapshot = BTreeMap<String, PoolCounts>;
@@ -241,7 +249,7 @@ impl Allocator {
             Value::Integer(end),
         ];
         // The counters of the range, in time order, per key and count.
-        let mut peaks: BTreeMap<(String, bool), Vec<(i64, i64, i64)>> = BTreeMap::new();
+        let mut peaks: BTreeMap<(String, bool), Vec<Bucket>> = BTreeMap::new();
         for (key, pool, at, peak, level) in c.query_map(
             "SELECT key, pool, at, peak, level FROM usage_peaks WHERE span = ?1 AND at >= ?2 AND at < ?3 ORDER BY at",
             &range[..],
@@ -266,14 +274,28 @@ impl Allocator {
         for (load, at, key, a, p) in c.query_map(
             "SELECT load_id, at, key, assigned, pooled FROM usage_licensed ORDER BY load_id, key",
             store::params![],
-            |r| Ok((r.get::<i64>(0)?, r.get::<i64>(1)?, r.get::<String>(2)?, r.get::<i64>(3)?, r.get::<i64>(4)?)),
+            |r| {
+                Ok((
+                    r.get::<i64>(0)?,
+                    r.get::<i64>(1)?,
+                    r.get::<String>(2)?,
+                    r.get::<i64>(3)?,
+                    r.get::<i64>(4)?,
+                ))
+            },
         )? {
             if last_load != Some(load) {
                 loads.push((at, Snapshot::new()));
                 last_load = Some(load);
             }
             if let Some((_, s)) = loads.last_mut() {
-                s.insert(key, PoolCounts { assignable: u32_of(a), concurrent: u32_of(p) });
+                s.insert(
+                    key,
+                    PoolCounts {
+                        assignable: u32_of(a),
+                        concurrent: u32_of(p),
+                    },
+                );
             }
         }
         // A store without a recorded load (made before the history): the file it holds.
@@ -282,7 +304,15 @@ impl Allocator {
                 let s = l
                     .licenses()
                     .iter()
-                    .map(|k| (k.name.clone(), PoolCounts { assignable: l.assigned(&k.name), concurrent: l.pooled(&k.name) }))
+                    .map(|k| {
+                        (
+                            k.name.clone(),
+                            PoolCounts {
+                                assignable: l.assigned(&k.name),
+                                concurrent: l.pooled(&k.name),
+                            },
+                        )
+                    })
                     .collect();
                 loads.push((i64::MIN, s));
             }
@@ -299,16 +329,28 @@ impl Allocator {
         // start (the last level before it).
         let mut keys: BTreeSet<String> = peaks.keys().map(|(k, _)| k.clone()).collect();
         keys.extend(denials.keys().cloned());
-        keys.extend(c.query_map("SELECT key FROM usage_counts WHERE n > 0", store::params![], |r| r.get::<String>(0))?);
+        keys.extend(c.query_map(
+            "SELECT key FROM usage_counts WHERE n > 0",
+            store::params![],
+            |r| r.get::<String>(0),
+        )?);
         for (_, end, _) in periods {
             if let Some(s) = licensed_at(*end) {
-                keys.extend(s.iter().filter(|(_, n)| **n != PoolCounts::default()).map(|(k, _)| k.clone()));
+                keys.extend(
+                    s.iter()
+                        .filter(|(_, n)| **n != PoolCounts::default())
+                        .map(|(k, _)| k.clone()),
+                );
             }
         }
         let mut carry: BTreeMap<(String, bool), i64> = BTreeMap::new();
         for key in &keys {
             for assignable in [true, false] {
-                let pool = if assignable { "assignable" } else { "concurrent" };
+                let pool = if assignable {
+                    "assignable"
+                } else {
+                    "concurrent"
+                };
                 let level: Option<i64> = c
                     .prepare_cached("SELECT level FROM usage_peaks WHERE span = ?1 AND key = ?2 AND pool = ?3 AND at < ?4 ORDER BY at DESC LIMIT 1")?
                     .query_row(store::params![span, key, pool, from], |r| r.get(0))
@@ -347,7 +389,8 @@ impl Allocator {
                 if let Some(list) = denials.get(key) {
                     let i = next_denial.entry(key.clone()).or_default();
                     while let Some((_, reason, n)) = list.get(*i).filter(|(at, _, _)| at < end) {
-                        *by_reason.entry(reason.clone()).or_default() += u64::try_from(*n).unwrap_or(0);
+                        *by_reason.entry(reason.clone()).or_default() +=
+                            u64::try_from(*n).unwrap_or(0);
                         *i += 1;
                     }
                 }
@@ -355,7 +398,10 @@ impl Allocator {
                     period: label.clone(),
                     start: *start,
                     key: key.clone(),
-                    licensed: snapshot.and_then(|s| s.get(key)).copied().unwrap_or_default(),
+                    licensed: snapshot
+                        .and_then(|s| s.get(key))
+                        .copied()
+                        .unwrap_or_default(),
                     peak,
                     denials: by_reason,
                 });
@@ -372,11 +418,23 @@ mod tests {
     #[test]
     fn dates_round_trip_and_bad_ones_are_refused() {
         assert_eq!(parse_date("1970-01-01").unwrap(), 0);
-        assert_eq!(parse_date("2027-01-15").unwrap(), 1_800_000_000 - 1_800_000_000 % DAY);
+        assert_eq!(
+            parse_date("2027-01-15").unwrap(),
+            1_800_000_000 - 1_800_000_000 % DAY
+        );
         for d in ["2000-02-29", "2026-12-31", "9999-12-31"] {
             assert_eq!(date_text(parse_date(d).unwrap()), d);
         }
-        for bad in ["2026-02-29", "2026-13-01", "2026-00-10", "2026-1-01", "26-01-01", "1969-12-31", "2026-01-32", "２０２６-01-01"] {
+        for bad in [
+            "2026-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-1-01",
+            "26-01-01",
+            "1969-12-31",
+            "2026-01-32",
+            "２０２６-01-01",
+        ] {
             assert!(parse_date(bad).is_err(), "{bad}");
         }
     }

@@ -292,7 +292,8 @@ fn a_store_file_of_an_unknown_schema_version_is_refused_and_left_unchanged() {
 }
 
 /// Schema 8's usage history, dropped (SQLite).
-const SQLITE_DROP_V8: &str = "DROP TRIGGER usage_counts_peak_ins; DROP TRIGGER usage_counts_peak_upd;
+const SQLITE_DROP_V8: &str =
+    "DROP TRIGGER usage_counts_peak_ins; DROP TRIGGER usage_counts_peak_upd;
      DROP TABLE usage_events; DROP TABLE usage_peaks; DROP TABLE usage_denials;
      DROP TABLE usage_licensed; DROP TABLE history_state;";
 
