@@ -580,6 +580,8 @@ fn every_subcommand_help_has_examples() {
         &["check"],
         &["store", "show"],
         &["store", "retarget"],
+        &["usage"],
+        &["log"],
         &["completions"],
         &["man"],
     ];

@@ -182,7 +182,7 @@ impl Allocator {
         }
         check_names(keys)?;
         self.tx(|c, now| {
-            add_user_in(c, name, method, org)?;
+            add_user_in(c, now, name, method, org)?;
             if keys.is_empty() {
                 return Ok(Vec::new());
             }
@@ -201,7 +201,7 @@ impl Allocator {
         validate_name("station name", name)?;
         check_names(keys)?;
         self.tx(|c, now| {
-            add_station_in(c, name, kind)?;
+            add_station_in(c, now, name, kind)?;
             let allocated = if keys.is_empty() {
                 Vec::new()
             } else {

@@ -9,6 +9,7 @@ use store::{params, OptionalExt, Tx, TxExt};
 use verify::{License, Verifier, VerifyError};
 
 use crate::error::{AllocError, Entity, RuleKind};
+use crate::history::{self, Event};
 use crate::identity::{self, StoreIdentity};
 use crate::in_use::{self, Deallocation, InUse};
 use crate::model::{
@@ -475,6 +476,13 @@ pub(crate) fn check_set_rules(
 pub(crate) const ENDED_KEPT_SECS: i64 = 86_400;
 
 fn purge_lapsed(c: &dyn Tx, now: i64) -> Result<()> {
+    history::sessions_end(
+        c,
+        "expires_at <= ?1",
+        &store::Value::Integer(now),
+        "lease-lapsed",
+        now,
+    )?;
     c.prepare_cached("INSERT INTO ended_sessions (id, reason, ended_at) SELECT id, 'lease-lapsed', expires_at FROM sessions WHERE expires_at <= ?1 ON CONFLICT (id) DO NOTHING")?
         .execute([now])?;
     c.prepare_cached("DELETE FROM sessions WHERE expires_at <= ?1")?
@@ -493,6 +501,7 @@ pub(crate) fn record_end(
     reason: &str,
     now: i64,
 ) -> Result<()> {
+    history::sessions_end(c, filter, &arg, reason, now)?;
     c.prepare_cached(&format!("INSERT INTO ended_sessions (id, reason, ended_at) SELECT id, ?2, ?3 FROM sessions WHERE {filter} ON CONFLICT (id) DO NOTHING"))?
         .execute(params![arg, reason, now])?;
     Ok(())
@@ -525,7 +534,13 @@ pub(crate) fn session_of(c: &dyn Tx, id: &str, reused: bool) -> Result<Session> 
 }
 
 /// Add a user inside a transaction the caller opened (the names checked).
-pub(crate) fn add_user_in(c: &dyn Tx, name: &str, method: Method, org: Option<&str>) -> Result<()> {
+pub(crate) fn add_user_in(
+    c: &dyn Tx,
+    now: i64,
+    name: &str,
+    method: Method,
+    org: Option<&str>,
+) -> Result<()> {
     let org_id = org.map(|o| org_id(c, o)).transpose()?;
     if c.query_row("SELECT 1 FROM users WHERE name = ?1", [name], |_| Ok(()))
         .optional()?
@@ -540,11 +555,11 @@ pub(crate) fn add_user_in(c: &dyn Tx, name: &str, method: Method, org: Option<&s
         "INSERT INTO users (id, name, method, org_id) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM users), ?1, ?2, ?3)",
         params![name, method_str(method), org_id],
     )?;
-    Ok(())
+    history::record(c, now, &Event::user_added(name, method, org))
 }
 
 /// Add a station inside a transaction the caller opened (the name checked).
-pub(crate) fn add_station_in(c: &dyn Tx, name: &str, kind: StationKind) -> Result<()> {
+pub(crate) fn add_station_in(c: &dyn Tx, now: i64, name: &str, kind: StationKind) -> Result<()> {
     if c.query_row("SELECT 1 FROM stations WHERE name = ?1", [name], |_| Ok(()))
         .optional()?
         .is_some()
@@ -558,7 +573,7 @@ pub(crate) fn add_station_in(c: &dyn Tx, name: &str, kind: StationKind) -> Resul
         "INSERT INTO stations (id, name, kind, enabled) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM stations), ?1, ?2, 1)",
         params![name, kind.as_str()],
     )?;
-    Ok(())
+    history::record(c, now, &Event::station(name, format!("added ({kind})")))
 }
 
 impl Allocator {
@@ -632,6 +647,7 @@ impl Allocator {
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let tx = conn.begin_write()?;
         let now = self.clock.now();
+        history::begin(&tx, now)?;
         purge_lapsed(&tx, now)?;
         let out = f(&tx, now)?;
         // The time the license is checked at, recorded for the clock check.
@@ -721,7 +737,7 @@ impl Allocator {
         if let Some(o) = org {
             validate_name("organization name", o)?;
         }
-        self.tx(|c, _| add_user_in(c, name, method, org))
+        self.tx(|c, now| add_user_in(c, now, name, method, org))
     }
 
     /// Delete a user: its assignable licenses are released and its session ends.
@@ -737,14 +753,14 @@ impl Allocator {
                 now,
             )?;
             c.execute("DELETE FROM users WHERE id = ?1", [u.id])?;
-            Ok(())
+            history::record(c, now, &Event::user(name, "removed"))
         })
     }
 
     /// Add a station (licensing enabled, no license allocated).
     pub fn add_station(&self, name: &str, kind: StationKind) -> Result<()> {
         validate_name("station name", name)?;
-        self.tx(|c, _| add_station_in(c, name, kind))
+        self.tx(|c, now| add_station_in(c, now, name, kind))
     }
 
     /// Delete a station: its licenses are released and a session at it ends.
@@ -760,7 +776,7 @@ impl Allocator {
                 now,
             )?;
             c.execute("DELETE FROM stations WHERE id = ?1", [s.id])?;
-            Ok(())
+            history::record(c, now, &Event::station(name, "removed"))
         })
     }
 
@@ -779,7 +795,7 @@ impl Allocator {
                 now,
             )?;
             c.execute("DELETE FROM sessions WHERE station_id = ?1", [s.id])?;
-            Ok(())
+            history::record(c, now, &Event::station(name, "licensing disabled"))
         })
     }
 
@@ -800,7 +816,7 @@ impl Allocator {
                 }
             }
             c.execute("UPDATE stations SET enabled = 1 WHERE id = ?1", [s.id])?;
-            Ok(())
+            history::record(c, now, &Event::station(name, "licensing enabled"))
         })
     }
 
@@ -808,7 +824,7 @@ impl Allocator {
     /// [`ORGANIZATION_KEY`]) limits how many may exist.
     pub fn add_organization(&self, name: &str) -> Result<()> {
         validate_name("organization name", name)?;
-        self.tx(|c, _| {
+        self.tx(|c, now| {
             if c.query_row("SELECT 1 FROM orgs WHERE name = ?1", [name], |_| Ok(()))
                 .optional()?
                 .is_some()
@@ -829,7 +845,7 @@ impl Allocator {
                 });
             }
             c.execute("INSERT INTO orgs (id, name) VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM orgs), ?1)", [name])?;
-            Ok(())
+            history::record(c, now, &Event::org(name, "added"))
         })
     }
 
@@ -886,7 +902,7 @@ impl Allocator {
                  ON CONFLICT (org_id, key) DO UPDATE SET min = excluded.min, max = excluded.max",
                 params![o, key, min, max],
             )?;
-            Ok(())
+            history::record(c, now, &Event::org_limit(org, key, min, max))
         })
     }
 
@@ -901,6 +917,7 @@ impl Allocator {
             validate_key(k)?;
         }
         self.tx(|c, now| self.allocate_in(c, now, target, keys))
+            .inspect_err(|e| self.record_denial(&target.to_string(), e))
     }
 
     /// [`Allocator::allocate`] inside a transaction the caller opened (the names checked).
@@ -980,6 +997,8 @@ impl Allocator {
                 )?;
             }
         }
+        let consumes = method == Method::Assignable && enabled;
+        history::record(c, now, &Event::allocated(&holder, &new, consumes))?;
         Ok(new.into_iter().collect())
     }
 
@@ -1006,7 +1025,7 @@ impl Allocator {
             validate_key(k)?;
         }
         self.tx(|c, now| {
-            let (h, method, _, _) = self.holder(c, target)?;
+            let (h, method, _, enabled) = self.holder(c, target)?;
             let holder = target.to_string();
             let held = grants(c, h)?;
             for k in keys {
@@ -1083,6 +1102,8 @@ impl Allocator {
                     params![id, k],
                 )?;
             }
+            let consumed = method == Method::Assignable && enabled;
+            history::record(c, now, &Event::deallocated(&holder, &removed, consumed))?;
             Ok(Deallocation {
                 removed: removed.into_iter().collect(),
                 ended,
@@ -1215,11 +1236,12 @@ impl Allocator {
             for (k, pool) in &acquire {
                 c.execute("INSERT INTO session_licenses (session_id, key, pool) VALUES (?1, ?2, ?3)", params![id, k, pool.as_str()])?;
             }
-            let mut s = session_of(c, &id, false)?;
+            let mut s = history::logged_on(c, now, session_of(c, &id, false)?)?;
             s.replaced = replaced;
             s.warnings = crate::workgroups::logon_warnings(c, u.id, station.as_ref().map(|s| s.id), &s)?;
             Ok(s)
         })
+        .inspect_err(|e| self.record_denial(&format!("user '{user}'"), e))
     }
 
     /// Renew a live session's lease for another lease period.
@@ -1573,6 +1595,7 @@ impl Allocator {
                 ],
             )?;
             identity::record_load(c, &new, self.verifier.trust(), at)?;
+            history::loaded(c, now, &new, replaced.as_deref())?;
             c.execute("DELETE FROM ceilings", [])?;
             // Checkouts are not allocations: the store check does not hold them to ceilings.
             for e in events.iter().filter(|e| e.count != "session") {
@@ -1600,7 +1623,10 @@ impl Allocator {
     /// that name every one of those hosts and are signed by one of those keys. Its rollback
     /// history and latest time seen stay. The loaded file and every allocation stay too.
     pub fn retarget(&self, hosts: &[format::HostId], keys: &[format::PublicKey]) -> Result<()> {
-        self.tx(|c, _| identity::retarget(c, hosts, keys, self.verifier.now()))
+        self.tx(|c, now| {
+            identity::retarget(c, hosts, keys, self.verifier.now())?;
+            history::record(c, now, &Event::change("store", "retargeted"))
+        })
     }
 
     /// [`Allocator::load`] of a file on disk.

@@ -34,6 +34,10 @@ const TABLES: &[(&str, &str)] = &[
     ("user_kept_grants", "user_id, key, explicit"),
     ("workgroups", "id, name, media"),
     ("workgroup_members", "workgroup_id, user_id"),
+    ("usage_events", "id, at, kind, who, key, detail"),
+    ("usage_peaks", "span, at, key, pool, peak, level"),
+    ("usage_denials", "span, at, key, reason, n"),
+    ("usage_licensed", "load_id, at, key, assigned, pooled"),
 ];
 
 /// What [`copy_store`] copied: rows per table, in copy order.

@@ -252,7 +252,7 @@ impl Allocator {
                         let method =
                             parse_method(&f[1]).unwrap_or(crate::model::Method::Assignable);
                         let org = Some(f[2].as_str()).filter(|o| !o.is_empty());
-                        add_user_in(c, &f[0], method, org).map_err(|e| {
+                        add_user_in(c, now, &f[0], method, org).map_err(|e| {
                             let col = match e {
                                 AllocError::Unknown { .. } => "organization",
                                 _ => "name",
@@ -263,7 +263,8 @@ impl Allocator {
                     }
                     ImportKind::Stations => {
                         let k = StationKind::parse(&f[1]).unwrap_or(StationKind::Workstation);
-                        add_station_in(c, &f[0], k).map_err(|e| at(row.line, Some("name"), e))?;
+                        add_station_in(c, now, &f[0], k)
+                            .map_err(|e| at(row.line, Some("name"), e))?;
                         (Target::Station(&f[0]), keys_of(&f[2])?, "licenses")
                     }
                 };

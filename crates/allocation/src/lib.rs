@@ -244,7 +244,13 @@
 //! read a handful of counter rows (less the licenses of lapsed sessions not yet purged),
 //! whatever the number of users, stations and sessions.
 //!
-//! The schema version is [`SCHEMA_VERSION`] (`PRAGMA user_version`, 6). A store of an older
+//! The usage history (`usage_events`, `usage_peaks`, `usage_denials`, `usage_licensed`,
+//! `history_state`; schema 7) records every acquisition, release, denial, load and
+//! administrator change in the transaction of the change, and keeps per-hour and per-day
+//! peaks, denials and licensed counts for [`Allocator::usage`] and [`Allocator::events`]
+//! (`licadmin usage`, `licadmin log`), for [`RETENTION_DAYS`].
+//!
+//! The schema version is [`SCHEMA_VERSION`] (`PRAGMA user_version`, 7). A store of an older
 //! version is migrated when it is opened, in one transaction (version 1 to 2 adds
 //! `configured_counts` and fills it from the grants; version 2 to 3 adds the identity and
 //! history tables, the history seeded from the loaded file; version 3 to 4 adds the license
@@ -293,6 +299,7 @@ mod allocator;
 mod checkouts;
 mod copy;
 mod error;
+mod history;
 mod identity;
 mod import;
 mod in_use;
@@ -302,6 +309,7 @@ mod reload;
 mod rules;
 mod storage;
 mod tokens;
+mod usage;
 mod views;
 mod workgroups;
 
@@ -313,6 +321,7 @@ pub use checkouts::{
 };
 pub use copy::{copy_store, CopyReport};
 pub use error::{AllocError, Entity, RuleKind};
+pub use history::{EventKind, UsageEvent, PURGE_EVERY_SECS, RETENTION_DAYS};
 pub use identity::{
     AcceptedLineage, LogEntry, StoreIdentity, TrustedKey, CLOCK_TOLERANCE_SECS, MAX_LINEAGES,
     MAX_SUPERSEDED,
@@ -325,6 +334,7 @@ pub use storage::{
     default_store_path, StoreLocation, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA_VERSION,
 };
 pub use tokens::{SessionEnd, TokenInfo, TOKEN_PREFIX};
+pub use usage::{date_text, parse_date, Period, PoolCounts, UsageReport, UsageRow, MAX_PERIODS};
 pub use views::{
     HostView, KeyChange, KeyView, LicenseChanges, LicenseKeyView, LicenseView, LoadView,
     LoadWarning, OrgEntry, OrgKey, OrgList, ReportView, RestrictionView, SessionEntry,

@@ -19,8 +19,9 @@ pub const APPLICATION_ID: i32 = 0x6933_6c61;
 /// `superseded`, `admin_log`, and the signer beside the loaded file), version 4 the license
 /// server's `tokens` and `ended_sessions`, version 5 the session licenses applications check
 /// out (`checkouts`), version 6 the users' settings (licensing, the
-/// remote logon right), their kept licenses and the ACD workgroups; an older store is migrated when it is opened (one transaction).
-pub const SCHEMA_VERSION: i32 = 6;
+/// remote logon right), their kept licenses and the ACD workgroups, version 7 the usage history (`usage_events`,
+/// `usage_peaks`, `usage_denials`, `usage_licensed`, `history_state`); an older store is migrated when it is opened (one transaction).
+pub const SCHEMA_VERSION: i32 = 7;
 /// How long a transaction waits for another process's write lock before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -72,7 +73,7 @@ const TABLES: &[&str] = &[
 /// The SQLite store: version 1 the allocation tables and the usage counters, 2 the
 /// configured counters (filled from the grants), 3 the store's identity and history (seeded
 /// from the loaded file), 4 the license server's tokens and ended sessions, 5 checkouts, 6 the users'
-/// settings and the ACD workgroups. An older store is migrated when it is opened (one transaction).
+/// settings and the ACD workgroups, 7 the usage history. An older store is migrated when it is opened (one transaction).
 pub(crate) const SQLITE: Schema = Schema {
     what: "allocation store",
     migrations: &[
@@ -82,13 +83,14 @@ pub(crate) const SQLITE: Schema = Schema {
         migration!("sqlite", 4, "0004_server.sql"),
         migration!("sqlite", 5, "0005_checkouts.sql"),
         migration!("sqlite", 6, "0006_admin.sql"),
+        migration!("sqlite", 7, "0007_usage.sql"),
     ],
     tables: TABLES,
     application_id: Some(APPLICATION_ID),
 };
 
 /// The PostgreSQL store: created at schema 3, the version PostgreSQL stores were added in,
-/// then 4 and 5 as SQLite's.
+/// then 4 to 7 as SQLite's.
 pub(crate) const POSTGRES: Schema = Schema {
     what: "allocation store",
     migrations: &[
@@ -96,6 +98,7 @@ pub(crate) const POSTGRES: Schema = Schema {
         migration!("postgres", 4, "0004_server.sql"),
         migration!("postgres", 5, "0005_checkouts.sql"),
         migration!("postgres", 6, "0006_admin.sql"),
+        migration!("postgres", 7, "0007_usage.sql"),
     ],
     tables: TABLES,
     application_id: None,

@@ -75,7 +75,7 @@ impl Allocator {
                 "INSERT INTO tokens (name, digest, created_at, revoked_at) VALUES (?1, ?2, ?3, NULL)",
                 params![name, d, now],
             )?;
-            Ok(())
+            crate::history::record(c, now, &crate::history::Event::change(format!("token '{name}'"), "created"))
         })?;
         Ok(token)
     }
@@ -112,7 +112,11 @@ impl Allocator {
                     name: name.into(),
                 });
             }
-            Ok(())
+            crate::history::record(
+                c,
+                now,
+                &crate::history::Event::change(format!("token '{name}'"), "revoked"),
+            )
         })
     }
 

@@ -397,15 +397,16 @@ fn a_store_of_schema_6_keeps_the_settings_through_a_copy() {
 /// Turn the store back into a version-4 store (the release before the users' settings).
 fn downgrade_to_v4(env: &Env) {
     let drop = "DROP TABLE checkouts; DROP TABLE workgroup_members; DROP TABLE workgroups; DROP TABLE user_kept_grants; DROP TABLE user_settings;";
+    let usage = "DROP TABLE usage_events; DROP TABLE usage_peaks; DROP TABLE usage_denials; DROP TABLE usage_licensed; DROP TABLE history_state;";
     match location(env.dir.path()) {
         allocation::StoreLocation::Sqlite(path) => store_sqlite::open_raw(&path)
             .unwrap()
-            .execute_batch(&format!("{drop} PRAGMA user_version = 4;"))
+            .execute_batch(&format!("{drop} DROP TRIGGER usage_counts_peak_ins; DROP TRIGGER usage_counts_peak_upd; {usage} PRAGMA user_version = 4;"))
             .unwrap(),
         allocation::StoreLocation::Postgres(url) => {
             let mut c = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
             c.batch_execute(&format!(
-                "{drop} UPDATE i3lic_store SET schema_version = 4, changes = changes + 1;"
+                "{drop} DROP TRIGGER usage_counts_peak ON usage_counts; DROP FUNCTION usage_counts_peak(); {usage} UPDATE i3lic_store SET schema_version = 4, changes = changes + 1;"
             ))
             .unwrap();
         }

@@ -219,7 +219,10 @@ fn a_switchover_pairs_store_serves_both_hosts_its_first_file_names() {
 fn downgrade_to_v2(path: &std::path::Path) {
     let c = store_sqlite::open_raw(path).unwrap();
     c.execute_batch(
-        "DROP TABLE checkouts; DROP TABLE workgroup_members; DROP TABLE workgroups; DROP TABLE user_kept_grants; DROP TABLE user_settings; DROP TABLE tokens; DROP TABLE ended_sessions;
+        "DROP TRIGGER usage_counts_peak_ins; DROP TRIGGER usage_counts_peak_upd;
+         DROP TABLE usage_events; DROP TABLE usage_peaks; DROP TABLE usage_denials;
+         DROP TABLE usage_licensed; DROP TABLE history_state;
+         DROP TABLE checkouts; DROP TABLE workgroup_members; DROP TABLE workgroups; DROP TABLE user_kept_grants; DROP TABLE user_settings; DROP TABLE tokens; DROP TABLE ended_sessions;
          DROP TABLE store_hosts; DROP TABLE store_keys; DROP TABLE store_state;
          DROP TABLE lineages; DROP TABLE superseded; DROP TABLE admin_log;
          ALTER TABLE license DROP COLUMN signer_key;

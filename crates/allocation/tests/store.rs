@@ -39,10 +39,10 @@ fn populated() -> Env {
 /// Turn a current store back into a version-1 store: the schema without `configured_counts`
 /// (nor version 3's identity and history).
 fn downgrade_to_v1(path: &std::path::Path) {
+    downgrade_to_v3_sqlite(path);
     let c = store_sqlite::open_raw(path).unwrap();
     c.execute_batch(
-        "DROP TABLE checkouts; DROP TABLE workgroup_members; DROP TABLE workgroups; DROP TABLE user_kept_grants; DROP TABLE user_settings; DROP TABLE tokens; DROP TABLE ended_sessions;
-         DROP TABLE store_hosts; DROP TABLE store_keys; DROP TABLE store_state;
+        "DROP TABLE store_hosts; DROP TABLE store_keys; DROP TABLE store_state;
          DROP TABLE lineages; DROP TABLE superseded; DROP TABLE admin_log;
          ALTER TABLE license DROP COLUMN signer_key;
          DROP TRIGGER user_grants_cfg_ins; DROP TRIGGER user_grants_cfg_del;
@@ -59,7 +59,7 @@ fn a_version_1_store_is_migrated_when_opened_and_reports_the_same() {
     // carol's session lapses: the report counts live sessions only.
     env.clock.advance(120);
     let before = env.alloc.report().unwrap();
-    assert_eq!(SCHEMA_VERSION, 6);
+    assert_eq!(SCHEMA_VERSION, 7);
     let path = env.path();
     downgrade_to_v1(&path);
     let c = store_sqlite::open_raw(&path).unwrap();
@@ -291,22 +291,37 @@ fn a_store_file_of_an_unknown_schema_version_is_refused_and_left_unchanged() {
     }
 }
 
+/// Schema 7's usage history and schemas 5 and 6's tables, dropped (SQLite).
+const SQLITE_DROP_V5_TO_V7: &str =
+    "DROP TABLE checkouts; DROP TABLE workgroup_members; DROP TABLE workgroups; DROP TABLE user_kept_grants; DROP TABLE user_settings;
+     DROP TRIGGER usage_counts_peak_ins; DROP TRIGGER usage_counts_peak_upd;
+     DROP TABLE usage_events; DROP TABLE usage_peaks; DROP TABLE usage_denials;
+     DROP TABLE usage_licensed; DROP TABLE history_state;";
+
+/// An SQLite store taken back to schema 3.
+fn downgrade_to_v3_sqlite(path: &std::path::Path) {
+    store_sqlite::open_raw(path)
+        .unwrap()
+        .execute_batch(&format!(
+            "{SQLITE_DROP_V5_TO_V7} DROP TABLE tokens; DROP TABLE ended_sessions; PRAGMA user_version = 3;"
+        ))
+        .unwrap();
+}
+
 /// Take the store back to schema 3 (the release before the license server's tables), on
 /// either engine.
 fn downgrade_to_v3(env: &Env) {
     match location(env.dir.path()) {
         allocation::StoreLocation::Sqlite(path) => {
-            store_sqlite::open_raw(&path)
-                .unwrap()
-                .execute_batch(
-                    "DROP TABLE checkouts; DROP TABLE workgroup_members; DROP TABLE workgroups; DROP TABLE user_kept_grants; DROP TABLE user_settings; DROP TABLE tokens; DROP TABLE ended_sessions; PRAGMA user_version = 3;",
-                )
-                .unwrap();
+            downgrade_to_v3_sqlite(&path);
         }
         allocation::StoreLocation::Postgres(url) => {
             let mut c = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
             c.batch_execute(
-                "DROP TABLE checkouts; DROP TABLE workgroup_members; DROP TABLE workgroups; DROP TABLE user_kept_grants; DROP TABLE user_settings; DROP TABLE tokens; DROP TABLE ended_sessions;
+                "DROP TRIGGER usage_counts_peak ON usage_counts; DROP FUNCTION usage_counts_peak();
+                 DROP TABLE usage_events; DROP TABLE usage_peaks; DROP TABLE usage_denials;
+                 DROP TABLE usage_licensed; DROP TABLE history_state;
+                 DROP TABLE checkouts; DROP TABLE workgroup_members; DROP TABLE workgroups; DROP TABLE user_kept_grants; DROP TABLE user_settings; DROP TABLE tokens; DROP TABLE ended_sessions;
                  UPDATE i3lic_store SET schema_version = 3, changes = changes + 1;",
             )
             .unwrap();

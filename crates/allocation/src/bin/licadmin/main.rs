@@ -13,6 +13,7 @@ mod admin_cmd;
 mod import_cmd;
 mod serve;
 mod store_cmd;
+mod usage_cmd;
 mod views;
 mod workgroup_cmd;
 
@@ -201,6 +202,16 @@ enum Command {
     /// The license server's bearer tokens.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Per license key and period: the count licensed, the peak in use and the denials by
+    /// reason (assignable/concurrent), from the store's usage history (kept 400 days).
+    #[command(
+        after_help = "Examples:\n  licadmin usage\n  licadmin usage --from 2026-01-01 --to 2026-12-31 --by month --svg usage.svg\n  licadmin usage --by hour --from 2026-12-07 --to 2026-12-07 --json"
+    )]
+    Usage(usage_cmd::UsageArgs),
+    /// The recorded events, newest last: time, kind (acquire, release, deny, load, change),
+    /// who or what, key, detail.
+    #[command(after_help = "Examples:\n  licadmin log\n  licadmin log --last 200 --json")]
+    Log(usage_cmd::LogArgs),
     /// Run the license server: JSON routes under /v1/ for applications (bearer tokens from
     /// `licadmin token create`), /healthz and /metrics (Prometheus). Lapsed leases are
     /// released by the server. Prints `listening on ADDR`; stops on SIGINT or SIGTERM.
@@ -835,6 +846,8 @@ fn exec(a: &Allocator, cmd: &Command) -> Result<Output, CliError> {
         }
         // Handled in run: it keeps the allocator.
         Command::Serve { .. } => out(String::new(), serde_json::json!({})),
+        Command::Usage(args) => usage_cmd::usage(a, args)?,
+        Command::Log(args) => usage_cmd::log(a, args)?,
         Command::Check => {
             let problems = a.check()?;
             let mut t = String::new();
