@@ -173,6 +173,7 @@ mod code;
 mod error;
 #[cfg(feature = "machine")]
 pub mod machine;
+pub mod request;
 
 pub use code::{
     match_codes, validate, CodeForm, ComponentKind, ComponentMatch, Components, HostId,
@@ -180,5 +181,6 @@ pub use code::{
     STRONG_SYMBOLS, SYMBOLS,
 };
 pub use error::{CodeError, SpellingDifference};
+pub use request::{looks_like_request_code, RequestCode, RequestCodeError};
 #[cfg(feature = "machine")]
 pub use machine::{current, current_strong};
