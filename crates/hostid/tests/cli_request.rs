@@ -44,7 +44,7 @@ fn check_names_a_typo_in_a_request_code() {
     let text = sample().to_string();
     // One character changed near the end (in the install key).
     let mut bytes = text.clone().into_bytes();
-    let at = bytes.len() - 3;
+    let at = bytes.len() - 4;
     bytes[at] = if bytes[at] == b'X' { b'Y' } else { b'X' };
     let typo = String::from_utf8(bytes).expect("ascii");
     let out = run(&["--check", &typo]);
