@@ -30,7 +30,7 @@
 //!     license_type: LicenseType::Production, issued_at: now, valid_from: now,
 //!     expires_at: Timestamp::PERPETUAL, grace_days: 0, generated_by: "Work Test80".into(),
 //!     sold_to: "Contoso".into(), install_site: "HQ".into(),
-//!     primary_host: Host { host_id: host, machine: "ic1".into() }, switchover_host: None,
+//!     primary_host: Host { host_id: host, machine: "ic1".into(), install_key: None }, switchover_host: None,
 //!     system_type: String::new(), mail_connector: String::new(), bundle: String::new(),
 //!     description: String::new(), features: vec![],
 //!     licenses: vec![lic("I3_ACCESS_CLIENT", 5, 2), lic("I3_LICENSE_BASIC_STATION", 5, 2)],

@@ -200,6 +200,7 @@ fn a_switchover_pairs_store_serves_both_hosts_its_first_file_names() {
     a.switchover_host = Some(format::Host {
         host_id: other_host(),
         machine: "ic2".into(),
+        install_key: None,
     });
     let env = env(&sign(&a, &vendor()).unwrap());
     let mut hosts = env.alloc.identity().unwrap().hosts;

@@ -71,6 +71,10 @@ pub enum RequestCodeError {
     /// The install key field's 4 padding bits are not zero.
     #[error("the request code's install key field is not one licadmin could have printed")]
     BadKeyField,
+    /// The install key is not a valid ed25519 public key (checked by the activation-file
+    /// crate, which knows keys; this crate does not).
+    #[error("the request code's install key is not a valid key: {0}")]
+    InvalidInstallKey(String),
     /// The host part is not a valid strong host-ID code.
     #[error("the request code's host ID is invalid: {0}")]
     Host(CodeError),
