@@ -268,7 +268,9 @@ mod copy;
 mod error;
 mod identity;
 mod in_use;
+mod install_key;
 mod model;
+mod release;
 mod rules;
 mod storage;
 mod tokens;
@@ -282,6 +284,7 @@ pub use identity::{
 };
 pub use in_use::{Deallocation, InUse};
 pub use model::*;
+pub use release::Release;
 pub use storage::{
     default_store_path, StoreLocation, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA_VERSION,
 };

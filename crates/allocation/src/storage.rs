@@ -17,9 +17,10 @@ pub const APPLICATION_ID: i32 = 0x6933_6c61;
 /// The schema version (SQLite's `PRAGMA user_version`; a PostgreSQL store starts at it). Version 2 added `configured_counts`, version 3
 /// the store's identity and history (`store_hosts`, `store_keys`, `store_state`, `lineages`,
 /// `superseded`, `admin_log`, and the signer beside the loaded file), version 4 the license
-/// server's `tokens` and `ended_sessions`; an older store is migrated when it is opened (one
-/// transaction).
-pub const SCHEMA_VERSION: i32 = 4;
+/// server's `tokens` and `ended_sessions`, version 7 the store's `install_key` and its
+/// `released` lineages (5 and 6 are placeholders here); an older store is migrated when it is
+/// opened (one transaction).
+pub const SCHEMA_VERSION: i32 = 7;
 /// How long a transaction waits for another process's write lock before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -78,6 +79,9 @@ pub(crate) const SQLITE: Schema = Schema {
         migration!("sqlite", 2, "0002_configured_counts.sql"),
         migration!("sqlite", 3, "0003_identity.sql"),
         migration!("sqlite", 4, "0004_server.sql"),
+        migration!("sqlite", 5, "0005_placeholder.sql"),
+        migration!("sqlite", 6, "0006_placeholder.sql"),
+        migration!("sqlite", 7, "0007_install_key.sql"),
     ],
     tables: TABLES,
     application_id: Some(APPLICATION_ID),
@@ -90,13 +94,16 @@ pub(crate) const POSTGRES: Schema = Schema {
     migrations: &[
         migration!("postgres", 3, "0003_store.sql"),
         migration!("postgres", 4, "0004_server.sql"),
+        migration!("postgres", 5, "0005_placeholder.sql"),
+        migration!("postgres", 6, "0006_placeholder.sql"),
+        migration!("postgres", 7, "0007_install_key.sql"),
     ],
     tables: TABLES,
     application_id: None,
 };
 
-const _: () = assert!(SQLITE.migrations[3].version == SCHEMA_VERSION as i64);
-const _: () = assert!(POSTGRES.migrations[1].version == SCHEMA_VERSION as i64);
+const _: () = assert!(SQLITE.migrations[6].version == SCHEMA_VERSION as i64);
+const _: () = assert!(POSTGRES.migrations[4].version == SCHEMA_VERSION as i64);
 
 /// Where a store is, as `--store` and `I3LIC_STORE` name it: a file path (SQLite) or a
 /// `postgres://` / `postgresql://` URL (PostgreSQL). A value that looks like a URL is never
@@ -203,6 +210,10 @@ pub(crate) fn open(location: &StoreLocation) -> Result<Box<dyn store::Connection
         StoreLocation::Postgres(url) => store_postgres::open(url, &POSTGRES, store::Access::Write),
     }
     .map_err(|e| open_failed(location, "open the store", e))
+    .and_then(|mut conn| {
+        crate::install_key::ensure(&mut *conn)?;
+        Ok(conn)
+    })
 }
 
 /// Refuse anything but a regular file (a folder, a FIFO, a device) before SQLite opens it

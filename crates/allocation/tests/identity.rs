@@ -220,7 +220,7 @@ fn a_switchover_pairs_store_serves_both_hosts_its_first_file_names() {
 fn downgrade_to_v2(path: &std::path::Path) {
     let c = store_sqlite::open_raw(path).unwrap();
     c.execute_batch(
-        "DROP TABLE tokens; DROP TABLE ended_sessions;
+        "DROP TABLE install_key; DROP TABLE released; DROP TABLE tokens; DROP TABLE ended_sessions;
          DROP TABLE store_hosts; DROP TABLE store_keys; DROP TABLE store_state;
          DROP TABLE lineages; DROP TABLE superseded; DROP TABLE admin_log;
          ALTER TABLE license DROP COLUMN signer_key;
@@ -248,7 +248,7 @@ fn a_store_of_the_previous_release_adopts_the_identity_of_its_loaded_file() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 4);
+    assert_eq!(v, SCHEMA_VERSION);
     let id = a.identity().unwrap();
     assert_eq!(id.hosts, [host().to_string()]);
     assert_eq!(

@@ -41,7 +41,7 @@ fn populated() -> Env {
 fn downgrade_to_v1(path: &std::path::Path) {
     let c = store_sqlite::open_raw(path).unwrap();
     c.execute_batch(
-        "DROP TABLE tokens; DROP TABLE ended_sessions;
+        "DROP TABLE install_key; DROP TABLE released; DROP TABLE tokens; DROP TABLE ended_sessions;
          DROP TABLE store_hosts; DROP TABLE store_keys; DROP TABLE store_state;
          DROP TABLE lineages; DROP TABLE superseded; DROP TABLE admin_log;
          ALTER TABLE license DROP COLUMN signer_key;
@@ -59,7 +59,7 @@ fn a_version_1_store_is_migrated_when_opened_and_reports_the_same() {
     // carol's session lapses: the report counts live sessions only.
     env.clock.advance(120);
     let before = env.alloc.report().unwrap();
-    assert_eq!(SCHEMA_VERSION, 4);
+    assert_eq!(SCHEMA_VERSION, 7);
     let path = env.path();
     downgrade_to_v1(&path);
     let c = store_sqlite::open_raw(&path).unwrap();
@@ -74,7 +74,7 @@ fn a_version_1_store_is_migrated_when_opened_and_reports_the_same() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 4);
+    assert_eq!(v, SCHEMA_VERSION);
     assert_eq!(a.report().unwrap(), before);
     assert_eq!(a.check().unwrap(), Vec::<String>::new());
     let client = before.keys.iter().find(|k| k.name == CLIENT).unwrap();
@@ -299,14 +299,14 @@ fn downgrade_to_v3(env: &Env) {
             store_sqlite::open_raw(&path)
                 .unwrap()
                 .execute_batch(
-                    "DROP TABLE tokens; DROP TABLE ended_sessions; PRAGMA user_version = 3;",
+                    "DROP TABLE install_key; DROP TABLE released; DROP TABLE tokens; DROP TABLE ended_sessions; PRAGMA user_version = 3;",
                 )
                 .unwrap();
         }
         allocation::StoreLocation::Postgres(url) => {
             let mut c = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
             c.batch_execute(
-                "DROP TABLE tokens; DROP TABLE ended_sessions;
+                "DROP TABLE install_key; DROP TABLE released; DROP TABLE tokens; DROP TABLE ended_sessions;
                  UPDATE i3lic_store SET schema_version = 3, changes = changes + 1;",
             )
             .unwrap();

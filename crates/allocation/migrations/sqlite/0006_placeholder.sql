@@ -1,0 +1,2 @@
+-- Schema 6: reserved for a change made on another branch; this placeholder is replaced
+-- when the branches are merged.
