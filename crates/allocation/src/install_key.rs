@@ -60,7 +60,9 @@ pub(crate) fn public(c: &dyn Tx) -> Result<PublicKey, AllocError> {
 /// when they go out of scope; the key itself wipes its secret on drop.
 pub(crate) fn secret(c: &dyn Tx) -> Result<SecretKey, AllocError> {
     let seed: Option<String> = c
-        .query_row("SELECT seed FROM install_key WHERE id = 1", [], |r| r.get(0))
+        .query_row("SELECT seed FROM install_key WHERE id = 1", [], |r| {
+            r.get(0)
+        })
         .optional()?;
     let seed = Zeroizing::new(seed.ok_or_else(|| AllocError::Inconsistent {
         problems: vec!["the store has no install key".into()],

@@ -78,7 +78,9 @@ impl Allocator {
         let key = self.install_key()?;
         RequestCode::new(host, key.to_bytes()).map_err(|e| AllocError::InvalidInput {
             what: "host ID",
-            reason: format!("{e}; a request code needs the strong host-ID code (gethostid --strong)"),
+            reason: format!(
+                "{e}; a request code needs the strong host-ID code (gethostid --strong)"
+            ),
         })
     }
 

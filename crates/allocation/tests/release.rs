@@ -105,7 +105,13 @@ fn release_frees_everything_signs_a_receipt_and_refuses_the_lineage() {
     assert_eq!(a.load(next.as_bytes()).unwrap_err().exit_code(), 16);
     assert_eq!(a.preview(next.as_bytes()).unwrap_err().exit_code(), 16);
     // Another server on the store refuses it too; a file of a new lineage loads.
-    assert_eq!(open(dir.path()).load(text.as_bytes()).unwrap_err().exit_code(), 16);
+    assert_eq!(
+        open(dir.path())
+            .load(text.as_bytes())
+            .unwrap_err()
+            .exit_code(),
+        16
+    );
     let (_, fresh) = file_binding(Some(&key));
     a.load(fresh.as_bytes()).unwrap();
 }
@@ -163,7 +169,13 @@ fn a_store_of_schema_4_gets_an_install_key_when_opened() {
         .unwrap();
     let a = Allocator::open(&path, verifier()).unwrap();
     let key = a.install_key().unwrap();
-    assert_eq!(Allocator::open(&path, verifier()).unwrap().install_key().unwrap(), key);
+    assert_eq!(
+        Allocator::open(&path, verifier())
+            .unwrap()
+            .install_key()
+            .unwrap(),
+        key
+    );
     let (_, text) = file_binding(Some(&key));
     a.load(text.as_bytes()).unwrap();
     assert!(a.release().unwrap().key_bound);

@@ -108,8 +108,8 @@ pub mod install_key;
 mod keys;
 mod model;
 mod payload;
-mod rules;
 pub mod receipt;
+mod rules;
 pub mod text;
 mod time;
 

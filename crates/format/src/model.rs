@@ -237,9 +237,11 @@ impl Host {
     /// What a vendor types to bind this host again (an update keeping the host): the
     /// request code when an install key is bound, else the host-ID code.
     pub fn binding_code(&self) -> String {
-        match self.install_key.as_ref().and_then(|k| {
-            hostid::RequestCode::new(self.host_id, k.to_bytes()).ok()
-        }) {
+        match self
+            .install_key
+            .as_ref()
+            .and_then(|k| hostid::RequestCode::new(self.host_id, k.to_bytes()).ok())
+        {
             Some(code) => code.to_string(),
             None => self.host_id.to_string(),
         }
@@ -549,7 +551,10 @@ impl Activation {
             (FormatVersion::V2 | FormatVersion::V3, None) => {
                 return Err(bad(
                     "lineage",
-                    format!("a version-{} file needs its lineage and generation", version.number()),
+                    format!(
+                        "a version-{} file needs its lineage and generation",
+                        version.number()
+                    ),
                 ))
             }
             (FormatVersion::V2 | FormatVersion::V3, Some(c)) => {

@@ -268,8 +268,12 @@ impl Receipt {
             .filter(|v| v.to_string() == g)
             .ok_or_else(|| bad(n, "the generation is not a whole number as written".into()))?;
         let (n, h) = value(4);
-        let host_id = HostId::parse_canonical(h)
-            .map_err(|e| bad(n, format!("the host ID is not a host-ID code as printed: {e}")))?;
+        let host_id = HostId::parse_canonical(h).map_err(|e| {
+            bad(
+                n,
+                format!("the host ID is not a host-ID code as printed: {e}"),
+            )
+        })?;
         let (n, t) = value(5);
         let released_at = t
             .parse::<Timestamp>()
@@ -277,8 +281,8 @@ impl Receipt {
             .filter(|v| v.to_string() == t)
             .ok_or_else(|| bad(n, "the release time is not YYYY-MM-DDTHH:MM:SSZ".into()))?;
         let (n, k) = value(6);
-        let install_key = crate::install_key::from_hex("Install-Key", k)
-            .map_err(|e| bad(n, e.to_string()))?;
+        let install_key =
+            crate::install_key::from_hex("Install-Key", k).map_err(|e| bad(n, e.to_string()))?;
         let signature: [u8; 64] = STANDARD
             .decode(sig_text)
             .ok()
@@ -359,7 +363,10 @@ mod tests {
         r.verify(key(1).public_key()).unwrap();
         // CRLF and trailing blanks do no harm.
         let crlf = text.replace('\n', "  \r\n");
-        Receipt::parse(&crlf).unwrap().verify(key(1).public_key()).unwrap();
+        Receipt::parse(&crlf)
+            .unwrap()
+            .verify(key(1).public_key())
+            .unwrap();
     }
 
     #[test]
@@ -372,7 +379,10 @@ mod tests {
         ));
         let altered = text.replace("Generation: 3", "Generation: 4");
         let r = Receipt::parse(&altered).unwrap();
-        assert_eq!(r.verify(key(1).public_key()), Err(ReceiptError::SignatureInvalid));
+        assert_eq!(
+            r.verify(key(1).public_key()),
+            Err(ReceiptError::SignatureInvalid)
+        );
         assert_eq!(ReceiptError::SignatureInvalid.exit_code(), 10);
     }
 
@@ -382,7 +392,10 @@ mod tests {
         let cases = [
             (text.replace("Generation: 3", "Generation: 03"), 5),
             (text.replace("Lineage: 317c", "Lineage: 317C"), 4),
-            (text.replace("Format: i3lic-release/1", "Format: i3lic-release/2"), 2),
+            (
+                text.replace("Format: i3lic-release/1", "Format: i3lic-release/2"),
+                2,
+            ),
             (text.replace(HOST, &HOST.to_lowercase()), 6),
             (text.lines().take(5).collect::<Vec<_>>().join("\n"), 5),
             (format!("{text}more\n"), 12),

@@ -47,7 +47,10 @@ fn the_example_receipt_verifies_and_is_what_sign_writes() {
     assert!(sec.contains(&format!("The receipt ({} bytes", text.len())));
 
     let m = receipt.signed_bytes();
-    let digest: String = Sha256::digest(m).iter().map(|b| format!("{b:02x}")).collect();
+    let digest: String = Sha256::digest(m)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let flat: String = sec.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.contains(&format!("is {} bytes, with SHA-256 `{digest}`", m.len())));
     assert!(m.starts_with(b"i3lic-release/1\0Format: i3lic-release/1\n"));

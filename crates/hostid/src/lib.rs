@@ -181,9 +181,9 @@ pub use code::{
     STRONG_SYMBOLS, SYMBOLS,
 };
 pub use error::{CodeError, SpellingDifference};
+#[cfg(feature = "machine")]
+pub use machine::{current, current_strong};
 pub use request::{
     looks_like_request_code, RequestCode, RequestCodeError, REQUEST_CODE_VERSION,
     REQUEST_PRINTED_LEN, REQUEST_SYMBOLS,
 };
-#[cfg(feature = "machine")]
-pub use machine::{current, current_strong};

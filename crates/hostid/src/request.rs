@@ -288,7 +288,11 @@ mod tests {
         assert_eq!(back, code);
         assert_eq!(back.host(), example_host());
         assert_eq!(back.install_key(), key(1));
-        let lower: RequestCode = text.to_lowercase().replace('-', " ").parse().expect("lenient");
+        let lower: RequestCode = text
+            .to_lowercase()
+            .replace('-', " ")
+            .parse()
+            .expect("lenient");
         assert_eq!(lower, code);
     }
 
@@ -302,11 +306,16 @@ mod tests {
 
     #[test]
     fn errors_are_named() {
-        let text = RequestCode::new(example_host(), key(2)).unwrap().to_string();
+        let text = RequestCode::new(example_host(), key(2))
+            .unwrap()
+            .to_string();
         assert_eq!("".parse::<RequestCode>(), Err(RequestCodeError::Empty));
         assert!(matches!(
             text[..text.len() - 1].parse::<RequestCode>(),
-            Err(RequestCodeError::WrongLength { found: 111, expected: 112 })
+            Err(RequestCodeError::WrongLength {
+                found: 111,
+                expected: 112
+            })
         ));
         assert!(matches!(
             format!("{text}U").parse::<RequestCode>(),
@@ -336,11 +345,15 @@ mod tests {
 
     #[test]
     fn recognised_as_request_code() {
-        let text = RequestCode::new(example_host(), key(3)).unwrap().to_string();
+        let text = RequestCode::new(example_host(), key(3))
+            .unwrap()
+            .to_string();
         assert!(looks_like_request_code(&text));
         assert!(looks_like_request_code(&text[1..]));
         assert!(!looks_like_request_code(&example_host().to_string()));
-        assert!(!looks_like_request_code(&example_host().to_short().to_string()));
+        assert!(!looks_like_request_code(
+            &example_host().to_short().to_string()
+        ));
         assert!(!looks_like_request_code(""));
     }
 

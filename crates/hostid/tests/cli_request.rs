@@ -50,7 +50,10 @@ fn check_names_a_typo_in_a_request_code() {
     let out = run(&["--check", &typo]);
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("request code") && err.contains("check character"), "{err}");
+    assert!(
+        err.contains("request code") && err.contains("check character"),
+        "{err}"
+    );
 
     let out = run(&["--check", &text[..text.len() - 4]]);
     assert_eq!(out.status.code(), Some(3));

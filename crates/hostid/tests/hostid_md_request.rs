@@ -27,7 +27,10 @@ fn the_request_code_example_is_what_the_crate_writes() {
     .expect("example machine");
     let code = RequestCode::new(host, hex32(key)).expect("strong");
     let printed = code.to_string();
-    assert!(sec.contains(&format!("```text\n{printed}\n```")), "{printed}");
+    assert!(
+        sec.contains(&format!("```text\n{printed}\n```")),
+        "{printed}"
+    );
     assert_eq!((REQUEST_SYMBOLS, REQUEST_PRINTED_LEN), (112, 134));
     assert!(sec.contains("112 symbols") && sec.contains("134 characters"));
     // The first 59 symbols are the strong code's payload under version symbol 3.

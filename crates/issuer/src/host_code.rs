@@ -19,12 +19,11 @@ pub fn parse_host_code(
         let req: RequestCode = code
             .parse()
             .map_err(|source| IssuerError::RequestCode { flag, source })?;
-        let key = PublicKey::from_bytes(&req.install_key()).map_err(|e| {
-            IssuerError::RequestCode {
+        let key =
+            PublicKey::from_bytes(&req.install_key()).map_err(|e| IssuerError::RequestCode {
                 flag,
                 source: RequestCodeError::InvalidInstallKey(e.to_string()),
-            }
-        })?;
+            })?;
         return Ok((req.host(), Some(key)));
     }
     let host: HostId = code
@@ -68,7 +67,9 @@ mod tests {
             assert_eq!(e.exit_code(), 3);
         }
         // A small-order point is not an install key.
-        let zero = RequestCode::new(HOST.parse().unwrap(), [0; 32]).unwrap().to_string();
+        let zero = RequestCode::new(HOST.parse().unwrap(), [0; 32])
+            .unwrap()
+            .to_string();
         let e = parse_host_code("--host-id", &zero).unwrap_err();
         assert!(e.to_string().contains("install key"), "{e}");
     }

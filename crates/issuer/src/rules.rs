@@ -1,8 +1,7 @@
 //! The rules of each license type, and turning an issue request into what the file grants.
 
 use format::{
-    Activation, Chain, FileId, Host, LicenseCount, LicenseType, OrderedItem, Restriction,
-    Timestamp,
+    Activation, Chain, FileId, Host, LicenseCount, LicenseType, OrderedItem, Restriction, Timestamp,
 };
 
 use crate::catalog::{Catalog, Development, Part, PartKind};

@@ -68,7 +68,7 @@ fn a_chain_issued_within_one_second_still_refuses_its_older_files() {
     let l = verifier(&sf).load(&c).unwrap();
     assert_eq!(l.generation(), Some(3));
     assert_eq!(l.lineage(), file_id(1));
-    assert_eq!(l.format_version(), FormatVersion::V2);
+    assert_eq!(l.format_version(), FormatVersion::V3);
     let st = sf.read().unwrap().unwrap();
     assert_eq!(st.lineages().len(), 1);
     assert_eq!(st.lineages()[0].generation, 3);

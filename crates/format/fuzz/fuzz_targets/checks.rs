@@ -5,8 +5,8 @@
 #![allow(dead_code)]
 
 use format::{
-    sign, sign_payload_text_as, sign_v1, sign_v2, signing_context, FormatVersion, PublicKey, SecretKey,
-    UnverifiedFile, MAX_FILE_SIZE,
+    sign, sign_payload_text_as, sign_v1, sign_v2, signing_context, FormatVersion, PublicKey,
+    SecretKey, UnverifiedFile, MAX_FILE_SIZE,
 };
 
 /// The fixed key the fuzz checks sign and verify with (test use only).

@@ -492,7 +492,11 @@ pub fn vectors(version: FormatVersion) -> Vec<Vector> {
         ),
     ];
     if version == FormatVersion::V3 {
-        changes.push(("install-key", "\"install_key\": \"ed32", "\"install_key\": \"ed33"));
+        changes.push((
+            "install-key",
+            "\"install_key\": \"ed32",
+            "\"install_key\": \"ed33",
+        ));
     }
     if version != FormatVersion::V1 {
         changes.extend([
