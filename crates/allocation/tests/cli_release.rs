@@ -82,7 +82,7 @@ fn request_prints_the_stores_code_and_check_names_a_typo() {
     assert_eq!(code.install_key(), key.to_bytes());
 
     // The secret half is in the store, and in no output.
-    let seed: String = store_sqlite::open_raw(&cli.dir.path().join("store.db"))
+    let seed: String = store_sqlite::open_raw(cli.dir.path().join("store.db"))
         .unwrap()
         .query_row("SELECT seed FROM install_key WHERE id = 1", [], |r| {
             r.get(0)

@@ -248,7 +248,7 @@ fn a_store_of_the_previous_release_adopts_the_identity_of_its_loaded_file() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, SCHEMA_VERSION);
+    assert_eq!(v, allocation::SCHEMA_VERSION);
     let id = a.identity().unwrap();
     assert_eq!(id.hosts, [host().to_string()]);
     assert_eq!(

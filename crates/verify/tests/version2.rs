@@ -291,7 +291,7 @@ fn the_signed_rules_are_exposed_read_only() {
     assert!(out.status.success(), "{out:?}");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let lic = &v["license"];
-    assert_eq!(lic["format_version"], 2);
+    assert_eq!(lic["format_version"], 3);
     assert_eq!(lic["activation"]["chain"]["generation"], 1);
     assert_eq!(
         lic["activation"]["rules"]["implies"][0]["implied"],
