@@ -86,6 +86,7 @@ fn file(count: u32) -> String {
         primary_host: Host {
             host_id: host(),
             machine: "ic1".into(),
+            install_key: None,
         },
         switchover_host: None,
         system_type: String::new(),

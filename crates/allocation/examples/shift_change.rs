@@ -61,6 +61,7 @@ fn setup(store: &str, n: u32, dir: &Path) {
         primary_host: Host {
             host_id: host(),
             machine: "ic1".into(),
+            install_key: None,
         },
         switchover_host: None,
         system_type: String::new(),

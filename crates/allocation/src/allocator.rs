@@ -1546,6 +1546,7 @@ impl Allocator {
         let new = self.verify_new(bytes, false)?;
         self.read(|c, now| {
             identity::check_new(c, &new, bytes)?;
+            crate::release::refuse_released(c, &new)?;
             Self::check_replaces(c, &new)?;
             Ok(Preview {
                 file_id: new.file_id().to_string(),
@@ -1573,6 +1574,7 @@ impl Allocator {
             // The store's identity and history: another server's file, a key the store does
             // not trust, or an older generation (also after a load of another lineage).
             identity::check_new(c, &new, bytes)?;
+            crate::release::refuse_released(c, &new)?;
             let replaced = Self::check_replaces(c, &new)?;
             let events = self.exceeded(c, now, &new)?;
             let seq: i64 = c.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM license", [], |r| r.get(0))?;

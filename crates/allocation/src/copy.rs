@@ -38,6 +38,10 @@ const TABLES: &[(&str, &str)] = &[
     ("usage_peaks", "span, at, key, pool, peak, level"),
     ("usage_denials", "span, at, key, reason, n"),
     ("usage_licensed", "load_id, at, key, assigned, pooled"),
+    // The install key goes with the store (the files issued for it bind it), and so do the
+    // lineages it released.
+    ("install_key", "id, seed, public_key, created_at"),
+    ("released", "lineage, file_id, generation, released_at, receipt"),
 ];
 
 /// What [`copy_store`] copied: rows per table, in copy order.
@@ -74,6 +78,8 @@ fn copy_into(
     let tx = dst.begin_write()?;
     refuse_non_empty(&tx, to)?;
     tx.execute("DELETE FROM store_state", [])?;
+    // The new target's own install key gives way to the source's.
+    tx.execute("DELETE FROM install_key", [])?;
     let mut report = Vec::new();
     for (table, columns) in TABLES {
         let n = columns.split(',').count();
@@ -104,7 +110,10 @@ fn refuse_non_empty(tx: &dyn Tx, to: &StoreLocation) -> Result<(), AllocError> {
         .iter()
         .chain([("usage_counts", ""), ("configured_counts", "")].iter())
     {
-        let any = if *table == "store_state" {
+        let any = if *table == "install_key" {
+            // Every store has one from its creation: not content.
+            false
+        } else if *table == "store_state" {
             tx.prepare_cached(
                 "SELECT 1 FROM store_state WHERE latest_seen != 0 OR newest_file IS NOT NULL",
             )?

@@ -189,6 +189,17 @@ pub enum AllocError {
         /// The keys the store trusts.
         trusted: Vec<String>,
     },
+    /// A file of a lineage this store released (`licadmin release`): refused for good, as a
+    /// rollback.
+    #[error("this store released lineage {lineage} (file {file_id}) at {released_at}; no file of it is loaded again (a released file stays released: ask the vendor for a new file)")]
+    Released {
+        /// The released lineage.
+        lineage: String,
+        /// The file that was released.
+        file_id: String,
+        /// When.
+        released_at: String,
+    },
     /// No activation file has been loaded into this store yet.
     #[error("no activation file is loaded in this store (load one with `licadmin load FILE`)")]
     NoLicenseLoaded,
@@ -348,6 +359,7 @@ impl AllocError {
             AllocError::StoreUntrustedKey { .. } => 11,
             AllocError::StoreHostMismatch { .. } => 12,
             AllocError::ClockSetBack { .. } => 14,
+            AllocError::Released { .. } => 16,
             AllocError::Unknown { .. } | AllocError::NotAllocated { .. } => 20,
             AllocError::NoLicenseLoaded
             | AllocError::NoLicenseAvailable { .. }
@@ -381,6 +393,7 @@ impl AllocError {
             AllocError::StoreHostMismatch { .. } => "store-host-mismatch",
             AllocError::StoreUntrustedKey { .. } => "store-untrusted-key",
             AllocError::NoLicenseLoaded => "no-license-loaded",
+            AllocError::Released { .. } => "released",
             AllocError::Unknown { what, .. } => match what {
                 Entity::User => "unknown-user",
                 Entity::Station => "unknown-station",

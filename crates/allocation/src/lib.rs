@@ -30,7 +30,7 @@
 //!     license_type: LicenseType::Production, issued_at: now, valid_from: now,
 //!     expires_at: Timestamp::PERPETUAL, grace_days: 0, generated_by: "Work Test80".into(),
 //!     sold_to: "Contoso".into(), install_site: "HQ".into(),
-//!     primary_host: Host { host_id: host, machine: "ic1".into() }, switchover_host: None,
+//!     primary_host: Host { host_id: host, machine: "ic1".into(), install_key: None }, switchover_host: None,
 //!     system_type: String::new(), mail_connector: String::new(), bundle: String::new(),
 //!     description: String::new(), features: vec![],
 //!     licenses: vec![lic("I3_ACCESS_CLIENT", 5, 2), lic("I3_LICENSE_BASIC_STATION", 5, 2)],
@@ -250,12 +250,14 @@
 //! peaks, denials and licensed counts for [`Allocator::usage`] and [`Allocator::events`]
 //! (`licadmin usage`, `licadmin log`), for [`RETENTION_DAYS`].
 //!
-//! The schema version is [`SCHEMA_VERSION`] (`PRAGMA user_version`, 7). A store of an older
+//! The schema version is [`SCHEMA_VERSION`] (`PRAGMA user_version`, 8). A store of an older
 //! version is migrated when it is opened, in one transaction (version 1 to 2 adds
 //! `configured_counts` and fills it from the grants; version 2 to 3 adds the identity and
 //! history tables, the history seeded from the loaded file; version 3 to 4 adds the license
 //! server's `tokens` and `ended_sessions`; version 4 to 5 adds `checkouts`, the session
-//! licenses applications check out); a store of a newer version is refused, exit 3.
+//! licenses applications check out; 5 to 6 the users' settings, their kept licenses and the
+//! ACD workgroups; 6 to 7 the usage history; 7 to 8 the store's install key and the lineages
+//! it released); a store of a newer version is refused, exit 3.
 //!
 //! The license server (`licadmin serve`) keeps its state in the store too, so every server
 //! on one store agrees: bearer tokens ([`Allocator::create_token`], kept as SHA-256 digests
@@ -303,8 +305,10 @@ mod history;
 mod identity;
 mod import;
 mod in_use;
+mod install_key;
 mod key_names;
 mod model;
+mod release;
 mod reload;
 mod rules;
 mod storage;
@@ -330,6 +334,7 @@ pub use import::{ImportKind, ImportReport, MAX_IMPORT_BYTES};
 pub use in_use::{Deallocation, InUse};
 pub use key_names::{key_description, key_descriptions};
 pub use model::*;
+pub use release::Release;
 pub use storage::{
     default_store_path, StoreLocation, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA_VERSION,
 };

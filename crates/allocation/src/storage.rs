@@ -20,8 +20,8 @@ pub const APPLICATION_ID: i32 = 0x6933_6c61;
 /// server's `tokens` and `ended_sessions`, version 5 the session licenses applications check
 /// out (`checkouts`), version 6 the users' settings (licensing, the
 /// remote logon right), their kept licenses and the ACD workgroups, version 7 the usage history (`usage_events`,
-/// `usage_peaks`, `usage_denials`, `usage_licensed`, `history_state`); an older store is migrated when it is opened (one transaction).
-pub const SCHEMA_VERSION: i32 = 7;
+/// `usage_peaks`, `usage_denials`, `usage_licensed`, `history_state`), version 8 the store's `install_key` and its `released` lineages; an older store is migrated when it is opened (one transaction).
+pub const SCHEMA_VERSION: i32 = 8;
 /// How long a transaction waits for another process's write lock before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -84,6 +84,7 @@ pub(crate) const SQLITE: Schema = Schema {
         migration!("sqlite", 5, "0005_checkouts.sql"),
         migration!("sqlite", 6, "0006_admin.sql"),
         migration!("sqlite", 7, "0007_usage.sql"),
+        migration!("sqlite", 8, "0008_install_key.sql"),
     ],
     tables: TABLES,
     application_id: Some(APPLICATION_ID),
@@ -99,6 +100,7 @@ pub(crate) const POSTGRES: Schema = Schema {
         migration!("postgres", 5, "0005_checkouts.sql"),
         migration!("postgres", 6, "0006_admin.sql"),
         migration!("postgres", 7, "0007_usage.sql"),
+        migration!("postgres", 8, "0008_install_key.sql"),
     ],
     tables: TABLES,
     application_id: None,
@@ -214,6 +216,10 @@ pub(crate) fn open(location: &StoreLocation) -> Result<Box<dyn store::Connection
         StoreLocation::Postgres(url) => store_postgres::open(url, &POSTGRES, store::Access::Write),
     }
     .map_err(|e| open_failed(location, "open the store", e))
+    .and_then(|mut conn| {
+        crate::install_key::ensure(&mut *conn)?;
+        Ok(conn)
+    })
 }
 
 /// Refuse anything but a regular file (a folder, a FIFO, a device) before SQLite opens it

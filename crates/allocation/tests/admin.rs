@@ -396,7 +396,7 @@ fn a_store_of_schema_6_keeps_the_settings_through_a_copy() {
 
 /// Turn the store back into a version-4 store (the release before the users' settings).
 fn downgrade_to_v4(env: &Env) {
-    let drop = "DROP TABLE checkouts; DROP TABLE workgroup_members; DROP TABLE workgroups; DROP TABLE user_kept_grants; DROP TABLE user_settings;";
+    let drop = "DROP TABLE install_key; DROP TABLE released; DROP TABLE checkouts; DROP TABLE workgroup_members; DROP TABLE workgroups; DROP TABLE user_kept_grants; DROP TABLE user_settings;";
     let usage = "DROP TABLE usage_events; DROP TABLE usage_peaks; DROP TABLE usage_denials; DROP TABLE usage_licensed; DROP TABLE history_state;";
     match location(env.dir.path()) {
         allocation::StoreLocation::Sqlite(path) => store_sqlite::open_raw(&path)

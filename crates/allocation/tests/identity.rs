@@ -200,6 +200,7 @@ fn a_switchover_pairs_store_serves_both_hosts_its_first_file_names() {
     a.switchover_host = Some(format::Host {
         host_id: other_host(),
         machine: "ic2".into(),
+        install_key: None,
     });
     let env = env(&sign(&a, &vendor()).unwrap());
     let mut hosts = env.alloc.identity().unwrap().hosts;
@@ -219,7 +220,7 @@ fn a_switchover_pairs_store_serves_both_hosts_its_first_file_names() {
 fn downgrade_to_v2(path: &std::path::Path) {
     let c = store_sqlite::open_raw(path).unwrap();
     c.execute_batch(
-        "DROP TRIGGER usage_counts_peak_ins; DROP TRIGGER usage_counts_peak_upd;
+        "DROP TABLE install_key; DROP TABLE released; DROP TRIGGER usage_counts_peak_ins; DROP TRIGGER usage_counts_peak_upd;
          DROP TABLE usage_events; DROP TABLE usage_peaks; DROP TABLE usage_denials;
          DROP TABLE usage_licensed; DROP TABLE history_state;
          DROP TABLE checkouts; DROP TABLE workgroup_members; DROP TABLE workgroups; DROP TABLE user_kept_grants; DROP TABLE user_settings; DROP TABLE tokens; DROP TABLE ended_sessions;

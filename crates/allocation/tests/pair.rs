@@ -64,10 +64,7 @@ impl Files {
     ) -> (String, String) {
         let mut a = activation(&[(CLIENT, 0, pooled)], Rules::default());
         a.primary_host.host_id = primary;
-        a.switchover_host = switchover.map(|h| Host {
-            host_id: h,
-            machine: "ic2".into(),
-        });
+        a.switchover_host = switchover.map(|h| Host::new(h, "ic2"));
         let (lineage, generation) = match self.last {
             None => (a.file_id, 1),
             Some((lineage, g, previous)) => {

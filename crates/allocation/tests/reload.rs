@@ -46,20 +46,14 @@ fn next(
         generation,
     });
     a.supersedes = Some(previous);
-    a.switchover_host = switchover.map(|h| Host {
-        host_id: h,
-        machine: "ic2".into(),
-    });
+    a.switchover_host = switchover.map(|h| Host::new(h, "ic2"));
     (sign(&a, &vendor()).unwrap(), a.file_id)
 }
 
 #[test]
 fn a_server_keeps_its_license_when_the_new_file_does_not_name_its_host() {
     let mut first = activation(&[(CLIENT, 0, 3)], Rules::default());
-    first.switchover_host = Some(Host {
-        host_id: host_b(),
-        machine: "ic2".into(),
-    });
+    first.switchover_host = Some(Host::new(host_b(), "ic2"));
     let env = env(&sign(&first, &vendor()).unwrap());
     let server = as_host(&env, host_b());
     server.keep_license_on_failure();

@@ -59,7 +59,7 @@ fn a_version_1_store_is_migrated_when_opened_and_reports_the_same() {
     // carol's session lapses: the report counts live sessions only.
     env.clock.advance(120);
     let before = env.alloc.report().unwrap();
-    assert_eq!(SCHEMA_VERSION, 7);
+    assert_eq!(SCHEMA_VERSION, 8);
     let path = env.path();
     downgrade_to_v1(&path);
     let c = store_sqlite::open_raw(&path).unwrap();
@@ -291,9 +291,9 @@ fn a_store_file_of_an_unknown_schema_version_is_refused_and_left_unchanged() {
     }
 }
 
-/// Schema 7's usage history and schemas 5 and 6's tables, dropped (SQLite).
-const SQLITE_DROP_V5_TO_V7: &str =
-    "DROP TABLE checkouts; DROP TABLE workgroup_members; DROP TABLE workgroups; DROP TABLE user_kept_grants; DROP TABLE user_settings;
+/// The tables of schemas 5 to 8, dropped (SQLite).
+const SQLITE_DROP_V5_TO_V8: &str =
+    "DROP TABLE install_key; DROP TABLE released; DROP TABLE checkouts; DROP TABLE workgroup_members; DROP TABLE workgroups; DROP TABLE user_kept_grants; DROP TABLE user_settings;
      DROP TRIGGER usage_counts_peak_ins; DROP TRIGGER usage_counts_peak_upd;
      DROP TABLE usage_events; DROP TABLE usage_peaks; DROP TABLE usage_denials;
      DROP TABLE usage_licensed; DROP TABLE history_state;";
@@ -303,7 +303,7 @@ fn downgrade_to_v3_sqlite(path: &std::path::Path) {
     store_sqlite::open_raw(path)
         .unwrap()
         .execute_batch(&format!(
-            "{SQLITE_DROP_V5_TO_V7} DROP TABLE tokens; DROP TABLE ended_sessions; PRAGMA user_version = 3;"
+            "{SQLITE_DROP_V5_TO_V8} DROP TABLE tokens; DROP TABLE ended_sessions; PRAGMA user_version = 3;"
         ))
         .unwrap();
 }
@@ -318,7 +318,7 @@ fn downgrade_to_v3(env: &Env) {
         allocation::StoreLocation::Postgres(url) => {
             let mut c = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
             c.batch_execute(
-                "DROP TRIGGER usage_counts_peak ON usage_counts; DROP FUNCTION usage_counts_peak();
+                "DROP TABLE install_key; DROP TABLE released; DROP TRIGGER usage_counts_peak ON usage_counts; DROP FUNCTION usage_counts_peak();
                  DROP TABLE usage_events; DROP TABLE usage_peaks; DROP TABLE usage_denials;
                  DROP TABLE usage_licensed; DROP TABLE history_state;
                  DROP TABLE checkouts; DROP TABLE workgroup_members; DROP TABLE workgroups; DROP TABLE user_kept_grants; DROP TABLE user_settings; DROP TABLE tokens; DROP TABLE ended_sessions;

@@ -126,10 +126,7 @@ fn development_pair() -> Activation {
     a.features = vec!["I3_FEATURE_SIP".into()];
     a.expires_at = Timestamp::now().plus_days(100);
     a.grace_days = 30;
-    a.switchover_host = Some(Host {
-        host_id: other_host(),
-        machine: "ic2".into(),
-    });
+    a.switchover_host = Some(Host::new(other_host(), "ic2"));
     a
 }
 

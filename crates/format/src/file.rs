@@ -12,7 +12,7 @@ use crate::payload;
 pub const MAX_FILE_SIZE: usize = 1024 * 1024;
 
 /// The format name and version this build writes (it reads this and `i3lic-activation/1`).
-pub const FORMAT_VERSION: &str = "i3lic-activation/2";
+pub const FORMAT_VERSION: &str = "i3lic-activation/3";
 
 /// First line of every file.
 pub const BEGIN_MARKER: &str = "-----BEGIN I3LIC ACTIVATION FILE-----";
@@ -31,6 +31,7 @@ pub fn signing_context(version: FormatVersion) -> &'static [u8] {
     match version {
         FormatVersion::V1 => b"i3lic-activation/1\0",
         FormatVersion::V2 => SIGNING_CONTEXT,
+        FormatVersion::V3 => b"i3lic-activation/3\0",
     }
 }
 
@@ -45,7 +46,7 @@ const MAX_SIGNATURE_TEXT: usize = 256;
 
 const FORMAT_HEADER: &str = "Format: ";
 /// The versions this build reads, for [`FormatError::UnsupportedVersion`].
-const SUPPORTED_VERSIONS: &str = "i3lic-activation/1 and i3lic-activation/2";
+const SUPPORTED_VERSIONS: &str = "i3lic-activation/1, i3lic-activation/2 and i3lic-activation/3";
 const KEY_ID_HEADER: &str = "Key-Id: ";
 
 /// Bytes the signature covers: `SIGNING_CONTEXT || key id (8 raw bytes) || body`, where the
@@ -64,9 +65,15 @@ fn signed_bytes(version: FormatVersion, key_id: &KeyId, body_lines: &[&str]) -> 
     out
 }
 
-/// Sign an activation as a version-2 file: validate it, write its text form and sign the
+/// Sign an activation as a version-3 file: validate it, write its text form and sign the
 /// normalised body. Returns the complete file.
 pub fn sign(activation: &Activation, key: &SecretKey) -> Result<String, FormatError> {
+    sign_as(activation, key, FormatVersion::V3)
+}
+
+/// Sign an activation as a version-2 file, for servers that read only versions 1 and 2.
+/// Refused (`InvalidValue`) when a host binds an install key, which version 2 cannot say.
+pub fn sign_v2(activation: &Activation, key: &SecretKey) -> Result<String, FormatError> {
     sign_as(activation, key, FormatVersion::V2)
 }
 
@@ -120,9 +127,9 @@ fn sign_as(
     Ok(out)
 }
 
-/// Sign an arbitrary JSON payload text as a version-2 file; see [`sign_payload_text_as`].
+/// Sign an arbitrary JSON payload text as a version-3 file; see [`sign_payload_text_as`].
 pub fn sign_payload_text(json: &str, key: &SecretKey) -> String {
-    sign_payload_text_as(json, key, FormatVersion::V2)
+    sign_payload_text_as(json, key, FormatVersion::V3)
 }
 
 /// Sign an arbitrary JSON payload text as a file of `version`. Used by [`sign`]; public so
@@ -299,12 +306,12 @@ impl UnverifiedFile {
                 section: "Format header (Format: i3lic-activation/2)",
             });
         };
-        let known = [FormatVersion::V2, FormatVersion::V1]
+        let known = [FormatVersion::V3, FormatVersion::V2, FormatVersion::V1]
             .into_iter()
             .find(|v| v.as_str() == version);
         let Some(file_version) = known else {
             if format_last
-                && [FormatVersion::V2, FormatVersion::V1]
+                && [FormatVersion::V3, FormatVersion::V2, FormatVersion::V1]
                     .iter()
                     .any(|v| v.as_str().starts_with(version))
             {

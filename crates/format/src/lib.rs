@@ -23,8 +23,9 @@
 //! # Versions and unknown fields
 //!
 //! The format version is in the `Format:` header and in the signed bytes. This build writes
-//! `i3lic-activation/2` ([`FORMAT_VERSION`], [`sign`]) and reads versions 1 and 2
-//! ([`FormatVersion`]); [`sign_v1`] still writes version 1 for servers that read only it. A
+//! `i3lic-activation/3` ([`FORMAT_VERSION`], [`sign`]) and reads versions 1, 2 and 3
+//! ([`FormatVersion`]); [`sign_v1`] and [`sign_v2`] still write the older versions for servers
+//! that read only those. A
 //! file of another version is refused with [`FormatError::UnsupportedVersion`], never read by
 //! guesswork. **Each version is closed**: a payload member it does not define is refused with
 //! [`FormatError::UnknownField`] even when the signature is good, a member given twice with
@@ -33,6 +34,9 @@
 //! version, so a server never silently ignores a license term it does not understand.
 //! Version 2 adds the update chain ([`Chain`]: `lineage` and `generation`, which decide
 //! rollback), the license [`Rules`] of the file's keys, and the form of each host's code.
+//! Version 3 adds each host's install key ([`Host::install_key`]): the public key of the
+//! license store a file was issued for (from a request code), which signs the store's
+//! [`receipt`] when it releases the file.
 //!
 //! Every value has one spelling: a reader refuses what no writer writes (a host-ID code not
 //! in its printed form, a number starting with `-0`, a JSON escape other than `\"` and `\\`,
@@ -70,7 +74,7 @@
 //!     generated_by: "Work Test80".into(),
 //!     sold_to: "Contoso".into(),
 //!     install_site: "HQ".into(),
-//!     primary_host: Host { host_id: host, machine: "ic1".into() },
+//!     primary_host: Host { host_id: host, machine: "ic1".into(), install_key: None },
 //!     switchover_host: None,
 //!     system_type: "Media Server Based (4.0+ only)".into(),
 //!     mail_connector: "Microsoft Exchange Server".into(),
@@ -88,7 +92,7 @@
 //! let verified = UnverifiedFile::parse(text.replace('\n', "\r\n").as_bytes())?
 //!     .verify_with([key.public_key()])?;
 //! assert_eq!(verified.activation(), &activation);
-//! assert_eq!(verified.version(), FormatVersion::V2);
+//! assert_eq!(verified.version(), FormatVersion::V3);
 //!
 //! // Any change to a signed value is refused.
 //! let forged = text.replace("\"ic1\"", "\"ic2\"");
@@ -100,16 +104,18 @@
 
 mod error;
 mod file;
+pub mod install_key;
 mod keys;
 mod model;
 mod payload;
+pub mod receipt;
 mod rules;
 pub mod text;
 mod time;
 
 pub use error::FormatError;
 pub use file::{
-    sign, sign_payload_text, sign_payload_text_as, sign_v1, signing_context, verify_bytes,
+    sign, sign_payload_text, sign_payload_text_as, sign_v1, sign_v2, signing_context, verify_bytes,
     UnverifiedFile, VerifiedFile, BEGIN_MARKER, END_MARKER, FORMAT_VERSION, MAX_FILE_SIZE,
     SIGNATURE_MARKER, SIGNING_CONTEXT,
 };

@@ -7,7 +7,7 @@ use hostid::HostId;
 use serde::{Deserialize, Serialize};
 
 use crate::error::FormatError;
-use crate::keys::{decode_hex_array, write_hex};
+use crate::keys::{decode_hex_array, write_hex, PublicKey};
 use crate::rules::{is_key_name, Rules};
 use crate::text::is_refused_char;
 use crate::time::Timestamp;
@@ -205,7 +205,8 @@ impl Restriction {
     }
 }
 
-/// A licensed server: its host-ID code and machine name.
+/// A licensed server: its host-ID code, machine name and (version 3) the install key of its
+/// license store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Host {
@@ -213,6 +214,38 @@ pub struct Host {
     pub host_id: HostId,
     /// The server's machine name.
     pub machine: String,
+    /// The public install key of the server's license store, from a request code (`licadmin
+    /// request`); a release receipt from that store is signed with it. Version 3 only.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::install_key::serde_opt"
+    )]
+    pub install_key: Option<PublicKey>,
+}
+
+impl Host {
+    /// A host bound by its host-ID code alone (no install key).
+    pub fn new(host_id: HostId, machine: impl Into<String>) -> Host {
+        Host {
+            host_id,
+            machine: machine.into(),
+            install_key: None,
+        }
+    }
+
+    /// What a vendor types to bind this host again (an update keeping the host): the
+    /// request code when an install key is bound, else the host-ID code.
+    pub fn binding_code(&self) -> String {
+        match self
+            .install_key
+            .as_ref()
+            .and_then(|k| hostid::RequestCode::new(self.host_id, k.to_bytes()).ok())
+        {
+            Some(code) => code.to_string(),
+            None => self.host_id.to_string(),
+        }
+    }
 }
 
 /// A license key and its counts (`I3_ACCESS_CLIENT (170 assigned, 0 pooled)`).
@@ -269,13 +302,16 @@ impl Chain {
     }
 }
 
-/// The format versions this build reads. Writers write [`FormatVersion::V2`].
+/// The format versions this build reads. Writers write [`FormatVersion::V3`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FormatVersion {
     /// `i3lic-activation/1`: closed; read, and written only by [`crate::sign_v1`].
     V1,
-    /// `i3lic-activation/2`: adds the update chain, license rules and host-ID forms.
+    /// `i3lic-activation/2`: adds the update chain, license rules and host-ID forms; read,
+    /// and written only by [`crate::sign_v2`].
     V2,
+    /// `i3lic-activation/3`: adds each host's install key (or `null`).
+    V3,
 }
 
 impl FormatVersion {
@@ -284,6 +320,7 @@ impl FormatVersion {
         match self {
             FormatVersion::V1 => "i3lic-activation/1",
             FormatVersion::V2 => "i3lic-activation/2",
+            FormatVersion::V3 => "i3lic-activation/3",
         }
     }
 
@@ -292,6 +329,7 @@ impl FormatVersion {
         match self {
             FormatVersion::V1 => 1,
             FormatVersion::V2 => 2,
+            FormatVersion::V3 => 3,
         }
     }
 }
@@ -414,7 +452,7 @@ fn check_name(
                 })
             }) && v.len() <= 128
         }
-        FormatVersion::V2 => is_key_name(v),
+        FormatVersion::V2 | FormatVersion::V3 => is_key_name(v),
     };
     if ok {
         return Ok(());
@@ -425,7 +463,9 @@ fn check_name(
             .map(|p| format!("{p}NAME"))
             .collect::<Vec<_>>()
             .join(" or "),
-        FormatVersion::V2 => "A-Z first, then A-Z, 0-9, _ (at most 128 bytes)".into(),
+        FormatVersion::V2 | FormatVersion::V3 => {
+            "A-Z first, then A-Z, 0-9, _ (at most 128 bytes)".into()
+        }
     };
     Err(FormatError::InvalidValue {
         field: field.into(),
@@ -485,7 +525,7 @@ impl Activation {
     /// Check every value's range and shape for a version-2 file (what [`crate::sign`]
     /// writes): see [`Activation::validate_for`].
     pub fn validate(&self) -> Result<(), FormatError> {
-        self.validate_for(FormatVersion::V2)
+        self.validate_for(FormatVersion::V3)
     }
 
     /// Check every value's range and shape for a file of `version`: bounded text without
@@ -508,13 +548,16 @@ impl Activation {
                     "a version-1 file has no update chain (lineage and generation)".into(),
                 ))
             }
-            (FormatVersion::V2, None) => {
+            (FormatVersion::V2 | FormatVersion::V3, None) => {
                 return Err(bad(
                     "lineage",
-                    "a version-2 file needs its lineage and generation".into(),
+                    format!(
+                        "a version-{} file needs its lineage and generation",
+                        version.number()
+                    ),
                 ))
             }
-            (FormatVersion::V2, Some(c)) => {
+            (FormatVersion::V2 | FormatVersion::V3, Some(c)) => {
                 if c.generation == 0 || c.generation > MAX_COUNT {
                     return Err(bad(
                         "generation",
@@ -565,6 +608,25 @@ impl Activation {
                         "a version-1 file binds short host-ID codes only (readers of version 1 know no other form)".into(),
                     ));
                 }
+            }
+        }
+        let hosts = std::iter::once(("primary_host.install_key", &self.primary_host)).chain(
+            self.switchover_host
+                .iter()
+                .map(|h| ("switchover_host.install_key", h)),
+        );
+        for (field, h) in hosts {
+            if h.install_key.is_none() {
+                continue;
+            }
+            if version != FormatVersion::V3 {
+                return Err(bad(
+                    field,
+                    format!(
+                        "a version-{} file binds no install key (version 3 does)",
+                        version.number()
+                    ),
+                ));
             }
         }
         check_text("product", &self.product, false)?;

@@ -128,6 +128,8 @@ struct RawHost<'a> {
     host_id: RawStr<'a>,
     #[serde(borrow, default, deserialize_with = "present")]
     form: Option<RawStr<'a>>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    install_key: Option<Option<RawStr<'a>>>,
     machine: String,
 }
 
@@ -320,12 +322,12 @@ fn host(field: &str, raw: RawHost<'_>, version: FormatVersion) -> Result<Host, F
                 field: "form".into(),
             })
         }
-        (FormatVersion::V2, None) => {
+        (FormatVersion::V2 | FormatVersion::V3, None) => {
             return Err(FormatError::MissingField {
                 field: "form".into(),
             })
         }
-        (FormatVersion::V2, Some(f)) => {
+        (FormatVersion::V2 | FormatVersion::V3, Some(f)) => {
             let expected = form_name(&code);
             if *f != *expected {
                 return Err(invalid(
@@ -339,9 +341,26 @@ fn host(field: &str, raw: RawHost<'_>, version: FormatVersion) -> Result<Host, F
         }
         (FormatVersion::V1, None) => {}
     }
+    let install_key = match (version, raw.install_key) {
+        (FormatVersion::V3, None) => {
+            return Err(FormatError::MissingField {
+                field: "install_key".into(),
+            })
+        }
+        (FormatVersion::V3, Some(k)) => k
+            .map(|k| crate::install_key::from_hex(&format!("{field}.install_key"), &k))
+            .transpose()?,
+        (_, Some(_)) => {
+            return Err(FormatError::UnknownField {
+                field: "install_key".into(),
+            })
+        }
+        (_, None) => None,
+    };
     Ok(Host {
         host_id: code,
         machine: raw.machine,
+        install_key,
     })
 }
 
@@ -465,7 +484,7 @@ impl RawPayload<'_> {
                 FormatVersion::V1 if there => {
                     return Err(FormatError::UnknownField { field: name.into() })
                 }
-                FormatVersion::V2 if !there => {
+                FormatVersion::V2 | FormatVersion::V3 if !there => {
                     return Err(FormatError::MissingField { field: name.into() })
                 }
                 _ => {}
@@ -880,9 +899,16 @@ impl Pretty<'_> {
         let mut o = self.open(b'{');
         self.member(&mut o, "host_id");
         self.shown(&h.host_id)?;
-        if version == FormatVersion::V2 {
+        if version != FormatVersion::V1 {
             self.member(&mut o, "form");
             self.string(form_name(&h.host_id));
+        }
+        if version == FormatVersion::V3 {
+            self.member(&mut o, "install_key");
+            match &h.install_key {
+                Some(k) => self.string(&crate::install_key::to_hex(k)),
+                None => self.null(),
+            }
         }
         self.member(&mut o, "machine");
         self.string(&h.machine);
@@ -1006,7 +1032,7 @@ pub(crate) fn write_into(
     a: &Activation,
     version: FormatVersion,
 ) -> Result<(), FormatError> {
-    let v2 = version == FormatVersion::V2;
+    let v2 = version != FormatVersion::V1;
     let mut w = Pretty { out: buf, depth: 0 };
     let mut o = w.open(b'{');
     w.member(&mut o, "file_id");

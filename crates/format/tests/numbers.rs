@@ -17,7 +17,7 @@ const MAX: &str = "1797693134862315708145274237317043567980705675258449965989174
 /// The version-2 sample's payload with its first `"pooled": 0` written `number`, and
 /// `change` applied to the text.
 fn with_pooled(number: &str, change: impl Fn(String) -> String) -> Result<(), FormatError> {
-    let text = format::sign(&sample_v2(), &key_a()).unwrap();
+    let text = format::sign_v2(&sample_v2(), &key_a()).unwrap();
     let json =
         change(payload_of(&text).replacen("\"pooled\": 0", &format!("\"pooled\": {number}"), 1));
     let signed = format::sign_payload_text_as(&json, &key_a(), FormatVersion::V2);

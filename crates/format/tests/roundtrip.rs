@@ -147,10 +147,12 @@ fn activation() -> impl Strategy<Value = Activation> {
                     primary_host: Host {
                         host_id: ph,
                         machine: pm,
+                        install_key: None,
                     },
                     switchover_host: sw.map(|(h, m)| Host {
                         host_id: h,
                         machine: m,
+                        install_key: None,
                     }),
                     system_type: st.unwrap_or_default(),
                     mail_connector: mc.unwrap_or_default(),

@@ -1,4 +1,5 @@
-//! docs/FORMAT.md's complete examples (version 2 in section 17, version 1 in section 18) verify
+//! docs/FORMAT.md's complete examples (version 2 in section 17, version 1 in section 18, version 3
+//! in section 19) verify
 //! with the public key printed beside them, are exactly what this crate writes for those
 //! contents with the demo key, and the figures the specification quotes about them
 //! (signed-message length, prefix, hash, key id, file size) hold. Also: the member tables of
@@ -110,7 +111,8 @@ fn check_example(version: FormatVersion, number: u8) {
     assert_eq!(verified.activation(), &contents);
     let written = match version {
         FormatVersion::V1 => format::sign_v1(&contents, &demo),
-        FormatVersion::V2 => format::sign(&contents, &demo),
+        FormatVersion::V2 => format::sign_v2(&contents, &demo),
+        FormatVersion::V3 => format::sign(&contents, &demo),
     }
     .expect("sign");
     assert_eq!(written, file, "FORMAT.md's {heading} is stale");
@@ -139,7 +141,12 @@ fn check_example(version: FormatVersion, number: u8) {
 }
 
 #[test]
-fn the_version_2_example_verifies_and_is_what_sign_writes() {
+fn the_version_3_example_verifies_and_is_what_sign_writes() {
+    check_example(FormatVersion::V3, 19);
+}
+
+#[test]
+fn the_version_2_example_verifies_and_is_what_sign_v2_writes() {
     check_example(FormatVersion::V2, 17);
 }
 
@@ -180,8 +187,8 @@ fn members_at(json: &str, indent: usize) -> Vec<String> {
 }
 
 /// The backquoted member names of the rows of a section-8 table (of the nested table: the rows
-/// of one object), with their v1 and v2 columns.
-fn table_members(sec: &str, object: Option<&str>) -> Vec<(String, bool, bool)> {
+/// of one object), with their v1, v2 and v3 columns.
+fn table_members(sec: &str, object: Option<&str>) -> Vec<(String, bool, bool, bool)> {
     sec.lines()
         .filter(|l| l.starts_with("| "))
         .filter_map(|l| {
@@ -192,7 +199,12 @@ fn table_members(sec: &str, object: Option<&str>) -> Vec<(String, bool, bool)> {
                 None => &cells[1..],
             };
             let name = cells.first()?.strip_prefix('`')?.strip_suffix('`')?;
-            Some((name.to_owned(), cells[1] == "yes", cells[2] == "yes"))
+            Some((
+                name.to_owned(),
+                cells[1] == "yes",
+                cells[2] == "yes",
+                cells[3] == "yes",
+            ))
         })
         .collect()
 }
@@ -210,15 +222,19 @@ fn the_member_tables_are_what_the_writer_writes() {
         .nth(1)
         .and_then(|s| s.split("### 8.1").next())
         .expect("the nested table");
-    for (version, column) in [(FormatVersion::V1, 1), (FormatVersion::V2, 2)] {
+    for (version, column) in [
+        (FormatVersion::V1, 1),
+        (FormatVersion::V2, 2),
+        (FormatVersion::V3, 3),
+    ] {
         let json = common::payload_of(&common::sign_for(
             version,
             &common::sample_for(version),
             &common::key_a(),
         ));
-        let pick = |rows: Vec<(String, bool, bool)>| -> Vec<String> {
+        let pick = |rows: Vec<(String, bool, bool, bool)>| -> Vec<String> {
             rows.into_iter()
-                .filter(|(_, v1, v2)| if column == 1 { *v1 } else { *v2 })
+                .filter(|(_, v1, v2, v3)| [*v1, *v2, *v3][column - 1])
                 .map(|(n, ..)| n)
                 .collect()
         };

@@ -24,7 +24,7 @@ pub const SYMBOLS: usize = 25;
 pub const STRONG_SYMBOLS: usize = 60;
 
 /// Symbols per dash-separated group in the printed form (both forms).
-const GROUP: usize = 5;
+pub(crate) const GROUP: usize = 5;
 
 /// Longest input [`HostId::from_str`] looks at (bytes, after trimming); anything longer is
 /// refused before decoding. Fits a strong code typed with a space after every symbol.
@@ -327,13 +327,13 @@ impl fmt::Debug for HostId {
 }
 
 /// A code's symbols (values 0..32), check symbol included; only `len` of them are used.
-struct Symbols {
+pub(crate) struct Symbols {
     buf: [u8; STRONG_SYMBOLS],
     len: usize,
 }
 
 impl Symbols {
-    fn as_slice(&self) -> &[u8] {
+    pub(crate) fn as_slice(&self) -> &[u8] {
         &self.buf[..self.len]
     }
 }
@@ -474,7 +474,7 @@ impl HostId {
         self.form.version()
     }
 
-    fn symbols(&self) -> Symbols {
+    pub(crate) fn symbols(&self) -> Symbols {
         let l = self.form.layout();
         let mut out = Symbols {
             buf: [0u8; STRONG_SYMBOLS],
@@ -500,7 +500,7 @@ impl HostId {
     }
 
     /// Decode a code's symbols; the form is chosen by their number (25 or 60).
-    fn from_symbols(s: &[u8]) -> Result<HostId, CodeError> {
+    pub(crate) fn from_symbols(s: &[u8]) -> Result<HostId, CodeError> {
         let l = match s.len() {
             SYMBOLS => &SHORT_LAYOUT,
             STRONG_SYMBOLS => &STRONG_LAYOUT,
@@ -663,7 +663,7 @@ impl fmt::Display for HostId {
 
 /// Decode one typed character: case-insensitive, with Crockford's look-alikes (`O` → 0,
 /// `I`/`L` → 1).
-fn decode_char(c: char) -> Option<u8> {
+pub(crate) fn decode_char(c: char) -> Option<u8> {
     let u = match c.to_ascii_uppercase() {
         'O' => '0',
         'I' | 'L' => '1',
@@ -768,11 +768,11 @@ fn gf_mul2(x: u8) -> u8 {
     }
 }
 
-fn checksum(symbols: &[u8]) -> u8 {
+pub(crate) fn checksum(symbols: &[u8]) -> u8 {
     symbols.iter().fold(0u8, |r, &s| gf_mul2(r) ^ s)
 }
 
-fn check_symbol(payload: &[u8]) -> u8 {
+pub(crate) fn check_symbol(payload: &[u8]) -> u8 {
     gf_mul2(checksum(payload))
 }
 

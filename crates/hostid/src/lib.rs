@@ -173,6 +173,7 @@ mod code;
 mod error;
 #[cfg(feature = "machine")]
 pub mod machine;
+pub mod request;
 
 pub use code::{
     match_codes, validate, CodeForm, ComponentKind, ComponentMatch, Components, HostId,
@@ -182,3 +183,7 @@ pub use code::{
 pub use error::{CodeError, SpellingDifference};
 #[cfg(feature = "machine")]
 pub use machine::{current, current_strong};
+pub use request::{
+    looks_like_request_code, RequestCode, RequestCodeError, REQUEST_CODE_VERSION,
+    REQUEST_PRINTED_LEN, REQUEST_SYMBOLS,
+};

@@ -86,6 +86,15 @@ pub enum IssuerError {
         #[source]
         source: hostid::CodeError,
     },
+    /// A request code (`licadmin request`) given where a host ID goes, that does not parse.
+    #[error("{flag}: {source}")]
+    RequestCode {
+        /// Which input held the code (`--host-id`, `--switchover-host-id`).
+        flag: &'static str,
+        /// Why the code was refused.
+        #[source]
+        source: hostid::RequestCodeError,
+    },
     /// A request file, or a request value, that is malformed.
     #[error("request: {reason}")]
     MalformedRequest {
@@ -358,6 +367,7 @@ impl IssuerError {
             IssuerError::Passphrase { .. } => 2,
             IssuerError::Catalog { .. }
             | IssuerError::HostId { .. }
+            | IssuerError::RequestCode { .. }
             | IssuerError::MalformedRequest { .. }
             | IssuerError::UnknownPart { .. }
             | IssuerError::PartMismatch { .. }
@@ -410,7 +420,7 @@ impl IssuerError {
             IssuerError::KeyDecrypt { .. } => "key_decrypt",
             IssuerError::Passphrase { .. } => "passphrase",
             IssuerError::Catalog { .. } => "catalog",
-            IssuerError::HostId { .. } => "host_id",
+            IssuerError::HostId { .. } | IssuerError::RequestCode { .. } => "host_id",
             IssuerError::MalformedRequest { .. } => "malformed_request",
             IssuerError::UnknownPart { .. } => "unknown_part",
             IssuerError::PartMismatch { .. } => "part_mismatch",

@@ -59,6 +59,7 @@
 pub mod catalog;
 mod error;
 pub mod fsio;
+pub mod host_code;
 pub mod keys;
 pub mod ledger;
 pub mod location;

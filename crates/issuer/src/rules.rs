@@ -1,8 +1,7 @@
 //! The rules of each license type, and turning an issue request into what the file grants.
 
 use format::{
-    Activation, Chain, FileId, Host, HostId, LicenseCount, LicenseType, OrderedItem, Restriction,
-    Timestamp,
+    Activation, Chain, FileId, Host, LicenseCount, LicenseType, OrderedItem, Restriction, Timestamp,
 };
 
 use crate::catalog::{Catalog, Development, Part, PartKind};
@@ -214,12 +213,11 @@ fn kind_name(k: PartKind) -> &'static str {
 }
 
 fn parse_host(flag: &'static str, code: &str, machine: &str) -> Result<Host, IssuerError> {
-    let host_id: HostId = code
-        .parse()
-        .map_err(|source| IssuerError::HostId { flag, source })?;
+    let (host_id, install_key) = crate::host_code::parse_host_code(flag, code)?;
     Ok(Host {
         host_id,
         machine: machine.to_string(),
+        install_key,
     })
 }
 

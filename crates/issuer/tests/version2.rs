@@ -33,7 +33,7 @@ fn a_new_file_starts_its_lineage_and_each_update_is_the_next_generation() {
         issued_production(dir.path(), &[(SL03, 1), (AL02, 50)], &[(AL02, 10)], now);
     let bytes = l.file_bytes(&first).unwrap();
     let v = read(&bytes, &key);
-    assert_eq!(v.version(), FormatVersion::V2);
+    assert_eq!(v.version(), FormatVersion::V3);
     let a = v.activation();
     assert_eq!(a.lineage().to_string(), first);
     assert_eq!(a.generation(), Some(1));
@@ -87,7 +87,7 @@ fn updating_a_version_1_file_writes_version_2_of_the_same_lineage() {
     u.add = vec![common::pq(AL02, 5)];
     let new = l.update(&c, &old, &u, &key, None, now).unwrap();
     let v = read(&new.bytes, &key);
-    assert_eq!(v.version(), FormatVersion::V2);
+    assert_eq!(v.version(), FormatVersion::V3);
     assert_eq!(v.activation().lineage().to_string(), old);
     assert_eq!(v.activation().generation(), Some(2));
 }

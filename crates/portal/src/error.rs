@@ -133,6 +133,14 @@ impl From<IssuerError> for PortalError {
                 };
                 format!("{what}: {source}")
             }
+            E::RequestCode { flag, source } => {
+                let what = if flag.contains("switchover") {
+                    "Switchover host ID"
+                } else {
+                    "Host ID"
+                };
+                format!("{what}: {source}")
+            }
             E::RuleViolated { detail, .. } => {
                 format!("These items cannot go together in one activation file: {detail}")
             }
@@ -150,6 +158,7 @@ impl From<IssuerError> for PortalError {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "rule", msg)
             }
             E::HostId { .. }
+            | E::RequestCode { .. }
             | E::MalformedRequest { .. }
             | E::UnknownPart { .. }
             | E::PartMismatch { .. }

@@ -35,7 +35,7 @@
 //!     generated_by: "Work Test80".into(),
 //!     sold_to: "Contoso".into(),
 //!     install_site: "HQ".into(),
-//!     primary_host: Host { host_id: host, machine: "dev1".into() },
+//!     primary_host: Host { host_id: host, machine: "dev1".into(), install_key: None },
 //!     switchover_host: None,
 //!     system_type: String::new(),
 //!     mail_connector: String::new(),

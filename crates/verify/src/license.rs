@@ -295,6 +295,13 @@ impl License {
         }
     }
 
+    /// The install key the file binds to the host this machine matched (format version 3,
+    /// from a request code): the key whose store may sign a release receipt for this file.
+    /// `None` for a file that binds none (versions 1 and 2 never do).
+    pub fn install_key(&self) -> Option<&format::PublicKey> {
+        self.matched_host().install_key.as_ref()
+    }
+
     /// When the file was issued.
     pub fn issued_at(&self) -> Timestamp {
         self.activation.issued_at

@@ -69,7 +69,7 @@ pub fn version_matches(file: &str, server: &str) -> bool {
 /// #     license_type: LicenseType::Production, issued_at: now, valid_from: now,
 /// #     expires_at: Timestamp::PERPETUAL, grace_days: 0, generated_by: "Work Test80".into(),
 /// #     sold_to: "Contoso".into(), install_site: "HQ".into(),
-/// #     primary_host: Host { host_id: host, machine: "ic1".into() }, switchover_host: None,
+/// #     primary_host: Host { host_id: host, machine: "ic1".into(), install_key: None }, switchover_host: None,
 /// #     system_type: String::new(), mail_connector: String::new(), bundle: String::new(),
 /// #     description: String::new(), features: vec!["I3_FEATURE_SIP".into()],
 /// #     licenses: vec![LicenseCount { name: "I3_ACCESS_CLIENT".into(), assigned: 170, pooled: 5 }],

@@ -68,7 +68,7 @@ fn a_chain_issued_within_one_second_still_refuses_its_older_files() {
     let l = verifier(&sf).load(&c).unwrap();
     assert_eq!(l.generation(), Some(3));
     assert_eq!(l.lineage(), file_id(1));
-    assert_eq!(l.format_version(), FormatVersion::V2);
+    assert_eq!(l.format_version(), FormatVersion::V3);
     let st = sf.read().unwrap().unwrap();
     assert_eq!(st.lineages().len(), 1);
     assert_eq!(st.lineages()[0].generation, 3);
@@ -291,7 +291,7 @@ fn the_signed_rules_are_exposed_read_only() {
     assert!(out.status.success(), "{out:?}");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let lic = &v["license"];
-    assert_eq!(lic["format_version"], 2);
+    assert_eq!(lic["format_version"], 3);
     assert_eq!(lic["activation"]["chain"]["generation"], 1);
     assert_eq!(
         lic["activation"]["rules"]["implies"][0]["implied"],

@@ -90,6 +90,7 @@ impl Names {
             primary_host: Host {
                 host_id: host(),
                 machine: "ic1".into(),
+                install_key: None,
             },
             switchover_host: None,
             system_type: String::new(),

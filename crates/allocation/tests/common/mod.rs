@@ -77,6 +77,7 @@ pub fn activation(licenses: &[(&str, u32, u32)], rules: Rules) -> Activation {
         primary_host: Host {
             host_id: host(),
             machine: "ic1".into(),
+            install_key: None,
         },
         switchover_host: None,
         system_type: String::new(),

@@ -5,8 +5,8 @@
 #![allow(dead_code)]
 
 use format::{
-    sign, sign_payload_text_as, sign_v1, signing_context, FormatVersion, PublicKey, SecretKey,
-    UnverifiedFile, MAX_FILE_SIZE,
+    sign, sign_payload_text_as, sign_v1, sign_v2, signing_context, FormatVersion, PublicKey,
+    SecretKey, UnverifiedFile, MAX_FILE_SIZE,
 };
 
 /// The fixed key the fuzz checks sign and verify with (test use only).
@@ -37,7 +37,7 @@ pub fn check_payload(data: &[u8], key: &SecretKey) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    for version in [FormatVersion::V1, FormatVersion::V2] {
+    for version in [FormatVersion::V1, FormatVersion::V2, FormatVersion::V3] {
         let file = sign_payload_text_as(text, key, version);
         let Ok(parsed) = UnverifiedFile::parse(file.as_bytes()) else {
             continue;
@@ -48,7 +48,8 @@ pub fn check_payload(data: &[u8], key: &SecretKey) {
         };
         let again = match version {
             FormatVersion::V1 => sign_v1(verified.activation(), key),
-            FormatVersion::V2 => sign(verified.activation(), key),
+            FormatVersion::V2 => sign_v2(verified.activation(), key),
+            FormatVersion::V3 => sign(verified.activation(), key),
         }
         .expect("a verified model signs again");
         let reread = UnverifiedFile::parse(again.as_bytes())

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use format::{
-    sign, sign_payload_text_as, sign_v1, Activation, Chain, Excludes, FileId, FormatError,
+    sign, sign_payload_text_as, sign_v1, sign_v2, Activation, Chain, Excludes, FileId, FormatError,
     FormatVersion, Holder, Host, Implies, KeyRule, LicenseCount, LicenseType, Method, OrderedItem,
     Requires, Restriction, Rules, SecretKey, Timestamp, MAX_FILE_SIZE,
 };
@@ -20,18 +20,20 @@ pub fn vectors_dir(version: FormatVersion) -> PathBuf {
     let dir = match version {
         FormatVersion::V1 => "tests/vectors",
         FormatVersion::V2 => "tests/vectors-v2",
+        FormatVersion::V3 => "tests/vectors-v3",
     };
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir)
 }
 
-/// Both versions, oldest first.
-pub const VERSIONS: [FormatVersion; 2] = [FormatVersion::V1, FormatVersion::V2];
+/// Every version, oldest first.
+pub const VERSIONS: [FormatVersion; 3] = [FormatVersion::V1, FormatVersion::V2, FormatVersion::V3];
 
 /// Sign as a file of `version`.
 pub fn sign_for(version: FormatVersion, a: &Activation, key: &SecretKey) -> String {
     match version {
         FormatVersion::V1 => sign_v1(a, key),
-        FormatVersion::V2 => sign(a, key),
+        FormatVersion::V2 => sign_v2(a, key),
+        FormatVersion::V3 => sign(a, key),
     }
     .expect("sample signs")
 }
@@ -71,7 +73,26 @@ pub fn sample_for(version: FormatVersion) -> Activation {
     match version {
         FormatVersion::V1 => sample(),
         FormatVersion::V2 => sample_v2(),
+        FormatVersion::V3 => sample_v3(),
     }
+}
+
+/// The install key of the version-3 sample's primary host (a fixed seed: test use only).
+pub fn install_key() -> SecretKey {
+    SecretKey::from_seed(&[0xd4; 32])
+}
+
+/// The install key's text in a file (64 lower-case hex digits).
+pub fn install_key_hex() -> String {
+    format::install_key::to_hex(install_key().public_key())
+}
+
+/// The version-3 sample: the version-2 sample whose primary host binds an install key (the
+/// switchover host binds none).
+pub fn sample_v3() -> Activation {
+    let mut a = sample_v2();
+    a.primary_host.install_key = Some(install_key().public_key().clone());
+    a
 }
 
 /// The version-2 sample: the version-1 sample as generation 3 of a lineage, with rules.
@@ -134,10 +155,12 @@ pub fn sample() -> Activation {
         primary_host: Host {
             host_id: host("0f1e2d3c4b5a69788796a5b4c3d2e1f0", 0x5c),
             machine: "testing".into(),
+            install_key: None,
         },
         switchover_host: Some(Host {
             host_id: host("a0b1c2d3e4f5061728394a5b6c7d8e9f", 0x7e),
             machine: "testing-backup".into(),
+            install_key: None,
         }),
         system_type: "Media Server Based (4.0+ only)".into(),
         mail_connector: "Microsoft Exchange Server".into(),
@@ -283,7 +306,8 @@ pub fn vectors(version: FormatVersion) -> Vec<Vector> {
         "ok",
         match version {
             FormatVersion::V1 => "the sample, as written by sign_v1()",
-            FormatVersion::V2 => "the sample, as written by sign()",
+            FormatVersion::V2 => "the sample, as written by sign_v2()",
+            FormatVersion::V3 => "the sample, as written by sign()",
         },
     ));
     v.push(Vector::file(
@@ -467,7 +491,14 @@ pub fn vectors(version: FormatVersion) -> Vec<Vector> {
             "\"hourly-disconnect\"",
         ),
     ];
-    if version == FormatVersion::V2 {
+    if version == FormatVersion::V3 {
+        changes.push((
+            "install-key",
+            "\"install_key\": \"ed32",
+            "\"install_key\": \"ed33",
+        ));
+    }
+    if version != FormatVersion::V1 {
         changes.extend([
             ("lineage", "\"lineage\": \"317c", "\"lineage\": \"317d"),
             ("generation", "\"generation\": 3", "\"generation\": 4"),
@@ -642,7 +673,7 @@ pub fn vectors(version: FormatVersion) -> Vec<Vector> {
     });
     v.push(Vector::file(
         "unknown-version",
-        replace_once(&valid, &format_line, "Format: i3lic-activation/3"),
+        replace_once(&valid, &format_line, "Format: i3lic-activation/4"),
         "UnsupportedVersion",
         "a format version this build does not read",
     ));
@@ -827,7 +858,12 @@ pub fn vectors(version: FormatVersion) -> Vec<Vector> {
     ));
     match version {
         FormatVersion::V1 => v1_only(&mut v, &json, &signed),
-        FormatVersion::V2 => v2_only(&mut v, &json, &signed),
+        FormatVersion::V2 => v2_only(&mut v, &json, &signed, ""),
+        FormatVersion::V3 => {
+            let key_line = format!("\n    \"install_key\": \"{}\",", install_key_hex());
+            v2_only(&mut v, &json, &signed, &key_line);
+            v3_only(&mut v, &json, &signed, &key_line);
+        }
     }
     v
 }
@@ -999,8 +1035,14 @@ fn one_spelling(v: &mut Vec<Vector>, json: &str, signed: &dyn Fn(&str) -> String
 }
 
 /// Rules only version 2 has: the chain, the rules, the host forms.
-fn v2_only(v: &mut Vec<Vector>, json: &str, signed: &dyn Fn(&str) -> String) {
+fn v2_only(v: &mut Vec<Vector>, json: &str, signed: &dyn Fn(&str) -> String, key_line: &str) {
     one_spelling(v, json, signed);
+    // The primary host's form line, with what follows it up to its machine (version 3: the
+    // install key line between them).
+    let form_short = format!("\"form\": \"short\",{key_line}\n    \"machine\": \"testing\"\n");
+    let form_strong = format!("\"form\": \"strong\",{key_line}\n    \"machine\": \"testing\"\n");
+    let no_form = format!("{key_line}\n    \"machine\": \"testing\"\n");
+    let missing_form_from = format!("\n    {form_short}");
     let cases: &[(&str, &str, &str, &str, &str)] = &[
         (
             "missing-generation",
@@ -1018,15 +1060,15 @@ fn v2_only(v: &mut Vec<Vector>, json: &str, signed: &dyn Fn(&str) -> String) {
         ),
         (
             "missing-host-form",
-            "\n    \"form\": \"short\",\n    \"machine\": \"testing\"\n",
-            "\n    \"machine\": \"testing\"\n",
+            &missing_form_from,
+            &no_form,
             "MissingField",
             "a version-2 host without its form",
         ),
         (
             "host-form-wrong",
-            "\"form\": \"short\",\n    \"machine\": \"testing\"\n",
-            "\"form\": \"strong\",\n    \"machine\": \"testing\"\n",
+            &form_short,
+            &form_strong,
             "InvalidValue",
             "a short code described as strong",
         ),
@@ -1122,6 +1164,63 @@ fn v2_only(v: &mut Vec<Vector>, json: &str, signed: &dyn Fn(&str) -> String) {
         "InvalidValue",
         "a switchover host whose code matches the primary host's under the tolerant rule",
     ));
+}
+
+/// The version-3 member: each host's install key.
+fn v3_only(v: &mut Vec<Vector>, json: &str, signed: &dyn Fn(&str) -> String, key_line: &str) {
+    let hex = install_key_hex();
+    let cases: Vec<(&str, String, String, &str, &str)> = vec![
+        (
+            "missing-install-key",
+            key_line.to_string(),
+            String::new(),
+            "MissingField",
+            "a version-3 host without its install_key member",
+        ),
+        (
+            "install-key-upper-hex",
+            hex.clone(),
+            hex.to_uppercase(),
+            "InvalidValue",
+            "an install key in upper-case hex (one spelling: lower case)",
+        ),
+        (
+            "install-key-short",
+            hex.clone(),
+            hex[..62].to_string(),
+            "InvalidValue",
+            "an install key of 31 bytes",
+        ),
+        (
+            "install-key-small-order",
+            hex.clone(),
+            format!("01{}", "0".repeat(62)),
+            "InvalidValue",
+            "an install key that is a point of small order (anyone could sign for it)",
+        ),
+        (
+            "install-key-wrong-type",
+            format!("\"{hex}\""),
+            "7".to_string(),
+            "MalformedPayload",
+            "an install key written as a number",
+        ),
+        (
+            "install-key-unknown-member",
+            key_line.to_string(),
+            format!("{key_line}\n    \"install_keys\": null,"),
+            "UnknownField",
+            "a host with a member no version defines next to its install key",
+        ),
+    ];
+    for (name, from, to, expect, note) in cases {
+        v.push(Vector::file(
+            name,
+            signed(&replace_once(json, &from, &to)),
+            expect,
+            note,
+        ));
+    }
 }
 
 /// `S + L` (the group order) in the upper half of a signature: the same point equation

@@ -84,6 +84,8 @@ enum Extra {
 enum Failure {
     /// The code passed to `--check` is malformed.
     BadCode(CodeError),
+    /// The code passed to `--check` is a malformed request code.
+    BadRequest(hostid::RequestCodeError),
     /// This machine has too few stable components (the kinds it found are listed).
     TooFew(CodeError, Vec<&'static str>),
     /// Writing the output failed (other than the reader going away).
@@ -96,7 +98,7 @@ impl Failure {
     fn exit_code(&self) -> u8 {
         match self {
             Failure::Internal(_) => 1,
-            Failure::BadCode(_) => 3,
+            Failure::BadCode(_) | Failure::BadRequest(_) => 3,
             Failure::TooFew(..) | Failure::Output(_) => 4,
         }
     }
@@ -105,6 +107,7 @@ impl Failure {
     fn kind(&self) -> &'static str {
         match self {
             Failure::BadCode(_) => "invalid_host_id",
+            Failure::BadRequest(_) => "invalid_request_code",
             Failure::TooFew(..) => "too_few_components",
             Failure::Output(_) => "output",
             Failure::Internal(_) => "internal",
@@ -114,6 +117,7 @@ impl Failure {
     fn message(&self) -> String {
         match self {
             Failure::BadCode(e) => format!("invalid host ID: {e}"),
+            Failure::BadRequest(e) => format!("invalid request code: {e}"),
             Failure::TooFew(e, kinds) => {
                 let found = if kinds.is_empty() {
                     "nothing".to_owned()
@@ -209,6 +213,9 @@ fn run(cli: &Cli) -> Result<(), Failure> {
 }
 
 fn check(code: &str, json: bool) -> Result<(), Failure> {
+    if hostid::looks_like_request_code(code) {
+        return check_request(code, json);
+    }
     let id: HostId = hostid::validate(code).map_err(Failure::BadCode)?;
     let kinds: Vec<&str> = id.kinds().iter().map(|k| k.name()).collect();
     let text = if json {
@@ -232,6 +239,27 @@ fn check(code: &str, json: bool) -> Result<(), Failure> {
             id.form(),
             id.version(),
             kinds.join(", ")
+        )
+    };
+    write_stdout(&text)
+}
+
+/// `--check` of a request code (`licadmin request`): intact or not, and its host ID.
+fn check_request(code: &str, json: bool) -> Result<(), Failure> {
+    let req: hostid::RequestCode = code.parse().map_err(Failure::BadRequest)?;
+    let host = req.host();
+    let text = if json {
+        json_line(&serde_json::json!({
+            "valid": true,
+            "code": req.to_string(),
+            "form": "request",
+            "host_id": host.to_string(),
+            "short_code": host.to_short().to_string(),
+        }))?
+    } else {
+        format!(
+            "valid request code for host ID {host} (strong form; its short code is {})",
+            host.to_short()
         )
     };
     write_stdout(&text)

@@ -169,6 +169,7 @@ impl FileRow {
                     source,
                 })?,
                 machine: machine.to_string(),
+                install_key: None,
             })
         };
         let switchover_host = match (&self.switchover_host, &self.switchover_machine) {
@@ -497,9 +498,9 @@ impl Ledger {
             product: a.product.clone(),
             version: a.product_version.clone(),
             license_type: t,
-            host_id: a.primary_host.host_id.to_string(),
+            host_id: a.primary_host.binding_code(),
             machine: a.primary_host.machine.clone(),
-            switchover_host_id: a.switchover_host.as_ref().map(|h| h.host_id.to_string()),
+            switchover_host_id: a.switchover_host.as_ref().map(|h| h.binding_code()),
             switchover_machine: a.switchover_host.as_ref().map(|h| h.machine.clone()),
             switchover_part,
             server_part: old.server_part.clone(),

@@ -130,10 +130,12 @@ pub fn activation(licenses: usize) -> Activation {
         primary_host: Host {
             host_id: host_a(),
             machine: "ic1".into(),
+            install_key: None,
         },
         switchover_host: Some(Host {
             host_id: host_b(),
             machine: "ic2".into(),
+            install_key: None,
         }),
         system_type: "Media Server Based (4.0+ only)".into(),
         mail_connector: "Microsoft Exchange Server".into(),

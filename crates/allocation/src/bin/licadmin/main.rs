@@ -11,6 +11,7 @@
 
 mod admin_cmd;
 mod import_cmd;
+mod release_cmd;
 mod serve;
 mod store_cmd;
 mod usage_cmd;
@@ -105,6 +106,24 @@ enum Command {
     /// Live sessions: user, station or remote number, licenses held, lease expiry.
     #[command(subcommand)]
     Session(SessionCmd),
+    /// Print this machine's request code: its strong host-ID code and the store's install key
+    /// in one pasteable line, for the vendor (a file issued for it can be released with a
+    /// receipt). With --check, tell whether a pasted request code is intact.
+    #[command(
+        after_help = "Examples:\n  licadmin request\n  licadmin request --json\n  licadmin request --check 3Q2H4-74BA6-..."
+    )]
+    Request {
+        /// Check this pasted request code instead (exit 0 intact, 3 naming the problem).
+        #[arg(long, value_name = "CODE")]
+        check: Option<String>,
+    },
+    /// Stop using the loaded file for good and print a release receipt for the vendor: the
+    /// store refuses the file's lineage from then on (exit 16), and every session and
+    /// allocation is freed.
+    #[command(
+        after_help = "Examples:\n  licadmin release > ic1.receipt\n  licadmin release --json"
+    )]
+    Release,
     /// Users.
     #[command(subcommand)]
     User(UserCmd),
@@ -619,6 +638,9 @@ fn run(cli: &Cli) -> Result<Output, CliError> {
         .clone()
         .unwrap_or_else(allocation::default_store_path);
     let location = store_location(&path)?;
+    if let Command::Request { check: Some(code) } = &cli.command {
+        return release_cmd::check(code);
+    }
     if let Command::Store(StoreCmd::Copy { target }) = &cli.command {
         return store_cmd::copy(&location, &store_location(target)?);
     }
@@ -639,6 +661,7 @@ fn run(cli: &Cli) -> Result<Output, CliError> {
             };
             serve::run(a, listen, tls).map(|()| out(String::new(), serde_json::json!({})))
         }
+        Command::Request { .. } => release_cmd::request(&a, cli.global.host_id.as_deref()),
         other => exec(&a, other),
     };
     match result {
@@ -667,6 +690,9 @@ fn exec(a: &Allocator, cmd: &Command) -> Result<Output, CliError> {
         Command::Session(SessionCmd::List) => views::sessions(a)?,
         Command::Station(StationCmd::List { license }) => views::stations(a, license.as_deref())?,
         Command::Org(OrgCmd::List) => views::orgs(a)?,
+        // `request` runs from `run`, which has the global --host-id.
+        Command::Request { .. } => return Err(CliError::Usage("request".into())),
+        Command::Release => release_cmd::release(a)?,
         Command::Preview { file } => {
             let p = a.preview_file(file)?;
             let mut t = String::new();

@@ -94,6 +94,7 @@ fn api_error(e: AllocError) -> ApiError {
         | A::OrganizationsExhausted { .. } => (StatusCode::CONFLICT, e.kind()),
         A::Rule { .. } => (StatusCode::UNPROCESSABLE_ENTITY, e.kind()),
         A::License(_)
+        | A::Released { .. }
         | A::ClockSetBack { .. }
         | A::StoreHostMismatch { .. }
         | A::StoreUntrustedKey { .. } => (StatusCode::SERVICE_UNAVAILABLE, e.kind()),
