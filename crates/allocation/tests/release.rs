@@ -165,7 +165,15 @@ fn a_store_of_schema_4_gets_an_install_key_when_opened() {
     drop(Allocator::open(&path, verifier()).unwrap());
     store_sqlite::open_raw(&path)
         .unwrap()
-        .execute_batch("DROP TABLE install_key; DROP TABLE released; PRAGMA user_version = 4;")
+        .execute_batch(
+            "DROP TABLE install_key; DROP TABLE released;
+             DROP TRIGGER usage_counts_peak_ins; DROP TRIGGER usage_counts_peak_upd;
+             DROP TABLE usage_events; DROP TABLE usage_peaks; DROP TABLE usage_denials;
+             DROP TABLE usage_licensed; DROP TABLE history_state;
+             DROP TABLE checkouts; DROP TABLE workgroup_members; DROP TABLE workgroups;
+             DROP TABLE user_kept_grants; DROP TABLE user_settings;
+             PRAGMA user_version = 4;",
+        )
         .unwrap();
     let a = Allocator::open(&path, verifier()).unwrap();
     let key = a.install_key().unwrap();

@@ -398,8 +398,8 @@ pub fn all() -> Vec<Vector> {
     });
     v.push(Vector::err(
         "unsupported-format-version",
-        "A file claiming format i3lic-activation/3, which this build does not read.",
-        valid.replace("Format: i3lic-activation/1", "Format: i3lic-activation/3"),
+        "A file claiming format i3lic-activation/4, which this build does not read.",
+        valid.replace("Format: i3lic-activation/1", "Format: i3lic-activation/4"),
         "unsupported-version",
         3,
     ));
