@@ -65,16 +65,23 @@ fn main() {
         bundle: String::new(),
         description: String::new(),
         features: vec![],
-        licenses: KEYS
-            .iter()
-            .map(|k| LicenseCount {
-                name: (*k).into(),
-                assigned: n,
-                pooled: n,
-            })
-            .collect::<std::collections::BTreeMap<_, _>>()
-            .into_values()
-            .collect(),
+        licenses: {
+            let mut l: Vec<LicenseCount> = KEYS
+                .iter()
+                .map(|k| LicenseCount {
+                    name: (*k).into(),
+                    assigned: n,
+                    pooled: n,
+                })
+                .collect();
+            l.push(LicenseCount {
+                name: "I3_TENANT_IWP_ORGANIZATION".into(),
+                assigned: 2,
+                pooled: 0,
+            });
+            l.sort_by(|a, b| a.name.cmp(&b.name));
+            l
+        },
         ordered_items: vec![],
         restrictions: vec![],
         rules: Rules::default(),
