@@ -6,7 +6,8 @@
 Each figure is a ratio against a baseline measured in the same run (these machines are
 noisy), or an absolute time where the target is absolute. The raw criterion lines are kept
 in target/bench-*.log. The portal's figures come from scripts/portal_bench.py (a load
-generator, wrk, against the release server), run last.
+generator, wrk, against the release server), run last; the allocation crate's usage history
+and import figures from scripts/history_bench.py (with a PostgreSQL server of its own).
 """
 import os
 import re
@@ -88,6 +89,22 @@ def licadmin_report_rss():
     print(f"$ {exe} --store {store} ... report  (peak memory)", file=sys.stderr, flush=True)
     return peak_rss_kib([exe, "--store", store, "--trust", os.path.join(d, "large.pub"),
                          "--host-id", host, "report"])
+
+
+def history_rows(rows, quick):
+    """scripts/history_bench.py (usage history and import, its own PostgreSQL server):
+    its table's rows, prefixed with `allocation:`."""
+    args = [sys.executable, os.path.join(ROOT, "scripts", "history_bench.py")]
+    if quick:
+        args.append("--quick")
+    print(f"$ {' '.join(args)}", file=sys.stderr, flush=True)
+    out = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        rows.append(("allocation history benchmark", "not measured", out.stderr.strip()[-200:], ""))
+    for line in out.stdout.splitlines()[2:]:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4:
+            rows.append(("allocation: " + cells[0], *cells[1:]))
 
 
 def find(times, *parts):
@@ -178,6 +195,7 @@ def main():
             rows.append(("allocation `licadmin report` peak memory, the same store",
                          "not measured" if kib is None else f"{kib / 1024:.1f} MiB",
                          "" if kib is None else f"{kib:,} KiB maximum resident set", "≤ 64 MiB"))
+            history_rows(rows, quick)
 
     if not wanted or "portal" in wanted:
         args = [sys.executable, os.path.join(ROOT, "scripts", "portal_bench.py"),

@@ -286,7 +286,7 @@ fn usage_all(c: &dyn Tx, now: i64) -> Result<BTreeMap<String, Usage>> {
 
 /// What an organization's users use of a key: assignable allocations plus licenses held by
 /// live sessions.
-fn org_usage(c: &dyn Tx, org: i64, key: &str, now: i64) -> Result<u32> {
+pub(crate) fn org_usage(c: &dyn Tx, org: i64, key: &str, now: i64) -> Result<u32> {
     let a: i64 = c.prepare_cached(
         "SELECT COUNT(*) FROM user_grants g JOIN users u ON u.id = g.user_id WHERE u.org_id = ?1 AND u.method = 'assignable' AND g.key = ?2",
     )?

@@ -233,6 +233,11 @@ pub(crate) fn record(c: &dyn Tx, now: i64, e: &Event) -> Result<()> {
     for key in keys {
         insert.execute(params![now, e.kind.as_str(), e.who, key, e.detail])?;
     }
+    count_denials(c, now, e)
+}
+
+/// A denial's counts per hour and day, key and reason.
+fn count_denials(c: &dyn Tx, now: i64, e: &Event) -> Result<()> {
     if let Some(reason) = e.reason {
         for key in &e.keys {
             for span in SPANS {
@@ -243,6 +248,43 @@ pub(crate) fn record(c: &dyn Tx, now: i64, e: &Event) -> Result<()> {
                 .execute(params![span, now - now.rem_euclid(span), key, reason])?;
             }
         }
+    }
+    Ok(())
+}
+
+/// [`record`] of many events at `now` with multi-row inserts (a bulk import's): their rows
+/// in order, ids following the last. A denial among them is counted as [`record`] does.
+pub(crate) fn record_many(c: &dyn Tx, now: i64, events: &[Event]) -> Result<()> {
+    let mut id: i64 = c.query_row(
+        "SELECT COALESCE(MAX(id), 0) + 1 FROM usage_events",
+        params![],
+        |r| r.get(0),
+    )?;
+    let mut rows = Vec::new();
+    for e in events {
+        if e.keys.is_empty() && !e.keyless {
+            continue;
+        }
+        let keys: Vec<Value> = if e.keys.is_empty() {
+            vec![Value::Null]
+        } else {
+            e.keys.iter().map(|k| Value::Text(k.clone())).collect()
+        };
+        for key in keys {
+            rows.extend([
+                Value::Integer(id),
+                Value::Integer(now),
+                Value::Text(e.kind.as_str().to_string()),
+                Value::Text(e.who.clone()),
+                key,
+                Value::Text(e.detail.clone()),
+            ]);
+            id += 1;
+        }
+    }
+    crate::import_users::insert_rows(c, "usage_events (id, at, kind, who, key, detail)", 6, &rows)?;
+    for e in events {
+        count_denials(c, now, e)?;
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::admin::station_warnings_in;
-use crate::allocator::{add_station_in, add_user_in, Allocator};
+use crate::allocator::{add_station_in, Allocator};
 use crate::error::AllocError;
 use crate::model::{parse_method, validate_key, validate_name, StationKind, Target};
 
@@ -60,12 +60,12 @@ pub struct ImportReport {
 }
 
 /// One data row, its line and its fields by column (in [`ImportKind::columns`] order).
-struct Row {
-    line: u64,
-    fields: Vec<String>,
+pub(crate) struct Row {
+    pub(crate) line: u64,
+    pub(crate) fields: Vec<String>,
 }
 
-fn at(line: u64, column: Option<&str>, e: AllocError) -> AllocError {
+pub(crate) fn at(line: u64, column: Option<&str>, e: AllocError) -> AllocError {
     AllocError::AtLine {
         line,
         column: column.map(String::from),
@@ -174,7 +174,7 @@ fn parse(kind: ImportKind, bytes: &[u8]) -> Result<Vec<Row>> {
 }
 
 /// The keys of a `licenses` field (`;`-separated, blanks around each ignored), checked.
-fn keys_of(field: &str) -> Result<Vec<&str>> {
+pub(crate) fn keys_of(field: &str) -> Result<Vec<&str>> {
     let keys: Vec<&str> = field
         .split(';')
         .map(str::trim)
@@ -245,39 +245,25 @@ impl Allocator {
                 allocated: 0,
                 warnings: Vec::new(),
             };
+            if kind == ImportKind::Users {
+                report.allocated = self.import_users_in(c, now, &rows)?;
+                report.added = rows.len();
+                return Ok(report);
+            }
+            // Stations, one line at a time (each line's warnings read what it configured).
             for row in &rows {
                 let f = &row.fields;
-                let (target, keys, key_col) = match kind {
-                    ImportKind::Users => {
-                        let method =
-                            parse_method(&f[1]).unwrap_or(crate::model::Method::Assignable);
-                        let org = Some(f[2].as_str()).filter(|o| !o.is_empty());
-                        add_user_in(c, now, &f[0], method, org).map_err(|e| {
-                            let col = match e {
-                                AllocError::Unknown { .. } => "organization",
-                                _ => "name",
-                            };
-                            at(row.line, Some(col), e)
-                        })?;
-                        (Target::User(&f[0]), keys_of(&f[3])?, "licenses")
-                    }
-                    ImportKind::Stations => {
-                        let k = StationKind::parse(&f[1]).unwrap_or(StationKind::Workstation);
-                        add_station_in(c, now, &f[0], k)
-                            .map_err(|e| at(row.line, Some("name"), e))?;
-                        (Target::Station(&f[0]), keys_of(&f[2])?, "licenses")
-                    }
-                };
+                let k = StationKind::parse(&f[1]).unwrap_or(StationKind::Workstation);
+                add_station_in(c, now, &f[0], k).map_err(|e| at(row.line, Some("name"), e))?;
                 report.added += 1;
+                let keys = keys_of(&f[2])?;
                 if !keys.is_empty() {
                     report.allocated += self
-                        .allocate_in(c, now, target, &keys)
-                        .map_err(|e| at(row.line, Some(key_col), e))?
+                        .allocate_in(c, now, Target::Station(&f[0]), &keys)
+                        .map_err(|e| at(row.line, Some("licenses"), e))?
                         .len();
                 }
-                if kind == ImportKind::Stations {
-                    report.warnings.extend(station_warnings_in(c, &f[0])?);
-                }
+                report.warnings.extend(station_warnings_in(c, &f[0])?);
             }
             Ok(report)
         })

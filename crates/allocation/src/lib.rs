@@ -304,6 +304,7 @@ mod error;
 mod history;
 mod identity;
 mod import;
+mod import_users;
 mod in_use;
 mod install_key;
 mod key_names;
