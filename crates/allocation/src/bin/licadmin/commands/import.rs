@@ -1,14 +1,15 @@
 //! `licadmin import users|stations FILE.csv`: a whole site at once, all or nothing.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use allocation::{Allocator, ImportKind};
-use clap::ValueEnum;
+use clap::{Args, ValueEnum};
 
-use crate::{out, to_json, CliError, Output};
+use crate::output::{out, to_json, Output};
+use crate::CliError;
 
 /// `import`'s help after the options: the columns and an example.
-pub(crate) const HELP: &str = "A header row names the columns, in any order:
+const HELP: &str = "A header row names the columns, in any order:
   users:    name,method,organization,licenses
   stations: name,kind,licenses
 licenses are keys separated by ';'; an empty method is assignable, an empty kind workstation,
@@ -33,9 +34,21 @@ pub(crate) enum ImportKindArg {
     Stations,
 }
 
+/// `licadmin import`'s arguments.
+#[derive(Debug, Args)]
+#[command(after_help = HELP)]
+pub(crate) struct ImportArgs {
+    /// What the file holds.
+    #[arg(value_enum)]
+    kind: ImportKindArg,
+    /// The CSV file (RFC 4180; a header row names the columns).
+    file: PathBuf,
+}
+
 /// Import the file; text: how many were added, and any warning.
-pub(crate) fn run(a: &Allocator, kind: ImportKindArg, file: &Path) -> Result<Output, CliError> {
-    let kind = match kind {
+pub(crate) fn run(a: &Allocator, args: &ImportArgs) -> Result<Output, CliError> {
+    let file = &args.file;
+    let kind = match args.kind {
         ImportKindArg::Users => ImportKind::Users,
         ImportKindArg::Stations => ImportKind::Stations,
     };

@@ -5,12 +5,59 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use allocation::Allocator;
+use clap::Subcommand;
 use hostid::HostId;
 
-use crate::{out, read_key, to_json, CliError, Output};
+use crate::context::read_key;
+use crate::output::{out, to_json, Output};
+use crate::CliError;
+
+/// `licadmin store ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum StoreCmd {
+    /// Show the hosts the store serves, the keys it trusts, the latest time it saw, the newest
+    /// generation per lineage, and the log of identity changes.
+    #[command(after_help = "Examples:\n  licadmin store show\n  licadmin store show --json")]
+    Show,
+    /// Re-target the store: the hosts it serves and the keys it trusts from now on (logged).
+    /// Files that do not name every one of those hosts (exit 12) or are signed by another key
+    /// (exit 11) are refused until then. Allocations and the rollback history stay.
+    #[command(
+        after_help = "Examples:\n  licadmin store retarget --host 1Q2H4-74KMZ-KWXDV-8K000-00KZQ --key keys/vendor-2026.pub\n  licadmin store retarget --host CODE1 --host CODE2 --key old.pub --key new.pub"
+    )]
+    Retarget {
+        /// A host-ID code the store serves: one, or the two hosts of a switchover pair.
+        #[arg(long = "host", value_name = "CODE", required = true)]
+        hosts: Vec<String>,
+        /// A public key (.pub) the store trusts; repeat for several.
+        #[arg(long = "key", value_name = "PUB", required = true)]
+        keys: Vec<PathBuf>,
+    },
+    /// Copy the whole store into an empty one, of either engine (an SQLite file or a
+    /// postgres:// URL), in one transaction; a target that is not empty is refused (exit 24)
+    /// and left as it was.
+    #[command(
+        after_help = "Examples:\n  licadmin --store /var/lib/i3lic/allocation.db store copy postgres://i3lic@db.example/alloc\n  licadmin --store postgres://i3lic@db.example/alloc store copy backup.db"
+    )]
+    Copy {
+        /// The target store: a file path or a postgres:// URL.
+        #[arg(value_name = "DST")]
+        target: PathBuf,
+    },
+}
+
+/// Run `store show` or `store retarget` (`store copy` opens no store of its own: [`copy`]).
+pub(crate) fn run(a: &Allocator, cmd: &StoreCmd) -> Result<Output, CliError> {
+    match cmd {
+        StoreCmd::Show => show(a),
+        StoreCmd::Retarget { hosts, keys } => retarget(a, hosts, keys),
+        // Run before the store is opened (it opens two stores): see `crate::run`.
+        StoreCmd::Copy { .. } => Ok(out(String::new(), serde_json::json!({}))),
+    }
+}
 
 /// The identity, history and log, one line each.
-pub(crate) fn show(a: &Allocator) -> Result<Output, CliError> {
+fn show(a: &Allocator) -> Result<Output, CliError> {
     let id = a.identity()?;
     let mut t = String::new();
     let or_none = |v: Vec<&str>| {
@@ -50,11 +97,7 @@ pub(crate) fn show(a: &Allocator) -> Result<Output, CliError> {
 }
 
 /// Parse the codes and read the keys first: nothing changes when any is wrong.
-pub(crate) fn retarget(
-    a: &Allocator,
-    hosts: &[String],
-    keys: &[PathBuf],
-) -> Result<Output, CliError> {
+fn retarget(a: &Allocator, hosts: &[String], keys: &[PathBuf]) -> Result<Output, CliError> {
     let hosts = hosts
         .iter()
         .map(|c| {

@@ -1,11 +1,23 @@
-//! `licadmin request` (this machine's request code: its strong host-ID code and the store's
-//! install key, for the vendor) and `licadmin release` (stop using the loaded file and print
-//! a release receipt for the vendor).
+//! `licadmin request`: this machine's request code (its strong host-ID code and the store's
+//! install key, for the vendor), or whether a pasted one is intact.
 
 use allocation::{AllocError, Allocator};
+use clap::Args;
 use hostid::{HostId, RequestCode};
 
-use crate::{out, to_json, CliError, Output};
+use crate::output::{out, Output};
+use crate::CliError;
+
+/// `licadmin request`'s options.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  licadmin request\n  licadmin request --json\n  licadmin request --check 3Q2H4-74BA6-..."
+)]
+pub(crate) struct RequestArgs {
+    /// Check this pasted request code instead (exit 0 intact, 3 naming the problem).
+    #[arg(long, value_name = "CODE")]
+    pub(crate) check: Option<String>,
+}
 
 /// The request code of this store on this machine, or on the machine `--host-id` names
 /// (which must be a strong code).
@@ -64,20 +76,4 @@ pub(crate) fn check(code: &str) -> Result<Output, CliError> {
             ),
         }),
     ))
-}
-
-/// Release the loaded file: the receipt on standard output (pasteable as it is), what was
-/// freed on standard error.
-pub(crate) fn release(a: &Allocator) -> Result<Output, CliError> {
-    let r = a.release()?;
-    eprintln!(
-        "licadmin: released file {} (lineage {}, generation {}): {} session(s) ended, {} allocation(s) freed; this store refuses that lineage from now on",
-        r.file_id, r.lineage, r.generation, r.sessions_ended, r.allocations_freed
-    );
-    if !r.key_bound {
-        eprintln!(
-            "licadmin: warning: the file binds no install key of this store (it was not issued for this store's request code): the vendor cannot check this receipt, and the deactivation will wait for approval"
-        );
-    }
-    Ok(out(r.receipt.clone(), to_json(&r)))
 }

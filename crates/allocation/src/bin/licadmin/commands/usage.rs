@@ -1,5 +1,4 @@
-//! `licadmin usage` (per key and period: licensed, peak in use, denials; `--svg` draws it)
-//! and `licadmin log` (the recorded events, newest last).
+//! `licadmin usage`: per key and period, licensed, peak in use and denials; `--svg` draws it.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -7,7 +6,8 @@ use std::path::{Path, PathBuf};
 use allocation::{AllocError, Allocator, Period, UsageReport};
 use clap::{Args, ValueEnum};
 
-use crate::{out, time_text, to_json, CliError, Output};
+use crate::output::{out, to_json, Output};
+use crate::CliError;
 
 /// The days a report covers without `--from`: the last 30, today included.
 const DEFAULT_DAYS: i64 = 30;
@@ -15,6 +15,9 @@ const DAY: i64 = 86_400;
 
 /// `licadmin usage`'s options.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  licadmin usage\n  licadmin usage --from 2026-01-01 --to 2026-12-31 --by month --svg usage.svg\n  licadmin usage --by hour --from 2026-12-07 --to 2026-12-07 --json"
+)]
 pub(crate) struct UsageArgs {
     /// The first day (YYYY-MM-DD, UTC). Default: 29 days before --to.
     #[arg(long, value_name = "DATE")]
@@ -38,14 +41,6 @@ enum PeriodArg {
     Month,
 }
 
-/// `licadmin log`'s options.
-#[derive(Debug, Args)]
-pub(crate) struct LogArgs {
-    /// How many of the newest events.
-    #[arg(long, value_name = "N", default_value_t = 50)]
-    last: u32,
-}
-
 fn date(flag: &str, value: &str) -> Result<i64, CliError> {
     allocation::parse_date(value).map_err(|e| match e {
         AllocError::InvalidInput { reason, .. } => CliError::Usage(format!("--{flag} {reason}")),
@@ -54,7 +49,7 @@ fn date(flag: &str, value: &str) -> Result<i64, CliError> {
 }
 
 /// The report, its table, and the chart when asked.
-pub(crate) fn usage(a: &Allocator, args: &UsageArgs) -> Result<Output, CliError> {
+pub(crate) fn run(a: &Allocator, args: &UsageArgs) -> Result<Output, CliError> {
     let now = a.now();
     let to = match &args.to {
         Some(d) => date("to", d)?,
@@ -347,26 +342,4 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
         return Err(io("write the chart to", e));
     }
     Ok(())
-}
-
-/// The newest events, oldest first: time, kind, who, key, detail (each field escaped).
-pub(crate) fn log(a: &Allocator, args: &LogArgs) -> Result<Output, CliError> {
-    let events = a.events(args.last)?;
-    let esc = |s: &str| format::text::escape_refused(s, &[]).into_owned();
-    let mut t = String::new();
-    for e in &events {
-        let _ = writeln!(
-            t,
-            "{}  {:<7}  {}  {}  {}",
-            time_text(e.at),
-            e.kind.as_str(),
-            esc(&e.who),
-            e.key.as_deref().map_or_else(|| "-".to_string(), esc),
-            esc(&e.detail)
-        );
-    }
-    if events.is_empty() {
-        t.push_str("(no events recorded)\n");
-    }
-    Ok(out(t, serde_json::json!({ "events": events })))
 }

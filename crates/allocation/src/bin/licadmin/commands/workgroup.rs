@@ -6,7 +6,8 @@ use allocation::{Allocator, MEDIA_TYPES};
 use clap::Subcommand;
 use serde_json::json;
 
-use crate::{out, to_json, CliError, Output};
+use crate::output::{out, to_json, Output};
+use crate::CliError;
 
 /// ACD workgroups.
 #[derive(Debug, Subcommand)]
