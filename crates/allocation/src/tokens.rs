@@ -119,8 +119,9 @@ impl Allocator {
         })
     }
 
-    /// Revoke the token named `name`: it is refused from now on (by every server on the
-    /// store, at its next request). Revoking a revoked token changes nothing.
+    /// Revoke the token named `name`: it is refused from now on (a running `licadmin
+    /// serve` trusts the live tokens it read for up to a second). Revoking a revoked token
+    /// changes nothing.
     pub fn revoke_token(&self, name: &str) -> Result<(), AllocError> {
         validate_name("token name", name)?;
         self.tx(|c, now| {
