@@ -146,7 +146,7 @@ pub(crate) fn random_id() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn validate_session_id(id: &str) -> Result<()> {
+pub(crate) fn validate_session_id(id: &str) -> Result<()> {
     if id.len() == 32
         && id
             .bytes()
@@ -574,6 +574,40 @@ pub(crate) fn add_station_in(c: &dyn Tx, now: i64, name: &str, kind: StationKind
         params![name, kind.as_str()],
     )?;
     history::record(c, now, &Event::station(name, format!("added ({kind})")))
+}
+
+/// The checks of [`Allocator::login`]'s input made before any transaction: the lease it
+/// asks for (the default when none).
+pub(crate) fn check_login(user: &str, place: &Place, lease_secs: Option<u32>) -> Result<u32> {
+    validate_name("user name", user)?;
+    match place {
+        Place::Station(s) => validate_name("station name", s)?,
+        Place::Remote(n) => validate_phone(n)?,
+        Place::Nowhere => {}
+    }
+    let lease = lease_secs.unwrap_or(DEFAULT_LEASE_SECS);
+    if lease == 0 || lease > MAX_LEASE_SECS {
+        return Err(AllocError::InvalidInput {
+            what: "lease",
+            reason: format!("{lease} seconds; a lease is 1 to {MAX_LEASE_SECS} seconds"),
+        });
+    }
+    Ok(lease)
+}
+
+/// [`Allocator::logout`] inside a write transaction the caller opened (the id checked).
+pub(crate) fn logout_in(c: &dyn Tx, now: i64, session: &str) -> Result<()> {
+    record_end(
+        c,
+        "id = ?1",
+        store::Value::Text(session.into()),
+        "logged-off",
+        now,
+    )?;
+    if c.execute("DELETE FROM sessions WHERE id = ?1", [session])? == 0 {
+        return Err(unknown(Entity::Session, session));
+    }
+    Ok(())
 }
 
 impl Allocator {
@@ -1140,20 +1174,22 @@ impl Allocator {
     /// is reused (its lease renewed); one elsewhere is ended first. `lease_secs` defaults to
     /// [`DEFAULT_LEASE_SECS`].
     pub fn login(&self, user: &str, place: Place, lease_secs: Option<u32>) -> Result<Session> {
-        validate_name("user name", user)?;
-        match &place {
-            Place::Station(s) => validate_name("station name", s)?,
-            Place::Remote(n) => validate_phone(n)?,
-            Place::Nowhere => {}
-        }
-        let lease = lease_secs.unwrap_or(DEFAULT_LEASE_SECS);
-        if lease == 0 || lease > MAX_LEASE_SECS {
-            return Err(AllocError::InvalidInput {
-                what: "lease",
-                reason: format!("{lease} seconds; a lease is 1 to {MAX_LEASE_SECS} seconds"),
-            });
-        }
-        self.tx(|c, now| {
+        let lease = check_login(user, &place, lease_secs)?;
+        self.tx(|c, now| self.login_in(c, now, user, &place, lease))
+            .inspect_err(|e| self.record_denial(&format!("user '{user}'"), e))
+    }
+
+    /// [`Allocator::login`] inside a write transaction the caller opened, its input
+    /// checked by [`check_login`] (the group commit of [`Allocator::batch`] runs it too).
+    pub(crate) fn login_in(
+        &self,
+        c: &dyn Tx,
+        now: i64,
+        user: &str,
+        place: &Place,
+        lease: u32,
+    ) -> Result<Session> {
+        {
             let u = user_row(c, user)?;
             let l = self.license_in(c)?;
             let station = match &place {
@@ -1161,7 +1197,11 @@ impl Allocator {
                 _ => None,
             };
             let existing: Option<(String, Option<i64>, Option<String>)> = c
-                .query_row("SELECT id, station_id, remote_number FROM sessions WHERE user_id = ?1", [u.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .query_row(
+                    "SELECT id, station_id, remote_number FROM sessions WHERE user_id = ?1",
+                    [u.id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
                 .optional()?;
             let mut replaced = None;
             if let Some((id, st, num)) = &existing {
@@ -1171,13 +1211,27 @@ impl Allocator {
                     Place::Remote(n) => num.as_deref() == Some(n.as_str()),
                 };
                 if same {
-                    c.execute("UPDATE sessions SET expires_at = ?1, lease = ?2 WHERE id = ?3", params![now + i64::from(lease), lease, id])?;
+                    c.execute(
+                        "UPDATE sessions SET expires_at = ?1, lease = ?2 WHERE id = ?3",
+                        params![now + i64::from(lease), lease, id],
+                    )?;
                     let mut s = session_of(c, id, true)?;
-                    s.warnings = crate::workgroups::logon_warnings(c, u.id, station.as_ref().map(|s| s.id), &s)?;
+                    s.warnings = crate::workgroups::logon_warnings(
+                        c,
+                        u.id,
+                        station.as_ref().map(|s| s.id),
+                        &s,
+                    )?;
                     return Ok(s);
                 }
                 // Logging on at another computer ends the previous session.
-                record_end(c, "id = ?1", store::Value::Text(id.clone()), "logged-on-elsewhere", now)?;
+                record_end(
+                    c,
+                    "id = ?1",
+                    store::Value::Text(id.clone()),
+                    "logged-on-elsewhere",
+                    now,
+                )?;
                 c.execute("DELETE FROM sessions WHERE id = ?1", [id])?;
                 replaced = Some(id.clone());
             }
@@ -1186,23 +1240,36 @@ impl Allocator {
             let mut acquire: Vec<(String, Pool)> = Vec::new();
             match &place {
                 Place::Station(_) => {
-                    let s = station.as_ref().ok_or_else(|| AllocError::Internal("station".into()))?;
+                    let s = station
+                        .as_ref()
+                        .ok_or_else(|| AllocError::Internal("station".into()))?;
                     let sname = format!("station '{}'", s.name);
                     if !s.enabled {
-                        return Err(rule(RuleKind::Station, &sname, BASIC_STATION, "the station's licensing is disabled".into()));
+                        return Err(rule(
+                            RuleKind::Station,
+                            &sname,
+                            BASIC_STATION,
+                            "the station's licensing is disabled".into(),
+                        ));
                     }
                     let skeys = grants(c, HolderId::Station(s.id))?;
                     if !skeys.contains_key(BASIC_STATION) {
                         return Err(rule(RuleKind::Station, &sname, BASIC_STATION, format!("a station needs a Basic Station license ({BASIC_STATION}) to be logged on")));
                     }
-                    if !CLIENT_KEYS.iter().any(|k| skeys.contains_key(*k) || user_keys.contains_key(*k)) {
+                    if !CLIENT_KEYS
+                        .iter()
+                        .any(|k| skeys.contains_key(*k) || user_keys.contains_key(*k))
+                    {
                         return Err(rule(RuleKind::Access, &who, CLIENT_KEYS[0], format!("the user or station '{}' needs Client Access or ACD Access ({}) to run the client", s.name, CLIENT_KEYS.join(", "))));
                     }
                     let busy: Option<String> = c
                         .query_row("SELECT u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.station_id = ?1", [s.id], |r| r.get(0))
                         .optional()?;
                     if let Some(other) = busy {
-                        return Err(AllocError::StationInUse { station: s.name.clone(), user: other });
+                        return Err(AllocError::StationInUse {
+                            station: s.name.clone(),
+                            user: other,
+                        });
                     }
                 }
                 Place::Remote(_) => {
@@ -1213,7 +1280,11 @@ impl Allocator {
                     let org = u.org.as_ref();
                     let pool = check_take(c, &l, now, BASIC_STATION, Pool::Concurrent, org)
                         .map(|()| Pool::Concurrent)
-                        .or_else(|e| check_take(c, &l, now, BASIC_STATION, Pool::Assignable, org).map(|()| Pool::Assignable).map_err(|_| e))?;
+                        .or_else(|e| {
+                            check_take(c, &l, now, BASIC_STATION, Pool::Assignable, org)
+                                .map(|()| Pool::Assignable)
+                                .map_err(|_| e)
+                        })?;
                     acquire.push((BASIC_STATION.into(), pool));
                 }
                 Place::Nowhere => {}
@@ -1234,50 +1305,44 @@ impl Allocator {
                 params![id, u.id, station.as_ref().map(|s| s.id), remote, lease, now, now + i64::from(lease)],
             )?;
             for (k, pool) in &acquire {
-                c.execute("INSERT INTO session_licenses (session_id, key, pool) VALUES (?1, ?2, ?3)", params![id, k, pool.as_str()])?;
+                c.execute(
+                    "INSERT INTO session_licenses (session_id, key, pool) VALUES (?1, ?2, ?3)",
+                    params![id, k, pool.as_str()],
+                )?;
             }
             let mut s = history::logged_on(c, now, session_of(c, &id, false)?)?;
             s.replaced = replaced;
-            s.warnings = crate::workgroups::logon_warnings(c, u.id, station.as_ref().map(|s| s.id), &s)?;
+            s.warnings =
+                crate::workgroups::logon_warnings(c, u.id, station.as_ref().map(|s| s.id), &s)?;
             Ok(s)
-        })
-        .inspect_err(|e| self.record_denial(&format!("user '{user}'"), e))
+        }
     }
 
     /// Renew a live session's lease for another lease period.
     pub fn heartbeat(&self, session: &str) -> Result<Session> {
         validate_session_id(session)?;
-        self.tx(|c, now| {
-            // Renewing a lease uses the license as a logon does: not with an expired file
-            // or a clock set back behind the store's latest time seen.
-            self.license_in(c)?;
-            let n = c.execute(
-                "UPDATE sessions SET expires_at = ?1 + lease WHERE id = ?2",
-                params![now, session],
-            )?;
-            if n == 0 {
-                return Err(unknown(Entity::Session, session));
-            }
-            session_of(c, session, true)
-        })
+        self.tx(|c, now| self.heartbeat_in(c, now, session))
+    }
+
+    /// [`Allocator::heartbeat`] inside a write transaction the caller opened (the id checked).
+    pub(crate) fn heartbeat_in(&self, c: &dyn Tx, now: i64, session: &str) -> Result<Session> {
+        // Renewing a lease uses the license as a logon does: not with an expired file
+        // or a clock set back behind the store's latest time seen.
+        self.license_in(c)?;
+        let n = c.execute(
+            "UPDATE sessions SET expires_at = ?1 + lease WHERE id = ?2",
+            params![now, session],
+        )?;
+        if n == 0 {
+            return Err(unknown(Entity::Session, session));
+        }
+        session_of(c, session, true)
     }
 
     /// End a session: its licenses come back.
     pub fn logout(&self, session: &str) -> Result<()> {
         validate_session_id(session)?;
-        self.tx(|c, now| {
-            record_end(
-                c,
-                "id = ?1",
-                store::Value::Text(session.into()),
-                "logged-off",
-                now,
-            )?;
-            if c.execute("DELETE FROM sessions WHERE id = ?1", [session])? == 0 {
-                return Err(unknown(Entity::Session, session));
-            }
-            Ok(())
-        })
+        self.tx(|c, now| logout_in(c, now, session))
     }
 
     /// Live sessions, by user name.

@@ -78,7 +78,7 @@ pub struct Checkout {
     pub expires_at: i64,
 }
 
-fn validate_id(id: &str) -> Result<()> {
+pub(crate) fn validate_id(id: &str) -> Result<()> {
     if id.len() == 32
         && id
             .bytes()
@@ -163,6 +163,39 @@ fn checkout_of(c: &dyn Tx, id: &str) -> Result<Checkout> {
     .map_err(AllocError::from)
 }
 
+/// The checks of [`Allocator::checkout`]'s input made before any transaction: the lease
+/// it asks for (the default when none).
+pub(crate) fn check_checkout(
+    key: &str,
+    application: Option<&str>,
+    lease_secs: Option<u32>,
+) -> Result<u32> {
+    validate_key(key)?;
+    if let Some(a) = application {
+        validate_name("application", a)?;
+    }
+    let lease = lease_secs.unwrap_or(DEFAULT_LEASE_SECS);
+    if lease == 0 || lease > MAX_LEASE_SECS {
+        return Err(AllocError::InvalidInput {
+            what: "lease",
+            reason: format!("{lease} seconds; a lease is 1 to {MAX_LEASE_SECS} seconds"),
+        });
+    }
+    Ok(lease)
+}
+
+/// [`Allocator::return_checkout`] inside a write transaction the caller opened.
+pub(crate) fn return_checkout_in(c: &dyn Tx, now: i64, id: &str) -> Result<()> {
+    let n = c.execute(
+        "UPDATE checkouts SET ended_at = ?1, end_reason = 'returned' WHERE id = ?2 AND ended_at IS NULL",
+        params![now, id],
+    )?;
+    if n == 0 {
+        return Err(unknown_checkout(id));
+    }
+    Ok(())
+}
+
 impl Allocator {
     /// Check out one license of session key `key` for one connection of `application`,
     /// with a lease of `lease_secs` (default [`DEFAULT_LEASE_SECS`], at most
@@ -175,18 +208,21 @@ impl Allocator {
         application: Option<&str>,
         lease_secs: Option<u32>,
     ) -> Result<Checkout> {
-        validate_key(key)?;
-        if let Some(a) = application {
-            validate_name("application", a)?;
-        }
-        let lease = lease_secs.unwrap_or(DEFAULT_LEASE_SECS);
-        if lease == 0 || lease > MAX_LEASE_SECS {
-            return Err(AllocError::InvalidInput {
-                what: "lease",
-                reason: format!("{lease} seconds; a lease is 1 to {MAX_LEASE_SECS} seconds"),
-            });
-        }
-        self.tx(|c, now| {
+        let lease = check_checkout(key, application, lease_secs)?;
+        self.tx(|c, now| self.checkout_in(c, now, key, application, lease))
+    }
+
+    /// [`Allocator::checkout`] inside a write transaction the caller opened, its input
+    /// checked by [`check_checkout`].
+    pub(crate) fn checkout_in(
+        &self,
+        c: &dyn Tx,
+        now: i64,
+        key: &str,
+        application: Option<&str>,
+        lease: u32,
+    ) -> Result<Checkout> {
+        {
             let l = self.license_in(c)?;
             if !l.licenses().iter().any(|k| k.name == key) {
                 return Err(AllocError::Unknown {
@@ -221,41 +257,35 @@ impl Allocator {
                 params![id, key, application, lease, now, now + i64::from(lease)],
             )?;
             checkout_of(c, &id)
-        })
+        }
     }
 
     /// Renew an open checkout's lease for another lease period. An ended one is unknown;
     /// [`Allocator::checkout_end`] says why it ended.
     pub fn renew_checkout(&self, id: &str) -> Result<Checkout> {
         validate_id(id)?;
-        self.tx(|c, now| {
-            // Renewing uses the license: not with an expired file or a clock set back.
-            self.license_in(c)?;
-            let n = c.execute(
-                "UPDATE checkouts SET expires_at = ?1 + lease WHERE id = ?2 AND ended_at IS NULL",
-                params![now, id],
-            )?;
-            if n == 0 {
-                return Err(unknown_checkout(id));
-            }
-            checkout_of(c, id)
-        })
+        self.tx(|c, now| self.renew_checkout_in(c, now, id))
+    }
+
+    /// [`Allocator::renew_checkout`] inside a write transaction the caller opened.
+    pub(crate) fn renew_checkout_in(&self, c: &dyn Tx, now: i64, id: &str) -> Result<Checkout> {
+        // Renewing uses the license: not with an expired file or a clock set back.
+        self.license_in(c)?;
+        let n = c.execute(
+            "UPDATE checkouts SET expires_at = ?1 + lease WHERE id = ?2 AND ended_at IS NULL",
+            params![now, id],
+        )?;
+        if n == 0 {
+            return Err(unknown_checkout(id));
+        }
+        checkout_of(c, id)
     }
 
     /// Return an open checkout: a concurrent key's license is free at once, a time-based
     /// key's when the return leaves the window. An ended one is unknown.
     pub fn return_checkout(&self, id: &str) -> Result<()> {
         validate_id(id)?;
-        self.tx(|c, now| {
-            let n = c.execute(
-                "UPDATE checkouts SET ended_at = ?1, end_reason = 'returned' WHERE id = ?2 AND ended_at IS NULL",
-                params![now, id],
-            )?;
-            if n == 0 {
-                return Err(unknown_checkout(id));
-            }
-            Ok(())
-        })
+        self.tx(|c, now| return_checkout_in(c, now, id))
     }
 
     /// The open checkouts whose lease has not lapsed, by key, then start.

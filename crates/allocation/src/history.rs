@@ -441,24 +441,32 @@ pub(crate) fn denial(e: &AllocError) -> Option<(Option<&str>, &'static str)> {
     Some((key, e.kind()))
 }
 
+/// Record a refused allocation or logon of `who` (a denial, [`denial`]) in the caller's
+/// write transaction; nothing for an error that is not a denial.
+pub(crate) fn record_denial_in(c: &dyn Tx, now: i64, who: &str, e: &AllocError) -> Result<()> {
+    let Some((key, reason)) = denial(e) else {
+        return Ok(());
+    };
+    let event = Event {
+        reason: Some(reason),
+        ..Event::new(
+            EventKind::Deny,
+            who,
+            key.map(str::to_string).into_iter().collect(),
+            format!("{reason}: {e}"),
+        )
+    };
+    record(c, now, &event)
+}
+
 impl Allocator {
     /// Record a refused allocation or logon of `who` (a denial, [`denial`]) in a write
     /// transaction of its own, after the refusal. Best effort: the refusal is what the
     /// caller is told, whether or not its record could be written.
     pub(crate) fn record_denial(&self, who: &str, e: &AllocError) {
-        let Some((key, reason)) = denial(e) else {
-            return;
-        };
-        let event = Event {
-            reason: Some(reason),
-            ..Event::new(
-                EventKind::Deny,
-                who,
-                key.map(str::to_string).into_iter().collect(),
-                format!("{reason}: {e}"),
-            )
-        };
-        let _ = self.tx(|c, now| record(c, now, &event));
+        if denial(e).is_some() {
+            let _ = self.tx(|c, now| record_denial_in(c, now, who, e));
+        }
     }
 
     /// The last `last` recorded events, oldest first (newest last).

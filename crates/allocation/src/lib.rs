@@ -298,6 +298,7 @@
 
 mod admin;
 mod allocator;
+mod batch;
 mod checkouts;
 mod copy;
 mod error;
@@ -320,6 +321,7 @@ mod workgroups;
 
 pub use admin::{NotRestored, StationAdded, UserEdit, UserEdited};
 pub use allocator::Allocator;
+pub use batch::{BatchDone, BatchOp, Logon};
 pub use checkouts::{
     session_kind, Checkout, SessionKind, SESSION_KEY_SUFFIX, TIME_BASED_SESSION_KEYS,
     TIME_BASED_WINDOW_SECS,
@@ -339,7 +341,7 @@ pub use release::Release;
 pub use storage::{
     default_store_path, StoreLocation, APPLICATION_ID, BUSY_TIMEOUT, SCHEMA_VERSION,
 };
-pub use tokens::{SessionEnd, TokenInfo, TOKEN_PREFIX};
+pub use tokens::{SessionEnd, TokenInfo, TokenSet, TOKEN_PREFIX};
 pub use usage::{date_text, parse_date, Period, PoolCounts, UsageReport, UsageRow, MAX_PERIODS};
 pub use views::{
     HostView, KeyChange, KeyView, LicenseChanges, LicenseKeyView, LicenseView, LoadView,

@@ -49,6 +49,28 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The live tokens (names and digests) read at one moment ([`Allocator::token_set`]).
+#[derive(Debug, Clone, Default)]
+pub struct TokenSet {
+    live: Vec<(String, String)>,
+}
+
+impl TokenSet {
+    /// The name of the live token `token` is, if it is one: its digest compared with every
+    /// live token's in constant time, so the time taken tells nothing of how close a guess
+    /// came.
+    pub fn check(&self, token: &str) -> Option<&str> {
+        let d = digest(token);
+        let mut found = None;
+        for (name, stored) in &self.live {
+            if ct_eq(stored.as_bytes(), d.as_bytes()) {
+                found = Some(name.as_str());
+            }
+        }
+        found
+    }
+}
+
 impl Allocator {
     /// Make a bearer token named `name` and return it: the only time it is seen (the store
     /// keeps its SHA-256 digest). A name in use, even by a revoked token, is refused.
@@ -97,8 +119,9 @@ impl Allocator {
         })
     }
 
-    /// Revoke the token named `name`: it is refused from now on (by every server on the
-    /// store, at its next request). Revoking a revoked token changes nothing.
+    /// Revoke the token named `name`: it is refused from now on (a running `licadmin
+    /// serve` trusts the live tokens it read for up to a second). Revoking a revoked token
+    /// changes nothing.
     pub fn revoke_token(&self, name: &str) -> Result<(), AllocError> {
         validate_name("token name", name)?;
         self.tx(|c, now| {
@@ -124,20 +147,19 @@ impl Allocator {
     /// every live token's in constant time, so the time taken tells nothing of how close a
     /// guess came.
     pub fn check_token(&self, token: &str) -> Result<Option<String>, AllocError> {
-        let d = digest(token);
+        Ok(self.token_set()?.check(token).map(str::to_string))
+    }
+
+    /// The live tokens as the store holds them now, to check bearer tokens without reading
+    /// the store for each ([`TokenSet::check`]).
+    pub fn token_set(&self) -> Result<TokenSet, AllocError> {
         self.read(|c, _| {
-            let live: Vec<(String, String)> = c.query_map(
+            let live = c.query_map(
                 "SELECT name, digest FROM tokens WHERE revoked_at IS NULL",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
-            let mut found = None;
-            for (name, stored) in live {
-                if ct_eq(stored.as_bytes(), d.as_bytes()) {
-                    found = Some(name);
-                }
-            }
-            Ok(found)
+            Ok(TokenSet { live })
         })
     }
 

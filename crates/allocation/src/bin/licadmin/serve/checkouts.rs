@@ -4,10 +4,9 @@
 use std::sync::PoisonError;
 
 use super::types::{CheckoutBody, CheckoutList, LeaseBody};
-use super::{
-    api_error, blocking, blocking_raw, denial, rfc3339, syslog, ApiError, Authed, Body, St,
-};
-use allocation::{AllocError, Checkout, Entity};
+use super::writer::unexpected;
+use super::{api_error, blocking, denial, rfc3339, syslog, ApiError, Authed, Body, St};
+use allocation::{AllocError, BatchDone, BatchOp, Checkout, Entity};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -45,29 +44,33 @@ pub(super) async fn checkout(
     State(s): State<St>,
     Body(b): Body<CheckoutRequest>,
 ) -> Result<Response, ApiError> {
-    let shared = s.clone();
     let app = b.application.clone();
-    let c = blocking(&s, move |a| {
-        let r = a.checkout(&b.key, b.application.as_deref(), b.lease_seconds);
-        if let Err(e) = &r {
-            if let Some(d) = denial(e) {
-                let line = format!("denied a checkout of {}: {e}", b.key);
+    let key = b.key.clone();
+    let op = BatchOp::Checkout {
+        key: b.key,
+        application: b.application,
+        lease_secs: b.lease_seconds,
+    };
+    let c = match s.writer.run(op).await? {
+        Ok(BatchDone::Checkout(c)) => *c,
+        Ok(_) => return Err(unexpected()),
+        Err(e) => {
+            if let Some(d) = denial(&e) {
+                let line = format!("denied a checkout of {key}: {e}");
                 eprintln!(
                     "licadmin serve: {}",
                     line.replace(|c: char| c.is_control(), "?")
                 );
                 syslog::log(syslog::Severity::Notice, &line);
-                *shared
-                    .denials
+                *s.denials
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .entry(d)
                     .or_default() += 1;
             }
+            return Err(api_error(e));
         }
-        r
-    })
-    .await?;
+    };
     tracing::info!(target: "i3lic::serve", checkout = %c.id, key = %c.key, application = app.as_deref().unwrap_or("-"), "checked out");
     Ok((StatusCode::CREATED, Json(checkout_body(&c))).into_response())
 }
@@ -101,11 +104,11 @@ pub(super) async fn heartbeat(
     State(s): State<St>,
     Path(id): Path<String>,
 ) -> Result<Json<LeaseBody>, ApiError> {
-    let id2 = id.clone();
-    match blocking_raw(&s, move |a| a.renew_checkout(&id2)).await? {
-        Ok(c) => Ok(Json(LeaseBody {
+    match s.writer.run(BatchOp::RenewCheckout(id.clone())).await? {
+        Ok(BatchDone::Checkout(c)) => Ok(Json(LeaseBody {
             lease_expires_at: rfc3339(c.expires_at),
         })),
+        Ok(_) => Err(unexpected()),
         Err(e) => Err(ended(&s, e, id).await),
     }
 }
@@ -115,9 +118,9 @@ pub(super) async fn give_back(
     State(s): State<St>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id2 = id.clone();
-    match blocking_raw(&s, move |a| a.return_checkout(&id2)).await? {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
+    match s.writer.run(BatchOp::ReturnCheckout(id.clone())).await? {
+        Ok(BatchDone::Ended) => Ok(StatusCode::NO_CONTENT),
+        Ok(_) => Err(unexpected()),
         Err(e) => Err(ended(&s, e, id).await),
     }
 }

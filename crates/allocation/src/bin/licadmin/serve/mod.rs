@@ -2,8 +2,10 @@
 //! server"). JSON routes under `/v1/` for applications that log users on, with bearer tokens
 //! made by `licadmin token create`; `/healthz` and `/metrics` (Prometheus text) without one.
 //!
-//! Store work runs on tokio's blocking threads (the PostgreSQL client must never run on an
-//! async thread). Lapsed leases are released by a reaper every [`REAP_EVERY`] and before
+//! Logons, heartbeats, logoffs and checkouts go to one writer thread that commits them in
+//! batches ([`writer`]); other store work runs on tokio's blocking threads (the PostgreSQL
+//! client must never run on an async thread). Bearer tokens are checked against a cache
+//! of the live tokens ([`tokens`]). Lapsed leases are released by a reaper every [`REAP_EVERY`] and before
 //! every read of the pool, so a crashed client's licenses come back without anyone acting.
 
 mod checkouts;
@@ -11,14 +13,16 @@ mod conn;
 mod metrics;
 mod openapi;
 mod syslog;
+mod tokens;
 mod types;
 mod watch;
+mod writer;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use allocation::{AllocError, Allocator, Entity, Place, Session, UserFilter};
+use allocation::{AllocError, Allocator, BatchDone, BatchOp, Entity, Place, Session};
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
@@ -42,13 +46,17 @@ pub struct Shared {
     alloc: Arc<Allocator>,
     /// Denials by (key, reason), for `i3lic_license_denials_total`.
     denials: Mutex<BTreeMap<(String, String), u64>>,
+    /// The writer thread's queue.
+    writer: writer::Writer,
+    /// The live tokens last read.
+    tokens: tokens::TokenCache,
 }
 
 type St = Arc<Shared>;
 
 /// A refusal: an HTTP status, a stable kind and a message, answered as
 /// `{"error": {"kind", "message"}}` (with `reason` when a session's end is known).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     status: StatusCode,
     kind: &'static str,
@@ -80,8 +88,13 @@ impl IntoResponse for ApiError {
 
 /// The status and kind of an allocator error.
 fn api_error(e: AllocError) -> ApiError {
+    api_error_of(&e)
+}
+
+/// [`api_error`] of a borrowed error (one batch's error answers every request in it).
+fn api_error_of(e: &AllocError) -> ApiError {
     use AllocError as A;
-    let (status, kind) = match &e {
+    let (status, kind) = match e {
         A::InvalidName { .. } | A::InvalidInput { .. } => (StatusCode::BAD_REQUEST, e.kind()),
         A::Unknown { .. } | A::NotAllocated { .. } => (StatusCode::NOT_FOUND, e.kind()),
         A::NoLicenseAvailable { .. } | A::OrganizationCap { .. } | A::Reserved { .. } => {
@@ -115,7 +128,7 @@ fn api_error(e: AllocError) -> ApiError {
     };
     let mut message = e.to_string();
     if kind == "no-license" {
-        if let A::NoLicenseAvailable { key, .. } = &e {
+        if let A::NoLicenseAvailable { key, .. } = e {
             if key == BASIC_STATION {
                 message = format!("no stations are available: {message}");
             }
@@ -178,9 +191,10 @@ impl FromRequestParts<St> for Authed {
             .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty() && t.len() <= 256)
             .ok_or_else(unauthorized)?;
-        match blocking(s, move |a| a.check_token(&token)).await? {
-            Some(_) => Ok(Authed),
-            None => Err(unauthorized()),
+        if s.tokens.check(s, token).await? {
+            Ok(Authed)
+        } else {
+            Err(unauthorized())
         }
     }
 }
@@ -264,48 +278,35 @@ async fn logon(_: Authed, State(s): State<St>, Body(b): Body<Logon>) -> Result<R
         (None, Some(n)) => Place::Remote(n),
         (None, None) => Place::Nowhere,
     };
-    let (user, lease, app) = (b.user, b.lease_seconds, b.application);
-    let shared = s.clone();
-    let r = blocking(&s, move |a| {
-        let r = a.login(&user, place, lease);
-        if let Err(e) = &r {
-            if let Some(d) = denial(e) {
+    let (user, app) = (b.user, b.application);
+    let op = BatchOp::Login {
+        user: user.clone(),
+        place,
+        lease_secs: b.lease_seconds,
+    };
+    let logon = match s.writer.run(op).await? {
+        Ok(BatchDone::Login(l)) => *l,
+        Ok(_) => return Err(writer::unexpected()),
+        Err(e) => {
+            if let Some(d) = denial(&e) {
                 let line = format!("denied a logon of {user}: {e}");
                 eprintln!(
                     "licadmin serve: {}",
                     line.replace(|c: char| c.is_control(), "?")
                 );
                 syslog::log(syslog::Severity::Notice, &line);
-                *shared
-                    .denials
+                *s.denials
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .entry(d)
                     .or_default() += 1;
             }
+            return Err(api_error(e));
         }
-        let s = r?;
-        // What the user may now use: the licenses assigned to them, and what the logon
-        // acquired (concurrent keys, a dynamic remote logon's Basic Station).
-        let filter = UserFilter {
-            license: None,
-            name: Some(user.clone()),
-        };
-        let mut usable: Vec<String> = a
-            .users(&filter)?
-            .users
-            .into_iter()
-            .find(|u| u.name == user)
-            .map(|u| u.licenses)
-            .unwrap_or_default();
-        usable.extend(s.acquired.iter().cloned());
-        usable.sort();
-        usable.dedup();
-        let days_left = a.license().ok().and_then(|l| l.days_left());
-        Ok((s, usable, days_left))
-    })
-    .await?;
-    let (session, usable, days_left) = r;
+    };
+    // What the user may now use: the licenses assigned to them, and what the logon
+    // acquired (concurrent keys, a dynamic remote logon's Basic Station).
+    let (session, usable, days_left) = (logon.session, logon.licenses, logon.days_left);
     tracing::info!(target: "i3lic::serve", session = %session.id, user = %session.user, application = app.as_deref().unwrap_or("-"), "logged on");
     let mut warnings = Vec::new();
     if session.reused {
@@ -354,11 +355,11 @@ async fn heartbeat(
     State(s): State<St>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let id2 = id.clone();
-    match blocking_raw(&s, move |a| a.heartbeat(&id2)).await? {
-        Ok(session) => Ok(Json(
+    match s.writer.run(BatchOp::Heartbeat(id.clone())).await? {
+        Ok(BatchDone::Session(session)) => Ok(Json(
             json!({ "lease_expires_at": rfc3339(session.expires_at) }),
         )),
+        Ok(_) => Err(writer::unexpected()),
         Err(e) => Err(ended(&s, e, id).await),
     }
 }
@@ -368,9 +369,9 @@ async fn logoff(
     State(s): State<St>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id2 = id.clone();
-    match blocking_raw(&s, move |a| a.logout(&id2)).await? {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
+    match s.writer.run(BatchOp::Logout(id.clone())).await? {
+        Ok(BatchDone::Ended) => Ok(StatusCode::NO_CONTENT),
+        Ok(_) => Err(writer::unexpected()),
         Err(e) => Err(ended(&s, e, id).await),
     }
 }
@@ -433,8 +434,10 @@ async fn not_found() -> ApiError {
 /// The routes (every one is in the OpenAPI document, [`openapi`]; the tests check both ways).
 pub fn router(alloc: Arc<Allocator>) -> Router {
     let shared = Arc::new(Shared {
+        writer: writer::Writer::start(alloc.clone()),
         alloc,
         denials: Mutex::new(BTreeMap::new()),
+        tokens: tokens::TokenCache::default(),
     });
     Router::new()
         .route("/v1/sessions", post(logon).get(sessions))
