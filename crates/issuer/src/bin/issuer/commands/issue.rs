@@ -75,6 +75,9 @@ pub fn run<W: Write>(cli: &Cli, args: &IssueArgs, out: &mut Out<W>) -> Result<()
     // Everything that can be checked without the key is checked before asking for
     // a passphrase.
     ledger.check(&catalog, req)?;
+    if let Some(w) = issuer::host_code::short_code_warning(req.license_type, &req.host_id) {
+        output::eprint_line(&format!("issuer: warning: {w}"));
+    }
     let key = keys::load_secret_key(&key_file, &mut || {
         keys::passphrase_from_env_or_prompt(false)
     })?;
