@@ -314,14 +314,6 @@ pub enum IssuerError {
         /// When.
         at: String,
     },
-    /// An approval for a file whose deactivation is not pending.
-    #[error("activation file {id} has no pending deactivation: {reason}")]
-    NotPending {
-        /// The file id.
-        id: String,
-        /// Its state.
-        reason: String,
-    },
     /// A production file that active disaster-recovery files still name as their related
     /// production file, deactivated alone: refused, so no recovery file is left pointing at
     /// an inactive production file.
@@ -428,8 +420,7 @@ impl IssuerError {
             | IssuerError::ActiveRecovery { .. }
             | IssuerError::NotEmpty { .. }
             | IssuerError::SameLedger { .. }
-            | IssuerError::ReceiptUsed { .. }
-            | IssuerError::NotPending { .. } => 20,
+            | IssuerError::ReceiptUsed { .. } => 20,
             IssuerError::ReceiptInvalid { source, .. } => source.exit_code(),
             IssuerError::ReceiptNotForFile { .. } => 3,
             IssuerError::OutputExists { .. } => 4,
@@ -488,7 +479,6 @@ impl IssuerError {
             IssuerError::ReceiptInvalid { .. } => "receipt_invalid",
             IssuerError::ReceiptNotForFile { .. } => "receipt_not_for_file",
             IssuerError::ReceiptUsed { .. } => "receipt_used",
-            IssuerError::NotPending { .. } => "not_pending",
             IssuerError::OutputExists { .. } => "output_exists",
             IssuerError::LedgerFormat { .. } => "ledger_format",
             IssuerError::Store(_) => "database",

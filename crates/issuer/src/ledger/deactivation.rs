@@ -186,7 +186,8 @@ impl Ledger {
 
     /// Vendor staff approve a deactivation: a pending one returns its units; an active file
     /// is deactivated and returns them at once (with `with_recovery`, its disaster-recovery
-    /// files too). Anything else is refused ([`IssuerError::NotPending`]).
+    /// files too). A file whose units came back already is refused
+    /// ([`IssuerError::NotActive`]).
     pub fn approve_deactivation(
         &mut self,
         id: &str,
@@ -206,21 +207,8 @@ impl Ledger {
                 actor,
                 now,
             )?],
-            Some(how) => {
-                return Err(IssuerError::NotPending {
-                    id: f.id.clone(),
-                    reason: format!("it was {}; its units were returned then", how.describe()),
-                })
-            }
-            None if !f.active => {
-                return Err(IssuerError::NotPending {
-                    id: f.id.clone(),
-                    reason: match f.require_active(&tx) {
-                        Err(IssuerError::NotActive { reason, .. }) => reason,
-                        _ => "it is inactive".into(),
-                    },
-                })
-            }
+            Some(_) => return Err(Self::not_active(&tx, &f)),
+            None if !f.active => return Err(Self::not_active(&tx, &f)),
             None => {
                 let recovery = Self::active_recovery(&tx, &f, with_recovery)?;
                 let mut done = vec![Self::deactivate_one(
@@ -347,6 +335,27 @@ impl Ledger {
     ) -> Result<RehostAllowance, IssuerError> {
         let a = Self::account_id(self.tx(), account)?;
         Self::allowance_of(self.tx(), a, now)
+    }
+
+    /// The refusal for a file that is not active, saying how it stopped being so.
+    fn not_active(conn: &dyn Tx, f: &FileRow) -> IssuerError {
+        match f.require_active(conn) {
+            Err(e) => e,
+            Ok(()) => IssuerError::NotActive {
+                id: f.id.clone(),
+                reason: "it is inactive".into(),
+            },
+        }
+    }
+
+    /// What became of an inactive file's units, for messages.
+    pub(crate) fn units_state(conn: &dyn Tx, file_seq: i64) -> Result<&'static str, IssuerError> {
+        Ok(match Self::deactivation_state(conn, file_seq)? {
+            Some(DeactivationHow::Pending) => "its units stay used, pending staff approval (issuer deactivate ID --approve) or its release receipt (--receipt FILE)",
+            Some(DeactivationHow::Receipt) => "its units were returned then, with its release receipt",
+            Some(DeactivationHow::Allowance) => "its units were returned then, under the rehost allowance",
+            _ => "its units were returned then",
+        })
     }
 
     /// Units of an account's pending deactivations, by part (of one site's files when
@@ -614,7 +623,7 @@ impl Ledger {
             params![f.seq, how.column(), now.unix(), actor, digest.map(|d| d.to_vec())],
         )?;
         if changed != 1 {
-            return Err(IssuerError::NotPending {
+            return Err(IssuerError::NotActive {
                 id: f.id.clone(),
                 reason: "it was changed meanwhile".into(),
             });

@@ -23,16 +23,15 @@ impl Render for Done {
         let done = &self.0;
         for (i, d) in done.iter().enumerate() {
             if i == 0 {
-                writeln!(out, "{} {}", d.how.describe(), d.id)?;
+                writeln!(out, "deactivated {}", d.id)?;
             } else {
                 writeln!(
                     out,
-                    "{} {} (disaster recovery, with {})",
-                    d.how.describe(),
-                    d.id,
-                    done[0].id
+                    "deactivated {} (disaster recovery, with {})",
+                    d.id, done[0].id
                 )?;
             }
+            writeln!(out, "{}", d.how.describe())?;
             if d.returned.is_empty() && d.pending.is_empty() {
                 writeln!(out, "it used no ordered units")?;
             }
