@@ -133,6 +133,17 @@ async fn certified_customer_story_through_the_api() {
         (again.status, again.json()["error"]["kind"].clone()),
         (StatusCode::CONFLICT, json!("conflict"))
     );
+    // Vendor staff approve the pending deactivation: the units come back.
+    let staff = p.token("staff@vendor.example");
+    let ap = p
+        .api(
+            "POST",
+            &format!("/api/v1/files/{other_id}/approve-deactivation"),
+            Some(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(ap.status, 200, "{}", ap.text());
 
     // Refusals: each changes nothing.
     let before = summary_of(&p, "Contoso");
@@ -188,9 +199,12 @@ async fn certified_customer_story_through_the_api() {
         .map(|r| r.actor)
         .collect();
     assert!(
-        !actors.is_empty() && actors.iter().all(|a| a.ends_with("cert@contoso.example")),
+        !actors.is_empty()
+            && actors.iter().all(|a| a.ends_with("cert@contoso.example")
+                || a.ends_with("staff@vendor.example")),
         "{actors:?}"
     );
+    assert!(actors.contains(&"portal:staff@vendor.example".to_string()), "the approval");
 }
 
 /// A partner generates a 30-day non-ordered development file for a served account; it uses
