@@ -204,7 +204,10 @@ async fn certified_customer_story_through_the_api() {
                 || a.ends_with("staff@vendor.example")),
         "{actors:?}"
     );
-    assert!(actors.contains(&"portal:staff@vendor.example".to_string()), "the approval");
+    assert!(
+        actors.contains(&"portal:staff@vendor.example".to_string()),
+        "the approval"
+    );
 }
 
 /// A partner generates a 30-day non-ordered development file for a served account; it uses
