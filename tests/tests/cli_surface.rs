@@ -491,7 +491,7 @@ fn key_trust_and_config_defaults() {
         .as_str()
         .expect("id")
         .to_string();
-    sb.ok("issuer", ["deactivate", &first]);
+    sb.ok("issuer", ["deactivate", &first, "--approve"]);
     std::fs::create_dir_all(sb.file("config/i3lic")).expect("mkdir");
     std::fs::write(
         sb.file("config/i3lic/config.toml"),

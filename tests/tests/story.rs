@@ -363,7 +363,7 @@ fn full_story_issue_verify_on_both_hosts_download() {
     assert_eq!(row(&new_id)["supersedes"], id.as_str());
 
     // 9. The pair is decommissioned: deactivating returns every unit, once.
-    let r = sb.ok("issuer", ["deactivate", &new_id]);
+    let r = sb.ok("issuer", ["deactivate", &new_id, "--approve"]);
     insta::assert_snapshot!("deactivate", sb.transcript(&r));
     let r = sb.ok("issuer", ["summary", "--account", ACCOUNT]);
     insta::assert_snapshot!("summary_after_deactivate", sb.transcript(&r));

@@ -288,6 +288,32 @@ pub enum IssuerError {
         /// The count in the new production file.
         allowed: u64,
     },
+    /// A release receipt that does not verify against the install key the file binds, or
+    /// that cannot be read (its exit code is the receipt error's: 10 or 3).
+    #[error("release receipt refused for activation file {id}: {source}")]
+    ReceiptInvalid {
+        /// The file id.
+        id: String,
+        /// Why.
+        source: format::receipt::ReceiptError,
+    },
+    /// A valid receipt that names another file, lineage or an older generation, or a file
+    /// that binds no install key: nothing can be checked against it.
+    #[error("release receipt refused for activation file {id}: {reason}")]
+    ReceiptNotForFile {
+        /// The file id.
+        id: String,
+        /// What differs.
+        reason: String,
+    },
+    /// A receipt that already returned a file's units (a replay).
+    #[error("release receipt refused: it was already used on {at} to return the units of activation file {used_for}; a receipt returns units once")]
+    ReceiptUsed {
+        /// The file it returned.
+        used_for: String,
+        /// When.
+        at: String,
+    },
     /// A production file that active disaster-recovery files still name as their related
     /// production file, deactivated alone: refused, so no recovery file is left pointing at
     /// an inactive production file.
@@ -393,7 +419,10 @@ impl IssuerError {
             | IssuerError::RecoveryAboveProduction { .. }
             | IssuerError::ActiveRecovery { .. }
             | IssuerError::NotEmpty { .. }
-            | IssuerError::SameLedger { .. } => 20,
+            | IssuerError::SameLedger { .. }
+            | IssuerError::ReceiptUsed { .. } => 20,
+            IssuerError::ReceiptInvalid { source, .. } => source.exit_code(),
+            IssuerError::ReceiptNotForFile { .. } => 3,
             IssuerError::OutputExists { .. } => 4,
             IssuerError::Batch { source, .. } => source.exit_code(),
             IssuerError::RecordedNotWritten { source, .. } => source.exit_code(),
@@ -447,6 +476,9 @@ impl IssuerError {
             IssuerError::SameLedger { .. } => "same_ledger",
             IssuerError::RecoveryAboveProduction { .. } => "recovery_above_production",
             IssuerError::ActiveRecovery { .. } => "active_recovery",
+            IssuerError::ReceiptInvalid { .. } => "receipt_invalid",
+            IssuerError::ReceiptNotForFile { .. } => "receipt_not_for_file",
+            IssuerError::ReceiptUsed { .. } => "receipt_used",
             IssuerError::OutputExists { .. } => "output_exists",
             IssuerError::LedgerFormat { .. } => "ledger_format",
             IssuerError::Store(_) => "database",

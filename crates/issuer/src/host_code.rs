@@ -32,12 +32,39 @@ pub fn parse_host_code(
     Ok((host, None))
 }
 
+/// The warning given when a production file is bound to a short host-ID code: its 25-bit
+/// fingerprints can be matched by a machine built from the file itself (docs/HOSTID.md,
+/// section 11).
+pub const SHORT_CODE_WARNING: &str = "a short host-ID code binds a production file weakly: anyone holding the file can build a machine that matches it (docs/HOSTID.md, threat model); use the strong code (gethostid --strong) or a request code (licadmin request)";
+
+/// [`SHORT_CODE_WARNING`] when `license_type` is production and `code` is a short host-ID
+/// code (a code that does not parse gets its own error elsewhere).
+pub fn short_code_warning(license_type: format::LicenseType, code: &str) -> Option<&'static str> {
+    let production = matches!(license_type, format::LicenseType::Production);
+    let short = !hostid::looks_like_request_code(code)
+        && code
+            .parse::<HostId>()
+            .is_ok_and(|h| h.form() == hostid::CodeForm::Short);
+    (production && short).then_some(SHORT_CODE_WARNING)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use format::SecretKey;
 
     const HOST: &str = "2Q2H4-74BA6-JQBB1-KMZKW-HY4W2-WE9XD-V8KFM-BKSWP-A0000-00000-0000K-ZWJ4T";
+
+    #[test]
+    fn short_codes_of_production_files_are_warned_about() {
+        let strong: HostId = HOST.parse().unwrap();
+        let short = strong.to_short().to_string();
+        let p = format::LicenseType::Production;
+        assert_eq!(short_code_warning(p, &short), Some(SHORT_CODE_WARNING));
+        assert_eq!(short_code_warning(p, HOST), None);
+        assert_eq!(short_code_warning(format::LicenseType::Trial, &short), None);
+        assert_eq!(short_code_warning(p, "not a code"), None);
+    }
 
     #[test]
     fn host_ids_and_request_codes() {

@@ -22,6 +22,7 @@ use crate::rules::{self, IssueRequest, Plan};
 
 mod audit;
 pub mod copy;
+mod deactivation;
 mod import;
 mod lifecycle;
 mod lookups;
@@ -31,6 +32,9 @@ mod portal;
 mod sessions;
 
 pub use audit::{format_head, parse_head, AuditProblem, AuditReport};
+pub use deactivation::{
+    DeactivationHow, DeactivationOutcome, PendingDeactivation, RehostAllowance, ALLOWANCE_WINDOW,
+};
 pub use import::ImportedFile;
 pub use lifecycle::{
     Activity, ActivityFilter, ActivityRow, Deactivated, FileDetails, UpdateRequest,
@@ -47,7 +51,7 @@ pub use sessions::{PortalSession, SessionLimits, PURGE_BATCH, TOUCH_INTERVAL_MS}
 
 /// The ledger's schema version: the number of the last migration file (`migrations/sqlite/`,
 /// `migrations/postgres/`), applied on open by a writer.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// How long a writer waits for another one to finish before giving up.
 pub const BUSY_TIMEOUT: Duration = store_sqlite::BUSY_TIMEOUT;
@@ -131,8 +135,10 @@ pub struct PartSummary {
     pub non_perpetual: u64,
     /// Units ordered; in a site's list, what the site can have: `used` + `available`.
     pub total: u64,
-    /// Units used by active files (at the site, in a site's list).
+    /// Units used by active files (at the site, in a site's list), pending ones included.
     pub used: u64,
+    /// Of `used`, units of deactivated files pending staff approval (docs/DEACTIVATION.md).
+    pub pending: u64,
     /// Units still available to the account (and so to each of its sites).
     pub available: u64,
 }
@@ -879,18 +885,20 @@ impl Ledger {
             })
             .collect();
         let used_by = |site_id: i64| -> Result<Vec<(String, i64)>, IssuerError> {
-            let mut st = self.db.prepare_cached(
+            let mut st = self.db.prepare_cached(&format!(
                 "SELECT o.part, CAST(SUM(u.quantity) AS BIGINT) FROM file_usage u
                  JOIN files f ON f.seq = u.file_seq JOIN orders o ON o.id = u.order_id
-                 WHERE o.account_id = ?1 AND f.active = 1 AND f.site_id = ?2
+                 WHERE o.account_id = ?1 AND {} AND f.site_id = ?2
                  GROUP BY o.part",
-            )?;
+                deactivation::COUNTS_AS_USED
+            ))?;
             let v = st
                 .query_map(params![a, site_id], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<_, _>>()?;
             Ok(v)
         };
-        let row = |part: &str, t: &policy::PartTotals| {
+        let pending_all = Self::pending_units(self.tx(), a, None)?;
+        let row = |part: &str, t: &policy::PartTotals, pending: &[(String, u64)]| {
             let c = catalog.part(part);
             PartSummary {
                 part: part.to_string(),
@@ -903,6 +911,10 @@ impl Ledger {
                 non_perpetual: t.non_perpetual,
                 total: t.total,
                 used: t.used,
+                pending: pending
+                    .iter()
+                    .find(|(p, _)| p == part)
+                    .map_or(0, |(_, n)| *n),
                 available: t.available,
             }
         };
@@ -918,6 +930,7 @@ impl Ledger {
                 continue;
             }
             let used = used_by(sid)?;
+            let pending = Self::pending_units(self.tx(), a, Some(sid))?;
             let at_site = |part: &str| {
                 used.iter()
                     .find(|(p, _)| p == part)
@@ -928,13 +941,16 @@ impl Ledger {
                 active: s.active,
                 parts: totals
                     .iter()
-                    .map(|(p, t)| row(p, &policy::site_totals(t, at_site(p))))
+                    .map(|(p, t)| row(p, &policy::site_totals(t, at_site(p)), &pending))
                     .collect(),
             });
         }
         Ok(Summary {
             account: account.to_string(),
-            parts: totals.iter().map(|(p, t)| row(p, t)).collect(),
+            parts: totals
+                .iter()
+                .map(|(p, t)| row(p, t, &pending_all))
+                .collect(),
             sites,
         })
     }
@@ -970,11 +986,12 @@ impl Ledger {
     /// Order lines whose `used` counter differs from the sum of their active files' usage, as
     /// `(order id, part, counter, recomputed)`. Empty on a healthy ledger.
     pub fn verify_usage(&self) -> Result<Vec<(i64, String, u64, u64)>, IssuerError> {
-        let mut st = self.db.prepare(
+        let mut st = self.db.prepare(&format!(
             "SELECT o.id, o.part, o.used, COALESCE((SELECT CAST(SUM(u.quantity) AS BIGINT) FROM file_usage u
-                 JOIN files f ON f.seq = u.file_seq WHERE u.order_id = o.id AND f.active = 1), 0)
+                 JOIN files f ON f.seq = u.file_seq WHERE u.order_id = o.id AND {}), 0)
              FROM orders o ORDER BY o.id",
-        )?;
+            deactivation::COUNTS_AS_USED
+        ))?;
         let rows = st
             .query_map([], |r| {
                 Ok((r.get(0)?, r.get(1)?, to_u64(r.get(2)?), to_u64(r.get(3)?)))

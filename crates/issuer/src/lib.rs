@@ -70,8 +70,9 @@ pub use catalog::{Catalog, CatalogError};
 pub use error::IssuerError;
 pub use ledger::{
     batch_file_name, AccountRef, Activity, ActivityFilter, ActivityRow, Attachment, AttachmentInfo,
-    AuditProblem, AuditReport, AuditRow, Deactivated, FileDetails, ImportedFile, Issued, Ledger,
-    LoosePermissions, NewRequest, OrderLine, PartSummary, PortalSession, PortalUser, RequestRecord,
+    AuditProblem, AuditReport, AuditRow, Deactivated, DeactivationHow, DeactivationOutcome,
+    FileDetails, ImportedFile, Issued, Ledger, LoosePermissions, NewRequest, OrderLine,
+    PartSummary, PendingDeactivation, PortalSession, PortalUser, RehostAllowance, RequestRecord,
     Role, SessionLimits, Site, SiteDetails, SiteSummary, Summary, UpdateRequest, UpgradeSelection,
     UpgradedLine,
 };

@@ -199,7 +199,7 @@ fn updates_racing_with_issues(dir: &Path, db: &Path) {
                             None => continue,
                         },
                         _ => match active_ids(&db).last() {
-                            Some(id) => issuer(&db, &["deactivate", id]),
+                            Some(id) => issuer(&db, &["deactivate", id, "--approve"]),
                             None => continue,
                         },
                     };

@@ -706,7 +706,7 @@ fn cli_update_deactivate_activity_show_upgrade_and_audit() {
     ] {
         assert!(show.contains(s), "{s} missing:\n{show}");
     }
-    let d = ok(&db, &["deactivate", new]);
+    let d = ok(&db, &["deactivate", new, "--approve"]);
     assert!(d.contains(&format!("returned 50 x {AL02}")), "{d}");
     let r = run(&db, &["deactivate", new]);
     assert_eq!(r.status.code(), Some(20));

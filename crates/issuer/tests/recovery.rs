@@ -262,7 +262,7 @@ fn the_cli_refuses_naming_the_recovery_files_and_with_recovery_deactivates_all()
     assert_eq!(summary_text(&db), summary, "summary changed by a refusal");
     assert_eq!(audit_len(), rows, "audit changed by a refusal");
 
-    let done = ok(&db, &["deactivate", &prod, "--with-recovery"]);
+    let done = ok(&db, &["deactivate", &prod, "--with-recovery", "--approve"]);
     for id in [&prod, &dr[0], &dr[1]] {
         assert!(done.contains(&format!("deactivated {id}")), "{done}");
     }

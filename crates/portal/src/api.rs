@@ -188,42 +188,6 @@ pub async fn update(
         .into_response())
 }
 
-/// Options of a deactivation.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DeactivateBody {
-    /// Deactivate the disaster-recovery files that name this production file too.
-    pub with_recovery: bool,
-}
-
-/// `POST /api/v1/files/{file}/deactivate` (an empty body is allowed).
-pub async fn deactivate(
-    State(st): State<Arc<AppState>>,
-    ApiUser(c): ApiUser,
-    Path(f): Path<String>,
-    body: axum::body::Bytes,
-) -> ApiResult {
-    let opts: DeactivateBody = if body.iter().all(u8::is_ascii_whitespace) {
-        DeactivateBody::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError(PortalError::bad_request(format!("request body: {e}"))))?
-    };
-    let done = st
-        .write(move |l, _, _| service::deactivate(l, &c, &f, opts.with_recovery))
-        .await?;
-    let files: Vec<Value> = done
-        .iter()
-        .map(|d| {
-            json!({
-                "id": d.id,
-                "returned": d.returned.iter().map(|(p, n)| json!({"part": p, "quantity": n})).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    ok(json!({ "deactivated": files }))
-}
-
 /// `GET /api/v1/accounts/{id}/sites`.
 pub async fn sites(
     State(st): State<Arc<AppState>>,

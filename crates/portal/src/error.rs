@@ -157,6 +157,9 @@ impl From<IssuerError> for PortalError {
             E::RuleViolated { .. } | E::Rule { .. } | E::ExceedsProduction { .. } => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "rule", msg)
             }
+            E::ReceiptInvalid { .. } | E::ReceiptNotForFile { .. } | E::ReceiptUsed { .. } => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "receipt", msg)
+            }
             E::HostId { .. }
             | E::RequestCode { .. }
             | E::MalformedRequest { .. }

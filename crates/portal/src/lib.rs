@@ -45,6 +45,7 @@ use axum::Router;
 mod api;
 pub mod auth;
 pub mod client;
+mod deactivation;
 pub mod error;
 mod http;
 pub mod kept;
@@ -148,8 +149,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route(
             "/files/{file}/deactivate",
-            get(pages::deactivate_form).post(pages::deactivate),
+            get(pages::deactivate::form).post(pages::deactivate::submit),
         )
+        .route(
+            "/files/{file}/approve-deactivation",
+            post(pages::deactivate::approve),
+        )
+        .route("/deactivations", get(pages::deactivate::pending))
         .route("/requests", get(pages::requests).post(pages::add_request))
         .route("/requests/new", get(pages::request_form))
         .route("/requests/{number}", get(pages::request))
@@ -176,7 +182,18 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/files/{file}", get(api::file))
         .route("/api/v1/files/{file}/download", get(api::download))
         .route("/api/v1/files/{file}/update", post(api::update))
-        .route("/api/v1/files/{file}/deactivate", post(api::deactivate))
+        .route(
+            "/api/v1/files/{file}/deactivate",
+            post(deactivation::api_deactivate),
+        )
+        .route(
+            "/api/v1/files/{file}/approve-deactivation",
+            post(deactivation::api_approve),
+        )
+        .route(
+            "/api/v1/deactivations/pending",
+            get(deactivation::api_pending),
+        )
         .route(
             "/api/v1/requests",
             get(api::requests)

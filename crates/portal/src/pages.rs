@@ -18,6 +18,8 @@ use crate::http::{
 use crate::kept::Key;
 use crate::service::{self, ActivityQuery, AppState, NewSite, UpdateForm, PAGE_SIZE};
 
+pub mod deactivate;
+
 type PageResult = Result<Response, PageError>;
 
 const CSS: &str = include_str!("../static/portal.css");
@@ -73,7 +75,7 @@ fn layout(title: &str, user: Option<&PageUser>, body: Markup) -> Markup {
                         nav aria-label="Portal" {
                             a href="/accounts" { "Accounts" }
                             a href="/requests" { "Activation File Requests" }
-                            @if u.caller.is_staff() { a href="/users" { "Portal Users" } }
+                            @if u.caller.is_staff() { a href="/users" { "Portal Users" } a href="/deactivations" { "Pending Deactivations" } }
                             span.who { (u.caller.user.email) " (" (role_label(u.caller.user.role))
                                 @if u.caller.user.certified { ", certified" } ")" }
                             form.inline method="post" action="/logout" {
@@ -555,14 +557,16 @@ pub async fn summary(
                 thead { tr {
                     th scope="col" { "Part Number" } th scope="col" { "Product Category" }
                     th scope="col" { "Description" } th scope="col" { "Total" }
-                    th scope="col" { "Used" } th scope="col" { "Available" }
+                    th scope="col" { "Used" } th scope="col" { "Pending" }
+                    th scope="col" { "Available" }
                 } }
                 tbody {
                     @for p in rows {
                         tr {
                             td { (p.part) (grants(p)) }
                             td { (p.category) } td { (p.description) }
-                            td.num { (p.total) } td.num { (p.used) } td.num { (p.available) }
+                            td.num { (p.total) } td.num { (p.used) } td.num { (p.pending) }
+                            td.num { (p.available) }
                         }
                     }
                 }
@@ -964,7 +968,8 @@ async fn new_file_page(
                 h2 { "Machine Details" }
                 label for="host_id" { "Host Id *" }
                 input id="host_id" name="host_id" required autocomplete="off" spellcheck="false" data-hostid-check="host_id-check" aria-describedby="host_id-help host_id-check";
-                p.help id="host_id-help" { "Run " code { "gethostid" } " on the server and copy the code it prints (or " code { "gethostid --strong" } ")." }
+                p.help id="host_id-help" { "Run " code { "gethostid" } " on the server and copy the code it prints (or " code { "gethostid --strong" } ", or the request code of " code { "licadmin request" } ")." }
+                p.help.warning { "A short host-ID code binds a production file weakly: anyone holding the file can build a machine that matches it. Use the strong code or a request code for production files." }
                 p.check id="host_id-check" aria-live="polite" {}
                 label for="machine" { "Machine Name *" }
                 input id="machine" name="machine" required;
@@ -1325,64 +1330,6 @@ pub async fn update(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-/// `GET /files/{file}/deactivate`: confirm.
-pub async fn deactivate_form(
-    State(st): State<Arc<AppState>>,
-    u: PageUser,
-    Path(f): Path<String>,
-) -> PageResult {
-    let c = u.caller.clone();
-    let (a, d) = st.read(move |l, cat| service::file(l, cat, &c, &f)).await?;
-    Ok(page(
-        "Deactivate Activation File",
-        Some(&u),
-        html! {
-            p.account { "Account Name: " (a.name) }
-            p { "Deactivate " code { (d.id) } " (" (d.activation.primary_host.machine) ")? Its items become available again; the server refuses it once it knows of a newer file." }
-            form.card method="post" action={ "/files/" (d.id) "/deactivate" } {
-                (csrf_field(&u))
-                input type="checkbox" id="with_recovery" name="with_recovery" value="yes";
-                label.inline for="with_recovery" { "Also deactivate the disaster recovery files that name it" }
-                button type="submit" { "Deactivate" }
-                " " a href={ "/files/" (d.id) } { "Cancel" }
-            }
-        },
-    ))
-}
-
-/// `POST /files/{file}/deactivate`.
-pub async fn deactivate(
-    State(st): State<Arc<AppState>>,
-    u: PageUser,
-    Path(f): Path<String>,
-    body: axum::body::Bytes,
-) -> PageResult {
-    let p = checked_form(&u, &body)?;
-    let with = field(&p, "with_recovery").is_some();
-    let c = u.caller.clone();
-    let f2 = f.clone();
-    let done = st
-        .write(move |l, _, _| service::deactivate(l, &c, &f2, with))
-        .await?;
-    let c = u.caller.clone();
-    let a = st
-        .read(move |l, _| service::file_account(l, &c, &f))
-        .await?;
-    Ok(page(
-        "Activation file deactivated",
-        Some(&u),
-        html! {
-            @for d in &done {
-                p.ok role="status" { "Deactivated " code { (d.id) } "." }
-                @if !d.returned.is_empty() {
-                    ul { @for (part, n) in &d.returned { li { (n) " × " (part) " available again" } } }
-                }
-            }
-            p { a href={ "/accounts/" (a.id) "/activity" } { "Back to Activation File Activity" } }
-        },
-    ))
 }
 
 /// `GET /accounts/{id}/sites`: Install Sites.

@@ -827,28 +827,6 @@ pub fn update(
     Ok(l.update(cat, id, &req, key, None, Timestamp::now())?)
 }
 
-/// Deactivate a file (with the disaster-recovery files that name it, when asked).
-pub fn deactivate(
-    l: &mut Ledger,
-    c: &Caller,
-    id: &str,
-    with_recovery: bool,
-) -> Result<Vec<issuer::Deactivated>, PortalError> {
-    file_account(l, c, id)?;
-    c.require_generate()?;
-    let actor = c.actor();
-    if with_recovery {
-        Ok(l.deactivate_with_recovery(id, &actor, Timestamp::now())?)
-    } else {
-        let returned = l.deactivate(id, &actor, Timestamp::now())?;
-        Ok(vec![issuer::Deactivated {
-            id: id.trim().to_ascii_lowercase(),
-            license_type: String::new(),
-            returned,
-        }])
-    }
-}
-
 /// The install sites of an account.
 pub fn sites(l: &Ledger, c: &Caller, id: i64) -> Result<(AccountRef, Vec<Site>), PortalError> {
     let a = account(l, c, id)?;

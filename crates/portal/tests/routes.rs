@@ -115,8 +115,10 @@ async fn certified_customer_story_through_the_api() {
         )
         .await;
     assert_eq!(de.status, 200, "{}", de.text());
+    // Without a release receipt the units stay used, pending staff approval.
+    assert_eq!(de.json()["deactivated"][0]["how"], "pending");
     assert_eq!(
-        de.json()["deactivated"][0]["returned"][0]["part"],
+        de.json()["deactivated"][0]["pending"][0]["part"],
         "SW-001-4.0-SL03"
     );
     let again = p
@@ -131,6 +133,17 @@ async fn certified_customer_story_through_the_api() {
         (again.status, again.json()["error"]["kind"].clone()),
         (StatusCode::CONFLICT, json!("conflict"))
     );
+    // Vendor staff approve the pending deactivation: the units come back.
+    let staff = p.token("staff@vendor.example");
+    let ap = p
+        .api(
+            "POST",
+            &format!("/api/v1/files/{other_id}/approve-deactivation"),
+            Some(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(ap.status, 200, "{}", ap.text());
 
     // Refusals: each changes nothing.
     let before = summary_of(&p, "Contoso");
@@ -186,8 +199,14 @@ async fn certified_customer_story_through_the_api() {
         .map(|r| r.actor)
         .collect();
     assert!(
-        !actors.is_empty() && actors.iter().all(|a| a.ends_with("cert@contoso.example")),
+        !actors.is_empty()
+            && actors.iter().all(|a| a.ends_with("cert@contoso.example")
+                || a.ends_with("staff@vendor.example")),
         "{actors:?}"
+    );
+    assert!(
+        actors.contains(&"portal:staff@vendor.example".to_string()),
+        "the approval"
     );
 }
 
@@ -589,7 +608,7 @@ async fn certified_customer_story_through_the_pages() {
         )
         .await;
     assert_eq!(de.status, 200, "{}", de.text());
-    assert!(de.text().contains("available again"));
+    assert!(de.text().contains("pending approval"), "{}", de.text());
 }
 
 /// Install sites: add, refuse a duplicate with a message, deactivate.

@@ -111,7 +111,7 @@ impl FileRow {
     }
 
     /// Refuse a file that is no longer active, saying how it stopped being so.
-    pub(crate) fn require_active(&self, _conn: &dyn Tx) -> Result<(), IssuerError> {
+    pub(crate) fn require_active(&self, conn: &dyn Tx) -> Result<(), IssuerError> {
         if self.active {
             return Ok(());
         }
@@ -122,8 +122,9 @@ impl FileRow {
         let reason = match &self.superseded_by {
             Some(n) => format!("it was superseded by {n}{when}; update or deactivate that file"),
             None => format!(
-                "it was deactivated{when} by {}; its units were returned then",
-                self.deactivated_by.as_deref().unwrap_or("unknown")
+                "it was deactivated{when} by {}; {}",
+                self.deactivated_by.as_deref().unwrap_or("unknown"),
+                Ledger::units_state(conn, self.seq)?
             ),
         };
         Err(IssuerError::NotActive {

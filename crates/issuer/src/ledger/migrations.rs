@@ -37,6 +37,7 @@ pub(super) const SQLITE_MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_portal.sql"),
     migration!(4, "0004_sessions_epoch.sql"),
     migration!(5, "0005_portal_sessions.sql"),
+    migration!(6, "0006_deactivations.sql"),
 ];
 
 /// The SQLite ledger's schema.
@@ -51,6 +52,7 @@ pub(super) const SQLITE: Schema = Schema {
 pub(super) const POSTGRES_MIGRATIONS: &[Migration] = &[
     migration!("postgres", 4, "0004_ledger.sql"),
     migration!("postgres", 5, "0005_portal_sessions.sql"),
+    migration!("postgres", 6, "0006_deactivations.sql"),
 ];
 
 /// The PostgreSQL ledger's schema: it begins at schema 4, the version PostgreSQL ledgers were

@@ -92,10 +92,12 @@ pub enum Command {
         after_help = "Examples:\n  issuer update 1855ae --switchover-host-id CODE --switchover-machine ic2 --key keys/vendor.key --out ic1.i3lic\n  issuer update 1855ae --add SW-001-4.0-AL02=10 --key keys/vendor.key --out ic1.i3lic"
     )]
     Update(Box<UpdateArgs>),
-    /// Deactivate a file: its units are available again. A production file that active
-    /// disaster-recovery files name is refused (exit 20) unless --with-recovery is given.
+    /// Deactivate a file. Its units are available again at once with a valid release receipt
+    /// (--receipt), under the account's rehost allowance, or with --approve; otherwise they
+    /// stay used, pending approval. A production file that active disaster-recovery files
+    /// name is refused (exit 20) unless --with-recovery is given.
     #[command(
-        after_help = "Examples:\n  issuer deactivate 1855ae\n  issuer deactivate 1855ae5d55e32e1c00fc29806544c5be --with-recovery --json"
+        after_help = "Examples:\n  issuer deactivate 1855ae --receipt release.txt\n  issuer deactivate 1855ae\n  issuer deactivate 1855ae --approve\n  issuer deactivate 1855ae5d55e32e1c00fc29806544c5be --with-recovery --json"
     )]
     Deactivate {
         /// The file id, or a unique prefix of at least 4 of its digits.
@@ -104,6 +106,15 @@ pub enum Command {
         /// (--related), in the same transaction; each returns its units.
         #[arg(long)]
         with_recovery: bool,
+        /// The release receipt `licadmin release` printed on the server (a file, or - for
+        /// standard input): checked against the install key the file binds, the units
+        /// return at once.
+        #[arg(long, value_name = "FILE", conflicts_with = "approve")]
+        receipt: Option<std::path::PathBuf>,
+        /// Vendor staff approval: a pending deactivation returns its units; an active file
+        /// is deactivated and returns them at once.
+        #[arg(long)]
+        approve: bool,
     },
     /// Activation File Activity: issued, updated and deactivated files, newest first.
     #[command(
@@ -316,6 +327,16 @@ pub enum AccountCommand {
         old: String,
         /// The new name.
         new: String,
+    },
+    /// Change an account's settings.
+    #[command(after_help = "Examples:\n  issuer account edit \"Contoso\" --rehosts-per-year 2")]
+    Edit {
+        /// The account.
+        name: String,
+        /// Files a year (over the last 365 days) that may be deactivated without a release
+        /// receipt and have their units back at once (default 0: staff approve each).
+        #[arg(long, value_name = "N")]
+        rehosts_per_year: Option<u32>,
     },
 }
 

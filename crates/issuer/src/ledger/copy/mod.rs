@@ -153,7 +153,7 @@ fn refuse_if_not_empty(target: &LedgerLocation) -> Result<(), IssuerError> {
 }
 
 /// Every table, in the order records are streamed (a row after those it names).
-const TABLES: [&str; 12] = [
+const TABLES: [&str; 13] = [
     "accounts",
     "sites",
     "orders",
@@ -166,6 +166,7 @@ const TABLES: [&str; 12] = [
     "portal_tokens",
     "requests",
     "request_attachments",
+    "deactivations",
 ];
 
 /// Tables a copy leaves behind on purpose. `portal_sessions`: browser sessions last hours at
@@ -203,7 +204,7 @@ impl Ledger {
         let c = self.tx();
         each(
             c,
-            "SELECT id, name, active, created_at FROM accounts ORDER BY id",
+            "SELECT id, name, active, created_at, rehosts_per_year FROM accounts ORDER BY id",
             f,
             |r| {
                 Ok(Record::Account(AccountRecord {
@@ -211,6 +212,7 @@ impl Ledger {
                     name: r.get(1)?,
                     active: r.get(2)?,
                     created_at: r.get(3)?,
+                    rehosts_per_year: r.get(4)?,
                 }))
             },
         )?;
@@ -432,6 +434,24 @@ impl Ledger {
                 }))
             },
         )?;
+        each(
+            c,
+            "SELECT file_seq, account_id, at, actor, how, resolved_at, resolved_by, receipt_sha256 \
+             FROM deactivations ORDER BY file_seq",
+            f,
+            |r| {
+                Ok(Record::Deactivation(DeactivationRecord {
+                    file_seq: r.get(0)?,
+                    account_id: r.get(1)?,
+                    at: r.get(2)?,
+                    actor: r.get(3)?,
+                    how: r.get(4)?,
+                    resolved_at: r.get(5)?,
+                    resolved_by: r.get(6)?,
+                    receipt_sha256: r.get(7)?,
+                }))
+            },
+        )?;
         Ok(())
     }
 
@@ -480,9 +500,16 @@ fn put(c: &dyn Tx, r: Record) -> Result<(), IssuerError> {
     match r {
         Record::Account(a) => c
             .prepare_cached(
-                "INSERT INTO accounts (id, name, active, created_at) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO accounts (id, name, active, created_at, rehosts_per_year) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![a.id, a.name, a.active, a.created_at]),
+            .execute(params![
+                a.id,
+                a.name,
+                a.active,
+                a.created_at,
+                a.rehosts_per_year
+            ]),
         Record::Site(s) => {
             let line = |i: usize| s.details.address.get(i).cloned().unwrap_or_default();
             c.prepare_cached(
@@ -676,6 +703,21 @@ fn put(c: &dyn Tx, r: Record) -> Result<(), IssuerError> {
                 a.content_type,
                 a.sha256,
                 a.bytes
+            ]),
+        Record::Deactivation(d) => c
+            .prepare_cached(
+                "INSERT INTO deactivations (file_seq, account_id, at, actor, how, resolved_at, \
+                 resolved_by, receipt_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                d.file_seq,
+                d.account_id,
+                d.at,
+                d.actor,
+                d.how,
+                d.resolved_at,
+                d.resolved_by,
+                d.receipt_sha256
             ]),
     }?;
     Ok(())

@@ -15,6 +15,29 @@ pub struct AccountRecord {
     pub active: bool,
     /// When it was added (Unix seconds).
     pub created_at: i64,
+    /// Deactivations a year without receipt whose units return at once (schema 6).
+    pub rehosts_per_year: i64,
+}
+
+/// A deactivation recorded from schema 6 on: how the file's units came back, or pending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeactivationRecord {
+    /// The file's sequence number.
+    pub file_seq: i64,
+    /// Its account's id.
+    pub account_id: i64,
+    /// When it was deactivated.
+    pub at: i64,
+    /// Who deactivated it.
+    pub actor: String,
+    /// `pending`, `receipt`, `allowance` or `approved`.
+    pub how: String,
+    /// When its units came back.
+    pub resolved_at: Option<i64>,
+    /// Who returned them.
+    pub resolved_by: Option<String>,
+    /// SHA-256 of the receipt that returned them.
+    pub receipt_sha256: Option<Vec<u8>>,
 }
 
 /// An install site, with its details.
@@ -290,6 +313,8 @@ pub enum Record {
     Request(Box<RequestRow>),
     /// A request's attachment.
     Attachment(AttachmentRow),
+    /// A deactivation (schema 6).
+    Deactivation(DeactivationRecord),
 }
 
 /// How many records of each kind a ledger holds (for progress).

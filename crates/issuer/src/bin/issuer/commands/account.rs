@@ -1,4 +1,5 @@
-//! `issuer account add NAME`, `issuer account list [--json]`.
+//! `issuer account add NAME`, `issuer account list [--json]`, `issuer account edit NAME
+//! [--rehosts-per-year N]`.
 
 use std::io::Write;
 
@@ -46,6 +47,21 @@ impl Render for Renamed<'_> {
     }
 }
 
+/// An account's rehost allowance (JSON: `{"per_year", "used"}`).
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+struct Allowance(issuer::RehostAllowance);
+
+impl Render for Allowance {
+    fn text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "rehosts per year: {} ({} used in the last 365 days)",
+            self.0.per_year, self.0.used
+        )
+    }
+}
+
 /// Run an `account` command.
 pub fn run(cli: &Cli, command: &AccountCommand, out: &mut dyn Write) -> Result<(), CliError> {
     match command {
@@ -56,6 +72,17 @@ pub fn run(cli: &Cli, command: &AccountCommand, out: &mut dyn Write) -> Result<(
         AccountCommand::Rename { old, new } => {
             open_ledger(cli)?.rename_account(old, new, &actor())?;
             emit(out, &Renamed { old, new }, cli.json)?;
+        }
+        AccountCommand::Edit {
+            name,
+            rehosts_per_year,
+        } => {
+            let mut ledger = open_ledger(cli)?;
+            if let Some(n) = rehosts_per_year {
+                ledger.set_rehosts_per_year(name, *n, &actor())?;
+            }
+            let a = ledger.rehost_allowance(name, format::Timestamp::now())?;
+            emit(out, &Allowance(a), cli.json)?;
         }
         AccountCommand::List => {
             let names = read_ledger(cli, |l| l.accounts())?;

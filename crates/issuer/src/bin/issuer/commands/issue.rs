@@ -82,6 +82,10 @@ pub fn run<W: Write>(cli: &Cli, args: &IssueArgs, out: &mut Out<W>) -> Result<()
     let path = (!to_stdout).then_some(out_path.as_path());
     let issued = ledger.issue(&catalog, req, &key, path, Timestamp::now())?;
     drop(key);
+    // Said once the file exists, so a refusal is not buried under it.
+    if let Some(w) = issuer::host_code::short_code_warning(req.license_type, &req.host_id) {
+        output::eprint_line(&format!("issuer: warning: {w}"));
+    }
     if to_stdout {
         out.write_raw(&issued.bytes)?;
         output::eprint_line(&format!(
@@ -127,6 +131,9 @@ fn issue_into(
     drop(key);
     let mut files = Vec::with_capacity(issued.len());
     for (req, f) in reqs.iter().zip(&issued) {
+        if let Some(w) = issuer::host_code::short_code_warning(req.license_type, &req.host_id) {
+            output::eprint_line(&format!("issuer: warning: {} ({w})", req.machine));
+        }
         files.push(NewFile {
             id: f.file_id.to_string(),
             path: dir.join(issuer::batch_file_name(&req.machine)?),

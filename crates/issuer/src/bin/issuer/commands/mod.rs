@@ -49,9 +49,19 @@ pub fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Download { id, out: path } => download::run(cli, id, path, &mut out)?,
         Command::Catalog(c) => catalog::run(cli, c, &mut out)?,
         Command::Update(args) => update::run(cli, args, &mut out)?,
-        Command::Deactivate { id, with_recovery } => {
-            deactivate::run(cli, id, *with_recovery, &mut out)?
-        }
+        Command::Deactivate {
+            id,
+            with_recovery,
+            receipt,
+            approve,
+        } => deactivate::run(
+            cli,
+            id,
+            *with_recovery,
+            receipt.as_deref(),
+            *approve,
+            &mut out,
+        )?,
         Command::Activity(args) => activity::run(cli, args, &mut out)?,
         Command::Show { id } => show::run(cli, id, &mut out)?,
         Command::Upgrade(args) => upgrade::run(cli, args, &mut out)?,

@@ -58,86 +58,96 @@ fn print_summary(out: &mut dyn Write, s: &Summary, site_only: bool) -> std::io::
     // own line, under the description.
     // The account's table also splits Total into perpetual and non-perpetual units ordered;
     // a site's Total is what the site can have (Used + Available), which orders do not split.
-    let table =
-        |out: &mut dyn Write, parts: &[issuer::PartSummary], split: bool| -> std::io::Result<()> {
-            let mut rows = Vec::new();
-            for p in parts {
-                let mut row = vec![
-                    p.part.clone(),
-                    p.category.clone(),
-                    p.description.clone(),
-                    p.total.to_string(),
-                ];
-                if split {
-                    row.push(p.perpetual.to_string());
-                    row.push(p.non_perpetual.to_string());
-                }
-                row.push(p.used.to_string());
-                row.push(p.available.to_string());
-                rows.push(row);
-                let grants: Vec<String> = p
-                    .grants
-                    .iter()
-                    .map(|g| format!("{} ({} assigned, {} pooled)", g.key, g.assigned, g.pooled))
-                    .collect();
-                if !grants.is_empty() {
-                    rows.push(vec![
-                        String::new(),
-                        String::new(),
-                        format!("per unit: {}", grants.join(", ")),
-                    ]);
-                }
-            }
-            // Grant lines may be long: they do not widen the description column.
-            let width_rows: Vec<Vec<String>> = rows
-                .iter()
-                .map(|r| {
-                    if r.len() == 3 {
-                        vec![String::new(); 3]
-                    } else {
-                        r.clone()
-                    }
-                })
-                .collect();
-            let mut headers = vec!["Part Number", "Category", "Description", "Total"];
+    let table = |out: &mut dyn Write,
+                 parts: &[issuer::PartSummary],
+                 split: bool|
+     -> std::io::Result<()> {
+        let mut rows = Vec::new();
+        for p in parts {
+            let mut row = vec![
+                p.part.clone(),
+                p.category.clone(),
+                p.description.clone(),
+                p.total.to_string(),
+            ];
             if split {
-                headers.extend(["Perpetual", "Non-perpetual"]);
+                row.push(p.perpetual.to_string());
+                row.push(p.non_perpetual.to_string());
             }
-            headers.extend(["Used", "Available"]);
-            let mut w: Vec<usize> = headers
+            row.push(p.used.to_string());
+            row.push(p.available.to_string());
+            rows.push(row);
+            let grants: Vec<String> = p
+                .grants
                 .iter()
-                .map(|h| crate::output::display_width(h))
+                .map(|g| format!("{} ({} assigned, {} pooled)", g.key, g.assigned, g.pooled))
                 .collect();
-            for r in &width_rows {
-                for (i, c) in r.iter().enumerate() {
-                    w[i] = w[i].max(crate::output::display_width(c));
+            if !grants.is_empty() {
+                rows.push(vec![
+                    String::new(),
+                    String::new(),
+                    format!("per unit: {}", grants.join(", ")),
+                ]);
+            }
+        }
+        // Grant lines may be long: they do not widen the description column.
+        let width_rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                if r.len() == 3 {
+                    vec![String::new(); 3]
+                } else {
+                    r.clone()
+                }
+            })
+            .collect();
+        let mut headers = vec!["Part Number", "Category", "Description", "Total"];
+        if split {
+            headers.extend(["Perpetual", "Non-perpetual"]);
+        }
+        headers.extend(["Used", "Available"]);
+        let mut w: Vec<usize> = headers
+            .iter()
+            .map(|h| crate::output::display_width(h))
+            .collect();
+        for r in &width_rows {
+            for (i, c) in r.iter().enumerate() {
+                w[i] = w[i].max(crate::output::display_width(c));
+            }
+        }
+        let line = |out: &mut dyn Write, r: &[&str]| -> std::io::Result<()> {
+            let mut l = String::new();
+            for (i, c) in r.iter().enumerate() {
+                if i > 0 {
+                    l.push_str("  ");
+                }
+                let pad = w[i].saturating_sub(crate::output::display_width(c));
+                if i >= 3 {
+                    l.push_str(&" ".repeat(pad));
+                    l.push_str(c);
+                } else if i + 1 == r.len() {
+                    l.push_str(c);
+                } else {
+                    l.push_str(c);
+                    l.push_str(&" ".repeat(pad));
                 }
             }
-            let line = |out: &mut dyn Write, r: &[&str]| -> std::io::Result<()> {
-                let mut l = String::new();
-                for (i, c) in r.iter().enumerate() {
-                    if i > 0 {
-                        l.push_str("  ");
-                    }
-                    let pad = w[i].saturating_sub(crate::output::display_width(c));
-                    if i >= 3 {
-                        l.push_str(&" ".repeat(pad));
-                        l.push_str(c);
-                    } else if i + 1 == r.len() {
-                        l.push_str(c);
-                    } else {
-                        l.push_str(c);
-                        l.push_str(&" ".repeat(pad));
-                    }
-                }
-                writeln!(out, "{}", l.trim_end())
-            };
-            line(out, &headers)?;
-            for r in &rows {
-                line(out, &r.iter().map(String::as_str).collect::<Vec<_>>())?;
-            }
-            Ok(())
+            writeln!(out, "{}", l.trim_end())
         };
+        line(out, &headers)?;
+        for r in &rows {
+            line(out, &r.iter().map(String::as_str).collect::<Vec<_>>())?;
+        }
+        // Units of deactivated files still counted as used until staff approve.
+        for p in parts.iter().filter(|p| p.pending > 0) {
+            writeln!(
+                    out,
+                    "pending: {} x {} of Used (deactivated without a release receipt, awaiting approval)",
+                    p.pending, p.part
+                )?;
+        }
+        Ok(())
+    };
     if site_only {
         for site in &s.sites {
             writeln!(
