@@ -301,6 +301,7 @@ mod allocator;
 mod checkouts;
 mod copy;
 mod error;
+mod granted;
 mod history;
 mod identity;
 mod import;
