@@ -138,6 +138,8 @@ LICADMIN=("$BIN/licadmin" --store "$STORE" --trust "$DEMO/keys/demo.pub" "${AS_T
 
 say "10. The server administrator loads the file into the server's license store"
 run "${LICADMIN[@]}" load "$DEMO/ic1.i3lic"
+echo "What it holds, as Interaction Administrator's View License Information shows it:"
+run "${LICADMIN[@]}" license
 
 say "11. Users and a station get their licenses (Interaction Administrator's licensing)"
 run "${LICADMIN[@]}" station add desk-1 --kind workstation
@@ -153,6 +155,7 @@ code=$?
 set -e
 echo "(exit code $code: refused by a license rule)"
 [ "$code" = 22 ] || { echo "expected exit code 22" >&2; exit 1; }
+run "${LICADMIN[@]}" station list
 
 say "12. Alice logs on at the station; the report shows allowed, configured and in use"
 echo '$ licadmin ... login --user alice --station desk-1'
@@ -174,6 +177,11 @@ code=$?
 set -e
 echo "(exit code $code: out of compliance)"
 [ "$code" = 23 ] || { echo "expected exit code 23" >&2; exit 1; }
+echo "The usage history shows it too: per key, the count licensed against the peak in use,"
+echo "as a table and as a chart (SVG, readable in any browser, no JavaScript):"
+run "${LICADMIN[@]}" usage --by month --svg "$DEMO/usage.svg" |
+    grep -E '^[$] |^usage |^Period|I3_ACCESS_ACD_MEDIA_3_PLUS'
+echo "chart: \$DEMO/usage.svg, $(wc -c <"$DEMO/usage.svg") bytes"
 
 say "14. The license server: the agents' clients log on over the network"
 echo "Client applications (agents' clients, softphones) acquire licenses from licadmin serve,"

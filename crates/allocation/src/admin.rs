@@ -334,14 +334,7 @@ impl Allocator {
                     Method::Assignable => {
                         check_take(c, &l, now, k, Pool::Assignable, u.org.as_ref())
                     }
-                    Method::Concurrent if l.pooled(k) == 0 => Err(AllocError::NoLicenseAvailable {
-                        key: k.clone(),
-                        pool: Pool::Concurrent,
-                        licensed: 0,
-                        in_use: 0,
-                        out_of_compliance: false,
-                    }),
-                    Method::Concurrent => Ok(()),
+                    Method::Concurrent => crate::granted::check_concurrent(&l, k),
                 });
             match available {
                 Ok(()) => {

@@ -321,6 +321,7 @@ pub(crate) fn check_take(
     pool: Pool,
     org: Option<&(i64, String)>,
 ) -> Result<()> {
+    crate::granted::require_granted(l, key)?;
     // In a write transaction, after the purge of lapsed sessions: the counters are exact.
     let (assign_used, conc_in_use) = (
         consumed(c, key, Pool::Assignable)?,
@@ -900,6 +901,7 @@ impl Allocator {
         self.tx(|c, now| {
             let o = org_id(c, org)?;
             let l = self.license_in(c)?;
+            crate::granted::require_granted(&l, key)?;
             let old: Option<(i64, Option<i64>)> = c
                 .query_row("SELECT min, max FROM org_limits WHERE org_id = ?1 AND key = ?2", params![o, key], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
@@ -988,31 +990,26 @@ impl Allocator {
             .filter(|k| !held.contains_key(*k))
             .cloned()
             .collect();
-        for k in &new {
-            check_holder_method(rules, &holder, h, method, k)?;
-        }
-        let mut set: BTreeSet<String> = held.keys().cloned().collect();
-        set.extend(new.iter().cloned());
-        check_set_rules(rules, &holder, &set, &new)?;
-        for k in &new {
-            match method {
-                Method::Assignable if enabled => {
-                    check_take(c, &l, now, k, Pool::Assignable, org.as_ref())?
-                }
-                Method::Assignable => {}
-                Method::Concurrent => {
-                    if l.pooled(k) == 0 {
-                        return Err(AllocError::NoLicenseAvailable {
-                            key: k.clone(),
-                            pool: Pool::Concurrent,
-                            licensed: 0,
-                            in_use: 0,
-                            out_of_compliance: false,
-                        });
+        // A refusal of a key that came with one asked for names that key too.
+        let checked = || -> Result<()> {
+            for k in &new {
+                check_holder_method(rules, &holder, h, method, k)?;
+            }
+            let mut set: BTreeSet<String> = held.keys().cloned().collect();
+            set.extend(new.iter().cloned());
+            check_set_rules(rules, &holder, &set, &new)?;
+            for k in &new {
+                match method {
+                    Method::Assignable if enabled => {
+                        check_take(c, &l, now, k, Pool::Assignable, org.as_ref())?
                     }
+                    Method::Assignable => {}
+                    Method::Concurrent => crate::granted::check_concurrent(&l, k)?,
                 }
             }
-        }
+            Ok(())
+        };
+        checked().map_err(|e| crate::granted::name_implier(e, keys, rules))?;
         let (table, col, id) = h.table();
         for k in &wanted {
             let explicit = keys.contains(&k.as_str());
@@ -1278,6 +1275,16 @@ impl Allocator {
                     // station holds, else refused; within the user's organization's maximum
                     // (and outside other organizations' reserves) like any other license.
                     let org = u.org.as_ref();
+                    if l.counts(BASIC_STATION).is_none() {
+                        // Told as the seed tells it: "no stations are available".
+                        return Err(AllocError::NoLicenseAvailable {
+                            key: BASIC_STATION.into(),
+                            pool: Pool::Concurrent,
+                            licensed: 0,
+                            in_use: 0,
+                            out_of_compliance: false,
+                        });
+                    }
                     let pool = check_take(c, &l, now, BASIC_STATION, Pool::Concurrent, org)
                         .map(|()| Pool::Concurrent)
                         .or_else(|e| {

@@ -203,8 +203,9 @@ pub enum AllocError {
     /// No activation file has been loaded into this store yet.
     #[error("no activation file is loaded in this store (load one with `licadmin load FILE`)")]
     NoLicenseLoaded,
-    /// A user, station, organization or session that does not exist.
-    #[error("unknown {what} '{name}'")]
+    /// A user, station, organization or session that does not exist; a license key the
+    /// loaded file does not grant reads `not in the loaded license: KEY`.
+    #[error("{}", unknown_words(*what, name))]
     Unknown {
         /// What kind of thing.
         what: Entity,
@@ -219,9 +220,10 @@ pub enum AllocError {
         /// The key.
         key: String,
     },
-    /// No license of the key is left (assignable exhausted, pool in use, key not granted,
-    /// or the key is out of compliance after a smaller file was loaded).
-    #[error("no {pool} license of {key} available: {licensed} licensed, {in_use} in use{}", if *out_of_compliance { format!(" (out of compliance by {}: new allocations are refused until it is back within the license)", in_use.saturating_sub(*licensed)) } else { String::new() })]
+    /// No license of the key is left (assignable exhausted, pool in use, or the key is out
+    /// of compliance after a smaller file was loaded). A dynamic remote logon refused for
+    /// want of a Basic Station reads as the seed's "no stations are available".
+    #[error("{}", no_license_words(key, *pool, *licensed, *in_use, *out_of_compliance))]
     NoLicenseAvailable {
         /// The key.
         key: String,
@@ -233,6 +235,23 @@ pub enum AllocError {
         in_use: u32,
         /// Whether more are in use than licensed (after loading a smaller file).
         out_of_compliance: bool,
+    },
+    /// The loaded file does not grant the key at all (rather than "0 licensed").
+    #[error("not in the loaded license: {key}")]
+    NotLicensed {
+        /// The key.
+        key: String,
+    },
+    /// A key that comes with another (an implies rule) was refused: the message names the
+    /// key asked for as well as the one refused.
+    #[error("{key} (implied by {by}): {source}")]
+    Implied {
+        /// The key refused.
+        key: String,
+        /// The key asked for that implies it.
+        by: String,
+        /// Why it was refused.
+        source: Box<AllocError>,
     },
     /// The organization has reached its maximum for the key.
     #[error("organization '{org}' has reached its maximum of {max} {key} license(s)")]
@@ -346,7 +365,8 @@ impl AllocError {
     /// The process exit code (DESIGN.md): 3 malformed input, 4 I/O, 10-16 the activation
     /// file refused (as `licverify`; 11 and 12 also by the store's identity, 14 a clock set
     /// back behind the store's latest time seen, 16 a rollback against its history), 20 unknown user / station / organization / session,
-    /// 21 no license available, 22 a license rule, 23 out of compliance, 24 a store copy's
+    /// 21 no license available (none left, the key not in the loaded license, or no file
+    /// loaded at all: each with its own kind and words), 22 a license rule, 23 out of compliance, 24 a store copy's
     /// target not empty, 1 internal.
     pub fn exit_code(&self) -> i32 {
         match self {
@@ -363,13 +383,16 @@ impl AllocError {
             AllocError::Unknown { .. } | AllocError::NotAllocated { .. } => 20,
             AllocError::NoLicenseLoaded
             | AllocError::NoLicenseAvailable { .. }
+            | AllocError::NotLicensed { .. }
             | AllocError::OrganizationCap { .. }
             | AllocError::Reserved { .. }
             | AllocError::OrganizationsExhausted { .. }
             | AllocError::StationInUse { .. }
             | AllocError::InUse { .. }
             | AllocError::OrganizationInUse { .. } => 21,
-            AllocError::AtLine { source, .. } => source.exit_code(),
+            AllocError::AtLine { source, .. } | AllocError::Implied { source, .. } => {
+                source.exit_code()
+            }
             AllocError::Rule { .. } => 22,
             AllocError::OutOfCompliance { .. } => 23,
             AllocError::NotEmpty { .. } => 24,
@@ -410,6 +433,7 @@ impl AllocError {
                 ..
             } => "out-of-compliance",
             AllocError::NoLicenseAvailable { .. } => "no-license-available",
+            AllocError::NotLicensed { .. } => "not-licensed",
             AllocError::OrganizationCap { .. } => "organization-cap",
             AllocError::Reserved { .. } => "reserved",
             AllocError::OrganizationsExhausted { .. } => "organizations-exhausted",
@@ -428,7 +452,7 @@ impl AllocError {
                 RuleKind::Right => "rule-right",
             },
             AllocError::OrganizationInUse { .. } => "organization-in-use",
-            AllocError::AtLine { source, .. } => source.kind(),
+            AllocError::AtLine { source, .. } | AllocError::Implied { source, .. } => source.kind(),
             AllocError::OutOfCompliance { .. } => "out-of-compliance",
             AllocError::NotEmpty { .. } => "not-empty",
             AllocError::Inconsistent { .. } => "inconsistent",
@@ -440,10 +464,45 @@ impl AllocError {
     pub fn rule(&self) -> Option<RuleKind> {
         match self {
             AllocError::Rule { rule, .. } => Some(*rule),
-            AllocError::AtLine { source, .. } => source.rule(),
+            AllocError::AtLine { source, .. } | AllocError::Implied { source, .. } => source.rule(),
             _ => None,
         }
     }
+}
+
+/// `unknown user 'alice'`; a license key: `not in the loaded license: KEY`.
+fn unknown_words(what: Entity, name: &str) -> String {
+    match what {
+        Entity::LicenseKey => format!("not in the loaded license: {name}"),
+        _ => format!("unknown {what} '{name}'"),
+    }
+}
+
+/// `no assignable license of KEY available: 2 licensed, 2 in use`; for the Basic Station
+/// pool of dynamic remote logons, the seed's words: "no stations are available".
+fn no_license_words(key: &str, pool: Pool, licensed: u32, in_use: u32, ooc: bool) -> String {
+    let compliance = if ooc {
+        format!(
+            " (out of compliance by {}: new allocations are refused until it is back within the license)",
+            in_use.saturating_sub(licensed)
+        )
+    } else {
+        String::new()
+    };
+    // Only a dynamic remote logon draws Basic Station from the pooled count.
+    if key == crate::model::BASIC_STATION && pool == Pool::Concurrent {
+        if licensed == 0 {
+            return format!(
+                "no stations are available for a dynamic remote logon: the loaded license pools no Basic Station license ({key}) for them, and no assignable one is free for it{compliance}"
+            );
+        }
+        return format!(
+            "no stations are available for a dynamic remote logon: {in_use} of the {licensed} pooled Basic Station license(s) ({key}) are in use, and no assignable one is free for it{compliance}"
+        );
+    }
+    format!(
+        "no {pool} license of {key} available: {licensed} licensed, {in_use} in use{compliance}"
+    )
 }
 
 /// `24-hour`, `90-second` (as `verify` words it).

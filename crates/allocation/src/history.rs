@@ -430,7 +430,9 @@ pub(crate) fn loaded(
 pub(crate) fn denial(e: &AllocError) -> Option<(Option<&str>, &'static str)> {
     use AllocError as A;
     let key = match e {
+        A::Implied { source, .. } => return denial(source),
         A::NoLicenseAvailable { key, .. }
+        | A::NotLicensed { key }
         | A::OrganizationCap { key, .. }
         | A::Reserved { key, .. }
         | A::Rule { key, .. } => Some(key.as_str()),

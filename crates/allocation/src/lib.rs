@@ -302,6 +302,7 @@ mod batch;
 mod checkouts;
 mod copy;
 mod error;
+mod granted;
 mod history;
 mod identity;
 mod import;

@@ -584,13 +584,18 @@ fn implies_allocates_and_removes_the_implied_key_with_it() {
         a.deallocate(Target::User("u2"), &["FREEDOM"]).unwrap(),
         vec!["FREEDOM"]
     );
-    // All or nothing: no CTI left, so no Freedom either.
+    // All or nothing: no CTI left, so no Freedom either; the refusal names the key that
+    // brought CTI, since CTI was not asked for.
     a.allocate(Target::User("u1"), &["CTI"]).unwrap();
     let e = a.allocate(Target::User("u3"), &["FREEDOM"]).unwrap_err();
     assert!(
-        matches!(&e, AllocError::NoLicenseAvailable { key, .. } if key == "CTI"),
+        matches!(&e, AllocError::Implied { key, by, source }
+            if key == "CTI" && by == "FREEDOM"
+                && matches!(**source, AllocError::NoLicenseAvailable { .. })),
         "{e}"
     );
+    assert!(e.to_string().starts_with("CTI (implied by FREEDOM): no assignable license of CTI available: 2 licensed, 2 in use"), "{e}");
+    assert_eq!((e.exit_code(), e.kind()), (21, "no-license-available"));
     assert_eq!(counts(&env, "FREEDOM").assignable_configured, 0);
 }
 

@@ -38,8 +38,6 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const REAP_EVERY: Duration = Duration::from_secs(2);
 /// How often the compliance check runs (it also runs at start).
 const COMPLIANCE_EVERY: Duration = Duration::from_secs(24 * 3600);
-/// The Basic Station key a dynamic remote logon takes.
-const BASIC_STATION: &str = "I3_LICENSE_BASIC_STATION";
 
 /// What the handlers share: the allocator and the denials counted since start.
 pub struct Shared {
@@ -95,11 +93,17 @@ fn api_error(e: AllocError) -> ApiError {
 fn api_error_of(e: &AllocError) -> ApiError {
     use AllocError as A;
     let (status, kind) = match e {
+        // An implied key's refusal answers as the refusal it wraps, in the wrapper's words.
+        A::Implied { source, .. } => {
+            let inner = api_error_of(source);
+            (inner.status, inner.kind)
+        }
         A::InvalidName { .. } | A::InvalidInput { .. } => (StatusCode::BAD_REQUEST, e.kind()),
         A::Unknown { .. } | A::NotAllocated { .. } => (StatusCode::NOT_FOUND, e.kind()),
-        A::NoLicenseAvailable { .. } | A::OrganizationCap { .. } | A::Reserved { .. } => {
-            (StatusCode::CONFLICT, "no-license")
-        }
+        A::NoLicenseAvailable { .. }
+        | A::NotLicensed { .. }
+        | A::OrganizationCap { .. }
+        | A::Reserved { .. } => (StatusCode::CONFLICT, "no-license"),
         A::NoLicenseLoaded
         | A::StationInUse { .. }
         | A::InUse { .. }
@@ -126,15 +130,8 @@ fn api_error_of(e: &AllocError) -> ApiError {
             (StatusCode::INTERNAL_SERVER_ERROR, "internal")
         }
     };
-    let mut message = e.to_string();
-    if kind == "no-license" {
-        if let A::NoLicenseAvailable { key, .. } = e {
-            if key == BASIC_STATION {
-                message = format!("no stations are available: {message}");
-            }
-        }
-    }
-    ApiError::new(status, kind, message)
+    // A dynamic remote logon's refusal reads "no stations are available" (the allocator's words).
+    ApiError::new(status, kind, e.to_string())
 }
 
 /// The key and reason of a refused logon, for the denials counter.
@@ -142,6 +139,7 @@ fn denial(e: &AllocError) -> Option<(String, String)> {
     use AllocError as A;
     let key = match e {
         A::NoLicenseAvailable { key, .. }
+        | A::NotLicensed { key }
         | A::OrganizationCap { key, .. }
         | A::Reserved { key, .. }
         | A::Rule { key, .. } => key.clone(),
