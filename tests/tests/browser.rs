@@ -341,7 +341,8 @@ fn certified_customer_generates_updates_and_deactivates_in_the_browser() {
     assert_eq!(v["license"]["activation"]["file_id"], new_id.as_str());
     assert_eq!(assigned(&v, "I3_ACCESS_CLIENT"), 15);
 
-    // Deactivate the other file from the activity list, through its confirmation page.
+    // Deactivate the other file from the activity list, through its confirmation page: without
+    // a release receipt its units stay pending until staff approve.
     w.goto(&activity);
     b.click_css(&format!("a[href=\"/files/{other}/deactivate\"]"));
     w.expect_page("Deactivate Activation File");
@@ -352,7 +353,8 @@ fn certified_customer_generates_updates_and_deactivates_in_the_browser() {
     let t = w.text();
     assert!(
         t.contains(&format!("Deactivated {other}."))
-            && t.contains("SW-001-4.0-SL03 available again"),
+            && t.contains("SW-001-4.0-SL03 pending approval")
+            && t.contains("licadmin release"),
         "{t}"
     );
     b.click_link("Back to Activation File Activity");
