@@ -77,26 +77,7 @@ pub(super) async fn checkout(
 
 /// A 404 for an ended checkout, with why when the store still knows.
 async fn ended(s: &St, e: AllocError, id: String) -> ApiError {
-    if !matches!(
-        e,
-        AllocError::Unknown {
-            what: Entity::Checkout,
-            ..
-        }
-    ) {
-        return api_error(e);
-    }
-    let mut err = api_error(e);
-    if let Ok(Some(end)) = blocking(s, move |a| a.checkout_end(&id)).await {
-        err.kind = "checkout-ended";
-        err.message = format!(
-            "the checkout ended at {}: {}",
-            rfc3339(end.ended_at),
-            end.reason.replace('-', " ")
-        );
-        err.reason = Some(end.reason);
-    }
-    err
+    super::ended_as(s, e, Entity::Checkout, id).await
 }
 
 pub(super) async fn heartbeat(

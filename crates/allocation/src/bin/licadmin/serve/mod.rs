@@ -326,20 +326,29 @@ async fn logon(_: Authed, State(s): State<St>, Body(b): Body<Logon>) -> Result<R
 
 /// A 404 for an ended session, with why when the store recorded it.
 async fn ended(s: &St, e: AllocError, id: String) -> ApiError {
-    if !matches!(
-        e,
-        AllocError::Unknown {
-            what: Entity::Session,
-            ..
-        }
-    ) {
+    ended_as(s, e, Entity::Session, id).await
+}
+
+/// A 404 for an ended session or checkout (`what`), with why when the store still knows;
+/// any other error as [`api_error`] answers it.
+pub(super) async fn ended_as(s: &St, e: AllocError, what: Entity, id: String) -> ApiError {
+    if !matches!(&e, AllocError::Unknown { what: w, .. } if *w == what) {
         return api_error(e);
     }
+    let (kind, noun) = match what {
+        Entity::Checkout => ("checkout-ended", "checkout"),
+        _ => ("session-ended", "session"),
+    };
     let mut err = api_error(e);
-    if let Ok(Some(end)) = blocking(s, move |a| a.session_end(&id)).await {
-        err.kind = "session-ended";
+    let end = blocking(s, move |a| match what {
+        Entity::Checkout => a.checkout_end(&id),
+        _ => a.session_end(&id),
+    })
+    .await;
+    if let Ok(Some(end)) = end {
+        err.kind = kind;
         err.message = format!(
-            "the session ended at {}: {}",
+            "the {noun} ended at {}: {}",
             rfc3339(end.ended_at),
             end.reason.replace('-', " ")
         );
