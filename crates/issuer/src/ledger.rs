@@ -1325,11 +1325,12 @@ impl Ledger {
         // Counters before anything moves (the allocation below may touch more lines; they
         // are read again for the audit row, with the ones already read).
         let mut before = before_orders(tx, &touched)?;
+        let mut held: Vec<(String, u64)> = Vec::new();
         if let Some(old) = &superseded {
-            Self::release(tx, old.seq, a.issued_at.unix(), &a.generated_by)?;
+            held = Self::release(tx, old.seq, a.issued_at.unix(), &a.generated_by)?;
         }
         for c in &plan.consume {
-            usage.extend(Self::allocate(
+            let got = Self::allocate(
                 tx,
                 &req.account,
                 account_id,
@@ -1337,7 +1338,8 @@ impl Ledger {
                 c.quantity,
                 plan.perpetual_only,
                 a.license_type,
-            )?);
+            );
+            usage.extend(got.map_err(|e| policy::beyond_held(e, &held))?);
         }
         let fresh: Vec<i64> = usage
             .iter()

@@ -112,9 +112,16 @@ fn update_beyond_what_is_available_changes_nothing() {
     let e = l
         .update(&c, &f1, &u, &key, Some(&out), Timestamp::now())
         .unwrap_err();
+    // The message counts what was asked (11 more) and what is free beyond the 40 the file
+    // holds, not the 51 the new file would hold.
     assert!(
-        matches!(&e, IssuerError::NotEnough { part, asked: 51, available: 50, .. } if part == AL02),
+        matches!(&e, IssuerError::NotEnough { part, asked: 11, available: 10, .. } if part == AL02),
         "{e:?}"
+    );
+    assert!(
+        e.to_string()
+            .contains("asked 11, available 10 (beyond the 40 the file already holds)"),
+        "{e}"
     );
     assert_eq!(e.exit_code(), 20);
     assert!(!out.exists());

@@ -145,6 +145,40 @@ pub fn allocate(
     Ok(out)
 }
 
+/// An update's refusal in the caller's terms: the units the updated file already holds
+/// were returned before the new file's were taken, so [`allocate`] saw them as asked and
+/// available; the caller asked only for the units beyond them.
+pub fn beyond_held(e: IssuerError, held: &[(String, u64)]) -> IssuerError {
+    match e {
+        IssuerError::NotEnough {
+            account,
+            part,
+            asked,
+            available,
+            note,
+        } => {
+            let h = held.iter().find(|(p, _)| *p == part).map_or(0, |(_, n)| *n);
+            if h == 0 {
+                return IssuerError::NotEnough {
+                    account,
+                    part,
+                    asked,
+                    available,
+                    note,
+                };
+            }
+            IssuerError::NotEnough {
+                account,
+                part,
+                asked: asked.saturating_sub(h),
+                available: available.saturating_sub(h),
+                note: format!("{note} (beyond the {h} the file already holds)"),
+            }
+        }
+        other => other,
+    }
+}
+
 /// The most address lines an install site has.
 pub const MAX_ADDRESS_LINES: usize = 3;
 
