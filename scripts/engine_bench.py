@@ -88,7 +88,7 @@ def start_portal(portal, db, key, log):
 
 def api_load(ports, token, seconds):
     """One client per port, each one request at a time; files per second in all."""
-    body = json.dumps({"account": "", "site": "HQ", "product": "CIC", "version": "4.0", "type": "production",
+    body = json.dumps({"site": "HQ", "product": "CIC", "version": "4.0", "type": "production",
                        "host_id": "1NKRG-23000-002B3-BW000-00GGJ", "machine": "ic1",
                        "server_part": "SW-001-4.0-SL03", "add": [{"part": "SW-001-4.0-AL02", "quantity": 5}]})
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}

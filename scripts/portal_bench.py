@@ -167,7 +167,7 @@ def main():
     subprocess.run([ledgers, "issue", idb], check=True)
     with open(idb + ".token") as f:
         token = f.read().strip()
-    body = json.dumps({"account": "", "site": "HQ", "product": "CIC", "version": "4.0", "type": "production",
+    body = json.dumps({"site": "HQ", "product": "CIC", "version": "4.0", "type": "production",
                        "host_id": "1NKRG-23000-002B3-BW000-00GGJ", "machine": "ic1", "server_part": "SW-001-4.0-SL03",
                        "add": [{"part": "SW-001-4.0-AL02", "quantity": 5}]})
     lua = os.path.join(tmp, "post.lua")

@@ -49,7 +49,6 @@ mod deactivation;
 pub mod error;
 mod http;
 pub mod kept;
-pub mod openapi;
 mod pages;
 pub mod passwords;
 pub mod server;
@@ -168,40 +167,40 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/users/{id}/active", post(pages::set_user_active))
         .route("/hostid-check", get(pages::host_id_check));
     let api = Router::new()
-        .route("/api/v1/openapi.json", get(api::openapi))
-        .route("/api/v1/accounts", get(api::accounts))
-        .route("/api/v1/accounts/{id}/summary", get(api::summary))
+        .route("/api/v1/openapi.json", get(api::openapi::openapi))
+        .route("/api/v1/accounts", get(api::accounts::accounts))
+        .route("/api/v1/accounts/{id}/summary", get(api::accounts::summary))
         .route(
             "/api/v1/accounts/{id}/files",
-            get(api::activity).post(api::issue),
+            get(api::files::activity).post(api::files::issue),
         )
         .route(
             "/api/v1/accounts/{id}/sites",
-            get(api::sites).post(api::add_site),
+            get(api::sites::sites).post(api::sites::add_site),
         )
-        .route("/api/v1/files/{file}", get(api::file))
-        .route("/api/v1/files/{file}/download", get(api::download))
-        .route("/api/v1/files/{file}/update", post(api::update))
+        .route("/api/v1/files/{file}", get(api::files::file))
+        .route("/api/v1/files/{file}/download", get(api::files::download))
+        .route("/api/v1/files/{file}/update", post(api::files::update))
         .route(
             "/api/v1/files/{file}/deactivate",
-            post(deactivation::api_deactivate),
+            post(api::deactivations::deactivate_file),
         )
         .route(
             "/api/v1/files/{file}/approve-deactivation",
-            post(deactivation::api_approve),
+            post(api::deactivations::approve_file),
         )
         .route(
             "/api/v1/deactivations/pending",
-            get(deactivation::api_pending),
+            get(api::deactivations::pending_list),
         )
         .route(
             "/api/v1/requests",
-            get(api::requests)
-                .post(api::add_request)
+            get(api::requests::requests)
+                .post(api::requests::add_request)
                 .layer(DefaultBodyLimit::max(MAX_API_REQUEST_BODY)),
         )
-        .route("/api/v1/requests/{number}", get(api::request))
-        .route("/api/v1/hostid/check", get(api::host_id_check));
+        .route("/api/v1/requests/{number}", get(api::requests::request))
+        .route("/api/v1/hostid/check", get(api::hostid::host_id_check));
     Router::new()
         .merge(pages)
         .merge(api)

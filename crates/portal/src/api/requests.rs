@@ -1,0 +1,205 @@
+//! Activation file requests: send one, list them, show one.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use base64::Engine as _;
+use issuer::{Attachment, NewRequest, RequestRecord};
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::ToSchema;
+
+use super::{json, ApiResult, Body, ErrorBody};
+use crate::error::PortalError;
+use crate::http::{ApiError, ApiUser};
+use crate::service::{self, AppState};
+
+/// An attachment as the API sends it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiAttachment {
+    /// File name (.i3lic, .txt, .log, .pdf, .png, .jpg or .jpeg).
+    #[schema(pattern = r"^[A-Za-z0-9_-][A-Za-z0-9._ -]{0,190}\.(i3lic|txt|log|pdf|png|jpg|jpeg)$")]
+    pub name: String,
+    /// Its bytes, base64.
+    #[schema(format = Byte)]
+    pub content_base64: String,
+}
+
+/// The request types, as the document lists them.
+fn request_types() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(issuer::ledger::REQUEST_TYPES.to_vec()))
+}
+
+/// The request itself (the Activation File Request form's fields).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = RequestFields)]
+pub struct RequestFields {
+    /// Ignored: the request is about `account_id`.
+    #[serde(default)]
+    pub account: String,
+    /// Question or Activation File Request.
+    #[schema(schema_with = request_types)]
+    pub request_type: String,
+    /// Category (empty for a question).
+    #[serde(default)]
+    pub category: String,
+    /// File type (empty for a question).
+    #[serde(default)]
+    pub file_type: String,
+    /// Short description.
+    #[schema(min_length = 1)]
+    pub subject: String,
+    /// Details.
+    #[serde(default)]
+    pub description: String,
+    /// Needs immediate attention (not for a question).
+    #[serde(default)]
+    pub urgent: bool,
+    /// Date needed, `YYYY-MM-DD`.
+    #[schema(format = Date)]
+    pub date_needed: String,
+    /// Why by that date.
+    #[serde(default)]
+    pub date_reason: String,
+    /// Host-ID code of the primary server, if known.
+    #[serde(default)]
+    pub host_id: String,
+    /// Host-ID code of the backup (switchover) server, if known.
+    #[serde(default)]
+    pub backup_host_id: String,
+}
+
+impl From<RequestFields> for NewRequest {
+    fn from(r: RequestFields) -> Self {
+        NewRequest {
+            account: r.account,
+            request_type: r.request_type,
+            category: r.category,
+            file_type: r.file_type,
+            subject: r.subject,
+            description: r.description,
+            urgent: r.urgent,
+            date_needed: r.date_needed,
+            date_reason: r.date_reason,
+            host_id: r.host_id,
+            backup_host_id: r.backup_host_id,
+        }
+    }
+}
+
+/// `POST /api/v1/requests` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NewRequest)]
+pub struct ApiRequest {
+    /// The account the request is about.
+    pub account_id: i64,
+    /// The request.
+    pub request: RequestFields,
+    /// Attachments: at most 5 of at most 1 MiB each.
+    #[serde(default)]
+    #[schema(max_items = 5)]
+    pub attachments: Vec<ApiAttachment>,
+}
+
+/// A request just recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestAdded {
+    /// Its number, `AFR-0000001`.
+    pub number: String,
+}
+
+/// The requests the caller may see.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestList {
+    /// Newest first.
+    #[schema(value_type = Vec<Object>)]
+    pub requests: Vec<RequestRecord>,
+}
+
+/// `POST /api/v1/requests`: send an activation file request.
+#[utoipa::path(post, path = "/api/v1/requests", tag = "requests",
+    operation_id = "addRequest", summary = "Send an activation file request",
+    description = "The request and up to 5 attachments of at most 1 MiB each, base64; the body may be up to 8 MiB (413 above).",
+    request_body = ApiRequest, security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Recorded", body = RequestAdded),
+        (status = 400, description = "A malformed request or attachment", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such account, or not the caller's", body = ErrorBody),
+        (status = 413, description = "A body over 8 MiB", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+    ))]
+pub async fn add_request(
+    State(st): State<Arc<AppState>>,
+    ApiUser(c): ApiUser,
+    Body(r): Body<ApiRequest>,
+) -> ApiResult {
+    let mut atts = Vec::new();
+    for a in r.attachments {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(a.content_base64.as_bytes())
+            .map_err(|e| {
+                ApiError(PortalError::bad_request(format!(
+                    "attachment '{}': content_base64 is not base64 ({e})",
+                    a.name.escape_debug()
+                )))
+            })?;
+        let t = issuer::ledger::attachment_type(&a.name, bytes.len()).map_err(PortalError::from)?;
+        atts.push(Attachment {
+            name: a.name,
+            content_type: t.into(),
+            bytes,
+        });
+    }
+    let id = r.account_id;
+    let req = NewRequest::from(r.request);
+    let number = st
+        .write(move |l, _, _| service::add_request(l, &c, id, req, &atts))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/v1/requests/{number}"))],
+        Json(RequestAdded { number }),
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/requests`: the requests the caller may see.
+#[utoipa::path(get, path = "/api/v1/requests", tag = "requests",
+    operation_id = "listRequests", summary = "Activation file requests the caller may see",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The requests", body = RequestList),
+        (status = 401, description = "No valid token", body = ErrorBody),
+    ))]
+pub async fn requests(State(st): State<Arc<AppState>>, ApiUser(c): ApiUser) -> ApiResult {
+    let requests = st.read(move |l, _| service::requests(l, &c)).await?;
+    json(StatusCode::OK, RequestList { requests })
+}
+
+/// `GET /api/v1/requests/{number}`.
+#[utoipa::path(get, path = "/api/v1/requests/{number}", tag = "requests",
+    operation_id = "getRequest", summary = "One request",
+    params(("number" = String, Path, description = "Request number, AFR-0000001", pattern = "^AFR-[0-9]{7,12}$")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The request", body = Object),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such request, or not the caller's", body = ErrorBody),
+    ))]
+pub async fn request(
+    State(st): State<Arc<AppState>>,
+    ApiUser(c): ApiUser,
+    Path(n): Path<String>,
+) -> ApiResult {
+    let v = st.read(move |l, _| service::request(l, &c, &n)).await?;
+    json(StatusCode::OK, v)
+}
