@@ -58,6 +58,7 @@
 
 pub mod catalog;
 mod error;
+pub mod field;
 pub mod fsio;
 pub mod host_code;
 pub mod keys;

@@ -2,6 +2,7 @@
 //! understands. The API answers it as JSON, the pages as an HTML page with the same words.
 
 use axum::http::StatusCode;
+use issuer::field::{name_fields, Field};
 use issuer::IssuerError;
 
 /// Why a portal request was refused. `kind` is stable (API clients match on it); `message`
@@ -16,6 +17,8 @@ pub struct PortalError {
     pub kind: &'static str,
     /// What is wrong, in words.
     pub message: String,
+    /// The same in the API's words, when they differ (a field named by its JSON name).
+    pub api_message: Option<String>,
 }
 
 impl PortalError {
@@ -25,6 +28,7 @@ impl PortalError {
             status,
             kind,
             message: message.into(),
+            api_message: None,
         }
     }
 
@@ -75,9 +79,10 @@ impl PortalError {
         )
     }
 
-    /// The JSON body: `{"error": {"kind", "message"}}`.
+    /// The API's JSON body: `{"error": {"kind", "message"}}`, the message in the API's words.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "error": { "kind": self.kind, "message": self.message } })
+        let message = self.api_message.as_ref().unwrap_or(&self.message);
+        serde_json::json!({ "error": { "kind": self.kind, "message": message } })
     }
 }
 
@@ -95,58 +100,83 @@ impl std::fmt::Display for PortalError {
 
 impl std::error::Error for PortalError {}
 
-/// The issuer's messages name its command-line flags; on a page or in the API they name
-/// the field instead.
-fn in_portal_words(msg: &str) -> String {
-    const WORDS: &[(&str, &str)] = &[
-        ("--switchover-host-id", "the switchover host ID"),
-        ("--host-id", "the host ID"),
-        ("--server-part", "the server item"),
-        ("--switchover-part", "the switchover item"),
-        (
-            "deactivate it with --with-recovery",
-            "deactivate it with its disaster recovery files",
-        ),
-        ("--related ID", "the related production file"),
-        ("--related", "the related production file"),
-        ("--add", "add-on items"),
-        ("--set", "quantities"),
-        ("--mirror", "mirroring"),
-        ("--part", "the part"),
-    ];
-    let mut out = msg.to_string();
-    for (flag, words) in WORDS {
-        out = out.replace(flag, words);
+/// A field as the pages name it.
+fn page_words(f: Field) -> String {
+    match f {
+        Field::HostId => "the host ID",
+        Field::SwitchoverHostId => "the switchover host ID",
+        Field::ServerPart => "the server item",
+        Field::SwitchoverPart => "the switchover item",
+        Field::Related => "the related production file",
+        Field::Add => "add-on items",
+        Field::Set => "quantities",
+        Field::Part => "the parts to upgrade",
+        Field::Mirror => "upgrade everything",
+        Field::WithRecovery => "its disaster recovery files too",
+        Field::Receipt => "the release receipt",
+        Field::Certified => "Certified",
+        Field::Accounts => "Accounts",
     }
-    out
+    .to_string()
+}
+
+/// A field as the API names it: its JSON name, quoted.
+fn api_words(f: Field) -> String {
+    format!("'{}'", f.json_name())
+}
+
+/// The issuer's message in a front end's words: the field a host-ID refusal is about, a
+/// rule's detail, or every flag named as `name` calls its field.
+fn in_words(
+    e: &IssuerError,
+    name: &dyn Fn(Field) -> String,
+    host: &dyn Fn(Field) -> String,
+) -> String {
+    use IssuerError as E;
+    match e {
+        E::HostId { flag, source } => {
+            let f = Field::of_flag(flag).unwrap_or(Field::HostId);
+            format!("{}: {source}", host(f))
+        }
+        E::RequestCode { flag, source } => {
+            let f = Field::of_flag(flag).unwrap_or(Field::HostId);
+            format!("{}: {source}", host(f))
+        }
+        E::RuleViolated { detail, .. } => format!(
+            "These items cannot go together in one activation file: {}",
+            name_fields(detail, name)
+        ),
+        _ => name_fields(&e.to_string(), name),
+    }
 }
 
 impl From<IssuerError> for PortalError {
     fn from(e: IssuerError) -> Self {
-        use IssuerError as E;
-        let msg = match &e {
-            E::HostId { flag, source } => {
-                let what = if flag.contains("switchover") {
-                    "Switchover host ID"
-                } else {
-                    "Host ID"
-                };
-                format!("{what}: {source}")
+        let page_host = |f: Field| {
+            if f == Field::SwitchoverHostId {
+                "Switchover host ID".to_string()
+            } else {
+                "Host ID".to_string()
             }
-            E::RequestCode { flag, source } => {
-                let what = if flag.contains("switchover") {
-                    "Switchover host ID"
-                } else {
-                    "Host ID"
-                };
-                format!("{what}: {source}")
-            }
-            E::RuleViolated { detail, .. } => {
-                format!("These items cannot go together in one activation file: {detail}")
-            }
-            _ => in_portal_words(&e.to_string()),
         };
-        match &e {
+        let msg = in_words(&e, &page_words, &page_host);
+        // The API's update has one field for both of the CLI's --add and --set.
+        let api = in_words(&e, &api_words, &|f| f.json_name().to_string())
+            .replace("'add', 'add'", "'add'")
+            .replace("'add' / 'add'", "'add'");
+        let mut out = Self::classify(&e, msg);
+        if out.kind != "internal" && api != out.message {
+            out.api_message = Some(api);
+        }
+        out
+    }
+}
+
+impl PortalError {
+    /// The status and kind of an issuer's refusal.
+    fn classify(e: &IssuerError, msg: String) -> Self {
+        use IssuerError as E;
+        match e {
             E::UnknownAccount { .. }
             | E::UnknownSite { .. }
             | E::UnknownFile { .. }
@@ -194,6 +224,10 @@ mod tests {
             e.message,
             "part SW-001-4.0-AL02: it is an access item, not a server item (the server item)"
         );
+        assert_eq!(
+            e.to_json()["error"]["message"],
+            "part SW-001-4.0-AL02: it is an access item, not a server item ('server_part')"
+        );
         let h = PortalError::from(IssuerError::HostId {
             flag: "--switchover-host-id",
             source: "X".parse::<hostid::HostId>().unwrap_err(),
@@ -204,5 +238,17 @@ mod tests {
             h.message
         );
         assert_eq!(h.status, StatusCode::BAD_REQUEST);
+        let api = h.to_json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(api.starts_with("switchover_host_id: "), "{api}");
+        // A message without a field reads the same in both.
+        let n = PortalError::from(IssuerError::NoChange { id: "x".into() });
+        assert!(!n.to_json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--"));
+        assert_eq!(PortalError::not_found().api_message, None);
     }
 }

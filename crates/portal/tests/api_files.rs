@@ -95,4 +95,26 @@ async fn query_refusals_are_json_naming_the_parameter() {
 postgres_too!(
     the_account_comes_from_the_address,
     an_update_refusal_says_what_was_asked,
+    refusals_name_the_apis_fields,
 );
+
+/// A refusal names the API's field, never the issuer's command-line flag.
+#[tokio::test]
+async fn refusals_name_the_apis_fields() {
+    let p = Portal::new();
+    let t = p.token("cert@contoso.example");
+    let files = format!("/api/v1/accounts/{}/files", p.contoso);
+    let mut body = production(&host(1), "ic1", &[]);
+    body["server_part"] = json!("SW-001-4.0-AL02");
+    let r = p.api("POST", &files, Some(&t), Some(body)).await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    let m = r.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(m.contains("'server_part'") && !m.contains("--"), "{m}");
+
+    let mut body = production(&host(2), "ic2", &[]);
+    body["host_id"] = json!("X");
+    let r = p.api("POST", &files, Some(&t), Some(body)).await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    let m = r.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(m.starts_with("host_id: "), "{m}");
+}
