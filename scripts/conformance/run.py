@@ -140,7 +140,7 @@ def plain(act):
 
 def run_format_vectors(verbose):
     tmp = tempfile.mkdtemp(prefix='i3lic-conf-')
-    for folder in ('crates/format/tests/vectors', 'crates/format/tests/vectors-v2'):
+    for folder in ('crates/format/tests/vectors', 'crates/format/tests/vectors-v2', 'crates/format/tests/vectors-v3'):
         d = os.path.join(ROOT, folder)
         trust = [os.path.join(d, 'key-a.pub'), os.path.join(d, 'key-b.pub')]
         keys = [V.parse_public_key_text(open(t, 'rb').read()) for t in trust]
