@@ -4,8 +4,9 @@ alone, on top of i3lic_verify.py's host-ID codes, Ed25519 and time forms.
     python3 i3lic_receipt.py receipt RECEIPT --file FILE --trust PUB [--trust PUB ...]
     python3 i3lic_receipt.py request CODE
 
-Exit codes as FORMAT.md 15 and 20.2: 0 accepted, 3 malformed, 10 wrong key or bad signature,
-and for the issuer's rules of 20.2 step 5 (another file, lineage or generation) 20.
+Exit codes as FORMAT.md 20.2: 0 accepted, 3 malformed, 10 wrong key or bad signature; 3 also
+for a file without an install key and for the issuer's rules of step 5 (another file, lineage or
+generation), as `issuer deactivate --receipt` answers them.
 """
 import base64
 import sys
@@ -21,7 +22,7 @@ MAX_RECEIPT = 4096
 # 20.1 names no range for Generation; a file's generation is at most 10,000,000 (section 9).
 MAX_GENERATION = 10_000_000
 EXIT = {'TooLarge': 3, 'Malformed': 3, 'NoInstallKey': 3, 'WrongInstallKey': 10, 'SignatureInvalid': 10,
-        'WrongFile': 20, 'WrongLineage': 20, 'WrongGeneration': 20}
+        'WrongFile': 3, 'WrongLineage': 3, 'WrongGeneration': 3}
 
 
 class ReceiptError(Exception):

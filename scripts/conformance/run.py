@@ -260,6 +260,7 @@ if __name__ == '__main__':
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('-v', '--verbose', action='store_true')
     ap.add_argument('--no-probes', action='store_true')
+    ap.add_argument('--no-receipts', action='store_true', help='skip the request-code and receipt cases')
     ap.add_argument('--files', action='store_true', help='also the file-system and lock probes (about 40 s)')
     args = ap.parse_args()
     run_format_vectors(args.verbose)
@@ -274,6 +275,9 @@ if __name__ == '__main__':
         fileprobes.run(args, note, licverify, V)
     import writer_check
     writer_check.run(args, note, licverify, V)
+    if not args.no_receipts:
+        import receiptcases
+        receiptcases.run(args, note, licverify, V)
     if not args.no_probes:
         import probes
         probes.run(args, note, licverify, V)
