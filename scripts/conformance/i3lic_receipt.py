@@ -19,8 +19,8 @@ END = '-----END I3LIC RELEASE RECEIPT-----'
 FORMAT = 'i3lic-release/1'
 HEADERS = ('Format', 'File-Id', 'Lineage', 'Generation', 'Host-Id', 'Released-At', 'Install-Key')
 MAX_RECEIPT = 4096
-# 20.1 names no range for Generation; a file's generation is at most 10,000,000 (section 9).
-MAX_GENERATION = 10_000_000
+# Section 20.1: a generation from 0 to 2^32 - 1.
+MAX_GENERATION = 2 ** 32 - 1
 EXIT = {'TooLarge': 3, 'Malformed': 3, 'NoInstallKey': 3, 'WrongInstallKey': 10, 'SignatureInvalid': 10,
         'WrongFile': 3, 'WrongLineage': 3, 'WrongGeneration': 3}
 
