@@ -201,6 +201,22 @@ def parse_request(text):
     return h, key
 
 
+def looks_like_request(text):
+    """Section 11.12: whether a reader that takes either kind of code reads `text` as a
+    request code."""
+    t = text
+    i, j = 0, len(t)
+    while i < j and t[i] in V.WHITE:
+        i += 1
+    while j > i and t[j - 1] in V.WHITE:
+        j -= 1
+    chars = [c for c in t[i:j] if c not in '- ']
+    if not chars:
+        return False
+    c = chars[0].upper() if 'a' <= chars[0] <= 'z' else chars[0]
+    return V.SYM.get({'O': '0', 'I': '1', 'L': '1'}.get(c, c)) == 3 or len(chars) > 70
+
+
 def make_request(strong_code, key):
     """The request code of a strong HostId and a 32-byte key (section 11.12)."""
     field = int.from_bytes(key, 'big') << 4
