@@ -187,6 +187,36 @@ def _run(args, note, licverify, V, rng, tmp):
     say('v3-files', acts['k']['install_keys']['primary_host'] == pub_k.hex(),
         'the install key of a request code made here is the one the issuer bound')
 
+    # version-3 files written here (section 19's member order), read by licverify
+    wseed = hashlib.sha256(b'conformance v3 writer').digest()
+    wpub = os.path.join(tmp, 'w.pub')
+    open(wpub, 'w').write(V.public_key_text(V.public_from_seed(wseed)))
+    sw_code = strong_code(V, rng).printed()
+    for desc, version, keys in (('v3, key on the primary', 3, (pub_k.hex(), None)),
+                                ('v3, no key bound', 3, (None, None)),
+                                ('v3, key on the switchover only', 3, (None, pub_k.hex())),
+                                ('v3, upper-case key', 3, (pub_k.hex().upper(), None)),
+                                ('v3, key of small order', 3, ('01' + '00' * 31, None)),
+                                ('v2 with an install key', 2, (pub_k.hex(), None))):
+        pl = H.base_payload(V, 2, host_k.printed(), sw_code)
+        for hn, k in zip(('primary_host', 'switchover_host'), keys):
+            h = pl[hn]
+            if version == 3 or k is not None:
+                pl[hn] = type(h)(list(h.items())[:2] + [('install_key', k)] + list(h.items())[2:])
+        data = V.sign_file(wseed, pl, version)
+        path = os.path.join(tmp, 'w.i3lic')
+        open(path, 'wb').write(data)
+        try:
+            act = V.read_file(data, [V.public_from_seed(wseed)])
+            mine = f'ok {sorted(k for k, v in act["install_keys"].items() if v)}'
+        except V.FormatError as x:
+            mine = x.kind
+        rc, kind, msg, lic = licverify(path, [wpub], host_k.printed())
+        ref = 'ok' if rc == 0 else kind
+        ok = rc == 0 if mine.startswith('ok') else V.format_kind_to_verify(mine) == kind
+        say('v3-files', ok,
+            f'written here, {desc}: mine={mine} ref={ref}/{rc} {msg[:120]}')
+
     # ---- receipts, checked by issuer deactivate --receipt
     used = set()
 

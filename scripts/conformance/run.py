@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Compare the independent verifier (i3lic_verify.py, written from docs/FORMAT.md) with the
-reference binaries on every test vector, every verifier case and generated host-binding cases.
+reference binaries on every test vector, every verifier case and generated host-binding cases,
+and i3lic_receipt.py with licadmin and issuer on request codes and release receipts.
 
 Usage: python3 scripts/conformance/run.py [--host-cases N] [--seed S] [-v]
 Exit 0 when everything agrees, 1 otherwise.
