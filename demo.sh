@@ -272,6 +272,46 @@ wait "$PORTAL_PID" 2>/dev/null || true
 trap - EXIT
 echo "To click through it in a browser: ./demo.sh --portal (it prints the address and the login)."
 
+say "16. A server is retired: its store releases the file, and the receipt returns the unit at once"
+# A third server with its own license store. A request code needs a strong host ID: without
+# one here, the store stands for the example machine of docs/FORMAT.md (section 11.10).
+if [ ${#AS_THIS_MACHINE[@]} -eq 0 ]; then
+    RETIRED=("$BIN/licadmin" --store "$DEMO/ic3.db" --trust "$DEMO/keys/demo.pub")
+else
+    RETIRED=("$BIN/licadmin" --store "$DEMO/ic3.db" --trust "$DEMO/keys/demo.pub"
+        --host-id "2Q2H4-74BA6-JQBB1-KMZKW-HY4W2-WE9XD-V8KFM-BKSWP-A0000-00000-0000K-ZWJ4T")
+fi
+echo "On the server, its request code: the strong host ID and the store's install key in one line."
+echo '$ licadmin ... request'
+REQUEST="$("${RETIRED[@]}" request)"
+echo "$REQUEST"
+run "$BIN/issuer" order add --account "$ACCOUNT" --part SW-001-4.0-SL03 --quantity 1
+echo "The vendor issues the file for that request code; it binds the install key to the host:"
+echo '$ issuer issue ... --host-id <the request code> --machine ic3 ... --out $DEMO/ic3.i3lic'
+IC3_ID="$("$BIN/issuer" issue --account "$ACCOUNT" --site "$SITE" --product CIC --version 4.0 \
+    --type production --host-id "$REQUEST" --machine ic3 --server-part SW-001-4.0-SL03 \
+    --key "$DEMO/keys/demo.key" --out "$DEMO/ic3.i3lic")"
+echo "$IC3_ID"
+grep -m1 '"install_key"' "$DEMO/ic3.i3lic"
+run "${RETIRED[@]}" load "$DEMO/ic3.i3lic" | grep -E '^[$] |^Loaded|^loaded' || true
+echo "The server is retired: its store stops using the file and prints a release receipt."
+echo '$ licadmin ... release > $DEMO/ic3.receipt'
+"${RETIRED[@]}" release >"$DEMO/ic3.receipt"
+cat "$DEMO/ic3.receipt"
+run "$BIN/issuer" summary --account "$ACCOUNT" --site "$SITE" | grep -E '^[$] |^Part|SL03'
+run "$BIN/issuer" deactivate "$IC3_ID" --receipt "$DEMO/ic3.receipt"
+run "$BIN/issuer" summary --account "$ACCOUNT" --site "$SITE" | grep -E '^[$] |^Part|SL03'
+echo "The same receipt a second time is refused:"
+set +e
+run "$BIN/issuer" deactivate "$IC3_ID" --receipt "$DEMO/ic3.receipt"
+code=$?
+set -e
+echo "(exit code $code: receipt already used)"
+[ "$code" = 20 ] || { echo "expected exit code 20" >&2; exit 1; }
+echo "Without a receipt (the pair's file, its servers gone), the units stay used, pending approval:"
+SMALLER_ID="$(sed -n 's/^  "file_id": "\([0-9a-f]*\)",$/\1/p' "$DEMO/ic1-smaller.i3lic")"
+run "$BIN/issuer" deactivate "$SMALLER_ID"
+
 say "Done"
 echo "Everything the demo made is in $DEMO:"
 ls -l "$DEMO"

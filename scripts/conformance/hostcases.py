@@ -9,6 +9,8 @@ import subprocess
 import shutil
 import tempfile
 
+import i3lic_receipt as R
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GETHOSTID = os.path.join(ROOT, 'target/release/gethostid')
 
@@ -97,7 +99,7 @@ def check_ref(code):
         mm = re.search(r'valid host ID (\S+)', out)
         return 'ok', mm.group(1) if mm else None, out
     kinds = [('is empty', 'empty'), ('bytes long', 'too-long'), ('is not part of a host ID', 'invalid-character'),
-             ('dashes not counted', 'wrong-length'), ('check character', 'check-failed'),
+             ('is not part of a request code', 'invalid-character'), ('dashes not counted', 'wrong-length'), ('check character', 'check-failed'),
              ('version', 'unsupported-version'), ('inconsistent', 'inconsistent'),
              ('strong component', 'too-few-components'), ('components', 'too-few-components')]
     for key, k in kinds:
@@ -278,9 +280,13 @@ def run(args, note, licverify, V):
         # lenient parsing of both codes and typo variants
         for code in ([E] + ([F] if F else []) + typo_variants(rng, E)):
             try:
-                h = V.parse_lenient(code)
+                if R.looks_like_request(code):
+                    # FORMAT.md 11.12: gethostid --check reads it as a request code
+                    h, _ = R.parse_request(code)
+                else:
+                    h = V.parse_lenient(code)
                 mine, mine_extra = 'ok', h.printed()
-            except V.HostIdError as e:
+            except (V.HostIdError, R.RequestError) as e:
                 mine, mine_extra = e.kind, None
                 if e.kind == 'invalid-character':
                     mine_extra = re.search(r'\d+', str(e)).group(0)

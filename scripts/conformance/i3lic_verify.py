@@ -282,12 +282,10 @@ def parse_armor(data):
             raise FormatError('Truncated', 'format header')
         raise FormatError('MissingSection', 'format header')
     val = line[len('Format: '):]
-    if val == 'i3lic-activation/2':
-        version = 2
-    elif val == 'i3lic-activation/1':
-        version = 1
+    if val in ('i3lic-activation/1', 'i3lic-activation/2', 'i3lic-activation/3'):
+        version = int(val[-1])
     else:
-        if i == n - 1 and ('i3lic-activation/2'.startswith(val) or 'i3lic-activation/1'.startswith(val)):
+        if i == n - 1 and any(f'i3lic-activation/{v}'.startswith(val) for v in (1, 2, 3)):
             raise FormatError('Truncated', 'format value')
         if val.startswith('i3lic-activation/'):
             raise FormatError('UnsupportedVersion', val[:64])
@@ -379,7 +377,7 @@ class _Arr:
 
 
 STR, STRN, NUM = 'string', 'string-or-null', 'number'
-HOST = _Obj('host', {'host_id': STR, 'form': STR, 'machine': STR}, ['host_id', 'machine'])
+HOST = _Obj('host', {'host_id': STR, 'form': STR, 'install_key': STRN, 'machine': STR}, ['host_id', 'machine'])
 HOSTN = ('nullable', HOST)
 LICENSE = _Obj('license', {'name': STR, 'assigned': NUM, 'pooled': NUM}, ['name', 'assigned', 'pooled'])
 ITEM = _Obj('item', {'part': STR, 'description': STR, 'quantity': NUM}, ['part', 'description', 'quantity'])
@@ -715,7 +713,8 @@ LICENSE_TYPES_COMMON = ['production', 'switchover', 'development-small', 'develo
                         'evaluation', 'disaster-recovery', 'media-server', 'multi-site-administration',
                         'trial-system']
 LICENSE_TYPES = {1: set(LICENSE_TYPES_COMMON + ['efaq-production']),
-                 2: set(LICENSE_TYPES_COMMON + ['e-faq-production'])}
+                 2: set(LICENSE_TYPES_COMMON + ['e-faq-production']),
+                 3: set(LICENSE_TYPES_COMMON + ['e-faq-production'])}
 RESTRICTIONS = ('hourly-disconnect', 'not-for-production')
 HOLDERS = ('user', 'station')
 METHODS = ('assignable', 'concurrent')
@@ -988,12 +987,12 @@ def parse_payload(version, lines):
     for m in V2_ONLY:
         if version == 1 and m in doc:
             raise FormatError('UnknownField', m)
-        if version == 2 and m not in doc:
+        if version >= 2 and m not in doc:
             raise FormatError('MissingField', m)
     a = dict(doc)
     # step 4: values
     parse_id(doc['file_id'], 'file_id')
-    if version == 2:
+    if version >= 2:
         parse_id(doc['lineage'], 'lineage')
         a['generation'] = parse_int(doc['generation'], 1, 10_000_000, 'generation')
     if doc['supersedes'] is not None:
@@ -1005,6 +1004,7 @@ def parse_payload(version, lines):
     a['expires_at_t'] = parse_time(doc['expires_at'], 'expires_at')
     a['grace_days'] = parse_int(doc['grace_days'], 0, 3660, 'grace_days')
     hosts = {}
+    install_keys = {'primary_host': None, 'switchover_host': None}
     for hn in ('primary_host', 'switchover_host'):
         h = doc[hn]
         if h is None:
@@ -1018,12 +1018,24 @@ def parse_payload(version, lines):
             raise FormatError('InvalidValue', f'{hn}.host_id: strong code in version 1')
         if version == 1 and 'form' in h:
             raise FormatError('UnknownField', f'{hn}.form')
-        if version == 2:
+        if version >= 2:
             if 'form' not in h:
                 raise FormatError('MissingField', f'{hn}.form')
             if h['form'] != ('strong' if hid.strong else 'short'):
                 raise FormatError('InvalidValue', f'{hn}.form')
+        # section 7.5 step 4 and section 9 (install_key, version 3 only)
+        if version < 3 and 'install_key' in h:
+            raise FormatError('UnknownField', f'{hn}.install_key')
+        if version == 3:
+            if 'install_key' not in h:
+                raise FormatError('MissingField', f'{hn}.install_key')
+            ik = h['install_key']
+            if ik is not None:
+                if not (len(ik) == 64 and all(c in HEX for c in ik)) or not check_public_key(bytes.fromhex(ik)):
+                    raise FormatError('InvalidValue', f'{hn}.install_key')
+            install_keys[hn] = ik
         hosts[hn] = hid
+    a['install_keys'] = install_keys
     a['hosts'] = hosts
     for lic in doc['licenses']:
         parse_int(lic['assigned'], 0, 10_000_000, 'assigned')
@@ -1033,7 +1045,7 @@ def parse_payload(version, lines):
     for r in doc['restrictions']:
         if r not in RESTRICTIONS:
             raise FormatError('InvalidValue', 'restriction')
-    if version == 2:
+    if version >= 2:
         for kr in doc['rules']['keys']:
             check_set(kr['holders'], HOLDERS, 'holders')
             check_set(kr['methods'], METHODS, 'methods')
@@ -1043,7 +1055,7 @@ def parse_payload(version, lines):
 
 
 def validate(version, doc, a):
-    if version == 2:
+    if version >= 2:
         g = a['generation']
         if (g == 1) != (doc['lineage'] == doc['file_id']):
             raise FormatError('InvalidValue', 'generation/lineage')
@@ -1092,7 +1104,7 @@ def validate(version, doc, a):
         seen.add(it['part'])
     if len(set(doc['restrictions'])) != len(doc['restrictions']):
         raise FormatError('InvalidValue', 'restriction twice')
-    if version == 2:
+    if version >= 2:
         validate_rules(doc['rules'])
 
 
@@ -1298,7 +1310,7 @@ def verify(data, trusted, host_code, at, product=None, pversion=None, state_byte
     if st is not None:
         if act['file_id'] in st['superseded']:
             raise VerifyError('superseded')
-        if act['version'] == 2:
+        if act['version'] >= 2:
             for lin, g, fid in st['lineages']:
                 if lin == act['lineage']:
                     if act['generation'] < g or (act['generation'] == g and act['file_id'] != fid):
@@ -1314,7 +1326,10 @@ def verify(data, trusted, host_code, at, product=None, pversion=None, state_byte
         warnings.append(('expiring-soon', (E - t) // 86400))
     if act['key_id'] == DEMO_KEY_ID:
         warnings.append(('demo-key', None))
+    # section 12.3: the install key of the matched host goes to the store (version 3)
+    ik = act['install_keys']['primary_host' if role == 'primary' else 'switchover_host']
     return {'role': role, 'in_grace': in_grace, 'demo_key': act['key_id'] == DEMO_KEY_ID, 'activation': act,
+            'install_key': ik,
             'warnings': sorted(warnings, key=str)}
 
 def record(st, act, now):
@@ -1331,7 +1346,7 @@ def record(st, act, now):
         # guess: an id already held is not added a second time
         if i is not None and i not in sup:
             sup.append(i)
-    if act['version'] == 2:
+    if act['version'] >= 2:
         lins = [e for e in lins if e[0] != act['lineage']] + [(act['lineage'], act['generation'], act['file_id'])]
         if len(lins) > 100:
             lins = lins[len(lins) - 100:]

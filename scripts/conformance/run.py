@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Compare the independent verifier (i3lic_verify.py, written from docs/FORMAT.md) with the
-reference binaries on every test vector, every verifier case and generated host-binding cases.
+reference binaries on every test vector, every verifier case and generated host-binding cases,
+and i3lic_receipt.py with licadmin and issuer on request codes and release receipts.
 
 Usage: python3 scripts/conformance/run.py [--host-cases N] [--seed S] [-v]
 Exit 0 when everything agrees, 1 otherwise.
@@ -140,7 +141,7 @@ def plain(act):
 
 def run_format_vectors(verbose):
     tmp = tempfile.mkdtemp(prefix='i3lic-conf-')
-    for folder in ('crates/format/tests/vectors', 'crates/format/tests/vectors-v2'):
+    for folder in ('crates/format/tests/vectors', 'crates/format/tests/vectors-v2', 'crates/format/tests/vectors-v3'):
         d = os.path.join(ROOT, folder)
         trust = [os.path.join(d, 'key-a.pub'), os.path.join(d, 'key-b.pub')]
         keys = [V.parse_public_key_text(open(t, 'rb').read()) for t in trust]
@@ -260,6 +261,7 @@ if __name__ == '__main__':
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('-v', '--verbose', action='store_true')
     ap.add_argument('--no-probes', action='store_true')
+    ap.add_argument('--no-receipts', action='store_true', help='skip the request-code and receipt cases')
     ap.add_argument('--files', action='store_true', help='also the file-system and lock probes (about 40 s)')
     args = ap.parse_args()
     run_format_vectors(args.verbose)
@@ -274,6 +276,9 @@ if __name__ == '__main__':
         fileprobes.run(args, note, licverify, V)
     import writer_check
     writer_check.run(args, note, licverify, V)
+    if not args.no_receipts:
+        import receiptcases
+        receiptcases.run(args, note, licverify, V)
     if not args.no_probes:
         import probes
         probes.run(args, note, licverify, V)
