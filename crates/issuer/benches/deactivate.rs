@@ -114,7 +114,7 @@ fn deactivate(c: &mut Criterion) {
     });
     g.bench_function("with_receipt", |b| {
         b.iter_batched(
-            || fresh(),
+            &fresh,
             |(id, receipt)| {
                 l.borrow_mut()
                     .deactivate_held(
