@@ -23,6 +23,7 @@ BENCHES = [
     ("format", "verify"),
     ("issuer", "issue"),
     ("issuer", "activity"),
+    ("issuer", "deactivate"),
     ("verify", "load"),
     ("allocation", "allocation"),
 ]
@@ -152,6 +153,9 @@ def main():
         elif (crate, bench) == ("format", "verify"):
             ratio("format parse + verify / bare verify_strict", find(t, "parse + verify"),
                   find(t, "bare verify_strict"), "≤ 1.3×")
+            ratio("format v3 file bound to an install key: parse + verify / bare verify_strict",
+                  find(t, "verify-v3", "parse + verify"), find(t, "verify-v3", "bare verify_strict"),
+                  "≤ 1.3×")
             ratio("format sign throughput / bare ed25519 sign", find(t, "validate + encode + sign"),
                   find(t, "bare sign"), "≥ 0.8×", invert=True)
         elif (crate, bench) == ("issuer", "issue"):
@@ -165,6 +169,10 @@ def main():
             batch = find(t, "ledger/issue_batch_100")
             absolute("issuer durable issues per second (100 files per transaction)",
                      None if batch is None else batch / 100, "≥ 1,000/s", per_second=True)
+        elif (crate, bench) == ("issuer", "deactivate"):
+            ratio("issuer deactivate --receipt / issuer deactivate (no receipt)",
+                  find(t, "deactivate/with_receipt"), find(t, "deactivate/without_receipt"),
+                  "≤ 1.2×")
         elif (crate, bench) == ("issuer", "activity"):
             absolute("issuer activity --account on 1,000,000 files (process)",
                      find(t, "activity/process_account"), "≤ 50 ms")

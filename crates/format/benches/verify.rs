@@ -1,5 +1,6 @@
-//! Parse + verify of a typical activation file (30 license keys, two hosts) against one bare
-//! `verify_strict` of a message of the same length, and signing against one bare ed25519
+//! Parse + verify of a typical activation file (30 license keys, two hosts; format version 3,
+//! and beside it the same file with its primary host bound to an install key) against one
+//! bare `verify_strict` of a message of the same length, and signing against one bare ed25519
 //! signature of the same length, in the same run. Target: the file path at most 1.3x the bare
 //! signature operation.
 //!
@@ -45,6 +46,35 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("parse only", |b| {
         b.iter(|| UnverifiedFile::parse(black_box(bytes)).expect("parses"))
+    });
+    g.finish();
+
+    // Format version 3 with the primary host bound to an install key (what a file issued
+    // for a request code is), against a bare verify_strict of its own length.
+    let bound = sign(&bound_v3(), &key).expect("sign");
+    let bound = bound.as_bytes();
+    let message_v3 = vec![0x5au8; bound.len()];
+    let signature_v3 = key.sign(&message_v3);
+    let mut g = c.benchmark_group(format!(
+        "verify-v3/{}-byte file bound to an install key",
+        bound.len()
+    ));
+    g.bench_function("bare verify_strict", |b| {
+        b.iter(|| {
+            key.public_key()
+                .verify_strict(black_box(&message_v3), black_box(&signature_v3))
+                .expect("verifies")
+        })
+    });
+    g.bench_function("parse + verify", |b| {
+        b.iter(|| {
+            let v = UnverifiedFile::parse(black_box(bound))
+                .expect("parses")
+                .verify_with(&trusted)
+                .expect("verifies");
+            assert!(v.activation().primary_host.install_key.is_some());
+            v
+        })
     });
     g.finish();
 
@@ -114,6 +144,30 @@ fn ratios() {
         path / bare,
         bytes.len()
     );
+    let bound = sign(&bound_v3(), &key).expect("sign");
+    let bound = bound.as_bytes();
+    let message_v3 = vec![0x5au8; bound.len()];
+    let signature_v3 = key.sign(&message_v3);
+    let (bare, path) = interleaved(
+        300,
+        20,
+        || {
+            key.public_key()
+                .verify_strict(black_box(&message_v3), black_box(&signature_v3))
+                .expect("verifies")
+        },
+        || {
+            UnverifiedFile::parse(black_box(bound))
+                .expect("parses")
+                .verify_with(&trusted)
+                .expect("verifies");
+        },
+    );
+    println!(
+        "ratio verify-v3: parse + verify {path:.1} us / bare verify_strict {bare:.1} us = {:.3}x ({} bytes, bound to an install key, target <= 1.3x)",
+        path / bare,
+        bound.len()
+    );
     let (bare, path) = interleaved(
         300,
         20,
@@ -128,6 +182,13 @@ fn ratios() {
         "ratio sign: validate + encode + sign {path:.1} us / bare sign {bare:.1} us = {:.3}x",
         path / bare
     );
+}
+
+/// The typical file with its primary host bound to the test install key (format version 3).
+fn bound_v3() -> format::Activation {
+    let mut a = common::typical(30);
+    a.primary_host.install_key = Some(common::install_key().public_key().clone());
+    a
 }
 
 criterion_group!(benches, bench);
