@@ -228,6 +228,26 @@ pub(crate) fn consumed(c: &dyn Tx, key: &str, pool: Pool) -> Result<u32> {
     Ok(n.map_or(0, u32_of))
 }
 
+/// What is consumed of a key's assignable and concurrent counts, in one statement (as
+/// [`consumed`] of each).
+fn consumed_both(c: &dyn Tx, key: &str) -> Result<(u32, u32)> {
+    let (mut a, mut p) = (0, 0);
+    c.each(
+        "SELECT pool, n FROM usage_counts WHERE key = ?1 AND pool IN ('assignable', 'concurrent')",
+        &[store::Value::Text(key.into())],
+        &mut |r| {
+            let n = u32_of(r.get::<i64>(1)?);
+            if r.get::<String>(0)? == Pool::Assignable.as_str() {
+                a = n;
+            } else {
+                p = n;
+            }
+            Ok(())
+        },
+    )?;
+    Ok((a, p))
+}
+
 /// Per-key usage, from the trigger-kept counters: `configured_counts` (grants),
 /// `usage_counts` (what is consumed: consuming grants plus the licenses of sessions not yet
 /// purged), less the licenses of lapsed sessions still in the store (found through the
@@ -323,10 +343,7 @@ pub(crate) fn check_take(
 ) -> Result<()> {
     crate::granted::require_granted(l, key)?;
     // In a write transaction, after the purge of lapsed sessions: the counters are exact.
-    let (assign_used, conc_in_use) = (
-        consumed(c, key, Pool::Assignable)?,
-        consumed(c, key, Pool::Concurrent)?,
-    );
+    let (assign_used, conc_in_use) = consumed_both(c, key)?;
     let (licensed, used) = match pool {
         Pool::Assignable => (l.assigned(key), assign_used),
         Pool::Concurrent => (l.pooled(key), conc_in_use),
@@ -703,6 +720,15 @@ impl Allocator {
 
     /// The stored license, verified (cached while the stored file is unchanged and usable).
     pub(crate) fn license_in(&self, c: &dyn Tx) -> Result<Arc<License>> {
+        if let Some(l) = crate::batch_license::pinned() {
+            return Ok(l);
+        }
+        let l = self.license_verified(c)?;
+        crate::batch_license::pin(&l);
+        Ok(l)
+    }
+
+    fn license_verified(&self, c: &dyn Tx) -> Result<Arc<License>> {
         let seq: Option<i64> = c
             .query_row("SELECT seq FROM license WHERE id = 1", [], |r| r.get(0))
             .optional()?;
@@ -1186,6 +1212,20 @@ impl Allocator {
         place: &Place,
         lease: u32,
     ) -> Result<Session> {
+        self.login_keys_in(c, now, user, place, lease, &mut None)
+    }
+
+    /// [`Allocator::login_in`], also giving the keys the user holds in `keys` (read once
+    /// for the logon's checks, so a batch needs not read them again).
+    pub(crate) fn login_keys_in(
+        &self,
+        c: &dyn Tx,
+        now: i64,
+        user: &str,
+        place: &Place,
+        lease: u32,
+        keys: &mut Option<BTreeMap<String, bool>>,
+    ) -> Result<Session> {
         {
             let u = user_row(c, user)?;
             let l = self.license_in(c)?;
@@ -1208,6 +1248,9 @@ impl Allocator {
                     Place::Remote(n) => num.as_deref() == Some(n.as_str()),
                 };
                 if same {
+                    if let Some(k) = keys {
+                        *k = grants(c, HolderId::User(u.id))?;
+                    }
                     c.execute(
                         "UPDATE sessions SET expires_at = ?1, lease = ?2 WHERE id = ?3",
                         params![now + i64::from(lease), lease, id],
@@ -1234,6 +1277,9 @@ impl Allocator {
             }
             let who = format!("user '{}'", u.name);
             let user_keys = grants(c, HolderId::User(u.id))?;
+            if let Some(k) = keys {
+                k.clone_from(&user_keys);
+            }
             let mut acquire: Vec<(String, Pool)> = Vec::new();
             match &place {
                 Place::Station(_) => {

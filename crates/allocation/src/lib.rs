@@ -299,6 +299,7 @@
 mod admin;
 mod allocator;
 mod batch;
+mod batch_license;
 mod checkouts;
 mod copy;
 mod error;
