@@ -45,6 +45,8 @@ pub struct Allocator {
     rule_index: Mutex<Option<(Arc<License>, Arc<RuleIndex>)>>,
     /// A server's license kept when a newer stored file fails here ([`crate::reload`]).
     pub(crate) keep: crate::reload::Keep,
+    /// Reads' own connection, when opened ([`Allocator::read_on_own_connection`]).
+    pub(crate) reader: crate::reader::Reader,
 }
 
 impl std::fmt::Debug for Allocator {
@@ -670,6 +672,7 @@ impl Allocator {
             cache: Mutex::new(None),
             rule_index: Mutex::new(None),
             keep: crate::reload::Keep::default(),
+            reader: crate::reader::Reader::default(),
         };
         // A store of an earlier release adopts the identity of its loaded file as soon as
         // a command can check that file's signature. Best effort: a failure here is met
@@ -709,11 +712,24 @@ impl Allocator {
     }
 
     pub(crate) fn read<T>(&self, f: impl FnOnce(&dyn Tx, i64) -> Result<T>) -> Result<T> {
+        if let Some(reader) = self.reader.lock() {
+            if let Some(conn) = reader.as_ref() {
+                return Self::read_on(&**conn, &*self.clock, f);
+            }
+        }
         let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        Self::read_on(&**conn, &*self.clock, f)
+    }
+
+    fn read_on<T>(
+        conn: &dyn store::Connection,
+        clock: &dyn Clock,
+        f: impl FnOnce(&dyn Tx, i64) -> Result<T>,
+    ) -> Result<T> {
         // One consistent snapshot for the whole read.
         conn.begin_read()?;
-        let now = self.clock.now();
-        let out = f(&**conn, now);
+        let now = clock.now();
+        let out = f(conn, now);
         conn.end_read();
         out
     }

@@ -312,6 +312,7 @@ mod in_use;
 mod install_key;
 mod key_names;
 mod model;
+mod reader;
 mod release;
 mod reload;
 mod rules;
