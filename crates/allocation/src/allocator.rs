@@ -1379,7 +1379,23 @@ impl Allocator {
                     params![id, k, pool.as_str()],
                 )?;
             }
-            let mut s = history::logged_on(c, now, session_of(c, &id, false)?)?;
+            // The session as just written (what `session_of` would read back).
+            let mut acquired: Vec<String> = acquire.iter().map(|(k, _)| k.clone()).collect();
+            acquired.sort();
+            acquired.dedup();
+            let written = Session {
+                id: id.clone(),
+                user: u.name.clone(),
+                station: station.as_ref().map(|s| s.name.clone()),
+                remote_number: remote.map(str::to_owned),
+                lease_secs: lease,
+                expires_at: now + i64::from(lease),
+                acquired,
+                reused: false,
+                replaced: None,
+                warnings: Vec::new(),
+            };
+            let mut s = history::logged_on(c, now, written)?;
             s.replaced = replaced;
             s.warnings =
                 crate::workgroups::logon_warnings(c, u.id, station.as_ref().map(|s| s.id), &s)?;
