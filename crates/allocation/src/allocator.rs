@@ -45,6 +45,8 @@ pub struct Allocator {
     rule_index: Mutex<Option<(Arc<License>, Arc<RuleIndex>)>>,
     /// A server's license kept when a newer stored file fails here ([`crate::reload`]).
     pub(crate) keep: crate::reload::Keep,
+    /// Reads' own connection, when opened ([`Allocator::read_on_own_connection`]).
+    pub(crate) reader: crate::reader::Reader,
 }
 
 impl std::fmt::Debug for Allocator {
@@ -228,6 +230,26 @@ pub(crate) fn consumed(c: &dyn Tx, key: &str, pool: Pool) -> Result<u32> {
     Ok(n.map_or(0, u32_of))
 }
 
+/// What is consumed of a key's assignable and concurrent counts, in one statement (as
+/// [`consumed`] of each).
+fn consumed_both(c: &dyn Tx, key: &str) -> Result<(u32, u32)> {
+    let (mut a, mut p) = (0, 0);
+    c.each(
+        "SELECT pool, n FROM usage_counts WHERE key = ?1 AND pool IN ('assignable', 'concurrent')",
+        &[store::Value::Text(key.into())],
+        &mut |r| {
+            let n = u32_of(r.get::<i64>(1)?);
+            if r.get::<String>(0)? == Pool::Assignable.as_str() {
+                a = n;
+            } else {
+                p = n;
+            }
+            Ok(())
+        },
+    )?;
+    Ok((a, p))
+}
+
 /// Per-key usage, from the trigger-kept counters: `configured_counts` (grants),
 /// `usage_counts` (what is consumed: consuming grants plus the licenses of sessions not yet
 /// purged), less the licenses of lapsed sessions still in the store (found through the
@@ -323,10 +345,7 @@ pub(crate) fn check_take(
 ) -> Result<()> {
     crate::granted::require_granted(l, key)?;
     // In a write transaction, after the purge of lapsed sessions: the counters are exact.
-    let (assign_used, conc_in_use) = (
-        consumed(c, key, Pool::Assignable)?,
-        consumed(c, key, Pool::Concurrent)?,
-    );
+    let (assign_used, conc_in_use) = consumed_both(c, key)?;
     let (licensed, used) = match pool {
         Pool::Assignable => (l.assigned(key), assign_used),
         Pool::Concurrent => (l.pooled(key), conc_in_use),
@@ -653,6 +672,7 @@ impl Allocator {
             cache: Mutex::new(None),
             rule_index: Mutex::new(None),
             keep: crate::reload::Keep::default(),
+            reader: crate::reader::Reader::default(),
         };
         // A store of an earlier release adopts the identity of its loaded file as soon as
         // a command can check that file's signature. Best effort: a failure here is met
@@ -692,17 +712,39 @@ impl Allocator {
     }
 
     pub(crate) fn read<T>(&self, f: impl FnOnce(&dyn Tx, i64) -> Result<T>) -> Result<T> {
+        if let Some(reader) = self.reader.lock() {
+            if let Some(conn) = reader.as_ref() {
+                return Self::read_on(&**conn, &*self.clock, f);
+            }
+        }
         let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        Self::read_on(&**conn, &*self.clock, f)
+    }
+
+    fn read_on<T>(
+        conn: &dyn store::Connection,
+        clock: &dyn Clock,
+        f: impl FnOnce(&dyn Tx, i64) -> Result<T>,
+    ) -> Result<T> {
         // One consistent snapshot for the whole read.
         conn.begin_read()?;
-        let now = self.clock.now();
-        let out = f(&**conn, now);
+        let now = clock.now();
+        let out = f(conn, now);
         conn.end_read();
         out
     }
 
     /// The stored license, verified (cached while the stored file is unchanged and usable).
     pub(crate) fn license_in(&self, c: &dyn Tx) -> Result<Arc<License>> {
+        if let Some(l) = crate::batch_license::pinned() {
+            return Ok(l);
+        }
+        let l = self.license_verified(c)?;
+        crate::batch_license::pin(&l);
+        Ok(l)
+    }
+
+    fn license_verified(&self, c: &dyn Tx) -> Result<Arc<License>> {
         let seq: Option<i64> = c
             .query_row("SELECT seq FROM license WHERE id = 1", [], |r| r.get(0))
             .optional()?;
@@ -1186,6 +1228,20 @@ impl Allocator {
         place: &Place,
         lease: u32,
     ) -> Result<Session> {
+        self.login_keys_in(c, now, user, place, lease, &mut None)
+    }
+
+    /// [`Allocator::login_in`], also giving the keys the user holds in `keys` (read once
+    /// for the logon's checks, so a batch needs not read them again).
+    pub(crate) fn login_keys_in(
+        &self,
+        c: &dyn Tx,
+        now: i64,
+        user: &str,
+        place: &Place,
+        lease: u32,
+        keys: &mut Option<BTreeMap<String, bool>>,
+    ) -> Result<Session> {
         {
             let u = user_row(c, user)?;
             let l = self.license_in(c)?;
@@ -1208,6 +1264,9 @@ impl Allocator {
                     Place::Remote(n) => num.as_deref() == Some(n.as_str()),
                 };
                 if same {
+                    if let Some(k) = keys {
+                        *k = grants(c, HolderId::User(u.id))?;
+                    }
                     c.execute(
                         "UPDATE sessions SET expires_at = ?1, lease = ?2 WHERE id = ?3",
                         params![now + i64::from(lease), lease, id],
@@ -1234,6 +1293,9 @@ impl Allocator {
             }
             let who = format!("user '{}'", u.name);
             let user_keys = grants(c, HolderId::User(u.id))?;
+            if let Some(k) = keys {
+                k.clone_from(&user_keys);
+            }
             let mut acquire: Vec<(String, Pool)> = Vec::new();
             match &place {
                 Place::Station(_) => {
@@ -1317,7 +1379,23 @@ impl Allocator {
                     params![id, k, pool.as_str()],
                 )?;
             }
-            let mut s = history::logged_on(c, now, session_of(c, &id, false)?)?;
+            // The session as just written (what `session_of` would read back).
+            let mut acquired: Vec<String> = acquire.iter().map(|(k, _)| k.clone()).collect();
+            acquired.sort();
+            acquired.dedup();
+            let written = Session {
+                id: id.clone(),
+                user: u.name.clone(),
+                station: station.as_ref().map(|s| s.name.clone()),
+                remote_number: remote.map(str::to_owned),
+                lease_secs: lease,
+                expires_at: now + i64::from(lease),
+                acquired,
+                reused: false,
+                replaced: None,
+                warnings: Vec::new(),
+            };
+            let mut s = history::logged_on(c, now, written)?;
             s.replaced = replaced;
             s.warnings =
                 crate::workgroups::logon_warnings(c, u.id, station.as_ref().map(|s| s.id), &s)?;

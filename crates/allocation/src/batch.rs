@@ -8,9 +8,11 @@
 //! processes; inside it the operations see each other's changes in order, exactly as if
 //! each had been its own transaction in that order.
 
+use std::collections::BTreeMap;
+
 use store::Tx;
 
-use crate::allocator::{check_login, grants, logout_in, user_row, validate_session_id, HolderId};
+use crate::allocator::{check_login, logout_in, validate_session_id};
 use crate::checkouts::{check_checkout, return_checkout_in, validate_id, Checkout};
 use crate::error::AllocError;
 use crate::model::{Place, Session};
@@ -133,8 +135,13 @@ impl Allocator {
                 .map(|c| c.map(|_| BatchDone::Ended))
                 .collect());
         }
+        // Every operation of the batch reads the same license: verified once.
+        let _pinned = crate::batch_license::BatchScope::begin();
         self.tx(|c, now| {
             let mut out = Vec::with_capacity(checked.len());
+            // The savepoint of the last operation that succeeded, still open: released in
+            // the same round trip as the next one is taken (the commit releases the last).
+            let mut open = false;
             for slot in &mut checked {
                 let op = match slot.take() {
                     Some(Ok(op)) => op,
@@ -144,15 +151,18 @@ impl Allocator {
                     }
                     None => return Err(AllocError::Internal("a batch operation ran twice".into())),
                 };
-                c.run_batch("SAVEPOINT i3lic_op")?;
+                c.run_batch(if open {
+                    "RELEASE SAVEPOINT i3lic_op; SAVEPOINT i3lic_op"
+                } else {
+                    "SAVEPOINT i3lic_op"
+                })?;
+                open = true;
                 match self.run_checked(c, now, &op) {
-                    Ok(done) => {
-                        c.run_batch("RELEASE SAVEPOINT i3lic_op")?;
-                        out.push(Ok(done));
-                    }
+                    Ok(done) => out.push(Ok(done)),
                     Err(e) => {
                         // A lost connection fails here too, and with it the whole batch.
                         c.run_batch("ROLLBACK TO SAVEPOINT i3lic_op; RELEASE SAVEPOINT i3lic_op")?;
+                        open = false;
                         if let Checked::Login(user, _, _) = op {
                             crate::history::record_denial_in(
                                 c,
@@ -172,10 +182,9 @@ impl Allocator {
     fn run_checked(&self, c: &dyn Tx, now: i64, op: &Checked<'_>) -> Result<BatchDone> {
         Ok(match *op {
             Checked::Login(user, place, lease) => {
-                let session = self.login_in(c, now, user, place, lease)?;
-                let id = user_row(c, &session.user)?.id;
-                let mut licenses: Vec<String> =
-                    grants(c, HolderId::User(id))?.into_keys().collect();
+                let mut keys = Some(BTreeMap::new());
+                let session = self.login_keys_in(c, now, user, place, lease, &mut keys)?;
+                let mut licenses: Vec<String> = keys.unwrap_or_default().into_keys().collect();
                 licenses.extend(session.acquired.iter().cloned());
                 licenses.sort();
                 licenses.dedup();

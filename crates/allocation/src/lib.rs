@@ -299,6 +299,7 @@
 mod admin;
 mod allocator;
 mod batch;
+mod batch_license;
 mod checkouts;
 mod copy;
 mod error;
@@ -311,6 +312,7 @@ mod in_use;
 mod install_key;
 mod key_names;
 mod model;
+mod reader;
 mod release;
 mod reload;
 mod rules;

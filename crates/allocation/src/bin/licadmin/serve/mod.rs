@@ -510,6 +510,8 @@ pub fn run(
         .transpose()
         .map_err(crate::CliError::Tls)?;
     alloc.keep_license_on_failure();
+    // Reports, session lists and metrics never wait for the writer's connection.
+    alloc.read_on_own_connection()?;
     let alloc = Arc::new(alloc);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
