@@ -49,7 +49,7 @@ impl World {
         sb.portal_user("staff@vendor.example", "staff", &[], false);
         sb.portal_user("cert@contoso.example", "customer", &[ACCOUNT], true);
         sb.portal_user("plain@contoso.example", "customer", &[ACCOUNT], false);
-        sb.portal_user("pat@partner.example", "partner", &[ACCOUNT], false);
+        sb.portal_user("pat@partner.example", "partner", &[ACCOUNT], true);
         let portal = sb.serve_portal();
         let browser = Browser::start(&tools);
         Some(World {

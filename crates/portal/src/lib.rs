@@ -52,6 +52,7 @@ pub mod kept;
 pub mod openapi;
 mod pages;
 pub mod passwords;
+pub mod policy;
 pub mod server;
 pub mod service;
 pub mod throttle;

@@ -75,7 +75,8 @@ fn layout(title: &str, user: Option<&PageUser>, body: Markup) -> Markup {
                         nav aria-label="Portal" {
                             a href="/accounts" { "Accounts" }
                             a href="/requests" { "Activation File Requests" }
-                            @if u.caller.is_staff() { a href="/users" { "Portal Users" } a href="/deactivations" { "Pending Deactivations" } }
+                            @if u.caller.may_manage_users() { a href="/users" { "Portal Users" } }
+                            @if u.caller.may_approve_deactivation() { a href="/deactivations" { "Pending Deactivations" } }
                             span.who { (u.caller.user.email) " (" (role_label(u.caller.user.role))
                                 @if u.caller.user.certified { ", certified" } ")" }
                             form.inline method="post" action="/logout" {
@@ -220,6 +221,50 @@ impl maud::Render for Text<'_> {
 
 fn csrf_field(u: &PageUser) -> Markup {
     html! { input type="hidden" name="csrf" value=(u.session.csrf); }
+}
+
+/// Why the generating forms are not offered to this user, and what to do instead.
+fn not_certified(account: i64) -> Markup {
+    html! {
+        p.notice { "Only certified users generate activation files. "
+            a href={ "/requests/new?account=" (account) } { "Send an activation file request" }
+            " and the licensing team will generate it for you." }
+    }
+}
+
+/// Refuse (403) a user who may not generate, before their form is read any further; an
+/// account they cannot see answers 404 first, as everywhere.
+async fn may_generate_for_account(
+    st: &Arc<AppState>,
+    u: &PageUser,
+    id: &str,
+) -> Result<(), PageError> {
+    if u.caller.may_generate() {
+        return Ok(());
+    }
+    let idn = id_of(id)?;
+    let c = u.caller.clone();
+    st.read(move |l, _| service::account(l, &c, idn)).await?;
+    Err(PageError(PortalError::forbidden(
+        crate::policy::NOT_CERTIFIED,
+    )))
+}
+
+/// [`may_generate_for_account`] for the account of a file.
+async fn may_generate_for_file(
+    st: &Arc<AppState>,
+    u: &PageUser,
+    file: &str,
+) -> Result<(), PageError> {
+    if u.caller.may_generate() {
+        return Ok(());
+    }
+    let (c, f) = (u.caller.clone(), file.to_string());
+    st.read(move |l, _| service::file_account(l, &c, &f))
+        .await?;
+    Err(PageError(PortalError::forbidden(
+        crate::policy::NOT_CERTIFIED,
+    )))
 }
 
 /// `GET /`.
@@ -909,7 +954,7 @@ async fn new_file_page(
         })
         .await?;
     let mut categories: Vec<String> = s.iter().map(|p| p.category.clone()).collect();
-    if u.caller.user.role == Role::Partner || u.caller.is_staff() {
+    if u.caller.may_choose_any_product() {
         for p in st.catalog.parts() {
             categories.push(p.category.clone());
         }
@@ -925,11 +970,10 @@ async fn new_file_page(
     let body = html! {
         (tabs(&a, "new"))
         @if !may {
-            p.notice { "Only certified users generate activation files. "
-                a href={ "/requests/new?account=" (a.id) } { "Send an activation file request" }
-                " and the licensing team will generate it for you." }
+            (not_certified(a.id))
         }
         @if let Some(p) = &problem { p.error role="alert" { (p.message) } }
+        @if may {
         h2 { "Please select a product" }
         form.card method="get" action={ "/accounts/" (a.id) "/new" } {
             p { "Sold To: " strong { (a.name) } }
@@ -950,11 +994,12 @@ async fn new_file_page(
             button type="submit" { "Go" }
             " " a href={ "/accounts/" (a.id) "/new" } { "Reset" }
         }
+        }
         @if step2 && may {
             @let (prod, ver) = product.as_deref().and_then(split_product).unwrap_or_default();
             @let category = format!("{prod} {ver}");
             @let t = ltype.unwrap_or(LicenseType::Production);
-            @let partner = u.caller.user.role == Role::Partner;
+            @let partner = u.caller.may_generate_non_ordered();
             @let available = |part: &str| s.iter().find(|p| p.part == part).map(|p| (p.total, p.used, p.available));
             @let servers: Vec<&issuer::catalog::Part> = st.catalog.parts().filter(|p| p.category == category && p.server.as_ref().is_some_and(|sv| sv.types.contains(&t) && (available(&p.number).is_some() || (partner && sv.development == Some(issuer::catalog::Development::NonOrdered))))).collect();
             @let switchovers: Vec<&issuer::catalog::Part> = st.catalog.parts().filter(|p| p.category == category && p.server.as_ref().is_some_and(|sv| sv.types.contains(&LicenseType::Switchover)) && available(&p.number).is_some_and(|x| x.2 > 0)).collect();
@@ -1147,6 +1192,7 @@ pub async fn new_file(
     body: axum::body::Bytes,
 ) -> PageResult {
     let p = checked_form(&u, &body)?;
+    may_generate_for_account(&st, &u, &id).await?;
     let g = |k: &str| field(&p, k).map(String::from);
     let q = NewFileQuery {
         site: g("site"),
@@ -1160,9 +1206,12 @@ pub async fn new_file(
     let license_type = match g("type").unwrap_or_default().parse::<LicenseType>() {
         Ok(t) => t,
         Err(e) => {
+            // An account the user cannot see answers 404 before their input is judged.
+            let (c, idn) = (u.caller.clone(), id_of(&id)?);
+            st.read(move |l, _| service::account(l, &c, idn)).await?;
             return Err(PageError(PortalError::bad_request(format!(
                 "license type: {e}"
-            ))))
+            ))));
         }
     };
     let req = IssueRequest {
@@ -1251,6 +1300,7 @@ async fn update_page(
             @if let Some(p) = &problem { p.error role="alert" { (p.message) } }
             p { "Updating " a href={ "/files/" (d.id) } { code { (d.id) } } " (" (d.activation.primary_host.machine) "). "
                 "A new file replaces it; the old one stops counting." }
+            @if !u.caller.may_generate() { (not_certified(a.id)) } @else {
             form.card method="post" action={ "/files/" (d.id) "/update" } {
                 (csrf_field(&u))
                 @if addons.is_empty() { p { "The account has no add-on items of " (category) "." } } @else {
@@ -1283,6 +1333,7 @@ async fn update_page(
                 button type="submit" { "Update Activation File" }
                 " " a href={ "/files/" (d.id) } { "Cancel" }
             }
+            }
         },
     )).into_response())
 }
@@ -1295,6 +1346,7 @@ pub async fn update(
     body: axum::body::Bytes,
 ) -> PageResult {
     let p = checked_form(&u, &body)?;
+    may_generate_for_file(&st, &u, &f).await?;
     let g = |k: &str| field(&p, k).map(String::from);
     let form = UpdateForm {
         add: add_items(&p)?,
@@ -1481,6 +1533,7 @@ pub async fn upgrade_form(
         Some(&u),
         html! {
             (tabs(&a, "upgrade"))
+            @if !u.caller.may_generate() { (not_certified(a.id)) }
             p { "Upgrade Option: CIC 3.0 → 4.0. Every item with an upgrade option moves, mirrored; files of 3.0 keep working until they are updated." }
             @match &preview {
                 Err(why) => { p.notice { (why) } }
@@ -1728,7 +1781,7 @@ pub async fn request(
                 h2 { "Answer" }
                 p { "From " (r.closed_by.clone().unwrap_or_default()) @if let Some(t) = r.closed_at { " on " (date(t)) } }
                 pre.text { (ans) }
-            } @else if u.caller.is_staff() {
+            } @else if u.caller.may_close_request() {
                 h2 { "Answer and close" }
                 form.card method="post" action={ "/requests/" (r.number) "/close" } {
                     (csrf_field(&u))
@@ -1798,23 +1851,13 @@ pub async fn host_id_check(_u: PageUser, Query(q): Query<crate::api::CodeQuery>)
     axum::Json(service::check_host_id(&q.code)).into_response()
 }
 
-fn staff_only(u: &PageUser) -> Result<(), PageError> {
-    if u.caller.is_staff() {
-        Ok(())
-    } else {
-        Err(PageError(PortalError::forbidden(
-            "Only the licensing team manages portal users.",
-        )))
-    }
-}
-
 /// `GET /users` (staff): portal users, and the form to add one.
 pub async fn users(State(st): State<Arc<AppState>>, u: PageUser) -> PageResult {
     users_page(st, u, None).await
 }
 
 async fn users_page(st: Arc<AppState>, u: PageUser, problem: Option<PortalError>) -> PageResult {
-    staff_only(&u)?;
+    u.caller.require_manage_users()?;
     let (list, accounts) = st
         .read(|l, _| Ok((l.portal_users()?, l.account_refs()?)))
         .await?;
@@ -1852,7 +1895,7 @@ async fn users_page(st: Arc<AppState>, u: PageUser, problem: Option<PortalError>
                     option value="customer" { "Customer" } option value="partner" { "Partner" } option value="staff" { "Licensing staff" }
                 }
                 input type="checkbox" id="u-cert" name="certified" value="yes";
-                label.inline for="u-cert" { "Certified (a customer who may generate files)" }
+                label.inline for="u-cert" { "Certified (a customer or partner who may generate files)" }
                 label for="u-accounts" { "Accounts (not for staff; hold Ctrl to choose several)" }
                 select id="u-accounts" name="account" multiple size="6" {
                     @for a in &accounts { option value=(a.name) { (a.name) } }
@@ -1874,7 +1917,7 @@ pub async fn add_user(
     body: axum::body::Bytes,
 ) -> PageResult {
     let p = checked_form(&u, &body)?;
-    staff_only(&u)?;
+    u.caller.require_manage_users()?;
     let g = |k: &str| field(&p, k).unwrap_or("").to_string();
     let accounts: Vec<String> = p
         .iter()
@@ -1932,7 +1975,7 @@ pub async fn set_user_active(
     body: axum::body::Bytes,
 ) -> PageResult {
     let p = checked_form(&u, &body)?;
-    staff_only(&u)?;
+    u.caller.require_manage_users()?;
     let id = id_of(&id)?;
     let active = match field(&p, "active") {
         Some("yes") => true,

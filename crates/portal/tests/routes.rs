@@ -288,6 +288,7 @@ async fn authorization_matrix() {
         ("cert@contoso.example", true, false),
         ("plain@contoso.example", false, false),
         ("pat@partner.example", true, false),
+        ("una@partner.example", false, false),
     ];
     let audit_before = p.on_ledger(|l| l.audit_head().unwrap());
     for &(email, may, sees_other) in roles {
@@ -401,7 +402,8 @@ async fn authorization_matrix() {
             let forms: Vec<FormCase> = vec![
                 (
                     format!("/accounts/{acct}/new"),
-                    vec![("type", "production"), ("host_id", "nope")],
+                    // An unknown type: refused as input only after the permission.
+                    vec![("type", "no such type"), ("host_id", "nope")],
                     if !visible {
                         404
                     } else if may {
