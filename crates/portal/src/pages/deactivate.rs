@@ -1,6 +1,8 @@
 //! The deactivate page (with a release receipt, uploaded or pasted) and vendor staff's list
 //! of deactivations pending approval, each with an Approve button.
 
+use axum::routing::{get, post};
+use axum::Router;
 use std::sync::Arc;
 
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
@@ -9,7 +11,8 @@ use axum::response::{IntoResponse, Redirect};
 use format::receipt::MAX_RECEIPT_SIZE;
 use maud::html;
 
-use super::{checked_form, csrf_field, csrf_of, field, page, PageResult};
+use super::form::{checked_form, csrf_of, field};
+use super::layout::{csrf_field, page, PageResult};
 use crate::deactivation;
 use crate::error::PortalError;
 use crate::http::{PageError, PageUser};
@@ -178,4 +181,12 @@ pub async fn approve(
     st.write(move |l, _, _| deactivation::approve(l, &c, &f))
         .await?;
     Ok(Redirect::to("/deactivations").into_response())
+}
+
+/// This page's routes.
+pub(super) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/files/{file}/deactivate", get(form).post(submit))
+        .route("/files/{file}/approve-deactivation", post(approve))
+        .route("/deactivations", get(pending))
 }
