@@ -117,7 +117,11 @@ async fn an_uncertified_partner_is_not_offered_the_update_form() {
         .post_form(
             &format!("/files/{id}/update"),
             Some(&c),
-            &[("csrf", &csrf), ("add:nothing", "x")],
+            &[
+                ("csrf", &csrf),
+                ("add_part", "nothing"),
+                ("add_quantity", "x"),
+            ],
         )
         .await;
     assert_eq!(

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect};
 use format::receipt::MAX_RECEIPT_SIZE;
 use maud::html;
 
-use super::form::{checked_form, csrf_of, field};
+use super::form::{check, csrf_of, field, pairs, CsrfForm, NoFields};
 use super::layout::{csrf_field, page, PageResult};
 use crate::deactivation;
 use crate::error::PortalError;
@@ -60,7 +60,9 @@ async fn fields(u: &PageUser, req: Request) -> Result<Vec<(String, String)>, Pag
         let body = axum::body::Bytes::from_request(req, &())
             .await
             .map_err(|_| PageError(PortalError::bad_request("the form could not be read")))?;
-        return Ok(checked_form(u, &body)?);
+        let p = pairs(&body)?;
+        check(u, &p)?;
+        return Ok(p);
     }
     let mut mp = Multipart::from_request(req, &())
         .await
@@ -172,11 +174,9 @@ pub async fn pending(State(st): State<Arc<AppState>>, u: PageUser) -> PageResult
 /// `POST /files/{file}/approve-deactivation`: staff only (403 otherwise).
 pub async fn approve(
     State(st): State<Arc<AppState>>,
-    u: PageUser,
     Path(f): Path<String>,
-    body: axum::body::Bytes,
+    CsrfForm(u, _): CsrfForm<NoFields>,
 ) -> PageResult {
-    checked_form(&u, &body)?;
     let c = u.caller.clone();
     st.write(move |l, _, _| deactivation::approve(l, &c, &f))
         .await?;

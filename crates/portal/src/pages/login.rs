@@ -11,7 +11,9 @@ use maud::{html, Markup};
 
 use crate::auth;
 use crate::error::PortalError;
-use crate::http::{session_cookie, AnySession, ClientAddr, PageError, PageForm, PageUser};
+use crate::http::{session_cookie, AnySession, ClientAddr, PageError};
+
+use super::form::{CsrfForm, Form, NoFields};
 use crate::service::AppState;
 
 use super::layout::{layout, PageResult};
@@ -99,13 +101,14 @@ pub async fn login_form(
     r
 }
 
-/// The login form.
-#[derive(Debug, serde::Deserialize)]
+/// The login form. A missing field is empty, so a form without its token answers the
+/// stale-form page like one with a wrong token.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct LoginForm {
     csrf: String,
     email: String,
     password: String,
-    #[serde(default)]
     next: Option<String>,
 }
 
@@ -117,7 +120,7 @@ pub async fn login(
     s: Option<AnySession>,
     headers: axum::http::HeaderMap,
     ClientAddr(addr): ClientAddr,
-    PageForm(f): PageForm<LoginForm>,
+    Form(f): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(f.next.as_deref());
     let cookie = crate::http::cookie(&headers, auth::LOGIN_COOKIE).unwrap_or("");
@@ -231,19 +234,11 @@ pub async fn login(
     }
 }
 
-/// A form with only the anti-forgery token.
-#[derive(Debug, serde::Deserialize)]
-pub struct CsrfForm {
-    pub(super) csrf: String,
-}
-
 /// `POST /logout`.
 pub async fn logout(
     State(st): State<Arc<AppState>>,
-    u: PageUser,
-    PageForm(f): PageForm<CsrfForm>,
+    CsrfForm(u, _): CsrfForm<NoFields>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     st.sessions().remove(&u.cookie).await;
     let mut r = Redirect::to("/login").into_response();
     if let Ok(v) = HeaderValue::from_str(&session_cookie(&st, "")) {

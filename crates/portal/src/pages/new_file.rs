@@ -16,7 +16,7 @@ use crate::error::PortalError;
 use crate::http::{PageError, PageUser};
 use crate::service::{self, AppState};
 
-use super::form::{add_items, checked_form, field};
+use super::form::{add_items, value, CsrfForm};
 use super::layout::{
     csrf_field, id_of, may_generate_for_account, not_certified, opt, page, tabs, PageResult,
 };
@@ -207,7 +207,8 @@ async fn new_file_page(
                                         td { (p.part) } td { (p.description) } td.num { (p.available) }
                                         td {
                                             label.sr for={ "q-" (p.part) } { "Quantity of " (p.part) }
-                                            input.qty type="number" min="0" max=(p.available) value="0" id={ "q-" (p.part) } name={ "add:" (p.part) };
+                                            input type="hidden" name="add_part" value=(p.part);
+                                            input.qty type="number" min="0" max=(p.available) value="0" id={ "q-" (p.part) } name="add_quantity";
                                         }
                                     }
                                 }
@@ -223,16 +224,51 @@ async fn new_file_page(
     Ok((status, page("New Activation File", Some(&u), body)).into_response())
 }
 
+/// The New Activation File form (step 2).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct NewFileForm {
+    site: String,
+    product: String,
+    version: String,
+    #[serde(rename = "type")]
+    license_type: String,
+    host_id: String,
+    machine: String,
+    system_type: String,
+    mail_connector: String,
+    switchover_later: String,
+    switchover_host_id: String,
+    switchover_machine: String,
+    switchover_part: String,
+    server_part: String,
+    /// The add-on rows: each one's part and quantity, in order.
+    add_part: Vec<String>,
+    add_quantity: Vec<String>,
+}
+
 /// `POST /accounts/{id}/new`: generate the file, then offer it for download.
 pub async fn new_file(
     State(st): State<Arc<AppState>>,
-    u: PageUser,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    CsrfForm(u, p): CsrfForm<NewFileForm>,
 ) -> PageResult {
-    let p = checked_form(&u, &body)?;
     may_generate_for_account(&st, &u, &id).await?;
-    let g = |k: &str| field(&p, k).map(String::from);
+    let g = |k: &str| match k {
+        "site" => value(&p.site),
+        "product" => value(&p.product),
+        "version" => value(&p.version),
+        "type" => value(&p.license_type),
+        "host_id" => value(&p.host_id),
+        "machine" => value(&p.machine),
+        "system_type" => value(&p.system_type),
+        "mail_connector" => value(&p.mail_connector),
+        "switchover_host_id" => value(&p.switchover_host_id),
+        "switchover_machine" => value(&p.switchover_machine),
+        "switchover_part" => value(&p.switchover_part),
+        "server_part" => value(&p.server_part),
+        _ => None,
+    };
     let q = NewFileQuery {
         site: g("site"),
         product: match (g("product"), g("version")) {
@@ -241,7 +277,7 @@ pub async fn new_file(
         },
         license_type: g("type"),
     };
-    let later = field(&p, "switchover_later").is_some();
+    let later = value(&p.switchover_later).is_some();
     let license_type = match g("type").unwrap_or_default().parse::<LicenseType>() {
         Ok(t) => t,
         Err(e) => {
@@ -265,7 +301,7 @@ pub async fn new_file(
         switchover_machine: if later { None } else { g("switchover_machine") },
         switchover_part: if later { None } else { g("switchover_part") },
         server_part: g("server_part").unwrap_or_default(),
-        add: add_items(&p)?,
+        add: add_items(&p.add_part, &p.add_quantity)?,
         system_type: g("system_type"),
         mail_connector: g("mail_connector"),
         generated_by: String::new(),

@@ -12,11 +12,11 @@ use issuer::{Attachment, NewRequest};
 use maud::html;
 
 use crate::error::PortalError;
-use crate::http::{PageError, PageForm, PageUser};
+use crate::http::{PageError, PageUser};
 use crate::service::{self, AppState};
 
 use super::file::file_response;
-use super::form::{csrf_of, field};
+use super::form::{csrf_of, field, CsrfForm};
 use super::layout::{csrf_field, date, page, PageResult};
 
 /// `GET /requests`: the requests the user may see.
@@ -258,20 +258,18 @@ pub async fn attachment(
 }
 
 /// The close form.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct CloseForm {
-    csrf: String,
     answer: String,
 }
 
 /// `POST /requests/{number}/close` (staff).
 pub async fn close_request(
     State(st): State<Arc<AppState>>,
-    u: PageUser,
     Path(n): Path<String>,
-    PageForm(f): PageForm<CloseForm>,
+    CsrfForm(u, f): CsrfForm<CloseForm>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     let c = u.caller.clone();
     let n2 = n.clone();
     st.write(move |l, _, _| service::close_request(l, &c, &n2, &f.answer))

@@ -13,7 +13,7 @@ use crate::error::PortalError;
 use crate::http::{PageError, PageUser};
 use crate::service::{self, AppState, NewSite};
 
-use super::form::{checked_form, field};
+use super::form::{yes_no, CsrfForm};
 use super::layout::{csrf_field, id_of, page, tabs, PageResult};
 
 /// `GET /accounts/{id}/sites`: Install Sites.
@@ -81,27 +81,47 @@ async fn sites_page(
     )).into_response())
 }
 
-/// The Install Site Details form's fields.
-fn site_form(p: &[(String, String)]) -> NewSite {
-    let g = |k: &str| field(p, k).unwrap_or("").to_string();
+/// The Install Site Details form.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct SiteForm {
+    name: String,
+    address1: String,
+    address2: String,
+    address3: String,
+    city: String,
+    state: String,
+    country: String,
+    postal_code: String,
+}
+
+/// The yes/no form of the Activate and Deactivate buttons.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ActiveForm {
+    /// `yes` or `no`.
+    pub active: String,
+}
+
+/// The Install Site Details form's fields, trimmed.
+fn site_form(p: &SiteForm) -> NewSite {
+    let g = |v: &str| v.trim().to_string();
     NewSite {
-        name: g("name"),
-        address: vec![g("address1"), g("address2"), g("address3")],
-        city: g("city"),
-        state: g("state"),
-        country: g("country"),
-        postal_code: g("postal_code"),
+        name: g(&p.name),
+        address: vec![g(&p.address1), g(&p.address2), g(&p.address3)],
+        city: g(&p.city),
+        state: g(&p.state),
+        country: g(&p.country),
+        postal_code: g(&p.postal_code),
     }
 }
 
 /// `POST /accounts/{id}/sites`: add a site.
 pub async fn add_site(
     State(st): State<Arc<AppState>>,
-    u: PageUser,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    CsrfForm(u, p): CsrfForm<SiteForm>,
 ) -> PageResult {
-    let p = checked_form(&u, &body)?;
     let s = site_form(&p);
     let idn = id_of(&id)?;
     let c = u.caller.clone();
@@ -120,20 +140,10 @@ pub async fn add_site(
 /// `POST /accounts/{id}/sites/{site}/active`: activate or deactivate a site.
 pub async fn set_site_active(
     State(st): State<Arc<AppState>>,
-    u: PageUser,
     Path((id, site)): Path<(String, String)>,
-    body: axum::body::Bytes,
+    CsrfForm(u, p): CsrfForm<ActiveForm>,
 ) -> PageResult {
-    let p = checked_form(&u, &body)?;
-    let active = match field(&p, "active") {
-        Some("yes") => true,
-        Some("no") => false,
-        _ => {
-            return Err(PageError(PortalError::bad_request(
-                "active must be yes or no",
-            )))
-        }
-    };
+    let active = yes_no(&p.active, "active")?;
     let idn = id_of(&id)?;
     let c = u.caller.clone();
     st.write(move |l, _, _| service::set_site_active(l, &c, idn, &site, active))
@@ -191,11 +201,9 @@ async fn edit_site_page(
 /// `POST /accounts/{id}/sites/{site}/edit`: rename a site or change its address.
 pub async fn edit_site(
     State(st): State<Arc<AppState>>,
-    u: PageUser,
     Path((id, site)): Path<(String, String)>,
-    body: axum::body::Bytes,
+    CsrfForm(u, p): CsrfForm<SiteForm>,
 ) -> PageResult {
-    let p = checked_form(&u, &body)?;
     let s = site_form(&p);
     let idn = id_of(&id)?;
     let c = u.caller.clone();

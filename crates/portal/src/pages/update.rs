@@ -13,7 +13,7 @@ use crate::error::PortalError;
 use crate::http::PageUser;
 use crate::service::{self, AppState, UpdateForm};
 
-use super::form::{add_items, checked_form, field};
+use super::form::{add_items, value, CsrfForm};
 use super::layout::{csrf_field, may_generate_for_file, not_certified, page, PageResult};
 
 /// `GET /files/{file}/update`: add seats, or the switchover host given later.
@@ -68,7 +68,8 @@ async fn update_page(
                             @for p in &addons {
                                 tr { td { (p.part) } td { (p.description) } td.num { (p.available) }
                                     td { label.sr for={ "u-" (p.part) } { "Units of " (p.part) " to add" }
-                                         input.qty type="number" min="0" max=(p.available) value="0" id={ "u-" (p.part) } name={ "add:" (p.part) }; } }
+                                         input type="hidden" name="add_part" value=(p.part);
+                                         input.qty type="number" min="0" max=(p.available) value="0" id={ "u-" (p.part) } name="add_quantity"; } }
                             }
                         }
                     }
@@ -93,21 +94,30 @@ async fn update_page(
     )).into_response())
 }
 
+/// The Update Activation File form.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct UpdatePageForm {
+    switchover_host_id: String,
+    switchover_machine: String,
+    switchover_part: String,
+    /// The add-on rows: each one's part and quantity, in order.
+    add_part: Vec<String>,
+    add_quantity: Vec<String>,
+}
+
 /// `POST /files/{file}/update`.
 pub async fn update(
     State(st): State<Arc<AppState>>,
-    u: PageUser,
     Path(f): Path<String>,
-    body: axum::body::Bytes,
+    CsrfForm(u, p): CsrfForm<UpdatePageForm>,
 ) -> PageResult {
-    let p = checked_form(&u, &body)?;
     may_generate_for_file(&st, &u, &f).await?;
-    let g = |k: &str| field(&p, k).map(String::from);
     let form = UpdateForm {
-        add: add_items(&p)?,
-        switchover_host_id: g("switchover_host_id"),
-        switchover_machine: g("switchover_machine"),
-        switchover_part: g("switchover_part"),
+        add: add_items(&p.add_part, &p.add_quantity)?,
+        switchover_host_id: value(&p.switchover_host_id),
+        switchover_machine: value(&p.switchover_machine),
+        switchover_part: value(&p.switchover_part),
         host_id: None,
         machine: None,
     };

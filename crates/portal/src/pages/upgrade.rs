@@ -8,11 +8,11 @@ use axum::routing::get;
 use axum::Router;
 use maud::html;
 
-use crate::http::{PageForm, PageUser};
+use crate::http::PageUser;
 use crate::service::{self, AppState};
 
+use super::form::{CsrfForm, NoFields};
 use super::layout::{csrf_field, id_of, not_certified, page, tabs, PageResult};
-use super::login::CsrfForm;
 
 /// `GET /accounts/{id}/upgrade`: Upgrade Software, with a preview of what would move.
 pub async fn upgrade_form(
@@ -64,11 +64,9 @@ pub async fn upgrade_form(
 /// `POST /accounts/{id}/upgrade`.
 pub async fn upgrade(
     State(st): State<Arc<AppState>>,
-    u: PageUser,
     Path(id): Path<String>,
-    PageForm(f): PageForm<CsrfForm>,
+    CsrfForm(u, _): CsrfForm<NoFields>,
 ) -> PageResult {
-    u.check_csrf(&f.csrf)?;
     let idn = id_of(&id)?;
     let c = u.caller.clone();
     let lines = st

@@ -15,7 +15,7 @@ use crate::error::PortalError;
 use crate::http::{PageError, PageUser};
 use crate::service::AppState;
 
-use super::form::{checked_form, field};
+use super::form::{value, yes_no, CsrfForm};
 use super::layout::{csrf_field, id_of, page, role_label, PageResult};
 
 /// `GET /users` (staff): portal users, and the form to add one.
@@ -77,32 +77,49 @@ async fn users_page(st: Arc<AppState>, u: PageUser, problem: Option<PortalError>
     )).into_response())
 }
 
+/// The form to add a portal user. The passwords are taken as typed (never trimmed) and
+/// never shown.
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+pub struct NewUserForm {
+    email: String,
+    role: String,
+    certified: String,
+    /// The accounts chosen (a multi-select: one key per account).
+    account: Vec<String>,
+    password: String,
+    password2: String,
+}
+
+impl std::fmt::Debug for NewUserForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUserForm")
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .field("account", &self.account)
+            .finish_non_exhaustive()
+    }
+}
+
 /// `POST /users` (staff): add a portal user.
 pub async fn add_user(
     State(st): State<Arc<AppState>>,
-    u: PageUser,
-    body: axum::body::Bytes,
+    CsrfForm(u, p): CsrfForm<NewUserForm>,
 ) -> PageResult {
-    let p = checked_form(&u, &body)?;
     u.caller.require_manage_users()?;
-    let g = |k: &str| field(&p, k).unwrap_or("").to_string();
+    let g = |k: &str| match k {
+        "email" => p.email.trim().to_string(),
+        "role" => p.role.trim().to_string(),
+        _ => String::new(),
+    };
     let accounts: Vec<String> = p
+        .account
         .iter()
-        .filter(|(k, v)| k == "account" && !v.is_empty())
-        .map(|(_, v)| v.clone())
+        .filter(|v| !v.is_empty())
+        .cloned()
         .collect();
-    let password = zeroize::Zeroizing::new(
-        p.iter()
-            .find(|(k, _)| k == "password")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default(),
-    );
-    let again = zeroize::Zeroizing::new(
-        p.iter()
-            .find(|(k, _)| k == "password2")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default(),
-    );
+    let password = zeroize::Zeroizing::new(p.password.clone());
+    let again = zeroize::Zeroizing::new(p.password2.clone());
     let result: Result<(), PortalError> = async {
         let role: Role = g("role").parse()?;
         if *password != *again {
@@ -113,11 +130,8 @@ pub async fn add_user(
             .await
             .map_err(PortalError::internal)?
             .map_err(PortalError::bad_request)?;
-        let (email, certified, actor) = (
-            g("email"),
-            field(&p, "certified").is_some(),
-            u.caller.actor(),
-        );
+        let (email, certified, actor) =
+            (g("email"), value(&p.certified).is_some(), u.caller.actor());
         st.write(move |l, _, _| {
             Ok(
                 l.add_portal_user(&email, role, certified, &accounts, &hash, &actor)
@@ -137,22 +151,12 @@ pub async fn add_user(
 /// `POST /users/{id}/active` (staff): disable (ending their sessions) or enable a user.
 pub async fn set_user_active(
     State(st): State<Arc<AppState>>,
-    u: PageUser,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    CsrfForm(u, p): CsrfForm<super::sites::ActiveForm>,
 ) -> PageResult {
-    let p = checked_form(&u, &body)?;
     u.caller.require_manage_users()?;
     let id = id_of(&id)?;
-    let active = match field(&p, "active") {
-        Some("yes") => true,
-        Some("no") => false,
-        _ => {
-            return Err(PageError(PortalError::bad_request(
-                "active must be yes or no",
-            )))
-        }
-    };
+    let active = yes_no(&p.active, "active")?;
     if id == u.caller.user.id && !active {
         return Err(PageError(PortalError::bad_request(
             "You cannot disable yourself.",
