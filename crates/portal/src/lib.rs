@@ -55,6 +55,7 @@ pub mod passwords;
 pub mod policy;
 pub mod server;
 pub mod service;
+pub mod state;
 pub mod throttle;
 
 pub use error::PortalError;
