@@ -49,7 +49,7 @@ impl World {
         sb.portal_user("staff@vendor.example", "staff", &[], false);
         sb.portal_user("cert@contoso.example", "customer", &[ACCOUNT], true);
         sb.portal_user("plain@contoso.example", "customer", &[ACCOUNT], false);
-        sb.portal_user("pat@partner.example", "partner", &[ACCOUNT], false);
+        sb.portal_user("pat@partner.example", "partner", &[ACCOUNT], true);
         let portal = sb.serve_portal();
         let browser = Browser::start(&tools);
         Some(World {
@@ -295,7 +295,7 @@ fn certified_customer_generates_updates_and_deactivates_in_the_browser() {
     live_check(&w, "#switchover_host_id", "#switchover-check", &h2, true);
     b.fill("#switchover_machine", "ic2");
     b.select("#switchover_part", "SW-001-4.0-SS03");
-    b.fill("input[name=\"add:SW-001-4.0-AL02\"]", "12");
+    b.fill("[id=\"q-SW-001-4.0-AL02\"]", "12");
     b.click_button("Generate Activation File");
     w.expect_page("Activation file generated");
     w.check("activation file generated");
@@ -329,7 +329,7 @@ fn certified_customer_generates_updates_and_deactivates_in_the_browser() {
     b.click_css(&format!("a[href=\"/files/{id}/update\"]"));
     w.expect_page("Update Activation File");
     w.check("update activation file");
-    b.fill("input[name=\"add:SW-001-4.0-AL02\"]", "3");
+    b.fill("[id=\"u-SW-001-4.0-AL02\"]", "3");
     b.click_button("Update Activation File");
     w.expect_page("Activation file updated");
     w.check("activation file updated");

@@ -20,11 +20,7 @@ pub fn deactivate(
     with_recovery: bool,
 ) -> Result<Vec<DeactivationOutcome>, PortalError> {
     service::file_account(l, c, id)?;
-    if !c.may_generate() {
-        return Err(PortalError::forbidden(
-            "Only certified users may generate, update or deactivate activation files. Send an activation file request instead, and the licensing team will do it for you.",
-        ));
-    }
+    c.require_generate()?;
     let receipt = receipt.map(str::trim).filter(|r| !r.is_empty());
     let id = l.resolve_file_id(id)?;
     Ok(l.deactivate_held(&id, receipt, with_recovery, &c.actor(), Timestamp::now())?)
@@ -36,7 +32,7 @@ pub fn approve(
     c: &Caller,
     id: &str,
 ) -> Result<Vec<DeactivationOutcome>, PortalError> {
-    require_staff(c)?;
+    c.require_approve_deactivation()?;
     service::file_account(l, c, id)?;
     let id = l.resolve_file_id(id)?;
     Ok(l.approve_deactivation(&id, false, &c.actor(), Timestamp::now())?)
@@ -44,18 +40,8 @@ pub fn approve(
 
 /// Every deactivation pending approval (staff only).
 pub fn pending(l: &Ledger, c: &Caller) -> Result<Vec<PendingDeactivation>, PortalError> {
-    require_staff(c)?;
+    c.require_approve_deactivation()?;
     Ok(l.pending_deactivations(None)?)
-}
-
-fn require_staff(c: &Caller) -> Result<(), PortalError> {
-    if c.is_staff() {
-        Ok(())
-    } else {
-        Err(PortalError::forbidden(
-            "Only vendor licensing staff may approve deactivations.",
-        ))
-    }
 }
 
 /// What to tell the customer about one outcome (plain text; pages escape it).

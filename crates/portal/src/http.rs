@@ -4,7 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{ConnectInfo, FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::middleware::Next;
@@ -148,29 +148,6 @@ pub async fn api_errors_as_json(req: axum::extract::Request, next: Next) -> Resp
         }
     }
     out
-}
-
-/// A page's urlencoded form whose refusals are pages: a form that cannot be read as this
-/// page's form (a field missing or given twice, another content type) did not come from
-/// this portal's page, and answers the stale-form page (403); one over the body limit, 413.
-#[derive(Debug)]
-pub struct PageForm<T>(pub T);
-
-impl<T, S> FromRequest<S> for PageForm<T>
-where
-    T: serde::de::DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = PageError;
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, PageError> {
-        match axum::Form::<T>::from_request(req, state).await {
-            Ok(axum::Form(v)) => Ok(PageForm(v)),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(PageError(
-                PortalError::new(e.status(), "payload-too-large", "The form is too large."),
-            )),
-            Err(_) => Err(PageError(PortalError::stale_form())),
-        }
-    }
 }
 
 /// The answer for an address nothing serves: JSON under `/api/`, a page elsewhere.

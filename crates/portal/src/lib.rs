@@ -51,8 +51,10 @@ mod http;
 pub mod kept;
 mod pages;
 pub mod passwords;
+pub mod policy;
 pub mod server;
 pub mod service;
+pub mod state;
 pub mod throttle;
 
 pub use error::PortalError;
@@ -106,66 +108,7 @@ async fn security_headers(
 /// The whole portal: pages, API, static assets and the health route, with security headers
 /// and the body limit on every answer.
 pub fn router(state: Arc<AppState>) -> Router {
-    let pages = Router::new()
-        .route("/", get(pages::home))
-        .route(
-            "/login",
-            get(pages::login_form)
-                .post(pages::login)
-                .layer(DefaultBodyLimit::max(MAX_FORM)),
-        )
-        .route("/logout", post(pages::logout))
-        .route("/accounts", get(pages::accounts))
-        .route("/accounts/{id}", get(pages::account_home))
-        .route("/accounts/{id}/summary", get(pages::summary))
-        .route("/accounts/{id}/software", get(pages::software))
-        .route("/accounts/{id}/activity", get(pages::activity))
-        .route(
-            "/accounts/{id}/new",
-            get(pages::new_file_form).post(pages::new_file),
-        )
-        .route(
-            "/accounts/{id}/upgrade",
-            get(pages::upgrade_form).post(pages::upgrade),
-        )
-        .route(
-            "/accounts/{id}/sites",
-            get(pages::sites).post(pages::add_site),
-        )
-        .route(
-            "/accounts/{id}/sites/{site}/active",
-            post(pages::set_site_active),
-        )
-        .route(
-            "/accounts/{id}/sites/{site}/edit",
-            get(pages::edit_site_form).post(pages::edit_site),
-        )
-        .route("/files/{file}", get(pages::file))
-        .route("/files/{file}/download", get(pages::download))
-        .route(
-            "/files/{file}/update",
-            get(pages::update_form).post(pages::update),
-        )
-        .route(
-            "/files/{file}/deactivate",
-            get(pages::deactivate::form).post(pages::deactivate::submit),
-        )
-        .route(
-            "/files/{file}/approve-deactivation",
-            post(pages::deactivate::approve),
-        )
-        .route("/deactivations", get(pages::deactivate::pending))
-        .route("/requests", get(pages::requests).post(pages::add_request))
-        .route("/requests/new", get(pages::request_form))
-        .route("/requests/{number}", get(pages::request))
-        .route(
-            "/requests/{number}/attachments/{position}",
-            get(pages::attachment),
-        )
-        .route("/requests/{number}/close", post(pages::close_request))
-        .route("/users", get(pages::users).post(pages::add_user))
-        .route("/users/{id}/active", post(pages::set_user_active))
-        .route("/hostid-check", get(pages::host_id_check));
+    let pages = pages::routes();
     let api = Router::new()
         .route("/api/v1/openapi.json", get(api::openapi::openapi))
         .route("/api/v1/accounts", get(api::accounts::accounts))
@@ -205,8 +148,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(pages)
         .merge(api)
         .route("/health", get(|| async { "ok" }))
-        .route("/static/portal.css", get(pages::css))
-        .route("/static/portal.js", get(pages::js))
         .fallback(http::not_found)
         .layer(axum::middleware::from_fn(http::api_errors_as_json))
         .layer(axum::middleware::from_fn_with_state(

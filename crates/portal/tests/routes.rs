@@ -288,6 +288,7 @@ async fn authorization_matrix() {
         ("cert@contoso.example", true, false),
         ("plain@contoso.example", false, false),
         ("pat@partner.example", true, false),
+        ("una@partner.example", false, false),
     ];
     let audit_before = p.on_ledger(|l| l.audit_head().unwrap());
     for &(email, may, sees_other) in roles {
@@ -401,7 +402,8 @@ async fn authorization_matrix() {
             let forms: Vec<FormCase> = vec![
                 (
                     format!("/accounts/{acct}/new"),
-                    vec![("type", "production"), ("host_id", "nope")],
+                    // An unknown type: refused as input only after the permission.
+                    vec![("type", "no such type"), ("host_id", "nope")],
                     if !visible {
                         404
                     } else if may {
@@ -521,8 +523,11 @@ async fn certified_customer_story_through_the_pages() {
                 ("switchover_host_id", &h2),
                 ("switchover_machine", "ic2"),
                 ("switchover_part", "SW-001-4.0-SS03"),
-                ("add:SW-001-4.0-AL02", "12"),
-                ("add:SW-001-4.0-AL06", ""),
+                // Two add-on rows: each a part and its quantity, repeated keys in order.
+                ("add_part", "SW-001-4.0-AL02"),
+                ("add_quantity", "12"),
+                ("add_part", "SW-001-4.0-AL06"),
+                ("add_quantity", ""),
             ],
         )
         .await;
@@ -556,7 +561,11 @@ async fn certified_customer_story_through_the_pages() {
         .post_form(
             &format!("/files/{id}/update"),
             Some(&c),
-            &[("csrf", &csrf), ("add:SW-001-4.0-AL02", "3")],
+            &[
+                ("csrf", &csrf),
+                ("add_part", "SW-001-4.0-AL02"),
+                ("add_quantity", "3"),
+            ],
         )
         .await;
     assert_eq!(u.status, 200, "{}", u.text());
@@ -577,7 +586,8 @@ async fn certified_customer_story_through_the_pages() {
                 ("host_id", &host(22)),
                 ("machine", "ic3"),
                 ("server_part", "SW-001-4.0-SL03"),
-                ("add:SW-001-4.0-AL02", "999"),
+                ("add_part", "SW-001-4.0-AL02"),
+                ("add_quantity", "999"),
             ],
         )
         .await;

@@ -95,7 +95,7 @@ pub struct PortalUser {
     pub email: String,
     /// Role.
     pub role: Role,
-    /// Whether a customer may generate files.
+    /// Whether a customer or partner may generate files (holds a current certification).
     pub certified: bool,
     /// Whether the user may log in.
     pub active: bool,
@@ -456,9 +456,9 @@ impl Ledger {
                 ),
             });
         }
-        if certified && role != Role::Customer {
+        if certified && role == Role::Staff {
             return Err(IssuerError::MalformedRequest {
-                reason: "--certified is for customer users (partners and staff may always generate files)".into(),
+                reason: "--certified is for customer and partner users (staff may always generate files)".into(),
             });
         }
         let now = Timestamp::now().unix();

@@ -82,7 +82,7 @@ enum Command {
 enum UserCmd {
     /// Add a user. The password comes from I3LIC_PORTAL_PASSWORD, or is asked twice.
     #[command(
-        after_help = "Examples:\n  portal user add ann@contoso.example --role customer --account Contoso --certified\n  portal user add pat@partner.example --role partner --account Contoso --account Fabrikam"
+        after_help = "Examples:\n  portal user add ann@contoso.example --role customer --account Contoso --certified\n  portal user add pat@partner.example --role partner --account Contoso --account Fabrikam --certified"
     )]
     Add {
         /// E-mail address (the login name).
@@ -93,7 +93,7 @@ enum UserCmd {
         /// An account the user may see (repeat for several; not for staff).
         #[arg(long = "account", value_name = "A")]
         accounts: Vec<String>,
-        /// A customer who may generate files.
+        /// A customer or partner who may generate files (holds a current certification).
         #[arg(long)]
         certified: bool,
     },

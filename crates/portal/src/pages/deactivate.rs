@@ -1,6 +1,8 @@
 //! The deactivate page (with a release receipt, uploaded or pasted) and vendor staff's list
 //! of deactivations pending approval, each with an Approve button.
 
+use axum::routing::{get, post};
+use axum::Router;
 use std::sync::Arc;
 
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
@@ -9,7 +11,8 @@ use axum::response::{IntoResponse, Redirect};
 use format::receipt::MAX_RECEIPT_SIZE;
 use maud::html;
 
-use super::{checked_form, csrf_field, csrf_of, field, page, PageResult};
+use super::form::{check, csrf_of, field, pairs, CsrfForm, NoFields};
+use super::layout::{csrf_field, page, PageResult};
 use crate::deactivation;
 use crate::error::PortalError;
 use crate::http::{PageError, PageUser};
@@ -57,7 +60,9 @@ async fn fields(u: &PageUser, req: Request) -> Result<Vec<(String, String)>, Pag
         let body = axum::body::Bytes::from_request(req, &())
             .await
             .map_err(|_| PageError(PortalError::bad_request("the form could not be read")))?;
-        return Ok(checked_form(u, &body)?);
+        let p = pairs(&body)?;
+        check(u, &p)?;
+        return Ok(p);
     }
     let mut mp = Multipart::from_request(req, &())
         .await
@@ -169,13 +174,19 @@ pub async fn pending(State(st): State<Arc<AppState>>, u: PageUser) -> PageResult
 /// `POST /files/{file}/approve-deactivation`: staff only (403 otherwise).
 pub async fn approve(
     State(st): State<Arc<AppState>>,
-    u: PageUser,
     Path(f): Path<String>,
-    body: axum::body::Bytes,
+    CsrfForm(u, _): CsrfForm<NoFields>,
 ) -> PageResult {
-    checked_form(&u, &body)?;
     let c = u.caller.clone();
     st.write(move |l, _, _| deactivation::approve(l, &c, &f))
         .await?;
     Ok(Redirect::to("/deactivations").into_response())
+}
+
+/// This page's routes.
+pub(super) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/files/{file}/deactivate", get(form).post(submit))
+        .route("/files/{file}/approve-deactivation", post(approve))
+        .route("/deactivations", get(pending))
 }

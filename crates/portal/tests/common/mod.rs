@@ -21,7 +21,8 @@ pub const USERS: &[(&str, Role, bool, &[&str])] = &[
     ("staff@vendor.example", Role::Staff, false, &[]),
     ("cert@contoso.example", Role::Customer, true, &["Contoso"]),
     ("plain@contoso.example", Role::Customer, false, &["Contoso"]),
-    ("pat@partner.example", Role::Partner, false, &["Contoso"]),
+    ("pat@partner.example", Role::Partner, true, &["Contoso"]),
+    ("una@partner.example", Role::Partner, false, &["Contoso"]),
     ("fab@fabrikam.example", Role::Customer, true, &["Fabrikam"]),
 ];
 

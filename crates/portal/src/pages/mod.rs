@@ -1,0 +1,50 @@
+//! The HTML pages, as the seed's tabs: one module per page or resource, each with its
+//! handlers, its markup and its form, and its routes merged in [`routes`]. Every page works
+//! without JavaScript; every value is escaped by maud; every state-changing form carries the
+//! session's anti-forgery token.
+
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::service::AppState;
+
+mod accounts;
+mod activity;
+pub mod deactivate;
+mod file;
+mod form;
+mod hostid_check;
+mod layout;
+mod login;
+mod new_file;
+mod requests;
+mod sites;
+mod software;
+mod summary;
+mod update;
+mod upgrade;
+mod users;
+
+pub use file::file_response;
+pub use layout::error_page;
+
+/// Every page's routes, the stylesheet and the script.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .merge(layout::routes())
+        .merge(login::routes())
+        .merge(accounts::routes())
+        .merge(summary::routes())
+        .merge(software::routes())
+        .merge(activity::routes())
+        .merge(file::routes())
+        .merge(new_file::routes())
+        .merge(update::routes())
+        .merge(deactivate::routes())
+        .merge(upgrade::routes())
+        .merge(sites::routes())
+        .merge(requests::routes())
+        .merge(users::routes())
+        .merge(hostid_check::routes())
+}

@@ -1,0 +1,342 @@
+//! New Activation File: step 1 chooses install site, product and license type, step 2 the
+//! machine and the items; generating answers with the new file.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use format::LicenseType;
+use issuer::IssueRequest;
+use maud::html;
+
+use crate::error::PortalError;
+use crate::http::{PageError, PageUser};
+use crate::service::{self, AppState};
+
+use super::form::{add_items, value, CsrfForm};
+use super::layout::{
+    csrf_field, id_of, may_generate_for_account, not_certified, opt, page, tabs, PageResult,
+};
+
+/// System types offered on the New Activation File form.
+pub const SYSTEM_TYPES: &[&str] = &["Media Server Based (4.0+ only)", "Standard"];
+/// Mail connectors offered on the New Activation File form.
+pub const MAIL_CONNECTORS: &[&str] = &[
+    "Microsoft Exchange Server",
+    "IBM Lotus Domino",
+    "IMAP",
+    "None",
+];
+
+/// Step 1 and step 2 of the New Activation File form (GET parameters).
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct NewFileQuery {
+    site: Option<String>,
+    /// `CIC 4.0`.
+    product: Option<String>,
+    #[serde(rename = "type")]
+    license_type: Option<String>,
+}
+
+fn split_product(p: &str) -> Option<(String, String)> {
+    let mut it = p.split_whitespace();
+    let (a, b) = (it.next()?, it.next()?);
+    it.next().is_none().then(|| (a.to_string(), b.to_string()))
+}
+
+/// `GET /accounts/{id}/new`: New Activation File. Step 1 chooses install site, product
+/// and license type; step 2 (the same address with them filled in) asks for the machine
+/// details and the items.
+pub async fn new_file_form(
+    State(st): State<Arc<AppState>>,
+    u: PageUser,
+    Path(id): Path<String>,
+    Query(q): Query<NewFileQuery>,
+) -> PageResult {
+    new_file_page(st, u, id, q, None, StatusCode::OK).await
+}
+
+async fn new_file_page(
+    st: Arc<AppState>,
+    u: PageUser,
+    id: String,
+    q: NewFileQuery,
+    problem: Option<PortalError>,
+    status: StatusCode,
+) -> PageResult {
+    let id = id_of(&id)?;
+    let c = u.caller.clone();
+    let (a, s, sites) = st
+        .read(move |l, cat| {
+            let (a, s) = service::summary_parts(l, cat, &c, id, None, None)?;
+            let sites = l.sites(&a.name)?;
+            Ok((a, s, sites))
+        })
+        .await?;
+    let mut categories: Vec<String> = s.iter().map(|p| p.category.clone()).collect();
+    if u.caller.may_choose_any_product() {
+        for p in st.catalog.parts() {
+            categories.push(p.category.clone());
+        }
+    }
+    categories.sort();
+    categories.dedup();
+    let site = opt(&q.site);
+    let product = opt(&q.product);
+    let ltype = opt(&q.license_type).and_then(|t| t.parse::<LicenseType>().ok());
+    let step2 =
+        site.is_some() && product.as_deref().and_then(split_product).is_some() && ltype.is_some();
+    let may = u.caller.may_generate();
+    let body = html! {
+        (tabs(&a, "new"))
+        @if !may {
+            (not_certified(a.id))
+        }
+        @if let Some(p) = &problem { p.error role="alert" { (p.message) } }
+        @if may {
+        h2 { "Please select a product" }
+        form.card method="get" action={ "/accounts/" (a.id) "/new" } {
+            p { "Sold To: " strong { (a.name) } }
+            label for="n-site" { "Install Site" }
+            select id="n-site" name="site" required {
+                @for x in sites.iter().filter(|x| x.active) {
+                    option value=(x.name) selected[site.as_deref() == Some(x.name.as_str())] { (x.name) }
+                }
+            }
+            label for="n-product" { "Product and Version" }
+            select id="n-product" name="product" required {
+                @for k in &categories { option value=(k) selected[product.as_deref() == Some(k.as_str())] { (k) } }
+            }
+            label for="n-type" { "License Type" }
+            select id="n-type" name="type" required {
+                @for t in LicenseType::ALL { option value=(t.as_str()) selected[ltype == Some(t)] { (t.label()) } }
+            }
+            button type="submit" { "Go" }
+            " " a href={ "/accounts/" (a.id) "/new" } { "Reset" }
+        }
+        }
+        @if step2 && may {
+            @let (prod, ver) = product.as_deref().and_then(split_product).unwrap_or_default();
+            @let category = format!("{prod} {ver}");
+            @let t = ltype.unwrap_or(LicenseType::Production);
+            @let partner = u.caller.may_generate_non_ordered();
+            @let available = |part: &str| s.iter().find(|p| p.part == part).map(|p| (p.total, p.used, p.available));
+            @let servers: Vec<&issuer::catalog::Part> = st.catalog.parts().filter(|p| p.category == category && p.server.as_ref().is_some_and(|sv| sv.types.contains(&t) && (available(&p.number).is_some() || (partner && sv.development == Some(issuer::catalog::Development::NonOrdered))))).collect();
+            @let switchovers: Vec<&issuer::catalog::Part> = st.catalog.parts().filter(|p| p.category == category && p.server.as_ref().is_some_and(|sv| sv.types.contains(&LicenseType::Switchover)) && available(&p.number).is_some_and(|x| x.2 > 0)).collect();
+            @let addons: Vec<&issuer::PartSummary> = s.iter().filter(|p| p.category == category && st.catalog.part(&p.part).is_some_and(|c| c.server.is_none())).collect();
+            form.card method="post" action={ "/accounts/" (a.id) "/new" } {
+                (csrf_field(&u))
+                input type="hidden" name="site" value=(site.clone().unwrap_or_default());
+                input type="hidden" name="product" value=(prod);
+                input type="hidden" name="version" value=(ver);
+                input type="hidden" name="type" value=(t.as_str());
+                h2 { "Machine Details" }
+                label for="host_id" { "Host Id *" }
+                input id="host_id" name="host_id" required autocomplete="off" spellcheck="false" data-hostid-check="host_id-check" aria-describedby="host_id-help host_id-check";
+                p.help id="host_id-help" { "Run " code { "gethostid" } " on the server and copy the code it prints (or " code { "gethostid --strong" } ", or the request code of " code { "licadmin request" } ")." }
+                p.help.warning { "A short host-ID code binds a production file weakly: anyone holding the file can build a machine that matches it. Use the strong code or a request code for production files." }
+                p.check id="host_id-check" aria-live="polite" {}
+                label for="machine" { "Machine Name *" }
+                input id="machine" name="machine" required;
+                label for="system_type" { "System Type" }
+                p.help { "The System Type must be accurate or your license may not work as expected." }
+                select id="system_type" name="system_type" {
+                    option value="" { "--None--" }
+                    @for x in SYSTEM_TYPES { option value=(x) { (x) } }
+                }
+                label for="mail_connector" { "Mail Connector" }
+                select id="mail_connector" name="mail_connector" {
+                    option value="" { "--None--" }
+                    @for x in MAIL_CONNECTORS { option value=(x) { (x) } }
+                }
+                fieldset {
+                    legend { "Select One Valid Server Item" }
+                    @if servers.is_empty() { p.notice { "The account has no server item for " (category) " " (t.label()) " files." } }
+                    table {
+                        caption.sr { "Server items" }
+                        thead { tr { th scope="col" { "Use" } th scope="col" { "Part Number" } th scope="col" { "Description" } th scope="col" { "Total" } th scope="col" { "Used" } th scope="col" { "Available" } } }
+                        tbody {
+                            @for (i, p) in servers.iter().enumerate() {
+                                @let (tot, used, av) = available(&p.number).unwrap_or((0, 0, 0));
+                                tr {
+                                    td { input type="radio" name="server_part" id={ "sp-" (i) } value=(p.number) required checked[servers.len() == 1]; }
+                                    td { label for={ "sp-" (i) } { (p.number) } }
+                                    td { (p.description) }
+                                    @if partner && p.server.as_ref().is_some_and(|sv| sv.development == Some(issuer::catalog::Development::NonOrdered)) {
+                                        td colspan="3" { "Unlimited for partners (30 days)" }
+                                    } @else {
+                                        td.num { (tot) } td.num { (used) } td.num { (av) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                fieldset {
+                    legend { "Switchover Machine" }
+                    input type="checkbox" id="switchover_later" name="switchover_later" value="yes" checked;
+                    label.inline for="switchover_later" { "Provide Switchover information at another time" }
+                    label for="switchover_host_id" { "Host Id" }
+                    input id="switchover_host_id" name="switchover_host_id" autocomplete="off" spellcheck="false" data-hostid-check="switchover-check" aria-describedby="switchover-check";
+                    p.check id="switchover-check" aria-live="polite" {}
+                    label for="switchover_machine" { "Machine Name" }
+                    input id="switchover_machine" name="switchover_machine";
+                    @if switchovers.is_empty() {
+                        p { "There are no switchover parts available." }
+                    } @else {
+                        label for="switchover_part" { "Switchover item" }
+                        select id="switchover_part" name="switchover_part" {
+                            option value="" { "--None--" }
+                            @for p in &switchovers { option value=(p.number) { (p.number) " " (p.description) } }
+                        }
+                    }
+                }
+                @if !addons.is_empty() && t.as_str() != "switchover" {
+                    fieldset {
+                        legend { "Add-on items" }
+                        table {
+                            caption.sr { "Add-on items" }
+                            thead { tr { th scope="col" { "Part Number" } th scope="col" { "Description" } th scope="col" { "Available" } th scope="col" { "Quantity" } } }
+                            tbody {
+                                @for p in &addons {
+                                    tr {
+                                        td { (p.part) } td { (p.description) } td.num { (p.available) }
+                                        td {
+                                            label.sr for={ "q-" (p.part) } { "Quantity of " (p.part) }
+                                            input type="hidden" name="add_part" value=(p.part);
+                                            input.qty type="number" min="0" max=(p.available) value="0" id={ "q-" (p.part) } name="add_quantity";
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                button type="submit" { "Generate Activation File" }
+                " " a href={ "/accounts/" (a.id) "/activity" } { "Cancel" }
+            }
+        }
+    };
+    Ok((status, page("New Activation File", Some(&u), body)).into_response())
+}
+
+/// The New Activation File form (step 2).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct NewFileForm {
+    site: String,
+    product: String,
+    version: String,
+    #[serde(rename = "type")]
+    license_type: String,
+    host_id: String,
+    machine: String,
+    system_type: String,
+    mail_connector: String,
+    switchover_later: String,
+    switchover_host_id: String,
+    switchover_machine: String,
+    switchover_part: String,
+    server_part: String,
+    /// The add-on rows: each one's part and quantity, in order.
+    add_part: Vec<String>,
+    add_quantity: Vec<String>,
+}
+
+/// `POST /accounts/{id}/new`: generate the file, then offer it for download.
+pub async fn new_file(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    CsrfForm(u, p): CsrfForm<NewFileForm>,
+) -> PageResult {
+    may_generate_for_account(&st, &u, &id).await?;
+    let g = |k: &str| match k {
+        "site" => value(&p.site),
+        "product" => value(&p.product),
+        "version" => value(&p.version),
+        "type" => value(&p.license_type),
+        "host_id" => value(&p.host_id),
+        "machine" => value(&p.machine),
+        "system_type" => value(&p.system_type),
+        "mail_connector" => value(&p.mail_connector),
+        "switchover_host_id" => value(&p.switchover_host_id),
+        "switchover_machine" => value(&p.switchover_machine),
+        "switchover_part" => value(&p.switchover_part),
+        "server_part" => value(&p.server_part),
+        _ => None,
+    };
+    let q = NewFileQuery {
+        site: g("site"),
+        product: match (g("product"), g("version")) {
+            (Some(a), Some(b)) => Some(format!("{a} {b}")),
+            _ => None,
+        },
+        license_type: g("type"),
+    };
+    let later = value(&p.switchover_later).is_some();
+    let license_type = match g("type").unwrap_or_default().parse::<LicenseType>() {
+        Ok(t) => t,
+        Err(e) => {
+            // An account the user cannot see answers 404 before their input is judged.
+            let (c, idn) = (u.caller.clone(), id_of(&id)?);
+            st.read(move |l, _| service::account(l, &c, idn)).await?;
+            return Err(PageError(PortalError::bad_request(format!(
+                "license type: {e}"
+            ))));
+        }
+    };
+    let req = IssueRequest {
+        account: String::new(),
+        site: g("site").unwrap_or_default(),
+        product: g("product").unwrap_or_default(),
+        version: g("version").unwrap_or_default(),
+        license_type,
+        host_id: g("host_id").unwrap_or_default(),
+        machine: g("machine").unwrap_or_default(),
+        switchover_host_id: if later { None } else { g("switchover_host_id") },
+        switchover_machine: if later { None } else { g("switchover_machine") },
+        switchover_part: if later { None } else { g("switchover_part") },
+        server_part: g("server_part").unwrap_or_default(),
+        add: add_items(&p.add_part, &p.add_quantity)?,
+        system_type: g("system_type"),
+        mail_connector: g("mail_connector"),
+        generated_by: String::new(),
+        partner: false,
+        related: None,
+    };
+    let idn = id_of(&id)?;
+    let c = u.caller.clone();
+    match service::issue(&st, c, idn, req).await {
+        Ok(issued) => {
+            let fid = issued.file_id.to_string();
+            Ok(page(
+                "Activation file generated",
+                Some(&u),
+                html! {
+                    p.ok role="status" { "The activation file " code { (fid) } " was generated and recorded." }
+                    p { a.button href={ "/files/" (fid) "/download" } { "Download" } " "
+                        a href={ "/files/" (fid) } { "View License" } " "
+                        a href={ "/accounts/" (idn) "/activity" } { "Activation File Activity" } }
+                },
+            ))
+        }
+        Err(e)
+            if e.status.is_client_error()
+                && e.status != StatusCode::NOT_FOUND
+                && e.status != StatusCode::FORBIDDEN =>
+        {
+            let status = e.status;
+            new_file_page(st, u, id, q, Some(e), status).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// This page's routes.
+pub(super) fn routes() -> Router<Arc<AppState>> {
+    Router::new().route("/accounts/{id}/new", get(new_file_form).post(new_file))
+}

@@ -1,0 +1,54 @@
+//! Software Details: perpetual and non-perpetual units.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::Router;
+use maud::html;
+
+use crate::http::PageUser;
+use crate::service::{self, AppState};
+
+use super::layout::{id_of, page, tabs, PageResult};
+
+/// `GET /accounts/{id}/software`: Software Details (perpetual and non-perpetual units).
+pub async fn software(
+    State(st): State<Arc<AppState>>,
+    u: PageUser,
+    Path(id): Path<String>,
+) -> PageResult {
+    let id = id_of(&id)?;
+    let c = u.caller.clone();
+    let (a, parts) = st
+        .read(move |l, cat| service::summary_parts(l, cat, &c, id, None, None))
+        .await?;
+    Ok(page(
+        "Software Details",
+        Some(&u),
+        html! {
+            (tabs(&a, "software"))
+            table {
+                caption { "What the account may license" }
+                thead { tr {
+                    th scope="col" { "Part Number" } th scope="col" { "Product Category" }
+                    th scope="col" { "Description" } th scope="col" { "Sold To" }
+                    th scope="col" { "Perpetual" } th scope="col" { "Non Perpetual" } th scope="col" { "Total" }
+                } }
+                tbody {
+                    @for p in &parts {
+                        tr {
+                            td { (p.part) } td { (p.category) } td { (p.description) } td { (a.name) }
+                            td.num { (p.perpetual) } td.num { (p.non_perpetual) } td.num { (p.total) }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+/// This page's routes.
+pub(super) fn routes() -> Router<Arc<AppState>> {
+    Router::new().route("/accounts/{id}/software", get(software))
+}

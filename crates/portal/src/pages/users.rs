@@ -1,0 +1,182 @@
+//! Portal Users (staff): the list, a new user, disable and enable.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::Router;
+use issuer::Role;
+use maud::html;
+
+use crate::auth;
+use crate::error::PortalError;
+use crate::http::{PageError, PageUser};
+use crate::service::AppState;
+
+use super::form::{value, yes_no, CsrfForm};
+use super::layout::{csrf_field, id_of, page, role_label, PageResult};
+
+/// `GET /users` (staff): portal users, and the form to add one.
+pub async fn users(State(st): State<Arc<AppState>>, u: PageUser) -> PageResult {
+    users_page(st, u, None).await
+}
+
+async fn users_page(st: Arc<AppState>, u: PageUser, problem: Option<PortalError>) -> PageResult {
+    u.caller.require_manage_users()?;
+    let (list, accounts) = st
+        .read(|l, _| Ok((l.portal_users()?, l.account_refs()?)))
+        .await?;
+    let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
+    Ok((status, page(
+        "Portal Users",
+        Some(&u),
+        html! {
+            @if let Some(p) = &problem { p.error role="alert" { (p.message) } }
+            p.count { "Number of Total Results # " (list.len()) }
+            table {
+                caption { "Portal users" }
+                thead { tr { th scope="col" { "E-mail" } th scope="col" { "Role" } th scope="col" { "Certified" } th scope="col" { "Accounts" } th scope="col" { "Active" } th scope="col" { "Actions" } } }
+                tbody { @for x in &list { tr {
+                    td { (x.email) } td { (role_label(x.role)) } td { @if x.certified { "Yes" } @else { "No" } }
+                    td { @if x.role == Role::Staff { "(all)" } @else { (x.accounts.join(", ")) } }
+                    td { @if x.active { "Yes" } @else { "No" } }
+                    td {
+                        @if x.id != u.caller.user.id {
+                            form.inline method="post" action={ "/users/" (x.id) "/active" } {
+                                (csrf_field(&u))
+                                input type="hidden" name="active" value=(if x.active { "no" } else { "yes" });
+                                button type="submit" { @if x.active { "Disable" } @else { "Enable" } span.sr { " " (x.email) } }
+                            }
+                        }
+                    }
+                } } }
+            }
+            h2 { "Add a portal user" }
+            form.card method="post" action="/users" {
+                (csrf_field(&u))
+                label for="u-email" { "E-mail address" } input id="u-email" name="email" type="email" required autocomplete="off";
+                label for="u-role" { "Role" }
+                select id="u-role" name="role" {
+                    option value="customer" { "Customer" } option value="partner" { "Partner" } option value="staff" { "Licensing staff" }
+                }
+                input type="checkbox" id="u-cert" name="certified" value="yes";
+                label.inline for="u-cert" { "Certified (a customer or partner who may generate files)" }
+                label for="u-accounts" { "Accounts (not for staff; hold Ctrl to choose several)" }
+                select id="u-accounts" name="account" multiple size="6" {
+                    @for a in &accounts { option value=(a.name) { (a.name) } }
+                }
+                label for="u-pw" { "Password (at least " (auth::MIN_PASSWORD) " characters)" }
+                input id="u-pw" name="password" type="password" required autocomplete="new-password";
+                label for="u-pw2" { "The same password again" }
+                input id="u-pw2" name="password2" type="password" required autocomplete="new-password";
+                button type="submit" { "Add user" }
+            }
+        },
+    )).into_response())
+}
+
+/// The form to add a portal user. The passwords are taken as typed (never trimmed) and
+/// never shown.
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+pub struct NewUserForm {
+    email: String,
+    role: String,
+    certified: String,
+    /// The accounts chosen (a multi-select: one key per account).
+    account: Vec<String>,
+    password: String,
+    password2: String,
+}
+
+impl std::fmt::Debug for NewUserForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUserForm")
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .field("account", &self.account)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `POST /users` (staff): add a portal user.
+pub async fn add_user(
+    State(st): State<Arc<AppState>>,
+    CsrfForm(u, p): CsrfForm<NewUserForm>,
+) -> PageResult {
+    u.caller.require_manage_users()?;
+    let g = |k: &str| match k {
+        "email" => p.email.trim().to_string(),
+        "role" => p.role.trim().to_string(),
+        _ => String::new(),
+    };
+    let accounts: Vec<String> = p
+        .account
+        .iter()
+        .filter(|v| !v.is_empty())
+        .cloned()
+        .collect();
+    let password = zeroize::Zeroizing::new(p.password.clone());
+    let again = zeroize::Zeroizing::new(p.password2.clone());
+    let result: Result<(), PortalError> = async {
+        let role: Role = g("role").parse()?;
+        if *password != *again {
+            return Err(PortalError::bad_request("The two passwords differ."));
+        }
+        let (pw, em) = (password.clone(), g("email"));
+        let hash = tokio::task::spawn_blocking(move || auth::hash_password(&em, &pw))
+            .await
+            .map_err(PortalError::internal)?
+            .map_err(PortalError::bad_request)?;
+        let (email, certified, actor) =
+            (g("email"), value(&p.certified).is_some(), u.caller.actor());
+        st.write(move |l, _, _| {
+            Ok(
+                l.add_portal_user(&email, role, certified, &accounts, &hash, &actor)
+                    .map(|_| ())?,
+            )
+        })
+        .await
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to("/users").into_response()),
+        Err(e) if e.status.is_client_error() => users_page(st, u, Some(e)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /users/{id}/active` (staff): disable (ending their sessions) or enable a user.
+pub async fn set_user_active(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    CsrfForm(u, p): CsrfForm<super::sites::ActiveForm>,
+) -> PageResult {
+    u.caller.require_manage_users()?;
+    let id = id_of(&id)?;
+    let active = yes_no(&p.active, "active")?;
+    if id == u.caller.user.id && !active {
+        return Err(PageError(PortalError::bad_request(
+            "You cannot disable yourself.",
+        )));
+    }
+    let actor = u.caller.actor();
+    st.write(move |l, _, _| {
+        let target = l.portal_user(id)?.ok_or_else(PortalError::not_found)?;
+        Ok(l.set_portal_user_active(&target.email, active, &actor)?)
+    })
+    .await?;
+    if !active {
+        st.sessions().remove_user(id).await;
+    }
+    Ok(Redirect::to("/users").into_response())
+}
+
+/// This page's routes.
+pub(super) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/users", get(users).post(add_user))
+        .route("/users/{id}/active", post(set_user_active))
+}
