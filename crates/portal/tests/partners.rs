@@ -10,7 +10,7 @@ use serde_json::json;
 
 fn development(n: u8) -> serde_json::Value {
     json!({
-        "account": "", "site": "HQ", "product": "CIC", "version": "4.0",
+        "site": "HQ", "product": "CIC", "version": "4.0",
         "type": "development-small", "host_id": host(40 + n), "machine": format!("dev{n}"),
         "server_part": "SW-001-4.0-IDS1",
     })
