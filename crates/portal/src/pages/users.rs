@@ -165,7 +165,7 @@ pub async fn add_user(
         }
         if *password != *again {
             return Err(PortalError::bad_request(
-                "Password: the two passwords differ.",
+                "Password: The two passwords differ.",
             ));
         }
         let (pw, em) = (password.clone(), g("email"));
