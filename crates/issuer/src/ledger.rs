@@ -29,6 +29,7 @@ mod lookups;
 mod migrations;
 pub mod policy;
 mod portal;
+mod portal_admin;
 mod sessions;
 
 pub use audit::{format_head, parse_head, AuditProblem, AuditReport};
@@ -47,6 +48,7 @@ pub use portal::{
     AttachmentInfo, NewRequest, PortalUser, RequestRecord, Role, ATTACHMENT_TYPES, MAX_ATTACHMENTS,
     MAX_ATTACHMENT_BYTES, REQUEST_CATEGORIES, REQUEST_FILE_TYPES, REQUEST_TYPES,
 };
+pub use portal_admin::PortalToken;
 pub use sessions::{PortalSession, SessionLimits, PURGE_BATCH, TOUCH_INTERVAL_MS};
 
 /// The ledger's schema version: the number of the last migration file (`migrations/sqlite/`,

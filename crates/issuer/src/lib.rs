@@ -73,9 +73,9 @@ pub use ledger::{
     batch_file_name, AccountRef, Activity, ActivityFilter, ActivityRow, Attachment, AttachmentInfo,
     AuditProblem, AuditReport, AuditRow, Deactivated, DeactivationHow, DeactivationOutcome,
     FileDetails, ImportedFile, Issued, Ledger, LoosePermissions, NewRequest, OrderLine,
-    PartSummary, PendingDeactivation, PortalSession, PortalUser, RehostAllowance, RequestRecord,
-    Role, SessionLimits, Site, SiteDetails, SiteSummary, Summary, UpdateRequest, UpgradeSelection,
-    UpgradedLine,
+    PartSummary, PendingDeactivation, PortalSession, PortalToken, PortalUser, RehostAllowance,
+    RequestRecord, Role, SessionLimits, Site, SiteDetails, SiteSummary, Summary, UpdateRequest,
+    UpgradeSelection, UpgradedLine,
 };
 pub use rules::{IssueRequest, PartQuantity, Plan, Term, TypeRule};
 

@@ -80,6 +80,20 @@ impl Caller {
         self.is_staff()
     }
 
+    /// Create, list and revoke the API tokens of the user with row id `owner`: each user
+    /// their own, and staff everyone's.
+    pub fn may_manage_tokens_of(&self, owner: i64) -> bool {
+        self.is_staff() || self.user.id == owner
+    }
+
+    /// [`Caller::may_manage_tokens_of`], as the refusal (403) otherwise.
+    pub fn require_manage_tokens_of(&self, owner: i64) -> Result<(), PortalError> {
+        allow(
+            self.may_manage_tokens_of(owner),
+            "You may manage only your own API tokens.",
+        )
+    }
+
     /// Answer and close activation file requests (staff).
     pub fn may_close_request(&self) -> bool {
         self.is_staff()
@@ -220,6 +234,22 @@ mod tests {
             |c| c.may_manage_sites("Fabrikam"),
             [true, false, false, false, false],
         );
+    }
+
+    #[test]
+    fn each_user_manages_their_own_tokens_and_staff_everyones() {
+        expect(|c| c.may_manage_tokens_of(1), [true; 5]);
+        expect(
+            |c| c.may_manage_tokens_of(2),
+            [true, false, false, false, false],
+        );
+        for (name, c) in roles() {
+            assert_eq!(
+                c.require_manage_tokens_of(2).is_ok(),
+                c.is_staff(),
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -357,7 +357,7 @@ impl NewRequest {
     }
 }
 
-fn user_row(conn: &dyn Tx, r: &store::Row) -> store::Result<PortalUser> {
+pub(super) fn user_row(conn: &dyn Tx, r: &store::Row) -> store::Result<PortalUser> {
     let id: i64 = r.get(0)?;
     let role: String = r.get(2)?;
     let mut st = conn.prepare_cached(
@@ -378,7 +378,7 @@ fn user_row(conn: &dyn Tx, r: &store::Row) -> store::Result<PortalUser> {
     })
 }
 
-const USER_COLUMNS: &str = "id, email, role, certified, active, sessions_epoch";
+pub(super) const USER_COLUMNS: &str = "id, email, role, certified, active, sessions_epoch";
 
 impl Ledger {
     /// Every account with its id, by name.
@@ -443,24 +443,7 @@ impl Ledger {
         actor: &str,
     ) -> Result<PortalUser, IssuerError> {
         check_email(email)?;
-        if role == Role::Staff && !accounts.is_empty() {
-            return Err(IssuerError::MalformedRequest {
-                reason: "staff see every account: give no --account".into(),
-            });
-        }
-        if role != Role::Staff && accounts.is_empty() {
-            return Err(IssuerError::MalformedRequest {
-                reason: format!(
-                    "a {} user needs at least one --account they may see",
-                    role.as_str()
-                ),
-            });
-        }
-        if certified && role == Role::Staff {
-            return Err(IssuerError::MalformedRequest {
-                reason: "--certified is for customer and partner users (staff may always generate files)".into(),
-            });
-        }
+        super::portal_admin::check_user_shape(role, certified, accounts)?;
         let now = Timestamp::now().unix();
         let tx = self.db.begin_write()?;
         let exists: bool = tx.query_row(

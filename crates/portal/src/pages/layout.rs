@@ -62,6 +62,7 @@ pub(crate) fn layout(title: &str, user: Option<&PageUser>, body: Markup) -> Mark
                             a href="/accounts" { "Accounts" }
                             a href="/requests" { "Activation File Requests" }
                             @if u.caller.may_manage_users() { a href="/users" { "Portal Users" } }
+                            a href="/tokens" { "API Tokens" }
                             @if u.caller.may_approve_deactivation() { a href="/deactivations" { "Pending Deactivations" } }
                             span.who { (u.caller.user.email) " (" (role_label(u.caller.user.role))
                                 @if u.caller.user.certified { ", certified" } ")" }

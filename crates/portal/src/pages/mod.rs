@@ -22,9 +22,11 @@ mod requests;
 mod sites;
 mod software;
 mod summary;
+mod tokens;
 mod update;
 mod upgrade;
 mod users;
+mod users_edit;
 
 pub use file::file_response;
 pub use layout::error_page;
@@ -46,5 +48,6 @@ pub fn routes() -> Router<Arc<AppState>> {
         .merge(sites::routes())
         .merge(requests::routes())
         .merge(users::routes())
+        .merge(tokens::routes())
         .merge(hostid_check::routes())
 }

@@ -1,8 +1,9 @@
-//! Portal Users (staff): the list, a new user, disable and enable.
+//! Portal Users (staff): the list, a new user, disable and enable (editing and the
+//! confirmation before disabling are in `users_edit`).
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -17,23 +18,47 @@ use crate::service::AppState;
 
 use super::form::{value, yes_no, CsrfForm};
 use super::layout::{csrf_field, id_of, page, role_label, PageResult};
+use super::users_edit::{
+    described, error_summary, field_errors, invalid, labelled, user_fields, UserValues,
+};
 
 /// `GET /users` (staff): portal users, and the form to add one.
-pub async fn users(State(st): State<Arc<AppState>>, u: PageUser) -> PageResult {
-    users_page(st, u, None).await
+pub async fn users(
+    State(st): State<Arc<AppState>>,
+    u: PageUser,
+    Query(q): Query<Saved>,
+) -> PageResult {
+    users_page(st, u, None, q.saved.as_deref().and_then(value)).await
 }
 
-async fn users_page(st: Arc<AppState>, u: PageUser, problem: Option<PortalError>) -> PageResult {
+/// `?saved=EMAIL`: the user just edited, to say so.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct Saved {
+    saved: Option<String>,
+}
+
+async fn users_page(
+    st: Arc<AppState>,
+    u: PageUser,
+    refused: Option<(PortalError, UserValues)>,
+    saved: Option<String>,
+) -> PageResult {
     u.caller.require_manage_users()?;
     let (list, accounts) = st
         .read(|l, _| Ok((l.portal_users()?, l.account_refs()?)))
         .await?;
-    let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
+    let status = refused.as_ref().map_or(StatusCode::OK, |p| p.0.status);
+    let (problem, kept) = match refused {
+        Some((e, v)) => (Some(e), v),
+        None => (None, UserValues::default()),
+    };
+    let errors = problem.as_ref().map(field_errors).unwrap_or_default();
     Ok((status, page(
         "Portal Users",
         Some(&u),
         html! {
-            @if let Some(p) = &problem { p.error role="alert" { (p.message) } }
+            @if let Some(e) = &saved { p.ok role="status" { "Saved: " (e) "." } }
             p.count { "Number of Total Results # " (list.len()) }
             table {
                 caption { "Portal users" }
@@ -43,34 +68,37 @@ async fn users_page(st: Arc<AppState>, u: PageUser, problem: Option<PortalError>
                     td { @if x.role == Role::Staff { "(all)" } @else { (x.accounts.join(", ")) } }
                     td { @if x.active { "Yes" } @else { "No" } }
                     td {
+                        a href={ "/users/" (x.id) "/edit" } { "Edit" span.sr { " " (x.email) } }
+                        " "
                         @if x.id != u.caller.user.id {
-                            form.inline method="post" action={ "/users/" (x.id) "/active" } {
-                                (csrf_field(&u))
-                                input type="hidden" name="active" value=(if x.active { "no" } else { "yes" });
-                                button type="submit" { @if x.active { "Disable" } @else { "Enable" } span.sr { " " (x.email) } }
+                            @if x.active {
+                                a href={ "/users/" (x.id) "/disable" } { "Disable" span.sr { " " (x.email) } }
+                            } @else {
+                                form.inline method="post" action={ "/users/" (x.id) "/active" } {
+                                    (csrf_field(&u))
+                                    input type="hidden" name="active" value="yes";
+                                    button type="submit" { "Enable" span.sr { " " (x.email) } }
+                                }
                             }
                         }
                     }
                 } } }
             }
-            h2 { "Add a portal user" }
-            form.card method="post" action="/users" {
+            h2 id="add" { "Add a portal user" }
+            @if let Some(p) = &problem { (error_summary(p, &errors)) }
+            form.card method="post" action="/users" novalidate {
                 (csrf_field(&u))
-                label for="u-email" { "E-mail address" } input id="u-email" name="email" type="email" required autocomplete="off";
-                label for="u-role" { "Role" }
-                select id="u-role" name="role" {
-                    option value="customer" { "Customer" } option value="partner" { "Partner" } option value="staff" { "Licensing staff" }
-                }
-                input type="checkbox" id="u-cert" name="certified" value="yes";
-                label.inline for="u-cert" { "Certified (a customer or partner who may generate files)" }
-                label for="u-accounts" { "Accounts (not for staff; hold Ctrl to choose several)" }
-                select id="u-accounts" name="account" multiple size="6" {
-                    @for a in &accounts { option value=(a.name) { (a.name) } }
-                }
-                label for="u-pw" { "Password (at least " (auth::MIN_PASSWORD) " characters)" }
-                input id="u-pw" name="password" type="password" required autocomplete="new-password";
-                label for="u-pw2" { "The same password again" }
-                input id="u-pw2" name="password2" type="password" required autocomplete="new-password";
+                (labelled("email", "E-mail address", &errors, html! {
+                    input id="u-email" name="email" type="email" required autocomplete="off" value=(kept.email)
+                        aria-invalid=[invalid(&errors, "email")] aria-describedby=[described(&errors, "email")];
+                }))
+                (user_fields(&kept, &accounts, &errors))
+                (labelled("password", &format!("Password (at least {} characters)", auth::MIN_PASSWORD), &errors, html! {
+                    input id="u-password" name="password" type="password" required autocomplete="new-password"
+                        aria-invalid=[invalid(&errors, "password")] aria-describedby=[described(&errors, "password")];
+                }))
+                label for="u-password2" { "The same password again" }
+                input id="u-password2" name="password2" type="password" required autocomplete="new-password";
                 button type="submit" { "Add user" }
             }
         },
@@ -120,18 +148,32 @@ pub async fn add_user(
         .collect();
     let password = zeroize::Zeroizing::new(p.password.clone());
     let again = zeroize::Zeroizing::new(p.password2.clone());
+    let kept = UserValues {
+        email: g("email"),
+        role: g("role"),
+        certified: value(&p.certified).is_some(),
+        accounts: accounts.clone(),
+    };
     let result: Result<(), PortalError> = async {
-        let role: Role = g("role").parse()?;
+        kept.check_email()?;
+        let role = kept.check()?;
+        if password.chars().count() < auth::MIN_PASSWORD {
+            return Err(PortalError::bad_request(format!(
+                "Password: use at least {} characters.",
+                auth::MIN_PASSWORD
+            )));
+        }
         if *password != *again {
-            return Err(PortalError::bad_request("The two passwords differ."));
+            return Err(PortalError::bad_request(
+                "Password: The two passwords differ.",
+            ));
         }
         let (pw, em) = (password.clone(), g("email"));
         let hash = tokio::task::spawn_blocking(move || auth::hash_password(&em, &pw))
             .await
             .map_err(PortalError::internal)?
-            .map_err(PortalError::bad_request)?;
-        let (email, certified, actor) =
-            (g("email"), value(&p.certified).is_some(), u.caller.actor());
+            .map_err(|e| PortalError::bad_request(format!("Password: {e}")))?;
+        let (email, certified, actor) = (g("email"), kept.certified, u.caller.actor());
         st.write(move |l, _, _| {
             Ok(
                 l.add_portal_user(&email, role, certified, &accounts, &hash, &actor)
@@ -143,7 +185,7 @@ pub async fn add_user(
     .await;
     match result {
         Ok(()) => Ok(Redirect::to("/users").into_response()),
-        Err(e) if e.status.is_client_error() => users_page(st, u, Some(e)).await,
+        Err(e) if e.status.is_client_error() => users_page(st, u, Some((e, kept)), None).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -179,4 +221,9 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/users", get(users).post(add_user))
         .route("/users/{id}/active", post(set_user_active))
+        .route(
+            "/users/{id}/edit",
+            get(super::users_edit::edit_form).post(super::users_edit::edit),
+        )
+        .route("/users/{id}/disable", get(super::users_edit::disable_form))
 }

@@ -138,8 +138,9 @@ pub fn summary(
 }
 
 #[allow(clippy::too_many_arguments)]
-/// Upgrade an account's ordered items of a product from one version to another (every
-/// item with an upgrade option), or with `dry_run` show what would move.
+/// Upgrade an account's ordered items of a product from one version to another (the chosen
+/// parts, or every item with an upgrade option, mirrored), or with `dry_run` show what would
+/// move.
 pub fn upgrade(
     l: &mut Ledger,
     cat: &Catalog,
@@ -148,6 +149,7 @@ pub fn upgrade(
     product: &str,
     from: &str,
     to: &str,
+    selection: &UpgradeSelection,
     dry_run: bool,
 ) -> Result<Vec<UpgradedLine>, PortalError> {
     let a = account(l, c, id)?;
@@ -160,7 +162,7 @@ pub fn upgrade(
         product,
         from,
         to,
-        &UpgradeSelection::Mirror,
+        selection,
         dry_run,
         &c.actor(),
     )?)

@@ -1,0 +1,139 @@
+//! Portal Users: the add form keeps what was typed after a refusal (the error by its field,
+//! in the page's words), staff edit a user, and disabling asks first, saying what follows.
+
+mod common;
+
+use common::*;
+
+fn user_id(p: &Portal, email: &'static str) -> i64 {
+    p.on_ledger(move |l| {
+        l.portal_users()
+            .unwrap()
+            .into_iter()
+            .find(|u| u.email == email)
+            .unwrap()
+            .id
+    })
+}
+
+#[tokio::test]
+async fn a_refused_new_user_keeps_the_values_with_the_error_by_its_field() {
+    let p = Portal::new();
+    let (c, csrf) = p.login("staff@vendor.example").await;
+    let r = p
+        .post_form(
+            "/users",
+            Some(&c),
+            &[
+                ("csrf", &csrf),
+                ("email", "boss2@vendor.example"),
+                ("role", "staff"),
+                ("certified", "yes"),
+                ("password", PASSWORD),
+                ("password2", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    let html = r.text();
+    assert!(!html.contains("--certified"), "{html}");
+    assert!(html.contains("id=\"u-certified-error\""), "{html}");
+    assert!(html.contains("href=\"#u-certified\""), "{html}");
+    assert!(html.contains("value=\"boss2@vendor.example\""), "{html}");
+    assert!(html.contains("<option value=\"staff\" selected>"), "{html}");
+    assert!(!html.contains(PASSWORD), "a password is never shown");
+    // A customer with no account: the error is by Accounts.
+    let r = p
+        .post_form(
+            "/users",
+            Some(&c),
+            &[
+                ("csrf", &csrf),
+                ("email", "new@contoso.example"),
+                ("role", "customer"),
+                ("password", PASSWORD),
+                ("password2", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("id=\"u-account-error\""), "{}", r.text());
+    assert!(!r.text().contains("--account"), "{}", r.text());
+}
+
+#[tokio::test]
+async fn staff_edit_a_users_role_accounts_and_certification() {
+    let p = Portal::new();
+    let (c, csrf) = p.login("staff@vendor.example").await;
+    let id = user_id(&p, "plain@contoso.example");
+    let form = p.get(&format!("/users/{id}/edit"), Some(&c)).await;
+    assert_eq!(form.status, 200);
+    assert!(form.text().contains("<option value=\"Contoso\" selected>"));
+    let r = p
+        .post_form(
+            &format!("/users/{id}/edit"),
+            Some(&c),
+            &[
+                ("csrf", &csrf),
+                ("role", "partner"),
+                ("certified", "yes"),
+                ("account", "Contoso"),
+                ("account", "Fabrikam"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let list = p.get(&r.header("location").unwrap(), Some(&c)).await;
+    assert!(list.text().contains("Saved: plain@contoso.example."));
+    let u = p.on_ledger(move |l| l.portal_user(id).unwrap().unwrap());
+    assert_eq!(u.role, issuer::Role::Partner);
+    assert!(u.certified);
+    assert_eq!(u.accounts.len(), 2);
+    // Refused: staff with accounts; the form comes back with the choice kept.
+    let r = p
+        .post_form(
+            &format!("/users/{id}/edit"),
+            Some(&c),
+            &[("csrf", &csrf), ("role", "staff"), ("account", "Fabrikam")],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("<option value=\"Fabrikam\" selected>"));
+    assert!(r.text().contains("id=\"u-account-error\""));
+    // Only staff edit.
+    let (cc, _) = p.login("cert@contoso.example").await;
+    let r = p.get(&format!("/users/{id}/edit"), Some(&cc)).await;
+    assert_eq!(r.status, 403);
+}
+
+#[tokio::test]
+async fn disabling_a_user_asks_first_and_says_what_follows() {
+    let p = Portal::new();
+    let (c, csrf) = p.login("staff@vendor.example").await;
+    let id = user_id(&p, "plain@contoso.example");
+    let _t = p.token("plain@contoso.example");
+    let list = p.get("/users", Some(&c)).await.text();
+    assert!(
+        list.contains(&format!("href=\"/users/{id}/disable\"")),
+        "{list}"
+    );
+    let ask = p.get(&format!("/users/{id}/disable"), Some(&c)).await;
+    assert_eq!(ask.status, 200);
+    let html = ask.text();
+    assert!(
+        html.contains("every browser session they have open ends"),
+        "{html}"
+    );
+    assert!(html.contains("API tokens (1 in use) are revoked"), "{html}");
+    // Nothing changed until the confirmation is posted.
+    assert!(p.on_ledger(move |l| l.portal_user(id).unwrap().unwrap().active));
+    let r = p
+        .post_form(
+            &format!("/users/{id}/active"),
+            Some(&c),
+            &[("csrf", &csrf), ("active", "no")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert!(!p.on_ledger(move |l| l.portal_user(id).unwrap().unwrap().active));
+}
