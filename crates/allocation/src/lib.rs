@@ -300,6 +300,7 @@ mod admin;
 mod allocator;
 mod batch;
 mod batch_license;
+mod batch_logon;
 mod checkouts;
 mod copy;
 mod error;
