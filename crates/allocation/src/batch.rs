@@ -2,7 +2,9 @@
 //! transaction ([`Allocator::batch`]), so a server under a burst pays one commit (one
 //! durable flush) for all of them.
 //!
-//! Each operation runs under its own `SAVEPOINT`: a refused one is rolled back to it and
+//! Logons are decided from one read of the pool ([`crate::batch_logon`]); runs of
+//! heartbeats and of logoffs take a few statements each ([`crate::batch_sessions`]).
+//! Every other operation, and a logon the rules refuse, runs under its own `SAVEPOINT`: a refused one is rolled back to it and
 //! changes nothing, so one refusal never affects another in the batch. The batch holds the
 //! store's writer lock as any change does, so in-use never exceeds licensed across
 //! processes; inside it the operations see each other's changes in order, exactly as if
@@ -119,6 +121,25 @@ fn check(op: &BatchOp) -> Result<Checked<'_>> {
     })
 }
 
+/// The session ids of the run of consecutive heartbeats (`true`), or of logoffs, that
+/// starts at `i`, if one does.
+fn run_at<'a>(checked: &[Option<Result<Checked<'a>>>], i: usize) -> Option<(bool, Vec<&'a str>)> {
+    let heartbeat = match checked.get(i)? {
+        Some(Ok(Checked::Heartbeat(_))) => true,
+        Some(Ok(Checked::Logout(_))) => false,
+        _ => return None,
+    };
+    let ids = checked[i..]
+        .iter()
+        .map_while(|c| match c {
+            Some(Ok(Checked::Heartbeat(id))) if heartbeat => Some(*id),
+            Some(Ok(Checked::Logout(id))) if !heartbeat => Some(*id),
+            _ => None,
+        })
+        .collect();
+    Some((heartbeat, ids))
+}
+
 impl Allocator {
     /// Run `ops` in one write transaction, each under its own savepoint, in order, and
     /// commit once: each operation's own result, as its `Allocator` method would have
@@ -155,7 +176,23 @@ impl Allocator {
             // The savepoint of the last operation that succeeded, still open: released in
             // the same round trip as the next one is taken (the commit releases the last).
             let mut open = false;
-            for slot in &mut checked {
+            let mut i = 0;
+            while i < checked.len() {
+                if let Some((heartbeat, ids)) = run_at(&checked, i) {
+                    fast.flush(c, now)?;
+                    let done = if heartbeat {
+                        crate::batch_sessions::heartbeats(self, c, now, &ids)?
+                    } else {
+                        crate::batch_sessions::logoffs(c, now, &ids)?
+                    };
+                    if let Some(done) = done {
+                        out.extend(done);
+                        i += ids.len();
+                        continue;
+                    }
+                }
+                let slot = &mut checked[i];
+                i += 1;
                 let op = match slot.take() {
                     Some(Ok(op)) => op,
                     Some(Err(e)) => {

@@ -200,7 +200,7 @@ impl Event {
         )
     }
 
-    fn new(
+    pub(crate) fn new(
         kind: EventKind,
         who: impl Into<String>,
         keys: Vec<String>,

@@ -301,6 +301,7 @@ mod allocator;
 mod batch;
 mod batch_license;
 mod batch_logon;
+mod batch_sessions;
 mod checkouts;
 mod copy;
 mod error;

@@ -114,7 +114,95 @@ fn logons_of_one_batch_see_each_others_takes() {
     assert_eq!(client.concurrent_in_use, 4);
 }
 
+#[test]
+fn runs_of_heartbeats_and_logoffs_cost_a_few_statements_and_answer_each() {
+    let env = env(&file(&[(CLIENT, 0, 100)], Rules::default()));
+    let a = &env.alloc;
+    for i in 0..40 {
+        let u = format!("u{i}");
+        a.add_user(&u, Method::Concurrent, None).unwrap();
+        a.allocate(Target::User(&u), &[CLIENT]).unwrap();
+    }
+    let ops: Vec<BatchOp> = (0..40).map(|i| login(&format!("u{i}"))).collect();
+    let ids: Vec<String> = a
+        .batch(&ops)
+        .unwrap()
+        .into_iter()
+        .map(|r| match r {
+            Ok(BatchDone::Login(l)) => l.session.id,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    env.clock.advance(100);
+    let gone = "0".repeat(32);
+    let mut beats: Vec<BatchOp> = ids
+        .iter()
+        .map(|id| BatchOp::Heartbeat(id.clone()))
+        .collect();
+    beats.push(BatchOp::Heartbeat(gone.clone()));
+    let before = store::write_statements();
+    let out = a.batch(&beats).unwrap();
+    let spent = store::write_statements() - before;
+    assert!(spent < 40, "{spent} statements for 41 heartbeats");
+    for (r, id) in out.iter().zip(&ids) {
+        match r {
+            Ok(BatchDone::Session(s)) => {
+                assert_eq!(&s.id, id);
+                assert_eq!(s.expires_at, a.now() + 600);
+                assert_eq!(s.acquired, vec![CLIENT.to_string()]);
+                assert!(s.user.starts_with('u') && s.reused, "{s:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(
+        matches!(&out[40], Err(AllocError::Unknown { .. })),
+        "{:?}",
+        out[40]
+    );
+
+    // Logoffs: the first twice (the second finds it ended), one unknown.
+    let mut offs: Vec<BatchOp> = ids.iter().map(|id| BatchOp::Logout(id.clone())).collect();
+    offs.insert(1, BatchOp::Logout(ids[0].clone()));
+    offs.push(BatchOp::Logout(gone));
+    let before = store::write_statements();
+    let out = a.batch(&offs).unwrap();
+    let spent = store::write_statements() - before;
+    assert!(spent < 40, "{spent} statements for 42 logoffs");
+    assert!(matches!(&out[0], Ok(BatchDone::Ended)), "{:?}", out[0]);
+    assert!(
+        matches!(&out[1], Err(AllocError::Unknown { .. })),
+        "{:?}",
+        out[1]
+    );
+    assert!(
+        out[2..41].iter().all(|r| matches!(r, Ok(BatchDone::Ended))),
+        "{out:?}"
+    );
+    assert!(
+        matches!(&out[41], Err(AllocError::Unknown { .. })),
+        "{:?}",
+        out[41]
+    );
+    assert!(a.sessions().unwrap().is_empty());
+    let report = a.report().unwrap();
+    let client = report.keys.iter().find(|k| k.name == CLIENT).unwrap();
+    assert_eq!(client.concurrent_in_use, 0);
+    // One release event per session, in the order of the logoffs.
+    let events = a.events(40).unwrap();
+    let order: Vec<&str> = events
+        .iter()
+        .map(|e| e.detail.split(' ').nth(1).unwrap_or(""))
+        .collect();
+    let want: Vec<&str> = ids.iter().map(String::as_str).collect();
+    assert_eq!(order, want);
+    assert!(events
+        .iter()
+        .all(|e| e.detail.ends_with("ended: logged-off") && e.key.as_deref() == Some(CLIENT)));
+}
+
 postgres_too!(
     a_batch_of_logons_costs_a_few_statements_not_some_per_logon,
-    logons_of_one_batch_see_each_others_takes
+    logons_of_one_batch_see_each_others_takes,
+    runs_of_heartbeats_and_logoffs_cost_a_few_statements_and_answer_each
 );
