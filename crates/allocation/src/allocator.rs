@@ -346,6 +346,41 @@ pub(crate) fn check_take(
     crate::granted::require_granted(l, key)?;
     // In a write transaction, after the purge of lapsed sessions: the counters are exact.
     let (assign_used, conc_in_use) = consumed_both(c, key)?;
+    count_rule(l, key, pool, assign_used, conc_in_use)?;
+    if let Some((org_id, org_name)) = org {
+        let max: Option<Option<i64>> = c
+            .prepare_cached("SELECT max FROM org_limits WHERE org_id = ?1 AND key = ?2")?
+            .query_row(params![org_id, key], |r| r.get(0))
+            .optional()?;
+        if let Some(Some(max)) = max {
+            cap_rule(org_name, key, max, org_usage(c, *org_id, key, now)?)?;
+        }
+    }
+    // Reservations of the other organizations, on the key's whole count.
+    let mut reserved: u32 = 0;
+    let mut st =
+        c.prepare_cached("SELECT org_id, min FROM org_limits WHERE key = ?1 AND min > 0")?;
+    let mins = st
+        .query_map([key], |r| Ok((r.get::<i64>(0)?, r.get::<i64>(1)?)))?
+        .collect::<store::Result<Vec<_>>>()?;
+    for (o, min) in mins {
+        if org.is_some_and(|(id, _)| *id == o) {
+            continue;
+        }
+        reserved = reserved.saturating_add(u32_of(min).saturating_sub(org_usage(c, o, key, now)?));
+    }
+    reserve_rule(l, key, reserved, assign_used + conc_in_use)
+}
+
+/// The count rule of [`check_take`]: one more of `key` from `pool`, given what is consumed
+/// of its assignable and concurrent counts.
+pub(crate) fn count_rule(
+    l: &License,
+    key: &str,
+    pool: Pool,
+    assign_used: u32,
+    conc_in_use: u32,
+) -> Result<()> {
     let (licensed, used) = match pool {
         Pool::Assignable => (l.assigned(key), assign_used),
         Pool::Concurrent => (l.pooled(key), conc_in_use),
@@ -363,37 +398,27 @@ pub(crate) fn check_take(
             out_of_compliance: used > licensed,
         });
     }
-    if let Some((org_id, org_name)) = org {
-        let max: Option<Option<i64>> = c
-            .prepare_cached("SELECT max FROM org_limits WHERE org_id = ?1 AND key = ?2")?
-            .query_row(params![org_id, key], |r| r.get(0))
-            .optional()?;
-        if let Some(Some(max)) = max {
-            if i64::from(org_usage(c, *org_id, key, now)?) >= max {
-                return Err(AllocError::OrganizationCap {
-                    org: org_name.clone(),
-                    key: key.into(),
-                    max: u32_of(max),
-                });
-            }
-        }
+    Ok(())
+}
+
+/// The organization's maximum of [`check_take`], given what its users use of `key`.
+pub(crate) fn cap_rule(org: &str, key: &str, max: i64, used: u32) -> Result<()> {
+    if i64::from(used) >= max {
+        return Err(AllocError::OrganizationCap {
+            org: org.to_string(),
+            key: key.into(),
+            max: u32_of(max),
+        });
     }
-    // Reservations of the other organizations, on the key's whole count.
-    let mut reserved: u32 = 0;
-    let mut st =
-        c.prepare_cached("SELECT org_id, min FROM org_limits WHERE key = ?1 AND min > 0")?;
-    let mins = st
-        .query_map([key], |r| Ok((r.get::<i64>(0)?, r.get::<i64>(1)?)))?
-        .collect::<store::Result<Vec<_>>>()?;
-    for (o, min) in mins {
-        if org.is_some_and(|(id, _)| *id == o) {
-            continue;
-        }
-        reserved = reserved.saturating_add(u32_of(min).saturating_sub(org_usage(c, o, key, now)?));
-    }
+    Ok(())
+}
+
+/// The other organizations' reservations of [`check_take`]: `reserved` of `key` still
+/// unused by them, `used` of its whole count consumed.
+pub(crate) fn reserve_rule(l: &License, key: &str, reserved: u32, used: u32) -> Result<()> {
     if reserved > 0 {
         let total = l.assigned(key).saturating_add(l.pooled(key));
-        let free = total.saturating_sub(assign_used + conc_in_use);
+        let free = total.saturating_sub(used);
         if free <= reserved {
             return Err(AllocError::Reserved {
                 key: key.into(),

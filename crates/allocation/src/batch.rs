@@ -2,7 +2,9 @@
 //! transaction ([`Allocator::batch`]), so a server under a burst pays one commit (one
 //! durable flush) for all of them.
 //!
-//! Each operation runs under its own `SAVEPOINT`: a refused one is rolled back to it and
+//! Logons are decided from one read of the pool ([`crate::batch_logon`]); runs of
+//! heartbeats and of logoffs take a few statements each ([`crate::batch_sessions`]).
+//! Every other operation, and a logon the rules refuse, runs under its own `SAVEPOINT`: a refused one is rolled back to it and
 //! changes nothing, so one refusal never affects another in the batch. The batch holds the
 //! store's writer lock as any change does, so in-use never exceeds licensed across
 //! processes; inside it the operations see each other's changes in order, exactly as if
@@ -119,6 +121,25 @@ fn check(op: &BatchOp) -> Result<Checked<'_>> {
     })
 }
 
+/// The session ids of the run of consecutive heartbeats (`true`), or of logoffs, that
+/// starts at `i`, if one does.
+fn run_at<'a>(checked: &[Option<Result<Checked<'a>>>], i: usize) -> Option<(bool, Vec<&'a str>)> {
+    let heartbeat = match checked.get(i)? {
+        Some(Ok(Checked::Heartbeat(_))) => true,
+        Some(Ok(Checked::Logout(_))) => false,
+        _ => return None,
+    };
+    let ids = checked[i..]
+        .iter()
+        .map_while(|c| match c {
+            Some(Ok(Checked::Heartbeat(id))) if heartbeat => Some(*id),
+            Some(Ok(Checked::Logout(id))) if !heartbeat => Some(*id),
+            _ => None,
+        })
+        .collect();
+    Some((heartbeat, ids))
+}
+
 impl Allocator {
     /// Run `ops` in one write transaction, each under its own savepoint, in order, and
     /// commit once: each operation's own result, as its `Allocator` method would have
@@ -137,12 +158,41 @@ impl Allocator {
         }
         // Every operation of the batch reads the same license: verified once.
         let _pinned = crate::batch_license::BatchScope::begin();
+        // The users of the batch's logons, for the one read of the pool.
+        let users: Vec<&str> = ops
+            .iter()
+            .filter_map(|op| match op {
+                BatchOp::Login {
+                    user,
+                    place: Place::Nowhere,
+                    ..
+                } => Some(user.as_str()),
+                _ => None,
+            })
+            .collect();
         self.tx(|c, now| {
+            let mut fast = crate::batch_logon::FastLogons::default();
             let mut out = Vec::with_capacity(checked.len());
             // The savepoint of the last operation that succeeded, still open: released in
             // the same round trip as the next one is taken (the commit releases the last).
             let mut open = false;
-            for slot in &mut checked {
+            let mut i = 0;
+            while i < checked.len() {
+                if let Some((heartbeat, ids)) = run_at(&checked, i) {
+                    fast.flush(c, now)?;
+                    let done = if heartbeat {
+                        crate::batch_sessions::heartbeats(self, c, now, &ids)?
+                    } else {
+                        crate::batch_sessions::logoffs(c, now, &ids)?
+                    };
+                    if let Some(done) = done {
+                        out.extend(done);
+                        i += ids.len();
+                        continue;
+                    }
+                }
+                let slot = &mut checked[i];
+                i += 1;
                 let op = match slot.take() {
                     Some(Ok(op)) => op,
                     Some(Err(e)) => {
@@ -151,6 +201,15 @@ impl Allocator {
                     }
                     None => return Err(AllocError::Internal("a batch operation ran twice".into())),
                 };
+                if let Checked::Login(user, Place::Nowhere, lease) = &op {
+                    if let Some(done) = fast.logon(self, c, now, user, *lease, &users)? {
+                        out.push(Ok(done));
+                        continue;
+                    }
+                }
+                // What was decided from the pool state is written before anything else
+                // runs, and the state read again after it.
+                fast.flush(c, now)?;
                 c.run_batch(if open {
                     "RELEASE SAVEPOINT i3lic_op; SAVEPOINT i3lic_op"
                 } else {
@@ -175,6 +234,7 @@ impl Allocator {
                     }
                 }
             }
+            fast.flush(c, now)?;
             Ok(out)
         })
     }

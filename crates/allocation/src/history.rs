@@ -200,7 +200,7 @@ impl Event {
         )
     }
 
-    fn new(
+    pub(crate) fn new(
         kind: EventKind,
         who: impl Into<String>,
         keys: Vec<String>,
@@ -372,22 +372,23 @@ pub(crate) fn sessions_end(
 /// A logon made `s`: one acquisition per license it took from the pools (one without a
 /// key when it took none). Returns `s`.
 pub(crate) fn logged_on(c: &dyn Tx, now: i64, s: Session) -> Result<Session> {
+    record(c, now, &logged_on_event(&s))?;
+    Ok(s)
+}
+
+/// The event of the logon of `s` (as [`logged_on`] records it).
+pub(crate) fn logged_on_event(s: &Session) -> Event {
     let place = match (&s.station, &s.remote_number) {
         (Some(st), _) => format!("at station '{st}'"),
         (None, Some(n)) => format!("as remote number {n}"),
         (None, None) => "without a station".into(),
     };
-    record(
-        c,
-        now,
-        &Event::new(
-            EventKind::Acquire,
-            format!("user '{}'", s.user),
-            s.acquired.clone(),
-            format!("session {} logged on {place}", s.id),
-        ),
-    )?;
-    Ok(s)
+    Event::new(
+        EventKind::Acquire,
+        format!("user '{}'", s.user),
+        s.acquired.clone(),
+        format!("session {} logged on {place}", s.id),
+    )
 }
 
 /// A file loaded: the event, and the counts of every key it grants (keys of the previous

@@ -300,6 +300,8 @@ mod admin;
 mod allocator;
 mod batch;
 mod batch_license;
+mod batch_logon;
+mod batch_sessions;
 mod checkouts;
 mod copy;
 mod error;

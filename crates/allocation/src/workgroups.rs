@@ -98,32 +98,46 @@ pub(crate) fn logon_warnings(
     if groups.is_empty() {
         return Ok(Vec::new());
     }
+    let mut keys = grants(c, HolderId::User(user))?;
+    if let Some(id) = station {
+        keys.extend(grants(c, HolderId::Station(id))?);
+    }
+    Ok(warnings_of(&s.user, &groups, |k| {
+        keys.contains_key(k) || s.acquired.iter().any(|a| a == k)
+    }))
+}
+
+/// The logon warning of [`logon_warnings`] for `user` in `groups` (name, media), given
+/// which keys the user holds, its station holds or the logon acquired.
+pub(crate) fn warnings_of(
+    user: &str,
+    groups: &[(String, String)],
+    holds: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    if groups.is_empty() {
+        return Vec::new();
+    }
     let routed: Vec<&str> = MEDIA_TYPES
         .iter()
         .copied()
         .filter(|t| groups.iter().any(|(_, m)| m.split(',').any(|x| x == *t)))
         .collect();
-    let mut keys = grants(c, HolderId::User(user))?;
-    if let Some(id) = station {
-        keys.extend(grants(c, HolderId::Station(id))?);
-    }
-    keys.extend(s.acquired.iter().map(|k| (k.clone(), false)));
-    let level = LEVELS.iter().find(|(k, _, _)| keys.contains_key(*k));
+    let level = LEVELS.iter().find(|(k, _, _)| holds(k));
     let covers = level.map_or(0, |l| l.2);
     if routed.len() <= covers {
-        return Ok(Vec::new());
+        return Vec::new();
     }
     let level = level.map_or("no ACD Media license".to_string(), |(_, words, n)| {
         format!("{words}, which covers {n} media type(s)")
     });
     let names: Vec<&str> = groups.iter().map(|(n, _)| n.as_str()).collect();
-    Ok(vec![format!(
+    vec![format!(
         "user '{}' holds {level}, but its workgroups ({}) route {}: the system limits the ACD interaction types that the user receives until you resolve the licensing problem; it will not receive {}",
-        s.user,
+        user,
         names.join(", "),
         routed.join(", "),
         routed[covers..].join(", ")
-    )])
+    )]
 }
 
 impl Allocator {

@@ -201,8 +201,24 @@ impl<'a> WriteTx<'a> {
     }
 }
 
+thread_local! {
+    static WRITE_STATEMENTS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many statements write transactions ran on this thread so far (a `run_batch` of
+/// several counts once: one round trip): what a change costs on an engine where each is a
+/// network round trip.
+pub fn write_statements() -> u64 {
+    WRITE_STATEMENTS.with(std::cell::Cell::get)
+}
+
+fn count_statement() {
+    WRITE_STATEMENTS.with(|n| n.set(n.get().wrapping_add(1)));
+}
+
 impl Tx for WriteTx<'_> {
     fn run(&self, sql: &str, params: &[Value]) -> Result<usize> {
+        count_statement();
         self.inner.run(sql, params)
     }
     fn each(
@@ -211,9 +227,11 @@ impl Tx for WriteTx<'_> {
         params: &[Value],
         f: &mut dyn FnMut(&Row) -> Result<()>,
     ) -> Result<()> {
+        count_statement();
         self.inner.each(sql, params, f)
     }
     fn run_batch(&self, sql: &str) -> Result<()> {
+        count_statement();
         self.inner.run_batch(sql)
     }
 }
