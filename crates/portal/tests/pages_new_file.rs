@@ -80,9 +80,18 @@ async fn a_refused_form_keeps_every_value_and_names_the_field() {
     ] {
         assert!(t.contains(&kept), "{kept} is kept: {t}");
     }
-    assert!(t.contains(r##"<a href="#q-SW-001-4.0-AL02">not enough SW-001-4.0-AL02 available"##), "{t}");
-    assert!(t.contains(r#"aria-invalid="true" aria-describedby="q-SW-001-4.0-AL02-error""#), "{t}");
-    assert!(t.contains(r#"<p class="field-error" id="q-SW-001-4.0-AL02-error">"#), "{t}");
+    assert!(
+        t.contains(r##"<a href="#q-SW-001-4.0-AL02">not enough SW-001-4.0-AL02 available"##),
+        "{t}"
+    );
+    assert!(
+        t.contains(r#"aria-invalid="true" aria-describedby="q-SW-001-4.0-AL02-error""#),
+        "{t}"
+    );
+    assert!(
+        t.contains(r#"<p class="field-error" id="q-SW-001-4.0-AL02-error">"#),
+        "{t}"
+    );
     assert_eq!(files_of(&p, "Contoso"), 0);
 
     // What the page finds wrong itself: every field at once, in the page's words.
@@ -96,9 +105,15 @@ async fn a_refused_form_keeps_every_value_and_names_the_field() {
     for (id, words) in [
         ("host_id", "Enter the Host Id of the server."),
         ("machine", "Enter the Machine Name of the server."),
-        ("q-SW-001-4.0-AL02", "The quantity of SW-001-4.0-AL02 must be a whole number"),
+        (
+            "q-SW-001-4.0-AL02",
+            "The quantity of SW-001-4.0-AL02 must be a whole number",
+        ),
     ] {
-        assert!(t.contains(&format!(r##"<a href="#{id}">{words}"##)), "{id}: {t}");
+        assert!(
+            t.contains(&format!(r##"<a href="#{id}">{words}"##)),
+            "{id}: {t}"
+        );
     }
     assert!(t.contains(r#"value="many""#), "{t}");
     assert!(!summary(&t).contains("--"), "no flag: {t}");
@@ -159,8 +174,14 @@ async fn switchover_is_now_or_later_never_both() {
         t.contains(r##"<a href="#switchover_later">You chose to provide switchover information at another time, but filled in the switchover machine"##),
         "{t}"
     );
-    assert!(t.contains(&format!(r#"value="{h2}""#)) && t.contains(r#"value="ic2""#), "{t}");
-    assert!(t.contains(r#"<option value="SW-001-4.0-SS03" selected>"#), "{t}");
+    assert!(
+        t.contains(&format!(r#"value="{h2}""#)) && t.contains(r#"value="ic2""#),
+        "{t}"
+    );
+    assert!(
+        t.contains(r#"<option value="SW-001-4.0-SS03" selected>"#),
+        "{t}"
+    );
     assert_eq!(files_of(&p, "Contoso"), 0);
 
     // "Now" without its fields: each named.
@@ -168,8 +189,16 @@ async fn switchover_is_now_or_later_never_both() {
     let r = p.post_form(&at, Some(&c), &f).await;
     assert_eq!(r.status, 422, "{}", r.text());
     let t = r.text();
-    assert!(t.contains(r##"<a href="#switchover_host_id">Enter the Host Id of the switchover machine"##), "{t}");
-    assert!(t.contains(r#"id="switchover_now" name="switchover" value="now" checked"#), "{t}");
+    assert!(
+        t.contains(
+            r##"<a href="#switchover_host_id">Enter the Host Id of the switchover machine"##
+        ),
+        "{t}"
+    );
+    assert!(
+        t.contains(r#"id="switchover_now" name="switchover" value="now" checked"#),
+        "{t}"
+    );
 
     // "Now" with them: a pair.
     let f = with(
@@ -199,7 +228,10 @@ async fn a_pair_without_a_switchover_item_available_says_so() {
         )
         .await
         .text();
-    assert!(step2.contains("There are no switchover parts available."), "{step2}");
+    assert!(
+        step2.contains("There are no switchover parts available."),
+        "{step2}"
+    );
     let f = vec![
         ("csrf", csrf.as_str()),
         ("site", "Main"),

@@ -417,7 +417,7 @@ async fn authorization_matrix() {
                     vec![("name", "")],
                     seen(400),
                 ),
-                (format!("/files/{f}/update"), vec![], gen(409)),
+                (format!("/files/{f}/update"), vec![], gen(422)),
             ];
             for (path, mut fields, want) in forms {
                 fields.push(("csrf", &csrf));

@@ -133,7 +133,10 @@ mod tests {
         e.field("host_id", "Enter the <Host Id>.");
         e.general("Nothing was generated.");
         let s = e.summary().into_string();
-        assert!(s.contains(r##"<a href="#host_id">Enter the &lt;Host Id&gt;.</a>"##), "{s}");
+        assert!(
+            s.contains(r##"<a href="#host_id">Enter the &lt;Host Id&gt;.</a>"##),
+            "{s}"
+        );
         assert!(s.contains("<li>Nothing was generated.</li>"), "{s}");
         assert!(e
             .note("host_id")
