@@ -31,6 +31,8 @@ class Env:
         self.ok('issuer', 'account', 'add', ACCOUNT)
         self.ok('issuer', 'site', 'add', '--account', ACCOUNT, '--name', SITE)
         self.ok('issuer', 'order', 'add', '--account', ACCOUNT, '--part', 'SW-001-4.0-SL03', '--quantity', '1000')
+        # A switchover pair needs a switchover server item available.
+        self.ok('issuer', 'order', 'add', '--account', ACCOUNT, '--part', 'SW-001-4.0-SS03', '--quantity', '1000')
 
     def run(self, name, *args):
         p = subprocess.run([os.path.join(REL, name)] + list(args), capture_output=True, text=True,

@@ -290,7 +290,7 @@ fn certified_customer_generates_updates_and_deactivates_in_the_browser() {
     b.select("#system_type", "Media Server Based (4.0+ only)");
     b.select("#mail_connector", "Microsoft Exchange Server");
     b.click_css("input[name=server_part][value=\"SW-001-4.0-SL03\"]");
-    b.click_css("#switchover_later");
+    b.click_css("#switchover_now");
     assert_eq!(b.property(&b.find("#switchover_later"), "checked"), false);
     live_check(&w, "#switchover_host_id", "#switchover-check", &h2, true);
     b.fill("#switchover_machine", "ic2");
@@ -502,6 +502,113 @@ fn activation_file_request_is_sent_answered_and_read_in_the_browser() {
         "{t}"
     );
     w.check("request answered (customer)");
+    w.logout();
+    w.assert_accessible();
+}
+
+// ---------------------------------------------------------------------------------------------
+// New Activation File: the switchover section and a refused form.
+
+/// Whether the element is shown (takes up space on the page).
+fn shown(b: &Browser, css: &str) -> bool {
+    let e = b.find(css);
+    b.script(
+        "return arguments[0].getClientRects().length > 0;",
+        vec![Browser::arg(&e)],
+    ) == Value::Bool(true)
+}
+
+/// The switchover machine's fields are hidden while "at another time" is chosen (the
+/// default) and shown for "now", without script; a form with both is refused naming the
+/// conflict, a refusal keeps every value typed, and once corrected the file is generated.
+#[test]
+fn new_file_switchover_section_and_refused_form_keep_what_was_typed_in_the_browser() {
+    let Some(w) = World::new(
+        "new_file_switchover_section_and_refused_form_keep_what_was_typed_in_the_browser",
+    ) else {
+        return;
+    };
+    let b = &w.browser;
+    w.login("cert@contoso.example");
+    b.click_link(ACCOUNT);
+    b.click_link("New Activation File");
+    w.expect_page("New Activation File");
+    b.select("#n-site", SITE);
+    b.select("#n-product", "CIC 4.0");
+    b.select("#n-type", "production");
+    b.click_button("Go");
+    b.find("#host_id");
+    assert_eq!(b.property(&b.find("#switchover_later"), "checked"), true);
+    assert!(!shown(b, "#switchover-fields"), "hidden while later");
+    w.check("new activation file, switchover later");
+    b.click_css("#switchover_now");
+    assert!(shown(b, "#switchover-fields"), "shown for now");
+    w.check("new activation file, switchover now");
+
+    let (h1, h2) = (host_code("retained ic1"), host_code("retained ic2"));
+    b.fill("#host_id", &h1);
+    b.fill("#machine", "ic1");
+    b.select("#system_type", "Standard");
+    b.select("#mail_connector", "IMAP");
+    b.click_css("input[name=server_part][value=\"SW-001-4.0-SL03\"]");
+    b.fill("#switchover_host_id", &h2);
+    b.fill("#switchover_machine", "ic2");
+    b.select("#switchover_part", "SW-001-4.0-SS03");
+    b.fill("[id=\"q-SW-001-4.0-AL02\"]", "4");
+    // Back to "later" with the switchover fields filled in: refused, naming the conflict.
+    b.click_css("#switchover_later");
+    assert!(!shown(b, "#switchover-fields"));
+    b.click_button("Generate Activation File");
+    let summary = b.wait_for("the error summary", |b| {
+        b.all(".error-summary").first().map(|e| b.text(e))
+    });
+    assert!(
+        summary.contains("You chose to provide switchover information at another time"),
+        "{summary}"
+    );
+    w.check("new activation file, switchover both refused");
+    let value = |css: &str| b.property(&b.find(css), "value");
+    assert_eq!(value("#host_id"), h1.as_str());
+    assert_eq!(value("#machine"), "ic1");
+    assert_eq!(value("#system_type"), "Standard");
+    assert_eq!(value("#mail_connector"), "IMAP");
+    assert_eq!(value("#switchover_host_id"), h2.as_str());
+    assert_eq!(value("#switchover_machine"), "ic2");
+    assert_eq!(value("#switchover_part"), "SW-001-4.0-SS03");
+    assert_eq!(value("[id=\"q-SW-001-4.0-AL02\"]"), "4");
+    assert_eq!(
+        b.property(
+            &b.find("input[name=server_part][value=\"SW-001-4.0-SL03\"]"),
+            "checked"
+        ),
+        true
+    );
+
+    // "Now", but more seats than the account has: the refusal is on the seat row.
+    b.click_css("#switchover_now");
+    b.fill("[id=\"q-SW-001-4.0-AL02\"]", "999");
+    b.click_button("Generate Activation File");
+    let summary = b.wait_for("the seats refusal", |b| {
+        b.all(".error-summary")
+            .first()
+            .map(|e| b.text(e))
+            .filter(|t| t.contains("not enough"))
+    });
+    assert!(summary.contains("SW-001-4.0-AL02"), "{summary}");
+    assert_eq!(
+        b.property(&b.find("[id=\"q-SW-001-4.0-AL02\"]"), "ariaInvalid"),
+        "true"
+    );
+    assert_eq!(b.property(&b.find("#switchover_now"), "checked"), true);
+    assert!(shown(b, "#switchover-fields"));
+    assert_eq!(value("#switchover_machine"), "ic2");
+    w.check("new activation file, seats refused");
+
+    // Corrected: generated, a pair.
+    b.fill("[id=\"q-SW-001-4.0-AL02\"]", "4");
+    b.click_button("Generate Activation File");
+    w.expect_page("Activation file generated");
+    w.goto("/accounts");
     w.logout();
     w.assert_accessible();
 }

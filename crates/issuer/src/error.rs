@@ -249,6 +249,15 @@ pub enum IssuerError {
         /// Why (no ordered item with an upgrade option, or a named part not ordered).
         reason: String,
     },
+    /// A switchover pair asked for an account with no switchover server item of the
+    /// product available (a pair needs one).
+    #[error("account '{account}' has no switchover server item of {category} available: a switchover host (--switchover-host-id) needs one (--switchover-part); order one, or leave the switchover host out and add it later")]
+    NoSwitchoverItem {
+        /// The account.
+        account: String,
+        /// The product and version (`CIC 4.0`).
+        category: String,
+    },
     /// More units of a part asked than the account has available.
     #[error("not enough {part} available for account '{account}': asked {asked}, available {available}{note}")]
     NotEnough {
@@ -415,6 +424,7 @@ impl IssuerError {
             | IssuerError::NotActive { .. }
             | IssuerError::NothingToUpgrade { .. }
             | IssuerError::NotEnough { .. }
+            | IssuerError::NoSwitchoverItem { .. }
             | IssuerError::ExceedsProduction { .. }
             | IssuerError::RecoveryAboveProduction { .. }
             | IssuerError::ActiveRecovery { .. }
@@ -471,6 +481,7 @@ impl IssuerError {
             IssuerError::NoChange { .. } => "no_change",
             IssuerError::NothingToUpgrade { .. } => "nothing_to_upgrade",
             IssuerError::NotEnough { .. } => "not_enough",
+            IssuerError::NoSwitchoverItem { .. } => "no_switchover_item",
             IssuerError::ExceedsProduction { .. } => "exceeds_production",
             IssuerError::NotEmpty { .. } => "not_empty",
             IssuerError::SameLedger { .. } => "same_ledger",

@@ -31,6 +31,7 @@ pub mod policy;
 mod portal;
 mod portal_admin;
 mod sessions;
+mod switchover;
 
 pub use audit::{format_head, parse_head, AuditProblem, AuditReport};
 pub use deactivation::{
@@ -1313,6 +1314,10 @@ impl Ledger {
             }
             None => None,
         };
+        let had_switchover = superseded
+            .as_ref()
+            .is_some_and(|o| o.switchover_host.is_some());
+        Self::require_switchover_item(tx, req, plan, account_id, had_switchover)?;
         let related = match plan.related {
             Some(id) => Some(Self::check_disaster_recovery(
                 tx,

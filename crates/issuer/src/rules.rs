@@ -168,6 +168,9 @@ pub struct Plan {
     pub primary: Host,
     /// The switchover host, if given.
     pub switchover: Option<Host>,
+    /// The product's switchover server items: a pair naming none of them is refused when
+    /// the account has none available.
+    pub switchover_parts: Vec<String>,
     /// The related production file (disaster recovery).
     pub related: Option<FileId>,
     /// The catalog's license rules that apply to the file's license keys
@@ -433,6 +436,16 @@ pub fn plan(catalog: &Catalog, req: &IssueRequest) -> Result<Plan, IssuerError> 
         features,
         bundle: format!("{category} {} Bundle", t.label()),
         primary,
+        switchover_parts: catalog
+            .parts()
+            .filter(|p| {
+                p.category == category
+                    && p.server
+                        .as_ref()
+                        .is_some_and(|s| s.types.contains(&LicenseType::Switchover))
+            })
+            .map(|p| p.number.clone())
+            .collect(),
         switchover,
         related,
         rules,

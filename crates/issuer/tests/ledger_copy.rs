@@ -18,7 +18,13 @@ fn full_ledger(dir: &Path) -> (PathBuf, Vec<String>) {
     let k = key.to_str().unwrap();
     let db = cli_ledger(
         dir,
-        &[(SL03, 2), (AL02, 50), ("SW-001-3.0-AL04", 9)],
+        &[
+            (SL03, 2),
+            (AL02, 50),
+            ("SW-001-3.0-AL04", 9),
+            // The switchover host added below needs a switchover item available.
+            ("SW-001-4.0-SS03", 1),
+        ],
         Units::Perpetual,
     );
     ok(

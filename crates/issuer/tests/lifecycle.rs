@@ -32,6 +32,8 @@ fn setup(dir: &std::path::Path) -> (Ledger, Catalog, SecretKey, String) {
 fn update_adds_the_switchover_server_later_and_supersedes_the_old_file() {
     let dir = tempfile::tempdir().unwrap();
     let (mut l, c, key, old) = setup(dir.path());
+    // A switchover host needs a switchover server item available.
+    add_orders(&mut l, &c, &[("SW-001-4.0-SS03", 1)], Units::Perpetual);
     let out = dir.path().join("pair.i3lic");
     let mut u = upd();
     u.switchover_host_id = Some(host(2));
@@ -252,7 +254,7 @@ fn activity_filters_like_the_seed_tab() {
     add_orders(
         &mut l,
         &c,
-        &[(SL03, 5), ("SW-001-4.0-DS1", 1)],
+        &[(SL03, 5), ("SW-001-4.0-DS1", 1), ("SW-001-4.0-SS03", 1)],
         Units::Perpetual,
     );
     let key = SecretKey::generate();
@@ -634,7 +636,12 @@ fn cli_update_deactivate_activity_show_upgrade_and_audit() {
     let k = key.to_str().unwrap();
     let db = cli_ledger(
         dir.path(),
-        &[(SL03, 1), (AL02, 50), ("SW-001-3.0-AL04", 9)],
+        &[
+            (SL03, 1),
+            (AL02, 50),
+            ("SW-001-3.0-AL04", 9),
+            ("SW-001-4.0-SS03", 1),
+        ],
         Units::Perpetual,
     );
     let (h1, h2) = (host(1), host(2));

@@ -19,6 +19,8 @@ pub struct PortalError {
     pub message: String,
     /// The same in the API's words, when they differ (a field named by its JSON name).
     pub api_message: Option<String>,
+    /// The field the refusal is about, when it names one (a form shows it there).
+    pub field: Option<Field>,
 }
 
 impl PortalError {
@@ -29,6 +31,7 @@ impl PortalError {
             kind,
             message: message.into(),
             api_message: None,
+            field: None,
         }
     }
 
@@ -142,11 +145,44 @@ fn in_words(
             let f = Field::of_flag(flag).unwrap_or(Field::HostId);
             format!("{}: {source}", host(f))
         }
+        E::NoSwitchoverItem { account, category } => format!(
+            "Account '{account}' has no switchover server item of {category} available, and a switchover pair needs one: order one, or provide the switchover information at another time."
+        ),
         E::RuleViolated { detail, .. } => format!(
             "These items cannot go together in one activation file: {}",
             name_fields(detail, name)
         ),
         _ => name_fields(&e.to_string(), name),
+    }
+}
+
+/// The field an issuer's refusal is about: the one it names first, or the add-on items
+/// for units not available.
+fn field_of(e: &IssuerError) -> Option<Field> {
+    use IssuerError as E;
+    match e {
+        E::HostId { flag, .. } | E::RequestCode { flag, .. } => {
+            Some(Field::of_flag(flag).unwrap_or(Field::HostId))
+        }
+        E::NotEnough { .. } => Some(Field::Add),
+        E::NoSwitchoverItem { .. } => Some(Field::SwitchoverPart),
+        _ => {
+            let m = e.to_string();
+            Field::ALL
+                .into_iter()
+                .filter_map(|f| {
+                    m.match_indices(f.flag())
+                        .find(|(i, _)| {
+                            !m[i + f.flag().len()..]
+                                .chars()
+                                .next()
+                                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '-')
+                        })
+                        .map(|(i, _)| (i, f))
+                })
+                .min_by_key(|(i, _)| *i)
+                .map(|(_, f)| f)
+        }
     }
 }
 
@@ -165,6 +201,7 @@ impl From<IssuerError> for PortalError {
             .replace("'add', 'add'", "'add'")
             .replace("'add' / 'add'", "'add'");
         let mut out = Self::classify(&e, msg);
+        out.field = field_of(&e);
         if out.kind != "internal" && api != out.message {
             out.api_message = Some(api);
         }
@@ -183,7 +220,9 @@ impl PortalError {
             | E::UnknownRequest { .. }
             | E::UnknownPortalUser { .. }
             | E::UnknownToken { .. } => Self::new(StatusCode::NOT_FOUND, "not-found", msg),
-            E::NotEnough { .. } => Self::new(StatusCode::CONFLICT, "not-enough", msg),
+            E::NotEnough { .. } | E::NoSwitchoverItem { .. } => {
+                Self::new(StatusCode::CONFLICT, "not-enough", msg)
+            }
             E::RuleViolated { .. } | E::Rule { .. } | E::ExceedsProduction { .. } => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "rule", msg)
             }

@@ -417,7 +417,7 @@ async fn authorization_matrix() {
                     vec![("name", "")],
                     seen(400),
                 ),
-                (format!("/files/{f}/update"), vec![], gen(409)),
+                (format!("/files/{f}/update"), vec![], gen(422)),
             ];
             for (path, mut fields, want) in forms {
                 fields.push(("csrf", &csrf));
@@ -591,7 +591,7 @@ async fn certified_customer_story_through_the_pages() {
             ],
         )
         .await;
-    assert_eq!(r.status, 409);
+    assert_eq!(r.status, 422);
     assert!(
         r.text().contains("not enough SW-001-4.0-AL02 available"),
         "{}",

@@ -204,6 +204,8 @@ impl From<UpdateBody> for UpdateForm {
             switchover_part: u.switchover_part,
             host_id: u.host_id,
             machine: u.machine,
+            system_type: None,
+            mail_connector: None,
         }
     }
 }

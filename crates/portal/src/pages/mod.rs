@@ -14,6 +14,7 @@ mod activity;
 pub mod deactivate;
 mod file;
 mod form;
+mod form_errors;
 mod hostid_check;
 mod layout;
 mod login;

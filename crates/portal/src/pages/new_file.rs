@@ -16,7 +16,10 @@ use crate::error::PortalError;
 use crate::http::{PageError, PageUser};
 use crate::service::{self, AppState};
 
+use issuer::field::Field;
+
 use super::form::{add_items, value, CsrfForm};
+use super::form_errors::{FormErrors, REFUSED};
 use super::layout::{
     csrf_field, id_of, may_generate_for_account, not_certified, opt, page, tabs, PageResult,
 };
@@ -57,7 +60,18 @@ pub async fn new_file_form(
     Path(id): Path<String>,
     Query(q): Query<NewFileQuery>,
 ) -> PageResult {
-    new_file_page(st, u, id, q, None, StatusCode::OK).await
+    let blank = NewFileForm::default();
+    new_file_page(st, u, id, q, &blank, &FormErrors::none(), StatusCode::OK).await
+}
+
+/// Whether the switchover machine is given now (`switchover=now`); a form without the
+/// choice gives it now exactly when it fills in a switchover field.
+fn switchover_now(p: &NewFileForm) -> bool {
+    match p.switchover.trim() {
+        "now" => true,
+        "later" => false,
+        _ => p.switchover_values_given(),
+    }
 }
 
 async fn new_file_page(
@@ -65,7 +79,8 @@ async fn new_file_page(
     u: PageUser,
     id: String,
     q: NewFileQuery,
-    problem: Option<PortalError>,
+    kept: &NewFileForm,
+    errors: &FormErrors,
     status: StatusCode,
 ) -> PageResult {
     let id = id_of(&id)?;
@@ -91,12 +106,20 @@ async fn new_file_page(
     let step2 =
         site.is_some() && product.as_deref().and_then(split_product).is_some() && ltype.is_some();
     let may = u.caller.may_generate();
+    let now = switchover_now(kept);
+    let kept_quantity = |part: &str| {
+        kept.add_part
+            .iter()
+            .zip(&kept.add_quantity)
+            .find(|(p, _)| p.trim() == part)
+            .map_or_else(|| "0".to_string(), |(_, q)| q.clone())
+    };
     let body = html! {
         (tabs(&a, "new"))
         @if !may {
             (not_certified(a.id))
         }
-        @if let Some(p) = &problem { p.error role="alert" { (p.message) } }
+        (errors.summary())
         @if may {
         h2 { "Please select a product" }
         form.card method="get" action={ "/accounts/" (a.id) "/new" } {
@@ -128,7 +151,7 @@ async fn new_file_page(
             @let servers: Vec<&issuer::catalog::Part> = st.catalog.parts().filter(|p| p.category == category && p.server.as_ref().is_some_and(|sv| sv.types.contains(&t) && (available(&p.number).is_some() || (partner && sv.development == Some(issuer::catalog::Development::NonOrdered))))).collect();
             @let switchovers: Vec<&issuer::catalog::Part> = st.catalog.parts().filter(|p| p.category == category && p.server.as_ref().is_some_and(|sv| sv.types.contains(&LicenseType::Switchover)) && available(&p.number).is_some_and(|x| x.2 > 0)).collect();
             @let addons: Vec<&issuer::PartSummary> = s.iter().filter(|p| p.category == category && st.catalog.part(&p.part).is_some_and(|c| c.server.is_none())).collect();
-            form.card method="post" action={ "/accounts/" (a.id) "/new" } {
+            form.card method="post" action={ "/accounts/" (a.id) "/new" } novalidate {
                 (csrf_field(&u))
                 input type="hidden" name="site" value=(site.clone().unwrap_or_default());
                 input type="hidden" name="product" value=(prod);
@@ -136,25 +159,28 @@ async fn new_file_page(
                 input type="hidden" name="type" value=(t.as_str());
                 h2 { "Machine Details" }
                 label for="host_id" { "Host Id *" }
-                input id="host_id" name="host_id" required autocomplete="off" spellcheck="false" data-hostid-check="host_id-check" aria-describedby="host_id-help host_id-check";
+                input id="host_id" name="host_id" value=(kept.host_id) required autocomplete="off" spellcheck="false" data-hostid-check="host_id-check" aria-invalid=[errors.invalid("host_id")] aria-describedby=[errors.described_by("host_id", "host_id-help host_id-check")];
+                (errors.note("host_id"))
                 p.help id="host_id-help" { "Run " code { "gethostid" } " on the server and copy the code it prints (or " code { "gethostid --strong" } ", or the request code of " code { "licadmin request" } ")." }
                 p.help.warning { "A short host-ID code binds a production file weakly: anyone holding the file can build a machine that matches it. Use the strong code or a request code for production files." }
                 p.check id="host_id-check" aria-live="polite" {}
                 label for="machine" { "Machine Name *" }
-                input id="machine" name="machine" required;
+                input id="machine" name="machine" value=(kept.machine) required aria-invalid=[errors.invalid("machine")] aria-describedby=[errors.described_by("machine", "")];
+                (errors.note("machine"))
                 label for="system_type" { "System Type" }
-                p.help { "The System Type must be accurate or your license may not work as expected." }
-                select id="system_type" name="system_type" {
+                p.help id="system_type-help" { "The System Type must be accurate or your license may not work as expected." }
+                select id="system_type" name="system_type" aria-describedby="system_type-help" {
                     option value="" { "--None--" }
-                    @for x in SYSTEM_TYPES { option value=(x) { (x) } }
+                    @for x in SYSTEM_TYPES { option value=(x) selected[kept.system_type.trim() == *x] { (x) } }
                 }
                 label for="mail_connector" { "Mail Connector" }
                 select id="mail_connector" name="mail_connector" {
                     option value="" { "--None--" }
-                    @for x in MAIL_CONNECTORS { option value=(x) { (x) } }
+                    @for x in MAIL_CONNECTORS { option value=(x) selected[kept.mail_connector.trim() == *x] { (x) } }
                 }
-                fieldset {
+                fieldset id="server_part" {
                     legend { "Select One Valid Server Item" }
+                    (errors.note("server_part"))
                     @if servers.is_empty() { p.notice { "The account has no server item for " (category) " " (t.label()) " files." } }
                     table {
                         caption.sr { "Server items" }
@@ -163,7 +189,7 @@ async fn new_file_page(
                             @for (i, p) in servers.iter().enumerate() {
                                 @let (tot, used, av) = available(&p.number).unwrap_or((0, 0, 0));
                                 tr {
-                                    td { input type="radio" name="server_part" id={ "sp-" (i) } value=(p.number) required checked[servers.len() == 1]; }
+                                    td { input type="radio" name="server_part" id={ "sp-" (i) } value=(p.number) required checked[servers.len() == 1 || kept.server_part.trim() == p.number] aria-describedby=[errors.described_by("server_part", "")]; }
                                     td { label for={ "sp-" (i) } { (p.number) } }
                                     td { (p.description) }
                                     @if partner && p.server.as_ref().is_some_and(|sv| sv.development == Some(issuer::catalog::Development::NonOrdered)) {
@@ -176,22 +202,32 @@ async fn new_file_page(
                         }
                     }
                 }
-                fieldset {
+                fieldset.switchover {
                     legend { "Switchover Machine" }
-                    input type="checkbox" id="switchover_later" name="switchover_later" value="yes" checked;
+                    (errors.note("switchover_later"))
+                    input type="radio" id="switchover_later" name="switchover" value="later" checked[!now] aria-describedby=[errors.described_by("switchover_later", "")];
                     label.inline for="switchover_later" { "Provide Switchover information at another time" }
-                    label for="switchover_host_id" { "Host Id" }
-                    input id="switchover_host_id" name="switchover_host_id" autocomplete="off" spellcheck="false" data-hostid-check="switchover-check" aria-describedby="switchover-check";
-                    p.check id="switchover-check" aria-live="polite" {}
-                    label for="switchover_machine" { "Machine Name" }
-                    input id="switchover_machine" name="switchover_machine";
-                    @if switchovers.is_empty() {
-                        p { "There are no switchover parts available." }
-                    } @else {
-                        label for="switchover_part" { "Switchover item" }
-                        select id="switchover_part" name="switchover_part" {
-                            option value="" { "--None--" }
-                            @for p in &switchovers { option value=(p.number) { (p.number) " " (p.description) } }
+                    br;
+                    input type="radio" id="switchover_now" name="switchover" value="now" checked[now];
+                    label.inline for="switchover_now" { "Provide Switchover information now" }
+                    div.switchover-fields id="switchover-fields" {
+                        label for="switchover_host_id" { "Host Id" }
+                        input id="switchover_host_id" name="switchover_host_id" value=(kept.switchover_host_id) autocomplete="off" spellcheck="false" data-hostid-check="switchover-check" aria-invalid=[errors.invalid("switchover_host_id")] aria-describedby=[errors.described_by("switchover_host_id", "switchover-check")];
+                        (errors.note("switchover_host_id"))
+                        p.check id="switchover-check" aria-live="polite" {}
+                        label for="switchover_machine" { "Machine Name" }
+                        input id="switchover_machine" name="switchover_machine" value=(kept.switchover_machine) aria-invalid=[errors.invalid("switchover_machine")] aria-describedby=[errors.described_by("switchover_machine", "")];
+                        (errors.note("switchover_machine"))
+                        @if switchovers.is_empty() {
+                            p id="switchover_part" tabindex="-1" { "There are no switchover parts available." }
+                            (errors.note("switchover_part"))
+                        } @else {
+                            label for="switchover_part" { "Select One Valid Switchover Server Item" }
+                            select id="switchover_part" name="switchover_part" aria-invalid=[errors.invalid("switchover_part")] aria-describedby=[errors.described_by("switchover_part", "")] {
+                                option value="" { "--None--" }
+                                @for p in &switchovers { option value=(p.number) selected[kept.switchover_part.trim() == p.number] { (p.number) " " (p.description) } }
+                            }
+                            (errors.note("switchover_part"))
                         }
                     }
                 }
@@ -203,12 +239,14 @@ async fn new_file_page(
                             thead { tr { th scope="col" { "Part Number" } th scope="col" { "Description" } th scope="col" { "Available" } th scope="col" { "Quantity" } } }
                             tbody {
                                 @for p in &addons {
+                                    @let qid = format!("q-{}", p.part);
                                     tr {
                                         td { (p.part) } td { (p.description) } td.num { (p.available) }
                                         td {
-                                            label.sr for={ "q-" (p.part) } { "Quantity of " (p.part) }
+                                            label.sr for=(qid) { "Quantity of " (p.part) }
                                             input type="hidden" name="add_part" value=(p.part);
-                                            input.qty type="number" min="0" max=(p.available) value="0" id={ "q-" (p.part) } name="add_quantity";
+                                            input.qty type="number" min="0" max=(p.available) value=(kept_quantity(&p.part)) id=(qid) name="add_quantity" aria-invalid=[errors.invalid(&qid)] aria-describedby=[errors.described_by(&qid, "")];
+                                            (errors.note(&qid))
                                         }
                                     }
                                 }
@@ -225,7 +263,7 @@ async fn new_file_page(
 }
 
 /// The New Activation File form (step 2).
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, Clone, serde::Deserialize)]
 #[serde(default)]
 pub struct NewFileForm {
     site: String,
@@ -237,7 +275,8 @@ pub struct NewFileForm {
     machine: String,
     system_type: String,
     mail_connector: String,
-    switchover_later: String,
+    /// `later` (the default) or `now`: when the switchover machine is given.
+    switchover: String,
     switchover_host_id: String,
     switchover_machine: String,
     switchover_part: String,
@@ -247,63 +286,144 @@ pub struct NewFileForm {
     add_quantity: Vec<String>,
 }
 
-/// `POST /accounts/{id}/new`: generate the file, then offer it for download.
+impl NewFileForm {
+    /// Whether any switchover field is filled in.
+    fn switchover_values_given(&self) -> bool {
+        [
+            &self.switchover_host_id,
+            &self.switchover_machine,
+            &self.switchover_part,
+        ]
+        .iter()
+        .any(|v| !v.trim().is_empty())
+    }
+
+    /// What the page itself finds wrong before anything is asked of the ledger, in the
+    /// page's words, each on its field.
+    fn check(&self, errors: &mut FormErrors) {
+        if self.host_id.trim().is_empty() {
+            errors.field("host_id", "Enter the Host Id of the server.");
+        }
+        if self.machine.trim().is_empty() {
+            errors.field("machine", "Enter the Machine Name of the server.");
+        }
+        if self.server_part.trim().is_empty() {
+            errors.field("server_part", "Select one valid server item.");
+        }
+        let now = switchover_now(self);
+        if !now && self.switchover_values_given() {
+            errors.field(
+                "switchover_later",
+                "You chose to provide switchover information at another time, but filled in the switchover machine: choose \u{201c}Provide Switchover information now\u{201d} to use it, or clear its fields.",
+            );
+        }
+        if now {
+            if self.switchover_host_id.trim().is_empty() {
+                errors.field(
+                    "switchover_host_id",
+                    "Enter the Host Id of the switchover machine, or provide switchover information at another time.",
+                );
+            }
+            if self.switchover_machine.trim().is_empty() {
+                errors.field(
+                    "switchover_machine",
+                    "Enter the Machine Name of the switchover machine, or provide switchover information at another time.",
+                );
+            }
+        }
+        for (part, q) in self.add_part.iter().zip(&self.add_quantity) {
+            let q = q.trim();
+            if !q.is_empty() && q.parse::<u32>().is_err() {
+                errors.field(
+                    &format!("q-{}", part.trim()),
+                    format!(
+                        "The quantity of {} must be a whole number, 0 or more (not \u{2018}{q}\u{2019}).",
+                        part.trim()
+                    ),
+                );
+            }
+        }
+    }
+
+    /// The element id of the field a refusal is about, on this form.
+    fn field_id(&self, e: &PortalError) -> Option<String> {
+        let part_in = |p: &str| !p.trim().is_empty() && e.message.contains(p.trim());
+        match e.field? {
+            Field::HostId => Some("host_id".into()),
+            Field::SwitchoverHostId => Some("switchover_host_id".into()),
+            Field::SwitchoverPart => Some("switchover_part".into()),
+            Field::ServerPart => Some("server_part".into()),
+            Field::Add | Field::Set => {
+                if part_in(&self.server_part) {
+                    Some("server_part".into())
+                } else if part_in(&self.switchover_part) {
+                    Some("switchover_part".into())
+                } else {
+                    self.add_part
+                        .iter()
+                        .find(|p| part_in(p))
+                        .map(|p| format!("q-{}", p.trim()))
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `POST /accounts/{id}/new`: generate the file, then offer it for download; a refusal
+/// shows the form again as it was sent, the error on its field.
 pub async fn new_file(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
     CsrfForm(u, p): CsrfForm<NewFileForm>,
 ) -> PageResult {
     may_generate_for_account(&st, &u, &id).await?;
-    let g = |k: &str| match k {
-        "site" => value(&p.site),
-        "product" => value(&p.product),
-        "version" => value(&p.version),
-        "type" => value(&p.license_type),
-        "host_id" => value(&p.host_id),
-        "machine" => value(&p.machine),
-        "system_type" => value(&p.system_type),
-        "mail_connector" => value(&p.mail_connector),
-        "switchover_host_id" => value(&p.switchover_host_id),
-        "switchover_machine" => value(&p.switchover_machine),
-        "switchover_part" => value(&p.switchover_part),
-        "server_part" => value(&p.server_part),
-        _ => None,
-    };
     let q = NewFileQuery {
-        site: g("site"),
-        product: match (g("product"), g("version")) {
+        site: value(&p.site),
+        product: match (value(&p.product), value(&p.version)) {
             (Some(a), Some(b)) => Some(format!("{a} {b}")),
             _ => None,
         },
-        license_type: g("type"),
+        license_type: value(&p.license_type),
     };
-    let later = value(&p.switchover_later).is_some();
-    let license_type = match g("type").unwrap_or_default().parse::<LicenseType>() {
+    let license_type = match p.license_type.trim().parse::<LicenseType>() {
         Ok(t) => t,
         Err(e) => {
             // An account the user cannot see answers 404 before their input is judged.
             let (c, idn) = (u.caller.clone(), id_of(&id)?);
             st.read(move |l, _| service::account(l, &c, idn)).await?;
             return Err(PageError(PortalError::bad_request(format!(
-                "license type: {e}"
+                "License Type: {e}"
             ))));
         }
     };
+    // Rows without their part or quantity are not this page's form: 400.
+    let add = add_items(&p.add_part, &p.add_quantity).unwrap_or_default();
+    if p.add_part.len() != p.add_quantity.len() {
+        add_items(&p.add_part, &p.add_quantity)?;
+    }
+    let mut errors = FormErrors::none();
+    p.check(&mut errors);
+    if !errors.is_empty() {
+        return new_file_page(st, u, id, q, &p, &errors, REFUSED).await;
+    }
+    let now = switchover_now(&p);
+    let sw = |v: &str| if now { value(v) } else { None };
     let req = IssueRequest {
         account: String::new(),
-        site: g("site").unwrap_or_default(),
-        product: g("product").unwrap_or_default(),
-        version: g("version").unwrap_or_default(),
+        site: value(&p.site).unwrap_or_default(),
+        product: value(&p.product).unwrap_or_default(),
+        version: value(&p.version).unwrap_or_default(),
         license_type,
-        host_id: g("host_id").unwrap_or_default(),
-        machine: g("machine").unwrap_or_default(),
-        switchover_host_id: if later { None } else { g("switchover_host_id") },
-        switchover_machine: if later { None } else { g("switchover_machine") },
-        switchover_part: if later { None } else { g("switchover_part") },
-        server_part: g("server_part").unwrap_or_default(),
-        add: add_items(&p.add_part, &p.add_quantity)?,
-        system_type: g("system_type"),
-        mail_connector: g("mail_connector"),
+        host_id: value(&p.host_id).unwrap_or_default(),
+        machine: value(&p.machine).unwrap_or_default(),
+        switchover_host_id: sw(&p.switchover_host_id),
+        switchover_machine: sw(&p.switchover_machine),
+        switchover_part: sw(&p.switchover_part),
+        server_part: value(&p.server_part).unwrap_or_default(),
+        add,
+        system_type: value(&p.system_type),
+        mail_connector: value(&p.mail_connector),
         generated_by: String::new(),
         partner: false,
         related: None,
@@ -329,8 +449,8 @@ pub async fn new_file(
                 && e.status != StatusCode::NOT_FOUND
                 && e.status != StatusCode::FORBIDDEN =>
         {
-            let status = e.status;
-            new_file_page(st, u, id, q, Some(e), status).await
+            errors.refusal(&e, p.field_id(&e).as_deref());
+            new_file_page(st, u, id, q, &p, &errors, REFUSED).await
         }
         Err(e) => Err(e.into()),
     }

@@ -1,4 +1,6 @@
-//! Update Activation File: add seats, or the switchover host given later.
+//! Update Activation File: change the machine (host ID, name, system type, mail connector),
+//! the switchover machine and its item, and add seats; the file's current quantities beside
+//! the rows. A refusal shows the form again as it was sent, the error on its field.
 
 use std::sync::Arc;
 
@@ -7,6 +9,8 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
+use format::LicenseType;
+use issuer::field::Field;
 use maud::html;
 
 use crate::error::PortalError;
@@ -14,22 +18,56 @@ use crate::http::PageUser;
 use crate::service::{self, AppState, UpdateForm};
 
 use super::form::{add_items, value, CsrfForm};
+use super::form_errors::{FormErrors, REFUSED};
 use super::layout::{csrf_field, may_generate_for_file, not_certified, page, PageResult};
+use super::new_file::{MAIL_CONNECTORS, SYSTEM_TYPES};
 
-/// `GET /files/{file}/update`: add seats, or the switchover host given later.
+/// `GET /files/{file}/update`: the form, filled in with the file as it is.
 pub async fn update_form(
     State(st): State<Arc<AppState>>,
     u: PageUser,
     Path(f): Path<String>,
 ) -> PageResult {
-    update_page(st, u, f, None).await
+    update_page(st, u, f, None, &FormErrors::none()).await
+}
+
+/// The file as the form shows it first: its machine, switchover machine and settings.
+fn current(d: &issuer::FileDetails, switchover_part: Option<String>) -> UpdatePageForm {
+    let a = &d.activation;
+    UpdatePageForm {
+        host_id: String::new(),
+        machine: a.primary_host.machine.clone(),
+        system_type: a.system_type.clone(),
+        mail_connector: a.mail_connector.clone(),
+        switchover_host_id: String::new(),
+        switchover_machine: a
+            .switchover_host
+            .as_ref()
+            .map(|h| h.machine.clone())
+            .unwrap_or_default(),
+        switchover_part: switchover_part.unwrap_or_default(),
+        add_part: Vec::new(),
+        add_quantity: Vec::new(),
+    }
+}
+
+/// The file's switchover server item, if it holds one.
+fn switchover_part_of(st: &AppState, d: &issuer::FileDetails) -> Option<String> {
+    d.activation
+        .ordered_items
+        .iter()
+        .find(|i| {
+            i.part != d.server_part && st.catalog.part(&i.part).is_some_and(|p| p.server.is_some())
+        })
+        .map(|i| i.part.clone())
 }
 
 async fn update_page(
     st: Arc<AppState>,
     u: PageUser,
     f: String,
-    problem: Option<PortalError>,
+    kept: Option<&UpdatePageForm>,
+    errors: &FormErrors,
 ) -> PageResult {
     let c = u.caller.clone();
     let (a, d, s) = st
@@ -46,45 +84,115 @@ async fn update_page(
             p.category == category && st.catalog.part(&p.part).is_some_and(|c| c.server.is_none())
         })
         .collect();
-    let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
+    let in_file = |part: &str| {
+        d.activation
+            .ordered_items
+            .iter()
+            .filter(|i| i.part == part)
+            .map(|i| u64::from(i.quantity))
+            .sum::<u64>()
+    };
+    let sw_now = switchover_part_of(&st, &d);
+    let switchovers: Vec<&issuer::catalog::Part> = st
+        .catalog
+        .parts()
+        .filter(|p| {
+            p.category == category
+                && p.server
+                    .as_ref()
+                    .is_some_and(|sv| sv.types.contains(&LicenseType::Switchover))
+                && (sw_now.as_deref() == Some(p.number.as_str())
+                    || s.iter().any(|x| x.part == p.number && x.available > 0))
+        })
+        .collect();
+    let first = current(&d, sw_now.clone());
+    let k = kept.unwrap_or(&first);
+    let kept_quantity = |part: &str| {
+        k.add_part
+            .iter()
+            .zip(&k.add_quantity)
+            .find(|(p, _)| p.trim() == part)
+            .map_or_else(|| "0".to_string(), |(_, q)| q.clone())
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        REFUSED
+    };
+    let sw = d.activation.switchover_host.as_ref();
     Ok((status, page(
         "Update Activation File",
         Some(&u),
         html! {
             p.account { "Account Name: " a href={ "/accounts/" (a.id) "/activity" } { (a.name) } }
-            @if let Some(p) = &problem { p.error role="alert" { (p.message) } }
+            (errors.summary())
             p { "Updating " a href={ "/files/" (d.id) } { code { (d.id) } } " (" (d.activation.primary_host.machine) "). "
-                "A new file replaces it; the old one stops counting." }
+                "A new file replaces it; the old one stops counting. Leave a field as it is to keep it." }
             @if !u.caller.may_generate() { (not_certified(a.id)) } @else {
-            form.card method="post" action={ "/files/" (d.id) "/update" } {
+            form.card method="post" action={ "/files/" (d.id) "/update" } novalidate {
                 (csrf_field(&u))
+                fieldset {
+                    legend { "Machine Details" }
+                    label for="host_id" { "New Host Id" }
+                    p.help id="host_id-help" { "Now: " code { (d.activation.primary_host.binding_code()) } ". Leave blank to keep it." }
+                    input id="host_id" name="host_id" value=(k.host_id) autocomplete="off" spellcheck="false" data-hostid-check="host_id-check" aria-invalid=[errors.invalid("host_id")] aria-describedby=[errors.described_by("host_id", "host_id-help host_id-check")];
+                    (errors.note("host_id"))
+                    p.check id="host_id-check" aria-live="polite" {}
+                    label for="machine" { "Machine Name" }
+                    input id="machine" name="machine" value=(k.machine) aria-invalid=[errors.invalid("machine")] aria-describedby=[errors.described_by("machine", "")];
+                    (errors.note("machine"))
+                    label for="system_type" { "System Type" }
+                    select id="system_type" name="system_type" {
+                        option value="" selected[k.system_type.trim().is_empty()] { "--None--" }
+                        @for x in SYSTEM_TYPES { option value=(x) selected[k.system_type.trim() == *x] { (x) } }
+                    }
+                    label for="mail_connector" { "Mail Connector" }
+                    select id="mail_connector" name="mail_connector" {
+                        option value="" selected[k.mail_connector.trim().is_empty()] { "--None--" }
+                        @for x in MAIL_CONNECTORS { option value=(x) selected[k.mail_connector.trim() == *x] { (x) } }
+                    }
+                }
                 @if addons.is_empty() { p { "The account has no add-on items of " (category) "." } } @else {
                 fieldset {
                     legend { "Add seats" }
                     table {
                         caption.sr { "Add-on items" }
-                        thead { tr { th scope="col" { "Part Number" } th scope="col" { "Description" } th scope="col" { "Available" } th scope="col" { "Add" } } }
+                        thead { tr { th scope="col" { "Part Number" } th scope="col" { "Description" } th scope="col" { "In this file" } th scope="col" { "Available" } th scope="col" { "Add" } } }
                         tbody {
                             @for p in &addons {
-                                tr { td { (p.part) } td { (p.description) } td.num { (p.available) }
-                                    td { label.sr for={ "u-" (p.part) } { "Units of " (p.part) " to add" }
+                                @let qid = format!("u-{}", p.part);
+                                tr { td { (p.part) } td { (p.description) } td.num { (in_file(&p.part)) } td.num { (p.available) }
+                                    td { label.sr for=(qid) { "Units of " (p.part) " to add" }
                                          input type="hidden" name="add_part" value=(p.part);
-                                         input.qty type="number" min="0" max=(p.available) value="0" id={ "u-" (p.part) } name="add_quantity"; } }
+                                         input.qty type="number" min="0" max=(p.available) value=(kept_quantity(&p.part)) id=(qid) name="add_quantity" aria-invalid=[errors.invalid(&qid)] aria-describedby=[errors.described_by(&qid, "")];
+                                         (errors.note(&qid)) } }
                             }
                         }
                     }
                 } }
-                @if d.activation.switchover_host.is_none() {
-                    fieldset {
-                        legend { "Switchover Machine" }
-                        label for="switchover_host_id" { "Host Id" }
-                        input id="switchover_host_id" name="switchover_host_id" autocomplete="off" spellcheck="false" data-hostid-check="u-switchover-check" aria-describedby="u-switchover-check";
-                        p.check id="u-switchover-check" aria-live="polite" {}
-                        label for="switchover_machine" { "Machine Name" }
-                        input id="switchover_machine" name="switchover_machine";
-                        label for="switchover_part" { "Switchover item (part number)" }
-                        input id="switchover_part" name="switchover_part";
+                fieldset {
+                    legend { "Switchover Machine" }
+                    label for="switchover_host_id" { @if sw.is_some() { "New Host Id" } @else { "Host Id" } }
+                    p.help id="switchover-help" { @match sw {
+                        Some(h) => { "Now: " code { (h.binding_code()) } ". Leave blank to keep it." },
+                        None => "The file has no switchover machine yet: give its Host Id, Machine Name and item to add it.",
+                    } }
+                    input id="switchover_host_id" name="switchover_host_id" value=(k.switchover_host_id) autocomplete="off" spellcheck="false" data-hostid-check="u-switchover-check" aria-invalid=[errors.invalid("switchover_host_id")] aria-describedby=[errors.described_by("switchover_host_id", "switchover-help u-switchover-check")];
+                    (errors.note("switchover_host_id"))
+                    p.check id="u-switchover-check" aria-live="polite" {}
+                    label for="switchover_machine" { "Machine Name" }
+                    input id="switchover_machine" name="switchover_machine" value=(k.switchover_machine) aria-invalid=[errors.invalid("switchover_machine")] aria-describedby=[errors.described_by("switchover_machine", "")];
+                    (errors.note("switchover_machine"))
+                    @if switchovers.is_empty() {
+                        p id="switchover_part" tabindex="-1" { "There are no switchover parts available." }
+                    } @else {
+                        label for="switchover_part" { "Switchover Server Item" }
+                        select id="switchover_part" name="switchover_part" aria-invalid=[errors.invalid("switchover_part")] aria-describedby=[errors.described_by("switchover_part", "")] {
+                            option value="" { "--None--" }
+                            @for p in &switchovers { option value=(p.number) selected[k.switchover_part.trim() == p.number] { (p.number) " " (p.description) } }
+                        }
                     }
+                    (errors.note("switchover_part"))
                 }
                 button type="submit" { "Update Activation File" }
                 " " a href={ "/files/" (d.id) } { "Cancel" }
@@ -94,16 +202,108 @@ async fn update_page(
     )).into_response())
 }
 
-/// The Update Activation File form.
-#[derive(Debug, Default, serde::Deserialize)]
+/// The Update Activation File form: every field as shown (a field left as the file has it
+/// changes nothing).
+#[derive(Debug, Default, Clone, serde::Deserialize)]
 #[serde(default)]
 pub struct UpdatePageForm {
+    host_id: String,
+    machine: String,
+    system_type: String,
+    mail_connector: String,
     switchover_host_id: String,
     switchover_machine: String,
     switchover_part: String,
     /// The add-on rows: each one's part and quantity, in order.
     add_part: Vec<String>,
     add_quantity: Vec<String>,
+}
+
+impl UpdatePageForm {
+    /// What the page finds wrong itself, each on its field, in the page's words.
+    fn check(&self, had_switchover: bool, errors: &mut FormErrors) {
+        // A file with a switchover machine keeps what is left blank; one without needs both.
+        let sw_given = !self.switchover_host_id.trim().is_empty()
+            || !self.switchover_machine.trim().is_empty();
+        if !had_switchover && sw_given {
+            if self.switchover_host_id.trim().is_empty() {
+                errors.field(
+                    "switchover_host_id",
+                    "Enter the Host Id of the switchover machine too.",
+                );
+            }
+            if self.switchover_machine.trim().is_empty() {
+                errors.field(
+                    "switchover_machine",
+                    "Enter the Machine Name of the switchover machine too.",
+                );
+            }
+        }
+        for (part, q) in self.add_part.iter().zip(&self.add_quantity) {
+            let q = q.trim();
+            if !q.is_empty() && q.parse::<u32>().is_err() {
+                errors.field(
+                    &format!("u-{}", part.trim()),
+                    format!(
+                        "The units of {} to add must be a whole number, 0 or more (not \u{2018}{q}\u{2019}).",
+                        part.trim()
+                    ),
+                );
+            }
+        }
+    }
+
+    /// The changes the form asks, against the file as it is (`was`): a field left blank or
+    /// as the file has it changes nothing.
+    fn changes(&self, was: &UpdatePageForm, d: &issuer::FileDetails) -> UpdateForm {
+        let changed = |new: &str, old: &str| {
+            (!new.trim().is_empty() && new.trim() != old.trim()).then(|| new.trim().to_string())
+        };
+        let sw = d.activation.switchover_host.as_ref();
+        let sw_host = value(&self.switchover_host_id);
+        let sw_machine = changed(&self.switchover_machine, &was.switchover_machine);
+        // The switchover host changes as a pair of host ID and machine name.
+        let (switchover_host_id, switchover_machine) = match (sw_host, sw_machine, sw) {
+            (None, None, _) => (None, None),
+            (h, m, Some(old)) => (
+                Some(h.unwrap_or_else(|| old.binding_code())),
+                Some(m.unwrap_or_else(|| old.machine.clone())),
+            ),
+            (h, m, None) => (h, m),
+        };
+        UpdateForm {
+            add: Vec::new(),
+            host_id: value(&self.host_id),
+            machine: changed(&self.machine, &was.machine),
+            system_type: changed(&self.system_type, &was.system_type),
+            mail_connector: changed(&self.mail_connector, &was.mail_connector),
+            switchover_host_id,
+            switchover_machine,
+            switchover_part: value(&self.switchover_part)
+                .filter(|p| p.trim() != was.switchover_part.trim()),
+        }
+    }
+
+    /// The element id of the field a refusal is about, on this form.
+    fn field_id(&self, e: &PortalError) -> Option<String> {
+        let part_in = |p: &str| !p.trim().is_empty() && e.message.contains(p.trim());
+        match e.field? {
+            Field::HostId => Some("host_id".into()),
+            Field::SwitchoverHostId => Some("switchover_host_id".into()),
+            Field::SwitchoverPart => Some("switchover_part".into()),
+            Field::Add | Field::Set => {
+                if part_in(&self.switchover_part) {
+                    Some("switchover_part".into())
+                } else {
+                    self.add_part
+                        .iter()
+                        .find(|p| part_in(p))
+                        .map(|p| format!("u-{}", p.trim()))
+                }
+            }
+            _ => None,
+        }
+    }
 }
 
 /// `POST /files/{file}/update`.
@@ -113,14 +313,23 @@ pub async fn update(
     CsrfForm(u, p): CsrfForm<UpdatePageForm>,
 ) -> PageResult {
     may_generate_for_file(&st, &u, &f).await?;
-    let form = UpdateForm {
-        add: add_items(&p.add_part, &p.add_quantity)?,
-        switchover_host_id: value(&p.switchover_host_id),
-        switchover_machine: value(&p.switchover_machine),
-        switchover_part: value(&p.switchover_part),
-        host_id: None,
-        machine: None,
-    };
+    // Rows without their part or quantity are not this page's form: 400.
+    if p.add_part.len() != p.add_quantity.len() {
+        add_items(&p.add_part, &p.add_quantity)?;
+    }
+    let c = u.caller.clone();
+    let f1 = f.clone();
+    let d = st
+        .read(move |l, cat| Ok(service::file(l, cat, &c, &f1)?.1))
+        .await?;
+    let was = current(&d, switchover_part_of(&st, &d));
+    let mut errors = FormErrors::none();
+    p.check(d.activation.switchover_host.is_some(), &mut errors);
+    if !errors.is_empty() {
+        return update_page(st, u, f, Some(&p), &errors).await;
+    }
+    let mut form = p.changes(&was, &d);
+    form.add = add_items(&p.add_part, &p.add_quantity).unwrap_or_default();
     let c = u.caller.clone();
     let f2 = f.clone();
     match st
@@ -143,7 +352,17 @@ pub async fn update(
                 && e.status != StatusCode::NOT_FOUND
                 && e.status != StatusCode::FORBIDDEN =>
         {
-            update_page(st, u, f, Some(e)).await
+            let message = if e.kind == "conflict" && e.message.contains("changes nothing") {
+                PortalError::new(
+                    e.status,
+                    e.kind,
+                    "Nothing was changed: change a field or add seats, then update.",
+                )
+            } else {
+                e
+            };
+            errors.refusal(&message, p.field_id(&message).as_deref());
+            update_page(st, u, f, Some(&p), &errors).await
         }
         Err(e) => Err(e.into()),
     }

@@ -48,6 +48,10 @@ pub struct UpdateForm {
     pub host_id: Option<String>,
     /// A new machine name for the primary server.
     pub machine: Option<String>,
+    /// A new system type.
+    pub system_type: Option<String>,
+    /// A new mail connector.
+    pub mail_connector: Option<String>,
 }
 
 /// Update a file: a new file supersedes it.
@@ -69,6 +73,8 @@ pub fn update(
         switchover_machine: opt(u.switchover_machine),
         switchover_part: opt(u.switchover_part),
         add: u.add.into_iter().filter(|p| p.quantity > 0).collect(),
+        system_type: opt(u.system_type),
+        mail_connector: opt(u.mail_connector),
         generated_by: c.actor(),
         ..Default::default()
     };
