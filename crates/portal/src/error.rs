@@ -187,6 +187,7 @@ impl PortalError {
             E::RuleViolated { .. } | E::Rule { .. } | E::ExceedsProduction { .. } => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "rule", msg)
             }
+            E::KeyReused { .. } => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "key-reused", msg),
             E::ReceiptInvalid { .. } | E::ReceiptNotForFile { .. } | E::ReceiptUsed { .. } => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "receipt", msg)
             }
