@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{add_orders, host, ledger, location, pq, request, Units, AL02, SL03};
+use common::{add_orders, host, ledger, location, pq, request, update_by, Units, AL02, SL03};
 use format::{LicenseType, SecretKey, Timestamp};
 use issuer::ledger::idempotency::KEEP_SECS;
 use issuer::{IssueRequest, IssuerError, Ledger, OnceKey};
@@ -144,6 +144,51 @@ fn two_writers_with_one_key_at_once_issue_one_file() {
     drop(c);
 }
 
+/// An update with a key, sent again (in turn, then from two writers at once), supersedes
+/// the file once and answers the same new file.
+#[test]
+fn an_update_sent_again_with_its_key_makes_one_new_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut l, c) = ledger(dir.path());
+    add_orders(&mut l, &c, &[(SL03, 4), (AL02, 40)], Units::Perpetual);
+    let now = Timestamp::now();
+    let old = once(&mut l, req(1), None, now).unwrap().file_id.to_string();
+    let mut u = update_by("portal:a@x");
+    u.add = vec![pq(AL02, 3)];
+    let k = key("portal:a@x", "u", 5);
+    let key_ = SecretKey::generate();
+    let first = l
+        .update_once(&c, &old, &u, &key_, None, now, k.as_ref())
+        .unwrap();
+    let again = l
+        .update_once(&c, &old, &u, &key_, None, now, k.as_ref())
+        .unwrap();
+    assert_eq!(sig(&again), sig(&first));
+    assert_eq!(files(&l), 2);
+
+    let next = first.file_id.to_string();
+    let k = key("portal:a@x", "u2", 6);
+    let start = std::sync::Barrier::new(2);
+    let got: Vec<_> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..2)
+            .map(|_| {
+                let (start, at, c, u, k, next, key_) =
+                    (&start, location(dir.path()), &c, &u, &k, &next, &key_);
+                s.spawn(move || {
+                    let mut w = Ledger::open_at(&at).unwrap();
+                    start.wait();
+                    sig(&w
+                        .update_once(c, next, u, key_, None, now, k.as_ref())
+                        .unwrap())
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    assert_eq!(got[0], got[1]);
+    assert_eq!(files(&l), 3);
+}
+
 #[test]
 fn a_key_is_printable_ascii_of_at_most_255_characters() {
     assert!(OnceKey::new("a", "", [0; 32]).is_err());
@@ -157,4 +202,5 @@ postgres_too!(
     the_same_key_with_another_request_is_refused_and_changes_nothing,
     a_key_older_than_a_day_is_new_work_and_is_purged,
     two_writers_with_one_key_at_once_issue_one_file,
+    an_update_sent_again_with_its_key_makes_one_new_file,
 );

@@ -208,6 +208,54 @@ impl Ledger {
         Ok(out)
     }
 
+    /// The file `once`'s request issued, when it was seen (outside a transaction: a quick
+    /// answer before checks that would refuse the repeat).
+    pub(crate) fn answered_issue(
+        &self,
+        once: Option<&OnceKey>,
+        now: Timestamp,
+    ) -> Result<Option<Issued>, IssuerError> {
+        match once {
+            Some(k) => match Self::answered_in(self.tx(), k, now)? {
+                Some(a) => Self::issued_again(self.tx(), &a).map(Some),
+                None => Ok(None),
+            },
+            None => Ok(None),
+        }
+    }
+
+    /// Record a signed file ([`Ledger::record`]) with its request's key in the same
+    /// transaction; when the key was recorded meanwhile (another request with it), nothing
+    /// is recorded and the file it issued is answered.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn record_once(
+        &mut self,
+        req: &IssueRequest,
+        plan: &crate::rules::Plan,
+        a: &format::Activation,
+        key: &SecretKey,
+        bytes: &[u8],
+        once: Option<&OnceKey>,
+        now: Timestamp,
+    ) -> Result<Option<Issued>, IssuerError> {
+        let tx = self.db.begin_write()?;
+        if let Some(k) = once {
+            if let Some(done) = Self::answered_in(&tx, k, now)? {
+                return Self::issued_again(&tx, &done).map(Some);
+            }
+        }
+        Self::record_in(&tx, req, plan, a, key, bytes)?;
+        if let Some(k) = once {
+            let answer = Answered {
+                status: ISSUED_STATUS,
+                body: a.file_id.to_string().into_bytes(),
+            };
+            Self::remember_in(&tx, k, &answer, now)?;
+        }
+        tx.commit()?;
+        Ok(None)
+    }
+
     /// The file a key's first request issued, as it was answered then.
     fn issued_again(tx: &dyn Tx, a: &Answered) -> Result<Issued, IssuerError> {
         let id = String::from_utf8_lossy(&a.body).into_owned();
