@@ -13,7 +13,7 @@ pub struct PortalError {
     pub status: StatusCode,
     /// `bad-request`, `unauthorized`, `forbidden`, `not-found`, `method-not-allowed`,
     /// `conflict`, `not-enough`, `rule`, `too-many-requests`, `payload-too-large`,
-    /// `uri-too-long`, `unsupported-media-type`, `stale-form`, `internal`.
+    /// `uri-too-long`, `unsupported-media-type`, `stale-form`, `key-reused`, `internal`.
     pub kind: &'static str,
     /// What is wrong, in words.
     pub message: String,

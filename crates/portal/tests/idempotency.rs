@@ -198,6 +198,49 @@ async fn an_api_retry_with_its_key_answers_the_first_response() {
 }
 
 #[tokio::test]
+async fn an_api_update_retried_with_its_key_supersedes_the_file_once() {
+    let p = Portal::new();
+    let t = p.token("cert@contoso.example");
+    let files_at = format!("/api/v1/accounts/{}/files", p.contoso);
+    let r = p
+        .api(
+            "POST",
+            &files_at,
+            Some(&t),
+            Some(production(&host(1), "ic1", &[])),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let at = format!("/api/v1/files/{id}/update");
+    let body = serde_json::json!({"add": [{"part": "SW-001-4.0-AL02", "quantity": 2}]});
+    let first = keyed(&p, &at, &t, "u-1", &body).await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    let again = keyed(&p, &at, &t, "u-1", &body).await;
+    assert_eq!((again.status, &again.body), (first.status, &first.body));
+    assert_eq!(files(&p).await, 2);
+}
+
+/// The OpenAPI document offers the header on the routes that issue a file.
+#[tokio::test]
+async fn the_document_offers_the_idempotency_key() {
+    let p = Portal::new();
+    let doc = p.get("/api/v1/openapi.json", None).await.json();
+    for (path, op) in [
+        ("/api/v1/accounts/{id}/files", "post"),
+        ("/api/v1/files/{file}/update", "post"),
+    ] {
+        let params = doc["paths"][path][op]["parameters"].as_array().unwrap();
+        assert!(
+            params
+                .iter()
+                .any(|x| x["name"] == "Idempotency-Key" && x["in"] == "header"),
+            "{path}: {params:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn two_api_requests_with_one_key_at_once_issue_one_file() {
     let p = Portal::new();
     let q = another(&p);
@@ -218,4 +261,5 @@ postgres_too!(
     one_form_sent_twice_at_once_through_two_processes_makes_one_file,
     an_api_retry_with_its_key_answers_the_first_response,
     two_api_requests_with_one_key_at_once_issue_one_file,
+    an_api_update_retried_with_its_key_supersedes_the_file_once,
 );
