@@ -612,3 +612,56 @@ fn new_file_switchover_section_and_refused_form_keep_what_was_typed_in_the_brows
     w.logout();
     w.assert_accessible();
 }
+
+/// The Generate button clicked twice (and the same form sent once more beside it, as a
+/// refresh would): the portal generates one file, and the page shows that file.
+#[test]
+fn a_double_click_on_generate_makes_one_file_in_the_browser() {
+    let Some(w) = World::new("a_double_click_on_generate_makes_one_file_in_the_browser") else {
+        return;
+    };
+    let b = &w.browser;
+    w.login("pat@partner.example");
+    b.click_link(ACCOUNT);
+    b.click_link("New Activation File");
+    w.expect_page("New Activation File");
+    b.select("#n-site", SITE);
+    b.select("#n-product", "CIC 4.0");
+    b.select("#n-type", "development-small");
+    b.click_button("Go");
+    b.find("#host_id");
+    b.fill("#host_id", &host_code("double click box"));
+    b.fill("#machine", "twice1");
+    b.click_css("input[name=server_part][value=\"SW-001-4.0-IDS1\"]");
+    let button = b.find_text("button", "Generate Activation File");
+    // The form as the browser would send it, sent first (its answer kept), then the button
+    // clicked twice in a row.
+    let first = b.script_async(
+        "const done = arguments[arguments.length - 1];
+         const form = arguments[0].form;
+         fetch(form.action, { method: 'POST', credentials: 'same-origin',
+                              body: new URLSearchParams(new FormData(form)) })
+           .then(r => r.text()).then(done, e => done('failed: ' + e));",
+        vec![i3lic_tests::webdriver::Browser::arg(&button)],
+    );
+    b.script(
+        "arguments[0].click(); arguments[0].click();",
+        vec![i3lic_tests::webdriver::Browser::arg(&button)],
+    );
+    w.expect_page("Activation file generated");
+    w.check("generated after a double click");
+    let id = w.generated_id();
+    let first = first.as_str().unwrap_or_default();
+    assert!(first.contains(&id), "the first answer names {id}: {first}");
+    b.click_link("Activation File Activity");
+    w.expect_page("Activation File Activity");
+    let rows: Vec<String> = b
+        .all("table tbody tr")
+        .iter()
+        .map(|r| b.text(r))
+        .filter(|t| t.contains("twice1"))
+        .collect();
+    assert_eq!(rows.len(), 1, "one file for the machine: {rows:?}");
+    w.logout();
+    w.assert_accessible();
+}

@@ -235,6 +235,13 @@ pub enum IssuerError {
         /// The request's number.
         number: String,
     },
+    /// A request's idempotency key (a form's one-time token, an API request's
+    /// `Idempotency-Key`) was used before with another request.
+    #[error("the idempotency key '{key}' was already used with another request: send this one with a new key")]
+    KeyReused {
+        /// The key.
+        key: String,
+    },
     /// An update that would change nothing.
     #[error("update of {id} changes nothing: give a new host, switchover server, --add, --set, system type or mail connector")]
     NoChange {
@@ -409,6 +416,7 @@ impl IssuerError {
             | IssuerError::LedgerFormat { .. } => 3,
             IssuerError::Format(e) => e.exit_code(),
             IssuerError::Rule { .. } | IssuerError::NoChange { .. } => 2,
+            IssuerError::KeyReused { .. } => 2,
             IssuerError::AmbiguousId { .. } => 2,
             IssuerError::RuleViolated { .. } => 22,
             IssuerError::UnknownAccount { .. }
@@ -479,6 +487,7 @@ impl IssuerError {
             IssuerError::InactiveFile { .. } => "inactive_file",
             IssuerError::NotActive { .. } => "not_active",
             IssuerError::NoChange { .. } => "no_change",
+            IssuerError::KeyReused { .. } => "key_reused",
             IssuerError::NothingToUpgrade { .. } => "nothing_to_upgrade",
             IssuerError::NotEnough { .. } => "not_enough",
             IssuerError::NoSwitchoverItem { .. } => "no_switchover_item",

@@ -23,6 +23,7 @@ use crate::rules::{self, IssueRequest, Plan};
 mod audit;
 pub mod copy;
 mod deactivation;
+pub mod idempotency;
 mod import;
 mod lifecycle;
 mod lookups;
@@ -37,6 +38,7 @@ pub use audit::{format_head, parse_head, AuditProblem, AuditReport};
 pub use deactivation::{
     DeactivationHow, DeactivationOutcome, PendingDeactivation, RehostAllowance, ALLOWANCE_WINDOW,
 };
+pub use idempotency::{Answered, OnceKey};
 pub use import::ImportedFile;
 pub use lifecycle::{
     Activity, ActivityFilter, ActivityRow, Deactivated, FileDetails, UpdateRequest,
@@ -54,7 +56,7 @@ pub use sessions::{PortalSession, SessionLimits, PURGE_BATCH, TOUCH_INTERVAL_MS}
 
 /// The ledger's schema version: the number of the last migration file (`migrations/sqlite/`,
 /// `migrations/postgres/`), applied on open by a writer.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// How long a writer waits for another one to finish before giving up.
 pub const BUSY_TIMEOUT: Duration = store_sqlite::BUSY_TIMEOUT;
@@ -1088,48 +1090,7 @@ impl Ledger {
         key: &SecretKey,
         now: Timestamp,
     ) -> Result<Vec<Result<Issued, IssuerError>>, IssuerError> {
-        let tx = self.db.begin_write()?;
-        let mut out = Vec::with_capacity(reqs.len());
-        for req in reqs {
-            let req = &match Self::spelled(&tx, catalog, req) {
-                Ok(r) => r,
-                Err(e) => {
-                    out.push(Err(e));
-                    continue;
-                }
-            };
-            let signed = rules::plan(catalog, req).and_then(|plan| {
-                let a = rules::activation(req, &plan, FileId::random(), now);
-                let bytes = format::sign(&a, key)?.into_bytes();
-                Ok((plan, a, bytes))
-            });
-            let (plan, a, bytes) = match signed {
-                Ok(v) => v,
-                Err(e) => {
-                    out.push(Err(e));
-                    continue;
-                }
-            };
-            tx.execute_batch("SAVEPOINT issue_one")?;
-            match Self::record_in(&tx, req, &plan, &a, key, &bytes) {
-                Ok(()) => {
-                    tx.execute_batch("RELEASE issue_one")?;
-                    out.push(Ok(Issued {
-                        file_id: a.file_id,
-                        bytes,
-                        expires_at: a.expires_at,
-                    }));
-                }
-                Err(e) => {
-                    // Undo this request's rows only; failing to, the whole is undone.
-                    tx.execute_batch("ROLLBACK TO issue_one")?;
-                    tx.execute_batch("RELEASE issue_one")?;
-                    out.push(Err(e));
-                }
-            }
-        }
-        tx.commit()?;
-        Ok(out)
+        self.issue_each_once(catalog, reqs, &[], key, now)
     }
 
     /// Check a batch without changing anything: each request as [`Ledger::check`] does, and

@@ -70,12 +70,12 @@ pub mod suggest;
 pub use catalog::{Catalog, CatalogError};
 pub use error::IssuerError;
 pub use ledger::{
-    batch_file_name, AccountRef, Activity, ActivityFilter, ActivityRow, Attachment, AttachmentInfo,
-    AuditProblem, AuditReport, AuditRow, Deactivated, DeactivationHow, DeactivationOutcome,
-    FileDetails, ImportedFile, Issued, Ledger, LoosePermissions, NewRequest, OrderLine,
-    PartSummary, PendingDeactivation, PortalSession, PortalToken, PortalUser, RehostAllowance,
-    RequestRecord, Role, SessionLimits, Site, SiteDetails, SiteSummary, Summary, UpdateRequest,
-    UpgradeSelection, UpgradedLine,
+    batch_file_name, AccountRef, Activity, ActivityFilter, ActivityRow, Answered, Attachment,
+    AttachmentInfo, AuditProblem, AuditReport, AuditRow, Deactivated, DeactivationHow,
+    DeactivationOutcome, FileDetails, ImportedFile, Issued, Ledger, LoosePermissions, NewRequest,
+    OnceKey, OrderLine, PartSummary, PendingDeactivation, PortalSession, PortalToken, PortalUser,
+    RehostAllowance, RequestRecord, Role, SessionLimits, Site, SiteDetails, SiteSummary, Summary,
+    UpdateRequest, UpgradeSelection, UpgradedLine,
 };
 pub use rules::{IssueRequest, PartQuantity, Plan, Term, TypeRule};
 

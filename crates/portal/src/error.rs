@@ -13,7 +13,7 @@ pub struct PortalError {
     pub status: StatusCode,
     /// `bad-request`, `unauthorized`, `forbidden`, `not-found`, `method-not-allowed`,
     /// `conflict`, `not-enough`, `rule`, `too-many-requests`, `payload-too-large`,
-    /// `uri-too-long`, `unsupported-media-type`, `stale-form`, `internal`.
+    /// `uri-too-long`, `unsupported-media-type`, `stale-form`, `key-reused`, `internal`.
     pub kind: &'static str,
     /// What is wrong, in words.
     pub message: String,
@@ -226,6 +226,7 @@ impl PortalError {
             E::RuleViolated { .. } | E::Rule { .. } | E::ExceedsProduction { .. } => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "rule", msg)
             }
+            E::KeyReused { .. } => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "key-reused", msg),
             E::ReceiptInvalid { .. } | E::ReceiptNotForFile { .. } | E::ReceiptUsed { .. } => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "receipt", msg)
             }

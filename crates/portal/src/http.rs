@@ -480,7 +480,14 @@ impl FromRequestParts<Arc<AppState>> for ApiUser {
             .read_kept(move |l, kept, _| service::token_user(l, kept, digest))
             .await?;
         let user = Option::clone(&user).ok_or(ApiError(PortalError::unauthorized()))?;
-        Ok(ApiUser(Caller { user }))
+        let mut caller = Caller { user, once: None };
+        crate::once::from_header(
+            &mut caller,
+            &parts.method,
+            &parts.headers,
+            &parts.extensions,
+        )?;
+        Ok(ApiUser(caller))
     }
 }
 

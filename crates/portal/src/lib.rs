@@ -49,6 +49,7 @@ mod deactivation;
 pub mod error;
 mod http;
 pub mod kept;
+mod once;
 mod pages;
 pub mod passwords;
 pub mod policy;
@@ -143,7 +144,10 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .layer(DefaultBodyLimit::max(MAX_API_REQUEST_BODY)),
         )
         .route("/api/v1/requests/{number}", get(api::requests::request))
-        .route("/api/v1/hostid/check", get(api::hostid::host_id_check));
+        .route("/api/v1/hostid/check", get(api::hostid::host_id_check))
+        .route_layer(axum::middleware::from_fn(|req, next| {
+            once::api_digest(MAX_API_REQUEST_BODY, req, next)
+        }));
     Router::new()
         .merge(pages)
         .merge(api)

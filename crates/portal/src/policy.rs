@@ -18,6 +18,9 @@ pub const NOT_CERTIFIED: &str = "Only certified users may generate, update or de
 pub struct Caller {
     /// The user, as the ledger has them now.
     pub user: PortalUser,
+    /// The request's key (a page form's one-time token, an API `Idempotency-Key`): the
+    /// change it asks for is done once, a repeat answering the first result.
+    pub once: Option<issuer::OnceKey>,
 }
 
 impl Caller {
@@ -148,6 +151,7 @@ mod tests {
 
     fn caller(role: Role, certified: bool) -> Caller {
         Caller {
+            once: None,
             user: PortalUser {
                 id: 1,
                 email: "u@example.com".into(),

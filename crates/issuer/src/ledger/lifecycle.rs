@@ -634,6 +634,27 @@ impl Ledger {
         out: Option<&Path>,
         now: Timestamp,
     ) -> Result<Issued, IssuerError> {
+        self.update_once(catalog, id, u, key, out, now, None)
+    }
+
+    /// [`Ledger::update`] with a request's key ([`super::idempotency`]): a repeat answers
+    /// the file the first one made (looked up first: the old file is no longer active then,
+    /// and again in the recording transaction, for two at once); the key is kept in the
+    /// transaction that records the new file.
+    #[allow(clippy::too_many_arguments)]
+    pub fn update_once(
+        &mut self,
+        catalog: &Catalog,
+        id: &str,
+        u: &UpdateRequest,
+        key: &format::SecretKey,
+        out: Option<&Path>,
+        now: Timestamp,
+        once: Option<&super::OnceKey>,
+    ) -> Result<Issued, IssuerError> {
+        if let Some(done) = self.answered_issue(once, now)? {
+            return Ok(done);
+        }
         let (req, old) = self.update_request(catalog, id, u)?;
         let plan = self.check(catalog, &req)?;
         let new_id = FileId::random();
@@ -649,7 +670,9 @@ impl Ledger {
             Some(p) => Some(OutFile::prepare(p, &new_id.to_string(), &bytes, 0o644)?),
             None => None,
         };
-        self.record(&req, &plan, &activation, key, &bytes)?;
+        if let Some(done) = self.record_once(&req, &plan, &activation, key, &bytes, once, now)? {
+            return Ok(done);
+        }
         if let Some(p) = pending {
             p.persist().map_err(|e| IssuerError::RecordedNotWritten {
                 id: new_id.to_string(),

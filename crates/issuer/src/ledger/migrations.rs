@@ -38,6 +38,7 @@ pub(super) const SQLITE_MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_sessions_epoch.sql"),
     migration!(5, "0005_portal_sessions.sql"),
     migration!(6, "0006_deactivations.sql"),
+    migration!(7, "0007_idempotency.sql"),
 ];
 
 /// The SQLite ledger's schema.
@@ -53,6 +54,7 @@ pub(super) const POSTGRES_MIGRATIONS: &[Migration] = &[
     migration!("postgres", 4, "0004_ledger.sql"),
     migration!("postgres", 5, "0005_portal_sessions.sql"),
     migration!("postgres", 6, "0006_deactivations.sql"),
+    migration!("postgres", 7, "0007_idempotency.sql"),
 ];
 
 /// The PostgreSQL ledger's schema: it begins at schema 4, the version PostgreSQL ledgers were

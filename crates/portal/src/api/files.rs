@@ -280,6 +280,7 @@ pub async fn activity(
     operation_id = "issueFile", summary = "Generate an activation file",
     params(
         ("id" = i64, Path, description = "Account id (from GET /accounts)", minimum = 1),
+        ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key and body (a retry), the request is done once and answers the first response (status and body); the key with another body is refused (422, key-reused). Printable ASCII, 1 to 255 characters; kept 24 hours, per user.", max_length = 255),
     ),
     request_body = IssueBody, security(("bearer" = [])),
     responses(
@@ -291,7 +292,7 @@ pub async fn activity(
         (status = 409, description = "Not enough units, or a conflict with the ledger", body = ErrorBody),
         (status = 413, description = "A body over the limit", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "A license rule", body = ErrorBody),
+        (status = 422, description = "A license rule, or an Idempotency-Key sent before with another body", body = ErrorBody),
     ))]
 pub async fn issue(
     State(st): State<Arc<AppState>>,
@@ -357,6 +358,7 @@ pub async fn download(
     operation_id = "updateFile", summary = "Update a file (add seats, change a host, add the switchover host later)",
     params(
         ("file" = String, Path, description = "Activation file id", min_length = 1, max_length = 64),
+        ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key and body (a retry), the request is done once and answers the first response (status and body); the key with another body is refused (422, key-reused). Printable ASCII, 1 to 255 characters; kept 24 hours, per user.", max_length = 255),
     ),
     request_body = UpdateBody, security(("bearer" = [])),
     responses(
@@ -368,7 +370,7 @@ pub async fn download(
         (status = 409, description = "Not enough units, the file inactive, or nothing changes", body = ErrorBody),
         (status = 413, description = "A body over the limit", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "A license rule", body = ErrorBody),
+        (status = 422, description = "A license rule, or an Idempotency-Key sent before with another body", body = ErrorBody),
     ))]
 pub async fn update(
     State(st): State<Arc<AppState>>,

@@ -120,7 +120,8 @@ pub struct ErrorDetail {
     /// bad-request (400), unauthorized (401), forbidden (403), not-found (404),
     /// method-not-allowed (405, with an Allow header), conflict or not-enough (409),
     /// payload-too-large (413), uri-too-long (414: an address over 8 KiB),
-    /// unsupported-media-type (415), rule or receipt (422), too-many-requests (429),
+    /// unsupported-media-type (415), rule, receipt or key-reused (422: an
+    /// Idempotency-Key sent before with another body), too-many-requests (429),
     /// internal (500). A request head over 16 KiB is refused by the HTTP layer with 431 and no body, before any route sees it.
     pub kind: String,
     /// What is wrong, in words.

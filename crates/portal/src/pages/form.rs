@@ -1,6 +1,7 @@
 //! The pages' forms: one extractor, [`CsrfForm`], reads a state-changing urlencoded form
 //! (within the body limit, repeated keys into a `Vec`) once its one `csrf` field is the
-//! session's token, compared in constant time; [`Form`] reads the login form, whose token
+//! session's token, compared in constant time, and takes its one-time token (`once`, see
+//! [`crate::once`]) as the caller's key; [`Form`] reads the login form, whose token
 //! is checked against its own cookie. Every refusal is a page: 413 for a body over the
 //! limit, 403 (the stale-form page) for a missing or wrong token, 400 for a form that
 //! cannot be read.
@@ -47,11 +48,16 @@ where
     type Rejection = PageRefusal;
     async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Self, PageRefusal> {
         let (mut parts, body) = req.into_parts();
-        let user = PageUser::from_request_parts(&mut parts, state)
+        let mut user = PageUser::from_request_parts(&mut parts, state)
             .await
             .map_err(PageRefusal::Login)?;
+        let (method, path) = (parts.method.clone(), parts.uri.path().to_string());
         let body = body_of(Request::from_parts(parts, body), state).await?;
-        check(&user, &pairs(&body).map_err(PageError)?).map_err(PageError)?;
+        let fields = pairs(&body).map_err(PageError)?;
+        check(&user, &fields).map_err(PageError)?;
+        // The form's one-time token: its change is done once however often it is sent.
+        crate::once::from_form(&mut user.caller, &fields, &method, &path, &body)
+            .map_err(PageError)?;
         let form = parse(&body)?;
         Ok(CsrfForm(user, form))
     }

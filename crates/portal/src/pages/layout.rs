@@ -207,7 +207,11 @@ impl maud::Render for Text<'_> {
 }
 
 pub(crate) fn csrf_field(u: &PageUser) -> Markup {
-    html! { input type="hidden" name="csrf" value=(u.session.csrf); }
+    // With the form's one-time token: sent twice, its change is done once.
+    html! {
+        input type="hidden" name="csrf" value=(u.session.csrf);
+        input type="hidden" name=(crate::once::FIELD) value=(crate::once::new_token());
+    }
 }
 
 /// Why the generating forms are not offered to this user, and what to do instead.

@@ -78,5 +78,6 @@ pub fn update(
         generated_by: c.actor(),
         ..Default::default()
     };
-    Ok(l.update(cat, id, &req, key, None, Timestamp::now())?)
+    // With the request's key: sent again, it answers the file made the first time.
+    Ok(l.update_once(cat, id, &req, key, None, Timestamp::now(), c.once.as_ref())?)
 }

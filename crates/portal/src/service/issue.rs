@@ -148,11 +148,13 @@ async fn issue_round(st: &Arc<AppState>) -> bool {
 fn issue_jobs(l: &mut Ledger, cat: &Catalog, key: &SecretKey, jobs: Vec<IssueJob>) {
     // The requests that pass their checks, and beside them who asked and where to answer.
     let mut reqs = Vec::with_capacity(jobs.len());
+    let mut keys = Vec::with_capacity(jobs.len());
     let mut ready = Vec::with_capacity(jobs.len());
     for job in jobs {
         match issue_request(l, &job.caller, job.account, job.req) {
             Ok(req) => {
                 reqs.push(req);
+                keys.push(job.caller.once);
                 ready.push((job.caller.user.email, job.done));
             }
             Err(e) => {
@@ -163,7 +165,8 @@ fn issue_jobs(l: &mut Ledger, cat: &Catalog, key: &SecretKey, jobs: Vec<IssueJob
     if reqs.is_empty() {
         return;
     }
-    match l.issue_each(cat, &reqs, key, Timestamp::now()) {
+    // Each with its key: a request sent again answers the file issued the first time.
+    match l.issue_each_once(cat, &reqs, &keys, key, Timestamp::now()) {
         Ok(results) => {
             for ((by, done), r) in ready.into_iter().zip(results) {
                 if let Ok(i) = &r {

@@ -30,7 +30,7 @@ pub fn caller(
     let user = user(l, kept, id)?;
     Ok(Option::clone(&user)
         .filter(|u| u.active && u.sessions_epoch == epoch)
-        .map(|user| Caller { user }))
+        .map(|user| Caller { user, once: None }))
 }
 
 /// The portal user with this id as the ledger has them (`None` when there is none), taken
