@@ -13,11 +13,13 @@ mod accounts;
 mod activity;
 pub mod deactivate;
 mod file;
+pub mod flash;
 mod form;
 mod hostid_check;
 mod layout;
 mod login;
 mod new_file;
+mod page_query;
 mod requests;
 mod sites;
 mod software;
@@ -27,6 +29,7 @@ mod upgrade;
 mod users;
 
 pub use file::file_response;
+pub use flash::FLASH_COOKIE;
 pub use layout::error_page;
 
 /// Every page's routes, the stylesheet and the script.
