@@ -623,3 +623,59 @@ impl Browser {
             .collect()
     }
 }
+
+/// A phone's screen: the page laid out at a given width, and what it looks like.
+impl Browser {
+    /// Lay pages out as a phone `width` CSS pixels wide (device scale 1), through the
+    /// DevTools protocol: a headless window cannot be made that narrow.
+    pub fn emulate_width(&self, width: u32) {
+        self.cmd(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({
+                "cmd": "Emulation.setDeviceMetricsOverride",
+                "params": { "width": width, "height": 800, "deviceScaleFactor": 1, "mobile": true },
+            })),
+        );
+    }
+
+    /// The width and height, in pixels, of a screenshot of the visible page (read from the
+    /// PNG's header).
+    pub fn screenshot_size(&self) -> (u32, u32) {
+        let v = self.cmd("GET", "/screenshot", None);
+        let b64 = v.as_str().unwrap_or_default();
+        let png = base64_prefix(b64, 24);
+        assert!(
+            png.len() == 24 && png.starts_with(b"\x89PNG"),
+            "the screenshot is no PNG"
+        );
+        let be = |i: usize| u32::from_be_bytes([png[i], png[i + 1], png[i + 2], png[i + 3]]);
+        (be(16), be(20))
+    }
+}
+
+/// The first `n` bytes of standard base64 text (enough for a PNG's header).
+fn base64_prefix(text: &str, n: usize) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let (mut out, mut acc, mut bits) = (Vec::with_capacity(n), 0u32, 0u32);
+    for v in text.bytes().map_while(val) {
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+            if out.len() == n {
+                break;
+            }
+        }
+    }
+    out
+}

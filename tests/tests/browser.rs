@@ -80,7 +80,7 @@ impl World {
         self.browser.wait_for(&format!("the page {title:?}"), |b| {
             b.title()
                 .strip_suffix(" · i3lic portal")
-                .is_some_and(|t| t == title)
+                .is_some_and(|t| t == title || t.starts_with(&format!("{title} · ")))
                 .then_some(())
         });
     }
@@ -103,6 +103,11 @@ impl World {
         self.browser.fill("#email", email);
         self.browser.fill("#password", PORTAL_PASSWORD);
         self.browser.click_button("Log in");
+        // A user with one account lands on it; the tests start from the list.
+        self.browser.wait_for("the page after logging in", |b| {
+            (!b.title().starts_with("Log in")).then_some(())
+        });
+        self.goto("/accounts");
         self.expect_page("Accounts");
     }
 
@@ -663,5 +668,147 @@ fn a_double_click_on_generate_makes_one_file_in_the_browser() {
         .collect();
     assert_eq!(rows.len(), 1, "one file for the machine: {rows:?}");
     w.logout();
+    w.assert_accessible();
+}
+
+// Phone widths and the accounts list (issue 24, fixes 9 and 13).
+
+/// The width of a phone's screen, in CSS pixels.
+const PHONE: u64 = 375;
+
+/// The current page is no wider than a phone's screen (no sideways scrolling); checked with
+/// axe-core too, as `page`.
+#[track_caller]
+fn fits_phone(w: &World, page: &str) {
+    let wide = w
+        .browser
+        .script("return document.documentElement.scrollWidth", vec![])
+        .as_u64()
+        .unwrap_or(u64::MAX);
+    if wide > PHONE {
+        let beyond = w.browser.script(
+            "return [...document.querySelectorAll('body *')] \
+             .filter(e => e.getBoundingClientRect().right > arguments[0]) \
+             .map(e => e.tagName + '.' + e.className + '#' + e.id).slice(-8);",
+            vec![PHONE.into()],
+        );
+        panic!(
+            "{page} ({}) is {wide} px wide on a {PHONE} px screen; beyond it: {beyond}",
+            w.path()
+        );
+    }
+    w.check(&format!("{page}, phone"));
+}
+
+/// At 375 px every main page fits the screen; the activity list's rows become cards with
+/// their actions on screen, and Update is reached from there.
+#[test]
+fn every_main_page_fits_a_phone_screen() {
+    let Some(w) = World::new("every_main_page_fits_a_phone_screen") else {
+        return;
+    };
+    let b = &w.browser;
+    let id =
+        w.sb.issue_production(&host_code("lab server"), 5, "lab.i3lic");
+    b.emulate_width(PHONE as u32);
+    w.goto("/login");
+    w.expect_page("Log in");
+    fits_phone(&w, "login");
+    w.login("staff@vendor.example");
+    fits_phone(&w, "accounts");
+    b.click_link(ACCOUNT);
+    w.expect_page("Account Summary");
+    fits_phone(&w, "account summary");
+    for tab in [
+        "Software Details",
+        "Upgrade Software",
+        "New Activation File",
+        "Install Sites",
+        "Activation File Activity",
+    ] {
+        b.click_link(tab);
+        w.expect_page(tab);
+        fits_phone(&w, tab);
+    }
+    let (shot, _) = b.screenshot_size();
+    assert_eq!(
+        u64::from(shot),
+        PHONE,
+        "the activity page's screenshot width"
+    );
+    // The row's actions are inside the screen, and work.
+    let update = b.find(&format!("a[href=\"/files/{id}/update\"]"));
+    let inside = b.script(
+        "const r = arguments[0].getBoundingClientRect(); \
+         return r.width > 0 && r.left >= 0 && r.right <= arguments[1];",
+        vec![i3lic_tests::webdriver::Browser::arg(&update), PHONE.into()],
+    );
+    assert_eq!(inside, true, "the Update action is on screen");
+    b.click(&update);
+    w.expect_page("Update Activation File");
+    fits_phone(&w, "update");
+    for (path, title) in [
+        (format!("/files/{id}"), "View License"),
+        (
+            format!("/files/{id}/deactivate"),
+            "Deactivate Activation File",
+        ),
+        ("/requests".to_string(), "Activation File Requests"),
+        ("/users".to_string(), "Portal Users"),
+        ("/deactivations".to_string(), "Pending Deactivations"),
+    ] {
+        w.goto(&path);
+        b.wait_for(&format!("the page {title:?}"), |b| {
+            b.title().starts_with(title).then_some(())
+        });
+        fits_phone(&w, title);
+    }
+    w.assert_accessible();
+}
+
+/// The Accounts list of 100 accounts (made with the issuer CLI) is searched and paged, and
+/// passes axe-core; a customer with one account lands on it after logging in; `GET /logout`
+/// shows the logout form, which logs out.
+#[test]
+fn a_hundred_accounts_are_searched_and_paged_and_one_account_lands_on_it() {
+    let Some(w) =
+        World::new("a_hundred_accounts_are_searched_and_paged_and_one_account_lands_on_it")
+    else {
+        return;
+    };
+    let b = &w.browser;
+    // The account of the world and 99 more.
+    for i in 1..=99 {
+        w.sb.ok("issuer", ["account", "add", &format!("Northwind {i:02}")]);
+    }
+    w.login("staff@vendor.example");
+    assert!(w.text().contains("Number of Total Results # 100"));
+    assert!(w.text().contains("Page 1 of 4"));
+    w.check("accounts, 100");
+    b.click_link("Next");
+    b.wait_for("page 2", |b| b.url().contains("page=2").then_some(()));
+    assert!(w.text().contains("Page 2 of 4"));
+    w.check("accounts, page 2");
+    b.fill("#acc-q", "northwind 9");
+    b.click_button("Search");
+    b.wait_for("the search", |b| b.url().contains("q=").then_some(()));
+    assert_eq!(b.all("ul.accounts li").len(), 10, "Northwind 90 to 99");
+    w.check("accounts, searched");
+    w.goto("/logout");
+    w.expect_page("Log out");
+    w.check("log out");
+    b.click_button("Log out now");
+    w.expect_page("Log in");
+
+    // One account: the customer lands on it.
+    b.fill("#email", "cert@contoso.example");
+    b.fill("#password", PORTAL_PASSWORD);
+    b.click_button("Log in");
+    w.expect_page("Account Summary");
+    assert_eq!(
+        b.title(),
+        format!("Account Summary · {ACCOUNT} · i3lic portal")
+    );
+    w.check("landing on the one account");
     w.assert_accessible();
 }

@@ -205,6 +205,12 @@ pub fn login_cookie(state: &AppState, value: &str) -> String {
     set_cookie(state, crate::auth::LOGIN_COOKIE, value, "/login", Some(600))
 }
 
+/// The `Set-Cookie` value of a message to show once (or of its removal, with an empty
+/// value): two minutes, enough to follow the redirect it came with.
+pub fn flash_cookie(state: &AppState, value: &str) -> String {
+    set_cookie(state, crate::pages::FLASH_COOKIE, value, "/", Some(120))
+}
+
 /// The address a request came from: the socket's peer, or the client a trusted proxy names
 /// ([`crate::client`]); none in in-process tests.
 #[derive(Debug, Clone, Copy)]

@@ -109,7 +109,11 @@ async fn security_headers(
 /// The whole portal: pages, API, static assets and the health route, with security headers
 /// and the body limit on every answer.
 pub fn router(state: Arc<AppState>) -> Router {
-    let pages = pages::routes();
+    // A message left by a redirect is shown once, on the next page.
+    let pages = pages::routes().layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        pages::flash::layer,
+    ));
     let api = Router::new()
         .route("/api/v1/openapi.json", get(api::openapi::openapi))
         .route("/api/v1/accounts", get(api::accounts::accounts))

@@ -12,7 +12,7 @@ use maud::html;
 use crate::http::PageUser;
 use crate::service::{self, AppState};
 
-use super::layout::{date, page, PageResult};
+use super::layout::{account_page, date, PageResult};
 
 /// `GET /files/{file}`: View License.
 pub async fn file(
@@ -23,12 +23,19 @@ pub async fn file(
     let c = u.caller.clone();
     let (a, d) = st.read(move |l, cat| service::file(l, cat, &c, &f)).await?;
     let x = &d.activation;
-    Ok(page(
+    Ok(account_page(
         "View License",
+        &a,
         Some(&u),
         html! {
             p.account { "Account Name: " a href={ "/accounts/" (a.id) "/activity" } { (a.name) } }
-            p { a.button href={ "/files/" (d.id) "/download" } { "Download License" } }
+            p.actions {
+                a.button href={ "/files/" (d.id) "/download" } { "Download License" }
+                @if d.active && u.caller.may_generate() {
+                    " " a.button href={ "/files/" (d.id) "/update" } { "Update" }
+                    " " a.button href={ "/files/" (d.id) "/deactivate" } { "Deactivate" }
+                }
+            }
             dl.facts {
                 dt { "File" } dd { code { (d.id) } " (" (d.status) ")" }
                 dt { "Product" } dd { (x.product) " " (x.product_version) }

@@ -44,17 +44,43 @@ pub(crate) fn role_label(r: Role) -> &'static str {
 }
 
 pub(crate) fn layout(title: &str, user: Option<&PageUser>, body: Markup) -> Markup {
+    framed(title, title, user, body)
+}
+
+/// A page about one account: its tab's name first, then the account's (so the browser's
+/// tabs and history tell accounts apart).
+pub(crate) fn account_page(
+    title: &str,
+    a: &issuer::AccountRef,
+    user: Option<&PageUser>,
+    body: Markup,
+) -> Response {
+    framed(&format!("{title} · {}", a.name), title, user, body).into_response()
+}
+
+/// A date field written and read as `YYYY-MM-DD`, as the tables write dates (a browser's
+/// date picker shows the reader's local format instead).
+pub(crate) fn date_input(id: &str, name: &str, value: &str) -> Markup {
+    html! {
+        input id=(id) name=(name) type="text" inputmode="numeric" placeholder="YYYY-MM-DD"
+            pattern="[0-9]{4}-[0-9]{2}-[0-9]{2}" size="10" value=(value);
+    }
+}
+
+/// The frame with `doc_title` in the browser's title bar and `title` as the heading.
+fn framed(doc_title: &str, title: &str, user: Option<&PageUser>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · i3lic portal" }
+                title { (doc_title) " · i3lic portal" }
                 link rel="stylesheet" href="/static/portal.css";
                 script src="/static/portal.js" defer {}
             }
             body {
+                a.skip href="#main" { "Skip to main content" }
                 header.top {
                     a.brand href="/accounts" { "i3lic · Manage Activation Files" }
                     @if let Some(u) = user {
@@ -73,8 +99,9 @@ pub(crate) fn layout(title: &str, user: Option<&PageUser>, body: Markup) -> Mark
                         }
                     }
                 }
-                main id="main" {
+                main id="main" tabindex="-1" {
                     h1 { (title) }
+                    (super::flash::shown())
                     (Inner(body))
                 }
             }

@@ -5,18 +5,18 @@ use std::sync::Arc;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use maud::{html, Markup};
 
 use crate::auth;
 use crate::error::PortalError;
-use crate::http::{session_cookie, AnySession, ClientAddr, PageError};
+use crate::http::{session_cookie, AnySession, ClientAddr, PageError, PageUser};
 
 use super::form::{CsrfForm, Form, NoFields};
 use crate::service::AppState;
 
-use super::layout::{layout, PageResult};
+use super::layout::{csrf_field, layout, page, PageResult};
 
 /// Query of the login page.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -39,7 +39,8 @@ fn safe_next(n: Option<&str>) -> String {
     };
     match n {
         Some(p) if ok(p) => p.into(),
-        _ => "/accounts".into(),
+        // `/` lands a user with one account on it.
+        _ => "/".into(),
     }
 }
 
@@ -240,11 +241,31 @@ pub async fn logout(
     CsrfForm(u, _): CsrfForm<NoFields>,
 ) -> PageResult {
     st.sessions().remove(&u.cookie).await;
-    let mut r = Redirect::to("/login").into_response();
+    let mut r = super::flash::redirect(&st, "/login", super::flash::Flash::LoggedOut);
     if let Ok(v) = HeaderValue::from_str(&session_cookie(&st, "")) {
-        r.headers_mut().insert(header::SET_COOKIE, v);
+        r.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(r)
+}
+
+/// `GET /logout`: a page with the logout button (logging out changes state, so it is a
+/// form, not a link); without a session, to the login page.
+pub async fn logout_form(u: Result<PageUser, crate::http::ToLogin>) -> Response {
+    let Ok(u) = u else {
+        return Redirect::to("/login").into_response();
+    };
+    page(
+        "Log out",
+        Some(&u),
+        html! {
+            p { "Log out of the portal on this browser? Your other sessions stay logged in." }
+            form.card method="post" action="/logout" {
+                (csrf_field(&u))
+                button type="submit" { "Log out now" }
+                a href="/" { "Stay logged in" }
+            }
+        },
+    )
 }
 
 /// This page's routes.
@@ -256,5 +277,5 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
                 .post(login)
                 .layer(DefaultBodyLimit::max(crate::MAX_FORM)),
         )
-        .route("/logout", post(logout))
+        .route("/logout", get(logout_form).post(logout))
 }

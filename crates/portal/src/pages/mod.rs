@@ -13,12 +13,14 @@ mod accounts;
 mod activity;
 pub mod deactivate;
 mod file;
+pub mod flash;
 mod form;
 mod form_errors;
 mod hostid_check;
 mod layout;
 mod login;
 mod new_file;
+mod page_query;
 mod requests;
 mod sites;
 mod software;
@@ -30,6 +32,7 @@ mod users;
 mod users_edit;
 
 pub use file::file_response;
+pub use flash::FLASH_COOKIE;
 pub use layout::error_page;
 
 /// Every page's routes, the stylesheet and the script.

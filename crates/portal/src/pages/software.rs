@@ -10,7 +10,7 @@ use maud::html;
 use crate::http::PageUser;
 use crate::service::{self, AppState};
 
-use super::layout::{id_of, page, tabs, PageResult};
+use super::layout::{account_page, id_of, tabs, PageResult};
 
 /// `GET /accounts/{id}/software`: Software Details (perpetual and non-perpetual units).
 pub async fn software(
@@ -23,8 +23,9 @@ pub async fn software(
     let (a, parts) = st
         .read(move |l, cat| service::summary_parts(l, cat, &c, id, None, None))
         .await?;
-    Ok(page(
+    Ok(account_page(
         "Software Details",
+        &a,
         Some(&u),
         html! {
             (tabs(&a, "software"))

@@ -11,7 +11,7 @@ use maud::{html, Markup};
 use crate::http::{PageRefusal, PageSession};
 use crate::service::{self, AppState};
 
-use super::layout::{id_of, opt, page, tabs};
+use super::layout::{account_page, id_of, opt, tabs};
 
 /// Filters of the summary page.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -50,8 +50,9 @@ pub async fn summary(
         v.categories.as_slice(),
         v.sites.as_slice(),
     );
-    Ok(page(
+    Ok(account_page(
         "Account Summary",
+        a,
         Some(&u),
         html! {
             (tabs(a, "summary"))
@@ -74,7 +75,12 @@ pub async fn summary(
                 a href={ "/accounts/" (a.id) "/summary" } { "Clear Filters" }
             }
             p.count { "Number of Total Results # " (rows.len()) }
-            table {
+            @if rows.is_empty() {
+                p.notice { "No ordered item matches these filters. "
+                    a href={ "/accounts/" (a.id) "/summary" } { "Clear Filters" }
+                    " to see every item; an account with no orders yet gets them from the licensing team once the order is booked." }
+            }
+            table.cards {
                 caption { "Ordered items" @if let Some(x) = &site { " used at " (x) } }
                 thead { tr {
                     th scope="col" { "Part Number" } th scope="col" { "Product Category" }
@@ -85,10 +91,13 @@ pub async fn summary(
                 tbody {
                     @for p in rows {
                         tr {
-                            td { (p.part) (grants(p)) }
-                            td { (p.category) } td { (p.description) }
-                            td.num { (p.total) } td.num { (p.used) } td.num { (p.pending) }
-                            td.num { (p.available) }
+                            td data-label="Part Number" { (p.part) (grants(p)) }
+                            td data-label="Product Category" { (p.category) }
+                            td data-label="Description" { (p.description) }
+                            td.num data-label="Total" { (p.total) }
+                            td.num data-label="Used" { (p.used) }
+                            td.num data-label="Pending" { (p.pending) }
+                            td.num data-label="Available" { (p.available) }
                         }
                     }
                 }

@@ -30,6 +30,8 @@ pub struct ActivityQuery {
     pub to: Option<String>,
     /// Machine name of either server.
     pub machine: Option<String>,
+    /// Who generated the file (a login's e-mail address or the issuer's name).
+    pub generated_by: Option<String>,
     /// Page, from 1.
     pub page: Option<u64>,
 }
@@ -98,7 +100,7 @@ impl ActivityQuery {
             active,
             product_line: nonempty(&self.product).map(String::from),
             license_type,
-            generated_by: None,
+            generated_by: nonempty(&self.generated_by).map(String::from),
             machine: nonempty(&self.machine).map(String::from),
         })
     }
