@@ -74,6 +74,43 @@ pub struct RequestFields {
     /// Host-ID code of the backup (switchover) server, if known.
     #[serde(default)]
     pub backup_host_id: String,
+    /// The contact person's name.
+    #[serde(default)]
+    pub contact_name: String,
+    /// The contact person's e-mail address.
+    #[serde(default)]
+    #[schema(format = Email)]
+    pub contact_email: String,
+    /// Deployment type (empty, or one of the listed).
+    #[serde(default)]
+    #[schema(schema_with = deployment_types)]
+    pub deployment_type: String,
+    /// Implementation type (empty, or one of the listed).
+    #[serde(default)]
+    #[schema(schema_with = implementation_types)]
+    pub implementation_type: String,
+    /// Sales order or purchase order number (SO# or PO#).
+    #[serde(default)]
+    pub order_number: String,
+}
+
+/// A choice of `list`, or empty (not given).
+fn choice_or_empty(list: &[&'static str]) -> ObjectBuilder {
+    let mut v = vec![""];
+    v.extend_from_slice(list);
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(v))
+}
+
+/// The deployment types, as the document lists them.
+fn deployment_types() -> ObjectBuilder {
+    choice_or_empty(issuer::ledger::DEPLOYMENT_TYPES)
+}
+
+/// The implementation types, as the document lists them.
+fn implementation_types() -> ObjectBuilder {
+    choice_or_empty(issuer::ledger::IMPLEMENTATION_TYPES)
 }
 
 impl From<RequestFields> for NewRequest {
@@ -90,6 +127,11 @@ impl From<RequestFields> for NewRequest {
             date_reason: r.date_reason,
             host_id: r.host_id,
             backup_host_id: r.backup_host_id,
+            contact_name: r.contact_name,
+            contact_email: r.contact_email,
+            deployment_type: r.deployment_type,
+            implementation_type: r.implementation_type,
+            order_number: r.order_number,
         }
     }
 }
