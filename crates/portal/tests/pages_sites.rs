@@ -39,7 +39,7 @@ async fn a_refused_new_site_keeps_every_value() {
             &[("csrf", &csrf), ("name", "hq"), ("city", "Carmel")],
         )
         .await;
-    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.status, 409, "{}", r.text());
     let t = r.text();
     assert!(
         t.contains("id=\"s-name-error\"") && t.contains("value=\"Carmel\""),

@@ -1,6 +1,7 @@
 //! A refused form shown again: a summary at the top (links to the fields) and each error next
 //! to its field (`aria-describedby`, `aria-invalid`), in the page's words.
 
+use axum::http::StatusCode;
 use maud::{html, Markup};
 
 /// The errors of one refused form: each with the id of the field it is about (`None` for
@@ -9,12 +10,23 @@ use maud::{html, Markup};
 pub struct FieldErrors {
     /// `(field id, message)`, in the form's order.
     pub list: Vec<(Option<&'static str>, String)>,
+    /// The status of the refusal when it is not 400 (409 for a name taken).
+    pub refused_with: Option<StatusCode>,
 }
 
 impl FieldErrors {
     /// Add an error about the field `id` (or the whole form).
     pub fn add(&mut self, id: Option<&'static str>, message: impl Into<String>) {
         self.list.push((id, message.into()));
+    }
+
+    /// The page's status: 200 when nothing was refused, else the refusal's (400 by default).
+    pub fn status(&self) -> StatusCode {
+        match self.refused_with {
+            _ if self.is_empty() => StatusCode::OK,
+            Some(s) => s,
+            None => StatusCode::BAD_REQUEST,
+        }
     }
 
     /// Whether nothing was refused.

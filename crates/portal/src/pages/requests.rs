@@ -73,11 +73,7 @@ async fn request_page(
 ) -> PageResult {
     let c = u.caller.clone();
     let list = st.read(move |l, _| service::accounts(l, &c)).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = errors.status();
     let body = request_form::form(&u, &list, account, &r, &errors, files);
     Ok((status, page("Activation File Request", Some(&u), body)).into_response())
 }

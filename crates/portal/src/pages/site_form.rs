@@ -100,7 +100,10 @@ pub fn check(p: &SiteForm, prefix: &str) -> FieldErrors {
 /// A refusal of the ledger, next to the Name when it is about the name (a site of that
 /// name exists), else at the top.
 pub fn refusal(e: PortalError, prefix: &str) -> FieldErrors {
-    let mut errors = FieldErrors::default();
+    let mut errors = FieldErrors {
+        refused_with: Some(e.status),
+        ..FieldErrors::default()
+    };
     if e.status == axum::http::StatusCode::CONFLICT {
         errors.add(Some(id_of(prefix, "name")), format!("Name: {}", e.message));
     } else {

@@ -40,11 +40,7 @@ async fn sites_page(
     let id = id_of(&id)?;
     let c = u.caller.clone();
     let (a, list) = st.read(move |l, _| service::sites(l, &c, id)).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = errors.status();
     Ok((status, page(
         "Install Sites",
         Some(&u),
@@ -192,11 +188,7 @@ async fn edit_site_page(
         country: s.details.country.clone(),
         postal_code: s.details.postal_code.clone(),
     });
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = errors.status();
     Ok((status, page(
         "Install Site Details",
         Some(&u),
