@@ -609,6 +609,10 @@ fn new_file_switchover_section_and_refused_form_keep_what_was_typed_in_the_brows
     b.click_button("Generate Activation File");
     w.expect_page("Activation file generated");
     w.goto("/accounts");
+    w.logout();
+    w.assert_accessible();
+}
+
 /// A refused Activation File Request shows the form again with every value kept and each
 /// error next to its field; deactivating a site with an active file asks first.
 #[test]

@@ -53,7 +53,9 @@ pub use portal::{
     MAX_ATTACHMENT_BYTES, REQUEST_CATEGORIES, REQUEST_FILE_TYPES, REQUEST_TYPES,
 };
 pub use portal_admin::PortalToken;
-pub use request_check::{earliest_today, RequestProblem, DEPLOYMENT_TYPES, IMPLEMENTATION_TYPES};
+pub use request_check::{
+    earliest_today, reason_of, RequestProblem, DEPLOYMENT_TYPES, IMPLEMENTATION_TYPES,
+};
 pub use sessions::{PortalSession, SessionLimits, PURGE_BATCH, TOUCH_INTERVAL_MS};
 
 /// The ledger's schema version: the number of the last migration file (`migrations/sqlite/`,

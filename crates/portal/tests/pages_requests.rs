@@ -121,6 +121,7 @@ async fn an_attachment_refusal_stays_on_the_form() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
     let t = r.text();
     assert!(t.contains("id=\"r-files-error\""), "{t}");
+    assert!(t.contains(">Attachments: attachment"), "{t}");
     assert!(t.contains("value=\"Move ic1\""), "{t}");
     assert!(p.ledger().requests(None).unwrap().is_empty());
 }

@@ -29,7 +29,7 @@ async fn a_refused_new_site_keeps_every_value() {
         assert!(t.contains(kept), "{kept}: {t}");
     }
     assert!(t.contains("id=\"s-city-error\""), "{t}");
-    assert!(t.contains("City holds"), "{t}");
+    assert!(t.contains(">City holds"), "{t}");
     assert!(t.contains("href=\"#s-city\""), "{t}");
     // A name already taken: next to the Name, the other values kept.
     let r = p

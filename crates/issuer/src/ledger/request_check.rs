@@ -75,6 +75,14 @@ fn host_problem(code: &str) -> Option<String> {
     }
 }
 
+/// The reason of a refusal, without the "request:" its message starts with.
+pub fn reason_of(e: crate::IssuerError) -> String {
+    match e {
+        crate::IssuerError::MalformedRequest { reason } => reason,
+        e => e.to_string(),
+    }
+}
+
 /// The earliest date that is today somewhere on Earth (UTC-12): a date needed before it is
 /// in the past for everyone.
 pub fn earliest_today() -> String {
@@ -172,7 +180,7 @@ impl NewRequest {
                 }
             } else if field == "contact_email" && !v.is_empty() {
                 if let Err(e) = super::portal::check_email(v) {
-                    bad(field, e.to_string());
+                    bad(field, reason_of(e));
                 }
             }
         }

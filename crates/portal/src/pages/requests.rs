@@ -109,7 +109,7 @@ pub async fn add_request(
                     content_type: t.into(),
                     bytes: bytes.to_vec(),
                 }),
-                Err(e) => request_form::attachment_error(&mut errors, PortalError::from(e).message),
+                Err(e) => request_form::attachment_error(&mut errors, issuer::ledger::reason_of(e)),
             }
         } else {
             let v = f.text().await.map_err(bad)?;

@@ -91,7 +91,7 @@ pub fn check(p: &SiteForm, prefix: &str) -> FieldErrors {
             }
         }
         if let Err(x) = issuer::ledger::check_text(label, v) {
-            e.add(Some(id), PortalError::from(x).message);
+            e.add(Some(id), issuer::ledger::reason_of(x));
         }
     }
     e
