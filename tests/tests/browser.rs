@@ -454,8 +454,8 @@ fn activation_file_request_is_sent_answered_and_read_in_the_browser() {
     b.select("#r-ft", "Upgrade");
     b.fill("#r-subject", "Move ic1 to new hardware");
     b.fill("#r-desc", "The old server died.\nPlease move the file.");
-    b.fill("#r-date", "12242026");
-    assert_eq!(b.property(&b.find("#r-date"), "value"), "2026-12-24");
+    b.fill("#r-date", "12242099");
+    assert_eq!(b.property(&b.find("#r-date"), "value"), "2099-12-24");
     b.fill("#r-reason", "cut-over weekend");
     let files = b.find("#r-files");
     b.type_into(&files, &notes.display().to_string());
@@ -614,6 +614,61 @@ fn new_file_switchover_section_and_refused_form_keep_what_was_typed_in_the_brows
     b.click_button("Generate Activation File");
     w.expect_page("Activation file generated");
     w.goto("/accounts");
+    w.logout();
+    w.assert_accessible();
+}
+
+/// A refused Activation File Request shows the form again with every value kept and each
+/// error next to its field; deactivating a site with an active file asks first.
+#[test]
+fn refused_request_form_keeps_its_values_in_the_browser() {
+    let Some(w) = World::new("refused_request_form_keeps_its_values_in_the_browser") else {
+        return;
+    };
+    let b = &w.browser;
+    w.login("plain@contoso.example");
+    w.goto("/requests/new");
+    w.expect_page("Activation File Request");
+    b.select("#r-type", "Activation File Request");
+    b.select("#r-cat", "Activation File");
+    b.select("#r-ft", "Upgrade");
+    b.fill("#r-subject", "Move ic1 to new hardware");
+    b.fill("#r-date", "01012020");
+    b.fill("#r-contact", "Ann Smith");
+    b.fill("#r-host", &mistyped(&host_code("ic1")));
+    b.select("#r-deploy", "Lab");
+    b.fill("#r-order", "PO-4711");
+    b.click_button("Submit");
+    w.expect_page("Activation File Request");
+    let value = |css: &str| b.property(&b.find(css), "value");
+    assert_eq!(value("#r-subject"), "Move ic1 to new hardware");
+    assert_eq!(value("#r-contact"), "Ann Smith");
+    assert_eq!(value("#r-order"), "PO-4711");
+    assert_eq!(value("#r-deploy"), "Lab");
+    assert_eq!(value("#r-date"), "2020-01-01");
+    let t = w.text();
+    assert!(t.contains("Date Needed: 2020-01-01 is in the past"), "{t}");
+    assert!(t.contains("Primary Host Id:"), "{t}");
+    assert_eq!(
+        b.property(&b.find("#r-date"), "ariaInvalid"),
+        "true",
+        "the field is marked"
+    );
+    w.check("request refused (values kept)");
+    w.logout();
+
+    // A site with an active file: the confirmation says what follows.
+    w.sb.issue_production(&host_code("ic1"), 0, "ic1.i3lic");
+    w.login("staff@vendor.example");
+    b.click_link(ACCOUNT);
+    b.click_link("Install Sites");
+    w.expect_page("Install Sites");
+    b.click_button(&format!("Deactivate site {SITE}"));
+    w.expect_page("Deactivate Install Site");
+    assert!(w.text().contains("stay active"), "{}", w.text());
+    w.check("deactivate site (confirmation)");
+    b.click_button(&format!("Deactivate {SITE}"));
+    w.expect_page("Install Sites");
     w.logout();
     w.assert_accessible();
 }

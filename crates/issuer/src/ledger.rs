@@ -31,6 +31,7 @@ mod migrations;
 pub mod policy;
 mod portal;
 mod portal_admin;
+mod request_check;
 mod sessions;
 mod switchover;
 
@@ -52,11 +53,14 @@ pub use portal::{
     MAX_ATTACHMENT_BYTES, REQUEST_CATEGORIES, REQUEST_FILE_TYPES, REQUEST_TYPES,
 };
 pub use portal_admin::PortalToken;
+pub use request_check::{
+    earliest_today, reason_of, RequestProblem, DEPLOYMENT_TYPES, IMPLEMENTATION_TYPES,
+};
 pub use sessions::{PortalSession, SessionLimits, PURGE_BATCH, TOUCH_INTERVAL_MS};
 
 /// The ledger's schema version: the number of the last migration file (`migrations/sqlite/`,
 /// `migrations/postgres/`), applied on open by a writer.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// How long a writer waits for another one to finish before giving up.
 pub const BUSY_TIMEOUT: Duration = store_sqlite::BUSY_TIMEOUT;

@@ -134,7 +134,7 @@ fn full_ledger(dir: &Path) -> (PathBuf, Vec<String>) {
                 account: "Contoso".into(),
                 request_type: "Question".into(),
                 subject: "Two attachments".into(),
-                date_needed: "2026-12-24".into(),
+                date_needed: "2099-12-24".into(),
                 ..Default::default()
             },
             &[
@@ -158,7 +158,7 @@ fn full_ledger(dir: &Path) -> (PathBuf, Vec<String>) {
             account: "Contoso".into(),
             request_type: "Question".into(),
             subject: "Still open".into(),
-            date_needed: "2026-12-31".into(),
+            date_needed: "2099-12-31".into(),
             ..Default::default()
         },
         &[],

@@ -280,7 +280,7 @@ async fn authorization_matrix() {
         assert_eq!(r.status, 201, "{}", r.text());
         file_of.insert(acct, r.json()["id"].as_str().unwrap().to_string());
     }
-    let req_body = |acct: i64| json!({"account_id": acct, "request": {"request_type": "Question", "subject": "", "date_needed": "2026-12-24"}});
+    let req_body = |acct: i64| json!({"account_id": acct, "request": {"request_type": "Question", "subject": "", "date_needed": "2099-12-24"}});
 
     // (role, may generate, sees Fabrikam)
     let roles: &[(&str, bool, bool)] = &[
@@ -433,7 +433,7 @@ async fn authorization_matrix() {
                     account: "Contoso".into(),
                     request_type: "Question".into(),
                     subject: "Q".into(),
-                    date_needed: "2026-12-24".into(),
+                    date_needed: "2099-12-24".into(),
                     ..Default::default()
                 },
                 &[],
@@ -724,7 +724,7 @@ async fn activation_file_requests_are_numbered_answered_and_kept() {
     let body = json!({
         "account_id": p.contoso,
         "request": {"request_type": "Activation File Request", "category": "Activation File", "file_type": "Upgrade",
-                    "subject": "Move to 4.0", "date_needed": "2026-12-24", "date_reason": "cut-over"},
+                    "subject": "Move to 4.0", "date_needed": "2099-12-24", "date_reason": "cut-over"},
         "attachments": [{"name": "old.i3lic", "content_base64": "aGVsbG8="}],
     });
     let r = p
@@ -791,7 +791,7 @@ async fn the_request_form_takes_multipart_attachments() {
         ("account_id", &p.contoso.to_string()),
         ("request_type", "Question"),
         ("subject", "How many seats?"),
-        ("date_needed", "2026-12-31"),
+        ("date_needed", "2099-12-31"),
     ] {
         body.push_str(&format!(
             "--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
@@ -1214,7 +1214,7 @@ async fn the_api_takes_five_attachments_of_one_mib() {
         .collect();
     let body = json!({
         "account_id": p.contoso,
-        "request": { "request_type": "Question", "subject": "Logs", "description": "five logs", "date_needed": "2026-12-24" },
+        "request": { "request_type": "Question", "subject": "Logs", "description": "five logs", "date_needed": "2099-12-24" },
         "attachments": atts,
     });
     assert!(
@@ -1275,7 +1275,7 @@ async fn the_audit_log_names_every_portal_user_as_portal_email() {
         .api("POST", &sites, Some(&t), Some(json!({"name": "Audit Lab"})))
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
-    let req = json!({"account_id": p.contoso, "request": {"request_type": "Question", "subject": "Why", "date_needed": "2026-12-24"}});
+    let req = json!({"account_id": p.contoso, "request": {"request_type": "Question", "subject": "Why", "date_needed": "2099-12-24"}});
     let r = p.api("POST", "/api/v1/requests", Some(&t), Some(req)).await;
     assert_eq!(r.status, 201, "{}", r.text());
     let number = r.json()["number"].as_str().unwrap().to_string();

@@ -39,6 +39,7 @@ pub(super) const SQLITE_MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_portal_sessions.sql"),
     migration!(6, "0006_deactivations.sql"),
     migration!(7, "0007_idempotency.sql"),
+    migration!(8, "0008_request_details.sql"),
 ];
 
 /// The SQLite ledger's schema.
@@ -55,6 +56,7 @@ pub(super) const POSTGRES_MIGRATIONS: &[Migration] = &[
     migration!("postgres", 5, "0005_portal_sessions.sql"),
     migration!("postgres", 6, "0006_deactivations.sql"),
     migration!("postgres", 7, "0007_idempotency.sql"),
+    migration!("postgres", 8, "0008_request_details.sql"),
 ];
 
 /// The PostgreSQL ledger's schema: it begins at schema 4, the version PostgreSQL ledgers were

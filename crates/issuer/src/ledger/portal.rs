@@ -9,7 +9,7 @@ use format::Timestamp;
 use sha2::Digest;
 use store::{params, OptionalExt, Tx, TxExt};
 
-use super::{check_name, check_text, Ledger};
+use super::{check_text, Ledger};
 use crate::error::IssuerError;
 
 /// The most attachments a request may carry.
@@ -150,6 +150,21 @@ pub struct NewRequest {
     /// Host-ID code of the backup (switchover) server, if known.
     #[serde(default)]
     pub backup_host_id: String,
+    /// The contact person's name.
+    #[serde(default)]
+    pub contact_name: String,
+    /// The contact person's e-mail address.
+    #[serde(default)]
+    pub contact_email: String,
+    /// One of [`super::DEPLOYMENT_TYPES`], or empty.
+    #[serde(default)]
+    pub deployment_type: String,
+    /// One of [`super::IMPLEMENTATION_TYPES`], or empty.
+    #[serde(default)]
+    pub implementation_type: String,
+    /// Sales order or purchase order number (SO# or PO#).
+    #[serde(default)]
+    pub order_number: String,
 }
 
 /// A file attached to a request.
@@ -285,75 +300,16 @@ pub fn attachment_type(name: &str, size: usize) -> Result<&'static str, IssuerEr
     }
 }
 
-fn is_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r).and_then(|v| v.parse::<u32>().ok());
-    matches!((num(0..4), num(5..7), num(8..10)), (Some(y), Some(m), Some(d)) if y >= 2000 && (1..=12).contains(&m) && (1..=31).contains(&d))
-}
-
 impl NewRequest {
-    /// Check every field: known request type, category and file type (both empty for a
-    /// question), a subject, a date `YYYY-MM-DD`, texts without control characters.
+    /// Check every field ([`NewRequest::problems`]): the first problem is the refusal, named
+    /// by the field's JSON name.
     pub fn validate(&self) -> Result<(), IssuerError> {
-        let bad = |reason: String| Err(IssuerError::MalformedRequest { reason });
-        if !REQUEST_TYPES.contains(&self.request_type.as_str()) {
-            return bad(format!(
-                "request type '{}' is not one of: {}",
-                self.request_type.escape_debug(),
-                REQUEST_TYPES.join(", ")
-            ));
+        match self.problems().into_iter().next() {
+            Some(p) => Err(IssuerError::MalformedRequest {
+                reason: p.to_string(),
+            }),
+            None => Ok(()),
         }
-        let question = self.request_type == REQUEST_TYPES[0];
-        if question {
-            if !self.category.is_empty() || !self.file_type.is_empty() || self.urgent {
-                return bad("a question has no category, file type or urgency".into());
-            }
-        } else {
-            if !REQUEST_CATEGORIES.contains(&self.category.as_str()) {
-                return bad(format!(
-                    "category '{}' is not one of: {}",
-                    self.category.escape_debug(),
-                    REQUEST_CATEGORIES.join(", ")
-                ));
-            }
-            if !REQUEST_FILE_TYPES.contains(&self.file_type.as_str()) {
-                return bad(format!(
-                    "file type '{}' is not one of: {}",
-                    self.file_type.escape_debug(),
-                    REQUEST_FILE_TYPES.join(", ")
-                ));
-            }
-        }
-        check_name("subject", &self.subject)?;
-        if !is_date(&self.date_needed) {
-            return bad(format!(
-                "date needed '{}' must be a date YYYY-MM-DD",
-                self.date_needed.escape_debug()
-            ));
-        }
-        check_text("date reasoning", &self.date_reason)?;
-        check_text("host ID", &self.host_id)?;
-        check_text("backup host ID", &self.backup_host_id)?;
-        if self.description.len() > 20_000 {
-            return bad("description must be at most 20000 bytes of text".into());
-        }
-        // Free text: line breaks and tabs pass, every other refused character is named.
-        if let Some((at, c)) =
-            self.description.chars().enumerate().find(|&(_, c)| {
-                format::text::is_refused_char(c) && !matches!(c, '\n' | '\r' | '\t')
-            })
-        {
-            return bad(format!(
-                "description holds the {} U+{:04X} at character {}",
-                format::text::refused_char_kind(c),
-                u32::from(c),
-                at + 1
-            ));
-        }
-        Ok(())
     }
 }
 
@@ -738,8 +694,10 @@ impl Ledger {
         let aid = Self::account_id(&tx, &req.account)?;
         let id: i64 = tx.query_row(
             "INSERT INTO requests (id, account_id, requested_by, request_type, category, file_type, subject,
-                description, urgent, date_needed, date_reason, host_id, backup_host_id, created_at)
-             VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM requests), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id",
+                description, urgent, date_needed, date_reason, host_id, backup_host_id, created_at,
+                contact_name, contact_email, deployment_type, implementation_type, order_number)
+             VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM requests), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+                ?14, ?15, ?16, ?17, ?18) RETURNING id",
             params![
                 aid,
                 actor,
@@ -753,7 +711,12 @@ impl Ledger {
                 req.date_reason,
                 req.host_id,
                 req.backup_host_id,
-                now
+                now,
+                req.contact_name,
+                req.contact_email,
+                req.deployment_type,
+                req.implementation_type,
+                req.order_number
             ], |r| r.get(0))?;
         let mut listed = Vec::new();
         for (i, a) in attachments.iter().enumerate() {
@@ -781,7 +744,8 @@ impl Ledger {
         let mut st = self.db.prepare_cached(&format!(
             "SELECT r.id, a.name, r.requested_by, r.request_type, r.category, r.file_type, r.subject,
                     r.description, r.urgent, r.date_needed, r.date_reason, r.host_id, r.backup_host_id,
-                    r.status, r.answer, r.closed_by, r.closed_at, r.created_at
+                    r.status, r.answer, r.closed_by, r.closed_at, r.created_at, r.contact_name,
+                    r.contact_email, r.deployment_type, r.implementation_type, r.order_number
              FROM requests r JOIN accounts a ON a.id = r.account_id {filter} ORDER BY r.id DESC"
         ))?;
         let mut rows = st
@@ -805,6 +769,11 @@ impl Ledger {
                             date_reason: r.get(10)?,
                             host_id: r.get(11)?,
                             backup_host_id: r.get(12)?,
+                            contact_name: r.get(18)?,
+                            contact_email: r.get(19)?,
+                            deployment_type: r.get(20)?,
+                            implementation_type: r.get(21)?,
+                            order_number: r.get(22)?,
                         },
                         status: r.get(13)?,
                         answer: r.get(14)?,
@@ -1177,7 +1146,7 @@ mod tests {
             category: "Activation File".into(),
             file_type: "Upgrade".into(),
             subject: "Move to 4.0".into(),
-            date_needed: "2026-12-24".into(),
+            date_needed: "2099-12-24".into(),
             ..Default::default()
         };
         let att = Attachment {

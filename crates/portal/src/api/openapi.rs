@@ -14,7 +14,10 @@ use super::accounts::{self, AccountList, SummaryDoc};
 use super::deactivations::{self, DeactivateBody, Deactivated, Outcome, PendingList, Units};
 use super::files::{self, Activity, FileView, IssueBody, Part, UpdateBody};
 use super::hostid::{self, HostIdCheckDoc};
-use super::requests::{self, ApiAttachment, ApiRequest, RequestAdded, RequestFields, RequestList};
+use super::requests::{
+    self, ApiAttachment, ApiRequest, RequestAdded, RequestAttachmentDoc, RequestDoc, RequestFields,
+    RequestList,
+};
 use super::sites::{self, SiteAdded, SiteBody, SiteList};
 use super::{AccountDoc, ErrorBody, ErrorDetail, Issued};
 
@@ -55,7 +58,7 @@ pub async fn openapi() -> Response {
         ErrorBody, ErrorDetail, AccountDoc, AccountList, SummaryDoc, Activity, IssueBody, Part,
         Issued, FileView, UpdateBody, DeactivateBody, Deactivated, Outcome, Units, PendingList,
         SiteList, SiteBody, SiteAdded, ApiRequest, RequestFields, ApiAttachment, RequestAdded,
-        RequestList, HostIdCheckDoc
+        RequestList, RequestDoc, RequestAttachmentDoc, HostIdCheckDoc
     )),
     modifiers(&Bearer)
 )]

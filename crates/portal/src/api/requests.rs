@@ -74,6 +74,43 @@ pub struct RequestFields {
     /// Host-ID code of the backup (switchover) server, if known.
     #[serde(default)]
     pub backup_host_id: String,
+    /// The contact person's name.
+    #[serde(default)]
+    pub contact_name: String,
+    /// The contact person's e-mail address.
+    #[serde(default)]
+    #[schema(format = Email)]
+    pub contact_email: String,
+    /// Deployment type (empty, or one of the listed).
+    #[serde(default)]
+    #[schema(schema_with = deployment_types)]
+    pub deployment_type: String,
+    /// Implementation type (empty, or one of the listed).
+    #[serde(default)]
+    #[schema(schema_with = implementation_types)]
+    pub implementation_type: String,
+    /// Sales order or purchase order number (SO# or PO#).
+    #[serde(default)]
+    pub order_number: String,
+}
+
+/// A choice of `list`, or empty (not given).
+fn choice_or_empty(list: &[&'static str]) -> ObjectBuilder {
+    let mut v = vec![""];
+    v.extend_from_slice(list);
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(v))
+}
+
+/// The deployment types, as the document lists them.
+fn deployment_types() -> ObjectBuilder {
+    choice_or_empty(issuer::ledger::DEPLOYMENT_TYPES)
+}
+
+/// The implementation types, as the document lists them.
+fn implementation_types() -> ObjectBuilder {
+    choice_or_empty(issuer::ledger::IMPLEMENTATION_TYPES)
 }
 
 impl From<RequestFields> for NewRequest {
@@ -90,6 +127,11 @@ impl From<RequestFields> for NewRequest {
             date_reason: r.date_reason,
             host_id: r.host_id,
             backup_host_id: r.backup_host_id,
+            contact_name: r.contact_name,
+            contact_email: r.contact_email,
+            deployment_type: r.deployment_type,
+            implementation_type: r.implementation_type,
+            order_number: r.order_number,
         }
     }
 }
@@ -120,8 +162,80 @@ pub struct RequestAdded {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RequestList {
     /// Newest first.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<RequestDoc>)]
     pub requests: Vec<RequestRecord>,
+}
+
+/// A request as the API answers it (the type the ledger answers, documented here).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Request)]
+pub struct RequestDoc {
+    /// `AFR-0000001`.
+    pub number: String,
+    /// The account it is about.
+    pub account: String,
+    /// Who sent it.
+    pub requested_by: String,
+    /// Question or Activation File Request.
+    pub request_type: String,
+    /// Category (empty for a question).
+    pub category: String,
+    /// File type (empty for a question).
+    pub file_type: String,
+    /// Short description.
+    pub subject: String,
+    /// Details.
+    pub description: String,
+    /// Needs immediate attention.
+    pub urgent: bool,
+    /// Date needed, `YYYY-MM-DD`.
+    pub date_needed: String,
+    /// Why by that date.
+    pub date_reason: String,
+    /// Host-ID code of the primary server.
+    pub host_id: String,
+    /// Host-ID code of the backup server.
+    pub backup_host_id: String,
+    /// The contact person's name.
+    pub contact_name: String,
+    /// The contact person's e-mail address.
+    pub contact_email: String,
+    /// Deployment type (empty when not given).
+    pub deployment_type: String,
+    /// Implementation type (empty when not given).
+    pub implementation_type: String,
+    /// Sales order or purchase order number.
+    pub order_number: String,
+    /// `open` or `closed`.
+    pub status: String,
+    /// Staff's answer when closed.
+    pub answer: Option<String>,
+    /// Who closed it.
+    pub closed_by: Option<String>,
+    /// When it was closed, UTC.
+    #[schema(format = DateTime)]
+    pub closed_at: Option<String>,
+    /// When it was sent, UTC.
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// Its attachments.
+    pub attachments: Vec<RequestAttachmentDoc>,
+}
+
+/// What a request lists of an attachment.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = RequestAttachment)]
+pub struct RequestAttachmentDoc {
+    /// Position, from 1.
+    pub position: i64,
+    /// File name.
+    pub name: String,
+    /// Content type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256, hex.
+    pub sha256: String,
 }
 
 /// `POST /api/v1/requests`: send an activation file request.
@@ -191,7 +305,7 @@ pub async fn requests(State(st): State<Arc<AppState>>, ApiUser(c): ApiUser) -> A
     params(("number" = String, Path, description = "Request number, AFR-0000001", pattern = "^AFR-[0-9]{7,12}$")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The request", body = Object),
+        (status = 200, description = "The request", body = RequestDoc),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 404, description = "No such request, or not the caller's", body = ErrorBody),
     ))]

@@ -15,9 +15,11 @@ use crate::error::PortalError;
 use crate::http::{PageError, PageUser};
 use crate::service::{self, AppState};
 
+use super::field_errors::FieldErrors;
 use super::file::file_response;
 use super::form::{csrf_of, field, CsrfForm};
 use super::layout::{csrf_field, date, page, PageResult};
+use super::request_form;
 
 /// `GET /requests`: the requests the user may see.
 pub async fn requests(State(st): State<Arc<AppState>>, u: PageUser) -> PageResult {
@@ -55,63 +57,29 @@ pub async fn request_form(
     u: PageUser,
     Query(q): Query<RequestFormQuery>,
 ) -> PageResult {
-    request_page(st, u, q.account.and_then(|a| a.parse().ok()), None).await
+    let account = q.account.and_then(|a| a.parse().ok());
+    let r = NewRequest::default();
+    request_page(st, u, account, r, FieldErrors::default(), false).await
 }
 
+/// The form, with the values sent and the errors next to their fields (400) after a refusal.
 async fn request_page(
     st: Arc<AppState>,
     u: PageUser,
     account: Option<i64>,
-    problem: Option<PortalError>,
+    r: NewRequest,
+    errors: FieldErrors,
+    files: bool,
 ) -> PageResult {
     let c = u.caller.clone();
     let list = st.read(move |l, _| service::accounts(l, &c)).await?;
-    let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
-    Ok((status, page(
-        "Activation File Request",
-        Some(&u),
-        html! {
-            @if let Some(p) = &problem { p.error role="alert" { (p.message) } }
-            form.card method="post" action="/requests" enctype="multipart/form-data" {
-                (csrf_field(&u))
-                h2 { "Step 1 – Complete Request Details" }
-                label for="r-account" { "Sold To Account" }
-                select id="r-account" name="account_id" required {
-                    @for a in &list { option value=(a.id) selected[account == Some(a.id)] { (a.name) } }
-                }
-                label for="r-type" { "Request Type" }
-                select id="r-type" name="request_type" required {
-                    @for t in issuer::ledger::REQUEST_TYPES { option value=(t) { (t) } }
-                }
-                label for="r-cat" { "Activation File Category (not for a question)" }
-                select id="r-cat" name="category" {
-                    option value="" { "--None--" }
-                    @for t in issuer::ledger::REQUEST_CATEGORIES { option value=(t) { (t) } }
-                }
-                label for="r-ft" { "Activation File Type (not for a question)" }
-                select id="r-ft" name="file_type" {
-                    option value="" { "--None--" }
-                    @for t in issuer::ledger::REQUEST_FILE_TYPES { option value=(t) { (t) } }
-                }
-                label for="r-subject" { "Subject" } input id="r-subject" name="subject" required;
-                label for="r-desc" { "Description" } textarea id="r-desc" name="description" rows="5" {}
-                input type="checkbox" id="r-urgent" name="urgent" value="yes";
-                label.inline for="r-urgent" { "Urgent (not for a question)" }
-                label for="r-date" { "Date Needed" } input id="r-date" name="date_needed" type="date" required;
-                label for="r-reason" { "Date Reasoning" } input id="r-reason" name="date_reason";
-                label for="r-host" { "Primary Host Id" } input id="r-host" name="host_id" autocomplete="off";
-                label for="r-backup" { "Backup Host Id" } input id="r-backup" name="backup_host_id" autocomplete="off";
-                h2 { "Step 2 – Add Attachments" }
-                p.help { "Up to " (issuer::ledger::MAX_ATTACHMENTS) " files of at most 1 MiB each: the original activation file (.i3lic), text, logs, PDF or screenshots." }
-                label for="r-files" { "Attachments" }
-                input id="r-files" name="attachment" type="file" multiple accept=".i3lic,.txt,.log,.pdf,.png,.jpg,.jpeg";
-                button type="submit" { "Submit" }
-            }
-        },
-    )).into_response())
+    let status = errors.status();
+    let body = request_form::form(&u, &list, account, &r, &errors, files);
+    Ok((status, page("Activation File Request", Some(&u), body)).into_response())
 }
 
-/// `POST /requests` (multipart): record the request, answer with its number.
+/// `POST /requests` (multipart): record the request, answer with its number; a refused
+/// request shows the form again with every value kept.
 pub async fn add_request(
     State(st): State<Arc<AppState>>,
     u: PageUser,
@@ -121,6 +89,8 @@ pub async fn add_request(
     let mut mp = mp.map_err(|_| PageError(PortalError::stale_form()))?;
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut atts: Vec<Attachment> = Vec::new();
+    let mut errors = FieldErrors::default();
+    let mut files = false;
     let bad = |e: axum::extract::multipart::MultipartError| {
         PageError(PortalError::new(e.status(), "bad-request", e.body_text()))
     };
@@ -132,18 +102,21 @@ pub async fn add_request(
             if fname.is_empty() && bytes.is_empty() {
                 continue;
             }
-            let t =
-                issuer::ledger::attachment_type(&fname, bytes.len()).map_err(PortalError::from)?;
-            atts.push(Attachment {
-                name: fname,
-                content_type: t.into(),
-                bytes: bytes.to_vec(),
-            });
+            files = true;
+            match issuer::ledger::attachment_type(&fname, bytes.len()) {
+                Ok(t) => atts.push(Attachment {
+                    name: fname,
+                    content_type: t.into(),
+                    bytes: bytes.to_vec(),
+                }),
+                Err(e) => request_form::attachment_error(&mut errors, issuer::ledger::reason_of(e)),
+            }
         } else {
             let v = f.text().await.map_err(bad)?;
             if v.len() > 30_000 {
+                let label = request_form::field(&name).map_or("A field", |(_, l)| l);
                 return Err(PageError(PortalError::bad_request(format!(
-                    "the field {name} is too long"
+                    "{label} is too long: at most 30000 bytes"
                 ))));
             }
             fields.push((name, v));
@@ -152,34 +125,51 @@ pub async fn add_request(
     u.check_csrf(csrf_of(&fields))?;
     let g = |k: &str| field(&fields, k).unwrap_or("").to_string();
     let account: Option<i64> = g("account_id").parse().ok();
-    let Some(acc) = account else {
-        return Err(PageError(PortalError::not_found()));
-    };
     let r = NewRequest {
         account: String::new(),
         request_type: g("request_type"),
         category: g("category"),
         file_type: g("file_type"),
         subject: g("subject"),
-        description: fields
-            .iter()
-            .find(|(k, _)| k == "description")
-            .map(|(_, v)| v.replace("\r\n", "\n"))
-            .unwrap_or_default(),
+        description: g("description").replace("\r\n", "\n"),
         urgent: field(&fields, "urgent").is_some(),
         date_needed: g("date_needed"),
         date_reason: g("date_reason"),
         host_id: g("host_id"),
         backup_host_id: g("backup_host_id"),
+        contact_name: g("contact_name"),
+        contact_email: g("contact_email"),
+        deployment_type: g("deployment_type"),
+        implementation_type: g("implementation_type"),
+        order_number: g("order_number"),
+    };
+    if account.is_none() {
+        errors.add(Some("r-account"), "Sold To Account: choose an account");
+    }
+    if atts.len() > issuer::ledger::MAX_ATTACHMENTS {
+        request_form::attachment_error(
+            &mut errors,
+            format!(
+                "{} files; at most {} are accepted",
+                atts.len(),
+                issuer::ledger::MAX_ATTACHMENTS
+            ),
+        );
+    }
+    request_form::problems(&r, &mut errors);
+    let Some(acc) = account.filter(|_| errors.is_empty()) else {
+        return request_page(st, u, account, r, errors, files).await;
     };
     let c = u.caller.clone();
+    let sent = r.clone();
     match st
-        .write(move |l, _, _| service::add_request(l, &c, acc, r, &atts))
+        .write(move |l, _, _| service::add_request(l, &c, acc, sent, &atts))
         .await
     {
         Ok(number) => Ok(Redirect::to(&format!("/requests/{number}")).into_response()),
         Err(e) if e.status == StatusCode::BAD_REQUEST => {
-            request_page(st, u, Some(acc), Some(e)).await
+            errors.add(None, e.message);
+            request_page(st, u, Some(acc), r, errors, files).await
         }
         Err(e) => Err(e.into()),
     }
@@ -210,6 +200,11 @@ pub async fn request(
                 @if !x.date_reason.is_empty() { dt { "Date Reasoning" } dd { (x.date_reason) } }
                 @if !x.host_id.is_empty() { dt { "Primary Host Id" } dd { code { (x.host_id) } } }
                 @if !x.backup_host_id.is_empty() { dt { "Backup Host Id" } dd { code { (x.backup_host_id) } } }
+                @if !x.contact_name.is_empty() { dt { "Contact Name" } dd { (x.contact_name) } }
+                @if !x.contact_email.is_empty() { dt { "Contact E-mail" } dd { (x.contact_email) } }
+                @if !x.deployment_type.is_empty() { dt { "Deployment Type" } dd { (x.deployment_type) } }
+                @if !x.implementation_type.is_empty() { dt { "Implementation Type" } dd { (x.implementation_type) } }
+                @if !x.order_number.is_empty() { dt { "SO# or PO#" } dd { (x.order_number) } }
                 dt { "Status" } dd { (r.status) }
             }
             @if !x.description.is_empty() { h2 { "Description" } pre.text { (x.description) } }

@@ -13,8 +13,11 @@ use crate::error::PortalError;
 use crate::http::{PageError, PageUser};
 use crate::service::{self, AppState, NewSite};
 
+use super::field_errors::FieldErrors;
 use super::form::{yes_no, CsrfForm};
 use super::layout::{csrf_field, id_of, page, tabs, PageResult};
+use super::site_confirm;
+use super::site_form::{self, SiteForm};
 
 /// `GET /accounts/{id}/sites`: Install Sites.
 pub async fn sites(
@@ -22,25 +25,28 @@ pub async fn sites(
     u: PageUser,
     Path(id): Path<String>,
 ) -> PageResult {
-    sites_page(st, u, id, None).await
+    sites_page(st, u, id, SiteForm::default(), FieldErrors::default()).await
 }
 
+/// The list and the New Install Site form, with the values sent and their errors (400)
+/// after a refusal.
 async fn sites_page(
     st: Arc<AppState>,
     u: PageUser,
     id: String,
-    problem: Option<PortalError>,
+    values: SiteForm,
+    errors: FieldErrors,
 ) -> PageResult {
     let id = id_of(&id)?;
     let c = u.caller.clone();
     let (a, list) = st.read(move |l, _| service::sites(l, &c, id)).await?;
-    let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
+    let status = errors.status();
     Ok((status, page(
         "Install Sites",
         Some(&u),
         html! {
             (tabs(&a, "sites"))
-            @if let Some(p) = &problem { p.error role="alert" { (p.message) } }
+            (errors.summary())
             p.count { "Number of Total Results # " (list.len()) }
             table {
                 caption { "Install sites" }
@@ -67,32 +73,11 @@ async fn sites_page(
             h2 { "New Install Site" }
             form.card method="post" action={ "/accounts/" (a.id) "/sites" } {
                 (csrf_field(&u))
-                label for="s-name" { "Name *" } input id="s-name" name="name" required;
-                label for="s-a1" { "Address Line 1" } input id="s-a1" name="address1";
-                label for="s-a2" { "Address Line 2" } input id="s-a2" name="address2";
-                label for="s-a3" { "Address Line 3" } input id="s-a3" name="address3";
-                label for="s-city" { "City" } input id="s-city" name="city";
-                label for="s-state" { "State" } input id="s-state" name="state";
-                label for="s-country" { "Country" } input id="s-country" name="country";
-                label for="s-postal" { "Postal Code" } input id="s-postal" name="postal_code";
+                (site_form::fields(&values, "s", &errors))
                 button type="submit" { "Save" }
             }
         },
     )).into_response())
-}
-
-/// The Install Site Details form.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct SiteForm {
-    name: String,
-    address1: String,
-    address2: String,
-    address3: String,
-    city: String,
-    state: String,
-    country: String,
-    postal_code: String,
 }
 
 /// The yes/no form of the Activate and Deactivate buttons.
@@ -101,10 +86,12 @@ pub struct SiteForm {
 pub struct ActiveForm {
     /// `yes` or `no`.
     pub active: String,
+    /// `yes` once the consequences of deactivating a site with active files were shown.
+    pub confirm: String,
 }
 
 /// The Install Site Details form's fields, trimmed.
-fn site_form(p: &SiteForm) -> NewSite {
+fn site_details(p: &SiteForm) -> NewSite {
     let g = |v: &str| v.trim().to_string();
     NewSite {
         name: g(&p.name),
@@ -122,8 +109,12 @@ pub async fn add_site(
     Path(id): Path<String>,
     CsrfForm(u, p): CsrfForm<SiteForm>,
 ) -> PageResult {
-    let s = site_form(&p);
+    let s = site_details(&p);
     let idn = id_of(&id)?;
+    let errors = site_form::check(&p, "s");
+    if !errors.is_empty() {
+        return sites_page(st, u, id, p, errors).await;
+    }
     let c = u.caller.clone();
     match st
         .write(move |l, _, _| service::add_site(l, &c, idn, &s))
@@ -131,7 +122,7 @@ pub async fn add_site(
     {
         Ok(()) => Ok(Redirect::to(&format!("/accounts/{idn}/sites")).into_response()),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            sites_page(st, u, id, Some(e)).await
+            sites_page(st, u, id, p, site_form::refusal(e, "s")).await
         }
         Err(e) => Err(e.into()),
     }
@@ -145,6 +136,16 @@ pub async fn set_site_active(
 ) -> PageResult {
     let active = yes_no(&p.active, "active")?;
     let idn = id_of(&id)?;
+    if !active && p.confirm != "yes" {
+        let c = u.caller.clone();
+        let s = site.clone();
+        let files = st
+            .read(move |l, _| service::site_active_files(l, &c, idn, &s))
+            .await?;
+        if !files.is_empty() {
+            return Ok(site_confirm::page_of(&u, idn, &site, &files));
+        }
+    }
     let c = u.caller.clone();
     st.write(move |l, _, _| service::set_site_active(l, &c, idn, &site, active))
         .await?;
@@ -157,15 +158,18 @@ pub async fn edit_site_form(
     u: PageUser,
     Path((id, site)): Path<(String, String)>,
 ) -> PageResult {
-    edit_site_page(st, u, id, site, None).await
+    edit_site_page(st, u, id, site, None, FieldErrors::default()).await
 }
 
+/// Install Site Details of `site`: its stored values, or the values sent and their errors
+/// (400) after a refusal.
 async fn edit_site_page(
     st: Arc<AppState>,
     u: PageUser,
     id: String,
     site: String,
-    problem: Option<PortalError>,
+    sent: Option<SiteForm>,
+    errors: FieldErrors,
 ) -> PageResult {
     let idn = id_of(&id)?;
     let c = u.caller.clone();
@@ -174,23 +178,26 @@ async fn edit_site_page(
         return Err(PageError(PortalError::not_found()));
     };
     let line = |i: usize| s.details.address.get(i).cloned().unwrap_or_default();
-    let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
+    let values = sent.unwrap_or_else(|| SiteForm {
+        name: s.name.clone(),
+        address1: line(0),
+        address2: line(1),
+        address3: line(2),
+        city: s.details.city.clone(),
+        state: s.details.state.clone(),
+        country: s.details.country.clone(),
+        postal_code: s.details.postal_code.clone(),
+    });
+    let status = errors.status();
     Ok((status, page(
         "Install Site Details",
         Some(&u),
         html! {
             (tabs(&a, "sites"))
-            @if let Some(p) = &problem { p.error role="alert" { (p.message) } }
+            (errors.summary())
             form.card method="post" action={ "/accounts/" (a.id) "/sites/" (crate::http::url_encode(&s.name)) "/edit" } {
                 (csrf_field(&u))
-                label for="e-name" { "Name *" } input id="e-name" name="name" required value=(s.name);
-                label for="e-a1" { "Address Line 1" } input id="e-a1" name="address1" value=(line(0));
-                label for="e-a2" { "Address Line 2" } input id="e-a2" name="address2" value=(line(1));
-                label for="e-a3" { "Address Line 3" } input id="e-a3" name="address3" value=(line(2));
-                label for="e-city" { "City" } input id="e-city" name="city" value=(s.details.city);
-                label for="e-state" { "State" } input id="e-state" name="state" value=(s.details.state);
-                label for="e-country" { "Country" } input id="e-country" name="country" value=(s.details.country);
-                label for="e-postal" { "Postal Code" } input id="e-postal" name="postal_code" value=(s.details.postal_code);
+                (site_form::fields(&values, "e", &errors))
                 button type="submit" { "Save" }
                 " " a href={ "/accounts/" (a.id) "/sites" } { "Cancel" }
             }
@@ -204,8 +211,12 @@ pub async fn edit_site(
     Path((id, site)): Path<(String, String)>,
     CsrfForm(u, p): CsrfForm<SiteForm>,
 ) -> PageResult {
-    let s = site_form(&p);
+    let s = site_details(&p);
     let idn = id_of(&id)?;
+    let errors = site_form::check(&p, "e");
+    if !errors.is_empty() {
+        return edit_site_page(st, u, id, site, Some(p), errors).await;
+    }
     let c = u.caller.clone();
     let old = site.clone();
     match st
@@ -214,7 +225,8 @@ pub async fn edit_site(
     {
         Ok(()) => Ok(Redirect::to(&format!("/accounts/{idn}/sites")).into_response()),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            edit_site_page(st, u, id, site, Some(e)).await
+            let errors = site_form::refusal(e, "e");
+            edit_site_page(st, u, id, site, Some(p), errors).await
         }
         Err(e) => Err(e.into()),
     }

@@ -9,6 +9,7 @@ mod files;
 mod hostid;
 mod issue;
 mod requests;
+mod site_files;
 mod sites;
 mod users;
 
@@ -20,5 +21,6 @@ pub use files::*;
 pub use hostid::*;
 pub use issue::*;
 pub use requests::*;
+pub use site_files::*;
 pub use sites::*;
 pub use users::*;

@@ -394,7 +394,8 @@ impl Ledger {
             c,
             "SELECT id, account_id, requested_by, request_type, category, file_type, subject, \
              description, urgent, date_needed, date_reason, host_id, backup_host_id, status, \
-             answer, closed_by, closed_at, created_at FROM requests ORDER BY id",
+             answer, closed_by, closed_at, created_at, contact_name, contact_email, \
+             deployment_type, implementation_type, order_number FROM requests ORDER BY id",
             f,
             |r| {
                 Ok(Record::Request(Box::new(RequestRow {
@@ -416,6 +417,7 @@ impl Ledger {
                     closed_by: r.get(15)?,
                     closed_at: r.get(16)?,
                     created_at: r.get(17)?,
+                    details: [r.get(18)?, r.get(19)?, r.get(20)?, r.get(21)?, r.get(22)?],
                 })))
             },
         )?;
@@ -668,9 +670,10 @@ fn put(c: &dyn Tx, r: Record) -> Result<(), IssuerError> {
             .prepare_cached(
                 "INSERT INTO requests (id, account_id, requested_by, request_type, category, \
                  file_type, subject, description, urgent, date_needed, date_reason, host_id, \
-                 backup_host_id, status, answer, closed_by, closed_at, created_at) \
+                 backup_host_id, status, answer, closed_by, closed_at, created_at, contact_name, \
+                 contact_email, deployment_type, implementation_type, order_number) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-                 ?17, ?18)",
+                 ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
             )?
             .execute(params![
                 q.id,
@@ -690,7 +693,12 @@ fn put(c: &dyn Tx, r: Record) -> Result<(), IssuerError> {
                 q.answer,
                 q.closed_by,
                 q.closed_at,
-                q.created_at
+                q.created_at,
+                q.details[0],
+                q.details[1],
+                q.details[2],
+                q.details[3],
+                q.details[4]
             ]),
         Record::Attachment(a) => c
             .prepare_cached(

@@ -212,6 +212,8 @@ pub struct RequestRow {
     pub host_id: String,
     /// Backup host id.
     pub backup_host_id: String,
+    /// Contact name, e-mail, deployment and implementation types, SO# or PO# (schema 8).
+    pub details: [String; 5],
     /// `open` or `closed`.
     pub status: String,
     /// The answer.
