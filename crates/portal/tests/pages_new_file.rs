@@ -1,6 +1,7 @@
 //! New Activation File: a refused form comes back with every value kept, the error on its
 //! field and a summary at the top (422); the switchover machine is given now or later, never
-//! both, and a pair with no switchover item available is refused with that reason.
+//! both, and a pair with no switchover item available is refused with that reason. The story
+//! of a certified customer through the pages.
 
 mod common;
 
@@ -256,4 +257,162 @@ async fn a_pair_without_a_switchover_item_available_says_so() {
     assert!(!summary(&t).contains("--"), "no flag: {t}");
     assert!(t.contains(r#"value="fab2""#), "{t}");
     assert_eq!(files_of(&p, "Fabrikam"), 0);
+}
+
+/// Pages: a certified customer reads the summary with its filters, generates a file for a
+/// pair through the form, downloads it, updates it and deactivates another.
+#[tokio::test]
+async fn certified_customer_story_through_the_pages() {
+    let p = Portal::new();
+    let (c, csrf) = p.login("cert@contoso.example").await;
+    let s = p
+        .get(&format!("/accounts/{}/summary", p.contoso), Some(&c))
+        .await;
+    assert_eq!(s.status, 200);
+    let html = s.text();
+    assert!(
+        html.contains("SW-001-4.0-AL02")
+            && html.contains("Clear Filters")
+            && html.contains("Number of Total Results # 6"),
+        "{html}"
+    );
+    let f = p
+        .get(
+            &format!("/accounts/{}/summary?site=HQ&category=CIC%204.0", p.contoso),
+            Some(&c),
+        )
+        .await;
+    assert!(f.text().contains("used at HQ"));
+
+    let step2 = p
+        .get(
+            &format!(
+                "/accounts/{}/new?site=HQ&product=CIC+4.0&type=production",
+                p.contoso
+            ),
+            Some(&c),
+        )
+        .await;
+    assert_eq!(step2.status, 200);
+    let t = step2.text();
+    assert!(
+        t.contains("Select One Valid Server Item")
+            && t.contains("Provide Switchover information at another time"),
+        "{t}"
+    );
+    let (h1, h2) = (host(20), host(21));
+    let r = p
+        .post_form(
+            &format!("/accounts/{}/new", p.contoso),
+            Some(&c),
+            &[
+                ("csrf", &csrf),
+                ("site", "HQ"),
+                ("product", "CIC"),
+                ("version", "4.0"),
+                ("type", "production"),
+                ("host_id", &h1),
+                ("machine", "ic1"),
+                ("system_type", "Media Server Based (4.0+ only)"),
+                ("mail_connector", "Microsoft Exchange Server"),
+                ("server_part", "SW-001-4.0-SL03"),
+                ("switchover_host_id", &h2),
+                ("switchover_machine", "ic2"),
+                ("switchover_part", "SW-001-4.0-SS03"),
+                // Two add-on rows: each a part and its quantity, repeated keys in order.
+                ("add_part", "SW-001-4.0-AL02"),
+                ("add_quantity", "12"),
+                ("add_part", "SW-001-4.0-AL06"),
+                ("add_quantity", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let body = r.text();
+    let at = body.find("/files/").unwrap() + 7;
+    let id = body[at..at + body[at..].find('/').unwrap()].to_string();
+    let d = p.get(&format!("/files/{id}/download"), Some(&c)).await;
+    assert_eq!(
+        d.header("content-disposition").unwrap(),
+        "attachment; filename=\"ic1.i3lic\""
+    );
+    let lic = verify_download(&p, &d.body, &h2);
+    assert_eq!(
+        lic.assigned("I3_ACCESS_CLIENT"),
+        12,
+        "switchover host verifies too"
+    );
+    let act = p
+        .get(
+            &format!("/accounts/{}/activity?active=yes", p.contoso),
+            Some(&c),
+        )
+        .await
+        .text();
+    assert!(act.contains("Multiple Servers: ic2"), "the pair marker");
+    let view = p.get(&format!("/files/{id}"), Some(&c)).await.text();
+    assert!(view.contains("I3_ACCESS_CLIENT</code> (12 assigned, 0 pooled)"));
+
+    let u = p
+        .post_form(
+            &format!("/files/{id}/update"),
+            Some(&c),
+            &[
+                ("csrf", &csrf),
+                ("add_part", "SW-001-4.0-AL02"),
+                ("add_quantity", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(u.status, 200, "{}", u.text());
+    assert!(u.text().contains("replaces"));
+
+    // A refusal on the form: the page says why, and nothing changed.
+    let before = summary_of(&p, "Contoso");
+    let r = p
+        .post_form(
+            &format!("/accounts/{}/new", p.contoso),
+            Some(&c),
+            &[
+                ("csrf", &csrf),
+                ("site", "HQ"),
+                ("product", "CIC"),
+                ("version", "4.0"),
+                ("type", "production"),
+                ("host_id", &host(22)),
+                ("machine", "ic3"),
+                ("server_part", "SW-001-4.0-SL03"),
+                ("add_part", "SW-001-4.0-AL02"),
+                ("add_quantity", "999"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.text().contains("not enough SW-001-4.0-AL02 available"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(summary_of(&p, "Contoso"), before);
+
+    // Deactivate another file from the activity list.
+    let t = p.token("cert@contoso.example");
+    let other = p
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{}/files", p.contoso),
+            Some(&t),
+            Some(production(&host(23), "lab", &[])),
+        )
+        .await;
+    let oid = other.json()["id"].as_str().unwrap().to_string();
+    let de = p
+        .post_form(
+            &format!("/files/{oid}/deactivate"),
+            Some(&c),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(de.status, 200, "{}", de.text());
+    assert!(de.text().contains("pending approval"), "{}", de.text());
 }

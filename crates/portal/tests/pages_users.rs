@@ -1,8 +1,10 @@
 //! Portal Users: the add form keeps what was typed after a refusal (the error by its field,
 //! in the page's words), staff edit a user, and disabling asks first, saying what follows.
+//! Only staff manage users.
 
 mod common;
 
+use axum::http::StatusCode;
 use common::*;
 
 fn user_id(p: &Portal, email: &'static str) -> i64 {
@@ -136,4 +138,101 @@ async fn disabling_a_user_asks_first_and_says_what_follows() {
         .await;
     assert_eq!(r.status, 303);
     assert!(!p.on_ledger(move |l| l.portal_user(id).unwrap().unwrap().active));
+}
+
+/// Staff manage portal users from the portal: add one (who can then log in), disable one
+/// (their open session ends); nobody else may.
+#[tokio::test]
+async fn staff_manage_portal_users() {
+    let p = Portal::new();
+    let (c, csrf) = p.login("cert@contoso.example").await;
+    assert_eq!(p.get("/users", Some(&c)).await.status, 403);
+    let r = p
+        .post_form(
+            "/users",
+            Some(&c),
+            &[
+                ("csrf", &csrf),
+                ("email", "x@y.example"),
+                ("role", "staff"),
+                ("password", PASSWORD),
+                ("password2", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let (s, scsrf) = p.login("staff@vendor.example").await;
+    let page = p.get("/users", Some(&s)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("plain@contoso.example"));
+    let add_with = |pw: &'static str, pw2: &'static str| {
+        let (s, scsrf) = (s.clone(), scsrf.clone());
+        let p = &p;
+        async move {
+            p.post_form(
+                "/users",
+                Some(&s),
+                &[
+                    ("csrf", &scsrf),
+                    ("email", "new@contoso.example"),
+                    ("role", "customer"),
+                    ("account", "Contoso"),
+                    ("certified", "yes"),
+                    ("password", pw),
+                    ("password2", pw2),
+                ],
+            )
+            .await
+        }
+    };
+    let add = |pw2: &'static str| add_with(PASSWORD, pw2);
+    let differ = add("something else entirely").await;
+    assert_eq!(differ.status, 400);
+    assert!(differ.text().contains("The two passwords differ."));
+    for (weak, why) in [
+        ("aaaaaaaaaa", "repeated"),
+        ("Password2024!", "most common passwords"),
+        ("qwertyuiop", "most common passwords"),
+        ("New@Contoso.example", "e-mail"),
+        ("new-contoso-1234", "e-mail"),
+    ] {
+        let r = add_with(weak, weak).await;
+        assert_eq!(r.status, 400, "{weak}");
+        assert!(r.text().contains(why), "{weak}: {}", r.text());
+    }
+    assert_eq!(add(PASSWORD).await.status, StatusCode::SEE_OTHER);
+    let (nc, _) = p.login("new@contoso.example").await;
+    let user = p
+        .ledger()
+        .portal_user_login("new@contoso.example")
+        .unwrap()
+        .unwrap()
+        .0;
+    assert!(user.certified && user.accounts == ["Contoso"]);
+    let r = p
+        .post_form(
+            &format!("/users/{}/active", user.id),
+            Some(&s),
+            &[("csrf", &scsrf), ("active", "no")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        p.get("/accounts", Some(&nc)).await.status,
+        StatusCode::SEE_OTHER,
+        "their session ended"
+    );
+    let audit = p
+        .ledger()
+        .audit_log(None, None)
+        .unwrap()
+        .into_iter()
+        .filter(|r| {
+            r.actor == "portal:staff@vendor.example" && r.action.starts_with("portal-user.")
+        })
+        .count();
+    assert_eq!(
+        audit, 2,
+        "add and disable are in the audit log with the staff user"
+    );
 }

@@ -1,7 +1,7 @@
 //! Browser sessions live in the ledger: several portal processes on one ledger (each its own
 //! `AppState`, as `portal serve` behind a load balancer) know the same sessions, a session
 //! ended through one is over in all, and a restart keeps them. A session in use is not
-//! written on every request.
+//! written on every request. Disabling a user or a new password ends their sessions for good.
 
 mod common;
 
@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::{Portal, USERS};
+use common::{Portal, PASSWORD, USERS};
 use format::SecretKey;
 use issuer::Catalog;
 use portal::service::{AppState, Config};
@@ -190,4 +190,46 @@ fn on_postgres_two_processes_share_their_sessions() {
     drop(runtime);
     drop((a, b));
     drop(db);
+}
+
+/// Disabling a user or setting their password (as `portal user disable|password` do, on the
+/// ledger) ends their sessions for good: a cookie from before stays refused after `enable`.
+/// A browser whose session ended gets the login page, not a loop of redirects.
+#[tokio::test]
+async fn disabling_or_a_new_password_ends_sessions_for_good() {
+    let p = Portal::new();
+    let email = "plain@contoso.example";
+    let (before_disable, _) = p.login(email).await;
+    let (looping, _) = p.login(email).await;
+    let mut l = p.ledger();
+    l.set_portal_user_active(email, false, "admin").unwrap();
+    // The browser of a disabled user: the account page sends it to the login page, which
+    // shows (it used to send the browser back, and so on).
+    let r = p.get("/accounts", Some(&looping)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let form = p.get("/login?next=%2Faccounts", Some(&looping)).await;
+    assert_eq!(form.status, 200, "the login page shows");
+    assert!(form.text().contains("name=\"password\""));
+    l.set_portal_user_active(email, true, "admin").unwrap();
+    let r = p.get("/accounts", Some(&before_disable)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "a cookie from before disable stays refused after enable"
+    );
+    assert_eq!(p.get("/login", Some(&before_disable)).await.status, 200);
+    let (before_reset, _) = p.login(email).await;
+    l.set_portal_password(
+        email,
+        &portal::auth::hash_password(email, PASSWORD).unwrap(),
+        "admin",
+    )
+    .unwrap();
+    assert_eq!(
+        p.get("/accounts", Some(&before_reset)).await.status,
+        StatusCode::SEE_OTHER,
+        "a new password ends the sessions"
+    );
+    let (fresh, _) = p.login(email).await;
+    assert_eq!(p.get("/accounts", Some(&fresh)).await.status, 200);
 }

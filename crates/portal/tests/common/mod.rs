@@ -390,3 +390,47 @@ pub fn production(host_id: &str, machine: &str, add: &[(&str, u32)]) -> serde_js
         "add": add.iter().map(|(p, q)| serde_json::json!({"part": p, "quantity": q})).collect::<Vec<_>>(),
     })
 }
+
+/// The account's summary, read from the portal's ledger on either engine.
+pub fn summary_of(p: &Portal, account: &str) -> issuer::Summary {
+    p.on_ledger(|l| {
+        l.summary(&issuer::Catalog::built_in().unwrap(), account, None)
+            .unwrap()
+    })
+}
+
+/// A downloaded file verified as the product would: signed by the portal's key, for `host_id`.
+pub fn verify_download(p: &Portal, bytes: &[u8], host_id: &str) -> verify::License {
+    let trust = verify::TrustStore::new([p.key.public_key().clone()]).unwrap();
+    verify::Verifier::for_product(trust, "CIC", "4.0")
+        .host(verify::HostSource::Code(host_id.parse().unwrap()))
+        .load(bytes)
+        .unwrap()
+}
+
+/// Run the futures together on this task and wait for all of them.
+pub async fn futures_join<F: std::future::Future>(v: Vec<F>) -> Vec<F::Output> {
+    let mut pending: Vec<_> = v.into_iter().map(|f| Some(Box::pin(f))).collect();
+    let mut results: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all = true;
+        for (i, f) in pending.iter_mut().enumerate() {
+            if let Some(fut) = f {
+                match fut.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => {
+                        results[i] = Some(v);
+                        *f = None;
+                    }
+                    std::task::Poll::Pending => all = false,
+                }
+            }
+        }
+        if all {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    results.into_iter().flatten().collect()
+}
