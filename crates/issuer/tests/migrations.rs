@@ -368,3 +368,31 @@ fn a_migration_that_fails_midway_leaves_the_ledger_as_it_was() {
     }
     assert_eq!(user_version(&db), SCHEMA_VERSION);
 }
+
+/// The lookup of a production file's active recovery files, run by every deactivation and
+/// update, reads the index of schema 9 rather than the whole files table (which made
+/// deactivating slower as the ledger grew).
+#[test]
+fn the_recovery_file_lookup_uses_its_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.db");
+    drop(Ledger::open(&db).unwrap());
+    let c = store_sqlite::open_raw(&db).unwrap();
+    let plan: Vec<String> = c
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT id FROM files WHERE related_production = ?1 AND active = 1 ORDER BY seq",
+        )
+        .unwrap()
+        .query_map([1_i64], |r| r.get::<String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        plan.iter().any(|s| s.contains("files_related_production")),
+        "{plan:?}"
+    );
+    assert!(
+        !plan.iter().any(|s| s.starts_with("SCAN files")),
+        "{plan:?}"
+    );
+}

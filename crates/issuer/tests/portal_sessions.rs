@@ -295,7 +295,11 @@ fn a_postgres_ledger_of_schema_4_is_migrated() {
         let ann = with_user(&mut l);
         store::TxExt::execute_batch(
             l.raw_for_tests(),
-            "DROP TABLE idempotency; DROP TABLE deactivations; \
+            "DROP INDEX files_related_production; \
+             ALTER TABLE requests DROP COLUMN contact_name, DROP COLUMN contact_email, \
+             DROP COLUMN deployment_type, DROP COLUMN implementation_type, \
+             DROP COLUMN order_number; \
+             DROP TABLE idempotency; DROP TABLE deactivations; \
              ALTER TABLE accounts DROP COLUMN rehosts_per_year; \
              DROP TABLE portal_sessions; UPDATE i3lic_store SET schema_version = 4",
         )

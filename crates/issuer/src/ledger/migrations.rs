@@ -40,6 +40,7 @@ pub(super) const SQLITE_MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_deactivations.sql"),
     migration!(7, "0007_idempotency.sql"),
     migration!(8, "0008_request_details.sql"),
+    migration!(9, "0009_related_production_index.sql"),
 ];
 
 /// The SQLite ledger's schema.
@@ -57,6 +58,7 @@ pub(super) const POSTGRES_MIGRATIONS: &[Migration] = &[
     migration!("postgres", 6, "0006_deactivations.sql"),
     migration!("postgres", 7, "0007_idempotency.sql"),
     migration!("postgres", 8, "0008_request_details.sql"),
+    migration!("postgres", 9, "0009_related_production_index.sql"),
 ];
 
 /// The PostgreSQL ledger's schema: it begins at schema 4, the version PostgreSQL ledgers were
