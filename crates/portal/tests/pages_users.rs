@@ -85,8 +85,7 @@ async fn staff_edit_a_users_role_accounts_and_certification() {
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.text());
-    let list = p.get(&r.header("location").unwrap(), Some(&c)).await;
-    assert!(list.text().contains("Saved: plain@contoso.example."));
+    assert_eq!(r.header("location").as_deref(), Some("/users"));
     let u = p.on_ledger(move |l| l.portal_user(id).unwrap().unwrap());
     assert_eq!(u.role, issuer::Role::Partner);
     assert!(u.certified);

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use format::Timestamp;
@@ -17,24 +17,13 @@ use crate::error::PortalError;
 use crate::http::{PageError, PageUser};
 use crate::service::AppState;
 
+use super::flash::Flash;
 use super::form::{CsrfForm, NoFields};
 use super::layout::{csrf_field, date, id_of, page, PageResult};
 
-/// `?revoked=ID`: the token just revoked, to say so.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct Revoked {
-    revoked: Option<String>,
-}
-
 /// `GET /tokens`: the caller's API tokens (staff: everyone's), and the form to make one.
-pub async fn tokens(
-    State(st): State<Arc<AppState>>,
-    u: PageUser,
-    Query(q): Query<Revoked>,
-) -> PageResult {
-    let note = q.revoked.is_some().then_some("The token was revoked.");
-    tokens_page(st, u, None, "", note).await
+pub async fn tokens(State(st): State<Arc<AppState>>, u: PageUser) -> PageResult {
+    tokens_page(st, u, None, "").await
 }
 
 async fn list(st: &Arc<AppState>, u: &PageUser) -> Result<Vec<PortalToken>, PortalError> {
@@ -55,7 +44,6 @@ async fn tokens_page(
     u: PageUser,
     problem: Option<PortalError>,
     label: &str,
-    note: Option<&str>,
 ) -> PageResult {
     let list = list(&st, &u).await?;
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
@@ -63,7 +51,6 @@ async fn tokens_page(
         "API Tokens",
         Some(&u),
         html! {
-            @if let Some(n) = note { p.ok role="status" { (n) } }
             p { "Programs call the portal's API with a token in the Authorization header (Bearer). A token acts as you: revoke it when it is no longer used." }
             (table(&u, &list))
             h2 id="create" { "Create a token" }
@@ -93,17 +80,18 @@ fn table(u: &PageUser, list: &[PortalToken]) -> Markup {
         @if list.is_empty() {
             p.empty { "No API tokens yet. Create one below for a program that calls the API." }
         } @else {
-            table {
+            table.cards {
                 caption { @if staff { "Every user's API tokens" } @else { "Your API tokens" } }
                 thead { tr {
                     @if staff { th scope="col" { "User" } }
                     th scope="col" { "Label" } th scope="col" { "Created" } th scope="col" { "Status" } th scope="col" { "Actions" }
                 } }
                 tbody { @for t in list { tr {
-                    @if staff { td { (t.email) } }
-                    td { (t.label) } td { (when(t.created_at)) }
-                    td { @match t.revoked_at { Some(r) => { "Revoked " (when(r)) }, None => { "Active" } } }
-                    td { @if t.revoked_at.is_none() {
+                    @if staff { td data-label="User" { (t.email) } }
+                    td data-label="Label" { (t.label) }
+                    td data-label="Created" { (when(t.created_at)) }
+                    td data-label="Status" { @match t.revoked_at { Some(r) => { "Revoked " (when(r)) }, None => { "Active" } } }
+                    td.actions { @if t.revoked_at.is_none() {
                         a href={ "/tokens/" (t.id) "/revoke" } { "Revoke" span.sr { " " (t.label) } }
                     } }
                 } } }
@@ -127,7 +115,7 @@ pub async fn create(
     let label = p.label.trim().to_string();
     if label.is_empty() {
         let e = PortalError::bad_request("give the token a label, such as what will use it.");
-        return tokens_page(st, u, Some(e), "", None).await;
+        return tokens_page(st, u, Some(e), "").await;
     }
     u.caller.require_manage_tokens_of(u.caller.user.id)?;
     let (secret, digest) = auth::new_token();
@@ -137,9 +125,7 @@ pub async fn create(
         .await;
     match made {
         Ok(_) => {}
-        Err(e) if e.status.is_client_error() => {
-            return tokens_page(st, u, Some(e), &label, None).await
-        }
+        Err(e) if e.status.is_client_error() => return tokens_page(st, u, Some(e), &label).await,
         Err(e) => return Err(e.into()),
     }
     let body = page(
@@ -202,7 +188,7 @@ pub async fn revoke(
     let actor = u.caller.actor();
     st.write(move |l, _, _| Ok(l.revoke_portal_token(t.id, &actor)?))
         .await?;
-    Ok(Redirect::to(&format!("/tokens?revoked={id}")).into_response())
+    Ok(super::flash::redirect(&st, "/tokens", Flash::Saved))
 }
 
 /// This page's routes.

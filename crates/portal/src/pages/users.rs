@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use issuer::Role;
@@ -16,6 +16,7 @@ use crate::error::PortalError;
 use crate::http::{PageError, PageUser};
 use crate::service::AppState;
 
+use super::flash::Flash;
 use super::form::{value, yes_no, CsrfForm};
 use super::layout::{csrf_field, id_of, page, role_label, PageResult};
 use super::users_edit::{
@@ -23,26 +24,14 @@ use super::users_edit::{
 };
 
 /// `GET /users` (staff): portal users, and the form to add one.
-pub async fn users(
-    State(st): State<Arc<AppState>>,
-    u: PageUser,
-    Query(q): Query<Saved>,
-) -> PageResult {
-    users_page(st, u, None, q.saved.as_deref().and_then(value)).await
-}
-
-/// `?saved=EMAIL`: the user just edited, to say so.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct Saved {
-    saved: Option<String>,
+pub async fn users(State(st): State<Arc<AppState>>, u: PageUser) -> PageResult {
+    users_page(st, u, None).await
 }
 
 async fn users_page(
     st: Arc<AppState>,
     u: PageUser,
     refused: Option<(PortalError, UserValues)>,
-    saved: Option<String>,
 ) -> PageResult {
     u.caller.require_manage_users()?;
     let (list, accounts) = st
@@ -58,16 +47,17 @@ async fn users_page(
         "Portal Users",
         Some(&u),
         html! {
-            @if let Some(e) = &saved { p.ok role="status" { "Saved: " (e) "." } }
             p.count { "Number of Total Results # " (list.len()) }
-            table {
+            table.cards {
                 caption { "Portal users" }
                 thead { tr { th scope="col" { "E-mail" } th scope="col" { "Role" } th scope="col" { "Certified" } th scope="col" { "Accounts" } th scope="col" { "Active" } th scope="col" { "Actions" } } }
                 tbody { @for x in &list { tr {
-                    td { (x.email) } td { (role_label(x.role)) } td { @if x.certified { "Yes" } @else { "No" } }
-                    td { @if x.role == Role::Staff { "(all)" } @else { (x.accounts.join(", ")) } }
-                    td { @if x.active { "Yes" } @else { "No" } }
-                    td {
+                    td data-label="E-mail" { (x.email) }
+                    td data-label="Role" { (role_label(x.role)) }
+                    td data-label="Certified" { @if x.certified { "Yes" } @else { "No" } }
+                    td data-label="Accounts" { @if x.role == Role::Staff { "(all)" } @else { (x.accounts.join(", ")) } }
+                    td data-label="Active" { @if x.active { "Yes" } @else { "No" } }
+                    td.actions {
                         a href={ "/users/" (x.id) "/edit" } { "Edit" span.sr { " " (x.email) } }
                         " "
                         @if x.id != u.caller.user.id {
@@ -184,8 +174,8 @@ pub async fn add_user(
     }
     .await;
     match result {
-        Ok(()) => Ok(Redirect::to("/users").into_response()),
-        Err(e) if e.status.is_client_error() => users_page(st, u, Some((e, kept)), None).await,
+        Ok(()) => Ok(super::flash::redirect(&st, "/users", Flash::Saved)),
+        Err(e) if e.status.is_client_error() => users_page(st, u, Some((e, kept))).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -213,7 +203,7 @@ pub async fn set_user_active(
     if !active {
         st.sessions().remove_user(id).await;
     }
-    Ok(Redirect::to("/users").into_response())
+    Ok(super::flash::redirect(&st, "/users", Flash::Saved))
 }
 
 /// This page's routes.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect};
+use axum::response::IntoResponse;
 use issuer::{AccountRef, Role};
 use maud::{html, Markup};
 
@@ -14,6 +14,7 @@ use crate::error::PortalError;
 use crate::http::{PageError, PageUser};
 use crate::service::AppState;
 
+use super::flash::Flash;
 use super::form::{value, CsrfForm};
 use super::layout::{csrf_field, id_of, page, role_label, PageResult};
 
@@ -242,11 +243,7 @@ pub async fn edit(
         })
         .await?;
     match result {
-        (email, Ok(()), _) => Ok(Redirect::to(&format!(
-            "/users?saved={}",
-            crate::http::url_encode(&email)
-        ))
-        .into_response()),
+        (_, Ok(()), _) => Ok(super::flash::redirect(&st, "/users", Flash::Saved)),
         (email, Err(e), accounts) if e.status.is_client_error() => {
             Ok(edit_page(&u, &email, id, &v, &accounts, Some(e)))
         }

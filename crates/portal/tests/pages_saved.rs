@@ -1,0 +1,123 @@
+//! "Your changes were saved.": an edit on Portal Users or API Tokens that ends in a redirect
+//! leaves the message for the next page, which shows it once.
+
+mod common;
+
+use common::*;
+
+const SAVED: &str = "<p class=\"ok\" role=\"status\">Your changes were saved.</p>";
+
+/// The message cookie a redirect set (`name=value`), if any.
+fn flash_of(r: &Answer) -> Option<String> {
+    r.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("i3lic_flash=") && !v.starts_with("i3lic_flash=;"))
+        .map(|v| v.split(';').next().unwrap_or("").to_string())
+}
+
+/// Follow a 303 as a browser does (session and message cookies); the page shows the
+/// message, and the same page asked again does not.
+async fn shows_saved_once(p: &Portal, session: &str, r: &Answer) {
+    assert_eq!(r.status, 303, "{}", r.text());
+    let to = r.header("location").expect("a redirect");
+    let flash = flash_of(r).expect("the redirect leaves a message");
+    let shown = p
+        .call(
+            axum::http::Request::get(to.as_str())
+                .header("cookie", format!("i3lic_session={session}; {flash}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(shown.status, 200, "{}", shown.text());
+    assert!(shown.text().contains(SAVED), "{}", shown.text());
+    let again = p.get(&to, Some(session)).await;
+    assert!(!again.text().contains(SAVED), "{}", again.text());
+}
+
+fn user_id(p: &Portal, email: &'static str) -> i64 {
+    p.on_ledger(move |l| {
+        l.portal_users()
+            .unwrap()
+            .into_iter()
+            .find(|u| u.email == email)
+            .unwrap()
+            .id
+    })
+}
+
+#[tokio::test]
+async fn editing_adding_disabling_and_enabling_a_user_say_saved() {
+    let p = Portal::new();
+    let (c, csrf) = p.login("staff@vendor.example").await;
+    let id = user_id(&p, "plain@contoso.example");
+    let r = p
+        .post_form(
+            &format!("/users/{id}/edit"),
+            Some(&c),
+            &[
+                ("csrf", &csrf),
+                ("role", "customer"),
+                ("certified", "yes"),
+                ("account", "Contoso"),
+            ],
+        )
+        .await;
+    shows_saved_once(&p, &c, &r).await;
+    let r = p
+        .post_form(
+            "/users",
+            Some(&c),
+            &[
+                ("csrf", &csrf),
+                ("email", "new@contoso.example"),
+                ("role", "customer"),
+                ("account", "Contoso"),
+                ("password", PASSWORD),
+                ("password2", PASSWORD),
+            ],
+        )
+        .await;
+    shows_saved_once(&p, &c, &r).await;
+    for active in ["no", "yes"] {
+        let r = p
+            .post_form(
+                &format!("/users/{id}/active"),
+                Some(&c),
+                &[("csrf", &csrf), ("active", active)],
+            )
+            .await;
+        shows_saved_once(&p, &c, &r).await;
+    }
+    // A refused edit is the form again, with no message.
+    let r = p
+        .post_form(
+            &format!("/users/{id}/edit"),
+            Some(&c),
+            &[("csrf", &csrf), ("role", "staff"), ("account", "Contoso")],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(flash_of(&r).is_none());
+}
+
+#[tokio::test]
+async fn revoking_a_token_says_saved() {
+    let p = Portal::new();
+    let (c, csrf) = p.login("cert@contoso.example").await;
+    let r = p
+        .post_form("/tokens", Some(&c), &[("csrf", &csrf), ("label", "ci")])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let id = p.on_ledger(|l| l.portal_tokens(None).unwrap()[0].id);
+    let r = p
+        .post_form(
+            &format!("/tokens/{id}/revoke"),
+            Some(&c),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    shows_saved_once(&p, &c, &r).await;
+}
