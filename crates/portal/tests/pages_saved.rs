@@ -1,5 +1,6 @@
 //! "Your changes were saved.": an edit on Portal Users or API Tokens that ends in a redirect
-//! leaves the message for the next page, which shows it once.
+//! leaves the message for the next page, which shows it once; their lists are cards on a
+//! phone.
 
 mod common;
 
@@ -66,6 +67,10 @@ async fn editing_adding_disabling_and_enabling_a_user_say_saved() {
         )
         .await;
     shows_saved_once(&p, &c, &r).await;
+    // The list names the role as the form does, each cell labelled for a phone's cards.
+    let list = p.get("/users", Some(&c)).await.text();
+    assert!(list.contains("<table class=\"cards\">"), "{list}");
+    assert!(list.contains("<td data-label=\"Role\">Customer</td>"), "{list}");
     let r = p
         .post_form(
             "/users",
@@ -120,4 +125,7 @@ async fn revoking_a_token_says_saved() {
         )
         .await;
     shows_saved_once(&p, &c, &r).await;
+    let list = p.get("/tokens", Some(&c)).await.text();
+    assert!(list.contains("<table class=\"cards\">"), "{list}");
+    assert!(list.contains("<td data-label=\"Label\">ci</td>"), "{list}");
 }

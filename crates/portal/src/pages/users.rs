@@ -18,9 +18,9 @@ use crate::service::AppState;
 
 use super::flash::Flash;
 use super::form::{value, yes_no, CsrfForm};
-use super::layout::{csrf_field, id_of, page, role_label, PageResult};
+use super::layout::{csrf_field, id_of, page, PageResult};
 use super::users_edit::{
-    described, error_summary, field_errors, invalid, labelled, user_fields, UserValues,
+    described, error_summary, field_errors, invalid, labelled, role_name, user_fields, UserValues,
 };
 
 /// `GET /users` (staff): portal users, and the form to add one.
@@ -53,7 +53,7 @@ async fn users_page(
                 thead { tr { th scope="col" { "E-mail" } th scope="col" { "Role" } th scope="col" { "Certified" } th scope="col" { "Accounts" } th scope="col" { "Active" } th scope="col" { "Actions" } } }
                 tbody { @for x in &list { tr {
                     td data-label="E-mail" { (x.email) }
-                    td data-label="Role" { (role_label(x.role)) }
+                    td data-label="Role" { (role_name(x.role)) }
                     td data-label="Certified" { @if x.certified { "Yes" } @else { "No" } }
                     td data-label="Accounts" { @if x.role == Role::Staff { "(all)" } @else { (x.accounts.join(", ")) } }
                     td data-label="Active" { @if x.active { "Yes" } @else { "No" } }

@@ -124,13 +124,18 @@ pub fn error_summary(e: &PortalError, errors: &[(&str, String)]) -> Markup {
     }
 }
 
+/// A role as the form's choices and the list name it.
+pub fn role_name(r: Role) -> &'static str {
+    match r {
+        Role::Customer => "Customer",
+        Role::Partner => "Partner",
+        Role::Staff => "Licensing staff",
+    }
+}
+
 /// Role, certified and accounts, with the values kept.
 pub fn user_fields(v: &UserValues, accounts: &[AccountRef], errors: &[(&str, String)]) -> Markup {
-    let roles = [
-        ("customer", "Customer"),
-        ("partner", "Partner"),
-        ("staff", "Licensing staff"),
-    ];
+    let roles = [Role::Customer, Role::Partner, Role::Staff].map(|r| (r.as_str(), role_name(r)));
     html! {
         (labelled("role", "Role", errors, html! {
             select id="u-role" name="role" aria-invalid=[invalid(errors, "role")] aria-describedby=[described(errors, "role")] {
