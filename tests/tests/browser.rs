@@ -811,6 +811,7 @@ fn every_main_page_fits_a_phone_screen() {
         ("/requests".to_string(), "Activation File Requests"),
         ("/users".to_string(), "Portal Users"),
         ("/deactivations".to_string(), "Pending Deactivations"),
+        ("/tokens".to_string(), "API Tokens"),
     ] {
         w.goto(&path);
         b.wait_for(&format!("the page {title:?}"), |b| {
@@ -865,5 +866,219 @@ fn a_hundred_accounts_are_searched_and_paged_and_one_account_lands_on_it() {
         format!("Account Summary · {ACCOUNT} · i3lic portal")
     );
     w.check("landing on the one account");
+    w.assert_accessible();
+}
+
+/// The id in the `href` of the link in the row of `row_text` whose `href` ends with `end`.
+fn row_link(w: &World, row_text: &str, end: &str) -> String {
+    let v = w.browser.script(
+        "const r = [...document.querySelectorAll('tbody tr')] \
+           .find(r => r.textContent.includes(arguments[0])); \
+         const a = r && r.querySelector('a[href$=\"' + arguments[1] + '\"]'); \
+         return a ? a.getAttribute('href') : null;",
+        vec![row_text.into(), end.into()],
+    );
+    v.as_str()
+        .unwrap_or_else(|| panic!("no {end} link in the row of {row_text}"))
+        .to_string()
+}
+
+/// The text of the table row holding `row_text`.
+fn row_of(w: &World, row_text: &str) -> String {
+    let v = w.browser.script(
+        "const r = [...document.querySelectorAll('tbody tr')] \
+           .find(r => r.textContent.includes(arguments[0])); \
+         return r ? r.innerText : '';",
+        vec![row_text.into()],
+    );
+    v.as_str().unwrap_or_default().to_string()
+}
+
+const SAVED_NOTE: &str = "Your changes were saved.";
+
+/// Staff edit a portal user's role, accounts and certification (a refused edit keeps the
+/// choice, the error by its field), the list shows the change and says it was saved once;
+/// disabling goes through its confirmation, and enabling brings the user back.
+#[test]
+fn staff_edit_and_disable_a_portal_user_in_the_browser() {
+    let Some(w) = World::new("staff_edit_and_disable_a_portal_user_in_the_browser") else {
+        return;
+    };
+    let b = &w.browser;
+    w.sb.ok("issuer", ["account", "add", "Northwind"]);
+    let user = "plain@contoso.example";
+    w.login("staff@vendor.example");
+    w.goto("/users");
+    w.expect_page("Portal Users");
+    w.check("portal users");
+    let edit = row_link(&w, user, "/edit");
+    b.click_link(&format!("Edit {user}"));
+    w.expect_page(&format!("Edit portal user {user}"));
+    assert_eq!(w.path(), edit);
+    w.check("edit portal user");
+    // Licensing staff with accounts: refused, the error by Accounts.
+    b.select("#u-role", "staff");
+    b.click_button("Save changes");
+    b.find("#u-account-error");
+    assert!(w.text().contains("The user was not saved"));
+    assert_eq!(
+        b.property(&b.find("#u-account"), "ariaInvalid"),
+        "true",
+        "the field in error is marked"
+    );
+    w.check("edit portal user, refused");
+    b.click_css("div.error-summary a[href=\"#u-account\"]");
+    b.select("#u-role", "partner");
+    b.click_css("#u-certified");
+    b.select("#u-account", "Northwind");
+    b.click_button("Save changes");
+    w.expect_page("Portal Users");
+    assert!(w.text().contains(SAVED_NOTE), "{}", w.text());
+    let row = row_of(&w, user);
+    for want in ["Partner", "Yes", ACCOUNT, "Northwind"] {
+        assert!(row.contains(want), "{want} in {row}");
+    }
+    w.check("portal users, saved");
+    w.goto("/users");
+    w.expect_page("Portal Users");
+    assert!(!w.text().contains(SAVED_NOTE), "the message is shown once");
+
+    // Disabling asks first.
+    b.click_link(&format!("Disable {user}"));
+    w.expect_page(&format!("Disable portal user {user}"));
+    assert!(w
+        .text()
+        .contains("every browser session they have open ends now"));
+    w.check("disable portal user");
+    b.click_button(&format!("Disable {user}"));
+    w.expect_page("Portal Users");
+    assert!(w.text().contains(SAVED_NOTE));
+    assert!(row_of(&w, user).contains("No"), "{}", row_of(&w, user));
+    w.check("portal users, disabled");
+    b.click_button(&format!("Enable {user}"));
+    w.expect_page("Portal Users");
+    b.find_text("a", &format!("Disable {user}"));
+    b.emulate_width(PHONE as u32);
+    w.goto("/users");
+    w.expect_page("Portal Users");
+    fits_phone(&w, "portal users");
+    w.goto(&edit);
+    w.expect_page(&format!("Edit portal user {user}"));
+    fits_phone(&w, "edit portal user");
+    w.logout();
+    w.assert_accessible();
+}
+
+/// A user creates an API token (its secret shown once), sees it listed without the secret,
+/// and revokes it through the confirmation; the list says so once.
+#[test]
+fn a_user_creates_and_revokes_an_api_token_in_the_browser() {
+    let Some(w) = World::new("a_user_creates_and_revokes_an_api_token_in_the_browser") else {
+        return;
+    };
+    let b = &w.browser;
+    w.login("cert@contoso.example");
+    b.click_link("API Tokens");
+    w.expect_page("API Tokens");
+    assert!(w.text().contains("No API tokens yet"));
+    w.check("api tokens, none");
+    // No label: refused by its field.
+    b.click_button("Create token");
+    b.find("#t-label-error");
+    w.check("api tokens, refused");
+    b.fill("#t-label", "build server");
+    b.click_button("Create token");
+    w.expect_page("API token created");
+    let secret = b
+        .property(&b.find("#t-secret"), "value")
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(secret.len() > 20, "the secret is shown: {secret:?}");
+    w.check("api token created");
+    b.click_link("Back to API Tokens");
+    w.expect_page("API Tokens");
+    assert!(row_of(&w, "build server").contains("Active"));
+    let html = b
+        .script("return document.documentElement.outerHTML", vec![])
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(!html.contains(&secret), "the secret is not shown again");
+    w.check("api tokens, one");
+    b.click_link("Revoke build server");
+    w.expect_page("Revoke API token build server");
+    assert!(w.text().contains("cannot be undone"));
+    w.check("revoke api token");
+    b.click_button("Revoke build server");
+    w.expect_page("API Tokens");
+    assert!(w.text().contains(SAVED_NOTE), "{}", w.text());
+    assert!(row_of(&w, "build server").contains("Revoked"));
+    w.check("api tokens, revoked");
+    // At a phone's width the list's rows are cards: nothing scrolls sideways.
+    b.emulate_width(PHONE as u32);
+    w.goto("/tokens");
+    w.expect_page("API Tokens");
+    fits_phone(&w, "api tokens");
+    w.logout();
+    w.assert_accessible();
+}
+
+/// Upgrade Software with one part unchecked: the confirmation lists only the checked part,
+/// and after confirming the unchecked part is still offered and still ordered.
+#[test]
+fn upgrade_software_moves_only_the_checked_parts_in_the_browser() {
+    let Some(w) = World::new("upgrade_software_moves_only_the_checked_parts_in_the_browser") else {
+        return;
+    };
+    let b = &w.browser;
+    for (part, q) in [("SW-001-3.0-AL01", "30"), ("SW-001-3.0-AL02", "35")] {
+        w.sb.ok(
+            "issuer",
+            [
+                "order",
+                "add",
+                "--account",
+                ACCOUNT,
+                "--part",
+                part,
+                "--quantity",
+                q,
+            ],
+        );
+    }
+    w.login("staff@vendor.example");
+    b.click_link(ACCOUNT);
+    b.click_link("Upgrade Software");
+    w.expect_page("Upgrade Software");
+    assert_eq!(b.all("input[name=part]").len(), 2);
+    w.check("upgrade software");
+    b.click_css("input[name=part][value=\"SW-001-3.0-AL01\"]");
+    b.click_button("Upgrade Selected");
+    w.expect_page("Confirm the upgrade");
+    let table = b.text(&b.find("table"));
+    assert!(
+        table.contains("SW-001-3.0-AL02") && !table.contains("SW-001-3.0-AL01"),
+        "{table}"
+    );
+    w.check("confirm the upgrade");
+    b.click_button("Upgrade this part");
+    w.expect_page("Software upgraded");
+    assert!(w.text().contains("1 ordered items moved"), "{}", w.text());
+    w.check("software upgraded");
+    b.click_link("Account Summary");
+    w.expect_page("Account Summary");
+    let summary = w.text();
+    assert!(summary.contains("SW-001-3.0-AL01"), "{summary}");
+    assert!(!summary.contains("SW-001-3.0-AL02"), "{summary}");
+    b.click_link("Upgrade Software");
+    w.expect_page("Upgrade Software");
+    let left: Vec<Value> = b
+        .all("input[name=part]")
+        .iter()
+        .map(|e| b.property(e, "value"))
+        .collect();
+    assert_eq!(left, vec![Value::from("SW-001-3.0-AL01")]);
+    w.logout();
     w.assert_accessible();
 }

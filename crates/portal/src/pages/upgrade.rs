@@ -235,7 +235,7 @@ pub async fn confirm(
                     UpgradeSelection::Mirror => { input type="hidden" name="mirror" value="yes"; }
                     UpgradeSelection::Parts(ps) => { @for x in ps { input type="hidden" name="part" value=(x); } }
                 }
-                button type="submit" { "Upgrade these " (rows.len()) " parts" }
+                button type="submit" { @if rows.len() == 1 { "Upgrade this part" } @else { "Upgrade these " (rows.len()) " parts" } }
             }
             p { a href={ "/accounts/" (idn) "/upgrade" } { "Cancel: back to Upgrade Software" } }
         },
