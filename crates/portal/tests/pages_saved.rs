@@ -70,7 +70,10 @@ async fn editing_adding_disabling_and_enabling_a_user_say_saved() {
     // The list names the role as the form does, each cell labelled for a phone's cards.
     let list = p.get("/users", Some(&c)).await.text();
     assert!(list.contains("<table class=\"cards\">"), "{list}");
-    assert!(list.contains("<td data-label=\"Role\">Customer</td>"), "{list}");
+    assert!(
+        list.contains("<td data-label=\"Role\">Customer</td>"),
+        "{list}"
+    );
     let r = p
         .post_form(
             "/users",
