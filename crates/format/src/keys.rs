@@ -100,6 +100,24 @@ pub(crate) fn decode_hex_array<const N: usize>(s: &str) -> Option<[u8; N]> {
     Some(out)
 }
 
+/// Whether 32 bytes that decompress to a point are that point's one (canonical) encoding:
+/// the y coordinate below the field prime p = 2^255 - 19, and no sign bit on a point whose x
+/// is 0 (y = 1 or y = p - 1). These are exactly the spellings that compressing the decoded
+/// point again would not give back; checked on the bytes, it costs no field inversion.
+fn canonical_point_encoding(bytes: &[u8; 32]) -> bool {
+    let sign = bytes[31] >> 7;
+    let mut y = *bytes;
+    y[31] &= 0x7f;
+    let high_all_ones = y[31] == 0x7f && y[1..31].iter().all(|&b| b == 0xff);
+    // y >= p: the top 254 bits all ones and the low byte at least 0xed.
+    if high_all_ones && y[0] >= 0xed {
+        return false;
+    }
+    let y_is_one = y[0] == 1 && y[1..].iter().all(|&b| b == 0);
+    let y_is_p_minus_one = high_all_ones && y[0] == 0xec;
+    !(sign == 1 && (y_is_one || y_is_p_minus_one))
+}
+
 /// A vendor's ed25519 public key, as trusted by servers.
 ///
 /// Text form (a `#` line is a comment and is ignored):
@@ -128,7 +146,7 @@ impl PublicKey {
             kind: "public",
             reason: "not a valid ed25519 point".into(),
         })?;
-        if key.to_edwards().compress().to_bytes() != *bytes {
+        if !canonical_point_encoding(bytes) {
             return Err(FormatError::MalformedKey {
                 kind: "public",
                 reason: "not the canonical encoding of an ed25519 point".into(),
@@ -348,6 +366,51 @@ impl SecretKey {
 
 #[cfg(test)]
 mod tests {
+    /// The byte check of canonical encodings agrees with compressing the decoded point
+    /// again, on every edge spelling (y near p, y = 1, y = p - 1, either sign) and on keys.
+    #[test]
+    fn canonical_encoding_check_agrees_with_recompression() {
+        use ed25519_dalek::VerifyingKey;
+        let mut cases: Vec<[u8; 32]> = Vec::new();
+        for low in 0xd0..=0xffu8 {
+            let mut b = [0xffu8; 32];
+            b[0] = low;
+            b[31] = 0x7f;
+            cases.push(b);
+        }
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        cases.push(one);
+        for n in 0..64u8 {
+            cases.push(
+                super::SecretKey::from_seed(&[n; 32])
+                    .public_key()
+                    .to_bytes(),
+            );
+            let mut b = [n; 32];
+            b[31] &= 0x7f;
+            cases.push(b);
+        }
+        for b in cases.clone() {
+            let mut signed = b;
+            signed[31] |= 0x80;
+            cases.push(signed);
+        }
+        let mut decoded = 0;
+        for b in &cases {
+            if let Ok(k) = VerifyingKey::from_bytes(b) {
+                decoded += 1;
+                let by_recompression = k.to_edwards().compress().to_bytes() == *b;
+                assert_eq!(
+                    super::canonical_point_encoding(b),
+                    by_recompression,
+                    "{b:02x?}"
+                );
+            }
+        }
+        assert!(decoded > 64, "{decoded} of {} decoded", cases.len());
+    }
+
     use super::*;
 
     #[test]
