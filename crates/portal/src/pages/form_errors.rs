@@ -1,8 +1,7 @@
 //! A refused form shown again: every value kept as it was sent, each error next to its
 //! field (the field `aria-invalid` and described by its message) and a summary at the top
 //! whose entries link to the fields. Pages collect the errors in a [`FormErrors`] and ask it
-//! for the markup of each place; the page answers 422 (400 only for a body that cannot be
-//! read at all).
+//! for the markup of each place. Every form of the portal shows its refusal this way.
 
 use axum::http::StatusCode;
 use maud::{html, Markup};
@@ -26,12 +25,39 @@ pub struct FieldError {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FormErrors {
     items: Vec<FieldError>,
+    /// The summary's heading when the page names what was not done.
+    title: Option<&'static str>,
+    /// The refusal's status when the service gave one (409 for a name taken).
+    refused_with: Option<StatusCode>,
 }
 
 impl FormErrors {
     /// No errors (the form as first shown).
     pub fn none() -> Self {
         Self::default()
+    }
+
+    /// No errors yet; the summary's heading says `title` (such as "The user was not saved").
+    pub fn titled(title: &'static str) -> Self {
+        Self {
+            title: Some(title),
+            ..Self::default()
+        }
+    }
+
+    /// Keep the status the service refused with, for [`FormErrors::status`].
+    pub fn refused_with(&mut self, status: StatusCode) {
+        self.refused_with = Some(status);
+    }
+
+    /// The page's status: 200 when nothing was refused, else the service's status, else
+    /// `otherwise`.
+    pub fn status(&self, otherwise: StatusCode) -> StatusCode {
+        match self.refused_with {
+            _ if self.is_empty() => StatusCode::OK,
+            Some(s) => s,
+            None => otherwise,
+        }
     }
 
     /// An error about the field with element id `id`.
@@ -73,7 +99,7 @@ impl FormErrors {
         html! {
             @if !self.is_empty() {
                 div.error.error-summary role="alert" aria-labelledby="error-summary-title" {
-                    h2 id="error-summary-title" { "The form could not be sent" }
+                    h2 id="error-summary-title" { (self.title.unwrap_or("The form could not be sent")) }
                     ul {
                         @for e in &self.items {
                             li { @match &e.id {
@@ -150,5 +176,18 @@ mod tests {
         assert_eq!(e.described_by("machine", ""), None);
         assert_eq!(e.invalid("host_id"), Some("true"));
         assert_eq!(e.invalid("machine"), None);
+    }
+
+    #[test]
+    fn the_status_is_ok_without_errors_else_the_refusal_s_else_the_page_s() {
+        let mut e = FormErrors::titled("The user was not saved");
+        e.refused_with(StatusCode::CONFLICT);
+        assert_eq!(e.status(StatusCode::BAD_REQUEST), StatusCode::OK);
+        e.general("Taken.");
+        assert_eq!(e.status(StatusCode::BAD_REQUEST), StatusCode::CONFLICT);
+        assert!(e.summary().into_string().contains("The user was not saved"));
+        let mut f = FormErrors::none();
+        f.field("x", "Bad.");
+        assert_eq!(f.status(StatusCode::BAD_REQUEST), StatusCode::BAD_REQUEST);
     }
 }

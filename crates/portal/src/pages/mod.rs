@@ -12,7 +12,6 @@ use crate::service::AppState;
 mod accounts;
 mod activity;
 pub mod deactivate;
-mod field_errors;
 mod file;
 pub mod flash;
 mod form;

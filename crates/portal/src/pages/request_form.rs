@@ -6,7 +6,7 @@ use maud::{html, Markup};
 
 use crate::http::PageUser;
 
-use super::field_errors::FieldErrors;
+use super::form_errors::FormErrors;
 use super::layout::csrf_field;
 
 /// Each field of the form: its JSON name (as [`issuer::RequestProblem`] names it), the id
@@ -40,18 +40,18 @@ pub fn field(json: &str) -> Option<(&'static str, &'static str)> {
 }
 
 /// The request's problems, each next to its field and named by its label.
-pub fn problems(r: &NewRequest, errors: &mut FieldErrors) {
+pub fn problems(r: &NewRequest, errors: &mut FormErrors) {
     for p in r.problems() {
         match field(p.field) {
-            Some((id, label)) => errors.add(Some(id), format!("{label}: {}", p.reason)),
-            None => errors.add(None, p.reason),
+            Some((id, label)) => errors.field(id, format!("{label}: {}", p.reason)),
+            None => errors.general(p.reason),
         }
     }
 }
 
 /// An attachment refusal, next to the Attachments field.
-pub fn attachment_error(errors: &mut FieldErrors, message: String) {
-    errors.add(Some("r-files"), format!("Attachments: {message}"));
+pub fn attachment_error(errors: &mut FormErrors, message: String) {
+    errors.field("r-files", format!("Attachments: {message}"));
 }
 
 /// The form with `r`'s values, the account `account` chosen, and `errors`; `files` says
@@ -62,22 +62,22 @@ pub fn form(
     accounts: &[AccountRef],
     account: Option<i64>,
     r: &NewRequest,
-    errors: &FieldErrors,
+    errors: &FormErrors,
     files: bool,
 ) -> Markup {
     let select = |id: &'static str, name: &str, list: &[&str], value: &str, none: bool| {
         html! {
-            select id=(id) name=(name) aria-invalid=[errors.invalid(id)] aria-describedby=[errors.described_by(id)] {
+            select id=(id) name=(name) aria-invalid=[errors.invalid(id)] aria-describedby=[errors.described_by(id, "")] {
                 @if none { option value="" { "--None--" } }
                 @for t in list { option value=(t) selected[*t == value] { (t) } }
             }
-            (errors.message(id))
+            (errors.note(id))
         }
     };
     let input = |id: &'static str, name: &str, value: &str| {
         html! {
-            input id=(id) name=(name) value=(value) aria-invalid=[errors.invalid(id)] aria-describedby=[errors.described_by(id)];
-            (errors.message(id))
+            input id=(id) name=(name) value=(value) aria-invalid=[errors.invalid(id)] aria-describedby=[errors.described_by(id, "")];
+            (errors.note(id))
         }
     };
     html! {
@@ -86,10 +86,10 @@ pub fn form(
             (csrf_field(u))
             h2 { "Step 1 – Complete Request Details" }
             label for="r-account" { "Sold To Account" }
-            select id="r-account" name="account_id" required aria-invalid=[errors.invalid("r-account")] aria-describedby=[errors.described_by("r-account")] {
+            select id="r-account" name="account_id" required aria-invalid=[errors.invalid("r-account")] aria-describedby=[errors.described_by("r-account", "")] {
                 @for a in accounts { option value=(a.id) selected[account == Some(a.id)] { (a.name) } }
             }
-            (errors.message("r-account"))
+            (errors.note("r-account"))
             label for="r-type" { "Request Type" }
             (select("r-type", "request_type", issuer::ledger::REQUEST_TYPES, &r.request_type, false))
             label for="r-cat" { "Activation File Category (not for a question)" }
@@ -98,14 +98,14 @@ pub fn form(
             (select("r-ft", "file_type", issuer::ledger::REQUEST_FILE_TYPES, &r.file_type, true))
             label for="r-subject" { "Subject" } (input("r-subject", "subject", &r.subject))
             label for="r-desc" { "Description" }
-            textarea id="r-desc" name="description" rows="5" aria-invalid=[errors.invalid("r-desc")] aria-describedby=[errors.described_by("r-desc")] { (r.description) }
-            (errors.message("r-desc"))
-            input type="checkbox" id="r-urgent" name="urgent" value="yes" checked[r.urgent] aria-describedby=[errors.described_by("r-urgent")];
+            textarea id="r-desc" name="description" rows="5" aria-invalid=[errors.invalid("r-desc")] aria-describedby=[errors.described_by("r-desc", "")] { (r.description) }
+            (errors.note("r-desc"))
+            input type="checkbox" id="r-urgent" name="urgent" value="yes" checked[r.urgent] aria-describedby=[errors.described_by("r-urgent", "")];
             label.inline for="r-urgent" { "Urgent (not for a question)" }
-            (errors.message("r-urgent"))
+            (errors.note("r-urgent"))
             label for="r-date" { "Date Needed" }
-            input id="r-date" name="date_needed" type="date" required value=(r.date_needed) aria-invalid=[errors.invalid("r-date")] aria-describedby=[errors.described_by("r-date")];
-            (errors.message("r-date"))
+            input id="r-date" name="date_needed" type="date" required value=(r.date_needed) aria-invalid=[errors.invalid("r-date")] aria-describedby=[errors.described_by("r-date", "")];
+            (errors.note("r-date"))
             label for="r-reason" { "Date Reasoning" } (input("r-reason", "date_reason", &r.date_reason))
             h2 { "Request Summary" }
             label for="r-contact" { "Contact Name" } (input("r-contact", "contact_name", &r.contact_name))
@@ -121,8 +121,8 @@ pub fn form(
             p.help id="r-files-help" { "Up to " (issuer::ledger::MAX_ATTACHMENTS) " files of at most 1 MiB each: the original activation file (.i3lic), text, logs, PDF or screenshots." }
             @if files { p.help { strong { "Choose the files again:" } " a browser cannot keep the files of a form that was not sent." } }
             label for="r-files" { "Attachments" }
-            input id="r-files" name="attachment" type="file" multiple accept=".i3lic,.txt,.log,.pdf,.png,.jpg,.jpeg" aria-invalid=[errors.invalid("r-files")] aria-describedby=[errors.described_by("r-files")];
-            (errors.message("r-files"))
+            input id="r-files" name="attachment" type="file" multiple accept=".i3lic,.txt,.log,.pdf,.png,.jpg,.jpeg" aria-invalid=[errors.invalid("r-files")] aria-describedby=[errors.described_by("r-files", "")];
+            (errors.note("r-files"))
             button type="submit" { "Submit" }
         }
     }

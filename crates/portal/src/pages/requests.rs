@@ -15,9 +15,9 @@ use crate::error::PortalError;
 use crate::http::{PageError, PageUser};
 use crate::service::{self, AppState};
 
-use super::field_errors::FieldErrors;
 use super::file::file_response;
 use super::form::{csrf_of, field, CsrfForm};
+use super::form_errors::FormErrors;
 use super::layout::{csrf_field, date, page, PageResult};
 use super::request_form;
 
@@ -59,7 +59,7 @@ pub async fn request_form(
 ) -> PageResult {
     let account = q.account.and_then(|a| a.parse().ok());
     let r = NewRequest::default();
-    request_page(st, u, account, r, FieldErrors::default(), false).await
+    request_page(st, u, account, r, FormErrors::none(), false).await
 }
 
 /// The form, with the values sent and the errors next to their fields (400) after a refusal.
@@ -68,12 +68,12 @@ async fn request_page(
     u: PageUser,
     account: Option<i64>,
     r: NewRequest,
-    errors: FieldErrors,
+    errors: FormErrors,
     files: bool,
 ) -> PageResult {
     let c = u.caller.clone();
     let list = st.read(move |l, _| service::accounts(l, &c)).await?;
-    let status = errors.status();
+    let status = errors.status(StatusCode::BAD_REQUEST);
     let body = request_form::form(&u, &list, account, &r, &errors, files);
     Ok((status, page("Activation File Request", Some(&u), body)).into_response())
 }
@@ -89,7 +89,7 @@ pub async fn add_request(
     let mut mp = mp.map_err(|_| PageError(PortalError::stale_form()))?;
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut atts: Vec<Attachment> = Vec::new();
-    let mut errors = FieldErrors::default();
+    let mut errors = FormErrors::none();
     let mut files = false;
     let bad = |e: axum::extract::multipart::MultipartError| {
         PageError(PortalError::new(e.status(), "bad-request", e.body_text()))
@@ -144,7 +144,7 @@ pub async fn add_request(
         order_number: g("order_number"),
     };
     if account.is_none() {
-        errors.add(Some("r-account"), "Sold To Account: choose an account");
+        errors.field("r-account", "Sold To Account: choose an account");
     }
     if atts.len() > issuer::ledger::MAX_ATTACHMENTS {
         request_form::attachment_error(
@@ -168,7 +168,7 @@ pub async fn add_request(
     {
         Ok(number) => Ok(Redirect::to(&format!("/requests/{number}")).into_response()),
         Err(e) if e.status == StatusCode::BAD_REQUEST => {
-            errors.add(None, e.message);
+            errors.general(e.message);
             request_page(st, u, Some(acc), r, errors, files).await
         }
         Err(e) => Err(e.into()),

@@ -5,7 +5,7 @@ use maud::{html, Markup};
 
 use crate::error::PortalError;
 
-use super::field_errors::FieldErrors;
+use super::form_errors::FormErrors;
 
 /// The Install Site Details form.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -72,26 +72,26 @@ fn id_of(prefix: &str, suffix: &str) -> &'static str {
 }
 
 /// Every value's problem, next to its field, named by its label.
-pub fn check(p: &SiteForm, prefix: &str) -> FieldErrors {
-    let mut e = FieldErrors::default();
+pub fn check(p: &SiteForm, prefix: &str) -> FormErrors {
+    let mut e = FormErrors::none();
     for (suffix, _, label, v) in p.fields() {
         let v = v.trim();
         let id = id_of(prefix, suffix);
         if suffix == "name" {
             if v.is_empty() {
-                e.add(Some(id), "Name: give the site a name");
+                e.field(id, "Name: give the site a name");
                 continue;
             }
             if v.contains(['/', '\\']) || v == "." || v == ".." {
-                e.add(
-                    Some(id),
+                e.field(
+                    id,
                     "Name: a site name cannot contain '/' or '\\' or be '.' or '..'",
                 );
                 continue;
             }
         }
         if let Err(x) = issuer::ledger::check_text(label, v) {
-            e.add(Some(id), issuer::ledger::reason_of(x));
+            e.field(id, issuer::ledger::reason_of(x));
         }
     }
     e
@@ -99,28 +99,26 @@ pub fn check(p: &SiteForm, prefix: &str) -> FieldErrors {
 
 /// A refusal of the ledger, next to the Name when it is about the name (a site of that
 /// name exists), else at the top.
-pub fn refusal(e: PortalError, prefix: &str) -> FieldErrors {
-    let mut errors = FieldErrors {
-        refused_with: Some(e.status),
-        ..FieldErrors::default()
-    };
+pub fn refusal(e: PortalError, prefix: &str) -> FormErrors {
+    let mut errors = FormErrors::none();
+    errors.refused_with(e.status);
     if e.status == axum::http::StatusCode::CONFLICT {
-        errors.add(Some(id_of(prefix, "name")), format!("Name: {}", e.message));
+        errors.field(id_of(prefix, "name"), format!("Name: {}", e.message));
     } else {
-        errors.add(None, e.message);
+        errors.general(e.message);
     }
     errors
 }
 
 /// The form's fields with `p`'s values and `errors` next to them; ids start with `prefix`.
-pub fn fields(p: &SiteForm, prefix: &str, errors: &FieldErrors) -> Markup {
+pub fn fields(p: &SiteForm, prefix: &str, errors: &FormErrors) -> Markup {
     html! {
         @for (suffix, name, label, v) in p.fields() {
             @let id = id_of(prefix, suffix);
             label for=(id) { (label) @if name == "name" { " *" } }
             input id=(id) name=(name) value=(v) required[name == "name"]
-                aria-invalid=[errors.invalid(id)] aria-describedby=[errors.described_by(id)];
-            (errors.message(id))
+                aria-invalid=[errors.invalid(id)] aria-describedby=[errors.described_by(id, "")];
+            (errors.note(id))
         }
     }
 }

@@ -13,8 +13,8 @@ use crate::error::PortalError;
 use crate::http::{PageError, PageUser};
 use crate::service::{self, AppState, NewSite};
 
-use super::field_errors::FieldErrors;
 use super::form::{yes_no, CsrfForm};
+use super::form_errors::FormErrors;
 use super::layout::{csrf_field, id_of, page, tabs, PageResult};
 use super::site_confirm;
 use super::site_form::{self, SiteForm};
@@ -25,7 +25,7 @@ pub async fn sites(
     u: PageUser,
     Path(id): Path<String>,
 ) -> PageResult {
-    sites_page(st, u, id, SiteForm::default(), FieldErrors::default()).await
+    sites_page(st, u, id, SiteForm::default(), FormErrors::none()).await
 }
 
 /// The list and the New Install Site form, with the values sent and their errors (400)
@@ -35,12 +35,12 @@ async fn sites_page(
     u: PageUser,
     id: String,
     values: SiteForm,
-    errors: FieldErrors,
+    errors: FormErrors,
 ) -> PageResult {
     let id = id_of(&id)?;
     let c = u.caller.clone();
     let (a, list) = st.read(move |l, _| service::sites(l, &c, id)).await?;
-    let status = errors.status();
+    let status = errors.status(StatusCode::BAD_REQUEST);
     Ok((status, page(
         "Install Sites",
         Some(&u),
@@ -158,7 +158,7 @@ pub async fn edit_site_form(
     u: PageUser,
     Path((id, site)): Path<(String, String)>,
 ) -> PageResult {
-    edit_site_page(st, u, id, site, None, FieldErrors::default()).await
+    edit_site_page(st, u, id, site, None, FormErrors::none()).await
 }
 
 /// Install Site Details of `site`: its stored values, or the values sent and their errors
@@ -169,7 +169,7 @@ async fn edit_site_page(
     id: String,
     site: String,
     sent: Option<SiteForm>,
-    errors: FieldErrors,
+    errors: FormErrors,
 ) -> PageResult {
     let idn = id_of(&id)?;
     let c = u.caller.clone();
@@ -188,7 +188,7 @@ async fn edit_site_page(
         country: s.details.country.clone(),
         postal_code: s.details.postal_code.clone(),
     });
-    let status = errors.status();
+    let status = errors.status(StatusCode::BAD_REQUEST);
     Ok((status, page(
         "Install Site Details",
         Some(&u),

@@ -19,6 +19,7 @@ use crate::service::AppState;
 
 use super::flash::Flash;
 use super::form::{CsrfForm, NoFields};
+use super::form_errors::FormErrors;
 use super::layout::{csrf_field, date, id_of, page, PageResult};
 
 /// `GET /tokens`: the caller's API tokens (staff: everyone's), and the form to make one.
@@ -47,6 +48,10 @@ async fn tokens_page(
 ) -> PageResult {
     let list = list(&st, &u).await?;
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
+    let mut errors = FormErrors::titled("The token was not created");
+    if let Some(p) = &problem {
+        errors.field("t-label", format!("Label: {}", p.message));
+    }
     let body = page(
         "API Tokens",
         Some(&u),
@@ -54,19 +59,14 @@ async fn tokens_page(
             p { "Programs call the portal's API with a token in the Authorization header (Bearer). A token acts as you: revoke it when it is no longer used." }
             (table(&u, &list))
             h2 id="create" { "Create a token" }
-            @if let Some(p) = &problem {
-                div.error-summary role="alert" {
-                    p.error { "The token was not created: " (p.message) }
-                    ul { li { a href="#t-label" { "Label: " (p.message) } } }
-                }
-            }
+            (errors.summary())
             form.card method="post" action="/tokens" novalidate {
                 (csrf_field(&u))
                 label for="t-label" { "Label (what uses it, such as a build server)" }
-                @if let Some(p) = &problem { p.field-error id="t-label-error" { (p.message) } }
+                (errors.note("t-label"))
                 input id="t-label" name="label" type="text" required maxlength="200" value=(label)
-                    aria-invalid=[problem.as_ref().map(|_| "true")]
-                    aria-describedby=[problem.as_ref().map(|_| "t-label-error")];
+                    aria-invalid=[errors.invalid("t-label")]
+                    aria-describedby=[errors.described_by("t-label", "")];
                 button type="submit" { "Create token" }
             }
         },

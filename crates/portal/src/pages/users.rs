@@ -20,7 +20,7 @@ use super::flash::Flash;
 use super::form::{value, yes_no, CsrfForm};
 use super::layout::{csrf_field, id_of, page, PageResult};
 use super::users_edit::{
-    described, error_summary, field_errors, invalid, labelled, role_name, user_fields, UserValues,
+    described, field_errors, invalid, labelled, role_name, user_fields, UserValues,
 };
 
 /// `GET /users` (staff): portal users, and the form to add one.
@@ -75,7 +75,7 @@ async fn users_page(
                 } } }
             }
             h2 id="add" { "Add a portal user" }
-            @if let Some(p) = &problem { (error_summary(p, &errors)) }
+            (errors.summary())
             form.card method="post" action="/users" novalidate {
                 (csrf_field(&u))
                 (labelled("email", "E-mail address", &errors, html! {

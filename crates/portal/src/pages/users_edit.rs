@@ -16,6 +16,7 @@ use crate::service::AppState;
 
 use super::flash::Flash;
 use super::form::{value, CsrfForm};
+use super::form_errors::FormErrors;
 use super::layout::{csrf_field, id_of, page, role_label, PageResult};
 
 /// What the user form holds, kept to show it again after a refusal (never a password).
@@ -73,54 +74,45 @@ impl UserValues {
     }
 }
 
-/// The refusal by field: (form name, message). A message that names no field of the form
-/// (one from the ledger) is by the e-mail address when it is about the user, else only in
-/// the summary.
-pub fn field_errors(e: &PortalError) -> Vec<(&'static str, String)> {
+/// The refusal by field: next to the field whose label starts the message. A message that
+/// names no field of the form (one from the ledger) is by the e-mail address when it is
+/// about the user, else only in the summary.
+pub fn field_errors(e: &PortalError) -> FormErrors {
+    let mut errors = FormErrors::titled("The user was not saved");
     let m = &e.message;
-    for (name, label) in FIELDS {
-        if let Some(rest) = m.strip_prefix(label).and_then(|r| r.strip_prefix(": ")) {
-            return vec![(name, rest.to_string())];
-        }
+    let named = FIELDS
+        .iter()
+        .find(|(_, label)| m.strip_prefix(label).is_some_and(|r| r.starts_with(": ")))
+        .map(|(name, _)| *name)
+        .or_else(|| m.contains("portal user").then_some("email"));
+    match named {
+        Some(name) => errors.field(&field_id(name), m.clone()),
+        None => errors.general(m.clone()),
     }
-    if m.contains("portal user") {
-        return vec![("email", m.clone())];
-    }
-    Vec::new()
+    errors
 }
 
-/// `aria-invalid` of a field with an error.
-pub fn invalid(errors: &[(&str, String)], name: &str) -> Option<&'static str> {
-    errors.iter().any(|(n, _)| *n == name).then_some("true")
+/// The element id of the user form's field `name`.
+pub fn field_id(name: &str) -> String {
+    format!("u-{name}")
 }
 
-/// `aria-describedby` of a field with an error: its message's id.
-pub fn described(errors: &[(&str, String)], name: &str) -> Option<String> {
-    invalid(errors, name).map(|_| format!("u-{name}-error"))
+/// `aria-invalid` of the field `name`.
+pub fn invalid(errors: &FormErrors, name: &str) -> Option<&'static str> {
+    errors.invalid(&field_id(name))
+}
+
+/// `aria-describedby` of the field `name`: its message's id when it has one.
+pub fn described(errors: &FormErrors, name: &str) -> Option<String> {
+    errors.described_by(&field_id(name), "")
 }
 
 /// A field's label, its error (if any) and the control.
-pub fn labelled(name: &str, label: &str, errors: &[(&str, String)], control: Markup) -> Markup {
+pub fn labelled(name: &str, label: &str, errors: &FormErrors, control: Markup) -> Markup {
     html! {
-        label for={ "u-" (name) } { (label) }
-        @for (n, m) in errors.iter().filter(|(n, _)| *n == name) {
-            p.field-error id={ "u-" (n) "-error" } { (m) }
-        }
+        label for=(field_id(name)) { (label) }
+        (errors.note(&field_id(name)))
         (control)
-    }
-}
-
-/// The summary on top of a refused form: the problem, and a link to each field in error.
-pub fn error_summary(e: &PortalError, errors: &[(&str, String)]) -> Markup {
-    html! {
-        div.error-summary role="alert" {
-            p.error { "The user was not saved: " (e.message) }
-            @if !errors.is_empty() {
-                ul { @for (n, m) in errors {
-                    li { a href={ "#u-" (n) } { (FIELDS.iter().find(|f| f.0 == *n).map_or("", |f| f.1)) ": " (m) } }
-                } }
-            }
-        }
     }
 }
 
@@ -134,7 +126,7 @@ pub fn role_name(r: Role) -> &'static str {
 }
 
 /// Role, certified and accounts, with the values kept.
-pub fn user_fields(v: &UserValues, accounts: &[AccountRef], errors: &[(&str, String)]) -> Markup {
+pub fn user_fields(v: &UserValues, accounts: &[AccountRef], errors: &FormErrors) -> Markup {
     let roles = [Role::Customer, Role::Partner, Role::Staff].map(|r| (r.as_str(), role_name(r)));
     html! {
         (labelled("role", "Role", errors, html! {
@@ -142,9 +134,7 @@ pub fn user_fields(v: &UserValues, accounts: &[AccountRef], errors: &[(&str, Str
                 @for (r, l) in roles { option value=(r) selected[v.role == r] { (l) } }
             }
         }))
-        @for (n, m) in errors.iter().filter(|(n, _)| *n == "certified") {
-            p.field-error id={ "u-" (n) "-error" } { (m) }
-        }
+        (errors.note("u-certified"))
         input type="checkbox" id="u-certified" name="certified" value="yes" checked[v.certified]
             aria-invalid=[invalid(errors, "certified")] aria-describedby=[described(errors, "certified")];
         label.inline for="u-certified" { "Certified (a customer or partner who may generate files)" }
@@ -205,7 +195,7 @@ fn edit_page(
         &format!("Edit portal user {email}"),
         Some(u),
         html! {
-            @if let Some(p) = &problem { (error_summary(p, &errors)) }
+            (errors.summary())
             form.card method="post" action={ "/users/" (id) "/edit" } novalidate {
                 (csrf_field(u))
                 (user_fields(v, accounts, &errors))
