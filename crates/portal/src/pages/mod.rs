@@ -19,6 +19,7 @@ mod form_errors;
 mod hostid_check;
 mod layout;
 mod login;
+mod machine_form;
 mod new_file;
 mod page_query;
 mod request_form;

@@ -16,12 +16,14 @@ use crate::error::PortalError;
 use crate::http::{PageError, PageUser};
 use crate::service::{self, AppState};
 
-use issuer::field::Field;
-
 use super::form::{add_items, value, CsrfForm};
 use super::form_errors::{FormErrors, REFUSED};
 use super::layout::{
     csrf_field, id_of, may_generate_for_account, not_certified, opt, page, tabs, PageResult,
+};
+use super::machine_form::{
+    kept_quantity, machine_field, quantity_errors, refusal_field, switchover_fields,
+    SwitchoverFields,
 };
 
 /// System types offered on the New Activation File form.
@@ -107,13 +109,7 @@ async fn new_file_page(
         site.is_some() && product.as_deref().and_then(split_product).is_some() && ltype.is_some();
     let may = u.caller.may_generate();
     let now = switchover_now(kept);
-    let kept_quantity = |part: &str| {
-        kept.add_part
-            .iter()
-            .zip(&kept.add_quantity)
-            .find(|(p, _)| p.trim() == part)
-            .map_or_else(|| "0".to_string(), |(_, q)| q.clone())
-    };
+    let kept_quantity = |part: &str| kept_quantity(&kept.add_part, &kept.add_quantity, part);
     let body = html! {
         (tabs(&a, "new"))
         @if !may {
@@ -164,9 +160,7 @@ async fn new_file_page(
                 p.help id="host_id-help" { "Run " code { "gethostid" } " on the server and copy the code it prints (or " code { "gethostid --strong" } ", or the request code of " code { "licadmin request" } ")." }
                 p.help.warning { "A short host-ID code binds a production file weakly: anyone holding the file can build a machine that matches it. Use the strong code or a request code for production files." }
                 p.check id="host_id-check" aria-live="polite" {}
-                label for="machine" { "Machine Name *" }
-                input id="machine" name="machine" value=(kept.machine) required aria-invalid=[errors.invalid("machine")] aria-describedby=[errors.described_by("machine", "")];
-                (errors.note("machine"))
+                (machine_field("machine", "Machine Name *", &kept.machine, true, errors))
                 label for="system_type" { "System Type" }
                 p.help id="system_type-help" { "The System Type must be accurate or your license may not work as expected." }
                 select id="system_type" name="system_type" aria-describedby="system_type-help" {
@@ -211,24 +205,15 @@ async fn new_file_page(
                     input type="radio" id="switchover_now" name="switchover" value="now" checked[now];
                     label.inline for="switchover_now" { "Provide Switchover information now" }
                     div.switchover-fields id="switchover-fields" {
-                        label for="switchover_host_id" { "Host Id" }
-                        input id="switchover_host_id" name="switchover_host_id" value=(kept.switchover_host_id) autocomplete="off" spellcheck="false" data-hostid-check="switchover-check" aria-invalid=[errors.invalid("switchover_host_id")] aria-describedby=[errors.described_by("switchover_host_id", "switchover-check")];
-                        (errors.note("switchover_host_id"))
-                        p.check id="switchover-check" aria-live="polite" {}
-                        label for="switchover_machine" { "Machine Name" }
-                        input id="switchover_machine" name="switchover_machine" value=(kept.switchover_machine) aria-invalid=[errors.invalid("switchover_machine")] aria-describedby=[errors.described_by("switchover_machine", "")];
-                        (errors.note("switchover_machine"))
-                        @if switchovers.is_empty() {
-                            p id="switchover_part" tabindex="-1" { "There are no switchover parts available." }
-                            (errors.note("switchover_part"))
-                        } @else {
-                            label for="switchover_part" { "Select One Valid Switchover Server Item" }
-                            select id="switchover_part" name="switchover_part" aria-invalid=[errors.invalid("switchover_part")] aria-describedby=[errors.described_by("switchover_part", "")] {
-                                option value="" { "--None--" }
-                                @for p in &switchovers { option value=(p.number) selected[kept.switchover_part.trim() == p.number] { (p.number) " " (p.description) } }
-                            }
-                            (errors.note("switchover_part"))
-                        }
+                        (switchover_fields(SwitchoverFields {
+                            host_label: "Host Id",
+                            help: None,
+                            check_id: "switchover-check",
+                            part_label: "Select One Valid Switchover Server Item",
+                            host_id: &kept.switchover_host_id,
+                            machine: &kept.switchover_machine,
+                            part: &kept.switchover_part,
+                        }, &switchovers, errors))
                     }
                 }
                 @if !addons.is_empty() && t.as_str() != "switchover" {
@@ -331,42 +316,24 @@ impl NewFileForm {
                 );
             }
         }
-        for (part, q) in self.add_part.iter().zip(&self.add_quantity) {
-            let q = q.trim();
-            if !q.is_empty() && q.parse::<u32>().is_err() {
-                errors.field(
-                    &format!("q-{}", part.trim()),
-                    format!(
-                        "The quantity of {} must be a whole number, 0 or more (not \u{2018}{q}\u{2019}).",
-                        part.trim()
-                    ),
-                );
-            }
-        }
+        quantity_errors(
+            &self.add_part,
+            &self.add_quantity,
+            "q",
+            |p| format!("The quantity of {p}"),
+            errors,
+        );
     }
 
     /// The element id of the field a refusal is about, on this form.
     fn field_id(&self, e: &PortalError) -> Option<String> {
-        let part_in = |p: &str| !p.trim().is_empty() && e.message.contains(p.trim());
-        match e.field? {
-            Field::HostId => Some("host_id".into()),
-            Field::SwitchoverHostId => Some("switchover_host_id".into()),
-            Field::SwitchoverPart => Some("switchover_part".into()),
-            Field::ServerPart => Some("server_part".into()),
-            Field::Add | Field::Set => {
-                if part_in(&self.server_part) {
-                    Some("server_part".into())
-                } else if part_in(&self.switchover_part) {
-                    Some("switchover_part".into())
-                } else {
-                    self.add_part
-                        .iter()
-                        .find(|p| part_in(p))
-                        .map(|p| format!("q-{}", p.trim()))
-                }
-            }
-            _ => None,
-        }
+        refusal_field(
+            e,
+            Some(&self.server_part),
+            &self.switchover_part,
+            &self.add_part,
+            "q",
+        )
     }
 }
 

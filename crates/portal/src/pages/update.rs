@@ -10,7 +10,6 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use format::LicenseType;
-use issuer::field::Field;
 use maud::html;
 
 use crate::error::PortalError;
@@ -20,6 +19,10 @@ use crate::service::{self, AppState, UpdateForm};
 use super::form::{add_items, value, CsrfForm};
 use super::form_errors::{FormErrors, REFUSED};
 use super::layout::{csrf_field, may_generate_for_file, not_certified, page, PageResult};
+use super::machine_form::{
+    kept_quantity, machine_field, quantity_errors, refusal_field, switchover_fields,
+    SwitchoverFields,
+};
 use super::new_file::{MAIL_CONNECTORS, SYSTEM_TYPES};
 
 /// `GET /files/{file}/update`: the form, filled in with the file as it is.
@@ -107,13 +110,7 @@ async fn update_page(
         .collect();
     let first = current(&d, sw_now.clone());
     let k = kept.unwrap_or(&first);
-    let kept_quantity = |part: &str| {
-        k.add_part
-            .iter()
-            .zip(&k.add_quantity)
-            .find(|(p, _)| p.trim() == part)
-            .map_or_else(|| "0".to_string(), |(_, q)| q.clone())
-    };
+    let kept_quantity = |part: &str| kept_quantity(&k.add_part, &k.add_quantity, part);
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -138,9 +135,7 @@ async fn update_page(
                     input id="host_id" name="host_id" value=(k.host_id) autocomplete="off" spellcheck="false" data-hostid-check="host_id-check" aria-invalid=[errors.invalid("host_id")] aria-describedby=[errors.described_by("host_id", "host_id-help host_id-check")];
                     (errors.note("host_id"))
                     p.check id="host_id-check" aria-live="polite" {}
-                    label for="machine" { "Machine Name" }
-                    input id="machine" name="machine" value=(k.machine) aria-invalid=[errors.invalid("machine")] aria-describedby=[errors.described_by("machine", "")];
-                    (errors.note("machine"))
+                    (machine_field("machine", "Machine Name", &k.machine, false, errors))
                     label for="system_type" { "System Type" }
                     select id="system_type" name="system_type" {
                         option value="" selected[k.system_type.trim().is_empty()] { "--None--" }
@@ -172,27 +167,18 @@ async fn update_page(
                 } }
                 fieldset {
                     legend { "Switchover Machine" }
-                    label for="switchover_host_id" { @if sw.is_some() { "New Host Id" } @else { "Host Id" } }
-                    p.help id="switchover-help" { @match sw {
-                        Some(h) => { "Now: " code { (h.binding_code()) } ". Leave blank to keep it." },
-                        None => "The file has no switchover machine yet: give its Host Id, Machine Name and item to add it.",
-                    } }
-                    input id="switchover_host_id" name="switchover_host_id" value=(k.switchover_host_id) autocomplete="off" spellcheck="false" data-hostid-check="u-switchover-check" aria-invalid=[errors.invalid("switchover_host_id")] aria-describedby=[errors.described_by("switchover_host_id", "switchover-help u-switchover-check")];
-                    (errors.note("switchover_host_id"))
-                    p.check id="u-switchover-check" aria-live="polite" {}
-                    label for="switchover_machine" { "Machine Name" }
-                    input id="switchover_machine" name="switchover_machine" value=(k.switchover_machine) aria-invalid=[errors.invalid("switchover_machine")] aria-describedby=[errors.described_by("switchover_machine", "")];
-                    (errors.note("switchover_machine"))
-                    @if switchovers.is_empty() {
-                        p id="switchover_part" tabindex="-1" { "There are no switchover parts available." }
-                    } @else {
-                        label for="switchover_part" { "Switchover Server Item" }
-                        select id="switchover_part" name="switchover_part" aria-invalid=[errors.invalid("switchover_part")] aria-describedby=[errors.described_by("switchover_part", "")] {
-                            option value="" { "--None--" }
-                            @for p in &switchovers { option value=(p.number) selected[k.switchover_part.trim() == p.number] { (p.number) " " (p.description) } }
-                        }
-                    }
-                    (errors.note("switchover_part"))
+                    (switchover_fields(SwitchoverFields {
+                        host_label: if sw.is_some() { "New Host Id" } else { "Host Id" },
+                        help: Some(html! { @match sw {
+                            Some(h) => { "Now: " code { (h.binding_code()) } ". Leave blank to keep it." },
+                            None => "The file has no switchover machine yet: give its Host Id, Machine Name and item to add it.",
+                        } }),
+                        check_id: "u-switchover-check",
+                        part_label: "Switchover Server Item",
+                        host_id: &k.switchover_host_id,
+                        machine: &k.switchover_machine,
+                        part: &k.switchover_part,
+                    }, &switchovers, errors))
                 }
                 button type="submit" { "Update Activation File" }
                 " " a href={ "/files/" (d.id) } { "Cancel" }
@@ -239,18 +225,13 @@ impl UpdatePageForm {
                 );
             }
         }
-        for (part, q) in self.add_part.iter().zip(&self.add_quantity) {
-            let q = q.trim();
-            if !q.is_empty() && q.parse::<u32>().is_err() {
-                errors.field(
-                    &format!("u-{}", part.trim()),
-                    format!(
-                        "The units of {} to add must be a whole number, 0 or more (not \u{2018}{q}\u{2019}).",
-                        part.trim()
-                    ),
-                );
-            }
-        }
+        quantity_errors(
+            &self.add_part,
+            &self.add_quantity,
+            "u",
+            |p| format!("The units of {p} to add"),
+            errors,
+        );
     }
 
     /// The changes the form asks, against the file as it is (`was`): a field left blank or
@@ -286,23 +267,7 @@ impl UpdatePageForm {
 
     /// The element id of the field a refusal is about, on this form.
     fn field_id(&self, e: &PortalError) -> Option<String> {
-        let part_in = |p: &str| !p.trim().is_empty() && e.message.contains(p.trim());
-        match e.field? {
-            Field::HostId => Some("host_id".into()),
-            Field::SwitchoverHostId => Some("switchover_host_id".into()),
-            Field::SwitchoverPart => Some("switchover_part".into()),
-            Field::Add | Field::Set => {
-                if part_in(&self.switchover_part) {
-                    Some("switchover_part".into())
-                } else {
-                    self.add_part
-                        .iter()
-                        .find(|p| part_in(p))
-                        .map(|p| format!("u-{}", p.trim()))
-                }
-            }
-            _ => None,
-        }
+        refusal_field(e, None, &self.switchover_part, &self.add_part, "u")
     }
 }
 
