@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use issuer::{AccountRef, Role};
+use issuer::{AccountRef, PortalUser, Role};
 use maud::{html, Markup};
 
 use crate::error::PortalError;
@@ -158,20 +158,32 @@ pub struct EditUserForm {
     account: Vec<String>,
 }
 
+/// The portal user the path's `id` names (staff only; 404 when there is none), its id and
+/// what `more` reads with it, in one read.
+async fn read_user<T: Send + 'static>(
+    st: &Arc<AppState>,
+    u: &PageUser,
+    id: &str,
+    more: impl FnOnce(&issuer::Ledger, i64) -> Result<T, PortalError> + Send + 'static,
+) -> Result<(i64, PortalUser, T), PageError> {
+    u.caller.require_manage_users()?;
+    let id = id_of(id)?;
+    let (target, x) = st
+        .read(move |l, _| {
+            let t = l.portal_user(id)?.ok_or_else(PortalError::not_found)?;
+            Ok((t, more(l, id)?))
+        })
+        .await?;
+    Ok((id, target, x))
+}
+
 /// `GET /users/{id}/edit` (staff): change a user's role, accounts and certification.
 pub async fn edit_form(
     State(st): State<Arc<AppState>>,
     u: PageUser,
     Path(id): Path<String>,
 ) -> PageResult {
-    u.caller.require_manage_users()?;
-    let id = id_of(&id)?;
-    let (target, accounts) = st
-        .read(move |l, _| {
-            let t = l.portal_user(id)?.ok_or_else(PortalError::not_found)?;
-            Ok((t, l.account_refs()?))
-        })
-        .await?;
+    let (id, target, accounts) = read_user(&st, &u, &id, |l, _| Ok(l.account_refs()?)).await?;
     let v = UserValues {
         email: String::new(),
         role: target.role.as_str().to_string(),
@@ -252,19 +264,11 @@ pub async fn disable_form(
     u: PageUser,
     Path(id): Path<String>,
 ) -> PageResult {
-    u.caller.require_manage_users()?;
-    let id = id_of(&id)?;
-    let (target, tokens) = st
-        .read(move |l, _| {
-            let t = l.portal_user(id)?.ok_or_else(PortalError::not_found)?;
-            let live = l
-                .portal_tokens(Some(id))?
-                .iter()
-                .filter(|t| t.revoked_at.is_none())
-                .count();
-            Ok((t, live))
-        })
-        .await?;
+    let (_, target, tokens) = read_user(&st, &u, &id, |l, id| {
+        let live = l.portal_tokens(Some(id))?;
+        Ok(live.iter().filter(|t| t.revoked_at.is_none()).count())
+    })
+    .await?;
     Ok(page(
         &format!("Disable portal user {}", target.email),
         Some(&u),
