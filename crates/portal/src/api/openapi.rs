@@ -18,7 +18,7 @@ use super::requests::{
     self, ApiAttachment, ApiRequest, RequestAdded, RequestAttachmentDoc, RequestDoc, RequestFields,
     RequestList,
 };
-use super::sites::{self, SiteAdded, SiteBody, SiteList};
+use super::sites::{self, SiteAdded, SiteList};
 use super::{AccountDoc, ErrorBody, ErrorDetail, Issued};
 
 /// The document as JSON, made once.
@@ -57,7 +57,7 @@ pub async fn openapi() -> Response {
     components(schemas(
         ErrorBody, ErrorDetail, AccountDoc, AccountList, SummaryDoc, Activity, IssueBody, Part,
         Issued, FileView, UpdateBody, DeactivateBody, Deactivated, Outcome, Units, PendingList,
-        SiteList, SiteBody, SiteAdded, ApiRequest, RequestFields, ApiAttachment, RequestAdded,
+        SiteList, crate::service::NewSite, SiteAdded, ApiRequest, RequestFields, ApiAttachment, RequestAdded,
         RequestList, RequestDoc, RequestAttachmentDoc, HostIdCheckDoc
     )),
     modifiers(&Bearer)

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use issuer::{AccountRef, Site};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{id_of, json, AccountDoc, ApiResult, Body, ErrorBody};
@@ -21,45 +21,6 @@ pub struct SiteList {
     /// Its sites.
     #[schema(value_type = Vec<Object>)]
     pub sites: Vec<Site>,
-}
-
-/// `POST /api/v1/accounts/{id}/sites` body.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = NewSite)]
-pub struct SiteBody {
-    /// Site name.
-    #[schema(min_length = 1)]
-    pub name: String,
-    /// Up to three address lines.
-    #[serde(default)]
-    #[schema(max_items = 3)]
-    pub address: Vec<String>,
-    /// City.
-    #[serde(default)]
-    pub city: String,
-    /// State.
-    #[serde(default)]
-    pub state: String,
-    /// Country.
-    #[serde(default)]
-    pub country: String,
-    /// Postal code.
-    #[serde(default)]
-    pub postal_code: String,
-}
-
-impl From<SiteBody> for NewSite {
-    fn from(s: SiteBody) -> Self {
-        NewSite {
-            name: s.name,
-            address: s.address,
-            city: s.city,
-            state: s.state,
-            country: s.country,
-            postal_code: s.postal_code,
-        }
-    }
 }
 
 /// A site just added.
@@ -93,7 +54,7 @@ pub async fn sites(
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/sites", tag = "sites",
     operation_id = "addSite", summary = "Add an install site",
     params(("id" = i64, Path, description = "Account id (from GET /accounts)", minimum = 1)),
-    request_body = SiteBody, security(("bearer" = [])),
+    request_body = NewSite, security(("bearer" = [])),
     responses(
         (status = 201, description = "Added", body = SiteAdded),
         (status = 400, description = "A malformed site", body = ErrorBody),
@@ -108,11 +69,10 @@ pub async fn add_site(
     State(st): State<Arc<AppState>>,
     ApiUser(c): ApiUser,
     Path(id): Path<String>,
-    Body(s): Body<SiteBody>,
+    Body(s): Body<NewSite>,
 ) -> ApiResult {
     let id = id_of(&id)?;
     let site = s.name.trim().to_string();
-    let s = NewSite::from(s);
     st.write(move |l, _, _| service::add_site(l, &c, id, &s))
         .await?;
     json(StatusCode::CREATED, SiteAdded { site })

@@ -14,14 +14,18 @@ pub fn sites(l: &Ledger, c: &Caller, id: i64) -> Result<(AccountRef, Vec<Site>),
     Ok((a, s))
 }
 
-/// A new install site, as a form or the API sends it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+/// A new install site, as a form or the API (`POST /api/v1/accounts/{id}/sites`) sends it.
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct NewSite {
     /// Site name.
+    #[schema(min_length = 1)]
     pub name: String,
     /// Up to three address lines.
     #[serde(default)]
+    #[schema(max_items = 3)]
     pub address: Vec<String>,
     /// City.
     #[serde(default)]
