@@ -16,6 +16,7 @@ use crate::service::{self, ActivityQuery, AppState, PAGE_SIZE};
 
 use super::layout::{account_page, date, date_input, id_of, tabs, Text};
 use super::page_query::PageQuery;
+use super::summary::site_filter;
 
 fn activity_table(rows: &[ActivityRow], may_change: bool) -> Markup {
     html! {
@@ -139,11 +140,7 @@ pub async fn activity(
         html! {
             (tabs(a, "activity"))
             form.filters method="get" {
-                label for="a-site" { "Install Site:" }
-                select id="a-site" name="site" {
-                    option value="" { "All Install Sites" }
-                    @for x in sites { option value=(x.name) selected[q.site.as_deref() == Some(x.name.as_str())] { (x.name) } }
-                }
+                (site_filter("a-site", sites, q.site.as_deref()))
                 label for="a-active" { "Active:" }
                 select id="a-active" name="active" {
                     option value="all" selected[active == "all"] { "-- ALL --" }

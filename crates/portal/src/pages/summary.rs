@@ -57,13 +57,7 @@ pub async fn summary(
         html! {
             (tabs(a, "summary"))
             form.filters method="get" {
-                label for="f-site" { "Install Site:" }
-                select id="f-site" name="site" {
-                    option value="" { "All Install Sites" }
-                    @for x in sites {
-                        option value=(x.name) selected[site.as_deref() == Some(x.name.as_str())] { (x.name) }
-                    }
-                }
+                (site_filter("f-site", sites, site.as_deref()))
                 label for="f-cat" { "Product Category:" }
                 select id="f-cat" name="category" {
                     option value="" { "-- ALL --" }
@@ -107,6 +101,20 @@ pub async fn summary(
 }
 
 /// This page's routes.
+/// The Install Site filter of an account's lists (element id `id`): every site, or the one
+/// `chosen`.
+pub(super) fn site_filter(id: &str, sites: &[issuer::Site], chosen: Option<&str>) -> Markup {
+    html! {
+        label for=(id) { "Install Site:" }
+        select id=(id) name="site" {
+            option value="" { "All Install Sites" }
+            @for x in sites {
+                option value=(x.name) selected[chosen == Some(x.name.as_str())] { (x.name) }
+            }
+        }
+    }
+}
+
 pub(super) fn routes() -> Router<Arc<AppState>> {
     Router::new().route("/accounts/{id}/summary", get(summary))
 }
