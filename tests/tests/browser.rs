@@ -639,6 +639,11 @@ fn refused_request_form_keeps_its_values_in_the_browser() {
     b.select("#r-deploy", "Lab");
     b.fill("#r-order", "PO-4711");
     b.click_button("Submit");
+    // The refused form has the same title as the empty one: wait for its error summary, so
+    // nothing below reads an element of the page being replaced.
+    b.wait_for("the refused request form", |b| {
+        (!b.all(".error-summary").is_empty()).then_some(())
+    });
     w.expect_page("Activation File Request");
     let value = |css: &str| b.property(&b.find(css), "value");
     assert_eq!(value("#r-subject"), "Move ic1 to new hardware");
