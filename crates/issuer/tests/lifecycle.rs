@@ -265,7 +265,7 @@ fn activity_filters_like_the_seed_tab() {
     let mut b = request(LicenseType::Production, SL03, &[]);
     b.site = "Lab".into();
     b.machine = "beta".into();
-    b.generated_by = "Partner Pat".into();
+    b.generated_by = "portal:Partner Pat".into();
     b.switchover_host_id = Some(host(9));
     b.switchover_machine = Some("beta-sw".into());
     let fb = l.issue(&c, &b, &key, None, day("2024-02-10")).unwrap();
@@ -317,9 +317,15 @@ fn activity_filters_like_the_seed_tab() {
         vec![s(&fd)]
     );
     assert_eq!(
-        f(&|x| x.generated_by = Some("partner pat".into())),
+        f(&|x| x.generated_by = Some("PORTAL:partner pat".into())),
         vec![s(&fb)]
     );
+    assert_eq!(
+        f(&|x| x.generated_by = Some("partner pat".into())),
+        vec![s(&fb)],
+        "a portal user's files by the address alone"
+    );
+    assert!(f(&|x| x.generated_by = Some("portal:".into())).is_empty());
     assert_eq!(
         f(&|x| x.machine = Some("BETA-SW".into())),
         vec![s(&fb)],

@@ -62,6 +62,18 @@ async fn active_defaults_to_yes_and_generated_by_filters() {
         .text();
     assert!(mine.contains("Number of Total Results # 2"), "{mine}");
     assert!(mine.contains("value=\"PORTAL:CERT@contoso.example\""));
+    // The e-mail address alone finds the files that user generated in the portal.
+    let by_address = p
+        .get(
+            &format!("{list}?active=all&generated_by=cert%40contoso.example"),
+            Some(&c),
+        )
+        .await
+        .text();
+    assert!(
+        by_address.contains("Number of Total Results # 2"),
+        "{by_address}"
+    );
     let none = p
         .get(&format!("{list}?generated_by=nobody%40x.example"), Some(&c))
         .await

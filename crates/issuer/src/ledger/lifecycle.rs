@@ -321,7 +321,8 @@ pub struct ActivityFilter {
     pub product_line: Option<String>,
     /// License type.
     pub license_type: Option<LicenseType>,
-    /// Who generated the file (case-insensitive).
+    /// Who generated the file (case-insensitive); a portal user's files (recorded as
+    /// `portal:EMAIL`) match their address alone too.
     pub generated_by: Option<String>,
     /// Machine name of the primary or switchover server (case-insensitive).
     pub machine: Option<String>,
@@ -887,7 +888,9 @@ impl Ledger {
         if let Some(g) = &f.generated_by {
             cond(
                 &mut sql,
-                " AND nocase(f.generated_by) = nocase(?)",
+                // A portal user's files are recorded as `portal:EMAIL`; the address alone
+                // finds them too.
+                " AND nocase(f.generated_by) IN (nocase(?), nocase('portal:' || CAST(? AS TEXT)))",
                 V::Text(g.clone()),
             );
         }
