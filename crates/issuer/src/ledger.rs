@@ -1533,22 +1533,7 @@ impl Ledger {
         at: i64,
         actor: &str,
     ) -> Result<Vec<(String, u64)>, IssuerError> {
-        let mut st = tx.prepare_cached(
-            "SELECT o.part, u.order_id, u.quantity FROM file_usage u JOIN orders o ON o.id = u.order_id
-             WHERE u.file_seq = ?1 ORDER BY o.part",
-        )?;
-        let rows: Vec<(String, i64, i64)> = st
-            .query_map([file_seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<Result<_, _>>()?;
-        let mut up = tx.prepare_cached("UPDATE orders SET used = used - ?2 WHERE id = ?1")?;
-        let mut returned: Vec<(String, u64)> = Vec::new();
-        for (part, order, q) in rows {
-            up.execute(params![order, q])?;
-            match returned.last_mut() {
-                Some((p, n)) if *p == part => *n += to_u64(q),
-                _ => returned.push((part, to_u64(q))),
-            }
-        }
+        let returned = Self::return_units(tx, file_seq)?;
         let changed = tx.execute(
             "UPDATE files SET active = 0, deactivated_at = ?2, deactivated_by = ?3 WHERE seq = ?1 AND active = 1",
             params![file_seq, at, actor],

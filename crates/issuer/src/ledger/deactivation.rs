@@ -654,7 +654,10 @@ impl Ledger {
     }
 
     /// Give a file's units back to the order lines it used (the file's row is left as is).
-    fn return_units(tx: &dyn Tx, file_seq: i64) -> Result<Vec<(String, u64)>, IssuerError> {
+    pub(super) fn return_units(
+        tx: &dyn Tx,
+        file_seq: i64,
+    ) -> Result<Vec<(String, u64)>, IssuerError> {
         let mut st = tx.prepare_cached(
             "SELECT o.part, u.order_id, u.quantity FROM file_usage u JOIN orders o ON o.id = u.order_id
              WHERE u.file_seq = ?1 ORDER BY o.part",
