@@ -492,6 +492,15 @@ impl Browser {
             .to_string()
     }
 
+    /// The text of an element, or `None` when it is gone (the page was replaced meanwhile):
+    /// for `wait_for` conditions that read a page about to change.
+    pub fn text_if_present(&self, e: &Element) -> Option<String> {
+        let path = format!("/session/{}/element/{}/text", self.session, e.0);
+        self.try_call("GET", &path, None)
+            .ok()
+            .map(|v| v.as_str().unwrap_or_default().to_string())
+    }
+
     /// A property of an element (`value`, `checked`, `className`...).
     pub fn property(&self, e: &Element, name: &str) -> Value {
         self.cmd("GET", &format!("/element/{}/property/{name}", e.0), None)
