@@ -12,7 +12,9 @@
 //! ```
 //!
 //! `--latencies FILE` also writes each request's latency in milliseconds, one a line, for
-//! figures over several runs.
+//! figures over several runs. `--trace FILE` writes one line a request, in the order they
+//! started: client thread, its request number, start and latency in milliseconds (to see
+//! which requests make the tail).
 //!
 //! The token comes from `I3LIC_TOKEN` (not an argument, which other users could read).
 
@@ -40,6 +42,7 @@ struct Args {
     ids: Option<String>,
     count: usize,
     latencies: Option<String>,
+    trace: Option<String>,
 }
 
 fn value<T: std::str::FromStr>(flag: &str, v: Option<String>) -> Result<T, String> {
@@ -65,6 +68,7 @@ fn parse() -> Result<Args, String> {
         ids: None,
         count: 0,
         latencies: None,
+        trace: None,
     };
     while let Some(flag) = it.next() {
         match flag.as_str() {
@@ -74,6 +78,7 @@ fn parse() -> Result<Args, String> {
             "--ids" => a.ids = Some(value(&flag, it.next())?),
             "--count" => a.count = value(&flag, it.next())?,
             "--latencies" => a.latencies = Some(value(&flag, it.next())?),
+            "--trace" => a.trace = Some(value(&flag, it.next())?),
             _ => return Err(format!("unknown argument {flag:?}")),
         }
     }
@@ -142,20 +147,22 @@ fn run() -> Result<(), String> {
             std::thread::spawn(move || {
                 start.wait();
                 let mut lat = Vec::new();
+                let mut starts = Vec::new();
                 let mut ok = 0usize;
                 let client = match client {
                     Ok(c) => c,
                     Err(e) => {
                         first_error.lock().unwrap().get_or_insert(e);
-                        return (lat, ok);
+                        return (lat, starts, ok);
                     }
                 };
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= n {
-                        return (lat, ok);
+                        return (lat, starts, ok);
                     }
                     let t = Instant::now();
+                    starts.push(t);
                     let r = match mode {
                         Mode::Logon => client
                             .open_session(&Logon::user(format!("u{i}")).lease_seconds(lease))
@@ -180,9 +187,14 @@ fn run() -> Result<(), String> {
     start.wait();
     let t0 = Instant::now();
     let mut lat = Vec::with_capacity(n);
+    let mut trace = Vec::with_capacity(n);
     let mut ok = 0;
-    for t in threads {
-        let (l, k) = t.join().map_err(|_| "a client thread failed")?;
+    for (c, t) in threads.into_iter().enumerate() {
+        let (l, s, k) = t.join().map_err(|_| "a client thread failed")?;
+        for (j, (d, at)) in l.iter().zip(&s).enumerate() {
+            let from = at.saturating_duration_since(t0).as_secs_f64() * 1e3;
+            trace.push((from, c, j, d.as_secs_f64() * 1e3));
+        }
         lat.extend(l);
         ok += k;
     }
@@ -197,6 +209,14 @@ fn run() -> Result<(), String> {
         let text: String = lat
             .iter()
             .map(|d| format!("{:.3}\n", d.as_secs_f64() * 1e3))
+            .collect();
+        std::fs::write(f, text).map_err(|e| format!("{f}: {e}"))?;
+    }
+    if let Some(f) = &a.trace {
+        trace.sort_by(|x, y| x.0.total_cmp(&y.0));
+        let text: String = trace
+            .iter()
+            .map(|(from, c, j, ms)| format!("{c} {j} {from:.3} {ms:.3}\n"))
             .collect();
         std::fs::write(f, text).map_err(|e| format!("{f}: {e}"))?;
     }
