@@ -203,8 +203,9 @@ pub(crate) fn shown(b: &Browser, css: &str) -> bool {
 /// The width of a phone's screen, in CSS pixels.
 pub(crate) const PHONE: u64 = 375;
 
-/// The current page is no wider than a phone's screen (no sideways scrolling); checked with
-/// axe-core too, as `page`.
+/// The current page is no wider than a phone's screen (no sideways scrolling) and its
+/// screenshot is as wide as the screen (sizes compared, not pixels); checked with axe-core
+/// too, as `page`.
 #[track_caller]
 pub(crate) fn fits_phone(w: &World, page: &str) {
     let wide = w
@@ -224,6 +225,12 @@ pub(crate) fn fits_phone(w: &World, page: &str) {
             w.path()
         );
     }
+    let (shot, _) = w.browser.screenshot_size();
+    assert_eq!(
+        u64::from(shot),
+        PHONE,
+        "{page}: the screenshot's width is the phone's"
+    );
     w.check(&format!("{page}, phone"));
 }
 

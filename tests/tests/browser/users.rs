@@ -81,6 +81,11 @@ fn staff_edit_and_disable_a_portal_user_in_the_browser() {
         "true",
         "the field in error is marked"
     );
+    assert_eq!(
+        b.property(&b.find("#u-role"), "value"),
+        "staff",
+        "the role chosen is kept"
+    );
     w.check("edit portal user, refused");
     b.click_css("div.error-summary a[href=\"#u-account\"]");
     b.select("#u-role", "partner");
