@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the portal's browser tests (tests/tests/browser.rs) need, where it is missing:
+# Installs what the portal's browser tests (tests/tests/browser/) need, where it is missing:
 # Debian's chromium and chromium-driver (apt-get), and axe-core from the npm registry into
 # target/browser-tools/ (outside the sources; never committed). Run by .ci/run, or by hand:
 # bash scripts/browser-tools.sh

@@ -648,6 +648,20 @@ impl Browser {
         );
     }
 
+    /// Stop the pages from running their own scripts (as a browser with JavaScript turned
+    /// off) or let them run again, through the DevTools protocol; WebDriver's own commands
+    /// work either way, but axe-core needs scripts on.
+    pub fn scripts_off(&self, off: bool) {
+        self.cmd(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({
+                "cmd": "Emulation.setScriptExecutionDisabled",
+                "params": { "value": off },
+            })),
+        );
+    }
+
     /// The width and height, in pixels, of a screenshot of the visible page (read from the
     /// PNG's header).
     pub fn screenshot_size(&self) -> (u32, u32) {
