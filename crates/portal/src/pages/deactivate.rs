@@ -12,7 +12,7 @@ use format::receipt::MAX_RECEIPT_SIZE;
 use maud::html;
 
 use super::form::{check, csrf_of, field, pairs, CsrfForm, NoFields};
-use super::layout::{csrf_field, page, PageResult};
+use super::layout::{account_page, csrf_field, page, PageResult};
 use crate::deactivation;
 use crate::error::PortalError;
 use crate::http::{PageError, PageUser};
@@ -26,8 +26,9 @@ pub async fn form(
 ) -> PageResult {
     let c = u.caller.clone();
     let (a, d) = st.read(move |l, cat| service::file(l, cat, &c, &f)).await?;
-    Ok(page(
+    Ok(account_page(
         "Deactivate Activation File",
+        &a,
         Some(&u),
         html! {
             p.account { "Account Name: " (a.name) }

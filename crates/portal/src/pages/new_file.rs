@@ -19,7 +19,8 @@ use crate::service::{self, AppState};
 use super::form::{add_items, value, CsrfForm};
 use super::form_errors::{FormErrors, REFUSED};
 use super::layout::{
-    csrf_field, id_of, may_generate_for_account, not_certified, opt, page, tabs, PageResult,
+    account_page, csrf_field, id_of, may_generate_for_account, not_certified, opt, page, tabs,
+    PageResult,
 };
 use super::machine_form::{
     kept_quantity, machine_field, quantity_errors, refusal_field, switchover_fields,
@@ -204,7 +205,7 @@ async fn new_file_page(
                     br;
                     input type="radio" id="switchover_now" name="switchover" value="now" checked[now];
                     label.inline for="switchover_now" { "Provide Switchover information now" }
-                    div.switchover-fields id="switchover-fields" {
+                    div.switchover-fields.shown[errors.has("switchover_later")] id="switchover-fields" {
                         (switchover_fields(SwitchoverFields {
                             host_label: "Host Id",
                             help: None,
@@ -244,7 +245,11 @@ async fn new_file_page(
             }
         }
     };
-    Ok((status, page("New Activation File", Some(&u), body)).into_response())
+    Ok((
+        status,
+        account_page("New Activation File", &a, Some(&u), body),
+    )
+        .into_response())
 }
 
 /// The New Activation File form (step 2).
