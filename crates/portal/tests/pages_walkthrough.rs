@@ -193,3 +193,91 @@ async fn switchover_fields_refused_with_later_stay_in_sight() {
         "{css}"
     );
 }
+
+#[tokio::test]
+async fn a_refused_receipt_shows_the_form_again_with_the_receipt_kept() {
+    let p = Portal::new();
+    let f = a_file(&p).await;
+    let (c, csrf) = p.login("cert@contoso.example").await;
+    let r = p
+        .post_form(
+            &format!("/files/{f}/deactivate"),
+            Some(&c),
+            &[("csrf", &csrf), ("receipt", "not <a> receipt")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    let t = r.text();
+    assert!(t.contains("<h1>Deactivate Activation File</h1>"), "{t}");
+    assert!(t.contains("not &lt;a&gt; receipt</textarea>"), "{t}");
+    assert!(t.contains(r##"<a href="#receipt">"##), "{t}");
+    assert!(t.contains("id=\"receipt-error\""), "{t}");
+    // Nothing was deactivated.
+    let view = p.get(&format!("/files/{f}"), Some(&c)).await.text();
+    assert!(view.contains("(active)"), "{view}");
+}
+
+#[tokio::test]
+async fn an_empty_request_list_says_what_to_do_and_requests_are_cards() {
+    let p = Portal::new();
+    let (c, _) = p.login("cert@contoso.example").await;
+    let t = p.get("/requests", Some(&c)).await.text();
+    assert!(t.contains("No activation file requests yet."), "{t}");
+    assert!(!t.contains("<table"), "{t}");
+    let body = serde_json::json!({
+        "account_id": p.contoso,
+        "request": { "request_type": "Question", "subject": "Seats", "description": "How many?", "date_needed": "2999-01-01" },
+    });
+    let t = p.token("cert@contoso.example");
+    let r = p
+        .api("POST", "/api/v1/requests", Some(&t), Some(body))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let t = p.get("/requests", Some(&c)).await.text();
+    assert!(!t.contains("No activation file requests yet."), "{t}");
+    assert!(t.contains("<table class=\"cards\">"), "{t}");
+    assert!(t.contains("<td data-label=\"Subject\">Seats</td>"), "{t}");
+    let css = p.get("/static/portal.css", None).await.text();
+    assert!(
+        css.contains("table.cards caption { display: block; }"),
+        "{css}"
+    );
+}
+
+#[tokio::test]
+async fn new_activation_file_says_what_to_do_without_a_site_or_a_server_item() {
+    let p = Portal::new();
+    let (c, csrf) = p.login("cert@contoso.example").await;
+    let at = format!("/accounts/{}/new", p.contoso);
+    let t = p.get(&at, Some(&c)).await.text();
+    assert!(!t.contains("no active install site"), "{t}");
+    // Trial: the account has no server item for it.
+    let t = p
+        .get(
+            &format!("{at}?site=HQ&product=CIC+4.0&type=trial"),
+            Some(&c),
+        )
+        .await
+        .text();
+    assert!(
+        t.contains("choose another product or license type above"),
+        "{t}"
+    );
+    let r = p
+        .post_form(
+            &format!("/accounts/{}/sites/HQ/active", p.contoso),
+            Some(&c),
+            &[("csrf", &csrf), ("active", "no")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let t = p.get(&at, Some(&c)).await.text();
+    assert!(t.contains("The account has no active install site"), "{t}");
+    assert!(
+        t.contains(&format!(
+            "href=\"/accounts/{}/sites\">Add or activate an install site</a>",
+            p.contoso
+        )),
+        "{t}"
+    );
+}

@@ -119,6 +119,10 @@ async fn new_file_page(
         (errors.summary())
         @if may {
         h2 { "Please select a product" }
+        @if !sites.iter().any(|x| x.active) {
+            p.notice { "The account has no active install site, and every activation file is for one. "
+                a href={ "/accounts/" (a.id) "/sites" } { "Add or activate an install site" } ", then come back to this page." }
+        }
         form.card method="get" action={ "/accounts/" (a.id) "/new" } {
             p { "Sold To: " strong { (a.name) } }
             label for="n-site" { "Install Site" }
@@ -176,7 +180,8 @@ async fn new_file_page(
                 fieldset id="server_part" {
                     legend { "Select One Valid Server Item" }
                     (errors.note("server_part"))
-                    @if servers.is_empty() { p.notice { "The account has no server item for " (category) " " (t.label()) " files." } }
+                    @if servers.is_empty() { p.notice { "The account has no server item for " (category) " " (t.label()) " files: choose another product or license type above, or send an "
+                        a href={ "/requests/new?account=" (a.id) } { "activation file request" } "." } }
                     table {
                         caption.sr { "Server items" }
                         thead { tr { th scope="col" { "Use" } th scope="col" { "Part Number" } th scope="col" { "Description" } th scope="col" { "Total" } th scope="col" { "Used" } th scope="col" { "Available" } } }
