@@ -281,3 +281,36 @@ async fn new_activation_file_says_what_to_do_without_a_site_or_a_server_item() {
         "{t}"
     );
 }
+
+#[tokio::test]
+async fn deactivating_a_replaced_file_says_there_is_nothing_to_do() {
+    let p = Portal::new();
+    let f = a_file(&p).await;
+    let (c, csrf) = p.login("cert@contoso.example").await;
+    let r = p
+        .post_form(
+            &format!("/files/{f}/update"),
+            Some(&c),
+            &[("csrf", &csrf), ("machine", "ic9")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let t = p
+        .get(&format!("/files/{f}/deactivate"), Some(&c))
+        .await
+        .text();
+    assert!(t.contains("there is nothing to deactivate"), "{t}");
+    assert!(!t.contains("name=\"receipt\""), "{t}");
+    // Sent anyway (a second tab): the reason stands alone, not on the receipt.
+    let r = p
+        .post_form(
+            &format!("/files/{f}/deactivate"),
+            Some(&c),
+            &[("csrf", &csrf), ("receipt", "")],
+        )
+        .await;
+    assert!(r.status.is_client_error(), "{}", r.text());
+    let t = r.text();
+    assert!(t.contains("is not active"), "{t}");
+    assert!(!t.contains("id=\"receipt-error\""), "{t}");
+}

@@ -45,6 +45,10 @@ async fn form_page(
         html! {
             p.account { "Account Name: " (a.name) }
             (errors.summary())
+            @if !d.active && errors.is_empty() {
+                p.notice { "The file " code { (d.id) } " is " (d.status) ": there is nothing to deactivate. "
+                    a href={ "/files/" (d.id) } { "View License" } " shows what replaced it." }
+            } @else {
             p { "Deactivate " code { (d.id) } " (" (d.activation.primary_host.machine) ")?" }
             p { "A deactivated file keeps working on a server that still holds it, so its items become available again only against proof that the server stopped using it: on that server, run " code { "licadmin release" } " and give the release receipt it prints below. Without a receipt the file becomes inactive, but its items stay in use, pending approval by the licensing team (or returned at once if the account's rehost allowance has room)." }
             form.card method="post" enctype="multipart/form-data" action={ "/files/" (d.id) "/deactivate" } {
@@ -58,6 +62,7 @@ async fn form_page(
                 label.inline for="with_recovery" { "Also deactivate the disaster recovery files that name it" }
                 button type="submit" { "Deactivate" }
                 " " a href={ "/files/" (d.id) } { "Cancel" }
+            }
             }
         },
     );
@@ -133,7 +138,8 @@ pub async fn submit(
                 && e.status != StatusCode::FORBIDDEN =>
         {
             let mut errors = FormErrors::none();
-            errors.refusal(&e, Some("receipt"));
+            // On the receipt when the receipt is what was refused.
+            errors.refusal(&e, (e.kind == "receipt").then_some("receipt"));
             errors.refused_with(e.status);
             return form_page(&st, &u, f, &pasted, &errors).await;
         }
