@@ -142,7 +142,11 @@ async fn update_stacks_each_fieldset_s_labels_and_fields() {
         "{t}"
     );
     let css = p.get("/static/portal.css", None).await.text();
-    assert!(css.contains("fieldset.fields { display: grid;"), "{css}");
+    // One column no wider than the form: a long option does not widen a phone's page.
+    assert!(
+        css.contains("fieldset.fields { display: grid; grid-template-columns: minmax(0, 1fr);"),
+        "{css}"
+    );
 }
 
 #[tokio::test]
@@ -313,4 +317,42 @@ async fn deactivating_a_replaced_file_says_there_is_nothing_to_do() {
     let t = r.text();
     assert!(t.contains("is not active"), "{t}");
     assert!(!t.contains("id=\"receipt-error\""), "{t}");
+}
+
+#[tokio::test]
+async fn item_tables_are_cards_on_a_phone() {
+    let p = Portal::new();
+    let f = a_file(&p).await;
+    let (c, _) = p.login("cert@contoso.example").await;
+    let a = p.contoso;
+    let step2 = p
+        .get(
+            &format!("/accounts/{a}/new?site=HQ&product=CIC+4.0&type=production"),
+            Some(&c),
+        )
+        .await
+        .text();
+    assert!(
+        step2.contains(
+            r#"<td data-label="Part Number"><label for="sp-0">SW-001-4.0-SL03</label></td>"#
+        ),
+        "{step2}"
+    );
+    assert!(
+        step2.contains(r#"<td data-label="Quantity"><label class="sr" for="q-SW-001-4.0-AL02">"#),
+        "{step2}"
+    );
+    let update = p.get(&format!("/files/{f}/update"), Some(&c)).await.text();
+    assert!(update.contains(r#"<td data-label="Add">"#), "{update}");
+    let software = p
+        .get(&format!("/accounts/{a}/software"), Some(&c))
+        .await
+        .text();
+    assert!(
+        software.contains(r#"<td data-label="Part Number">SW-001-4.0-AL02</td>"#),
+        "{software}"
+    );
+    for t in [&step2, &update, &software] {
+        assert!(!t.contains("<table>"), "a table that is not cards: {t}");
+    }
 }

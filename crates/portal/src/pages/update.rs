@@ -153,14 +153,14 @@ async fn update_page(
                 @if addons.is_empty() { p { "The account has no add-on items of " (category) "." } } @else {
                 fieldset {
                     legend { "Add seats" }
-                    table {
+                    table.cards {
                         caption.sr { "Add-on items" }
                         thead { tr { th scope="col" { "Part Number" } th scope="col" { "Description" } th scope="col" { "In this file" } th scope="col" { "Available" } th scope="col" { "Add" } } }
                         tbody {
                             @for p in &addons {
                                 @let qid = format!("u-{}", p.part);
-                                tr { td { (p.part) } td { (p.description) } td.num { (in_file(&p.part)) } td.num { (p.available) }
-                                    td { label.sr for=(qid) { "Units of " (p.part) " to add" }
+                                tr { td data-label="Part Number" { (p.part) } td data-label="Description" { (p.description) } td.num data-label="In this file" { (in_file(&p.part)) } td.num data-label="Available" { (p.available) }
+                                    td data-label="Add" { label.sr for=(qid) { "Units of " (p.part) " to add" }
                                          input type="hidden" name="add_part" value=(p.part);
                                          input.qty type="number" min="0" max=(p.available) value=(kept_quantity(&p.part)) id=(qid) name="add_quantity" aria-invalid=[errors.invalid(&qid)] aria-describedby=[errors.described_by(&qid, "")];
                                          (errors.note(&qid)) } }
