@@ -35,7 +35,7 @@ async fn the_page_shows_the_file_as_it_is() {
     let t = p.get(&format!("/files/{id}/update"), Some(&c)).await.text();
     assert!(t.contains(r#"<th scope="col">In this file</th>"#), "{t}");
     assert!(
-        t.contains(r#"<td>SW-001-4.0-AL02</td><td>Business Client</td><td class="num">10</td><td class="num">40</td>"#),
+        t.contains(r#"<td data-label="Part Number">SW-001-4.0-AL02</td><td data-label="Description">Business Client</td><td class="num" data-label="In this file">10</td><td class="num" data-label="Available">40</td>"#),
         "current quantity and available: {t}"
     );
     assert!(

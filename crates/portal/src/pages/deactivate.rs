@@ -6,13 +6,14 @@ use axum::Router;
 use std::sync::Arc;
 
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use format::receipt::MAX_RECEIPT_SIZE;
 use maud::html;
 
 use super::form::{check, csrf_of, field, pairs, CsrfForm, NoFields};
-use super::layout::{csrf_field, page, PageResult};
+use super::form_errors::{FormErrors, REFUSED};
+use super::layout::{account_page, csrf_field, page, PageResult};
 use crate::deactivation;
 use crate::error::PortalError;
 use crate::http::{PageError, PageUser};
@@ -24,28 +25,48 @@ pub async fn form(
     u: PageUser,
     Path(f): Path<String>,
 ) -> PageResult {
+    form_page(&st, &u, f, "", &FormErrors::none()).await
+}
+
+/// The deactivate form; after a refusal, with the pasted receipt kept and the error on it.
+async fn form_page(
+    st: &Arc<AppState>,
+    u: &PageUser,
+    f: String,
+    receipt: &str,
+    errors: &FormErrors,
+) -> PageResult {
     let c = u.caller.clone();
     let (a, d) = st.read(move |l, cat| service::file(l, cat, &c, &f)).await?;
-    Ok(page(
+    let page = account_page(
         "Deactivate Activation File",
-        Some(&u),
+        &a,
+        Some(u),
         html! {
             p.account { "Account Name: " (a.name) }
+            (errors.summary())
+            @if !d.active && errors.is_empty() {
+                p.notice { "The file " code { (d.id) } " is " (d.status) ": there is nothing to deactivate. "
+                    a href={ "/files/" (d.id) } { "View License" } " shows what replaced it." }
+            } @else {
             p { "Deactivate " code { (d.id) } " (" (d.activation.primary_host.machine) ")?" }
             p { "A deactivated file keeps working on a server that still holds it, so its items become available again only against proof that the server stopped using it: on that server, run " code { "licadmin release" } " and give the release receipt it prints below. Without a receipt the file becomes inactive, but its items stay in use, pending approval by the licensing team (or returned at once if the account's rehost allowance has room)." }
             form.card method="post" enctype="multipart/form-data" action={ "/files/" (d.id) "/deactivate" } {
-                (csrf_field(&u))
+                (csrf_field(u))
                 label for="receipt_file" { "Release receipt file" }
                 input type="file" id="receipt_file" name="receipt_file" accept=".txt,text/plain";
                 label for="receipt" { "or paste the release receipt" }
-                textarea id="receipt" name="receipt" rows="12" cols="72" spellcheck="false" {}
+                textarea id="receipt" name="receipt" rows="12" cols="72" spellcheck="false" aria-invalid=[errors.invalid("receipt")] aria-describedby=[errors.described_by("receipt", "")] { (receipt) }
+                (errors.note("receipt"))
                 input type="checkbox" id="with_recovery" name="with_recovery" value="yes";
                 label.inline for="with_recovery" { "Also deactivate the disaster recovery files that name it" }
                 button type="submit" { "Deactivate" }
                 " " a href={ "/files/" (d.id) } { "Cancel" }
             }
+            }
         },
-    ))
+    );
+    Ok((errors.status(REFUSED), page).into_response())
 }
 
 /// The fields of the deactivate form: a multipart form (with the receipt file) or an
@@ -102,11 +123,28 @@ pub async fn submit(
     let receipt = field(&p, "receipt_file")
         .or_else(|| field(&p, "receipt"))
         .map(str::to_string);
+    let pasted = field(&p, "receipt").unwrap_or("").to_string();
     let c = u.caller.clone();
     let f2 = f.clone();
-    let done = st
+    let done = match st
         .write(move |l, _, _| deactivation::deactivate(l, &c, &f2, receipt.as_deref(), with))
-        .await?;
+        .await
+    {
+        Ok(done) => done,
+        // A refused receipt: the form again, what was pasted kept, the reason on it.
+        Err(e)
+            if e.status.is_client_error()
+                && e.status != StatusCode::NOT_FOUND
+                && e.status != StatusCode::FORBIDDEN =>
+        {
+            let mut errors = FormErrors::none();
+            // On the receipt when the receipt is what was refused.
+            errors.refusal(&e, (e.kind == "receipt").then_some("receipt"));
+            errors.refused_with(e.status);
+            return form_page(&st, &u, f, &pasted, &errors).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
     let c = u.caller.clone();
     let a = st
         .read(move |l, _| service::file_account(l, &c, &f))

@@ -19,7 +19,8 @@ use crate::service::{self, AppState};
 use super::form::{add_items, value, CsrfForm};
 use super::form_errors::{FormErrors, REFUSED};
 use super::layout::{
-    csrf_field, id_of, may_generate_for_account, not_certified, opt, page, tabs, PageResult,
+    account_page, csrf_field, id_of, may_generate_for_account, not_certified, opt, page, tabs,
+    PageResult,
 };
 use super::machine_form::{
     kept_quantity, machine_field, quantity_errors, refusal_field, switchover_fields,
@@ -118,6 +119,10 @@ async fn new_file_page(
         (errors.summary())
         @if may {
         h2 { "Please select a product" }
+        @if !sites.iter().any(|x| x.active) {
+            p.notice { "The account has no active install site, and every activation file is for one. "
+                a href={ "/accounts/" (a.id) "/sites" } { "Add or activate an install site" } ", then come back to this page." }
+        }
         form.card method="get" action={ "/accounts/" (a.id) "/new" } {
             p { "Sold To: " strong { (a.name) } }
             label for="n-site" { "Install Site" }
@@ -175,21 +180,22 @@ async fn new_file_page(
                 fieldset id="server_part" {
                     legend { "Select One Valid Server Item" }
                     (errors.note("server_part"))
-                    @if servers.is_empty() { p.notice { "The account has no server item for " (category) " " (t.label()) " files." } }
-                    table {
+                    @if servers.is_empty() { p.notice { "The account has no server item for " (category) " " (t.label()) " files: choose another product or license type above, or send an "
+                        a href={ "/requests/new?account=" (a.id) } { "activation file request" } "." } }
+                    table.cards {
                         caption.sr { "Server items" }
                         thead { tr { th scope="col" { "Use" } th scope="col" { "Part Number" } th scope="col" { "Description" } th scope="col" { "Total" } th scope="col" { "Used" } th scope="col" { "Available" } } }
                         tbody {
                             @for (i, p) in servers.iter().enumerate() {
                                 @let (tot, used, av) = available(&p.number).unwrap_or((0, 0, 0));
                                 tr {
-                                    td { input type="radio" name="server_part" id={ "sp-" (i) } value=(p.number) required checked[servers.len() == 1 || kept.server_part.trim() == p.number] aria-describedby=[errors.described_by("server_part", "")]; }
-                                    td { label for={ "sp-" (i) } { (p.number) } }
-                                    td { (p.description) }
+                                    td.actions { input type="radio" name="server_part" id={ "sp-" (i) } value=(p.number) required checked[servers.len() == 1 || kept.server_part.trim() == p.number] aria-describedby=[errors.described_by("server_part", "")]; }
+                                    td data-label="Part Number" { label for={ "sp-" (i) } { (p.number) } }
+                                    td data-label="Description" { (p.description) }
                                     @if partner && p.server.as_ref().is_some_and(|sv| sv.development == Some(issuer::catalog::Development::NonOrdered)) {
-                                        td colspan="3" { "Unlimited for partners (30 days)" }
+                                        td colspan="3" data-label="Available" { "Unlimited for partners (30 days)" }
                                     } @else {
-                                        td.num { (tot) } td.num { (used) } td.num { (av) }
+                                        td.num data-label="Total" { (tot) } td.num data-label="Used" { (used) } td.num data-label="Available" { (av) }
                                     }
                                 }
                             }
@@ -204,7 +210,7 @@ async fn new_file_page(
                     br;
                     input type="radio" id="switchover_now" name="switchover" value="now" checked[now];
                     label.inline for="switchover_now" { "Provide Switchover information now" }
-                    div.switchover-fields id="switchover-fields" {
+                    div.switchover-fields.shown[errors.has("switchover_later")] id="switchover-fields" {
                         (switchover_fields(SwitchoverFields {
                             host_label: "Host Id",
                             help: None,
@@ -219,15 +225,15 @@ async fn new_file_page(
                 @if !addons.is_empty() && t.as_str() != "switchover" {
                     fieldset {
                         legend { "Add-on items" }
-                        table {
+                        table.cards {
                             caption.sr { "Add-on items" }
                             thead { tr { th scope="col" { "Part Number" } th scope="col" { "Description" } th scope="col" { "Available" } th scope="col" { "Quantity" } } }
                             tbody {
                                 @for p in &addons {
                                     @let qid = format!("q-{}", p.part);
                                     tr {
-                                        td { (p.part) } td { (p.description) } td.num { (p.available) }
-                                        td {
+                                        td data-label="Part Number" { (p.part) } td data-label="Description" { (p.description) } td.num data-label="Available" { (p.available) }
+                                        td data-label="Quantity" {
                                             label.sr for=(qid) { "Quantity of " (p.part) }
                                             input type="hidden" name="add_part" value=(p.part);
                                             input.qty type="number" min="0" max=(p.available) value=(kept_quantity(&p.part)) id=(qid) name="add_quantity" aria-invalid=[errors.invalid(&qid)] aria-describedby=[errors.described_by(&qid, "")];
@@ -244,7 +250,11 @@ async fn new_file_page(
             }
         }
     };
-    Ok((status, page("New Activation File", Some(&u), body)).into_response())
+    Ok((
+        status,
+        account_page("New Activation File", &a, Some(&u), body),
+    )
+        .into_response())
 }
 
 /// The New Activation File form (step 2).

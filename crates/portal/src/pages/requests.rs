@@ -31,14 +31,18 @@ pub async fn requests(State(st): State<Arc<AppState>>, u: PageUser) -> PageResul
         html! {
             p { a.button href="/requests/new" { "New Activation File Request" } }
             p.count { "Number of Total Results # " (list.len()) }
-            table {
+            @if list.is_empty() {
+                p.notice { "No activation file requests yet. To ask the licensing team for a file, a change or an answer, choose New Activation File Request." }
+            } @else {
+            table.cards {
                 caption { "Requests" }
                 thead { tr { th scope="col" { "Number" } th scope="col" { "Account" } th scope="col" { "Type" } th scope="col" { "Subject" } th scope="col" { "Date Needed" } th scope="col" { "Status" } } }
                 tbody { @for r in &list { tr {
-                    td { a href={ "/requests/" (r.number) } { (r.number) } } td { (r.account) }
-                    td { (r.request.request_type) } td { (r.request.subject) } td { (r.request.date_needed) }
-                    td { (r.status) @if r.request.urgent { " (urgent)" } }
+                    td data-label="Number" { a href={ "/requests/" (r.number) } { (r.number) } } td data-label="Account" { (r.account) }
+                    td data-label="Type" { (r.request.request_type) } td data-label="Subject" { (r.request.subject) } td data-label="Date Needed" { (r.request.date_needed) }
+                    td data-label="Status" { (r.status) @if r.request.urgent { " (urgent)" } }
                 } } }
+            }
             }
         },
     ))

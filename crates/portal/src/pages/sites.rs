@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use maud::html;
@@ -15,7 +15,7 @@ use crate::service::{self, AppState, NewSite};
 
 use super::form::{yes_no, CsrfForm};
 use super::form_errors::FormErrors;
-use super::layout::{csrf_field, id_of, page, tabs, PageResult};
+use super::layout::{account_page, csrf_field, id_of, tabs, PageResult};
 use super::site_confirm;
 use super::site_form::{self, SiteForm};
 
@@ -41,20 +41,21 @@ async fn sites_page(
     let c = u.caller.clone();
     let (a, list) = st.read(move |l, _| service::sites(l, &c, id)).await?;
     let status = errors.status(StatusCode::BAD_REQUEST);
-    Ok((status, page(
+    Ok((status, account_page(
         "Install Sites",
+        &a,
         Some(&u),
         html! {
             (tabs(&a, "sites"))
             (errors.summary())
             p.count { "Number of Total Results # " (list.len()) }
-            table {
+            table.cards {
                 caption { "Install sites" }
                 thead { tr { th scope="col" { "Actions" } th scope="col" { "Name" } th scope="col" { "Address" } th scope="col" { "City" } th scope="col" { "State" } th scope="col" { "Country" } th scope="col" { "Postal Code" } th scope="col" { "Active" } } }
                 tbody {
                     @for s in &list {
                         tr {
-                            td {
+                            td.actions {
                                 a href={ "/accounts/" (a.id) "/sites/" (crate::http::url_encode(&s.name)) "/edit" } { "Edit" span.sr { " site " (s.name) } }
                                 " "
                                 form.inline method="post" action={ "/accounts/" (a.id) "/sites/" (crate::http::url_encode(&s.name)) "/active" } {
@@ -63,9 +64,10 @@ async fn sites_page(
                                     button type="submit" { @if s.active { "Deactivate" } @else { "Activate" } span.sr { " site " (s.name) } }
                                 }
                             }
-                            td { (s.name) } td { (s.details.address.join(", ")) } td { (s.details.city) }
-                            td { (s.details.state) } td { (s.details.country) } td { (s.details.postal_code) }
-                            td { @if s.active { "Yes" } @else { "No" } }
+                            td data-label="Name" { (s.name) } td data-label="Address" { (s.details.address.join(", ")) }
+                            td data-label="City" { (s.details.city) } td data-label="State" { (s.details.state) }
+                            td data-label="Country" { (s.details.country) } td data-label="Postal Code" { (s.details.postal_code) }
+                            td data-label="Active" { @if s.active { "Yes" } @else { "No" } }
                         }
                     }
                 }
@@ -120,7 +122,7 @@ pub async fn add_site(
         .write(move |l, _, _| service::add_site(l, &c, idn, &s))
         .await
     {
-        Ok(()) => Ok(Redirect::to(&format!("/accounts/{idn}/sites")).into_response()),
+        Ok(()) => Ok(saved(&st, idn)),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             sites_page(st, u, id, p, site_form::refusal(e, "s")).await
         }
@@ -149,7 +151,7 @@ pub async fn set_site_active(
     let c = u.caller.clone();
     st.write(move |l, _, _| service::set_site_active(l, &c, idn, &site, active))
         .await?;
-    Ok(Redirect::to(&format!("/accounts/{idn}/sites")).into_response())
+    Ok(saved(&st, idn))
 }
 
 /// `GET /accounts/{id}/sites/{site}/edit`: Install Site Details of an existing site.
@@ -189,8 +191,9 @@ async fn edit_site_page(
         postal_code: s.details.postal_code.clone(),
     });
     let status = errors.status(StatusCode::BAD_REQUEST);
-    Ok((status, page(
+    Ok((status, account_page(
         "Install Site Details",
+        &a,
         Some(&u),
         html! {
             (tabs(&a, "sites"))
@@ -223,13 +226,22 @@ pub async fn edit_site(
         .write(move |l, _, _| service::edit_site(l, &c, idn, &old, &s))
         .await
     {
-        Ok(()) => Ok(Redirect::to(&format!("/accounts/{idn}/sites")).into_response()),
+        Ok(()) => Ok(saved(&st, idn)),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             let errors = site_form::refusal(e, "e");
             edit_site_page(st, u, id, site, Some(p), errors).await
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Back to Install Sites, which says the change was saved.
+fn saved(st: &AppState, id: i64) -> Response {
+    super::flash::redirect(
+        st,
+        &format!("/accounts/{id}/sites"),
+        super::flash::Flash::Saved,
+    )
 }
 
 /// This page's routes.

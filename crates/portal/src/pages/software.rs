@@ -29,7 +29,7 @@ pub async fn software(
         Some(&u),
         html! {
             (tabs(&a, "software"))
-            table {
+            table.cards {
                 caption { "What the account may license" }
                 thead { tr {
                     th scope="col" { "Part Number" } th scope="col" { "Product Category" }
@@ -39,8 +39,10 @@ pub async fn software(
                 tbody {
                     @for p in &parts {
                         tr {
-                            td { (p.part) } td { (p.category) } td { (p.description) } td { (a.name) }
-                            td.num { (p.perpetual) } td.num { (p.non_perpetual) } td.num { (p.total) }
+                            td data-label="Part Number" { (p.part) } td data-label="Product Category" { (p.category) }
+                            td data-label="Description" { (p.description) } td data-label="Sold To" { (a.name) }
+                            td.num data-label="Perpetual" { (p.perpetual) } td.num data-label="Non Perpetual" { (p.non_perpetual) }
+                            td.num data-label="Total" { (p.total) }
                         }
                     }
                 }

@@ -18,7 +18,9 @@ use crate::service::{self, AppState, UpdateForm};
 
 use super::form::{add_items, value, CsrfForm};
 use super::form_errors::{FormErrors, REFUSED};
-use super::layout::{csrf_field, may_generate_for_file, not_certified, page, PageResult};
+use super::layout::{
+    account_page, csrf_field, may_generate_for_file, not_certified, page, PageResult,
+};
 use super::machine_form::{
     kept_quantity, machine_field, quantity_errors, refusal_field, switchover_fields,
     SwitchoverFields,
@@ -117,8 +119,9 @@ async fn update_page(
         REFUSED
     };
     let sw = d.activation.switchover_host.as_ref();
-    Ok((status, page(
+    Ok((status, account_page(
         "Update Activation File",
+        &a,
         Some(&u),
         html! {
             p.account { "Account Name: " a href={ "/accounts/" (a.id) "/activity" } { (a.name) } }
@@ -128,7 +131,7 @@ async fn update_page(
             @if !u.caller.may_generate() { (not_certified(a.id)) } @else {
             form.card method="post" action={ "/files/" (d.id) "/update" } novalidate {
                 (csrf_field(&u))
-                fieldset {
+                fieldset.fields {
                     legend { "Machine Details" }
                     label for="host_id" { "New Host Id" }
                     p.help id="host_id-help" { "Now: " code { (d.activation.primary_host.binding_code()) } ". Leave blank to keep it." }
@@ -150,14 +153,14 @@ async fn update_page(
                 @if addons.is_empty() { p { "The account has no add-on items of " (category) "." } } @else {
                 fieldset {
                     legend { "Add seats" }
-                    table {
+                    table.cards {
                         caption.sr { "Add-on items" }
                         thead { tr { th scope="col" { "Part Number" } th scope="col" { "Description" } th scope="col" { "In this file" } th scope="col" { "Available" } th scope="col" { "Add" } } }
                         tbody {
                             @for p in &addons {
                                 @let qid = format!("u-{}", p.part);
-                                tr { td { (p.part) } td { (p.description) } td.num { (in_file(&p.part)) } td.num { (p.available) }
-                                    td { label.sr for=(qid) { "Units of " (p.part) " to add" }
+                                tr { td data-label="Part Number" { (p.part) } td data-label="Description" { (p.description) } td.num data-label="In this file" { (in_file(&p.part)) } td.num data-label="Available" { (p.available) }
+                                    td data-label="Add" { label.sr for=(qid) { "Units of " (p.part) " to add" }
                                          input type="hidden" name="add_part" value=(p.part);
                                          input.qty type="number" min="0" max=(p.available) value=(kept_quantity(&p.part)) id=(qid) name="add_quantity" aria-invalid=[errors.invalid(&qid)] aria-describedby=[errors.described_by(&qid, "")];
                                          (errors.note(&qid)) } }
@@ -165,7 +168,7 @@ async fn update_page(
                         }
                     }
                 } }
-                fieldset {
+                fieldset.fields {
                     legend { "Switchover Machine" }
                     (switchover_fields(SwitchoverFields {
                         host_label: if sw.is_some() { "New Host Id" } else { "Host Id" },

@@ -17,7 +17,7 @@ use crate::http::PageUser;
 use crate::service::{self, AppState};
 
 use super::form::{value, CsrfForm};
-use super::layout::{csrf_field, id_of, not_certified, page, tabs, PageResult};
+use super::layout::{account_page, csrf_field, id_of, not_certified, page, tabs, PageResult};
 
 const PRODUCT: &str = "CIC";
 const FROM: &str = "3.0";
@@ -122,8 +122,9 @@ async fn tab_page(
     ];
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
     let checked = |p: &str| kept.part.is_empty() || kept.part.iter().any(|x| x == p);
-    let body = page(
+    let body = account_page(
         "Upgrade Software",
+        &a,
         Some(&u),
         html! {
             (tabs(&a, "upgrade"))
