@@ -73,7 +73,11 @@ pub async fn add_site(
 ) -> ApiResult {
     let id = id_of(&id)?;
     let site = s.name.trim().to_string();
-    st.write(move |l, _, _| service::add_site(l, &c, id, &s))
-        .await?;
-    json(StatusCode::CREATED, SiteAdded { site })
+    Ok(crate::once_done::api(
+        &st,
+        c,
+        move |l, _, _, c| service::add_site(l, c, id, &s),
+        move |_| (StatusCode::CREATED, SiteAdded { site: site.clone() }),
+    )
+    .await?)
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use maud::html;
@@ -116,11 +116,18 @@ pub async fn add_site(
         return sites_page(st, u, id, p, errors).await;
     }
     let c = u.caller.clone();
-    match st
-        .write(move |l, _, _| service::add_site(l, &c, idn, &s))
-        .await
+    let to = format!("/accounts/{idn}/sites");
+    let back = to.clone();
+    match crate::once_done::page(
+        &st,
+        c,
+        to.clone(),
+        move |l, _, _, c| service::add_site(l, c, idn, &s),
+        move |_| (back.clone(), None),
+    )
+    .await
     {
-        Ok(()) => Ok(Redirect::to(&format!("/accounts/{idn}/sites")).into_response()),
+        Ok(r) => Ok(r),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             sites_page(st, u, id, p, site_form::refusal(e, "s")).await
         }
@@ -146,10 +153,16 @@ pub async fn set_site_active(
             return Ok(site_confirm::page_of(&u, idn, &site, &files));
         }
     }
-    let c = u.caller.clone();
-    st.write(move |l, _, _| service::set_site_active(l, &c, idn, &site, active))
-        .await?;
-    Ok(Redirect::to(&format!("/accounts/{idn}/sites")).into_response())
+    let to = format!("/accounts/{idn}/sites");
+    let back = to.clone();
+    Ok(crate::once_done::page(
+        &st,
+        u.caller.clone(),
+        to,
+        move |l, _, _, c| service::set_site_active(l, c, idn, &site, active),
+        move |_| (back.clone(), None),
+    )
+    .await?)
 }
 
 /// `GET /accounts/{id}/sites/{site}/edit`: Install Site Details of an existing site.
@@ -217,13 +230,19 @@ pub async fn edit_site(
     if !errors.is_empty() {
         return edit_site_page(st, u, id, site, Some(p), errors).await;
     }
-    let c = u.caller.clone();
     let old = site.clone();
-    match st
-        .write(move |l, _, _| service::edit_site(l, &c, idn, &old, &s))
-        .await
+    let to = format!("/accounts/{idn}/sites");
+    let back = to.clone();
+    match crate::once_done::page(
+        &st,
+        u.caller.clone(),
+        to,
+        move |l, _, _, c| service::edit_site(l, c, idn, &old, &s),
+        move |_| (back.clone(), None),
+    )
+    .await
     {
-        Ok(()) => Ok(Redirect::to(&format!("/accounts/{idn}/sites")).into_response()),
+        Ok(r) => Ok(r),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             let errors = site_form::refusal(e, "e");
             edit_site_page(st, u, id, site, Some(p), errors).await
