@@ -120,9 +120,10 @@ pub async fn deactivate_file(
         serde_json::from_slice(&body)
             .map_err(|e| ApiError(PortalError::bad_request(format!("request body: {e}"))))?
     };
-    let done = st
-        .write(move |l, _, _| deactivate(l, &c, &f, opts.receipt.as_deref(), opts.with_recovery))
-        .await?;
+    let (done, _) = crate::once_done::value(&st, c, move |l, _, _, c| {
+        deactivate(l, c, &f, opts.receipt.as_deref(), opts.with_recovery)
+    })
+    .await?;
     json(StatusCode::OK, Deactivated::of(&done))
 }
 
@@ -144,7 +145,7 @@ pub async fn approve_file(
     ApiUser(c): ApiUser,
     Path(f): Path<String>,
 ) -> ApiResult {
-    let done = st.write(move |l, _, _| approve(l, &c, &f)).await?;
+    let (done, _) = crate::once_done::value(&st, c, move |l, _, _, c| approve(l, c, &f)).await?;
     json(StatusCode::OK, Deactivated::of(&done))
 }
 

@@ -3,9 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
-use axum::Json;
+use axum::http::StatusCode;
 use base64::Engine as _;
 use issuer::{Attachment, NewRequest, RequestRecord};
 use serde::{Deserialize, Serialize};
@@ -275,15 +273,21 @@ pub async fn add_request(
     }
     let id = r.account_id;
     let req = NewRequest::from(r.request);
-    let number = st
-        .write(move |l, _, _| service::add_request(l, &c, id, req, &atts))
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, format!("/api/v1/requests/{number}"))],
-        Json(RequestAdded { number }),
+    Ok(crate::once_done::api_at(
+        &st,
+        c,
+        move |l, _, _, c| service::add_request(l, c, id, req, &atts),
+        |number| {
+            (
+                StatusCode::CREATED,
+                Some(format!("/api/v1/requests/{number}")),
+                RequestAdded {
+                    number: number.clone(),
+                },
+            )
+        },
     )
-        .into_response())
+    .await?)
 }
 
 /// `GET /api/v1/requests`: the requests the caller may see.

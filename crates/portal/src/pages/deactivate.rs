@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::header;
-use axum::response::{IntoResponse, Redirect};
 use format::receipt::MAX_RECEIPT_SIZE;
 use maud::html;
 
@@ -102,11 +101,13 @@ pub async fn submit(
     let receipt = field(&p, "receipt_file")
         .or_else(|| field(&p, "receipt"))
         .map(str::to_string);
-    let c = u.caller.clone();
+    let mut c = u.caller.clone();
+    crate::once::from_multipart(&mut c, &p, &[], &format!("/files/{f}/deactivate"))?;
     let f2 = f.clone();
-    let done = st
-        .write(move |l, _, _| deactivation::deactivate(l, &c, &f2, receipt.as_deref(), with))
-        .await?;
+    let (done, _) = crate::once_done::value(&st, c, move |l, _, _, c| {
+        deactivation::deactivate(l, c, &f2, receipt.as_deref(), with)
+    })
+    .await?;
     let c = u.caller.clone();
     let a = st
         .read(move |l, _| service::file_account(l, &c, &f))
@@ -177,10 +178,14 @@ pub async fn approve(
     Path(f): Path<String>,
     CsrfForm(u, _): CsrfForm<NoFields>,
 ) -> PageResult {
-    let c = u.caller.clone();
-    st.write(move |l, _, _| deactivation::approve(l, &c, &f))
-        .await?;
-    Ok(Redirect::to("/deactivations").into_response())
+    Ok(crate::once_done::page(
+        &st,
+        u.caller.clone(),
+        "/deactivations".into(),
+        move |l, _, _, c| deactivation::approve(l, c, &f),
+        |_| ("/deactivations".into(), None),
+    )
+    .await?)
 }
 
 /// This page's routes.
