@@ -169,8 +169,10 @@ pub async fn add_user(
             u.caller.clone(),
             "/users".into(),
             move |l, _, _, _| {
-                Ok(l.add_portal_user(&email, role, certified, &accounts, &hash, &actor)
-                    .map(|_| ())?)
+                Ok(
+                    l.add_portal_user(&email, role, certified, &accounts, &hash, &actor)
+                        .map(|_| ())?,
+                )
             },
             |_| ("/users".into(), Some(Flash::Saved)),
         )
