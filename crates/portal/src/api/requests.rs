@@ -240,6 +240,7 @@ pub struct RequestAttachmentDoc {
 #[utoipa::path(post, path = "/api/v1/requests", tag = "requests",
     operation_id = "addRequest", summary = "Send an activation file request",
     description = "The request and up to 5 attachments of at most 1 MiB each, base64; the body may be up to 8 MiB (413 above).",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key and body (a retry), the request is done once and answers the first response (status and body); the key with another body is refused (422, key-reused). Printable ASCII, 1 to 255 characters; kept 24 hours, per user.", max_length = 255)),
     request_body = ApiRequest, security(("bearer" = [])),
     responses(
         (status = 201, description = "Recorded", body = RequestAdded),
@@ -248,6 +249,7 @@ pub struct RequestAttachmentDoc {
         (status = 404, description = "No such account, or not the caller's", body = ErrorBody),
         (status = 413, description = "A body over 8 MiB", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "An Idempotency-Key sent before with another body", body = ErrorBody),
     ))]
 pub async fn add_request(
     State(st): State<Arc<AppState>>,
