@@ -210,7 +210,7 @@ where
 {
     let done = st
         .write(move |l, cat, key| {
-            Ok(l.done_once(
+            l.done_once(
                 c.once.as_ref(),
                 Timestamp::now(),
                 |l| work(l, cat, key, &c),
@@ -218,7 +218,7 @@ where
                     status: VALUE_STATUS,
                     body: serde_json::to_vec(t).unwrap_or_default(),
                 },
-            )?)
+            )
         })
         .await?;
     match done {
