@@ -141,10 +141,12 @@ pub async fn deactivate_file(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Approved; the units returned", body = Deactivated),
+        (status = 400, description = "A malformed Idempotency-Key header", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not vendor staff", body = ErrorBody),
         (status = 404, description = "No such file", body = ErrorBody),
-        (status = 409, description = "Nothing pending for this file", body = ErrorBody),
+        (status = 409, description = "Nothing pending for this file, or its Idempotency-Key was seen and the first answer not kept", body = ErrorBody),
+        (status = 413, description = "A body over the limit (read with an Idempotency-Key)", body = ErrorBody),
         (status = 422, description = "An Idempotency-Key sent before with another body", body = ErrorBody),
     ))]
 pub async fn approve_file(

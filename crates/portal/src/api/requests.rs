@@ -247,6 +247,7 @@ pub struct RequestAttachmentDoc {
         (status = 400, description = "A malformed request or attachment", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 404, description = "No such account, or not the caller's", body = ErrorBody),
+        (status = 409, description = "Its Idempotency-Key was seen and the first answer not kept", body = ErrorBody),
         (status = 413, description = "A body over 8 MiB", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "An Idempotency-Key sent before with another body", body = ErrorBody),
