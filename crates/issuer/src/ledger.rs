@@ -23,6 +23,7 @@ use crate::rules::{self, IssueRequest, Plan};
 mod audit;
 pub mod copy;
 mod deactivation;
+pub mod done_once;
 pub mod idempotency;
 mod import;
 mod lifecycle;
@@ -39,6 +40,7 @@ pub use audit::{format_head, parse_head, AuditProblem, AuditReport};
 pub use deactivation::{
     DeactivationHow, DeactivationOutcome, PendingDeactivation, RehostAllowance, ALLOWANCE_WINDOW,
 };
+pub use done_once::{Done, NOT_KEPT_STATUS};
 pub use idempotency::{Answered, OnceKey};
 pub use import::ImportedFile;
 pub use lifecycle::{

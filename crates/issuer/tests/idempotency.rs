@@ -8,7 +8,8 @@ mod common;
 use common::{add_orders, host, ledger, location, pq, request, update_by, Units, AL02, SL03};
 use format::{LicenseType, SecretKey, Timestamp};
 use issuer::ledger::idempotency::KEEP_SECS;
-use issuer::{IssueRequest, IssuerError, Ledger, OnceKey};
+use issuer::ledger::Done;
+use issuer::{Answered, IssueRequest, IssuerError, Ledger, OnceKey, SiteDetails};
 use store::TxExt;
 
 fn req(n: u8) -> IssueRequest {
@@ -197,10 +198,149 @@ fn a_key_is_printable_ascii_of_at_most_255_characters() {
     assert!(OnceKey::new("a", &"x".repeat(255), [0; 32]).is_ok());
 }
 
+/// Add install site `name` to Contoso once for `k`, answered `201 name`.
+fn site_once(
+    l: &mut Ledger,
+    name: &str,
+    k: Option<OnceKey>,
+    now: Timestamp,
+) -> Result<Done<()>, IssuerError> {
+    l.done_once(
+        k.as_ref(),
+        now,
+        |l| l.add_site("Contoso", name, &SiteDetails::default(), "portal:a@x"),
+        |_| Answered {
+            status: 201,
+            body: name.as_bytes().to_vec(),
+        },
+    )
+}
+
+fn sites(l: &Ledger) -> usize {
+    l.sites("Contoso").unwrap().len()
+}
+
+/// Any change, not only a file issued: done once per key, the repeat answered the first
+/// answer; the key with another request refused; another key is new work.
+#[test]
+fn any_change_with_a_key_is_done_once_and_answered_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut l, _) = ledger(dir.path());
+    let n = sites(&l);
+    let now = Timestamp::now();
+    let k = key("portal:a@x", "s", 1);
+    assert_eq!(
+        site_once(&mut l, "Lab", k.clone(), now).unwrap(),
+        Done::First(())
+    );
+    let again = site_once(&mut l, "Lab", k.clone(), now).unwrap();
+    let first = Answered {
+        status: 201,
+        body: b"Lab".to_vec(),
+    };
+    assert_eq!(again, Done::Again(first));
+    assert_eq!(sites(&l), n + 1);
+    let e = site_once(&mut l, "Lab2", key("portal:a@x", "s", 2), now).unwrap_err();
+    assert!(matches!(e, IssuerError::KeyReused { .. }), "{e}");
+    assert_eq!(sites(&l), n + 1);
+    site_once(&mut l, "Lab2", key("portal:a@x", "s2", 2), now).unwrap();
+    assert_eq!(sites(&l), n + 2);
+    // Without a key: done every time (the second is refused by the ledger's own rule).
+    site_once(&mut l, "Lab3", None, now).unwrap();
+    assert!(site_once(&mut l, "Lab3", None, now).is_err());
+}
+
+/// A change that fails keeps no key (its transaction is undone), so the key still works.
+#[test]
+fn a_change_refused_keeps_no_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut l, _) = ledger(dir.path());
+    let now = Timestamp::now();
+    site_once(&mut l, "Lab", None, now).unwrap();
+    let k = key("portal:a@x", "s", 1);
+    assert!(site_once(&mut l, "Lab", k.clone(), now).is_err());
+    assert_eq!(l.answered(k.as_ref().unwrap(), now).unwrap(), None);
+    l.raw_for_tests()
+        .execute("DELETE FROM sites WHERE name = 'Lab'", [])
+        .unwrap();
+    assert_eq!(site_once(&mut l, "Lab", k, now).unwrap(), Done::First(()));
+}
+
+/// The key is looked up again in the change's own transaction: one kept meanwhile (by
+/// another writer) stops the change before it does anything.
+#[test]
+fn a_key_kept_while_the_change_ran_stops_it_in_its_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut l, _) = ledger(dir.path());
+    let mut other = Ledger::open_at(&location(dir.path())).unwrap();
+    let n = sites(&l);
+    let now = Timestamp::now();
+    let k = key("portal:a@x", "s", 1);
+    let k2 = k.clone();
+    let got = l
+        .done_once(
+            k.as_ref(),
+            now,
+            |l| {
+                // The other writer does the same request first, between the quick look
+                // and this change's transaction.
+                assert_eq!(
+                    site_once(&mut other, "Lab", k2, now).unwrap(),
+                    Done::First(())
+                );
+                l.add_site("Contoso", "Lab", &SiteDetails::default(), "portal:a@x")
+            },
+            |_| Answered {
+                status: 201,
+                body: b"second".to_vec(),
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        got,
+        Done::Again(Answered {
+            status: 201,
+            body: b"Lab".to_vec()
+        })
+    );
+    assert_eq!(sites(&l), n + 1);
+    // The ledger's connection is its own again afterwards.
+    site_once(&mut l, "Lab2", None, now).unwrap();
+    assert_eq!(sites(&l), n + 2);
+}
+
+#[test]
+fn two_writers_with_one_key_at_once_add_one_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let (l, _) = ledger(dir.path());
+    let n = sites(&l);
+    let now = Timestamp::now();
+    let start = std::sync::Barrier::new(2);
+    let got: Vec<_> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..2)
+            .map(|_| {
+                let (start, at) = (&start, location(dir.path()));
+                s.spawn(move || {
+                    let mut w = Ledger::open_at(&at).unwrap();
+                    start.wait();
+                    site_once(&mut w, "Lab", key("portal:a@x", "k", 1), now).unwrap()
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    assert!(got.contains(&Done::First(())), "{got:?}");
+    assert_eq!(sites(&l), n + 1);
+}
+
 postgres_too!(
     the_same_key_and_request_issue_one_file_and_answer_it_again,
     the_same_key_with_another_request_is_refused_and_changes_nothing,
     a_key_older_than_a_day_is_new_work_and_is_purged,
     two_writers_with_one_key_at_once_issue_one_file,
     an_update_sent_again_with_its_key_makes_one_new_file,
+    any_change_with_a_key_is_done_once_and_answered_again,
+    a_change_refused_keeps_no_key,
+    a_key_kept_while_the_change_ran_stops_it_in_its_transaction,
+    two_writers_with_one_key_at_once_add_one_site,
 );

@@ -50,6 +50,7 @@ pub mod error;
 mod http;
 pub mod kept;
 mod once;
+mod once_done;
 mod pages;
 pub mod passwords;
 pub mod policy;

@@ -63,6 +63,30 @@ pub(crate) fn from_form(
     Ok(())
 }
 
+/// The caller's key for a multipart page form (its body's boundary differs each time it is
+/// sent): its one `once` field, with the digest of the fields and files as read.
+pub(crate) fn from_multipart(
+    c: &mut Caller,
+    fields: &[(String, String)],
+    files: &[(&str, &[u8])],
+    path: &str,
+) -> Result<(), PortalError> {
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        for part in [k.as_bytes(), v.as_bytes()] {
+            body.extend_from_slice(&(part.len() as u64).to_be_bytes());
+            body.extend_from_slice(part);
+        }
+    }
+    for (name, bytes) in files {
+        for part in [name.as_bytes(), bytes] {
+            body.extend_from_slice(&(part.len() as u64).to_be_bytes());
+            body.extend_from_slice(part);
+        }
+    }
+    from_form(c, fields, &Method::POST, path, &body)
+}
+
 /// The request's digest, for [`from_header`]: put there by [`api_digest`].
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RequestDigest([u8; 32]);

@@ -221,7 +221,7 @@ async fn an_api_update_retried_with_its_key_supersedes_the_file_once() {
     assert_eq!(files(&p).await, 2);
 }
 
-/// The OpenAPI document offers the header on the routes that issue a file.
+/// The OpenAPI document offers the header on every route that changes the ledger.
 #[tokio::test]
 async fn the_document_offers_the_idempotency_key() {
     let p = Portal::new();
@@ -229,6 +229,10 @@ async fn the_document_offers_the_idempotency_key() {
     for (path, op) in [
         ("/api/v1/accounts/{id}/files", "post"),
         ("/api/v1/files/{file}/update", "post"),
+        ("/api/v1/accounts/{id}/sites", "post"),
+        ("/api/v1/requests", "post"),
+        ("/api/v1/files/{file}/deactivate", "post"),
+        ("/api/v1/files/{file}/approve-deactivation", "post"),
     ] {
         let params = doc["paths"][path][op]["parameters"].as_array().unwrap();
         assert!(

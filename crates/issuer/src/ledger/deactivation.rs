@@ -21,7 +21,7 @@ pub(crate) const COUNTS_AS_USED: &str = "(f.active = 1 OR EXISTS (SELECT 1 FROM 
      WHERE d.file_seq = f.seq AND d.how = 'pending'))";
 
 /// How a deactivation's units came back, or that they have not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DeactivationHow {
     /// A valid release receipt returned them.
@@ -65,7 +65,7 @@ impl DeactivationHow {
 }
 
 /// What one deactivation (or approval) did to one file.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DeactivationOutcome {
     /// The file id.
     pub id: String,

@@ -95,7 +95,10 @@ pub struct PendingList {
 #[utoipa::path(post, path = "/api/v1/files/{file}/deactivate", tag = "deactivations",
     operation_id = "deactivateFile", summary = "Deactivate a file",
     description = "With a release receipt (printed by `licadmin release` on the server that used the file) the units return at once if it verifies against the install key the file binds and names this file's id, lineage and generation; a bad receipt is refused with 422 and its reason. Without one the file becomes inactive and its units return under the account's rehost allowance, or stay used, pending approval by vendor staff.",
-    params(("file" = String, Path, description = "Activation file id", min_length = 1, max_length = 64)),
+    params(
+        ("file" = String, Path, description = "Activation file id", min_length = 1, max_length = 64),
+        ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key and body (a retry), the request is done once and answers the first response (status and body); the key with another body is refused (422, key-reused). Printable ASCII, 1 to 255 characters; kept 24 hours, per user.", max_length = 255),
+    ),
     request_body(content = Option<DeactivateBody>, description = "May be empty"),
     security(("bearer" = [])),
     responses(
@@ -106,7 +109,7 @@ pub struct PendingList {
         (status = 404, description = "No such file, or not the caller's", body = ErrorBody),
         (status = 409, description = "The file is not active, or has active recovery files", body = ErrorBody),
         (status = 413, description = "A body over the limit", body = ErrorBody),
-        (status = 422, description = "A receipt that does not verify, with its reason", body = ErrorBody),
+        (status = 422, description = "A receipt that does not verify, with its reason; or an Idempotency-Key sent before with another body", body = ErrorBody),
     ))]
 pub async fn deactivate_file(
     State(st): State<Arc<AppState>>,
@@ -120,9 +123,10 @@ pub async fn deactivate_file(
         serde_json::from_slice(&body)
             .map_err(|e| ApiError(PortalError::bad_request(format!("request body: {e}"))))?
     };
-    let done = st
-        .write(move |l, _, _| deactivate(l, &c, &f, opts.receipt.as_deref(), opts.with_recovery))
-        .await?;
+    let (done, _) = crate::once_done::value(&st, c, move |l, _, _, c| {
+        deactivate(l, c, &f, opts.receipt.as_deref(), opts.with_recovery)
+    })
+    .await?;
     json(StatusCode::OK, Deactivated::of(&done))
 }
 
@@ -130,21 +134,27 @@ pub async fn deactivate_file(
 #[utoipa::path(post, path = "/api/v1/files/{file}/approve-deactivation", tag = "deactivations",
     operation_id = "approveDeactivation", summary = "Approve a pending deactivation (vendor staff)",
     description = "Vendor staff only (403 otherwise): the pending deactivation's units return.",
-    params(("file" = String, Path, description = "Activation file id", min_length = 1, max_length = 64)),
+    params(
+        ("file" = String, Path, description = "Activation file id", min_length = 1, max_length = 64),
+        ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key and body (a retry), the request is done once and answers the first response (status and body); the key with another body is refused (422, key-reused). Printable ASCII, 1 to 255 characters; kept 24 hours, per user.", max_length = 255),
+    ),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Approved; the units returned", body = Deactivated),
+        (status = 400, description = "A malformed Idempotency-Key header", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not vendor staff", body = ErrorBody),
         (status = 404, description = "No such file", body = ErrorBody),
-        (status = 409, description = "Nothing pending for this file", body = ErrorBody),
+        (status = 409, description = "Nothing pending for this file, or its Idempotency-Key was seen and the first answer not kept", body = ErrorBody),
+        (status = 413, description = "A body over the limit (read with an Idempotency-Key)", body = ErrorBody),
+        (status = 422, description = "An Idempotency-Key sent before with another body", body = ErrorBody),
     ))]
 pub async fn approve_file(
     State(st): State<Arc<AppState>>,
     ApiUser(c): ApiUser,
     Path(f): Path<String>,
 ) -> ApiResult {
-    let done = st.write(move |l, _, _| approve(l, &c, &f)).await?;
+    let (done, _) = crate::once_done::value(&st, c, move |l, _, _, c| approve(l, c, &f)).await?;
     json(StatusCode::OK, Deactivated::of(&done))
 }
 

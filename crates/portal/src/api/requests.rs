@@ -3,9 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
-use axum::Json;
+use axum::http::StatusCode;
 use base64::Engine as _;
 use issuer::{Attachment, NewRequest, RequestRecord};
 use serde::{Deserialize, Serialize};
@@ -242,14 +240,17 @@ pub struct RequestAttachmentDoc {
 #[utoipa::path(post, path = "/api/v1/requests", tag = "requests",
     operation_id = "addRequest", summary = "Send an activation file request",
     description = "The request and up to 5 attachments of at most 1 MiB each, base64; the body may be up to 8 MiB (413 above).",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key and body (a retry), the request is done once and answers the first response (status and body); the key with another body is refused (422, key-reused). Printable ASCII, 1 to 255 characters; kept 24 hours, per user.", max_length = 255)),
     request_body = ApiRequest, security(("bearer" = [])),
     responses(
         (status = 201, description = "Recorded", body = RequestAdded),
         (status = 400, description = "A malformed request or attachment", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 404, description = "No such account, or not the caller's", body = ErrorBody),
+        (status = 409, description = "Its Idempotency-Key was seen and the first answer not kept", body = ErrorBody),
         (status = 413, description = "A body over 8 MiB", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "An Idempotency-Key sent before with another body", body = ErrorBody),
     ))]
 pub async fn add_request(
     State(st): State<Arc<AppState>>,
@@ -275,15 +276,21 @@ pub async fn add_request(
     }
     let id = r.account_id;
     let req = NewRequest::from(r.request);
-    let number = st
-        .write(move |l, _, _| service::add_request(l, &c, id, req, &atts))
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, format!("/api/v1/requests/{number}"))],
-        Json(RequestAdded { number }),
+    Ok(crate::once_done::api_at(
+        &st,
+        c,
+        move |l, _, _, c| service::add_request(l, c, id, req, &atts),
+        |number| {
+            (
+                StatusCode::CREATED,
+                Some(format!("/api/v1/requests/{number}")),
+                RequestAdded {
+                    number: number.clone(),
+                },
+            )
+        },
     )
-        .into_response())
+    .await?)
 }
 
 /// `GET /api/v1/requests`: the requests the caller may see.

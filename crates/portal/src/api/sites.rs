@@ -53,7 +53,10 @@ pub async fn sites(
 /// `POST /api/v1/accounts/{id}/sites`: add an install site.
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/sites", tag = "sites",
     operation_id = "addSite", summary = "Add an install site",
-    params(("id" = i64, Path, description = "Account id (from GET /accounts)", minimum = 1)),
+    params(
+        ("id" = i64, Path, description = "Account id (from GET /accounts)", minimum = 1),
+        ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key and body (a retry), the request is done once and answers the first response (status and body); the key with another body is refused (422, key-reused). Printable ASCII, 1 to 255 characters; kept 24 hours, per user.", max_length = 255),
+    ),
     request_body = NewSite, security(("bearer" = [])),
     responses(
         (status = 201, description = "Added", body = SiteAdded),
@@ -64,6 +67,7 @@ pub async fn sites(
         (status = 409, description = "A site of that name exists", body = ErrorBody),
         (status = 413, description = "A body over the limit", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "An Idempotency-Key sent before with another body", body = ErrorBody),
     ))]
 pub async fn add_site(
     State(st): State<Arc<AppState>>,
@@ -73,7 +77,11 @@ pub async fn add_site(
 ) -> ApiResult {
     let id = id_of(&id)?;
     let site = s.name.trim().to_string();
-    st.write(move |l, _, _| service::add_site(l, &c, id, &s))
-        .await?;
-    json(StatusCode::CREATED, SiteAdded { site })
+    Ok(crate::once_done::api(
+        &st,
+        c,
+        move |l, _, _, c| service::add_site(l, c, id, &s),
+        move |_| (StatusCode::CREATED, SiteAdded { site: site.clone() }),
+    )
+    .await?)
 }

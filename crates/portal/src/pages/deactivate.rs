@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Redirect};
+use axum::response::IntoResponse;
 use format::receipt::MAX_RECEIPT_SIZE;
 use maud::html;
 
@@ -124,13 +124,15 @@ pub async fn submit(
         .or_else(|| field(&p, "receipt"))
         .map(str::to_string);
     let pasted = field(&p, "receipt").unwrap_or("").to_string();
-    let c = u.caller.clone();
+    let mut c = u.caller.clone();
+    crate::once::from_multipart(&mut c, &p, &[], &format!("/files/{f}/deactivate"))?;
     let f2 = f.clone();
-    let done = match st
-        .write(move |l, _, _| deactivation::deactivate(l, &c, &f2, receipt.as_deref(), with))
-        .await
+    let done = match crate::once_done::value(&st, c, move |l, _, _, c| {
+        deactivation::deactivate(l, c, &f2, receipt.as_deref(), with)
+    })
+    .await
     {
-        Ok(done) => done,
+        Ok((done, _)) => done,
         // A refused receipt: the form again, what was pasted kept, the reason on it.
         Err(e)
             if e.status.is_client_error()
@@ -215,10 +217,14 @@ pub async fn approve(
     Path(f): Path<String>,
     CsrfForm(u, _): CsrfForm<NoFields>,
 ) -> PageResult {
-    let c = u.caller.clone();
-    st.write(move |l, _, _| deactivation::approve(l, &c, &f))
-        .await?;
-    Ok(Redirect::to("/deactivations").into_response())
+    Ok(crate::once_done::page(
+        &st,
+        u.caller.clone(),
+        "/deactivations".into(),
+        move |l, _, _, c| deactivation::approve(l, c, &f),
+        |_| ("/deactivations".into(), None),
+    )
+    .await?)
 }
 
 /// This page's routes.

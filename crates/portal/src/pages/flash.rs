@@ -26,14 +26,14 @@ pub enum Flash {
 }
 
 impl Flash {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Flash::Saved => "saved",
             Flash::LoggedOut => "logged-out",
         }
     }
 
-    fn from_name(s: &str) -> Option<Flash> {
+    pub(crate) fn from_name(s: &str) -> Option<Flash> {
         [Flash::Saved, Flash::LoggedOut]
             .into_iter()
             .find(|f| f.name() == s)

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use issuer::{Attachment, NewRequest};
@@ -127,6 +127,12 @@ pub async fn add_request(
         }
     }
     u.check_csrf(csrf_of(&fields))?;
+    let mut c = u.caller.clone();
+    let sent_files: Vec<(&str, &[u8])> = atts
+        .iter()
+        .map(|a| (a.name.as_str(), a.bytes.as_slice()))
+        .collect();
+    crate::once::from_multipart(&mut c, &fields, &sent_files, "/requests")?;
     let g = |k: &str| field(&fields, k).unwrap_or("").to_string();
     let account: Option<i64> = g("account_id").parse().ok();
     let r = NewRequest {
@@ -164,13 +170,17 @@ pub async fn add_request(
     let Some(acc) = account.filter(|_| errors.is_empty()) else {
         return request_page(st, u, account, r, errors, files).await;
     };
-    let c = u.caller.clone();
     let sent = r.clone();
-    match st
-        .write(move |l, _, _| service::add_request(l, &c, acc, sent, &atts))
-        .await
+    match crate::once_done::page(
+        &st,
+        c,
+        "/requests".into(),
+        move |l, _, _, c| service::add_request(l, c, acc, sent, &atts),
+        |number| (format!("/requests/{number}"), None),
+    )
+    .await
     {
-        Ok(number) => Ok(Redirect::to(&format!("/requests/{number}")).into_response()),
+        Ok(answer) => Ok(answer),
         Err(e) if e.status == StatusCode::BAD_REQUEST => {
             errors.general(e.message);
             request_page(st, u, Some(acc), r, errors, files).await
@@ -269,11 +279,17 @@ pub async fn close_request(
     Path(n): Path<String>,
     CsrfForm(u, f): CsrfForm<CloseForm>,
 ) -> PageResult {
-    let c = u.caller.clone();
     let n2 = n.clone();
-    st.write(move |l, _, _| service::close_request(l, &c, &n2, &f.answer))
-        .await?;
-    Ok(Redirect::to(&format!("/requests/{}", n.trim())).into_response())
+    let to = format!("/requests/{}", n.trim());
+    let back = to.clone();
+    Ok(crate::once_done::page(
+        &st,
+        u.caller.clone(),
+        to,
+        move |l, _, _, c| service::close_request(l, c, &n2, &f.answer),
+        move |_| (back.clone(), None),
+    )
+    .await?)
 }
 
 /// This page's routes.

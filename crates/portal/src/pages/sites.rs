@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use maud::html;
@@ -13,6 +13,7 @@ use crate::error::PortalError;
 use crate::http::{PageError, PageUser};
 use crate::service::{self, AppState, NewSite};
 
+use super::flash::Flash;
 use super::form::{yes_no, CsrfForm};
 use super::form_errors::FormErrors;
 use super::layout::{account_page, csrf_field, id_of, tabs, PageResult};
@@ -118,11 +119,18 @@ pub async fn add_site(
         return sites_page(st, u, id, p, errors).await;
     }
     let c = u.caller.clone();
-    match st
-        .write(move |l, _, _| service::add_site(l, &c, idn, &s))
-        .await
+    let to = format!("/accounts/{idn}/sites");
+    let back = to.clone();
+    match crate::once_done::page(
+        &st,
+        c,
+        to.clone(),
+        move |l, _, _, c| service::add_site(l, c, idn, &s),
+        move |_| (back.clone(), Some(Flash::Saved)),
+    )
+    .await
     {
-        Ok(()) => Ok(saved(&st, idn)),
+        Ok(r) => Ok(r),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             sites_page(st, u, id, p, site_form::refusal(e, "s")).await
         }
@@ -148,10 +156,16 @@ pub async fn set_site_active(
             return Ok(site_confirm::page_of(&u, idn, &site, &files));
         }
     }
-    let c = u.caller.clone();
-    st.write(move |l, _, _| service::set_site_active(l, &c, idn, &site, active))
-        .await?;
-    Ok(saved(&st, idn))
+    let to = format!("/accounts/{idn}/sites");
+    let back = to.clone();
+    Ok(crate::once_done::page(
+        &st,
+        u.caller.clone(),
+        to,
+        move |l, _, _, c| service::set_site_active(l, c, idn, &site, active),
+        move |_| (back.clone(), Some(Flash::Saved)),
+    )
+    .await?)
 }
 
 /// `GET /accounts/{id}/sites/{site}/edit`: Install Site Details of an existing site.
@@ -220,13 +234,19 @@ pub async fn edit_site(
     if !errors.is_empty() {
         return edit_site_page(st, u, id, site, Some(p), errors).await;
     }
-    let c = u.caller.clone();
     let old = site.clone();
-    match st
-        .write(move |l, _, _| service::edit_site(l, &c, idn, &old, &s))
-        .await
+    let to = format!("/accounts/{idn}/sites");
+    let back = to.clone();
+    match crate::once_done::page(
+        &st,
+        u.caller.clone(),
+        to,
+        move |l, _, _, c| service::edit_site(l, c, idn, &old, &s),
+        move |_| (back.clone(), Some(Flash::Saved)),
+    )
+    .await
     {
-        Ok(()) => Ok(saved(&st, idn)),
+        Ok(r) => Ok(r),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             let errors = site_form::refusal(e, "e");
             edit_site_page(st, u, id, site, Some(p), errors).await
@@ -236,13 +256,6 @@ pub async fn edit_site(
 }
 
 /// Back to Install Sites, which says the change was saved.
-fn saved(st: &AppState, id: i64) -> Response {
-    super::flash::redirect(
-        st,
-        &format!("/accounts/{id}/sites"),
-        super::flash::Flash::Saved,
-    )
-}
 
 /// This page's routes.
 pub(super) fn routes() -> Router<Arc<AppState>> {

@@ -120,11 +120,14 @@ pub async fn create(
     u.caller.require_manage_tokens_of(u.caller.user.id)?;
     let (secret, digest) = auth::new_token();
     let (email, actor, l2) = (u.caller.user.email.clone(), u.caller.actor(), label.clone());
-    let made = st
-        .write(move |l, _, _| Ok(l.add_portal_token(&email, &digest, &l2, &actor)?))
-        .await;
+    let made = crate::once_done::value(&st, u.caller.clone(), move |l, _, _, _| {
+        Ok(l.add_portal_token(&email, &digest, &l2, &actor)?)
+    })
+    .await;
     match made {
-        Ok(_) => {}
+        Ok((_, false)) => {}
+        // Sent again: no second token, and the first one's secret is not shown again.
+        Ok((id, true)) => return created_before(st, u, id).await,
         Err(e) if e.status.is_client_error() => return tokens_page(st, u, Some(e), &label).await,
         Err(e) => return Err(e.into()),
     }
@@ -140,6 +143,27 @@ pub async fn create(
         },
     );
     // The secret must not stay in any cache.
+    Ok(([(header::CACHE_CONTROL, "no-store")], body).into_response())
+}
+
+/// The answer to the create form sent again: the token it created (`id`) is listed, its
+/// secret not shown (it was shown once, to the first).
+async fn created_before(st: Arc<AppState>, u: PageUser, id: i64) -> PageResult {
+    let list = list(&st, &u).await?;
+    let label = list
+        .iter()
+        .find(|t| t.id == id)
+        .map(|t| t.label.clone())
+        .unwrap_or_default();
+    let body = page(
+        "API token already created",
+        Some(&u),
+        html! {
+            p.notice role="status" { "This form was sent before: the token " strong { (label) } " was created then, and its secret was shown only that once. If it was not copied, revoke the token and create another." }
+            (table(&u, &list))
+            p { a href="/tokens" { "Back to API Tokens" } }
+        },
+    );
     Ok(([(header::CACHE_CONTROL, "no-store")], body).into_response())
 }
 

@@ -144,7 +144,7 @@ pub async fn add_user(
         certified: value(&p.certified).is_some(),
         accounts: accounts.clone(),
     };
-    let result: Result<(), PortalError> = async {
+    let result: Result<axum::response::Response, PortalError> = async {
         kept.check_email()?;
         let role = kept.check()?;
         if password.chars().count() < auth::MIN_PASSWORD {
@@ -164,17 +164,23 @@ pub async fn add_user(
             .map_err(PortalError::internal)?
             .map_err(|e| PortalError::bad_request(format!("Password: {e}")))?;
         let (email, certified, actor) = (g("email"), kept.certified, u.caller.actor());
-        st.write(move |l, _, _| {
-            Ok(
-                l.add_portal_user(&email, role, certified, &accounts, &hash, &actor)
-                    .map(|_| ())?,
-            )
-        })
+        crate::once_done::page(
+            &st,
+            u.caller.clone(),
+            "/users".into(),
+            move |l, _, _, _| {
+                Ok(
+                    l.add_portal_user(&email, role, certified, &accounts, &hash, &actor)
+                        .map(|_| ())?,
+                )
+            },
+            |_| ("/users".into(), Some(Flash::Saved)),
+        )
         .await
     }
     .await;
     match result {
-        Ok(()) => Ok(super::flash::redirect(&st, "/users", Flash::Saved)),
+        Ok(r) => Ok(r),
         Err(e) if e.status.is_client_error() => users_page(st, u, Some((e, kept))).await,
         Err(e) => Err(e.into()),
     }
@@ -195,15 +201,21 @@ pub async fn set_user_active(
         )));
     }
     let actor = u.caller.actor();
-    st.write(move |l, _, _| {
-        let target = l.portal_user(id)?.ok_or_else(PortalError::not_found)?;
-        Ok(l.set_portal_user_active(&target.email, active, &actor)?)
-    })
+    let r = crate::once_done::page(
+        &st,
+        u.caller.clone(),
+        "/users".into(),
+        move |l, _, _, _| {
+            let target = l.portal_user(id)?.ok_or_else(PortalError::not_found)?;
+            Ok(l.set_portal_user_active(&target.email, active, &actor)?)
+        },
+        |_| ("/users".into(), Some(Flash::Saved)),
+    )
     .await?;
     if !active {
         st.sessions().remove_user(id).await;
     }
-    Ok(super::flash::redirect(&st, "/users", Flash::Saved))
+    Ok(r)
 }
 
 /// This page's routes.

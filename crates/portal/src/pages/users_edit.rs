@@ -236,25 +236,31 @@ pub async fn edit(
     let actor = u.caller.actor();
     let checked = v.check();
     let (accounts2, certified) = (v.accounts.clone(), v.certified);
-    let result = st
-        .write(move |l, _, _| {
-            let t = l.portal_user(id)?.ok_or_else(PortalError::not_found)?;
-            let saved = match checked {
-                Ok(role) => l
-                    .edit_portal_user(id, role, certified, &accounts2, &actor)
-                    .map(|_| ())
-                    .map_err(PortalError::from),
-                Err(e) => Err(e),
-            };
-            Ok((t.email, saved, l.account_refs()?))
-        })
-        .await?;
-    match result {
-        (_, Ok(()), _) => Ok(super::flash::redirect(&st, "/users", Flash::Saved)),
-        (email, Err(e), accounts) if e.status.is_client_error() => {
+    let saved = crate::once_done::page(
+        &st,
+        u.caller.clone(),
+        "/users".into(),
+        move |l, _, _, _| {
+            l.portal_user(id)?.ok_or_else(PortalError::not_found)?;
+            let role = checked?;
+            l.edit_portal_user(id, role, certified, &accounts2, &actor)?;
+            Ok(())
+        },
+        |_| ("/users".into(), Some(Flash::Saved)),
+    )
+    .await;
+    match saved {
+        Ok(r) => Ok(r),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            let (email, accounts) = st
+                .read(move |l, _| {
+                    let t = l.portal_user(id)?.ok_or_else(PortalError::not_found)?;
+                    Ok((t.email, l.account_refs()?))
+                })
+                .await?;
             Ok(edit_page(&u, &email, id, &v, &accounts, Some(e)))
         }
-        (_, Err(e), _) => Err(PageError(e)),
+        Err(e) => Err(PageError(e)),
     }
 }
 
