@@ -91,6 +91,10 @@ async fn deactivating_a_site_with_active_files_asks_first() {
     let text = r.text();
     assert!(text.contains(&id) && text.contains("stay active"), "{text}");
     assert!(text.contains("name=\"confirm\" value=\"yes\""), "{text}");
+    assert!(
+        text.contains("<title>Deactivate Install Site · Contoso · i3lic portal</title>"),
+        "the question names the account, as its other pages do: {text}"
+    );
     let active = |p: &Portal| {
         p.ledger()
             .sites("Contoso")

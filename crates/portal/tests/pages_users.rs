@@ -64,6 +64,44 @@ async fn a_refused_new_user_keeps_the_values_with_the_error_by_its_field() {
 }
 
 #[tokio::test]
+async fn a_new_user_form_with_several_problems_shows_them_all_at_once() {
+    let p = Portal::new();
+    let (c, csrf) = p.login("staff@vendor.example").await;
+    let r = p
+        .post_form(
+            "/users",
+            Some(&c),
+            &[
+                ("csrf", &csrf),
+                ("email", "not an address"),
+                ("role", "customer"),
+                ("password", "short"),
+                ("password2", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    let html = r.text();
+    // The e-mail address, the missing accounts and the short password, each by its field.
+    for id in ["u-email", "u-account", "u-password"] {
+        assert!(html.contains(&format!("id=\"{id}-error\"")), "{id}: {html}");
+        assert!(
+            html.contains(&format!("href=\"#{id}\"")),
+            "{id} in the summary: {html}"
+        );
+    }
+    assert!(html.contains("value=\"not an address\""), "{html}");
+    assert!(
+        p.on_ledger(|l| l
+            .portal_users()
+            .unwrap()
+            .iter()
+            .all(|u| u.email != "not an address")),
+        "nothing was saved"
+    );
+}
+
+#[tokio::test]
 async fn staff_edit_a_users_role_accounts_and_certification() {
     let p = Portal::new();
     let (c, csrf) = p.login("staff@vendor.example").await;

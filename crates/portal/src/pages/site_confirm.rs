@@ -2,17 +2,20 @@
 //! happens to those files and to the site.
 
 use axum::response::Response;
+use issuer::AccountRef;
 use maud::html;
 
 use crate::http::{url_encode, PageUser};
 
-use super::layout::{csrf_field, page};
+use super::layout::{account_page, csrf_field};
 
-/// The confirmation page for deactivating `site` of account `id`, which has `files` active.
-pub fn page_of(u: &PageUser, id: i64, site: &str, files: &[String]) -> Response {
-    let sites = format!("/accounts/{id}/sites");
-    page(
+/// The confirmation page for deactivating `site` of account `a`, which has `files` active
+/// (titled with the account's name, as the account's other pages are).
+pub fn page_of(u: &PageUser, a: &AccountRef, site: &str, files: &[String]) -> Response {
+    let sites = format!("/accounts/{}/sites", a.id);
+    account_page(
         "Deactivate Install Site",
+        a,
         Some(u),
         html! {
             p { "The install site " strong { (site) } " has " (files.len()) " active activation "

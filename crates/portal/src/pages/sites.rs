@@ -149,11 +149,14 @@ pub async fn set_site_active(
     if !active && p.confirm != "yes" {
         let c = u.caller.clone();
         let s = site.clone();
-        let files = st
-            .read(move |l, _| service::site_active_files(l, &c, idn, &s))
+        let (a, files) = st
+            .read(move |l, _| {
+                let files = service::site_active_files(l, &c, idn, &s)?;
+                Ok((service::account(l, &c, idn)?, files))
+            })
             .await?;
         if !files.is_empty() {
-            return Ok(site_confirm::page_of(&u, idn, &site, &files));
+            return Ok(site_confirm::page_of(&u, &a, &site, &files));
         }
     }
     let to = format!("/accounts/{idn}/sites");
@@ -254,8 +257,6 @@ pub async fn edit_site(
         Err(e) => Err(e.into()),
     }
 }
-
-/// Back to Install Sites, which says the change was saved.
 
 /// This page's routes.
 pub(super) fn routes() -> Router<Arc<AppState>> {

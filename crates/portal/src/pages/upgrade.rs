@@ -17,7 +17,7 @@ use crate::http::PageUser;
 use crate::service::{self, AppState};
 
 use super::form::{value, CsrfForm};
-use super::layout::{account_page, csrf_field, id_of, not_certified, page, tabs, PageResult};
+use super::layout::{account_page, csrf_field, id_of, not_certified, tabs, PageResult};
 
 const PRODUCT: &str = "CIC";
 const FROM: &str = "3.0";
@@ -210,9 +210,12 @@ pub async fn confirm(
     };
     let (c, s2) = (u.caller.clone(), sel.clone());
     let lines = st
-        .write(move |l, cat, _| service::upgrade(l, cat, &c, idn, PRODUCT, FROM, TO, &s2, true))
+        .write(move |l, cat, _| {
+            let lines = service::upgrade(l, cat, &c, idn, PRODUCT, FROM, TO, &s2, true)?;
+            Ok((service::account(l, &c, idn)?, lines))
+        })
         .await;
-    let lines = match lines {
+    let (a, lines) = match lines {
         Ok(v) => v,
         Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
             return tab_page(st, u, idn, false, Some(e), &p).await
@@ -220,8 +223,9 @@ pub async fn confirm(
         Err(e) => return Err(e.into()),
     };
     let rows = by_part(&lines);
-    Ok(page(
+    Ok(account_page(
         "Confirm the upgrade",
+        &a,
         Some(&u),
         html! {
             p { "These parts move from CIC " (FROM) " to " (TO) @if sel == UpgradeSelection::Mirror { ", mirrored" } ". Their " (FROM) " order lines close; files of " (FROM) " keep working until they are updated." }
@@ -253,11 +257,15 @@ pub async fn upgrade(
     u.caller.require_generate()?;
     let sel = p.selection()?;
     let c = u.caller.clone();
-    let lines = st
-        .write(move |l, cat, _| service::upgrade(l, cat, &c, idn, PRODUCT, FROM, TO, &sel, false))
+    let (a, lines) = st
+        .write(move |l, cat, _| {
+            let lines = service::upgrade(l, cat, &c, idn, PRODUCT, FROM, TO, &sel, false)?;
+            Ok((service::account(l, &c, idn)?, lines))
+        })
         .await?;
-    Ok(page(
+    Ok(account_page(
         "Software upgraded",
+        &a,
         Some(&u),
         html! {
             p.ok role="status" { (lines.len()) " ordered items moved to CIC " (TO) "." }

@@ -18,9 +18,10 @@ use crate::service::AppState;
 
 use super::flash::Flash;
 use super::form::{value, yes_no, CsrfForm};
+use super::form_errors::FormErrors;
 use super::layout::{csrf_field, id_of, page, PageResult};
 use super::users_edit::{
-    described, field_errors, invalid, labelled, role_name, user_fields, UserValues,
+    described, field_errors_all, invalid, labelled, role_name, user_fields, UserValues,
 };
 
 /// `GET /users` (staff): portal users, and the form to add one.
@@ -31,18 +32,25 @@ pub async fn users(State(st): State<Arc<AppState>>, u: PageUser) -> PageResult {
 async fn users_page(
     st: Arc<AppState>,
     u: PageUser,
-    refused: Option<(PortalError, UserValues)>,
+    refused: Option<(Vec<PortalError>, UserValues)>,
 ) -> PageResult {
     u.caller.require_manage_users()?;
     let (list, accounts) = st
         .read(|l, _| Ok((l.portal_users()?, l.account_refs()?)))
         .await?;
-    let status = refused.as_ref().map_or(StatusCode::OK, |p| p.0.status);
-    let (problem, kept) = match refused {
-        Some((e, v)) => (Some(e), v),
-        None => (None, UserValues::default()),
+    let status = refused
+        .as_ref()
+        .and_then(|p| p.0.first())
+        .map_or(StatusCode::OK, |e| e.status);
+    let (problems, kept) = match refused {
+        Some((es, v)) => (es, v),
+        None => (Vec::new(), UserValues::default()),
     };
-    let errors = problem.as_ref().map(field_errors).unwrap_or_default();
+    let errors = if problems.is_empty() {
+        FormErrors::default()
+    } else {
+        field_errors_all(&problems)
+    };
     Ok((status, page(
         "Portal Users",
         Some(&u),
@@ -144,20 +152,27 @@ pub async fn add_user(
         certified: value(&p.certified).is_some(),
         accounts: accounts.clone(),
     };
+    // Every field's problem at once, before anything is hashed or written.
+    let mut problems = Vec::new();
+    if let Err(e) = kept.check_email() {
+        problems.push(e);
+    }
+    let role = kept.check().map_err(|e| problems.push(e)).ok();
+    if password.chars().count() < auth::MIN_PASSWORD {
+        problems.push(PortalError::bad_request(format!(
+            "Password: use at least {} characters.",
+            auth::MIN_PASSWORD
+        )));
+    } else if *password != *again {
+        problems.push(PortalError::bad_request(
+            "Password: The two passwords differ.",
+        ));
+    }
+    let role = match role {
+        Some(r) if problems.is_empty() => r,
+        _ => return users_page(st, u, Some((problems, kept))).await,
+    };
     let result: Result<axum::response::Response, PortalError> = async {
-        kept.check_email()?;
-        let role = kept.check()?;
-        if password.chars().count() < auth::MIN_PASSWORD {
-            return Err(PortalError::bad_request(format!(
-                "Password: use at least {} characters.",
-                auth::MIN_PASSWORD
-            )));
-        }
-        if *password != *again {
-            return Err(PortalError::bad_request(
-                "Password: The two passwords differ.",
-            ));
-        }
         let (pw, em) = (password.clone(), g("email"));
         let hash = tokio::task::spawn_blocking(move || auth::hash_password(&em, &pw))
             .await
@@ -181,7 +196,7 @@ pub async fn add_user(
     .await;
     match result {
         Ok(r) => Ok(r),
-        Err(e) if e.status.is_client_error() => users_page(st, u, Some((e, kept))).await,
+        Err(e) if e.status.is_client_error() => users_page(st, u, Some((vec![e], kept))).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -78,16 +78,24 @@ impl UserValues {
 /// names no field of the form (one from the ledger) is by the e-mail address when it is
 /// about the user, else only in the summary.
 pub fn field_errors(e: &PortalError) -> FormErrors {
+    field_errors_all(std::slice::from_ref(e))
+}
+
+/// Every refusal of a form sent once, each by its field ([`field_errors`]), so a user sees
+/// all that is wrong at once rather than one problem per try.
+pub fn field_errors_all(es: &[PortalError]) -> FormErrors {
     let mut errors = FormErrors::titled("The user was not saved");
-    let m = &e.message;
-    let named = FIELDS
-        .iter()
-        .find(|(_, label)| m.strip_prefix(label).is_some_and(|r| r.starts_with(": ")))
-        .map(|(name, _)| *name)
-        .or_else(|| m.contains("portal user").then_some("email"));
-    match named {
-        Some(name) => errors.field(&field_id(name), m.clone()),
-        None => errors.general(m.clone()),
+    for e in es {
+        let m = &e.message;
+        let named = FIELDS
+            .iter()
+            .find(|(_, label)| m.strip_prefix(label).is_some_and(|r| r.starts_with(": ")))
+            .map(|(name, _)| *name)
+            .or_else(|| m.contains("portal user").then_some("email"));
+        match named {
+            Some(name) => errors.field(&field_id(name), m.clone()),
+            None => errors.general(m.clone()),
+        }
     }
     errors
 }
