@@ -154,7 +154,7 @@ def ratio(a, b):
 
 
 def page_loads(servers, turn, tmp):
-    """The page loads in turns on every server (`servers`: label, binary, ledger); returns
+    """The page loads in turns on every server (`servers`: label, binary, ledger, key); returns
     {label: (mean requests/s per load, worst p99 per load, VmHWM in MiB)}."""
     rand = os.path.join(tmp, "random-account.lua")
     with open(rand, "w") as f:
