@@ -396,3 +396,42 @@ fn the_recovery_file_lookup_uses_its_index() {
         "{plan:?}"
     );
 }
+
+/// Activation File Activity's default list (an account's active files, newest first) counts
+/// from the index of schema 10 alone and reads its page in that index's order, rather than
+/// every file row of the account (which halved the portal's activity page on a large ledger).
+#[test]
+fn the_active_files_of_an_account_are_counted_and_listed_from_their_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.db");
+    drop(Ledger::open(&db).unwrap());
+    let c = store_sqlite::open_raw(&db).unwrap();
+    let plan = |sql: &str| -> Vec<String> {
+        c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap()
+            .query_map([5_i64], |r| r.get::<String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let count = plan("SELECT count(*) FROM files f WHERE f.account_id = ?1 AND f.active = 1");
+    assert!(
+        count
+            .iter()
+            .any(|s| s.contains("COVERING INDEX files_account_active")),
+        "{count:?}"
+    );
+    let page = plan(
+        "SELECT f.id FROM files f JOIN accounts a ON a.id = f.account_id \
+         JOIN sites s ON s.id = f.site_id WHERE f.account_id = ?1 AND f.active = 1 \
+         ORDER BY f.generated_at DESC, f.seq DESC LIMIT 50",
+    );
+    assert!(
+        page.iter().any(|s| s.contains("files_account_active")),
+        "{page:?}"
+    );
+    assert!(
+        !page.iter().any(|s| s.contains("TEMP B-TREE")),
+        "the page is read in index order, not sorted: {page:?}"
+    );
+}

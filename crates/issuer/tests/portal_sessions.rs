@@ -295,7 +295,7 @@ fn a_postgres_ledger_of_schema_4_is_migrated() {
         let ann = with_user(&mut l);
         store::TxExt::execute_batch(
             l.raw_for_tests(),
-            "DROP INDEX files_related_production; \
+            "DROP INDEX files_related_production; DROP INDEX files_account_active; \
              ALTER TABLE requests DROP COLUMN contact_name, DROP COLUMN contact_email, \
              DROP COLUMN deployment_type, DROP COLUMN implementation_type, \
              DROP COLUMN order_number; \

@@ -41,6 +41,7 @@ pub(super) const SQLITE_MIGRATIONS: &[Migration] = &[
     migration!(7, "0007_idempotency.sql"),
     migration!(8, "0008_request_details.sql"),
     migration!(9, "0009_related_production_index.sql"),
+    migration!(10, "0010_files_account_active_index.sql"),
 ];
 
 /// The SQLite ledger's schema.
@@ -59,6 +60,7 @@ pub(super) const POSTGRES_MIGRATIONS: &[Migration] = &[
     migration!("postgres", 7, "0007_idempotency.sql"),
     migration!("postgres", 8, "0008_request_details.sql"),
     migration!("postgres", 9, "0009_related_production_index.sql"),
+    migration!("postgres", 10, "0010_files_account_active_index.sql"),
 ];
 
 /// The PostgreSQL ledger's schema: it begins at schema 4, the version PostgreSQL ledgers were
