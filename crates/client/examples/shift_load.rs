@@ -14,7 +14,8 @@
 //! `--latencies FILE` also writes each request's latency in milliseconds, one a line, for
 //! figures over several runs. `--trace FILE` writes one line a request, in the order they
 //! started: client thread, its request number, start and latency in milliseconds (to see
-//! which requests make the tail).
+//! which requests make the tail). `--warm` opens each client's connection (a `GET /healthz`)
+//! before the clock starts, as wrk does.
 //!
 //! The token comes from `I3LIC_TOKEN` (not an argument, which other users could read).
 
@@ -43,6 +44,7 @@ struct Args {
     count: usize,
     latencies: Option<String>,
     trace: Option<String>,
+    warm: bool,
 }
 
 fn value<T: std::str::FromStr>(flag: &str, v: Option<String>) -> Result<T, String> {
@@ -69,6 +71,7 @@ fn parse() -> Result<Args, String> {
         count: 0,
         latencies: None,
         trace: None,
+        warm: false,
     };
     while let Some(flag) = it.next() {
         match flag.as_str() {
@@ -79,6 +82,7 @@ fn parse() -> Result<Args, String> {
             "--count" => a.count = value(&flag, it.next())?,
             "--latencies" => a.latencies = Some(value(&flag, it.next())?),
             "--trace" => a.trace = Some(value(&flag, it.next())?),
+            "--warm" => a.warm = true,
             _ => return Err(format!("unknown argument {flag:?}")),
         }
     }
@@ -143,8 +147,14 @@ fn run() -> Result<(), String> {
                 first_error.clone(),
                 start.clone(),
             );
-            let (mode, lease) = (a.mode, a.lease);
+            let (mode, lease, warm) = (a.mode, a.lease, a.warm);
             std::thread::spawn(move || {
+                if warm {
+                    // The connection opened before the clock starts (as wrk does).
+                    if let Ok(c) = &client {
+                        let _ = c.health();
+                    }
+                }
                 start.wait();
                 let mut lat = Vec::new();
                 let mut starts = Vec::new();
