@@ -40,24 +40,11 @@ where
         + 'static,
     R: Fn(&T) -> (String, Option<Flash>) + Send + 'static,
 {
-    let done = st
-        .write(move |l, cat, key| {
-            let kept = |t: &T| {
-                let (to, f) = to(t);
-                page_answer(&to, f)
-            };
-            let done = l.done_once(
-                c.once.as_ref(),
-                Timestamp::now(),
-                |l| work(l, cat, key, &c),
-                kept,
-            )?;
-            Ok(match done {
-                Done::First(t) => kept(&t),
-                Done::Again(a) => a,
-            })
-        })
-        .await?;
+    let done = answered_once(st, c, work, move |t| {
+        let (to, f) = to(t);
+        page_answer(&to, f)
+    })
+    .await?;
     Ok(page_again(st, &done, &fallback))
 }
 
@@ -127,25 +114,42 @@ where
         + 'static,
     R: Fn(&T) -> (StatusCode, Option<String>, B) + Send + 'static,
 {
-    let a = st
-        .write(move |l, cat, key| {
-            let kept = |t: &T| {
-                let (status, at, body) = answer(t);
-                api_answer(status, at.as_deref(), &body)
-            };
-            let done = l.done_once(
-                c.once.as_ref(),
-                Timestamp::now(),
-                |l| work(l, cat, key, &c),
-                kept,
-            )?;
-            Ok(match done {
-                Done::First(t) => kept(&t),
-                Done::Again(a) => a,
-            })
-        })
-        .await?;
+    let a = answered_once(st, c, work, move |t| {
+        let (status, at, body) = answer(t);
+        api_answer(status, at.as_deref(), &body)
+    })
+    .await?;
     Ok(api_again(&a))
+}
+
+/// Run `work` once for `c`'s key and give what is answered: `kept` of its result the first
+/// time (and kept for a repeat), the first answer for a repeat.
+async fn answered_once<T, W, K>(
+    st: &Arc<AppState>,
+    c: Caller,
+    work: W,
+    kept: K,
+) -> Result<Answered, PortalError>
+where
+    T: Send + 'static,
+    W: FnOnce(&mut Ledger, &Catalog, &SecretKey, &Caller) -> Result<T, PortalError>
+        + Send
+        + 'static,
+    K: Fn(&T) -> Answered + Send + 'static,
+{
+    st.write(move |l, cat, key| {
+        let done = l.done_once(
+            c.once.as_ref(),
+            Timestamp::now(),
+            |l| work(l, cat, key, &c),
+            &kept,
+        )?;
+        Ok(match done {
+            Done::First(t) => kept(&t),
+            Done::Again(a) => a,
+        })
+    })
+    .await
 }
 
 /// The line a kept API answer starts with when it had a `Location` (a JSON body cannot

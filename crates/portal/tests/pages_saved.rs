@@ -6,34 +6,10 @@ mod common;
 
 use common::*;
 
-const SAVED: &str = "<p class=\"ok\" role=\"status\">Your changes were saved.</p>";
-
-/// The message cookie a redirect set (`name=value`), if any.
-fn flash_of(r: &Answer) -> Option<String> {
-    r.headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("i3lic_flash=") && !v.starts_with("i3lic_flash=;"))
-        .map(|v| v.split(';').next().unwrap_or("").to_string())
-}
-
 /// Follow a 303 as a browser does (session and message cookies); the page shows the
 /// message, and the same page asked again does not.
 async fn shows_saved_once(p: &Portal, session: &str, r: &Answer) {
-    assert_eq!(r.status, 303, "{}", r.text());
-    let to = r.header("location").expect("a redirect");
-    let flash = flash_of(r).expect("the redirect leaves a message");
-    let shown = p
-        .call(
-            axum::http::Request::get(to.as_str())
-                .header("cookie", format!("i3lic_session={session}; {flash}"))
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(shown.status, 200, "{}", shown.text());
-    assert!(shown.text().contains(SAVED), "{}", shown.text());
+    let to = follow_saved(p, session, r).await;
     let again = p.get(&to, Some(session)).await;
     assert!(!again.text().contains(SAVED), "{}", again.text());
 }

@@ -8,17 +8,7 @@ use common::*;
 
 /// A production file of Contoso on host 40 ("ic1") with 10 AL02; its id.
 async fn a_file(p: &Portal) -> String {
-    let t = p.token("cert@contoso.example");
-    let r = p
-        .api(
-            "POST",
-            &format!("/api/v1/accounts/{}/files", p.contoso),
-            Some(&t),
-            Some(production(&host(40), "ic1", &[("SW-001-4.0-AL02", 10)])),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text());
-    r.json()["id"].as_str().unwrap().to_string()
+    contoso_file(p, 40, 10).await
 }
 
 /// The new file's id named on the "updated" page.

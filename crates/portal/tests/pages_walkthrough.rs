@@ -7,21 +7,9 @@ mod common;
 
 use common::*;
 
-const SAVED: &str = "<p class=\"ok\" role=\"status\">Your changes were saved.</p>";
-
 /// A production file of Contoso; its id.
 async fn a_file(p: &Portal) -> String {
-    let t = p.token("cert@contoso.example");
-    let r = p
-        .api(
-            "POST",
-            &format!("/api/v1/accounts/{}/files", p.contoso),
-            Some(&t),
-            Some(production(&host(50), "ic1", &[("SW-001-4.0-AL02", 1)])),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text());
-    r.json()["id"].as_str().unwrap().to_string()
+    contoso_file(p, 50, 1).await
 }
 
 #[tokio::test]
@@ -55,31 +43,9 @@ async fn every_page_of_an_account_names_it_in_the_title() {
     }
 }
 
-/// The message cookie a redirect set (`name=value`).
-fn flash_of(r: &Answer) -> Option<String> {
-    r.headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("i3lic_flash=") && !v.starts_with("i3lic_flash=;"))
-        .map(|v| v.split(';').next().unwrap_or("").to_string())
-}
-
 /// Follow the redirect as a browser does: Install Sites says the change was saved.
 async fn says_saved(p: &Portal, session: &str, r: &Answer) {
-    assert_eq!(r.status, 303, "{}", r.text());
-    let to = r.header("location").expect("a redirect");
-    let flash = flash_of(r).expect("the redirect leaves a message");
-    let shown = p
-        .call(
-            axum::http::Request::get(to.as_str())
-                .header("cookie", format!("i3lic_session={session}; {flash}"))
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(shown.status, 200, "{}", shown.text());
-    assert!(shown.text().contains(SAVED), "{}", shown.text());
+    follow_saved(p, session, r).await;
 }
 
 #[tokio::test]

@@ -434,3 +434,51 @@ pub async fn futures_join<F: std::future::Future>(v: Vec<F>) -> Vec<F::Output> {
     .await;
     results.into_iter().flatten().collect()
 }
+
+/// The message a page shows after a change was saved.
+pub const SAVED: &str = "<p class=\"ok\" role=\"status\">Your changes were saved.</p>";
+
+/// The message cookie a redirect leaves (`i3lic_flash=...`), if any.
+pub fn flash_of(r: &Answer) -> Option<String> {
+    r.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("i3lic_flash=") && !v.starts_with("i3lic_flash=;"))
+        .map(|v| v.split(';').next().unwrap_or("").to_string())
+}
+
+/// Follow a 303 as a browser does (session and message cookies) and check the page there
+/// says the change was saved; gives that page's address.
+pub async fn follow_saved(p: &Portal, session: &str, r: &Answer) -> String {
+    assert_eq!(r.status, 303, "{}", r.text());
+    let to = r.header("location").expect("a redirect");
+    let flash = flash_of(r).expect("the redirect leaves a message");
+    let shown = p
+        .call(
+            Request::get(to.as_str())
+                .header("cookie", format!("i3lic_session={session}; {flash}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(shown.status, 200, "{}", shown.text());
+    assert!(shown.text().contains(SAVED), "{}", shown.text());
+    to
+}
+
+/// A production file for Contoso through the API as its certified customer, for host
+/// `host(n)` with `seats` of SW-001-4.0-AL02: its id.
+pub async fn contoso_file(p: &Portal, n: u8, seats: u32) -> String {
+    let t = p.token("cert@contoso.example");
+    let r = p
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{}/files", p.contoso),
+            Some(&t),
+            Some(production(&host(n), "ic1", &[("SW-001-4.0-AL02", seats)])),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.json()["id"].as_str().unwrap().to_string()
+}
