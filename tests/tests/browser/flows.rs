@@ -2,7 +2,7 @@
 //! files, a partner's development file, a request answered, the double click on Generate,
 //! and Upgrade Software.
 
-use i3lic_tests::{host_code, ACCOUNT, SITE};
+use i3lic_tests::{host_code, ACCOUNT};
 use serde_json::Value;
 
 use crate::harness::*;
@@ -87,11 +87,7 @@ fn certified_customer_generates_updates_and_deactivates_in_the_browser() {
     b.click_link("New Activation File");
     w.expect_page("New Activation File");
     w.check("new activation file, step 1");
-    b.select("#n-site", SITE);
-    b.select("#n-product", "CIC 4.0");
-    b.select("#n-type", "production");
-    b.click_button("Go");
-    b.find("#host_id");
+    w.choose_new_file("production");
     w.check("new activation file, step 2");
 
     // Step 2: machine details. The live check explains a typo, then accepts the code.
@@ -206,11 +202,7 @@ fn partner_generates_a_development_file_in_the_browser() {
     b.click_link(ACCOUNT);
     b.click_link("New Activation File");
     w.expect_page("New Activation File");
-    b.select("#n-site", SITE);
-    b.select("#n-product", "CIC 4.0");
-    b.select("#n-type", "development-small");
-    b.click_button("Go");
-    b.find("#host_id");
+    w.choose_new_file("development-small");
     w.check("new development file (partner)");
     assert!(w.text().contains("Unlimited for partners (30 days)"));
     let dev = host_code("partner dev box");
@@ -333,11 +325,7 @@ fn a_double_click_on_generate_makes_one_file_in_the_browser() {
     b.click_link(ACCOUNT);
     b.click_link("New Activation File");
     w.expect_page("New Activation File");
-    b.select("#n-site", SITE);
-    b.select("#n-product", "CIC 4.0");
-    b.select("#n-type", "development-small");
-    b.click_button("Go");
-    b.find("#host_id");
+    w.choose_new_file("development-small");
     b.fill("#host_id", &host_code("double click box"));
     b.fill("#machine", "twice1");
     b.click_css("input[name=server_part][value=\"SW-001-4.0-IDS1\"]");

@@ -22,11 +22,7 @@ fn new_file_switchover_section_and_refused_form_keep_what_was_typed_in_the_brows
     b.click_link(ACCOUNT);
     b.click_link("New Activation File");
     w.expect_page("New Activation File");
-    b.select("#n-site", SITE);
-    b.select("#n-product", "CIC 4.0");
-    b.select("#n-type", "production");
-    b.click_button("Go");
-    b.find("#host_id");
+    w.choose_new_file("production");
     assert_eq!(b.property(&b.find("#switchover_later"), "checked"), true);
     assert!(!shown(b, "#switchover-fields"), "hidden while later");
     w.check("new activation file, switchover later");
@@ -320,11 +316,7 @@ fn new_file_switchover_section_works_without_script_in_the_browser() {
     b.click_link("New Activation File");
     w.expect_page("New Activation File");
     assert!(!scripting(b), "the page runs no script");
-    b.select("#n-site", SITE);
-    b.select("#n-product", "CIC 4.0");
-    b.select("#n-type", "production");
-    b.click_button("Go");
-    b.find("#host_id");
+    w.choose_new_file("production");
     assert!(!shown(b, "#switchover-fields"), "hidden while later");
     b.click_css("#switchover_now");
     assert!(shown(b, "#switchover-fields"), "shown for now");

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 
 use i3lic_tests::webdriver::{Browser, Tools};
-use i3lic_tests::{PortalServer, Sandbox, ACCOUNT, PORTAL_PASSWORD};
+use i3lic_tests::{PortalServer, Sandbox, ACCOUNT, PORTAL_PASSWORD, SITE};
 use serde_json::Value;
 
 /// A second install site of the account, for the summary's filter.
@@ -70,6 +70,17 @@ impl World {
     /// Wait until the current page's title starts with `title` (the portal's titles are
     /// "<h1> · i3lic portal").
     #[track_caller]
+    /// New Activation File's first step: the test site, CIC 4.0 and `license_type`, then Go;
+    /// waits for the second step's host-ID field.
+    pub(crate) fn choose_new_file(&self, license_type: &str) {
+        let b = &self.browser;
+        b.select("#n-site", SITE);
+        b.select("#n-product", "CIC 4.0");
+        b.select("#n-type", license_type);
+        b.click_button("Go");
+        b.find("#host_id");
+    }
+
     pub(crate) fn expect_page(&self, title: &str) {
         self.browser.wait_for(&format!("the page {title:?}"), |b| {
             b.title()

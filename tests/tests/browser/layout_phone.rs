@@ -96,11 +96,7 @@ fn forms_refusals_and_results_fit_a_phone_screen() {
     b.click_link("New Activation File");
     w.expect_page("New Activation File");
     fits_phone(&w, "new activation file, step 1");
-    b.select("#n-site", SITE);
-    b.select("#n-product", "CIC 4.0");
-    b.select("#n-type", "production");
-    b.click_button("Go");
-    b.find("#host_id");
+    w.choose_new_file("production");
     b.click_css("#switchover_now");
     fits_phone(&w, "new activation file, step 2");
     b.fill("#host_id", &host_code("phone ic1"));
