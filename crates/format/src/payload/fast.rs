@@ -1,0 +1,484 @@
+//! A direct reader for payloads spelled the way writers spell them: every member present in
+//! the order of FORMAT.md's table, laid out as the writer lays them out (two spaces of
+//! indentation a level), strings without escapes or control characters, counts
+//! written with digits only. It yields the same raw structs serde would, without serde's
+//! per-value calls (this runs for every file read). Any other spelling, valid or not, gives
+//! `None`, and the payload is then read by serde, which decides what is wrong: so every
+//! payload is accepted or refused exactly as serde's reading alone would.
+
+use std::borrow::Cow;
+
+use super::RawStr;
+use super::{Object, RawHost, RawInt, RawItem, RawKeyRule, RawLicense, RawPayload, RawRules};
+use crate::rules::{Excludes, Implies, Requires};
+
+/// A position in the payload text, and the depth of nesting there.
+struct Cursor<'a> {
+    text: &'a str,
+    at: usize,
+    depth: usize,
+}
+
+/// A line break and the indentation of up to eight levels.
+const BREAK: &[u8; 17] = b"\n                ";
+
+impl<'a> Cursor<'a> {
+    fn rest(&self) -> &'a [u8] {
+        self.text.as_bytes().get(self.at..).unwrap_or_default()
+    }
+
+    /// Consume `bytes` if they come next.
+    fn bytes(&mut self, bytes: &[u8]) -> Option<()> {
+        self.rest()
+            .starts_with(bytes)
+            .then(|| self.at += bytes.len())
+    }
+
+    /// Consume `c` if it comes next.
+    fn byte(&mut self, c: u8) -> Option<()> {
+        (self.rest().first() == Some(&c)).then(|| self.at += 1)
+    }
+
+    /// A line break and the indentation of the current depth.
+    fn line(&mut self) -> Option<()> {
+        self.bytes(BREAK.get(..1 + 2 * self.depth)?)
+    }
+
+    /// An opening bracket: one level deeper.
+    fn open(&mut self, c: u8) -> Option<()> {
+        self.byte(c)?;
+        self.depth += 1;
+        Some(())
+    }
+
+    /// The closing bracket of a non-empty object or list, on a line of its own.
+    fn close(&mut self, c: u8) -> Option<()> {
+        self.depth = self.depth.checked_sub(1)?;
+        self.line()?;
+        self.byte(c)
+    }
+
+    /// A string without escapes or line breaks (no other control character is in the text),
+    /// borrowed.
+    fn str(&mut self) -> Option<&'a str> {
+        self.byte(b'"')?;
+        let start = self.at;
+        let len = memchr::memchr3(b'"', b'\\', b'\n', self.rest())?;
+        if self.rest().get(len) != Some(&b'"') {
+            return None;
+        }
+        self.at = start + len + 1;
+        self.text.get(start..start + len)
+    }
+
+    fn raw(&mut self) -> Option<RawStr<'a>> {
+        self.str().map(|s| RawStr(Cow::Borrowed(s)))
+    }
+
+    fn string(&mut self) -> Option<String> {
+        self.str().map(str::to_owned)
+    }
+
+    /// `"name": ` as the first member of an object, on its own line.
+    fn first(&mut self, name: &str) -> Option<()> {
+        self.line()?;
+        self.byte(b'"')?;
+        self.bytes(name.as_bytes())?;
+        self.bytes(b"\": ")
+    }
+
+    /// `,` and `"name": ` as a later member.
+    fn then(&mut self, name: &str) -> Option<()> {
+        self.byte(b',')?;
+        self.first(name)
+    }
+
+    /// `,` and `"name": ` if they come next (consumed), else nothing consumed.
+    fn then_if(&mut self, name: &str) -> bool {
+        let at = self.at;
+        if self.then(name).is_some() {
+            return true;
+        }
+        self.at = at;
+        false
+    }
+
+    /// `null`, consumed if it comes next.
+    fn null(&mut self) -> bool {
+        self.bytes(b"null").is_some()
+    }
+
+    /// A count written with digits only, without a leading zero, that fits 64 bits as
+    /// serde reads it (at most 19 digits); a number spelled otherwise gives `None`.
+    fn count(&mut self) -> Option<RawInt> {
+        let rest = self.rest();
+        let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 || digits > 19 || (digits > 1 && rest.first() == Some(&b'0')) {
+            return None;
+        }
+        if matches!(rest.get(digits), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        let n = rest
+            .get(..digits)?
+            .iter()
+            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+        self.at += digits;
+        Some(RawInt::Unsigned(n))
+    }
+
+    /// A list, each element on its own line, read by `item`.
+    fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+        let mut out = Vec::new();
+        if self.bytes(b"[]").is_some() {
+            return Some(out);
+        }
+        self.open(b'[')?;
+        loop {
+            self.line()?;
+            out.push(item(self)?);
+            if self.byte(b',').is_none() {
+                self.close(b']')?;
+                return Some(out);
+            }
+        }
+    }
+
+    fn host(&mut self) -> Option<RawHost<'a>> {
+        self.open(b'{')?;
+        self.first("host_id")?;
+        let host_id = self.raw()?;
+        let form = if self.then_if("form") {
+            Some(self.raw()?)
+        } else {
+            None
+        };
+        let install_key = if self.then_if("install_key") {
+            Some(if self.null() { None } else { Some(self.raw()?) })
+        } else {
+            None
+        };
+        self.then("machine")?;
+        let machine = self.string()?;
+        self.close(b'}')?;
+        Some(RawHost {
+            host_id,
+            form,
+            install_key,
+            machine,
+        })
+    }
+
+    fn license(&mut self) -> Option<Object<RawLicense>> {
+        self.open(b'{')?;
+        self.first("name")?;
+        let name = self.string()?;
+        self.then("assigned")?;
+        let assigned = self.count()?;
+        self.then("pooled")?;
+        let pooled = self.count()?;
+        self.close(b'}')?;
+        Some(Object(RawLicense {
+            name,
+            assigned,
+            pooled,
+        }))
+    }
+
+    fn item(&mut self) -> Option<Object<RawItem>> {
+        self.open(b'{')?;
+        self.first("part")?;
+        let part = self.string()?;
+        self.then("description")?;
+        let description = self.string()?;
+        self.then("quantity")?;
+        let quantity = self.count()?;
+        self.close(b'}')?;
+        Some(Object(RawItem {
+            part,
+            description,
+            quantity,
+        }))
+    }
+
+    fn rules(&mut self) -> Option<RawRules<'a>> {
+        self.open(b'{')?;
+        self.first("keys")?;
+        let keys = self.list(|c| {
+            c.open(b'{')?;
+            c.first("key")?;
+            let key = c.string()?;
+            c.then("holders")?;
+            let holders = c.list(Self::raw)?;
+            c.then("methods")?;
+            let methods = c.list(Self::raw)?;
+            c.close(b'}')?;
+            Some(Object(RawKeyRule {
+                key,
+                holders,
+                methods,
+            }))
+        })?;
+        self.then("requires")?;
+        let requires = self.list(|c| {
+            c.open(b'{')?;
+            c.first("key")?;
+            let key = c.string()?;
+            c.then("any_of")?;
+            let any_of = c.list(Self::string)?;
+            c.close(b'}')?;
+            Some(Object(Requires { key, any_of }))
+        })?;
+        self.then("implies")?;
+        let implies = self.list(|c| {
+            c.open(b'{')?;
+            c.first("key")?;
+            let key = c.string()?;
+            c.then("implied")?;
+            let implied = c.string()?;
+            c.close(b'}')?;
+            Some(Object(Implies { key, implied }))
+        })?;
+        self.then("excludes")?;
+        let excludes = self.list(|c| {
+            c.open(b'{')?;
+            c.first("keys")?;
+            let keys = c.list(Self::string)?;
+            c.close(b'}')?;
+            Some(Object(Excludes { keys }))
+        })?;
+        self.close(b'}')?;
+        Some(RawRules {
+            keys,
+            requires,
+            implies,
+            excludes,
+        })
+    }
+
+    fn payload(&mut self) -> Option<RawPayload<'a>> {
+        self.open(b'{')?;
+        self.first("file_id")?;
+        let file_id = self.raw()?;
+        self.then("supersedes")?;
+        let supersedes = if self.null() { None } else { Some(self.raw()?) };
+        let (lineage, generation) = if self.then_if("lineage") {
+            let lineage = self.raw()?;
+            self.then("generation")?;
+            (Some(lineage), Some(self.count()?))
+        } else {
+            (None, None)
+        };
+        self.then("product")?;
+        let product = self.string()?;
+        self.then("product_version")?;
+        let product_version = self.string()?;
+        self.then("license_type")?;
+        let license_type = self.raw()?;
+        self.then("issued_at")?;
+        let issued_at = self.raw()?;
+        self.then("valid_from")?;
+        let valid_from = self.raw()?;
+        self.then("expires_at")?;
+        let expires_at = self.raw()?;
+        self.then("grace_days")?;
+        let grace_days = self.count()?;
+        self.then("generated_by")?;
+        let generated_by = self.string()?;
+        self.then("sold_to")?;
+        let sold_to = self.string()?;
+        self.then("install_site")?;
+        let install_site = self.string()?;
+        self.then("primary_host")?;
+        let primary_host = Object(self.host()?);
+        self.then("switchover_host")?;
+        let switchover_host = if self.null() {
+            None
+        } else {
+            Some(Object(self.host()?))
+        };
+        self.then("system_type")?;
+        let system_type = self.string()?;
+        self.then("mail_connector")?;
+        let mail_connector = self.string()?;
+        self.then("bundle")?;
+        let bundle = self.string()?;
+        self.then("description")?;
+        let description = self.string()?;
+        self.then("features")?;
+        let features = self.list(Self::string)?;
+        self.then("licenses")?;
+        let licenses = self.list(Self::license)?;
+        self.then("ordered_items")?;
+        let ordered_items = self.list(Self::item)?;
+        self.then("restrictions")?;
+        let restrictions = self.list(Self::raw)?;
+        let rules = if self.then_if("rules") {
+            Some(Object(self.rules()?))
+        } else {
+            None
+        };
+        self.close(b'}')?;
+        Some(RawPayload {
+            file_id,
+            supersedes,
+            lineage,
+            generation,
+            product,
+            product_version,
+            license_type,
+            issued_at,
+            valid_from,
+            expires_at,
+            grace_days,
+            generated_by,
+            sold_to,
+            install_site,
+            primary_host,
+            switchover_host,
+            system_type,
+            mail_connector,
+            bundle,
+            description,
+            features,
+            licenses,
+            ordered_items,
+            restrictions,
+            rules,
+        })
+    }
+}
+
+/// Read `text` if it is spelled as writers spell a payload, else `None`.
+pub(super) fn read(text: &str) -> Option<RawPayload<'_>> {
+    // The only control character a writer's payload has is the line break (between members).
+    let bytes = text.as_bytes();
+    if bytes
+        .iter()
+        .fold(false, |any, &b| any | ((b < 0x20) & (b != b'\n')))
+    {
+        return None;
+    }
+    let mut c = Cursor {
+        text,
+        at: 0,
+        depth: 0,
+    };
+    let raw = c.payload()?;
+    // The signed payload's lines each end with a line break.
+    while c.byte(b'\n').is_some() {}
+    (c.at == text.len()).then_some(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Object, RawPayload};
+    use crate::model::FormatVersion;
+
+    /// The payload text of a `.i3lic` file (the lines from `{` to `}`), if it has one.
+    fn payload_of(file: &str) -> Option<String> {
+        let lines: Vec<&str> = file.lines().collect();
+        let start = lines.iter().position(|l| *l == "{")?;
+        let end = lines.iter().rposition(|l| *l == "}")?;
+        (start < end).then(|| lines.get(start..=end).unwrap_or_default().join("\n") + "\n")
+    }
+
+    /// Every payload of the conformance vectors, with the version its file declares.
+    fn vector_payloads() -> Vec<(String, String, FormatVersion)> {
+        let mut out = vec![];
+        for (dir, version) in [
+            ("vectors", FormatVersion::V1),
+            ("vectors-v2", FormatVersion::V2),
+            ("vectors-v3", FormatVersion::V3),
+        ] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests")
+                .join(dir);
+            for entry in std::fs::read_dir(&dir).expect("vectors") {
+                let path = entry.expect("entry").path();
+                let Ok(file) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                if let Some(p) = payload_of(&file) {
+                    out.push((path.display().to_string(), p, version));
+                }
+            }
+        }
+        out
+    }
+
+    /// What a raw payload converts to, as text to compare.
+    fn outcome(raw: RawPayload<'_>, version: FormatVersion) -> String {
+        let plain = raw.numbers_are_plain();
+        format!("{plain} {:?}", raw.into_activation(version))
+    }
+
+    #[test]
+    fn reads_what_writers_write() {
+        let payloads = vector_payloads();
+        for name in [
+            "vectors/valid.i3lic",
+            "vectors-v2/valid.i3lic",
+            "vectors-v3/valid.i3lic",
+        ] {
+            let (_, p, _) = payloads
+                .iter()
+                .find(|(n, _, _)| n.ends_with(name))
+                .expect("a valid vector");
+            assert!(super::read(p).is_some(), "{name} not read directly");
+        }
+    }
+
+    #[test]
+    fn reads_as_serde_reads() {
+        let mut direct = 0;
+        for (name, p, version) in vector_payloads() {
+            let Some(fast) = super::read(&p) else {
+                continue;
+            };
+            direct += 1;
+            let Object(slow): Object<RawPayload<'_>> =
+                serde_json::from_str(&p).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(outcome(fast, version), outcome(slow, version), "{name}");
+        }
+        assert!(direct > 50, "only {direct} payloads read directly");
+    }
+
+    #[test]
+    fn leaves_other_spellings_to_serde() {
+        let (_, valid, _) = vector_payloads()
+            .into_iter()
+            .find(|(n, _, _)| n.ends_with("vectors-v3/valid.i3lic"))
+            .expect("valid");
+        assert!(super::read(&valid).is_some());
+        for (from, to) in [
+            ("\"grace_days\": 30", "\"grace_days\": 30.0"),
+            ("\"grace_days\": 30", "\"grace_days\": 030"),
+            ("\"grace_days\": 30", "\"grace_days\": 3e1"),
+            ("\"grace_days\": 30", "\"grace_days\":30"),
+            ("\"grace_days\": 30", "\"grace_days\": \"30\""),
+            ("\"product\": \"CIC\"", "\"product\": \"C\\u0049C\""),
+            ("\"product\": \"CIC\"", "\"product\": \"CI\\\"C\""),
+            ("\"product\": \"CIC\"", "\"product\": \"CI\tC\""),
+            (
+                "\"product\": \"CIC\"",
+                "\"product\": \"CIC\", \"product\": \"CIC\"",
+            ),
+            (
+                "\"product\": \"CIC\"",
+                "\"product\": \"CIC\",\n  \"extra\": 1",
+            ),
+            ("\n  \"file_id\"", "\n   \"file_id\""),
+            ("\n  \"file_id\"", "\r\n  \"file_id\""),
+            ("\"form\": \"short\"", "\"form\": null"),
+        ] {
+            assert!(valid.contains(from), "{from}");
+            let changed = valid.replacen(from, to, 1);
+            assert!(super::read(&changed).is_none(), "{to}");
+        }
+        assert!(super::read(&format!("{valid} ")).is_none());
+        assert!(super::read(&format!("{valid}\n")).is_some());
+        assert!(super::read(&format!("\n{valid}")).is_none());
+        assert!(super::read(valid.trim_end().trim_end_matches('}')).is_none());
+    }
+}
