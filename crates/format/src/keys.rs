@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -125,15 +126,25 @@ fn canonical_point_encoding(bytes: &[u8; 32]) -> bool {
 /// # i3lic public key "vendor" (key id 1f0c6e5f3a9d2b74)
 /// i3lic-public-key-v1 <base64 of the 32-byte key>
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct PublicKey {
     key: VerifyingKey,
-    id: KeyId,
+    /// Derived from `key` when first asked for: an install key read from a file needs none.
+    id: OnceLock<KeyId>,
 }
+
+/// Keys are equal when their points are (the id follows from the key).
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &PublicKey) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for PublicKey {}
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PublicKey({})", self.id)
+        write!(f, "PublicKey({})", self.key_id())
     }
 }
 
@@ -160,7 +171,7 @@ impl PublicKey {
         }
         Ok(PublicKey {
             key,
-            id: KeyId::derive(bytes),
+            id: OnceLock::new(),
         })
     }
 
@@ -171,17 +182,20 @@ impl PublicKey {
 
     /// The key id derived from this key.
     pub fn key_id(&self) -> KeyId {
-        self.id
+        *self.id.get_or_init(|| KeyId::derive(self.key.as_bytes()))
     }
 
     /// Strict ed25519 verification (`verify_strict`: canonical `S`, no small-order `R` or key).
     /// `signature` must be exactly 64 bytes.
     pub fn verify_strict(&self, message: &[u8], signature: &[u8]) -> Result<(), FormatError> {
-        let sig = Signature::from_slice(signature)
-            .map_err(|_| FormatError::SignatureInvalid { key_id: self.id })?;
+        let sig = Signature::from_slice(signature).map_err(|_| FormatError::SignatureInvalid {
+            key_id: self.key_id(),
+        })?;
         self.key
             .verify_strict(message, &sig)
-            .map_err(|_| FormatError::SignatureInvalid { key_id: self.id })
+            .map_err(|_| FormatError::SignatureInvalid {
+                key_id: self.key_id(),
+            })
     }
 
     /// The text form, with a comment naming the key.
@@ -189,7 +203,7 @@ impl PublicKey {
         format!(
             "# i3lic public key \"{}\" (key id {})\n{PUBLIC_KEY_TAG} {}\n",
             name.escape_debug(),
-            self.id,
+            self.key_id(),
             STANDARD.encode(self.key.as_bytes())
         )
     }
@@ -272,7 +286,7 @@ pub struct SecretKey {
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SecretKey({}, <redacted>)", self.public.id)
+        write!(f, "SecretKey({}, <redacted>)", self.public.key_id())
     }
 }
 
@@ -290,7 +304,7 @@ impl SecretKey {
         let pk = key.verifying_key().to_bytes();
         let public = PublicKey {
             key: key.verifying_key(),
-            id: KeyId::derive(&pk),
+            id: OnceLock::from(KeyId::derive(&pk)),
         };
         SecretKey { key, public }
     }
@@ -307,7 +321,7 @@ impl SecretKey {
 
     /// The key id of the matching public key.
     pub fn key_id(&self) -> KeyId {
-        self.public.id
+        self.public.key_id()
     }
 
     /// Sign raw bytes (ed25519).
@@ -320,7 +334,7 @@ impl SecretKey {
         let seed = self.seed();
         let b64 = Zeroizing::new(STANDARD.encode(seed.as_ref()));
         let name = name.escape_debug().to_string();
-        let id = self.public.id.to_string();
+        let id = self.public.key_id().to_string();
         let parts = [
             "# i3lic secret key \"",
             &name,
@@ -366,6 +380,20 @@ impl SecretKey {
 
 #[cfg(test)]
 mod tests {
+    /// A key read from bytes derives its id only when asked, and the id and equality are
+    /// those of the key either way.
+    #[test]
+    fn key_id_is_derived_when_first_asked() {
+        let sk = super::SecretKey::from_seed(&[7; 32]);
+        let read = super::PublicKey::from_bytes(&sk.public_key().to_bytes()).unwrap();
+        assert!(read.id.get().is_none());
+        assert_eq!(&read, sk.public_key());
+        assert_eq!(read.key_id(), super::KeyId::derive(&read.to_bytes()));
+        assert_eq!(read.key_id(), sk.key_id());
+        assert!(read.id.get().is_some());
+        assert_eq!(format!("{read:?}"), format!("PublicKey({})", sk.key_id()));
+    }
+
     /// The byte check of canonical encodings agrees with compressing the decoded point
     /// again, on every edge spelling (y near p, y = 1, y = p - 1, either sign) and on keys.
     #[test]
