@@ -119,6 +119,44 @@ fn canonical_point_encoding(bytes: &[u8; 32]) -> bool {
     !(sign == 1 && (y_is_one || y_is_p_minus_one))
 }
 
+/// The canonical encodings of the 8 points of small order (docs/FORMAT.md section 8). Past
+/// the canonical check, a key is of small order exactly when its bytes are one of these:
+/// compared as bytes, without the point multiplication and field inversion of
+/// `VerifyingKey::is_weak` (this runs for every install key read).
+const SMALL_ORDER: [[u8; 32]; 8] = {
+    let mut p_minus_one = [0xff; 32];
+    p_minus_one[0] = 0xec;
+    p_minus_one[31] = 0x7f;
+    let mut one = [0; 32];
+    one[0] = 1;
+    let mut zero_neg = [0; 32];
+    zero_neg[31] = 0x80;
+    const EIGHT_A: [u8; 32] = [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+        0xfc, 0x05,
+    ];
+    const EIGHT_B: [u8; 32] = [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ];
+    let mut eight_a_neg = EIGHT_A;
+    eight_a_neg[31] |= 0x80;
+    let mut eight_b_neg = EIGHT_B;
+    eight_b_neg[31] |= 0x80;
+    [
+        one,
+        p_minus_one,
+        [0; 32],
+        zero_neg,
+        EIGHT_A,
+        eight_a_neg,
+        EIGHT_B,
+        eight_b_neg,
+    ]
+};
+
 /// A vendor's ed25519 public key, as trusted by servers.
 ///
 /// Text form (a `#` line is a comment and is ignored):
@@ -163,7 +201,7 @@ impl PublicKey {
                 reason: "not the canonical encoding of an ed25519 point".into(),
             });
         }
-        if key.is_weak() {
+        if SMALL_ORDER.contains(bytes) {
             return Err(FormatError::MalformedKey {
                 kind: "public",
                 reason: "a weak (small-order) ed25519 key".into(),
@@ -380,6 +418,30 @@ impl SecretKey {
 
 #[cfg(test)]
 mod tests {
+    /// The byte list of small-order keys refuses what `is_weak` refuses among canonical
+    /// encodings: its 8 entries are distinct small-order points (a curve has exactly 8), and
+    /// keys of large order are not in it.
+    #[test]
+    fn small_order_list_is_the_torsion_subgroup() {
+        use ed25519_dalek::VerifyingKey;
+        let mut seen = std::collections::HashSet::new();
+        for bytes in super::SMALL_ORDER {
+            assert!(seen.insert(bytes));
+            assert!(super::canonical_point_encoding(&bytes));
+            assert!(VerifyingKey::from_bytes(&bytes).unwrap().is_weak());
+            let e = super::PublicKey::from_bytes(&bytes)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("weak (small-order)"), "{e}");
+        }
+        for seed in 0..64u8 {
+            let sk = super::SecretKey::from_seed(&[seed; 32]);
+            let bytes = sk.public_key().to_bytes();
+            assert!(!VerifyingKey::from_bytes(&bytes).unwrap().is_weak());
+            assert!(super::PublicKey::from_bytes(&bytes).is_ok());
+        }
+    }
+
     /// A key read from bytes derives its id only when asked, and the id and equality are
     /// those of the key either way.
     #[test]
