@@ -12,6 +12,31 @@ use super::RawStr;
 use super::{Object, RawHost, RawInt, RawItem, RawKeyRule, RawLicense, RawPayload, RawRules};
 use crate::rules::{Excludes, Implies, Requires};
 
+/// The text before the value of an object's first member at nesting depth `$depth` (1 for
+/// the payload's members): a line break, two spaces a level, the quoted name and `": `. One
+/// literal, compared in one piece.
+macro_rules! first {
+    (1, $name:literal) => {
+        concat!("\n  \"", $name, "\": ")
+    };
+    (2, $name:literal) => {
+        concat!("\n    \"", $name, "\": ")
+    };
+    (3, $name:literal) => {
+        concat!("\n      \"", $name, "\": ")
+    };
+    (4, $name:literal) => {
+        concat!("\n        \"", $name, "\": ")
+    };
+}
+
+/// The text before the value of a later member: `,` and then as `first!`.
+macro_rules! then {
+    ($depth:tt, $name:literal) => {
+        concat!(",", first!($depth, $name))
+    };
+}
+
 /// A position in the payload text, and the depth of nesting there.
 struct Cursor<'a> {
     text: &'a str,
@@ -80,34 +105,14 @@ impl<'a> Cursor<'a> {
         self.str().map(str::to_owned)
     }
 
-    /// `"name": ` as the first member of an object, on its own line.
-    fn first(&mut self, name: &str) -> Option<()> {
-        self.line()?;
-        let rest = self.rest();
-        let n = name.len();
-        // The quotes and separator byte by byte; only the name is compared as a slice.
-        let ok = rest.first() == Some(&b'"')
-            && rest
-                .get(1..=n)
-                .is_some_and(|r| r.iter().zip(name.as_bytes()).all(|(a, b)| a == b))
-            && rest.get(n + 1..n + 4) == Some(b"\": ".as_slice());
-        ok.then(|| self.at += n + 4)
+    /// The text before a member's value (from `first!` or `then!`).
+    fn member(&mut self, text: &str) -> Option<()> {
+        self.bytes(text.as_bytes())
     }
 
-    /// `,` and `"name": ` as a later member.
-    fn then(&mut self, name: &str) -> Option<()> {
-        self.byte(b',')?;
-        self.first(name)
-    }
-
-    /// `,` and `"name": ` if they come next (consumed), else nothing consumed.
-    fn then_if(&mut self, name: &str) -> bool {
-        let at = self.at;
-        if self.then(name).is_some() {
-            return true;
-        }
-        self.at = at;
-        false
+    /// The text before a member's value if it comes next (consumed), else nothing consumed.
+    fn member_if(&mut self, text: &str) -> bool {
+        self.member(text).is_some()
     }
 
     /// `null`, consumed if it comes next.
@@ -153,19 +158,19 @@ impl<'a> Cursor<'a> {
 
     fn host(&mut self) -> Option<RawHost<'a>> {
         self.open(b'{')?;
-        self.first("host_id")?;
+        self.member(first!(2, "host_id"))?;
         let host_id = self.raw()?;
-        let form = if self.then_if("form") {
+        let form = if self.member_if(then!(2, "form")) {
             Some(self.raw()?)
         } else {
             None
         };
-        let install_key = if self.then_if("install_key") {
+        let install_key = if self.member_if(then!(2, "install_key")) {
             Some(if self.null() { None } else { Some(self.raw()?) })
         } else {
             None
         };
-        self.then("machine")?;
+        self.member(then!(2, "machine"))?;
         let machine = self.string()?;
         self.close(b'}')?;
         Some(RawHost {
@@ -178,11 +183,11 @@ impl<'a> Cursor<'a> {
 
     fn license(&mut self) -> Option<Object<RawLicense>> {
         self.open(b'{')?;
-        self.first("name")?;
+        self.member(first!(3, "name"))?;
         let name = self.string()?;
-        self.then("assigned")?;
+        self.member(then!(3, "assigned"))?;
         let assigned = self.count()?;
-        self.then("pooled")?;
+        self.member(then!(3, "pooled"))?;
         let pooled = self.count()?;
         self.close(b'}')?;
         Some(Object(RawLicense {
@@ -194,11 +199,11 @@ impl<'a> Cursor<'a> {
 
     fn item(&mut self) -> Option<Object<RawItem>> {
         self.open(b'{')?;
-        self.first("part")?;
+        self.member(first!(3, "part"))?;
         let part = self.string()?;
-        self.then("description")?;
+        self.member(then!(3, "description"))?;
         let description = self.string()?;
-        self.then("quantity")?;
+        self.member(then!(3, "quantity"))?;
         let quantity = self.count()?;
         self.close(b'}')?;
         Some(Object(RawItem {
@@ -210,14 +215,14 @@ impl<'a> Cursor<'a> {
 
     fn rules(&mut self) -> Option<RawRules<'a>> {
         self.open(b'{')?;
-        self.first("keys")?;
+        self.member(first!(2, "keys"))?;
         let keys = self.list(|c| {
             c.open(b'{')?;
-            c.first("key")?;
+            c.member(first!(4, "key"))?;
             let key = c.string()?;
-            c.then("holders")?;
+            c.member(then!(4, "holders"))?;
             let holders = c.list(Self::raw)?;
-            c.then("methods")?;
+            c.member(then!(4, "methods"))?;
             let methods = c.list(Self::raw)?;
             c.close(b'}')?;
             Some(Object(RawKeyRule {
@@ -226,30 +231,30 @@ impl<'a> Cursor<'a> {
                 methods,
             }))
         })?;
-        self.then("requires")?;
+        self.member(then!(2, "requires"))?;
         let requires = self.list(|c| {
             c.open(b'{')?;
-            c.first("key")?;
+            c.member(first!(4, "key"))?;
             let key = c.string()?;
-            c.then("any_of")?;
+            c.member(then!(4, "any_of"))?;
             let any_of = c.list(Self::string)?;
             c.close(b'}')?;
             Some(Object(Requires { key, any_of }))
         })?;
-        self.then("implies")?;
+        self.member(then!(2, "implies"))?;
         let implies = self.list(|c| {
             c.open(b'{')?;
-            c.first("key")?;
+            c.member(first!(4, "key"))?;
             let key = c.string()?;
-            c.then("implied")?;
+            c.member(then!(4, "implied"))?;
             let implied = c.string()?;
             c.close(b'}')?;
             Some(Object(Implies { key, implied }))
         })?;
-        self.then("excludes")?;
+        self.member(then!(2, "excludes"))?;
         let excludes = self.list(|c| {
             c.open(b'{')?;
-            c.first("keys")?;
+            c.member(first!(4, "keys"))?;
             let keys = c.list(Self::string)?;
             c.close(b'}')?;
             Some(Object(Excludes { keys }))
@@ -265,62 +270,62 @@ impl<'a> Cursor<'a> {
 
     fn payload(&mut self) -> Option<RawPayload<'a>> {
         self.open(b'{')?;
-        self.first("file_id")?;
+        self.member(first!(1, "file_id"))?;
         let file_id = self.raw()?;
-        self.then("supersedes")?;
+        self.member(then!(1, "supersedes"))?;
         let supersedes = if self.null() { None } else { Some(self.raw()?) };
-        let (lineage, generation) = if self.then_if("lineage") {
+        let (lineage, generation) = if self.member_if(then!(1, "lineage")) {
             let lineage = self.raw()?;
-            self.then("generation")?;
+            self.member(then!(1, "generation"))?;
             (Some(lineage), Some(self.count()?))
         } else {
             (None, None)
         };
-        self.then("product")?;
+        self.member(then!(1, "product"))?;
         let product = self.string()?;
-        self.then("product_version")?;
+        self.member(then!(1, "product_version"))?;
         let product_version = self.string()?;
-        self.then("license_type")?;
+        self.member(then!(1, "license_type"))?;
         let license_type = self.raw()?;
-        self.then("issued_at")?;
+        self.member(then!(1, "issued_at"))?;
         let issued_at = self.raw()?;
-        self.then("valid_from")?;
+        self.member(then!(1, "valid_from"))?;
         let valid_from = self.raw()?;
-        self.then("expires_at")?;
+        self.member(then!(1, "expires_at"))?;
         let expires_at = self.raw()?;
-        self.then("grace_days")?;
+        self.member(then!(1, "grace_days"))?;
         let grace_days = self.count()?;
-        self.then("generated_by")?;
+        self.member(then!(1, "generated_by"))?;
         let generated_by = self.string()?;
-        self.then("sold_to")?;
+        self.member(then!(1, "sold_to"))?;
         let sold_to = self.string()?;
-        self.then("install_site")?;
+        self.member(then!(1, "install_site"))?;
         let install_site = self.string()?;
-        self.then("primary_host")?;
+        self.member(then!(1, "primary_host"))?;
         let primary_host = Object(self.host()?);
-        self.then("switchover_host")?;
+        self.member(then!(1, "switchover_host"))?;
         let switchover_host = if self.null() {
             None
         } else {
             Some(Object(self.host()?))
         };
-        self.then("system_type")?;
+        self.member(then!(1, "system_type"))?;
         let system_type = self.string()?;
-        self.then("mail_connector")?;
+        self.member(then!(1, "mail_connector"))?;
         let mail_connector = self.string()?;
-        self.then("bundle")?;
+        self.member(then!(1, "bundle"))?;
         let bundle = self.string()?;
-        self.then("description")?;
+        self.member(then!(1, "description"))?;
         let description = self.string()?;
-        self.then("features")?;
+        self.member(then!(1, "features"))?;
         let features = self.list(Self::string)?;
-        self.then("licenses")?;
+        self.member(then!(1, "licenses"))?;
         let licenses = self.list(Self::license)?;
-        self.then("ordered_items")?;
+        self.member(then!(1, "ordered_items"))?;
         let ordered_items = self.list(Self::item)?;
-        self.then("restrictions")?;
+        self.member(then!(1, "restrictions"))?;
         let restrictions = self.list(Self::raw)?;
-        let rules = if self.then_if("rules") {
+        let rules = if self.member_if(then!(1, "rules")) {
             Some(Object(self.rules()?))
         } else {
             None
