@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -118,6 +119,44 @@ fn canonical_point_encoding(bytes: &[u8; 32]) -> bool {
     !(sign == 1 && (y_is_one || y_is_p_minus_one))
 }
 
+/// The canonical encodings of the 8 points of small order (docs/FORMAT.md section 8). Past
+/// the canonical check, a key is of small order exactly when its bytes are one of these:
+/// compared as bytes, without the point multiplication and field inversion of
+/// `VerifyingKey::is_weak` (this runs for every install key read).
+const SMALL_ORDER: [[u8; 32]; 8] = {
+    let mut p_minus_one = [0xff; 32];
+    p_minus_one[0] = 0xec;
+    p_minus_one[31] = 0x7f;
+    let mut one = [0; 32];
+    one[0] = 1;
+    let mut zero_neg = [0; 32];
+    zero_neg[31] = 0x80;
+    const EIGHT_A: [u8; 32] = [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+        0xfc, 0x05,
+    ];
+    const EIGHT_B: [u8; 32] = [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ];
+    let mut eight_a_neg = EIGHT_A;
+    eight_a_neg[31] |= 0x80;
+    let mut eight_b_neg = EIGHT_B;
+    eight_b_neg[31] |= 0x80;
+    [
+        one,
+        p_minus_one,
+        [0; 32],
+        zero_neg,
+        EIGHT_A,
+        eight_a_neg,
+        EIGHT_B,
+        eight_b_neg,
+    ]
+};
+
 /// A vendor's ed25519 public key, as trusted by servers.
 ///
 /// Text form (a `#` line is a comment and is ignored):
@@ -125,15 +164,25 @@ fn canonical_point_encoding(bytes: &[u8; 32]) -> bool {
 /// # i3lic public key "vendor" (key id 1f0c6e5f3a9d2b74)
 /// i3lic-public-key-v1 <base64 of the 32-byte key>
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct PublicKey {
     key: VerifyingKey,
-    id: KeyId,
+    /// Derived from `key` when first asked for: an install key read from a file needs none.
+    id: OnceLock<KeyId>,
 }
+
+/// Keys are equal when their points are (the id follows from the key).
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &PublicKey) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for PublicKey {}
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PublicKey({})", self.id)
+        write!(f, "PublicKey({})", self.key_id())
     }
 }
 
@@ -152,7 +201,7 @@ impl PublicKey {
                 reason: "not the canonical encoding of an ed25519 point".into(),
             });
         }
-        if key.is_weak() {
+        if SMALL_ORDER.contains(bytes) {
             return Err(FormatError::MalformedKey {
                 kind: "public",
                 reason: "a weak (small-order) ed25519 key".into(),
@@ -160,7 +209,7 @@ impl PublicKey {
         }
         Ok(PublicKey {
             key,
-            id: KeyId::derive(bytes),
+            id: OnceLock::new(),
         })
     }
 
@@ -171,17 +220,20 @@ impl PublicKey {
 
     /// The key id derived from this key.
     pub fn key_id(&self) -> KeyId {
-        self.id
+        *self.id.get_or_init(|| KeyId::derive(self.key.as_bytes()))
     }
 
     /// Strict ed25519 verification (`verify_strict`: canonical `S`, no small-order `R` or key).
     /// `signature` must be exactly 64 bytes.
     pub fn verify_strict(&self, message: &[u8], signature: &[u8]) -> Result<(), FormatError> {
-        let sig = Signature::from_slice(signature)
-            .map_err(|_| FormatError::SignatureInvalid { key_id: self.id })?;
+        let sig = Signature::from_slice(signature).map_err(|_| FormatError::SignatureInvalid {
+            key_id: self.key_id(),
+        })?;
         self.key
             .verify_strict(message, &sig)
-            .map_err(|_| FormatError::SignatureInvalid { key_id: self.id })
+            .map_err(|_| FormatError::SignatureInvalid {
+                key_id: self.key_id(),
+            })
     }
 
     /// The text form, with a comment naming the key.
@@ -189,7 +241,7 @@ impl PublicKey {
         format!(
             "# i3lic public key \"{}\" (key id {})\n{PUBLIC_KEY_TAG} {}\n",
             name.escape_debug(),
-            self.id,
+            self.key_id(),
             STANDARD.encode(self.key.as_bytes())
         )
     }
@@ -272,7 +324,7 @@ pub struct SecretKey {
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SecretKey({}, <redacted>)", self.public.id)
+        write!(f, "SecretKey({}, <redacted>)", self.public.key_id())
     }
 }
 
@@ -290,7 +342,7 @@ impl SecretKey {
         let pk = key.verifying_key().to_bytes();
         let public = PublicKey {
             key: key.verifying_key(),
-            id: KeyId::derive(&pk),
+            id: OnceLock::from(KeyId::derive(&pk)),
         };
         SecretKey { key, public }
     }
@@ -307,7 +359,7 @@ impl SecretKey {
 
     /// The key id of the matching public key.
     pub fn key_id(&self) -> KeyId {
-        self.public.id
+        self.public.key_id()
     }
 
     /// Sign raw bytes (ed25519).
@@ -320,7 +372,7 @@ impl SecretKey {
         let seed = self.seed();
         let b64 = Zeroizing::new(STANDARD.encode(seed.as_ref()));
         let name = name.escape_debug().to_string();
-        let id = self.public.id.to_string();
+        let id = self.public.key_id().to_string();
         let parts = [
             "# i3lic secret key \"",
             &name,
@@ -366,6 +418,44 @@ impl SecretKey {
 
 #[cfg(test)]
 mod tests {
+    /// The byte list of small-order keys refuses what `is_weak` refuses among canonical
+    /// encodings: its 8 entries are distinct small-order points (a curve has exactly 8), and
+    /// keys of large order are not in it.
+    #[test]
+    fn small_order_list_is_the_torsion_subgroup() {
+        use ed25519_dalek::VerifyingKey;
+        let mut seen = std::collections::HashSet::new();
+        for bytes in super::SMALL_ORDER {
+            assert!(seen.insert(bytes));
+            assert!(super::canonical_point_encoding(&bytes));
+            assert!(VerifyingKey::from_bytes(&bytes).unwrap().is_weak());
+            let e = super::PublicKey::from_bytes(&bytes)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("weak (small-order)"), "{e}");
+        }
+        for seed in 0..64u8 {
+            let sk = super::SecretKey::from_seed(&[seed; 32]);
+            let bytes = sk.public_key().to_bytes();
+            assert!(!VerifyingKey::from_bytes(&bytes).unwrap().is_weak());
+            assert!(super::PublicKey::from_bytes(&bytes).is_ok());
+        }
+    }
+
+    /// A key read from bytes derives its id only when asked, and the id and equality are
+    /// those of the key either way.
+    #[test]
+    fn key_id_is_derived_when_first_asked() {
+        let sk = super::SecretKey::from_seed(&[7; 32]);
+        let read = super::PublicKey::from_bytes(&sk.public_key().to_bytes()).unwrap();
+        assert!(read.id.get().is_none());
+        assert_eq!(&read, sk.public_key());
+        assert_eq!(read.key_id(), super::KeyId::derive(&read.to_bytes()));
+        assert_eq!(read.key_id(), sk.key_id());
+        assert!(read.id.get().is_some());
+        assert_eq!(format!("{read:?}"), format!("PublicKey({})", sk.key_id()));
+    }
+
     /// The byte check of canonical encodings agrees with compressing the decoded point
     /// again, on every edge spelling (y near p, y = 1, y = p - 1, either sign) and on keys.
     #[test]

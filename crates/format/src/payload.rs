@@ -21,6 +21,8 @@ use crate::model::{
 use crate::rules::{Excludes, Holder, Implies, KeyRule, Method, Requires, Rules};
 use crate::time::Timestamp;
 
+mod fast;
+
 /// A JSON number as read, before its range is checked.
 #[derive(Debug, Clone, Copy)]
 enum RawInt {
@@ -702,7 +704,16 @@ pub(crate) fn parse(payload: &[u8], version: FormatVersion) -> Result<Activation
         column: 0,
         reason: format!("not UTF-8 at byte {}", e.valid_up_to()),
     })?;
-    let Object(raw): Object<RawPayload<'_>> = serde_json::from_str(text).map_err(payload_error)?;
+    // Payloads as writers spell them are read directly; serde reads any other spelling and
+    // says what is wrong with it.
+    let raw = match fast::read(text) {
+        Some(raw) => raw,
+        None => {
+            let Object(raw): Object<RawPayload<'_>> =
+                serde_json::from_str(text).map_err(payload_error)?;
+            raw
+        }
+    };
     // Without a backslash there is no escape, and without a number spelled otherwise than
     // with digits there is no `-0`: the scan then has nothing to find.
     if memchr::memchr(b'\\', text.as_bytes()).is_some() || !raw.numbers_are_plain() {
