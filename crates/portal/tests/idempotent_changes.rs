@@ -27,23 +27,6 @@ fn form<'a>(csrf: &'a str, once: &'a str, f: &[(&'a str, &'a str)]) -> Vec<(&'a 
     v
 }
 
-/// The same answer: status, redirect and message.
-fn same(a: &Answer, b: &Answer) {
-    assert_eq!(a.status, b.status, "{} / {}", a.text(), b.text());
-    assert_eq!(a.header("location"), b.header("location"));
-    assert_eq!(flash_of(a), flash_of(b));
-}
-
-/// The message cookie an answer sets, if any.
-fn flash_of(a: &Answer) -> Option<String> {
-    a.headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("i3lic_flash="))
-        .map(|v| v.split(';').next().unwrap_or("").to_string())
-}
-
 /// Contoso's install sites, by name.
 fn sites(p: &Portal) -> Vec<(String, String, bool)> {
     p.on_ledger(|l| l.sites("Contoso").unwrap())
@@ -62,7 +45,7 @@ async fn site_forms_sent_twice_are_done_once() {
     let first = p.post_form(&path, Some(&c), &add).await;
     assert_eq!(first.status, 303, "{}", first.text());
     let again = p.post_form(&path, Some(&c), &add).await;
-    same(&first, &again);
+    same_answer(&first, &again);
     assert_eq!(sites(&p).len(), n + 1);
     // Another token: another site (a name taken is refused as before).
     let r = p
@@ -83,7 +66,7 @@ async fn site_forms_sent_twice_are_done_once() {
     let first = p.post_form(&edit_at, Some(&c), &edit).await;
     assert_eq!(first.status, 303, "{}", first.text());
     let again = p.post_form(&edit_at, Some(&c), &edit).await;
-    same(&first, &again);
+    same_answer(&first, &again);
     assert!(sites(&p).iter().any(|s| s.0 == "Lab9" && s.1 == "Fishers"));
 
     // Deactivate, sent twice (the second would be refused or repeated otherwise).
@@ -92,7 +75,7 @@ async fn site_forms_sent_twice_are_done_once() {
     let first = p.post_form(&active_at, Some(&c), &off).await;
     assert_eq!(first.status, 303, "{}", first.text());
     let again = p.post_form(&active_at, Some(&c), &off).await;
-    same(&first, &again);
+    same_answer(&first, &again);
     assert!(sites(&p).iter().any(|s| s.0 == "Lab9" && !s.2));
     let audits = p.on_ledger(|l| l.audit_head().unwrap());
     let _ = p.post_form(&active_at, Some(&c), &off).await;

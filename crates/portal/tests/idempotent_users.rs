@@ -5,25 +5,7 @@
 
 mod common;
 
-use axum::http::header;
 use common::*;
-
-/// The same answer: status, redirect and message.
-fn same(a: &Answer, b: &Answer) {
-    assert_eq!(a.status, b.status, "{} / {}", a.text(), b.text());
-    assert_eq!(a.header("location"), b.header("location"));
-    assert_eq!(flash_of(a), flash_of(b));
-}
-
-/// The message cookie an answer sets, if any.
-fn flash_of(a: &Answer) -> Option<String> {
-    a.headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("i3lic_flash="))
-        .map(|v| v.split(';').next().unwrap_or("").to_string())
-}
 
 fn users(p: &Portal) -> usize {
     p.on_ledger(|l| l.portal_users().unwrap().len())
@@ -31,17 +13,6 @@ fn users(p: &Portal) -> usize {
 
 fn audit(p: &Portal) -> (i64, [u8; 32]) {
     p.on_ledger(|l| l.audit_head().unwrap())
-}
-
-fn user_id(p: &Portal, email: &'static str) -> i64 {
-    p.on_ledger(move |l| {
-        l.portal_users()
-            .unwrap()
-            .into_iter()
-            .find(|u| u.email == email)
-            .unwrap()
-            .id
-    })
 }
 
 #[tokio::test]
@@ -72,7 +43,7 @@ async fn user_forms_sent_twice_are_done_once() {
     assert_eq!(first.status, 303, "{}", first.text());
     assert!(flash_of(&first).is_some());
     let again = send(add("u-1", "new@contoso.example")).await;
-    same(&first, &again);
+    same_answer(&first, &again);
     assert_eq!(users(&p), n + 1);
     let r = send(add("u-1", "other@contoso.example")).await;
     assert_eq!(r.status, 422, "{}", r.text());
@@ -94,7 +65,7 @@ async fn user_forms_sent_twice_are_done_once() {
     assert_eq!(first.status, 303, "{}", first.text());
     let before = audit(&p);
     let again = p.post_form(&at, Some(&c), &form).await;
-    same(&first, &again);
+    same_answer(&first, &again);
     assert_eq!(audit(&p), before);
 
     // Disable, twice.
@@ -104,7 +75,7 @@ async fn user_forms_sent_twice_are_done_once() {
     assert_eq!(first.status, 303, "{}", first.text());
     let before = audit(&p);
     let again = p.post_form(&at, Some(&c), &form).await;
-    same(&first, &again);
+    same_answer(&first, &again);
     assert_eq!(audit(&p), before);
     assert!(!p.on_ledger(move |l| l.portal_user(id).unwrap().unwrap().active));
 }

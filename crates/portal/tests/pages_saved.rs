@@ -14,17 +14,6 @@ async fn shows_saved_once(p: &Portal, session: &str, r: &Answer) {
     assert!(!again.text().contains(SAVED), "{}", again.text());
 }
 
-fn user_id(p: &Portal, email: &'static str) -> i64 {
-    p.on_ledger(move |l| {
-        l.portal_users()
-            .unwrap()
-            .into_iter()
-            .find(|u| u.email == email)
-            .unwrap()
-            .id
-    })
-}
-
 #[tokio::test]
 async fn editing_adding_disabling_and_enabling_a_user_say_saved() {
     let p = Portal::new();

@@ -7,17 +7,6 @@ mod common;
 use axum::http::StatusCode;
 use common::*;
 
-fn user_id(p: &Portal, email: &'static str) -> i64 {
-    p.on_ledger(move |l| {
-        l.portal_users()
-            .unwrap()
-            .into_iter()
-            .find(|u| u.email == email)
-            .unwrap()
-            .id
-    })
-}
-
 #[tokio::test]
 async fn a_refused_new_user_keeps_the_values_with_the_error_by_its_field() {
     let p = Portal::new();

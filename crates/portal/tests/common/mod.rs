@@ -482,3 +482,22 @@ pub async fn contoso_file(p: &Portal, n: u8, seats: u32) -> String {
     assert_eq!(r.status, 201, "{}", r.text());
     r.json()["id"].as_str().unwrap().to_string()
 }
+
+/// The id of the portal user with `email`.
+pub fn user_id(p: &Portal, email: &'static str) -> i64 {
+    p.on_ledger(move |l| {
+        l.portal_users()
+            .unwrap()
+            .into_iter()
+            .find(|u| u.email == email)
+            .unwrap()
+            .id
+    })
+}
+
+/// The same answer to a page's change: status, redirect and message.
+pub fn same_answer(a: &Answer, b: &Answer) {
+    assert_eq!(a.status, b.status, "{} / {}", a.text(), b.text());
+    assert_eq!(a.header("location"), b.header("location"));
+    assert_eq!(flash_of(a), flash_of(b));
+}
